@@ -1,0 +1,3 @@
+export * from './define-action.ts'
+export * from './errors.ts'
+export * from './services.ts'

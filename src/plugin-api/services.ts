@@ -1,0 +1,58 @@
+/**
+ * The ports an action may use. The engine hands an action services bound to the right
+ * transaction: for `internal` actions, the one that also records the step's output.
+ */
+export interface OutboxMessage {
+  idempotencyKey: string
+  runId: string | null
+  stepKey: string | null
+  workflowId: string | null
+  customerKey: string | null
+  channel: 'email' | 'sms' | 'chat'
+  category: 'transactional' | 'marketing'
+  to: string
+  from?: string | null
+  subject?: string | null
+  html?: string | null
+  text?: string | null
+  headers?: Record<string, string>
+  status: 'queued' | 'sending' | 'sent' | 'deferred' | 'skipped' | 'failed' | 'bounced'
+  error?: string | null
+  messageId?: string | null
+}
+
+export interface StoredMessage extends OutboxMessage {
+  id: string
+  createdAt: string
+  sentAt: string | null
+}
+
+export interface EmittedEvent {
+  id?: string
+  type: string
+  occurred_at?: string
+  data: Record<string, unknown>
+}
+
+export interface ActionServices {
+  customers: {
+    addTags(customerKey: string, tags: string[]): Promise<string[]>
+    removeTags(customerKey: string, tags: string[]): Promise<string[]>
+  }
+  messages: {
+    /** inserts the message keyed by `idempotencyKey`; returns the existing row when there is one */
+    record(message: OutboxMessage): Promise<{ message: StoredMessage; created: boolean }>
+    update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId'>> & { sentAt?: string }): Promise<void>
+  }
+  events: {
+    /** ingests an event for this store as if it had been sent to the API (starts runs) */
+    emit(event: EmittedEvent): Promise<{ id: string; duplicate: boolean }>
+  }
+  config: {
+    smtpUrl: string | undefined
+    allowPrivateHttp: boolean
+    publicUrl: string
+    secretKey: string
+    mailFrom: string
+  }
+}
