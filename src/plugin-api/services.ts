@@ -42,6 +42,8 @@ export interface ActionServices {
   messages: {
     /** inserts the message keyed by `idempotencyKey`; returns the existing row when there is one */
     record(message: OutboxMessage): Promise<{ message: StoredMessage; created: boolean }>
+    /** when this customer was last sent a marketing message on `channel` (sent, not skipped), or null */
+    lastMarketingSentAt(customerKey: string, channel: OutboxMessage['channel']): Promise<Date | null>
     update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId'>> & { sentAt?: string }): Promise<void>
   }
   events: {

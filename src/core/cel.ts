@@ -1,0 +1,84 @@
+import { Environment } from '@marcbachmann/cel-js'
+
+/**
+ * CEL for conditions. Money is a double; ints from JSON are doubles too, and mixed int/double
+ * arithmetic is allowed. A missing field is null and a comparison involving null is false:
+ * cel-js raises "No such key" / "no such overload" for those, which we turn into false (for a
+ * condition) or null (for a value), as PRODUCT.md §3 promises.
+ */
+const VARIABLES = ['event', 'trigger', 'customer', 'order', 'cart', 'product', 'steps', 'store', 'now', 'item', 'vars'] as const
+
+function createEnvironment(): Environment {
+  const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false })
+  for (const name of VARIABLES) env.registerVariable(name, 'dyn')
+  const ops = { '+': (a: number, b: number) => a + b, '-': (a: number, b: number) => a - b, '*': (a: number, b: number) => a * b, '/': (a: number, b: number) => a / b }
+  for (const [op, fn] of Object.entries(ops)) {
+    env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)))
+    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b))
+  }
+  return env
+}
+
+const env = createEnvironment()
+
+export interface CompiledExpression {
+  source: string
+  evaluate(scope: Record<string, unknown>): unknown
+}
+
+export class CelCompileError extends Error {
+  constructor(message: string, readonly column: number | null) {
+    super(message)
+    this.name = 'CelCompileError'
+  }
+}
+
+/** Parses and type-checks once (at save time); evaluation reuses the parsed form. */
+export function compileCel(source: string): CompiledExpression {
+  let parsed: ReturnType<Environment['parse']>
+  try {
+    parsed = env.parse(source)
+  } catch (err) {
+    throw new CelCompileError(firstLine(err), null)
+  }
+  const checked = parsed.check()
+  if (!checked.valid) throw new CelCompileError(firstLine(checked.error), null)
+  return {
+    source,
+    evaluate: (scope) => toPlain(parsed(scope)),
+  }
+}
+
+const NULL_SEMANTICS = /No such key|no such overload|null/
+
+/** Evaluates a condition; missing fields and null comparisons make it false, other errors throw. */
+export function evaluateCondition(expr: CompiledExpression, scope: Record<string, unknown>): boolean {
+  try {
+    return expr.evaluate(scope) === true
+  } catch (err) {
+    if (NULL_SEMANTICS.test(firstLine(err))) return false
+    throw err
+  }
+}
+
+/** Evaluates to a value; a missing field gives null. */
+export function evaluateValue(expr: CompiledExpression, scope: Record<string, unknown>): unknown {
+  try {
+    return expr.evaluate(scope)
+  } catch (err) {
+    if (NULL_SEMANTICS.test(firstLine(err))) return null
+    throw err
+  }
+}
+
+function toPlain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value)
+  if (Array.isArray(value)) return value.map(toPlain)
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toPlain(v)]))
+  return value
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  return message.split('\n')[0] ?? message
+}

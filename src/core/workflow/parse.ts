@@ -1,0 +1,160 @@
+import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml'
+import type { z } from 'zod'
+import { UserError } from '../../lib/errors.ts'
+import { parseDuration } from '../../lib/durations.ts'
+import { workflowFileSchema, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
+import { compileCel, CelCompileError } from '../cel.ts'
+import { compileProgram } from './compile.ts'
+import type { Instruction } from './program.ts'
+
+export interface WorkflowProblem {
+  line: number | null
+  path: string
+  message: string
+}
+
+export interface ActionLookup {
+  (type: string): { input: z.ZodType } | undefined
+}
+
+export interface ParsedWorkflow {
+  file: WorkflowFile
+  program: Instruction[]
+  format: 'yaml' | 'json'
+}
+
+/**
+ * Parses a workflow file (YAML or JSON; JSON is YAML), validates its shape, every CEL
+ * expression and every action's `with`, and compiles its program. All problems are
+ * reported at once, each naming its line, in a UserError whose details list them.
+ */
+export function parseWorkflow(source: string, lookupAction: ActionLookup, fileName = 'workflow'): ParsedWorkflow {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false })
+  const format = source.trimStart().startsWith('{') ? 'json' : 'yaml'
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({
+      line: e.linePos?.[0]?.line ?? null,
+      path: '',
+      message: e.message.split('\n')[0] ?? e.message,
+    }))
+    throw problemsError(fileName, problems)
+  }
+  const lineOf = (path: Array<string | number>): number | null => {
+    // walk up to the nearest node that exists: a missing key is reported at its parent
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as Node | undefined
+      if (node && typeof node === 'object' && 'range' in node && node.range) return lineCounter.linePos(node.range[0]).line
+      if (n === 0 && (isMap(doc.contents) || isSeq(doc.contents))) return lineCounter.linePos(doc.contents.range?.[0] ?? 0).line
+    }
+    return null
+  }
+
+  const raw = doc.toJS()
+  const result = workflowFileSchema.safeParse(raw)
+  if (!result.success) {
+    throw problemsError(
+      fileName,
+      result.error.issues.map((issue) => ({
+        line: lineOf(issue.path as Array<string | number>),
+        path: formatPath(issue.path as Array<string | number>),
+        message: issue.message,
+      })),
+    )
+  }
+  const file = result.data
+  const problems: WorkflowProblem[] = []
+  const checkCel = (expr: string | undefined, path: Array<string | number>) => {
+    if (expr === undefined) return
+    try {
+      compileCel(expr)
+    } catch (err) {
+      if (!(err instanceof CelCompileError)) throw err
+      problems.push({ line: lineOf(path), path: formatPath(path), message: `condition does not compile: ${err.message}` })
+    }
+  }
+  const checkDuration = (text: string, path: Array<string | number>) => {
+    try {
+      parseDuration(text)
+    } catch (err) {
+      problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
+    }
+  }
+
+  if ('filter' in file.trigger) checkCel(file.trigger.filter, ['trigger', 'filter'])
+  checkCel(file.when, ['when'])
+  file.exit_when?.forEach((goal, i) => checkCel(goal.match, ['exit_when', i, 'match']))
+  if (file.reentry?.per_customer === 'once_per' && !file.reentry.window) {
+    problems.push({ line: lineOf(['reentry']), path: 'reentry', message: 'per_customer: once_per needs a window, like window: 30d' })
+  }
+
+  const ids = new Map<string, string>()
+  const walk = (steps: StepSpec[], path: Array<string | number>) => {
+    steps.forEach((step, i) => {
+      const here = [...path, i]
+      if (step.id) {
+        const seen = ids.get(step.id)
+        if (seen) problems.push({ line: lineOf([...here, 'id']), path: formatPath([...here, 'id']), message: `step id "${step.id}" is already used at ${seen}` })
+        ids.set(step.id, formatPath(here))
+      }
+      if ('action' in step) {
+        const action = lookupAction(step.action)
+        if (!action) {
+          problems.push({ line: lineOf([...here, 'action']), path: formatPath([...here, 'action']), message: `unknown action "${step.action}"` })
+          return
+        }
+        const checked = action.input.safeParse(step.with ?? {})
+        if (!checked.success) {
+          for (const issue of checked.error.issues) {
+            const valuePath = issue.path as Array<string | number>
+            if (isTemplated(getAt(step.with, valuePath))) continue // rendered at run time, checked then
+            const full = [...here, 'with', ...valuePath]
+            problems.push({ line: lineOf(full), path: formatPath(full), message: issue.message })
+          }
+        }
+      } else if ('if' in step) {
+        checkCel(step.if, [...here, 'if'])
+        walk(step.then, [...here, 'then'])
+        if (step.else) walk(step.else, [...here, 'else'])
+      } else if ('wait' in step) {
+        if (typeof step.wait === 'string') checkDuration(step.wait, [...here, 'wait'])
+      } else if ('wait_for' in step) {
+        checkCel(step.wait_for.match, [...here, 'wait_for', 'match'])
+        checkDuration(step.wait_for.timeout, [...here, 'wait_for', 'timeout'])
+        if (step.received) walk(step.received, [...here, 'received'])
+        if (step.timed_out) walk(step.timed_out, [...here, 'timed_out'])
+      } else if ('split' in step) {
+        step.split.variants.forEach((v, j) => walk(v.steps, [...here, 'split', 'variants', j, 'steps']))
+      } else if ('for_each' in step) {
+        checkCel(step.for_each, [...here, 'for_each'])
+        walk(step.steps, [...here, 'steps'])
+      }
+    })
+  }
+  walk(file.steps, ['steps'])
+  if (problems.length > 0) throw problemsError(fileName, problems)
+
+  return { file, program: compileProgram(file.steps), format }
+}
+
+function isTemplated(value: unknown): boolean {
+  return typeof value === 'string' && /\{\{|\{%/.test(value)
+}
+
+function getAt(value: unknown, path: Array<string | number>): unknown {
+  let cur: unknown = value
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string | number, unknown>)[key]
+  }
+  return cur
+}
+
+function formatPath(path: Array<string | number | symbol>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+}
+
+function problemsError(fileName: string, problems: WorkflowProblem[]): UserError {
+  const lines = problems.map((p) => `${fileName}${p.line ? ` line ${p.line}` : ''}${p.path ? ` (${p.path})` : ''}: ${p.message}`)
+  return new UserError(lines.join('\n'), { code: 'validation_failed', details: { problems } })
+}

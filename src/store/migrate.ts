@@ -1,0 +1,43 @@
+import { sql, type Kysely } from 'kysely'
+import type { DatabaseHandle, DialectName } from './db.ts'
+import * as m0001 from './migrations/0001-core.ts'
+
+type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
+
+/**
+ * Numbered, frozen migrations. Add new files at the end; never edit one that has shipped.
+ * Applied in one transaction each, under a lock so that several processes starting at once
+ * (serve + workers on PostgreSQL) apply each migration exactly once.
+ */
+export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
+  ['0001-core', m0001],
+]
+
+export async function migrate(handle: DatabaseHandle): Promise<string[]> {
+  const { db, dialect } = handle
+  await db.schema
+    .createTable('storeflow_migrations')
+    .ifNotExists()
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('applied_at', 'text', (c) => c.notNull())
+    .execute()
+    .catch(async (err) => {
+      // two processes creating the table at once on PostgreSQL: the loser sees a duplicate
+      if (dialect !== 'postgres') throw err
+    })
+
+  const applied: string[] = []
+  await db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(74211)`.execute(trx)
+    const done = new Set(
+      (await (trx as Kysely<any>).selectFrom('storeflow_migrations').select('name').execute()).map((r) => r.name as string),
+    )
+    for (const [name, migration] of MIGRATIONS) {
+      if (done.has(name)) continue
+      await migration.up(trx, dialect)
+      await (trx as Kysely<any>).insertInto('storeflow_migrations').values({ name, applied_at: new Date().toISOString() }).execute()
+      applied.push(name)
+    }
+  })
+  return applied
+}

@@ -1,0 +1,246 @@
+import type { Generated } from 'kysely'
+
+/**
+ * Table types. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
+ * booleans are 0/1 integers, money is an exact decimal string. Every business table has store_id.
+ */
+export interface Database {
+  stores: StoresTable
+  api_keys: ApiKeysTable
+  events: EventsTable
+  customers: CustomersTable
+  orders: OrdersTable
+  carts: CartsTable
+  products: ProductsTable
+  variants: VariantsTable
+  inventory_levels: InventoryLevelsTable
+  workflows: WorkflowsTable
+  workflow_versions: WorkflowVersionsTable
+  runs: RunsTable
+  run_steps: RunStepsTable
+  correlations: CorrelationsTable
+  messages: MessagesTable
+  templates: TemplatesTable
+}
+
+export interface StoresTable {
+  id: string
+  name: string
+  currency: string
+  timezone: string
+  settings: string
+  created_at: string
+}
+
+export interface ApiKeysTable {
+  id: string
+  store_id: string
+  scope: string
+  key_hash: string
+  prefix: string
+  created_at: string
+  revoked_at: string | null
+}
+
+export interface EventsTable {
+  seq: Generated<number>
+  store_id: string
+  id: string
+  type: string
+  occurred_at: string
+  received_at: string
+  customer_key: string | null
+  historical: number
+  source: string
+  data: string
+}
+
+export interface CustomersTable {
+  key: string
+  store_id: string
+  external_id: string | null
+  email: string | null
+  phone: string | null
+  first_name: string | null
+  last_name: string | null
+  accepts_marketing: number
+  unsubscribed_at: string | null
+  birthday: string | null
+  timezone: string | null
+  tags: string
+  orders_count: number
+  total_spent: string
+  last_order_at: string | null
+  attributes: string
+  /** occurred_at of the newest event whose profile fields were applied (out-of-order guard) */
+  profile_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface OrdersTable {
+  store_id: string
+  id: string
+  customer_key: string | null
+  number: string | null
+  currency: string
+  total_price: string
+  /** the amount counted into the customer's total_spent: total minus refunds, 0 when cancelled */
+  counted_amount: string
+  refunded: string
+  cancelled: number
+  financial_status: string | null
+  fulfillment_status: string | null
+  checkout_id: string | null
+  data: string
+  created_at: string
+  /** occurred_at of the newest event applied to this order */
+  updated_at: string
+}
+
+export interface CartsTable {
+  store_id: string
+  id: string
+  customer_key: string | null
+  currency: string
+  total_price: string
+  data: string
+  updated_at: string
+  converted: number
+}
+
+export interface ProductsTable {
+  store_id: string
+  id: string
+  title: string
+  status: string
+  data: string
+  updated_at: string
+}
+
+export interface VariantsTable {
+  store_id: string
+  id: string
+  product_id: string
+  sku: string | null
+  price: string
+  inventory_quantity: number | null
+}
+
+export interface InventoryLevelsTable {
+  store_id: string
+  sku: string
+  location_id: string
+  available: number
+  updated_at: string
+}
+
+export interface WorkflowsTable {
+  store_id: string
+  id: string
+  name: string
+  active: number
+  version: number
+  trigger_type: string
+  created_at: string
+  updated_at: string
+}
+
+export interface WorkflowVersionsTable {
+  store_id: string
+  workflow_id: string
+  version: number
+  source: string
+  format: string
+  definition: string
+  created_at: string
+}
+
+export interface RunsTable {
+  id: string
+  store_id: string
+  workflow_id: string
+  workflow_version: number
+  status: string
+  trigger_event_seq: number
+  trigger_event_id: string
+  customer_key: string | null
+  customer_id: string | null
+  customer_email: string | null
+  holdout: number
+  /** cursor, loop frames and step outputs (see engine/run-state.ts) */
+  state: string
+  /** when a worker should next look at the run; null while it waits only for an event, or has ended */
+  due_at: string | null
+  /** seq of the event that satisfied the current wait_for, set by ingest */
+  signal_event_seq: number | null
+  lease_owner: string | null
+  lease_until: string | null
+  /** optimistic concurrency: every state change bumps it */
+  version: number
+  started_at: string
+  ended_at: string | null
+  updated_at: string
+}
+
+export interface RunStepsTable {
+  run_id: string
+  step_key: string
+  seq: number
+  step_id: string
+  type: string
+  status: string
+  attempts: number
+  input: string | null
+  output: string | null
+  error: string | null
+  started_at: string
+  ended_at: string | null
+  wake_at: string | null
+}
+
+export interface CorrelationsTable {
+  id: Generated<number>
+  store_id: string
+  run_id: string
+  event_type: string
+  /** the customer key the wait listens on, or '*' when the run has no customer */
+  corr_key: string
+  purpose: string
+  /** index of the exit_when goal, or the pc of the wait_for step */
+  ref: number
+}
+
+export interface MessagesTable {
+  id: string
+  store_id: string
+  idempotency_key: string
+  run_id: string | null
+  step_key: string | null
+  workflow_id: string | null
+  customer_key: string | null
+  channel: string
+  category: string
+  to_addr: string
+  from_addr: string | null
+  subject: string | null
+  html: string | null
+  text: string | null
+  headers: string
+  status: string
+  error: string | null
+  message_id: string | null
+  opens: number
+  clicks: number
+  created_at: string
+  sent_at: string | null
+}
+
+export interface TemplatesTable {
+  store_id: string
+  name: string
+  subject: string
+  html: string
+  preheader: string | null
+  updated_at: string
+}
