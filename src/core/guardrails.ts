@@ -188,3 +188,34 @@ function zonedToInstant(year: number, month: number, day: number, hour: number, 
   // in a DST gap no instant shows this wall time; the later guess lands just past the gap
   return new Date(Math.max(first, second))
 }
+
+export type GuardrailDecision =
+  | { kind: 'send' }
+  | { kind: 'skip'; reason: 'no_consent' | 'frequency_cap'; until?: Date }
+  | { kind: 'defer'; reason: 'quiet_hours'; until: Date }
+
+export interface GuardrailInput {
+  category: MessageCategory
+  customer: { accepts_marketing: boolean; unsubscribed_at: string | null } | null
+  settings: GuardrailSettings
+  /** the zone quiet hours are read in: resolveTimeZone(customer, store) */
+  timeZone: string
+  now: Date
+  /** the customer's last marketing send on this channel, across all workflows */
+  lastMarketingSentAt: Date | null
+}
+
+/**
+ * All three guardrails in the order a user expects to read them on the timeline: consent
+ * (skip), frequency cap (skip), quiet hours (defer, never drop).
+ */
+export function evaluateGuardrails(input: GuardrailInput): GuardrailDecision {
+  const consent = checkConsent(input.category, input.customer)
+  if (!consent.allowed) return { kind: 'skip', reason: 'no_consent' }
+  if (input.category === 'transactional') return { kind: 'send' }
+  const cap = checkFrequencyCap(input.category, input.lastMarketingSentAt, input.settings.frequencyCapMs, input.now)
+  if (!cap.allowed) return cap.until ? { kind: 'skip', reason: 'frequency_cap', until: cap.until } : { kind: 'skip', reason: 'frequency_cap' }
+  const until = quietHoursEnd(input.now, input.timeZone, input.settings.quietHours)
+  if (until) return { kind: 'defer', reason: 'quiet_hours', until }
+  return { kind: 'send' }
+}

@@ -11,7 +11,7 @@ export interface TrackingOptions {
   messageId: string
 }
 
-const ANCHOR_HREF = /(<a\b[^>]*?\bhref\s*=\s*)("([^"]*)"|'([^']*)')([^>]*>)/gi
+const ANCHOR_HREF = /(<a\b[^>]*?\shref\s*=\s*)("([^"]*)"|'([^']*)')([^>]*>)/gi
 
 /**
  * Rewrites every `http(s)` link in an `<a href>` through a signed click URL. Left alone:

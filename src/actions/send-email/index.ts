@@ -1,0 +1,256 @@
+import { z } from 'zod'
+import { UserError } from '../../lib/errors.ts'
+import { applyTracking } from '../../core/messaging/index.ts'
+import {
+  PermanentError,
+  RetryableError,
+  SkipStep,
+  defineAction,
+  type ActionContext,
+  type ActionDefinition,
+  type StoredMessage,
+} from '../../plugin-api/index.ts'
+import { decideGuardrails, enforceGuardrails } from './admit.ts'
+import { renderEmail, renderMaybe, type EmailSource, type RenderedEmail } from './render.ts'
+import { sendSmtp, serverRefused } from './smtp.ts'
+import type { EmailTemplateLoader, MessagingTemplateServices } from './template-source.ts'
+
+export type { EmailTemplateLoader, StoredEmailTemplate, MessagingTemplateServices } from './template-source.ts'
+export { closeSmtpTransports } from './smtp.ts'
+
+const sendEmailInput = z
+  .object({
+    template: z.string().min(1).optional().describe('Name of a stored template (subject, HTML, preheader); instead of inline subject and html'),
+    subject: z.string().min(1).optional().describe('Subject line, Liquid; required with html when no template is named'),
+    html: z.string().min(1).optional().describe('HTML body, Liquid; wrapped in the responsive layout unless it is a whole document'),
+    preheader: z.string().optional().describe('Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template\'s'),
+    to: z.string().min(3).optional().describe("Recipient address, Liquid; default: the customer's email"),
+    category: z
+      .enum(['transactional', 'marketing'])
+      .default('marketing')
+      .describe('marketing (default): consent, frequency cap and quiet hours apply, with unsubscribe link and headers; transactional: always sent'),
+    vars: z.record(z.string(), z.unknown()).optional().describe('Extra values for the template, merged into its scope; string values may be Liquid'),
+    from: z.string().optional().describe('Sender, e.g. "Shop <hello@shop.example>"; default: the store\'s mail_from setting, else STOREFLOW_MAIL_FROM'),
+    reply_to: z.string().optional().describe("Reply-To address; default: the store's mail_reply_to setting, else none"),
+  })
+  .refine((v) => v.template !== undefined || (v.subject !== undefined && v.html !== undefined), {
+    message: 'send_email needs a template, or both subject and html',
+  })
+
+export type SendEmailInput = z.infer<typeof sendEmailInput>
+
+const sendEmailOutput = z.object({
+  message_id: z.string().nullable().describe('The outbox message id; null in a dry run'),
+  status: z.enum(['sent', 'rendered']).describe('sent: handed to SMTP or kept in the outbox; rendered: dry run, nothing sent'),
+  delivery: z.enum(['smtp', 'outbox', 'none']).describe('smtp: accepted by the SMTP server; outbox: no SMTP_URL, kept in the built-in outbox; none: dry run'),
+  to: z.string(),
+  subject: z.string(),
+  html: z.string().optional().describe('The rendered HTML; in dry runs only, to keep timelines small'),
+  text: z.string().optional().describe('The plain-text part; in dry runs only'),
+  smtp_message_id: z.string().describe('The Message-ID header; the same on every attempt of this step'),
+  smtp_response: z.string().nullable().describe("The SMTP server's reply, when sent over SMTP"),
+  already_sent: z.boolean().describe('A previous attempt of this step already sent it; nothing was sent this time'),
+  possible_duplicate: z.boolean().describe('A previous attempt crashed after handing the message to SMTP, so it was sent again with the same Message-ID'),
+})
+
+export type SendEmailOutput = z.infer<typeof sendEmailOutput>
+
+export interface SendEmailDeps {
+  /** loads stored templates; default: ctx.services.templates */
+  templates?: EmailTemplateLoader
+}
+
+/**
+ * Exactly once, and honest when it cannot be: the message is recorded (keyed by the step's
+ * idempotency key) as `queued`, passes the guardrails, is marked `sending` before SMTP and
+ * `sent` after. A crash between `sending` and `sent` leaves the row `sending`; the retry sends
+ * it again with the same Message-ID (so the copy is recognisable) and reports
+ * `possible_duplicate: true`. A row already `sent` is never sent again. A 4xx reply puts the
+ * row back to `queued`, because the server told us it did not take the message.
+ */
+export function createSendEmailAction(deps: SendEmailDeps = {}): ActionDefinition<SendEmailInput, SendEmailOutput> {
+  return defineAction({
+    type: 'send_email',
+    title: 'Send email',
+    description:
+      'Sends an email rendered from a Liquid template in the responsive layout, with a plain-text part, open and click tracking, and one-click unsubscribe on marketing mail. Marketing mail respects consent, the frequency cap and quiet hours. Without SMTP_URL the message stays in the built-in outbox.',
+    input: sendEmailInput as z.ZodType<SendEmailInput>,
+    output: sendEmailOutput,
+    effects: 'external',
+    retry: { safe: true, maxAttempts: 8, baseDelayMs: 30_000 },
+    examples: [
+      { template: 'abandoned-checkout-1', category: 'marketing' },
+      {
+        subject: 'Your order {{ order.name }} is confirmed',
+        html: '<p>Hi {{ customer.first_name }}, thanks for your order of {{ order.total_price | money }}.</p>',
+        category: 'transactional',
+      },
+      { template: 'abandoned-checkout-2', category: 'marketing', vars: { code: '{{ steps.code.code }}' } },
+    ],
+    run: (ctx) => runSendEmail(ctx, deps),
+  })
+}
+
+export const sendEmail = createSendEmailAction()
+
+async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps): Promise<SendEmailOutput> {
+  const { input, services, log } = ctx
+  const category = input.category
+  const source = await loadSource(ctx, deps)
+  const settings = ctx.store.settings
+  const to = input.to ? (await liquid(renderMaybe(input.to, `${source.name} to`, ctx.scope))).trim() : (ctx.customer?.email ?? '')
+  if (!to) throw new SkipStep('no_recipient', { reason: 'the customer has no email address and the step names no `to`' })
+  if (!/^[^\s@]+@[^\s@]+$/.test(to) && !/<[^\s@]+@[^\s@]+>/.test(to)) {
+    throw new PermanentError(`send_email: "${to}" is not an email address`, { reason: 'invalid_recipient' })
+  }
+  const from = input.from ?? stringSetting(settings, 'mail_from') ?? services.config.mailFrom
+  const replyTo = input.reply_to ?? stringSetting(settings, 'mail_reply_to')
+  const rendered = await liquid(renderEmail(ctx, source, { category, vars: input.vars }))
+
+  if (ctx.dryRun) {
+    // simulate shows what would happen: consent and quiet hours are pure, so they apply; the
+    // frequency cap needs the outbox, which a dry run does not read
+    const decision = await decideGuardrails(ctx, 'email', category, { readHistory: false })
+    await enforceGuardrails(ctx, decision, null)
+    return {
+      message_id: null,
+      status: 'rendered',
+      delivery: 'none',
+      to,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      smtp_message_id: rendered.messageId,
+      smtp_response: null,
+      already_sent: false,
+      possible_duplicate: false,
+    }
+  }
+
+  const { message: row } = await services.messages.record({
+    idempotencyKey: ctx.idempotencyKey,
+    runId: ctx.run.id,
+    stepKey: ctx.run.stepKey,
+    workflowId: ctx.run.workflowId,
+    customerKey: ctx.customer?.key ?? null,
+    channel: 'email',
+    category,
+    to,
+    from,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    headers: rendered.headers,
+    status: 'queued',
+    messageId: rendered.messageId,
+  })
+  // the first attempt's content is the message; later attempts send exactly that
+  const mail = frozenContent(row, rendered)
+  const base = { message_id: row.id, to: row.to, subject: mail.subject, smtp_message_id: mail.messageId }
+
+  if (row.status === 'sent') {
+    log.info({ messageId: row.id, runId: ctx.run.id }, 'email already sent by an earlier attempt')
+    return { ...base, status: 'sent', delivery: services.config.smtpUrl ? 'smtp' : 'outbox', smtp_response: null, already_sent: true, possible_duplicate: false }
+  }
+  const possibleDuplicate = row.status === 'sending'
+  if (!possibleDuplicate) {
+    await enforceGuardrails(ctx, await decideGuardrails(ctx, 'email', category), row)
+  }
+
+  const smtpUrl = services.config.smtpUrl
+  if (!smtpUrl) {
+    // no SMTP: the outbox is the delivery; the message is final there, so it says `sent`
+    await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), messageId: mail.messageId })
+    log.info({ messageId: row.id, runId: ctx.run.id }, 'email kept in outbox (no SMTP_URL)')
+    return { ...base, status: 'sent', delivery: 'outbox', smtp_response: null, already_sent: false, possible_duplicate: false }
+  }
+
+  if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
+  else log.warn({ messageId: row.id, runId: ctx.run.id }, 'resending email after an interrupted attempt')
+  const tracked = applyTracking(mail.html, { publicUrl: services.config.publicUrl, secretKey: services.config.secretKey, messageId: row.id })
+  let response: string
+  try {
+    ;({ response } = await sendSmtp(smtpUrl, {
+      from: senderOf(row.from ?? from, ctx.store.name),
+      to: row.to,
+      ...(replyTo ? { replyTo } : {}),
+      subject: mail.subject,
+      html: tracked,
+      text: mail.text,
+      messageId: mail.messageId,
+      headers: mail.headers,
+    }))
+  } catch (err) {
+    await recordFailure(ctx, row, err)
+    throw err
+  }
+  await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), messageId: mail.messageId, error: null })
+  log.info({ messageId: row.id, runId: ctx.run.id, possibleDuplicate }, 'email sent')
+  return { ...base, status: 'sent', delivery: 'smtp', smtp_response: response, already_sent: false, possible_duplicate: possibleDuplicate }
+}
+
+async function recordFailure(ctx: ActionContext<SendEmailInput>, row: StoredMessage, err: unknown): Promise<void> {
+  const message = err instanceof Error ? err.message : String(err)
+  if (err instanceof PermanentError) {
+    await ctx.services.messages.update(row.id, { status: 'failed', error: message })
+  } else if (err instanceof RetryableError && serverRefused(err)) {
+    // the server answered 4xx: it did not take the message, so the retry is not a duplicate
+    await ctx.services.messages.update(row.id, { status: 'queued', error: message })
+  } else {
+    // the connection broke: the server may have the message; leave `sending` so the retry says so
+    await ctx.services.messages.update(row.id, { error: message })
+  }
+  ctx.log.warn({ messageId: row.id, runId: ctx.run.id, err: message }, 'email send failed')
+}
+
+async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps): Promise<EmailSource> {
+  const { input } = ctx
+  if (input.template) {
+    const loader = deps.templates ?? (ctx.services as typeof ctx.services & MessagingTemplateServices).templates
+    if (!loader) throw new PermanentError(`send_email: template "${input.template}" cannot be loaded: no template store is configured`, { reason: 'template_not_found' })
+    const stored = await loader.load(ctx.store.id, input.template)
+    if (!stored) throw new PermanentError(`send_email: no template named "${input.template}" in store ${ctx.store.id}`, { reason: 'template_not_found' })
+    return {
+      name: stored.name,
+      subject: input.subject ?? stored.subject,
+      html: input.html ?? stored.html,
+      preheader: input.preheader ?? stored.preheader ?? null,
+    }
+  }
+  return {
+    name: `${ctx.run.workflowId}:${ctx.run.stepKey}`,
+    subject: input.subject ?? '',
+    html: input.html ?? '',
+    preheader: input.preheader ?? null,
+  }
+}
+
+/** A Liquid error at send time is the author's to fix, not a reason to retry. */
+async function liquid<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (err) {
+    if (err instanceof UserError) throw new PermanentError(err.message, { reason: 'template_error', cause: err, details: err.details })
+    throw err
+  }
+}
+
+function frozenContent(row: StoredMessage, rendered: RenderedEmail): Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'messageId' | 'headers'> {
+  return {
+    subject: row.subject ?? rendered.subject,
+    html: row.html ?? rendered.html,
+    text: row.text ?? rendered.text,
+    messageId: row.messageId ?? rendered.messageId,
+    headers: row.headers ?? rendered.headers,
+  }
+}
+
+/** A bare address gets the store's name as the display name. */
+function senderOf(from: string, storeName: string): string | { name: string; address: string } {
+  return from.includes('<') ? from : { name: storeName, address: from.trim() }
+}
+
+function stringSetting(settings: Record<string, unknown>, key: string): string | undefined {
+  const value = settings[key]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}

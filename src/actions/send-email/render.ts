@@ -1,0 +1,68 @@
+import { compileTemplate } from '../../core/templates/index.ts'
+import {
+  htmlToPlainText,
+  listUnsubscribeHeaders,
+  renderLayout,
+  stableMessageId,
+  unsubscribeUrl,
+} from '../../core/messaging/index.ts'
+import type { ActionContext } from '../../plugin-api/index.ts'
+
+export interface EmailSource {
+  /** for error messages: the stored template's name, or `<workflow>:<step>` for inline Liquid */
+  name: string
+  subject: string
+  html: string
+  preheader?: string | null
+}
+
+export interface RenderedEmail {
+  subject: string
+  /** the laid-out HTML without tracking: what the outbox stores */
+  html: string
+  text: string
+  messageId: string
+  headers: Record<string, string>
+  unsubscribeUrl: string | null
+}
+
+const LIQUID_MARK = /\{\{|\{%/
+
+/** Renders a Liquid string only when it has Liquid in it; plain strings stay byte-for-byte. */
+export async function renderMaybe(source: string, name: string, scope: Record<string, unknown>): Promise<string> {
+  return LIQUID_MARK.test(source) ? compileTemplate(source, name).render(scope) : source
+}
+
+/** `vars` may carry Liquid (`code: '{{ steps.code.code }}'`); its string values render over the run's scope. */
+export async function renderVars(vars: Record<string, unknown> | undefined, name: string, scope: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(vars ?? {})) {
+    out[key] = typeof value === 'string' ? await renderMaybe(value, `${name} vars.${key}`, scope) : value
+  }
+  return out
+}
+
+export async function renderEmail(
+  ctx: ActionContext<unknown>,
+  source: EmailSource,
+  options: { category: 'transactional' | 'marketing'; vars: Record<string, unknown> | undefined },
+): Promise<RenderedEmail> {
+  const { config } = ctx.services
+  // unsubscribe links go in marketing mail only; transactional mail has no list to leave
+  const unsubscribe =
+    options.category === 'marketing' && ctx.customer ? unsubscribeUrl(config.publicUrl, config.secretKey, ctx.store.id, ctx.customer.key) : null
+  const vars = await renderVars(options.vars, source.name, ctx.scope)
+  const scope: Record<string, unknown> = { ...ctx.scope, ...vars, vars, unsubscribe_url: unsubscribe }
+  const subject = (await renderMaybe(source.subject, `${source.name} subject`, scope)).replace(/\s*[\r\n]+\s*/g, ' ').trim()
+  const body = await compileTemplate(source.html, source.name).render(scope)
+  const preheader = source.preheader ? (await renderMaybe(source.preheader, `${source.name} preheader`, scope)).trim() : null
+  const html = renderLayout({ body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe })
+  return {
+    subject,
+    html,
+    text: htmlToPlainText(html),
+    messageId: stableMessageId(ctx.idempotencyKey, config.publicUrl),
+    headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : {},
+    unsubscribeUrl: unsubscribe,
+  }
+}
