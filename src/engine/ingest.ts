@@ -1,0 +1,169 @@
+import type { CanonicalEvent } from '../contracts/events.ts'
+import { evaluateCondition } from '../core/cel.ts'
+import { parseDuration } from '../lib/durations.ts'
+import { newId } from '../lib/ids.ts'
+import type { Clock } from '../lib/clock.ts'
+import type { Logger } from '../lib/logger.ts'
+import type { RunRecord, StorageTx, StoredEvent, StoreRecord } from './ports.ts'
+import { buildScope } from './scope.ts'
+import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
+import { holdoutShare, inHoldout } from './holdout.ts'
+
+export interface IngestOptions {
+  historical: boolean
+  source: string
+}
+
+export interface IngestResult {
+  id: string
+  seq: number
+  duplicate: boolean
+  runs: string[]
+}
+
+/**
+ * Everything an accepted event causes happens in the transaction that stores it: the store's
+ * view, the waits it satisfies or ends, and the runs it starts. Once the commit returns, a
+ * crash of any process loses none of it.
+ */
+export async function ingestInTx(
+  tx: StorageTx,
+  event: CanonicalEvent,
+  options: IngestOptions,
+  deps: { clock: Clock; cache: WorkflowCache; log: Logger; stores: Map<string, StoreRecord> },
+): Promise<IngestResult> {
+  const now = deps.clock.now()
+  const { seq, duplicate } = await tx.insertEvent(event, { receivedAt: now.toISOString(), historical: options.historical, source: options.source })
+  if (duplicate) return { id: event.id, seq, duplicate: true, runs: [] }
+  const customerKey = await tx.applyToView(event, seq)
+  await tx.setEventCustomer(seq, customerKey)
+  if (options.historical) return { id: event.id, seq, duplicate: false, runs: [] }
+
+  const stored: StoredEvent = { ...event, seq, received_at: now.toISOString(), customer_key: customerKey, historical: false }
+  await resolveWaits(tx, stored, now, deps)
+  const runs = await startRuns(tx, stored, now, deps)
+  return { id: event.id, seq, duplicate: false, runs }
+}
+
+/** Finds runs whose wait_for or exit_when listens for this event, through the correlation index. */
+async function resolveWaits(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: Map<string, StoreRecord>; log: Logger }): Promise<void> {
+  const keys = event.customer_key ? [event.customer_key, '*'] : ['*']
+  const correlations = await tx.findCorrelations(event.store, event.type, keys)
+  const seen = new Set<string>()
+  for (const corr of correlations) {
+    if (seen.has(corr.run_id)) continue
+    const run = await tx.getRun(corr.run_id)
+    if (!run || (run.status !== 'running' && run.status !== 'waiting')) continue
+    const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
+    if (!workflow) continue
+    const trigger = await tx.getEvent(run.trigger_event_seq)
+    if (!trigger) continue
+    const scope = await buildScope(tx, { storeId: run.store_id, event, trigger, customerKey: run.customer_key, outputs: run.state.outputs, now }, deps.stores)
+
+    if (corr.purpose === 'exit_when') {
+      const goal = workflow.file.exit_when?.[corr.ref]
+      if (!goal || (goal.match && !evaluateCondition(workflow.cel(goal.match), scope))) continue
+      seen.add(run.id)
+      await exitRun(tx, run, now, `exit_when: ${goal.event}`, event)
+      deps.log.info({ runId: run.id, eventId: event.id }, 'run exited on goal')
+    } else {
+      const instr = workflow.program[corr.ref]
+      if (!instr || instr.op !== 'wait_for' || run.state.pc !== corr.ref || run.signal_event_seq !== null) continue
+      if (instr.match && !evaluateCondition(workflow.cel(instr.match), scope)) continue
+      seen.add(run.id)
+      const updated: RunRecord = { ...run, signal_event_seq: event.seq, due_at: now.toISOString() }
+      if (await tx.updateRun(updated, run.version)) await tx.deleteCorrelations(run.id, 'wait_for')
+    }
+  }
+}
+
+export async function exitRun(tx: StorageTx, run: RunRecord, now: Date, reason: string, event?: StoredEvent): Promise<boolean> {
+  const at = now.toISOString()
+  const ended: RunRecord = {
+    ...run,
+    status: 'exited',
+    ended_at: at,
+    due_at: null,
+    lease_owner: null,
+    state: { ...run.state, exitReason: reason, current: null, seq: run.state.seq + 1 },
+  }
+  if (!(await tx.updateRun(ended, run.version))) return false
+  await tx.deleteCorrelations(run.id)
+  await tx.upsertStep({
+    run_id: run.id,
+    step_key: `exit#${run.state.seq}`,
+    seq: run.state.seq,
+    step_id: 'exit_when',
+    type: 'exit',
+    status: 'completed',
+    attempts: 1,
+    output: { reason, ...(event ? { event_id: event.id, event_type: event.type } : {}) },
+    started_at: at,
+    ended_at: at,
+  })
+  return true
+}
+
+async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: Map<string, StoreRecord>; log: Logger }): Promise<string[]> {
+  const heads = await tx.activeWorkflows(event.store, event.type)
+  if (heads.length === 0) return []
+  const started: string[] = []
+  let scope: Record<string, unknown> | null = null
+  for (const head of heads) {
+    const workflow = await deps.cache.get(tx, event.store, head.id, head.version)
+    if (!workflow) continue
+    scope ??= await buildScope(tx, { storeId: event.store, event, trigger: event, customerKey: event.customer_key, now }, deps.stores)
+    if (!(await shouldStart(tx, workflow, event, scope, now))) continue
+    const run = newRun(workflow, event, scope, now)
+    await tx.insertRun(run)
+    const goals = workflow.file.exit_when ?? []
+    if (!run.holdout && goals.length > 0) {
+      await tx.addCorrelations(event.store, run.id, goals.map((g, i) => ({ eventType: g.event, key: event.customer_key ?? '*', purpose: 'exit_when' as const, ref: i })))
+    }
+    started.push(run.id)
+  }
+  return started
+}
+
+async function shouldStart(tx: StorageTx, workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>, now: Date): Promise<boolean> {
+  const { trigger, when, reentry } = workflow.file
+  if ('filter' in trigger && trigger.filter && !evaluateCondition(workflow.cel(trigger.filter), scope)) return false
+  if (when && !evaluateCondition(workflow.cel(when), scope)) return false
+  const customerKey = event.customer_key
+  if (!customerKey) return true
+  const policy = reentry?.per_customer ?? 'always'
+  if (!(reentry?.concurrent ?? false) && (await tx.hasActiveRun(event.store, workflow.id, customerKey))) return false
+  if (policy === 'always') return true
+  const last = await tx.lastRunStartedAt(event.store, workflow.id, customerKey)
+  if (!last) return true
+  if (policy === 'once') return false
+  return now.getTime() - new Date(last).getTime() >= parseDuration(reentry?.window ?? '0s')
+}
+
+function newRun(workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>, now: Date): RunRecord {
+  const id = newId('run_')
+  const at = now.toISOString()
+  const customer = scope.customer as Record<string, unknown> | null
+  const holdout = inHoldout(event.customer_key ?? id, workflow.id, holdoutShare(workflow.file.holdout))
+  return {
+    id,
+    store_id: event.store,
+    workflow_id: workflow.id,
+    workflow_version: workflow.version,
+    // the control group gets no actions: its run is recorded (for lift) and ends at once
+    status: holdout ? 'completed' : 'running',
+    trigger_event_seq: event.seq,
+    trigger_event_id: event.id,
+    customer_key: event.customer_key,
+    customer_id: (customer?.id as string | null) ?? null,
+    customer_email: (customer?.email as string | null) ?? null,
+    holdout,
+    state: { pc: 0, loops: [], outputs: {}, seq: 0, current: null },
+    due_at: holdout ? null : at,
+    signal_event_seq: null,
+    lease_owner: null,
+    version: 0,
+    started_at: at,
+    ended_at: holdout ? at : null,
+  }
+}

@@ -1,0 +1,151 @@
+import type { CanonicalEvent } from '../contracts/events.ts'
+import type { ActionServices } from '../plugin-api/services.ts'
+
+/**
+ * What the engine needs from storage. The engine never imports store/ or http/: it reaches
+ * the database only through these ports, implemented by store/storage.ts for both dialects.
+ */
+export interface StoredEvent extends CanonicalEvent {
+  seq: number
+  received_at: string
+  customer_key: string | null
+  historical: boolean
+}
+
+export interface RunRecord {
+  id: string
+  store_id: string
+  workflow_id: string
+  workflow_version: number
+  status: RunStatus
+  trigger_event_seq: number
+  trigger_event_id: string
+  customer_key: string | null
+  customer_id: string | null
+  customer_email: string | null
+  holdout: boolean
+  state: RunState
+  due_at: string | null
+  signal_event_seq: number | null
+  lease_owner: string | null
+  version: number
+  started_at: string
+  ended_at: string | null
+}
+
+export type RunStatus = 'running' | 'waiting' | 'completed' | 'exited' | 'failed' | 'cancelled'
+export const ACTIVE_RUN_STATUSES: RunStatus[] = ['running', 'waiting']
+
+export interface LoopFrame {
+  /** pc of the for_each instruction */
+  at: number
+  items: unknown[]
+  index: number
+  as: string
+}
+
+export interface RunState {
+  pc: number
+  loops: LoopFrame[]
+  /** outputs of finished steps by step id (`steps.<id>` in conditions and templates) */
+  outputs: Record<string, unknown>
+  /** next timeline sequence number */
+  seq: number
+  /** the step key currently in progress, if any (an external action that may have started) */
+  current?: { key: string; attempts: number; startedAt: string } | null
+  /** when the current wait_for times out */
+  waitUntil?: string | null
+  /** the event a wait_for received (shown to the received branch as `event`) */
+  eventSeq?: number | null
+  exitReason?: string
+}
+
+export type StepStatus = 'running' | 'waiting' | 'retrying' | 'completed' | 'skipped' | 'failed' | 'cancelled'
+
+export interface StepRecord {
+  run_id: string
+  step_key: string
+  seq: number
+  step_id: string
+  type: string
+  status: StepStatus
+  attempts: number
+  input?: unknown
+  output?: unknown
+  error?: string | null
+  started_at: string
+  ended_at?: string | null
+  wake_at?: string | null
+}
+
+export interface WorkflowHead {
+  id: string
+  version: number
+}
+
+export interface WorkflowVersionRecord {
+  store_id: string
+  workflow_id: string
+  version: number
+  source: string
+  definition: unknown
+}
+
+export interface CorrelationRecord {
+  run_id: string
+  purpose: 'wait_for' | 'exit_when'
+  ref: number
+}
+
+export interface StoreRecord {
+  id: string
+  name: string
+  currency: string
+  timezone: string
+  settings: Record<string, unknown>
+}
+
+/** One transaction's worth of storage operations. */
+export interface StorageTx {
+  insertEvent(event: CanonicalEvent, meta: { receivedAt: string; historical: boolean; source: string }): Promise<{ seq: number; duplicate: boolean }>
+  /** updates the store's view (customers, orders, carts, products, inventory); returns the customer key */
+  applyToView(event: CanonicalEvent, seq: number): Promise<string | null>
+  setEventCustomer(seq: number, customerKey: string | null): Promise<void>
+  getEvent(seq: number): Promise<StoredEvent | null>
+  /** the first event of `type` stored after `afterSeq` for this customer (or store-wide when null) */
+  findEventsAfter(storeId: string, type: string, customerKey: string | null, afterSeq: number, limit: number): Promise<StoredEvent[]>
+
+  getStore(storeId: string): Promise<StoreRecord | null>
+  customerView(customerKey: string): Promise<Record<string, unknown> | null>
+  orderView(storeId: string, orderId: string): Promise<Record<string, unknown> | null>
+  cartView(storeId: string, cartId: string): Promise<Record<string, unknown> | null>
+  productView(storeId: string, productId: string): Promise<Record<string, unknown> | null>
+
+  activeWorkflows(storeId: string, triggerType: string): Promise<WorkflowHead[]>
+  getWorkflowVersion(storeId: string, workflowId: string, version: number): Promise<WorkflowVersionRecord | null>
+
+  hasActiveRun(storeId: string, workflowId: string, customerKey: string): Promise<boolean>
+  lastRunStartedAt(storeId: string, workflowId: string, customerKey: string): Promise<string | null>
+  insertRun(run: RunRecord): Promise<void>
+  getRun(runId: string): Promise<RunRecord | null>
+  /** writes the run if its version is still `expectedVersion`; returns false when someone else changed it */
+  updateRun(run: RunRecord, expectedVersion: number): Promise<boolean>
+  upsertStep(step: StepRecord): Promise<void>
+
+  addCorrelations(storeId: string, runId: string, items: Array<{ eventType: string; key: string; purpose: 'wait_for' | 'exit_when'; ref: number }>): Promise<void>
+  findCorrelations(storeId: string, eventType: string, keys: string[]): Promise<CorrelationRecord[]>
+  deleteCorrelations(runId: string, purpose?: 'wait_for' | 'exit_when'): Promise<void>
+
+  /** services for actions, bound to this transaction */
+  services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+}
+
+export interface Storage {
+  dialect: 'sqlite' | 'postgres'
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T>
+  /** leases up to `limit` runs due at `now`, skipping runs leased by live workers */
+  claimDueRuns(owner: string, now: Date, leaseMs: number, limit: number): Promise<RunRecord[]>
+  releaseLease(runId: string, owner: string): Promise<void>
+  /** services outside any transaction, for external actions */
+  services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+}

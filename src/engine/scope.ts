@@ -1,0 +1,48 @@
+import type { CanonicalEvent } from '../contracts/events.ts'
+import type { StorageTx, StoreRecord } from './ports.ts'
+
+/**
+ * What conditions (CEL) and templates (Liquid) see: event, trigger, customer, order / cart /
+ * product when the trigger is about one (the store's current view), steps, store, now.
+ */
+export interface ScopeInput {
+  storeId: string
+  event: CanonicalEvent
+  trigger: CanonicalEvent
+  customerKey: string | null
+  outputs?: Record<string, unknown>
+  locals?: Record<string, unknown>
+  now: Date
+}
+
+export async function buildScope(tx: StorageTx, input: ScopeInput, storeCache?: Map<string, StoreRecord>): Promise<Record<string, unknown>> {
+  const store = storeCache?.get(input.storeId) ?? (await tx.getStore(input.storeId))
+  if (store && storeCache) storeCache.set(input.storeId, store)
+  const customer = input.customerKey ? await tx.customerView(input.customerKey) : null
+  const subject = await subjectOf(tx, input.storeId, input.trigger)
+  return {
+    event: eventView(input.event),
+    trigger: eventView(input.trigger),
+    customer,
+    order: subject.order ?? null,
+    cart: subject.cart ?? null,
+    product: subject.product ?? null,
+    steps: input.outputs ?? {},
+    store: store ? { id: store.id, name: store.name, currency: store.currency, timezone: store.timezone, settings: store.settings } : null,
+    now: input.now,
+    ...input.locals,
+  }
+}
+
+function eventView(event: CanonicalEvent): Record<string, unknown> {
+  return { id: event.id, type: event.type, occurred_at: event.occurred_at, store: event.store, data: event.data }
+}
+
+async function subjectOf(tx: StorageTx, storeId: string, event: CanonicalEvent): Promise<Record<string, Record<string, unknown> | null>> {
+  const { type, data } = event
+  if (type === 'order.fulfilled' || type === 'order.delivered') return { order: data.order_id ? await tx.orderView(storeId, String(data.order_id)) : null }
+  if (type.startsWith('order.')) return { order: data.id ? await tx.orderView(storeId, String(data.id)) : null }
+  if (type.startsWith('cart.') || type === 'checkout.started') return { cart: data.id ? await tx.cartView(storeId, String(data.id)) : null }
+  if (type === 'product.updated') return { product: data.id ? await tx.productView(storeId, String(data.id)) : null }
+  return {}
+}

@@ -1,0 +1,340 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import type { CanonicalEvent } from '../contracts/events.ts'
+import { newId } from '../lib/ids.ts'
+import type {
+  CorrelationRecord,
+  RunRecord,
+  Storage,
+  StorageTx,
+  StepRecord,
+  StoredEvent,
+  StoreRecord,
+  WorkflowHead,
+  WorkflowVersionRecord,
+} from '../engine/ports.ts'
+import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
+import type { DatabaseHandle } from './db.ts'
+import { applyToView } from './projection.ts'
+import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
+import { cartView, customerView, orderView } from './views.ts'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+export type ServicesConfig = ActionServices['config']
+
+/** The engine's ports over Kysely, for SQLite and PostgreSQL alike. */
+export function createStorage(handle: DatabaseHandle, config: ServicesConfig): Storage {
+  const { db, dialect } = handle
+  return {
+    dialect,
+    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config))),
+    async claimDueRuns(owner, now, leaseMs, limit) {
+      const nowIso = now.toISOString()
+      const until = new Date(now.getTime() + leaseMs).toISOString()
+      const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``
+      const result = await sql<Selectable<RunsTable>>`
+        update runs set lease_owner = ${owner}, lease_until = ${until}
+        where id in (
+          select id from runs
+          where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
+          order by due_at limit ${limit} ${lock}
+        )
+        returning *`.execute(db)
+      return result.rows.map(toRun)
+    },
+    async releaseLease(runId, owner) {
+      await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
+    },
+    services: (storeId, emit) => createServices(db, storeId, emit, config),
+  }
+}
+
+function createTx(trx: Transaction<Database>, config: ServicesConfig): StorageTx {
+  return {
+    async insertEvent(event, meta) {
+      const inserted = await trx
+        .insertInto('events')
+        .values({
+          store_id: event.store,
+          id: event.id,
+          type: event.type,
+          occurred_at: event.occurred_at,
+          received_at: meta.receivedAt,
+          customer_key: null,
+          historical: meta.historical ? 1 : 0,
+          source: meta.source,
+          data: JSON.stringify(event.data),
+        })
+        .onConflict((oc) => oc.columns(['store_id', 'id']).doNothing())
+        .returning('seq')
+        .executeTakeFirst()
+      if (inserted) return { seq: Number(inserted.seq), duplicate: false }
+      const existing = await trx.selectFrom('events').select('seq').where('store_id', '=', event.store).where('id', '=', event.id).executeTakeFirstOrThrow()
+      return { seq: Number(existing.seq), duplicate: true }
+    },
+    applyToView: (event) => applyToView(trx, event),
+    async setEventCustomer(seq, customerKey) {
+      if (customerKey) await trx.updateTable('events').set({ customer_key: customerKey }).where('seq', '=', seq).execute()
+    },
+    async getEvent(seq) {
+      const row = await trx.selectFrom('events').selectAll().where('seq', '=', seq).executeTakeFirst()
+      return row ? toEvent(row) : null
+    },
+    async findEventsAfter(storeId, type, customerKey, afterSeq, limit) {
+      let q = trx.selectFrom('events').selectAll().where('store_id', '=', storeId).where('type', '=', type).where('seq', '>', afterSeq).where('historical', '=', 0)
+      if (customerKey) q = q.where('customer_key', '=', customerKey)
+      return (await q.orderBy('seq').limit(limit).execute()).map(toEvent)
+    },
+    getStore: (storeId) => getStore(trx, storeId),
+    async customerView(customerKey) {
+      const row = await trx.selectFrom('customers').selectAll().where('key', '=', customerKey).executeTakeFirst()
+      return row ? customerView(row) : null
+    },
+    async orderView(storeId, orderId) {
+      const row = await trx.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', orderId).executeTakeFirst()
+      return row ? orderView(row) : null
+    },
+    async cartView(storeId, cartId) {
+      const row = await trx.selectFrom('carts').selectAll().where('store_id', '=', storeId).where('id', '=', cartId).executeTakeFirst()
+      return row ? cartView(row) : null
+    },
+    async productView(storeId, productId) {
+      const row = await trx.selectFrom('products').selectAll().where('store_id', '=', storeId).where('id', '=', productId).executeTakeFirst()
+      if (!row) return null
+      const variants = await trx.selectFrom('variants').selectAll().where('store_id', '=', storeId).where('product_id', '=', productId).execute()
+      return { ...(JSON.parse(row.data) as object), id: row.id, title: row.title, status: row.status, variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity })) }
+    },
+    async activeWorkflows(storeId, triggerType): Promise<WorkflowHead[]> {
+      return trx.selectFrom('workflows').select(['id', 'version']).where('store_id', '=', storeId).where('trigger_type', '=', triggerType).where('active', '=', 1).execute()
+    },
+    async getWorkflowVersion(storeId, workflowId, version): Promise<WorkflowVersionRecord | null> {
+      const row = await trx.selectFrom('workflow_versions').selectAll().where('store_id', '=', storeId).where('workflow_id', '=', workflowId).where('version', '=', version).executeTakeFirst()
+      return row ? { store_id: row.store_id, workflow_id: row.workflow_id, version: row.version, source: row.source, definition: JSON.parse(row.definition) } : null
+    },
+    async hasActiveRun(storeId, workflowId, customerKey) {
+      const row = await trx.selectFrom('runs').select('id').where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('workflow_id', '=', workflowId).where('status', 'in', ['running', 'waiting']).limit(1).executeTakeFirst()
+      return Boolean(row)
+    },
+    async lastRunStartedAt(storeId, workflowId, customerKey) {
+      const row = await trx.selectFrom('runs').select('started_at').where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('workflow_id', '=', workflowId).orderBy('started_at', 'desc').limit(1).executeTakeFirst()
+      return row?.started_at ?? null
+    },
+    async insertRun(run) {
+      await trx.insertInto('runs').values({ ...fromRun(run), lease_until: null }).execute()
+    },
+    async getRun(runId) {
+      const row = await trx.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst()
+      return row ? toRun(row) : null
+    },
+    async updateRun(run, expectedVersion) {
+      const { id, ...values } = fromRun({ ...run, version: expectedVersion + 1 })
+      const result = await trx.updateTable('runs').set(values).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst()
+      return Number(result.numUpdatedRows) === 1
+    },
+    async upsertStep(step: StepRecord) {
+      const values = {
+        seq: step.seq,
+        step_id: step.step_id,
+        type: step.type,
+        status: step.status,
+        attempts: step.attempts,
+        input: step.input === undefined ? null : JSON.stringify(step.input),
+        output: step.output === undefined ? null : JSON.stringify(step.output),
+        error: step.error ?? null,
+        started_at: step.started_at,
+        ended_at: step.ended_at ?? null,
+        wake_at: step.wake_at ?? null,
+      }
+      await trx
+        .insertInto('run_steps')
+        .values({ run_id: step.run_id, step_key: step.step_key, ...values })
+        // started_at is kept from the first write: a step's timeline spans all its attempts
+        .onConflict((oc) => oc.columns(['run_id', 'step_key']).doUpdateSet({ ...values, started_at: undefined }))
+        .execute()
+    },
+    async addCorrelations(storeId, runId, items) {
+      if (items.length === 0) return
+      await trx.insertInto('correlations').values(items.map((i) => ({ store_id: storeId, run_id: runId, event_type: i.eventType, corr_key: i.key, purpose: i.purpose, ref: i.ref }))).execute()
+    },
+    async findCorrelations(storeId, eventType, keys): Promise<CorrelationRecord[]> {
+      const rows = await trx.selectFrom('correlations').select(['run_id', 'purpose', 'ref']).where('store_id', '=', storeId).where('event_type', '=', eventType).where('corr_key', 'in', keys).execute()
+      return rows.map((r) => ({ run_id: r.run_id, purpose: r.purpose as CorrelationRecord['purpose'], ref: r.ref }))
+    },
+    async deleteCorrelations(runId, purpose) {
+      let q = trx.deleteFrom('correlations').where('run_id', '=', runId)
+      if (purpose) q = q.where('purpose', '=', purpose)
+      await q.execute()
+    },
+    services: (storeId, emit) => createServices(trx, storeId, emit, config),
+  }
+}
+
+export async function getStore(db: Db, storeId: string): Promise<StoreRecord | null> {
+  const row = await db.selectFrom('stores').selectAll().where('id', '=', storeId).executeTakeFirst()
+  return row ? { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, settings: JSON.parse(row.settings) as Record<string, unknown> } : null
+}
+
+function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig): ActionServices {
+  const changeTags = async (customerKey: string, tags: string[], add: boolean) => {
+    const row = await db.selectFrom('customers').select('tags').where('key', '=', customerKey).executeTakeFirstOrThrow()
+    const current = JSON.parse(row.tags) as string[]
+    const next = add ? [...new Set([...current, ...tags])] : current.filter((t) => !tags.includes(t))
+    await db.updateTable('customers').set({ tags: JSON.stringify(next) }).where('key', '=', customerKey).execute()
+    return add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
+  }
+  return {
+    customers: {
+      addTags: (key, tags) => changeTags(key, tags, true),
+      removeTags: (key, tags) => changeTags(key, tags, false),
+    },
+    messages: {
+      async record(message: OutboxMessage) {
+        const now = new Date().toISOString()
+        const inserted = await db
+          .insertInto('messages')
+          .values({
+            id: newId('msg_'),
+            store_id: storeId,
+            idempotency_key: message.idempotencyKey,
+            run_id: message.runId,
+            step_key: message.stepKey,
+            workflow_id: message.workflowId,
+            customer_key: message.customerKey,
+            channel: message.channel,
+            category: message.category,
+            to_addr: message.to,
+            from_addr: message.from ?? null,
+            subject: message.subject ?? null,
+            html: message.html ?? null,
+            text: message.text ?? null,
+            headers: JSON.stringify(message.headers ?? {}),
+            status: message.status,
+            error: message.error ?? null,
+            message_id: message.messageId ?? null,
+            opens: 0,
+            clicks: 0,
+            created_at: now,
+            sent_at: message.status === 'sent' ? now : null,
+          })
+          .onConflict((oc) => oc.column('idempotency_key').doNothing())
+          .returningAll()
+          .executeTakeFirst()
+        if (inserted) return { message: toMessage(inserted), created: true }
+        const existing = await db.selectFrom('messages').selectAll().where('idempotency_key', '=', message.idempotencyKey).executeTakeFirstOrThrow()
+        return { message: toMessage(existing), created: false }
+      },
+      async update(id, patch) {
+        const values: Record<string, unknown> = {}
+        if (patch.status) values.status = patch.status
+        if (patch.error !== undefined) values.error = patch.error
+        if (patch.messageId !== undefined) values.message_id = patch.messageId
+        if (patch.sentAt) values.sent_at = patch.sentAt
+        if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('id', '=', id).execute()
+      },
+      async lastMarketingSentAt(customerKey, channel) {
+        const row = await db
+          .selectFrom('messages')
+          .select('sent_at')
+          .where('store_id', '=', storeId)
+          .where('customer_key', '=', customerKey)
+          .where('channel', '=', channel)
+          .where('category', '=', 'marketing')
+          .where('sent_at', 'is not', null)
+          .orderBy('sent_at', 'desc')
+          .limit(1)
+          .executeTakeFirst()
+        return row?.sent_at ? new Date(row.sent_at) : null
+      },
+    },
+    events: { emit },
+    config,
+  }
+}
+
+function toMessage(row: Selectable<MessagesTable>): StoredMessage {
+  return {
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    runId: row.run_id,
+    stepKey: row.step_key,
+    workflowId: row.workflow_id,
+    customerKey: row.customer_key,
+    channel: row.channel as StoredMessage['channel'],
+    category: row.category as StoredMessage['category'],
+    to: row.to_addr,
+    from: row.from_addr,
+    subject: row.subject,
+    html: row.html,
+    text: row.text,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    status: row.status as StoredMessage['status'],
+    error: row.error,
+    messageId: row.message_id,
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+  }
+}
+
+export function toEvent(row: Selectable<EventsTable>): StoredEvent {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    type: row.type,
+    occurred_at: row.occurred_at,
+    received_at: row.received_at,
+    store: row.store_id,
+    customer_key: row.customer_key,
+    historical: row.historical === 1,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  }
+}
+
+export function toRun(row: Selectable<RunsTable>): RunRecord {
+  return {
+    id: row.id,
+    store_id: row.store_id,
+    workflow_id: row.workflow_id,
+    workflow_version: row.workflow_version,
+    status: row.status as RunRecord['status'],
+    trigger_event_seq: Number(row.trigger_event_seq),
+    trigger_event_id: row.trigger_event_id,
+    customer_key: row.customer_key,
+    customer_id: row.customer_id,
+    customer_email: row.customer_email,
+    holdout: row.holdout === 1,
+    state: JSON.parse(row.state) as RunRecord['state'],
+    due_at: row.due_at,
+    signal_event_seq: row.signal_event_seq === null ? null : Number(row.signal_event_seq),
+    lease_owner: row.lease_owner,
+    version: row.version,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+  }
+}
+
+/** A run as a row. lease_until is left out: only claimDueRuns sets it, and clearing the owner frees it. */
+function fromRun(run: RunRecord): Omit<Selectable<RunsTable>, 'lease_until'> {
+  return {
+    id: run.id,
+    store_id: run.store_id,
+    workflow_id: run.workflow_id,
+    workflow_version: run.workflow_version,
+    status: run.status,
+    trigger_event_seq: run.trigger_event_seq,
+    trigger_event_id: run.trigger_event_id,
+    customer_key: run.customer_key,
+    customer_id: run.customer_id,
+    customer_email: run.customer_email,
+    holdout: run.holdout ? 1 : 0,
+    state: JSON.stringify(run.state),
+    due_at: run.due_at,
+    signal_event_seq: run.signal_event_seq,
+    lease_owner: run.lease_owner,
+    version: run.version,
+    started_at: run.started_at,
+    ended_at: run.ended_at,
+    updated_at: new Date().toISOString(),
+  }
+}
+
+export type { CanonicalEvent }
