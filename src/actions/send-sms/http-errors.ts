@@ -1,0 +1,36 @@
+import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
+import { parseDuration } from '../../lib/durations.ts'
+
+/**
+ * How an HTTP provider's answer maps to what the engine should do: 429 and 5xx are the
+ * provider being busy or down (retry, honouring Retry-After); other 4xx mean the request itself
+ * is wrong (bad number, bad credentials) and will not get better by trying again.
+ */
+export function httpFailure(what: string, status: number, body: string, headers: Headers): RetryableError | PermanentError {
+  const reply = body.trim().slice(0, 500)
+  const message = `${what} answered ${status}${reply ? `: ${reply}` : ''}`
+  const details = { status, response: reply }
+  if (status === 429 || status >= 500) {
+    const retryAfterMs = retryAfter(headers.get('retry-after'))
+    return new RetryableError(message, { details, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
+  }
+  return new PermanentError(message, { reason: 'provider_rejected', details })
+}
+
+/** Network failures (refused, reset, timed out) are transient. */
+export function networkFailure(what: string, err: unknown): RetryableError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause
+  return new RetryableError(`${what} unreachable: ${cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err))}`, { cause: err })
+}
+
+function retryAfter(value: string | null): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const at = Date.parse(value)
+  if (!Number.isNaN(at)) return Math.max(0, at - Date.now())
+  try {
+    return parseDuration(value)
+  } catch {
+    return undefined
+  }
+}
