@@ -1,0 +1,197 @@
+import { hostname } from 'node:os'
+import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
+import type { Clock } from '../lib/clock.ts'
+import { UserError } from '../lib/errors.ts'
+import { newId } from '../lib/ids.ts'
+import type { Logger } from '../lib/logger.ts'
+import type { ActionDefinition } from '../plugin-api/define-action.ts'
+import type { EmittedEvent } from '../plugin-api/services.ts'
+import { advanceRun, type ExecutorDeps } from './executor.ts'
+import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
+import type { RunRecord, Storage, StorageTx, StoreRecord } from './ports.ts'
+import { WorkflowCache } from './workflow-cache.ts'
+
+export interface EngineOptions {
+  storage: Storage
+  clock: Clock
+  log: Logger
+  actions: ReadonlyMap<string, ActionDefinition>
+  /** how long a claimed run stays leased to a worker, ms; default 60 s */
+  leaseMs?: number
+}
+
+interface PendingIngest {
+  events: CanonicalEvent[]
+  options: IngestOptions
+  resolve(results: IngestResult[]): void
+  reject(err: unknown): void
+}
+
+/**
+ * The engine's front: ingest (group-committed) and the worker's claim-and-advance loop.
+ */
+export class Engine {
+  readonly cache = new WorkflowCache()
+  readonly storage: Storage
+  readonly clock: Clock
+  readonly log: Logger
+  readonly actions: ReadonlyMap<string, ActionDefinition>
+  readonly leaseMs: number
+  private readonly stores = new Map<string, StoreRecord>()
+  private pending: PendingIngest[] = []
+  private flushing = false
+  private readonly dueListeners = new Set<() => void>()
+
+  constructor(options: EngineOptions) {
+    this.storage = options.storage
+    this.clock = options.clock
+    this.log = options.log
+    this.actions = options.actions
+    this.leaseMs = options.leaseMs ?? 60_000
+  }
+
+  /** Forget cached store settings (after PUT /settings). */
+  invalidateStore(storeId: string): void {
+    this.stores.delete(storeId)
+  }
+
+  /** Called when ingest creates or wakes runs, so an embedded worker can look at once. */
+  onRunsDue(listener: () => void): () => void {
+    this.dueListeners.add(listener)
+    return () => this.dueListeners.delete(listener)
+  }
+
+  /**
+   * Stores events and everything they cause. Concurrent callers share one transaction (group
+   * commit): each promise resolves only after the commit that holds its events.
+   */
+  ingest(events: CanonicalEvent[], options: IngestOptions): Promise<IngestResult[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ events, options, resolve, reject })
+      if (!this.flushing) setImmediate(() => void this.flush())
+    })
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return
+    this.flushing = true
+    try {
+      while (this.pending.length > 0) {
+        // bound a group so one commit stays short
+        const group: PendingIngest[] = []
+        let size = 0
+        while (this.pending.length > 0 && size < 2000) {
+          const next = this.pending.shift()!
+          group.push(next)
+          size += next.events.length
+        }
+        try {
+          const results = await this.ingestGroup(group)
+          group.forEach((p, i) => p.resolve(results[i]!))
+        } catch (err) {
+          if (group.length === 1) {
+            group[0]!.reject(err)
+            continue
+          }
+          // one bad request must not fail its neighbours: retry each in its own transaction
+          for (const p of group) {
+            try {
+              p.resolve((await this.ingestGroup([p]))[0]!)
+            } catch (e) {
+              p.reject(e)
+            }
+          }
+        }
+        if (group.some((p) => !p.options.historical)) this.notifyDue()
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private async ingestGroup(group: PendingIngest[]): Promise<IngestResult[][]> {
+    return this.storage.transaction(async (tx) => {
+      const out: IngestResult[][] = []
+      for (const p of group) {
+        const results: IngestResult[] = []
+        for (const event of p.events) results.push(await ingestInTx(tx, event, p.options, this.ingestDeps()))
+        out.push(results)
+      }
+      return out
+    })
+  }
+
+  private ingestDeps() {
+    return { clock: this.clock, cache: this.cache, log: this.log, stores: this.stores }
+  }
+
+  private notifyDue(): void {
+    for (const listener of this.dueListeners) listener()
+  }
+
+  /** Ingest inside an existing transaction (emit_event from an internal action). */
+  async ingestInTransaction(tx: StorageTx, event: CanonicalEvent, options: IngestOptions): Promise<IngestResult> {
+    return ingestInTx(tx, event, options, this.ingestDeps())
+  }
+
+  private executorDeps(): ExecutorDeps {
+    return {
+      storage: this.storage,
+      cache: this.cache,
+      clock: this.clock,
+      log: this.log,
+      actions: this.actions,
+      stores: this.stores,
+      emit: (storeId, event, tx) => this.emit(storeId, event, tx),
+    }
+  }
+
+  private async emit(storeId: string, emitted: EmittedEvent, tx: StorageTx | null): Promise<{ id: string; duplicate: boolean }> {
+    const parsed = parseEvent({ id: emitted.id ?? newId('evt_'), type: emitted.type, occurred_at: emitted.occurred_at, store: storeId, data: emitted.data }, { store: storeId, now: this.clock.now() })
+    if (!parsed.ok) throw new UserError(`emitted event is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { code: 'validation_failed' })
+    const options = { historical: false, source: 'workflow' }
+    const result = tx ? await this.ingestInTransaction(tx, parsed.event, options) : (await this.ingest([parsed.event], options))[0]!
+    return { id: result.id, duplicate: result.duplicate }
+  }
+
+  /** Claims due runs and advances each; returns how many were claimed. */
+  async tick(owner: string, limit = 50, concurrency = 8): Promise<number> {
+    const runs = await this.storage.claimDueRuns(owner, this.clock.now(), this.leaseMs, limit)
+    if (runs.length === 0) return 0
+    const deps = this.executorDeps()
+    let index = 0
+    const lane = async () => {
+      while (index < runs.length) {
+        const run = runs[index++]!
+        await this.advanceSafely(deps, run, owner)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, lane))
+    return runs.length
+  }
+
+  private async advanceSafely(deps: ExecutorDeps, run: RunRecord, owner: string): Promise<void> {
+    try {
+      await advanceRun(deps, run)
+    } catch (err) {
+      // a bug or a database error: leave the lease to expire so another attempt happens later
+      this.log.error({ runId: run.id, err }, 'run advance failed')
+      await this.storage.releaseLease(run.id, owner).catch(() => undefined)
+    }
+  }
+
+  /** Runs ticks until nothing is due (tests and simulate use this with a manual clock). */
+  async drain(owner = 'drain', maxTicks = 10_000): Promise<number> {
+    let total = 0
+    for (let i = 0; i < maxTicks; i++) {
+      const n = await this.tick(owner, 100)
+      if (n === 0) return total
+      total += n
+    }
+    return total
+  }
+
+  static workerId(): string {
+    return `${hostname()}:${process.pid}:${newId().slice(-6)}`
+  }
+}
