@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ManualClock } from '../../lib/clock.ts'
+import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
+import { actionContext, memoryServices } from '../../../test/helpers/memory-services.ts'
+import { createNotifyTeamAction, notifyTeam } from './index.ts'
+import { isPrivateAddress } from './public-address.ts'
+
+let server: Server
+let hook: string
+let posts: unknown[] = []
+let answers: Array<{ status: number; body: string }> = []
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const answer = answers.shift()
+      if (answer) return void res.writeHead(answer.status).end(answer.body)
+      posts.push({ contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString()) })
+      res.writeHead(200).end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/secret`
+})
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+beforeEach(() => {
+  posts = []
+  answers = []
+})
+
+const scope = { order: { name: '#1001', total_price: '512.00' } }
+
+describe('notify_team', () => {
+  it('posts the rendered text as Slack-style JSON, once per step', async () => {
+    const clock = new ManualClock()
+    const services = memoryServices({ clock })
+    const input = { text: '{{ customer.email }} ordered {{ order.name }} ({{ order.total_price | money }})', webhook_url: hook }
+    const out = await notifyTeam.run(actionContext(input, { services, clock, scope }))
+    expect(out).toMatchObject({ status: 'sent', text: 'ada@example.test ordered #1001 ($512.00)' })
+    expect(posts).toEqual([{ contentType: 'application/json', body: { text: 'ada@example.test ordered #1001 ($512.00)' } }])
+    expect(services.outbox[0]).toMatchObject({ channel: 'chat', status: 'sent', to: new URL(hook).origin })
+    expect((await notifyTeam.run(actionContext(input, { services, clock, scope }))).already_sent).toBe(true)
+    expect(posts).toHaveLength(1)
+  })
+
+  it('uses STOREFLOW_TEAM_WEBHOOK_URL when the step names none', async () => {
+    const clock = new ManualClock()
+    const action = createNotifyTeamAction({ defaultWebhookUrl: () => hook })
+    await action.run(actionContext({ text: 'hello' }, { services: memoryServices({ clock }), clock }))
+    expect(posts).toHaveLength(1)
+  })
+
+  it('retries on 5xx and fails on 4xx', async () => {
+    const clock = new ManualClock()
+    const services = memoryServices({ clock })
+    answers = [{ status: 500, body: 'oops' }, { status: 404, body: 'no_service' }]
+    const first = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)
+    expect(first).toBeInstanceOf(RetryableError)
+    const second = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)
+    expect(second).toBeInstanceOf(PermanentError)
+    expect((second as Error).message).toContain('no_service')
+  })
+
+  it('refuses private addresses unless allowed', async () => {
+    const clock = new ManualClock()
+    const services = memoryServices({ clock, config: { allowPrivateHttp: false } })
+    const err = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PermanentError)
+    expect((err as PermanentError).reason).toBe('private_address')
+    expect(posts).toHaveLength(0)
+    expect(isPrivateAddress('10.1.2.3')).toBe(true)
+    expect(isPrivateAddress('169.254.169.254')).toBe(true)
+    expect(isPrivateAddress('::1')).toBe(true)
+    expect(isPrivateAddress('93.184.216.34')).toBe(false)
+  })
+
+  it('renders only in a dry run', async () => {
+    const clock = new ManualClock()
+    const out = await notifyTeam.run(actionContext({ text: 'Hi {{ customer.first_name }}' }, { services: memoryServices({ clock }), clock, dryRun: true }))
+    expect(out).toMatchObject({ status: 'rendered', text: 'Hi Ada' })
+    for (const example of notifyTeam.examples ?? []) expect(notifyTeam.input.safeParse(example).success).toBe(true)
+  })
+})
