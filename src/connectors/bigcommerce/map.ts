@@ -21,6 +21,7 @@ type Obj = Record<string, unknown>
  * | store/shipment/created                  | order.fulfilled (carrier, tracking number and link)      |
  * | store/cart/created, store/cart/updated  | cart.updated                                             |
  * | store/cart/abandoned                    | raw.bigcommerce.store_cart_abandoned (cart)              |
+ * | store/cart/converted                    | raw.bigcommerce.store_cart_converted (cart and order ids) |
  * | store/customer/created / updated        | customer.created / customer.updated                      |
  * | store/product/created / updated         | product.updated                                          |
  * | store/product/inventory[/order]/updated | inventory.updated (product-level stock)                  |
@@ -51,8 +52,10 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
   /** 404: the resource is gone (deleted before we asked); nothing to retry, the notice is kept. */
   const gone = (): MappedDelivery => ({ ...base, events: [raw({ resource_gone: true, resource: { type: data['type'] ?? null, id: data['id'] ?? null }, payload: body })] })
 
-  const known = HANDLED.has(scope)
-  if (!known) return { ...base, unknownTopic: true, events: [raw(body)] }
+  if (!HANDLED.has(scope)) return { ...base, unknownTopic: true, events: [raw(body)] }
+  // The order a converted cart became arrives as store/order/created; the conversion itself is kept
+  // (it links cart and order) without a fetch: a converted cart is usually gone from /v3/carts.
+  if (scope === 'store/cart/converted') return { ...base, events: [raw({ cart_id: data['id'] ?? null, order_id: idStr(data['orderId']), payload: body })] }
 
   const api = bigCommerceApi(creds, deps)
   const id = idStr(data['id']) ?? ''
@@ -159,7 +162,7 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
 
 const HANDLED = new Set([
   'store/order/created', 'store/order/updated', 'store/order/statusUpdated', 'store/order/refund/created',
-  'store/shipment/created', 'store/cart/created', 'store/cart/updated', 'store/cart/abandoned',
+  'store/shipment/created', 'store/cart/created', 'store/cart/converted', 'store/cart/updated', 'store/cart/abandoned',
   'store/customer/created', 'store/customer/updated', 'store/product/created', 'store/product/updated',
   'store/product/inventory/updated', 'store/product/inventory/order/updated',
   'store/sku/inventory/updated', 'store/sku/inventory/order/updated',
