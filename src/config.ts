@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+/**
+ * Configuration by flags, environment (STOREFLOW_*, DATABASE_URL, SMTP_URL) or a
+ * storeflow.config.{json,js,mjs} file in the working directory, in that order.
+ */
+export interface Config {
+  /** `./data` or STOREFLOW_DATA_DIR */
+  dataDir: string
+  /** DATABASE_URL, else the SQLite file data/storeflow.db */
+  databaseUrl: string
+  port: number
+  host: string
+  /** where customers' mail links point (tracking, unsubscribe); default http://host:port */
+  publicUrl: string
+  /** HMAC key for tracking tokens and the key that encrypts secrets at rest */
+  secretKey: string
+  smtpUrl: string | undefined
+  mailFrom: string
+  allowPrivateHttp: boolean
+  /** max request body, bytes; default 1 MiB */
+  bodyLimit: number
+  /** ingest requests per minute per key; 0 = unlimited (default) */
+  ingestRateLimit: number
+}
+
+export type ConfigFlags = Partial<Pick<Config, 'port' | 'host' | 'dataDir' | 'databaseUrl' | 'publicUrl'>>
+
+export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Config> {
+  const file = await readConfigFile(cwd)
+  const pick = <T>(flag: T | undefined, envValue: T | undefined, fileValue: T | undefined, fallback: T): T => flag ?? envValue ?? fileValue ?? fallback
+  const dataDir = resolve(cwd, pick(flags.dataDir, env.STOREFLOW_DATA_DIR, file.dataDir as string | undefined, './data'))
+  const port = Number(pick(flags.port, env.STOREFLOW_PORT ? Number(env.STOREFLOW_PORT) : undefined, file.port as number | undefined, 3000))
+  const host = pick(flags.host, env.STOREFLOW_HOST, file.host as string | undefined, '127.0.0.1')
+  const databaseUrl = pick(flags.databaseUrl, env.DATABASE_URL, file.databaseUrl as string | undefined, join(dataDir, 'storeflow.db'))
+  return {
+    dataDir,
+    databaseUrl,
+    port,
+    host,
+    publicUrl: pick(flags.publicUrl, env.STOREFLOW_PUBLIC_URL, file.publicUrl as string | undefined, `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/$/, ''),
+    secretKey: env.STOREFLOW_SECRET_KEY ?? (file.secretKey as string | undefined) ?? localSecret(dataDir, databaseUrl),
+    smtpUrl: env.SMTP_URL ?? (file.smtpUrl as string | undefined),
+    mailFrom: env.STOREFLOW_MAIL_FROM ?? (file.mailFrom as string | undefined) ?? 'storeflow@localhost',
+    allowPrivateHttp: (env.STOREFLOW_ALLOW_PRIVATE_HTTP ?? String(file.allowPrivateHttp ?? '')) === '1' || file.allowPrivateHttp === true,
+    bodyLimit: Number(env.STOREFLOW_BODY_LIMIT ?? file.bodyLimit ?? 1024 * 1024),
+    ingestRateLimit: Number(env.STOREFLOW_INGEST_RATE_LIMIT ?? file.ingestRateLimit ?? 0),
+  }
+}
+
+async function readConfigFile(cwd: string): Promise<Record<string, unknown>> {
+  for (const name of ['storeflow.config.json', 'storeflow.config.mjs', 'storeflow.config.js']) {
+    const path = join(cwd, name)
+    if (!existsSync(path)) continue
+    if (name.endsWith('.json')) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+    const mod = (await import(pathToFileURL(path).href)) as { default?: Record<string, unknown> }
+    return mod.default ?? {}
+  }
+  return {}
+}
+
+/**
+ * Without STOREFLOW_SECRET_KEY, a single-machine install keeps a random key in its data
+ * directory so tracking links keep working across restarts. Several machines sharing
+ * PostgreSQL must set STOREFLOW_SECRET_KEY to the same value.
+ */
+function localSecret(dataDir: string, databaseUrl: string): string {
+  const path = join(dataDir, 'secret.key')
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim()
+  const key = randomBytes(32).toString('base64url')
+  if (databaseUrl.startsWith('postgres')) return key
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(path, `${key}\n`, { mode: 0o600 })
+  return key
+}

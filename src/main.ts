@@ -1,0 +1,60 @@
+import { createActionRegistry } from './actions/index.ts'
+import type { Config } from './config.ts'
+import { Engine } from './engine/engine.ts'
+import { systemClock, type Clock } from './lib/clock.ts'
+import { createLogger, type Logger } from './lib/logger.ts'
+import type { ActionDefinition } from './plugin-api/define-action.ts'
+import { openDatabase, type DatabaseHandle } from './store/db.ts'
+import { migrate } from './store/migrate.ts'
+import { createStorage } from './store/storage.ts'
+import { ensureDefaultStore } from './store/stores.repo.ts'
+
+/** Everything a process needs: database, engine, actions. The composition root. */
+export interface App {
+  config: Config
+  handle: DatabaseHandle
+  engine: Engine
+  actions: ReadonlyMap<string, ActionDefinition>
+  clock: Clock
+  log: Logger
+  close(): Promise<void>
+}
+
+export interface AppOptions {
+  clock?: Clock
+  log?: Logger
+  /** PostgreSQL schema (tests use one per file) */
+  schema?: string
+  /** run migrations on open; default true */
+  migrate?: boolean
+  extraActions?: ActionDefinition[]
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock
+  const log = options.log ?? createLogger()
+  const handle = await openDatabase({ url: config.databaseUrl, ...(options.schema ? { schema: options.schema } : {}) })
+  if (options.migrate !== false) {
+    const applied = await migrate(handle)
+    if (applied.length > 0) log.info({ applied }, 'migrations applied')
+  }
+  await ensureDefaultStore(handle.db, clock.now())
+  const storage = createStorage(handle, {
+    smtpUrl: config.smtpUrl,
+    allowPrivateHttp: config.allowPrivateHttp,
+    publicUrl: config.publicUrl,
+    secretKey: config.secretKey,
+    mailFrom: config.mailFrom,
+  })
+  const actions = createActionRegistry(options.extraActions)
+  const engine = new Engine({ storage, clock, log, actions })
+  return {
+    config,
+    handle,
+    engine,
+    actions,
+    clock,
+    log,
+    close: () => handle.close(),
+  }
+}
