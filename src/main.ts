@@ -28,6 +28,8 @@ export interface AppOptions {
   /** run migrations on open; default true */
   migrate?: boolean
   extraActions?: ActionDefinition[]
+  /** simulate: external actions do not touch the outside world */
+  dryRun?: boolean
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -47,7 +49,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mailFrom: config.mailFrom,
   })
   const actions = createActionRegistry(options.extraActions)
-  const engine = new Engine({ storage, clock, log, actions })
+  const engine = new Engine({ storage, clock, log, actions, dryRun: options.dryRun ?? false })
   return {
     config,
     handle,

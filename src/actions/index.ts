@@ -2,11 +2,14 @@ import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import { emitEvent } from './emit-event/emit-event.action.ts'
 import { httpRequest } from './http-request/http-request.action.ts'
 import { logAction } from './log/log.action.ts'
+import { notifyTeam } from './notify-team/index.ts'
+import { sendEmail } from './send-email/index.ts'
+import { sendSms } from './send-sms/index.ts'
 import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
-export const BUILT_IN_ACTIONS: ActionDefinition[] = [logAction, tagCustomer, untagCustomer, emitEvent, httpRequest]
+export const BUILT_IN_ACTIONS: ActionDefinition[] = [sendEmail, sendSms, notifyTeam, logAction, tagCustomer, untagCustomer, emitEvent, httpRequest]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {
   const registry = new Map<string, ActionDefinition>()

@@ -72,7 +72,8 @@ export const cartSchema = z.looseObject({
   id,
   customer: customerSchema.nullish(),
   email: optionalString,
-  currency: z.string().min(3).max(3),
+  // Shopify's carts/update carries no currency: the store's currency applies
+  currency: z.string().min(3).max(3).nullish(),
   total_price: money,
   line_items: z.array(lineItemSchema).default([]),
   recovery_url: optionalString,
@@ -170,7 +171,7 @@ export function isKnownEventType(type: string): type is EventType {
 
 export const eventEnvelopeSchema = z.object({
   id: z.union([z.string().min(1).max(255), z.number().int()]).transform(String),
-  type: z.string().regex(/^(raw\.)?[a-z_]+(\.[a-z_/]+)+$/, 'must be an event type like "order.created"'),
+  type: z.string().regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"'),
   occurred_at: isoTime.optional(),
   store: z.string().min(1).optional(),
   data: z.record(z.string(), z.unknown()),

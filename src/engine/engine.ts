@@ -18,6 +18,8 @@ export interface EngineOptions {
   actions: ReadonlyMap<string, ActionDefinition>
   /** how long a claimed run stays leased to a worker, ms; default 60 s */
   leaseMs?: number
+  /** simulate: external actions compute their output but touch nothing outside */
+  dryRun?: boolean
 }
 
 interface PendingIngest {
@@ -37,6 +39,7 @@ export class Engine {
   readonly log: Logger
   readonly actions: ReadonlyMap<string, ActionDefinition>
   readonly leaseMs: number
+  readonly dryRun: boolean
   private readonly stores = new Map<string, StoreRecord>()
   private pending: PendingIngest[] = []
   private flushing = false
@@ -48,6 +51,7 @@ export class Engine {
     this.log = options.log
     this.actions = options.actions
     this.leaseMs = options.leaseMs ?? 60_000
+    this.dryRun = options.dryRun ?? false
   }
 
   /** Forget cached store settings (after PUT /settings). */
@@ -142,6 +146,7 @@ export class Engine {
       log: this.log,
       actions: this.actions,
       stores: this.stores,
+      dryRun: this.dryRun,
       emit: (storeId, event, tx) => this.emit(storeId, event, tx),
     }
   }

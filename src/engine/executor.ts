@@ -24,6 +24,8 @@ export interface ExecutorDeps {
   /** ingests an event emitted by an action (emit_event), in the given transaction when there is one */
   emit(storeId: string, event: EmittedEvent, tx: StorageTx | null): Promise<{ id: string; duplicate: boolean }>
   stores: Map<string, StoreRecord>
+  /** simulate: external actions run with dryRun and must not touch the outside world */
+  dryRun?: boolean
 }
 
 /** Default attempts for an action that does not say; the first counts. */
@@ -276,7 +278,7 @@ async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased:
   const { scope, attempts } = begin
   let run = begin.run
 
-  const rawFields = new Set((action as ActionDefinition & { rawFields?: string[] }).rawFields ?? [])
+  const rawFields = new Set(action?.rawFields ?? [])
   const attemptOnce = async (tx: StorageTx | null): Promise<{ kind: 'done'; output: unknown; input: unknown } | { kind: 'skip'; reason: string; output: unknown; input: unknown } | { kind: 'defer'; until: Date; reason: string; input: unknown } | { kind: 'error'; err: unknown; input: unknown }> => {
     let input: unknown = instr.with
     try {
@@ -298,7 +300,7 @@ async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased:
         clock: deps.clock,
         log: deps.log.child({ runId: run.id, step: key }),
         services,
-        dryRun: false,
+        dryRun: deps.dryRun === true && action!.effects === 'external',
       })
       return { kind: 'done', output: output ?? {}, input: parsed.data }
     } catch (err) {

@@ -73,6 +73,8 @@ export interface ActionDefinition<I = any, O = any> {
   effects: ActionEffects
   /** safe: the engine may run it again after a crash without harm (it checks its idempotency key) */
   retry: { safe: boolean; maxAttempts?: number; baseDelayMs?: number }
+  /** fields of `with` the action renders itself (Liquid with its own scope); the engine leaves them as written */
+  rawFields?: string[]
   /** example inputs; the registry test validates each against `input` */
   examples?: I[]
   run(ctx: ActionContext<I>): Promise<O>

@@ -39,6 +39,7 @@ export interface NotifyTeamDeps {
 export function createNotifyTeamAction(deps: NotifyTeamDeps = {}): ActionDefinition<NotifyTeamInput, NotifyTeamOutput> {
   return defineAction({
     type: 'notify_team',
+    rawFields: ['text'],
     title: 'Notify team',
     description: 'Posts a message to a chat incoming webhook (Slack-style `{ "text" }`), e.g. to alert sales when a high-value prospect clicks.',
     input: notifyTeamInput,

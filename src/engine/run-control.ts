@@ -1,0 +1,30 @@
+import type { Clock } from '../lib/clock.ts'
+import { UserError } from '../lib/errors.ts'
+import type { Storage } from './ports.ts'
+
+/**
+ * Cancel and retry from the API. Both are ordinary versioned run updates, so a worker that
+ * holds the run at that moment finds its version changed and lets go.
+ */
+export async function cancelRun(storage: Storage, clock: Clock, storeId: string, runId: string): Promise<void> {
+  await storage.transaction(async (tx) => {
+    const run = await tx.getRun(runId)
+    if (!run || run.store_id !== storeId) throw new UserError(`run "${runId}" not found`, { code: 'not_found' })
+    if (run.status !== 'running' && run.status !== 'waiting') throw new UserError(`run "${runId}" has already ended (${run.status})`, { code: 'conflict' })
+    const ok = await tx.updateRun({ ...run, status: 'cancelled', due_at: null, ended_at: clock.now().toISOString(), lease_owner: null, state: { ...run.state, current: null } }, run.version)
+    if (!ok) throw new UserError(`run "${runId}" changed while cancelling; try again`, { code: 'conflict' })
+    await tx.deleteCorrelations(run.id)
+  })
+}
+
+/** A failed run continues from the step that failed, with a fresh attempt count. */
+export async function retryRun(storage: Storage, clock: Clock, storeId: string, runId: string): Promise<void> {
+  await storage.transaction(async (tx) => {
+    const run = await tx.getRun(runId)
+    if (!run || run.store_id !== storeId) throw new UserError(`run "${runId}" not found`, { code: 'not_found' })
+    if (run.status !== 'failed') throw new UserError(`only failed runs can be retried; run "${runId}" is ${run.status}`, { code: 'conflict' })
+    const now = clock.now().toISOString()
+    const ok = await tx.updateRun({ ...run, status: 'running', due_at: now, ended_at: null, lease_owner: null, state: { ...run.state, current: null, exitReason: undefined } }, run.version)
+    if (!ok) throw new UserError(`run "${runId}" changed while retrying; try again`, { code: 'conflict' })
+  })
+}

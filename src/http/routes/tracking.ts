@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify'
+import { TRANSPARENT_GIF, escapeHtml, verifyClickToken, verifyOpenToken, verifyUnsubscribeToken } from '../../core/messaging/index.ts'
+import { newId } from '../../lib/ids.ts'
+import type { App } from '../../main.ts'
+
+/**
+ * Links in customers' mail: click redirects, the open pixel and unsubscribe. No API key: the
+ * signed token is the credential, so it cannot be forged or enumerated.
+ */
+export function registerTrackingRoutes(server: FastifyInstance, app: App): void {
+  const db = app.handle.db
+  const secret = app.config.secretKey
+
+  const customerRef = async (customerKey: string | null) => {
+    if (!customerKey) return null
+    const c = await db.selectFrom('customers').select(['external_id', 'email']).where('key', '=', customerKey).executeTakeFirst()
+    return c ? { ...(c.external_id ? { id: c.external_id } : {}), ...(c.email ? { email: c.email } : {}) } : null
+  }
+
+  const messageEvent = async (type: 'message.opened' | 'message.clicked', messageId: string, url?: string) => {
+    const message = await db.selectFrom('messages').select(['id', 'store_id', 'customer_key', 'workflow_id']).where('id', '=', messageId).executeTakeFirst()
+    if (!message) return false
+    const column = type === 'message.clicked' ? 'clicks' : 'opens'
+    await db.updateTable('messages').set((eb) => ({ [column]: eb(column, '+', 1) })).where('id', '=', messageId).execute()
+    const customer = await customerRef(message.customer_key)
+    await app.engine.ingest([{
+      id: newId(type === 'message.clicked' ? 'clk_' : 'opn_'),
+      type,
+      store: message.store_id,
+      occurred_at: app.clock.now().toISOString(),
+      data: { message_id: message.id, customer_id: customer?.id ?? null, workflow_id: message.workflow_id, ...(url ? { url } : {}), ...(customer ? { customer } : {}) },
+    }], { historical: false, source: 'tracking' })
+    return true
+  }
+
+  server.get<{ Params: { token: string } }>('/t/c/:token', async (request, reply) => {
+    const token = verifyClickToken(secret, request.params.token)
+    if (!token) return reply.status(404).type('text/plain').send('This link is not valid.')
+    await messageEvent('message.clicked', token.messageId, token.url)
+    return reply.redirect(token.url, 302)
+  })
+
+  server.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
+    const token = verifyOpenToken(secret, request.params.token)
+    if (token) await messageEvent('message.opened', token.messageId)
+    return reply.header('cache-control', 'no-store').type('image/gif').send(TRANSPARENT_GIF)
+  })
+
+  const unsubscribe = async (storeId: string, customerKey: string): Promise<boolean> => {
+    const row = await db.selectFrom('customers').select(['unsubscribed_at']).where('key', '=', customerKey).where('store_id', '=', storeId).executeTakeFirst()
+    if (!row) return false
+    if (row.unsubscribed_at) return true // already unsubscribed: repeating is harmless
+    const customer = await customerRef(customerKey)
+    await app.engine.ingest([{ id: newId('unsub_'), type: 'newsletter.unsubscribed', store: storeId, occurred_at: app.clock.now().toISOString(), data: { customer, source: 'unsubscribe_link' } }], { historical: false, source: 'unsubscribe' })
+    return true
+  }
+
+  // GET shows a confirmation page: mail scanners prefetch links, and a GET must not unsubscribe
+  server.get<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
+    const token = verifyUnsubscribeToken(secret, request.params.token)
+    if (!token) return reply.status(404).type('text/html').send(page('This link is not valid', '<p>The unsubscribe link is not valid. Please use the link from your most recent email.</p>'))
+    const action = `/u/${escapeHtml(request.params.token)}`
+    return reply.type('text/html').send(page('Unsubscribe', `<p>Stop receiving marketing email from us?</p><form method="post" action="${action}"><button type="submit">Unsubscribe</button></form>`))
+  })
+
+  // RFC 8058 one-click: the mail client POSTs List-Unsubscribe=One-Click; the page's button POSTs too
+  server.post<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
+    const token = verifyUnsubscribeToken(secret, request.params.token)
+    if (!token) return reply.status(404).type('text/html').send(page('This link is not valid', '<p>The unsubscribe link is not valid.</p>'))
+    await unsubscribe(token.storeId, token.customerKey)
+    return reply.type('text/html').send(page('Unsubscribed', '<p>You have been unsubscribed and will receive no more marketing email from us.</p>'))
+  })
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.2rem}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`
+}

@@ -1,0 +1,117 @@
+import type { Kysely, Selectable } from 'kysely'
+import { UserError } from '../lib/errors.ts'
+import type { Database, RunStepsTable, RunsTable } from './tables.ts'
+
+/** A run as the API shows it (PRODUCT.md §9). */
+export interface RunView {
+  id: string
+  workflow_id: string
+  workflow_version: number
+  status: string
+  trigger_event_id: string
+  customer_id: string | null
+  customer_email: string | null
+  holdout: boolean
+  started_at: string
+  ended_at: string | null
+  wake_at: string | null
+  steps: StepView[]
+}
+
+export interface StepView {
+  id: string
+  key: string
+  type: string
+  status: string
+  attempts: number
+  started_at: string
+  ended_at: string | null
+  wake_at?: string
+  input?: unknown
+  output?: unknown
+  error?: string
+}
+
+export function stepView(row: Selectable<RunStepsTable>): StepView {
+  return {
+    id: row.step_id,
+    key: row.step_key,
+    type: row.type,
+    status: row.status,
+    attempts: row.attempts,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    ...(row.wake_at ? { wake_at: row.wake_at } : {}),
+    ...(row.input ? { input: JSON.parse(row.input) } : {}),
+    ...(row.output ? { output: JSON.parse(row.output) } : {}),
+    ...(row.error ? { error: row.error } : {}),
+  }
+}
+
+function runView(row: Selectable<RunsTable>, steps: StepView[]): RunView {
+  return {
+    id: row.id,
+    workflow_id: row.workflow_id,
+    workflow_version: row.workflow_version,
+    status: row.status,
+    trigger_event_id: row.trigger_event_id,
+    customer_id: row.customer_id,
+    customer_email: row.customer_email,
+    holdout: row.holdout === 1,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    wake_at: row.status === 'waiting' || row.status === 'running' ? row.due_at : null,
+    steps,
+  }
+}
+
+export async function getRun(db: Kysely<Database>, storeId: string, id: string): Promise<RunView> {
+  const row = await db.selectFrom('runs').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
+  if (!row) throw new UserError(`run "${id}" not found`, { code: 'not_found' })
+  const steps = await db.selectFrom('run_steps').selectAll().where('run_id', '=', id).orderBy('seq').orderBy('started_at').execute()
+  return runView(row, steps.map(stepView))
+}
+
+export interface RunFilter {
+  workflow?: string
+  status?: string
+  /** the shop's customer id, or storeflow's customer key */
+  customer?: string
+  cursor?: string
+  limit: number
+}
+
+export async function listRuns(db: Kysely<Database>, storeId: string, filter: RunFilter): Promise<{ items: Array<Omit<RunView, 'steps'>>; next_cursor: string | null }> {
+  let q = db.selectFrom('runs').selectAll().where('store_id', '=', storeId)
+  if (filter.workflow) q = q.where('workflow_id', '=', filter.workflow)
+  if (filter.status) q = q.where('status', '=', filter.status)
+  if (filter.customer) q = q.where((eb) => eb.or([eb('customer_id', '=', filter.customer!), eb('customer_key', '=', filter.customer!)]))
+  if (filter.cursor) {
+    const [startedAt, id] = decodeCursor(filter.cursor)
+    q = q.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '<', id)])]))
+  }
+  const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute()
+  const page = rows.slice(0, filter.limit)
+  const last = page[page.length - 1]
+  return {
+    items: page.map((r) => {
+      const { steps: _steps, ...rest } = runView(r, [])
+      return rest
+    }),
+    next_cursor: rows.length > filter.limit && last ? encodeCursor([last.started_at, last.id]) : null,
+  }
+}
+
+export function encodeCursor(parts: Array<string | number>): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url')
+}
+
+export function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown
+    if (Array.isArray(parts) && parts.length === 2) return [String(parts[0]), String(parts[1])]
+  } catch {
+    // fall through
+  }
+  throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
+}
