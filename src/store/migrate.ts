@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { DatabaseHandle, DialectName } from './db.ts'
 import * as m0001 from './migrations/0001-core.ts'
+import * as m0002 from './migrations/0002-users.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -11,6 +12,7 @@ type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
  */
 export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0001-core', m0001],
+  ['0002-users', m0002],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

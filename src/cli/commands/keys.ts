@@ -1,0 +1,49 @@
+import type { Command } from 'commander'
+import { createKey, listKeys, revokeKey, type KeyScope } from '../../store/stores.repo.ts'
+import { action, globals, printJson, printTable, withApp } from '../shared.ts'
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('API keys, each bound to one store (--store, default `default`)')
+
+  keys
+    .command('create')
+    .description('create an API key; the key is shown once and stored hashed')
+    .option('--scope <scope>', 'ingest | read | admin', 'ingest')
+    .option('--json', 'print { id, key, scope, store } as JSON')
+    .action(
+      action(async (opts: { scope: string; json?: boolean }, cmd: Command) => {
+        const { store } = globals(cmd)
+        const created = await withApp((app) => createKey(app.handle.db, store, opts.scope as KeyScope, app.clock.now()))
+        if (opts.json) {
+          printJson({ id: created.id, key: created.key, scope: created.scope, store: created.store })
+          return
+        }
+        console.log(`created ${created.scope} key ${created.id} for store ${created.store}`)
+        console.log(`key: ${created.key}`)
+        console.log('(shown once: it is stored hashed)')
+      }),
+    )
+
+  keys
+    .command('list')
+    .description("list the store's API keys (never the keys themselves)")
+    .option('--json', 'print the keys as JSON')
+    .action(
+      action(async (opts: { json?: boolean }, cmd: Command) => {
+        const { store } = globals(cmd)
+        const rows = await withApp((app) => listKeys(app.handle.db, store))
+        if (opts.json) printJson(rows)
+        else printTable(['ID', 'STORE', 'SCOPE', 'PREFIX', 'CREATED', 'REVOKED'], rows.map((k) => [k.id, k.store, k.scope, `${k.prefix}…`, k.created_at, k.revoked_at ?? '']))
+      }),
+    )
+
+  keys
+    .command('revoke <id>')
+    .description('revoke an API key; requests with it are refused from then on')
+    .action(
+      action(async (id: string) => {
+        await withApp((app) => revokeKey(app.handle.db, id, app.clock.now()))
+        console.log(`revoked key ${id}`)
+      }),
+    )
+}
