@@ -25,6 +25,8 @@ export interface Config {
   bodyLimit: number
   /** ingest requests per minute per key; 0 = unlimited (default) */
   ingestRateLimit: number
+  /** how long a worker holds a claimed run before another may take it over, ms; default 60000 */
+  leaseMs: number
 }
 
 export type ConfigFlags = Partial<Pick<Config, 'port' | 'host' | 'dataDir' | 'databaseUrl' | 'publicUrl'>>
@@ -48,6 +50,7 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     allowPrivateHttp: (env.STOREFLOW_ALLOW_PRIVATE_HTTP ?? String(file.allowPrivateHttp ?? '')) === '1' || file.allowPrivateHttp === true,
     bodyLimit: Number(env.STOREFLOW_BODY_LIMIT ?? file.bodyLimit ?? 1024 * 1024),
     ingestRateLimit: Number(env.STOREFLOW_INGEST_RATE_LIMIT ?? file.ingestRateLimit ?? 0),
+    leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
   }
 }
 

@@ -49,7 +49,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mailFrom: config.mailFrom,
   })
   const actions = createActionRegistry(options.extraActions)
-  const engine = new Engine({ storage, clock, log, actions, dryRun: options.dryRun ?? false })
+  const engine = new Engine({ storage, clock, log, actions, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
   return {
     config,
     handle,

@@ -164,14 +164,27 @@ export class Engine {
     const runs = await this.storage.claimDueRuns(owner, this.clock.now(), this.leaseMs, limit)
     if (runs.length === 0) return 0
     const deps = this.executorDeps()
+    const pending = new Set(runs.map((r) => r.id))
+    // heartbeat: a slow step (an HTTP call, a long batch) must not let the lease lapse, or a
+    // second worker would take the run over while this one still acts on it
+    const heartbeat = setInterval(() => {
+      const until = new Date(this.clock.now().getTime() + this.leaseMs)
+      this.storage.extendLeases(owner, [...pending], until).catch((err) => this.log.warn({ err }, 'lease heartbeat failed'))
+    }, Math.max(250, Math.floor(this.leaseMs / 3)))
+    heartbeat.unref()
     let index = 0
     const lane = async () => {
       while (index < runs.length) {
         const run = runs[index++]!
         await this.advanceSafely(deps, run, owner)
+        pending.delete(run.id)
       }
     }
-    await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, lane))
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, lane))
+    } finally {
+      clearInterval(heartbeat)
+    }
     return runs.length
   }
 
@@ -179,9 +192,10 @@ export class Engine {
     try {
       await advanceRun(deps, run)
     } catch (err) {
-      // a bug or a database error: leave the lease to expire so another attempt happens later
+      // a bug or a database error: keep the run leased for a while so it is tried again later,
+      // not at once in a hot loop
       this.log.error({ runId: run.id, err }, 'run advance failed')
-      await this.storage.releaseLease(run.id, owner).catch(() => undefined)
+      await this.storage.extendLeases(owner, [run.id], new Date(this.clock.now().getTime() + 30_000)).catch(() => undefined)
     }
   }
 

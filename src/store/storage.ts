@@ -42,6 +42,10 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig): S
         returning *`.execute(db)
       return result.rows.map(toRun)
     },
+    async extendLeases(owner, runIds, until) {
+      if (runIds.length === 0) return
+      await db.updateTable('runs').set({ lease_until: until.toISOString() }).where('id', 'in', runIds).where('lease_owner', '=', owner).execute()
+    },
     async releaseLease(runId, owner) {
       await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
     },
@@ -128,7 +132,9 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig): StorageTx
     },
     async updateRun(run, expectedVersion) {
       const { id, ...values } = fromRun({ ...run, version: expectedVersion + 1 })
-      const result = await trx.updateTable('runs').set(values).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst()
+      // letting go of a run frees it at once; keeping it keeps the lease claimDueRuns set
+      const lease = run.lease_owner ? {} : { lease_until: null }
+      const result = await trx.updateTable('runs').set({ ...values, ...lease }).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst()
       return Number(result.numUpdatedRows) === 1
     },
     async upsertStep(step: StepRecord) {
