@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { DatabaseHandle, DialectName } from './db.ts'
 import * as m0001 from './migrations/0001-core.ts'
 import * as m0002 from './migrations/0002-users.ts'
+import * as m0003 from './migrations/0003-connectors.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -13,6 +14,7 @@ type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0001-core', m0001],
   ['0002-users', m0002],
+  ['0003-connectors', m0003],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

@@ -1,0 +1,82 @@
+import { basename } from 'node:path'
+import type { Command } from 'commander'
+import { parseEvent, type CanonicalEvent } from '../../contracts/events.ts'
+import { listStores } from '../../store/stores.repo.ts'
+import { readEvents } from '../event-files.ts'
+import { Progress } from '../progress.ts'
+import { action, globals, printJson, withApp } from '../shared.ts'
+import { readSource } from './workflows.ts'
+
+/** events per ingest call: big enough to share commits, small enough to keep each one short */
+const BATCH = 500
+
+interface Rejection {
+  file: string
+  line: number | null
+  field: string
+  message: string
+}
+
+function where(r: Rejection): string {
+  return `${r.file}${r.line !== null ? ` line ${r.line}` : ''}`
+}
+
+export function registerEvents(program: Command): void {
+  const events = program.command('events').description('canonical events')
+  events
+    .command('send <file...>')
+    .description('ingest canonical events from JSON (one event, an array, or { events: [...] }) or NDJSON files')
+    .option('--history', 'import past events: they update the store view in time order but start no runs')
+    .option('--json', 'print { accepted, duplicates, rejected: [{ file, line, field, message }] } as JSON')
+    .action(
+      action(async (files: string[], opts: { history?: boolean; json?: boolean }, cmd: Command) => {
+        const { store } = globals(cmd)
+        const rejected: Rejection[] = []
+        const valid: CanonicalEvent[] = []
+        const now = new Date()
+        for (const file of files) {
+          const name = basename(file)
+          const { events: raws, problems } = readEvents(readSource(file))
+          for (const p of problems) rejected.push({ file: name, line: p.line, field: '', message: p.message })
+          for (const raw of raws) {
+            const parsed = parseEvent(raw.value, { store, now })
+            if (parsed.ok) valid.push(parsed.event)
+            else for (const issue of parsed.issues) rejected.push({ file: name, line: raw.line, field: issue.path, message: issue.message })
+          }
+        }
+        // history goes in in time order, so the store view is built as it happened
+        if (opts.history) valid.sort((a, b) => a.occurred_at.localeCompare(b.occurred_at))
+
+        let accepted = 0
+        let duplicates = 0
+        await withApp(async (app) => {
+          const known = new Set((await listStores(app.handle.db)).map((s) => s.id))
+          const ok = valid.filter((e) => {
+            if (known.has(e.store)) return true
+            rejected.push({ file: '', line: null, field: 'store', message: `event ${e.id}: store "${e.store}" does not exist; create it with: storeflow stores create ${e.store}` })
+            return false
+          })
+          const progress = new Progress(opts.history ? 'importing history' : 'sending events', ok.length)
+          for (let i = 0; i < ok.length; i += BATCH) {
+            const batch = ok.slice(i, i + BATCH)
+            const results = await app.engine.ingest(batch, { historical: opts.history === true, source: 'cli' })
+            for (const r of results) r.duplicate ? duplicates++ : accepted++
+            progress.add(batch.length)
+          }
+          progress.finish()
+        })
+
+        const rejectedEvents = new Set(rejected.map((r) => `${r.file}:${r.line}:${r.field === 'store' ? r.message : ''}`)).size
+        if (opts.json) {
+          printJson({ accepted, duplicates, rejected: rejected.map((r) => ({ file: r.file, line: r.line, field: r.field, message: r.message })) })
+        } else {
+          console.log(`accepted ${accepted}, duplicates ${duplicates}, rejected ${rejectedEvents}${opts.history ? ' (history: no runs started)' : ''}`)
+        }
+        for (const r of rejected) console.error(`${where(r)}${r.field ? `: ${r.field}` : ''}: ${r.message}`)
+        if (rejected.length > 0) {
+          console.error(`error: ${rejectedEvents} event${rejectedEvents === 1 ? '' : 's'} rejected (nothing of them was stored)`)
+          process.exitCode = 1
+        }
+      }),
+    )
+}

@@ -1,0 +1,77 @@
+import type { Command } from 'commander'
+import { loadConfig, type ConfigFlags } from '../../config.ts'
+import { Worker } from '../../engine/worker.ts'
+import { createApp, type App } from '../../main.ts'
+import { action, intFlag, serviceLogger } from '../shared.ts'
+
+export interface ServeOptions {
+  port?: string
+  host?: string
+  /** commander's --no-worker sets worker: false */
+  worker?: boolean
+}
+
+/**
+ * Shuts down once on SIGTERM/SIGINT: stop accepting, let in-flight steps finish, close the
+ * server and the database, exit 0. A second signal exits at once.
+ */
+export function onShutdown(app: App, steps: Array<() => Promise<unknown>>): void {
+  let stopping = false
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal: exiting without waiting')
+      process.exit(1)
+    }
+    stopping = true
+    app.log.info({ signal }, 'shutting down')
+    void (async () => {
+      try {
+        for (const step of steps) await step()
+        await app.close()
+        app.log.info('stopped')
+        process.exit(0)
+      } catch (err) {
+        app.log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      }
+    })()
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const flags: ConfigFlags = {}
+  if (opts.port !== undefined) flags.port = intFlag(opts.port, '--port', 3000, 0)
+  if (opts.host !== undefined) flags.host = opts.host
+  const config = await loadConfig(flags)
+  const app = await createApp(config, { log: serviceLogger() })
+  const { buildServer } = await import('../../http/server.ts')
+  const server = await buildServer(app)
+  const worker = opts.worker === false ? null : new Worker(app.engine, app.log)
+  let serverClosed: Promise<unknown> | null = null
+  onShutdown(app, [
+    async () => {
+      // fastify's close stops accepting at once, then waits for requests in flight
+      serverClosed = server.close()
+    },
+    async () => worker?.stop(),
+    async () => serverClosed,
+  ])
+  await server.listen({ port: config.port, host: config.host })
+  worker?.start()
+  const address = server.server.address()
+  const port = address && typeof address === 'object' ? address.port : config.port
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  console.log(`storeflow listening on http://${shown}:${port}${worker ? ' (with an embedded worker)' : ' (API only: run `storeflow worker` for runs)'}`)
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('HTTP API, webhooks, dashboard, and (unless told) an embedded worker')
+    .option('--port <port>', 'port to listen on; default 3000 (STOREFLOW_PORT)')
+    .option('--host <host>', 'address to listen on; default 127.0.0.1 (STOREFLOW_HOST)')
+    .option('--no-worker', 'API only: do not execute runs in this process')
+    .action(action(async (opts: ServeOptions) => serve(opts)))
+}
