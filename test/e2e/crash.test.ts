@@ -32,7 +32,7 @@ steps:
     with: { tags: ['confirmed'] }
 `
 
-describe.each(DIALECTS)('kill -9 of workers on %s', (dialect) => {
+describe.each(DIALECTS)('kill -9 of workers on %s', { timeout: 180_000 }, (dialect) => {
   let env: TestEnv
   let hook: Server
   const received: string[] = []
@@ -71,18 +71,23 @@ describe.each(DIALECTS)('kill -9 of workers on %s', (dialect) => {
       STOREFLOW_LEASE_MS: '1500',
       ...(dialect === 'postgres' ? { DATABASE_URL: `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}` } : {}),
     }
-    const completed = async () => Number((await env.app.handle.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'completed').executeTakeFirstOrThrow()).n)
+    let completedSoFar = 0
+    const completed = async () => (completedSoFar = Number((await env.app.handle.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'completed').executeTakeFirstOrThrow()).n))
 
     // PostgreSQL: two workers at once; SQLite: one
     const spawnWorkers = () => (dialect === 'postgres' ? [0, 1] : [0]).map(() => startStoreflow(['worker', '--concurrency', '4'], workerEnv))
     workers = spawnWorkers()
-    await waitFor('some runs to complete', async () => (await completed()) >= RUNS / 5, 60_000, 20)
+    await waitFor('some runs to complete', async () => (await completed()) >= RUNS / 5, 60_000, 20).catch((err) => {
+      throw new Error(`${err.message}: ${completedSoFar} completed; worker output:\n${workers.map((w) => w.output()).join('\n').slice(-3000)}`)
+    })
     const before = await completed()
     expect(before).toBeLessThan(RUNS) // the kill lands mid-batch
     for (const w of workers) await w.kill9()
 
     workers = spawnWorkers()
-    await waitFor('all runs to complete', async () => (await completed()) === RUNS, 90_000, 100)
+    await waitFor('all runs to complete', async () => (await completed()) === RUNS, 90_000, 100).catch((err) => {
+      throw new Error(`${err.message}: ${completedSoFar} completed; worker output:\n${workers.map((w) => w.output()).join('\n').slice(-3000)}`)
+    })
     for (const w of workers) expect(await w.stop()).toBe(0)
 
     const db = env.app.handle.db
