@@ -244,3 +244,68 @@ export interface TemplatesTable {
   preheader: string | null
   updated_at: string
 }
+
+// Connectors (issue 4): merged into Database by interface declaration merging.
+export interface Database {
+  connectors: ConnectorsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  connector_signature_failures: ConnectorSignatureFailuresTable
+  privacy_exports: PrivacyExportsTable
+}
+
+export interface ConnectorsTable {
+  id: string
+  store_id: string
+  /** shopify | woocommerce | bigcommerce */
+  platform: string
+  /** sealed JSON array of 1–2 webhook secrets (lib/secret-box.ts); never returned by the API */
+  secrets: string
+  shop_domain: string | null
+  api_url: string | null
+  /** sealed, or null */
+  access_token: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  connector_id: string
+  store_id: string
+  platform: string
+  topic: string
+  /** JSON object, lower-cased names; credentials-bearing headers left out */
+  headers: string
+  /** the raw body as UTF-8 text */
+  body: string
+  verified: number
+  verify_error: string | null
+  dedupe_key: string | null
+  delivery_id: string | null
+  unknown_topic: number
+  /** processed | duplicate | failed */
+  status: string
+  /** JSON: { events: [{ id, type, duplicate, runs }], compliance?, export_id? } */
+  result: string
+  error: string | null
+  received_at: string
+  processed_at: string | null
+}
+
+export interface ConnectorSignatureFailuresTable {
+  connector_id: string
+  hour: string
+  count: number
+  last_at: string
+  last_reason: string | null
+}
+
+export interface PrivacyExportsTable {
+  id: string
+  store_id: string
+  customer_ref: string
+  customer_key: string | null
+  delivery_id: string | null
+  data: string
+  created_at: string
+}

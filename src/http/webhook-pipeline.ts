@@ -1,0 +1,264 @@
+import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
+import { connectorFor, ShopApiError } from '../connectors/registry.ts'
+import type { MappedDelivery, MappedEvent, Platform, WebhookDelivery } from '../connectors/types.ts'
+import { errorMessage, OperationalError, StoreflowError, UserError } from '../lib/errors.ts'
+import { newId } from '../lib/ids.ts'
+import { SecretBoxError } from '../lib/secret-box.ts'
+import type { App } from '../main.ts'
+import { connectorById, connectorsFor, recordSignatureFailure, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
+import { getDelivery, insertDelivery, updateDeliveryOutcome, type DeliveryResult, type DeliveryRow, type DeliveryStatus } from '../store/deliveries.repo.ts'
+import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, type CustomerIdentity } from '../store/privacy.ts'
+
+/**
+ * A shop's webhook delivery, from raw bytes to stored events (PRODUCT.md §3 "Ingest paths"):
+ * verify against each of the store's connectors for the platform → map → privacy duties for
+ * compliance topics → ingest (idempotent on event id) → keep the delivery with its outcome.
+ *
+ * Answers:
+ * - 401: no connector, or no connector's secret verifies it. Nothing of the delivery is stored;
+ *   an hourly counter on the connector(s) feeds the health view.
+ * - 200: accepted (also for duplicates, unknown topics and the WooCommerce ping), and for a
+ *   delivery whose mapped events fail the canonical schemas: the platform retrying would not help,
+ *   the delivery is kept as `failed` and can be replayed after the mapping is fixed.
+ * - 503: the shop's API (BigCommerce) failed or the connector lacks what the fetch needs, or
+ *   storage failed: the platform retries later. Kept as `failed` when it can be.
+ * Used by the webhook routes and by replay (`storeflow deliveries replay`).
+ */
+
+export interface WebhookAnswer {
+  status: number
+  body: Record<string, unknown>
+}
+
+/** Headers that carry credentials are not kept with a delivery. */
+const DROP_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-auth-token'])
+
+export async function receiveWebhook(app: App, platform: Platform, storeId: string, d: WebhookDelivery): Promise<WebhookAnswer> {
+  const db = app.handle.db
+  let connectors: ConnectorWithCredentials[]
+  try {
+    connectors = await connectorsFor(db, app.config.secretKey, storeId, platform)
+  } catch (err) {
+    if (err instanceof SecretBoxError) {
+      app.log.error({ storeId, platform, err }, 'connector secrets do not open')
+      return errorAnswer(503, 'unavailable', `the ${platform} connector's secrets cannot be read with this STOREFLOW_SECRET_KEY; add the connector again`)
+    }
+    throw err
+  }
+  if (connectors.length === 0) return errorAnswer(401, 'unauthorized', `store "${storeId}" has no ${platform} connector; add one with: storeflow connectors add --platform ${platform} --secret S --store ${storeId}`)
+
+  const connector = connectorFor(platform)
+  const now = app.clock.now()
+  let firstReason = ''
+  for (const c of connectors) {
+    const verdict = connector.verify(d, c.credentials, now)
+    if (verdict.ok) {
+      if (verdict.ping) return { status: 200, body: { ok: true, ping: true } }
+      return processVerified(app, c, d)
+    }
+    firstReason ||= verdict.reason
+  }
+  await recordSignatureFailure(db, connectors.map((c) => c.id), firstReason, now).catch((err) => app.log.error({ err }, 'signature failure not counted'))
+  app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused')
+  return errorAnswer(401, 'unauthorized', `signature refused: ${firstReason}`)
+}
+
+function errorAnswer(status: number, code: string, message: string): WebhookAnswer {
+  return { status, body: { error: { code, message, details: null } } }
+}
+
+function keptHeaders(d: WebhookDelivery, c: ConnectorWithCredentials): Record<string, string> {
+  // BigCommerce custom-header secrets (`header:<Name>:<value>`): that header's value is the secret
+  const secretHeaders = new Set(c.credentials.secrets.filter((s) => s.startsWith('header:')).map((s) => s.slice(7).split(':')[0]!.trim().toLowerCase()))
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(d.headers)) if (v !== undefined && !DROP_HEADERS.has(k) && !secretHeaders.has(k)) out[k] = v
+  return out
+}
+
+interface Outcome {
+  status: DeliveryStatus
+  result: DeliveryResult
+  error: string | null
+  mapped: MappedDelivery | null
+  /** the body to keep: the raw one, or with the customer's identifiers removed after a redact */
+  body: string
+  http: number
+}
+
+async function processVerified(app: App, c: ConnectorWithCredentials, d: WebhookDelivery): Promise<WebhookAnswer> {
+  const id = newId('dlv_')
+  const outcome = await mapAndIngest(app, c, d, id)
+  const row: DeliveryRow = {
+    id,
+    connector_id: c.id,
+    store_id: c.store,
+    platform: c.platform,
+    topic: outcome.mapped?.topic ?? topicHeader(c.platform, d),
+    headers: keptHeaders(d, c),
+    body: outcome.body,
+    verified: true,
+    verify_error: null,
+    dedupe_key: outcome.mapped?.dedupeKey ?? null,
+    delivery_id: outcome.mapped?.deliveryId ?? null,
+    unknown_topic: outcome.mapped?.unknownTopic ?? false,
+    status: outcome.status,
+    result: outcome.result,
+    error: outcome.error,
+    received_at: d.receivedAt.toISOString(),
+    processed_at: app.clock.now().toISOString(),
+  }
+  try {
+    await insertDelivery(app.handle.db, row)
+  } catch (err) {
+    app.log.error({ err, deliveryId: id }, 'delivery not stored')
+    // events (if any) are in; without the record a retry by the platform is the safe outcome
+    if (outcome.status !== 'failed') return errorAnswer(503, 'unavailable', 'the delivery could not be stored; retry')
+  }
+  return answer(id, outcome)
+}
+
+function answer(id: string, outcome: Outcome): WebhookAnswer {
+  if (outcome.http !== 200) return { status: outcome.http, body: { error: { code: outcome.http === 503 ? 'unavailable' : 'internal', message: outcome.error ?? 'failed', details: { delivery: id } } } }
+  const events = outcome.result.events
+  return {
+    status: 200,
+    body: {
+      ok: outcome.status !== 'failed',
+      delivery: id,
+      events: events.length,
+      duplicate: events.length > 0 && events.every((e) => e.duplicate),
+      ...(outcome.mapped?.unknownTopic ? { unknown_topic: true } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    },
+  }
+}
+
+function topicHeader(platform: Platform, d: WebhookDelivery): string {
+  const h = platform === 'shopify' ? d.headers['x-shopify-topic'] : platform === 'woocommerce' ? d.headers['x-wc-webhook-topic'] : undefined
+  return h ?? ''
+}
+
+async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDelivery, deliveryRowId: string): Promise<Outcome> {
+  const rawText = d.rawBody.toString('utf8')
+  let mapped: MappedDelivery
+  try {
+    mapped = await connectorFor(c.platform).map(d, c.credentials, { fetch })
+  } catch (err) {
+    const retry = err instanceof ShopApiError || err instanceof OperationalError || err instanceof UserError
+    app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
+    return { status: 'failed', result: { events: [] }, error: errorMessage(err), mapped: null, body: rawText, http: retry ? 503 : 500 }
+  }
+
+  const result: DeliveryResult = { events: [] }
+  let body = rawText
+  let events = mapped.events
+  if (mapped.compliance) {
+    const duty = await complianceDuty(app, c.store, mapped, deliveryRowId)
+    result.compliance = mapped.compliance
+    if (duty.exportId) result.export_id = duty.exportId
+    if (duty.erased !== undefined) result.erased = duty.erased
+    body = duty.body ?? rawText
+    events = events.map((e) => ({ ...e, data: duty.eventData }))
+  }
+
+  const now = app.clock.now()
+  const canonical: CanonicalEvent[] = []
+  const issues: string[] = []
+  for (const e of events) {
+    const parsed = parseEvent({ ...e, store: c.store }, { store: c.store, now })
+    if (parsed.ok) canonical.push(parsed.event)
+    else issues.push(`${e.type} ${e.id}: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
+  }
+  if (issues.length > 0) {
+    app.log.warn({ connectorId: c.id, issues }, 'mapped events fail their schema')
+    return { status: 'failed', result, error: `mapped events fail the canonical schema: ${issues.join(' | ')}`, mapped, body, http: 200 }
+  }
+  try {
+    const ingested = canonical.length === 0 ? [] : await app.engine.ingest(canonical, { historical: false, source: c.platform })
+    result.events = ingested.map((r, i) => ({ id: r.id, type: canonical[i]!.type, duplicate: r.duplicate, runs: r.runs }))
+  } catch (err) {
+    app.log.error({ err, connectorId: c.id }, 'webhook ingest failed')
+    const status = err instanceof StoreflowError && err.status < 500 ? 200 : 503
+    return { status: 'failed', result, error: errorMessage(err), mapped, body, http: status }
+  }
+  const duplicate = result.events.length > 0 && result.events.every((e) => e.duplicate)
+  return { status: duplicate ? 'duplicate' : 'processed', result, error: null, mapped, body, http: 200 }
+}
+
+type Obj = Record<string, unknown>
+
+/**
+ * Shopify's mandatory privacy topics (https://shopify.dev/docs/apps/build/privacy-law-compliance):
+ * customers/data_request `{ shop_id, shop_domain, orders_requested, customer: { id, email, phone }, data_request: { id } }`
+ * → an export kept in privacy_exports; customers/redact `{ shop_id, shop_domain, customer: { id, email, phone }, orders_to_redact }`
+ * → the customer erased; shop/redact `{ shop_id, shop_domain }` → every customer of the store erased.
+ * The event stored for each carries the shop's ids only, never the email or phone.
+ */
+async function complianceDuty(app: App, storeId: string, mapped: MappedDelivery, deliveryRowId: string): Promise<{ eventData: Obj; exportId?: string; erased?: { customers: number } | null; body?: string }> {
+  const body = (mapped.events[0]?.data ?? {}) as Obj
+  const customer = (body['customer'] ?? {}) as Obj
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null)
+  const ids = (v: unknown) => (Array.isArray(v) ? v.map(str).filter((x): x is string => x !== null) : [])
+  const customerId = str(customer['id'])
+  const email = str(customer['email'])
+  const phone = str(customer['phone'])
+  const eventData: Obj = { shop_id: body['shop_id'] ?? null, shop_domain: body['shop_domain'] ?? null, customer_id: customerId }
+  const now = app.clock.now()
+  const db = app.handle.db
+  const identity: CustomerIdentity = { ref: customerId ?? email ?? '', email, phone }
+
+  if (mapped.compliance === 'data_request') {
+    eventData['orders_requested'] = ids(body['orders_requested'])
+    eventData['data_request_id'] = str((body['data_request'] as Obj | undefined)?.['id'])
+    let data: CustomerExport | null = null
+    try {
+      data = await exportCustomer(db, storeId, identity, now)
+    } catch (err) {
+      if (!(err instanceof UserError && err.code === 'not_found')) throw err
+    }
+    const exportId = newId('pex_')
+    const keys = data?.profiles.map((p) => String(p['key'])) ?? []
+    await db.insertInto('privacy_exports').values({
+      id: exportId, store_id: storeId, customer_ref: identity.ref, customer_key: keys[0] ?? null, delivery_id: deliveryRowId,
+      data: JSON.stringify(data ?? { store: storeId, customer_ref: identity.ref, exported_at: now.toISOString(), customer: null, found: false }),
+      created_at: now.toISOString(),
+    }).execute()
+    eventData['export_id'] = exportId
+    return { eventData, exportId }
+  }
+  if (mapped.compliance === 'customer_redact') {
+    eventData['orders_to_redact'] = ids(body['orders_to_redact'])
+    identity.orderIds = ids(body['orders_to_redact'])
+    const erased = identity.ref ? await eraseCustomer(db, storeId, identity, now, app.handle.dialect) : null
+    const needles = [email, phone].filter((x): x is string => x !== null)
+    return { eventData, erased: erased ? { customers: erased.customers } : null, body: JSON.stringify(scrub(body, needles)) }
+  }
+  const erased = await eraseStore(db, storeId, now)
+  return { eventData, erased }
+}
+
+/**
+ * Runs a stored delivery through today's mapping again and ingests what it yields. Events keep
+ * deterministic ids, so an event that was ingested before is a duplicate; a fixed mapping that now
+ * yields different events ingests those. The delivery's outcome is updated in place.
+ */
+export async function replayDelivery(app: App, storeId: string, id: string): Promise<Record<string, unknown>> {
+  const stored = await getDelivery(app.handle.db, storeId, id)
+  const c = await connectorById(app.handle.db, app.config.secretKey, stored.connector_id)
+  if (!c) throw new UserError(`delivery "${id}" came through connector ${stored.connector_id}, which was removed; add a ${stored.platform} connector again first`, { code: 'conflict' })
+  const d: WebhookDelivery = { headers: stored.headers, rawBody: Buffer.from(stored.body, 'utf8'), receivedAt: new Date(stored.received_at) }
+  const outcome = await mapAndIngest(app, c, d, stored.id)
+  if (outcome.http === 503) throw new OperationalError(`replay of ${id} failed: ${outcome.error}`, { details: { delivery: id } })
+  await updateDeliveryOutcome(app.handle.db, id, { status: outcome.status, result: { ...outcome.result, replayed_from: stored.status }, error: outcome.error, processed_at: app.clock.now().toISOString() })
+  if (outcome.body !== stored.body) await app.handle.db.updateTable('webhook_deliveries').set({ body: outcome.body }).where('id', '=', id).execute()
+  const events = outcome.result.events
+  return {
+    id,
+    status: outcome.status,
+    events: events.map((e) => ({ id: e.id, type: e.type, duplicate: e.duplicate, runs: e.runs.length })),
+    duplicate: events.length > 0 && events.every((e) => e.duplicate),
+    error: outcome.error,
+  }
+}
+
+export type { MappedEvent }
