@@ -7,6 +7,7 @@ import { registerRunRoutes } from './routes/runs.ts'
 import { registerStoreViewRoutes } from './routes/store-view.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
+import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
 
@@ -37,6 +38,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerTrackingRoutes(server, app)
+  registerWebhookRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)
