@@ -1,6 +1,6 @@
-import { Liquid } from 'liquidjs'
+import { createLiquidEngine } from './templates/index.ts'
 
-const liquid = new Liquid({ strictFilters: true, cache: 1000 })
+const liquid = createLiquidEngine()
 
 /**
  * Renders Liquid in an action's `with` before validation: strings holding `{{` or `{%` are

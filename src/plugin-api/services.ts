@@ -34,7 +34,19 @@ export interface EmittedEvent {
   data: Record<string, unknown>
 }
 
+/** A stored message template (subject, HTML and preheader are Liquid). */
+export interface MessageTemplate {
+  name: string
+  subject: string
+  html: string
+  preheader?: string | null
+}
+
 export interface ActionServices {
+  /** stored templates for `send_email { template: NAME }`: the store's own, else the built-in files */
+  templates: {
+    load(storeId: string, name: string): Promise<MessageTemplate | null>
+  }
   customers: {
     addTags(customerKey: string, tags: string[]): Promise<string[]>
     removeTags(customerKey: string, tags: string[]): Promise<string[]>

@@ -15,6 +15,7 @@ import type {
 import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
 import type { DatabaseHandle } from './db.ts'
 import { applyToView } from './projection.ts'
+import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
 
@@ -189,6 +190,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
     return add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
   }
   return {
+    templates: { load: (store, name) => loadMessageTemplate(db, store, name) },
     customers: {
       addTags: (key, tags) => changeTags(key, tags, true),
       removeTags: (key, tags) => changeTags(key, tags, false),

@@ -27,6 +27,7 @@ export function memoryServices(options: { clock?: Clock; config?: Partial<Action
     outbox,
     emitted,
     tags,
+    templates: { load: async () => null },
     customers: {
       async addTags(customerKey, add) {
         const set = tags.get(customerKey) ?? new Set<string>()

@@ -4,6 +4,7 @@ import { UserError } from '../../lib/errors.ts'
 import { parseDuration } from '../../lib/durations.ts'
 import { workflowFileSchema, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
 import { compileCel, CelCompileError } from '../cel.ts'
+import { compileTemplate } from '../templates/index.ts'
 import { compileProgram } from './compile.ts'
 import type { Instruction } from './program.ts'
 
@@ -14,7 +15,7 @@ export interface WorkflowProblem {
 }
 
 export interface ActionLookup {
-  (type: string): { input: z.ZodType } | undefined
+  (type: string): { input: z.ZodType; rawFields?: string[] } | undefined
 }
 
 export interface ParsedWorkflow {
@@ -102,6 +103,17 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
         if (!action) {
           problems.push({ line: lineOf([...here, 'action']), path: formatPath([...here, 'action']), message: `unknown action "${step.action}"` })
           return
+        }
+        // Liquid in the fields the action renders itself is checked now, not in a customer's inbox
+        for (const field of action.rawFields ?? []) {
+          const value = step.with?.[field]
+          if (typeof value !== 'string') continue
+          try {
+            compileTemplate(value, `${step.id ?? `step ${i + 1}`}.${field}`)
+          } catch (err) {
+            const path = [...here, 'with', field]
+            problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
+          }
         }
         const checked = action.input.safeParse(step.with ?? {})
         if (!checked.success) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
 import { getSettings, updateSettings } from '../../store/stores.repo.ts'
+import { listMessageTemplates, saveMessageTemplate } from '../../store/templates.repo.ts'
 import { customerView } from '../../store/views.ts'
 import { requireScope } from '../auth.ts'
 import { parseLimit } from '../pagination.ts'
@@ -66,4 +67,10 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
     app.engine.invalidateStore(request.storeId)
     return settings
   })
+}
+
+export function registerMessageTemplateRoutes(server: FastifyInstance, app: App): void {
+  const db = app.handle.db
+  server.get('/api/v1/message-templates', { preHandler: requireScope(db, 'read') }, async (request) => ({ items: await listMessageTemplates(db, request.storeId), next_cursor: null }))
+  server.put<{ Params: { name: string } }>('/api/v1/message-templates/:name', { preHandler: requireScope(db, 'admin') }, async (request) => saveMessageTemplate(db, request.storeId, request.params.name, request.body, app.clock.now()))
 }
