@@ -1,0 +1,90 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { closeSmtpTransports } from '../src/actions/send-email/index.ts'
+import { Worker } from '../src/engine/worker.ts'
+import { silentLogger } from '../src/lib/logger.ts'
+import { createBenchEnv, round, sleep, type Dialect } from './lib/env.ts'
+import { ingestOrders } from './lib/seed.ts'
+import { installWorkflow } from './lib/workflows.ts'
+
+const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url))
+const SINK = fileURLToPath(new URL('./smtp-sink.ts', import.meta.url))
+
+/** An order confirmation: Liquid over customer and order, a loop over line items, money filters. */
+const ORDER_CONFIRMATION = `id: order-confirmation
+name: Order confirmation
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    with:
+      category: transactional
+      subject: 'Order {{ trigger.data.number }} confirmed, thank you {{ customer.first_name }}'
+      preheader: 'Your order of {{ trigger.data.total_price }} {{ trigger.data.currency }} is on its way soon'
+      html: |
+        <h1>Thanks for your order, {{ customer.first_name | default: "there" }}!</h1>
+        <p>Order <strong>{{ trigger.data.number }}</strong> was paid on {{ trigger.occurred_at | date: "%B %d, %Y" }}.</p>
+        <table>
+        {% for item in trigger.data.line_items %}
+          <tr><td>{{ item.title }}</td><td>{{ item.quantity }} ×</td><td>{{ item.price }} {{ trigger.data.currency }}</td></tr>
+        {% endfor %}
+          <tr><td colspan="2">Shipping</td><td>{{ trigger.data.shipping_price }}</td></tr>
+          <tr><td colspan="2"><strong>Total</strong></td><td><strong>{{ trigger.data.total_price }} {{ trigger.data.currency }}</strong></td></tr>
+        </table>
+        <p>Ship to: {{ trigger.data.shipping_address.address1 }}, {{ trigger.data.shipping_address.city }} {{ trigger.data.shipping_address.zip }}</p>
+        <p><a href="https://shop.example.test/account/orders/{{ trigger.data.id }}">View your order</a> ·
+           <a href="https://shop.example.test/collections/new-arrivals">New arrivals</a></p>`
+
+export interface EmailResult {
+  emails: number
+  emails_per_s: number
+  seconds: number
+  /** engine process CPU (user+system) per delivered message */
+  cpu_ms_per_email: number
+  sink_cpu_ms_per_email: number
+  avg_message_bytes: number
+}
+
+function ask<T>(child: ChildProcess, msg: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m: T) => resolve(m))
+    child.send(msg)
+  })
+}
+
+/** order.paid → send_email (transactional, inline Liquid) delivered over pooled SMTP to a local sink by a Worker. */
+export async function benchEmails(dialect: Dialect, count: number, timeoutMs: number): Promise<EmailResult> {
+  const sink = fork(RUN_TS, [SINK], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const { port } = await new Promise<{ port: number }>((resolve) => sink.once('message', resolve))
+  const env = await createBenchEnv(dialect, { env: { SMTP_URL: `smtp://127.0.0.1:${port}`, STOREFLOW_PUBLIC_URL: 'https://shop.example.test' } })
+  try {
+    await installWorkflow(env.app, ORDER_CONFIRMATION)
+    await ingestOrders(env.app, count, { tag: 'mail' })
+    const sinkBefore = await ask<{ received: number; cpuMs: number }>(sink, 'count')
+    const worker = new Worker(env.app.engine, silentLogger)
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    worker.start()
+    let state = { received: 0, bytes: 0, cpuMs: 0 }
+    while (performance.now() - t0 < timeoutMs) {
+      await sleep(100)
+      state = await ask(sink, 'count')
+      if (state.received >= count) break
+    }
+    const seconds = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    await worker.stop()
+    const n = state.received
+    return {
+      emails: n,
+      emails_per_s: Math.round(n / seconds),
+      seconds: round(seconds, 2),
+      cpu_ms_per_email: round((cpu.user + cpu.system) / 1000 / Math.max(1, n), 2),
+      sink_cpu_ms_per_email: round((state.cpuMs - sinkBefore.cpuMs) / Math.max(1, n), 2),
+      avg_message_bytes: Math.round(state.bytes / Math.max(1, n)),
+    }
+  } finally {
+    closeSmtpTransports()
+    await env.cleanup()
+    sink.send('stop')
+  }
+}
