@@ -99,7 +99,7 @@ async function processVerified(app: App, c: ConnectorWithCredentials, d: Webhook
     verified: true,
     verify_error: null,
     dedupe_key: outcome.mapped?.dedupeKey ?? null,
-    delivery_id: outcome.mapped?.deliveryId ?? null,
+    delivery_id: outcome.mapped?.deliveryId ?? d.headers['x-shopify-webhook-id'] ?? d.headers['x-wc-webhook-delivery-id'] ?? d.headers['webhook-id'] ?? null,
     unknown_topic: outcome.mapped?.unknownTopic ?? false,
     status: outcome.status,
     result: outcome.result,
@@ -134,8 +134,11 @@ function answer(id: string, outcome: Outcome): WebhookAnswer {
 }
 
 function topicHeader(platform: Platform, d: WebhookDelivery): string {
-  const h = platform === 'shopify' ? d.headers['x-shopify-topic'] : platform === 'woocommerce' ? d.headers['x-wc-webhook-topic'] : undefined
-  return h ?? ''
+  if (platform === 'shopify') return d.headers['x-shopify-topic'] ?? ''
+  if (platform === 'woocommerce') return d.headers['x-wc-webhook-topic'] ?? ''
+  // BigCommerce names the scope in the body
+  const m = /"scope"\s*:\s*"([^"]{1,200})"/.exec(d.rawBody.toString('utf8'))
+  return m?.[1] ?? ''
 }
 
 async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDelivery, deliveryRowId: string): Promise<Outcome> {
