@@ -18,6 +18,7 @@ interface Rejection {
 }
 
 function where(r: Rejection): string {
+  if (!r.file) return 'event'
   return `${r.file}${r.line !== null ? ` line ${r.line}` : ''}`
 }
 
