@@ -25,6 +25,9 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     // one log line per request would dominate at ingest rates; STOREFLOW_LOG_REQUESTS=1 turns them on
     logController: new LogController({ disableRequestLogging: process.env.STOREFLOW_LOG_REQUESTS !== '1' }),
     return503OnClosing: true,
+    // tracking and unsubscribe tokens are signed payloads (a click token carries its URL), far
+    // longer than Fastify's default 100-character limit on a path parameter, which answers 414
+    routerOptions: { maxParamLength: 8192 },
   })
   registerErrorHandler(server)
 
