@@ -4,6 +4,8 @@ import { UserError } from '../lib/errors.ts'
 export interface RawEvent {
   value: unknown
   line: number | null
+  /** 1-based position in a JSON array or `events` list (several events may share a line) */
+  index?: number
 }
 
 export interface FileProblem {
@@ -29,12 +31,12 @@ export function readEvents(text: string): { events: RawEvent[]; problems: FilePr
   if (isJson) {
     if (Array.isArray(whole)) {
       const lines = elementLines(text, 'array')
-      return { events: whole.map((value, i) => ({ value, line: lines[i] ?? null })), problems: [] }
+      return { events: whole.map((value, i) => ({ value, line: lines[i] ?? null, index: i + 1 })), problems: [] }
     }
     if (whole && typeof whole === 'object' && Array.isArray((whole as { events?: unknown }).events)) {
       const list = (whole as { events: unknown[] }).events
       const lines = elementLines(text, 'events')
-      return { events: list.map((value, i) => ({ value, line: lines[i] ?? null })), problems: [] }
+      return { events: list.map((value, i) => ({ value, line: lines[i] ?? null, index: i + 1 })), problems: [] }
     }
     return { events: [{ value: whole, line: firstContentLine(text) }], problems: [] }
   }

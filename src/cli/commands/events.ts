@@ -11,15 +11,19 @@ import { readSource } from './workflows.ts'
 const BATCH = 500
 
 interface Rejection {
+  /** which event (ordinal over all files): several issues of one event count once */
+  event: number
   file: string
   line: number | null
+  /** position in a JSON array file */
+  index?: number | undefined
   field: string
   message: string
 }
 
 function where(r: Rejection): string {
   if (!r.file) return 'event'
-  return `${r.file}${r.line !== null ? ` line ${r.line}` : ''}`
+  return `${r.file}${r.line !== null ? ` line ${r.line}` : ''}${r.index !== undefined ? ` (event ${r.index})` : ''}`
 }
 
 export function registerEvents(program: Command): void {
@@ -35,14 +39,16 @@ export function registerEvents(program: Command): void {
         const rejected: Rejection[] = []
         const valid: CanonicalEvent[] = []
         const now = new Date()
+        let ordinal = 0
         for (const file of files) {
           const name = basename(file)
           const { events: raws, problems } = readEvents(readSource(file))
-          for (const p of problems) rejected.push({ file: name, line: p.line, field: '', message: p.message })
+          for (const p of problems) rejected.push({ event: ordinal++, file: name, line: p.line, field: '', message: p.message })
           for (const raw of raws) {
             const parsed = parseEvent(raw.value, { store, now })
+            const event = ordinal++
             if (parsed.ok) valid.push(parsed.event)
-            else for (const issue of parsed.issues) rejected.push({ file: name, line: raw.line, field: issue.path, message: issue.message })
+            else for (const issue of parsed.issues) rejected.push({ event, file: name, line: raw.line, index: raw.index, field: issue.path, message: issue.message })
           }
         }
         // history goes in in time order, so the store view is built as it happened
@@ -54,7 +60,7 @@ export function registerEvents(program: Command): void {
           const known = new Set((await listStores(app.handle.db)).map((s) => s.id))
           const ok = valid.filter((e) => {
             if (known.has(e.store)) return true
-            rejected.push({ file: '', line: null, field: 'store', message: `event ${e.id}: store "${e.store}" does not exist; create it with: storeflow stores create ${e.store}` })
+            rejected.push({ event: ordinal++, file: '', line: null, field: 'store', message: `event ${e.id}: store "${e.store}" does not exist; create it with: storeflow stores create ${e.store}` })
             return false
           })
           const progress = new Progress(opts.history ? 'importing history' : 'sending events', ok.length)
@@ -67,7 +73,7 @@ export function registerEvents(program: Command): void {
           progress.finish()
         })
 
-        const rejectedEvents = new Set(rejected.map((r) => `${r.file}:${r.line}:${r.field === 'store' ? r.message : ''}`)).size
+        const rejectedEvents = new Set(rejected.map((r) => r.event)).size
         if (opts.json) {
           printJson({ accepted, duplicates, rejected: rejected.map((r) => ({ file: r.file, line: r.line, field: r.field, message: r.message })) })
         } else {
