@@ -247,4 +247,230 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     profile = (await get('/api/v1/customers/cust-1')).json()
     expect(profile).toMatchObject({ accepts_marketing: true, unsubscribed_at: null })
   })
+
+  it('SMTP 451 twice then 250: retried on the backoff, exactly one message arrives', async () => {
+    ctx = await setup(dialect, smtp)
+    const { send, get, saveWorkflow } = api(ctx)
+    const { engine } = ctx.env.app
+    expect((await saveWorkflow(RECEIPT_ONLY)).statusCode).toBe(201)
+    const before = smtp.attempts()
+    smtp.refuse({ code: 451, message: 'Try again later (greylisted)' }, { code: 451, message: 'Try again later (greylisted)' })
+    expect((await send(orderPaid('paid-451', '2001', '2026-03-02T09:59:00Z'))).statusCode).toBe(202)
+
+    const runId = (await get('/api/v1/runs?workflow=receipt-only')).json().items[0].id as string
+    const timeline = async () => (await get(`/api/v1/runs/${runId}`)).json()
+    for (const attempt of [1, 2]) {
+      await engine.drain()
+      const run = await timeline()
+      expect(smtp.attempts() - before).toBe(attempt)
+      expect(run.status).toBe('running')
+      expect(run.steps[0]).toMatchObject({ id: 'receipt', status: 'retrying', attempts: attempt })
+      expect(run.steps[0].error).toContain('SMTP 451')
+      expect(run.steps[0].error).toContain('greylisted')
+      const wakeAt = new Date(run.steps[0].wake_at as string)
+      expect(wakeAt.getTime()).toBeGreaterThan(ctx.env.clock.now().getTime())
+      // not due yet: nothing happens
+      ctx.env.clock.set(new Date(wakeAt.getTime() - 1))
+      await engine.drain()
+      expect(smtp.attempts() - before).toBe(attempt)
+      ctx.env.clock.set(wakeAt)
+    }
+    await engine.drain()
+    expect(smtp.attempts() - before).toBe(3)
+    expect(smtp.received).toHaveLength(1)
+    expect(smtp.received[0]!.subject).toBe('Receipt for order #2001')
+    const run = await timeline()
+    expect(run.status).toBe('completed')
+    expect(run.steps[0]).toMatchObject({ id: 'receipt', status: 'completed', attempts: 3, output: { status: 'sent', delivery: 'smtp', possible_duplicate: false, already_sent: false } })
+    expect(run.steps[0].output.smtp_response).toMatch(/^250/)
+    const [message] = (await get('/api/v1/messages')).json().items
+    expect(message).toMatchObject({ status: 'sent', error: null, message_id: smtp.received[0]!.messageId })
+  })
+
+  it('SMTP 550: the step fails permanently with the server reply on the timeline', async () => {
+    ctx = await setup(dialect, smtp)
+    const { send, get, saveWorkflow } = api(ctx)
+    expect((await saveWorkflow(RECEIPT_ONLY)).statusCode).toBe(201)
+    const before = smtp.attempts()
+    smtp.refuse({ code: 550, message: 'Mailbox unavailable: no such user here' })
+    expect((await send(orderPaid('paid-550', '2002', '2026-03-02T09:59:00Z'))).statusCode).toBe(202)
+    await ctx.env.app.engine.drain()
+    // a permanent failure is not retried, however far the clock moves
+    ctx.env.clock.advance(24 * 3600_000)
+    await ctx.env.app.engine.drain()
+    expect(smtp.attempts() - before).toBe(1)
+    expect(smtp.received).toHaveLength(0)
+    const runId = (await get('/api/v1/runs?workflow=receipt-only')).json().items[0].id as string
+    const run = (await get(`/api/v1/runs/${runId}`)).json()
+    expect(run.status).toBe('failed')
+    expect(run.steps[0]).toMatchObject({ id: 'receipt', status: 'failed', attempts: 1 })
+    expect(run.steps[0].error).toContain('SMTP 550')
+    expect(run.steps[0].error).toContain('Mailbox unavailable: no such user here')
+    const [message] = (await get('/api/v1/messages')).json().items
+    expect(message.status).toBe('failed')
+    expect(message.error).toContain('Mailbox unavailable: no such user here')
+  })
+
+  it('frequency cap and quiet hours hold across two workflows, on the customer\'s clock; transactional mail is exempt', async () => {
+    // 2026-03-02 10:00 in New York (EST, UTC-5)
+    ctx = await setup(dialect, smtp, '2026-03-02T15:00:00Z')
+    const { send, get, saveWorkflow } = api(ctx)
+    const { engine } = ctx.env.app
+    const clock = ctx.env.clock
+    expect((await saveWorkflow(GUARD_A)).statusCode).toBe(201)
+    expect((await saveWorkflow(GUARD_B)).statusCode).toBe(201)
+    const nyCustomer = { ...customer, timezone: 'America/New_York' }
+    const subjects = () => smtp.received.map((m) => m.subject).sort()
+    const runOf = async (workflow: string, trigger: string) => {
+      const item = (await get(`/api/v1/runs?workflow=${workflow}`)).json().items.find((r: { trigger_event_id: string }) => r.trigger_event_id === trigger)
+      return (await get(`/api/v1/runs/${item.id}`)).json()
+    }
+
+    // 10:00 local: workflow A sends its marketing mail (and its receipt)
+    expect((await send(orderPaid('a-1', '3001', clock.now().toISOString(), nyCustomer))).statusCode).toBe(202)
+    await engine.drain()
+    expect(subjects()).toEqual(['A promo #3001', 'A receipt #3001'])
+
+    // 12:00 local: workflow B's marketing mail is capped (16 h default); its transactional one goes
+    smtp.received.length = 0
+    clock.advance(2 * 3600_000)
+    expect((await send({ id: 'b-1', type: 'order.fulfilled', occurred_at: clock.now().toISOString(), data: { order_id: '3001', carrier: 'UPS', customer: nyCustomer } })).statusCode).toBe(202)
+    await engine.drain()
+    expect(subjects()).toEqual(['B shipped #3001'])
+    const runB = await runOf('guard-b', 'b-1')
+    expect(runB.status).toBe('completed')
+    const review = runB.steps.find((s: { id: string }) => s.id === 'review')
+    expect(review).toMatchObject({ status: 'skipped', output: { skipped: true, reason: 'frequency_cap', until: '2026-03-03T07:00:00.000Z' } })
+    const skipped = (await get('/api/v1/messages?status=skipped')).json().items
+    expect(skipped).toHaveLength(1)
+    expect(skipped[0]).toMatchObject({ workflow_id: 'guard-b', step: 'review', category: 'marketing', error: 'frequency_cap' })
+
+    // 22:30 local the next day (cap long lifted): the promo is deferred to 08:00 local, the receipt is not
+    smtp.received.length = 0
+    clock.set('2026-03-04T03:30:00Z')
+    expect((await send(orderPaid('a-2', '3002', clock.now().toISOString(), nyCustomer))).statusCode).toBe(202)
+    await engine.drain()
+    expect(subjects()).toEqual(['A receipt #3002'])
+    let runA2 = await runOf('guard-a', 'a-2')
+    expect(runA2.status).toBe('waiting')
+    expect(runA2.wake_at).toBe('2026-03-04T13:00:00.000Z') // 08:00 in New York
+    expect(runA2.steps.find((s: { id: string }) => s.id === 'promo')).toMatchObject({ status: 'waiting', wake_at: '2026-03-04T13:00:00.000Z', error: 'quiet_hours' })
+    const deferred = (await get('/api/v1/messages?status=deferred')).json().items
+    expect(deferred).toHaveLength(1)
+    expect(deferred[0]).toMatchObject({ workflow_id: 'guard-a', step: 'promo' })
+
+    // a minute before 08:00 local: still waiting
+    clock.set('2026-03-04T12:59:00Z')
+    await engine.drain()
+    expect(subjects()).toEqual(['A receipt #3002'])
+    // 08:00 local: delivered, not dropped
+    clock.set('2026-03-04T13:00:00Z')
+    await engine.drain()
+    expect(subjects()).toEqual(['A promo #3002', 'A receipt #3002'])
+    runA2 = await runOf('guard-a', 'a-2')
+    expect(runA2.status).toBe('completed')
+    expect(runA2.steps.find((s: { id: string }) => s.id === 'promo')).toMatchObject({ status: 'completed', output: { status: 'sent', delivery: 'smtp' } })
+    const promo = (await get('/api/v1/messages')).json().items.find((m: { id: string }) => m.id === deferred[0].id)
+    expect(promo).toMatchObject({ status: 'sent', sent_at: '2026-03-04T13:00:00.000Z' })
+  })
+
+  it('a Liquid error is refused when a template or a workflow is saved, naming the line; a stored template renders', async () => {
+    ctx = await setup(dialect, smtp)
+    const { send, get, put, saveWorkflow } = api(ctx)
+
+    const broken = await put('/api/v1/message-templates/thank-you', {
+      subject: 'Thanks {{ customer.first_name }}',
+      html: '<p>Hi {{ customer.first_name }}</p>\n<p>Your order</p>\n{% if order.total_price > 100 %}<p>Big one!</p>',
+    })
+    expect(broken.statusCode).toBe(400)
+    const error = broken.json().error
+    expect(error.code).toBe('validation_failed')
+    expect(error.message).toMatch(/^html: /)
+    expect(error.message).toContain('line 3')
+    expect(error.details).toMatchObject({ field: 'html', line: 3 })
+    expect((await get('/api/v1/message-templates')).json().items).toHaveLength(0)
+
+    const brokenWorkflow = await saveWorkflow(`
+id: broken-mail
+name: Broken mail
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    with:
+      category: transactional
+      subject: 'Order {{ order.number }}'
+      html: |
+        <p>Hi {{ customer.first_name }}</p>
+        {% iff order.number %}<p>{{ order.number }}</p>
+`)
+    expect(brokenWorkflow.statusCode).toBe(400)
+    const wfError = brokenWorkflow.json().error
+    expect(wfError.code).toBe('validation_failed')
+    // the file's line of the html field, and the line inside the template
+    expect(wfError.message).toContain('line 10 (steps[0].with.html)')
+    expect(wfError.message).toContain('line 2: tag "iff" not found')
+    expect(wfError.details.problems[0]).toMatchObject({ line: 10 })
+    expect((await get('/api/v1/workflows')).json().items).toHaveLength(0)
+
+    // a good template is stored, and a workflow naming it renders it
+    const saved = await put('/api/v1/message-templates/thank-you', {
+      subject: 'Thanks {{ customer.first_name }} for {{ order.number }}',
+      preheader: 'From all of us',
+      html: '<p>Dear {{ customer.first_name }},</p>\n{% if order.total_price > 40 %}<p>A big order: {{ order.total_price }}!</p>{% endif %}',
+    })
+    expect(saved.statusCode).toBe(200)
+    expect((await saveWorkflow(`
+id: stored-template
+name: Stored template
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    with: { template: thank-you, category: transactional }
+`)).statusCode).toBe(201)
+    expect((await send(orderPaid('paid-tpl', '4001', '2026-03-02T09:59:00Z'))).statusCode).toBe(202)
+    await ctx.env.app.engine.drain()
+    expect(smtp.received).toHaveLength(1)
+    const mail = smtp.received[0]!
+    expect(mail.subject).toBe('Thanks Ada for #4001')
+    expect(String(mail.html)).toContain('Dear Ada,')
+    expect(String(mail.html)).toContain('A big order: 45')
+    expect(String(mail.html)).toContain('From all of us')
+    expect(mail.text).toContain('Dear Ada,')
+  })
 })
+
+const RECEIPT_ONLY = `
+id: receipt-only
+name: Receipt only
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    id: receipt
+    with: { category: transactional, subject: 'Receipt for order {{ order.number }}', html: '<p>Thanks for {{ order.number }}</p>' }
+`
+
+const GUARD_A = `
+id: guard-a
+name: Guardrails A
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    id: receipt
+    with: { category: transactional, subject: 'A receipt {{ order.number }}', html: '<p>Receipt {{ order.number }}</p>' }
+  - action: send_email
+    id: promo
+    with: { category: marketing, subject: 'A promo {{ order.number }}', html: '<p>Hi {{ customer.first_name }}, more for you</p>' }
+`
+
+const GUARD_B = `
+id: guard-b
+name: Guardrails B
+trigger: { event: order.fulfilled }
+steps:
+  - action: send_email
+    id: shipped
+    with: { category: transactional, subject: 'B shipped {{ order.number }}', html: '<p>Shipped with {{ event.data.carrier }}</p>' }
+  - action: send_email
+    id: review
+    with: { category: marketing, subject: 'B review {{ order.number }}', html: '<p>How was it?</p>' }
+`
