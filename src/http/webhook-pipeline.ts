@@ -236,7 +236,7 @@ async function complianceDuty(app: App, storeId: string, mapped: MappedDelivery,
     const needles = [email, phone].filter((x): x is string => x !== null)
     return { eventData, erased: erased ? { customers: erased.customers } : null, body: JSON.stringify(scrub(body, needles)) }
   }
-  const erased = await eraseStore(db, storeId, now)
+  const erased = await eraseStore(db, storeId, now, app.handle.dialect)
   return { eventData, erased }
 }
 

@@ -67,7 +67,7 @@ async function findCustomers(db: Db, storeId: string, id: CustomerIdentity): Pro
     .orderBy('created_at').execute()
 }
 
-const NONE = ['\u0000']
+const NONE = ['//none']
 
 /** Everything storeflow holds on the customer. Throws not_found when nothing at all is known of them. */
 export async function exportCustomer(db: Db, storeId: string, customerRef: string | CustomerIdentity, now: Date = new Date()): Promise<CustomerExport> {
@@ -115,7 +115,7 @@ export interface EraseResult {
 }
 
 /** Erases the customer's personal data everywhere, in one transaction; ends their active runs. */
-export async function eraseCustomer(db: Kysely<Database>, storeId: string, customerRef: string | CustomerIdentity, now: Date, dialect?: DialectName): Promise<EraseResult> {
+export async function eraseCustomer(db: Kysely<Database>, storeId: string, customerRef: string | CustomerIdentity, now: Date, dialect: DialectName): Promise<EraseResult> {
   const id = identity(customerRef)
   return db.transaction().execute(async (trx) => {
     const customers = await findCustomers(trx, storeId, id)
@@ -196,15 +196,15 @@ export async function eraseCustomer(db: Kysely<Database>, storeId: string, custo
     }
 
     // 2. the sweep
-    result.swept = await sweep(trx, needles.strong, dialect ?? (await dialectOf(trx)))
+    result.swept = await sweep(trx, needles.strong, dialect)
     return result
   })
 }
 
 /** shop/redact: every customer's personal data in the store, and every delivery body; ends all active runs. */
-export async function eraseStore(db: Kysely<Database>, storeId: string, now: Date): Promise<{ customers: number }> {
+export async function eraseStore(db: Kysely<Database>, storeId: string, now: Date, dialect: DialectName): Promise<{ customers: number }> {
   const customers = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).execute()
-  for (const c of customers) await eraseCustomer(db, storeId, c.key, now)
+  for (const c of customers) await eraseCustomer(db, storeId, c.key, now, dialect)
   await db.transaction().execute(async (trx) => {
     // what no customer row links: events, orders and carts of guests, and every raw delivery
     for (const table of ['events', 'orders', 'carts'] as const) {
@@ -348,15 +348,6 @@ class Needles {
 
 /** Tables the sweep leaves alone: dashboard users and keys are not customer data, migrations are ours. */
 const SWEEP_SKIP = new Set(['storeflow_migrations', 'users', 'api_keys', 'connectors', 'sessions'])
-
-async function dialectOf(db: Db): Promise<DialectName> {
-  try {
-    await sql`select sqlite_version()`.execute(db)
-    return 'sqlite'
-  } catch {
-    return 'postgres'
-  }
-}
 
 /** Every text column of every table: needle occurrences replaced. Returns the number of values changed. */
 async function sweep(db: Db, strong: Set<string>, dialect: DialectName): Promise<number> {

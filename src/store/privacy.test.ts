@@ -1,0 +1,192 @@
+import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
+import { fixture, hmacBase64 } from '../connectors/testing.ts'
+import { buildServer } from '../http/server.ts'
+import { textColumns } from './privacy.ts'
+import { createKey } from './stores.repo.ts'
+
+/**
+ * Privacy duties end to end: a customer's order arrives through a signed Shopify webhook, starts
+ * workflows (a sent mail, a log step with their name, a run still waiting), then Shopify's
+ * compliance topics export and erase them. After customers/redact no text column of any table
+ * holds their email, name, phone or address.
+ */
+
+const SECRET = 'shpss_privacy-test-secret'
+const CUSTOMER_ID = '115310627314723954'
+const EMAIL = 'zelda.quill@example.org'
+const FIRST = 'Zelda'
+const LAST = 'Quillfeather'
+const PHONE = '+1 613 555 0199'
+const STREET = '77 Wrenfield Lane'
+const CITY = 'Wrenfieldton'
+
+/** The documented orders/create fixture, re-personalised with distinctive strings to search for. */
+function personalOrder(): Buffer {
+  const text = fixture('shopify', 'orders-create.json').toString('utf8')
+    .replaceAll('john@example.com', EMAIL).replaceAll('jon@example.com', EMAIL.toUpperCase())
+    .replaceAll('"John"', `"${FIRST}"`).replaceAll('"Smith"', `"${LAST}"`).replaceAll('John Smith', `${FIRST} ${LAST}`)
+    .replaceAll('"Steve"', `"${FIRST}"`).replaceAll('"Shipper"', `"${LAST}"`).replaceAll('Steve Shipper', `${FIRST} ${LAST}`)
+    .replaceAll('123 Elm St.', STREET).replaceAll('123 Shipping Street', STREET).replaceAll('Shippington', CITY).replaceAll('Ottawa', CITY)
+    .replaceAll('123-123-1234', PHONE).replaceAll('555-555-SHIP', PHONE)
+  return Buffer.from(text)
+}
+
+const WORKFLOWS = [
+  `id: thanks
+name: Thanks
+trigger: { event: order.created }
+steps:
+  - action: send_email
+    with: { subject: 'Thanks {{ customer.first_name }}', html: '<p>Hi {{ customer.first_name }} {{ customer.last_name }} ({{ customer.email }}), order {{ order.number }} ships to {{ order.shipping_address.address1 }}.</p>', category: transactional }
+  - action: log
+    with: { message: 'mailed {{ customer.email }} {{ customer.first_name }} {{ customer.last_name }}' }
+`,
+  `id: follow-up
+name: Follow up
+trigger: { event: order.created }
+steps:
+  - wait: 3d
+  - action: log
+    with: { message: 'follow up {{ customer.email }}' }
+`,
+]
+
+describe.each(DIALECTS)('privacy on %s', (dialect) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  let admin: string
+
+  beforeEach(async () => {
+    env = await createTestEnv(dialect, { env: {} })
+    server = await buildServer(env.app)
+    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
+    expect((await api('POST', '/api/v1/connectors', { platform: 'shopify', secrets: [SECRET], shop_domain: 'jsmith.myshopify.com' })).statusCode).toBe(201)
+    for (const wf of WORKFLOWS) {
+      const res = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, payload: wf })
+      expect(res.statusCode).toBe(201)
+      expect((await api('POST', `/api/v1/workflows/${res.json().id}/activate`)).statusCode).toBe(200)
+    }
+  })
+  afterEach(async () => {
+    await server.close()
+    await env.cleanup()
+  })
+
+  const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    server.inject({ method, url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  const shopify = (topic: string, body: Buffer, eventId: string) => server.inject({
+    method: 'POST', url: '/webhooks/shopify/default', payload: body,
+    headers: { 'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(SECRET, body), 'x-shopify-topic': topic, 'x-shopify-shop-domain': 'jsmith.myshopify.com', 'x-shopify-event-id': eventId, 'x-shopify-webhook-id': `wh-${eventId}` },
+  })
+
+  async function seed(): Promise<void> {
+    const order = personalOrder()
+    expect((await shopify('orders/create', order, 'e-create')).json()).toMatchObject({ ok: true, events: 1 })
+    expect((await shopify('orders/paid', order, 'e-paid')).json()).toMatchObject({ ok: true, events: 1 })
+    // another customer, who must keep their data
+    const other = await api('POST', '/api/v1/events', { id: 'other-1', type: 'customer.created', occurred_at: '2026-03-01T00:00:00Z', data: { id: 'c-other', email: 'ada@example.com', first_name: 'Ada', accepts_marketing: true } })
+    expect(other.statusCode).toBe(202)
+    await env.app.engine.drain()
+  }
+
+  /** Every text column of every table, searched case-insensitively for each string. */
+  async function holders(needles: string[]): Promise<string[]> {
+    const found: string[] = []
+    for (const { table, column } of await textColumns(env.app.handle.db, env.app.handle.dialect)) {
+      for (const n of needles) {
+        const res = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where lower(${sql.ref(column)}) like ${`%${n.toLowerCase()}%`}`.execute(env.app.handle.db)
+        if (Number(res.rows[0]!.n) > 0) found.push(`${table}.${column}: ${n}`)
+      }
+    }
+    return found
+  }
+
+  it('the seeded data really is everywhere (so the redact test below proves something)', async () => {
+    await seed()
+    const found = await holders([EMAIL, FIRST, LAST, PHONE, STREET, CITY])
+    for (const where of ['events.data: ' + EMAIL, 'orders.data: ' + STREET, 'customers.email: ' + EMAIL, 'messages.to_addr: ' + EMAIL, 'messages.html: ' + STREET, 'run_steps.output: ' + LAST, 'runs.customer_email: ' + EMAIL, 'webhook_deliveries.body: ' + PHONE]) {
+      expect(found).toContain(where)
+    }
+  })
+
+  it('export holds the customer profile, orders, events, messages and runs; data_request keeps one retrievable', async () => {
+    await seed()
+    const res = await api('GET', `/api/v1/customers/${CUSTOMER_ID}/export`)
+    expect(res.statusCode).toBe(200)
+    const ex = res.json()
+    expect(ex.customer).toMatchObject({ id: CUSTOMER_ID, email: EMAIL, first_name: FIRST, last_name: LAST, orders_count: 1 })
+    expect(ex.orders.map((o: { id: string; number: string }) => `${o.id}:${o.number}`)).toEqual(['820982911946154508:1234'])
+    expect(ex.events.map((e: { type: string }) => e.type).sort()).toEqual(['order.created', 'order.paid'])
+    expect(ex.messages).toHaveLength(1)
+    expect(ex.messages[0]).toMatchObject({ to: EMAIL, subject: `Thanks ${FIRST}` })
+    expect(ex.runs.map((r: { workflow_id: string; status: string }) => `${r.workflow_id}:${r.status}`).sort()).toEqual(['follow-up:waiting', 'thanks:completed'])
+    expect(ex.runs.find((r: { workflow_id: string }) => r.workflow_id === 'thanks').steps.length).toBeGreaterThan(0)
+    expect(ex.deliveries.length).toBe(2)
+    expect((await api('GET', '/api/v1/customers/nobody/export')).statusCode).toBe(404)
+
+    const request = Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [820982911946154508n.toString()], customer: { id: Number(CUSTOMER_ID), email: EMAIL, phone: PHONE }, data_request: { id: 9999 } }))
+    const dr = await shopify('customers/data_request', request, 'e-dr')
+    expect(dr.statusCode).toBe(200)
+    const exports = (await api('GET', '/api/v1/privacy-exports')).json()
+    expect(exports.items).toHaveLength(1)
+    const stored = (await api('GET', `/api/v1/privacy-exports/${exports.items[0].id}`)).json()
+    expect(stored.data.orders.map((o: { id: string }) => o.id)).toEqual(['820982911946154508'])
+    expect(stored.data.customer.email).toBe(EMAIL)
+    // the compliance event keeps the shop's ids, never the email
+    const event = await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'raw.shopify.customers_data_request').executeTakeFirstOrThrow()
+    expect(event.data).not.toContain(EMAIL)
+  })
+
+  it('after customers/redact no row in any table holds their email, name, phone or address; aggregates stay, runs end', async () => {
+    await seed()
+    const dr = Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [], customer: { id: Number(CUSTOMER_ID), email: EMAIL, phone: PHONE }, data_request: { id: 1 } }))
+    expect((await shopify('customers/data_request', dr, 'e-dr')).statusCode).toBe(200)
+    // Shopify's documented customers/redact payload
+    const redact = Buffer.from(`{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":${CUSTOMER_ID},"email":"${EMAIL}","phone":"${PHONE}"},"orders_to_redact":[820982911946154508]}`)
+    const before = await sql<{ n: number }>`select count(*) as n from correlations`.execute(env.app.handle.db)
+    expect(Number(before.rows[0]!.n)).toBeGreaterThanOrEqual(0)
+    const res = await shopify('customers/redact', redact, 'e-redact')
+    expect(res.statusCode).toBe(200)
+    expect(res.json().ok).toBe(true)
+
+    expect(await holders([EMAIL, FIRST, LAST, `${FIRST} ${LAST}`, PHONE, STREET, CITY])).toEqual([])
+
+    const db = env.app.handle.db
+    const customer = await db.selectFrom('customers').selectAll().where('external_id', '=', CUSTOMER_ID).executeTakeFirstOrThrow()
+    expect(customer).toMatchObject({ email: null, phone: null, first_name: null, last_name: null, orders_count: 1, total_spent: '404.95' })
+    const order = await db.selectFrom('orders').selectAll().where('id', '=', '820982911946154508').executeTakeFirstOrThrow()
+    expect(order.total_price).toBe('404.95')
+    expect(JSON.parse(order.data).line_items.map((li: { sku: string }) => li.sku)).toContain('SKU2006-001')
+    const runs = await db.selectFrom('runs').select(['workflow_id', 'status', 'due_at', 'customer_email']).orderBy('workflow_id').execute()
+    expect(runs).toEqual([
+      { workflow_id: 'follow-up', status: 'cancelled', due_at: null, customer_email: null },
+      { workflow_id: 'thanks', status: 'completed', due_at: null, customer_email: null },
+    ])
+    expect(await db.selectFrom('correlations').selectAll().execute()).toEqual([])
+    expect(await db.selectFrom('privacy_exports').selectAll().execute()).toEqual([])
+    // nothing of the run wakes up later
+    env.clock.advance(4 * 86_400_000)
+    await env.app.engine.drain()
+    expect((await db.selectFrom('runs').select('status').where('workflow_id', '=', 'follow-up').executeTakeFirstOrThrow()).status).toBe('cancelled')
+    // the other customer is untouched
+    expect((await db.selectFrom('customers').select('email').where('external_id', '=', 'c-other').executeTakeFirstOrThrow()).email).toBe('ada@example.com')
+    // a second redact is harmless
+    expect((await shopify('customers/redact', redact, 'e-redact-2')).statusCode).toBe(200)
+  })
+
+  it('REST erase does the same for any store; shop/redact erases every customer of the store', async () => {
+    await seed()
+    const erased = await api('POST', `/api/v1/customers/${CUSTOMER_ID}/erase`)
+    expect(erased.statusCode).toBe(200)
+    expect(erased.json()).toMatchObject({ erased: true, customers: 1, runs_cancelled: 1 })
+    expect(await holders([EMAIL, `${FIRST} ${LAST}`, PHONE, STREET])).toEqual([])
+    expect((await api('POST', '/api/v1/customers/nobody/erase')).statusCode).toBe(404)
+
+    const shop = Buffer.from('{"shop_id":954889,"shop_domain":"jsmith.myshopify.com"}')
+    expect((await shopify('shop/redact', shop, 'e-shop')).statusCode).toBe(200)
+    expect(await holders(['ada@example.com'])).toEqual([])
+  })
+})
