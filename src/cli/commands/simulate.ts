@@ -1,16 +1,31 @@
 import { existsSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { Command } from 'commander'
+import { createActionRegistry } from '../../actions/index.ts'
 import { loadConfig } from '../../config.ts'
 import { parseEvent } from '../../contracts/events.ts'
 import { parseWorkflow } from '../../core/workflow/parse.ts'
 import { ManualClock } from '../../lib/clock.ts'
 import { UserError } from '../../lib/errors.ts'
 import { createApp, type App } from '../../main.ts'
+import type { ActionDefinition } from '../../plugin-api/define-action.ts'
 import { getWorkflow, saveWorkflow } from '../../store/workflows.repo.ts'
 import { readEvents } from '../event-files.ts'
 import { action, cliLogger, globals, printJson, printTable } from '../shared.ts'
 import { readSource } from './workflows.ts'
+
+/**
+ * External actions known to honour ctx.dryRun (they render what they would send and touch
+ * nothing). Any other external action is replaced in a simulation by a stub that records its
+ * input: simulate must never reach the outside world, whatever a plugin does.
+ */
+const HONOURS_DRY_RUN = new Set(['send_email', 'send_sms', 'notify_team'])
+
+function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
+  return [...actions.values()]
+    .filter((a) => a.effects === 'external' && !HONOURS_DRY_RUN.has(a.type))
+    .map((a) => ({ ...a, retry: { ...a.retry, maxAttempts: 1 }, run: async (ctx: { input: unknown }) => ({ simulated: true, would_run: a.type, input: ctx.input }) }) as unknown as ActionDefinition)
+}
 
 /** how many times the virtual clock may jump ahead before simulate gives up (a loop that never ends) */
 const MAX_JUMPS = 1000
@@ -79,7 +94,7 @@ export async function simulate(options: { workflow: string; eventFile: string; a
 
   // no secret file is written for a simulation: tokens only need to be stable within it
   const config = await loadConfig({}, { ...process.env, STOREFLOW_SECRET_KEY: process.env.STOREFLOW_SECRET_KEY ?? 'simulate' })
-  const app = await createApp({ ...config, databaseUrl: ':memory:', smtpUrl: undefined }, { clock, dryRun: true, log: cliLogger() })
+  const app = await createApp({ ...config, databaseUrl: ':memory:', smtpUrl: undefined }, { clock, dryRun: true, log: cliLogger(), extraActions: dryRunStubs(createActionRegistry()) })
   try {
     if (storeRow) await app.handle.db.updateTable('stores').set(storeRow).where('id', '=', 'default').execute()
     const parsed = parseWorkflow(source, (t) => app.actions.get(t), fileName)
@@ -144,6 +159,8 @@ async function trace(app: App, workflowId: string): Promise<Simulation> {
       if (output && output.status === 'rendered' && typeof output.subject === 'string' && typeof output.to === 'string') {
         messages.push({ to: output.to, subject: output.subject, html: typeof output.html === 'string' ? output.html : '' })
         note = `to ${output.to}: ${output.subject}`
+      } else if (output && output.simulated === true) {
+        note = `not performed in a simulation: ${JSON.stringify(output.input).slice(0, 120)}`
       } else if (output && output.status === 'rendered' && typeof output.text === 'string' && !note) {
         note = output.text
       }

@@ -1,0 +1,32 @@
+import type { Command } from 'commander'
+import { eraseCustomer, exportCustomer } from '../../store/privacy.ts'
+import { UserError } from '../../lib/errors.ts'
+import { action, globals, printJson, withApp } from '../shared.ts'
+
+export function registerCustomers(program: Command): void {
+  const customers = program.command('customers').description("privacy requests: a customer's data exported or erased (ID: the shop's id, storeflow's key, or the email)")
+
+  customers
+    .command('export <id>')
+    .description('print everything storeflow holds on the customer as JSON')
+    .action(
+      action(async (id: string, _opts: unknown, cmd: Command) => {
+        const { store } = globals(cmd)
+        printJson(await withApp((app) => exportCustomer(app.handle.db, store, id, app.clock.now())))
+      }),
+    )
+
+  customers
+    .command('erase <id>')
+    .description("erase the customer's personal data everywhere (profile, events, orders, messages, runs, deliveries), keeping anonymised aggregates; ends their runs")
+    .option('--json', 'print what was erased as JSON')
+    .action(
+      action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+        const { store } = globals(cmd)
+        const result = await withApp((app) => eraseCustomer(app.handle.db, store, id, app.clock.now(), app.handle.dialect))
+        if (result.customers === 0 && result.deliveries === 0 && result.swept === 0) throw new UserError(`customer "${id}" not found in store "${store}"`, { code: 'not_found' })
+        if (opts.json) printJson(result)
+        else console.log(`erased customer ${id}: ${result.events} events, ${result.orders} orders, ${result.messages} messages, ${result.runs} runs scrubbed; ${result.runs_cancelled} runs cancelled`)
+      }),
+    )
+}
