@@ -1,4 +1,7 @@
 import { Command } from 'commander'
+import { registerConnectors } from './commands/connectors.ts'
+import { registerCustomers } from './commands/customers.ts'
+import { registerDeliveries } from './commands/deliveries.ts'
 import { registerDemo } from './commands/demo.ts'
 import { registerEvents } from './commands/events.ts'
 import { registerKeys } from './commands/keys.ts'
@@ -33,6 +36,9 @@ export function buildProgram(): Command {
   registerStores(program)
   registerKeys(program)
   registerUsers(program)
+  registerConnectors(program)
+  registerDeliveries(program)
+  registerCustomers(program)
   return program
 }
 
