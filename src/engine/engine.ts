@@ -8,8 +8,9 @@ import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { advanceRun, type ExecutorDeps } from './executor.ts'
 import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
-import type { RunRecord, Storage, StorageTx, StoreRecord } from './ports.ts'
+import type { RunRecord, Storage, StorageTx } from './ports.ts'
 import { WorkflowCache } from './workflow-cache.ts'
+import { StoreCache } from './store-cache.ts'
 
 export interface EngineOptions {
   storage: Storage
@@ -40,7 +41,7 @@ export class Engine {
   readonly actions: ReadonlyMap<string, ActionDefinition>
   readonly leaseMs: number
   readonly dryRun: boolean
-  private readonly stores = new Map<string, StoreRecord>()
+  private readonly stores = new StoreCache()
   private pending: PendingIngest[] = []
   private flushing = false
   private readonly dueListeners = new Set<() => void>()
@@ -56,7 +57,7 @@ export class Engine {
 
   /** Forget cached store settings (after PUT /settings). */
   invalidateStore(storeId: string): void {
-    this.stores.delete(storeId)
+    this.stores.invalidate(storeId)
   }
 
   /** Called when ingest creates or wakes runs, so an embedded worker can look at once. */

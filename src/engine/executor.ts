@@ -6,12 +6,13 @@ import { backoffDelay } from '../lib/backoff.ts'
 import type { Clock } from '../lib/clock.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
-import type { ActionCustomer, ActionDefinition } from '../plugin-api/define-action.ts'
+import type { ActionCustomer, ActionDefinition, ActionStoreInfo } from '../plugin-api/define-action.ts'
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../plugin-api/errors.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { unitHash } from './holdout.ts'
 import type { RunRecord, RunState, Storage, StorageTx, StoreRecord, StepRecord } from './ports.ts'
 import { buildScope } from './scope.ts'
+import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
 import { resolveUntil } from './until.ts'
 
@@ -23,7 +24,7 @@ export interface ExecutorDeps {
   actions: ReadonlyMap<string, ActionDefinition>
   /** ingests an event emitted by an action (emit_event), in the given transaction when there is one */
   emit(storeId: string, event: EmittedEvent, tx: StorageTx | null): Promise<{ id: string; duplicate: boolean }>
-  stores: Map<string, StoreRecord>
+  stores: StoreCache
   /** simulate: external actions run with dryRun and must not touch the outside world */
   dryRun?: boolean
 }
@@ -209,7 +210,8 @@ async function waitForStep(deps: ExecutorDeps, tx: StorageTx, workflow: Compiled
     const event = await tx.getEvent(eventSeq)
     await tx.deleteCorrelations(run.id, 'wait_for')
     await tx.upsertStep(record(run, instr, 'wait_for', { status: 'completed', output: { received: true, event_id: event?.id ?? null, event_type: instr.event } }, now))
-    return save(tx, { ...moveTo(run, instr.received, { waitUntil: null, eventSeq }, { id: instr.id, value: { received: true, event: event?.data ?? null } }), signal_event_seq: null }, run.version)
+    const consumed = [...(run.state.consumed ?? []), eventSeq]
+    return save(tx, { ...moveTo(run, instr.received, { waitUntil: null, eventSeq, consumed }, { id: instr.id, value: { received: true, event: event?.data ?? null } }), signal_event_seq: null }, run.version)
   }
   if (run.signal_event_seq !== null) return received(run.signal_event_seq)
 
@@ -235,7 +237,9 @@ async function lookBack(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWor
   const candidates = await tx.findEventsAfter(run.store_id, instr.event, run.customer_key, run.trigger_event_seq, 100)
   if (candidates.length === 0) return null
   const base = await scopeFor(deps, tx, run)
+  const consumed = new Set(run.state.consumed ?? [])
   for (const event of candidates) {
+    if (consumed.has(event.seq)) continue
     if (!instr.match || evaluateCondition(workflow.cel(instr.match), { ...base, event: { id: event.id, type: event.type, occurred_at: event.occurred_at, store: event.store, data: event.data } })) {
       return event.seq
     }
@@ -289,7 +293,7 @@ async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased:
         throw new PermanentError(`input of ${instr.action} is invalid: ${issues}`)
       }
       const services = tx ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx)) : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null))
-      const store = deps.stores.get(run.store_id) ?? { id: run.store_id, name: run.store_id, currency: 'USD', timezone: 'UTC', settings: {} }
+      const store = (scope.store as ActionStoreInfo | null) ?? { id: run.store_id, name: run.store_id, currency: 'USD', timezone: 'UTC', settings: {} }
       const output = await action!.run({
         input: parsed.data,
         idempotencyKey,

@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { RunRecord, StorageTx, StoredEvent, StoreRecord } from './ports.ts'
 import { buildScope } from './scope.ts'
+import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
 import { holdoutShare, inHoldout } from './holdout.ts'
 
@@ -30,7 +31,7 @@ export async function ingestInTx(
   tx: StorageTx,
   event: CanonicalEvent,
   options: IngestOptions,
-  deps: { clock: Clock; cache: WorkflowCache; log: Logger; stores: Map<string, StoreRecord> },
+  deps: { clock: Clock; cache: WorkflowCache; log: Logger; stores: StoreCache },
 ): Promise<IngestResult> {
   const now = deps.clock.now()
   const { seq, duplicate } = await tx.insertEvent(event, { receivedAt: now.toISOString(), historical: options.historical, source: options.source })
@@ -46,7 +47,7 @@ export async function ingestInTx(
 }
 
 /** Finds runs whose wait_for or exit_when listens for this event, through the correlation index. */
-async function resolveWaits(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: Map<string, StoreRecord>; log: Logger }): Promise<void> {
+async function resolveWaits(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<void> {
   const keys = event.customer_key ? [event.customer_key, '*'] : ['*']
   const correlations = await tx.findCorrelations(event.store, event.type, keys)
   const seen = new Set<string>()
@@ -104,7 +105,7 @@ export async function exitRun(tx: StorageTx, run: RunRecord, now: Date, reason: 
   return true
 }
 
-async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: Map<string, StoreRecord>; log: Logger }): Promise<string[]> {
+async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<string[]> {
   const heads = await tx.activeWorkflows(event.store, event.type)
   if (heads.length === 0) return []
   const started: string[] = []

@@ -57,6 +57,8 @@ export interface RunState {
   waitUntil?: string | null
   /** the event a wait_for received (shown to the received branch as `event`) */
   eventSeq?: number | null
+  /** events earlier wait_for steps received: a later wait's look-back does not take them again */
+  consumed?: number[]
   exitReason?: string
 }
 

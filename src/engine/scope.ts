@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from '../contracts/events.ts'
-import type { StorageTx, StoreRecord } from './ports.ts'
+import type { StorageTx } from './ports.ts'
+import type { StoreCache } from './store-cache.ts'
 
 /**
  * What conditions (CEL) and templates (Liquid) see: event, trigger, customer, order / cart /
@@ -15,9 +16,8 @@ export interface ScopeInput {
   now: Date
 }
 
-export async function buildScope(tx: StorageTx, input: ScopeInput, storeCache?: Map<string, StoreRecord>): Promise<Record<string, unknown>> {
-  const store = storeCache?.get(input.storeId) ?? (await tx.getStore(input.storeId))
-  if (store && storeCache) storeCache.set(input.storeId, store)
+export async function buildScope(tx: StorageTx, input: ScopeInput, storeCache?: StoreCache): Promise<Record<string, unknown>> {
+  const store = storeCache ? await storeCache.get(tx, input.storeId) : await tx.getStore(input.storeId)
   const customer = input.customerKey ? await tx.customerView(input.customerKey) : null
   const subject = await subjectOf(tx, input.storeId, input.trigger)
   return {
