@@ -24,8 +24,10 @@ export const httpRequest = defineAction({
   // the receiver gets the same Idempotency-Key on every attempt and can drop repeats
   retry: { safe: true, maxAttempts: 5, baseDelayMs: 2000 },
   examples: [{ url: 'https://hooks.example.com/orders', method: 'POST', headers: {}, body: { order: '{{ order.number }}' }, timeout: '10s' }],
-  async run({ input, idempotencyKey, services }) {
+  async run({ input, idempotencyKey, services, dryRun }) {
     const url = new URL(input.url)
+    // simulate: say what would be sent, send nothing
+    if (dryRun) return { status: 0, headers: {}, body: { dry_run: true, method: input.method, url: url.href } }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermanentError(`url: only http and https are allowed, got ${url.protocol}`)
     if (!services.config.allowPrivateHttp && (await resolvesToPrivate(url.hostname).catch(() => false))) {
       throw new PermanentError(`url: ${url.hostname} is a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1 to allow it`, { reason: 'private_address' })

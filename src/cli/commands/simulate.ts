@@ -19,7 +19,7 @@ import { readSource } from './workflows.ts'
  * nothing). Any other external action is replaced in a simulation by a stub that records its
  * input: simulate must never reach the outside world, whatever a plugin does.
  */
-const HONOURS_DRY_RUN = new Set(['send_email', 'send_sms', 'notify_team'])
+const HONOURS_DRY_RUN = new Set(['send_email', 'send_sms', 'notify_team', 'http_request'])
 
 function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
   return [...actions.values()]
