@@ -210,6 +210,12 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(afterOpen).toMatchObject({ opens: 1, clicks: 1 })
     expect((await get('/api/v1/events?type=message.opened')).json().items).toHaveLength(1)
 
+    // --- the visible link's page only asks: a mail scanner's GET must not unsubscribe
+    const page = await ctx.server.inject({ method: 'GET', url: pathOf(unsubscribeLinks[0]!) })
+    expect(page.statusCode).toBe(200)
+    expect(page.body).toContain(`<form method="post" action="${pathOf(unsubscribeLinks[0]!)}">`)
+    expect((await get('/api/v1/customers/cust-1')).json()).toMatchObject({ accepts_marketing: true, unsubscribed_at: null })
+
     // --- one-click unsubscribe (RFC 8058) from the List-Unsubscribe header
     ctx.env.clock.advance(60_000)
     const unsubscribe = await ctx.server.inject({
