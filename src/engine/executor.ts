@@ -270,7 +270,7 @@ async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased:
     }
     if (!external) return { run, scope, attempts, stop: false }
     const startedAt = run.state.current?.startedAt ?? now.toISOString()
-    await tx.upsertStep({ ...record(run, instr, 'action', { status: 'running', attempts }, now), started_at: startedAt })
+    await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
     const saved = await save(tx, { ...run, state: { ...run.state, current: { key, attempts, startedAt } } }, run.version)
     return { run: saved, scope, attempts, stop: false }
   }).catch((err) => {
@@ -318,7 +318,7 @@ async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased:
   const commitOutcome = async (tx: StorageTx, current: RunRecord, outcome: Awaited<ReturnType<typeof attemptOnce>>): Promise<RunRecord> => {
     const now = deps.clock.now()
     const startedAt = current.state.current?.startedAt ?? now.toISOString()
-    const base = { ...record(current, instr, 'action', { status: 'completed', attempts }, now), started_at: startedAt, input: outcome.input }
+    const base = { ...record(current, instr, instr.action, { status: 'completed', attempts }, now), started_at: startedAt, input: outcome.input }
     switch (outcome.kind) {
       case 'done':
         await tx.upsertStep({ ...base, status: 'completed', output: outcome.output, error: null })
@@ -355,7 +355,7 @@ async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased:
         const fresh = await tx.getRun(run.id)
         if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
           // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
-          if (outcome.kind === 'done') await tx.upsertStep({ ...record(run, instr, 'action', { status: 'completed', attempts }, deps.clock.now()), input: outcome.input, output: outcome.output })
+          if (outcome.kind === 'done') await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()), input: outcome.input, output: outcome.output })
           throw new RunChanged()
         }
         return commitOutcome(tx, fresh, outcome)
@@ -392,9 +392,9 @@ class RetryOutside extends Error {
   }
 }
 
-async function failStep(tx: StorageTx, run: RunRecord, instr: { id: string }, key: string, message: string, attempts: number, now: Date, input: unknown, startedAt?: string): Promise<RunRecord> {
+async function failStep(tx: StorageTx, run: RunRecord, instr: { id: string; action: string }, key: string, message: string, attempts: number, now: Date, input: unknown, startedAt?: string): Promise<RunRecord> {
   await tx.upsertStep({
-    ...record(run, instr, 'action', { status: 'failed', attempts }, now),
+    ...record(run, instr, instr.action, { status: 'failed', attempts }, now),
     step_key: key,
     input: input ?? undefined,
     error: message,

@@ -63,7 +63,7 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
     expect(runs.items).toHaveLength(1)
     expect(runs.items[0]).toMatchObject({ workflow_id: 'thank-you', workflow_version: 1, status: 'completed', trigger_event_id: 'evt-1', customer_id: 'cust-1', customer_email: 'ada@example.com' })
     const run = (await get(`/api/v1/runs/${runs.items[0].id}`)).json()
-    expect(run.steps.map((s: { id: string; type: string; status: string }) => `${s.id}:${s.type}:${s.status}`)).toEqual(['tag:action:completed', 's2:if:completed', 's3:action:completed'])
+    expect(run.steps.map((s: { id: string; type: string; status: string }) => `${s.id}:${s.type}:${s.status}`)).toEqual(['tag:tag_customer:completed', 's2:if:completed', 's3:log:completed'])
     expect(run.steps[0]).toMatchObject({ attempts: 1, input: { tags: ['buyer'] }, output: { added: ['buyer'] } })
     expect(run.steps[1].output).toEqual({ result: false, branch: 'else' })
     expect(run.steps[2].output.message).toBe('Thanks Ada for order #1001')

@@ -138,17 +138,14 @@ async function runToEnd(app: App, clock: ManualClock, workflowId: string): Promi
 async function trace(app: App, workflowId: string): Promise<Simulation> {
   const db = app.handle.db
   const runs = await db.selectFrom('runs').selectAll().where('workflow_id', '=', workflowId).orderBy('started_at').execute()
-  const workflow = await getWorkflow(db, 'default', workflowId)
-  const parsed = parseWorkflow(workflow.source, (t) => app.actions.get(t))
-  const actionOf = new Map(parsed.program.flatMap((i) => (i.op === 'action' ? [[i.id, i.action] as const] : [])))
   const steps: SimulatedStep[] = []
   const messages: SimulatedMessage[] = []
   for (const run of runs) {
     const rows = await db.selectFrom('run_steps').selectAll().where('run_id', '=', run.id).orderBy('seq').execute()
     for (const row of rows) {
       const output = row.output ? (JSON.parse(row.output) as Record<string, unknown>) : null
-      const baseId = row.step_id.replace(/#\d+$/, '')
-      const type = row.type === 'action' ? (actionOf.get(row.step_id) ?? actionOf.get(baseId) ?? 'action') : row.type
+      // the timeline's type is the action's name for action steps (send_email), else the step kind
+      const type = row.type
       let note = ''
       if (row.type === 'wait' && row.wake_at) note = `waited until ${row.wake_at}`
       if (row.type === 'wait_for') note = output?.timed_out ? 'timed out: a simulation receives no further events' : output?.received ? `received ${String(output.event_type)}` : ''

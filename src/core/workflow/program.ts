@@ -14,5 +14,8 @@ export type Instruction =
   | { op: 'exit'; id: string; reason: string }
   | { op: 'end' }
 
-/** Step types as they appear on a run's timeline */
-export type StepType = 'action' | 'if' | 'wait' | 'wait_for' | 'split' | 'for_each' | 'exit'
+/**
+ * Step types as they appear on a run's timeline and in simulate's trace: the control kinds
+ * below, or for an action step the action's name (`send_email`, `tag_customer`).
+ */
+export const CONTROL_STEP_TYPES = ['if', 'wait', 'wait_for', 'split', 'for_each', 'exit'] as const
