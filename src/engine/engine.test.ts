@@ -58,7 +58,7 @@ steps:
     const steps = await stepsOf(env, run!.id)
     expect(steps.map((s) => [s.step_id, s.type, s.status])).toEqual([
       ['s1', 'wait', 'completed'],
-      ['s2', 'action', 'completed'],
+      ['s2', 'tag_customer', 'completed'],
     ])
   })
 
