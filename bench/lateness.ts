@@ -1,6 +1,5 @@
-import { Worker } from '../src/engine/worker.ts'
-import { silentLogger } from '../src/lib/logger.ts'
-import { createBenchEnv, OffsetClock, percentile, round, sleep, type Dialect } from './lib/env.ts'
+import { runClaimLoop } from './lib/claim-loop.ts'
+import { createBenchEnv, OffsetClock, percentile, round, type Dialect } from './lib/env.ts'
 import { cloneRun, countRuns, ingestOrders } from './lib/seed.ts'
 import { installWorkflow, WAIT_ONE_HOUR } from './lib/workflows.ts'
 
@@ -16,7 +15,7 @@ export interface LatenessResult {
 
 /**
  * `count` runs wait on `wait: 1h`, all due at the same instant. The clock runs at real speed
- * from an offset; it is moved to 0.5 s before the due time while a real Worker polls, so a
+ * from an offset; it is moved to 0.5 s before the due time while the engine's claim loop polls, so a
  * wait's lateness (woke_at − wake_at on its timeline) is real milliseconds.
  */
 export async function benchLateness(dialect: Dialect, count: number, timeoutMs: number): Promise<LatenessResult> {
@@ -30,19 +29,10 @@ export async function benchLateness(dialect: Dialect, count: number, timeoutMs: 
     await cloneRun(env.app, template.id, count - 1, 'run_late_')
     const dueAt = new Date(template.due_at!)
 
-    const worker = new Worker(env.app.engine, silentLogger)
-    worker.start()
-    await sleep(300)
     clock.setNow(new Date(dueAt.getTime() - 500))
     const t0 = performance.now()
-    let done = 0
-    while (performance.now() - t0 < timeoutMs) {
-      await sleep(250)
-      done = await countRuns(env.app, 'completed')
-      if (done >= count) break
-    }
+    await runClaimLoop(env.app.engine, { deadline: t0 + timeoutMs, until: async () => (await countRuns(env.app, 'completed')) >= count })
     const drainSeconds = (performance.now() - t0 - 500) / 1000
-    await worker.stop()
 
     const rows = await env.app.handle.db.selectFrom('run_steps').select(['wake_at', 'output']).where('type', '=', 'wait').where('status', '=', 'completed').execute()
     const late = Float64Array.from(rows.map((r) => Date.parse(wokeAt(r.output)) - Date.parse(r.wake_at!))).sort()
