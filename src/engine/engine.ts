@@ -115,6 +115,18 @@ export class Engine {
   }
 
   private async ingestGroup(group: PendingIngest[]): Promise<IngestResult[][]> {
+    // two API nodes creating the same customer at once, or a deadlock, fail one transaction:
+    // it is safe to run again, and the second time sees what the first one committed
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ingestGroupOnce(group)
+      } catch (err) {
+        if (attempt >= 3 || !isTransientDbError(err)) throw err
+      }
+    }
+  }
+
+  private async ingestGroupOnce(group: PendingIngest[]): Promise<IngestResult[][]> {
     return this.storage.transaction(async (tx) => {
       const out: IngestResult[][] = []
       for (const p of group) {
@@ -214,4 +226,10 @@ export class Engine {
   static workerId(): string {
     return `${hostname()}:${process.pid}:${newId().slice(-6)}`
   }
+}
+
+/** unique violation, serialization failure, deadlock (PostgreSQL); busy (SQLite) */
+function isTransientDbError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_BUSY'
 }
