@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createTestEnv, type TestEnv } from '../../../test/helpers/dialects.ts'
 import { installWorkflow } from '../../../test/helpers/workflows.ts'
 import { parseEvent } from '../../contracts/events.ts'
+import { retryRun } from '../../engine/run-control.ts'
 import { isPrivateAddress } from './private-address.ts'
 import { retryAfterMs } from './http-request.action.ts'
 
@@ -105,6 +106,20 @@ ${extra}`
     expect(step.error).toContain('422')
     expect(step.error).toContain('bad order')
     expect((await runOf(e)).status).toBe('failed')
+  })
+
+  it('a failed run retried from the API continues from the failed step', async () => {
+    answers = [{ status: 422, body: '{"error":"not yet"}' }]
+    const e = await start(true)
+    const failed = await runOf(e)
+    expect(failed.status).toBe('failed')
+    await retryRun(e.app.engine.storage, e.clock, 'default', failed.id)
+    await e.app.engine.drain()
+    const run = await runOf(e)
+    const step = await stepOf(e)
+    expect([run.status, step.status]).toEqual(['completed', 'completed'])
+    expect(hits).toHaveLength(2)
+    await expect(retryRun(e.app.engine.storage, e.clock, 'default', failed.id)).rejects.toThrow(/only failed runs can be retried/)
   })
 
   it('refuses loopback addresses unless STOREFLOW_ALLOW_PRIVATE_HTTP=1', async () => {
