@@ -11,7 +11,7 @@ import { DeferStep, PermanentError, RetryableError, SkipStep } from '../plugin-a
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { unitHash } from './holdout.ts'
 import type { RunRecord, RunState, Storage, StorageTx, StoreRecord, StepRecord } from './ports.ts'
-import { buildScope } from './scope.ts'
+import { buildScope, eventView } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
 import { resolveUntil } from './until.ts'
@@ -240,7 +240,7 @@ async function lookBack(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWor
   const consumed = new Set(run.state.consumed ?? [])
   for (const event of candidates) {
     if (consumed.has(event.seq)) continue
-    if (!instr.match || evaluateCondition(workflow.cel(instr.match), { ...base, event: { id: event.id, type: event.type, occurred_at: event.occurred_at, store: event.store, data: event.data } })) {
+    if (!instr.match || evaluateCondition(workflow.cel(instr.match), { ...base, event: eventView(event) })) {
       return event.seq
     }
   }

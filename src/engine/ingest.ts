@@ -110,11 +110,18 @@ async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { c
   if (heads.length === 0) return []
   const started: string[] = []
   let scope: Record<string, unknown> | null = null
+  // one look at the customer's active runs serves every workflow this event may start
+  let active: Set<string> | null = null
   for (const head of heads) {
     const workflow = await deps.cache.get(tx, event.store, head.id, head.version)
     if (!workflow) continue
     scope ??= await buildScope(tx, { storeId: event.store, event, trigger: event, customerKey: event.customer_key, now }, deps.stores)
-    if (!(await shouldStart(tx, workflow, event, scope, now))) continue
+    if (!passesConditions(workflow, scope)) continue
+    if (event.customer_key && !(workflow.file.reentry?.concurrent ?? false)) {
+      active ??= await tx.activeRunWorkflows(event.store, event.customer_key)
+      if (active.has(workflow.id)) continue
+    }
+    if (!(await reentryAllows(tx, workflow, event, now))) continue
     const run = newRun(workflow, event, scope, now)
     await tx.insertRun(run)
     const goals = workflow.file.exit_when ?? []
@@ -126,14 +133,18 @@ async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { c
   return started
 }
 
-async function shouldStart(tx: StorageTx, workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>, now: Date): Promise<boolean> {
-  const { trigger, when, reentry } = workflow.file
+function passesConditions(workflow: CompiledWorkflow, scope: Record<string, unknown>): boolean {
+  const { trigger, when } = workflow.file
   if ('filter' in trigger && trigger.filter && !evaluateCondition(workflow.cel(trigger.filter), scope)) return false
-  if (when && !evaluateCondition(workflow.cel(when), scope)) return false
+  return !when || evaluateCondition(workflow.cel(when), scope)
+}
+
+/** per_customer: always (default), once, or once_per a window; the one-active-run rule is checked by the caller */
+async function reentryAllows(tx: StorageTx, workflow: CompiledWorkflow, event: StoredEvent, now: Date): Promise<boolean> {
+  const { reentry } = workflow.file
   const customerKey = event.customer_key
   if (!customerKey) return true
   const policy = reentry?.per_customer ?? 'always'
-  if (!(reentry?.concurrent ?? false) && (await tx.hasActiveRun(event.store, workflow.id, customerKey))) return false
   if (policy === 'always') return true
   const last = await tx.lastRunStartedAt(event.store, workflow.id, customerKey)
   if (!last) return true

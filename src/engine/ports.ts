@@ -126,7 +126,8 @@ export interface StorageTx {
   activeWorkflows(storeId: string, triggerType: string): Promise<WorkflowHead[]>
   getWorkflowVersion(storeId: string, workflowId: string, version: number): Promise<WorkflowVersionRecord | null>
 
-  hasActiveRun(storeId: string, workflowId: string, customerKey: string): Promise<boolean>
+  /** ids of the workflows this customer has a running or waiting run of */
+  activeRunWorkflows(storeId: string, customerKey: string): Promise<Set<string>>
   lastRunStartedAt(storeId: string, workflowId: string, customerKey: string): Promise<string | null>
   insertRun(run: RunRecord): Promise<void>
   getRun(runId: string): Promise<RunRecord | null>

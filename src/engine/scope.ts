@@ -34,8 +34,22 @@ export async function buildScope(tx: StorageTx, input: ScopeInput, storeCache?: 
   }
 }
 
-function eventView(event: CanonicalEvent): Record<string, unknown> {
-  return { id: event.id, type: event.type, occurred_at: event.occurred_at, store: event.store, data: event.data }
+export function eventView(event: CanonicalEvent): Record<string, unknown> {
+  return { id: event.id, type: event.type, occurred_at: event.occurred_at, store: event.store, data: moneyAsNumbers(event.data) as Record<string, unknown> }
+}
+
+/** Money fields of the canonical shapes (PRODUCT.md §3); stored as exact strings, a double in CEL. */
+const MONEY_FIELDS = new Set(['total_price', 'subtotal_price', 'total_discounts', 'shipping_price', 'price', 'compare_at_price', 'refund_amount'])
+
+function moneyAsNumbers(value: unknown, key?: string): unknown {
+  if (key && MONEY_FIELDS.has(key) && typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) return Number(value)
+  if (Array.isArray(value)) return value.map((v) => moneyAsNumbers(v))
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = moneyAsNumbers(v, k)
+    return out
+  }
+  return value
 }
 
 async function subjectOf(tx: StorageTx, storeId: string, event: CanonicalEvent): Promise<Record<string, Record<string, unknown> | null>> {

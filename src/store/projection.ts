@@ -154,12 +154,13 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   if (values.checkout_id) {
     await db.updateTable('carts').set({ converted: 1 }).where('store_id', '=', storeId).where('id', '=', values.checkout_id).execute()
   }
-  if (values.customer_key) await recomputeCustomerTotals(db, values.customer_key)
+  if (values.customer_key) await recomputeCustomerTotals(db, storeId, values.customer_key)
 }
 
 /** orders_count, total_spent and last_order_at from the customer's order rows: exact, order-independent */
-async function recomputeCustomerTotals(db: Db, customerKey: string): Promise<void> {
-  const orders = await db.selectFrom('orders').select(['counted_amount', 'cancelled', 'created_at']).where('customer_key', '=', customerKey).execute()
+async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: string): Promise<void> {
+  // store_id first: the orders_customer_idx index starts with it
+  const orders = await db.selectFrom('orders').select(['counted_amount', 'cancelled', 'created_at']).where('store_id', '=', storeId).where('customer_key', '=', customerKey).execute()
   let total = '0.00'
   let count = 0
   let last: string | null = null

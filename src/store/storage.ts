@@ -116,9 +116,9 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig): StorageTx
       const row = await trx.selectFrom('workflow_versions').selectAll().where('store_id', '=', storeId).where('workflow_id', '=', workflowId).where('version', '=', version).executeTakeFirst()
       return row ? { store_id: row.store_id, workflow_id: row.workflow_id, version: row.version, source: row.source, definition: JSON.parse(row.definition) } : null
     },
-    async hasActiveRun(storeId, workflowId, customerKey) {
-      const row = await trx.selectFrom('runs').select('id').where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('workflow_id', '=', workflowId).where('status', 'in', ['running', 'waiting']).limit(1).executeTakeFirst()
-      return Boolean(row)
+    async activeRunWorkflows(storeId, customerKey) {
+      const rows = await trx.selectFrom('runs').select('workflow_id').distinct().where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('status', 'in', ['running', 'waiting']).execute()
+      return new Set(rows.map((r) => r.workflow_id))
     },
     async lastRunStartedAt(storeId, workflowId, customerKey) {
       const row = await trx.selectFrom('runs').select('started_at').where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('workflow_id', '=', workflowId).orderBy('started_at', 'desc').limit(1).executeTakeFirst()
