@@ -4,7 +4,7 @@ import { renderInput } from '../core/render-input.ts'
 import type { Instruction } from '../core/workflow/program.ts'
 import { backoffDelay } from '../lib/backoff.ts'
 import type { Clock } from '../lib/clock.ts'
-import { errorMessage } from '../lib/errors.ts'
+import { StoreflowError, errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionCustomer, ActionDefinition, ActionStoreInfo } from '../plugin-api/define-action.ts'
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../plugin-api/errors.ts'
@@ -33,21 +33,39 @@ export interface ExecutorDeps {
 const DEFAULT_MAX_ATTEMPTS = 5
 /** A run may take this many instructions per claim before yielding its lease to others. */
 const MAX_INSTRUCTIONS_PER_TURN = 200
+/** Instructions one transaction may carry for a run (control steps and internal actions). */
+const MAX_CHAIN = 50
 
 /** Thrown inside a transaction when the run changed under us (exited, cancelled): rolls it back. */
 class RunChanged extends Error {}
 
 /**
- * Advances one leased run until it waits, ends, or schedules a retry. Every instruction's
- * effect is committed with the cursor that moves past it (see ARCHITECTURE.md).
+ * Advances one leased run until it waits, ends, or schedules a retry. Control steps and
+ * internal actions are chained in one transaction each turn (their effects and the cursor
+ * commit together); an external action gets its own begin / act / commit (ARCHITECTURE.md).
  */
 export async function advanceRun(deps: ExecutorDeps, leased: RunRecord): Promise<void> {
   let run = leased
-  for (let turn = 0; turn < MAX_INSTRUCTIONS_PER_TURN; turn++) {
-    const next = await step(deps, run).catch((err) => {
-      if (err instanceof RunChanged) return null
+  let budget = MAX_INSTRUCTIONS_PER_TURN
+  while (budget > 0) {
+    const workflow = deps.cache.peek(run.store_id, run.workflow_id, run.workflow_version)
+      ?? (await deps.storage.transaction((tx) => deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)))
+    let next: RunRecord | null
+    try {
+      if (!workflow) {
+        next = await deps.storage.transaction((tx) => finish(tx, run, 'failed', deps.clock.now(), `workflow ${run.workflow_id} version ${run.workflow_version} not found`))
+      } else if (isExternalAction(deps, workflow.program[run.state.pc])) {
+        next = await runExternalAction(deps, run, workflow.program[run.state.pc] as ActionInstruction)
+        budget -= 1
+      } else {
+        const chained = await runChain(deps, workflow, run, Math.min(MAX_CHAIN, budget))
+        next = chained.run
+        budget -= chained.steps
+      }
+    } catch (err) {
+      if (err instanceof RunChanged) return
       throw err
-    })
+    }
     if (!next || next.status === 'waiting' || isEnded(next) || (next.due_at !== null && next.due_at > deps.clock.now().toISOString())) return
     run = next
   }
@@ -58,24 +76,52 @@ export async function advanceRun(deps: ExecutorDeps, leased: RunRecord): Promise
   })
 }
 
-function isEnded(run: RunRecord): boolean {
-  return run.status === 'completed' || run.status === 'exited' || run.status === 'failed' || run.status === 'cancelled'
+type ActionInstruction = Extract<Instruction, { op: 'action' }>
+
+function isExternalAction(deps: ExecutorDeps, instr: Instruction | undefined): boolean {
+  return instr?.op === 'action' && deps.actions.get(instr.action)?.effects === 'external'
 }
 
-/** Executes the instruction at the run's cursor; returns the run as stored after it, or null if it ended or changed. */
-async function step(deps: ExecutorDeps, run: RunRecord): Promise<RunRecord | null> {
-  const workflow = await deps.storage.transaction((tx) => deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version))
-  if (!workflow) {
-    return deps.storage.transaction((tx) => finish(tx, run, 'failed', deps.clock.now(), `workflow ${run.workflow_id} version ${run.workflow_version} not found`))
+function stops(run: RunRecord, now: Date): boolean {
+  return run.status === 'waiting' || isEnded(run) || (run.due_at !== null && run.due_at > now.toISOString())
+}
+
+/**
+ * Runs instructions in one transaction while they are control steps or internal actions, up to
+ * `limit`. An internal action that fails unexpectedly may have left partial writes: the whole
+ * chain rolls back and is redone one instruction at a time, so its failure is recorded alone.
+ */
+async function runChain(deps: ExecutorDeps, workflow: CompiledWorkflow, leased: RunRecord, limit: number): Promise<{ run: RunRecord; steps: number }> {
+  try {
+    return await deps.storage.transaction(async (tx) => {
+      const fresh = await tx.getRun(leased.id)
+      if (!fresh || fresh.version !== leased.version || isEnded(fresh)) throw new RunChanged()
+      let run: RunRecord = fresh
+      let steps = 0
+      while (steps < limit) {
+        const instr: Instruction | undefined = workflow.program[run.state.pc]
+        if (!instr) return { run: await finish(tx, run, 'failed', deps.clock.now(), `cursor ${run.state.pc} is outside the program`), steps: steps + 1 }
+        if (isExternalAction(deps, instr)) break
+        run = instr.op === 'action' ? await internalAction(deps, tx, run, instr) : await controlStep(deps, tx, workflow, run, instr)
+        steps += 1
+        if (stops(run, deps.clock.now())) break
+      }
+      return { run, steps }
+    })
+  } catch (err) {
+    if (!(err instanceof RetryOutside)) throw err
+    if (limit > 1) return runChain(deps, workflow, leased, 1)
+    // alone now: the failed instruction is at the cursor; record the failure in a fresh transaction
+    return deps.storage.transaction(async (tx) => {
+      const fresh = await tx.getRun(leased.id)
+      if (!fresh || fresh.version !== leased.version || isEnded(fresh)) throw new RunChanged()
+      return { run: await commitActionOutcome(deps, tx, fresh, err.instr, err.attempts, err.outcome), steps: 1 }
+    })
   }
-  const instr = workflow.program[run.state.pc]
-  if (!instr) return deps.storage.transaction((tx) => finish(tx, run, 'failed', deps.clock.now(), `cursor ${run.state.pc} is outside the program`))
-  if (instr.op === 'action') return runAction(deps, workflow, run, instr)
-  return deps.storage.transaction(async (tx) => {
-    const fresh = await tx.getRun(run.id)
-    if (!fresh || fresh.version !== run.version || isEnded(fresh)) throw new RunChanged()
-    return controlStep(deps, tx, workflow, fresh, instr)
-  })
+}
+
+function isEnded(run: RunRecord): boolean {
+  return run.status === 'completed' || run.status === 'exited' || run.status === 'failed' || run.status === 'cancelled'
 }
 
 function stepKey(id: string, state: RunState): string {
@@ -141,7 +187,7 @@ function moveTo(run: RunRecord, pc: number, patch: Partial<RunState> = {}, outpu
   return { ...run, status: 'running', state: { ...run.state, ...patch, pc, outputs, seq: run.state.seq + 1, current: null } }
 }
 
-async function controlStep(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWorkflow, run: RunRecord, instr: Exclude<Instruction, { op: 'action' }>): Promise<RunRecord | null> {
+async function controlStep(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWorkflow, run: RunRecord, instr: Exclude<Instruction, { op: 'action' }>): Promise<RunRecord> {
   const now = deps.clock.now()
   switch (instr.op) {
     case 'goto':
@@ -247,148 +293,132 @@ async function lookBack(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWor
   return null
 }
 
-async function runAction(deps: ExecutorDeps, workflow: CompiledWorkflow, leased: RunRecord, instr: Extract<Instruction, { op: 'action' }>): Promise<RunRecord | null> {
-  const action = deps.actions.get(instr.action)
-  const key = stepKey(instr.id, leased.state)
-  const idempotencyKey = `${leased.id}:${key}`
-  const maxAttempts = action?.retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
-  const external = action?.effects === 'external'
+type Outcome =
+  | { kind: 'done'; output: unknown; input: unknown }
+  | { kind: 'skip'; reason: string; output: unknown; input: unknown }
+  | { kind: 'defer'; until: Date; reason: string; input: unknown }
+  | { kind: 'error'; err: unknown; input: unknown }
 
-  // 1. begin the attempt: for an external action, commit "attempt n started" before acting, so a
-  //    crash mid-call is seen on restart; internal actions do everything in one transaction below
+/** An internal action inside the chain's transaction: its writes and the cursor commit together. */
+async function internalAction(deps: ExecutorDeps, tx: StorageTx, run: RunRecord, instr: ActionInstruction): Promise<RunRecord> {
+  const key = stepKey(instr.id, run.state)
+  const attempts = (run.state.current?.key === key ? run.state.current.attempts : 0) + 1
+  const action = deps.actions.get(instr.action)
+  if (!action) return failStep(tx, run, instr, key, `unknown action "${instr.action}"`, attempts, deps.clock.now(), null)
+  const scope = await scopeFor(deps, tx, run)
+  const outcome = await attemptAction(deps, tx, run, instr, action, scope, attempts)
+  // an unexpected error may have left partial writes in this transaction: roll it all back
+  if (outcome.kind === 'error' && !(outcome.err instanceof StoreflowError)) throw new RetryOutside(instr, attempts, outcome)
+  return commitActionOutcome(deps, tx, run, instr, attempts, outcome)
+}
+
+/**
+ * An external action: commit "attempt n started" before acting, so that a crash mid-call is
+ * seen on restart; act outside any transaction; commit the outcome with the cursor.
+ */
+async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, instr: ActionInstruction): Promise<RunRecord | null> {
+  const action = deps.actions.get(instr.action)!
+  const key = stepKey(instr.id, leased.state)
   const begin = await deps.storage.transaction(async (tx) => {
     const run = await tx.getRun(leased.id)
     if (!run || run.version !== leased.version || isEnded(run)) throw new RunChanged()
     const now = deps.clock.now()
     const interrupted = run.state.current?.key === key
     const attempts = (interrupted ? run.state.current!.attempts : 0) + 1
-    const scope = await scopeFor(deps, tx, run)
-    if (!action) return { run: await failStep(tx, run, instr, key, `unknown action "${instr.action}"`, attempts, now, null), scope, attempts, stop: true }
-    if (interrupted && external && !action.retry.safe) {
+    if (interrupted && !action.retry.safe && !run.state.current?.settled) {
       const message = `interrupted during attempt ${run.state.current!.attempts}: the outcome is unknown and ${instr.action} is not safe to repeat`
-      return { run: await failStep(tx, run, instr, key, message, attempts - 1, now, null), scope, attempts, stop: true }
+      return { run: await failStep(tx, run, instr, key, message, attempts - 1, now, null), scope: null, attempts }
     }
-    if (!external) return { run, scope, attempts, stop: false }
+    const scope = await scopeFor(deps, tx, run)
     const startedAt = run.state.current?.startedAt ?? now.toISOString()
     await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
     const saved = await save(tx, { ...run, state: { ...run.state, current: { key, attempts, startedAt } } }, run.version)
-    return { run: saved, scope, attempts, stop: false }
-  }).catch((err) => {
-    if (err instanceof RunChanged) return null
-    throw err
+    return { run: saved, scope, attempts }
   })
-  if (!begin) return null
-  if (begin.stop) return begin.run
-  const { scope, attempts } = begin
-  let run = begin.run
-
-  const rawFields = new Set(action?.rawFields ?? [])
-  const attemptOnce = async (tx: StorageTx | null): Promise<{ kind: 'done'; output: unknown; input: unknown } | { kind: 'skip'; reason: string; output: unknown; input: unknown } | { kind: 'defer'; until: Date; reason: string; input: unknown } | { kind: 'error'; err: unknown; input: unknown }> => {
-    let input: unknown = instr.with
-    try {
-      input = await renderInput(instr.with, scope, rawFields)
-      const parsed = action!.input.safeParse(input)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ')
-        throw new PermanentError(`input of ${instr.action} is invalid: ${issues}`)
-      }
-      const services = tx ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx)) : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null))
-      const store = (scope.store as ActionStoreInfo | null) ?? { id: run.store_id, name: run.store_id, currency: 'USD', timezone: 'UTC', settings: {} }
-      const output = await action!.run({
-        input: parsed.data,
-        idempotencyKey,
-        run: { id: run.id, workflowId: run.workflow_id, workflowVersion: run.workflow_version, stepKey: key, attempt: attempts },
-        store,
-        customer: toActionCustomer(scope.customer as Record<string, unknown> | null),
-        scope,
-        clock: deps.clock,
-        log: deps.log.child({ runId: run.id, step: key }),
-        services,
-        dryRun: deps.dryRun === true && action!.effects === 'external',
-      })
-      return { kind: 'done', output: output ?? {}, input: parsed.data }
-    } catch (err) {
-      if (err instanceof SkipStep) return { kind: 'skip', reason: err.reason, output: { skipped: true, reason: err.reason, ...err.output }, input }
-      if (err instanceof DeferStep) return { kind: 'defer', until: err.until, reason: err.reason, input }
-      return { kind: 'error', err, input }
+  if (!begin.scope) return begin.run
+  const { run, scope, attempts } = begin
+  const outcome = await attemptAction(deps, null, run, instr, action, scope, attempts)
+  return deps.storage.transaction(async (tx) => {
+    const fresh = await tx.getRun(run.id)
+    if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
+      // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
+      if (outcome.kind === 'done') await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()), input: outcome.input, output: outcome.output })
+      throw new RunChanged()
     }
-  }
+    return commitActionOutcome(deps, tx, fresh, instr, attempts, outcome)
+  })
+}
 
-  // 2. act, then 3. commit the outcome with the cursor that moves past the step
-  const commitOutcome = async (tx: StorageTx, current: RunRecord, outcome: Awaited<ReturnType<typeof attemptOnce>>): Promise<RunRecord> => {
-    const now = deps.clock.now()
-    const startedAt = current.state.current?.startedAt ?? now.toISOString()
-    const base = { ...record(current, instr, instr.action, { status: 'completed', attempts }, now), started_at: startedAt, input: outcome.input }
-    switch (outcome.kind) {
-      case 'done':
-        await tx.upsertStep({ ...base, status: 'completed', output: outcome.output, error: null })
-        return save(tx, moveTo(current, instr.next, {}, { id: instr.id, value: outcome.output }), current.version)
-      case 'skip':
-        await tx.upsertStep({ ...base, status: 'skipped', output: outcome.output, error: null })
-        return save(tx, moveTo(current, instr.next, {}, { id: instr.id, value: outcome.output }), current.version)
-      case 'defer': {
-        // not a failure: the step waits (quiet hours) and is attempted afresh at `until`
-        await tx.upsertStep({ ...base, status: 'waiting', attempts: attempts - 1, error: outcome.reason, wake_at: outcome.until.toISOString(), ended_at: null })
-        return save(tx, { ...current, status: 'waiting', due_at: outcome.until.toISOString(), lease_owner: null, state: { ...current.state, current: null } }, current.version)
-      }
-      case 'error': {
-        const err = outcome.err
-        const message = errorMessage(err)
-        const permanent = err instanceof PermanentError || attempts >= maxAttempts
-        if (permanent) {
-          deps.log.warn({ runId: current.id, step: key, attempts, err: message }, 'step failed')
-          return failStep(tx, current, instr, key, message, attempts, now, outcome.input, startedAt)
-        }
-        const delay = err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? 1000 })
-        const wake = new Date(now.getTime() + delay).toISOString()
-        await tx.upsertStep({ ...base, status: 'retrying', error: message, wake_at: wake, ended_at: null })
-        deps.log.info({ runId: current.id, step: key, attempts, wakeAt: wake }, 'step will retry')
-        return save(tx, { ...current, status: 'running', due_at: wake, lease_owner: null, state: { ...current.state, current: { key, attempts, startedAt } } }, current.version)
-      }
-    }
-  }
-
+async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunRecord, instr: ActionInstruction, action: ActionDefinition, scope: Record<string, unknown>, attempts: number): Promise<Outcome> {
+  const key = stepKey(instr.id, run.state)
+  let input: unknown = instr.with
   try {
-    if (external) {
-      const outcome = await attemptOnce(null)
-      return await deps.storage.transaction(async (tx) => {
-        const fresh = await tx.getRun(run.id)
-        if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
-          // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
-          if (outcome.kind === 'done') await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()), input: outcome.input, output: outcome.output })
-          throw new RunChanged()
-        }
-        return commitOutcome(tx, fresh, outcome)
-      })
+    input = await renderInput(instr.with, scope, new Set(action.rawFields ?? []))
+    const parsed = action.input.safeParse(input)
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ')
+      throw new PermanentError(`input of ${instr.action} is invalid: ${issues}`)
     }
-    // internal: the action's writes and the cursor commit together, or not at all
-    return await deps.storage.transaction(async (tx) => {
-      const fresh = await tx.getRun(run.id)
-      if (!fresh || fresh.version !== run.version || isEnded(fresh)) throw new RunChanged()
-      run = fresh
-      const outcome = await attemptOnce(tx)
-      if (outcome.kind === 'error' && !(outcome.err instanceof PermanentError) && !(outcome.err instanceof RetryableError) && !(outcome.err instanceof Error && 'code' in outcome.err)) {
-        // an unexpected error may have left partial writes in this transaction: record it in a fresh one
-        throw new RetryOutside(outcome)
-      }
-      return commitOutcome(tx, fresh, outcome)
+    const services = tx ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx)) : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null))
+    const store = (scope.store as ActionStoreInfo | null) ?? { id: run.store_id, name: run.store_id, currency: 'USD', timezone: 'UTC', settings: {} }
+    const output = await action.run({
+      input: parsed.data,
+      idempotencyKey: `${run.id}:${key}`,
+      run: { id: run.id, workflowId: run.workflow_id, workflowVersion: run.workflow_version, stepKey: key, attempt: attempts },
+      store,
+      customer: toActionCustomer(scope.customer as Record<string, unknown> | null),
+      scope,
+      clock: deps.clock,
+      log: deps.log.child({ runId: run.id, step: key }),
+      services,
+      dryRun: deps.dryRun === true && action.effects === 'external',
     })
+    return { kind: 'done', output: output ?? {}, input: parsed.data }
   } catch (err) {
-    if (err instanceof RunChanged) return null
-    if (err instanceof RetryOutside) {
-      return deps.storage.transaction(async (tx) => {
-        const fresh = await tx.getRun(run.id)
-        if (!fresh || isEnded(fresh)) return null
-        return commitOutcome(tx, fresh, err.outcome as never)
-      })
+    if (err instanceof SkipStep) return { kind: 'skip', reason: err.reason, output: { skipped: true, reason: err.reason, ...err.output }, input }
+    if (err instanceof DeferStep) return { kind: 'defer', until: err.until, reason: err.reason, input }
+    return { kind: 'error', err, input }
+  }
+}
+
+/** Records an attempt's outcome on the timeline and moves the cursor (or schedules the retry). */
+async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: RunRecord, instr: ActionInstruction, attempts: number, outcome: Outcome): Promise<RunRecord> {
+  const action = deps.actions.get(instr.action)
+  const key = stepKey(instr.id, current.state)
+  const now = deps.clock.now()
+  const startedAt = current.state.current?.key === key ? current.state.current.startedAt : now.toISOString()
+  const base = { ...record(current, instr, instr.action, { status: 'completed', attempts }, now), started_at: startedAt, input: outcome.input }
+  switch (outcome.kind) {
+    case 'done':
+      await tx.upsertStep({ ...base, status: 'completed', output: outcome.output, error: null })
+      return save(tx, moveTo(current, instr.next, {}, { id: instr.id, value: outcome.output }), current.version)
+    case 'skip':
+      await tx.upsertStep({ ...base, status: 'skipped', output: outcome.output, error: null })
+      return save(tx, moveTo(current, instr.next, {}, { id: instr.id, value: outcome.output }), current.version)
+    case 'defer':
+      // not a failure: the step waits (quiet hours) and is attempted afresh at `until`
+      await tx.upsertStep({ ...base, status: 'waiting', attempts: attempts - 1, error: outcome.reason, wake_at: outcome.until.toISOString(), ended_at: null })
+      return save(tx, { ...current, status: 'waiting', due_at: outcome.until.toISOString(), lease_owner: null, state: { ...current.state, current: null } }, current.version)
+    case 'error': {
+      const err = outcome.err
+      const message = errorMessage(err)
+      if (err instanceof PermanentError || attempts >= (action?.retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
+        deps.log.warn({ runId: current.id, step: key, attempts, err: message }, 'step failed')
+        return failStep(tx, current, instr, key, message, attempts, now, outcome.input, startedAt)
+      }
+      const delay = err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? 1000 })
+      const wake = new Date(now.getTime() + delay).toISOString()
+      await tx.upsertStep({ ...base, status: 'retrying', error: message, wake_at: wake, ended_at: null })
+      deps.log.info({ runId: current.id, step: key, attempts, wakeAt: wake }, 'step will retry')
+      // settled: this attempt's outcome is known (it failed), so the next one is not a blind repeat
+      return save(tx, { ...current, status: 'running', due_at: wake, lease_owner: null, state: { ...current.state, current: { key, attempts, startedAt, settled: true } } }, current.version)
     }
-    throw err
   }
 }
 
 class RetryOutside extends Error {
-  constructor(readonly outcome: unknown) {
-    super('retry outside transaction')
+  constructor(readonly instr: ActionInstruction, readonly attempts: number, readonly outcome: Outcome) {
+    super('unexpected error in an internal action')
   }
 }
 

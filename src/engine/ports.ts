@@ -52,7 +52,7 @@ export interface RunState {
   /** next timeline sequence number */
   seq: number
   /** the step key currently in progress, if any (an external action that may have started) */
-  current?: { key: string; attempts: number; startedAt: string } | null
+  current?: { key: string; attempts: number; startedAt: string; settled?: boolean } | null
   /** when the current wait_for times out */
   waitUntil?: string | null
   /** the event a wait_for received (shown to the received branch as `event`) */

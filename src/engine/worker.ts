@@ -41,6 +41,9 @@ export class Worker {
       } catch (err) {
         this.log.error({ err }, 'worker tick failed')
       }
+      // better-sqlite3 answers synchronously: without a turn of the event loop between ticks, an
+      // embedded worker with runs due would starve the HTTP server sharing its process
+      await new Promise<void>((resolve) => setImmediate(resolve))
       if (claimed === 0 && this.running) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollMs)

@@ -18,6 +18,11 @@ export interface CompiledWorkflow {
 export class WorkflowCache {
   private readonly entries = new Map<string, CompiledWorkflow>()
 
+  /** the compiled version if this process has it, without touching the database */
+  peek(storeId: string, id: string, version: number): CompiledWorkflow | null {
+    return this.entries.get(`${storeId}\u0000${id}\u0000${version}`) ?? null
+  }
+
   async get(tx: StorageTx, storeId: string, id: string, version: number): Promise<CompiledWorkflow | null> {
     const key = `${storeId}\u0000${id}\u0000${version}`
     const hit = this.entries.get(key)
