@@ -6,7 +6,7 @@ import { newId } from '../lib/ids.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
-import { advanceRun, type ExecutorDeps } from './executor.ts'
+import { MAX_CHAIN, RunChanged, advanceRun, chainInTx, finish, isEnded, isExternalAction, runExternalAction, stops, type ActionInstruction, type ExecutorDeps } from './executor.ts'
 import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
 import type { RunRecord, Storage, StorageTx } from './ports.ts'
 import { WorkflowCache } from './workflow-cache.ts'
@@ -22,6 +22,9 @@ export interface EngineOptions {
   /** simulate: external actions compute their output but touch nothing outside */
   dryRun?: boolean
 }
+
+/** Rounds of chain + external actions one tick gives a claimed batch before letting go of it. */
+const MAX_ROUNDS = 20
 
 interface PendingIngest {
   events: CanonicalEvent[]
@@ -185,20 +188,106 @@ export class Engine {
       this.storage.extendLeases(owner, [...pending], until).catch((err) => this.log.warn({ err }, 'lease heartbeat failed'))
     }, Math.max(250, Math.floor(this.leaseMs / 3)))
     heartbeat.unref()
-    let index = 0
-    const lane = async () => {
-      while (index < runs.length) {
-        const run = runs[index++]!
-        await this.advanceSafely(deps, run, owner)
-        pending.delete(run.id)
-      }
-    }
     try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, lane))
+      await this.advanceBatch(deps, runs, owner, concurrency, pending)
     } finally {
       clearInterval(heartbeat)
     }
     return runs.length
+  }
+
+  /**
+   * Advances a claimed batch. The common case takes few transactions: one for every run's
+   * control steps and internal actions together (group commit, as for ingest), then each
+   * external action in its own begin / act / commit, in `concurrency` lanes, and round again.
+   * If the shared transaction fails for any run (a race with ingest, an unexpected error), it
+   * rolls back whole and those runs are advanced one by one, as before batching.
+   */
+  private async advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], owner: string, concurrency: number, pending: Set<string>): Promise<void> {
+    let active = claimed
+    for (let round = 0; active.length > 0; round++) {
+      const now = this.clock.now()
+      if (round >= MAX_ROUNDS) {
+        await this.releaseRuns(active)
+        return
+      }
+      const chained = await this.chainBatch(deps, active)
+      if (!chained) {
+        await this.lanes(active, concurrency, async (run) => {
+          await this.advanceSafely(deps, run, owner)
+          pending.delete(run.id)
+        })
+        return
+      }
+      // a run already at an external action was not touched: it is due (claimed), whatever its status says
+      const going = chained.filter((c) => c.run !== null && (!c.moved || !stops(c.run, now))).map((c) => c.run!)
+      for (const c of chained) if (c.run && c.moved && stops(c.run, now)) pending.delete(c.run.id)
+      const external: RunRecord[] = []
+      const internal: RunRecord[] = []
+      for (const run of going) {
+        const workflow = this.cache.peek(run.store_id, run.workflow_id, run.workflow_version)
+        if (workflow && isExternalAction(deps, workflow.program[run.state.pc])) external.push(run)
+        else internal.push(run)
+      }
+      const afterExternal: RunRecord[] = []
+      await this.lanes(external, concurrency, async (run) => {
+        const workflow = this.cache.peek(run.store_id, run.workflow_id, run.workflow_version)!
+        try {
+          const next = await runExternalAction(deps, run, workflow.program[run.state.pc] as ActionInstruction)
+          if (next && !stops(next, this.clock.now())) afterExternal.push(next)
+          else pending.delete(run.id)
+        } catch (err) {
+          pending.delete(run.id)
+          if (err instanceof RunChanged) return
+          this.log.error({ runId: run.id, err }, 'run advance failed')
+          await this.storage.extendLeases(owner, [run.id], new Date(this.clock.now().getTime() + 30_000)).catch(() => undefined)
+        }
+      })
+      active = [...internal, ...afterExternal]
+    }
+  }
+
+  /** Every run's chain in one transaction; null when that transaction had to roll back. */
+  private async chainBatch(deps: ExecutorDeps, runs: RunRecord[]): Promise<Array<{ run: RunRecord | null; moved: boolean }> | null> {
+    try {
+      return await this.storage.transaction(async (tx) => {
+        const out: Array<{ run: RunRecord | null; moved: boolean }> = []
+        for (const run of runs) {
+          const workflow = await this.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
+          if (!workflow) {
+            out.push({ run: await finish(tx, run, 'failed', this.clock.now(), `workflow ${run.workflow_id} version ${run.workflow_version} not found`), moved: true })
+            continue
+          }
+          if (isExternalAction(deps, workflow.program[run.state.pc])) {
+            out.push({ run, moved: false })
+            continue
+          }
+          out.push({ run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN)).run, moved: true })
+        }
+        return out
+      })
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message, runs: runs.length }, 'batch rolled back; advancing runs one by one')
+      return null
+    }
+  }
+
+  private async lanes<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+    let index = 0
+    const lane = async () => {
+      while (index < items.length) await fn(items[index++]!)
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane))
+  }
+
+  /** Lets go of runs this worker did not finish this tick: due again at once, for any worker. */
+  private async releaseRuns(runs: RunRecord[]): Promise<void> {
+    await this.storage.transaction(async (tx) => {
+      for (const run of runs) {
+        const fresh = await tx.getRun(run.id)
+        if (fresh && !isEnded(fresh)) await tx.updateRun({ ...fresh, lease_owner: null, due_at: this.clock.now().toISOString() }, fresh.version)
+      }
+    })
   }
 
   private async advanceSafely(deps: ExecutorDeps, run: RunRecord, owner: string): Promise<void> {

@@ -34,10 +34,10 @@ const DEFAULT_MAX_ATTEMPTS = 5
 /** A run may take this many instructions per claim before yielding its lease to others. */
 const MAX_INSTRUCTIONS_PER_TURN = 200
 /** Instructions one transaction may carry for a run (control steps and internal actions). */
-const MAX_CHAIN = 50
+export const MAX_CHAIN = 50
 
 /** Thrown inside a transaction when the run changed under us (exited, cancelled): rolls it back. */
-class RunChanged extends Error {}
+export class RunChanged extends Error {}
 
 /**
  * Advances one leased run until it waits, ends, or schedules a retry. Control steps and
@@ -76,13 +76,34 @@ export async function advanceRun(deps: ExecutorDeps, leased: RunRecord): Promise
   })
 }
 
-type ActionInstruction = Extract<Instruction, { op: 'action' }>
+export type ActionInstruction = Extract<Instruction, { op: 'action' }>
 
-function isExternalAction(deps: ExecutorDeps, instr: Instruction | undefined): boolean {
+/**
+ * The body of a chain, in a transaction the caller owns (the worker runs the chains of a whole
+ * claimed batch in one transaction). Throws RunChanged or RetryOutside: the caller must then
+ * roll back and fall back to advancing runs one by one.
+ */
+export async function chainInTx(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWorkflow, leased: RunRecord, limit: number): Promise<{ run: RunRecord; steps: number }> {
+  const fresh = await tx.getRun(leased.id)
+  if (!fresh || fresh.version !== leased.version || isEnded(fresh)) throw new RunChanged()
+  let run: RunRecord = fresh
+  let steps = 0
+  while (steps < limit) {
+    const instr: Instruction | undefined = workflow.program[run.state.pc]
+    if (!instr) return { run: await finish(tx, run, 'failed', deps.clock.now(), `cursor ${run.state.pc} is outside the program`), steps: steps + 1 }
+    if (isExternalAction(deps, instr)) break
+    run = instr.op === 'action' ? await internalAction(deps, tx, run, instr) : await controlStep(deps, tx, workflow, run, instr)
+    steps += 1
+    if (stops(run, deps.clock.now())) break
+  }
+  return { run, steps }
+}
+
+export function isExternalAction(deps: ExecutorDeps, instr: Instruction | undefined): boolean {
   return instr?.op === 'action' && deps.actions.get(instr.action)?.effects === 'external'
 }
 
-function stops(run: RunRecord, now: Date): boolean {
+export function stops(run: RunRecord, now: Date): boolean {
   return run.status === 'waiting' || isEnded(run) || (run.due_at !== null && run.due_at > now.toISOString())
 }
 
@@ -93,21 +114,7 @@ function stops(run: RunRecord, now: Date): boolean {
  */
 async function runChain(deps: ExecutorDeps, workflow: CompiledWorkflow, leased: RunRecord, limit: number): Promise<{ run: RunRecord; steps: number }> {
   try {
-    return await deps.storage.transaction(async (tx) => {
-      const fresh = await tx.getRun(leased.id)
-      if (!fresh || fresh.version !== leased.version || isEnded(fresh)) throw new RunChanged()
-      let run: RunRecord = fresh
-      let steps = 0
-      while (steps < limit) {
-        const instr: Instruction | undefined = workflow.program[run.state.pc]
-        if (!instr) return { run: await finish(tx, run, 'failed', deps.clock.now(), `cursor ${run.state.pc} is outside the program`), steps: steps + 1 }
-        if (isExternalAction(deps, instr)) break
-        run = instr.op === 'action' ? await internalAction(deps, tx, run, instr) : await controlStep(deps, tx, workflow, run, instr)
-        steps += 1
-        if (stops(run, deps.clock.now())) break
-      }
-      return { run, steps }
-    })
+    return await deps.storage.transaction((tx) => chainInTx(deps, tx, workflow, leased, limit))
   } catch (err) {
     if (!(err instanceof RetryOutside)) throw err
     if (limit > 1) return runChain(deps, workflow, leased, 1)
@@ -120,7 +127,7 @@ async function runChain(deps: ExecutorDeps, workflow: CompiledWorkflow, leased: 
   }
 }
 
-function isEnded(run: RunRecord): boolean {
+export function isEnded(run: RunRecord): boolean {
   return run.status === 'completed' || run.status === 'exited' || run.status === 'failed' || run.status === 'cancelled'
 }
 
@@ -154,7 +161,7 @@ async function save(tx: StorageTx, run: RunRecord, expectedVersion: number): Pro
   return { ...run, version: expectedVersion + 1 }
 }
 
-async function finish(tx: StorageTx, run: RunRecord, status: 'completed' | 'failed' | 'exited', now: Date, reason?: string): Promise<RunRecord> {
+export async function finish(tx: StorageTx, run: RunRecord, status: 'completed' | 'failed' | 'exited', now: Date, reason?: string): Promise<RunRecord> {
   const ended = await save(tx, {
     ...run,
     status,
@@ -316,7 +323,7 @@ async function internalAction(deps: ExecutorDeps, tx: StorageTx, run: RunRecord,
  * An external action: commit "attempt n started" before acting, so that a crash mid-call is
  * seen on restart; act outside any transaction; commit the outcome with the cursor.
  */
-async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, instr: ActionInstruction): Promise<RunRecord | null> {
+export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, instr: ActionInstruction): Promise<RunRecord | null> {
   const action = deps.actions.get(instr.action)!
   const key = stepKey(instr.id, leased.state)
   const begin = await deps.storage.transaction(async (tx) => {
@@ -332,7 +339,7 @@ async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, instr: A
     const scope = await scopeFor(deps, tx, run)
     const startedAt = run.state.current?.startedAt ?? now.toISOString()
     await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
-    const saved = await save(tx, { ...run, state: { ...run.state, current: { key, attempts, startedAt } } }, run.version)
+    const saved = await save(tx, { ...run, status: 'running', state: { ...run.state, current: { key, attempts, startedAt } } }, run.version)
     return { run: saved, scope, attempts }
   })
   if (!begin.scope) return begin.run
