@@ -16,7 +16,41 @@ function createEnvironment(): Environment {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)))
     env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b))
   }
+  // PRODUCT.md §3: a comparison with null is false (so its negation is true), not an error
+  for (const op of ['<', '<=', '>', '>=']) {
+    for (const type of ['int', 'uint', 'double', 'string', 'bool']) {
+      env.registerOperator(`null ${op} ${type}`, () => false)
+      env.registerOperator(`${type} ${op} null`, () => false)
+    }
+  }
   return env
+}
+
+/**
+ * Scope objects seen through a proxy on which a missing key reads as null, so that
+ * `customer.no_such_field == null` is true and `!(event.data.missing == "x")` is true.
+ * `has(…)` asks whether a key is present, which the proxy would always answer yes to: an
+ * expression using it sees the plain scope (and a missing key there makes the condition false).
+ */
+const proxies = new WeakMap<object, object>()
+function nullish(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Map) return value
+  if (Array.isArray(value)) return value.map(nullish)
+  const hit = proxies.get(value)
+  if (hit) return hit
+  const proxy = new Proxy(value as Record<string | symbol, unknown>, {
+    get(target, key) {
+      if (typeof key === 'symbol') return target[key]
+      const v = target[key]
+      return v === undefined ? null : nullish(v)
+    },
+    has: () => true,
+    getOwnPropertyDescriptor(target, key) {
+      return Object.getOwnPropertyDescriptor(target, key) ?? { configurable: true, enumerable: false, writable: true, value: null }
+    },
+  })
+  proxies.set(value, proxy)
+  return proxy
 }
 
 const env = createEnvironment()
@@ -43,12 +77,14 @@ export function compileCel(source: string): CompiledExpression {
   }
   const checked = parsed.check()
   if (!checked.valid) throw new CelCompileError(firstLine(checked.error), null)
+  const usesHas = /\bhas\s*\(/.test(source)
   return {
     source,
-    evaluate: (scope) => toPlain(parsed(scope)),
+    evaluate: (scope) => toPlain(parsed(usesHas ? scope : (nullish(scope) as Record<string, unknown>))),
   }
 }
 
+/** what is left of null semantics after the proxy: a field of a null (`a.missing.deeper`) */
 const NULL_SEMANTICS = /No such key|no such overload|null/
 
 /** Evaluates a condition; missing fields and null comparisons make it false, other errors throw. */

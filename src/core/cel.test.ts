@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { compileCel, evaluateCondition, evaluateValue, CelCompileError } from './cel.ts'
+
+const scope = {
+  customer: { tags: ['vip'], orders_count: 3, total_spent: 250.5, birthday: null, accepts_marketing: true },
+  event: { data: { total_price: 120, note: null, line_items: [{ sku: 'SHOE-1', quantity: 2 }, { sku: 'HAT', quantity: 1 }] } },
+  now: new Date('2026-03-02T10:00:00Z'),
+}
+const cond = (source: string) => evaluateCondition(compileCel(source), scope)
+
+describe('CEL conditions (PRODUCT.md §3, §4)', () => {
+  it.each([
+    ['customer.orders_count > 2 && "vip" in customer.tags', true],
+    ['event.data.total_price > 100', true],
+    ['event.data.total_price > 100.0', true],
+    ['customer.total_spent * 2 > 500', true],
+    ['event.data.line_items.exists(i, i.sku.startsWith("SHOE"))', true],
+    ['event.data.line_items.all(i, i.quantity >= 1)', true],
+    // a missing field is null, never an error
+    ['customer.no_such_field == null', true],
+    ['!(event.data.missing == "vip")', true],
+    ['event.data.missing != "vip"', true],
+    ['customer.birthday == null', true],
+    // comparisons with null are false, and so their negations are true
+    ['customer.birthday > "2000-01-01"', false],
+    ['!(customer.birthday > "2000-01-01")', true],
+    ['event.data.note < 3', false],
+    ['event.data.missing > 3', false],
+    // has() asks about presence
+    ['has(customer.no_such_field)', false],
+    ['has(customer.tags)', true],
+    // a field of a missing field: the condition is false, not an error
+    ['customer.no_such_field.deeper == 1', false],
+  ])('%s → %s', (source, expected) => expect(cond(source)).toBe(expected))
+
+  it('values: lists for for_each, null for a missing field', () => {
+    expect(evaluateValue(compileCel('event.data.line_items.map(i, i.sku)'), scope)).toEqual(['SHOE-1', 'HAT'])
+    expect(evaluateValue(compileCel('event.data.nothing_here'), scope)).toBeNull()
+  })
+
+  it('a condition that does not compile is rejected with the reason', () => {
+    expect(() => compileCel('order.total_price >')).toThrow(CelCompileError)
+    expect(() => compileCel('1 + "a"')).toThrow(/no such overload/)
+  })
+})
