@@ -128,6 +128,39 @@ steps:
     expect(steps.map((s) => s.step_id)).toEqual(['s1', 's2', 's2_received_1'])
   })
 
+  it('a goal event that arrives while a worker is moving the run still ends it', async () => {
+    await installWorkflow(env.app, `
+id: busy
+name: Busy
+trigger: { event: checkout.started }
+exit_when:
+  - event: order.created
+    match: 'event.data.checkout_id == trigger.data.id'
+steps:
+  - for_each: 'trigger.data.line_items'
+    as: item
+    steps:
+      - action: log
+        with: { message: 'x' }
+  - wait: 1h
+  - action: tag_customer
+    with: { tags: [reminded] }
+`)
+    const items = Array.from({ length: 400 }, (_, i) => ({ sku: `s${i}`, quantity: 1, price: '1' }))
+    await send(env, event('checkout.started', 'k1', { id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C', email: 'c@example.com' }, line_items: items }))
+    // the worker is busy with the run (400 loop steps) when the goal arrives
+    const draining = env.app.engine.drain()
+    await new Promise((r) => setTimeout(r, 30))
+    await send(env, event('order.created', 'o1', { id: 'o1', checkout_id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C' } }))
+    await draining
+    env.clock.advance(2 * 3600_000)
+    await env.app.engine.drain()
+    const [run] = await runOf(env, 'busy')
+    expect(run!.status).toBe('exited')
+    const customer = await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', 'C').executeTakeFirstOrThrow()
+    expect(JSON.parse(customer.tags)).toEqual([])
+  })
+
   it('the same event id twice starts one run', async () => {
     await installWorkflow(env.app, `
 id: once

@@ -4,7 +4,7 @@ import { parseDuration } from '../lib/durations.ts'
 import { newId } from '../lib/ids.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
-import type { RunRecord, StorageTx, StoredEvent, StoreRecord } from './ports.ts'
+import type { CorrelationRecord, RunRecord, StorageTx, StoredEvent } from './ports.ts'
 import { buildScope } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
@@ -50,32 +50,45 @@ export async function ingestInTx(
 async function resolveWaits(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<void> {
   const keys = event.customer_key ? [event.customer_key, '*'] : ['*']
   const correlations = await tx.findCorrelations(event.store, event.type, keys)
-  const seen = new Set<string>()
+  const done = new Set<string>()
   for (const corr of correlations) {
-    if (seen.has(corr.run_id)) continue
-    const run = await tx.getRun(corr.run_id)
-    if (!run || (run.status !== 'running' && run.status !== 'waiting')) continue
-    const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
-    if (!workflow) continue
-    const trigger = await tx.getEvent(run.trigger_event_seq)
-    if (!trigger) continue
-    const scope = await buildScope(tx, { storeId: run.store_id, event, trigger, customerKey: run.customer_key, outputs: run.state.outputs, now }, deps.stores)
-
-    if (corr.purpose === 'exit_when') {
-      const goal = workflow.file.exit_when?.[corr.ref]
-      if (!goal || (goal.match && !evaluateCondition(workflow.cel(goal.match), scope))) continue
-      seen.add(run.id)
-      await exitRun(tx, run, now, `exit_when: ${goal.event}`, event)
-      deps.log.info({ runId: run.id, eventId: event.id }, 'run exited on goal')
-    } else {
-      const instr = workflow.program[corr.ref]
-      if (!instr || instr.op !== 'wait_for' || run.state.pc !== corr.ref || run.signal_event_seq !== null) continue
-      if (instr.match && !evaluateCondition(workflow.cel(instr.match), scope)) continue
-      seen.add(run.id)
-      const updated: RunRecord = { ...run, signal_event_seq: event.seq, due_at: now.toISOString() }
-      if (await tx.updateRun(updated, run.version)) await tx.deleteCorrelations(run.id, 'wait_for')
+    if (done.has(corr.run_id)) continue
+    // a worker may move the run between our read and our write (PostgreSQL runs them at once):
+    // the versioned write then loses, and we read again rather than drop the event
+    for (let attempt = 0; attempt < MAX_RESOLVE_ATTEMPTS; attempt++) {
+      const outcome = await resolveOne(tx, corr, event, now, deps)
+      if (outcome !== 'lost_race') {
+        if (outcome === 'resolved') done.add(corr.run_id)
+        break
+      }
     }
   }
+}
+
+const MAX_RESOLVE_ATTEMPTS = 20
+
+async function resolveOne(tx: StorageTx, corr: CorrelationRecord, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<'resolved' | 'no_match' | 'lost_race'> {
+  const run = await tx.getRun(corr.run_id)
+  if (!run || (run.status !== 'running' && run.status !== 'waiting')) return 'no_match'
+  const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
+  if (!workflow) return 'no_match'
+  const trigger = await tx.getEvent(run.trigger_event_seq)
+  if (!trigger) return 'no_match'
+  const scope = await buildScope(tx, { storeId: run.store_id, event, trigger, customerKey: run.customer_key, outputs: run.state.outputs, now }, deps.stores)
+
+  if (corr.purpose === 'exit_when') {
+    const goal = workflow.file.exit_when?.[corr.ref]
+    if (!goal || (goal.match && !evaluateCondition(workflow.cel(goal.match), scope))) return 'no_match'
+    if (!(await exitRun(tx, run, now, `exit_when: ${goal.event}`, event))) return 'lost_race'
+    deps.log.info({ runId: run.id, eventId: event.id }, 'run exited on goal')
+    return 'resolved'
+  }
+  const instr = workflow.program[corr.ref]
+  if (!instr || instr.op !== 'wait_for' || run.state.pc !== corr.ref || run.signal_event_seq !== null) return 'no_match'
+  if (instr.match && !evaluateCondition(workflow.cel(instr.match), scope)) return 'no_match'
+  if (!(await tx.updateRun({ ...run, signal_event_seq: event.seq, due_at: now.toISOString() }, run.version))) return 'lost_race'
+  await tx.deleteCorrelations(run.id, 'wait_for')
+  return 'resolved'
 }
 
 export async function exitRun(tx: StorageTx, run: RunRecord, now: Date, reason: string, event?: StoredEvent): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { Clock } from '../lib/clock.ts'
 import { UserError } from '../lib/errors.ts'
 import type { Storage } from './ports.ts'
+import type { WorkflowCache } from './workflow-cache.ts'
 
 /**
  * Cancel and retry from the API. Both are ordinary versioned run updates, so a worker that
@@ -17,8 +18,11 @@ export async function cancelRun(storage: Storage, clock: Clock, storeId: string,
   })
 }
 
-/** A failed run continues from the step that failed, with a fresh attempt count. */
-export async function retryRun(storage: Storage, clock: Clock, storeId: string, runId: string): Promise<void> {
+/**
+ * A failed run continues from the step that failed, with a fresh attempt count. Its exit goals
+ * listen again (they were dropped when it failed).
+ */
+export async function retryRun(storage: Storage, clock: Clock, cache: WorkflowCache, storeId: string, runId: string): Promise<void> {
   await storage.transaction(async (tx) => {
     const run = await tx.getRun(runId)
     if (!run || run.store_id !== storeId) throw new UserError(`run "${runId}" not found`, { code: 'not_found' })
@@ -26,5 +30,9 @@ export async function retryRun(storage: Storage, clock: Clock, storeId: string, 
     const now = clock.now().toISOString()
     const ok = await tx.updateRun({ ...run, status: 'running', due_at: now, ended_at: null, lease_owner: null, state: { ...run.state, current: null, exitReason: undefined } }, run.version)
     if (!ok) throw new UserError(`run "${runId}" changed while retrying; try again`, { code: 'conflict' })
+    const workflow = await cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
+    const goals = workflow?.file.exit_when ?? []
+    await tx.deleteCorrelations(run.id, 'exit_when')
+    await tx.addCorrelations(run.store_id, run.id, goals.map((g, i) => ({ eventType: g.event, key: run.customer_key ?? '*', purpose: 'exit_when' as const, ref: i })))
   })
 }

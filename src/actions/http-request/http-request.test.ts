@@ -113,13 +113,48 @@ ${extra}`
     const e = await start(true)
     const failed = await runOf(e)
     expect(failed.status).toBe('failed')
-    await retryRun(e.app.engine.storage, e.clock, 'default', failed.id)
+    await retryRun(e.app.engine.storage, e.clock, e.app.engine.cache, 'default', failed.id)
     await e.app.engine.drain()
     const run = await runOf(e)
     const step = await stepOf(e)
     expect([run.status, step.status]).toEqual(['completed', 'completed'])
     expect(hits).toHaveLength(2)
-    await expect(retryRun(e.app.engine.storage, e.clock, 'default', failed.id)).rejects.toThrow(/only failed runs can be retried/)
+    await expect(retryRun(e.app.engine.storage, e.clock, e.app.engine.cache, 'default', failed.id)).rejects.toThrow(/only failed runs can be retried/)
+  })
+
+  it('a retried run listens to its exit goals again', async () => {
+    answers = [{ status: 422 }]
+    env = await createTestEnv('sqlite', { env: { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } })
+    const e = env
+    await installWorkflow(e.app, `
+id: hook
+name: Hook
+trigger: { event: order.paid }
+exit_when:
+  - event: order.cancelled
+    match: 'event.data.id == trigger.data.id'
+steps:
+  - action: http_request
+    id: call
+    with: { url: 'http://127.0.0.1:${port}/orders' }
+  - wait: 1h
+  - action: tag_customer
+    with: { tags: [kept] }
+`)
+    const send = async (raw: unknown) => {
+      const parsed = parseEvent(raw, { store: 'default', now: e.clock.now() })
+      if (!parsed.ok) throw new Error('fixture')
+      await e.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+      await e.app.engine.drain()
+    }
+    await send({ id: 'p1', type: 'order.paid', data: { id: 'o1', currency: 'USD', total_price: 5, customer: { id: 'c1' } } })
+    const failed = await runOf(e)
+    expect(failed.status).toBe('failed')
+    await retryRun(e.app.engine.storage, e.clock, e.app.engine.cache, 'default', failed.id)
+    await e.app.engine.drain()
+    expect((await runOf(e)).status).toBe('waiting')
+    await send({ id: 'x1', type: 'order.cancelled', data: { id: 'o1', currency: 'USD', total_price: 5, customer: { id: 'c1' } } })
+    expect((await runOf(e)).status).toBe('exited')
   })
 
   it('refuses loopback addresses unless STOREFLOW_ALLOW_PRIVATE_HTTP=1', async () => {

@@ -20,7 +20,7 @@ export function registerRunRoutes(server: FastifyInstance, app: App): void {
     return getRun(db, request.storeId, request.params.id)
   })
   server.post<{ Params: { id: string } }>('/api/v1/runs/:id/retry', { preHandler: admin }, async (request) => {
-    await retryRun(app.engine.storage, app.clock, request.storeId, request.params.id)
+    await retryRun(app.engine.storage, app.clock, app.engine.cache, request.storeId, request.params.id)
     return getRun(db, request.storeId, request.params.id)
   })
 }
