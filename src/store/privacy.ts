@@ -169,6 +169,8 @@ export async function eraseCustomer(db: Kysely<Database>, storeId: string, custo
         customer_email: null,
         state: JSON.stringify(scrub(JSON.parse(r.state), all)),
         ...(active ? { status: 'cancelled', due_at: null, ended_at: now.toISOString(), lease_owner: null, lease_until: null } : {}),
+        // a worker holding an older copy of the run must lose its versioned write (engine invariant 8)
+        version: sql`version + 1`,
         updated_at: now.toISOString(),
       }).where('id', '=', r.id).execute()
       if (active) result.runs_cancelled++
@@ -217,10 +219,10 @@ export async function eraseStore(db: Kysely<Database>, storeId: string, now: Dat
     const deliveries = await trx.selectFrom('webhook_deliveries').select(['id', 'body']).where('store_id', '=', storeId).execute()
     for (const d of deliveries) await trx.updateTable('webhook_deliveries').set({ body: scrubText(d.body, []) }).where('id', '=', d.id).execute()
     await trx.updateTable('messages').set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}' }).where('store_id', '=', storeId).execute()
-    await trx.updateTable('runs').set({ customer_email: null }).where('store_id', '=', storeId).execute()
+    await trx.updateTable('runs').set({ customer_email: null, version: sql`version + 1` }).where('store_id', '=', storeId).execute()
     const active = await trx.selectFrom('runs').select('id').where('store_id', '=', storeId).where('status', 'in', ['running', 'waiting']).execute()
     for (const r of active) {
-      await trx.updateTable('runs').set({ status: 'cancelled', due_at: null, ended_at: now.toISOString(), lease_owner: null, lease_until: null, updated_at: now.toISOString() }).where('id', '=', r.id).execute()
+      await trx.updateTable('runs').set({ status: 'cancelled', due_at: null, ended_at: now.toISOString(), lease_owner: null, lease_until: null, version: sql`version + 1`, updated_at: now.toISOString() }).where('id', '=', r.id).execute()
       await trx.deleteFrom('correlations').where('run_id', '=', r.id).execute()
     }
     await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId).execute()

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import { parseDuration } from '../../lib/durations.ts'
 import { defineAction, PermanentError, RetryableError } from '../../plugin-api/index.ts'
-import { resolvesToPrivate } from './private-address.ts'
+import { guardedRequest, PrivateAddressError, type GuardedResponse } from './guarded-request.ts'
 
 const MAX_RESPONSE_BYTES = 256 * 1024
 
@@ -29,24 +29,30 @@ export const httpRequest = defineAction({
     // simulate: say what would be sent, send nothing
     if (dryRun) return { status: 0, headers: {}, body: { dry_run: true, method: input.method, url: url.href } }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermanentError(`url: only http and https are allowed, got ${url.protocol}`)
-    if (!services.config.allowPrivateHttp && (await resolvesToPrivate(url.hostname).catch(() => false))) {
-      throw new PermanentError(`url: ${url.hostname} is a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1 to allow it`, { reason: 'private_address' })
-    }
     const body = input.body === undefined || input.method === 'GET' ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body)
     const headers: Record<string, string> = { 'user-agent': 'storeflow', 'idempotency-key': idempotencyKey, ...input.headers }
     if (body !== undefined && typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
     if (input.secret && body !== undefined) headers['x-storeflow-signature'] = `sha256=${createHmac('sha256', input.secret).update(body).digest('hex')}`
 
-    let response: Response
+    let response: GuardedResponse
     try {
-      response = await fetch(url, { method: input.method, headers, body, signal: AbortSignal.timeout(parseDuration(input.timeout, 'timeout')), redirect: 'manual' })
+      response = await guardedRequest(url, {
+        method: input.method,
+        headers,
+        body,
+        timeoutMs: parseDuration(input.timeout, 'timeout'),
+        allowPrivate: services.config.allowPrivateHttp,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      })
     } catch (err) {
+      if (err instanceof PrivateAddressError) {
+        throw new PermanentError(`url: ${url.hostname} is a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1 to allow it`, { reason: 'private_address' })
+      }
       throw new RetryableError(`request to ${url.host} failed: ${(err as Error).message}`, { cause: err })
     }
-    const text = (await response.text()).slice(0, MAX_RESPONSE_BYTES)
-    const responseHeaders = Object.fromEntries(response.headers.entries())
+    const text = response.body
     if (response.status === 429 || response.status >= 500) {
-      throw new RetryableError(`${url.host} answered ${response.status}`, { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) })
+      throw new RetryableError(`${url.host} answered ${response.status}`, { retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null) })
     }
     if (response.status >= 400) throw new PermanentError(`${url.host} answered ${response.status}: ${text.slice(0, 300)}`)
     let parsed: unknown = text
@@ -55,7 +61,7 @@ export const httpRequest = defineAction({
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, headers: responseHeaders, body: parsed }
+    return { status: response.status, headers: response.headers, body: parsed }
   },
 })
 

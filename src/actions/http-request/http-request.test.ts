@@ -6,6 +6,9 @@ import { createTestEnv, type TestEnv } from '../../../test/helpers/dialects.ts'
 import { installWorkflow } from '../../../test/helpers/workflows.ts'
 import { parseEvent } from '../../contracts/events.ts'
 import { retryRun } from '../../engine/run-control.ts'
+import { execFileSync } from 'node:child_process'
+import { hostname } from 'node:os'
+import { guardedRequest, PrivateAddressError } from './guarded-request.ts'
 import { isPrivateAddress } from './private-address.ts'
 import { retryAfterMs } from './http-request.action.ts'
 
@@ -169,6 +172,25 @@ steps:
     await start(true, "      secret: 'whsec-test'")
     const body = hits[0]!.body
     expect(hits[0]!.headers['x-storeflow-signature']).toBe(`sha256=${createHmac('sha256', 'whsec-test').update(body).digest('hex')}`)
+  })
+})
+
+describe('the private-address guard holds where the connection is made', () => {
+  const name = hostname()
+  const resolvesPrivate = (() => {
+    try {
+      return isPrivateAddress(execFileSync('getent', ['hosts', name], { encoding: 'utf8' }).split(/\s+/)[0] ?? '')
+    } catch {
+      return false
+    }
+  })()
+
+  it.runIf(resolvesPrivate)('a name that resolves to a private address is refused after lookup, not only by its spelling', async () => {
+    await expect(guardedRequest(new URL(`http://${name}:9/`), { method: 'GET', headers: {}, body: undefined, timeoutMs: 2000, allowPrivate: false, maxResponseBytes: 1000 })).rejects.toBeInstanceOf(PrivateAddressError)
+  })
+
+  it('a name that does not resolve fails the request instead of skipping the check', async () => {
+    await expect(guardedRequest(new URL('http://no-such-host.invalid/'), { method: 'GET', headers: {}, body: undefined, timeoutMs: 2000, allowPrivate: false, maxResponseBytes: 1000 })).rejects.toThrow(/ENOTFOUND|EAI_AGAIN/)
   })
 })
 

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 
 /**
@@ -13,13 +12,4 @@ export function isPrivateAddress(address: string): boolean {
   const lower = address.toLowerCase()
   if (lower.startsWith('::ffff:')) return isPrivateAddress(lower.slice(7))
   return lower === '::1' || lower === '::' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80')
-}
-
-/** Resolves the host and says whether any of its addresses is private. */
-export async function resolvesToPrivate(hostname: string): Promise<boolean> {
-  const host = hostname.replace(/^\[|\]$/g, '')
-  if (host === 'localhost' || host.endsWith('.localhost')) return true
-  if (isIP(host)) return isPrivateAddress(host)
-  const addresses = await lookup(host, { all: true })
-  return addresses.some((a) => isPrivateAddress(a.address))
 }

@@ -4,6 +4,7 @@ import type { App } from '../../main.ts'
 import { getSettings, updateSettings } from '../../store/stores.repo.ts'
 import { listMessageTemplates, saveMessageTemplate } from '../../store/templates.repo.ts'
 import { customerView } from '../../store/views.ts'
+import { decodeCursor, encodeCursor } from '../../store/runs.repo.ts'
 import { requireScope } from '../auth.ts'
 import { parseLimit } from '../pagination.ts'
 
@@ -30,7 +31,7 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
     if (request.query.channel) q = q.where('channel', '=', request.query.channel)
     if (request.query.customer) q = q.where('customer_key', '=', request.query.customer)
     if (request.query.cursor) {
-      const [createdAt, id] = JSON.parse(Buffer.from(request.query.cursor, 'base64url').toString()) as [string, string]
+      const [createdAt, id] = decodeCursor(request.query.cursor)
       q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]))
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
@@ -57,7 +58,7 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
         created_at: m.created_at,
         sent_at: m.sent_at,
       })),
-      next_cursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at, last.id])).toString('base64url') : null,
+      next_cursor: rows.length > limit && last ? encodeCursor([last.created_at, last.id]) : null,
     }
   })
 
