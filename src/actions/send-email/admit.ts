@@ -1,5 +1,5 @@
 import { UserError } from '../../lib/errors.ts'
-import { evaluateGuardrails, guardrailSettings, resolveTimeZone, type GuardrailDecision, type MessageCategory } from '../../core/guardrails.ts'
+import { evaluateGuardrails, guardrailSettings, isValidTimeZone, type GuardrailDecision, type MessageCategory } from '../../core/guardrails.ts'
 import { DeferStep, PermanentError, SkipStep, type ActionContext, type OutboxMessage, type StoredMessage } from '../../plugin-api/index.ts'
 
 /**
@@ -27,10 +27,35 @@ export async function decideGuardrails(
     category,
     customer: ctx.customer,
     settings,
-    timeZone: resolveTimeZone(ctx.customer?.timezone, ctx.store.timezone),
+    timeZone: timeZoneOf(ctx.customer?.timezone, ctx.store.timezone),
     now: ctx.clock.now(),
     lastMarketingSentAt: last,
   })
+}
+
+/**
+ * `resolveTimeZone` with the validity of each zone name remembered: checking one builds an
+ * `Intl.DateTimeFormat`, which cost more than the rest of the gate. A name's validity does not
+ * change while the process runs; the memo is bounded because the names come from customer data.
+ */
+const zoneValidity = new Map<string, boolean>()
+const ZONE_MEMO_LIMIT = 2000
+
+function validZone(zone: string): boolean {
+  let valid = zoneValidity.get(zone)
+  if (valid === undefined) {
+    valid = isValidTimeZone(zone)
+    if (zoneValidity.size >= ZONE_MEMO_LIMIT) zoneValidity.clear()
+    zoneValidity.set(zone, valid)
+  }
+  return valid
+}
+
+function timeZoneOf(...candidates: Array<string | null | undefined>): string {
+  for (const zone of candidates) {
+    if (zone && validZone(zone)) return zone
+  }
+  return 'UTC'
 }
 
 /** Applies a decision: marks the outbox row and throws SkipStep / DeferStep; returns on `send`. */

@@ -3,6 +3,7 @@ import {
   htmlToPlainText,
   listUnsubscribeHeaders,
   renderLayout,
+  renderLayoutForText,
   stableMessageId,
   unsubscribeUrl,
 } from '../../core/messaging/index.ts'
@@ -56,11 +57,13 @@ export async function renderEmail(
   const subject = (await renderMaybe(source.subject, `${source.name} subject`, scope)).replace(/\s*[\r\n]+\s*/g, ' ').trim()
   const body = await compileTemplate(source.html, source.name).render(scope)
   const preheader = source.preheader ? (await renderMaybe(source.preheader, `${source.name} preheader`, scope)).trim() : null
-  const html = renderLayout({ body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe })
+  const layout = { body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe }
+  const html = renderLayout(layout)
   return {
     subject,
     html,
-    text: htmlToPlainText(html),
+    // the same text as htmlToPlainText(html), from the layout without its styles and head
+    text: htmlToPlainText(renderLayoutForText(layout)),
     messageId: stableMessageId(ctx.idempotencyKey, config.publicUrl),
     headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : {},
     unsubscribeUrl: unsubscribe,

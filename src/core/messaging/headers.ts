@@ -6,13 +6,22 @@ import { sha256Hex } from './tokens.ts'
  * so can we when reconciling with the SMTP server's log.
  */
 export function stableMessageId(idempotencyKey: string, publicUrl: string): string {
+  return `<${sha256Hex(idempotencyKey)}@${hostOf(publicUrl)}>`
+}
+
+/** the last public URL and its host: it is one URL per process, so parse it once */
+let lastHost: { publicUrl: string; host: string } | null = null
+
+function hostOf(publicUrl: string): string {
+  if (lastHost?.publicUrl === publicUrl) return lastHost.host
   let host = 'storeflow'
   try {
     host = new URL(publicUrl).hostname || host
   } catch {
     // a malformed public URL still gets a well-formed Message-ID
   }
-  return `<${sha256Hex(idempotencyKey)}@${host}>`
+  lastHost = { publicUrl, host }
+  return host
 }
 
 /** RFC 2369 + RFC 8058 one-click unsubscribe headers; marketing mail only. */

@@ -1,4 +1,4 @@
-export { renderLayout, escapeHtml, type LayoutOptions } from './layout.ts'
+export { renderLayout, renderLayoutForText, escapeHtml, type LayoutOptions } from './layout.ts'
 export { htmlToPlainText } from './plain-text.ts'
 export { rewriteLinks, appendOpenPixel, applyTracking, type TrackingOptions } from './tracking.ts'
 export { stableMessageId, listUnsubscribeHeaders } from './headers.ts'

@@ -73,6 +73,32 @@ ${unsubscribeUrl ? unsubscribeHtml(unsubscribeUrl, storeName) : ''}
 </html>`
 }
 
+/**
+ * The same layout stripped to what the plain-text part is made of: the table structure, the store
+ * name, the body and the footer, without the head, the preheader (skipped in text anyway) and the
+ * inline styles. Converting it gives the same text as converting `renderLayout`'s output in about
+ * half the time, since the layout's markup is larger than a typical body. A whole document is
+ * returned as `renderLayout` makes it.
+ */
+export function renderLayoutForText(options: LayoutOptions): string {
+  const { body, storeName, unsubscribeUrl } = options
+  if (/<html[\s>]/i.test(body)) return completeDocument(body, options)
+  const store = escapeHtml(storeName)
+  return `<table><tr><td>
+<table><tr><td>${store}</td></tr>
+<tr><td>
+${body}
+</td></tr>
+</table>
+<table><tr><td>
+<p>${store}</p>
+${unsubscribeUrl ? unsubscribeHtml(unsubscribeUrl, storeName) : ''}
+</td></tr>
+</table>
+</td></tr>
+</table>`
+}
+
 /** A template that is already a whole document keeps its design; it still gets the preheader and unsubscribe link. */
 function completeDocument(doc: string, { storeName, preheader, unsubscribeUrl }: LayoutOptions): string {
   let html = doc

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyTracking, htmlToPlainText, listUnsubscribeHeaders, renderLayout, stableMessageId, verifyClickToken, verifyOpenToken } from './index.ts'
+import { applyTracking, htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, verifyClickToken, verifyOpenToken } from './index.ts'
 
 const opts = { publicUrl: 'https://sf.test', secretKey: 'k', messageId: 'msg_9' }
 
@@ -33,6 +33,23 @@ describe('htmlToPlainText', () => {
     expect(text).toContain('Back to your cart [https://shop.test/cart]')
     expect(text).not.toContain('PREVIEW')
     expect(text).not.toContain('x.png')
+  })
+})
+
+describe('renderLayoutForText', () => {
+  it('converts to the same plain text as the full layout', () => {
+    const bodies = [
+      '<h1>Hi</h1><p>Order <strong>#1</strong></p><table><tr><td>Item</td><td>2 ×</td></tr></table><p><a href="https://shop.test/o/1">View</a></p>',
+      '</td></tr></table><p>breaks out</p>',
+      '<ul><li>one</li></ul><pre>  x</pre><div>' + 'word '.repeat(40) + '</div>',
+      '<html><body><p>Mine</p></body></html>',
+    ]
+    for (const body of bodies) {
+      for (const unsubscribeUrl of [null, 'https://sf.test/u/abcdefghijklmnopqrstuvwxyz.0123456789abcdefghijklmnopqrstuvwxyz']) {
+        const options = { body, storeName: 'Tom & Co', preheader: 'PREVIEW', unsubscribeUrl }
+        expect(htmlToPlainText(renderLayoutForText(options))).toBe(htmlToPlainText(renderLayout(options)))
+      }
+    }
   })
 })
 

@@ -45,3 +45,22 @@ describe('compileTemplate', () => {
     expect(formatMoney(3, 'XYZ1')).toBe('3.00 XYZ1')
   })
 })
+
+describe('date filter', () => {
+  it('gives what the stock liquidjs date filter gives, names included', async () => {
+    const { Liquid } = await import('liquidjs')
+    const { createLiquidEngine } = await import('./liquid.ts')
+    const ours = createLiquidEngine()
+    const stock = new Liquid()
+    const formats = ['%B %d, %Y', '%b %e', '%A, %a %h', '%^B %-d', '%%B %B', '100%% %A%', '%10B|%a', '%EB', '%Y-%m-%d %H:%M']
+    const values = ['2026-11-22T18:27:36Z', '2026-03-01T00:30:00+02:00', '2025-12-31T23:59:59Z', 1700000000, 'not a date', null]
+    for (const f of formats) {
+      for (const v of values) {
+        for (const tz of [undefined, -540, 'America/New_York']) {
+          const tpl = tz === undefined ? '{{ v | date: f }}' : '{{ v | date: f, tz }}'
+          expect(ours.parseAndRenderSync(tpl, { v, f, tz }), `${f} ${String(v)} ${String(tz)}`).toBe(stock.parseAndRenderSync(tpl, { v, f, tz }))
+        }
+      }
+    }
+  })
+})

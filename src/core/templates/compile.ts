@@ -38,7 +38,9 @@ export function compileTemplate(source: string, name: string): CompiledTemplate 
     name,
     async render(scope) {
       try {
-        return await engine.render(templates, scope)
+        // synchronous rendering: every filter and tag on this engine is synchronous, and the
+        // async renderer's generator-and-promise per node costs several times the work itself
+        return engine.renderSync(templates, scope)
       } catch (err) {
         throw liquidUserError(err, name)
       }
