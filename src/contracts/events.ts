@@ -10,7 +10,54 @@ const id = z.union([z.string().min(1), z.number().int()]).transform(String)
 const money = z
   .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a number or a numeric string like "450.00"')])
   .transform((v) => (typeof v === 'number' ? v.toString() : v.trim()))
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time')
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/
+
+function validCalendar(y: string, m: string, d: string): boolean {
+  const month = Number(m)
+  const day = Number(d)
+  if (month < 1 || month > 12 || day < 1) return false
+  return day <= new Date(Date.UTC(Number(y), month, 0)).getUTCDate()
+}
+
+/**
+ * A strict ISO-8601 instant, normalised to UTC `toISOString()` (`2026-03-05T09:30:00.000Z`).
+ * The view compares times as text, which is only right when every stored time has this one
+ * shape: so a time without a zone, or in any other format ("March 5, 2026"), is rejected.
+ * With `dateAllowed`, a plain `YYYY-MM-DD` (fields that may mean a day, like an ETA) is accepted
+ * too and stored as midnight UTC of that day.
+ */
+function isoInstant(dateAllowed: boolean) {
+  const expected = dateAllowed
+    ? 'must be an ISO-8601 time with a zone, like "2026-03-05T09:30:00Z" or "2026-03-05T10:30:00+01:00", or a date "2026-03-05"'
+    : 'must be an ISO-8601 time with a zone, like "2026-03-05T09:30:00Z" or "2026-03-05T10:30:00+01:00"'
+  return z.string().transform((s, ctx) => {
+    const ms = instantOf(s.trim(), dateAllowed)
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `${expected}; got ${JSON.stringify(s)}` })
+      return z.NEVER
+    }
+    return new Date(ms).toISOString()
+  })
+}
+
+/** Epoch milliseconds of a strict ISO-8601 text, or null; computed by hand so no engine leniency creeps in. */
+function instantOf(text: string, dateAllowed: boolean): number | null {
+  const date = dateAllowed ? ISO_DATE.exec(text) : null
+  if (date) return validCalendar(date[1]!, date[2]!, date[3]!) ? Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])) : null
+  const t = ISO_DATE_TIME.exec(text)
+  if (!t) return null
+  const [, y, mo, d, hh, mi, ss, frac, sign, oh, om] = t
+  const n = (v: string | undefined) => Number(v ?? 0)
+  if (!validCalendar(y!, mo!, d!) || n(hh) > 23 || n(mi) > 59 || n(ss) > 59 || n(oh) > 23 || n(om) > 59) return null
+  const offset = (sign === '-' ? -1 : 1) * (n(oh) * 60 + n(om))
+  const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0
+  return Date.UTC(n(y), n(mo) - 1, n(d), n(hh), n(mi), n(ss), millis) - offset * 60_000
+}
+
+const isoTime = isoInstant(false)
+const isoTimeOrDate = isoInstant(true)
 const optionalString = z.string().nullish()
 
 export const customerSchema = z.looseObject({
@@ -64,7 +111,7 @@ export const fulfilmentSchema = z.looseObject({
   carrier: optionalString,
   tracking_number: optionalString,
   tracking_url: optionalString,
-  estimated_delivery_at: isoTime.nullish(),
+  estimated_delivery_at: isoTimeOrDate.nullish(),
   delivered_at: isoTime.nullish(),
 })
 
@@ -111,7 +158,7 @@ export const subscriptionSchema = z.looseObject({
   plan: z.string(),
   price: money,
   interval: z.string(),
-  next_renewal_at: isoTime.nullish(),
+  next_renewal_at: isoTimeOrDate.nullish(),
   status: z.string(),
 })
 

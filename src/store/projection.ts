@@ -1,8 +1,8 @@
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
-import type { Database } from './tables.ts'
+import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 type Obj = Record<string, unknown>
@@ -11,24 +11,26 @@ type Obj = Record<string, unknown>
  * The store's view, updated from events in the transaction that stores them. Every rule here
  * must give the same view whatever order events arrive in, and whether they arrive once or twice
  * (duplicates never reach this code: the event id is unique). Newer-wins fields compare
- * occurred_at; counters are recomputed from rows, never incremented.
+ * occurred_at; counters are recomputed from rows, never incremented. Consent is two newest-wins
+ * registers (the shop's flag, storeflow's explicit newsletter changes) combined by one rule; an
+ * event carrying a customer's id and email joins any email-only row into the id's row; the
+ * fulfilment status is ranked (delivered > fulfilled) and kept aside until its order arrives.
  */
 export async function applyToView(db: Db, event: CanonicalEvent): Promise<string | null> {
   const { type, data, store: storeId, occurred_at: at } = event
   const customerData = customerOf(event)
-  const customerKey = customerData ? await upsertCustomer(db, storeId, customerData, at, type) : null
+  const customerKey = customerData ? await upsertCustomer(db, storeId, customerData, at) : null
 
-  if (type === 'newsletter.subscribed' && customerKey) {
-    await db.updateTable('customers').set({ accepts_marketing: 1, unsubscribed_at: null, updated_at: at }).where('key', '=', customerKey).execute()
-  } else if (type === 'newsletter.unsubscribed' && customerKey) {
-    await db.updateTable('customers').set({ accepts_marketing: 0, unsubscribed_at: at, updated_at: at }).where('key', '=', customerKey).execute()
+  if ((type === 'newsletter.subscribed' || type === 'newsletter.unsubscribed') && customerKey) {
+    await applyNewsletter(db, customerKey, type === 'newsletter.subscribed', at)
   }
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
     await upsertOrder(db, storeId, data, at, type, customerKey)
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
-    await db.updateTable('orders').set({ fulfillment_status: status }).where('store_id', '=', storeId).where('id', '=', String(data.order_id)).execute()
+    const when = type === 'order.delivered' ? str(data.delivered_at) ?? at : at
+    await applyFulfilment(db, storeId, String(data.order_id), { status, at: when })
   } else if (type === 'cart.updated' || type === 'checkout.started' || type === 'cart.abandoned') {
     await upsertCart(db, storeId, data, at, customerKey)
   } else if (type === 'product.updated') {
@@ -54,21 +56,36 @@ function customerOf(event: CanonicalEvent): Obj | null {
 
 const PROFILE_FIELDS = ['email', 'phone', 'first_name', 'last_name', 'birthday', 'timezone'] as const
 
-async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string, type: string): Promise<string> {
+type CustomerRow = Selectable<CustomersTable>
+
+async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Promise<string> {
   const externalId = c.id ? String(c.id) : null
   const email = typeof c.email === 'string' && c.email ? c.email.toLowerCase() : null
-  let row = externalId
+  let row: CustomerRow | undefined = externalId
     ? await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('external_id', '=', externalId).executeTakeFirst()
     : undefined
-  if (!row && email) {
-    // a customer known only by email is the same customer once an event brings their id
-    let q = db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('email', '=', email)
-    if (externalId) q = q.where('external_id', 'is', null)
-    row = await q.orderBy('created_at').executeTakeFirst()
+  // a customer known only by email is the same customer once an event brings their id: an
+  // event carrying both joins every email-only row to the id's row, whichever came first
+  const emailOnly = externalId && email
+    ? await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('email', '=', email).where('external_id', 'is', null).orderBy('created_at').orderBy('key').execute()
+    : []
+  if (!row && externalId) row = emailOnly.shift()
+  else if (!row && email) {
+    row = await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('email', '=', email).orderBy('created_at').orderBy('key').executeTakeFirst()
   }
+  if (row) for (const other of emailOnly) if (other.key !== row.key) row = await mergeCustomers(db, storeId, row, other)
+
   const incomingTags = normaliseTags(c.tags)
+  const createdAt = str(c.created_at) ?? at
+  const shopConsent = typeof c.accepts_marketing === 'boolean' ? (c.accepts_marketing ? 1 : 0) : null
   if (!row) {
     const key = newId('cus_')
+    const consent = {
+      unsubscribed_at: null,
+      consent_at: null,
+      shop_accepts_marketing: shopConsent,
+      shop_accepts_marketing_at: shopConsent === null ? null : at,
+    }
     await db.insertInto('customers').values({
       key,
       store_id: storeId,
@@ -77,8 +94,8 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string, type:
       phone: str(c.phone),
       first_name: str(c.first_name),
       last_name: str(c.last_name),
-      accepts_marketing: c.accepts_marketing === true || type === 'newsletter.subscribed' ? 1 : 0,
-      unsubscribed_at: null,
+      accepts_marketing: combinedConsent({ ...consent, attributes: '{}' }),
+      ...consent,
       birthday: str(c.birthday),
       timezone: str(c.timezone),
       tags: JSON.stringify(incomingTags),
@@ -87,12 +104,12 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string, type:
       last_order_at: null,
       attributes: JSON.stringify(extraFields(c)),
       profile_at: at,
-      created_at: str(c.created_at) ?? at,
+      created_at: createdAt,
       updated_at: at,
     }).execute()
-    return row === undefined ? key : key
+    return key
   }
-  const patch: Record<string, unknown> = {}
+  const patch: Partial<CustomerRow> = {}
   if (externalId && !row.external_id) patch.external_id = externalId
   const newer = !row.profile_at || at >= row.profile_at
   if (newer) {
@@ -100,15 +117,21 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string, type:
       const value = field === 'email' ? email : str(c[field])
       if (value !== null && value !== row[field]) patch[field] = value
     }
-    // an unsubscribe recorded by storeflow holds until an explicit newsletter.subscribed:
-    // the shop's stale accepts_marketing on a later customer update does not undo it
-    if (typeof c.accepts_marketing === 'boolean' && !row.unsubscribed_at) patch.accepts_marketing = c.accepts_marketing ? 1 : 0
     patch.profile_at = at
     const attrs = { ...(JSON.parse(row.attributes) as Obj), ...extraFields(c) }
     patch.attributes = JSON.stringify(attrs)
   } else if (!row.email && email) {
     patch.email = email
   }
+  // the shop's consent flag is its own newest-wins register (ties: false wins), apart from
+  // storeflow's explicit newsletter register; combinedConsent says how the two make one flag
+  if (shopConsent !== null && newerShopConsent(shopConsent, at, row) && !beforeErasure(row, at)) {
+    patch.shop_accepts_marketing = shopConsent
+    patch.shop_accepts_marketing_at = at
+    patch.accepts_marketing = combinedConsent({ ...row, ...patch })
+  }
+  // created_at is the earliest any event says: the same whatever order they arrive in
+  if (createdAt < row.created_at) patch.created_at = createdAt
   if (incomingTags.length > 0) {
     const merged = [...new Set([...(JSON.parse(row.tags) as string[]), ...incomingTags])]
     patch.tags = JSON.stringify(merged)
@@ -120,41 +143,207 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string, type:
   return row.key
 }
 
+type ConsentFields = Pick<CustomerRow, 'unsubscribed_at' | 'consent_at' | 'shop_accepts_marketing' | 'shop_accepts_marketing_at' | 'attributes'>
+
+/**
+ * accepts_marketing from its two registers. An unsubscribe recorded by storeflow holds until a
+ * later explicit newsletter.subscribed (PRODUCT.md §4): the shop's accepts_marketing, stale or
+ * not, does not undo it. After an explicit subscribe, the shop's flag counts only when it was
+ * said later. With no explicit change, the shop's flag is the answer. Registers older than an
+ * erasure (privacy.ts) are forgotten.
+ */
+function combinedConsent(row: ConsentFields): number {
+  const erasedAt = erasedAtOf(row)
+  const explicitAt = row.consent_at && !(erasedAt && row.consent_at < erasedAt) ? row.consent_at : null
+  const shopAt = row.shop_accepts_marketing_at && !(erasedAt && row.shop_accepts_marketing_at < erasedAt) ? row.shop_accepts_marketing_at : null
+  if (explicitAt && row.unsubscribed_at) return 0
+  if (explicitAt && !(shopAt && shopAt > explicitAt)) return 1
+  return shopAt ? row.shop_accepts_marketing ?? 0 : 0
+}
+
+function newerShopConsent(value: number, at: string, row: ConsentFields): boolean {
+  const current = row.shop_accepts_marketing_at
+  return !current || at > current || (at === current && value === 0 && row.shop_accepts_marketing !== 0)
+}
+
+function erasedAtOf(row: Pick<CustomerRow, 'attributes'>): string | null {
+  const erased = (JSON.parse(row.attributes) as Obj).erased_at
+  return typeof erased === 'string' ? erased : null
+}
+
+function beforeErasure(row: Pick<CustomerRow, 'attributes'>, at: string): boolean {
+  const erasedAt = erasedAtOf(row)
+  return erasedAt !== null && at < erasedAt
+}
+
+/**
+ * newsletter.subscribed / unsubscribed: the newest explicit change wins, an older one arriving
+ * late is ignored; at the same time the unsubscribe wins, so the outcome does not depend on
+ * which of the two arrived first.
+ */
+async function applyNewsletter(db: Db, customerKey: string, subscribe: boolean, at: string): Promise<void> {
+  const row = await db.selectFrom('customers').selectAll().where('key', '=', customerKey).executeTakeFirstOrThrow()
+  if (beforeErasure(row, at)) return
+  if (row.consent_at && (subscribe ? at <= row.consent_at : at < row.consent_at)) return
+  const next = { ...row, consent_at: at, unsubscribed_at: subscribe ? null : at }
+  await db.updateTable('customers').set({
+    consent_at: next.consent_at,
+    unsubscribed_at: next.unsubscribed_at,
+    accepts_marketing: combinedConsent(next),
+    updated_at: at > row.updated_at ? at : row.updated_at,
+  }).where('key', '=', customerKey).execute()
+}
+
+/**
+ * Joins an email-only customer (`from`) into the customer with the shop's id (`into`): everything
+ * that points at `from` is moved, the profile is combined so that the result does not depend on
+ * which row was made first, and `from` is deleted. Returns the merged row.
+ */
+async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: CustomerRow): Promise<CustomerRow> {
+  const moveKey = async (table: 'orders' | 'carts' | 'events' | 'messages') => {
+    await db.updateTable(table).set({ customer_key: into.key }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
+  }
+  await moveKey('orders')
+  await moveKey('carts')
+  await moveKey('events')
+  await moveKey('messages')
+  await db.updateTable('runs').set({
+    customer_key: into.key,
+    customer_id: into.external_id,
+    customer_email: sql<string | null>`coalesce(customer_email, ${into.email ?? from.email})`,
+  }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
+  await db.updateTable('correlations').set({ corr_key: into.key }).where('store_id', '=', storeId).where('corr_key', '=', from.key).execute()
+
+  // profile: the row whose profile is newer goes first, the other fills its gaps
+  const fromNewer = Boolean(from.profile_at && (!into.profile_at || from.profile_at > into.profile_at))
+  const [first, second] = fromNewer ? [from, into] : [into, from]
+  const profile: Partial<CustomerRow> = {}
+  for (const field of PROFILE_FIELDS) profile[field] = first[field] ?? second[field]
+  // consent: each register from whichever row holds the newer one, with the same ties as applyNewsletter/newerShopConsent
+  const explicit = !from.consent_at ? into : !into.consent_at ? from
+    : from.consent_at > into.consent_at || (from.consent_at === into.consent_at && from.unsubscribed_at) ? from : into
+  const shop = !from.shop_accepts_marketing_at ? into : !into.shop_accepts_marketing_at ? from
+    : from.shop_accepts_marketing_at > into.shop_accepts_marketing_at || (from.shop_accepts_marketing_at === into.shop_accepts_marketing_at && from.shop_accepts_marketing === 0) ? from : into
+  const merged: CustomerRow = {
+    ...into,
+    ...profile,
+    consent_at: explicit.consent_at,
+    unsubscribed_at: explicit.unsubscribed_at,
+    shop_accepts_marketing: shop.shop_accepts_marketing,
+    shop_accepts_marketing_at: shop.shop_accepts_marketing_at,
+    tags: JSON.stringify([...new Set([...(JSON.parse(into.tags) as string[]), ...(JSON.parse(from.tags) as string[])])]),
+    attributes: JSON.stringify({ ...(JSON.parse(second.attributes) as Obj), ...(JSON.parse(first.attributes) as Obj) }),
+    profile_at: first.profile_at ?? second.profile_at,
+    created_at: from.created_at < into.created_at ? from.created_at : into.created_at,
+    updated_at: from.updated_at > into.updated_at ? from.updated_at : into.updated_at,
+  }
+  merged.accepts_marketing = combinedConsent(merged)
+  await db.deleteFrom('customers').where('key', '=', from.key).execute()
+  const { key, store_id: _s, ...values } = merged
+  await db.updateTable('customers').set(values).where('key', '=', key).execute()
+  await recomputeCustomerTotals(db, storeId, key)
+  return db.selectFrom('customers').selectAll().where('key', '=', key).executeTakeFirstOrThrow()
+}
+
 async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type: string, customerKey: string | null): Promise<void> {
   const id = String(data.id)
   const existing = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
-  const total = String(data.total_price ?? existing?.total_price ?? '0')
+  const newer = !existing || at >= existing.updated_at
+  const total = newer ? String(data.total_price ?? existing?.total_price ?? '0') : existing.total_price
   const cancelled = type === 'order.cancelled' || existing?.cancelled === 1 ? 1 : 0
   const refunded = type === 'order.refunded'
-    ? addMoney(existing?.refunded ?? '0', String(data.refund_amount ?? total))
+    ? addMoney(existing?.refunded ?? '0', String(data.refund_amount ?? data.total_price ?? existing?.total_price ?? '0'))
     : existing?.refunded ?? '0.00'
+  // counted from the stored (newest) total, not the arriving event's: the same in any order
   const counted = cancelled ? '0.00' : addMoney(total, `-${refunded}`.replace('--', ''))
   const countedAmount = moneyToNumber(counted) < 0 ? '0.00' : counted
-  const newer = !existing || at >= existing.updated_at
   const snapshot = newer ? data : (JSON.parse(existing.data) as Obj)
+  let fulfilment: Fulfilment = { status: existing?.fulfillment_status ?? null, at: existing?.fulfillment_at ?? null }
+  const fromEvent = { status: str(data.fulfillment_status), at }
+  if (betterFulfilment(fromEvent, fulfilment)) fulfilment = fromEvent
+  if (!existing) {
+    // order.fulfilled / order.delivered that came before the order itself
+    const pending = await db.selectFrom('pending_fulfilments').select(['status', 'at']).where('store_id', '=', storeId).where('order_id', '=', id).executeTakeFirst()
+    if (pending) {
+      if (betterFulfilment(pending, fulfilment)) fulfilment = pending
+      await db.deleteFrom('pending_fulfilments').where('store_id', '=', storeId).where('order_id', '=', id).execute()
+    }
+  }
   const values = {
     customer_key: customerKey ?? existing?.customer_key ?? null,
     number: snapshot.number != null ? String(snapshot.number) : existing?.number ?? null,
     currency: String(snapshot.currency ?? existing?.currency ?? 'USD'),
-    total_price: newer ? total : existing!.total_price,
+    total_price: total,
     counted_amount: countedAmount,
     refunded,
     cancelled,
     financial_status: str(snapshot.financial_status) ?? existing?.financial_status ?? null,
-    fulfillment_status: str(snapshot.fulfillment_status) ?? existing?.fulfillment_status ?? null,
+    fulfillment_status: fulfilment.status,
+    fulfillment_at: fulfilment.at,
     checkout_id: snapshot.checkout_id != null ? String(snapshot.checkout_id) : existing?.checkout_id ?? null,
     data: JSON.stringify(snapshot),
-    updated_at: newer ? at : existing!.updated_at,
+    updated_at: newer ? at : existing.updated_at,
   }
+  // created_at is the earliest any of the order's events says (its own created_at, else when it happened)
+  const createdAt = str(data.created_at) ?? at
   if (existing) {
-    await db.updateTable('orders').set(values).where('store_id', '=', storeId).where('id', '=', id).execute()
+    await db.updateTable('orders').set({ ...values, ...(createdAt < existing.created_at ? { created_at: createdAt } : {}) })
+      .where('store_id', '=', storeId).where('id', '=', id).execute()
   } else {
-    await db.insertInto('orders').values({ store_id: storeId, id, created_at: str(data.created_at) ?? at, ...values }).execute()
+    await db.insertInto('orders').values({ store_id: storeId, id, created_at: createdAt, ...values }).execute()
   }
   if (values.checkout_id) {
     await db.updateTable('carts').set({ converted: 1 }).where('store_id', '=', storeId).where('id', '=', values.checkout_id).execute()
   }
   if (values.customer_key) await recomputeCustomerTotals(db, storeId, values.customer_key)
+  if (existing?.customer_key && existing.customer_key !== values.customer_key) await recomputeCustomerTotals(db, storeId, existing.customer_key)
+}
+
+interface Fulfilment {
+  status: string | null
+  at: string | null
+}
+
+/** delivered > fulfilled > anything else the shop says (partial, unfulfilled, …) */
+const FULFILMENT_RANK: Record<string, number> = { fulfilled: 1, delivered: 2 }
+
+function fulfilmentRank(status: string | null): number {
+  return status ? FULFILMENT_RANK[status] ?? 0 : 0
+}
+
+/**
+ * Whether `candidate` replaces `current` as the order's fulfilment status. A higher rank wins and
+ * is never undone (a late order.fulfilled does not take back delivered); within fulfilled or
+ * delivered the earliest time wins (when it first happened); the shop's other statuses follow the
+ * newest order snapshot. Max-like, so the same in any order.
+ */
+function betterFulfilment(candidate: Fulfilment, current: Fulfilment): boolean {
+  if (!candidate.status) return false
+  if (!current.status) return true
+  const rank = fulfilmentRank(candidate.status)
+  const currentRank = fulfilmentRank(current.status)
+  if (rank !== currentRank) return rank > currentRank
+  if (current.at === null) return candidate.at !== null
+  if (candidate.at === null) return false
+  if (rank > 0) return candidate.at < current.at
+  return candidate.at > current.at || (candidate.at === current.at && candidate.status > current.status)
+}
+
+/** order.fulfilled / order.delivered: onto the order, or kept until the order's first order.* event */
+async function applyFulfilment(db: Db, storeId: string, orderId: string, incoming: Fulfilment): Promise<void> {
+  const order = await db.selectFrom('orders').select(['fulfillment_status', 'fulfillment_at']).where('store_id', '=', storeId).where('id', '=', orderId).executeTakeFirst()
+  if (order) {
+    if (betterFulfilment(incoming, { status: order.fulfillment_status, at: order.fulfillment_at })) {
+      await db.updateTable('orders').set({ fulfillment_status: incoming.status, fulfillment_at: incoming.at }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
+    }
+    return
+  }
+  const pending = await db.selectFrom('pending_fulfilments').select(['status', 'at']).where('store_id', '=', storeId).where('order_id', '=', orderId).executeTakeFirst()
+  if (!pending) {
+    await db.insertInto('pending_fulfilments').values({ store_id: storeId, order_id: orderId, status: incoming.status!, at: incoming.at! }).execute()
+  } else if (betterFulfilment(incoming, pending)) {
+    await db.updateTable('pending_fulfilments').set({ status: incoming.status!, at: incoming.at! }).where('store_id', '=', storeId).where('order_id', '=', orderId).execute()
+  }
 }
 
 /** orders_count, total_spent and last_order_at from the customer's order rows: exact, order-independent */

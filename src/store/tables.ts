@@ -309,3 +309,32 @@ export interface PrivacyExportsTable {
   data: string
   created_at: string
 }
+
+// View fixes (migration 0004): merged into Database and the tables above by declaration merging.
+export interface Database {
+  pending_fulfilments: PendingFulfilmentsTable
+}
+
+export interface CustomersTable {
+  /** occurred_at of the newest explicit newsletter.subscribed/unsubscribed applied; null when none */
+  consent_at: string | null
+  /** the shop's accepts_marketing (0/1) as the newest customer data carrying it said; null when never said */
+  shop_accepts_marketing: number | null
+  /** occurred_at of the event that set shop_accepts_marketing */
+  shop_accepts_marketing_at: string | null
+}
+
+export interface OrdersTable {
+  /** time of the ranked fulfillment_status (delivered > fulfilled): the earliest seen for it */
+  fulfillment_at: string | null
+}
+
+/** order.fulfilled / order.delivered seen before any order.* event of their order */
+export interface PendingFulfilmentsTable {
+  store_id: string
+  order_id: string
+  /** fulfilled | delivered: the highest seen */
+  status: string
+  /** the earliest time seen for that status */
+  at: string
+}
