@@ -56,6 +56,12 @@ export interface ActionServices {
     record(message: OutboxMessage): Promise<{ message: StoredMessage; created: boolean }>
     /** when this customer was last sent a marketing message on `channel` (sent, not skipped), or null */
     lastMarketingSentAt(customerKey: string, channel: OutboxMessage['channel']): Promise<Date | null>
+    /**
+     * The frequency cap's atomic step: unless another marketing message on `channel` to this
+     * customer is sending or was sent after `since`, marks this one `sending` as of `now` and
+     * answers true. Two runs sending at once cannot both pass.
+     */
+    reserveMarketingSlot(messageId: string, customerKey: string, channel: OutboxMessage['channel'], since: Date, now: Date): Promise<boolean>
     update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId'>> & { sentAt?: string }): Promise<void>
   }
   events: {

@@ -28,7 +28,7 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig): S
   const { db, dialect } = handle
   return {
     dialect,
-    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config))),
+    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect))),
     async claimDueRuns(owner, now, leaseMs, limit) {
       const nowIso = now.toISOString()
       const until = new Date(now.getTime() + leaseMs).toISOString()
@@ -50,11 +50,11 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig): S
     async releaseLease(runId, owner) {
       await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
     },
-    services: (storeId, emit) => createServices(db, storeId, emit, config),
+    services: (storeId, emit) => createServices(db, storeId, emit, config, dialect),
   }
 }
 
-function createTx(trx: Transaction<Database>, config: ServicesConfig): StorageTx {
+function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres'): StorageTx {
   return {
     async insertEvent(event, meta) {
       const inserted = await trx
@@ -172,7 +172,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig): StorageTx
       if (purpose) q = q.where('purpose', '=', purpose)
       await q.execute()
     },
-    services: (storeId, emit) => createServices(trx, storeId, emit, config),
+    services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect),
   }
 }
 
@@ -181,7 +181,7 @@ export async function getStore(db: Db, storeId: string): Promise<StoreRecord | n
   return row ? { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, settings: JSON.parse(row.settings) as Record<string, unknown> } : null
 }
 
-function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig): ActionServices {
+function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres'): ActionServices {
   const changeTags = async (customerKey: string, tags: string[], add: boolean) => {
     const row = await db.selectFrom('customers').select('tags').where('key', '=', customerKey).executeTakeFirstOrThrow()
     const current = JSON.parse(row.tags) as string[]
@@ -239,6 +239,29 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
         if (patch.sentAt) values.sent_at = patch.sentAt
         if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('id', '=', id).execute()
       },
+      async reserveMarketingSlot(messageId, customerKey, channel, since, now) {
+        const reserve = async (t: Db): Promise<boolean> => {
+          // PostgreSQL: the customer's row serialises concurrent reservations (READ COMMITTED
+          // would let two transactions each see no other message); SQLite has one writer anyway
+          if (dialect === 'postgres') await sql`select key from customers where key = ${customerKey} for update`.execute(t)
+          const other = await t
+            .selectFrom('messages')
+            .select('id')
+            .where('store_id', '=', storeId)
+            .where('customer_key', '=', customerKey)
+            .where('channel', '=', channel)
+            .where('category', '=', 'marketing')
+            .where('status', 'in', ['sending', 'sent'])
+            .where('sent_at', '>', since.toISOString())
+            .where('id', '!=', messageId)
+            .limit(1)
+            .executeTakeFirst()
+          if (other) return false
+          await t.updateTable('messages').set({ status: 'sending', sent_at: now.toISOString() }).where('id', '=', messageId).execute()
+          return true
+        }
+        return db.isTransaction ? reserve(db) : (db as Kysely<Database>).transaction().execute(reserve)
+      },
       async lastMarketingSentAt(customerKey, channel) {
         const row = await db
           .selectFrom('messages')
@@ -247,6 +270,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
           .where('customer_key', '=', customerKey)
           .where('channel', '=', channel)
           .where('category', '=', 'marketing')
+          .where('status', '=', 'sent')
           .where('sent_at', 'is not', null)
           .orderBy('sent_at', 'desc')
           .limit(1)

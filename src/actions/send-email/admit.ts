@@ -78,3 +78,19 @@ export async function enforceGuardrails(
   ctx.log.info(detail, 'message deferred by guardrail')
   throw new DeferStep(decision.until, decision.reason)
 }
+
+/**
+ * The cap's last word, taken atomically just before the message leaves: decideGuardrails read
+ * the history, but another run may have sent to the same customer since. Transactional mail,
+ * customers we do not know and a disabled cap pass straight through.
+ */
+export async function reserveCapSlot(ctx: ActionContext<unknown>, row: StoredMessage, channel: OutboxMessage['channel'], category: MessageCategory): Promise<void> {
+  if (category !== 'marketing' || !ctx.customer) return
+  const capMs = guardrailSettings(ctx.store.settings).frequencyCapMs
+  if (capMs === null || capMs <= 0) return
+  const now = ctx.clock.now()
+  if (await ctx.services.messages.reserveMarketingSlot(row.id, ctx.customer.key, channel, new Date(now.getTime() - capMs), now)) return
+  await ctx.services.messages.update(row.id, { status: 'skipped', error: 'frequency_cap' })
+  ctx.log.info({ runId: ctx.run.id, stepKey: ctx.run.stepKey, reason: 'frequency_cap' }, 'message skipped by guardrail')
+  throw new SkipStep('frequency_cap', { message_id: row.id })
+}

@@ -10,7 +10,7 @@ import {
   type ActionDefinition,
   type StoredMessage,
 } from '../../plugin-api/index.ts'
-import { decideGuardrails, enforceGuardrails } from './admit.ts'
+import { decideGuardrails, enforceGuardrails, reserveCapSlot } from './admit.ts'
 import { renderEmail, renderMaybe, type EmailSource, type RenderedEmail } from './render.ts'
 import { sendSmtp, serverRefused } from './smtp.ts'
 import type { EmailTemplateLoader, MessagingTemplateServices } from './template-source.ts'
@@ -156,6 +156,7 @@ async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailD
   const possibleDuplicate = row.status === 'sending'
   if (!possibleDuplicate) {
     await enforceGuardrails(ctx, await decideGuardrails(ctx, 'email', category), row)
+    await reserveCapSlot(ctx, row, 'email', category)
   }
 
   const smtpUrl = services.config.smtpUrl

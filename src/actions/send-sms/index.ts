@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { createHash } from 'node:crypto'
 import { UserError } from '../../lib/errors.ts'
 import { PermanentError, RetryableError, SkipStep, defineAction, type ActionContext, type ActionDefinition, type StoredMessage } from '../../plugin-api/index.ts'
-import { decideGuardrails, enforceGuardrails } from '../send-email/admit.ts'
+import { decideGuardrails, enforceGuardrails, reserveCapSlot } from '../send-email/admit.ts'
 import { renderMaybe, renderVars } from '../send-email/render.ts'
 import { smsConfig, type SmsConfig } from './config.ts'
 import { httpFailure, networkFailure } from './http-errors.ts'
@@ -103,7 +103,10 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
     return { ...base, status: 'sent', delivery: config ? 'provider' : 'outbox', provider_id: row.messageId ?? null, already_sent: true, possible_duplicate: false }
   }
   const possibleDuplicate = row.status === 'sending'
-  if (!possibleDuplicate) await enforceGuardrails(ctx, await decideGuardrails(ctx, 'sms', category), row)
+  if (!possibleDuplicate) {
+    await enforceGuardrails(ctx, await decideGuardrails(ctx, 'sms', category), row)
+    await reserveCapSlot(ctx, row, 'sms', category)
+  }
 
   if (!config) {
     await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString() })
