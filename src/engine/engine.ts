@@ -132,9 +132,11 @@ export class Engine {
   private async ingestGroupOnce(group: PendingIngest[]): Promise<IngestResult[][]> {
     return this.storage.transaction(async (tx) => {
       const out: IngestResult[][] = []
+      // one read of the active workflows per store and event type serves the whole group
+      const deps = { ...this.ingestDeps(), heads: new Map() }
       for (const p of group) {
         const results: IngestResult[] = []
-        for (const event of p.events) results.push(await ingestInTx(tx, event, p.options, this.ingestDeps()))
+        for (const event of p.events) results.push(await ingestInTx(tx, event, p.options, deps))
         out.push(results)
       }
       return out

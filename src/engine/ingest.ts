@@ -4,7 +4,7 @@ import { parseDuration } from '../lib/durations.ts'
 import { newId } from '../lib/ids.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
-import type { CorrelationRecord, RunRecord, StorageTx, StoredEvent } from './ports.ts'
+import type { CorrelationRecord, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
 import { buildScope } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
@@ -31,7 +31,7 @@ export async function ingestInTx(
   tx: StorageTx,
   event: CanonicalEvent,
   options: IngestOptions,
-  deps: { clock: Clock; cache: WorkflowCache; log: Logger; stores: StoreCache },
+  deps: { clock: Clock; cache: WorkflowCache; log: Logger; stores: StoreCache; heads?: Map<string, WorkflowHead[]> },
 ): Promise<IngestResult> {
   const now = deps.clock.now()
   const { seq, duplicate } = await tx.insertEvent(event, { receivedAt: now.toISOString(), historical: options.historical, source: options.source })
@@ -118,8 +118,18 @@ export async function exitRun(tx: StorageTx, run: RunRecord, now: Date, reason: 
   return true
 }
 
-async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<string[]> {
+/** The active workflows for a store and event type, read once per ingest transaction. */
+async function activeWorkflows(tx: StorageTx, event: StoredEvent, memo: Map<string, WorkflowHead[]> | undefined): Promise<WorkflowHead[]> {
+  const key = `${event.store}\u0000${event.type}`
+  const hit = memo?.get(key)
+  if (hit) return hit
   const heads = await tx.activeWorkflows(event.store, event.type)
+  memo?.set(key, heads)
+  return heads
+}
+
+async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads?: Map<string, WorkflowHead[]> }): Promise<string[]> {
+  const heads = await activeWorkflows(tx, event, deps.heads)
   if (heads.length === 0) return []
   const started: string[] = []
   let scope: Record<string, unknown> | null = null

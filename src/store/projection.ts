@@ -66,7 +66,9 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Prom
     : undefined
   // a customer known only by email is the same customer once an event brings their id: an
   // event carrying both joins every email-only row to the id's row, whichever came first
-  const emailOnly = externalId && email
+  // (once the id's row carries this email, no email-only row for it can appear: an email-only
+  // event finds the id's row by its email; so the look is skipped, saving a query per event)
+  const emailOnly = externalId && email && row?.email !== email
     ? await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('email', '=', email).where('external_id', 'is', null).orderBy('created_at').orderBy('key').execute()
     : []
   if (!row && externalId) row = emailOnly.shift()
