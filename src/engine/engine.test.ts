@@ -56,6 +56,7 @@ steps:
     const customer = await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', 'c1').executeTakeFirstOrThrow()
     expect(JSON.parse(customer.tags)).toEqual(['week-later'])
     const steps = await stepsOf(env, run!.id)
+    expect(steps.every((s) => s.store_id === 'default')).toBe(true)
     expect(steps.map((s) => [s.step_id, s.type, s.status])).toEqual([
       ['s1', 'wait', 'completed'],
       ['s2', 'tag_customer', 'completed'],

@@ -178,6 +178,7 @@ export async function finish(tx: StorageTx, run: RunRecord, status: 'completed' 
 function record(run: RunRecord, instr: { id: string }, type: string, fields: Partial<StepRecord> & Pick<StepRecord, 'status'>, now: Date): StepRecord {
   return {
     run_id: run.id,
+    store_id: run.store_id,
     step_key: stepKey(instr.id, run.state),
     seq: run.state.seq,
     step_id: instr.id,

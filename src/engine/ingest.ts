@@ -105,6 +105,7 @@ export async function exitRun(tx: StorageTx, run: RunRecord, now: Date, reason: 
   await tx.deleteCorrelations(run.id)
   await tx.upsertStep({
     run_id: run.id,
+    store_id: run.store_id,
     step_key: `exit#${run.state.seq}`,
     seq: run.state.seq,
     step_id: 'exit_when',

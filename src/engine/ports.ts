@@ -66,6 +66,7 @@ export type StepStatus = 'running' | 'waiting' | 'retrying' | 'completed' | 'ski
 
 export interface StepRecord {
   run_id: string
+  store_id: string
   step_key: string
   seq: number
   step_id: string

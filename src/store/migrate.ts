@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-core.ts'
 import * as m0002 from './migrations/0002-users.ts'
 import * as m0003 from './migrations/0003-connectors.ts'
 import * as m0004 from './migrations/0004-view-fixes.ts'
+import * as m0005 from './migrations/0005-run-steps-store.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -17,6 +18,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0002-users', m0002],
   ['0003-connectors', m0003],
   ['0004-view-fixes', m0004],
+  ['0005-run-steps-store', m0005],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

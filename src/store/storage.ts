@@ -154,7 +154,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       }
       await trx
         .insertInto('run_steps')
-        .values({ run_id: step.run_id, step_key: step.step_key, ...values })
+        .values({ run_id: step.run_id, store_id: step.store_id, step_key: step.step_key, ...values })
         // started_at is kept from the first write: a step's timeline spans all its attempts
         .onConflict((oc) => oc.columns(['run_id', 'step_key']).doUpdateSet({ ...values, started_at: undefined }))
         .execute()

@@ -185,6 +185,7 @@ export interface RunsTable {
 
 export interface RunStepsTable {
   run_id: string
+  store_id: string | null
   step_key: string
   seq: number
   step_id: string
