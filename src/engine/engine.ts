@@ -8,7 +8,7 @@ import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { MAX_CHAIN, RunChanged, advanceRun, chainInTx, finish, isEnded, isExternalAction, runExternalAction, stops, type ActionInstruction, type ExecutorDeps } from './executor.ts'
 import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
-import type { RunRecord, Storage, StorageTx } from './ports.ts'
+import type { RunRecord, Storage, StorageTx, StoredEvent } from './ports.ts'
 import { WorkflowCache } from './workflow-cache.ts'
 import { StoreCache } from './store-cache.ts'
 
@@ -252,7 +252,8 @@ export class Engine {
   /** Every run's chain in one transaction; null when that transaction had to roll back. */
   private async chainBatch(deps: ExecutorDeps, runs: RunRecord[]): Promise<Array<{ run: RunRecord | null; moved: boolean }> | null> {
     try {
-      return await this.storage.transaction(async (tx) => {
+      return await this.storage.transaction(async (rawTx) => {
+        const tx = withEventMemo(rawTx)
         const out: Array<{ run: RunRecord | null; moved: boolean }> = []
         for (const run of runs) {
           const workflow = await this.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
@@ -264,7 +265,7 @@ export class Engine {
             out.push({ run, moved: false })
             continue
           }
-          out.push({ run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN)).run, moved: true })
+          out.push({ run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
         }
         return out
       })
@@ -323,4 +324,22 @@ export class Engine {
 function isTransientDbError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_BUSY'
+}
+
+/**
+ * Stored events do not change, so within one transaction each is read once however many steps
+ * of however many runs ask for it (every step's scope needs its run's trigger).
+ */
+function withEventMemo(tx: StorageTx): StorageTx {
+  const events = new Map<number, Promise<StoredEvent | null>>()
+  return Object.assign(Object.create(tx) as StorageTx, {
+    getEvent(seq: number) {
+      let hit = events.get(seq)
+      if (!hit) {
+        hit = tx.getEvent(seq)
+        events.set(seq, hit)
+      }
+      return hit
+    },
+  })
 }

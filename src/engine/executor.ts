@@ -83,8 +83,10 @@ export type ActionInstruction = Extract<Instruction, { op: 'action' }>
  * claimed batch in one transaction). Throws RunChanged or RetryOutside: the caller must then
  * roll back and fall back to advancing runs one by one.
  */
-export async function chainInTx(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWorkflow, leased: RunRecord, limit: number): Promise<{ run: RunRecord; steps: number }> {
-  const fresh = await tx.getRun(leased.id)
+export async function chainInTx(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWorkflow, leased: RunRecord, limit: number, options: { trusted?: boolean } = {}): Promise<{ run: RunRecord; steps: number }> {
+  // trusted: the caller has just read or written this run; if anyone changed it since, the
+  // first versioned write fails with RunChanged, so re-reading it here would only cost time
+  const fresh = options.trusted ? leased : await tx.getRun(leased.id)
   if (!fresh || fresh.version !== leased.version || isEnded(fresh)) throw new RunChanged()
   let run: RunRecord = fresh
   let steps = 0
