@@ -56,34 +56,24 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig): S
 
 function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres'): StorageTx {
   return {
+    // the ingest path runs these for every event: plain SQL spares the query builder's work
     async insertEvent(event, meta) {
-      const inserted = await trx
-        .insertInto('events')
-        .values({
-          store_id: event.store,
-          id: event.id,
-          type: event.type,
-          occurred_at: event.occurred_at,
-          received_at: meta.receivedAt,
-          customer_key: null,
-          historical: meta.historical ? 1 : 0,
-          source: meta.source,
-          data: JSON.stringify(event.data),
-        })
-        .onConflict((oc) => oc.columns(['store_id', 'id']).doNothing())
-        .returning('seq')
-        .executeTakeFirst()
-      if (inserted) return { seq: Number(inserted.seq), duplicate: false }
-      const existing = await trx.selectFrom('events').select('seq').where('store_id', '=', event.store).where('id', '=', event.id).executeTakeFirstOrThrow()
-      return { seq: Number(existing.seq), duplicate: true }
+      const { rows } = await sql<{ seq: number }>`
+        insert into events (store_id, id, type, occurred_at, received_at, customer_key, historical, source, data)
+        values (${event.store}, ${event.id}, ${event.type}, ${event.occurred_at}, ${meta.receivedAt}, ${null}, ${meta.historical ? 1 : 0}, ${meta.source}, ${JSON.stringify(event.data)})
+        on conflict (store_id, id) do nothing
+        returning seq`.execute(trx)
+      if (rows[0]) return { seq: Number(rows[0].seq), duplicate: false }
+      const existing = await sql<{ seq: number }>`select seq from events where store_id = ${event.store} and id = ${event.id}`.execute(trx)
+      return { seq: Number(existing.rows[0]!.seq), duplicate: true }
     },
     applyToView: (event) => applyToView(trx, event),
     async setEventCustomer(seq, customerKey) {
-      if (customerKey) await trx.updateTable('events').set({ customer_key: customerKey }).where('seq', '=', seq).execute()
+      if (customerKey) await sql`update events set customer_key = ${customerKey} where seq = ${seq}`.execute(trx)
     },
     async getEvent(seq) {
-      const row = await trx.selectFrom('events').selectAll().where('seq', '=', seq).executeTakeFirst()
-      return row ? toEvent(row) : null
+      const { rows } = await sql<Selectable<EventsTable>>`select * from events where seq = ${seq}`.execute(trx)
+      return rows[0] ? toEvent(rows[0]) : null
     },
     async findEventsAfter(storeId, type, customerKey, afterSeq, limit) {
       let q = trx.selectFrom('events').selectAll().where('store_id', '=', storeId).where('type', '=', type).where('seq', '>', afterSeq).where('historical', '=', 0)
@@ -117,7 +107,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       return row ? { store_id: row.store_id, workflow_id: row.workflow_id, version: row.version, source: row.source, definition: JSON.parse(row.definition) } : null
     },
     async activeRunWorkflows(storeId, customerKey) {
-      const rows = await trx.selectFrom('runs').select('workflow_id').distinct().where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('status', 'in', ['running', 'waiting']).execute()
+      const { rows } = await sql<{ workflow_id: string }>`select distinct workflow_id from runs where store_id = ${storeId} and customer_key = ${customerKey} and status in ('running', 'waiting')`.execute(trx)
       return new Set(rows.map((r) => r.workflow_id))
     },
     async lastRunStartedAt(storeId, workflowId, customerKey) {
@@ -159,7 +149,8 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       await trx.insertInto('correlations').values(items.map((i) => ({ store_id: storeId, run_id: runId, event_type: i.eventType, corr_key: i.key, purpose: i.purpose, ref: i.ref }))).execute()
     },
     async findCorrelations(storeId, eventType, keys): Promise<CorrelationRecord[]> {
-      const rows = await trx.selectFrom('correlations').select(['run_id', 'purpose', 'ref']).where('store_id', '=', storeId).where('event_type', '=', eventType).where('corr_key', 'in', keys).execute()
+      const { rows } = await sql<{ run_id: string; purpose: string; ref: number }>`
+        select run_id, purpose, ref from correlations where store_id = ${storeId} and event_type = ${eventType} and corr_key in (${sql.join(keys)})`.execute(trx)
       return rows.map((r) => ({ run_id: r.run_id, purpose: r.purpose as CorrelationRecord['purpose'], ref: r.ref }))
     },
     async deleteCorrelations(runId, purpose) {
