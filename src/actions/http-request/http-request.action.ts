@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import { parseDuration } from '../../lib/durations.ts'
 import { defineAction, PermanentError, RetryableError } from '../../plugin-api/index.ts'
-import { guardedRequest, PrivateAddressError, type GuardedResponse } from './guarded-request.ts'
+import { guardedRequest, PrivateAddressError, type GuardedResponse } from '../../lib/guarded-request.ts'
 
 const MAX_RESPONSE_BYTES = 256 * 1024
 

@@ -8,8 +8,8 @@ import { parseEvent } from '../../contracts/events.ts'
 import { retryRun } from '../../engine/run-control.ts'
 import { execFileSync } from 'node:child_process'
 import { hostname } from 'node:os'
-import { guardedRequest, PrivateAddressError } from './guarded-request.ts'
-import { isPrivateAddress } from './private-address.ts'
+import { guardedRequest, PrivateAddressError } from '../../lib/guarded-request.ts'
+import { isPrivateAddress } from '../../lib/private-address.ts'
 import { retryAfterMs } from './http-request.action.ts'
 
 interface Hit { headers: IncomingMessage['headers']; body: string }

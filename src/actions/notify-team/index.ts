@@ -3,7 +3,7 @@ import { UserError } from '../../lib/errors.ts'
 import { PermanentError, RetryableError, defineAction, type ActionContext, type ActionDefinition } from '../../plugin-api/index.ts'
 import { renderMaybe } from '../send-email/render.ts'
 import { httpFailure, networkFailure } from '../send-sms/http-errors.ts'
-import { assertPublicUrl } from './public-address.ts'
+import { guardedRequest, PrivateAddressError, type GuardedResponse } from '../../lib/guarded-request.ts'
 
 const notifyTeamInput = z.object({
   text: z.string().min(1).describe('The message for the team, Liquid, e.g. "{{ customer.email }} just placed a {{ order.total_price | money }} order"'),
@@ -75,7 +75,9 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
   } catch {
     throw new PermanentError('notify_team: webhook_url is not a URL', { reason: 'invalid_url' })
   }
-  await assertPublicUrl(url, services.config.allowPrivateHttp)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new PermanentError(`notify_team: webhook_url must be http(s), got ${url.protocol}`, { reason: 'invalid_url' })
+  }
 
   const { message: row } = await services.messages.record({
     idempotencyKey: ctx.idempotencyKey,
@@ -94,19 +96,25 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
   if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
 
   try {
-    let response: Response
+    // the address is checked where the connection is made, and redirects are not followed: a
+    // webhook URL from a workflow file must not reach the machine's own network
+    let response: GuardedResponse
     try {
-      response = await fetch(url, {
+      response = await guardedRequest(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ text: row.text ?? text }),
-        signal: AbortSignal.timeout(10_000),
+        timeoutMs: 10_000,
+        allowPrivate: services.config.allowPrivateHttp,
+        maxResponseBytes: 64 * 1024,
       })
     } catch (err) {
+      if (err instanceof PrivateAddressError) {
+        throw new PermanentError(`notify_team: ${url.hostname} is a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1 to allow it`, { reason: 'private_address' })
+      }
       throw networkFailure('team webhook', err)
     }
-    const reply = await response.text()
-    if (!response.ok) throw httpFailure('team webhook', response.status, reply, response.headers)
+    if (response.status < 200 || response.status >= 300) throw httpFailure('team webhook', response.status, response.body, new Headers(response.headers))
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     const answered = typeof (err as { details?: { status?: unknown } }).details?.status === 'number'

@@ -5,7 +5,7 @@ import { ManualClock } from '../../lib/clock.ts'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
 import { actionContext, memoryServices } from '../../../test/helpers/memory-services.ts'
 import { createNotifyTeamAction, notifyTeam } from './index.ts'
-import { isPrivateAddress } from './public-address.ts'
+import { isPrivateAddress } from '../../lib/private-address.ts'
 
 let server: Server
 let hook: string
