@@ -54,10 +54,14 @@ export interface ActionServices {
   messages: {
     /** inserts the message keyed by `idempotencyKey`; returns the existing row when there is one */
     record(message: OutboxMessage): Promise<{ message: StoredMessage; created: boolean }>
-    /** when this customer was last sent a marketing message on `channel` (sent, not skipped), or null */
+    /**
+     * when this customer was last sent a marketing message (sent, not skipped), or null. The cap is
+     * one marketing message per customer across channels (PRODUCT.md §4): `channel` is the asking
+     * channel, for logs; every channel counts.
+     */
     lastMarketingSentAt(customerKey: string, channel: OutboxMessage['channel']): Promise<Date | null>
     /**
-     * The frequency cap's atomic step: unless another marketing message on `channel` to this
+     * The frequency cap's atomic step: unless another marketing message (any channel) to this
      * customer is sending or was sent after `since`, marks this one `sending` as of `now` and
      * answers true. Two runs sending at once cannot both pass.
      */

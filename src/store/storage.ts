@@ -225,7 +225,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
         if (patch.sentAt) values.sent_at = patch.sentAt
         if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('id', '=', id).execute()
       },
-      async reserveMarketingSlot(messageId, customerKey, channel, since, now) {
+      async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {
         const reserve = async (t: Db): Promise<boolean> => {
           // PostgreSQL: the customer's row serialises concurrent reservations (READ COMMITTED
           // would let two transactions each see no other message); SQLite has one writer anyway
@@ -235,7 +235,6 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
             .select('id')
             .where('store_id', '=', storeId)
             .where('customer_key', '=', customerKey)
-            .where('channel', '=', channel)
             .where('category', '=', 'marketing')
             .where('status', 'in', ['sending', 'sent'])
             .where('sent_at', '>', since.toISOString())
@@ -248,13 +247,12 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
         }
         return db.isTransaction ? reserve(db) : (db as Kysely<Database>).transaction().execute(reserve)
       },
-      async lastMarketingSentAt(customerKey, channel) {
+      async lastMarketingSentAt(customerKey, _channel) {
         const row = await db
           .selectFrom('messages')
           .select('sent_at')
           .where('store_id', '=', storeId)
           .where('customer_key', '=', customerKey)
-          .where('channel', '=', channel)
           .where('category', '=', 'marketing')
           .where('status', '=', 'sent')
           .where('sent_at', 'is not', null)

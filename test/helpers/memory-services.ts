@@ -58,17 +58,17 @@ export function memoryServices(options: { clock?: Clock; config?: Partial<Action
         outbox.push(row)
         return { message: structuredClone(row), created: true }
       },
-      async reserveMarketingSlot(messageId, customerKey, channel, since, now) {
-        const taken = outbox.some((row) => row.id !== messageId && row.customerKey === customerKey && row.channel === channel && row.category === 'marketing' && (row.status === 'sending' || row.status === 'sent') && row.sentAt !== null && new Date(row.sentAt) > since)
+      async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {
+        const taken = outbox.some((row) => row.id !== messageId && row.customerKey === customerKey && row.category === 'marketing' && (row.status === 'sending' || row.status === 'sent') && row.sentAt !== null && new Date(row.sentAt) > since)
         if (taken) return false
         const row = byId.get(messageId)
         if (row) Object.assign(row, { status: 'sending', sentAt: now.toISOString() })
         return true
       },
-      async lastMarketingSentAt(customerKey, channel) {
+      async lastMarketingSentAt(customerKey, _channel) {
         let last: Date | null = null
         for (const row of outbox) {
-          if (row.customerKey !== customerKey || row.channel !== channel || row.category !== 'marketing') continue
+          if (row.customerKey !== customerKey || row.category !== 'marketing') continue
           if (row.status !== 'sent' || !row.sentAt) continue
           const at = new Date(row.sentAt)
           if (!last || at > last) last = at

@@ -36,8 +36,10 @@ export function registerTrackingRoutes(server: FastifyInstance, app: App): void 
   server.get<{ Params: { token: string } }>('/t/c/:token', async (request, reply) => {
     const token = verifyClickToken(secret, request.params.token)
     if (!token) return reply.status(404).type('text/plain').send('This link is not valid.')
+    // percent-encoded: a header carries ASCII only, and shop URLs carry any language
+    const location = new URL(token.url).href
     await messageEvent('message.clicked', token.messageId, token.url)
-    return reply.redirect(token.url, 302)
+    return reply.redirect(location, 302)
   })
 
   server.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
