@@ -71,7 +71,7 @@ export interface SendEmailDeps {
 export function createSendEmailAction(deps: SendEmailDeps = {}): ActionDefinition<SendEmailInput, SendEmailOutput> {
   return defineAction({
     type: 'send_email',
-    rawFields: ['subject', 'html', 'preheader', 'vars'],
+    rawFields: ['subject', 'html', 'preheader', 'to', 'vars'],
     title: 'Send email',
     description:
       'Sends an email rendered from a Liquid template in the responsive layout, with a plain-text part, open and click tracking, and one-click unsubscribe on marketing mail. Marketing mail respects consent, the frequency cap and quiet hours. Without SMTP_URL the message stays in the built-in outbox.',

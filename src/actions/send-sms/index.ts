@@ -44,7 +44,7 @@ export interface SendSmsDeps {
 export function createSendSmsAction(deps: SendSmsDeps = {}): ActionDefinition<SendSmsInput, SendSmsOutput> {
   return defineAction({
     type: 'send_sms',
-    rawFields: ['body', 'vars'],
+    rawFields: ['body', 'to', 'vars'],
     title: 'Send SMS',
     description:
       'Sends a text message through an HTTP SMS provider (Twilio-style form POST to STOREFLOW_SMS_URL). Marketing texts respect consent, the frequency cap and quiet hours. Without a provider the message stays in the outbox.',

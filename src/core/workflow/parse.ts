@@ -106,13 +106,13 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
         }
         // Liquid in the fields the action renders itself is checked now, not in a customer's inbox
         for (const field of action.rawFields ?? []) {
-          const value = step.with?.[field]
-          if (typeof value !== 'string') continue
-          try {
-            compileTemplate(value, `${step.id ?? `step ${i + 1}`}.${field}`)
-          } catch (err) {
-            const path = [...here, 'with', field]
-            problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
+          for (const [valuePath, source] of templateStrings(step.with?.[field], [field])) {
+            try {
+              compileTemplate(source, `${step.id ?? `step ${i + 1}`}.${valuePath.join('.')}`)
+            } catch (err) {
+              const path = [...here, 'with', ...valuePath]
+              problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
+            }
           }
         }
         const checked = action.input.safeParse(step.with ?? {})
@@ -147,6 +147,14 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   if (problems.length > 0) throw problemsError(fileName, problems)
 
   return { file, program: compileProgram(file.steps), format }
+}
+
+/** Every string inside a value (such as `vars: { code: '{{ … }}' }`), with its path. */
+function templateStrings(value: unknown, path: Array<string | number>): Array<[Array<string | number>, string]> {
+  if (typeof value === 'string') return [[path, value]]
+  if (Array.isArray(value)) return value.flatMap((v, i) => templateStrings(v, [...path, i]))
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templateStrings(v, [...path, k]))
+  return []
 }
 
 function isTemplated(value: unknown): boolean {
