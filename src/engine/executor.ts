@@ -374,7 +374,7 @@ async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunR
     const output = await action.run({
       input: parsed.data,
       idempotencyKey: `${run.id}:${key}`,
-      run: { id: run.id, workflowId: run.workflow_id, workflowVersion: run.workflow_version, stepKey: key, attempt: attempts },
+      run: { id: run.id, workflowId: run.workflow_id, workflowVersion: run.workflow_version, stepKey: key, attempt: attempts, maxAttempts: action.retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS },
       store,
       customer: toActionCustomer(scope.customer as Record<string, unknown> | null),
       scope,

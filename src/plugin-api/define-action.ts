@@ -21,6 +21,8 @@ export interface ActionRunInfo {
   stepKey: string
   /** 1 on the first attempt */
   attempt: number
+  /** the engine's last attempt for this step; after it fails, the step and the run fail */
+  maxAttempts: number
 }
 
 export interface ActionStoreInfo {

@@ -141,7 +141,7 @@ export function actionContext<I>(
   return {
     input,
     idempotencyKey: `${runId}:${stepKey}`,
-    run: { id: runId, workflowId: options.workflowId ?? 'wf_1', workflowVersion: 1, stepKey, attempt: options.attempt ?? 1 },
+    run: { id: runId, workflowId: options.workflowId ?? 'wf_1', workflowVersion: 1, stepKey, attempt: options.attempt ?? 1, maxAttempts: 5 },
     store,
     customer,
     scope: { customer, store: { name: store.name, currency: store.currency, settings: store.settings }, ...options.scope },

@@ -118,7 +118,7 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     const answered = typeof (err as { details?: { status?: unknown } }).details?.status === 'number'
-    if (err instanceof PermanentError) await services.messages.update(row.id, { status: 'failed', error: message })
+    if (err instanceof PermanentError || ctx.run.attempt >= ctx.run.maxAttempts) await services.messages.update(row.id, { status: 'failed', error: message })
     else if (err instanceof RetryableError && answered) await services.messages.update(row.id, { status: 'queued', error: message })
     else await services.messages.update(row.id, { error: message })
     log.warn({ messageId: row.id, runId: ctx.run.id, err: message }, 'team notification failed')

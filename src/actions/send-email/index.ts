@@ -194,6 +194,9 @@ async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailD
 async function recordFailure(ctx: ActionContext<SendEmailInput>, row: StoredMessage, err: unknown): Promise<void> {
   const message = err instanceof Error ? err.message : String(err)
   if (err instanceof PermanentError) {
+    await ctx.services.messages.update(row.id, { status: err.reason === 'bounced' ? 'bounced' : 'failed', error: message })
+  } else if (ctx.run.attempt >= ctx.run.maxAttempts) {
+    // the engine gives up after this attempt: the message will not be sent
     await ctx.services.messages.update(row.id, { status: 'failed', error: message })
   } else if (err instanceof RetryableError && serverRefused(err)) {
     // the server answered 4xx: it did not take the message, so the retry is not a duplicate

@@ -52,7 +52,7 @@ export async function sendSmtp(url: string, mail: OutgoingMail): Promise<SmtpRes
       headers: mail.headers,
     })) as { response?: string; rejected?: unknown[] }
     if (Array.isArray(info.rejected) && info.rejected.length > 0) {
-      throw new PermanentError(`SMTP server rejected the recipient ${mail.to}: ${info.response ?? ''}`.trim(), { reason: 'rejected' })
+      throw new PermanentError(`SMTP server rejected the recipient ${mail.to}: ${info.response ?? ''}`.trim(), { reason: 'bounced' })
     }
     return { response: info.response ?? '' }
   } catch (err) {
@@ -67,10 +67,12 @@ export async function sendSmtp(url: string, mail: OutgoingMail): Promise<SmtpRes
  */
 export function classifySmtpError(err: unknown): RetryableError | PermanentError {
   if (err instanceof RetryableError || err instanceof PermanentError) return err
-  const e = err as { responseCode?: number; response?: string; code?: string }
+  const e = err as { responseCode?: number; response?: string; code?: string; command?: string }
   const reply = (e.response ?? errorMessage(err)).trim()
   if (typeof e.responseCode === 'number' && e.responseCode >= 500) {
-    return new PermanentError(`SMTP ${e.responseCode}: ${reply}`, { reason: 'smtp_rejected', cause: err, details: { responseCode: e.responseCode, response: reply } })
+    // refused at RCPT TO: the address itself is bad (a hard bounce), not the message
+    const bounced = e.code === 'EENVELOPE' || /RCPT/i.test(e.command ?? '')
+    return new PermanentError(`SMTP ${e.responseCode}: ${reply}`, { reason: bounced ? 'bounced' : 'smtp_rejected', cause: err, details: { responseCode: e.responseCode, response: reply } })
   }
   if (typeof e.responseCode === 'number' && e.responseCode >= 400) {
     return new RetryableError(`SMTP ${e.responseCode}: ${reply}`, { cause: err, details: { responseCode: e.responseCode, response: reply } })

@@ -161,7 +161,7 @@ async function postSms(config: SmsConfig, sms: { to: string; from: string; body:
 async function recordFailure(ctx: ActionContext<SendSmsInput>, row: StoredMessage, err: unknown): Promise<void> {
   const message = err instanceof Error ? err.message : String(err)
   const answered = typeof (err as { details?: { status?: unknown } }).details?.status === 'number'
-  if (err instanceof PermanentError) await ctx.services.messages.update(row.id, { status: 'failed', error: message })
+  if (err instanceof PermanentError || ctx.run.attempt >= ctx.run.maxAttempts) await ctx.services.messages.update(row.id, { status: 'failed', error: message })
   // the provider answered with an error: it did not take the message, so the retry is clean
   else if (err instanceof RetryableError && answered) await ctx.services.messages.update(row.id, { status: 'queued', error: message })
   else await ctx.services.messages.update(row.id, { error: message })
