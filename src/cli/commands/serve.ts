@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { startMaintenance } from '../maintenance.ts'
 import { loadConfig, type ConfigFlags } from '../../config.ts'
 import { Worker } from '../../engine/worker.ts'
 import { createApp, type App } from '../../main.ts'
@@ -60,6 +61,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   ])
   await server.listen({ port: config.port, host: config.host })
   worker?.start()
+  startMaintenance(app)
   const address = server.server.address()
   const port = address && typeof address === 'object' ? address.port : config.port
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host

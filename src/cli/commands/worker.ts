@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { startMaintenance } from '../maintenance.ts'
 import { loadConfig } from '../../config.ts'
 import { Worker } from '../../engine/worker.ts'
 import { createApp } from '../../main.ts'
@@ -18,6 +19,7 @@ export function registerWorker(program: Command): void {
         const worker = new Worker(app.engine, app.log, { concurrency })
         onShutdown(app, [() => worker.stop()])
         worker.start()
+        startMaintenance(app)
         console.log(`storeflow worker ${worker.id} running (concurrency ${concurrency}); Ctrl-C to stop`)
       }),
     )
