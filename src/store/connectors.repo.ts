@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { isPlatform, PLATFORMS } from '../connectors/registry.ts'
 import type { ConnectorCredentials, Platform } from '../connectors/types.ts'
@@ -19,7 +20,8 @@ export interface ConnectorView {
   /** how many webhook secrets are valid (2 while rotating) */
   secret_count: number
   /** last 4 characters of each secret, only for secrets of 12 characters or more */
-  secret_hints: Array<string | null>
+  /** a keyed fingerprint of each secret (HMAC with STOREFLOW_SECRET_KEY), to tell them apart without showing them */
+  secret_fingerprints: string[]
   access_token_set: boolean
   created_at: string
   updated_at: string
@@ -155,7 +157,7 @@ function toView(row: Selectable<ConnectorsTable>, secretKey: string): ConnectorV
   try {
     secrets = JSON.parse(open(secretKey, row.secrets, secretsContext(row.id))) as string[]
   } catch {
-    // unreadable under this STOREFLOW_SECRET_KEY: shown as set, with no hints
+    // unreadable under this STOREFLOW_SECRET_KEY: shown as set, with no fingerprints
   }
   return {
     id: row.id,
@@ -165,7 +167,7 @@ function toView(row: Selectable<ConnectorsTable>, secretKey: string): ConnectorV
     api_url: row.api_url,
     secret_set: row.secrets !== '',
     secret_count: secrets.length,
-    secret_hints: secrets.map((s) => (s.length >= 12 ? s.slice(-4) : null)),
+    secret_fingerprints: secrets.map((s) => createHmac('sha256', secretKey).update(`connector-secret:${s}`).digest('hex').slice(0, 12)),
     access_token_set: row.access_token !== null,
     created_at: row.created_at,
     updated_at: row.updated_at,
