@@ -6,8 +6,10 @@ const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time 
 /** Store settings (PRODUCT.md §7). PUT changes only the keys it names. */
 export const settingsSchema = z.strictObject({
   cart_abandoned_after: duration,
-  frequency_cap: duration,
-  quiet_hours: z.strictObject({ start: clockTime, end: clockTime }),
+  /** null switches the cap off */
+  frequency_cap: duration.nullable(),
+  /** null switches quiet hours off */
+  quiet_hours: z.strictObject({ start: clockTime, end: clockTime }).nullable(),
   attribution_window: duration,
   inactive_after: duration,
   renewal_notice: duration,

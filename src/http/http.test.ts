@@ -129,6 +129,10 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
     expect(bad.statusCode).toBe(400)
     expect(bad.json().error.message).toContain('quiet_hours.start')
     expect((await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: { authorization: `Bearer ${readKey}` }, payload: {} })).statusCode).toBe(403)
+    // null switches a guardrail off
+    const off = await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: { authorization: `Bearer ${adminKey}` }, payload: { quiet_hours: null, frequency_cap: null } })
+    expect(off.statusCode).toBe(200)
+    expect(off.json()).toMatchObject({ quiet_hours: null, frequency_cap: null, inactive_after: '90d' })
   })
 
   it('a workflow whose condition does not compile is rejected naming the line', async () => {
