@@ -31,10 +31,19 @@ describe('CEL conditions (PRODUCT.md §3, §4)', () => {
     ['has(customer.tags)', true],
     // a field of a missing field: the condition is false, not an error
     ['customer.no_such_field.deeper == 1', false],
+    // presence: `in` on a map and has() see what is really there, wherever `has(` appears as text
+    ["'tags' in customer", true],
+    ["'discount_code' in event.data", false],
+    ["!('discount_code' in event.data)", true],
+    ["event.data.note == 'has(x)' || event.data.missing == null", true],
   ])('%s → %s', (source, expected) => expect(cond(source)).toBe(expected))
 
   it('values: lists for for_each, null for a missing field', () => {
     expect(evaluateValue(compileCel('event.data.line_items.map(i, i.sku)'), scope)).toEqual(['SHOE-1', 'HAT'])
+    // items handed to for_each are plain data, not the null-reading proxies
+    const items = evaluateValue(compileCel('event.data.line_items'), scope) as Array<Record<string, unknown>>
+    expect('zzz' in items[0]!).toBe(false)
+    expect(items).toEqual(scope.event.data.line_items)
     expect(evaluateValue(compileCel('event.data.nothing_here'), scope)).toBeNull()
   })
 

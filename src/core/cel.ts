@@ -27,6 +27,20 @@ function createEnvironment(): Environment {
 }
 
 /**
+ * `has(x.y)` and `'key' in map` ask whether a key is present, which the null proxy would always
+ * answer yes to: an expression using either (found in its syntax tree, not its text) sees the
+ * plain scope, where a missing key is absent (and reading one makes the condition false).
+ */
+function asksAboutPresence(node: unknown): boolean {
+  if (!node || typeof node !== 'object') return false
+  if (Array.isArray(node)) return node.some(asksAboutPresence)
+  const { op, args } = node as { op?: unknown; args?: unknown }
+  if (op === 'in') return true
+  if (op === 'call' && Array.isArray(args) && args[0] === 'has') return true
+  return asksAboutPresence(args)
+}
+
+/**
  * Scope objects seen through a proxy on which a missing key reads as null, so that
  * `customer.no_such_field == null` is true and `!(event.data.missing == "x")` is true.
  * `has(…)` asks whether a key is present, which the proxy would always answer yes to: an
@@ -50,8 +64,12 @@ function nullish(value: unknown): unknown {
     },
   })
   proxies.set(value, proxy)
+  targets.set(proxy, value)
   return proxy
 }
+
+/** proxy → the object behind it, so values leaving CEL (for_each items) are plain data again */
+const targets = new WeakMap<object, object>()
 
 const env = createEnvironment()
 
@@ -77,10 +95,10 @@ export function compileCel(source: string): CompiledExpression {
   }
   const checked = parsed.check()
   if (!checked.valid) throw new CelCompileError(firstLine(checked.error), null)
-  const usesHas = /\bhas\s*\(/.test(source)
+  const strict = asksAboutPresence((parsed as unknown as { ast: unknown }).ast)
   return {
     source,
-    evaluate: (scope) => toPlain(parsed(usesHas ? scope : (nullish(scope) as Record<string, unknown>))),
+    evaluate: (scope) => toPlain(parsed(strict ? scope : (nullish(scope) as Record<string, unknown>))),
   }
 }
 
@@ -109,6 +127,7 @@ export function evaluateValue(expr: CompiledExpression, scope: Record<string, un
 
 function toPlain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value)
+  if (value && typeof value === 'object' && targets.has(value)) return targets.get(value)
   if (Array.isArray(value)) return value.map(toPlain)
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toPlain(v)]))
   return value

@@ -32,9 +32,24 @@ describe('guardedRequest', () => {
   })
 
   it('refuses loopback, private and localhost targets unless allowed', async () => {
-    for (const url of ['http://127.0.0.1:9/', 'http://[::1]:9/', 'http://10.0.0.1/', 'http://localhost:9/', 'http://169.254.169.254/latest']) {
+    for (const url of ['http://127.0.0.1:9/', 'http://[::1]:9/', 'http://10.0.0.1/', 'http://localhost:9/', 'http://169.254.169.254/latest', 'http://[::ffff:127.0.0.1]:9/', 'http://[::ffff:a9fe:a9fe]/latest']) {
       await expect(guardedRequest(new URL(url), { ...base, allowPrivate: false })).rejects.toBeInstanceOf(PrivateAddressError)
     }
+  })
+
+  it('stops reading an answer at the size cap instead of waiting for the timeout', async () => {
+    const endless = createServer((_req, res) => {
+      res.writeHead(200)
+      const timer = setInterval(() => res.write('x'.repeat(4096)), 5)
+      res.on('close', () => clearInterval(timer))
+    })
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r))
+    const port = (endless.address() as AddressInfo).port
+    const response = await guardedRequest(new URL(`http://127.0.0.1:${port}/`), { ...base, timeoutMs: 5000, maxResponseBytes: 10_000, allowPrivate: true })
+    expect(response.status).toBe(200)
+    expect(response.body.length).toBe(10_000)
+    endless.closeAllConnections()
+    endless.close()
   })
 
   it('gives up after the timeout', async () => {

@@ -56,15 +56,22 @@ export function guardedRequest(url: URL, options: GuardedRequest): Promise<Guard
     const request = client.request(url, { method: options.method, headers: options.headers, lookup, timeout: options.timeoutMs }, (response) => {
       const chunks: Buffer[] = []
       let size = 0
-      response.on('data', (chunk: Buffer) => {
-        if (size < options.maxResponseBytes) chunks.push(chunk)
-        size += chunk.length
-      })
-      response.on('end', () => {
+      const done = () => {
         const headers: Record<string, string> = {}
         for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
-        resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8').slice(0, options.maxResponseBytes) })
+        resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).subarray(0, options.maxResponseBytes).toString('utf8') })
+      }
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        size += chunk.length
+        // enough: stop reading a large or endless answer rather than wait for the timeout
+        if (size >= options.maxResponseBytes) {
+          done()
+          response.destroy()
+          request.destroy()
+        }
       })
+      response.on('end', done)
       response.on('error', reject)
     })
     // the whole exchange, not only the connection, must end within the timeout

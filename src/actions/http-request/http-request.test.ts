@@ -198,6 +198,9 @@ describe('private addresses and Retry-After', () => {
   it.each([
     ['127.0.0.1', true], ['10.1.2.3', true], ['172.16.0.1', true], ['172.32.0.1', false], ['192.168.1.1', true],
     ['169.254.169.254', true], ['8.8.8.8', false], ['::1', true], ['fd00::1', true], ['::ffff:127.0.0.1', true], ['2001:4860::8888', false],
+    // IPv6 spellings of private IPv4 addresses, and the whole link-local range
+    ['::ffff:7f00:1', true], ['::ffff:a9fe:a9fe', true], ['::127.0.0.1', true], ['64:ff9b::7f00:1', true], ['2002:7f00:1::', true], ['feb0::1', true],
+    ['::ffff:808:808', false], ['64:ff9b::808:808', false], ['224.0.0.1', true], ['100.64.1.1', true],
   ])('%s private: %s', (address, expected) => expect(isPrivateAddress(address)).toBe(expected))
 
   it('reads seconds and HTTP dates', () => {
