@@ -62,8 +62,9 @@ export interface ActionServices {
     lastMarketingSentAt(customerKey: string, channel: OutboxMessage['channel']): Promise<Date | null>
     /**
      * The frequency cap's atomic step: unless another marketing message (any channel) to this
-     * customer is sending or was sent after `since`, marks this one `sending` as of `now` and
-     * answers true. Two runs sending at once cannot both pass.
+     * customer is reserved, sending or sent after `since`, reserves the slot for this one (its
+     * `sent_at` is set to `now`; its status is unchanged) and answers true. Two runs sending at
+     * once cannot both pass.
      */
     reserveMarketingSlot(messageId: string, customerKey: string, channel: OutboxMessage['channel'], since: Date, now: Date): Promise<boolean>
     update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId'>> & { sentAt?: string }): Promise<void>

@@ -213,6 +213,9 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
     customer_key: into.key,
     customer_id: into.external_id,
     customer_email: sql<string | null>`coalesce(customer_email, ${into.email ?? from.email})`,
+    // a worker holding one of these runs must re-read it (engine invariant 8), or it would go on
+    // with the merged-away customer key
+    version: sql<number>`version + 1`,
   }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
   await db.updateTable('correlations').set({ corr_key: into.key }).where('store_id', '=', storeId).where('corr_key', '=', from.key).execute()
 

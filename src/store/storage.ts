@@ -236,13 +236,16 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
             .where('store_id', '=', storeId)
             .where('customer_key', '=', customerKey)
             .where('category', '=', 'marketing')
-            .where('status', 'in', ['sending', 'sent'])
+            // a reservation is a queued row with sent_at set; sending and sent rows hold the slot too
+            .where('status', 'in', ['queued', 'sending', 'sent'])
             .where('sent_at', '>', since.toISOString())
             .where('id', '!=', messageId)
             .limit(1)
             .executeTakeFirst()
           if (other) return false
-          await t.updateTable('messages').set({ status: 'sending', sent_at: now.toISOString() }).where('id', '=', messageId).execute()
+          // the status stays `queued`: `sending` means "handed to SMTP, outcome unknown", and a
+          // crash right after reserving must not make the retry skip its guardrails as a duplicate
+          await t.updateTable('messages').set({ sent_at: now.toISOString() }).where('id', '=', messageId).execute()
           return true
         }
         return db.isTransaction ? reserve(db) : (db as Kysely<Database>).transaction().execute(reserve)

@@ -59,10 +59,10 @@ export function memoryServices(options: { clock?: Clock; config?: Partial<Action
         return { message: structuredClone(row), created: true }
       },
       async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {
-        const taken = outbox.some((row) => row.id !== messageId && row.customerKey === customerKey && row.category === 'marketing' && (row.status === 'sending' || row.status === 'sent') && row.sentAt !== null && new Date(row.sentAt) > since)
+        const taken = outbox.some((row) => row.id !== messageId && row.customerKey === customerKey && row.category === 'marketing' && (row.status === 'queued' || row.status === 'sending' || row.status === 'sent') && row.sentAt !== null && new Date(row.sentAt) > since)
         if (taken) return false
         const row = byId.get(messageId)
-        if (row) Object.assign(row, { status: 'sending', sentAt: now.toISOString() })
+        if (row) Object.assign(row, { sentAt: now.toISOString() })
         return true
       },
       async lastMarketingSentAt(customerKey, _channel) {
