@@ -14,7 +14,8 @@ import { registerTemplates } from './commands/templates.ts'
 import { registerUsers } from './commands/users.ts'
 import { registerWorker } from './commands/worker.ts'
 import { registerWorkflows } from './commands/workflows.ts'
-import { fail } from './shared.ts'
+import { UserError } from '../lib/errors.ts'
+import { fail, withApp } from './shared.ts'
 
 /** `storeflow`: the command line (PRODUCT.md §2). Command names and flags are a contract. */
 export function buildProgram(): Command {
@@ -39,8 +40,19 @@ export function buildProgram(): Command {
   registerConnectors(program)
   registerDeliveries(program)
   registerCustomers(program)
+  // a command pointed at a store that does not exist says so, rather than showing an empty list
+  program.hook('preAction', async (_program, actionCommand) => {
+    const store = (actionCommand.optsWithGlobals() as { store?: string }).store
+    const top = actionCommand.parent === program ? actionCommand.name() : actionCommand.parent?.name()
+    if (!store || store === 'default' || STORE_FREE_COMMANDS.has(top ?? '')) return
+    const known = await withApp(async (app) => Boolean(await app.handle.db.selectFrom('stores').select('id').where('id', '=', store).executeTakeFirst()))
+    if (!known) throw new UserError(`store "${store}" not found; create it with: storeflow stores create ${store}`, { code: 'not_found' })
+  })
   return program
 }
+
+/** commands that do not act on one store (or create it) */
+const STORE_FREE_COMMANDS = new Set(['start', 'serve', 'worker', 'migrate', 'stores', 'users'])
 
 try {
   await buildProgram().parseAsync(process.argv)

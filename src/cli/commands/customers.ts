@@ -9,6 +9,7 @@ export function registerCustomers(program: Command): void {
   customers
     .command('export <id>')
     .description('print everything storeflow holds on the customer as JSON')
+    .option('--json', 'the output is JSON either way; accepted for symmetry with other commands')
     .action(
       action(async (id: string, _opts: unknown, cmd: Command) => {
         const { store } = globals(cmd)
