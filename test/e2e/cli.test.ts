@@ -112,6 +112,11 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
     const list = JSON.parse((await cli(dir, ['stores', 'list', '--json'])).stdout)
     expect(list.map((s: { id: string }) => s.id)).toEqual(['default', 'eu'])
     expect(list[1]).toMatchObject({ name: 'EU shop', currency: 'EUR', timezone: 'Europe/Berlin' })
+    // a command pointed at a store that does not exist says so, instead of an empty list
+    const unknown = await cli(dir, ['--store', 'us', 'workflows', 'list'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toBe('error: store "us" not found; create it with: storeflow stores create us\n')
+    expect((await cli(dir, ['--store', 'eu', 'workflows', 'list', '--json'])).code).toBe(0)
   })
 
   it('workflows import, activate, list --json, export; a bad file names line and field', async () => {
