@@ -212,6 +212,8 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     // a store without a connector for the platform: 401; but WooCommerce's unsigned ping gets its 200
     expect((await hook('shopify', shopifyHeaders('customers/create', body, SHOPIFY_SECRET), body, 'other-store')).statusCode).toBe(401)
     expect((await hook('woocommerce', { 'content-type': 'application/x-www-form-urlencoded' }, 'webhook_id=7', 'other-store')).statusCode).toBe(200)
+    // an empty Content-Type header: verified like any other delivery (here: wrong store, 401), not 415
+    expect((await hook('shopify', { ...shopifyHeaders('customers/create', body, SHOPIFY_SECRET), 'content-type': '' }, body, 'other-store')).statusCode).toBe(401)
   })
 
   it('secret rotation: two secrets valid at once, then only the new one', async () => {

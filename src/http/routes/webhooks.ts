@@ -21,6 +21,10 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App): void {
   void server.register(async (child) => {
     child.removeAllContentTypeParsers()
     child.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+    // an empty Content-Type header is still a delivery to verify, not a 415
+    child.addHook('onRequest', async (request) => {
+      if (request.headers['content-type'] === '') delete request.headers['content-type']
+    })
     for (const platform of PLATFORMS) {
       child.post<{ Params: { store: string } }>(`/webhooks/${platform}/:store`, async (request, reply) => {
         const headers: Record<string, string | undefined> = {}
