@@ -25,7 +25,7 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .execute()
 
   await db.schema.createTable('events')
-    .addColumn('seq', sql.raw(serial) as any, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('seq', sql.raw(serial), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
@@ -195,7 +195,7 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .execute()
 
   await db.schema.createTable('correlations')
-    .addColumn('id', sql.raw(serial) as any, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('id', sql.raw(serial), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('event_type', 'text', (c) => c.notNull())
