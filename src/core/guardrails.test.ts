@@ -40,10 +40,15 @@ describe('quietHoursEnd', () => {
     expect(quietHoursEnd(new Date('2026-10-24T21:00:00Z'), 'Europe/Berlin', q)?.toISOString()).toBe('2026-10-25T07:00:00.000Z')
   })
 
-  it('moves an end inside a DST gap to just after the gap', () => {
+  it('moves an end inside a DST gap to the end of the gap', () => {
     const gap = { start: '01:00', end: '02:30' }
-    // 01:30 CET on 2026-03-29 = 00:30 UTC; 02:30 does not exist that night, 03:30 CEST = 01:30 UTC
-    expect(quietHoursEnd(new Date('2026-03-29T00:30:00Z'), 'Europe/Berlin', gap)?.toISOString()).toBe('2026-03-29T01:30:00.000Z')
+    // 01:30 CET on 2026-03-29 = 00:30 UTC; 02:30 does not exist that night: clocks jump from
+    // 02:00 CET to 03:00 CEST = 01:00 UTC, the first moment after the quiet period
+    expect(quietHoursEnd(new Date('2026-03-29T00:30:00Z'), 'Europe/Berlin', gap)?.toISOString()).toBe('2026-03-29T01:00:00.000Z')
+    // London jumps from 01:00 GMT to 02:00 BST (01:00 UTC); quiet hours ending 01:30 end then
+    expect(quietHoursEnd(new Date('2026-03-29T00:45:00Z'), 'Europe/London', { start: '21:00', end: '01:30' })?.toISOString()).toBe('2026-03-29T01:00:00.000Z')
+    // New York jumps from 02:00 EST to 03:00 EDT (07:00 UTC) on 2026-03-08
+    expect(quietHoursEnd(new Date('2026-03-08T04:00:00Z'), 'America/New_York', { start: '21:00', end: '02:30' })?.toISOString()).toBe('2026-03-08T07:00:00.000Z')
   })
 
   it('handles a window that does not wrap, and an empty one', () => {

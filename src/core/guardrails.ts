@@ -185,8 +185,17 @@ function zonedToInstant(year: number, month: number, day: number, hour: number, 
   const offset = zoneOffset(first, timeZone)
   const second = wall - offset
   if (zoneOffset(second, timeZone) === offset) return new Date(second)
-  // in a DST gap no instant shows this wall time; the later guess lands just past the gap
-  return new Date(Math.max(first, second))
+  // in a DST gap no instant shows this wall time: the answer is the gap's end, the instant the
+  // offset changes, found between the two guesses (a minute is fine enough for quiet hours)
+  let lo = Math.min(first, second)
+  let hi = Math.max(first, second)
+  const before = zoneOffset(lo, timeZone)
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 2 / 60_000) * 60_000
+    if (zoneOffset(mid, timeZone) === before) lo = mid
+    else hi = mid
+  }
+  return new Date(hi)
 }
 
 export type GuardrailDecision =
