@@ -47,7 +47,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     publicUrl: config.publicUrl,
     secretKey: config.secretKey,
     mailFrom: config.mailFrom,
-  })
+  }, clock)
   const actions = createActionRegistry(options.extraActions)
   const engine = new Engine({ storage, clock, log, actions, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
   return {

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { newId } from '../lib/ids.ts'
+import { systemClock, type Clock } from '../lib/clock.ts'
 import type {
   CorrelationRecord,
   RunRecord,
@@ -24,11 +25,11 @@ type Db = Kysely<Database> | Transaction<Database>
 export type ServicesConfig = ActionServices['config']
 
 /** The engine's ports over Kysely, for SQLite and PostgreSQL alike. */
-export function createStorage(handle: DatabaseHandle, config: ServicesConfig): Storage {
+export function createStorage(handle: DatabaseHandle, config: ServicesConfig, clock: Clock = systemClock): Storage {
   const { db, dialect } = handle
   return {
     dialect,
-    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect))),
+    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock))),
     async claimDueRuns(owner, now, leaseMs, limit) {
       const nowIso = now.toISOString()
       const until = new Date(now.getTime() + leaseMs).toISOString()
@@ -50,11 +51,11 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig): S
     async releaseLease(runId, owner) {
       await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
     },
-    services: (storeId, emit) => createServices(db, storeId, emit, config, dialect),
+    services: (storeId, emit) => createServices(db, storeId, emit, config, dialect, clock),
   }
 }
 
-function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres'): StorageTx {
+function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock): StorageTx {
   return {
     // the ingest path runs these for every event: plain SQL spares the query builder's work
     async insertEvent(event, meta) {
@@ -129,7 +130,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       const result = await sql`
         update runs set status = ${run.status}, state = ${JSON.stringify(run.state)}, due_at = ${run.due_at},
           signal_event_seq = ${run.signal_event_seq}, lease_owner = ${run.lease_owner}, ${lease}
-          version = ${expectedVersion + 1}, ended_at = ${run.ended_at}, updated_at = ${new Date().toISOString()}
+          version = ${expectedVersion + 1}, ended_at = ${run.ended_at}, updated_at = ${clock.now().toISOString()}
         where id = ${run.id} and version = ${expectedVersion}`.execute(trx)
       return Number(result.numAffectedRows ?? 0) === 1
     },
@@ -158,7 +159,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       if (purpose) q = q.where('purpose', '=', purpose)
       await q.execute()
     },
-    services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect),
+    services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock),
   }
 }
 
@@ -167,7 +168,7 @@ export async function getStore(db: Db, storeId: string): Promise<StoreRecord | n
   return row ? { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, settings: JSON.parse(row.settings) as Record<string, unknown> } : null
 }
 
-function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres'): ActionServices {
+function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock): ActionServices {
   const changeTags = async (customerKey: string, tags: string[], add: boolean) => {
     const row = await db.selectFrom('customers').select('tags').where('key', '=', customerKey).executeTakeFirstOrThrow()
     const current = JSON.parse(row.tags) as string[]
@@ -183,7 +184,8 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
     },
     messages: {
       async record(message: OutboxMessage) {
-        const now = new Date().toISOString()
+        // the engine's clock, like sent_at: outbox times stay consistent under a test's virtual time
+        const now = clock.now().toISOString()
         const inserted = await db
           .insertInto('messages')
           .values({
@@ -352,7 +354,7 @@ function fromRun(run: RunRecord): Omit<Selectable<RunsTable>, 'lease_until'> {
     version: run.version,
     started_at: run.started_at,
     ended_at: run.ended_at,
-    updated_at: new Date().toISOString(),
+    updated_at: run.started_at,
   }
 }
 
