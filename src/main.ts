@@ -25,7 +25,7 @@ export interface AppOptions {
   log?: Logger
   /** PostgreSQL schema (tests use one per file) */
   schema?: string
-  /** run migrations on open; default true */
+  /** run migrations and make sure the default store exists on open; default true (false: read only) */
   migrate?: boolean
   extraActions?: ActionDefinition[]
   /** simulate: external actions do not touch the outside world */
@@ -40,7 +40,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const applied = await migrate(handle)
     if (applied.length > 0) log.info({ applied }, 'migrations applied')
   }
-  await ensureDefaultStore(handle.db, clock.now())
+  // read-only users (simulate reading a stored workflow) touch neither schema nor data
+  if (options.migrate !== false) await ensureDefaultStore(handle.db, clock.now())
   const storage = createStorage(handle, {
     smtpUrl: config.smtpUrl,
     allowPrivateHttp: config.allowPrivateHttp,

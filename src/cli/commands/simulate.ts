@@ -58,9 +58,16 @@ async function workflowSource(arg: string, store: string): Promise<{ source: str
   if (existsSync(arg)) return { source: readSource(arg), fileName: basename(arg), storeRow: null }
   if (/[/\\]|\.(ya?ml|json)$/i.test(arg)) throw new UserError(`cannot read ${arg}: no such file`, { code: 'not_found' })
   const config = await loadConfig()
-  const real = await createApp(config, { log: cliLogger() })
+  // read only: simulate changes nothing, not even the schema
+  const real = await createApp(config, { log: cliLogger(), migrate: false })
   try {
-    const wf = await getWorkflow(real.handle.db, store, arg)
+    const wf = await getWorkflow(real.handle.db, store, arg).catch((err: unknown) => {
+      // a database never set up (wrong STOREFLOW_DATA_DIR or DATABASE_URL) has no tables yet
+      if (/no such table|does not exist/.test((err as Error).message)) {
+        throw new UserError(`workflow "${arg}" not found: the database at ${real.handle.location} has no storeflow tables (wrong STOREFLOW_DATA_DIR or DATABASE_URL?)`, { code: 'not_found' })
+      }
+      throw err
+    })
     const storeRow = await real.handle.db.selectFrom('stores').select(['name', 'currency', 'timezone', 'settings']).where('id', '=', store).executeTakeFirst()
     return { source: wf.source, fileName: arg, storeRow: storeRow ?? null }
   } finally {
