@@ -132,8 +132,9 @@ async function activeWorkflows(tx: StorageTx, event: StoredEvent, memo: Map<stri
 async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads?: Map<string, WorkflowHead[]> }): Promise<string[]> {
   const heads = await activeWorkflows(tx, event, deps.heads)
   if (heads.length === 0) return []
-  const started: string[] = []
   let scope: Record<string, unknown> | null = null
+  const runs: RunRecord[] = []
+  const goalsOf = new Map<string, Array<{ eventType: string; key: string; purpose: 'exit_when'; ref: number }>>()
   // one look at the customer's active runs serves every workflow this event may start
   let active: Set<string> | null = null
   for (const head of heads) {
@@ -147,14 +148,14 @@ async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { c
     }
     if (!(await reentryAllows(tx, workflow, event, now))) continue
     const run = newRun(workflow, event, scope, now)
-    await tx.insertRun(run)
+    runs.push(run)
     const goals = workflow.file.exit_when ?? []
-    if (!run.holdout && goals.length > 0) {
-      await tx.addCorrelations(event.store, run.id, goals.map((g, i) => ({ eventType: g.event, key: event.customer_key ?? '*', purpose: 'exit_when' as const, ref: i })))
-    }
-    started.push(run.id)
+    if (!run.holdout && goals.length > 0) goalsOf.set(run.id, goals.map((g, i) => ({ eventType: g.event, key: event.customer_key ?? '*', purpose: 'exit_when' as const, ref: i })))
   }
-  return started
+  // the event's runs go in together: one statement however many workflows it starts
+  await tx.insertRuns(runs)
+  for (const [runId, goals] of goalsOf) await tx.addCorrelations(event.store, runId, goals)
+  return runs.map((r) => r.id)
 }
 
 function passesConditions(workflow: CompiledWorkflow, scope: Record<string, unknown>): boolean {

@@ -115,8 +115,9 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       const row = await trx.selectFrom('runs').select('started_at').where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('workflow_id', '=', workflowId).orderBy('started_at', 'desc').limit(1).executeTakeFirst()
       return row?.started_at ?? null
     },
-    async insertRun(run) {
-      await trx.insertInto('runs').values({ ...fromRun(run), lease_until: null }).execute()
+    async insertRuns(runs) {
+      if (runs.length === 0) return
+      await trx.insertInto('runs').values(runs.map((run) => ({ ...fromRun(run), lease_until: null }))).execute()
     },
     // getRun, updateRun and upsertStep run for every step of every run: plain SQL here spares
     // the query builder's per-call work on the engine's hottest path
