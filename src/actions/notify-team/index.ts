@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import { UserError } from '../../lib/errors.ts'
-import { PermanentError, RetryableError, defineAction, type ActionContext, type ActionDefinition } from '../../plugin-api/index.ts'
+import { PermanentError, defineAction, type ActionContext, type ActionDefinition } from '../../plugin-api/index.ts'
 import { renderMaybe } from '../send-email/render.ts'
 import { httpFailure, networkFailure } from '../send-sms/http-errors.ts'
+import { providerAnswered, recordSendFailure } from '../send-email/admit.ts'
 import { guardedRequest, PrivateAddressError, type GuardedResponse } from '../../lib/guarded-request.ts'
 
 const notifyTeamInput = z.object({
@@ -48,7 +49,7 @@ export function createNotifyTeamAction(deps: NotifyTeamDeps = {}): ActionDefinit
     retry: { safe: true, maxAttempts: 6, baseDelayMs: 10_000 },
     examples: [
       { text: ':moneybag: {{ customer.email }} placed order {{ order.name }} for {{ order.total_price | money }}' },
-      { text: '{{ customer.first_name }} clicked {{ event.data.url }}', webhook_url: 'https://hooks.slack.com/services/T000/B000/XXXX' },
+      { text: '{{ customer.first_name }} clicked {{ event.data.url }}', webhook_url: 'https://chat.example.com/hooks/sales-team' },
     ],
     run: (ctx) => runNotifyTeam(ctx, deps.defaultWebhookUrl ?? (() => process.env.STOREFLOW_TEAM_WEBHOOK_URL)),
   })
@@ -116,12 +117,7 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
     }
     if (response.status < 200 || response.status >= 300) throw httpFailure('team webhook', response.status, response.body, new Headers(response.headers))
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
-    const answered = typeof (err as { details?: { status?: unknown } }).details?.status === 'number'
-    if (err instanceof PermanentError || ctx.run.attempt >= ctx.run.maxAttempts) await services.messages.update(row.id, { status: 'failed', error: message })
-    else if (err instanceof RetryableError && answered) await services.messages.update(row.id, { status: 'queued', error: message })
-    else await services.messages.update(row.id, { error: message })
-    log.warn({ messageId: row.id, runId: ctx.run.id, err: message }, 'team notification failed')
+    await recordSendFailure(ctx, row, err, providerAnswered(err))
     throw err
   }
   await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error: null })

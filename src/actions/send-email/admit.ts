@@ -1,6 +1,6 @@
 import { UserError } from '../../lib/errors.ts'
 import { evaluateGuardrails, guardrailSettings, isValidTimeZone, type GuardrailDecision, type MessageCategory } from '../../core/guardrails.ts'
-import { DeferStep, PermanentError, SkipStep, type ActionContext, type OutboxMessage, type StoredMessage } from '../../plugin-api/index.ts'
+import { DeferStep, PermanentError, RetryableError, SkipStep, type ActionContext, type OutboxMessage, type StoredMessage } from '../../plugin-api/index.ts'
 
 /**
  * The guardrail gate shared by send_email and send_sms. It runs after the message is recorded,
@@ -93,4 +93,28 @@ export async function reserveCapSlot(ctx: ActionContext<unknown>, row: StoredMes
   await ctx.services.messages.update(row.id, { status: 'skipped', error: 'frequency_cap' })
   ctx.log.info({ runId: ctx.run.id, stepKey: ctx.run.stepKey, reason: 'frequency_cap' }, 'message skipped by guardrail')
   throw new SkipStep('frequency_cap', { message_id: row.id })
+}
+
+/**
+ * What a failed hand-over means for the outbox row, for every channel:
+ * - a permanent refusal: `failed`, or `bounced` when the recipient itself was refused;
+ * - the engine's last attempt: `failed`, the message will not leave;
+ * - the far side answered with an error (`refused`): it did not take the message, so the row goes
+ *   back to `queued` and the retry is clean;
+ * - anything else (a broken connection): the far side may have it; the row stays `sending`, so the
+ *   retry knows it may be a duplicate.
+ */
+export async function recordSendFailure(ctx: ActionContext<unknown>, row: StoredMessage, err: unknown, refused: boolean): Promise<void> {
+  const error = err instanceof Error ? err.message : String(err)
+  const { messages } = ctx.services
+  if (err instanceof PermanentError) await messages.update(row.id, { status: err.reason === 'bounced' ? 'bounced' : 'failed', error })
+  else if (ctx.run.attempt >= ctx.run.maxAttempts) await messages.update(row.id, { status: 'failed', error })
+  else if (refused) await messages.update(row.id, { status: 'queued', error })
+  else await messages.update(row.id, { error })
+  ctx.log.warn({ messageId: row.id, runId: ctx.run.id, channel: row.channel, err: error }, 'message hand-over failed')
+}
+
+/** An HTTP provider answered (with an error status): it did not take the message. */
+export function providerAnswered(err: unknown): boolean {
+  return err instanceof RetryableError && typeof (err as { details?: { status?: unknown } }).details?.status === 'number'
 }

@@ -10,7 +10,7 @@ import {
   type ActionDefinition,
   type StoredMessage,
 } from '../../plugin-api/index.ts'
-import { decideGuardrails, enforceGuardrails, reserveCapSlot } from './admit.ts'
+import { decideGuardrails, enforceGuardrails, recordSendFailure, reserveCapSlot } from './admit.ts'
 import { renderEmail, renderMaybe, type EmailSource, type RenderedEmail } from './render.ts'
 import { sendSmtp, serverRefused } from './smtp.ts'
 import type { EmailTemplateLoader, MessagingTemplateServices } from './template-source.ts'
@@ -183,29 +183,13 @@ async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailD
       headers: mail.headers,
     }))
   } catch (err) {
-    await recordFailure(ctx, row, err)
+    // 4xx: the server answered and did not take it; a broken connection may have delivered it
+    await recordSendFailure(ctx, row, err, err instanceof RetryableError && serverRefused(err))
     throw err
   }
   await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), messageId: mail.messageId, error: null })
   log.info({ messageId: row.id, runId: ctx.run.id, possibleDuplicate }, 'email sent')
   return { ...base, status: 'sent', delivery: 'smtp', smtp_response: response, already_sent: false, possible_duplicate: possibleDuplicate }
-}
-
-async function recordFailure(ctx: ActionContext<SendEmailInput>, row: StoredMessage, err: unknown): Promise<void> {
-  const message = err instanceof Error ? err.message : String(err)
-  if (err instanceof PermanentError) {
-    await ctx.services.messages.update(row.id, { status: err.reason === 'bounced' ? 'bounced' : 'failed', error: message })
-  } else if (ctx.run.attempt >= ctx.run.maxAttempts) {
-    // the engine gives up after this attempt: the message will not be sent
-    await ctx.services.messages.update(row.id, { status: 'failed', error: message })
-  } else if (err instanceof RetryableError && serverRefused(err)) {
-    // the server answered 4xx: it did not take the message, so the retry is not a duplicate
-    await ctx.services.messages.update(row.id, { status: 'queued', error: message })
-  } else {
-    // the connection broke: the server may have the message; leave `sending` so the retry says so
-    await ctx.services.messages.update(row.id, { error: message })
-  }
-  ctx.log.warn({ messageId: row.id, runId: ctx.run.id, err: message }, 'email send failed')
 }
 
 async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps): Promise<EmailSource> {

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { createHash } from 'node:crypto'
 import { UserError } from '../../lib/errors.ts'
-import { PermanentError, RetryableError, SkipStep, defineAction, type ActionContext, type ActionDefinition, type StoredMessage } from '../../plugin-api/index.ts'
-import { decideGuardrails, enforceGuardrails, reserveCapSlot } from '../send-email/admit.ts'
+import { PermanentError, SkipStep, defineAction, type ActionContext, type ActionDefinition, type StoredMessage } from '../../plugin-api/index.ts'
+import { decideGuardrails, enforceGuardrails, providerAnswered, recordSendFailure, reserveCapSlot } from '../send-email/admit.ts'
 import { renderMaybe, renderVars } from '../send-email/render.ts'
 import { smsConfig, type SmsConfig } from './config.ts'
 import { httpFailure, networkFailure } from './http-errors.ts'
@@ -120,7 +120,7 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
   try {
     providerId = await postSms(config, { to: row.to, from, body: text, idempotencyKey: ctx.idempotencyKey })
   } catch (err) {
-    await recordFailure(ctx, row, err)
+    await recordSendFailure(ctx, row, err, providerAnswered(err))
     throw err
   }
   await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error: null, ...(providerId ? { messageId: providerId } : {}) })
@@ -156,16 +156,6 @@ async function postSms(config: SmsConfig, sms: { to: string; from: string; body:
   } catch {
     return null
   }
-}
-
-async function recordFailure(ctx: ActionContext<SendSmsInput>, row: StoredMessage, err: unknown): Promise<void> {
-  const message = err instanceof Error ? err.message : String(err)
-  const answered = typeof (err as { details?: { status?: unknown } }).details?.status === 'number'
-  if (err instanceof PermanentError || ctx.run.attempt >= ctx.run.maxAttempts) await ctx.services.messages.update(row.id, { status: 'failed', error: message })
-  // the provider answered with an error: it did not take the message, so the retry is clean
-  else if (err instanceof RetryableError && answered) await ctx.services.messages.update(row.id, { status: 'queued', error: message })
-  else await ctx.services.messages.update(row.id, { error: message })
-  ctx.log.warn({ messageId: row.id, runId: ctx.run.id, err: message }, 'sms send failed')
 }
 
 async function liquid<T>(work: () => Promise<T>): Promise<T> {

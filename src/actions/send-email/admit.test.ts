@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../../lib/clock.ts'
+import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
+import { actionContext, memoryServices } from '../../../test/helpers/memory-services.ts'
+import { providerAnswered, recordSendFailure } from './admit.ts'
+
+/** One rule for every channel: what a failed hand-over leaves in the outbox row. */
+describe('recordSendFailure', () => {
+  const outcome = async (err: unknown, refused: boolean, attempt = 1) => {
+    const clock = new ManualClock()
+    const services = memoryServices({ clock })
+    const ctx = actionContext({}, { services, clock, attempt })
+    const { message } = await services.messages.record({ idempotencyKey: 'k', runId: 'r', stepKey: 's', workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: 'sending' })
+    await recordSendFailure(ctx, message, err, refused)
+    return services.outbox[0]!.status
+  }
+
+  it('a permanent refusal fails the message; a refused recipient is a bounce', async () => {
+    expect(await outcome(new PermanentError('550 mailbox unavailable'), false)).toBe('failed')
+    expect(await outcome(new PermanentError('550 no such user', { reason: 'bounced' }), false)).toBe('bounced')
+  })
+
+  it('an answered error puts it back in the queue; a broken connection leaves it sending (a retry may duplicate)', async () => {
+    expect(await outcome(new RetryableError('429'), true)).toBe('queued')
+    expect(await outcome(new RetryableError('ECONNRESET'), false)).toBe('sending')
+  })
+
+  it('on the engine\'s last attempt the message is failed, whatever the error', async () => {
+    expect(await outcome(new RetryableError('503'), true, 5)).toBe('failed')
+    expect(await outcome(new RetryableError('ECONNRESET'), false, 5)).toBe('failed')
+  })
+
+  it('providerAnswered: an HTTP status in the error means the provider answered', () => {
+    expect(providerAnswered(new RetryableError('503', { details: { status: 503 } }))).toBe(true)
+    expect(providerAnswered(new RetryableError('ECONNRESET'))).toBe(false)
+    expect(providerAnswered(new PermanentError('400', { details: { status: 400 } }))).toBe(false)
+  })
+})
