@@ -5,7 +5,7 @@ import { delivery, expectCanonical, fixture, fixtureFiles, hmacBase64, standardW
 import type { WebhookDelivery } from './types.ts'
 
 /**
- * Every fixture file in ../shared/fixtures/webhooks/: accepted with a correct signature, rejected
+ * Every fixture file in test/fixtures/webhooks/: accepted with a correct signature, rejected
  * with a wrong one or after a proxy re-serialised it, and mapped to schema-valid canonical events.
  * Concrete field values are asserted per platform in <platform>/*.test.ts.
  */

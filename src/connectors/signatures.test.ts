@@ -4,7 +4,7 @@ import { verifyShopify } from './shopify/verify.ts'
 import { delivery, fixture, hmacBase64 } from './testing.ts'
 import { verifyWooCommerce } from './woocommerce/verify.ts'
 
-/** The worked examples of ../shared/fixtures/webhooks/SIGNATURES.md, verified byte for byte. */
+/** The worked examples of test/fixtures/webhooks/SIGNATURES.md, verified byte for byte. */
 
 const NOW = new Date('2026-01-01T00:00:00Z')
 

@@ -7,10 +7,10 @@ import type { MappedEvent, WebhookDelivery } from './types.ts'
 
 /**
  * Test support for connector tests (not imported by production code).
- * The fixtures live in the sibling `shared/` checkout: /work/main/src/connectors → /work/shared,
- * and in CI <clone>/src/connectors → <clone>/../shared.
+ * The fixtures are the platforms' documented example payloads, kept in the repository at
+ * test/fixtures/webhooks/ (where each came from: SOURCES.md there; signature schemes: SIGNATURES.md).
  */
-export const FIXTURES_DIR = new URL('../../../shared/fixtures/webhooks/', import.meta.url)
+export const FIXTURES_DIR = new URL('../../test/fixtures/webhooks/', import.meta.url)
 
 export function fixtureFiles(platform: 'shopify' | 'woocommerce' | 'bigcommerce'): string[] {
   return readdirSync(fileURLToPath(new URL(`${platform}/`, FIXTURES_DIR))).filter((f) => f.endsWith('.json')).sort()

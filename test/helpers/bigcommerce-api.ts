@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 
 /**
  * A local stand-in for the BigCommerce REST API, serving the resources the webhook fixtures in
- * ../shared/fixtures/webhooks/bigcommerce/ name (order 250, shipment 12 of order 251, cart 0934…,
+ * test/fixtures/webhooks/bigcommerce/ name (order 250, shipment 12 of order 251, cart 0934…,
  * customer 32, products 205 and 167, variant 509 of product 206). Bodies follow the documented
  * response shapes in bigcommerce/docs: reference/orders.v2.oas2.yml ("Get an Order", "List Order
  * Products", "List Order Shipping Addresses", "Get a Shipment"), reference/customers.v3.yml
