@@ -60,3 +60,54 @@ describe('layering', () => {
     expect(consoleUsers.map((f) => relative(SRC, f))).toEqual([])
   })
 })
+
+/**
+ * Every request storeflow makes on a tenant's behalf (connector APIs, http_request, SMS, chat
+ * webhooks, and whatever comes next) goes through the guarded client in src/lib/guarded-request.ts:
+ * the address checked where the connection is made, redirects refused, size and time capped
+ * (issue 7, defect 4). Nothing else under src/ may open an HTTP request or a socket of its own.
+ */
+describe('outbound requests', () => {
+  const GUARDED_CLIENT = 'lib/guarded-request.ts'
+  // nodemailer speaks SMTP only to SMTP_URL, the operator's own mail server from the environment
+  // or config file; no tenant, workflow or connector can name that host. Its one importer is this file.
+  const SMTP_CLIENT = 'actions/send-email/smtp.ts'
+  // comments may name what they must not call; URLs in strings (`https://`) are not comments
+  const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+  const sources = files(SRC).map((path) => ({ rel: relative(SRC, path).replace(/\\/g, '/'), text: code(readFileSync(path, 'utf8')) }))
+  const OUTBOUND = [
+    // a call, or the global handed on as a value (`{ fetch }`), or through globalThis
+    { what: 'fetch', pattern: /(?<![\w$.])fetch\b(?!\s*:)|\.fetch\s*\(|globalThis\.fetch\b/ },
+    { what: 'http(s).request/get()', pattern: /\bhttps?\.(request|get)\s*\(/ },
+    { what: 'a value import from node:http, node:https, node:http2, node:tls or undici', pattern: /^\s*import\s+(?!type\b)[^;]*from\s+['"](node:)?(https?|http2|tls|undici)['"]/m },
+    { what: 'a socket opened with net.connect / createConnection', pattern: /\bnet\.(connect|createConnection)\s*\(|\bnew\s+net\.Socket\b|\bimport\s*\{[^}]*\b(connect|createConnection|Socket)\b[^}]*\}\s*from\s+['"](node:)?net['"]/ },
+  ]
+
+  it.each(OUTBOUND)('only the guarded client makes $what', ({ pattern }) => {
+    const offenders = sources.filter((f) => f.rel !== GUARDED_CLIENT && pattern.test(f.text)).map((f) => f.rel)
+    expect(offenders).toEqual([])
+  })
+
+  it('the rule sees real calls: each pattern catches its kind, and the guarded client itself is caught', () => {
+    const samples = [
+      ['await fetch(url)', 'connect({ fetch })', 'globalThis.fetch(u)', 'deps.fetch(url, init)'],
+      ['http.request(url, options)', 'https.get(url)'],
+      ["import https from 'node:https'", "import { request } from 'undici'", "import { connect } from 'node:tls'"],
+      ["import { connect } from 'node:net'", 'net.createConnection({ host, port })'],
+    ]
+    OUTBOUND.forEach(({ pattern }, i) => {
+      for (const sample of samples[i]!) expect(pattern.test(code(sample)), sample).toBe(true)
+    })
+    for (const harmless of ['// we never fetch(x) here', "import type { IncomingMessage } from 'node:http'", 'fetchOrder(api, id)', "import { BlockList, isIP } from 'node:net'"]) {
+      expect(OUTBOUND.some(({ pattern }) => pattern.test(code(harmless))), harmless).toBe(false)
+    }
+    const client = sources.find((f) => f.rel === GUARDED_CLIENT)
+    expect(client).toBeDefined()
+    expect(OUTBOUND[2]!.pattern.test(client!.text)).toBe(true)
+  })
+
+  it('nodemailer is used by the operator-configured SMTP client only', () => {
+    const users = sources.filter((f) => /from\s+['"]nodemailer['"]/.test(f.text)).map((f) => f.rel)
+    expect(users).toEqual([SMTP_CLIENT])
+  })
+})

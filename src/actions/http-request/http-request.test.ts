@@ -6,9 +6,7 @@ import { createTestEnv, type TestEnv } from '../../../test/helpers/dialects.ts'
 import { installWorkflow } from '../../../test/helpers/workflows.ts'
 import { parseEvent } from '../../contracts/events.ts'
 import { retryRun } from '../../engine/run-control.ts'
-import { execFileSync } from 'node:child_process'
-import { hostname } from 'node:os'
-import { guardedRequest, PrivateAddressError } from '../../lib/guarded-request.ts'
+import { fakeResolver, startRecorder, type Recorder } from '../../../test/helpers/outbound.ts'
 import { isPrivateAddress } from '../../lib/private-address.ts'
 import { retryAfterMs } from './http-request.action.ts'
 
@@ -175,22 +173,50 @@ steps:
   })
 })
 
-describe('the private-address guard holds where the connection is made', () => {
-  const name = hostname()
-  const resolvesPrivate = (() => {
-    try {
-      return isPrivateAddress(execFileSync('getent', ['hosts', name], { encoding: 'utf8' }).split(/\s+/)[0] ?? '')
-    } catch {
-      return false
-    }
-  })()
-
-  it.runIf(resolvesPrivate)('a name that resolves to a private address is refused after lookup, not only by its spelling', async () => {
-    await expect(guardedRequest(new URL(`http://${name}:9/`), { method: 'GET', headers: {}, body: undefined, timeoutMs: 2000, allowPrivate: false, maxResponseBytes: 1000 })).rejects.toBeInstanceOf(PrivateAddressError)
+describe('http_request goes through the guarded client', () => {
+  // The app's resolver is injected: nothing depends on the host's DNS, nothing is skipped.
+  const resolveHost = fakeResolver({ 'hooks.example.com': ['127.0.0.1'] })
+  let receiver: Recorder
+  let env: TestEnv | null = null
+  beforeAll(async () => { receiver = await startRecorder() })
+  afterAll(() => receiver.close())
+  afterEach(async () => {
+    receiver.hits.length = 0
+    await env?.cleanup()
+    env = null
   })
 
-  it('a name that does not resolve fails the request instead of skipping the check', async () => {
-    await expect(guardedRequest(new URL('http://no-such-host.invalid/'), { method: 'GET', headers: {}, body: undefined, timeoutMs: 2000, allowPrivate: false, maxResponseBytes: 1000 })).rejects.toThrow(/ENOTFOUND|EAI_AGAIN/)
+  const run = async (allowPrivate: boolean) => {
+    env = await createTestEnv('sqlite', { env: allowPrivate ? { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } : {}, resolveHost })
+    await installWorkflow(env.app, `
+id: hook
+name: Hook
+trigger: { event: order.paid }
+steps:
+  - action: http_request
+    id: call
+    with:
+      url: 'http://hooks.example.com:${receiver.port}/orders'
+      body: { order: '{{ order.number }}' }
+`)
+    const parsed = parseEvent({ id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1001', currency: 'USD', total_price: '12.50', customer: { id: 'c1' } } }, { store: 'default', now: env.clock.now() })
+    if (!parsed.ok) throw new Error('fixture')
+    await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+    await env.app.engine.drain()
+    return env.app.handle.db.selectFrom('run_steps').selectAll().where('step_id', '=', 'call').executeTakeFirstOrThrow()
+  }
+
+  it('a public-looking name that resolves to 127.0.0.1 is refused at connect time: no request arrives, the step fails for good', async () => {
+    const step = await run(false)
+    expect(receiver.hits).toHaveLength(0)
+    expect(step.status).toBe('failed')
+    expect(step.error).toMatch(/hooks\.example\.com resolves to 127\.0\.0\.1, a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1/)
+  })
+
+  it('allowed by the operator, the same name reaches the receiver through the same resolver', async () => {
+    const step = await run(true)
+    expect(receiver.hits).toHaveLength(1)
+    expect(step.status).toBe('completed')
   })
 })
 
