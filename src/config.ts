@@ -21,6 +21,8 @@ export interface Config {
   smtpUrl: string | undefined
   mailFrom: string
   allowPrivateHttp: boolean
+  /** ceiling on any one request made on a tenant's behalf (connector APIs, http_request, SMS, chat webhooks), ms; default 60000 */
+  httpTimeoutMs: number
   /** max request body, bytes; default 1 MiB */
   bodyLimit: number
   /** ingest requests per minute per key; 0 = unlimited (default) */
@@ -48,10 +50,18 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     smtpUrl: env.SMTP_URL ?? (file.smtpUrl as string | undefined),
     mailFrom: env.STOREFLOW_MAIL_FROM ?? (file.mailFrom as string | undefined) ?? 'storeflow@localhost',
     allowPrivateHttp: (env.STOREFLOW_ALLOW_PRIVATE_HTTP ?? String(file.allowPrivateHttp ?? '')) === '1' || file.allowPrivateHttp === true,
+    httpTimeoutMs: positiveMs('STOREFLOW_HTTP_TIMEOUT_MS', env.STOREFLOW_HTTP_TIMEOUT_MS ?? file.httpTimeoutMs, 60_000),
     bodyLimit: Number(env.STOREFLOW_BODY_LIMIT ?? file.bodyLimit ?? 1024 * 1024),
     ingestRateLimit: Number(env.STOREFLOW_INGEST_RATE_LIMIT ?? file.ingestRateLimit ?? 0),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
   }
+}
+
+function positiveMs(name: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const ms = Number(value)
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name} must be a whole number of milliseconds above 0, got "${String(value)}"`)
+  return ms
 }
 
 async function readConfigFile(cwd: string): Promise<Record<string, unknown>> {

@@ -2,6 +2,7 @@ import { createActionRegistry } from './actions/index.ts'
 import type { Config } from './config.ts'
 import { Engine } from './engine/engine.ts'
 import { systemClock, type Clock } from './lib/clock.ts'
+import { createOutboundClient, type OutboundClient, type Resolver } from './lib/guarded-request.ts'
 import { createLogger, type Logger } from './lib/logger.ts'
 import type { ActionDefinition } from './plugin-api/define-action.ts'
 import { openDatabase, type DatabaseHandle } from './store/db.ts'
@@ -15,6 +16,8 @@ export interface App {
   handle: DatabaseHandle
   engine: Engine
   actions: ReadonlyMap<string, ActionDefinition>
+  /** every request made on a tenant's behalf (connectors, actions) goes through this one client */
+  http: OutboundClient
   clock: Clock
   log: Logger
   close(): Promise<void>
@@ -30,6 +33,8 @@ export interface AppOptions {
   extraActions?: ActionDefinition[]
   /** simulate: external actions do not touch the outside world */
   dryRun?: boolean
+  /** resolves host names for outbound requests; default the system's resolver (tests answer from a table) */
+  resolveHost?: Resolver
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -42,13 +47,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   // read-only users (simulate reading a stored workflow) touch neither schema nor data
   if (options.migrate !== false) await ensureDefaultStore(handle.db, clock.now())
+  const http = createOutboundClient({
+    allowPrivate: config.allowPrivateHttp,
+    maxTimeoutMs: config.httpTimeoutMs,
+    ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+  })
   const storage = createStorage(handle, {
     smtpUrl: config.smtpUrl,
     allowPrivateHttp: config.allowPrivateHttp,
     publicUrl: config.publicUrl,
     secretKey: config.secretKey,
     mailFrom: config.mailFrom,
-  }, clock)
+  }, clock, http)
   const actions = createActionRegistry(options.extraActions)
   const engine = new Engine({ storage, clock, log, actions, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
   return {
@@ -56,6 +66,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     handle,
     engine,
     actions,
+    http,
     clock,
     log,
     close: () => handle.close(),

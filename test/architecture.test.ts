@@ -76,9 +76,10 @@ describe('outbound requests', () => {
   const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
   const sources = files(SRC).map((path) => ({ rel: relative(SRC, path).replace(/\\/g, '/'), text: code(readFileSync(path, 'utf8')) }))
   const OUTBOUND = [
-    // a call, or the global handed on as a value (`{ fetch }`), or through globalThis
-    { what: 'fetch', pattern: /(?<![\w$.])fetch\b(?!\s*:)|\.fetch\s*\(|globalThis\.fetch\b/ },
-    { what: 'http(s).request/get()', pattern: /\bhttps?\.(request|get)\s*\(/ },
+    // a call, or the global handed on as a value (`{ fetch }`, `= fetch`, `typeof fetch`), or through globalThis
+    { what: 'fetch', pattern: /(?<![\w$.])fetch\s*\(|\.fetch\s*\(|globalThis\.fetch\b|[{,]\s*fetch\s*[,}]|(=|typeof)\s*fetch\b/ },
+    // node's modules by their usual names (`services.http.request` is the guarded client, not this)
+    { what: 'http(s).request/get()', pattern: /(?<![\w$.])https?\.(request|get)\s*\(/ },
     { what: 'a value import from node:http, node:https, node:http2, node:tls or undici', pattern: /^\s*import\s+(?!type\b)[^;]*from\s+['"](node:)?(https?|http2|tls|undici)['"]/m },
     { what: 'a socket opened with net.connect / createConnection', pattern: /\bnet\.(connect|createConnection)\s*\(|\bnew\s+net\.Socket\b|\bimport\s*\{[^}]*\b(connect|createConnection|Socket)\b[^}]*\}\s*from\s+['"](node:)?net['"]/ },
   ]
@@ -90,7 +91,7 @@ describe('outbound requests', () => {
 
   it('the rule sees real calls: each pattern catches its kind, and the guarded client itself is caught', () => {
     const samples = [
-      ['await fetch(url)', 'connect({ fetch })', 'globalThis.fetch(u)', 'deps.fetch(url, init)'],
+      ['await fetch(url)', 'map(d, creds, { fetch })', 'globalThis.fetch(u)', 'deps.fetch(url, init)', 'const f: typeof fetch = x', 'const f = fetch'],
       ['http.request(url, options)', 'https.get(url)'],
       ["import https from 'node:https'", "import { request } from 'undici'", "import { connect } from 'node:tls'"],
       ["import { connect } from 'node:net'", 'net.createConnection({ host, port })'],
@@ -98,7 +99,10 @@ describe('outbound requests', () => {
     OUTBOUND.forEach(({ pattern }, i) => {
       for (const sample of samples[i]!) expect(pattern.test(code(sample)), sample).toBe(true)
     })
-    for (const harmless of ['// we never fetch(x) here', "import type { IncomingMessage } from 'node:http'", 'fetchOrder(api, id)', "import { BlockList, isIP } from 'node:net'"]) {
+    for (const harmless of [
+      '// we never fetch(x) here', "import type { IncomingMessage } from 'node:http'", 'fetchOrder(api, id)', "import { BlockList, isIP } from 'node:net'",
+      "throw new UserError('needs a token to fetch the resource')", 'await services.http.request(url, options)',
+    ]) {
       expect(OUTBOUND.some(({ pattern }) => pattern.test(code(harmless))), harmless).toBe(false)
     }
     const client = sources.find((f) => f.rel === GUARDED_CLIENT)

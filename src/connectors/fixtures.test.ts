@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACCESS_TOKEN, startBigCommerceApi, type BigCommerceApiServer } from '../../test/helpers/bigcommerce-api.ts'
 import { CONNECTORS } from './registry.ts'
-import { delivery, expectCanonical, fixture, fixtureFiles, hmacBase64, standardWebhookSignature } from './testing.ts'
+import { delivery, expectCanonical, fixture, fixtureFiles, hmacBase64, localDeps, standardWebhookSignature } from './testing.ts'
 import type { WebhookDelivery } from './types.ts'
 
 /**
@@ -75,13 +75,13 @@ describe.each(['shopify', 'woocommerce', 'bigcommerce'] as const)('%s fixtures',
     // Rotation: the right secret is accepted in either slot.
     expect(connector.verify(good, { ...creds(), secrets: [WRONG, SECRET] }, NOW)).toEqual({ ok: true })
 
-    const mapped = await connector.map(good, creds(), { fetch })
+    const mapped = await connector.map(good, creds(), localDeps)
     expect(mapped.unknownTopic).toBe(false)
     expect(mapped.events.length).toBeGreaterThan(0)
     expect(mapped.dedupeKey).toBeTruthy()
     const events = expectCanonical(mapped.events)
     // A redelivery of the same event maps to the same ids.
-    const again = await connector.map(good, creds(), { fetch })
+    const again = await connector.map(good, creds(), localDeps)
     expect(again.events.map((e) => e.id)).toEqual(events.map((e) => e.id))
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length)
   })

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
-import type { MappedEvent, WebhookDelivery } from './types.ts'
+import { createOutboundClient } from '../lib/guarded-request.ts'
+import type { MapDeps, MappedEvent, WebhookDelivery } from './types.ts'
 
 /**
  * Test support for connector tests (not imported by production code).
@@ -11,6 +12,13 @@ import type { MappedEvent, WebhookDelivery } from './types.ts'
  * test/fixtures/webhooks/ (where each came from: SOURCES.md there; signature schemes: SIGNATURES.md).
  */
 export const FIXTURES_DIR = new URL('../../test/fixtures/webhooks/', import.meta.url)
+
+/**
+ * What the webhook route hands a connector, for tests that call `map` directly: the guarded client
+ * with private addresses allowed, as STOREFLOW_ALLOW_PRIVATE_HTTP=1 would, because the stand-in
+ * shop APIs listen on 127.0.0.1.
+ */
+export const localDeps: MapDeps = { http: createOutboundClient({ allowPrivate: true }) }
 
 export function fixtureFiles(platform: 'shopify' | 'woocommerce' | 'bigcommerce'): string[] {
   return readdirSync(fileURLToPath(new URL(`${platform}/`, FIXTURES_DIR))).filter((f) => f.endsWith('.json')).sort()

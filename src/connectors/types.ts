@@ -1,3 +1,5 @@
+import type { OutboundClient } from '../lib/guarded-request.ts'
+
 /**
  * Connectors turn a shop's webhook delivery into canonical events (PRODUCT.md §3).
  *
@@ -7,7 +9,7 @@
  * - dedupe key: what identifies the *event* across redeliveries of it; the same key means the same event.
  * - delivery id: identifies one HTTP attempt; a redelivery of the same event gets a new one.
  *
- * A connector is pure apart from `deps.fetch` (BigCommerce fetches the full resource, its payloads are thin).
+ * A connector is pure apart from `deps.http` (BigCommerce fetches the full resource, its payloads are thin).
  * Storage, routes and replay live above this folder and call `verify` then `map`.
  */
 
@@ -57,7 +59,11 @@ export interface ConnectorCredentials {
 export type Platform = 'shopify' | 'woocommerce' | 'bigcommerce'
 
 export interface MapDeps {
-  fetch: typeof fetch
+  /**
+   * The guarded client, bound to the operator's policy: a connector's API URL is the tenant's to
+   * choose, so it calls out through this and nothing else (test/architecture.test.ts).
+   */
+  http: OutboundClient
 }
 
 export interface Connector {

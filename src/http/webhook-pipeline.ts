@@ -150,7 +150,7 @@ async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDel
   const rawText = d.rawBody.toString('utf8')
   let mapped: MappedDelivery
   try {
-    mapped = await connectorFor(c.platform).map(d, c.credentials, { fetch })
+    mapped = await connectorFor(c.platform).map(d, c.credentials, { http: app.http })
   } catch (err) {
     const retry = err instanceof ShopApiError || err instanceof OperationalError || err instanceof UserError
     app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')

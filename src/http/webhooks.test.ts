@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ACCESS_TOKEN, startBigCommerceApi, type BigCommerceApiServer } from '../../test/helpers/bigcommerce-api.ts'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { CONNECTORS } from '../connectors/registry.ts'
-import { delivery, fixture, fixtureFiles, hmacBase64, standardWebhookSignature } from '../connectors/testing.ts'
+import { delivery, fixture, fixtureFiles, hmacBase64, localDeps, standardWebhookSignature } from '../connectors/testing.ts'
 import { pruneDeliveries } from '../store/deliveries.repo.ts'
 import { textColumns } from '../store/privacy.ts'
 import { createKey } from '../store/stores.repo.ts'
@@ -53,7 +53,8 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
 
   beforeEach(async () => {
     bc.reset()
-    env = await createTestEnv(dialect, { env: {} })
+    // the stand-in BigCommerce API listens on 127.0.0.1: allowed explicitly, as an operator would
+    env = await createTestEnv(dialect, { env: { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } })
     server = await buildServer(env.app)
     admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
     const add = async (payload: Record<string, unknown>) => {
@@ -95,7 +96,7 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
       const res = await hook('shopify', shopifyHeaders(topic, body, SHOPIFY_SECRET), body)
       expect(res.statusCode, file).toBe(200)
       expect(res.json()).toMatchObject({ ok: true, events: 1, duplicate: false })
-      const expected = await CONNECTORS.shopify.map(delivery(shopifyHeaders(topic, body, SHOPIFY_SECRET), body), { secrets: [] }, { fetch })
+      const expected = await CONNECTORS.shopify.map(delivery(shopifyHeaders(topic, body, SHOPIFY_SECRET), body), { secrets: [] }, localDeps)
       const stored = await eventsOf(expected.events.map((e) => e.id))
       expect(stored.map((e) => e.type)).toEqual(expected.events.map((e) => e.type))
       expect(stored.every((e) => e.source === 'shopify' && e.store_id === 'default')).toBe(true)
@@ -122,7 +123,7 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
       const res = await hook('woocommerce', wooHeaders(file, body, WOO_SECRET), body)
       expect(res.statusCode, file).toBe(200)
       expect(res.json().ok).toBe(true)
-      const expected = await CONNECTORS.woocommerce.map(delivery(wooHeaders(file, body, WOO_SECRET), body), { secrets: [] }, { fetch })
+      const expected = await CONNECTORS.woocommerce.map(delivery(wooHeaders(file, body, WOO_SECRET), body), { secrets: [] }, localDeps)
       expect((await eventsOf(expected.events.map((e) => e.id))).map((e) => e.type)).toEqual(expected.events.map((e) => e.type))
     }
     const order = JSON.parse((await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'order.created').where('source', '=', 'woocommerce').executeTakeFirstOrThrow()).data)

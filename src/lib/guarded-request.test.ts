@@ -79,6 +79,13 @@ describe('the address is checked where the connection is made', () => {
     expect((err as Error).message).toContain('ENOTFOUND')
   })
 
+  it('a request that cannot be sent as given (a header with a line break) fails for good, before connecting', async () => {
+    const client = createOutboundClient({ allowPrivate: true })
+    const err = await client.request(`${target.url}/`, { ...GET, headers: { 'x-injected': 'a\r\nhost: evil' } }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ limit: 'invalid_request', retryable: false })
+    expect(target.hits).toHaveLength(0)
+  })
+
   it('only http and https', async () => {
     const client = createOutboundClient({ allowPrivate: true })
     for (const url of ['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1:25/']) {

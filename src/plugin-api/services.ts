@@ -1,3 +1,5 @@
+import type { OutboundClient } from '../lib/guarded-request.ts'
+
 /**
  * The ports an action may use. The engine hands an action services bound to the right
  * transaction: for `internal` actions, the one that also records the step's output.
@@ -73,6 +75,13 @@ export interface ActionServices {
     /** ingests an event for this store as if it had been sent to the API (starts runs) */
     emit(event: EmittedEvent): Promise<{ id: string; duplicate: boolean }>
   }
+  /**
+   * The only way an action calls out over HTTP (webhooks, SMS and chat providers, shop and
+   * channel APIs): bound to the operator's policy (STOREFLOW_ALLOW_PRIVATE_HTTP,
+   * STOREFLOW_HTTP_TIMEOUT_MS), it checks the address where it connects, never follows a
+   * redirect, and caps size and time. `outboundFailure` turns its errors into step outcomes.
+   */
+  http: OutboundClient
   config: {
     smtpUrl: string | undefined
     allowPrivateHttp: boolean

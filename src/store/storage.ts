@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { newId } from '../lib/ids.ts'
-import { systemClock, type Clock } from '../lib/clock.ts'
+import type { Clock } from '../lib/clock.ts'
+import type { OutboundClient } from '../lib/guarded-request.ts'
 import type {
   CorrelationRecord,
   RunRecord,
@@ -25,11 +26,11 @@ type Db = Kysely<Database> | Transaction<Database>
 export type ServicesConfig = ActionServices['config']
 
 /** The engine's ports over Kysely, for SQLite and PostgreSQL alike. */
-export function createStorage(handle: DatabaseHandle, config: ServicesConfig, clock: Clock = systemClock): Storage {
+export function createStorage(handle: DatabaseHandle, config: ServicesConfig, clock: Clock, http: OutboundClient): Storage {
   const { db, dialect } = handle
   return {
     dialect,
-    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock))),
+    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock, http))),
     async claimDueRuns(owner, now, leaseMs, limit) {
       const nowIso = now.toISOString()
       const until = new Date(now.getTime() + leaseMs).toISOString()
@@ -51,11 +52,11 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
     async releaseLease(runId, owner) {
       await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
     },
-    services: (storeId, emit) => createServices(db, storeId, emit, config, dialect, clock),
+    services: (storeId, emit) => createServices(db, storeId, emit, config, dialect, clock, http),
   }
 }
 
-function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock): StorageTx {
+function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock, http: OutboundClient): StorageTx {
   return {
     // the ingest path runs these for every event: plain SQL spares the query builder's work
     async insertEvent(event, meta) {
@@ -160,7 +161,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       if (purpose) q = q.where('purpose', '=', purpose)
       await q.execute()
     },
-    services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock),
+    services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
   }
 }
 
@@ -169,7 +170,7 @@ export async function getStore(db: Db, storeId: string): Promise<StoreRecord | n
   return row ? { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, settings: JSON.parse(row.settings) as Record<string, unknown> } : null
 }
 
-function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock): ActionServices {
+function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock, http: OutboundClient): ActionServices {
   const changeTags = async (customerKey: string, tags: string[], add: boolean) => {
     const row = await db.selectFrom('customers').select('tags').where('key', '=', customerKey).executeTakeFirstOrThrow()
     const current = JSON.parse(row.tags) as string[]
@@ -269,6 +270,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
       },
     },
     events: { emit },
+    http,
     config,
   }
 }

@@ -2,6 +2,7 @@ import type { ActionContext, ActionCustomer, ActionServices, ActionStoreInfo, Em
 import { silentLogger } from '../../src/lib/logger.ts'
 import type { Clock } from '../../src/lib/clock.ts'
 import { systemClock } from '../../src/lib/clock.ts'
+import { createOutboundClient } from '../../src/lib/guarded-request.ts'
 
 /**
  * ActionServices in memory, behaving like the real outbox: one row per idempotency key
@@ -22,6 +23,14 @@ export function memoryServices(options: { clock?: Clock; config?: Partial<Action
   const byKey = new Map<string, StoredMessage>()
   const byId = new Map<string, StoredMessage>()
   let seq = 0
+  const config: ActionServices['config'] = {
+    smtpUrl: undefined,
+    allowPrivateHttp: true,
+    publicUrl: 'https://shop.example.test',
+    secretKey: 'test-secret-key-0123456789',
+    mailFrom: 'shop@example.test',
+    ...options.config,
+  }
 
   const services: MemoryServices = {
     outbox,
@@ -90,14 +99,9 @@ export function memoryServices(options: { clock?: Clock; config?: Partial<Action
         return { id: event.id ?? `evt_${emitted.length}`, duplicate: false }
       },
     },
-    config: {
-      smtpUrl: undefined,
-      allowPrivateHttp: true,
-      publicUrl: 'https://shop.example.test',
-      secretKey: 'test-secret-key-0123456789',
-      mailFrom: 'shop@example.test',
-      ...options.config,
-    },
+    config,
+    // the real guarded client, under the same allowPrivateHttp as `config`
+    http: createOutboundClient({ allowPrivate: config.allowPrivateHttp }),
     ...options.extra,
   }
   return services

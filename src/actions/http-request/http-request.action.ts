@@ -1,23 +1,23 @@
 import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import { parseDuration } from '../../lib/durations.ts'
-import { defineAction, PermanentError, RetryableError } from '../../plugin-api/index.ts'
-import { guardedRequest, PrivateAddressError, type GuardedResponse } from '../../lib/guarded-request.ts'
+import { defineAction, outboundFailure, PermanentError, RetryableError, type OutboundResponse } from '../../plugin-api/index.ts'
 
+/** The answer is kept as the step's output: past this the step fails rather than store a truncated body. */
 const MAX_RESPONSE_BYTES = 256 * 1024
 
 export const httpRequest = defineAction({
   type: 'http_request',
   title: 'HTTP request',
   description:
-    'Calls a URL. Retries on network errors, 5xx and 429 (honouring Retry-After); other 4xx fail the step. Sends an Idempotency-Key header stable across retries, and signs the body with HMAC-SHA256 when a secret is given. Private and loopback addresses are refused unless STOREFLOW_ALLOW_PRIVATE_HTTP=1.',
+    'Calls a URL. Retries on network errors, timeouts, 5xx and 429 (honouring Retry-After); other 4xx fail the step. Sends an Idempotency-Key header stable across retries, and signs the body with HMAC-SHA256 when a secret is given. Private and loopback addresses are refused unless STOREFLOW_ALLOW_PRIVATE_HTTP=1, also when a name resolves to one. Redirects are not followed: a 3xx is the output, with its Location header. An answer over 256 KiB fails the step; the timeout is capped by STOREFLOW_HTTP_TIMEOUT_MS.',
   input: z.object({
     url: z.string().url().describe('The URL to call (http or https)'),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST').describe('HTTP method; default POST'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers'),
     body: z.unknown().optional().describe('JSON body (objects are sent as JSON, strings as they are)'),
     secret: z.string().optional().describe('When set, X-Storeflow-Signature: sha256=<hex HMAC of the body with this secret>'),
-    timeout: z.string().default('10s').describe('Give up after this long, e.g. "10s"; default 10s'),
+    timeout: z.string().default('10s').describe('Give up after this long (the whole exchange), e.g. "10s"; default 10s, at most STOREFLOW_HTTP_TIMEOUT_MS'),
   }),
   output: z.object({ status: z.number(), headers: z.record(z.string(), z.string()), body: z.unknown() }),
   effects: 'external',
@@ -34,21 +34,19 @@ export const httpRequest = defineAction({
     if (body !== undefined && typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
     if (input.secret && body !== undefined) headers['x-storeflow-signature'] = `sha256=${createHmac('sha256', input.secret).update(body).digest('hex')}`
 
-    let response: GuardedResponse
+    let response: OutboundResponse
     try {
-      response = await guardedRequest(url, {
+      // a 3xx is handed back, never followed: the step's output shows where it pointed
+      response = await services.http.request(url, {
         method: input.method,
         headers,
         body,
         timeoutMs: parseDuration(input.timeout, 'timeout'),
-        allowPrivate: services.config.allowPrivateHttp,
         maxResponseBytes: MAX_RESPONSE_BYTES,
+        redirects: 'return',
       })
     } catch (err) {
-      if (err instanceof PrivateAddressError) {
-        throw new PermanentError(`url: ${url.hostname} is a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1 to allow it`, { reason: 'private_address' })
-      }
-      throw new RetryableError(`request to ${url.host} failed: ${(err as Error).message}`, { cause: err })
+      throw outboundFailure(`http_request to ${url.host}`, err)
     }
     const text = response.body
     if (response.status === 429 || response.status >= 500) {

@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import { UserError } from '../../lib/errors.ts'
-import { PermanentError, defineAction, type ActionContext, type ActionDefinition } from '../../plugin-api/index.ts'
+import { PermanentError, defineAction, outboundFailure, type ActionContext, type ActionDefinition, type OutboundResponse } from '../../plugin-api/index.ts'
 import { renderMaybe } from '../send-email/render.ts'
-import { httpFailure, networkFailure } from '../send-sms/http-errors.ts'
+import { httpFailure } from '../send-sms/http-errors.ts'
 import { providerAnswered, recordSendFailure } from '../send-email/admit.ts'
-import { guardedRequest, PrivateAddressError, type GuardedResponse } from '../../lib/guarded-request.ts'
 
 const notifyTeamInput = z.object({
   text: z.string().min(1).describe('The message for the team, Liquid, e.g. "{{ customer.email }} just placed a {{ order.total_price | money }} order"'),
@@ -97,23 +96,20 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
   if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
 
   try {
-    // the address is checked where the connection is made, and redirects are not followed: a
-    // webhook URL from a workflow file must not reach the machine's own network
-    let response: GuardedResponse
+    // the guarded client: a webhook URL from a workflow file must not reach the machine's own
+    // network, by its address, a name resolving to one, or a redirect
+    let response: OutboundResponse
     try {
-      response = await guardedRequest(url, {
+      response = await services.http.request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ text: row.text ?? text }),
         timeoutMs: 10_000,
-        allowPrivate: services.config.allowPrivateHttp,
         maxResponseBytes: 64 * 1024,
+        redirects: 'refuse',
       })
     } catch (err) {
-      if (err instanceof PrivateAddressError) {
-        throw new PermanentError(`notify_team: ${url.hostname} is a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1 to allow it`, { reason: 'private_address' })
-      }
-      throw networkFailure('team webhook', err)
+      throw outboundFailure('team webhook', err)
     }
     if (response.status < 200 || response.status >= 300) throw httpFailure('team webhook', response.status, response.body, new Headers(response.headers))
   } catch (err) {

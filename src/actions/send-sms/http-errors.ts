@@ -17,12 +17,6 @@ export function httpFailure(what: string, status: number, body: string, headers:
   return new PermanentError(message, { reason: 'provider_rejected', details })
 }
 
-/** Network failures (refused, reset, timed out) are transient. */
-export function networkFailure(what: string, err: unknown): RetryableError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause
-  return new RetryableError(`${what} unreachable: ${cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err))}`, { cause: err })
-}
-
 function retryAfter(value: string | null): number | undefined {
   if (!value) return undefined
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000

@@ -1,11 +1,11 @@
 import { z } from 'zod'
 import { createHash } from 'node:crypto'
 import { UserError } from '../../lib/errors.ts'
-import { PermanentError, SkipStep, defineAction, type ActionContext, type ActionDefinition, type StoredMessage } from '../../plugin-api/index.ts'
+import { PermanentError, SkipStep, defineAction, outboundFailure, type ActionContext, type ActionDefinition, type OutboundClient, type OutboundResponse, type StoredMessage } from '../../plugin-api/index.ts'
 import { decideGuardrails, enforceGuardrails, providerAnswered, recordSendFailure, reserveCapSlot } from '../send-email/admit.ts'
 import { renderMaybe, renderVars } from '../send-email/render.ts'
 import { smsConfig, type SmsConfig } from './config.ts'
-import { httpFailure, networkFailure } from './http-errors.ts'
+import { httpFailure } from './http-errors.ts'
 
 export { smsConfig, type SmsConfig } from './config.ts'
 
@@ -118,7 +118,7 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
   if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
   let providerId: string | null
   try {
-    providerId = await postSms(config, { to: row.to, from, body: text, idempotencyKey: ctx.idempotencyKey })
+    providerId = await postSms(services.http, config, { to: row.to, from, body: text, idempotencyKey: ctx.idempotencyKey })
   } catch (err) {
     await recordSendFailure(ctx, row, err, providerAnswered(err))
     throw err
@@ -128,7 +128,8 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
   return { ...base, status: 'sent', delivery: 'provider', provider_id: providerId, already_sent: false, possible_duplicate: possibleDuplicate }
 }
 
-async function postSms(config: SmsConfig, sms: { to: string; from: string; body: string; idempotencyKey: string }): Promise<string | null> {
+/** Through the guarded client: the provider URL is refused on a private address, and never redirected. */
+async function postSms(client: OutboundClient, config: SmsConfig, sms: { to: string; from: string; body: string; idempotencyKey: string }): Promise<string | null> {
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
@@ -136,19 +137,21 @@ async function postSms(config: SmsConfig, sms: { to: string; from: string; body:
     'idempotency-key': createHash('sha256').update(sms.idempotencyKey).digest('hex'),
   }
   if (config.authorization) headers.authorization = config.authorization
-  let response: Response
+  let response: OutboundResponse
   try {
-    response = await fetch(config.endpoint, {
+    response = await client.request(config.endpoint, {
       method: 'POST',
       headers,
       body: new URLSearchParams({ To: sms.to, From: sms.from, Body: sms.body }).toString(),
-      signal: AbortSignal.timeout(15_000),
+      timeoutMs: 15_000,
+      maxResponseBytes: 64 * 1024,
+      redirects: 'refuse',
     })
   } catch (err) {
-    throw networkFailure('SMS provider', err)
+    throw outboundFailure('SMS provider', err)
   }
-  const text = await response.text()
-  if (!response.ok) throw httpFailure('SMS provider', response.status, text, response.headers)
+  const text = response.body
+  if (response.status < 200 || response.status >= 300) throw httpFailure('SMS provider', response.status, text, new Headers(response.headers))
   try {
     const json = JSON.parse(text) as { sid?: unknown; id?: unknown }
     const id = json.sid ?? json.id

@@ -1,15 +1,19 @@
-import { OperationalError, UserError } from '../../lib/errors.ts'
+import { errorMessage, OperationalError, UserError } from '../../lib/errors.ts'
+import { OutboundError, type OutboundResponse } from '../../lib/guarded-request.ts'
 import { parseJsonLossless } from '../shared/json.ts'
 import type { ConnectorCredentials, MapDeps } from '../types.ts'
 
 /**
- * The shop's API failed in a way that may pass (5xx, 429, network, timeout, or credentials the user
- * can fix). The webhook route answers 5xx so BigCommerce retries the delivery (it retries for ~48 h,
- * https-webhook-overview.mdx "Retries").
+ * The shop's API failed in a way that may pass (5xx, 429, network, timeout), or in a way the
+ * operator can fix (credentials; an API URL the guarded client refuses: a private address, a
+ * redirect, an answer over the size cap). The webhook route keeps the delivery as failed with this
+ * message and answers 503, so BigCommerce retries it (for ~48 h, https-webhook-overview.mdx
+ * "Retries") and it can be replayed once the connector is fixed. `details.limit` names the
+ * guarded client's limit the request ran into, if any.
  */
 export class ShopApiError extends OperationalError {
   constructor(message: string, readonly httpStatus: number | null, readonly url: string, cause?: unknown) {
-    super(message, { code: 'unavailable', cause, details: { status: httpStatus, url } })
+    super(message, { code: 'unavailable', cause, details: { status: httpStatus, url, limit: cause instanceof OutboundError ? cause.limit : null } })
   }
 }
 
@@ -18,6 +22,12 @@ export const GONE = Symbol('gone')
 
 /** Per request; BigCommerce does not document its callback timeout, so stay well inside any sane one. */
 export const REQUEST_TIMEOUT_MS = 8_000
+
+/**
+ * Per answer. One resource (an order, its product lines, a cart) is kilobytes; this leaves room for
+ * a very large order and still bounds what a tenant-chosen URL can pour into memory.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 export interface BigCommerceApi {
   get(path: string): Promise<unknown | typeof GONE>
@@ -36,24 +46,26 @@ export function bigCommerceApi(creds: ConnectorCredentials, deps: MapDeps): BigC
   return {
     async get(path) {
       const url = `${apiUrl}${path}`
-      let response: Response
+      let response: OutboundResponse
       try {
-        response = await deps.fetch(url, {
+        // the API URL is the tenant's: through the guarded client, and a redirect is a failure
+        response = await deps.http.request(url, {
+          method: 'GET',
           headers: { 'X-Auth-Token': token, Accept: 'application/json' },
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          timeoutMs: REQUEST_TIMEOUT_MS,
+          maxResponseBytes: MAX_RESPONSE_BYTES,
+          redirects: 'refuse',
         })
       } catch (err) {
-        throw new ShopApiError(`BigCommerce API unreachable: GET ${path}`, null, url, err)
+        // the message names the limit hit, never the answer: nothing of it is kept
+        throw new ShopApiError(`BigCommerce API request failed: GET ${path}: ${errorMessage(err)}`, null, url, err)
       }
-      if (response.status === 404) {
-        await response.body?.cancel()
-        return GONE
-      }
-      const text = await response.text()
+      if (response.status === 404) return GONE
+      const text = response.body
       if (response.status === 401 || response.status === 403) {
         throw new ShopApiError(`BigCommerce API refused the access token (${response.status}) for GET ${path}; check the connector's access token and its scopes`, response.status, url)
       }
-      if (!response.ok) throw new ShopApiError(`BigCommerce API answered ${response.status} for GET ${path}`, response.status, url)
+      if (response.status < 200 || response.status >= 300) throw new ShopApiError(`BigCommerce API answered ${response.status} for GET ${path}`, response.status, url)
       if (response.status === 204 || text.trim() === '') return null
       try {
         return parseJsonLossless(text)

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ACCESS_TOKEN, CART_ID, STORE_HASH, startBigCommerceApi, type BigCommerceApiServer } from '../../../test/helpers/bigcommerce-api.ts'
+import { fakeResolver } from '../../../test/helpers/outbound.ts'
 import { OperationalError, UserError } from '../../lib/errors.ts'
-import { delivery, expectCanonical, fixture, standardWebhookSignature } from '../testing.ts'
+import { createOutboundClient } from '../../lib/guarded-request.ts'
+import { delivery, expectCanonical, fixture, localDeps, standardWebhookSignature } from '../testing.ts'
 import type { ConnectorCredentials, WebhookDelivery } from '../types.ts'
 import { ShopApiError } from './api.ts'
 import { bigCommerceConnector } from './index.ts'
@@ -26,7 +28,7 @@ function signed(body: Buffer, id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'): WebhookDe
 async function map(file: string) {
   const d = signed(fixture('bigcommerce', file))
   expect(bigCommerceConnector.verify(d, creds, NOW)).toEqual({ ok: true })
-  const mapped = await bigCommerceConnector.map(d, creds, { fetch })
+  const mapped = await bigCommerceConnector.map(d, creds, localDeps)
   return { mapped, events: expectCanonical(mapped.events), data: mapped.events[0]!.data as Record<string, any> }
 }
 
@@ -88,10 +90,10 @@ describe('bigcommerce map (against the local API)', () => {
   it('store/order/statusUpdated to Cancelled → order.cancelled; to Shipped → raw', async () => {
     const cancel = JSON.parse(fixture('bigcommerce', 'store-order-statusUpdated.json').toString('utf8'))
     cancel.data.status = { previous_status_id: 11, new_status_id: 5 }
-    let mapped = await bigCommerceConnector.map(signed(Buffer.from(JSON.stringify(cancel))), creds, { fetch })
+    let mapped = await bigCommerceConnector.map(signed(Buffer.from(JSON.stringify(cancel))), creds, localDeps)
     expect(expectCanonical(mapped.events).map((e) => e.type)).toEqual(['order.cancelled'])
     cancel.data.status = { previous_status_id: 11, new_status_id: 2 }
-    mapped = await bigCommerceConnector.map(signed(Buffer.from(JSON.stringify(cancel))), creds, { fetch })
+    mapped = await bigCommerceConnector.map(signed(Buffer.from(JSON.stringify(cancel))), creds, localDeps)
     expect(expectCanonical(mapped.events).map((e) => e.type)).toEqual(['raw.bigcommerce.store_order_status_updated'])
   })
 
@@ -176,30 +178,32 @@ describe('bigcommerce map (against the local API)', () => {
 
   it.each([500, 503, 429])('a %i from the API throws a ShopApiError (OperationalError) so the route answers 5xx', async (status) => {
     api.failWith('/v2/orders', status)
-    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), creds, { fetch }).catch((e: unknown) => e)
+    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), creds, localDeps).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ShopApiError)
     expect(err).toBeInstanceOf(OperationalError)
     expect(err).toMatchObject({ httpStatus: status, status: 503 })
   })
 
   it('a wrong access token (the API answers 401) throws a ShopApiError naming the token', async () => {
-    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, accessToken: 'wrong' }, { fetch }).catch((e: unknown) => e)
+    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, accessToken: 'wrong' }, localDeps).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ShopApiError)
     expect((err as Error).message).toContain('access token')
   })
 
-  it('a network failure throws a ShopApiError', async () => {
-    const failing: typeof fetch = async () => { throw new TypeError('fetch failed') }
-    await expect(bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), creds, { fetch: failing })).rejects.toBeInstanceOf(ShopApiError)
+  it('a network failure (here: a name that does not resolve) throws a ShopApiError', async () => {
+    const deps = { http: createOutboundClient({ allowPrivate: true, resolve: fakeResolver({}) }) }
+    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, apiUrl: `http://api.unknown.example.com/stores/${STORE_HASH}` }, deps).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ShopApiError)
+    expect((err as Error).message).toContain('ENOTFOUND')
   })
 
   it('a connector without API credentials fails with a UserError naming the fix', async () => {
-    await expect(bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { secrets: [CLIENT_SECRET] }, { fetch })).rejects.toBeInstanceOf(UserError)
+    await expect(bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { secrets: [CLIENT_SECRET] }, localDeps)).rejects.toBeInstanceOf(UserError)
   })
 
   it('an unknown scope is kept raw without calling the API', async () => {
     const body = Buffer.from('{"scope":"store/app/uninstalled","store_id":"1025646","data":{"type":"app","id":1},"hash":"x","created_at":1561479335,"producer":"stores/{store_hash}"}')
-    const mapped = await bigCommerceConnector.map(signed(body), creds, { fetch })
+    const mapped = await bigCommerceConnector.map(signed(body), creds, localDeps)
     expect(mapped.unknownTopic).toBe(true)
     expect(expectCanonical(mapped.events)[0]!.type).toBe('raw.bigcommerce.store_app_uninstalled')
     expect(api.requests).toHaveLength(0)
@@ -207,8 +211,8 @@ describe('bigcommerce map (against the local API)', () => {
 
   it('custom-header hooks dedupe on scope + hash + created_at (hash alone repeats across carts events)', async () => {
     const headerCreds = { ...creds, secrets: ['header:X-Custom-Auth:s3cr3t'] }
-    const created = await bigCommerceConnector.map(delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-created.json')), headerCreds, { fetch })
-    const updated = await bigCommerceConnector.map(delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-updated.json')), headerCreds, { fetch })
+    const created = await bigCommerceConnector.map(delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-created.json')), headerCreds, localDeps)
+    const updated = await bigCommerceConnector.map(delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-updated.json')), headerCreds, localDeps)
     expect(created.dedupeKey).toBe('store/cart/created:352e4afc6dd3fc85ea26bfdf3f91852604d57528:1561482670')
     expect(created.deliveryId).toBeNull()
     expect(updated.events[0]!.id).not.toBe(created.events[0]!.id)

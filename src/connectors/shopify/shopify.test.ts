@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { delivery, expectCanonical, fixture, hmacBase64 } from '../testing.ts'
+import { delivery, expectCanonical, fixture, hmacBase64, localDeps } from '../testing.ts'
 import type { WebhookDelivery } from '../types.ts'
 import { shopifyConnector } from './index.ts'
 
@@ -16,7 +16,7 @@ function shopify(topic: string, file: string | Buffer, extra: Record<string, str
 }
 
 async function mapOne(topic: string, file: string | Buffer, extra?: Record<string, string>) {
-  const mapped = await shopifyConnector.map(shopify(topic, file, extra), creds, { fetch })
+  const mapped = await shopifyConnector.map(shopify(topic, file, extra), creds, localDeps)
   const events = expectCanonical(mapped.events)
   expect(events).toHaveLength(1)
   return { mapped, event: events[0]!, data: events[0]!.data as Record<string, any> }
@@ -161,7 +161,7 @@ describe('shopify map', () => {
   })
 
   it('an unknown topic becomes one raw event holding the whole body, big ids exact', async () => {
-    const mapped = await shopifyConnector.map(shopify('refunds/create', 'orders-create.json'), creds, { fetch })
+    const mapped = await shopifyConnector.map(shopify('refunds/create', 'orders-create.json'), creds, localDeps)
     expect(mapped.unknownTopic).toBe(true)
     const [event] = expectCanonical(mapped.events)
     expect(event!.type).toBe('raw.shopify.refunds_create')
@@ -175,7 +175,7 @@ describe('shopify map', () => {
     ['customers/redact', 'customer_redact', '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"},"orders_to_redact":[299938,280263,220458]}'],
     ['shop/redact', 'shop_redact', '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com"}'],
   ])('%s is flagged as compliance %s and kept raw', async (topic, kind, body) => {
-    const mapped = await shopifyConnector.map(shopify(topic, Buffer.from(body)), creds, { fetch })
+    const mapped = await shopifyConnector.map(shopify(topic, Buffer.from(body)), creds, localDeps)
     expect(mapped).toMatchObject({ compliance: kind, unknownTopic: false })
     const [event] = expectCanonical(mapped.events)
     expect(event!.type).toBe(`raw.shopify.${topic.replace('/', '_')}`)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { delivery, expectCanonical, fixture, hmacBase64 } from '../testing.ts'
+import { delivery, expectCanonical, fixture, hmacBase64, localDeps } from '../testing.ts'
 import type { WebhookDelivery } from '../types.ts'
 import { wooCommerceConnector } from './index.ts'
 
@@ -25,7 +25,7 @@ function woo(topic: string, body: Buffer, extra: Record<string, string> = {}): W
 async function map(topic: string, body: Buffer) {
   const d = woo(topic, body)
   expect(wooCommerceConnector.verify(d, creds, new Date())).toEqual({ ok: true })
-  const mapped = await wooCommerceConnector.map(d, creds, { fetch })
+  const mapped = await wooCommerceConnector.map(d, creds, localDeps)
   return { mapped, events: expectCanonical(mapped.events) }
 }
 
@@ -33,7 +33,7 @@ describe('woocommerce verify', () => {
   it('answers the unsigned ping as a ping, and maps it to nothing', async () => {
     const ping = delivery({ 'content-type': 'application/x-www-form-urlencoded' }, 'webhook_id=3')
     expect(wooCommerceConnector.verify(ping, creds, new Date())).toEqual({ ok: true, ping: true })
-    expect(await wooCommerceConnector.map(ping, creds, { fetch })).toMatchObject({ topic: 'ping', events: [] })
+    expect(await wooCommerceConnector.map(ping, creds, localDeps)).toMatchObject({ topic: 'ping', events: [] })
   })
 
   it('does not take a form body with X-WC headers, or any other unsigned body, for a ping', () => {
