@@ -59,6 +59,12 @@ describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
     expect(posts).toHaveLength(1)
   })
 
+  it("posts a customer's text as typed: chat text is not HTML, so nothing is escaped", async () => {
+    const { clock, services } = await setup()
+    await notifyTeam.run(actionContext({ text: 'New order from {{ customer.first_name }}', webhook_url: hook }, { services, clock, customer: { first_name: 'Tom & "Jerry" <3' } }))
+    expect(posts).toEqual([{ contentType: 'application/json', body: { text: 'New order from Tom & "Jerry" <3' } }])
+  })
+
   it('uses STOREFLOW_TEAM_WEBHOOK_URL when the step names none', async () => {
     const { clock, services } = await setup()
     const action = createNotifyTeamAction({ defaultWebhookUrl: () => hook })

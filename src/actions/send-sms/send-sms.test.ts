@@ -75,6 +75,14 @@ describe.each(DIALECTS)('send_sms on the %s outbox', (dialect) => {
     expect((await outbox())[0]).toMatchObject({ channel: 'sms', status: 'sent', messageId: 'SM1' })
   })
 
+  it("sends a customer's text as typed: an SMS is not HTML, so nothing is escaped", async () => {
+    const { clock, services } = await setup()
+    const name = 'Tom & "Jerry" <3'
+    const out = await action().run(actionContext(input, { services, clock, customer: { first_name: name } }))
+    expect(received[0]!.form.get('Body')).toBe(`Hi ${name}, your cart is waiting.`)
+    expect(out.body).toBe(`Hi ${name}, your cart is waiting.`)
+  })
+
   it('retries on 429 and 5xx, sending exactly once', async () => {
     const { clock, services } = await setup()
     answers = [
