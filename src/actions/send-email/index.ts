@@ -22,14 +22,21 @@ const sendEmailInput = z
   .object({
     template: z.string().min(1).optional().describe('Name of a stored template (subject, HTML, preheader); instead of inline subject and html'),
     subject: z.string().min(1).optional().describe('Subject line, Liquid; required with html when no template is named'),
-    html: z.string().min(1).optional().describe('HTML body, Liquid; wrapped in the responsive layout unless it is a whole document'),
+    html: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document'),
     preheader: z.string().optional().describe('Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template\'s'),
     to: z.string().min(3).optional().describe("Recipient address, Liquid; default: the customer's email"),
     category: z
       .enum(['transactional', 'marketing'])
       .default('marketing')
       .describe('marketing (default): consent, frequency cap and quiet hours apply, with unsubscribe link and headers; transactional: always sent'),
-    vars: z.record(z.string(), z.unknown()).optional().describe('Extra values for the template, merged into its scope; string values may be Liquid'),
+    vars: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Extra values for the template, merged into its scope; string values may be Liquid, rendered as text and escaped where the body prints them'),
     from: z.string().optional().describe('Sender, e.g. "Shop <hello@shop.example>"; default: the store\'s mail_from setting, else STOREFLOW_MAIL_FROM'),
     reply_to: z.string().optional().describe("Reply-To address; default: the store's mail_reply_to setting, else none"),
   })

@@ -60,6 +60,10 @@ describe('HTML output', () => {
     expect(await html('{{ banner | raw }}', { banner: '<p><a href="https://shop.test/sale">Sale</a></p>' })).toBe('<p><a href="https://shop.test/sale">Sale</a></p>')
   })
 
+  it('escapes inside a capture, so the captured block is printed with raw', async () => {
+    expect(await html('{% capture hi %}<b>{{ name }}</b>{% endcapture %}{{ hi | raw }}', { name: '<i>x</i>' })).toBe('<b>&lt;i&gt;x&lt;/i&gt;</b>')
+  })
+
   it('does not escape twice what a template escapes itself', async () => {
     expect(await html('{{ name | escape }}|{{ name | escape_once }}', { name: 'Tom & <Jerry>' })).toBe('Tom &amp; &lt;Jerry&gt;|Tom &amp; &lt;Jerry&gt;')
   })
