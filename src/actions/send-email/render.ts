@@ -27,7 +27,8 @@ export interface RenderedEmail {
   unsubscribeUrl: string | null
 }
 
-const LIQUID_MARK = /\{\{|\{%/
+/** a string with Liquid in it: rendered at send time, so checked then */
+export const LIQUID_MARK = /\{\{|\{%/
 
 /**
  * Renders a Liquid string only when it has Liquid in it; plain strings stay byte-for-byte. The
