@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ParsedMail } from 'mailparser'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { closeSmtpTransports } from '../../src/actions/send-email/index.ts'
+import { verifyClickToken } from '../../src/core/messaging/index.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { createKey } from '../../src/store/stores.repo.ts'
 import { DIALECTS, createTestEnv, type TestEnv } from '../helpers/dialects.ts'
@@ -443,7 +444,145 @@ steps:
     expect(String(mail.html)).toContain('From all of us')
     expect(mail.text).toContain('Dear Ada,')
   })
+
+  it("a customer's text is shown as text in mail, never as markup; only the store's own links are tracked", async () => {
+    ctx = await setup(dialect, smtp)
+    const { send, get, saveWorkflow } = api(ctx)
+    expect((await saveWorkflow(HOSTILE_NAMES)).statusCode).toBe(201)
+    const hostile = {
+      id: 'cust-evil',
+      email: 'eve@example.com',
+      first_name: PAYLOAD,
+      last_name: `${PAYLOAD}\r\nBcc: victim@elsewhere.example`,
+      accepts_marketing: true,
+    }
+    const event = orderPaid('paid-evil', '5001', '2026-03-02T09:59:00Z', hostile)
+    const order = {
+      ...event,
+      data: {
+        ...event.data,
+        line_items: [{ sku: 'TEE-1', title: PAYLOAD, quantity: 1, price: '45.00' }],
+        shipping_address: { address1: PAYLOAD, country_code: 'US' },
+      },
+    }
+    expect((await send(order)).statusCode).toBe(202)
+    await ctx.env.app.engine.drain()
+    expect(smtp.received).toHaveLength(2)
+
+    const inline = bySubject(smtp.received, 'Order #5001 for')
+    const confirmation = bySubject(smtp.received, 'Order #5001 confirmed')
+    for (const mail of [inline, confirmation]) {
+      const html = String(mail.html)
+      // no element made of the customer's text: no link to evil.example, its text shown escaped
+      expect(html).not.toMatch(/<a\b[^>]*evil\.example/i)
+      expect(html).not.toMatch(/<a\b[^>]*>Claim your refund<\/a>/i)
+      expect(hrefs(html).some((h) => h.includes('evil.example'))).toBe(false)
+      expect(html).toContain('&lt;a href=')
+      expect(mail.text).toContain(PAYLOAD)
+      expect(mail.text).not.toContain('[https://evil.example')
+      // only the customer is a recipient, whatever their name says
+      expect(mail.to && !Array.isArray(mail.to) ? mail.to.value.map((v) => v.address) : null).toEqual(['eve@example.com'])
+      expect(mail.bcc).toBeUndefined()
+      expect(mail.headers.has('bcc')).toBe(false)
+    }
+    // the subject is plain text: the name as typed, not HTML-escaped, its line break folded so no header follows it
+    expect(inline.subject).toBe(`Order #5001 for ${PAYLOAD} ${PAYLOAD} Bcc: victim@elsewhere.example`)
+    // the inline body shows the name, the last name and the street as text
+    const inlineHtml = String(inline.html)
+    expect(inline.text).toContain(`Hi ${PAYLOAD}`)
+    expect(inline.text).toContain(`We ship to ${PAYLOAD}`)
+    // the built-in confirmation shows the name and the line item as text
+    expect(confirmation.text?.toLowerCase()).toContain(`thank you, ${PAYLOAD}!`.toLowerCase()) // html-to-text capitalises headings
+    expect(confirmation.text).toContain(`1 × ${PAYLOAD}`)
+    expect(String(confirmation.html)).toContain('$45.00')
+
+    // the store's HTML (raw, on purpose) is live; the tracked links are the store's, and only they
+    expect(inlineHtml).toMatch(/<a href="[^"]+">Our sale<\/a>/)
+    const secret = ctx.env.config.secretKey
+    const tracked = [inline, confirmation].flatMap((m) => hrefs(String(m.html)).filter((l) => l.startsWith(`${PUBLIC_URL}/t/c/`)))
+    const targets = tracked.map((l) => verifyClickToken(secret, l.split('/t/c/')[1]!)?.url)
+    expect(targets.sort()).toEqual(['https://shop.example/orders/5001', 'https://shop.example/sale'])
+    for (const link of tracked) {
+      const res = await ctx.server.inject({ method: 'GET', url: pathOf(link) })
+      expect(res.statusCode).toBe(302)
+      expect(res.headers.location).not.toContain('evil.example')
+    }
+    // the outbox keeps the same escaped HTML
+    const outbox = (await get('/api/v1/messages')).json().items as Array<{ html: string }>
+    for (const row of outbox) expect(row.html).not.toMatch(/<a\b[^>]*evil\.example/i)
+  })
+
+  it('a recipient must be one address: a list or a header smuggled into `to` is refused at save, and at send when it comes from data', async () => {
+    ctx = await setup(dialect, smtp)
+    const { send, get, saveWorkflow } = api(ctx)
+    // written into the workflow: refused when saved, naming the field
+    const saved = await saveWorkflow(`
+id: many-recipients
+name: Many recipients
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    with: { category: transactional, to: 'ada@example.com,victim@elsewhere.example,<x@y.example>', subject: 'Hi', html: '<p>Hi</p>' }
+`)
+    expect(saved.statusCode).toBe(400)
+    expect(saved.json().error.message).toContain('steps[0].with.to')
+    expect((await get('/api/v1/workflows')).json().items).toHaveLength(0)
+
+    // rendered from event data: the step fails naming the field, and nothing is sent
+    expect((await saveWorkflow(GIFT_NOTE)).statusCode).toBe(201)
+    const event = orderPaid('paid-gift', '6001', '2026-03-02T09:59:00Z')
+    const gift = { ...event, data: { ...event.data, gift_to: 'Eve <eve@example.com>\r\nBcc: victim@elsewhere.example' } }
+    expect((await send(gift)).statusCode).toBe(202)
+    await ctx.env.app.engine.drain()
+    expect(smtp.received).toHaveLength(0)
+    const runId = (await get('/api/v1/runs?workflow=gift-note')).json().items[0].id as string
+    const run = (await get(`/api/v1/runs/${runId}`)).json()
+    expect(run.status).toBe('failed')
+    expect(run.steps[0]).toMatchObject({ id: 'gift', status: 'failed', attempts: 1 })
+    expect(run.steps[0].error).toMatch(/\bto\b.*is not one email address/)
+
+    // a display name with the address is still fine
+    const ok = { ...event, id: 'paid-gift-2', data: { ...event.data, id: '6002', number: '#6002', gift_to: 'Eve Example <eve@example.com>' } }
+    expect((await send(ok)).statusCode).toBe(202)
+    await ctx.env.app.engine.drain()
+    expect(smtp.received).toHaveLength(1)
+    expect(smtp.received[0]!.to && !Array.isArray(smtp.received[0]!.to) ? smtp.received[0]!.to.value : null).toEqual([{ name: 'Eve Example', address: 'eve@example.com' }])
+  })
 })
+
+const PAYLOAD = '<a href="https://evil.example/refund">Claim your refund</a>'
+
+const HOSTILE_NAMES = `
+id: hostile-names
+name: Names from the shop
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    id: inline
+    with:
+      category: marketing
+      subject: 'Order {{ order.number }} for {{ customer.first_name }} {{ customer.last_name }}'
+      html: |
+        <p>Hi {{ customer.first_name }} {{ customer.last_name }},</p>
+        <p>We ship to {{ order.shipping_address.address1 }}.</p>
+        <p><a href="https://shop.example/orders/{{ order.id }}">See your order</a></p>
+        {{ vars.banner | raw }}
+      vars:
+        banner: '<p><a href="https://shop.example/sale">Our sale</a></p>'
+  - action: send_email
+    id: confirmation
+    with: { template: order-confirmation, category: transactional }
+`
+
+const GIFT_NOTE = `
+id: gift-note
+name: Gift note
+trigger: { event: order.paid }
+steps:
+  - action: send_email
+    id: gift
+    with: { category: transactional, to: '{{ event.data.gift_to }}', subject: 'A gift for you', html: '<p>Someone sent you a gift</p>' }
+`
 
 const RECEIPT_ONLY = `
 id: receipt-only

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ManualClock } from '../../lib/clock.ts'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
-import { actionContext, memoryServices } from '../../../test/helpers/memory-services.ts'
+import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
+import { DIALECTS } from '../../../test/helpers/dialects.ts'
 import { createNotifyTeamAction, notifyTeam } from './index.ts'
 import { isPrivateAddress } from '../../lib/private-address.ts'
 
@@ -36,29 +36,44 @@ beforeEach(() => {
 
 const scope = { order: { name: '#1001', total_price: '512.00' } }
 
-describe('notify_team', () => {
+describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
+  let a: ActionEnv | undefined
+  afterEach(async () => {
+    await a?.cleanup()
+    a = undefined
+  })
+  /** the action's services over a fresh database */
+  async function setup(config: { allowPrivateHttp?: boolean } = {}) {
+    a = await actionEnv(dialect, { config })
+    return { clock: a.clock, services: a.services }
+  }
+
   it('posts the rendered text as Slack-style JSON, once per step', async () => {
-    const clock = new ManualClock()
-    const services = memoryServices({ clock })
+    const { clock, services } = await setup()
     const input = { text: '{{ customer.email }} ordered {{ order.name }} ({{ order.total_price | money }})', webhook_url: hook }
     const out = await notifyTeam.run(actionContext(input, { services, clock, scope }))
     expect(out).toMatchObject({ status: 'sent', text: 'ada@example.test ordered #1001 ($512.00)' })
     expect(posts).toEqual([{ contentType: 'application/json', body: { text: 'ada@example.test ordered #1001 ($512.00)' } }])
-    expect(services.outbox[0]).toMatchObject({ channel: 'chat', status: 'sent', to: new URL(hook).origin })
+    expect((await a!.outbox())[0]).toMatchObject({ channel: 'chat', status: 'sent', to: new URL(hook).origin })
     expect((await notifyTeam.run(actionContext(input, { services, clock, scope }))).already_sent).toBe(true)
     expect(posts).toHaveLength(1)
   })
 
+  it("posts a customer's text as typed: chat text is not HTML, so nothing is escaped", async () => {
+    const { clock, services } = await setup()
+    await notifyTeam.run(actionContext({ text: 'New order from {{ customer.first_name }}', webhook_url: hook }, { services, clock, customer: { first_name: 'Tom & "Jerry" <3' } }))
+    expect(posts).toEqual([{ contentType: 'application/json', body: { text: 'New order from Tom & "Jerry" <3' } }])
+  })
+
   it('uses STOREFLOW_TEAM_WEBHOOK_URL when the step names none', async () => {
-    const clock = new ManualClock()
+    const { clock, services } = await setup()
     const action = createNotifyTeamAction({ defaultWebhookUrl: () => hook })
-    await action.run(actionContext({ text: 'hello' }, { services: memoryServices({ clock }), clock }))
+    await action.run(actionContext({ text: 'hello' }, { services, clock }))
     expect(posts).toHaveLength(1)
   })
 
   it('retries on 5xx and fails on 4xx', async () => {
-    const clock = new ManualClock()
-    const services = memoryServices({ clock })
+    const { clock, services } = await setup()
     answers = [{ status: 500, body: 'oops' }, { status: 404, body: 'no_service' }]
     const first = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)
     expect(first).toBeInstanceOf(RetryableError)
@@ -68,8 +83,7 @@ describe('notify_team', () => {
   })
 
   it('refuses private addresses unless allowed', async () => {
-    const clock = new ManualClock()
-    const services = memoryServices({ clock, config: { allowPrivateHttp: false } })
+    const { clock, services } = await setup({ allowPrivateHttp: false })
     const err = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PermanentError)
     expect((err as PermanentError).reason).toBe('private_address')
@@ -81,8 +95,8 @@ describe('notify_team', () => {
   })
 
   it('renders only in a dry run', async () => {
-    const clock = new ManualClock()
-    const out = await notifyTeam.run(actionContext({ text: 'Hi {{ customer.first_name }}' }, { services: memoryServices({ clock }), clock, dryRun: true }))
+    const { clock, services } = await setup()
+    const out = await notifyTeam.run(actionContext({ text: 'Hi {{ customer.first_name }}' }, { services, clock, dryRun: true }))
     expect(out).toMatchObject({ status: 'rendered', text: 'Hi Ada' })
     for (const example of notifyTeam.examples ?? []) expect(notifyTeam.input.safeParse(example).success).toBe(true)
   })

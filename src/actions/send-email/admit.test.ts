@@ -1,18 +1,25 @@
-import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../lib/clock.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
-import { actionContext, memoryServices } from '../../../test/helpers/memory-services.ts'
+import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
+import { DIALECTS } from '../../../test/helpers/dialects.ts'
 import { providerAnswered, recordSendFailure } from './admit.ts'
 
 /** One rule for every channel: what a failed hand-over leaves in the outbox row. */
-describe('recordSendFailure', () => {
+describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
+  let a: ActionEnv
+  beforeAll(async () => {
+    a = await actionEnv(dialect)
+  })
+  afterAll(() => a.cleanup())
+
+  let step = 0
+  /** each outcome is a step of its own: a fresh row, keyed by its own idempotency key */
   const outcome = async (err: unknown, refused: boolean, attempt = 1) => {
-    const clock = new ManualClock()
-    const services = memoryServices({ clock })
-    const ctx = actionContext({}, { services, clock, attempt })
-    const { message } = await services.messages.record({ idempotencyKey: 'k', runId: 'r', stepKey: 's', workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: 'sending' })
+    const { services, clock } = a
+    const ctx = actionContext({}, { services, clock, attempt, stepKey: `s${++step}` })
+    const { message } = await services.messages.record({ idempotencyKey: ctx.idempotencyKey, runId: ctx.run.id, stepKey: ctx.run.stepKey, workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: 'sending' })
     await recordSendFailure(ctx, message, err, refused)
-    return services.outbox[0]!.status
+    return (await a.outbox()).find((row) => row.id === message.id)!.status
   }
 
   it('a permanent refusal fails the message; a refused recipient is a bounce', async () => {
@@ -29,7 +36,9 @@ describe('recordSendFailure', () => {
     expect(await outcome(new RetryableError('503'), true, 5)).toBe('failed')
     expect(await outcome(new RetryableError('ECONNRESET'), false, 5)).toBe('failed')
   })
+})
 
+describe('providerAnswered', () => {
   it('providerAnswered: an HTTP status in the error means the provider answered', () => {
     expect(providerAnswered(new RetryableError('503', { details: { status: 503 } }))).toBe(true)
     expect(providerAnswered(new RetryableError('ECONNRESET'))).toBe(false)

@@ -11,7 +11,8 @@ import {
   type StoredMessage,
 } from '../../plugin-api/index.ts'
 import { decideGuardrails, enforceGuardrails, recordSendFailure, reserveCapSlot } from './admit.ts'
-import { renderEmail, renderMaybe, type EmailSource, type RenderedEmail } from './render.ts'
+import { LIQUID_MARK, renderEmail, renderMaybe, type EmailSource, type RenderedEmail } from './render.ts'
+import { RECIPIENT_RULE, isOneRecipient } from './recipient.ts'
 import { sendSmtp, serverRefused } from './smtp.ts'
 import type { EmailTemplateLoader, MessagingTemplateServices } from './template-source.ts'
 
@@ -22,14 +23,27 @@ const sendEmailInput = z
   .object({
     template: z.string().min(1).optional().describe('Name of a stored template (subject, HTML, preheader); instead of inline subject and html'),
     subject: z.string().min(1).optional().describe('Subject line, Liquid; required with html when no template is named'),
-    html: z.string().min(1).optional().describe('HTML body, Liquid; wrapped in the responsive layout unless it is a whole document'),
+    html: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document'),
     preheader: z.string().optional().describe('Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template\'s'),
-    to: z.string().min(3).optional().describe("Recipient address, Liquid; default: the customer's email"),
+    to: z
+      .string()
+      .min(3)
+      // a literal is checked when the workflow is saved; Liquid is checked once rendered, before sending
+      .refine((to) => LIQUID_MARK.test(to) || isOneRecipient(to.trim()), { message: RECIPIENT_RULE })
+      .optional()
+      .describe("One recipient, `ada@example.com` or `Ada <ada@example.com>`, Liquid; default: the customer's email"),
     category: z
       .enum(['transactional', 'marketing'])
       .default('marketing')
       .describe('marketing (default): consent, frequency cap and quiet hours apply, with unsubscribe link and headers; transactional: always sent'),
-    vars: z.record(z.string(), z.unknown()).optional().describe('Extra values for the template, merged into its scope; string values may be Liquid'),
+    vars: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Extra values for the template, merged into its scope; string values may be Liquid, rendered as text and escaped where the body prints them'),
     from: z.string().optional().describe('Sender, e.g. "Shop <hello@shop.example>"; default: the store\'s mail_from setting, else STOREFLOW_MAIL_FROM'),
     reply_to: z.string().optional().describe("Reply-To address; default: the store's mail_reply_to setting, else none"),
   })
@@ -101,8 +115,8 @@ async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailD
   const settings = ctx.store.settings
   const to = input.to ? (await liquid(renderMaybe(input.to, `${source.name} to`, ctx.scope))).trim() : (ctx.customer?.email ?? '')
   if (!to) throw new SkipStep('no_recipient', { reason: 'the customer has no email address and the step names no `to`' })
-  if (!/^[^\s@]+@[^\s@]+$/.test(to) && !/<[^\s@]+@[^\s@]+>/.test(to)) {
-    throw new PermanentError(`send_email: "${to}" is not an email address`, { reason: 'invalid_recipient' })
+  if (!isOneRecipient(to)) {
+    throw new PermanentError(`send_email: to: ${JSON.stringify(to)} ${RECIPIENT_RULE}`, { reason: 'invalid_recipient', details: { field: 'to' } })
   }
   const from = input.from ?? stringSetting(settings, 'mail_from') ?? services.config.mailFrom
   const replyTo = input.reply_to ?? stringSetting(settings, 'mail_reply_to')

@@ -27,14 +27,21 @@ export interface RenderedEmail {
   unsubscribeUrl: string | null
 }
 
-const LIQUID_MARK = /\{\{|\{%/
+/** a string with Liquid in it: rendered at send time, so checked then */
+export const LIQUID_MARK = /\{\{|\{%/
 
-/** Renders a Liquid string only when it has Liquid in it; plain strings stay byte-for-byte. */
+/**
+ * Renders a Liquid string only when it has Liquid in it; plain strings stay byte-for-byte. The
+ * output is text (a subject, a recipient, an SMS, a chat line, a var): nothing is HTML-escaped.
+ */
 export async function renderMaybe(source: string, name: string, scope: Record<string, unknown>): Promise<string> {
   return LIQUID_MARK.test(source) ? compileTemplate(source, name).render(scope) : source
 }
 
-/** `vars` may carry Liquid (`code: '{{ steps.code.code }}'`); its string values render over the run's scope. */
+/**
+ * `vars` may carry Liquid (`code: '{{ steps.code.code }}'`); its string values render over the
+ * run's scope, as text: they are values like any other, escaped where the body prints them.
+ */
 export async function renderVars(vars: Record<string, unknown> | undefined, name: string, scope: Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(vars ?? {})) {
@@ -54,8 +61,13 @@ export async function renderEmail(
     options.category === 'marketing' && ctx.customer ? unsubscribeUrl(config.publicUrl, config.secretKey, ctx.store.id, ctx.customer.key) : null
   const vars = await renderVars(options.vars, source.name, ctx.scope)
   const scope: Record<string, unknown> = { ...ctx.scope, ...vars, vars, unsubscribe_url: unsubscribe }
+  // a subject is a header: text, not HTML, and one line, so a line break in a customer's name
+  // cannot start a header of its own
   const subject = (await renderMaybe(source.subject, `${source.name} subject`, scope)).replace(/\s*[\r\n]+\s*/g, ' ').trim()
-  const body = await compileTemplate(source.html, source.name).render(scope)
+  // the body is HTML: every value is escaped unless the store's template says `| raw`, so a
+  // customer's name or address can never become a link, an image or a form in their mail
+  const body = await compileTemplate(source.html, source.name, { output: 'html' }).render(scope)
+  // text, escaped once by the layout that puts it into the HTML
   const preheader = source.preheader ? (await renderMaybe(source.preheader, `${source.name} preheader`, scope)).trim() : null
   const layout = { body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe }
   const html = renderLayout(layout)

@@ -1,70 +1,32 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { SMTPServer } from 'smtp-server'
-import { simpleParser, type ParsedMail } from 'mailparser'
-import type { AddressInfo } from 'node:net'
-import { ManualClock } from '../../lib/clock.ts'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { verifyClickToken, verifyUnsubscribeToken } from '../../core/messaging/index.ts'
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../../plugin-api/index.ts'
-import { actionContext, memoryServices, type MemoryServices } from '../../../test/helpers/memory-services.ts'
-import { closeSmtpTransports, createSendEmailAction, sendEmail, type SendEmailInput } from './index.ts'
+import { saveMessageTemplate } from '../../store/templates.repo.ts'
+import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
+import { DIALECTS } from '../../../test/helpers/dialects.ts'
+import { rawHeader, startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.ts'
+import { closeSmtpTransports, sendEmail, type SendEmailInput } from './index.ts'
 
 /** A real SMTP server on 127.0.0.1 that can be told to refuse the next messages. */
-let server: SMTPServer
-let smtpUrl: string
-let received: ParsedMail[] = []
-let refusals: Array<{ code: number; message: string }> = []
+let smtp: SmtpSink
+let received: SmtpSink['received']
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        const refusal = refusals.shift()
-        if (refusal) {
-          const err = Object.assign(new Error(refusal.message), { responseCode: refusal.code })
-          callback(err)
-          return
-        }
-        simpleParser(Buffer.concat(chunks)).then((mail) => {
-          received.push(mail)
-          callback()
-        }, callback)
-      })
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.server.address() as AddressInfo).port
-  smtpUrl = `smtp://127.0.0.1:${port}`
+  smtp = await startSmtpSink()
+  received = smtp.received
 })
 
 afterAll(async () => {
   closeSmtpTransports()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await smtp.close()
 })
 
 beforeEach(() => {
-  received = []
-  refusals = []
+  received.length = 0
 })
 
-/** The header as it arrived (mailparser folds List-* headers into a structured `list` field). */
-function rawHeader(mail: ParsedMail, key: string): string | undefined {
-  return mail.headerLines.find((h) => h.key === key)?.line.replace(/\r?\n\s+/g, ' ')
-}
-
 const SECRET = 'test-secret-key-0123456789'
-const PUBLIC = 'https://shop.example.test'
 const DAYTIME = '2026-06-10T12:00:00Z'
-
-function setup(config: { smtp?: boolean } = { smtp: true }): { services: MemoryServices; clock: ManualClock } {
-  const clock = new ManualClock(DAYTIME)
-  const services = memoryServices({ clock, config: { smtpUrl: config.smtp === false ? undefined : smtpUrl } })
-  return { services, clock }
-}
 
 const cartEmail: SendEmailInput = {
   subject: 'Still thinking about it, {{ customer.first_name }}?',
@@ -74,9 +36,23 @@ const cartEmail: SendEmailInput = {
 }
 const cartScope = { cart: { total_price: '129.5', recovery_url: 'https://shop.test/cart/abc?utm=x&y=1' } }
 
+describe.each(DIALECTS)('send_email on the %s outbox', (dialect) => {
+let a: ActionEnv | undefined
+afterEach(async () => {
+  await a?.cleanup()
+  a = undefined
+})
+const outbox = () => a!.outbox()
+
+/** the action's services over a fresh database, with or without SMTP */
+async function setup(config: { smtp?: boolean; smtpUrl?: string } = { smtp: true }): Promise<{ services: ActionEnv['services']; clock: ActionEnv['clock'] }> {
+  a = await actionEnv(dialect, { at: DAYTIME, config: { smtpUrl: config.smtpUrl ?? (config.smtp === false ? undefined : smtp.url) } })
+  return { services: a.services, clock: a.clock }
+}
+
 describe('send_email over SMTP', () => {
   it('delivers a marketing mail with rendered Liquid, both parts, tracked links and one-click unsubscribe', async () => {
-    const { services, clock } = setup()
+    const { services, clock } = await setup()
     const ctx = actionContext(cartEmail, { services, clock, scope: cartScope })
     const out = await sendEmail.run(ctx)
     expect(out).toMatchObject({ status: 'sent', delivery: 'smtp', to: 'ada@example.test', already_sent: false, possible_duplicate: false })
@@ -108,14 +84,15 @@ describe('send_email over SMTP', () => {
     expect(html).toMatch(/>Unsubscribe<\/a>/)
 
     // the outbox keeps the clean HTML (no tracking) and says sent
-    const row = services.outbox[0]!
+    const row = (await outbox())[0]!
     expect(row).toMatchObject({ status: 'sent', channel: 'email', category: 'marketing', runId: 'run_1', stepKey: 'step_1', messageId: mail.messageId })
     expect(row.html).not.toContain('/t/c/')
-    expect(row.html).toContain('href="https://shop.test/cart/abc?utm=x&y=1"')
+    // the value is escaped into the attribute as HTML requires (& as &amp;); the click above led to the URL itself
+    expect(row.html).toContain('href="https://shop.test/cart/abc?utm=x&amp;y=1"')
   })
 
   it('sends transactional mail without unsubscribe headers or link, even without consent and at night', async () => {
-    const { services, clock } = setup()
+    const { services, clock } = await setup()
     clock.set('2026-06-10T23:30:00Z')
     const ctx = actionContext(
       { subject: 'Order {{ order.name }} confirmed', html: '<p>Total {{ order.total_price | money }}</p>', category: 'transactional' as const },
@@ -132,11 +109,11 @@ describe('send_email over SMTP', () => {
   })
 
   it('retries after 451 twice and delivers exactly one message', async () => {
-    const { services, clock } = setup()
-    refusals = [
+    const { services, clock } = await setup()
+    smtp.refuse(
       { code: 451, message: 'Greylisted, try again later' },
       { code: 451, message: 'Greylisted, try again later' },
-    ]
+    )
     const errors: unknown[] = []
     let out
     // the engine runs the same step again after each retryable failure
@@ -156,8 +133,8 @@ describe('send_email over SMTP', () => {
     }
     expect(out).toMatchObject({ status: 'sent', possible_duplicate: false })
     expect(received).toHaveLength(1)
-    expect(services.outbox).toHaveLength(1)
-    expect(services.outbox[0]!.status).toBe('sent')
+    expect(await outbox()).toHaveLength(1)
+    expect((await outbox())[0]!.status).toBe('sent')
 
     // and a further run of the same step sends nothing
     const again = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, attempt: 4 }))
@@ -166,18 +143,18 @@ describe('send_email over SMTP', () => {
   })
 
   it('fails permanently on 5xx with the server reply', async () => {
-    const { services, clock } = setup()
-    refusals = [{ code: 554, message: 'Mailbox does not exist' }]
+    const { services, clock } = await setup()
+    smtp.refuse({ code: 554, message: 'Mailbox does not exist' })
     const err = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PermanentError)
     expect((err as Error).message).toMatch(/554.*Mailbox does not exist/)
-    expect(services.outbox[0]).toMatchObject({ status: 'failed' })
-    expect(services.outbox[0]!.error).toContain('Mailbox does not exist')
+    expect((await outbox())[0]).toMatchObject({ status: 'failed' })
+    expect((await outbox())[0]!.error).toContain('Mailbox does not exist')
     expect(received).toHaveLength(0)
   })
 
   it('resends with the same Message-ID and says so after a crash in the sending window', async () => {
-    const { services, clock } = setup()
+    const { services, clock } = await setup()
     const ctx = actionContext(cartEmail, { services, clock, scope: cartScope })
     // a previous attempt recorded the message and marked it sending, then the process died
     await services.messages.record({
@@ -188,12 +165,11 @@ describe('send_email over SMTP', () => {
     expect(out.possible_duplicate).toBe(true)
     expect(received).toHaveLength(1)
     expect(received[0]!.messageId).toBe(out.smtp_message_id)
-    expect(services.outbox[0]!.status).toBe('sent')
+    expect((await outbox())[0]!.status).toBe('sent')
   })
 
   it('is unreachable SMTP → retryable', async () => {
-    const clock = new ManualClock(DAYTIME)
-    const services = memoryServices({ clock, config: { smtpUrl: 'smtp://127.0.0.1:1' } })
+    const { services, clock } = await setup({ smtpUrl: 'smtp://127.0.0.1:1' })
     const err = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(RetryableError)
   })
@@ -201,18 +177,18 @@ describe('send_email over SMTP', () => {
 
 describe('send_email guardrails', () => {
   it('skips marketing without consent, recording why', async () => {
-    const { services, clock } = setup()
+    const { services, clock } = await setup()
     const err = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, customer: { accepts_marketing: false } })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(SkipStep)
     expect((err as SkipStep).reason).toBe('no_consent')
-    expect(services.outbox[0]).toMatchObject({ status: 'skipped', error: 'no_consent' })
+    expect((await outbox())[0]).toMatchObject({ status: 'skipped', error: 'no_consent' })
     const unsubscribed = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, runId: 'run_2', customer: { unsubscribed_at: '2026-01-01T00:00:00Z' } })).catch((e: unknown) => e)
     expect((unsubscribed as SkipStep).reason).toBe('no_consent')
     expect(received).toHaveLength(0)
   })
 
   it('caps marketing across workflows, not transactional', async () => {
-    const { services, clock } = setup({ smtp: false })
+    const { services, clock } = await setup({ smtp: false })
     await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, runId: 'run_a', workflowId: 'wf_a' }))
     clock.advance(2 * 3_600_000)
     const capped = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, runId: 'run_b', workflowId: 'wf_b' })).catch((e: unknown) => e)
@@ -227,13 +203,13 @@ describe('send_email guardrails', () => {
   })
 
   it("defers marketing during the customer's quiet hours, then sends when woken", async () => {
-    const { services, clock } = setup()
+    const { services, clock } = await setup()
     clock.set('2026-06-11T02:00:00Z') // 22:00 in New York
     const customer = { timezone: 'America/New_York' }
     const err = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, customer })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(DeferStep)
     expect((err as DeferStep).until.toISOString()).toBe('2026-06-11T12:00:00.000Z')
-    expect(services.outbox[0]!.status).toBe('deferred')
+    expect((await outbox())[0]!.status).toBe('deferred')
     expect(received).toHaveLength(0)
     clock.set((err as DeferStep).until)
     const out = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, customer, attempt: 2 }))
@@ -244,47 +220,39 @@ describe('send_email guardrails', () => {
 
 describe('send_email without SMTP, templates and dry runs', () => {
   it('keeps the message in the outbox with status sent', async () => {
-    const { services, clock } = setup({ smtp: false })
+    const { services, clock } = await setup({ smtp: false })
     const out = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope }))
     expect(out).toMatchObject({ status: 'sent', delivery: 'outbox' })
-    expect(services.outbox[0]).toMatchObject({ status: 'sent', subject: 'Still thinking about it, Ada?', sentAt: DAYTIME.replace('Z', '.000Z') })
-    expect(services.outbox[0]!.text).toContain('Back to your cart')
+    expect((await outbox())[0]).toMatchObject({ status: 'sent', subject: 'Still thinking about it, Ada?', sentAt: DAYTIME.replace('Z', '.000Z') })
+    expect((await outbox())[0]!.text).toContain('Back to your cart')
   })
 
   it('loads a stored template and renders vars into it', async () => {
-    const { services, clock } = setup({ smtp: false })
-    const action = createSendEmailAction({
-      templates: {
-        async load(storeId, name) {
-          return name === 'abandoned-checkout-2' && storeId === 'default'
-            ? { name, subject: 'Here is {{ code }}', html: '<p>Use {{ vars.code }} at checkout.</p>' }
-            : null
-        },
-      },
-    })
+    const { services, clock } = await setup({ smtp: false })
+    await saveMessageTemplate(a!.env.app.handle.db, 'default', 'abandoned-checkout-2', { subject: 'Here is {{ code }}', html: '<p>Use {{ vars.code }} at checkout.</p>' }, clock.now())
     const input = { template: 'abandoned-checkout-2', category: 'marketing' as const, vars: { code: '{{ steps.code.code }}' } }
-    await action.run(actionContext(input, { services, clock, scope: { steps: { code: { code: 'SAVE10' } } } }))
-    expect(services.outbox[0]).toMatchObject({ subject: 'Here is SAVE10' })
-    expect(services.outbox[0]!.html).toContain('Use SAVE10 at checkout.')
-    const missing = await action.run(actionContext({ template: 'nope', category: 'marketing' as const }, { services, clock, runId: 'r2' })).catch((e: unknown) => e)
+    await sendEmail.run(actionContext(input, { services, clock, scope: { steps: { code: { code: 'SAVE10' } } } }))
+    expect((await outbox())[0]).toMatchObject({ subject: 'Here is SAVE10' })
+    expect((await outbox())[0]!.html).toContain('Use SAVE10 at checkout.')
+    const missing = await sendEmail.run(actionContext({ template: 'nope', category: 'marketing' as const }, { services, clock, runId: 'r2' })).catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(PermanentError)
     expect((missing as PermanentError).reason).toBe('template_not_found')
   })
 
   it('reports a Liquid error as a permanent failure naming the line', async () => {
-    const { services, clock } = setup({ smtp: false })
+    const { services, clock } = await setup({ smtp: false })
     const err = await sendEmail.run(actionContext({ subject: 's', html: '<p>\n{% if x %}', category: 'transactional' as const }, { services, clock })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PermanentError)
     expect((err as Error).message).toMatch(/line 2/)
-    expect(services.outbox).toHaveLength(0)
+    expect(await outbox()).toHaveLength(0)
   })
 
   it('renders only in a dry run', async () => {
-    const { services, clock } = setup()
+    const { services, clock } = await setup()
     const out = await sendEmail.run(actionContext(cartEmail, { services, clock, scope: cartScope, dryRun: true }))
     expect(out).toMatchObject({ status: 'rendered', delivery: 'none', message_id: null, subject: 'Still thinking about it, Ada?' })
     expect(out.html).toContain('$129.50')
-    expect(services.outbox).toHaveLength(0)
+    expect(await outbox()).toHaveLength(0)
     expect(received).toHaveLength(0)
   })
 
@@ -293,4 +261,5 @@ describe('send_email without SMTP, templates and dry runs', () => {
     expect(sendEmail.input.safeParse({ subject: 'only a subject' }).success).toBe(false)
     expect(sendEmail.input.parse({ template: 't' })).toMatchObject({ category: 'marketing' })
   })
+})
 })

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ManualClock } from '../../lib/clock.ts'
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../../plugin-api/index.ts'
-import { actionContext, memoryServices } from '../../../test/helpers/memory-services.ts'
+import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
+import { DIALECTS } from '../../../test/helpers/dialects.ts'
 import { createSendSmsAction, smsConfig, type SendSmsInput } from './index.ts'
 
 interface Received {
@@ -50,14 +50,21 @@ function action() {
 
 const input: SendSmsInput = { body: 'Hi {{ customer.first_name }}, your cart is waiting.', category: 'marketing' }
 
-function setup() {
-  const clock = new ManualClock('2026-06-10T12:00:00Z')
-  return { clock, services: memoryServices({ clock }) }
-}
+describe.each(DIALECTS)('send_sms on the %s outbox', (dialect) => {
+  let a: ActionEnv | undefined
+  afterEach(async () => {
+    await a?.cleanup()
+    a = undefined
+  })
+  /** the action's services over a fresh database */
+  async function setup() {
+    a = await actionEnv(dialect, { at: '2026-06-10T12:00:00Z' })
+    return { clock: a.clock, services: a.services }
+  }
+  const outbox = () => a!.outbox()
 
-describe('send_sms', () => {
   it('posts a Twilio-style form with basic auth from the URL', async () => {
-    const { clock, services } = setup()
+    const { clock, services } = await setup()
     const out = await action().run(actionContext(input, { services, clock }))
     expect(out).toMatchObject({ status: 'sent', delivery: 'provider', provider_id: 'SM1', to: '+15550001111' })
     expect(received).toHaveLength(1)
@@ -65,11 +72,19 @@ describe('send_sms', () => {
     expect(req.path).toBe('/2010-04-01/Accounts/AC123/Messages.json')
     expect(req.authorization).toBe(`Basic ${Buffer.from('AC123:s3cret').toString('base64')}`)
     expect(Object.fromEntries(req.form)).toEqual({ To: '+15550001111', From: '+15550009999', Body: 'Hi Ada, your cart is waiting.' })
-    expect(services.outbox[0]).toMatchObject({ channel: 'sms', status: 'sent', messageId: 'SM1' })
+    expect((await outbox())[0]).toMatchObject({ channel: 'sms', status: 'sent', messageId: 'SM1' })
+  })
+
+  it("sends a customer's text as typed: an SMS is not HTML, so nothing is escaped", async () => {
+    const { clock, services } = await setup()
+    const name = 'Tom & "Jerry" <3'
+    const out = await action().run(actionContext(input, { services, clock, customer: { first_name: name } }))
+    expect(received[0]!.form.get('Body')).toBe(`Hi ${name}, your cart is waiting.`)
+    expect(out.body).toBe(`Hi ${name}, your cart is waiting.`)
   })
 
   it('retries on 429 and 5xx, sending exactly once', async () => {
-    const { clock, services } = setup()
+    const { clock, services } = await setup()
     answers = [
       { status: 429, body: '{"message":"Too many requests"}', headers: { 'retry-after': '30' } },
       { status: 503, body: 'down' },
@@ -93,16 +108,16 @@ describe('send_sms', () => {
   })
 
   it('fails permanently on other 4xx with the provider reply', async () => {
-    const { clock, services } = setup()
+    const { clock, services } = await setup()
     answers = [{ status: 400, body: '{"code":21211,"message":"Invalid To number"}' }]
     const err = await action().run(actionContext(input, { services, clock })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PermanentError)
     expect((err as Error).message).toContain('Invalid To number')
-    expect(services.outbox[0]!.status).toBe('failed')
+    expect((await outbox())[0]!.status).toBe('failed')
   })
 
   it('applies consent, cap and quiet hours to marketing texts', async () => {
-    const { clock, services } = setup()
+    const { clock, services } = await setup()
     const noConsent = await action().run(actionContext(input, { services, clock, customer: { accepts_marketing: false } })).catch((e: unknown) => e)
     expect((noConsent as SkipStep).reason).toBe('no_consent')
     await action().run(actionContext(input, { services, clock, runId: 'r2' }))
@@ -117,7 +132,7 @@ describe('send_sms', () => {
   })
 
   it('keeps texts in the outbox without a provider, and renders only in a dry run', async () => {
-    const { clock, services } = setup()
+    const { clock, services } = await setup()
     const noProvider = createSendSmsAction({ config: () => null })
     const out = await noProvider.run(actionContext(input, { services, clock }))
     expect(out).toMatchObject({ delivery: 'outbox', status: 'sent' })

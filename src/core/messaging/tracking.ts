@@ -14,7 +14,10 @@ export interface TrackingOptions {
 const ANCHOR_HREF = /(<a\b[^>]*?\shref\s*=\s*)("([^"]*)"|'([^']*)')([^>]*>)/gi
 
 /**
- * Rewrites every `http(s)` link in an `<a href>` through a signed click URL. Left alone:
+ * Rewrites every `http(s)` link in an `<a href>` through a signed click URL. Every `<a>` here is
+ * the store's: the body's Liquid output is HTML-escaped (actions/send-email/render.ts), so a
+ * customer's text cannot add a link; only the template's markup and values it prints with
+ * `| raw` can, and we sign those, never a customer's. Left alone:
  * mailto:/tel:, `#` anchors, our own unsubscribe link (marked `data-sf-unsubscribe`, or any link
  * to `/u/` on the public URL) and links marked `data-sf-no-track`.
  */

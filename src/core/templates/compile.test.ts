@@ -46,6 +46,41 @@ describe('compileTemplate', () => {
   })
 })
 
+describe('HTML output', () => {
+  const html = (source: string, scope: Record<string, unknown>) => compileTemplate(source, 'body', { output: 'html' }).render(scope)
+  const evil = '<a href="https://evil.example/">Claim</a> & \'more\''
+
+  it('escapes every value by default, in text and in attributes', async () => {
+    expect(await html('<p>Hi {{ name }}</p>', { name: evil })).toBe('<p>Hi &lt;a href=&#34;https://evil.example/&#34;&gt;Claim&lt;/a&gt; &amp; &#39;more&#39;</p>')
+    expect(await html('<a href="https://shop.test/o/{{ id }}">x</a>', { id: '1" onclick="x' })).toBe('<a href="https://shop.test/o/1&#34; onclick=&#34;x">x</a>')
+    expect(await html('{% for n in names %}{{ n | upcase }}{% endfor %}{% echo names[0] %}', { names: ['<b>', '&'] })).toBe('&lt;B&gt;&amp;&lt;b&gt;')
+  })
+
+  it('prints store-authored HTML as it is when it opts out with raw', async () => {
+    expect(await html('{{ banner | raw }}', { banner: '<p><a href="https://shop.test/sale">Sale</a></p>' })).toBe('<p><a href="https://shop.test/sale">Sale</a></p>')
+  })
+
+  it('escapes inside a capture, so the captured block is printed with raw', async () => {
+    expect(await html('{% capture hi %}<b>{{ name }}</b>{% endcapture %}{{ hi | raw }}', { name: '<i>x</i>' })).toBe('<b>&lt;i&gt;x&lt;/i&gt;</b>')
+  })
+
+  it('does not escape twice what a template escapes itself', async () => {
+    expect(await html('{{ name | escape }}|{{ name | escape_once }}', { name: 'Tom & <Jerry>' })).toBe('Tom &amp; &lt;Jerry&gt;|Tom &amp; &lt;Jerry&gt;')
+  })
+
+  it('keeps money and dates as they were', async () => {
+    expect(await html('{{ total | money }} {{ total | money: "EUR" }}', { total: '1234.5', store: { currency: 'USD' } })).toBe('$1,234.50 €1,234.50')
+    expect(await html('{{ at | date: "%B %-d, %Y" }}', { at: '2026-11-22T10:00:00Z' })).toBe('November 22, 2026')
+  })
+
+  it('leaves text output (subjects, SMS, chat) unescaped, and caches each kind apart', async () => {
+    const source = 'Hi {{ name }}'
+    expect(await compileTemplate(source, 'subject').render({ name: evil })).toBe(`Hi ${evil}`)
+    expect(await html(source, { name: evil })).not.toContain('<a')
+    expect(await compileTemplate(source, 'subject').render({ name: evil })).toBe(`Hi ${evil}`)
+  })
+})
+
 describe('date filter', () => {
   it('gives what the stock liquidjs date filter gives, names included', async () => {
     const { Liquid } = await import('liquidjs')

@@ -1,11 +1,14 @@
-import type { Template } from 'liquidjs'
+import type { Liquid, Template } from 'liquidjs'
 import { UserError } from '../../lib/errors.ts'
-import { createLiquidEngine } from './liquid.ts'
+import { createLiquidEngine, type TemplateOutput } from './liquid.ts'
 
-const engine = createLiquidEngine()
+const engines: Record<TemplateOutput, Liquid> = { html: createLiquidEngine('html'), text: createLiquidEngine('text') }
 
-/** Compiled templates keyed by source text: the same source compiles once per process. */
-const cache = new Map<string, Template[]>()
+/**
+ * Compiled templates keyed by source text, one cache per output kind (HTML escaping is compiled
+ * into the template): the same source compiles once per process and kind.
+ */
+const caches: Record<TemplateOutput, Map<string, Template[]>> = { html: new Map(), text: new Map() }
 const CACHE_LIMIT = 5000
 
 export interface CompiledTemplate {
@@ -13,12 +16,24 @@ export interface CompiledTemplate {
   render(scope: Record<string, unknown>): Promise<string>
 }
 
+export interface CompileOptions {
+  /**
+   * `html` for anything rendered into HTML (an email body): every `{{ }}` is escaped unless its
+   * last filter is `raw`. `text` (the default) for subjects, SMS, chat and other plain strings;
+   * syntax errors are the same either way, so save-time checks may use either.
+   */
+  output?: TemplateOutput
+}
+
 /**
  * Parses a Liquid template, or throws a `UserError` that names the template and the line,
  * e.g. `template "welcome" line 3: tag "iff" not found`. Call it when a template or workflow
  * is saved, so the error reaches the author rather than a customer's inbox.
  */
-export function compileTemplate(source: string, name: string): CompiledTemplate {
+export function compileTemplate(source: string, name: string, options: CompileOptions = {}): CompiledTemplate {
+  const output = options.output ?? 'text'
+  const engine = engines[output]
+  const cache = caches[output]
   let parsed = cache.get(source)
   if (!parsed) {
     try {
@@ -49,8 +64,8 @@ export function compileTemplate(source: string, name: string): CompiledTemplate 
 }
 
 /** Compiles and renders in one go; the compile is cached, so this is cheap on repeat. */
-export async function renderTemplate(source: string, name: string, scope: Record<string, unknown>): Promise<string> {
-  return compileTemplate(source, name).render(scope)
+export async function renderTemplate(source: string, name: string, scope: Record<string, unknown>, options: CompileOptions = {}): Promise<string> {
+  return compileTemplate(source, name, options).render(scope)
 }
 
 function liquidUserError(err: unknown, name: string): UserError {

@@ -1,3 +1,3 @@
-export { createLiquidEngine } from './liquid.ts'
-export { compileTemplate, renderTemplate, type CompiledTemplate } from './compile.ts'
+export { createLiquidEngine, type TemplateOutput } from './liquid.ts'
+export { compileTemplate, renderTemplate, type CompiledTemplate, type CompileOptions } from './compile.ts'
 export { formatMoney } from './money-filter.ts'

@@ -2,19 +2,35 @@ import { Liquid, filters as builtinFilters } from 'liquidjs'
 import { formatMoney } from './money-filter.ts'
 
 /**
- * One Liquid engine for every message template. `strictFilters` makes a misspelt filter a
- * save-time error instead of silently empty output; variables stay lenient because PRODUCT.md
- * promises that a missing field is `null`, never an error. `outputEscape` is off: authors write
- * HTML and escape with `| escape` where they insert customer-typed text.
+ * What a template's output becomes. `html`: an email body, where every `{{ }}` is HTML-escaped
+ * unless its last filter is `raw` (customer-typed text must never become markup); `text`:
+ * subjects, SMS, chat and action inputs, printed as they are.
  */
-export function createLiquidEngine(): Liquid {
+export type TemplateOutput = 'html' | 'text'
+
+/**
+ * A Liquid engine for message templates. `strictFilters` makes a misspelt filter a save-time
+ * error instead of silently empty output; variables stay lenient because PRODUCT.md promises
+ * that a missing field is `null`, never an error.
+ *
+ * For `html` output, liquidjs's `outputEscape: 'escape'` appends its `escape` filter to every
+ * `{{ }}` (and `echo`, `cycle`) at parse time, unless the last filter is flagged raw. We flag
+ * `raw` (the store's explicit opt-out for HTML it wrote itself), and also `escape` and
+ * `escape_once`, so a template that already escaped a value is not escaped twice.
+ */
+export function createLiquidEngine(output: TemplateOutput = 'text'): Liquid {
   const engine = new Liquid({
     strictFilters: true,
     strictVariables: false,
     lenientIf: true,
     cache: false, // compiled templates are cached by compileTemplate, keyed by source
     ownPropertyOnly: true, // a template must not reach prototype members of scope objects
+    ...(output === 'html' ? { outputEscape: 'escape' as const } : {}),
   })
+  if (output === 'html') {
+    const builtin = builtinFilters as unknown as Record<string, (this: unknown, value: unknown) => string>
+    for (const name of ['escape', 'escape_once', 'xml_escape']) engine.registerFilter(name, { raw: true, handler: builtin[name]! })
+  }
   engine.registerFilter('money', function (this: { context: { getSync(path: string[]): unknown } }, value: unknown, currency?: unknown) {
     // the store's currency unless the template names one: `{{ total | money: "EUR" }}`
     const code = typeof currency === 'string' && currency !== '' ? currency : this.context.getSync(['store', 'currency'])

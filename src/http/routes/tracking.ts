@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { TRANSPARENT_GIF, escapeHtml, verifyClickToken, verifyOpenToken, verifyUnsubscribeToken } from '../../core/messaging/index.ts'
+import { TRANSPARENT_GIF, escapeHtml, sha256Hex, verifyClickToken, verifyOpenToken, verifyUnsubscribeToken } from '../../core/messaging/index.ts'
 import { newId } from '../../lib/ids.ts'
 import type { App } from '../../main.ts'
 
@@ -17,6 +17,14 @@ export function registerTrackingRoutes(server: FastifyInstance, app: App): void 
     return c ? { ...(c.external_id ? { id: c.external_id } : {}), ...(c.email ? { email: c.email } : {}) } : null
   }
 
+  /**
+   * Every open and click is counted on the message, but a workflow hears of each once: mail
+   * clients prefetch the pixel, link scanners fetch every link, people double-click. The event id
+   * is derived from what happened, so the ingest's (store, id) idempotency drops the repeats,
+   * across concurrent requests, API nodes and restarts. Clicks are one event per (message, URL),
+   * not per message: which link a customer chose is what a workflow branches on, and a second,
+   * different link is a second thing they did.
+   */
   const messageEvent = async (type: 'message.opened' | 'message.clicked', messageId: string, url?: string) => {
     const message = await db.selectFrom('messages').select(['id', 'store_id', 'customer_key', 'workflow_id']).where('id', '=', messageId).executeTakeFirst()
     if (!message) return false
@@ -24,7 +32,7 @@ export function registerTrackingRoutes(server: FastifyInstance, app: App): void 
     await db.updateTable('messages').set((eb) => ({ [column]: eb(column, '+', 1) })).where('id', '=', messageId).execute()
     const customer = await customerRef(message.customer_key)
     await app.engine.ingest([{
-      id: newId(type === 'message.clicked' ? 'clk_' : 'opn_'),
+      id: type === 'message.opened' ? `opn_${message.id}` : `clk_${message.id}_${sha256Hex(url ?? '').slice(0, 32)}`,
       type,
       store: message.store_id,
       occurred_at: app.clock.now().toISOString(),
