@@ -17,7 +17,7 @@ import { registerWorkflows } from './commands/workflows.ts'
 import { UserError } from '../lib/errors.ts'
 import { fail, withApp } from './shared.ts'
 
-/** `storeflow`: the command line (PRODUCT.md §2). Command names and flags are a contract. */
+/** `storeflow`: the command line (docs/cli.md, generated from it). Command names and flags are a contract. */
 export function buildProgram(): Command {
   const program = new Command('storeflow')
     .description('Self-hosted ecommerce automation engine: trigger → condition → action workflows, durably.')

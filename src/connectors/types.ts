@@ -1,5 +1,5 @@
 /**
- * Connectors turn a shop's webhook delivery into canonical events (PRODUCT.md §3).
+ * Connectors turn a shop's webhook delivery into canonical events (docs/events.md).
  *
  * Glossary:
  * - delivery: one HTTP request from a shop (headers + raw body bytes). Verified on the raw bytes.

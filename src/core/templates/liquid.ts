@@ -3,7 +3,7 @@ import { formatMoney } from './money-filter.ts'
 
 /**
  * One Liquid engine for every message template. `strictFilters` makes a misspelt filter a
- * save-time error instead of silently empty output; variables stay lenient because PRODUCT.md
+ * save-time error instead of silently empty output; variables stay lenient because docs/workflows.md
  * promises that a missing field is `null`, never an error. `outputEscape` is off: authors write
  * HTML and escape with `| escape` where they insert customer-typed text.
  */
