@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 /**
- * Layers are folders and imports point down only (STYLE.md). This is the lint rule: it reads
+ * Layers are folders and imports point down only (README.md, Design notes). This is the lint rule: it reads
  * every import in src/ and checks it against the allowed directions.
  */
 const SRC = fileURLToPath(new URL('../src/', import.meta.url))

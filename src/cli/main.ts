@@ -17,7 +17,7 @@ import { registerWorkflows } from './commands/workflows.ts'
 import { UserError } from '../lib/errors.ts'
 import { fail, withApp } from './shared.ts'
 
-/** `storeflow`: the command line (PRODUCT.md §2). Command names and flags are a contract. */
+/** `storeflow`: the command line (docs/cli.md, generated from it). Command names and flags are a contract. */
 export function buildProgram(): Command {
   const program = new Command('storeflow')
     .description('Self-hosted ecommerce automation engine: trigger → condition → action workflows, durably.')
@@ -54,8 +54,14 @@ export function buildProgram(): Command {
 /** commands that do not act on one store (or create it) */
 const STORE_FREE_COMMANDS = new Set(['start', 'serve', 'worker', 'migrate', 'stores', 'users'])
 
-try {
-  await buildProgram().parseAsync(process.argv)
-} catch (err) {
-  fail(err)
+/**
+ * Runs the command line (bin/storeflow.mjs calls it). Importing this module runs nothing, so the
+ * docs generator can read the program's commands and options.
+ */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv)
+  } catch (err) {
+    fail(err)
+  }
 }

@@ -7,7 +7,7 @@ const registry = createActionRegistry()
 const templates = loadTemplates(registry)
 
 describe('built-in template library', () => {
-  it('has the templates of PRODUCT.md §6, each titled and described', () => {
+  it('has the whole library (docs/templates.md), each titled and described', () => {
     expect(templates.length).toBeGreaterThanOrEqual(19)
     for (const t of templates) {
       expect(t.title, t.name).not.toBe('')
@@ -23,7 +23,7 @@ describe('built-in template library', () => {
     expect(t.problem).toBeNull()
   })
 
-  it('templates that need a missing action say which, and only name actions storeflow plans (PRODUCT.md §5)', () => {
+  it('templates that need a missing action say which, and only name actions storeflow plans (README.md, Status)', () => {
     const planned = new Set(['create_discount_code', 'hold_order', 'cancel_runs', 'create_purchase_order', 'create_invoice', 'sync_audience'])
     for (const t of templates.filter((x) => x.missingActions.length > 0)) {
       for (const a of t.missingActions) expect(planned.has(a), `${t.name}: ${a}`).toBe(true)

@@ -1,7 +1,7 @@
 import type { OutboundClient } from '../lib/guarded-request.ts'
 
 /**
- * Connectors turn a shop's webhook delivery into canonical events (PRODUCT.md §3).
+ * Connectors turn a shop's webhook delivery into canonical events (docs/events.md).
  *
  * Glossary:
  * - delivery: one HTTP request from a shop (headers + raw body bytes). Verified on the raw bytes.

@@ -3,16 +3,16 @@ import { z } from 'zod'
 const duration = z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/, 'must be a duration like "90s", "16h" or "30d"')
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like "21:00"')
 
-/** Store settings (PRODUCT.md §7). PUT changes only the keys it names. */
+/** Store settings (docs/http-api.md, Settings). PUT changes only the keys it names. */
 export const settingsSchema = z.strictObject({
-  cart_abandoned_after: duration,
+  cart_abandoned_after: duration.describe('How long after its last update a cart counts as abandoned (for cart.abandoned, which storeflow does not emit yet)'),
   /** null switches the cap off */
-  frequency_cap: duration.nullable(),
+  frequency_cap: duration.nullable().describe('At most one marketing message per customer per this long, across workflows and channels; a capped step is skipped. null: no cap'),
   /** null switches quiet hours off */
-  quiet_hours: z.strictObject({ start: clockTime, end: clockTime }).nullable(),
-  attribution_window: duration,
-  inactive_after: duration,
-  renewal_notice: duration,
+  quiet_hours: z.strictObject({ start: clockTime, end: clockTime }).nullable().describe("No marketing message from start to end (HH:MM) in the customer's time zone, else the store's; a step in them waits until they end. null: none"),
+  attribution_window: duration.describe('How long after a message an order counts toward its workflow (for analytics, not built yet)'),
+  inactive_after: duration.describe('How long without an order makes a customer inactive (for customer.inactive, which storeflow does not emit yet)'),
+  renewal_notice: duration.describe('How long before next_renewal_at subscription.renewal_due falls (storeflow does not emit it yet)'),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /**
- * The workflow file (PRODUCT.md §4). Names here are what users write in their files:
+ * The workflow file (docs/workflows.md). Names here are what users write in their files:
  * never rename one. CEL conditions are strings here and compiled by core/workflow.
  */
 const duration = z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/, 'must be a duration like "90s", "4h" or "3d"')

@@ -8,7 +8,7 @@ const scope = {
 }
 const cond = (source: string) => evaluateCondition(compileCel(source), scope)
 
-describe('CEL conditions (PRODUCT.md §3, §4)', () => {
+describe('CEL conditions (docs/workflows.md)', () => {
   it.each([
     ['customer.orders_count > 2 && "vip" in customer.tags', true],
     ['event.data.total_price > 100', true],

@@ -4,7 +4,7 @@ import { Environment } from '@marcbachmann/cel-js'
  * CEL for conditions. Money is a double; ints from JSON are doubles too, and mixed int/double
  * arithmetic is allowed. A missing field is null and a comparison involving null is false:
  * cel-js raises "No such key" / "no such overload" for those, which we turn into false (for a
- * condition) or null (for a value), as PRODUCT.md §3 promises.
+ * condition) or null (for a value), as docs/workflows.md promises.
  */
 const VARIABLES = ['event', 'trigger', 'customer', 'order', 'cart', 'product', 'steps', 'store', 'now', 'item', 'vars'] as const
 
@@ -16,7 +16,7 @@ function createEnvironment(): Environment {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)))
     env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b))
   }
-  // PRODUCT.md §3: a comparison with null is false (so its negation is true), not an error
+  // docs/workflows.md: a comparison with null is false (so its negation is true), not an error
   for (const op of ['<', '<=', '>', '>=']) {
     for (const type of ['int', 'uint', 'double', 'string', 'bool']) {
       env.registerOperator(`null ${op} ${type}`, () => false)

@@ -98,7 +98,7 @@ describe('settings', () => {
   it('defaults to a 16h cap and 21:00–08:00', () => {
     expect(guardrailSettings({})).toEqual({ frequencyCapMs: 16 * H, quietHours: { start: '21:00', end: '08:00' } })
   })
-  it('reads PRODUCT.md §7 shapes and turns guardrails off with null', () => {
+  it('reads the settings shapes (docs/http-api.md) and turns guardrails off with null', () => {
     expect(guardrailSettings({ frequency_cap: '1d', quiet_hours: { start: '22:30', end: '07:00' } })).toEqual({
       frequencyCapMs: 24 * H,
       quietHours: { start: '22:30', end: '07:00' },

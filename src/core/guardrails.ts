@@ -2,7 +2,7 @@ import { UserError } from '../lib/errors.ts'
 import { parseDuration } from '../lib/durations.ts'
 
 /**
- * Guardrails that hold across all workflows (PRODUCT.md §4): consent, the marketing frequency
+ * Guardrails that hold across all workflows (docs/workflows.md, Guardrails): consent, the marketing frequency
  * cap and quiet hours. Pure functions of their inputs and `now`; the send actions feed them.
  * Transactional messages are exempt from the cap and from quiet hours, never from anything else.
  */
@@ -71,7 +71,7 @@ export function checkConsent(
 
 /**
  * Allowed when the last marketing send is at least `capMs` ago. `until` says when the cap lifts,
- * for the timeline; a capped step is skipped, not deferred (PRODUCT.md: "skipped, with the reason").
+ * for the timeline; a capped step is skipped, not deferred (docs/workflows.md, Guardrails).
  */
 export function checkFrequencyCap(
   category: MessageCategory,

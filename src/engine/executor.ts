@@ -30,7 +30,9 @@ export interface ExecutorDeps {
 }
 
 /** Default attempts for an action that does not say; the first counts. */
-const DEFAULT_MAX_ATTEMPTS = 5
+export const DEFAULT_MAX_ATTEMPTS = 5
+/** Default first retry delay for an action that does not say, milliseconds; it doubles each attempt. */
+export const DEFAULT_BASE_DELAY_MS = 1000
 /** A run may take this many instructions per claim before yielding its lease to others. */
 const MAX_INSTRUCTIONS_PER_TURN = 200
 /** Instructions one transaction may carry for a run (control steps and internal actions). */
@@ -416,7 +418,7 @@ async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: R
         deps.log.warn({ runId: current.id, step: key, attempts, err: message }, 'step failed')
         return failStep(tx, current, instr, key, message, attempts, now, outcome.input, startedAt)
       }
-      const delay = err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? 1000 })
+      const delay = err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? DEFAULT_BASE_DELAY_MS })
       const wake = new Date(now.getTime() + delay).toISOString()
       await tx.upsertStep({ ...base, status: 'retrying', error: message, wake_at: wake, ended_at: null })
       deps.log.info({ runId: current.id, step: key, attempts, wakeAt: wake }, 'step will retry')

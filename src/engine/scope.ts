@@ -38,7 +38,7 @@ export function eventView(event: CanonicalEvent): Record<string, unknown> {
   return { id: event.id, type: event.type, occurred_at: event.occurred_at, store: event.store, data: moneyAsNumbers(event.data) as Record<string, unknown> }
 }
 
-/** Money fields of the canonical shapes (PRODUCT.md §3); stored as exact strings, a double in CEL. */
+/** Money fields of the canonical shapes (docs/event-types.md); stored as exact strings, a double in CEL. */
 const MONEY_FIELDS = new Set(['total_price', 'subtotal_price', 'total_discounts', 'shipping_price', 'price', 'compare_at_price', 'refund_amount'])
 
 function moneyAsNumbers(value: unknown, key?: string): unknown {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { App } from '../main.ts'
 
 /**
- * The dashboard's place. Until the React dashboard lands (PRODUCT.md §8), `/` shows what the
+ * The dashboard's place. Until the React dashboard lands (README.md, Status), `/` shows what the
  * server is and where the API is, rather than a 404.
  */
 export function registerDashboard(server: FastifyInstance, app: App): void {

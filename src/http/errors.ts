@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { StoreflowError } from '../lib/errors.ts'
 
-/** Every error answers `{ "error": { "code", "message", "details" } }` (PRODUCT.md §9). */
+/** Every error answers `{ "error": { "code", "message", "details" } }` (docs/http-api.md). */
 export function registerErrorHandler(server: FastifyInstance): void {
   server.setErrorHandler((err: FastifyError | StoreflowError | Error, request, reply) => {
     if (err instanceof StoreflowError) {

@@ -10,7 +10,7 @@ import { getDelivery, insertDelivery, updateDeliveryOutcome, type DeliveryResult
 import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, type CustomerIdentity } from '../store/privacy.ts'
 
 /**
- * A shop's webhook delivery, from raw bytes to stored events (PRODUCT.md §3 "Ingest paths"):
+ * A shop's webhook delivery, from raw bytes to stored events (docs/events.md, "Ingest paths"):
  * verify against each of the store's connectors for the platform → map → privacy duties for
  * compliance topics → ingest (idempotent on event id) → keep the delivery with its outcome.
  *

@@ -58,7 +58,7 @@ export interface ActionServices {
     record(message: OutboxMessage): Promise<{ message: StoredMessage; created: boolean }>
     /**
      * when this customer was last sent a marketing message (sent, not skipped), or null. The cap is
-     * one marketing message per customer across channels (PRODUCT.md §4): `channel` is the asking
+     * one marketing message per customer across channels (docs/workflows.md, Guardrails): `channel` is the asking
      * channel, for logs; every channel counts.
      */
     lastMarketingSentAt(customerKey: string, channel: OutboxMessage['channel']): Promise<Date | null>

@@ -75,7 +75,7 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
         const events = [
           event('newsletter.unsubscribed', `u-${n}`, { customer }, '2026-03-02T00:00:00Z'),
           event('newsletter.subscribed', `s-${n}`, { customer }, '2026-02-01T00:00:00Z'),
-          // the shop's stale accepts_marketing: true on a later update does not undo it (PRODUCT.md §4)
+          // the shop's stale accepts_marketing: true on a later update does not undo it (docs/workflows.md, Guardrails)
           event('customer.updated', `cu-${n}`, { ...customer, accepts_marketing: true, first_name: 'Ann' }, '2026-03-05T00:00:00Z'),
         ]
         await sendTwice(env, order.map((i) => events[i]!))

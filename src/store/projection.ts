@@ -149,7 +149,7 @@ type ConsentFields = Pick<CustomerRow, 'unsubscribed_at' | 'consent_at' | 'shop_
 
 /**
  * accepts_marketing from its two registers. An unsubscribe recorded by storeflow holds until a
- * later explicit newsletter.subscribed (PRODUCT.md §4): the shop's accepts_marketing, stale or
+ * later explicit newsletter.subscribed (docs/workflows.md, Guardrails): the shop's accepts_marketing, stale or
  * not, does not undo it. After an explicit subscribe, the shop's flag counts only when it was
  * said later. With no explicit change, the shop's flag is the answer. Registers older than an
  * erasure (privacy.ts) are forgotten.

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely'
 import { UserError } from '../lib/errors.ts'
 import type { Database, RunStepsTable, RunsTable } from './tables.ts'
 
-/** A run as the API shows it (PRODUCT.md §9). */
+/** A run as the API shows it (docs/http-api.md). */
 export interface RunView {
   id: string
   workflow_id: string

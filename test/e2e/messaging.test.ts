@@ -233,7 +233,7 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(unsubscribed).toHaveLength(1)
     expect(unsubscribed[0].data.customer).toMatchObject({ id: 'cust-1', email: 'ada@example.com' })
 
-    // a stale accepts_marketing: true from the shop does not resubscribe (PRODUCT.md §4)
+    // a stale accepts_marketing: true from the shop does not resubscribe (docs/workflows.md, Guardrails)
     ctx.env.clock.advance(60_000)
     expect((await send({ id: 'upd-1', type: 'customer.updated', occurred_at: '2026-03-02T10:02:00Z', data: { ...customer, first_name: 'Ada L.' } })).statusCode).toBe(202)
     profile = (await get('/api/v1/customers/cust-1')).json()

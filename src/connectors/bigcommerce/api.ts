@@ -35,7 +35,7 @@ export interface BigCommerceApi {
 
 /**
  * `creds.apiUrl` is the API base with the store path (`https://api.bigcommerce.com/stores/{store_hash}`,
- * PRODUCT.md §2); requests authenticate with `X-Auth-Token` (BigCommerce "Authentication and example requests").
+ * docs/cli.md, connectors add); requests authenticate with `X-Auth-Token` (BigCommerce "Authentication and example requests").
  */
 export function bigCommerceApi(creds: ConnectorCredentials, deps: MapDeps): BigCommerceApi {
   const apiUrl = creds.apiUrl?.replace(/\/+$/, '')

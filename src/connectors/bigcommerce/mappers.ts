@@ -2,7 +2,7 @@ import { addMoney } from '../../lib/money.ts'
 import { arr, compact, idStr, int, isoTime, money, rec, str } from '../shared/values.ts'
 
 /**
- * BigCommerce REST resources → canonical `data` (PRODUCT.md §3). Shapes from bigcommerce/docs
+ * BigCommerce REST resources → canonical `data` (docs/event-types.md). Shapes from bigcommerce/docs
  * `reference/orders.v2.oas2.yml` (order, order products, shipping addresses, shipments),
  * `reference/customers.v3.yml`, `reference/catalog/products_catalog.v3.yml` and `reference/carts.v3.yml`.
  * V2 money is a 4-decimal string ("79.0000"), V3 money a JSON number; both stay exact decimal strings.

@@ -13,7 +13,7 @@ export function sha256Hex(data: Buffer | string): string {
 
 /**
  * Event ids are derived from the dedupe key, so a redelivery of the same event yields the same ids
- * and the ingest answers `duplicate: true` (PRODUCT.md §3). Hashed to keep them short and within
+ * and the ingest answers `duplicate: true` (docs/events.md, Idempotency). Hashed to keep them short and within
  * the envelope's 255 characters whatever the platform sends.
  */
 export function eventId(platform: string, key: string, index?: number): string {

@@ -17,7 +17,7 @@ export function str(value: unknown): string | null {
   return null
 }
 
-/** Shop ids as strings (PRODUCT.md §3); 0 and '' mean "none" on WooCommerce and BigCommerce. */
+/** Shop ids as strings (docs/event-types.md); 0 and '' mean "none" on WooCommerce and BigCommerce. */
 export function idStr(value: unknown): string | null {
   const s = str(value)
   return s === null || s === '0' ? null : s

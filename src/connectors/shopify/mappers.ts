@@ -2,7 +2,7 @@ import { addMoney } from '../../lib/money.ts'
 import { arr, compact, idStr, int, isoTime, money, rec, splitTags, str } from '../shared/values.ts'
 
 /**
- * Shopify REST webhook bodies → canonical `data` shapes (PRODUCT.md §3). Field names follow the
+ * Shopify REST webhook bodies → canonical `data` shapes (docs/event-types.md). Field names follow the
  * 2026-07 webhook reference (https://shopify.dev/docs/api/webhooks/2026-07, "List of topics").
  * Extra fields the canonical shape does not name are kept where conditions may want them.
  */
@@ -92,7 +92,7 @@ function discountCodes(value: unknown): string[] {
 export function mapOrder(o: Obj): Obj {
   return compact({
     id: idStr(o['id']),
-    // What the customer sees is `order_number` (1234), not the internal `number` (PRODUCT.md §3).
+    // What the customer sees is `order_number` (1234), not the internal `number` (docs/event-types.md).
     number: str(o['order_number']) ?? str(o['name']),
     name: str(o['name']) ?? undefined,
     customer: customerOfPurchase(o),

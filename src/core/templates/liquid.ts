@@ -10,7 +10,7 @@ export type TemplateOutput = 'html' | 'text'
 
 /**
  * A Liquid engine for message templates. `strictFilters` makes a misspelt filter a save-time
- * error instead of silently empty output; variables stay lenient because PRODUCT.md promises
+ * error instead of silently empty output; variables stay lenient because docs/workflows.md promises
  * that a missing field is `null`, never an error.
  *
  * For `html` output, liquidjs's `outputEscape: 'escape'` appends its `escape` filter to every
