@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { MONEY_LIMITS, moneyText } from '../lib/money.ts'
+import { checkLimits } from './limits.ts'
 
 /**
  * Canonical events (PRODUCT.md §3). Every type has a schema; an event that fails it is
@@ -7,9 +9,17 @@ import { z } from 'zod'
  */
 
 const id = z.union([z.string().min(1), z.number().int()]).transform(String)
-const money = z
-  .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a number or a numeric string like "450.00"')])
-  .transform((v) => (typeof v === 'number' ? v.toString() : v.trim()))
+const MONEY_EXPECTED = `must be an amount with at most ${MONEY_LIMITS.integerDigits} digits before the point and ${MONEY_LIMITS.decimals} after, as a number or a string like "450.00"`
+/** an amount as an exact decimal string; 1e21 or 1e-7 are refused here, naming the field (lib/money.ts) */
+const money = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const text = moneyText(v)
+  if (text === null) {
+    const shown = typeof v === 'number' ? String(v) : JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)
+    ctx.addIssue({ code: 'custom', message: `${MONEY_EXPECTED}; got ${shown}` })
+    return z.NEVER
+  }
+  return text
+})
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/
@@ -218,9 +228,9 @@ export function isKnownEventType(type: string): type is EventType {
 
 export const eventEnvelopeSchema = z.object({
   id: z.union([z.string().min(1).max(255), z.number().int()]).transform(String),
-  type: z.string().regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"'),
+  type: z.string().max(200).regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"'),
   occurred_at: isoTime.optional(),
-  store: z.string().min(1).optional(),
+  store: z.string().min(1).max(255).optional(),
   data: z.record(z.string(), z.unknown()),
 })
 
@@ -237,11 +247,17 @@ export interface EventIssue {
   message: string
 }
 
-/** Validates one event; returns the normalised event or the issues, each naming its field path. */
+/**
+ * Validates one event; returns the normalised event or the issues, each naming its field path.
+ * The size limits (contracts/limits.ts) are checked first, so no schema step ever walks a value
+ * nested 5,000 deep; every ingest path (API, history, webhooks, `events send`) comes through here.
+ */
 export function parseEvent(input: unknown, defaults: { store: string; now: Date }, index?: number):
   | { ok: true; event: CanonicalEvent }
   | { ok: false; issues: EventIssue[] } {
   const prefix = index === undefined ? '' : `events[${index}].`
+  const overLimit = checkLimits(input, index === undefined ? '' : `events[${index}]`)
+  if (overLimit) return { ok: false, issues: [overLimit] }
   const envelope = eventEnvelopeSchema.safeParse(input)
   if (!envelope.success) return { ok: false, issues: toIssues(envelope.error, prefix) }
   const { type } = envelope.data

@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { rowCounts } from '../../test/helpers/row-counts.ts'
 import { fixture, hmacBase64, standardWebhookSignature } from '../connectors/testing.ts'
+import { INGEST_LIMITS } from '../contracts/limits.ts'
+import { MONEY_LIMITS } from '../lib/money.ts'
 import { createKey, createStore } from '../store/stores.repo.ts'
 import { buildServer } from './server.ts'
 
@@ -90,6 +92,28 @@ describe.each(DIALECTS)('ingest limits on %s', (dialect) => {
     // the server is still up and still takes ordinary events
     expect((await postRaw(order('d-4', '"4.00"'))).statusCode).toBe(202)
     expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it('each documented limit: the value at the limit is accepted, one past it is refused naming the limit', async () => {
+    const L = INGEST_LIMITS
+    let n = 0
+    const raw = (dataText: string) => `{"id":"lim-${++n}","type":"raw.shop.thing","data":${dataText}}`
+    const cases: Array<{ name: string; at: string; past: string; path: RegExp; message: RegExp }> = [
+      // data is level 1, so x holds (depth - 1) more levels
+      { name: 'depth', at: raw(`{"x":${deepJson(L.depth - 1)}}`), past: raw(`{"x":${deepJson(L.depth)}}`), path: /^data\.x(\.a)+$/, message: /depth limit of 32 levels/ },
+      { name: 'string length', at: raw(`{"note":"${'x'.repeat(L.stringLength)}"}`), past: raw(`{"note":"${'x'.repeat(L.stringLength + 1)}"}`), path: /^data\.note$/, message: /string length limit/ },
+      { name: 'list size', at: raw(`{"list":[${Array(L.listSize).fill(0).join(',')}]}`), past: raw(`{"list":[${Array(L.listSize + 1).fill(0).join(',')}]}`), path: /^data\.list$/, message: /list size limit/ },
+      { name: 'keys per object', at: raw(`{"o":{${Array.from({ length: L.keysPerObject }, (_, i) => `"k${i}":1`).join(',')}}}`), past: raw(`{"o":{${Array.from({ length: L.keysPerObject + 1 }, (_, i) => `"k${i}":1`).join(',')}}}`), path: /^data\.o$/, message: /keys per object/ },
+      { name: 'key length', at: raw(`{"o":{"${'k'.repeat(L.keyLength)}":1}}`), past: raw(`{"o":{"${'k'.repeat(L.keyLength + 1)}":1}}`), path: /^data\.o$/, message: /key length limit/ },
+      { name: 'money digits', at: order(`m-${++n}`, `"${'9'.repeat(MONEY_LIMITS.integerDigits)}.99"`), past: order(`m-${++n}`, `"${'9'.repeat(MONEY_LIMITS.integerDigits + 1)}.99"`), path: /^data\.total_price$/, message: /digits before the point/ },
+      { name: 'money decimals', at: order(`m-${++n}`, `0.${'1'.repeat(MONEY_LIMITS.decimals)}`), past: order(`m-${++n}`, `0.${'1'.repeat(MONEY_LIMITS.decimals + 1)}`), path: /^data\.total_price$/, message: /after/ },
+      { name: 'number range', at: raw('{"n":1e308}'), past: raw('{"n":1e400}'), path: /^data\.n$/, message: /1e400/ },
+    ]
+    for (const c of cases) {
+      const ok = await postRaw(c.at)
+      expect(ok.statusCode, `${c.name} at the limit: ${ok.body.slice(0, 200)}`).toBe(202)
+      await expectRefused(c.past, '/api/v1/events', c.path, c.message)
+    }
   })
 
   describe('signed webhooks', () => {

@@ -1,4 +1,5 @@
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
+import { checkLimits, type LimitIssue } from '../contracts/limits.ts'
 import { connectorFor, ShopApiError } from '../connectors/registry.ts'
 import type { MappedDelivery, MappedEvent, Platform, WebhookDelivery } from '../connectors/types.ts'
 import { errorMessage, OperationalError, StoreflowError, UserError } from '../lib/errors.ts'
@@ -18,8 +19,11 @@ import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, 
  * - 401: no connector, or no connector's secret verifies it. Nothing of the delivery is stored;
  *   an hourly counter on the connector(s) feeds the health view.
  * - 200: accepted (also for duplicates, unknown topics and the WooCommerce ping), and for a
- *   delivery whose mapped events fail the canonical schemas: the platform retrying would not help,
- *   the delivery is kept as `failed` and can be replayed after the mapping is fixed.
+ *   verified delivery that cannot be taken in as it is: a body over the ingest limits
+ *   (docs/limits.md), mapped events that fail the canonical schemas, a mapping that throws. The
+ *   platform retrying the same bytes would not help (Shopify retries a non-2xx for hours, and
+ *   WooCommerce disables a hook after a few failures), so the delivery is kept as `failed`, shown
+ *   in health and the deliveries list, and can be replayed after the fix. Never a 5xx for these.
  * - 503: the shop's API (BigCommerce) failed or the connector lacks what the fetch needs, or
  *   storage failed: the platform retries later. Kept as `failed` when it can be.
  * Used by the webhook routes and by replay (`storeflow deliveries replay`).
@@ -148,13 +152,24 @@ function topicHeader(platform: Platform, d: WebhookDelivery): string {
 
 async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDelivery, deliveryRowId: string): Promise<Outcome> {
   const rawText = d.rawBody.toString('utf8')
+  // the ingest limits (docs/limits.md) before the connector parses and maps anything: a body over
+  // them is kept as failed and answered 200, since the shop sending it again would not help
+  const overLimit = bodyOverLimit(rawText)
+  if (overLimit) {
+    app.log.warn({ connectorId: c.id, path: overLimit.path }, 'webhook body over the ingest limits')
+    return { status: 'failed', result: { events: [] }, error: `${overLimit.path}: ${overLimit.message}`, mapped: null, body: rawText, http: 200 }
+  }
   let mapped: MappedDelivery
   try {
     mapped = await connectorFor(c.platform).map(d, c.credentials, { fetch })
   } catch (err) {
     const retry = err instanceof ShopApiError || err instanceof OperationalError || err instanceof UserError
-    app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
-    return { status: 'failed', result: { events: [] }, error: errorMessage(err), mapped: null, body: rawText, http: retry ? 503 : 500 }
+    // a mapping that throws on this body will throw again on the shop's retry: keep it as failed
+    // and answer 200, so it can be replayed once the mapping is fixed; only the shop's API being
+    // down (or the connector lacking what the fetch needs) is worth the shop's retry
+    if (retry) app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
+    else app.log.error({ err, connectorId: c.id }, 'webhook mapping threw: kept as failed for replay')
+    return { status: 'failed', result: { events: [] }, error: errorMessage(err), mapped: null, body: rawText, http: retry ? 503 : 200 }
   }
 
   const result: DeliveryResult = { events: [] }
@@ -186,11 +201,30 @@ async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDel
     result.events = ingested.map((r, i) => ({ id: r.id, type: canonical[i]!.type, duplicate: r.duplicate, runs: r.runs }))
   } catch (err) {
     app.log.error({ err, connectorId: c.id }, 'webhook ingest failed')
-    const status = err instanceof StoreflowError && err.status < 500 ? 200 : 503
-    return { status: 'failed', result, error: errorMessage(err), mapped, body, http: status }
+    // storage being unavailable is worth the shop's retry (the ingest is one transaction, so nothing
+    // of it is in); bad input or a bug would fail the same way again, so it is kept for replay
+    const retry = !(err instanceof StoreflowError && err.status < 500) && !isProgrammingError(err)
+    return { status: 'failed', result, error: errorMessage(err), mapped, body, http: retry ? 503 : 200 }
   }
   const duplicate = result.events.length > 0 && result.events.every((e) => e.duplicate)
   return { status: duplicate ? 'duplicate' : 'processed', result, error: null, mapped, body, http: 200 }
+}
+
+/** The body's first breach of the ingest limits, or null (also for a body that is not JSON: the connector deals with that). */
+function bodyOverLimit(rawText: string): LimitIssue | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(rawText)
+  } catch {
+    return null
+  }
+  // the body becomes an event's data, so it sits at level 1 like data does
+  return checkLimits(parsed, 'body', 1)
+}
+
+/** Errors that say the code met a value it cannot handle, rather than that something was unavailable. */
+function isProgrammingError(err: unknown): boolean {
+  return err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError
 }
 
 type Obj = Record<string, unknown>
