@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { UserError } from './lib/errors.ts'
+import { parseRate, type Rate } from './lib/token-bucket.ts'
 
 /**
  * Configuration by flags, environment (STOREFLOW_*, DATABASE_URL, SMTP_URL) or a
@@ -23,8 +25,12 @@ export interface Config {
   allowPrivateHttp: boolean
   /** max request body, bytes; default 1 MiB */
   bodyLimit: number
-  /** ingest requests per minute per key; 0 = unlimited (default) */
-  ingestRateLimit: number
+  /**
+   * STOREFLOW_INGEST_RATE_LIMIT: ingest requests per API key (events API) and per store (webhooks),
+   * like `600/min`, `10/s`, `36000/h` or a bare count per minute; null (unset or 0) = unlimited,
+   * the default. See docs/limits.md.
+   */
+  ingestRateLimit: Rate | null
   /** how long a worker holds a claimed run before another may take it over, ms; default 60000 */
   leaseMs: number
 }
@@ -49,8 +55,17 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     mailFrom: env.STOREFLOW_MAIL_FROM ?? (file.mailFrom as string | undefined) ?? 'storeflow@localhost',
     allowPrivateHttp: (env.STOREFLOW_ALLOW_PRIVATE_HTTP ?? String(file.allowPrivateHttp ?? '')) === '1' || file.allowPrivateHttp === true,
     bodyLimit: Number(env.STOREFLOW_BODY_LIMIT ?? file.bodyLimit ?? 1024 * 1024),
-    ingestRateLimit: Number(env.STOREFLOW_INGEST_RATE_LIMIT ?? file.ingestRateLimit ?? 0),
+    ingestRateLimit: ingestRate(env.STOREFLOW_INGEST_RATE_LIMIT ?? (file.ingestRateLimit as string | number | undefined)),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
+  }
+}
+
+function ingestRate(value: string | number | undefined): Rate | null {
+  if (value === undefined) return null
+  try {
+    return parseRate(value)
+  } catch (err) {
+    throw new UserError(`STOREFLOW_INGEST_RATE_LIMIT ${(err as Error).message}`, { code: 'validation_failed' })
   }
 }
 

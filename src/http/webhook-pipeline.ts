@@ -6,7 +6,8 @@ import { errorMessage, OperationalError, StoreflowError, UserError } from '../li
 import { newId } from '../lib/ids.ts'
 import { SecretBoxError } from '../lib/secret-box.ts'
 import type { App } from '../main.ts'
-import { connectorById, connectorsFor, recordSignatureFailure, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
+import type { IngestGuards } from './ingest-guards.ts'
+import { connectorById, connectorsFor, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
 import { getDelivery, insertDelivery, updateDeliveryOutcome, type DeliveryResult, type DeliveryRow, type DeliveryStatus } from '../store/deliveries.repo.ts'
 import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, type CustomerIdentity } from '../store/privacy.ts'
 
@@ -16,8 +17,11 @@ import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, 
  * compliance topics → ingest (idempotent on event id) → keep the delivery with its outcome.
  *
  * Answers:
- * - 401: no connector, or no connector's secret verifies it. Nothing of the delivery is stored;
- *   an hourly counter on the connector(s) feeds the health view.
+ * - 401: no connector, or no connector's secret verifies it. Nothing of the delivery is stored,
+ *   and nothing is written per delivery: the failure is tallied in memory and the connector's
+ *   hourly counter row updated once a minute (signature-failures.ts), which feeds the health view.
+ * - 429 with Retry-After: a verified delivery over the store's STOREFLOW_INGEST_RATE_LIMIT. Checked
+ *   after the signature, so someone without the secret cannot spend a store's budget.
  * - 200: accepted (also for duplicates, unknown topics and the WooCommerce ping), and for a
  *   verified delivery that cannot be taken in as it is: a body over the ingest limits
  *   (docs/limits.md), mapped events that fail the canonical schemas, a mapping that throws. The
@@ -32,12 +36,13 @@ import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, 
 export interface WebhookAnswer {
   status: number
   body: Record<string, unknown>
+  headers?: Record<string, string>
 }
 
 /** Headers that carry credentials are not kept with a delivery. */
 const DROP_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-auth-token'])
 
-export async function receiveWebhook(app: App, platform: Platform, storeId: string, d: WebhookDelivery): Promise<WebhookAnswer> {
+export async function receiveWebhook(app: App, platform: Platform, storeId: string, d: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> {
   const db = app.handle.db
   let connectors: ConnectorWithCredentials[]
   try {
@@ -63,11 +68,15 @@ export async function receiveWebhook(app: App, platform: Platform, storeId: stri
     const verdict = connector.verify(d, c.credentials, now)
     if (verdict.ok) {
       if (verdict.ping) return { status: 200, body: { ok: true, ping: true } }
+      const wait = guards.rate?.forStore(c.store) ?? null
+      if (wait !== null) {
+        return { ...errorAnswer(429, 'rate_limited', `rate limited: store "${c.store}" takes ${guards.rate!.describe()} webhook deliveries (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`), headers: { 'retry-after': String(wait) } }
+      }
       return processVerified(app, c, d)
     }
     firstReason ||= verdict.reason
   }
-  await recordSignatureFailure(db, connectors.map((c) => c.id), firstReason, now).catch((err) => app.log.error({ err }, 'signature failure not counted'))
+  guards.signatureFailures.record(connectors.map((c) => c.id), firstReason, now)
   app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused')
   return errorAnswer(401, 'unauthorized', `signature refused: ${firstReason}`)
 }
