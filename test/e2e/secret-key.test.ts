@@ -57,8 +57,10 @@ describe.runIf(pgAvailable)('PostgreSQL without STOREFLOW_SECRET_KEY', () => {
       const vars = { DATABASE_URL: schemaUrl(schema), STOREFLOW_DATA_DIR: dataDir, STOREFLOW_LOG_LEVEL: 'warn' }
       const before = await rowCounts(env.app.handle)
 
-      for (const args of [['serve'], ['worker'], ['serve', '--no-worker']]) {
-        const res = await exitOrUp(args, vars)
+      const commands = [['serve'], ['worker'], ['serve', '--no-worker']]
+      const results = await Promise.all(commands.map((args) => exitOrUp(args, vars)))
+      for (const [i, args] of commands.entries()) {
+        const res = results[i]!
         expect(res.up, `${args.join(' ')} started without a key:\n${res.output}`).toBe(false)
         expect(res.code, args.join(' ')).not.toBe(0)
         const lines = res.output.trim().split('\n')
@@ -84,7 +86,7 @@ describe.runIf(pgAvailable)('PostgreSQL without STOREFLOW_SECRET_KEY', () => {
     } finally {
       await env.cleanup()
     }
-  })
+  }, 300_000)
 })
 
 describe('SQLite without STOREFLOW_SECRET_KEY', () => {
@@ -104,5 +106,5 @@ describe('SQLite without STOREFLOW_SECRET_KEY', () => {
     // the second process opened the sealed secret: same fingerprint, so the same key
     expect((JSON.parse(list.stdout) as Array<{ secret_count: number; secret_fingerprints: string[] }>)[0]).toMatchObject({ secret_count: 1, secret_fingerprints: created.secret_fingerprints })
     expect(readFileSync(keyFile, 'utf8').trim()).toBe(key)
-  })
+  }, 180_000)
 })
