@@ -174,7 +174,7 @@ describe('any JSON at any field (SQLite)', () => {
           expect(after.events! - before.events!, where).toBe(items.filter((r) => !r.duplicate).length)
         }
       }),
-      200,
+      150,
     )
     await stillUp()
   })
@@ -206,7 +206,7 @@ describe('any JSON at any field (SQLite)', () => {
           expect(after.events! - before.events!, where).toBe(res.json().duplicate ? 0 : res.json().events)
         }
       }),
-      150,
+      100,
     )
     await stillUp()
   })
