@@ -38,8 +38,9 @@ export class IngestRateLimit {
     return seconds(this.stores.take(storeId, this.clock.now().getTime()))
   }
 
-  describe(): string {
-    return describeRate(this.rate)
+  /** "600 ingest requests per minute" */
+  describe(what: string): string {
+    return describeRate(this.rate, what)
   }
 }
 

@@ -33,8 +33,14 @@ export class SignatureFailureTally {
 
   constructor(private readonly db: Kysely<Database>, private readonly log: Logger) {}
 
-  record(connectorIds: string[], reason: string, now: Date): void {
+  /**
+   * Counts one refused delivery against each connector it was tried with. True when it is the
+   * first for these connectors since the last flush: the caller logs that one, and the flush logs
+   * the count, so a flood is a few log lines a minute, not one per delivery.
+   */
+  record(connectorIds: string[], reason: string, now: Date): boolean {
     const hour = now.toISOString().slice(0, 13)
+    let first = false
     for (const connectorId of connectorIds) {
       const key = `${connectorId} ${hour}`
       const entry = this.pending.get(key)
@@ -43,12 +49,14 @@ export class SignatureFailureTally {
         entry.lastAt = now
         entry.lastReason = reason
       } else if (this.pending.size < MAX_PENDING) {
+        first = true
         this.pending.set(key, { connectorId, count: 1, lastAt: now, lastReason: reason })
       } else if (!this.warnedFull) {
         this.warnedFull = true
         this.log.warn({ pending: this.pending.size }, 'signature failure tally full until the next flush')
       }
     }
+    return first
   }
 
   /** Adds this process's unwritten failures since `since` to a health answer read from the database. */
@@ -89,6 +97,7 @@ export class SignatureFailureTally {
     for (const [key, p] of batch) {
       try {
         await recordSignatureFailure(this.db, [p.connectorId], p.lastReason, p.lastAt, p.count)
+        this.log.warn({ connectorId: p.connectorId, count: p.count, lastReason: p.lastReason }, 'webhook signatures refused')
       } catch (err) {
         // kept for the next flush (the database may be restarting); merged with what came since
         const since = this.pending.get(key)

@@ -68,16 +68,18 @@ export async function receiveWebhook(app: App, platform: Platform, storeId: stri
     const verdict = connector.verify(d, c.credentials, now)
     if (verdict.ok) {
       if (verdict.ping) return { status: 200, body: { ok: true, ping: true } }
-      const wait = guards.rate?.forStore(c.store) ?? null
-      if (wait !== null) {
-        return { ...errorAnswer(429, 'rate_limited', `rate limited: store "${c.store}" takes ${guards.rate!.describe()} webhook deliveries (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`), headers: { 'retry-after': String(wait) } }
+      const rate = guards.rate
+      const wait = rate ? rate.forStore(c.store) : null
+      if (rate && wait !== null) {
+        return { ...errorAnswer(429, 'rate_limited', `rate limited: store "${c.store}" takes ${rate.describe('webhook deliveries')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`), headers: { 'retry-after': String(wait) } }
       }
       return processVerified(app, c, d)
     }
     firstReason ||= verdict.reason
   }
-  guards.signatureFailures.record(connectors.map((c) => c.id), firstReason, now)
-  app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused')
+  if (guards.signatureFailures.record(connectors.map((c) => c.id), firstReason, now)) {
+    app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused (more are counted and logged once a minute)')
+  }
   return errorAnswer(401, 'unauthorized', `signature refused: ${firstReason}`)
 }
 

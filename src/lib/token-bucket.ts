@@ -30,10 +30,10 @@ export function parseRate(text: string | number): Rate | null {
   return count === 0 ? null : { count, periodMs }
 }
 
-/** "600 per minute" */
-export function describeRate(rate: Rate): string {
+/** "600 requests per minute" */
+export function describeRate(rate: Rate, what: string): string {
   const unit = rate.periodMs === 1_000 ? 'second' : rate.periodMs === 60_000 ? 'minute' : 'hour'
-  return `${rate.count} per ${unit}`
+  return `${rate.count} ${what} per ${unit}`
 }
 
 interface Bucket {

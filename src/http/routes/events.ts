@@ -20,7 +20,7 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     const wait = rate.forApiKey(token)
     if (wait === null) return
     reply.header('retry-after', String(wait))
-    throw new UserError(`rate limited: this API key may send ${rate.describe()} ingest requests (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, { code: 'rate_limited', details: { retry_after: wait } })
+    throw new UserError(`rate limited: this API key may send ${rate.describe('ingest requests')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, { code: 'rate_limited', details: { retry_after: wait } })
   }]
 
   // 202 { id, duplicate: false } for a new event, 200 { id, duplicate: true } for a repeat;
