@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { UserError } from './lib/errors.ts'
+import { parseRate, type Rate } from './lib/token-bucket.ts'
 
 /**
  * Configuration by flags, environment (STOREFLOW_*, DATABASE_URL, SMTP_URL) or a
@@ -16,7 +18,10 @@ export interface Config {
   host: string
   /** where customers' mail links point (tracking, unsubscribe); default http://host:port */
   publicUrl: string
-  /** HMAC key for tracking tokens and the key that encrypts secrets at rest */
+  /**
+   * HMAC key for tracking tokens and the key that encrypts secrets at rest. Empty when none is set
+   * and the database is PostgreSQL: createApp then refuses to start (see requireSecretKey).
+   */
   secretKey: string
   smtpUrl: string | undefined
   mailFrom: string
@@ -25,8 +30,12 @@ export interface Config {
   httpTimeoutMs: number
   /** max request body, bytes; default 1 MiB */
   bodyLimit: number
-  /** ingest requests per minute per key; 0 = unlimited (default) */
-  ingestRateLimit: number
+  /**
+   * STOREFLOW_INGEST_RATE_LIMIT: ingest requests per API key (events API) and per store (webhooks),
+   * like `600/min`, `10/s`, `36000/h` or a bare count per minute; null (unset or 0) = unlimited,
+   * the default. See docs/limits.md.
+   */
+  ingestRateLimit: Rate | null
   /** how long a worker holds a claimed run before another may take it over, ms; default 60000 */
   leaseMs: number
 }
@@ -46,13 +55,13 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     port,
     host,
     publicUrl: pick(flags.publicUrl, env.STOREFLOW_PUBLIC_URL, file.publicUrl as string | undefined, `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/$/, ''),
-    secretKey: env.STOREFLOW_SECRET_KEY ?? (file.secretKey as string | undefined) ?? localSecret(dataDir, databaseUrl),
+    secretKey: env.STOREFLOW_SECRET_KEY || (file.secretKey as string | undefined) || localSecret(dataDir, databaseUrl),
     smtpUrl: env.SMTP_URL ?? (file.smtpUrl as string | undefined),
     mailFrom: env.STOREFLOW_MAIL_FROM ?? (file.mailFrom as string | undefined) ?? 'storeflow@localhost',
     allowPrivateHttp: (env.STOREFLOW_ALLOW_PRIVATE_HTTP ?? String(file.allowPrivateHttp ?? '')) === '1' || file.allowPrivateHttp === true,
     httpTimeoutMs: positiveMs('STOREFLOW_HTTP_TIMEOUT_MS', env.STOREFLOW_HTTP_TIMEOUT_MS ?? file.httpTimeoutMs, 60_000),
     bodyLimit: Number(env.STOREFLOW_BODY_LIMIT ?? file.bodyLimit ?? 1024 * 1024),
-    ingestRateLimit: Number(env.STOREFLOW_INGEST_RATE_LIMIT ?? file.ingestRateLimit ?? 0),
+    ingestRateLimit: ingestRate(env.STOREFLOW_INGEST_RATE_LIMIT ?? (file.ingestRateLimit as string | number | undefined)),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
   }
 }
@@ -62,6 +71,15 @@ function positiveMs(name: string, value: unknown, fallback: number): number {
   const ms = Number(value)
   if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name} must be a whole number of milliseconds above 0, got "${String(value)}"`)
   return ms
+}
+
+function ingestRate(value: string | number | undefined): Rate | null {
+  if (value === undefined) return null
+  try {
+    return parseRate(value)
+  } catch (err) {
+    throw new UserError(`STOREFLOW_INGEST_RATE_LIMIT ${(err as Error).message}`, { code: 'validation_failed' })
+  }
 }
 
 async function readConfigFile(cwd: string): Promise<Record<string, unknown>> {
@@ -76,16 +94,27 @@ async function readConfigFile(cwd: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * Without STOREFLOW_SECRET_KEY, a single-machine install keeps a random key in its data
- * directory so tracking links keep working across restarts. Several machines sharing
- * PostgreSQL must set STOREFLOW_SECRET_KEY to the same value.
+ * Without STOREFLOW_SECRET_KEY, a SQLite install keeps a random key in its data directory, next to
+ * the database file every process on the machine opens, so secrets and tracking links keep working
+ * across restarts and processes. PostgreSQL is shared by processes that share no disk: a key made
+ * up by each would seal secrets and sign links that no other process can open, so none is made up
+ * ('' here) and createApp stops with requireSecretKey's message.
  */
 function localSecret(dataDir: string, databaseUrl: string): string {
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return ''
   const path = join(dataDir, 'secret.key')
   if (existsSync(path)) return readFileSync(path, 'utf8').trim()
   const key = randomBytes(32).toString('base64url')
-  if (databaseUrl.startsWith('postgres')) return key
   mkdirSync(dataDir, { recursive: true })
   writeFileSync(path, `${key}\n`, { mode: 0o600 })
   return key
+}
+
+/**
+ * Stops a process that would encrypt, decrypt or sign without a key every process shares.
+ * One line, naming the variable and the fix.
+ */
+export function requireSecretKey(config: Config): void {
+  if (config.secretKey !== '') return
+  throw new UserError('STOREFLOW_SECRET_KEY is not set: with PostgreSQL every storeflow process must use the same key (it encrypts connector secrets and signs mail links); set it to one random value on every machine, e.g. STOREFLOW_SECRET_KEY=$(openssl rand -base64 32)', { code: 'validation_failed' })
 }

@@ -1,5 +1,5 @@
 import { createActionRegistry } from './actions/index.ts'
-import type { Config } from './config.ts'
+import { requireSecretKey, type Config } from './config.ts'
 import { Engine } from './engine/engine.ts'
 import { systemClock, type Clock } from './lib/clock.ts'
 import { createOutboundClient, type OutboundClient, type Resolver } from './lib/guarded-request.ts'
@@ -28,7 +28,11 @@ export interface AppOptions {
   log?: Logger
   /** PostgreSQL schema (tests use one per file) */
   schema?: string
-  /** run migrations and make sure the default store exists on open; default true (false: read only) */
+  /**
+   * run migrations and make sure the default store exists on open; default true. false: read only
+   * (simulate reading a stored workflow), which also may run without STOREFLOW_SECRET_KEY on
+   * PostgreSQL: it opens no secret and signs nothing
+   */
   migrate?: boolean
   extraActions?: ActionDefinition[]
   /** simulate: external actions do not touch the outside world */
@@ -38,6 +42,8 @@ export interface AppOptions {
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  // before anything opens: every process that reads or writes secrets or signs links needs the shared key
+  if (options.migrate !== false) requireSecretKey(config)
   const clock = options.clock ?? systemClock
   const log = options.log ?? createLogger()
   const handle = await openDatabase({ url: config.databaseUrl, ...(options.schema ? { schema: options.schema } : {}) })

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { MONEY_LIMITS, moneyText } from '../lib/money.ts'
+import { checkLimits } from './limits.ts'
 
 /**
  * Canonical events (docs/events.md; the shapes: docs/event-types.md, generated from this file). Every type has a schema; an event that fails it is
@@ -7,9 +9,17 @@ import { z } from 'zod'
  */
 
 const id = z.union([z.string().min(1), z.number().int()]).transform(String)
-const money = z
-  .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a number or a numeric string like "450.00"')])
-  .transform((v) => (typeof v === 'number' ? v.toString() : v.trim()))
+const MONEY_EXPECTED = `must be an amount with at most ${MONEY_LIMITS.integerDigits} digits before the point and ${MONEY_LIMITS.decimals} after, as a number or a string like "450.00"`
+/** an amount as an exact decimal string; 1e21 or 1e-7 are refused here, naming the field (lib/money.ts) */
+const money = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const text = moneyText(v)
+  if (text === null) {
+    const shown = typeof v === 'number' ? String(v) : JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)
+    ctx.addIssue({ code: 'custom', message: `${MONEY_EXPECTED}; got ${shown}` })
+    return z.NEVER
+  }
+  return text
+})
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/
@@ -219,9 +229,9 @@ export function isKnownEventType(type: string): type is EventType {
 
 export const eventEnvelopeSchema = z.object({
   id: z.union([z.string().min(1).max(255), z.number().int()]).transform(String).describe('Idempotency key, unique per store: the same id again is accepted once and answered duplicate: true'),
-  type: z.string().regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"').describe('The event type, like order.created; raw.* for a shop topic storeflow does not map'),
+  type: z.string().max(200).regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"').describe('The event type, like order.created; raw.* for a shop topic storeflow does not map'),
   occurred_at: isoTime.optional().describe('When it happened; ISO-8601 with a zone; default: when it was received'),
-  store: z.string().min(1).optional().describe("The store; default: the API key's store (for events send: --store); the API refuses any other"),
+  store: z.string().min(1).max(255).optional().describe("The store; default: the API key's store (for events send: --store); the API refuses any other"),
   data: z.record(z.string(), z.unknown()).describe("The data, in its type's shape"),
 })
 
@@ -238,11 +248,17 @@ export interface EventIssue {
   message: string
 }
 
-/** Validates one event; returns the normalised event or the issues, each naming its field path. */
+/**
+ * Validates one event; returns the normalised event or the issues, each naming its field path.
+ * The size limits (contracts/limits.ts) are checked first, so no schema step ever walks a value
+ * nested 5,000 deep; every ingest path (API, history, webhooks, `events send`) comes through here.
+ */
 export function parseEvent(input: unknown, defaults: { store: string; now: Date }, index?: number):
   | { ok: true; event: CanonicalEvent }
   | { ok: false; issues: EventIssue[] } {
   const prefix = index === undefined ? '' : `events[${index}].`
+  const overLimit = checkLimits(input, index === undefined ? '' : `events[${index}]`)
+  if (overLimit) return { ok: false, issues: [overLimit] }
   const envelope = eventEnvelopeSchema.safeParse(input)
   if (!envelope.success) return { ok: false, issues: toIssues(envelope.error, prefix) }
   const { type } = envelope.data

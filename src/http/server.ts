@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { App } from '../main.ts'
 import { registerErrorHandler } from './errors.ts'
+import { createIngestGuards } from './ingest-guards.ts'
 import { registerEventRoutes } from './routes/events.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
@@ -35,14 +36,18 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
   server.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
+  // rate limits and the refused-signature tally live as long as the server; closing it writes the tally
+  const guards = createIngestGuards(app)
+  server.addHook('onClose', async () => guards.close())
+
   registerHealthRoutes(server, app)
-  registerEventRoutes(server, app)
+  registerEventRoutes(server, app, guards)
   registerWorkflowRoutes(server, app)
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
   registerTrackingRoutes(server, app)
-  registerWebhookRoutes(server, app)
+  registerWebhookRoutes(server, app, guards)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

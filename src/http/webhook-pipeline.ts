@@ -1,11 +1,13 @@
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
+import { checkLimits, type LimitIssue } from '../contracts/limits.ts'
 import { connectorFor, ShopApiError } from '../connectors/registry.ts'
 import type { MappedDelivery, MappedEvent, Platform, WebhookDelivery } from '../connectors/types.ts'
 import { errorMessage, OperationalError, StoreflowError, UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { SecretBoxError } from '../lib/secret-box.ts'
 import type { App } from '../main.ts'
-import { connectorById, connectorsFor, recordSignatureFailure, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
+import type { IngestGuards } from './ingest-guards.ts'
+import { connectorById, connectorsFor, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
 import { getDelivery, insertDelivery, updateDeliveryOutcome, type DeliveryResult, type DeliveryRow, type DeliveryStatus } from '../store/deliveries.repo.ts'
 import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, type CustomerIdentity } from '../store/privacy.ts'
 
@@ -15,11 +17,17 @@ import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, 
  * compliance topics → ingest (idempotent on event id) → keep the delivery with its outcome.
  *
  * Answers:
- * - 401: no connector, or no connector's secret verifies it. Nothing of the delivery is stored;
- *   an hourly counter on the connector(s) feeds the health view.
+ * - 401: no connector, or no connector's secret verifies it. Nothing of the delivery is stored,
+ *   and nothing is written per delivery: the failure is tallied in memory and the connector's
+ *   hourly counter row updated once a minute (signature-failures.ts), which feeds the health view.
+ * - 429 with Retry-After: a verified delivery over the store's STOREFLOW_INGEST_RATE_LIMIT. Checked
+ *   after the signature, so someone without the secret cannot spend a store's budget.
  * - 200: accepted (also for duplicates, unknown topics and the WooCommerce ping), and for a
- *   delivery whose mapped events fail the canonical schemas: the platform retrying would not help,
- *   the delivery is kept as `failed` and can be replayed after the mapping is fixed.
+ *   verified delivery that cannot be taken in as it is: a body over the ingest limits
+ *   (docs/limits.md), mapped events that fail the canonical schemas, a mapping that throws. The
+ *   platform retrying the same bytes would not help (Shopify retries a non-2xx for hours, and
+ *   WooCommerce disables a hook after a few failures), so the delivery is kept as `failed`, shown
+ *   in health and the deliveries list, and can be replayed after the fix. Never a 5xx for these.
  * - 503: the shop's API (BigCommerce) failed or the connector lacks what the fetch needs, or
  *   storage failed: the platform retries later. Kept as `failed` when it can be.
  * Used by the webhook routes and by replay (`storeflow deliveries replay`).
@@ -28,12 +36,13 @@ import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, 
 export interface WebhookAnswer {
   status: number
   body: Record<string, unknown>
+  headers?: Record<string, string>
 }
 
 /** Headers that carry credentials are not kept with a delivery. */
 const DROP_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-auth-token'])
 
-export async function receiveWebhook(app: App, platform: Platform, storeId: string, d: WebhookDelivery): Promise<WebhookAnswer> {
+export async function receiveWebhook(app: App, platform: Platform, storeId: string, d: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> {
   const db = app.handle.db
   let connectors: ConnectorWithCredentials[]
   try {
@@ -59,12 +68,18 @@ export async function receiveWebhook(app: App, platform: Platform, storeId: stri
     const verdict = connector.verify(d, c.credentials, now)
     if (verdict.ok) {
       if (verdict.ping) return { status: 200, body: { ok: true, ping: true } }
+      const rate = guards.rate
+      const wait = rate ? rate.forStore(c.store) : null
+      if (rate && wait !== null) {
+        return { ...errorAnswer(429, 'rate_limited', `rate limited: store "${c.store}" takes ${rate.describe('webhook deliveries')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`), headers: { 'retry-after': String(wait) } }
+      }
       return processVerified(app, c, d)
     }
     firstReason ||= verdict.reason
   }
-  await recordSignatureFailure(db, connectors.map((c) => c.id), firstReason, now).catch((err) => app.log.error({ err }, 'signature failure not counted'))
-  app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused')
+  if (guards.signatureFailures.record(connectors.map((c) => c.id), firstReason, now)) {
+    app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused (more are counted and logged once a minute)')
+  }
   return errorAnswer(401, 'unauthorized', `signature refused: ${firstReason}`)
 }
 
@@ -148,13 +163,24 @@ function topicHeader(platform: Platform, d: WebhookDelivery): string {
 
 async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDelivery, deliveryRowId: string): Promise<Outcome> {
   const rawText = d.rawBody.toString('utf8')
+  // the ingest limits (docs/limits.md) before the connector parses and maps anything: a body over
+  // them is kept as failed and answered 200, since the shop sending it again would not help
+  const overLimit = bodyOverLimit(rawText)
+  if (overLimit) {
+    app.log.warn({ connectorId: c.id, path: overLimit.path }, 'webhook body over the ingest limits')
+    return { status: 'failed', result: { events: [] }, error: `${overLimit.path}: ${overLimit.message}`, mapped: null, body: rawText, http: 200 }
+  }
   let mapped: MappedDelivery
   try {
     mapped = await connectorFor(c.platform).map(d, c.credentials, { http: app.http })
   } catch (err) {
     const retry = err instanceof ShopApiError || err instanceof OperationalError || err instanceof UserError
-    app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
-    return { status: 'failed', result: { events: [] }, error: errorMessage(err), mapped: null, body: rawText, http: retry ? 503 : 500 }
+    // a mapping that throws on this body will throw again on the shop's retry: keep it as failed
+    // and answer 200, so it can be replayed once the mapping is fixed; only the shop's API being
+    // down (or the connector lacking what the fetch needs) is worth the shop's retry
+    if (retry) app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
+    else app.log.error({ err, connectorId: c.id }, 'webhook mapping threw: kept as failed for replay')
+    return { status: 'failed', result: { events: [] }, error: errorMessage(err), mapped: null, body: rawText, http: retry ? 503 : 200 }
   }
 
   const result: DeliveryResult = { events: [] }
@@ -186,11 +212,30 @@ async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDel
     result.events = ingested.map((r, i) => ({ id: r.id, type: canonical[i]!.type, duplicate: r.duplicate, runs: r.runs }))
   } catch (err) {
     app.log.error({ err, connectorId: c.id }, 'webhook ingest failed')
-    const status = err instanceof StoreflowError && err.status < 500 ? 200 : 503
-    return { status: 'failed', result, error: errorMessage(err), mapped, body, http: status }
+    // storage being unavailable is worth the shop's retry (the ingest is one transaction, so nothing
+    // of it is in); bad input or a bug would fail the same way again, so it is kept for replay
+    const retry = !(err instanceof StoreflowError && err.status < 500) && !isProgrammingError(err)
+    return { status: 'failed', result, error: errorMessage(err), mapped, body, http: retry ? 503 : 200 }
   }
   const duplicate = result.events.length > 0 && result.events.every((e) => e.duplicate)
   return { status: duplicate ? 'duplicate' : 'processed', result, error: null, mapped, body, http: 200 }
+}
+
+/** The body's first breach of the ingest limits, or null (also for a body that is not JSON: the connector deals with that). */
+function bodyOverLimit(rawText: string): LimitIssue | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(rawText)
+  } catch {
+    return null
+  }
+  // the body becomes an event's data, so it sits at level 1 like data does
+  return checkLimits(parsed, 'body', 1)
+}
+
+/** Errors that say the code met a value it cannot handle, rather than that something was unavailable. */
+function isProgrammingError(err: unknown): boolean {
+  return err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError
 }
 
 type Obj = Record<string, unknown>

@@ -1,12 +1,33 @@
 /**
  * Money arrives as a JSON number in major units (450.0) or a numeric string ("450.00").
  * It is kept as a decimal string with its cents exact, and exposed to CEL as a double.
+ *
+ * An amount has at most 13 digits before the point (up to ten trillion: in cents that is still
+ * below 2^53, so the double CEL sees is exact to the cent) and at most 6 after (the precision
+ * `addMoney` keeps). A number JavaScript can only spell with an exponent (1e21, 1e-7) is outside
+ * that range by construction, so it is refused here rather than reaching the arithmetic, which
+ * would throw on it.
  */
+export const MONEY_LIMITS = { integerDigits: 13, decimals: 6 } as const
+
+const MONEY_TEXT = new RegExp(`^-?\\d{1,${MONEY_LIMITS.integerDigits}}(\\.\\d{1,${MONEY_LIMITS.decimals}})?$`)
+
+/** The amount as a decimal string, or null when it is not an amount within MONEY_LIMITS. */
+export function moneyText(value: unknown): string | null {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null
+    const text = String(value)
+    return MONEY_TEXT.test(text) ? text : null
+  }
+  if (typeof value !== 'string') return null
+  const text = value.trim()
+  return MONEY_TEXT.test(text) ? text : null
+}
+
+/** A shop's money field: null when absent or empty, or when it is not an amount (see moneyText). */
 export function normaliseMoney(value: unknown): string | null {
   if (value === null || value === undefined || value === '') return null
-  const text = typeof value === 'number' ? value.toString() : String(value).trim()
-  if (!/^-?\d+(\.\d+)?$/.test(text)) return null
-  return text
+  return moneyText(typeof value === 'number' ? value : String(value))
 }
 
 /** Adds decimal strings exactly by working in integer minor units (up to 6 decimals). */

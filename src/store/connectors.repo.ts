@@ -174,14 +174,18 @@ function toView(row: Selectable<ConnectorsTable>, secretKey: string): ConnectorV
   }
 }
 
-/** Counts a delivery refused for its signature: nothing of the delivery is kept, only this hourly counter. */
-export async function recordSignatureFailure(db: Db, connectorIds: string[], reason: string, now: Date): Promise<void> {
+/**
+ * Counts deliveries refused for their signature: nothing of a delivery is kept, only this hourly
+ * counter. `count` failures at once (the HTTP layer tallies them in memory and writes them together,
+ * so a flood of bad deliveries is not a write per delivery), the last at `now`.
+ */
+export async function recordSignatureFailure(db: Db, connectorIds: string[], reason: string, now: Date, count = 1): Promise<void> {
   const hour = now.toISOString().slice(0, 13)
   const at = now.toISOString()
   for (const connectorId of connectorIds) {
     await db.insertInto('connector_signature_failures')
-      .values({ connector_id: connectorId, hour, count: 1, last_at: at, last_reason: reason.slice(0, 300) })
-      .onConflict((oc) => oc.columns(['connector_id', 'hour']).doUpdateSet((eb) => ({ count: eb('connector_signature_failures.count', '+', 1), last_at: at, last_reason: reason.slice(0, 300) })))
+      .values({ connector_id: connectorId, hour, count, last_at: at, last_reason: reason.slice(0, 300) })
+      .onConflict((oc) => oc.columns(['connector_id', 'hour']).doUpdateSet((eb) => ({ count: eb('connector_signature_failures.count', '+', count), last_at: at, last_reason: reason.slice(0, 300) })))
       .execute()
   }
 }

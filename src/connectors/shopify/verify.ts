@@ -16,10 +16,14 @@ export function verifyShopify(d: WebhookDelivery, creds: ConnectorCredentials): 
   const matched = secrets.some((secret) => equalsBase64(hmacSha256(secret, d.rawBody), signature))
   if (!matched) return { ok: false, reason: 'X-Shopify-Hmac-Sha256 does not match the body' }
   // One public app's secret signs deliveries for every shop that installed it: a valid delivery
-  // for another shop must not be accepted into this connector's store.
-  const domain = header(d, 'x-shopify-shop-domain')
-  if (creds.shopDomain && domain !== null && domain.toLowerCase() !== creds.shopDomain.toLowerCase()) {
-    return { ok: false, reason: `X-Shopify-Shop-Domain ${domain} is not this connector's shop (${creds.shopDomain})` }
+  // for another shop must not be accepted into this connector's store. Shopify always sends the
+  // header, so a delivery without it is not taken on trust: the shop it is for cannot be told.
+  if (creds.shopDomain) {
+    const domain = header(d, 'x-shopify-shop-domain')?.trim() ?? ''
+    if (domain === '') return { ok: false, reason: `missing X-Shopify-Shop-Domain header; this connector takes deliveries for ${creds.shopDomain} only` }
+    if (domain.toLowerCase() !== creds.shopDomain.toLowerCase()) {
+      return { ok: false, reason: `X-Shopify-Shop-Domain ${domain} is not this connector's shop (${creds.shopDomain})` }
+    }
   }
   return { ok: true }
 }

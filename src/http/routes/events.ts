@@ -1,21 +1,32 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseEvent, type CanonicalEvent, type EventIssue } from '../../contracts/events.ts'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
 import { toEvent } from '../../store/storage.ts'
 import { requireScope } from '../auth.ts'
+import type { IngestGuards } from '../ingest-guards.ts'
 import { parseLimit } from '../pagination.ts'
 
 /** Most events one request may carry. */
 const MAX_BATCH = 1000
 
-export function registerEventRoutes(server: FastifyInstance, app: App): void {
+export function registerEventRoutes(server: FastifyInstance, app: App, guards: IngestGuards): void {
   const db = app.handle.db
+  const ingestAuth = requireScope(db, 'ingest')
+  // after the key is known (an unknown key gets 401 and spends nothing), before the body is looked at
+  const rate = guards.rate
+  const preHandler = rate === null ? ingestAuth : [ingestAuth, async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = request.headers.authorization?.slice(7).trim() ?? ''
+    const wait = rate.forApiKey(token)
+    if (wait === null) return
+    reply.header('retry-after', String(wait))
+    throw new UserError(`rate limited: this API key may send ${rate.describe('ingest requests')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, { code: 'rate_limited', details: { retry_after: wait } })
+  }]
 
   // 202 { id, duplicate: false } for a new event, 200 { id, duplicate: true } for a repeat;
   // a batch answers 202 with one result per event. A batch is all-or-nothing: one bad event
   // rejects the request and stores none of it.
-  server.post<{ Querystring: { history?: string } }>('/api/v1/events', { preHandler: requireScope(db, 'ingest') }, async (request, reply) => {
+  server.post<{ Querystring: { history?: string } }>('/api/v1/events', { preHandler }, async (request, reply) => {
     const body = request.body as unknown
     const historical = request.query.history === 'true' || request.query.history === '1'
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && Array.isArray((body as { events?: unknown }).events)

@@ -9,13 +9,14 @@ import { eraseCustomer, exportCustomer } from '../../store/privacy.ts'
 import { decodeCursor, encodeCursor } from '../../store/runs.repo.ts'
 import { requireScope } from '../auth.ts'
 import { parseLimit } from '../pagination.ts'
+import type { IngestGuards } from '../ingest-guards.ts'
 import { receiveWebhook, replayDelivery } from '../webhook-pipeline.ts'
 
 /**
  * Webhooks from shops (`POST /webhooks/<platform>/:store`) and the admin API for connectors,
  * deliveries and customers' privacy requests (issue 4).
  */
-export function registerWebhookRoutes(server: FastifyInstance, app: App): void {
+export function registerWebhookRoutes(server: FastifyInstance, app: App, guards: IngestGuards): void {
   // Signatures are over the raw bytes: in this encapsulated context every body, whatever its
   // content type (JSON, WooCommerce's form-encoded ping, none), arrives as an unparsed Buffer.
   void server.register(async (child) => {
@@ -30,7 +31,8 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App): void {
         const headers: Record<string, string | undefined> = {}
         for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-        const res = await receiveWebhook(app, platform, request.params.store, { headers, rawBody, receivedAt: app.clock.now() })
+        const res = await receiveWebhook(app, platform, request.params.store, { headers, rawBody, receivedAt: app.clock.now() }, guards)
+        if (res.headers) void reply.headers(res.headers)
         return reply.status(res.status).send(res.body)
       })
     }
@@ -59,12 +61,15 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App): void {
 
   server.delete<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request, reply) => {
     await removeConnector(db, request.storeId, request.params.id)
+    guards.signatureFailures.forget(request.params.id)
     return reply.status(204).send()
   })
 
   server.get<{ Params: { id: string } }>('/api/v1/connectors/:id/health', { preHandler: admin }, async (request) => {
     await getConnector(db, secretKey, request.storeId, request.params.id)
-    return connectorHealth(db, request.params.id, app.clock.now())
+    const now = app.clock.now()
+    // same window as connectorHealth: the current hour and the 24 before it
+    return guards.signatureFailures.addPending(await connectorHealth(db, request.params.id, now), new Date(now.getTime() - 24 * 3600_000))
   })
 
   server.get<{ Querystring: { connector?: string; status?: string; limit?: string; cursor?: string } }>('/api/v1/deliveries', { preHandler: admin }, async (request) => {
