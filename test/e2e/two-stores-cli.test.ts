@@ -93,7 +93,7 @@ const CLI_MATRIX: Record<string, CliCase[]> = {
   'templates install': [{ name: 'into A', args: () => ['templates', 'install', 'order-confirmation', '--json'], expect: (r) => expect(json(r)).toMatchObject({ id: 'order-confirmation', created: true }) }],
   simulate: [
     { name: "B's workflow id", args: (_w, dir) => ['simulate', 'b-only', '--event', file(dir, 'sim-b.json', JSON.stringify({ id: 'sim-b', type: 'raw.b.only', data: {} }))], expect: fails(/^error: workflow "b-only" not found/) },
-    { name: "A's workflow by the shared id", args: (_w, dir) => ['simulate', 'slow', '--event', file(dir, 'sim.json', JSON.stringify(SHARED_EVENTS('a')[6])), '--json'], expect: (r) => expect(json<{ steps: Array<{ type: string }> }>(r).steps.map((s) => s.type)).toEqual(['wait', 'log']) },
+    { name: "A's workflow by the shared id", args: (_w, dir) => ['simulate', 'slow', '--event', file(dir, 'sim.json', JSON.stringify(SHARED_EVENTS('a').find((e) => e.id === 'evt-order'))), '--json'], expect: (r) => expect(json<{ steps: Array<{ type: string }> }>(r).steps.map((s) => s.type)).toEqual(['wait', 'log']) },
   ],
   'events send': [
     {

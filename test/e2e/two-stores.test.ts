@@ -6,7 +6,7 @@ import { startBigCommerceApi, type BigCommerceApiServer } from '../helpers/bigco
 import { DIALECTS } from '../helpers/dialects.ts'
 import { dumpDiff, leaksIn, serverRoutes, uniqueStrings, type StoreDump } from '../helpers/two-stores.ts'
 import {
-  B_ONLY, EMAIL, NAME, SCOPES, SECRETS, SHARED_EVENTS, SHOP, SHOP_DOMAIN, WELCOME, apiView, bcHeaders, bearer, customerRedact, dataRequest,
+  B_ONLY, EMAIL, EVE, NAME, SCOPES, SECRETS, SHARED_EVENTS, SHOP, SHOP_DOMAIN, WELCOME, apiView, bcHeaders, bearer, customerRedact, dataRequest,
   db, dump, order, seed, shopRedact, shopifyHeaders, shopifyOrder, teardown, wooHeaders, type World,
 } from '../helpers/two-stores-seed.ts'
 
@@ -120,6 +120,14 @@ const MATRIX: Record<string, RouteCases> = {
           // welcome and slow still have a run in progress for A's customer 42 (runs are not concurrent per customer)
           const runs = items(await aRead(w, '/api/v1/runs?limit=500')).filter((r) => r['trigger_event_id'] === `evt-order-${scope}`)
           expect(runs.map((r) => r['workflow_id'])).toEqual(['fragile'])
+        },
+      },
+      {
+        name: 'A learning the shop id of a subscriber both stores know by email merges A\'s row only',
+        request: () => ({ method: 'POST', url: '/api/v1/events', payload: { id: 'evt-merge-SCOPE', type: 'customer.created', occurred_at: '2026-03-02T09:55:00Z', data: { id: '77-SCOPE', email: EVE, first_name: 'Eve' } } }),
+        expect: async (res, w, scope) => {
+          expect(res.statusCode, res.body).toBe(202)
+          expect((await aRead(w, `/api/v1/customers/77-${scope}`)).json()).toMatchObject({ id: `77-${scope}`, email: EVE })
         },
       },
       {
@@ -441,7 +449,11 @@ describe.each(DIALECTS)('two stores on %s', (dialect) => {
       }
       const ids = (d: StoreDump, table: string) => d[table]!.map((r) => (JSON.parse(r) as { id: string }).id).sort()
       expect(ids(a, 'events').filter((id) => ids(b, 'events').includes(id))).toEqual(expect.arrayContaining(['evt-cust', 'evt-order', 'evt-cart']))
-      expect(uniqueStrings(b, a)).toEqual(expect.arrayContaining([NAME.b, SHOP.b, w.b.runs.welcome, w.b.customerKey, w.b.delivery, w.b.connectors.shopify, w.b.message]))
+      const onlyB = uniqueStrings(b, a)
+      expect(onlyB).toEqual(expect.arrayContaining([NAME.b, SHOP.b, w.b.runs.welcome, w.b.customerKey, w.b.delivery, w.b.connectors.shopify, w.b.message]))
+      // the leak check finds B's data where it is: in B's own answers
+      const own = await w.server.inject({ method: 'GET', url: `/api/v1/runs/${w.b.runs.welcome}`, headers: bearer(w.b.keys.read) })
+      expect(leaksIn(own.body, onlyB)).toEqual(expect.arrayContaining([w.b.runs.welcome, w.b.message, `B promo: hello from ${SHOP.b}`]))
     })
 
     for (const [route, entry] of Object.entries(MATRIX)) {

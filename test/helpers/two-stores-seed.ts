@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { closeSmtpTransports } from '../../src/actions/send-email/index.ts'
 import { fixture, hmacBase64, standardWebhookSignature } from '../../src/connectors/testing.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { createKey, createStore, type KeyScope } from '../../src/store/stores.repo.ts'
@@ -19,6 +20,8 @@ export const STORES = ['a', 'b'] as const
 export type StoreId = (typeof STORES)[number]
 
 export const EMAIL = 'ada@example.com'
+/** a subscriber both stores know by email only */
+export const EVE = 'eve@example.com'
 export const SHOP_DOMAIN = 'jsmith.myshopify.com'
 export const SECRETS = {
   a: { shopify: 'shpss_store-a-secret', woocommerce: 'woo-store-a-secret', bigcommerce: 'bc-store-a-secret' },
@@ -56,6 +59,8 @@ export const order = (s: StoreId, id = '1001') => ({ id, number: `#${id}`, curre
 export const SHARED_EVENTS = (s: StoreId) => [
   { id: 'evt-cust', type: 'customer.created', occurred_at: '2026-03-02T08:00:00Z', data: customer(s) },
   { id: 'evt-cust-update', type: 'customer.updated', occurred_at: '2026-03-02T08:05:00Z', data: { id: '42', email: EMAIL, tags: ['regular'] } },
+  // known by email only, in both stores: A learning her shop id merges A's row, never B's
+  { id: 'evt-eve', type: 'newsletter.subscribed', occurred_at: '2026-03-02T08:06:00Z', data: { customer: { email: EVE } } },
   { id: 'evt-cart', type: 'cart.updated', occurred_at: '2026-03-02T08:10:00Z', data: { id: 'cart-1', currency: 'USD', total_price: '45.00', customer: { id: '42' }, line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }] } },
   { id: 'evt-product', type: 'product.updated', occurred_at: '2026-03-02T08:20:00Z', data: { id: 'p-1', title: `Tee of ${SHOP[s]}`, variants: [{ id: 'v-1', sku: 'TEE-1', price: '45.00', inventory_quantity: 5 }] } },
   { id: 'evt-stock', type: 'inventory.updated', occurred_at: '2026-03-02T08:25:00Z', data: { sku: 'TEE-1', location_id: 'loc-1', available: 4 } },
@@ -213,6 +218,8 @@ export async function teardown(w: World | undefined): Promise<void> {
   if (!w) return
   await w.server.close()
   await w.env.cleanup()
+  // pooled SMTP connections would hold the sink open until they time out
+  closeSmtpTransports()
   await w.sink.close()
 }
 
