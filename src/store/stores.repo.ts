@@ -90,9 +90,10 @@ export async function listKeys(db: Kysely<Database>, storeId?: string): Promise<
   return q.execute()
 }
 
-export async function revokeKey(db: Kysely<Database>, id: string, now: Date): Promise<void> {
-  const result = await db.updateTable('api_keys').set({ revoked_at: now.toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
-  if (Number(result.numUpdatedRows) === 0) throw new UserError(`key "${id}" not found or already revoked`, { code: 'not_found' })
+/** Revokes one of the store's keys; a key of another store is not found, as everywhere else. */
+export async function revokeKey(db: Kysely<Database>, storeId: string, id: string, now: Date): Promise<void> {
+  const result = await db.updateTable('api_keys').set({ revoked_at: now.toISOString() }).where('store_id', '=', storeId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+  if (Number(result.numUpdatedRows) === 0) throw new UserError(`key "${id}" not found in store "${storeId}", or already revoked (a key of another store: pass its --store)`, { code: 'not_found' })
 }
 
 export async function findKey(db: Kysely<Database>, key: string): Promise<{ id: string; store: string; scope: KeyScope } | null> {

@@ -1,7 +1,6 @@
 import { basename } from 'node:path'
 import type { Command } from 'commander'
 import { parseEvent, type CanonicalEvent } from '../../contracts/events.ts'
-import { listStores } from '../../store/stores.repo.ts'
 import { readEvents } from '../event-files.ts'
 import { Progress } from '../progress.ts'
 import { action, globals, printJson, withApp } from '../shared.ts'
@@ -47,7 +46,9 @@ export function registerEvents(program: Command): void {
           for (const raw of raws) {
             const parsed = parseEvent(raw.value, { store, now })
             const event = ordinal++
-            if (parsed.ok) valid.push(parsed.event)
+            // the command acts on one store, like an API key: an event naming another is refused
+            if (parsed.ok && parsed.event.store !== store) rejected.push({ event, file: name, line: raw.line, index: raw.index, field: 'store', message: `this command acts on store "${store}" (--store); the event names "${parsed.event.store}"` })
+            else if (parsed.ok) valid.push(parsed.event)
             else for (const issue of parsed.issues) rejected.push({ event, file: name, line: raw.line, index: raw.index, field: issue.path, message: issue.message })
           }
         }
@@ -57,15 +58,9 @@ export function registerEvents(program: Command): void {
         let accepted = 0
         let duplicates = 0
         await withApp(async (app) => {
-          const known = new Set((await listStores(app.handle.db)).map((s) => s.id))
-          const ok = valid.filter((e) => {
-            if (known.has(e.store)) return true
-            rejected.push({ event: ordinal++, file: '', line: null, field: 'store', message: `event ${e.id}: store "${e.store}" does not exist; create it with: storeflow stores create ${e.store}` })
-            return false
-          })
-          const progress = new Progress(opts.history ? 'importing history' : 'sending events', ok.length)
-          for (let i = 0; i < ok.length; i += BATCH) {
-            const batch = ok.slice(i, i + BATCH)
+          const progress = new Progress(opts.history ? 'importing history' : 'sending events', valid.length)
+          for (let i = 0; i < valid.length; i += BATCH) {
+            const batch = valid.slice(i, i + BATCH)
             const results = await app.engine.ingest(batch, { historical: opts.history === true, source: 'cli' })
             for (const r of results) r.duplicate ? duplicates++ : accepted++
             progress.add(batch.length)

@@ -39,11 +39,12 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('revoke <id>')
-    .description('revoke an API key; requests with it are refused from then on')
+    .description("revoke one of the store's API keys; requests with it are refused from then on")
     .action(
-      action(async (id: string) => {
-        await withApp((app) => revokeKey(app.handle.db, id, app.clock.now()))
-        console.log(`revoked key ${id}`)
+      action(async (id: string, _opts: unknown, cmd: Command) => {
+        const { store } = globals(cmd)
+        await withApp((app) => revokeKey(app.handle.db, store, id, app.clock.now()))
+        console.log(`revoked key ${id} of store ${store}`)
       }),
     )
 }

@@ -62,15 +62,17 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     const limit = parseLimit(request.query.limit)
     let q = db.selectFrom('events').selectAll().where('store_id', '=', request.storeId)
     if (request.query.type) q = q.where('type', '=', request.query.type)
-    if (request.query.customer) {
-      const customer = request.query.customer
-      const keys = await db.selectFrom('customers').select('key').where('store_id', '=', request.storeId).where((eb) => eb.or([eb('external_id', '=', customer), eb('key', '=', customer), eb('email', '=', customer.toLowerCase())])).execute()
-      q = q.where('customer_key', 'in', keys.length > 0 ? keys.map((k) => k.key) : ['\u0000'])
-    }
     if (request.query.cursor) {
       const seq = Number(Buffer.from(request.query.cursor, 'base64url').toString())
       if (!Number.isFinite(seq)) throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
       q = q.where('seq', '<', seq)
+    }
+    if (request.query.customer) {
+      const customer = request.query.customer
+      const keys = await db.selectFrom('customers').select('key').where('store_id', '=', request.storeId).where((eb) => eb.or([eb('external_id', '=', customer), eb('key', '=', customer), eb('email', '=', customer.toLowerCase())])).execute()
+      // no such customer in this store: an empty page (PostgreSQL refuses a NUL-byte placeholder in text)
+      if (keys.length === 0) return { items: [], next_cursor: null }
+      q = q.where('customer_key', 'in', keys.map((k) => k.key))
     }
     const rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute()
     const page = rows.slice(0, limit).map(toEvent)

@@ -1,0 +1,19 @@
+// Prints the commands of the real `storeflow` program as a JSON array of paths ("workflows list",
+// "demo", …), without running any: the program src/cli/main.ts builds is walked at the moment it
+// would parse its arguments. Used by test/e2e/two-stores-cli.test.ts so that a command added later
+// without a two-store case fails that test.
+import { Command } from 'commander'
+import { register } from 'tsx/esm/api'
+
+register()
+
+Command.prototype.parseAsync = async function parseAsync() {
+  const walk = (cmd, path) => cmd.commands.flatMap((sub) => {
+    const here = [...path, sub.name()]
+    return sub.commands.length > 0 ? walk(sub, here) : [here.join(' ')]
+  })
+  process.stdout.write(JSON.stringify(walk(this, [])))
+  process.exit(0)
+}
+
+await import('../../src/cli/main.ts')
