@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
+import { textColumns } from '../../test/helpers/schema.ts'
 import { fixture, hmacBase64 } from '../connectors/testing.ts'
 import { buildServer } from '../http/server.ts'
 import { createKey, createStore } from './stores.repo.ts'
@@ -21,6 +22,9 @@ const LAST = 'Quillfeather'
 const PHONE = '+1 613 555 0199'
 const STREET = '77 Wrenfield Lane'
 const CITY = 'Wrenfieldton'
+/** Shopify sends its ids as JSON numbers beyond 2^53: the placeholder becomes the exact digits (Number() would round them). */
+const SHOPIFY_CUSTOMER_ID = '@customer-id'
+const shopifyBody = (payload: unknown): Buffer => Buffer.from(JSON.stringify(payload).replace(`"${SHOPIFY_CUSTOMER_ID}"`, CUSTOMER_ID))
 /** an address line any shop may see: the erased customer's, and a neighbour's, and in every event type */
 const COMMON = 'order'
 
@@ -99,7 +103,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
   /** Every text column of every table (of one store's rows, when given), searched case-insensitively for each string. */
   async function holders(needles: string[], store?: string): Promise<string[]> {
     const found: string[] = []
-    for (const { table, column, storeScoped } of await textColumns()) {
+    for (const { table, column, storeScoped } of await textColumns(env.app.handle.db, env.app.handle.dialect)) {
       if (store && !storeScoped) continue
       for (const n of needles) {
         const scope = store ? sql`and store_id = ${store}` : sql``
@@ -110,28 +114,10 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     return found
   }
 
-  /** Every text column of every table in the database, and whether its table has store_id: read from the schema, so tables added later count. */
-  async function textColumns(): Promise<Array<{ table: string; column: string; storeScoped: boolean }>> {
-    const db = env.app.handle.db
-    const cols: Array<{ table: string; column: string; type: string }> = []
-    if (env.app.handle.dialect === 'sqlite') {
-      const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)
-      for (const t of tables.rows) {
-        const rows = await sql<{ name: string; type: string }>`select name, type from pragma_table_info(${t.name})`.execute(db)
-        for (const c of rows.rows) cols.push({ table: t.name, column: c.name, type: c.type })
-      }
-    } else {
-      const rows = await sql<{ table_name: string; column_name: string; data_type: string }>`select table_name, column_name, data_type from information_schema.columns where table_schema = current_schema() order by table_name, ordinal_position`.execute(db)
-      for (const c of rows.rows) cols.push({ table: c.table_name, column: c.column_name, type: c.data_type })
-    }
-    const scoped = new Set(cols.filter((c) => c.column === 'store_id').map((c) => c.table))
-    return cols.filter((c) => /text|char|clob|json/i.test(c.type)).map((c) => ({ table: c.table, column: c.column, storeScoped: scoped.has(c.table) }))
-  }
-
   /** Every row of every table that has store_id, for one store, as sorted JSON lines: to compare before and after. */
   async function dumpStore(store: string): Promise<Record<string, string[]>> {
     const db = env.app.handle.db
-    const tables = [...new Set((await textColumns()).filter((c) => c.storeScoped).map((c) => c.table))].sort()
+    const tables = [...new Set((await textColumns(db, env.app.handle.dialect)).filter((c) => c.storeScoped).map((c) => c.table))].sort()
     const out: Record<string, string[]> = {}
     for (const table of tables) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} where store_id = ${store}`.execute(db)
@@ -191,7 +177,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     })
     expect((await toB('orders/create', order, 'e-create')).json()).toMatchObject({ ok: true, events: 1 })
     expect((await toB('orders/paid', order, 'e-paid')).json()).toMatchObject({ ok: true, events: 1 })
-    const dr = Buffer.from(JSON.stringify({ shop_id: 1, shop_domain: SHOP_B, orders_requested: [], customer: { id: Number(CUSTOMER_ID), email: EMAIL, phone: PHONE }, data_request: { id: 7 } }))
+    const dr = shopifyBody({ shop_id: 1, shop_domain: SHOP_B, orders_requested: [], customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE }, data_request: { id: 7 } })
     expect((await toB('customers/data_request', dr, 'e-dr')).statusCode).toBe(200)
 
     const neighbour = { id: 'c-neighbour', email: 'zelda.brook@example.net', first_name: FIRST, last_name: 'Brook', phone: '+1 613 555 0123' }
@@ -227,7 +213,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     expect(ex.deliveries.length).toBe(2)
     expect((await api('GET', '/api/v1/customers/nobody/export')).statusCode).toBe(404)
 
-    const request = Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [820982911946154508n.toString()], customer: { id: Number(CUSTOMER_ID), email: EMAIL, phone: PHONE }, data_request: { id: 9999 } }))
+    const request = shopifyBody({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [820982911946154508n.toString()], customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE }, data_request: { id: 9999 } })
     const dr = await shopify('customers/data_request', request, 'e-dr')
     expect(dr.statusCode).toBe(200)
     const exports = (await api('GET', '/api/v1/privacy-exports')).json()
@@ -242,7 +228,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
 
   it('after customers/redact no row in any table holds their email, name, phone or address; aggregates stay, runs end', async () => {
     await seed()
-    const dr = Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [], customer: { id: Number(CUSTOMER_ID), email: EMAIL, phone: PHONE }, data_request: { id: 1 } }))
+    const dr = shopifyBody({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [], customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE }, data_request: { id: 1 } })
     expect((await shopify('customers/data_request', dr, 'e-dr')).statusCode).toBe(200)
     // Shopify's documented customers/redact payload
     const redact = Buffer.from(`{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":${CUSTOMER_ID},"email":"${EMAIL}","phone":"${PHONE}"},"orders_to_redact":[820982911946154508]}`)
@@ -282,7 +268,12 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     await seed()
     const erased = await api('POST', `/api/v1/customers/${CUSTOMER_ID}/erase`)
     expect(erased.statusCode).toBe(200)
-    expect(erased.json()).toMatchObject({ erased: true, customers: 1, runs_cancelled: 1 })
+    expect(erased.json()).toMatchObject({ erased: true, found: true, customers: 1, runs_cancelled: 1, disk_settled: true })
+    if (dialect === 'postgres') {
+      // the old row versions are vacuumed away, in every table the erasure wrote
+      const vacuumed = await sql<{ relname: string }>`select relname from pg_stat_user_tables where schemaname = current_schema() and vacuum_count > 0 order by relname`.execute(env.app.handle.db)
+      expect(vacuumed.rows.map((r) => r.relname)).toEqual(['carts', 'correlations', 'customers', 'events', 'messages', 'orders', 'privacy_exports', 'run_steps', 'runs', 'webhook_deliveries'])
+    }
     expect(await holders([EMAIL, `${FIRST} ${LAST}`, PHONE, STREET])).toEqual([])
     expect((await api('POST', '/api/v1/customers/nobody/erase')).statusCode).toBe(404)
 
