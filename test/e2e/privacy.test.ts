@@ -122,7 +122,7 @@ steps:
     with: { message: 'mailed {{ customer.email }} {{ customer.first_name }} {{ customer.last_name }} at {{ order.shipping_address.address1 }}' }
 `
 
-describe('privacy end to end', { timeout: 180_000 }, () => {
+describe('privacy end to end', { timeout: 300_000 }, () => {
   it('storeflow customers erase writes only the customer\'s rows in their store: store B and a neighbour sharing strings stay byte-identical', async () => {
     const dir = dataDir()
     await ok(dir, ['stores', 'create', 'b'])
@@ -199,7 +199,7 @@ describe('privacy end to end', { timeout: 180_000 }, () => {
       await waitFor('three mails sent and logged', async () => {
         const runs = (await (await api('GET', '/api/v1/runs?workflow=thanks')).json()) as { items: Array<{ status: string }> }
         return runs.items.length === 3 && runs.items.every((r) => r.status === 'completed')
-      }, 60_000)
+      }, 120_000)
 
       const everyone = [X, W, K].flatMap((p) => needles(p))
       // before: every one of their strings is on disk (so the check below can fail)
