@@ -262,6 +262,7 @@ async function complianceDuty(app: App, storeId: string, mapped: MappedDelivery,
 
   if (mapped.compliance === 'data_request') {
     eventData['orders_requested'] = ids(body['orders_requested'])
+    identity.orderIds = ids(body['orders_requested'])
     eventData['data_request_id'] = str((body['data_request'] as Obj | undefined)?.['id'])
     let data: CustomerExport | null = null
     try {
@@ -282,7 +283,8 @@ async function complianceDuty(app: App, storeId: string, mapped: MappedDelivery,
   if (mapped.compliance === 'customer_redact') {
     eventData['orders_to_redact'] = ids(body['orders_to_redact'])
     identity.orderIds = ids(body['orders_to_redact'])
-    const erased = identity.ref ? await eraseCustomer(db, storeId, identity, now, app.handle.dialect) : null
+    const erased = identity.ref || identity.orderIds.length > 0 ? await eraseCustomer(db, storeId, identity, now, app.handle.dialect) : null
+    if (erased && !erased.disk_settled) app.log.warn({ storeId }, 'customer erased; the database stayed busy, so the old bytes leave the write-ahead log at its next checkpoint')
     const needles = [email, phone].filter((x): x is string => x !== null)
     return { eventData, erased: erased ? { customers: erased.customers } : null, body: JSON.stringify(scrub(body, needles)) }
   }

@@ -6,7 +6,7 @@ import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialec
 import { CONNECTORS } from '../connectors/registry.ts'
 import { delivery, fixture, fixtureFiles, hmacBase64, localDeps, standardWebhookSignature } from '../connectors/testing.ts'
 import { pruneDeliveries } from '../store/deliveries.repo.ts'
-import { textColumns } from '../store/privacy.ts'
+import { textColumns } from '../../test/helpers/schema.ts'
 import { createKey } from '../store/stores.repo.ts'
 import { buildServer } from './server.ts'
 

@@ -44,6 +44,8 @@ function openSqlite(path: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 10000')
   sqlite.pragma('foreign_keys = ON')
+  // freed space (a changed or deleted row, an index entry, a page) is zeroed: erased data leaves the file (store/privacy-disk.ts)
+  sqlite.pragma('secure_delete = ON')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return {
     db,

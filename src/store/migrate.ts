@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-users.ts'
 import * as m0003 from './migrations/0003-connectors.ts'
 import * as m0004 from './migrations/0004-view-fixes.ts'
 import * as m0005 from './migrations/0005-run-steps-store.ts'
+import * as m0006 from './migrations/0006-privacy.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0003-connectors', m0003],
   ['0004-view-fixes', m0004],
   ['0005-run-steps-store', m0005],
+  ['0006-privacy', m0006],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

@@ -1,22 +1,31 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { UserError } from '../lib/errors.ts'
+import { aliasesOf } from './customer-aliases.ts'
 import type { DialectName } from './db.ts'
+import { settleErasure } from './privacy-disk.ts'
+import { EMAIL_KEYS, idText, isPlainObject, Needles, parsePayload, REDACTED, safeJson, scrubJson, scrubPayload } from './privacy-scrub.ts'
 import { getRun, type RunView } from './runs.repo.ts'
 import { toEvent } from './storage.ts'
-import type { CustomersTable, Database } from './tables.ts'
+import type { CartsTable, CustomersTable, Database, EventsTable, MessagesTable, OrdersTable, WebhookDeliveriesTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
 
+export { REDACTED, scrub } from './privacy-scrub.ts'
+
 /**
- * Privacy duties (issue 4): export everything storeflow holds on a customer, and erase their
- * personal data everywhere, keeping anonymised aggregates (order totals, counts, line items).
+ * Privacy duties: export everything storeflow holds on a customer, and erase their personal data,
+ * keeping anonymised aggregates (order totals, counts, line items).
  *
- * Erasure works in two passes inside one transaction:
- * 1. Structured: the customer's profile, and every row linked to them (events, orders, carts,
- *    messages, runs and their steps, deliveries that mention them) is scrubbed by field name
- *    (email, phone, names, addresses …), and the personal strings found there become "needles".
- * 2. Sweep: every text column of every table (tables added later included) is searched for those
- *    needles, case-insensitively, and each occurrence is replaced by "[redacted]". This catches the
- *    email in a log step's output or a delivery body that no field name points at.
+ * Both work on the customer's footprint, found by keys inside their own store and nowhere else:
+ * their profile (by the shop's id, storeflow's key, a key merged into it, or an email the shop
+ * has no id for); the events, orders, carts, messages and runs that carry those keys; the orders
+ * the shop names (Shopify's orders_to_redact) and the events of their orders that no customer
+ * links; the steps of those runs; the shop's deliveries whose payload is about them (their
+ * customer id, email or orders, where a payload names its customer); their privacy exports.
+ * Erasure writes those rows and no other: never another store's, never another customer's,
+ * never an event's type or any other column that is not personal.
+ *
+ * Inside those rows (privacy-scrub.ts) personal fields are cleared by name and the customer's own
+ * strings replaced in free text. Then the old bytes are made to leave the files (privacy-disk.ts).
  *
  * Kept on purpose: storeflow's customer key and the shop's customer id (opaque ids, so a second
  * redact, the shop's later events and the aggregates still line up), tags, counts and money.
@@ -25,9 +34,7 @@ import { cartView, customerView, orderView } from './views.ts'
  */
 
 type Db = Kysely<Database> | Transaction<Database>
-type Obj = Record<string, unknown>
-
-export const REDACTED = '[redacted]'
+type CustomerRow = Selectable<CustomersTable>
 
 /** What identifies the customer: the shop's id, storeflow's key, or an email; plus what a shop says about them. */
 export interface CustomerIdentity {
@@ -52,57 +59,9 @@ export interface CustomerExport {
   deliveries: Array<Record<string, unknown>>
 }
 
-function identity(ref: string | CustomerIdentity): CustomerIdentity {
-  return typeof ref === 'string' ? { ref } : ref
-}
-
-async function findCustomers(db: Db, storeId: string, id: CustomerIdentity): Promise<Array<Selectable<CustomersTable>>> {
-  const emails = [id.ref, id.email].filter((e): e is string => typeof e === 'string' && e.includes('@')).map((e) => e.toLowerCase())
-  return db.selectFrom('customers').selectAll().where('store_id', '=', storeId)
-    .where((eb) => eb.or([
-      eb('external_id', '=', id.ref),
-      eb('key', '=', id.ref),
-      ...(emails.length > 0 ? [eb('email', 'in', emails)] : []),
-    ]))
-    .orderBy('created_at').execute()
-}
-
-const NONE = ['//none']
-
-/** Everything storeflow holds on the customer. Throws not_found when nothing at all is known of them. */
-export async function exportCustomer(db: Db, storeId: string, customerRef: string | CustomerIdentity, now: Date = new Date()): Promise<CustomerExport> {
-  const id = identity(customerRef)
-  const customers = await findCustomers(db, storeId, id)
-  const keys = customers.length > 0 ? customers.map((c) => c.key) : NONE
-  const orders = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', keys).orderBy('created_at').execute()
-  const carts = await db.selectFrom('carts').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', keys).orderBy('updated_at').execute()
-  const events = await db.selectFrom('events').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', keys).orderBy('seq').execute()
-  const messages = await db.selectFrom('messages').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', keys).orderBy('created_at').execute()
-  const runIds = await db.selectFrom('runs').select('id').where('store_id', '=', storeId).where('customer_key', 'in', keys).orderBy('started_at').execute()
-  const runs: RunView[] = []
-  for (const r of runIds) runs.push(await getRun(db as Kysely<Database>, storeId, r.id))
-  const needles = strongNeedles(customers, id)
-  const deliveries = needles.length === 0 ? [] : await db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId)
-    .where((eb) => eb.or(needles.map((n) => eb(sql<string>`lower(body)`, 'like', `%${n.toLowerCase()}%`))))
-    .orderBy('received_at').execute()
-  if (customers.length === 0 && deliveries.length === 0) throw new UserError(`customer "${id.ref}" not found in store "${storeId}"`, { code: 'not_found' })
-  const profiles = customers.map(customerView)
-  return {
-    store: storeId,
-    customer_ref: id.ref,
-    exported_at: now.toISOString(),
-    customer: profiles[0] ?? null,
-    profiles,
-    orders: orders.map(orderView),
-    carts: carts.map(cartView),
-    events: events.map(toEvent).map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, historical: e.historical, data: e.data })),
-    messages: messages.map((m) => ({ id: m.id, channel: m.channel, category: m.category, status: m.status, to: m.to_addr, from: m.from_addr, subject: m.subject, html: m.html, text: m.text, workflow_id: m.workflow_id, run_id: m.run_id, opens: m.opens, clicks: m.clicks, created_at: m.created_at, sent_at: m.sent_at })),
-    runs,
-    deliveries: deliveries.map((d) => ({ id: d.id, platform: d.platform, topic: d.topic, received_at: d.received_at, body: d.body })),
-  }
-}
-
 export interface EraseResult {
+  /** whether anything at all was known of the customer in the store */
+  found: boolean
   customers: number
   events: number
   orders: number
@@ -111,295 +70,361 @@ export interface EraseResult {
   runs: number
   runs_cancelled: number
   deliveries: number
-  swept: number
+  exports: number
+  /** the old bytes are gone from the database files (SQLite's WAL checkpointed, PostgreSQL vacuumed) */
+  disk_settled: boolean
 }
 
-/** Erases the customer's personal data everywhere, in one transaction; ends their active runs. */
-export async function eraseCustomer(db: Kysely<Database>, storeId: string, customerRef: string | CustomerIdentity, now: Date, dialect: DialectName): Promise<EraseResult> {
-  const id = identity(customerRef)
-  return db.transaction().execute(async (trx) => {
-    const customers = await findCustomers(trx, storeId, id)
-    const keys = customers.length > 0 ? customers.map((c) => c.key) : NONE
-    const needles = new Needles()
-    for (const c of customers) needles.addCustomer(c)
-    needles.addStrong(id.email)
-    needles.addStrong(id.phone)
-    const result: EraseResult = { customers: customers.length, events: 0, orders: 0, carts: 0, messages: 0, runs: 0, runs_cancelled: 0, deliveries: 0, swept: 0 }
-
-    // 1. rows linked to the customer: collect their personal strings first, then scrub them
-    const events = await trx.selectFrom('events').select(['seq', 'data']).where('store_id', '=', storeId).where('customer_key', 'in', keys).execute()
-    const orderIds = id.orderIds ?? []
-    const orders = await trx.selectFrom('orders').select(['id', 'data']).where('store_id', '=', storeId)
-      .where((eb) => eb.or([eb('customer_key', 'in', keys), ...(orderIds.length > 0 ? [eb('id', 'in', orderIds)] : [])])).execute()
-    const carts = await trx.selectFrom('carts').select(['id', 'data']).where('store_id', '=', storeId).where('customer_key', 'in', keys).execute()
-    for (const row of [...events, ...orders, ...carts]) needles.collect(JSON.parse(row.data))
-
-    // deliveries and unlinked order events that mention them (by any personal string or the shop's ids)
-    const mentions = [...needles.strong, ...customers.flatMap((c) => (c.external_id ? [c.external_id] : [])), ...orderIds]
-    const deliveries = mentions.length === 0 ? [] : await trx.selectFrom('webhook_deliveries').select(['id', 'body', 'headers']).where('store_id', '=', storeId)
-      .where((eb) => eb.or(mentions.map((n) => eb(sql<string>`lower(body)`, 'like', `%${n.toLowerCase()}%`)))).execute()
-    for (const d of deliveries) needles.collect(safeJson(d.body))
-
-    const all = needles.all()
-    for (const e of events) {
-      await trx.updateTable('events').set({ data: JSON.stringify(scrub(JSON.parse(e.data), all)) }).where('seq', '=', e.seq).execute()
-      result.events++
-    }
-    for (const o of orders) {
-      await trx.updateTable('orders').set({ data: JSON.stringify(scrub(JSON.parse(o.data), all)) }).where('store_id', '=', storeId).where('id', '=', o.id).execute()
-      result.orders++
-    }
-    for (const c of carts) {
-      await trx.updateTable('carts').set({ data: JSON.stringify(scrub(JSON.parse(c.data), all)) }).where('store_id', '=', storeId).where('id', '=', c.id).execute()
-      result.carts++
-    }
-    for (const d of deliveries) {
-      await trx.updateTable('webhook_deliveries').set({ body: scrubText(d.body, all), headers: JSON.stringify(scrub(JSON.parse(d.headers), all)) }).where('id', '=', d.id).execute()
-      result.deliveries++
-    }
-
-    result.messages = Number((await trx.updateTable('messages')
-      .set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}' })
-      .where('store_id', '=', storeId).where('customer_key', 'in', keys).executeTakeFirst()).numUpdatedRows)
-
-    const runs = await trx.selectFrom('runs').select(['id', 'status', 'state']).where('store_id', '=', storeId).where('customer_key', 'in', keys).execute()
-    for (const r of runs) {
-      const active = r.status === 'running' || r.status === 'waiting'
-      await trx.updateTable('runs').set({
-        customer_email: null,
-        state: JSON.stringify(scrub(JSON.parse(r.state), all)),
-        ...(active ? { status: 'cancelled', due_at: null, ended_at: now.toISOString(), lease_owner: null, lease_until: null } : {}),
-        // a worker holding an older copy of the run must lose its versioned write (engine invariant 8)
-        version: sql`version + 1`,
-        updated_at: now.toISOString(),
-      }).where('id', '=', r.id).execute()
-      if (active) result.runs_cancelled++
-      result.runs++
-      await trx.deleteFrom('correlations').where('run_id', '=', r.id).execute()
-      const steps = await trx.selectFrom('run_steps').select(['step_key', 'input', 'output', 'error']).where('run_id', '=', r.id).execute()
-      for (const s of steps) {
-        await trx.updateTable('run_steps').set({
-          input: s.input === null ? null : JSON.stringify(scrub(JSON.parse(s.input), all)),
-          output: s.output === null ? null : JSON.stringify(scrub(JSON.parse(s.output), all)),
-          error: s.error === null ? null : replaceNeedles(s.error, all),
-        }).where('run_id', '=', r.id).where('step_key', '=', s.step_key).execute()
-      }
-    }
-
-    await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId)
-      .where((eb) => eb.or([eb('customer_key', 'in', keys), eb('customer_ref', 'in', [id.ref, ...(id.email ? [id.email] : [])])])).execute()
-
-    for (const c of customers) {
-      await trx.updateTable('customers').set({
-        email: null, phone: null, first_name: null, last_name: null, birthday: null, timezone: null,
-        accepts_marketing: 0, attributes: JSON.stringify({ erased_at: now.toISOString() }),
-        profile_at: now.toISOString(), updated_at: now.toISOString(),
-      }).where('key', '=', c.key).execute()
-    }
-
-    // 2. the sweep
-    result.swept = await sweep(trx, needles.strong, dialect)
-    return result
-  })
+function identity(ref: string | CustomerIdentity): CustomerIdentity {
+  return typeof ref === 'string' ? { ref } : ref
 }
 
-/** shop/redact: every customer's personal data in the store, and every delivery body; ends all active runs. */
-export async function eraseStore(db: Kysely<Database>, storeId: string, now: Date, dialect: DialectName): Promise<{ customers: number }> {
-  const customers = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).execute()
-  for (const c of customers) await eraseCustomer(db, storeId, c.key, now, dialect)
-  await db.transaction().execute(async (trx) => {
-    // what no customer row links: events, orders and carts of guests, and every raw delivery
-    for (const table of ['events', 'orders', 'carts'] as const) {
-      const rows = await (trx as Kysely<any>).selectFrom(table).select(table === 'events' ? ['seq as pk', 'data'] : ['id as pk', 'data']).where('store_id', '=', storeId).execute()
-      for (const row of rows as Array<{ pk: string | number; data: string }>) {
-        const data = JSON.stringify(scrub(JSON.parse(row.data), []))
-        if (data !== row.data) await (trx as Kysely<any>).updateTable(table).set({ data }).where('store_id', '=', storeId).where(table === 'events' ? 'seq' : 'id', '=', row.pk).execute()
-      }
-    }
-    const deliveries = await trx.selectFrom('webhook_deliveries').select(['id', 'body']).where('store_id', '=', storeId).execute()
-    for (const d of deliveries) await trx.updateTable('webhook_deliveries').set({ body: scrubText(d.body, []) }).where('id', '=', d.id).execute()
-    await trx.updateTable('messages').set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}' }).where('store_id', '=', storeId).execute()
-    await trx.updateTable('runs').set({ customer_email: null, version: sql`version + 1` }).where('store_id', '=', storeId).execute()
-    const active = await trx.selectFrom('runs').select('id').where('store_id', '=', storeId).where('status', 'in', ['running', 'waiting']).execute()
-    for (const r of active) {
-      await trx.updateTable('runs').set({ status: 'cancelled', due_at: null, ended_at: now.toISOString(), lease_owner: null, lease_until: null, version: sql`version + 1`, updated_at: now.toISOString() }).where('id', '=', r.id).execute()
-      await trx.deleteFrom('correlations').where('run_id', '=', r.id).execute()
-    }
-    await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId).execute()
-  })
-  return { customers: customers.length }
+/** The customer's rows in one store. */
+interface Footprint {
+  customers: CustomerRow[]
+  /** their keys, merged-away ones included */
+  keys: string[]
+  externalIds: string[]
+  emails: string[]
+  events: Array<Selectable<EventsTable>>
+  orders: Array<Selectable<OrdersTable>>
+  carts: Array<Selectable<CartsTable>>
+  messages: Array<Selectable<MessagesTable>>
+  runIds: string[]
+  deliveries: Array<Selectable<WebhookDeliveriesTable>>
 }
 
-// ---------------------------------------------------------------------------------------------
-// scrubbing
+/** A value no key or id takes, for `in` lists that would otherwise be empty. */
+const NONE = '//none'
+const some = (xs: string[]): string[] => (xs.length > 0 ? xs : [NONE])
+const uniq = <T>(xs: T[]): T[] => [...new Set(xs)]
+const isEmail = (v: unknown): v is string => typeof v === 'string' && v.includes('@')
 
-/** Objects under these keys are addresses: only the country code survives (for aggregates). */
-const ADDRESS_KEYS = new Set(['billing_address', 'shipping_address', 'default_address', 'address', 'billing', 'shipping', 'destination'])
-const ADDRESS_LIST_KEYS = new Set(['addresses', 'shipping_addresses'])
-/** Scalar fields that are personal data wherever they appear. */
-const PERSONAL_KEYS = new Set([
-  'email', 'contact_email', 'customer_email', 'phone', 'first_name', 'last_name', 'birthday', 'date_of_birth',
-  'address1', 'address2', 'address_1', 'address_2', 'street_1', 'street_2', 'city', 'zip', 'postcode', 'province',
-  'company', 'latitude', 'longitude', 'note', 'customer_note', 'ip_address', 'browser_ip', 'customer_ip_address',
-  'customer_user_agent', 'client_details', 'full_name', 'username', 'display_name', 'to', 'to_addr', 'recipient',
-])
-/** Kept inside a scrubbed address. */
-const ADDRESS_KEEP = ['country_code', 'country_iso2']
-
-function isPersonish(o: Obj): boolean {
-  return 'first_name' in o || 'last_name' in o || 'email' in o || 'address1' in o || 'street_1' in o || 'address_1' in o
-}
-
-/** Removes personal fields by name, then replaces the needles in every remaining string. */
-export function scrub(value: unknown, needles: string[]): unknown {
-  if (typeof value === 'string') return replaceNeedles(value, needles)
-  if (Array.isArray(value)) return value.map((v) => scrub(v, needles))
-  if (value === null || typeof value !== 'object') return value
-  const o = value as Obj
-  const personish = isPersonish(o)
-  const out: Obj = {}
-  for (const [key, v] of Object.entries(o)) {
-    if (v === null || v === undefined) {
-      out[key] = v
-    } else if (ADDRESS_KEYS.has(key) && typeof v === 'object' && !Array.isArray(v)) {
-      const kept: Obj = {}
-      for (const k of ADDRESS_KEEP) if (k in (v as Obj)) kept[k] = (v as Obj)[k]
-      out[key] = kept
-    } else if (ADDRESS_LIST_KEYS.has(key) && Array.isArray(v)) {
-      out[key] = []
-    } else if (PERSONAL_KEYS.has(key) || (personish && key === 'name')) {
-      out[key] = null
-    } else {
-      out[key] = scrub(v, needles)
-    }
-  }
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
   return out
 }
 
-/** A stored body: scrubbed as JSON when it is JSON, else only the needles are replaced. */
-function scrubText(text: string, needles: string[]): string {
-  const parsed = safeJson(text)
-  return parsed === undefined ? replaceNeedles(text, needles) : JSON.stringify(scrub(parsed, needles))
+async function findCustomers(db: Db, storeId: string, id: CustomerIdentity): Promise<CustomerRow[]> {
+  const refIsEmail = isEmail(id.ref)
+  const emails = uniq([id.ref, id.email].filter(isEmail).map((e) => e.toLowerCase()))
+  const forwarded = (await db.selectFrom('customer_aliases').select('customer_key').where('store_id', '=', storeId).where('alias_key', '=', id.ref).execute()).map((a) => a.customer_key)
+  return db.selectFrom('customers').selectAll().where('store_id', '=', storeId)
+    .where((eb) => eb.or([
+      eb('external_id', '=', id.ref),
+      eb('key', 'in', [id.ref, ...forwarded]),
+      // asked by email: every profile with it. Asked by the shop's id: an email names only a
+      // profile the shop had no id for; another id's profile sharing the email is someone else.
+      ...(emails.length === 0 ? [] : [refIsEmail ? eb('email', 'in', emails) : eb.and([eb('email', 'in', emails), eb('external_id', 'is', null)])]),
+    ]))
+    .orderBy('created_at').orderBy('key').execute()
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
+async function findFootprint(db: Db, storeId: string, id: CustomerIdentity, options: { deliveries: boolean } = { deliveries: true }): Promise<Footprint> {
+  const customers = await findCustomers(db, storeId, id)
+  const direct = customers.map((c) => c.key)
+  const keys = uniq([...direct, ...(await aliasesOf(db, storeId, direct))])
+  // a ref that is neither one of their keys nor an email is the shop's id, even with no profile for it (a redact for a customer only deliveries mention)
+  const refIsShopId = id.ref !== '' && !isEmail(id.ref) && !keys.includes(id.ref)
+  const externalIds = uniq([...customers.flatMap((c) => (c.external_id ? [c.external_id] : [])), ...(refIsShopId ? [id.ref] : [])])
+  const emails = uniq([...customers.map((c) => c.email), id.email, isEmail(id.ref) ? id.ref : null].filter(isEmail).map((e) => e.toLowerCase()))
+
+  const orders = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId)
+    .where((eb) => eb.or([eb('customer_key', 'in', some(keys)), eb('id', 'in', some(id.orderIds ?? []))]))
+    .orderBy('created_at').orderBy('id').execute()
+  const orderIds = uniq([...orders.map((o) => o.id), ...(id.orderIds ?? [])])
+  const linked = await db.selectFrom('events').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', some(keys)).orderBy('seq').execute()
+  const unlinked = await unlinkedOrderEvents(db, storeId, orderIds)
+  const events = [...linked, ...unlinked].sort((a, b) => Number(a.seq) - Number(b.seq))
+  const checkoutIds = orders.flatMap((o) => (o.checkout_id ? [o.checkout_id] : []))
+  const carts = await db.selectFrom('carts').selectAll().where('store_id', '=', storeId)
+    .where((eb) => eb.or([eb('customer_key', 'in', some(keys)), eb('id', 'in', some(checkoutIds))]))
+    .orderBy('updated_at').orderBy('id').execute()
+  const messages = await db.selectFrom('messages').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', some(keys)).orderBy('created_at').orderBy('id').execute()
+  // runs carry the key of the event that started them; a guest order's runs have none, and are found by that event
+  const guestSeqs = unlinked.map((e) => Number(e.seq))
+  const runs = await db.selectFrom('runs').select('id').where('store_id', '=', storeId)
+    .where((eb) => eb.or([
+      eb('customer_key', 'in', some(keys)),
+      eb.and([eb('customer_key', 'is', null), eb('trigger_event_seq', 'in', guestSeqs.length > 0 ? guestSeqs : [-1])]),
+    ]))
+    .orderBy('started_at').orderBy('id').execute()
+  const deliveries = options.deliveries ? await deliveriesAbout(db, storeId, { externalIds, emails, orderIds }) : []
+  return { customers, keys, externalIds, emails, events, orders, carts, messages, runIds: runs.map((r) => r.id), deliveries }
+}
+
+/** order.* events of these orders that no customer links (guest checkouts, fulfilments). */
+async function unlinkedOrderEvents(db: Db, storeId: string, orderIds: string[]): Promise<Array<Selectable<EventsTable>>> {
+  const found = new Map<number, Selectable<EventsTable>>()
+  for (const chunk of chunks(orderIds, 20)) {
+    // LIKE narrows the search; the parsed data decides (an id can appear inside another value)
+    const rows = await db.selectFrom('events').selectAll().where('store_id', '=', storeId).where('customer_key', 'is', null).where('type', 'like', 'order.%')
+      .where((eb) => eb.or(chunk.map((id) => eb('data', 'like', `%${id}%`)))).execute()
+    for (const row of rows) {
+      const data = safeJson(row.data)
+      if (isPlainObject(data) && (chunk.includes(idText(data.id) ?? NONE) || chunk.includes(idText(data.order_id) ?? NONE))) found.set(Number(row.seq), row)
+    }
   }
+  return [...found.values()]
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+interface Who {
+  externalIds: string[]
+  emails: string[]
+  orderIds: string[]
 }
 
-export function replaceNeedles(text: string, needles: string[]): string {
-  let out = text
-  for (const n of needles) if (n && out.toLowerCase().includes(n.toLowerCase())) out = out.replace(new RegExp(escapeRegExp(n), 'gi'), REDACTED)
-  return out
+/** The store's webhook deliveries whose payload is about the customer. */
+async function deliveriesAbout(db: Db, storeId: string, who: Who): Promise<Array<Selectable<WebhookDeliveriesTable>>> {
+  const probes = uniq([...who.externalIds, ...who.emails, ...who.orderIds])
+  const found = new Map<string, Selectable<WebhookDeliveriesTable>>()
+  for (const chunk of chunks(probes, 20)) {
+    const rows = await db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId)
+      .where((eb) => eb.or(chunk.map((p) => eb(sql<string>`lower(body)`, 'like', `%${p.toLowerCase()}%`)))).execute()
+    for (const row of rows) if (!found.has(row.id) && payloadIsAbout(row.topic, row.body, who)) found.set(row.id, row)
+  }
+  return [...found.values()].sort((a, b) => (a.received_at < b.received_at ? -1 : a.received_at > b.received_at ? 1 : 0))
 }
 
 /**
- * Personal strings of one customer. Strong needles (email, phone, full name, street line) are
- * specific enough to be searched for in the whole database; weak ones (a first name alone) only in
- * rows already linked to the customer.
+ * Whether a shop's payload is about the customer, judged where a payload names whom it is about:
+ * its own id (a customers/* topic) or order id (orders, fulfilments, refunds), its `customer`
+ * object or `customer_id`, and the email of the payload itself or of its customer or billing
+ * party. A mention elsewhere (another customer's order note) does not make it theirs.
  */
-class Needles {
-  readonly strong = new Set<string>()
-  readonly weak = new Set<string>()
-
-  addStrong(v: unknown): void {
-    if (typeof v === 'string' && v.trim().length >= 5) this.strong.add(v.trim())
+function payloadIsAbout(topic: string, body: string, who: Who): boolean {
+  const root = parsePayload(body)
+  if (!isPlainObject(root)) return false
+  const ids = new Set(who.externalIds)
+  const orders = new Set(who.orderIds)
+  const emails = new Set(who.emails)
+  const has = (set: Set<string>, v: unknown) => {
+    const text = idText(v)
+    return text !== null && set.has(text)
   }
+  const emailOf = (o: Record<string, unknown>) => EMAIL_KEYS.some((k) => typeof o[k] === 'string' && emails.has((o[k] as string).toLowerCase()))
+  // BigCommerce names the subject in `data`
+  const subjects = [root, root.data].filter(isPlainObject)
+  const t = topic.toLowerCase()
+  if (t.includes('customer') && subjects.some((s) => has(ids, s.id))) return true
+  if (/order|fulfil|refund/.test(t) && subjects.some((s) => has(orders, s.id) || has(orders, s.order_id))) return true
+  const customers = subjects.map((s) => s.customer).filter(isPlainObject)
+  if (customers.some((c) => has(ids, c.id) || emailOf(c))) return true
+  const parties = [...subjects, root.billing].filter(isPlainObject)
+  return parties.some((p) => emailOf(p) || has(ids, p.customer_id))
+}
 
-  addWeak(v: unknown): void {
-    if (typeof v === 'string' && v.trim().length >= 2) this.weak.add(v.trim())
-  }
-
-  addCustomer(c: Selectable<CustomersTable>): void {
-    this.addStrong(c.email)
-    this.addStrong(c.phone)
-    this.addWeak(c.first_name)
-    this.addWeak(c.last_name)
-    if (c.first_name && c.last_name) this.addStrong(`${c.first_name} ${c.last_name}`)
-    this.collect(safeJson(c.attributes))
-  }
-
-  /** Walks a JSON value and collects the values of personal fields. */
-  collect(value: unknown): void {
-    if (Array.isArray(value)) {
-      for (const v of value) this.collect(v)
-      return
-    }
-    if (value === null || typeof value !== 'object') return
-    const o = value as Obj
-    for (const key of ['email', 'contact_email', 'customer_email', 'phone', 'address1', 'address2', 'address_1', 'address_2', 'street_1', 'street_2']) this.addStrong(o[key])
-    this.addWeak(o['first_name'])
-    this.addWeak(o['last_name'])
-    if (typeof o['first_name'] === 'string' && typeof o['last_name'] === 'string') this.addStrong(`${o['first_name']} ${o['last_name']}`)
-    if (isPersonish(o) && typeof o['name'] === 'string' && o['name'].includes(' ')) this.addStrong(o['name'])
-    for (const v of Object.values(o)) if (v !== null && typeof v === 'object') this.collect(v)
-  }
-
-  all(): string[] {
-    // longest first, so "Jane Doe" is replaced before "Jane"
-    return [...new Set([...this.strong, ...this.weak])].sort((a, b) => b.length - a.length)
+/** Everything storeflow holds on the customer. Throws not_found when nothing at all is known of them. */
+export async function exportCustomer(db: Db, storeId: string, customerRef: string | CustomerIdentity, now: Date = new Date()): Promise<CustomerExport> {
+  const id = identity(customerRef)
+  const fp = await findFootprint(db, storeId, id)
+  if (fp.customers.length === 0 && fp.orders.length === 0 && fp.deliveries.length === 0) throw new UserError(`customer "${id.ref}" not found in store "${storeId}"`, { code: 'not_found' })
+  const runs: RunView[] = []
+  for (const runId of fp.runIds) runs.push(await getRun(db as Kysely<Database>, storeId, runId))
+  const profiles = fp.customers.map(customerView)
+  return {
+    store: storeId,
+    customer_ref: id.ref,
+    exported_at: now.toISOString(),
+    customer: profiles[0] ?? null,
+    profiles,
+    orders: fp.orders.map(orderView),
+    carts: fp.carts.map(cartView),
+    events: fp.events.map(toEvent).map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, historical: e.historical, data: e.data })),
+    messages: fp.messages.map((m) => ({ id: m.id, channel: m.channel, category: m.category, status: m.status, to: m.to_addr, from: m.from_addr, subject: m.subject, html: m.html, text: m.text, workflow_id: m.workflow_id, run_id: m.run_id, opens: m.opens, clicks: m.clicks, created_at: m.created_at, sent_at: m.sent_at })),
+    runs,
+    deliveries: fp.deliveries.map((d) => ({ id: d.id, platform: d.platform, topic: d.topic, received_at: d.received_at, body: d.body })),
   }
 }
 
-/** Tables the sweep leaves alone: dashboard users and keys are not customer data, migrations are ours. */
-const SWEEP_SKIP = new Set(['storeflow_migrations', 'users', 'api_keys', 'connectors', 'sessions'])
-
-/** Every text column of every table: needle occurrences replaced. Returns the number of values changed. */
-async function sweep(db: Db, strong: Set<string>, dialect: DialectName): Promise<number> {
-  const needles = [...strong].sort((a, b) => b.length - a.length)
-  if (needles.length === 0) return 0
-  const columns = await textColumns(db, dialect)
-  const rid = dialect === 'sqlite' ? sql.raw('rowid') : sql.raw('ctid::text')
-  let changed = 0
-  for (const { table, column } of columns) {
-    const col = sql.ref(column)
-    const where = sql.join(needles.map((n) => sql`lower(${col}) like ${`%${n.toLowerCase()}%`}`), sql` or `)
-    const rows = await sql<{ rid: string | number; v: string }>`select ${rid} as rid, ${col} as v from ${sql.table(table)} where ${where}`.execute(db)
-    for (const row of rows.rows) {
-      const v = replaceNeedles(row.v, needles)
-      if (v === row.v) continue
-      if (dialect === 'sqlite') await sql`update ${sql.table(table)} set ${col} = ${v} where rowid = ${row.rid}`.execute(db)
-      else await sql`update ${sql.table(table)} set ${col} = ${v} where ctid = ${String(row.rid)}::tid`.execute(db)
-      changed++
-    }
-  }
-  return changed
+/** Erases the customer's personal data in their store, in one transaction; ends their active runs; then clears the old bytes from the files. */
+export async function eraseCustomer(db: Kysely<Database>, storeId: string, customerRef: string | CustomerIdentity, now: Date, dialect: DialectName): Promise<EraseResult> {
+  const id = identity(customerRef)
+  const result = await db.transaction().execute((trx) => eraseFootprint(trx, storeId, id, now, { deliveries: true }))
+  if (result.found) result.disk_settled = await settleErasure(db, dialect)
+  return result
 }
 
-/** Every text column of every table (SQLite: sqlite_master; PostgreSQL: the current schema). */
-export async function textColumns(db: Db, dialect: DialectName): Promise<Array<{ table: string; column: string }>> {
-  const out: Array<{ table: string; column: string }> = []
-  if (dialect === 'sqlite') {
-    const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)
-    for (const t of tables.rows) {
-      if (SWEEP_SKIP.has(t.name)) continue
-      const cols = await sql<{ name: string; type: string }>`select name, type from pragma_table_info(${t.name})`.execute(db)
-      for (const c of cols.rows) if (/text|char|clob|json/i.test(c.type)) out.push({ table: t.name, column: c.name })
-    }
-  } else {
-    const cols = await sql<{ table_name: string; column_name: string }>`
-      select table_name, column_name from information_schema.columns
-      where table_schema = current_schema() and data_type in ('text', 'character varying')
-      order by table_name, ordinal_position`.execute(db)
-    for (const c of cols.rows) if (!SWEEP_SKIP.has(c.table_name)) out.push({ table: c.table_name, column: c.column_name })
+async function eraseFootprint(trx: Transaction<Database>, storeId: string, id: CustomerIdentity, now: Date, options: { deliveries: boolean }): Promise<EraseResult> {
+  const fp = await findFootprint(trx, storeId, id, options)
+  const needles = new Needles()
+  for (const c of fp.customers) needles.addCustomer(c)
+  needles.add(id.email)
+  needles.add(id.phone)
+  for (const row of [...fp.events, ...fp.orders, ...fp.carts]) needles.collect(safeJson(row.data))
+  for (const d of fp.deliveries) needles.collect(parsePayload(d.body))
+  const at = now.toISOString()
+
+  for (const e of fp.events) {
+    const data = scrubJson(e.data, needles)
+    if (data !== e.data) await trx.updateTable('events').set({ data }).where('store_id', '=', storeId).where('seq', '=', e.seq).execute()
   }
-  return out
+  for (const o of fp.orders) {
+    const data = scrubJson(o.data, needles)
+    if (data !== o.data) await trx.updateTable('orders').set({ data }).where('store_id', '=', storeId).where('id', '=', o.id).execute()
+  }
+  for (const c of fp.carts) {
+    const data = scrubJson(c.data, needles)
+    if (data !== c.data) await trx.updateTable('carts').set({ data }).where('store_id', '=', storeId).where('id', '=', c.id).execute()
+  }
+  for (const m of fp.messages) await eraseMessage(trx, storeId, m, needles)
+  let cancelled = 0
+  for (const runId of fp.runIds) if (await eraseRun(trx, storeId, runId, needles, at)) cancelled++
+  for (const d of fp.deliveries) await eraseDelivery(trx, storeId, d, needles)
+
+  const exportsDeleted = await deleteExports(trx, storeId, id, fp)
+
+  for (const c of fp.customers) {
+    await trx.updateTable('customers').set({
+      email: null, phone: null, first_name: null, last_name: null, birthday: null, timezone: null,
+      accepts_marketing: 0, attributes: JSON.stringify({ erased_at: at }),
+      profile_at: at, updated_at: at,
+    }).where('store_id', '=', storeId).where('key', '=', c.key).execute()
+  }
+  return {
+    found: fp.customers.length > 0 || fp.orders.length > 0 || fp.events.length > 0 || fp.deliveries.length > 0 || exportsDeleted > 0,
+    customers: fp.customers.length,
+    events: fp.events.length,
+    orders: fp.orders.length,
+    carts: fp.carts.length,
+    messages: fp.messages.length,
+    runs: fp.runIds.length,
+    runs_cancelled: cancelled,
+    deliveries: fp.deliveries.length,
+    exports: exportsDeleted,
+    disk_settled: false,
+  }
 }
 
-function strongNeedles(customers: Array<Selectable<CustomersTable>>, id: CustomerIdentity): string[] {
+/** Privacy exports (customers/data_request) of the customer: copies of their data, deleted. */
+async function deleteExports(trx: Transaction<Database>, storeId: string, id: CustomerIdentity, fp: Footprint): Promise<number> {
+  const refs = uniq([id.ref, ...fp.externalIds, ...fp.emails].filter((r) => r !== ''))
+  const probes = uniq([...fp.externalIds, ...fp.emails, ...fp.orders.map((o) => o.id)])
+  const candidates = await trx.selectFrom('privacy_exports').select(['id', 'customer_key', 'customer_ref', 'data']).where('store_id', '=', storeId)
+    .where((eb) => eb.or([
+      eb('customer_key', 'in', some(fp.keys)),
+      eb('customer_ref', 'in', some(refs)),
+      ...probes.map((p) => eb(sql<string>`lower(data)`, 'like', `%${p.toLowerCase()}%`)),
+    ])).execute()
+  const keys = new Set(fp.keys)
+  const ids = new Set(fp.externalIds)
+  const emails = new Set(fp.emails)
+  const deliveries = new Set(fp.deliveries.map((d) => d.id))
+  const orders = new Set(fp.orders.map((o) => o.id))
+  // an export is theirs when its subject is (by key or ref), or when it holds their profile, orders or deliveries (not a mere mention)
+  const theirs = candidates.filter((e) => {
+    if ((e.customer_key && keys.has(e.customer_key)) || refs.includes(e.customer_ref)) return true
+    const data = safeJson(e.data)
+    const list = (name: string) => (isPlainObject(data) && Array.isArray(data[name]) ? (data[name] as unknown[]).filter(isPlainObject) : [])
+    return list('profiles').some((p) => keys.has(String(p.key)) || ids.has(String(p.id)) || (typeof p.email === 'string' && emails.has(p.email.toLowerCase())))
+      || list('orders').some((o) => orders.has(String(o.id)))
+      || list('deliveries').some((d) => deliveries.has(String(d.id)))
+  })
+  if (theirs.length === 0) return 0
+  await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId).where('id', 'in', theirs.map((e) => e.id)).execute()
+  return theirs.length
+}
+
+/** A message keeps its counts and status (aggregates); its address and content go. */
+async function eraseMessage(trx: Transaction<Database>, storeId: string, m: Pick<Selectable<MessagesTable>, 'id' | 'error'>, needles: Needles): Promise<void> {
+  await trx.updateTable('messages')
+    .set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}', error: m.error === null ? null : needles.redact(m.error) })
+    .where('store_id', '=', storeId).where('id', '=', m.id).execute()
+}
+
+/** Scrubs a run and its steps; an active run is cancelled and its waits dropped. Returns whether it was cancelled. */
+async function eraseRun(trx: Transaction<Database>, storeId: string, runId: string, needles: Needles, at: string): Promise<boolean> {
+  const r = await trx.selectFrom('runs').select(['status', 'state']).where('store_id', '=', storeId).where('id', '=', runId).executeTakeFirstOrThrow()
+  const active = r.status === 'running' || r.status === 'waiting'
+  await trx.updateTable('runs').set({
+    customer_email: null,
+    state: scrubJson(r.state, needles),
+    ...(active ? { status: 'cancelled', due_at: null, ended_at: at, lease_owner: null, lease_until: null } : {}),
+    // a worker holding an older copy of the run must lose its versioned write (engine invariant 8)
+    version: sql`version + 1`,
+    updated_at: at,
+  }).where('store_id', '=', storeId).where('id', '=', runId).execute()
+  if (active) await trx.deleteFrom('correlations').where('store_id', '=', storeId).where('run_id', '=', runId).execute()
+  const steps = await trx.selectFrom('run_steps').select(['step_key', 'input', 'output', 'error']).where('run_id', '=', runId).execute()
+  for (const s of steps) {
+    const next = { input: scrubJson(s.input, needles), output: scrubJson(s.output, needles), error: s.error === null ? null : needles.redact(s.error) }
+    if (next.input === s.input && next.output === s.output && next.error === s.error) continue
+    await trx.updateTable('run_steps').set(next).where('run_id', '=', runId).where('step_key', '=', s.step_key).execute()
+  }
+  return active
+}
+
+async function eraseDelivery(trx: Transaction<Database>, storeId: string, d: Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'body' | 'headers'>, needles: Needles): Promise<void> {
+  const body = scrubPayload(d.body, needles)
+  const headers = scrubJson(d.headers, needles)
+  if (body !== d.body || headers !== d.headers) await trx.updateTable('webhook_deliveries').set({ body, headers }).where('store_id', '=', storeId).where('id', '=', d.id).execute()
+}
+
+/** Rows read at a time by the store-wide pass of shop/redact. */
+const PAGE = 500
+
+/**
+ * shop/redact: every customer's personal data in this one store, the rows no customer links
+ * (guest orders, their runs), every delivery and message of the store, its privacy exports; ends
+ * all active runs. Nothing outside the store is read or written.
+ */
+export async function eraseStore(db: Kysely<Database>, storeId: string, now: Date, dialect: DialectName): Promise<{ customers: number; disk_settled: boolean }> {
+  const customers = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).execute()
+  // each customer by their footprint (deliveries follow below, all of them)
+  for (const c of customers) await db.transaction().execute((trx) => eraseFootprint(trx, storeId, { ref: c.key }, now, { deliveries: false }))
+  await db.transaction().execute(async (trx) => {
+    const at = now.toISOString()
+    // rows no customer links: each scrubbed with the personal strings it carries itself
+    let seq = -1
+    for (;;) {
+      const rows = await trx.selectFrom('events').select(['seq', 'data']).where('store_id', '=', storeId).where('customer_key', 'is', null).where('seq', '>', seq).orderBy('seq').limit(PAGE).execute()
+      if (rows.length === 0) break
+      for (const row of rows) {
+        const data = scrubJson(row.data, ownNeedles(safeJson(row.data)))
+        if (data !== row.data) await trx.updateTable('events').set({ data }).where('store_id', '=', storeId).where('seq', '=', row.seq).execute()
+      }
+      seq = Number(rows[rows.length - 1]!.seq)
+    }
+    for (const table of ['orders', 'carts'] as const) {
+      let id = ''
+      for (;;) {
+        const rows = await trx.selectFrom(table).select(['id', 'data']).where('store_id', '=', storeId).where('customer_key', 'is', null).where('id', '>', id).orderBy('id').limit(PAGE).execute()
+        if (rows.length === 0) break
+        for (const row of rows) {
+          const data = scrubJson(row.data, ownNeedles(safeJson(row.data)))
+          if (data !== row.data) await trx.updateTable(table).set({ data }).where('store_id', '=', storeId).where('id', '=', row.id).execute()
+        }
+        id = rows[rows.length - 1]!.id
+      }
+    }
+    let runId = ''
+    for (;;) {
+      const rows = await trx.selectFrom('runs').select(['id', 'trigger_event_seq']).where('store_id', '=', storeId).where('customer_key', 'is', null).where('id', '>', runId).orderBy('id').limit(PAGE).execute()
+      if (rows.length === 0) break
+      for (const row of rows) {
+        const trigger = await trx.selectFrom('events').select('data').where('store_id', '=', storeId).where('seq', '=', row.trigger_event_seq).executeTakeFirst()
+        await eraseRun(trx, storeId, row.id, ownNeedles(trigger ? safeJson(trigger.data) : null), at)
+      }
+      runId = rows[rows.length - 1]!.id
+    }
+    let deliveryId = ''
+    for (;;) {
+      const rows = await trx.selectFrom('webhook_deliveries').select(['id', 'body', 'headers']).where('store_id', '=', storeId).where('id', '>', deliveryId).orderBy('id').limit(PAGE).execute()
+      if (rows.length === 0) break
+      for (const row of rows) await eraseDelivery(trx, storeId, row, ownNeedles(parsePayload(row.body)))
+      deliveryId = rows[rows.length - 1]!.id
+    }
+    // messages to no customer (a `to` the workflow named) go too
+    await trx.updateTable('messages').set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}', error: null }).where('store_id', '=', storeId).execute()
+    await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId).execute()
+  })
+  const disk_settled = await settleErasure(db, dialect)
+  return { customers: customers.length, disk_settled }
+}
+
+function ownNeedles(value: unknown): Needles {
   const n = new Needles()
-  for (const c of customers) {
-    n.addStrong(c.email)
-    if (c.external_id) n.strong.add(c.external_id)
-  }
-  n.addStrong(id.email)
-  if (id.ref.includes('@')) n.addStrong(id.ref)
-  return [...n.strong]
+  n.collect(value)
+  return n
 }

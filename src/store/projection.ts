@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
+import { recordMerge } from './customer-aliases.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -199,7 +200,9 @@ async function applyNewsletter(db: Db, customerKey: string, subscribe: boolean, 
 /**
  * Joins an email-only customer (`from`) into the customer with the shop's id (`into`): everything
  * that points at `from` is moved, the profile is combined so that the result does not depend on
- * which row was made first, and `from` is deleted. Returns the merged row.
+ * which row was made first, and `from` is deleted, its key kept as an alias of `into` (a key
+ * already handed out, such as the one in a mailed unsubscribe link, still finds the customer).
+ * Returns the merged row.
  */
 async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: CustomerRow): Promise<CustomerRow> {
   const moveKey = async (table: 'orders' | 'carts' | 'events' | 'messages') => {
@@ -218,6 +221,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
     version: sql<number>`version + 1`,
   }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
   await db.updateTable('correlations').set({ corr_key: into.key }).where('store_id', '=', storeId).where('corr_key', '=', from.key).execute()
+  await db.updateTable('privacy_exports').set({ customer_key: into.key }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
 
   // profile: the row whose profile is newer goes first, the other fills its gaps
   const fromNewer = Boolean(from.profile_at && (!into.profile_at || from.profile_at > into.profile_at))
@@ -244,6 +248,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
   }
   merged.accepts_marketing = combinedConsent(merged)
   await db.deleteFrom('customers').where('key', '=', from.key).execute()
+  await recordMerge(db, storeId, from.key, into.key, merged.updated_at)
   const { key, store_id: _s, ...values } = merged
   await db.updateTable('customers').set(values).where('key', '=', key).execute()
   await recomputeCustomerTotals(db, storeId, key)

@@ -339,3 +339,16 @@ export interface PendingFulfilmentsTable {
   /** the earliest time seen for that status */
   at: string
 }
+
+// Privacy (migration 0006): merged into Database by declaration merging.
+export interface Database {
+  customer_aliases: CustomerAliasesTable
+}
+
+/** A customer key merged away (store/projection.ts), forwarding to the customer that absorbed it. */
+export interface CustomerAliasesTable {
+  alias_key: string
+  store_id: string
+  customer_key: string
+  created_at: string
+}

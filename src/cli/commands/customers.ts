@@ -19,15 +19,16 @@ export function registerCustomers(program: Command): void {
 
   customers
     .command('erase <id>')
-    .description("erase the customer's personal data everywhere (profile, events, orders, messages, runs, deliveries), keeping anonymised aggregates; ends their runs")
+    .description("erase the customer's personal data in this store (profile, events, orders, carts, messages, runs, deliveries, exports), keeping anonymised aggregates; ends their runs")
     .option('--json', 'print what was erased as JSON')
     .action(
       action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
         const result = await withApp((app) => eraseCustomer(app.handle.db, store, id, app.clock.now(), app.handle.dialect))
-        if (result.customers === 0 && result.deliveries === 0 && result.swept === 0) throw new UserError(`customer "${id}" not found in store "${store}"`, { code: 'not_found' })
+        if (!result.found) throw new UserError(`customer "${id}" not found in store "${store}"`, { code: 'not_found' })
+        if (!result.disk_settled) console.error('warning: the database stayed busy; the erased data leaves the write-ahead log at its next checkpoint (run this command again to retry now)')
         if (opts.json) printJson(result)
-        else console.log(`erased customer ${id}: ${result.events} events, ${result.orders} orders, ${result.messages} messages, ${result.runs} runs scrubbed; ${result.runs_cancelled} runs cancelled`)
+        else console.log(`erased customer ${id}: ${result.events} events, ${result.orders} orders, ${result.messages} messages, ${result.runs} runs, ${result.deliveries} deliveries scrubbed; ${result.runs_cancelled} runs cancelled`)
       }),
     )
 }

@@ -23,6 +23,7 @@ export interface OpenToken {
 export interface UnsubscribeToken {
   kind: 'unsubscribe'
   storeId: string
+  /** the customer's key when the mail was sent; a later merge forwards it (store/customer-aliases.ts) */
   customerKey: string
 }
 

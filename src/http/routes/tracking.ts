@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { TRANSPARENT_GIF, escapeHtml, sha256Hex, verifyClickToken, verifyOpenToken, verifyUnsubscribeToken } from '../../core/messaging/index.ts'
 import { newId } from '../../lib/ids.ts'
 import type { App } from '../../main.ts'
+import { resolveCustomerKey } from '../../store/customer-aliases.ts'
 
 /**
  * Links in customers' mail: click redirects, the open pixel and unsubscribe. No API key: the
@@ -56,19 +57,33 @@ export function registerTrackingRoutes(server: FastifyInstance, app: App): void 
     return reply.header('cache-control', 'no-store').type('image/gif').send(TRANSPARENT_GIF)
   })
 
-  const unsubscribe = async (storeId: string, customerKey: string): Promise<boolean> => {
-    const row = await db.selectFrom('customers').select(['unsubscribed_at']).where('key', '=', customerKey).where('store_id', '=', storeId).executeTakeFirst()
-    if (!row) return false
-    if (row.unsubscribed_at) return true // already unsubscribed: repeating is harmless
-    const customer = await customerRef(customerKey)
+  /**
+   * Unsubscribes the customer a link names, wherever a merge has put them since the mail was sent
+   * (customer-aliases.ts), and says only what happened: `unknown` when the store has no such
+   * customer, `unreachable` when erasure left nothing to mail them at, `failed` when the change
+   * did not land.
+   */
+  const unsubscribe = async (storeId: string, key: string): Promise<'done' | 'unknown' | 'unreachable' | 'failed'> => {
+    const customerKey = await resolveCustomerKey(db, storeId, key)
+    if (!customerKey) return 'unknown'
+    const row = await db.selectFrom('customers').select(['unsubscribed_at', 'external_id', 'email']).where('key', '=', customerKey).executeTakeFirstOrThrow()
+    if (row.unsubscribed_at) return 'done' // already unsubscribed: repeating is harmless
+    if (!row.external_id && !row.email) return 'unreachable'
+    const customer = { ...(row.external_id ? { id: row.external_id } : {}), ...(row.email ? { email: row.email } : {}) }
     await app.engine.ingest([{ id: newId('unsub_'), type: 'newsletter.unsubscribed', store: storeId, occurred_at: app.clock.now().toISOString(), data: { customer, source: 'unsubscribe_link' } }], { historical: false, source: 'unsubscribe' })
-    return true
+    const after = await resolveCustomerKey(db, storeId, customerKey)
+    const recorded = after ? await db.selectFrom('customers').select('unsubscribed_at').where('key', '=', after).executeTakeFirst() : undefined
+    if (recorded?.unsubscribed_at) return 'done'
+    app.log.error({ storeId, customerKey }, 'unsubscribe event stored but the customer is not unsubscribed')
+    return 'failed'
   }
+
+  const notFound = () => page('This link is not valid', '<p>This unsubscribe link does not name a subscription we know. If you still receive our marketing email, use the link in the most recent one.</p>')
 
   // GET shows a confirmation page: mail scanners prefetch links, and a GET must not unsubscribe
   server.get<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
     const token = verifyUnsubscribeToken(secret, request.params.token)
-    if (!token) return reply.status(404).type('text/html').send(page('This link is not valid', '<p>The unsubscribe link is not valid. Please use the link from your most recent email.</p>'))
+    if (!token || !(await resolveCustomerKey(db, token.storeId, token.customerKey))) return reply.status(404).type('text/html').send(notFound())
     const action = `/u/${escapeHtml(request.params.token)}`
     return reply.type('text/html').send(page('Unsubscribe', `<p>Stop receiving marketing email from us?</p><form method="post" action="${action}"><button type="submit">Unsubscribe</button></form>`))
   })
@@ -76,8 +91,10 @@ export function registerTrackingRoutes(server: FastifyInstance, app: App): void 
   // RFC 8058 one-click: the mail client POSTs List-Unsubscribe=One-Click; the page's button POSTs too
   server.post<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
     const token = verifyUnsubscribeToken(secret, request.params.token)
-    if (!token) return reply.status(404).type('text/html').send(page('This link is not valid', '<p>The unsubscribe link is not valid.</p>'))
-    await unsubscribe(token.storeId, token.customerKey)
+    const outcome = token ? await unsubscribe(token.storeId, token.customerKey) : 'unknown'
+    if (outcome === 'unknown') return reply.status(404).type('text/html').send(notFound())
+    if (outcome === 'unreachable') return reply.status(410).type('text/html').send(page('No address on file', '<p>We no longer hold an email address for you, so no marketing email from us can reach you.</p>'))
+    if (outcome === 'failed') return reply.status(503).type('text/html').send(page('Please try again', '<p>Your unsubscribe could not be recorded just now. Please try the link again in a few minutes.</p>'))
     return reply.type('text/html').send(page('Unsubscribed', '<p>You have been unsubscribed and will receive no more marketing email from us.</p>'))
   })
 }

@@ -90,7 +90,7 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
 
   server.post<{ Params: { id: string } }>('/api/v1/customers/:id/erase', { preHandler: admin }, async (request) => {
     const result = await eraseCustomer(db, request.storeId, request.params.id, app.clock.now(), app.handle.dialect)
-    if (result.customers === 0 && result.deliveries === 0 && result.swept === 0) throw new UserError(`customer "${request.params.id}" not found in store "${request.storeId}"`, { code: 'not_found' })
+    if (!result.found) throw new UserError(`customer "${request.params.id}" not found in store "${request.storeId}"`, { code: 'not_found' })
     return { erased: true, ...result }
   })
 
