@@ -25,7 +25,7 @@ interface Result {
 }
 
 function run(file: string, args: string[], dir: string): Promise<Result> {
-  const env: NodeJS.ProcessEnv = { ...process.env, STOREFLOW_DATA_DIR: dir, STOREFLOW_LOG_LEVEL: 'silent', STOREFLOW_SECRET_KEY: 'test-secret-key' }
+  const env: NodeJS.ProcessEnv = { ...process.env, STOREFLOW_DATA_DIR: dir, STOREFLOW_LOG_LEVEL: 'silent', STOREFLOW_SECRET_KEY: 'test-secret-key', STOREFLOW_ALLOW_PRIVATE_HTTP: '1' }
   // nothing may point the CLI at another database or mail server
   delete env.DATABASE_URL
   delete env.SMTP_URL

@@ -129,7 +129,7 @@ export async function ok(res: Promise<LightMyRequestResponse>, status: number[] 
 /** Both stores, seeded the same way through the API, webhooks and the engine; B gets a few things of its own. */
 export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Promise<World> {
   const sink = await startSmtpSink()
-  const env = await createTestEnv(dialect, { env: { SMTP_URL: sink.url } })
+  const env = await createTestEnv(dialect, { env: { SMTP_URL: sink.url, STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } })
   const server = await buildServer(env.app)
   const db = env.app.handle.db
   const now = env.clock.now()
