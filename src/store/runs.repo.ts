@@ -1,5 +1,6 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 import { UserError } from '../lib/errors.ts'
+import type { DialectName } from './db.ts'
 import type { Database, RunStepsTable, RunsTable } from './tables.ts'
 
 /** A run as the API shows it (PRODUCT.md §9). */
@@ -114,4 +115,57 @@ export function decodeCursor(cursor: string): [string, string] {
     // fall through
   }
   throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
+}
+
+/*
+ * Leases (src/engine/ARCHITECTURE.md, invariant 9). Row locks on `runs` are taken by the claim,
+ * the heartbeat and the versioned run writes of batches and of ingest. None of these may wait for
+ * one run's lock while holding another's in an order that a concurrent writer reverses: that is a
+ * deadlock (40P01), and a heartbeat failed by one lets a lease lapse under a worker still acting.
+ */
+
+/** Leases up to `limit` runs due at `now`: rows another transaction holds are skipped, never waited for. */
+export async function claimDueRuns(db: Kysely<Database>, dialect: DialectName, owner: string, now: Date, leaseMs: number, limit: number): Promise<Array<Selectable<RunsTable>>> {
+  const nowIso = now.toISOString()
+  const until = new Date(now.getTime() + leaseMs).toISOString()
+  const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``
+  const result = await sql<Selectable<RunsTable>>`
+    update runs set lease_owner = ${owner}, lease_until = ${until}
+    where id in (
+      select id from runs
+      where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
+      order by due_at limit ${limit} ${lock}
+    )
+    returning *`.execute(db)
+  return result.rows
+}
+
+/**
+ * The heartbeat: moves the lease of each run still held by `owner` to `until`; returns the ids
+ * it renewed (a run missing was let go, or taken over after its lease lapsed).
+ *
+ * On PostgreSQL each run is renewed by its own statement, in its own transaction: the heartbeat
+ * then holds at most one run's lock at a time, so it may wait behind a batch writing that run but
+ * can never close a cycle with it, whatever order the batch writes in. (One `UPDATE … WHERE id IN
+ * (…)` locked the rows one by one in its own order while a batch locked them in another.)
+ */
+export async function extendLeases(db: Kysely<Database>, dialect: DialectName, owner: string, runIds: string[], until: Date): Promise<string[]> {
+  if (runIds.length === 0) return []
+  const leaseUntil = until.toISOString()
+  if (dialect === 'sqlite') {
+    // one writer at a time: no lock order to get wrong
+    const rows = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', 'in', runIds).where('lease_owner', '=', owner).returning('id').execute()
+    return rows.map((r) => r.id)
+  }
+  const renewed: string[] = []
+  for (const id of [...runIds].sort()) {
+    const result = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst()
+    if (Number(result.numUpdatedRows) === 1) renewed.push(id)
+  }
+  return renewed
+}
+
+/** Lets go of a run this worker holds; another worker may claim it at once. */
+export async function releaseLease(db: Kysely<Database>, runId: string, owner: string): Promise<void> {
+  await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
 }
