@@ -30,12 +30,14 @@ export interface AppOptions {
   extraActions?: ActionDefinition[]
   /** simulate: external actions do not touch the outside world */
   dryRun?: boolean
+  /** PostgreSQL: how long a statement waits for an unreachable server before failing, ms (store/db.ts) */
+  connectWaitMs?: number
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock
   const log = options.log ?? createLogger()
-  const handle = await openDatabase({ url: config.databaseUrl, ...(options.schema ? { schema: options.schema } : {}) })
+  const handle = await openDatabase({ url: config.databaseUrl, log, ...(options.schema ? { schema: options.schema } : {}), ...(options.connectWaitMs !== undefined ? { connectWaitMs: options.connectWaitMs } : {}) })
   if (options.migrate !== false) {
     const applied = await migrate(handle)
     if (applied.length > 0) log.info({ applied }, 'migrations applied')

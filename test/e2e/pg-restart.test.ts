@@ -194,6 +194,10 @@ steps:
 
     // a shop's client: an answer other than 2xx (or no answer) is sent again until accepted
     const accepted: string[] = []
+    /** ingest requests awaiting an answer right now */
+    let inFlight = 0
+    /** how many were awaiting an answer as each restart or stop began: it landed under traffic */
+    const underTraffic: number[] = []
     /** answers other than 2xx, by status (0: no answer), and the phase they came in */
     const refusals: Array<{ phase: string; status: number }> = []
     const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
@@ -202,7 +206,9 @@ steps:
       const deadline = Date.now() + 90_000
       for (;;) {
         assertAlive()
+        inFlight++
         const status = await fetch(`${api}/api/v1/events`, { method: 'POST', headers: auth, body, signal: AbortSignal.timeout(30_000) }).then((r) => r.status, () => 0)
+        inFlight--
         if (status >= 200 && status < 300) {
           accepted.push(`evt-${i}`)
           return
@@ -227,6 +233,7 @@ steps:
     let restarts = 0
     await atLeast(EVENTS / 6)
     mark(`${accepted.length} accepted; restart`)
+    underTraffic.push(inFlight)
     await pg.restart()
     restarts++
     await atLeast(EVENTS / 3)
@@ -234,6 +241,7 @@ steps:
     // seconds for the database; then start again
     mark(`${accepted.length} accepted; stop`)
     phase = 'down'
+    underTraffic.push(inFlight)
     await pg.stop()
     await waitFor('/readyz to answer 503 while PostgreSQL is down', async () => readiness.some((r) => r.phase === 'down' && r.status === 503) || failure !== null, 30_000, 20)
     mark('/readyz 503')
@@ -243,6 +251,7 @@ steps:
     await pg.start()
     await atLeast((EVENTS * 2) / 3)
     mark(`${accepted.length} accepted; restart`)
+    underTraffic.push(inFlight)
     await pg.restart()
     restarts++
     await traffic
@@ -279,8 +288,9 @@ steps:
     await poller
 
     mark('all runs ended')
-    // every process rode it out
+    // every process rode it out, and each outage began with events on their way in
     assertAlive()
+    expect(underTraffic.every((n) => n > 0), `ingest requests in flight as each outage began: ${underTraffic.join(', ')}`).toBe(true)
     // /readyz said 503 while the database was away, and says 200 again
     expect(readiness.some((r) => r.phase === 'down' && r.status === 503)).toBe(true)
     expect(await readyStatus(api)).toBe(200)
