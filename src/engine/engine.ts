@@ -214,7 +214,7 @@ export class Engine {
     // fails, this worker stops acting on the run before the lease may lapse (invariant 9)
     const leases = new LeaseKeeper(this.storage, this.clock, owner, this.leaseMs, this.log)
     leases.hold(runs.map((r) => r.id), claimedAt)
-    const deps: ExecutorDeps = { ...this.executorDeps(), mayAct: (runId) => leases.mayAct(runId) }
+    const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
     try {
       await this.advanceBatch(deps, runs, owner, concurrency, leases)
     } catch (err) {

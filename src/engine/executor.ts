@@ -31,9 +31,9 @@ export interface ExecutorDeps {
   dryRun?: boolean
   /**
    * Whether this worker's lease on the run is surely its own long enough to begin an external
-   * action (a worker's tick supplies it from its heartbeat; ARCHITECTURE.md invariant 9)
+   * action, renewing it if need be (a worker's tick supplies it; ARCHITECTURE.md invariant 9)
    */
-  mayAct?(runId: string): boolean
+  holdLease?(runId: string): Promise<boolean>
 }
 
 /** Default attempts for an action that does not say; the first counts. */
@@ -46,7 +46,7 @@ export const MAX_CHAIN = 50
 /** Thrown inside a transaction when the run changed under us (exited, cancelled): rolls it back. */
 export class RunChanged extends Error {}
 
-/** This worker's lease on the run may lapse (its heartbeat failed): it lets the run be, unacted on. */
+/** This worker's lease on the run may lapse (it could not renew it): it lets the run be, unacted on. */
 export class LeaseLapsing extends RunChanged {}
 
 /**
@@ -347,7 +347,7 @@ async function internalAction(deps: ExecutorDeps, tx: StorageTx, run: RunRecord,
 export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, instr: ActionInstruction): Promise<RunRecord | null> {
   const action = deps.actions.get(instr.action)!
   const key = stepKey(instr.id, leased.state)
-  checkLease(deps, leased, key)
+  await checkLease(deps, leased, key)
   // repeatable: the begin re-reads the run and writes it only at the version this worker holds,
   // so if a cut-off COMMIT did land, the repeat finds a newer version and gives up
   const begin = await retryWhileDatabaseAway(() => deps.storage.transaction(async (tx) => {
@@ -369,7 +369,7 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
   if (!begin.scope) return begin.run
   const { run, scope, attempts } = begin
   // the begin may have waited out an outage during which the heartbeat failed: look again
-  checkLease(deps, run, key)
+  await checkLease(deps, run, key)
   const outcome = await attemptAction(deps, null, run, instr, action, scope, attempts)
   // repeatable for the same reason; and safe after the lease lapsed: if another worker has moved
   // the run since, the version differs and this outcome is not written over its work
@@ -385,9 +385,9 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
 }
 
 /** Before acting outside: is the lease surely this worker's for long enough? (invariant 9) */
-function checkLease(deps: ExecutorDeps, run: RunRecord, key: string): void {
-  if (!deps.mayAct || deps.mayAct(run.id)) return
-  deps.log.warn({ runId: run.id, step: key }, 'lease not renewed in time; leaving the run to the next claim')
+async function checkLease(deps: ExecutorDeps, run: RunRecord, key: string): Promise<void> {
+  if (!deps.holdLease || (await deps.holdLease(run.id))) return
+  deps.log.warn({ runId: run.id, step: key }, 'lease could not be renewed; leaving the run to the next claim')
   throw new LeaseLapsing()
 }
 

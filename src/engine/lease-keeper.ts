@@ -7,9 +7,10 @@ import type { Storage } from './ports.ts'
  * The leases one tick holds on its claimed runs (ARCHITECTURE.md, invariant 9): a heartbeat keeps
  * them alive, and the keeper knows, by the engine's clock, until when each is surely still this
  * worker's. A lease is renewed every third of its length; a failed renewal is tried again within a
- * second, not a third of a lease later. A run whose lease may lapse before the next renewal must
- * not be acted on any more: `mayAct` says so, and the executor asks it before every external
- * action (see runExternalAction). Writes need no such check: they are versioned.
+ * second, not a third of a lease later. Before every external action the executor asks `ensure`:
+ * with less than a third of the lease surely left, the lease is renewed on the spot, and if that
+ * fails (the database is away, or another worker took the run after the lease lapsed) the worker
+ * must not act on the run. Writes need no such check: they are versioned.
  */
 export class LeaseKeeper {
   /** run id → ms (engine clock) until which the lease is surely ours */
@@ -42,11 +43,25 @@ export class LeaseKeeper {
   }
 
   /**
-   * True while at least a third of the lease is left: enough to begin an action and to renew
-   * before anyone else may claim the run. After a failed heartbeat this turns false before the
-   * lease can lapse.
+   * True when at least a third of the lease is surely left — enough to begin an action, with the
+   * heartbeat renewing it meanwhile — renewing this run's lease first if less is. False when it
+   * could not be renewed: then another worker may claim the run once the lease lapses.
    */
-  mayAct(runId: string): boolean {
+  async ensure(runId: string): Promise<boolean> {
+    if (this.enoughLeft(runId)) return true
+    if (!this.expiry.has(runId)) return false
+    const until = new Date(this.clock.now().getTime() + this.leaseMs)
+    try {
+      const renewed = await this.storage.extendLeases(this.owner, [runId], until)
+      if (!renewed.includes(runId)) this.expiry.delete(runId)
+      else if (this.expiry.has(runId)) this.expiry.set(runId, Math.max(this.expiry.get(runId)!, until.getTime()))
+    } catch (err) {
+      this.log.warn({ runId, err: errorMessage(err) }, 'lease renewal failed')
+    }
+    return this.enoughLeft(runId)
+  }
+
+  private enoughLeft(runId: string): boolean {
     const until = this.expiry.get(runId)
     return until !== undefined && until - this.clock.now().getTime() >= this.leaseMs / 3
   }
@@ -80,7 +95,7 @@ export class LeaseKeeper {
       for (const id of ids) {
         if (!this.expiry.has(id)) continue
         // not renewed: let go meanwhile, or no longer ours; either way, hands off
-        if (renewed.has(id)) this.expiry.set(id, until.getTime())
+        if (renewed.has(id)) this.expiry.set(id, Math.max(this.expiry.get(id)!, until.getTime()))
         else this.expiry.delete(id)
       }
       this.schedule(this.period())

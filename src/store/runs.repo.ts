@@ -144,10 +144,12 @@ export async function claimDueRuns(db: Kysely<Database>, dialect: DialectName, o
  * The heartbeat: moves the lease of each run still held by `owner` to `until`; returns the ids
  * it renewed (a run missing was let go, or taken over after its lease lapsed).
  *
- * On PostgreSQL each run is renewed by its own statement, in its own transaction: the heartbeat
- * then holds at most one run's lock at a time, so it may wait behind a batch writing that run but
- * can never close a cycle with it, whatever order the batch writes in. (One `UPDATE … WHERE id IN
- * (…)` locked the rows one by one in its own order while a batch locked them in another.)
+ * On PostgreSQL it never waits for one run's lock while holding another's, so it cannot close a
+ * cycle with a transaction writing those runs in any order (one `UPDATE … WHERE id IN (…)` did:
+ * it locked the rows one by one in its own order while a batch locked them in another, 40P01).
+ * One statement renews every run nobody else is writing right now (SKIP LOCKED: it takes no lock
+ * it would have to wait for); each run it skipped is then renewed by a statement of its own, in
+ * its own transaction, which may wait for that one run and holds nothing else meanwhile.
  */
 export async function extendLeases(db: Kysely<Database>, dialect: DialectName, owner: string, runIds: string[], until: Date): Promise<string[]> {
   if (runIds.length === 0) return []
@@ -157,12 +159,21 @@ export async function extendLeases(db: Kysely<Database>, dialect: DialectName, o
     const rows = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', 'in', runIds).where('lease_owner', '=', owner).returning('id').execute()
     return rows.map((r) => r.id)
   }
-  const renewed: string[] = []
+  const { rows } = await sql<{ id: string }>`
+    update runs set lease_until = ${leaseUntil}
+    where id in (
+      select id from runs where id in (${sql.join(runIds)}) and lease_owner = ${owner}
+      order by id for update skip locked
+    )
+    returning id`.execute(db)
+  const renewed = new Set(rows.map((r) => r.id))
+  // skipped: being written by someone (usually this worker's own batch), or no longer ours
   for (const id of [...runIds].sort()) {
+    if (renewed.has(id)) continue
     const result = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst()
-    if (Number(result.numUpdatedRows) === 1) renewed.push(id)
+    if (Number(result.numUpdatedRows) === 1) renewed.add(id)
   }
-  return renewed
+  return [...renewed]
 }
 
 /** Lets go of a run this worker holds; another worker may claim it at once. */
