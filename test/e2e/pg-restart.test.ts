@@ -15,10 +15,12 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts'
 import { installWorkflow } from '../helpers/workflows.ts'
 
 /**
- * Survives its database: a real `storeflow serve` (API only) and two `storeflow worker`
- * processes on a PostgreSQL cluster of the test's own, which the test restarts (and once stops
- * for a while) under traffic. Effects are counted outside the product: mail at a real SMTP
- * server, requests at an HTTP receiver. The machine's shared PostgreSQL is never restarted.
+ * Survives its database: a real `storeflow serve` (API only), two `storeflow worker` processes
+ * and `storeflow migrate`, started before their PostgreSQL is up, on a cluster of the test's own
+ * (test/helpers/private-postgres.ts), which the test then restarts twice and once stops for a
+ * while, under traffic. A shop's client sends every event again until it is answered 2xx.
+ * Effects are counted outside the product: mail at a real SMTP server (by Message-ID), requests
+ * at an HTTP receiver (by Idempotency-Key). The machine's shared PostgreSQL is never restarted.
  */
 const EVENTS = 160
 
