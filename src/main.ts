@@ -39,6 +39,8 @@ export interface AppOptions {
   dryRun?: boolean
   /** resolves host names for outbound requests; default the system's resolver (tests answer from a table) */
   resolveHost?: Resolver
+  /** PostgreSQL: how long a statement waits for an unreachable server before failing, ms (store/db.ts) */
+  connectWaitMs?: number
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -46,7 +48,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (options.migrate !== false) requireSecretKey(config)
   const clock = options.clock ?? systemClock
   const log = options.log ?? createLogger()
-  const handle = await openDatabase({ url: config.databaseUrl, ...(options.schema ? { schema: options.schema } : {}) })
+  const handle = await openDatabase({ url: config.databaseUrl, log, ...(options.schema ? { schema: options.schema } : {}), ...(options.connectWaitMs !== undefined ? { connectWaitMs: options.connectWaitMs } : {}) })
   if (options.migrate !== false) {
     const applied = await migrate(handle)
     if (applied.length > 0) log.info({ applied }, 'migrations applied')

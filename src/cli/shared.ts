@@ -1,9 +1,12 @@
 import { pino } from 'pino'
 import type { Command } from 'commander'
 import { loadConfig, type Config, type ConfigFlags } from '../config.ts'
-import { StoreflowError, UserError } from '../lib/errors.ts'
+import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
+import { parseDuration } from '../lib/durations.ts'
+import { OperationalError, StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
 import { createLogger, type Logger } from '../lib/logger.ts'
 import { createApp, type App, type AppOptions } from '../main.ts'
+import { isPostgresUrl, postgresAddress, probePostgres } from '../store/db.ts'
 
 /** Options every command sees (declared on the program). */
 export interface GlobalOptions {
@@ -35,6 +38,54 @@ export async function openApp(flags: ConfigFlags = {}, options: AppOptions = {})
 
 export async function config(flags: ConfigFlags = {}): Promise<Config> {
   return loadConfig(flags)
+}
+
+/** How long start-up waits for PostgreSQL by default (STOREFLOW_DB_WAIT). */
+const DEFAULT_DB_WAIT = '3m'
+
+/** STOREFLOW_DB_WAIT: a duration (`90s`, `5m`) or a number of seconds; `0` does not wait. */
+export function dbWaitMs(value = process.env.STOREFLOW_DB_WAIT): number {
+  const text = value === undefined || value.trim() === '' ? DEFAULT_DB_WAIT : value.trim()
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000)
+  return parseDuration(text, 'STOREFLOW_DB_WAIT')
+}
+
+/**
+ * Long-running commands start before PostgreSQL may be up (a compose file, a reboot, a failover):
+ * they wait for it, saying so on stderr, with backoff, for up to STOREFLOW_DB_WAIT (default 3
+ * minutes), then stop with a one-line error. An answer that waiting will not change (a wrong
+ * password, a database that does not exist) stops at once. SQLite needs no wait.
+ */
+export async function waitForDatabase(config: Config, waitMs = dbWaitMs()): Promise<void> {
+  if (!isPostgresUrl(config.databaseUrl)) return
+  const address = postgresAddress(config.databaseUrl)
+  const started = Date.now()
+  let delay = 1_000
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await probePostgres(config.databaseUrl)
+      if (attempt > 1) console.error(`PostgreSQL at ${address} is up`)
+      return
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) {
+        throw new UserError(`PostgreSQL at ${address} answered but refused us: ${errorMessage(err).split('\n')[0]}; check DATABASE_URL`, { cause: err })
+      }
+      const reason = unavailableReason(err)
+      const left = waitMs - (Date.now() - started)
+      if (left <= 0) {
+        throw new OperationalError(`PostgreSQL at ${address} did not answer${waitMs > 0 ? ` within ${formatSeconds(waitMs)}` : ''} (${reason}); check that it is running and DATABASE_URL, or wait longer with STOREFLOW_DB_WAIT`, { cause: err })
+      }
+      const pause = Math.min(delay, left)
+      console.error(`waiting for PostgreSQL at ${address} (${reason}) — retrying in ${formatSeconds(pause)}`)
+      await new Promise((resolve) => setTimeout(resolve, pause))
+      delay = Math.min(delay * 2, 10_000)
+    }
+  }
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000
+  return `${s < 10 ? Math.round(s * 10) / 10 : Math.round(s)} s`
 }
 
 /** Opens the app, runs fn, always closes the app. */
@@ -85,6 +136,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 export function fail(err: unknown): never {
   if (err instanceof StoreflowError) {
     console.error(`error: ${err.message}`)
+  } else if (isDatabaseUnavailable(err)) {
+    // not a bug: the database went away after start-up's wait; a supervisor may start us again
+    console.error(`error: the database is unavailable (${unavailableReason(err)}); try again once it is up`)
   } else {
     const message = err instanceof Error ? err.message : String(err)
     console.error(`error: ${message}`)

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
 import type { Clock } from '../lib/clock.ts'
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import type { Logger } from '../lib/logger.ts'
@@ -8,6 +9,8 @@ import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { MAX_CHAIN, RunChanged, advanceRun, chainInTx, finish, isEnded, isExternalAction, runExternalAction, stops, type ActionInstruction, type ExecutorDeps } from './executor.ts'
 import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
+import { LeaseKeeper } from './lease-keeper.ts'
+import { retryWhileDatabaseAway, sleep } from './outage.ts'
 import type { RunRecord, Storage, StorageTx, StoredEvent } from './ports.ts'
 import { WorkflowCache } from './workflow-cache.ts'
 import { StoreCache } from './store-cache.ts'
@@ -25,6 +28,14 @@ export interface EngineOptions {
 
 /** Rounds of chain + external actions one tick gives a claimed batch before letting go of it. */
 const MAX_ROUNDS = 20
+
+/**
+ * How long an ingest request waits for an unreachable database before it is answered 503 (the
+ * client sends it again), and how long a worker retries a batch's transaction before it leaves
+ * the batch for its next tick; real ms.
+ */
+const INGEST_OUTAGE_WAIT_MS = 5_000
+const BATCH_OUTAGE_WAIT_MS = 5_000
 
 interface PendingIngest {
   events: CanonicalEvent[]
@@ -48,6 +59,8 @@ export class Engine {
   private pending: PendingIngest[] = []
   private flushing = false
   private readonly dueListeners = new Set<() => void>()
+  /** per worker: runs still leased when the database went away mid-tick, to let go once it is back */
+  private readonly abandoned = new Map<string, Set<string>>()
 
   constructor(options: EngineOptions) {
     this.storage = options.storage
@@ -97,8 +110,10 @@ export class Engine {
           const results = await this.ingestGroup(group)
           group.forEach((p, i) => p.resolve(results[i]!))
         } catch (err) {
-          if (group.length === 1) {
-            group[0]!.reject(err)
+          // the database is away: every request of the group gets the same answer (503), none
+          // is tried alone (that would only wait again)
+          if (group.length === 1 || err instanceof DatabaseUnavailableError) {
+            for (const p of group) p.reject(err)
             continue
           }
           // one bad request must not fail its neighbours: retry each in its own transaction
@@ -120,11 +135,22 @@ export class Engine {
   private async ingestGroup(group: PendingIngest[]): Promise<IngestResult[][]> {
     // two API nodes creating the same customer at once, or a deadlock, fail one transaction:
     // it is safe to run again, and the second time sees what the first one committed
+    let conflicts = 0
+    const deadline = Date.now() + INGEST_OUTAGE_WAIT_MS
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.ingestGroupOnce(group)
       } catch (err) {
-        if (attempt >= 3 || !isTransientDbError(err)) throw err
+        if (isDatabaseUnavailable(err)) {
+          // the transaction rolled back, or its COMMIT was cut off and may have landed: running
+          // the group again is safe either way (a stored event is then answered as a duplicate).
+          // Nobody is answered before a commit: after the wait, a 503 and the client sends again.
+          const left = deadline - Date.now()
+          if (left <= 0) throw new DatabaseUnavailableError('the database is unavailable; the events were not stored: send them again (a repeat of a stored event is answered as a duplicate)', err)
+          await sleep(Math.min(left, 100 * 2 ** Math.min(attempt, 4)))
+          continue
+        }
+        if (++conflicts >= 3 || !isTransientDbError(err)) throw err
       }
     }
   }
@@ -179,23 +205,45 @@ export class Engine {
 
   /** Claims due runs and advances each; returns how many were claimed. */
   async tick(owner: string, limit = 50, concurrency = 8): Promise<number> {
-    const runs = await this.storage.claimDueRuns(owner, this.clock.now(), this.leaseMs, limit)
+    await this.letGoOfAbandoned(owner)
+    const claimedAt = this.clock.now()
+    const runs = await this.storage.claimDueRuns(owner, claimedAt, this.leaseMs, limit)
     if (runs.length === 0) return 0
-    const deps = this.executorDeps()
-    const pending = new Set(runs.map((r) => r.id))
     // heartbeat: a slow step (an HTTP call, a long batch) must not let the lease lapse, or a
-    // second worker would take the run over while this one still acts on it
-    const heartbeat = setInterval(() => {
-      const until = new Date(this.clock.now().getTime() + this.leaseMs)
-      this.storage.extendLeases(owner, [...pending], until).catch((err) => this.log.warn({ err }, 'lease heartbeat failed'))
-    }, Math.max(250, Math.floor(this.leaseMs / 3)))
-    heartbeat.unref()
+    // second worker would take the run over while this one still acts on it; and where renewing
+    // fails, this worker stops acting on the run before the lease may lapse (invariant 9)
+    const leases = new LeaseKeeper(this.storage, this.clock, owner, this.leaseMs, this.log)
+    leases.hold(runs.map((r) => r.id), claimedAt)
+    const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
     try {
-      await this.advanceBatch(deps, runs, owner, concurrency, pending)
+      await this.advanceBatch(deps, runs, owner, concurrency, leases)
+    } catch (err) {
+      // the database went away mid-batch: nothing of this tick is in flight any more; the runs it
+      // still holds are let go once the database answers, rather than after their leases lapse
+      if (isDatabaseUnavailable(err)) this.abandon(owner, leases.held())
+      throw err
     } finally {
-      clearInterval(heartbeat)
+      leases.stop()
     }
     return runs.length
+  }
+
+  private abandon(owner: string, runIds: string[]): void {
+    if (runIds.length === 0) return
+    const set = this.abandoned.get(owner) ?? new Set<string>()
+    for (const id of runIds) set.add(id)
+    this.abandoned.set(owner, set)
+  }
+
+  /** Clears the leases of runs an outage cut off (only where still ours): any worker may take them now. */
+  private async letGoOfAbandoned(owner: string): Promise<void> {
+    const set = this.abandoned.get(owner)
+    if (!set) return
+    for (const id of [...set].sort()) {
+      await this.storage.releaseLease(id, owner)
+      set.delete(id)
+    }
+    this.abandoned.delete(owner)
   }
 
   /**
@@ -205,25 +253,38 @@ export class Engine {
    * If the shared transaction fails for any run (a race with ingest, an unexpected error), it
    * rolls back whole and those runs are advanced one by one, as before batching.
    */
-  private async advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], owner: string, concurrency: number, pending: Set<string>): Promise<void> {
+  private async advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], owner: string, concurrency: number, leases: LeaseKeeper): Promise<void> {
+    // once the database is found away, the lanes start nothing more; the batch waits for a later tick
+    let outage: unknown = null
+    const lanes = (items: RunRecord[], fn: (run: RunRecord) => Promise<void>) =>
+      this.lanes(items, concurrency, async (run) => {
+        if (outage) return
+        try {
+          await fn(run)
+        } catch (err) {
+          if (!isDatabaseUnavailable(err)) throw err
+          outage ??= err
+        }
+      })
     let active = claimed
-    for (let round = 0; active.length > 0; round++) {
+    for (let round = 0; active.length > 0 && !outage; round++) {
       const now = this.clock.now()
       if (round >= MAX_ROUNDS) {
         await this.releaseRuns(active)
+        for (const run of active) leases.letGo(run.id)
         return
       }
       const chained = await this.chainBatch(deps, active)
       if (!chained) {
-        await this.lanes(active, concurrency, async (run) => {
+        await lanes(active, async (run) => {
           await this.advanceSafely(deps, run, owner)
-          pending.delete(run.id)
+          leases.letGo(run.id)
         })
-        return
+        break
       }
       // a run already at an external action was not touched: it is due (claimed), whatever its status says
       const going = chained.filter((c) => c.run !== null && (!c.moved || !stops(c.run, now))).map((c) => c.run!)
-      for (const c of chained) if (c.run && c.moved && stops(c.run, now)) pending.delete(c.run.id)
+      for (const c of chained) if (c.run && c.moved && stops(c.run, now)) leases.letGo(c.run.id)
       const external: RunRecord[] = []
       const internal: RunRecord[] = []
       for (const run of going) {
@@ -232,14 +293,16 @@ export class Engine {
         else internal.push(run)
       }
       const afterExternal: RunRecord[] = []
-      await this.lanes(external, concurrency, async (run) => {
+      await lanes(external, async (run) => {
         const workflow = this.cache.peek(run.store_id, run.workflow_id, run.workflow_version)!
         try {
           const next = await runExternalAction(deps, run, workflow.program[run.state.pc] as ActionInstruction)
           if (next && !stops(next, this.clock.now())) afterExternal.push(next)
-          else pending.delete(run.id)
+          else leases.letGo(run.id)
         } catch (err) {
-          pending.delete(run.id)
+          // still held: abandoned with the batch, let go of once the database is back
+          if (isDatabaseUnavailable(err)) throw err
+          leases.letGo(run.id)
           if (err instanceof RunChanged) return
           this.log.error({ runId: run.id, err }, 'run advance failed')
           await this.storage.extendLeases(owner, [run.id], new Date(this.clock.now().getTime() + 30_000)).catch(() => undefined)
@@ -247,29 +310,37 @@ export class Engine {
       })
       active = [...internal, ...afterExternal]
     }
+    if (outage) throw outage
   }
 
   /** Every run's chain in one transaction; null when that transaction had to roll back. */
   private async chainBatch(deps: ExecutorDeps, runs: RunRecord[]): Promise<Array<{ run: RunRecord | null; moved: boolean }> | null> {
+    // runs are written in id order, the order every multi-run write takes, so two transactions
+    // writing overlapping runs wait for each other instead of deadlocking
+    const order = [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     try {
-      return await this.storage.transaction(async (rawTx) => {
+      // repeatable: if a cut-off COMMIT did land, the repeat's versioned writes lose to it
+      const byId = await retryWhileDatabaseAway(() => this.storage.transaction(async (rawTx) => {
         const tx = withEventMemo(rawTx)
-        const out: Array<{ run: RunRecord | null; moved: boolean }> = []
-        for (const run of runs) {
+        const out = new Map<string, { run: RunRecord | null; moved: boolean }>()
+        for (const run of order) {
           const workflow = await this.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
           if (!workflow) {
-            out.push({ run: await finish(tx, run, 'failed', this.clock.now(), `workflow ${run.workflow_id} version ${run.workflow_version} not found`), moved: true })
+            out.set(run.id, { run: await finish(tx, run, 'failed', this.clock.now(), `workflow ${run.workflow_id} version ${run.workflow_version} not found`), moved: true })
             continue
           }
           if (isExternalAction(deps, workflow.program[run.state.pc])) {
-            out.push({ run, moved: false })
+            out.set(run.id, { run, moved: false })
             continue
           }
-          out.push({ run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
+          out.set(run.id, { run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
         }
         return out
-      })
+      }), BATCH_OUTAGE_WAIT_MS)
+      return runs.map((r) => byId.get(r.id)!)
     } catch (err) {
+      // still away: the batch is left for a later tick, not advanced run by run (each would wait again)
+      if (isDatabaseUnavailable(err)) throw err
       this.log.debug({ err: (err as Error).message, runs: runs.length }, 'batch rolled back; advancing runs one by one')
       return null
     }
@@ -286,7 +357,7 @@ export class Engine {
   /** Lets go of runs this worker did not finish this tick: due again at once, for any worker. */
   private async releaseRuns(runs: RunRecord[]): Promise<void> {
     await this.storage.transaction(async (tx) => {
-      for (const run of runs) {
+      for (const run of [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
         const fresh = await tx.getRun(run.id)
         if (fresh && !isEnded(fresh)) await tx.updateRun({ ...fresh, lease_owner: null, due_at: this.clock.now().toISOString() }, fresh.version)
       }
@@ -297,6 +368,8 @@ export class Engine {
     try {
       await advanceRun(deps, run)
     } catch (err) {
+      // the database is away: the caller leaves the run for a later tick
+      if (isDatabaseUnavailable(err)) throw err
       // a bug or a database error: keep the run leased for a while so it is tried again later,
       // not at once in a hot loop
       this.log.error({ runId: run.id, err }, 'run advance failed')

@@ -4,6 +4,7 @@ import { renderInput } from '../core/render-input.ts'
 import type { Instruction } from '../core/workflow/program.ts'
 import { backoffDelay } from '../lib/backoff.ts'
 import type { Clock } from '../lib/clock.ts'
+import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { StoreflowError, errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionCustomer, ActionDefinition, ActionStoreInfo } from '../plugin-api/define-action.ts'
@@ -15,6 +16,7 @@ import { buildScope, eventView } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
 import { resolveUntil } from './until.ts'
+import { retryWhileDatabaseAway } from './outage.ts'
 
 export interface ExecutorDeps {
   storage: Storage
@@ -27,6 +29,11 @@ export interface ExecutorDeps {
   stores: StoreCache
   /** simulate: external actions run with dryRun and must not touch the outside world */
   dryRun?: boolean
+  /**
+   * Whether this worker's lease on the run is surely its own long enough to begin an external
+   * action, renewing it if need be (a worker's tick supplies it; ARCHITECTURE.md invariant 9)
+   */
+  holdLease?(runId: string): Promise<boolean>
 }
 
 /** Default attempts for an action that does not say; the first counts. */
@@ -40,6 +47,17 @@ export const MAX_CHAIN = 50
 
 /** Thrown inside a transaction when the run changed under us (exited, cancelled): rolls it back. */
 export class RunChanged extends Error {}
+
+/** This worker's lease on the run may lapse (it could not renew it): it lets the run be, unacted on. */
+export class LeaseLapsing extends RunChanged {}
+
+/**
+ * How long, in real ms, the begin and the outcome of an external action are retried while the
+ * database is away. The outcome is worth the longer wait: until it is recorded, the next attempt
+ * would act again (with the same idempotency key).
+ */
+const BEGIN_OUTAGE_WAIT_MS = 5_000
+const OUTCOME_OUTAGE_WAIT_MS = 30_000
 
 /**
  * Advances one leased run until it waits, ends, or schedules a retry. Control steps and
@@ -331,7 +349,10 @@ async function internalAction(deps: ExecutorDeps, tx: StorageTx, run: RunRecord,
 export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, instr: ActionInstruction): Promise<RunRecord | null> {
   const action = deps.actions.get(instr.action)!
   const key = stepKey(instr.id, leased.state)
-  const begin = await deps.storage.transaction(async (tx) => {
+  await checkLease(deps, leased, key)
+  // repeatable: the begin re-reads the run and writes it only at the version this worker holds,
+  // so if a cut-off COMMIT did land, the repeat finds a newer version and gives up
+  const begin = await retryWhileDatabaseAway(() => deps.storage.transaction(async (tx) => {
     const run = await tx.getRun(leased.id)
     if (!run || run.version !== leased.version || isEnded(run)) throw new RunChanged()
     const now = deps.clock.now()
@@ -346,11 +367,15 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
     await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
     const saved = await save(tx, { ...run, status: 'running', state: { ...run.state, current: { key, attempts, startedAt } } }, run.version)
     return { run: saved, scope, attempts }
-  })
+  }), BEGIN_OUTAGE_WAIT_MS)
   if (!begin.scope) return begin.run
   const { run, scope, attempts } = begin
+  // the begin may have waited out an outage during which the heartbeat failed: look again
+  await checkLease(deps, run, key)
   const outcome = await attemptAction(deps, null, run, instr, action, scope, attempts)
-  return deps.storage.transaction(async (tx) => {
+  // repeatable for the same reason; and safe after the lease lapsed: if another worker has moved
+  // the run since, the version differs and this outcome is not written over its work
+  return retryWhileDatabaseAway(() => deps.storage.transaction(async (tx) => {
     const fresh = await tx.getRun(run.id)
     if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
       // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
@@ -358,7 +383,14 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
       throw new RunChanged()
     }
     return commitActionOutcome(deps, tx, fresh, instr, attempts, outcome)
-  })
+  }), OUTCOME_OUTAGE_WAIT_MS)
+}
+
+/** Before acting outside: is the lease surely this worker's for long enough? (invariant 9) */
+async function checkLease(deps: ExecutorDeps, run: RunRecord, key: string): Promise<void> {
+  if (!deps.holdLease || (await deps.holdLease(run.id))) return
+  deps.log.warn({ runId: run.id, step: key }, 'lease could not be renewed; leaving the run to the next claim')
+  throw new LeaseLapsing()
 }
 
 async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunRecord, instr: ActionInstruction, action: ActionDefinition, scope: Record<string, unknown>, attempts: number): Promise<Outcome> {
@@ -418,7 +450,11 @@ async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: R
         deps.log.warn({ runId: current.id, step: key, attempts, err: message }, 'step failed')
         return failStep(tx, current, instr, key, message, attempts, now, outcome.input, startedAt)
       }
-      const delay = err instanceof RetryableError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? DEFAULT_BASE_DELAY_MS })
+      const delay = err instanceof RetryableError && err.retryAfterMs !== undefined
+        ? err.retryAfterMs
+        // our own database was away, not the action's service: try again soon
+        : isDatabaseUnavailable(err) ? backoffDelay(attempts, { baseMs: 1000, maxMs: 30_000 })
+        : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? DEFAULT_BASE_DELAY_MS })
       const wake = new Date(now.getTime() + delay).toISOString()
       await tx.upsertStep({ ...base, status: 'retrying', error: message, wake_at: wake, ended_at: null })
       deps.log.info({ runId: current.id, step: key, attempts, wakeAt: wake }, 'step will retry')

@@ -150,8 +150,11 @@ export interface Storage {
   /** leases up to `limit` runs due at `now`, skipping runs leased by live workers */
   claimDueRuns(owner: string, now: Date, leaseMs: number, limit: number): Promise<RunRecord[]>
   releaseLease(runId: string, owner: string): Promise<void>
-  /** keeps runs this worker is still advancing leased (heartbeat) */
-  extendLeases(owner: string, runIds: string[], until: Date): Promise<void>
+  /**
+   * keeps runs this worker is still advancing leased (heartbeat); returns the ids renewed (a run
+   * missing is no longer this worker's). Must not deadlock with a transaction writing those runs.
+   */
+  extendLeases(owner: string, runIds: string[], until: Date): Promise<string[]>
   /** services outside any transaction, for external actions */
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
 }

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../lib/backoff.ts'
+import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import { Engine } from './engine.ts'
 
@@ -14,6 +16,9 @@ export interface WorkerOptions {
  * Claims due runs with leases and advances them. Several workers (processes or machines) can
  * run at once: claims skip leased rows, and a crashed worker's runs are claimed again once its
  * lease expires. stop() lets in-flight steps finish; nothing is left half-done.
+ *
+ * The database going away (a restart, a failover) is weathered, not fatal: the loop looks again
+ * with backoff (up to 5 s apart), says once that it is waiting, and once that it resumed.
  */
 export class Worker {
   readonly id = Engine.workerId()
@@ -34,20 +39,37 @@ export class Worker {
 
   private async run(): Promise<void> {
     const pollMs = this.options.pollMs ?? 250
+    let outage: { since: number; attempts: number } | null = null
     while (this.running) {
       let claimed = 0
+      let pause = 0
       try {
         claimed = await this.engine.tick(this.id, this.options.batch ?? 100, this.options.concurrency ?? 8)
+        if (outage) {
+          this.log.info({ workerId: this.id, awayMs: Date.now() - outage.since }, 'database reachable again; worker resumed')
+          outage = null
+        }
       } catch (err) {
-        this.log.error({ err }, 'worker tick failed')
+        if (isDatabaseUnavailable(err)) {
+          if (!outage) {
+            outage = { since: Date.now(), attempts: 0 }
+            this.log.warn({ workerId: this.id, reason: unavailableReason(err) }, 'database unavailable; worker waiting for it')
+          }
+          pause = backoffDelay(++outage.attempts, { baseMs: 250, maxMs: 5_000 })
+        } else {
+          this.log.error({ err }, 'worker tick failed')
+          pause = pollMs
+        }
       }
       // better-sqlite3 answers synchronously: without a turn of the event loop between ticks, an
       // embedded worker with runs due would starve the HTTP server sharing its process
       await new Promise<void>((resolve) => setImmediate(resolve))
-      if (claimed === 0 && this.running) {
+      if ((claimed === 0 || pause > 0) && this.running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollMs)
+          const timer = setTimeout(resolve, pause || pollMs)
+          // new work cuts an idle wait short, not a backoff (stop() always does)
           this.wake = () => {
+            if (pause > 0 && this.running) return
             clearTimeout(timer)
             resolve()
           }

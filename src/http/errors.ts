@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { StoreflowError } from '../lib/errors.ts'
 
 /** Every error answers `{ "error": { "code", "message", "details" } }` (docs/http-api.md). */
@@ -17,6 +18,11 @@ export function registerErrorHandler(server: FastifyInstance): void {
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       const code = fe.statusCode === 429 ? 'rate_limited' : 'bad_request'
       return reply.status(fe.statusCode).send({ error: { code, message: fe.message.replace(/^Body is not valid JSON.*/, 'body is not valid JSON: $&'), details: null } })
+    }
+    if (isDatabaseUnavailable(err)) {
+      // the database is away (restarting, failing over): a client should try again shortly
+      request.log.warn({ err: err.message }, 'database unavailable')
+      return reply.status(503).header('retry-after', '2').send({ error: { code: 'unavailable', message: 'the database is unavailable; try again shortly', details: null } })
     }
     request.log.error({ err }, 'request failed')
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error; see the server log', details: null } })

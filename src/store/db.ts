@@ -3,6 +3,9 @@ import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { isDatabaseUnavailable } from '../lib/db-errors.ts'
+import { errorMessage } from '../lib/errors.ts'
+import type { Logger } from '../lib/logger.ts'
 import type { Database } from './tables.ts'
 
 export type DialectName = 'sqlite' | 'postgres'
@@ -13,6 +16,8 @@ export interface DatabaseHandle {
   /** for diagnostics: the file path or the URL without password */
   location: string
   close(): Promise<void>
+  /** one quick round trip that never waits for the database to come back (readiness) */
+  ping(): Promise<void>
 }
 
 export interface DatabaseOptions {
@@ -22,6 +27,13 @@ export interface DatabaseOptions {
   schema?: string
   /** PostgreSQL pool size; default 10 */
   poolSize?: number
+  /** PostgreSQL: where connections lost under the pool are reported */
+  log?: Logger
+  /**
+   * PostgreSQL: how long a query waits for a connection while the server cannot be reached (a
+   * restart, a failover) before it fails; ms, default 5000
+   */
+  connectWaitMs?: number
 }
 
 // pg returns int8 as string by default; our bigint columns (event seq) fit in a double
@@ -52,6 +64,9 @@ function openSqlite(path: string): DatabaseHandle {
     dialect: 'sqlite',
     location: path,
     close: () => db.destroy(),
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
   }
 }
 
@@ -92,14 +107,88 @@ async function openPostgres(options: DatabaseOptions): Promise<DatabaseHandle> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    // a server that does not answer at all (a dropped route) must not hold a request forever
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  // When the server ends a connection (a restart: 57P01 "terminating connection due to
+  // administrator command"), pg emits 'error' on the pool for an idle client, and on the client
+  // itself when it is checked out. An 'error' event nobody listens to ends the process. The pool
+  // has dropped the broken client by then; a query that was using it fails, and its caller
+  // treats that as transient (engine/ARCHITECTURE.md, invariant 18).
+  const log = options.log
+  pool.on('error', (err) => log?.warn({ err: errorMessage(err), code: (err as { code?: string }).code }, 'database connection lost'))
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log?.debug({ err: errorMessage(err) }, 'database connection lost while in use'))
+  })
+  const waitMs = options.connectWaitMs ?? 5_000
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: { connect: () => connectWaiting(pool, waitMs), end: () => pool.end() } }),
+  })
   return {
     db,
     dialect: 'postgres',
     location: options.url.replace(/:[^:@/]*@/, ':***@'),
     close: () => db.destroy(),
+    // straight to the pool, not through connectWaiting: readiness must say "no" while the
+    // database is away, not wait for it to come back
+    ping: async () => {
+      await withTimeout(pool.query('select 1'), PING_TIMEOUT_MS, 'the database did not answer within 2 s')
+    },
+  }
+}
+
+/** How long opening one connection may take before it counts as failed. */
+const CONNECT_TIMEOUT_MS = 5_000
+const PING_TIMEOUT_MS = 2_000
+
+/**
+ * A connection for Kysely, waiting up to `waitMs` while the server cannot be reached. Only
+ * opening a connection is retried here: nothing was sent on a connection that never opened, so
+ * no statement can run twice. A statement cut off mid-way fails, for its caller to judge.
+ */
+async function connectWaiting(pool: pg.Pool, waitMs: number): Promise<pg.PoolClient> {
+  const deadline = Date.now() + waitMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pool.connect()
+    } catch (err) {
+      const left = deadline - Date.now()
+      if (!isDatabaseUnavailable(err) || left <= 0) throw err
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, 100 * 2 ** Math.min(attempt - 1, 4))))
+    }
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms)
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** `host:port` of a PostgreSQL URL, for messages (never the password). */
+export function postgresAddress(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}`
+  } catch {
+    return 'the DATABASE_URL address'
+  }
+}
+
+/** One connection attempt and `select 1`, with its own client: does the server answer now? */
+export async function probePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+  // a connection that dies after connecting makes the query below fail instead
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.query('select 1')
+  } finally {
+    await client.end().catch(() => undefined)
   }
 }
 
@@ -114,6 +203,7 @@ export async function dropPostgresSchema(url: string, schema: string): Promise<v
   }
 }
 
+/** Readiness: the database answers now (PostgreSQL: without waiting for it to come back). */
 export async function ping(handle: DatabaseHandle): Promise<void> {
-  await sql`select 1`.execute(handle.db)
+  await handle.ping()
 }

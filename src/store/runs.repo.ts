@@ -1,5 +1,6 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 import { UserError } from '../lib/errors.ts'
+import type { DialectName } from './db.ts'
 import type { Database, RunStepsTable, RunsTable } from './tables.ts'
 
 /** A run as the API shows it (docs/http-api.md). */
@@ -114,4 +115,68 @@ export function decodeCursor(cursor: string): [string, string] {
     // fall through
   }
   throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
+}
+
+/*
+ * Leases (src/engine/ARCHITECTURE.md, invariant 9). Row locks on `runs` are taken by the claim,
+ * the heartbeat and the versioned run writes of batches and of ingest. None of these may wait for
+ * one run's lock while holding another's in an order that a concurrent writer reverses: that is a
+ * deadlock (40P01), and a heartbeat failed by one lets a lease lapse under a worker still acting.
+ */
+
+/** Leases up to `limit` runs due at `now`: rows another transaction holds are skipped, never waited for. */
+export async function claimDueRuns(db: Kysely<Database>, dialect: DialectName, owner: string, now: Date, leaseMs: number, limit: number): Promise<Array<Selectable<RunsTable>>> {
+  const nowIso = now.toISOString()
+  const until = new Date(now.getTime() + leaseMs).toISOString()
+  const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``
+  const result = await sql<Selectable<RunsTable>>`
+    update runs set lease_owner = ${owner}, lease_until = ${until}
+    where id in (
+      select id from runs
+      where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
+      order by due_at limit ${limit} ${lock}
+    )
+    returning *`.execute(db)
+  return result.rows
+}
+
+/**
+ * The heartbeat: moves the lease of each run still held by `owner` to `until`; returns the ids
+ * it renewed (a run missing was let go, or taken over after its lease lapsed).
+ *
+ * On PostgreSQL it never waits for one run's lock while holding another's, so it cannot close a
+ * cycle with a transaction writing those runs in any order (one `UPDATE … WHERE id IN (…)` did:
+ * it locked the rows one by one in its own order while a batch locked them in another, 40P01).
+ * One statement renews every run nobody else is writing right now (SKIP LOCKED: it takes no lock
+ * it would have to wait for); each run it skipped is then renewed by a statement of its own, in
+ * its own transaction, which may wait for that one run and holds nothing else meanwhile.
+ */
+export async function extendLeases(db: Kysely<Database>, dialect: DialectName, owner: string, runIds: string[], until: Date): Promise<string[]> {
+  if (runIds.length === 0) return []
+  const leaseUntil = until.toISOString()
+  if (dialect === 'sqlite') {
+    // one writer at a time: no lock order to get wrong
+    const rows = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', 'in', runIds).where('lease_owner', '=', owner).returning('id').execute()
+    return rows.map((r) => r.id)
+  }
+  const { rows } = await sql<{ id: string }>`
+    update runs set lease_until = ${leaseUntil}
+    where id in (
+      select id from runs where id in (${sql.join(runIds)}) and lease_owner = ${owner}
+      order by id for update skip locked
+    )
+    returning id`.execute(db)
+  const renewed = new Set(rows.map((r) => r.id))
+  // skipped: being written by someone (usually this worker's own batch), or no longer ours
+  for (const id of [...runIds].sort()) {
+    if (renewed.has(id)) continue
+    const result = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst()
+    if (Number(result.numUpdatedRows) === 1) renewed.add(id)
+  }
+  return [...renewed]
+}
+
+/** Lets go of a run this worker holds; another worker may claim it at once. */
+export async function releaseLease(db: Kysely<Database>, runId: string, owner: string): Promise<void> {
+  await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
 }

@@ -17,6 +17,7 @@ import type {
 import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
 import type { DatabaseHandle } from './db.ts'
 import { applyToView } from './projection.ts'
+import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -31,27 +32,10 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
   return {
     dialect,
     transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock, http))),
-    async claimDueRuns(owner, now, leaseMs, limit) {
-      const nowIso = now.toISOString()
-      const until = new Date(now.getTime() + leaseMs).toISOString()
-      const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``
-      const result = await sql<Selectable<RunsTable>>`
-        update runs set lease_owner = ${owner}, lease_until = ${until}
-        where id in (
-          select id from runs
-          where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
-          order by due_at limit ${limit} ${lock}
-        )
-        returning *`.execute(db)
-      return result.rows.map(toRun)
-    },
-    async extendLeases(owner, runIds, until) {
-      if (runIds.length === 0) return
-      await db.updateTable('runs').set({ lease_until: until.toISOString() }).where('id', 'in', runIds).where('lease_owner', '=', owner).execute()
-    },
-    async releaseLease(runId, owner) {
-      await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute()
-    },
+    // leases and their lock order: store/runs.repo.ts
+    claimDueRuns: async (owner, now, leaseMs, limit) => (await claimDueRuns(db, dialect, owner, now, leaseMs, limit)).map(toRun),
+    extendLeases: (owner, runIds, until) => extendLeases(db, dialect, owner, runIds, until),
+    releaseLease: (runId, owner) => releaseLease(db, runId, owner),
     services: (storeId, emit) => createServices(db, storeId, emit, config, dialect, clock, http),
   }
 }

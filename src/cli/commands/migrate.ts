@@ -3,7 +3,7 @@ import { loadConfig } from '../../config.ts'
 import { openDatabase } from '../../store/db.ts'
 import { migrate } from '../../store/migrate.ts'
 import { ensureDefaultStore } from '../../store/stores.repo.ts'
-import { action, printJson } from '../shared.ts'
+import { action, printJson, waitForDatabase } from '../shared.ts'
 
 export function registerMigrate(program: Command): void {
   program
@@ -13,6 +13,7 @@ export function registerMigrate(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         const config = await loadConfig()
+        await waitForDatabase(config)
         const handle = await openDatabase({ url: config.databaseUrl })
         try {
           const applied = await migrate(handle)

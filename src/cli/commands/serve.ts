@@ -3,7 +3,7 @@ import { startMaintenance } from '../maintenance.ts'
 import { loadConfig, type ConfigFlags } from '../../config.ts'
 import { Worker } from '../../engine/worker.ts'
 import { createApp, type App } from '../../main.ts'
-import { action, intFlag, serviceLogger } from '../shared.ts'
+import { action, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 
 export interface ServeOptions {
   port?: string
@@ -46,6 +46,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.port !== undefined) flags.port = intFlag(opts.port, '--port', 3000, 0)
   if (opts.host !== undefined) flags.host = opts.host
   const config = await loadConfig(flags)
+  await waitForDatabase(config)
   const app = await createApp(config, { log: serviceLogger() })
   const { buildServer } = await import('../../http/server.ts')
   const server = await buildServer(app)

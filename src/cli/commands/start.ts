@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { App } from '../../main.ts'
-import { action, withApp } from '../shared.ts'
+import { action, config, waitForDatabase, withApp } from '../shared.ts'
 import { printDemoResult, runDemo } from './demo.ts'
 import { serve } from './serve.ts'
 
@@ -19,6 +19,7 @@ export function registerStart(program: Command): void {
     .description('what `npm start` runs: `demo` on the first start, then `serve`')
     .action(
       action(async () => {
+        await waitForDatabase(await config())
         await withApp(async (app) => {
           if (!(await neverSeeded(app))) return
           console.log('first start: seeding the demo store (it starts no runs; templates are installed inactive)')

@@ -3,8 +3,11 @@ import { startMaintenance } from '../maintenance.ts'
 import { loadConfig } from '../../config.ts'
 import { Worker } from '../../engine/worker.ts'
 import { createApp } from '../../main.ts'
-import { action, intFlag, serviceLogger } from '../shared.ts'
+import { action, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 import { onShutdown } from './serve.ts'
+
+/** How long a worker's statements wait for an unreachable PostgreSQL before failing; ms. */
+const WORKER_CONNECT_WAIT_MS = 60_000
 
 export function registerWorker(program: Command): void {
   program
@@ -15,7 +18,11 @@ export function registerWorker(program: Command): void {
       action(async (opts: { concurrency?: string }) => {
         const concurrency = intFlag(opts.concurrency, '--concurrency', 8, 1)
         const config = await loadConfig()
-        const app = await createApp(config, { log: serviceLogger() })
+        await waitForDatabase(config)
+        // nothing waits on a worker but its own runs: riding out a database restart by waiting
+        // (rather than failing the statement) keeps what it was doing from being done twice,
+        // e.g. the mail handed to SMTP whose `sent` mark must still be written
+        const app = await createApp(config, { log: serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
         const worker = new Worker(app.engine, app.log, { concurrency })
         onShutdown(app, [() => worker.stop()])
         worker.start()
