@@ -6,11 +6,13 @@ import { providerAnswered, recordSendFailure } from './admit.ts'
 
 /** One rule for every channel: what a failed hand-over leaves in the outbox row. */
 describe('recordSendFailure', () => {
-  const outcome = async (err: unknown, refused: boolean, attempt = 1) => {
+  // as the actions call it: with the row as the attempt found it, after marking it `sending`
+  const outcome = async (err: unknown, refused: boolean, attempt = 1, found: 'queued' | 'sending' = 'queued') => {
     const clock = new ManualClock()
     const services = memoryServices({ clock })
     const ctx = actionContext({}, { services, clock, attempt })
-    const { message } = await services.messages.record({ idempotencyKey: 'k', runId: 'r', stepKey: 's', workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: 'sending' })
+    const { message } = await services.messages.record({ idempotencyKey: 'k', runId: 'r', stepKey: 's', workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: found })
+    await services.messages.update(message.id, { status: 'sending' })
     await recordSendFailure(ctx, message, err, refused)
     return services.outbox[0]!.status
   }
@@ -23,6 +25,10 @@ describe('recordSendFailure', () => {
   it('an answered error puts it back in the queue; a broken connection leaves it sending (a retry may duplicate)', async () => {
     expect(await outcome(new RetryableError('429'), true)).toBe('queued')
     expect(await outcome(new RetryableError('ECONNRESET'), false)).toBe('sending')
+  })
+
+  it('a refused resend of a message an earlier attempt may have delivered leaves it sending (still a possible duplicate)', async () => {
+    expect(await outcome(new RetryableError('451'), true, 2, 'sending')).toBe('sending')
   })
 
   it('on the engine\'s last attempt the message is failed, whatever the error', async () => {
