@@ -138,7 +138,7 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     api = first
     apiNodes = [first.proc, second.proc]
     workers = spawnWorkers()
-    let nodes = [first, second]
+    const nodes = [first, second]
     const accepted = new Set<string>()
     let failedAttempts = 0
     let acceptedAtApiKill = -1
@@ -167,7 +167,6 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
         // learns it from failed requests
         acceptedAtApiKill = accepted.size
         apiKill = first.proc.kill9().then(() => {
-          nodes = [second]
           api = second
         })
       }
