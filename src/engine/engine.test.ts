@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { event, installWorkflow } from '../../test/helpers/workflows.ts'
 import { parseEvent } from '../contracts/events.ts'
+import { Engine } from './engine.ts'
+import type { RunRecord, Storage, StorageTx } from './ports.ts'
 
 const DAY = 86_400_000
 
@@ -129,8 +131,9 @@ steps:
     expect(steps.map((s) => s.step_id)).toEqual(['s1', 's2', 's2_received_1'])
   })
 
-  it('a goal event that arrives while a worker is moving the run still ends it', async () => {
-    await installWorkflow(env.app, `
+  // The goal race, constructed rather than hoped for: the storage ports let the test act at
+  // the exact point between one side's read of the run and its versioned write.
+  const GOAL_WORKFLOW = `
 id: busy
 name: Busy
 trigger: { event: checkout.started }
@@ -138,28 +141,82 @@ exit_when:
   - event: order.created
     match: 'event.data.checkout_id == trigger.data.id'
 steps:
-  - for_each: 'trigger.data.line_items'
-    as: item
-    steps:
-      - action: log
-        with: { message: 'x' }
+  - action: log
+    with: { message: 'x' }
   - wait: 1h
   - action: tag_customer
     with: { tags: [reminded] }
-`)
-    const items = Array.from({ length: 400 }, (_, i) => ({ sku: `s${i}`, quantity: 1, price: '1' }))
-    await send(env, event('checkout.started', 'k1', { id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C', email: 'c@example.com' }, line_items: items }))
-    // the worker is busy with the run (400 loop steps) when the goal arrives
-    const draining = env.app.engine.drain()
-    await new Promise((r) => setTimeout(r, 30))
-    await send(env, event('order.created', 'o1', { id: 'o1', checkout_id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C' } }))
-    await draining
+`
+  const checkoutStarted = () => event('checkout.started', 'k1', { id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C', email: 'c@example.com' } })
+  const orderCreated = () => event('order.created', 'o1', { id: 'o1', checkout_id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C' } })
+  const tagsOfC = async () => JSON.parse((await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', 'C').executeTakeFirstOrThrow()).tags) as string[]
+
+  it('a goal event committed after a worker claimed the run, before the worker writes it, ends the run; the worker\'s write loses', async () => {
+    await installWorkflow(env.app, GOAL_WORKFLOW)
+    await send(env, checkoutStarted())
+    const [started] = await runOf(env, 'busy')
+    const seen: { claimedWhile: string | null; workerWrites: boolean[] } = { claimedWhile: null, workerWrites: [] }
+    const storage = hookedStorage(env.app.engine.storage, {
+      async afterClaim(runs) {
+        const claimed = runs.find((r) => r.id === started!.id)
+        if (!claimed || seen.claimedWhile !== null) return
+        seen.claimedWhile = claimed.status
+        // the worker holds the run at version n; the goal arrives and moves it to n+1
+        await send(env, orderCreated())
+      },
+      onUpdateRun(run, ok) {
+        if (run.id === started!.id) seen.workerWrites.push(ok)
+      },
+    })
+    const worker = new Engine({ storage, clock: env.clock, log: env.app.log, actions: env.app.actions })
+    await worker.drain('racer')
+
+    // the race happened: the worker had claimed a running run, and then every write it tried lost
+    expect(seen.claimedWhile).toBe('running')
+    expect(seen.workerWrites.length).toBeGreaterThan(0)
+    expect(seen.workerWrites.every((ok) => !ok)).toBe(true)
+    // and the goal won: the run ended at once, nothing of the worker's turn was kept
     env.clock.advance(2 * 3600_000)
     await env.app.engine.drain()
     const [run] = await runOf(env, 'busy')
     expect(run!.status).toBe('exited')
-    const customer = await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', 'C').executeTakeFirstOrThrow()
-    expect(JSON.parse(customer.tags)).toEqual([])
+    expect((await stepsOf(env, run!.id)).map((s) => [s.step_id, s.status])).toEqual([['exit_when', 'completed']])
+    expect(await tagsOfC()).toEqual([])
+  })
+
+  // SQLite has one writer: the transaction that stores the goal event holds the write lock from
+  // its first statement, so no worker can commit between its read of the run and its write.
+  it.runIf(dialect === 'postgres')('a worker that moves the run between the goal\'s read of it and its write makes ingest read again; the goal still ends the run', async () => {
+    await installWorkflow(env.app, GOAL_WORKFLOW)
+    await send(env, checkoutStarted())
+    const [started] = await runOf(env, 'busy')
+    const seen: { workerMoved: number; ingestWrites: boolean[] } = { workerMoved: 0, ingestWrites: [] }
+    const storage = hookedStorage(env.app.engine.storage, {
+      async afterGetRun(run) {
+        if (run?.id !== started!.id || seen.workerMoved > 0) return
+        // ingest has read the run at version n; a worker, on another connection, advances it
+        // (log, then into the 1 h wait) and commits
+        seen.workerMoved = await env.app.engine.drain('worker')
+      },
+      onUpdateRun(run, ok) {
+        if (run.id === started!.id) seen.ingestWrites.push(ok)
+      },
+    })
+    const ingest = new Engine({ storage, clock: env.clock, log: env.app.log, actions: env.app.actions })
+    const parsed = parseEvent(orderCreated(), { store: 'default', now: env.clock.now() })
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+    await ingest.ingest([parsed.event], { historical: false, source: 'test' })
+
+    // the race happened: the worker committed in between, ingest's first write lost, it read
+    // the run again and its second write ended it
+    expect(seen.workerMoved).toBe(1)
+    expect(seen.ingestWrites).toEqual([false, true])
+    env.clock.advance(2 * 3600_000)
+    await env.app.engine.drain()
+    const [run] = await runOf(env, 'busy')
+    expect(run!.status).toBe('exited')
+    expect((await stepsOf(env, run!.id)).map((s) => [s.step_id, s.status]).sort()).toEqual([['exit_when', 'completed'], ['s1', 'completed'], ['s2', 'waiting']])
+    expect(await tagsOfC()).toEqual([])
   })
 
   it('the same event id twice starts one run', async () => {
@@ -182,3 +239,35 @@ steps:
     expect(JSON.parse(steps[0]!.output!)).toEqual({ message: 'hello x@example.com', level: 'info' })
   })
 })
+
+/**
+ * The engine's storage with hooks at the points where a run is read or written: a test acts there
+ * (ingests an event, runs a worker) to build an interleaving deterministically.
+ */
+function hookedStorage(storage: Storage, hooks: {
+  afterClaim?(runs: RunRecord[]): Promise<void>
+  afterGetRun?(run: RunRecord | null): Promise<void>
+  onUpdateRun?(run: RunRecord, ok: boolean): void
+}): Storage {
+  const hookTx = (tx: StorageTx): StorageTx => Object.assign(Object.create(tx) as StorageTx, {
+    async getRun(id: string) {
+      const run = await tx.getRun(id)
+      await hooks.afterGetRun?.(run)
+      return run
+    },
+    async updateRun(run: RunRecord, expectedVersion: number) {
+      const ok = await tx.updateRun(run, expectedVersion)
+      hooks.onUpdateRun?.(run, ok)
+      return ok
+    },
+  })
+  return {
+    ...storage,
+    transaction: (fn) => storage.transaction((tx) => fn(hookTx(tx))),
+    async claimDueRuns(owner, now, leaseMs, limit) {
+      const runs = await storage.claimDueRuns(owner, now, leaseMs, limit)
+      await hooks.afterClaim?.(runs)
+      return runs
+    },
+  }
+}

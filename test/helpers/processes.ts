@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../../src/store/tables.ts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const CLI = fileURLToPath(new URL('../../bin/storeflow.mjs', import.meta.url))
@@ -45,5 +47,74 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     if (value) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+/** Resolves with the first match of `pattern` in the process's output (stdout and stderr). */
+export async function waitForOutput(proc: StoreflowProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  return waitFor(`output matching ${pattern}`, async () => {
+    const match = proc.output().match(pattern)
+    if (match) return match
+    if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}) before printing ${pattern}:\n${proc.output().slice(-2000)}`)
+    return null
+  }, timeoutMs, 25)
+}
+
+/** `storeflow serve ARGS…` on a free port; resolves once it listens, with its base URL. */
+export async function startServe(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ proc: StoreflowProcess; url: string }> {
+  const proc = startStoreflow(['serve', '--port', '0', ...args], env)
+  const match = await waitForOutput(proc, /listening on (http:\/\/[^\s]+:\d+)/, timeoutMs)
+  return { proc, url: match[1]! }
+}
+
+/**
+ * The environment a `storeflow serve` or `worker` process needs to share a test's database:
+ * its data directory (SQLite file, secret), and on PostgreSQL the test's own schema.
+ */
+export async function processEnv(db: Kysely<Database>, dataDir: string, dialect: 'sqlite' | 'postgres', databaseUrl: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const env: Record<string, string> = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'test-secret-key', ...extra }
+  if (dialect === 'postgres') {
+    const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s
+    env.DATABASE_URL = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`
+  }
+  return env
+}
+
+/** The id a `storeflow worker` process prints when it starts: what it writes as a run's lease owner. */
+export async function workerIdOf(proc: StoreflowProcess, timeoutMs = 90_000): Promise<string> {
+  return (await waitForOutput(proc, /storeflow worker (\S+) running/, timeoutMs))[1]!
+}
+
+/** Steps recorded as begun and not done, with their run's lease owner. */
+export async function stepsInFlight(db: Kysely<Database>): Promise<Array<{ run_id: string; step_id: string; attempts: number; lease_owner: string | null }>> {
+  return db.selectFrom('run_steps').innerJoin('runs', 'runs.id', 'run_steps.run_id')
+    .select(['run_steps.run_id', 'run_steps.step_id', 'run_steps.attempts', 'runs.lease_owner'])
+    .where('run_steps.status', '=', 'running')
+    .execute()
+}
+
+export type StepInFlight = Awaited<ReturnType<typeof stepsInFlight>>[number]
+
+/**
+ * A probe for `waitFor`: true when every step in flight on runs leased to `owners` is held by a
+ * sink that keeps its answer back (`held()` counts them; it must be positive).
+ *
+ * A step in flight is one the product recorded as begun and not yet done (`running`: it writes
+ * "attempt n started" before an external call). When each of them waits in a sink, no worker is
+ * between an effect and its record, and none can get there while the sinks hold: a kill then
+ * lands inside those steps and nowhere else. `stale`: the steps in flight when earlier workers
+ * were killed; they stay `running` (also once a live worker has claimed their run and not yet
+ * come to them) until a live worker begins its next attempt, which counts one more.
+ */
+export function everyStepInFlightHeld(db: Kysely<Database>, owners: string[], held: () => number, stale: StepInFlight[] = []): () => Promise<boolean> {
+  const old = new Set(stale.map((s) => `${s.run_id}\u0000${s.step_id}\u0000${s.attempts}`))
+  return async () => {
+    const before = held()
+    const steps = await db.selectFrom('run_steps').innerJoin('runs', 'runs.id', 'run_steps.run_id')
+      .select(['run_steps.run_id', 'run_steps.step_id', 'run_steps.attempts'])
+      .where('run_steps.status', '=', 'running').where('runs.lease_owner', 'in', owners)
+      .execute()
+    const inFlight = steps.filter((s) => !old.has(`${s.run_id}\u0000${s.step_id}\u0000${s.attempts}`)).length
+    return before > 0 && held() === before && inFlight === before
   }
 }

@@ -13,8 +13,31 @@ export interface SmtpSink {
   attempts(): number
   /** resolves when `n` messages have been accepted */
   waitForMessages(n: number, timeoutMs?: number): Promise<ParsedMail[]>
+  /**
+   * From now on, keep each message's answer back: the sender waits with the whole message in the
+   * sink's hands. If the sender goes away meanwhile (kill -9), `fate` says what the sink does with
+   * it: `delivered` (it had every byte, as a server that queues before answering would) or
+   * `dropped` (it never said yes, so it never took it). The crash tests use this to land a kill
+   * at a known point of a send. `after`: answer that many more messages first.
+   */
+  hold(fate: HeldFate, options?: { after?: number }): void
+  /** Message-IDs held now, waiting for their answer */
+  held(): string[]
+  /** Message-IDs of held messages whose sender went away before the answer (kept or dropped by their fate) */
+  cutOff(): string[]
+  /** answer every held message with 250 (they count as received) and stop holding */
+  release(): void
+  /**
+   * The next `n` messages are taken (they count as received) but the connection is closed
+   * instead of answered: the sender cannot know the message arrived.
+   */
+  dropConnectionAfterData(n: number): void
+  /** Message-ID → how many times it was received */
+  deliveries(): Map<string, number>
   close(): Promise<void>
 }
+
+export type HeldFate = 'delivered' | 'dropped'
 
 export interface SmtpSinkOptions {
   /** delay before answering each DATA, ms; default 0 */
@@ -28,37 +51,66 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const messageIds: string[] = []
   const refusals: Array<{ code: number; message: string }> = []
   let dataCommands = 0
-  const server = new SMTPServer({
+  let holding: HeldFate | null = null
+  /** DATA commands after which holding starts */
+  let holdFrom = 0
+  const heldNow: Array<{ session: string; messageId: string; raw: Buffer; fate: HeldFate; callback: (err?: Error | null) => void }> = []
+  let connectionDrops = 0
+  const cutOffIds: string[] = []
+
+  /** keeps a message as received; mailparser runs unless only Message-IDs are wanted */
+  const keep = async (raw: Buffer): Promise<void> => {
+    if (options.messageIdsOnly) {
+      messageIds.push(messageIdOf(raw))
+      return
+    }
+    const mail = await simpleParser(raw)
+    received.push(mail)
+    messageIds.push(mail.messageId ?? '')
+  }
+
+  const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
         dataCommands++
+        const raw = Buffer.concat(chunks)
+        if (holding && dataCommands > holdFrom) {
+          heldNow.push({ session: session.id, messageId: messageIdOf(raw), raw, fate: holding, callback })
+          return
+        }
+        if (connectionDrops > 0) {
+          connectionDrops--
+          void keep(raw).then(() => {
+            for (const connection of server.connections) if (connection.session.id === session.id) connection.close()
+          })
+          return
+        }
         const answer = () => {
           const refusal = refusals.shift()
           if (refusal) {
             callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }))
             return
           }
-          const raw = Buffer.concat(chunks)
-          if (options.messageIdsOnly) {
-            const header = /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw.toString('utf8'))
-            messageIds.push(header?.[1] ?? '')
-            callback()
-            return
-          }
-          simpleParser(raw).then((mail) => {
-            received.push(mail)
-            messageIds.push(mail.messageId ?? '')
-            callback()
-          }, callback)
+          keep(raw).then(() => callback(), callback)
         }
         if (options.delayMs) setTimeout(answer, options.delayMs)
         else answer()
       })
+    },
+    onClose(session) {
+      // a sender that went away while its message was held: the sink decides what it had
+      for (let i = heldNow.length - 1; i >= 0; i--) {
+        const entry = heldNow[i]!
+        if (entry.session !== session.id) continue
+        heldNow.splice(i, 1)
+        cutOffIds.push(entry.messageId)
+        if (entry.fate === 'delivered') void keep(entry.raw)
+      }
     },
   })
   // a client killed mid-session (the crash tests do that on purpose) resets its connection
@@ -79,8 +131,30 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       }
       return received
     },
+    hold(fate, holdOptions = {}) {
+      holding = fate
+      holdFrom = dataCommands + (holdOptions.after ?? 0)
+    },
+    held: () => heldNow.map((h) => h.messageId),
+    cutOff: () => [...cutOffIds],
+    release() {
+      holding = null
+      for (const entry of heldNow.splice(0)) keep(entry.raw).then(() => entry.callback(), entry.callback)
+    },
+    dropConnectionAfterData(n) {
+      connectionDrops += n
+    },
+    deliveries() {
+      const counts = new Map<string, number>()
+      for (const id of messageIds) counts.set(id, (counts.get(id) ?? 0) + 1)
+      return counts
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+function messageIdOf(raw: Buffer): string {
+  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw.toString('utf8'))?.[1] ?? ''
 }
 
 /** A header line as it arrived (mailparser folds List-* headers into a structured `list` field). */

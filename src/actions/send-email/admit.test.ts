@@ -13,11 +13,15 @@ describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
   afterAll(() => a.cleanup())
 
   let step = 0
-  /** each outcome is a step of its own: a fresh row, keyed by its own idempotency key */
-  const outcome = async (err: unknown, refused: boolean, attempt = 1) => {
+  /**
+   * Each outcome is a step of its own: a fresh row, keyed by its own idempotency key. As the
+   * actions call it: with the row as the attempt found it, after marking it `sending`.
+   */
+  const outcome = async (err: unknown, refused: boolean, attempt = 1, found: 'queued' | 'sending' = 'queued') => {
     const { services, clock } = a
     const ctx = actionContext({}, { services, clock, attempt, stepKey: `s${++step}` })
-    const { message } = await services.messages.record({ idempotencyKey: ctx.idempotencyKey, runId: ctx.run.id, stepKey: ctx.run.stepKey, workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: 'sending' })
+    const { message } = await services.messages.record({ idempotencyKey: ctx.idempotencyKey, runId: ctx.run.id, stepKey: ctx.run.stepKey, workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: found })
+    await services.messages.update(message.id, { status: 'sending' })
     await recordSendFailure(ctx, message, err, refused)
     return (await a.outbox()).find((row) => row.id === message.id)!.status
   }
@@ -30,6 +34,10 @@ describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
   it('an answered error puts it back in the queue; a broken connection leaves it sending (a retry may duplicate)', async () => {
     expect(await outcome(new RetryableError('429'), true)).toBe('queued')
     expect(await outcome(new RetryableError('ECONNRESET'), false)).toBe('sending')
+  })
+
+  it('a refused resend of a message an earlier attempt may have delivered leaves it sending (still a possible duplicate)', async () => {
+    expect(await outcome(new RetryableError('451'), true, 2, 'sending')).toBe('sending')
   })
 
   it('on the engine\'s last attempt the message is failed, whatever the error', async () => {
