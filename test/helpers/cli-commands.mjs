@@ -16,4 +16,5 @@ Command.prototype.parseAsync = async function parseAsync() {
   process.exit(0)
 }
 
-await import('../../src/cli/main.ts')
+const { main } = await import('../../src/cli/main.ts')
+await main(process.argv)
