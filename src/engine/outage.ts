@@ -8,7 +8,7 @@ import { isDatabaseUnavailable } from '../lib/db-errors.ts'
  * repeat loses the race to its own first attempt and gives up), and so is ingest (idempotent on
  * the event id).
  *
- * This waits in process, unlike a step's retry, which is a row (STYLE.md): while the database is
+ * This waits in process, unlike a step's retry, which is a row (src/engine/ARCHITECTURE.md, invariant 12): while the database is
  * away there is no row to write.
  */
 export async function retryWhileDatabaseAway<T>(work: () => Promise<T>, budgetMs: number): Promise<T> {

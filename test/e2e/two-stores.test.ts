@@ -75,6 +75,11 @@ const notFound = (res: LightMyRequestResponse) => {
   expect(res.statusCode, res.body).toBe(404)
   expect(res.json().error.code).toBe('not_found')
 }
+/** The link with its signature changed in its first character (6 whole bits: never the same bytes). */
+const forge = (url: string) => {
+  const dot = url.lastIndexOf('.')
+  return `${url.slice(0, dot + 1)}${url[dot + 1] === 'A' ? 'B' : 'A'}${url.slice(dot + 2)}`
+}
 const status = (code: number) => (res: LightMyRequestResponse) => expect(res.statusCode, res.body).toBe(code)
 const yaml = (payload: string) => ({ payload, headers: { 'content-type': 'application/yaml' } })
 const aRead = async (w: World, url: string) => w.server.inject({ method: 'GET', url, headers: bearer(w.a.keys.admin) })
@@ -394,14 +399,14 @@ const MATRIX: Record<string, RouteCases> = {
   'GET /t/o/:token': {
     scope: null,
     cases: [
-      { name: 'a forged token', request: (w) => ({ method: 'GET', url: `${w.mailA.open.slice(0, -2)}xx` }), expect: status(200) },
+      { name: 'a forged token', request: (w) => ({ method: 'GET', url: forge(w.mailA.open) }), expect: status(200) },
       { name: "A's open pixel: A's run resumes", request: (w) => ({ method: 'GET', url: w.mailA.open }), expect: async (res, w) => { expect(res.statusCode).toBe(200); expect(items(await aRead(w, '/api/v1/messages')).find((m) => m['id'] === w.a.message)).toMatchObject({ opens: 1 }); expect((await aRead(w, `/api/v1/runs/${w.a.runs.welcome}`)).json().status).toBe('completed') } },
     ],
   },
   'GET /t/c/:token': {
     scope: null,
     cases: [
-      { name: 'a forged token', request: (w) => ({ method: 'GET', url: `${w.mailA.click.slice(0, -2)}xx` }), expect: status(404) },
+      { name: 'a forged token', request: (w) => ({ method: 'GET', url: forge(w.mailA.click) }), expect: status(404) },
       { name: "A's link", request: (w) => ({ method: 'GET', url: w.mailA.click }), expect: async (res, w) => { expect(res.statusCode).toBe(302); expect(res.headers.location).toBe('https://shop.example/a/new'); expect(items(await aRead(w, '/api/v1/messages')).find((m) => m['id'] === w.a.message)).toMatchObject({ clicks: 1 }) } },
     ],
   },
@@ -412,7 +417,7 @@ const MATRIX: Record<string, RouteCases> = {
   'POST /u/:token': {
     scope: null,
     cases: [
-      { name: 'a forged token', request: (w) => ({ method: 'POST', url: `${w.mailA.unsubscribe.slice(0, -2)}xx` }), expect: status(404) },
+      { name: 'a forged token', request: (w) => ({ method: 'POST', url: forge(w.mailA.unsubscribe) }), expect: status(404) },
       { name: "A's customer unsubscribes; B's with the same email does not", request: (w) => ({ method: 'POST', url: w.mailA.unsubscribe, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), expect: async (res, w) => { expect(res.statusCode).toBe(200); expect((await aRead(w, '/api/v1/customers/42')).json()).toMatchObject({ accepts_marketing: false }) } },
     ],
   },
