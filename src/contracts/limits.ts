@@ -26,6 +26,13 @@ export interface LimitIssue {
   message: string
 }
 
+/**
+ * The NUL character: PostgreSQL refuses it in text and JSON (error 22021) and SQLite keeps it, so
+ * text holding it is refused on every path, on both, before anything is stored. No shop sends it.
+ */
+export const NUL = '\u0000'
+export const NUL_MESSAGE = 'contains the NUL character (\\u0000), which is not accepted'
+
 /** Keys a JavaScript object cannot hold as plain data; the HTTP API's JSON parser refuses them too. */
 const FORBIDDEN_KEY = '__proto__'
 
@@ -50,6 +57,7 @@ export function checkLimits(value: unknown, root: string, rootLevel = 0): LimitI
     const v = frame.value
     if (typeof v === 'string') {
       if (v.length > INGEST_LIMITS.stringLength) return issue(frame, root, `text of ${v.length} characters is over the string length limit of ${INGEST_LIMITS.stringLength}`)
+      if (v.includes(NUL)) return issue(frame, root, NUL_MESSAGE)
       continue
     }
     if (typeof v === 'number') {
@@ -69,6 +77,7 @@ export function checkLimits(value: unknown, root: string, rootLevel = 0): LimitI
       const k = keys[i]!
       if (k.length > INGEST_LIMITS.keyLength) return issue(frame, root, `a key of ${k.length} characters is over the key length limit of ${INGEST_LIMITS.keyLength}`)
       if (k === FORBIDDEN_KEY) return issue(frame, root, `the key "${FORBIDDEN_KEY}" is not accepted`)
+      if (k.includes(NUL)) return issue(frame, root, `a key ${NUL_MESSAGE}`)
       // a `constructor` holding a `prototype` is how prototype pollution is spelled in JSON
       if (k === 'constructor' && isObject((v as Record<string, unknown>)[k]) && Object.hasOwn((v as Record<string, Record<string, unknown>>)[k]!, 'prototype')) {
         return issue(frame, root, 'the key "constructor" holding a "prototype" is not accepted')

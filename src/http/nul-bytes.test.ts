@@ -62,3 +62,34 @@ describe.each(DIALECTS)('the NUL character on %s', (dialect) => {
     }
   })
 })
+
+describe.each(DIALECTS)('the NUL character in what a store writes, on %s', (dialect) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  let admin: string
+
+  beforeEach(async () => {
+    env = await createTestEnv(dialect, { env: {} })
+    server = await buildServer(env.app)
+    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
+  })
+  afterEach(async () => {
+    await server.close()
+    await env.cleanup()
+  })
+
+  it('a workflow, a message template, settings, a connector: 400 naming the NUL, never 500', async () => {
+    const headers = { authorization: `Bearer ${admin}` }
+    const workflow = { id: 'w1', name: `Thanks${NUL}`, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] }
+    for (const req of [
+      { method: 'POST' as const, url: '/api/v1/workflows', payload: workflow },
+      { method: 'PUT' as const, url: '/api/v1/message-templates/promo', payload: { subject: `Hi${NUL}`, html: '<p>x</p>' } },
+      { method: 'PUT' as const, url: '/api/v1/settings', payload: { mail_from: `a${NUL}@example.com` } },
+      { method: 'POST' as const, url: '/api/v1/connectors', payload: { platform: 'woocommerce', secrets: [`s${NUL}`] } },
+    ]) {
+      const res = await server.inject({ ...req, headers })
+      expect(res.statusCode, `${req.method} ${req.url}: ${res.body}`).toBe(400)
+      expect(res.json().error.message).toMatch(/NUL/)
+    }
+  })
+})

@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { App } from '../main.ts'
+import { NUL, NUL_MESSAGE } from '../contracts/limits.ts'
+import { UserError } from '../lib/errors.ts'
 import { registerErrorHandler } from './errors.ts'
 import { createIngestGuards } from './ingest-guards.ts'
 import { registerEventRoutes } from './routes/events.ts'
@@ -36,6 +38,24 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
   server.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
+  // PostgreSQL refuses the NUL character in text (22021): a path or query parameter holding one is
+  // refused here, for every route, before any handler puts it in a query
+  server.addHook('onRequest', async (request) => {
+    for (const [where, values] of [['path parameter', request.params], ['query parameter', request.query]] as const) {
+      for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
+        const texts = Array.isArray(value) ? value : [value]
+        if (texts.some((t) => typeof t === 'string' && t.includes(NUL))) {
+          throw new UserError(`${where} ${name} ${NUL_MESSAGE}`, { code: 'validation_failed' })
+        }
+      }
+    }
+  })
+  // and so is a body holding one, whatever the route does with it (workflows, templates, settings…)
+  server.addHook('preValidation', async (request) => {
+    const where = nulIn(request.body)
+    if (where !== null) throw new UserError(`${where === '' ? 'body' : where} ${NUL_MESSAGE}`, { code: 'validation_failed' })
+  })
+
   // rate limits and the refused-signature tally live as long as the server; closing it writes the tally
   const guards = createIngestGuards(app)
   server.addHook('onClose', async () => guards.close())
@@ -53,4 +73,25 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerDashboard(server, app)
   await server.ready()
   return server
+}
+
+/** Where the first NUL character is in a parsed body (`''` for the body itself, `a.b[2]` below it), or null. */
+function nulIn(body: unknown): string | null {
+  if (Buffer.isBuffer(body)) return body.includes(0) ? '' : null
+  const stack: Array<[unknown, string]> = [[body, '']]
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!
+    if (typeof value === 'string') {
+      if (value.includes(NUL)) return path
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push([item, `${path}[${i}]`]))
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const here = path === '' ? key : `${path}.${key}`
+        if (key.includes(NUL)) return here
+        stack.push([item, here])
+      }
+    }
+  }
+  return null
 }
