@@ -156,10 +156,10 @@ export async function getStore(db: Db, storeId: string): Promise<StoreRecord | n
 
 function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock, http: OutboundClient): ActionServices {
   const changeTags = async (customerKey: string, tags: string[], add: boolean) => {
-    const row = await db.selectFrom('customers').select('tags').where('key', '=', customerKey).executeTakeFirstOrThrow()
+    const row = await db.selectFrom('customers').select('tags').where('store_id', '=', storeId).where('key', '=', customerKey).executeTakeFirstOrThrow()
     const current = JSON.parse(row.tags) as string[]
     const next = add ? [...new Set([...current, ...tags])] : current.filter((t) => !tags.includes(t))
-    await db.updateTable('customers').set({ tags: JSON.stringify(next) }).where('key', '=', customerKey).execute()
+    await db.updateTable('customers').set({ tags: JSON.stringify(next) }).where('store_id', '=', storeId).where('key', '=', customerKey).execute()
     return add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
   }
   return {
@@ -202,7 +202,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
           .returningAll()
           .executeTakeFirst()
         if (inserted) return { message: toMessage(inserted), created: true }
-        const existing = await db.selectFrom('messages').selectAll().where('idempotency_key', '=', message.idempotencyKey).executeTakeFirstOrThrow()
+        const existing = await db.selectFrom('messages').selectAll().where('store_id', '=', storeId).where('idempotency_key', '=', message.idempotencyKey).executeTakeFirstOrThrow()
         return { message: toMessage(existing), created: false }
       },
       async update(id, patch) {
@@ -211,13 +211,13 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
         if (patch.error !== undefined) values.error = patch.error
         if (patch.messageId !== undefined) values.message_id = patch.messageId
         if (patch.sentAt) values.sent_at = patch.sentAt
-        if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('id', '=', id).execute()
+        if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('store_id', '=', storeId).where('id', '=', id).execute()
       },
       async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {
         const reserve = async (t: Db): Promise<boolean> => {
           // PostgreSQL: the customer's row serialises concurrent reservations (READ COMMITTED
           // would let two transactions each see no other message); SQLite has one writer anyway
-          if (dialect === 'postgres') await sql`select key from customers where key = ${customerKey} for update`.execute(t)
+          if (dialect === 'postgres') await sql`select key from customers where store_id = ${storeId} and key = ${customerKey} for update`.execute(t)
           const other = await t
             .selectFrom('messages')
             .select('id')
@@ -233,7 +233,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
           if (other) return false
           // the status stays `queued`: `sending` means "handed to SMTP, outcome unknown", and a
           // crash right after reserving must not make the retry skip its guardrails as a duplicate
-          await t.updateTable('messages').set({ sent_at: now.toISOString() }).where('id', '=', messageId).execute()
+          await t.updateTable('messages').set({ sent_at: now.toISOString() }).where('store_id', '=', storeId).where('id', '=', messageId).execute()
           return true
         }
         return db.isTransaction ? reserve(db) : (db as Kysely<Database>).transaction().execute(reserve)
