@@ -61,22 +61,6 @@ describe.each(DIALECTS)('the NUL character on %s', (dialect) => {
       expect(res.json().error.message, url).toMatch(/NUL/)
     }
   })
-})
-
-describe.each(DIALECTS)('the NUL character in what a store writes, on %s', (dialect) => {
-  let env: TestEnv
-  let server: FastifyInstance
-  let admin: string
-
-  beforeEach(async () => {
-    env = await createTestEnv(dialect, { env: {} })
-    server = await buildServer(env.app)
-    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
-  })
-  afterEach(async () => {
-    await server.close()
-    await env.cleanup()
-  })
 
   it('a workflow, a message template, settings, a connector: 400 naming the NUL, never 500', async () => {
     const headers = { authorization: `Bearer ${admin}` }

@@ -259,7 +259,7 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
   }
 }
 
-function toMessage(row: Selectable<MessagesTable>): StoredMessage {
+export function toMessage(row: Selectable<MessagesTable>): StoredMessage {
   return {
     id: row.id,
     idempotencyKey: row.idempotency_key,

@@ -2,7 +2,7 @@ import type { ActionContext, ActionCustomer, ActionServices, ActionStoreInfo, Em
 import { createOutboundClient } from '../../src/lib/guarded-request.ts'
 import { silentLogger } from '../../src/lib/logger.ts'
 import type { Clock } from '../../src/lib/clock.ts'
-import { createStorage, type ServicesConfig } from '../../src/store/storage.ts'
+import { createStorage, toMessage, type ServicesConfig } from '../../src/store/storage.ts'
 import { createTestEnv, type DialectName, type TestEnv } from './dialects.ts'
 
 /**
@@ -46,27 +46,7 @@ export async function actionEnv(dialect: DialectName, options: { at?: string; co
     emitted,
     async outbox(storeId = options.storeId ?? 'default') {
       const rows = await db.selectFrom('messages').selectAll().where('store_id', '=', storeId).orderBy('created_at').orderBy('id').execute()
-      return rows.map((row) => ({
-        id: row.id,
-        idempotencyKey: row.idempotency_key,
-        runId: row.run_id,
-        stepKey: row.step_key,
-        workflowId: row.workflow_id,
-        customerKey: row.customer_key,
-        channel: row.channel as StoredMessage['channel'],
-        category: row.category as StoredMessage['category'],
-        to: row.to_addr,
-        from: row.from_addr,
-        subject: row.subject,
-        html: row.html,
-        text: row.text,
-        headers: JSON.parse(row.headers) as Record<string, string>,
-        status: row.status as StoredMessage['status'],
-        error: row.error,
-        messageId: row.message_id,
-        createdAt: row.created_at,
-        sentAt: row.sent_at,
-      }))
+      return rows.map(toMessage)
     },
     cleanup: () => env.cleanup(),
   }
