@@ -1,6 +1,4 @@
-import { createLiquidEngine } from './templates/index.ts'
-
-const liquid = createLiquidEngine()
+import { renderTemplate } from './templates/index.ts'
 
 /**
  * Renders Liquid in an action's `with` before validation: strings holding `{{` or `{%` are
@@ -10,7 +8,9 @@ const liquid = createLiquidEngine()
 export async function renderInput(value: unknown, scope: Record<string, unknown>, skip: ReadonlySet<string> = new Set(), depth = 0): Promise<unknown> {
   if (typeof value === 'string') {
     if (!/\{\{|\{%/.test(value)) return value
-    const rendered = await liquid.parseAndRender(value, scope)
+    // compiled once per source (cached), on the same sandboxed, bounded engine as messages; a
+    // Liquid error is a UserError naming the template's line
+    const rendered = await renderTemplate(value, 'with', scope)
     // a template that is exactly one {{ expr }} may stand for a number: keep it numeric
     return /^\s*\{\{[^}]*\}\}\s*$/.test(value) && rendered.trim() !== '' && !Number.isNaN(Number(rendered)) ? Number(rendered) : rendered
   }

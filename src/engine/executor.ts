@@ -5,7 +5,7 @@ import type { Instruction } from '../core/workflow/program.ts'
 import { backoffDelay } from '../lib/backoff.ts'
 import type { Clock } from '../lib/clock.ts'
 import { isDatabaseUnavailable } from '../lib/db-errors.ts'
-import { StoreflowError, errorMessage } from '../lib/errors.ts'
+import { StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionCustomer, ActionDefinition, ActionStoreInfo } from '../plugin-api/define-action.ts'
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../plugin-api/errors.ts'
@@ -397,7 +397,13 @@ async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunR
   const key = stepKey(instr.id, run.state)
   let input: unknown = instr.with
   try {
-    input = await renderInput(instr.with, scope, new Set(action.rawFields ?? []))
+    try {
+      input = await renderInput(instr.with, scope, new Set(action.rawFields ?? []))
+    } catch (err) {
+      // the author's template failed or hit a limit: the same scope fails the same way again
+      if (err instanceof UserError) throw new PermanentError(`input of ${instr.action} could not be rendered: ${err.message}`, { cause: err })
+      throw err
+    }
     const parsed = action.input.safeParse(input)
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ')

@@ -18,6 +18,21 @@ export type TemplateOutput = 'html' | 'text'
  * `raw` (the store's explicit opt-out for HTML it wrote itself), and also `escape` and
  * `escape_once`, so a template that already escaped a value is not escaped twice.
  */
+/** Tags that read other templates from files. */
+const FILE_TAGS = ['render', 'include', 'layout'] as const
+
+/**
+ * What one template may cost. Far above what an order confirmation with hundreds of line items
+ * needs, far below what would stall the process for the other stores: liquidjs counts `memoryUnits`
+ * as characters of text and items of lists a render builds (append, ranges, joins …), and checks
+ * `renderMs` between the nodes it renders.
+ */
+export const TEMPLATE_LIMITS = {
+  sourceCharacters: 1_000_000,
+  renderMs: 2_000,
+  memoryUnits: 16_000_000,
+} as const
+
 export function createLiquidEngine(output: TemplateOutput = 'text'): Liquid {
   const engine = new Liquid({
     strictFilters: true,
@@ -26,7 +41,24 @@ export function createLiquidEngine(output: TemplateOutput = 'text'): Liquid {
     cache: false, // compiled templates are cached by compileTemplate, keyed by source
     ownPropertyOnly: true, // a template must not reach prototype members of scope objects
     ...(output === 'html' ? { outputEscape: 'escape' as const } : {}),
+    // Every store's templates run in the one process all stores share. No files: an empty
+    // in-memory mapping replaces liquidjs's default of reading the working directory (where the
+    // data directory and its secret key live), and the tags that load files are refused at parse
+    // time, so a workflow or template using them is refused when it is saved.
+    templates: {},
+    // Bounded work: a template's source, its render time and the text and lists it builds.
+    parseLimit: TEMPLATE_LIMITS.sourceCharacters,
+    renderLimit: TEMPLATE_LIMITS.renderMs,
+    memoryLimit: TEMPLATE_LIMITS.memoryUnits,
   })
+  for (const tag of FILE_TAGS) {
+    engine.registerTag(tag, {
+      parse() {
+        throw new Error(`the {% ${tag} %} tag is not available: storeflow templates cannot load other files; use a stored message template or vars`)
+      },
+      render() {},
+    })
+  }
   if (output === 'html') {
     const builtin = builtinFilters as unknown as Record<string, (this: unknown, value: unknown) => string>
     for (const name of ['escape', 'escape_once', 'xml_escape']) engine.registerFilter(name, { raw: true, handler: builtin[name]! })

@@ -104,15 +104,16 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
           problems.push({ line: lineOf([...here, 'action']), path: formatPath([...here, 'action']), message: `unknown action "${step.action}"` })
           return
         }
-        // Liquid in the fields the action renders itself is checked now, not in a customer's inbox
-        for (const field of action.rawFields ?? []) {
-          for (const [valuePath, source] of templateStrings(step.with?.[field], [field])) {
-            try {
-              compileTemplate(source, `${step.id ?? `step ${i + 1}`}.${valuePath.join('.')}`)
-            } catch (err) {
-              const path = [...here, 'with', ...valuePath]
-              problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
-            }
+        // Liquid is checked now, not in a customer's inbox: every templated string of the input,
+        // and every string of the fields the action renders itself
+        const rawFields = new Set(action.rawFields ?? [])
+        for (const [valuePath, source] of templateStrings(step.with ?? {}, [])) {
+          if (!isTemplated(source) && !rawFields.has(String(valuePath[0]))) continue
+          try {
+            compileTemplate(source, `${step.id ?? `step ${i + 1}`}.${valuePath.join('.')}`)
+          } catch (err) {
+            const path = [...here, 'with', ...valuePath]
+            problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
           }
         }
         const checked = action.input.safeParse(step.with ?? {})
