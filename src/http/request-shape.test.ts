@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
+import { createKey } from '../store/stores.repo.ts'
+import { buildServer } from './server.ts'
+
+/**
+ * Shapes of a request no handler expects, found by an attacker's review: a query parameter given
+ * twice (Fastify makes it a list, which reached the database as a row value: 500) and a JSON body
+ * nested hundreds of thousands of levels (the workflow route's JSON.stringify overflowed: 500).
+ * Both are the client's mistake: 400 naming the parameter or the limit, on every route.
+ */
+describe.each(DIALECTS)('request shapes on %s', (dialect) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  let admin: string
+
+  beforeEach(async () => {
+    env = await createTestEnv(dialect, { env: {} })
+    server = await buildServer(env.app)
+    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
+  })
+  afterEach(async () => {
+    await server.close()
+    await env.cleanup()
+  })
+
+  it('a query parameter given twice: 400 naming it', async () => {
+    for (const url of ['/api/v1/runs?workflow=a&workflow=b', '/api/v1/runs?status=running&status=failed', '/api/v1/events?type=a.b&type=c.d', '/api/v1/events?customer=1&customer=2', '/api/v1/messages?status=sent&status=queued', '/api/v1/deliveries?status=failed&status=processed', '/api/v1/workflows/w?version=1&version=2']) {
+      const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400)
+      expect(res.json().error.message, url).toMatch(/more than once/)
+    }
+  })
+
+  it('a JSON body nested far too deep: 400 naming the limit, on every route that takes a body', async () => {
+    const deep = `${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}`
+    for (const [method, url] of [['POST', '/api/v1/workflows'], ['PUT', '/api/v1/settings'], ['PUT', '/api/v1/message-templates/x'], ['POST', '/api/v1/connectors'], ['POST', '/api/v1/events']] as const) {
+      const res = await server.inject({ method, url, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: deep })
+      expect(res.statusCode, `${method} ${url}: ${res.body.slice(0, 300)}`).toBe(400)
+      expect(res.json().error.message, url).toMatch(/deep/)
+    }
+  })
+})
