@@ -43,17 +43,21 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.addHook('onRequest', async (request) => {
     for (const [where, values] of [['path parameter', request.params], ['query parameter', request.query]] as const) {
       for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
-        const texts = Array.isArray(value) ? value : [value]
-        if (texts.some((t) => typeof t === 'string' && t.includes(NUL))) {
+        // no route takes a list in its query: a repeated parameter is the client's mistake
+        if (Array.isArray(value)) throw new UserError(`${where} ${name} is given more than once`, { code: 'validation_failed' })
+        if (typeof value === 'string' && value.includes(NUL)) {
           throw new UserError(`${where} ${name} ${NUL_MESSAGE}`, { code: 'validation_failed' })
         }
       }
     }
   })
-  // and so is a body holding one, whatever the route does with it (workflows, templates, settings…)
+  // and so is a body holding one, or nested deeper than any route takes (a recursive step of a
+  // handler, JSON.stringify included, would overflow its stack), whatever the route does with it
   server.addHook('preValidation', async (request) => {
-    const where = nulIn(request.body)
-    if (where !== null) throw new UserError(`${where === '' ? 'body' : where} ${NUL_MESSAGE}`, { code: 'validation_failed' })
+    const problem = bodyProblem(request.body)
+    if (problem !== null) {
+      throw new UserError(`${problem.path}: ${problem.message}`, { code: 'validation_failed', details: { issues: [problem] } })
+    }
   })
 
   // rate limits and the refused-signature tally live as long as the server; closing it writes the tally
@@ -75,22 +79,29 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   return server
 }
 
-/** Where the first NUL character is in a parsed body (`''` for the body itself, `a.b[2]` below it), or null. */
-function nulIn(body: unknown): string | null {
-  if (Buffer.isBuffer(body)) return body.includes(0) ? '' : null
-  const stack: Array<[unknown, string]> = [[body, '']]
+/** A JSON body nested deeper than this is refused on every route; events have their own, lower limit. */
+const BODY_DEPTH_LIMIT = 64
+
+/** The first NUL character or excess nesting in a parsed body, with its path (`a.b[2]`; `body` for the whole), or null. */
+function bodyProblem(body: unknown): { path: string; message: string } | null {
+  if (Buffer.isBuffer(body)) return body.includes(0) ? { path: 'body', message: NUL_MESSAGE } : null
+  const stack: Array<[unknown, string, number]> = [[body, '', 0]]
   while (stack.length > 0) {
-    const [value, path] = stack.pop()!
+    const [value, path, depth] = stack.pop()!
     if (typeof value === 'string') {
-      if (value.includes(NUL)) return path
-    } else if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push([item, `${path}[${i}]`]))
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) {
-        const here = path === '' ? key : `${path}.${key}`
-        if (key.includes(NUL)) return here
-        stack.push([item, here])
-      }
+      if (value.includes(NUL)) return { path: path || 'body', message: NUL_MESSAGE }
+      continue
+    }
+    if (value === null || typeof value !== 'object') continue
+    if (depth >= BODY_DEPTH_LIMIT) return { path: path || 'body', message: `nested deeper than the body depth limit of ${BODY_DEPTH_LIMIT} levels` }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push([item, `${path}[${i}]`, depth + 1]))
+      continue
+    }
+    for (const [key, item] of Object.entries(value)) {
+      const here = path === '' ? key : `${path}.${key}`
+      if (key.includes(NUL)) return { path: here, message: `a key ${NUL_MESSAGE}` }
+      stack.push([item, here, depth + 1])
     }
   }
   return null

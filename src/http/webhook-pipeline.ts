@@ -146,6 +146,9 @@ function answer(id: string, outcome: Outcome): WebhookAnswer {
       ok: outcome.status !== 'failed',
       delivery: id,
       events: events.length,
+      // a delivery may map to an event already stored (another topic's delivery carried it) and
+      // a new one: `new_events` says how many of `events` this delivery added
+      new_events: events.filter((e) => !e.duplicate).length,
       duplicate: events.length > 0 && events.every((e) => e.duplicate),
       ...(outcome.mapped?.unknownTopic ? { unknown_topic: true } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
