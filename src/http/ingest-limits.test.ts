@@ -163,6 +163,16 @@ describe.each(DIALECTS)('ingest limits on %s', (dialect) => {
       expect(list.items[0].error).toMatch(/depth limit/)
     })
 
+    it.each(['shopify', 'woocommerce', 'bigcommerce'])('%s: a signed body with a NUL character in a name is kept as a failed delivery (200), no event stored', async (platform) => {
+      const body = withField(bodies[platform]!, '"first_name":"Nul\\u0000Name"')
+      const before = await rowCounts(env.app.handle)
+      const res = await server.inject({ method: 'POST', url: `/webhooks/${platform}/default`, headers: headersFor(platform, body, 2), payload: body })
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200)
+      expect(res.json()).toMatchObject({ ok: false, events: 0 })
+      expect(res.json().error).toMatch(/NUL/)
+      expect(await rowCounts(env.app.handle)).toEqual({ ...before, webhook_deliveries: before.webhook_deliveries! + 1 })
+    })
+
     it('shopify: an order whose total is the JSON number 1e21 is kept as failed (200), naming the field', async () => {
       const text = bodies.shopify!.toString('utf8').replace(/"total_price":\s*"[^"]*"/, '"total_price":1e21')
       expect(text).toContain('"total_price":1e21')

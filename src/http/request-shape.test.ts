@@ -33,6 +33,14 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     }
   })
 
+  it('a URL that is not valid percent-encoding: 400 in the API error shape', async () => {
+    for (const url of ['/api/v1/customers/%ff', '/api/v1/customers/%C0%80']) {
+      const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
+      expect(res.statusCode, url).toBe(400)
+      expect(res.json().error, url).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/percent-encoded/) })
+    }
+  })
+
   it('a JSON body nested far too deep: 400 naming the limit, on every route that takes a body', async () => {
     const deep = `${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}`
     for (const [method, url] of [['POST', '/api/v1/workflows'], ['PUT', '/api/v1/settings'], ['PUT', '/api/v1/message-templates/x'], ['POST', '/api/v1/connectors'], ['POST', '/api/v1/events']] as const) {

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { App } from '../main.ts'
 import { NUL, NUL_MESSAGE } from '../contracts/limits.ts'
 import { UserError } from '../lib/errors.ts'
@@ -31,6 +31,14 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     // tracking and unsubscribe tokens are signed payloads (a click token carries its URL), far
     // longer than Fastify's default 100-character limit on a path parameter, which answers 414
     routerOptions: { maxParamLength: 8192 },
+    // errors Fastify raises before a route runs (a URL that is not valid percent-encoding, an
+    // unsupported media type) answer in the API's own error shape, like every other 4xx
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid percent-encoded UTF-8' : error.message
+      // the reply's generic types follow the route, and there is none yet
+      void (reply as unknown as FastifyReply).status(status).send({ error: { code: 'bad_request', message, details: null } })
+    },
   })
   registerErrorHandler(server)
 
