@@ -50,3 +50,38 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     }
   })
 })
+
+describe.each(DIALECTS)('the small lists page like every list, on %s', (dialect) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  let admin: string
+  const get = (url: string) => server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
+
+  beforeEach(async () => {
+    env = await createTestEnv(dialect, { env: {} })
+    server = await buildServer(env.app)
+    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
+    for (const id of ['w1', 'w2', 'w3']) {
+      const res = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { authorization: `Bearer ${admin}` }, payload: { id, name: id, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] } })
+      expect(res.statusCode, res.body).toBe(201)
+    }
+  })
+  afterEach(async () => {
+    await server.close()
+    await env.cleanup()
+  })
+
+  it('workflows, message templates and connectors: limit and cursor checked and followed', async () => {
+    for (const list of ['workflows', 'message-templates', 'connectors']) {
+      for (const bad of ['limit=-1', 'limit=abc', 'limit=1000000', 'cursor=garbage']) {
+        const res = await get(`/api/v1/${list}?${bad}`)
+        expect(res.statusCode, `${list}?${bad}: ${res.body}`).toBe(400)
+        expect(res.json().error.message).toMatch(bad.startsWith('limit') ? /^limit/ : /^cursor/)
+      }
+    }
+    const first = (await get('/api/v1/workflows?limit=2')).json()
+    expect(first.items.map((w: { id: string }) => w.id)).toEqual(['w1', 'w2'])
+    const second = (await get(`/api/v1/workflows?limit=2&cursor=${first.next_cursor}`)).json()
+    expect(second).toMatchObject({ items: [{ id: 'w3' }], next_cursor: null })
+  })
+})

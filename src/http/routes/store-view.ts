@@ -6,7 +6,7 @@ import { listMessageTemplates, saveMessageTemplate } from '../../store/templates
 import { customerView } from '../../store/views.ts'
 import { decodeCursor, encodeCursor } from '../../store/runs.repo.ts'
 import { requireScope } from '../auth.ts'
-import { parseLimit } from '../pagination.ts'
+import { parseLimit, pageOf } from '../pagination.ts'
 
 export function registerStoreViewRoutes(server: FastifyInstance, app: App): void {
   const db = app.handle.db
@@ -72,6 +72,6 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
 
 export function registerMessageTemplateRoutes(server: FastifyInstance, app: App): void {
   const db = app.handle.db
-  server.get('/api/v1/message-templates', { preHandler: requireScope(db, 'read') }, async (request) => ({ items: await listMessageTemplates(db, request.storeId), next_cursor: null }))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/message-templates', { preHandler: requireScope(db, 'read') }, async (request) => pageOf(await listMessageTemplates(db, request.storeId), (t) => t.name, request.query))
   server.put<{ Params: { name: string } }>('/api/v1/message-templates/:name', { preHandler: requireScope(db, 'admin') }, async (request) => saveMessageTemplate(db, request.storeId, request.params.name, request.body, app.clock.now()))
 }

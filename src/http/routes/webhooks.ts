@@ -8,7 +8,7 @@ import { connectorHealth, deliverySummary, getDelivery, listDeliveries } from '.
 import { eraseCustomer, exportCustomer } from '../../store/privacy.ts'
 import { decodeCursor, encodeCursor } from '../../store/runs.repo.ts'
 import { requireScope } from '../auth.ts'
-import { parseLimit } from '../pagination.ts'
+import { parseLimit, pageOf } from '../pagination.ts'
 import type { IngestGuards } from '../ingest-guards.ts'
 import { receiveWebhook, replayDelivery } from '../webhook-pipeline.ts'
 
@@ -42,7 +42,7 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
   const admin = requireScope(db, 'admin')
   const secretKey = app.config.secretKey
 
-  server.get('/api/v1/connectors', { preHandler: admin }, async (request) => ({ items: await listConnectors(db, secretKey, request.storeId), next_cursor: null }))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) => pageOf(await listConnectors(db, secretKey, request.storeId), (c) => c.id, request.query))
 
   server.post('/api/v1/connectors', { preHandler: admin }, async (request, reply) => {
     const input = connectorInput(request.body)

@@ -4,6 +4,7 @@ import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
 import { deleteWorkflow, exportWorkflow, getWorkflow, listWorkflows, saveWorkflow, setWorkflowActive } from '../../store/workflows.repo.ts'
 import { requireScope } from '../auth.ts'
+import { pageOf } from '../pagination.ts'
 
 /** A workflow arrives as YAML/JSON text (text/yaml, text/plain) or as a JSON object. */
 function sourceOf(body: unknown): string {
@@ -22,7 +23,7 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
   const admin = requireScope(db, 'admin')
   const parse = (source: string) => parseWorkflow(source, (t) => app.actions.get(t))
 
-  server.get('/api/v1/workflows', { preHandler: read }, async (request) => ({ items: (await listWorkflows(db, request.storeId)).map(summary), next_cursor: null }))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/workflows', { preHandler: read }, async (request) => pageOf((await listWorkflows(db, request.storeId)).map(summary), (w) => w.id, request.query))
 
   server.post('/api/v1/workflows', { preHandler: admin }, async (request, reply) => {
     const source = sourceOf(request.body)
