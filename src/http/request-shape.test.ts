@@ -33,6 +33,15 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     }
   })
 
+  it('an event sent as text or as a form: 400 saying to send JSON', async () => {
+    const event = JSON.stringify({ id: 'e-1', type: 'customer.created', data: { id: 'c-1', email: 'ada@example.com', accepts_marketing: false } })
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${admin}`, 'content-type': type }, payload: event })
+      expect(res.statusCode, type).toBe(400)
+      expect(res.json().error.message, type).toContain('Content-Type: application/json')
+    }
+  })
+
   it('a URL that is not valid percent-encoding: 400 in the API error shape', async () => {
     for (const url of ['/api/v1/customers/%ff', '/api/v1/customers/%C0%80']) {
       const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })

@@ -31,6 +31,10 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     const historical = request.query.history === 'true' || request.query.history === '1'
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && Array.isArray((body as { events?: unknown }).events)
     const inputs: unknown[] = isBatch ? (body as { events: unknown[] }).events : [body]
+    if (typeof body === 'string') {
+      // text/plain, YAML and form bodies arrive as text (curl -d sends a form): say what to send
+      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${request.headers['content-type'] ?? 'none'})`, { code: 'validation_failed', details: { issues: [{ path: '', message: 'expected Content-Type: application/json' }] } })
+    }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new UserError('body: must be one event object or { "events": [...] }', { code: 'validation_failed', details: { issues: [{ path: '', message: 'expected an object' }] } })
     }
