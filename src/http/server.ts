@@ -62,6 +62,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   // and so is a body holding one, or nested deeper than any route takes (a recursive step of a
   // handler, JSON.stringify included, would overflow its stack), whatever the route does with it
   server.addHook('preValidation', async (request) => {
+    // the events API walks its body once itself, with the ingest limits (NUL included): not twice
+    if ((request.routeOptions.config as { checksOwnBody?: boolean } | undefined)?.checksOwnBody) return
     const problem = bodyProblem(request.body)
     if (problem !== null) {
       throw new UserError(`${problem.path}: ${problem.message}`, { code: 'validation_failed', details: { issues: [problem] } })

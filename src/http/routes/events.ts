@@ -26,7 +26,7 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
   // 202 { id, duplicate: false } for a new event, 200 { id, duplicate: true } for a repeat;
   // a batch answers 202 with one result per event. A batch is all-or-nothing: one bad event
   // rejects the request and stores none of it.
-  server.post<{ Querystring: { history?: string } }>('/api/v1/events', { preHandler }, async (request, reply) => {
+  server.post<{ Querystring: { history?: string } }>('/api/v1/events', { preHandler, config: { checksOwnBody: true } }, async (request, reply) => {
     const body = request.body as unknown
     const historical = request.query.history === 'true' || request.query.history === '1'
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && Array.isArray((body as { events?: unknown }).events)
