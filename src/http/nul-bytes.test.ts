@@ -1,9 +1,7 @@
-import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
+import { describe, expect, it } from 'vitest'
+import { useApiEnv } from '../../test/helpers/api-env.ts'
+import { DIALECTS } from '../../test/helpers/dialects.ts'
 import { rowCounts } from '../../test/helpers/row-counts.ts'
-import { createKey } from '../store/stores.repo.ts'
-import { buildServer } from './server.ts'
 
 /**
  * PostgreSQL refuses the NUL character in text and JSON (error 22021), SQLite keeps it: a NUL in
@@ -20,24 +18,12 @@ const event = (id: string, extra: Record<string, unknown> = {}) => ({
 })
 
 describe.each(DIALECTS)('the NUL character on %s', (dialect) => {
-  let env: TestEnv
-  let server: FastifyInstance
-  let admin: string
+  const api = useApiEnv(dialect)
 
-  beforeEach(async () => {
-    env = await createTestEnv(dialect, { env: {} })
-    server = await buildServer(env.app)
-    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
-  })
-  afterEach(async () => {
-    await server.close()
-    await env.cleanup()
-  })
-
-  const post = (payload: unknown) => server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${admin}` }, payload: payload as object })
+  const post = (payload: unknown) => api.server.inject({ method: 'POST', url: '/api/v1/events', headers: api.headers, payload: payload as object })
 
   it('in a value, a key or an id of an event: 400 naming the field, nothing stored', async () => {
-    const before = await rowCounts(env.app.handle)
+    const before = await rowCounts(api.env.app.handle)
     for (const [payload, field] of [
       [event('e-1', { first_name: `Ada${NUL}` }), 'data.first_name'],
       [event('e-2', { note_attributes: { [`k${NUL}`]: 'v' } }), 'data.note_attributes'],
@@ -49,21 +35,21 @@ describe.each(DIALECTS)('the NUL character on %s', (dialect) => {
       expect(res.json().error.message).toContain(field)
       expect(res.json().error.message).toMatch(/NUL/)
     }
-    expect(await rowCounts(env.app.handle)).toEqual(before)
+    expect(await rowCounts(api.env.app.handle)).toEqual(before)
     // the same event without it is accepted
     expect((await post(event('e-1', { first_name: 'Ada' }))).statusCode).toBe(202)
   })
 
   it('in a path or query parameter: 400 naming the parameter, never a 500', async () => {
     for (const url of ['/api/v1/customers/%00', '/api/v1/runs/r%00', '/api/v1/workflows/w%00', '/api/v1/events?customer=%00', '/api/v1/runs?workflow=a%00b', '/api/v1/customers/42%00/export']) {
-      const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
+      const res = await api.server.inject({ method: 'GET', url, headers: api.headers })
       expect(res.statusCode, `${url}: ${res.body}`).toBe(400)
       expect(res.json().error.message, url).toMatch(/NUL/)
     }
   })
 
   it('a workflow, a message template, settings, a connector: 400 naming the NUL, never 500', async () => {
-    const headers = { authorization: `Bearer ${admin}` }
+    const headers = api.headers
     const workflow = { id: 'w1', name: `Thanks${NUL}`, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] }
     for (const req of [
       { method: 'POST' as const, url: '/api/v1/workflows', payload: workflow },
@@ -71,7 +57,7 @@ describe.each(DIALECTS)('the NUL character on %s', (dialect) => {
       { method: 'PUT' as const, url: '/api/v1/settings', payload: { mail_from: `a${NUL}@example.com` } },
       { method: 'POST' as const, url: '/api/v1/connectors', payload: { platform: 'woocommerce', secrets: [`s${NUL}`] } },
     ]) {
-      const res = await server.inject({ ...req, headers })
+      const res = await api.server.inject({ ...req, headers })
       expect(res.statusCode, `${req.method} ${req.url}: ${res.body}`).toBe(400)
       expect(res.json().error.message).toMatch(/NUL/)
     }

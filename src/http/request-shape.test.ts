@@ -1,8 +1,6 @@
-import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
-import { createKey } from '../store/stores.repo.ts'
-import { buildServer } from './server.ts'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useApiEnv } from '../../test/helpers/api-env.ts'
+import { DIALECTS } from '../../test/helpers/dialects.ts'
 
 /**
  * Shapes of a request no handler expects, found by an attacker's review: a query parameter given
@@ -11,23 +9,11 @@ import { buildServer } from './server.ts'
  * Both are the client's mistake: 400 naming the parameter or the limit, on every route.
  */
 describe.each(DIALECTS)('request shapes on %s', (dialect) => {
-  let env: TestEnv
-  let server: FastifyInstance
-  let admin: string
-
-  beforeEach(async () => {
-    env = await createTestEnv(dialect, { env: {} })
-    server = await buildServer(env.app)
-    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
-  })
-  afterEach(async () => {
-    await server.close()
-    await env.cleanup()
-  })
+  const api = useApiEnv(dialect)
 
   it('a query parameter given twice: 400 naming it', async () => {
     for (const url of ['/api/v1/runs?workflow=a&workflow=b', '/api/v1/runs?status=running&status=failed', '/api/v1/events?type=a.b&type=c.d', '/api/v1/events?customer=1&customer=2', '/api/v1/messages?status=sent&status=queued', '/api/v1/deliveries?status=failed&status=processed', '/api/v1/workflows/w?version=1&version=2']) {
-      const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
+      const res = await api.server.inject({ method: 'GET', url, headers: api.headers })
       expect(res.statusCode, `${url}: ${res.body}`).toBe(400)
       expect(res.json().error.message, url).toMatch(/more than once/)
     }
@@ -36,7 +22,7 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
   it('an event sent as text or as a form: 400 saying to send JSON', async () => {
     const event = JSON.stringify({ id: 'e-1', type: 'customer.created', data: { id: 'c-1', email: 'ada@example.com', accepts_marketing: false } })
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
-      const res = await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${admin}`, 'content-type': type }, payload: event })
+      const res = await api.server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${api.admin}`, 'content-type': type }, payload: event })
       expect(res.statusCode, type).toBe(400)
       expect(res.json().error.message, type).toContain('Content-Type: application/json')
     }
@@ -44,7 +30,7 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
 
   it('a URL that is not valid percent-encoding: 400 in the API error shape', async () => {
     for (const url of ['/api/v1/customers/%ff', '/api/v1/customers/%C0%80']) {
-      const res = await server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
+      const res = await api.server.inject({ method: 'GET', url, headers: api.headers })
       expect(res.statusCode, url).toBe(400)
       expect(res.json().error, url).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/percent-encoded/) })
     }
@@ -53,7 +39,7 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
   it('a JSON body nested far too deep: 400 naming the limit, on every route that takes a body', async () => {
     const deep = `${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}`
     for (const [method, url] of [['POST', '/api/v1/workflows'], ['PUT', '/api/v1/settings'], ['PUT', '/api/v1/message-templates/x'], ['POST', '/api/v1/connectors'], ['POST', '/api/v1/events']] as const) {
-      const res = await server.inject({ method, url, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: deep })
+      const res = await api.server.inject({ method, url, headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }, payload: deep })
       expect(res.statusCode, `${method} ${url}: ${res.body.slice(0, 300)}`).toBe(400)
       expect(res.json().error.message, url).toMatch(/deep/)
     }
@@ -61,23 +47,13 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
 })
 
 describe.each(DIALECTS)('the small lists page like every list, on %s', (dialect) => {
-  let env: TestEnv
-  let server: FastifyInstance
-  let admin: string
-  const get = (url: string) => server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } })
-
+  const api = useApiEnv(dialect)
+  const get = (url: string) => api.server.inject({ method: 'GET', url, headers: api.headers })
   beforeEach(async () => {
-    env = await createTestEnv(dialect, { env: {} })
-    server = await buildServer(env.app)
-    admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
     for (const id of ['w1', 'w2', 'w3']) {
-      const res = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { authorization: `Bearer ${admin}` }, payload: { id, name: id, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] } })
+      const res = await api.server.inject({ method: 'POST', url: '/api/v1/workflows', headers: api.headers, payload: { id, name: id, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] } })
       expect(res.statusCode, res.body).toBe(201)
     }
-  })
-  afterEach(async () => {
-    await server.close()
-    await env.cleanup()
   })
 
   it('workflows, message templates and connectors: limit and cursor checked and followed', async () => {
