@@ -17,6 +17,14 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
  */
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300'])
 
+/**
+ * SQLite with several processes on one file (serve plus `storeflow worker`s): another process
+ * holds the write lock past busy_timeout, or wrote since this transaction's snapshot
+ * (BUSY_SNAPSHOT, which busy_timeout cannot wait out). The same work succeeds when tried again
+ * shortly, so it is handled like an outage: retried soon, never left to wait out a lease.
+ */
+const SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED'])
+
 /** node-postgres reports a lost connection with these messages and no code. */
 const PG_MESSAGES = [
   /^Connection terminated/,
@@ -35,7 +43,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return causes(err).some((e) => {
     if (e instanceof DatabaseUnavailableError) return true
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATES.has(code) || /^08...$/.test(code))) return true
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SQLSTATES.has(code) || SQLITE_CODES.has(code) || /^08...$/.test(code))) return true
     const message = (e as { message?: unknown }).message
     return typeof message === 'string' && PG_MESSAGES.some((m) => m.test(message))
   })
