@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { createStorage } from './store/storage.ts'
 import { ensureDefaultStore } from './store/stores.repo.ts'
+import { createServices, type Services } from './services/index.ts'
 
 /** Everything a process needs: database, engine, actions. The composition root. */
 export interface App {
@@ -20,6 +21,8 @@ export interface App {
   http: OutboundClient
   clock: Clock
   log: Logger
+  /** the use cases: what HTTP, the CLI and the dashboard call */
+  services: Services
   close(): Promise<void>
 }
 
@@ -69,6 +72,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }, clock, http)
   const actions = createActionRegistry(options.extraActions)
   const engine = new Engine({ storage, clock, log, actions, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
+  const services = createServices({ config, handle, engine, actions, http, clock, log })
   return {
     config,
     handle,
@@ -77,6 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http,
     clock,
     log,
+    services,
     close: () => handle.close(),
   }
 }
