@@ -70,6 +70,21 @@ export const triggerSchema = z.union([
   z.strictObject({ cron: z.string().min(1), timezone: z.string().optional() }),
 ])
 
+export type TriggerSpec = z.infer<typeof triggerSchema>
+export type EventTriggerSpec = Extract<TriggerSpec, { event: string }>
+export type ScheduleTriggerSpec = Extract<TriggerSpec, { cron: string }>
+
+/** The event a `cron:` trigger's workflow is started by: one per schedule and time. */
+export const SCHEDULE_TICK = 'schedule.tick'
+
+/**
+ * The event type a workflow's trigger listens for (indexed with the workflow, so ingest finds
+ * the workflows an event may start without reading them all).
+ */
+export function triggerEventType(trigger: TriggerSpec): string {
+  return 'event' in trigger ? trigger.event : SCHEDULE_TICK
+}
+
 export const workflowFileSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _'),
   name: z.string().min(1),

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import { stringify as toYaml } from 'yaml'
 import type { ParsedWorkflow } from '../core/workflow/parse.ts'
 import { UserError } from '../lib/errors.ts'
+import { triggerEventType } from '../contracts/workflow.ts'
 import type { Database } from './tables.ts'
 
 export interface WorkflowSummary {
@@ -15,8 +16,7 @@ export interface WorkflowSummary {
 }
 
 function triggerType(parsed: ParsedWorkflow): string {
-  const t = parsed.file.trigger
-  return 'event' in t ? t.event : 'schedule.tick'
+  return triggerEventType(parsed.file.trigger)
 }
 
 /**

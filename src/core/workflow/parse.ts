@@ -2,7 +2,8 @@ import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml'
 import type { z } from 'zod'
 import { UserError } from '../../lib/errors.ts'
 import { parseDuration } from '../../lib/durations.ts'
-import { workflowFileSchema, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
+import { workflowFileSchema, type ScheduleTriggerSpec, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
+import { cronProblem, timeZoneProblem } from '../cron.ts'
 import { compileCel, CelCompileError } from '../cel.ts'
 import { compileTemplate } from '../templates/index.ts'
 import { compileProgram } from './compile.ts'
@@ -83,6 +84,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   }
 
   if ('filter' in file.trigger) checkCel(file.trigger.filter, ['trigger', 'filter'])
+  if ('cron' in file.trigger) problems.push(...scheduleProblems(file.trigger, lineOf))
   checkCel(file.when, ['when'])
   file.exit_when?.forEach((goal, i) => checkCel(goal.match, ['exit_when', i, 'match']))
   if (file.reentry?.per_customer === 'once_per' && !file.reentry.window) {
@@ -148,6 +150,21 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   if (problems.length > 0) throw problemsError(fileName, problems)
 
   return { file, program: compileProgram(file.steps), format }
+}
+
+/**
+ * A schedule is checked when the workflow is saved, not when it should have fired: its time zone
+ * (when given; the store's otherwise, which is valid) and its expression in that zone.
+ */
+function scheduleProblems(trigger: ScheduleTriggerSpec, lineOf: (path: Array<string | number>) => number | null): WorkflowProblem[] {
+  const at = (field: string, message: string) => ({ line: lineOf(['trigger', field]), path: `trigger.${field}`, message })
+  if (trigger.timezone !== undefined) {
+    const zone = timeZoneProblem(trigger.timezone)
+    if (zone) return [at('timezone', zone)]
+  }
+  // validation is no engine decision: the wall clock only tells "never fires" apart
+  const cron = cronProblem({ cron: trigger.cron, timezone: trigger.timezone ?? 'UTC' }, new Date())
+  return cron ? [at('cron', cron)] : []
 }
 
 /** Every string inside a value (such as `vars: { code: '{{ … }}' }`), with its path. */
