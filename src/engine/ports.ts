@@ -108,6 +108,29 @@ export interface StoreRecord {
   settings: Record<string, unknown>
 }
 
+/** A schedule a worker fires: a workflow's `cron:` trigger, or a derived trigger's schedule. */
+export interface ScheduleRecord {
+  store_id: string
+  /** `workflow:<workflow id>` or `trigger:<derived event type>` */
+  key: string
+  /** the workflow it starts; null for a derived trigger's */
+  workflow_id: string | null
+  cron: string
+  /** the IANA zone the expression is read in */
+  timezone: string
+  /** the next tick, UTC ISO; null when the expression never fires again */
+  next_at: string | null
+}
+
+/** An active workflow whose trigger is a schedule, with what its ticks are computed from. */
+export interface ScheduledWorkflowHead extends WorkflowHead {
+  store_id: string
+  /** the store's zone, the default for a schedule without one */
+  store_timezone: string
+  /** when it was last saved or (de)activated: a new schedule counts its ticks from then */
+  updated_at: string
+}
+
 /** One transaction's worth of storage operations. */
 export interface StorageTx {
   insertEvent(event: CanonicalEvent, meta: { receivedAt: string; historical: boolean; source: string }): Promise<{ seq: number; duplicate: boolean }>
@@ -142,6 +165,22 @@ export interface StorageTx {
 
   /** services for actions, bound to this transaction */
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+
+  // schedules (engine/scheduler.ts, store/schedules.repo.ts)
+  /** active workflows, of every store, whose trigger type is `triggerType` */
+  scheduledWorkflows(triggerType: string): Promise<ScheduledWorkflowHead[]>
+  /** every store's id and time zone */
+  storeTimeZones(): Promise<Array<{ id: string; timezone: string }>>
+  listSchedules(): Promise<ScheduleRecord[]>
+  /** creates the schedule, or replaces it when its cron or time zone changed (else leaves it) */
+  putSchedule(schedule: ScheduleRecord, now: Date): Promise<void>
+  /** removes a schedule nothing declares; a workflow's only while that workflow is not active on a schedule */
+  deleteSchedule(storeId: string, key: string, scheduleTriggerType: string): Promise<void>
+  /**
+   * moves the schedule past a tick: only if its next tick is still `expectedNextAt`, so of several
+   * workers exactly one wins; false when another got there first (or the schedule changed)
+   */
+  advanceSchedule(storeId: string, key: string, expectedNextAt: string, nextAt: string | null, firedAt: string, now: Date): Promise<boolean>
 }
 
 export interface Storage {

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-connectors.ts'
 import * as m0004 from './migrations/0004-view-fixes.ts'
 import * as m0005 from './migrations/0005-run-steps-store.ts'
 import * as m0006 from './migrations/0006-privacy.ts'
+import * as m0007 from './migrations/0007-schedules.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -21,6 +22,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0004-view-fixes', m0004],
   ['0005-run-steps-store', m0005],
   ['0006-privacy', m0006],
+  ['0007-schedules', m0007],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

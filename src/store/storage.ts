@@ -18,6 +18,7 @@ import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api
 import type { DatabaseHandle } from './db.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
+import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -146,6 +147,12 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       await q.execute()
     },
     services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
+    scheduledWorkflows: (triggerType) => scheduledWorkflows(trx, triggerType),
+    storeTimeZones: () => storeTimeZones(trx),
+    listSchedules: () => listSchedules(trx),
+    putSchedule: (schedule, now) => putSchedule(trx, schedule, now),
+    deleteSchedule: (storeId, key, triggerType) => deleteSchedule(trx, storeId, key, triggerType),
+    advanceSchedule: (storeId, key, expected, next, firedAt, now) => advanceSchedule(trx, storeId, key, expected, next, firedAt, now),
   }
 }
 

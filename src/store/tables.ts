@@ -21,6 +21,7 @@ export interface Database {
   correlations: CorrelationsTable
   messages: MessagesTable
   templates: TemplatesTable
+  schedules: SchedulesTable
 }
 
 export interface StoresTable {
@@ -351,4 +352,15 @@ export interface CustomerAliasesTable {
   store_id: string
   customer_key: string
   created_at: string
+}
+
+export interface SchedulesTable {
+  store_id: string
+  key: string
+  workflow_id: string | null
+  cron: string
+  timezone: string
+  next_at: string | null
+  last_at: string | null
+  updated_at: string
 }

@@ -1,0 +1,109 @@
+import type { CanonicalEvent } from '../contracts/events.ts'
+import type { EventTriggerSpec, ScheduleTriggerSpec, TriggerSpec } from '../contracts/workflow.ts'
+import type { Logger } from '../lib/logger.ts'
+
+/**
+ * Triggers: what starts a workflow's runs. Three kinds, each a declaration:
+ *
+ * - `event`: the workflow names an event type (`trigger: { event: order.paid, filter: … }`).
+ * - `schedule`: the workflow names a cron expression (`trigger: { cron: '0 9 * * 1', timezone }`);
+ *   each tick is recorded as a `schedule.tick` event that starts that workflow only.
+ * - `derived`: storeflow itself emits an event type (`cart.abandoned`, `customer.inactive`, …)
+ *   from other events and/or a schedule. Workflows start on it like on any event
+ *   (`trigger: { event: cart.abandoned }`); a derived trigger is one folder in src/triggers/.
+ *
+ * Event and schedule triggers are the two shapes a workflow file's `trigger` can take; ingest
+ * matches an event against a workflow's trigger through its declaration, never by hand.
+ */
+
+/** What a workflow trigger is asked about: does this event start this workflow? */
+export interface TriggerMatch<S> {
+  /** the workflow file's `trigger` */
+  spec: S
+  /** the workflow whose trigger it is */
+  workflowId: string
+  /** the event, of the type `listensTo` named */
+  event: CanonicalEvent
+  /** evaluates a CEL condition over the run's scope (compiled once per workflow version) */
+  condition(source: string): boolean
+}
+
+interface WorkflowTriggerBase<S extends TriggerSpec> {
+  title: string
+  description: string
+  /** recognises this kind's shape of a workflow file's `trigger` */
+  accepts(spec: TriggerSpec): spec is S
+  /** the event type such a workflow is started by (indexed with the workflow) */
+  listensTo(spec: S): string
+  /** whether the event starts the workflow; the workflow's `when` is checked after this */
+  matches(match: TriggerMatch<S>): boolean
+}
+
+export interface EventTriggerDefinition extends WorkflowTriggerBase<EventTriggerSpec> {
+  kind: 'event'
+}
+
+export interface ScheduleTriggerDefinition extends WorkflowTriggerBase<ScheduleTriggerSpec> {
+  kind: 'schedule'
+  /** the event type each tick is recorded as */
+  emits: string
+  /**
+   * The event one tick of a workflow's schedule records. Its id is the tick's idempotency key:
+   * the same workflow and time always give the same id, so a tick is stored (and starts its run)
+   * once, whichever worker records it and however often.
+   */
+  tickEvent(tick: { storeId: string; workflowId: string; cron: string; timezone: string; at: Date }): CanonicalEvent
+}
+
+export type WorkflowTriggerDefinition = EventTriggerDefinition | ScheduleTriggerDefinition
+
+/** What woke a derived trigger: an event it reacts to, or a tick of its schedule. */
+export type DerivedTriggerCause =
+  | { kind: 'event'; event: CanonicalEvent }
+  | { kind: 'schedule'; at: Date }
+
+export interface DerivedTriggerContext {
+  cause: DerivedTriggerCause
+  store: { id: string; timezone: string; settings: Record<string, unknown> }
+  /** the engine's clock */
+  now: Date
+  log: Logger
+}
+
+/** One event a derived trigger emits; its type is the trigger's `type`, its store the cause's. */
+export interface DerivedEvent {
+  /**
+   * The idempotency key: deriving the same fact again (a repeat, another worker) must give the
+   * same id, like `cart.abandoned:<cart id>:<cart updated_at>`, so it is stored and acted on once.
+   */
+  id: string
+  /** when it happened; ISO-8601; default: now */
+  occurred_at?: string
+  /** the data, in the shape the event type's schema asks for (contracts/events.ts) */
+  data: Record<string, unknown>
+}
+
+export interface DerivedTriggerDefinition {
+  kind: 'derived'
+  /** the event type it emits (a type of contracts/events.ts); persisted in workflow files: never renamed */
+  type: string
+  title: string
+  description: string
+  /** what wakes it: events of these types as they are ingested, and/or the ticks of a schedule */
+  reactsTo: {
+    events?: string[]
+    /** a cron expression; time zone: the one given, else the store's */
+    schedule?: { cron: string; timezone?: string }
+  }
+  /**
+   * The events this cause derives (often none). It runs inside the transaction that stores the
+   * cause, or records the tick: what it returns is ingested there, exactly once with it.
+   */
+  derive(context: DerivedTriggerContext): Promise<DerivedEvent[]>
+}
+
+export type TriggerDefinition = WorkflowTriggerDefinition | DerivedTriggerDefinition
+
+export function defineTrigger<D extends TriggerDefinition>(definition: D): D {
+  return definition
+}
