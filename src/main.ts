@@ -5,6 +5,8 @@ import { systemClock, type Clock } from './lib/clock.ts'
 import { createOutboundClient, type OutboundClient, type Resolver } from './lib/guarded-request.ts'
 import { createLogger, type Logger } from './lib/logger.ts'
 import type { ActionDefinition } from './plugin-api/define-action.ts'
+import type { DerivedTriggerDefinition } from './plugin-api/define-trigger.ts'
+import { createTriggerRegistry } from './triggers/index.ts'
 import { openDatabase, type DatabaseHandle } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { createStorage } from './store/storage.ts'
@@ -38,6 +40,8 @@ export interface AppOptions {
    */
   migrate?: boolean
   extraActions?: ActionDefinition[]
+  /** derived triggers beside the built-in ones (tests, plugins) */
+  extraTriggers?: DerivedTriggerDefinition[]
   /** simulate: external actions do not touch the outside world */
   dryRun?: boolean
   /** resolves host names for outbound requests; default the system's resolver (tests answer from a table) */
@@ -71,7 +75,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mailFrom: config.mailFrom,
   }, clock, http)
   const actions = createActionRegistry(options.extraActions)
-  const engine = new Engine({ storage, clock, log, actions, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
+  const triggers = createTriggerRegistry(options.extraTriggers)
+  const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
   const services = createServices({ config, handle, engine, actions, http, clock, log })
   return {
     config,

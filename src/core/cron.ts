@@ -29,7 +29,12 @@ export function cronProblem(schedule: CronSchedule, now: Date): string | null {
   } catch (err) {
     return `not a valid cron expression: ${(err as Error).message.replace(/^CronPattern: /, '')}`
   }
-  return cron.nextRun(now) ? null : 'this cron expression never fires'
+  try {
+    return cron.nextRun(now) ? null : 'this cron expression never fires'
+  } catch {
+    // croner reads the zone only when it computes a time
+    return timeZoneProblem(schedule.timezone) ?? 'this cron expression cannot be computed'
+  }
 }
 
 /** The first tick strictly after `after`, or null when the expression never fires again. */

@@ -14,6 +14,7 @@ import { retryWhileDatabaseAway, sleep } from './outage.ts'
 import type { RunRecord, Storage, StorageTx, StoredEvent } from './ports.ts'
 import { WorkflowCache } from './workflow-cache.ts'
 import { StoreCache } from './store-cache.ts'
+import { createTriggerRegistry, type TriggerRegistry } from '../triggers/index.ts'
 
 export interface EngineOptions {
   storage: Storage
@@ -24,6 +25,8 @@ export interface EngineOptions {
   leaseMs?: number
   /** simulate: external actions compute their output but touch nothing outside */
   dryRun?: boolean
+  /** derived triggers; default the built-in ones */
+  triggers?: TriggerRegistry
 }
 
 /** Rounds of chain + external actions one tick gives a claimed batch before letting go of it. */
@@ -55,6 +58,7 @@ export class Engine {
   readonly actions: ReadonlyMap<string, ActionDefinition>
   readonly leaseMs: number
   readonly dryRun: boolean
+  readonly triggers: TriggerRegistry
   private readonly stores = new StoreCache()
   private pending: PendingIngest[] = []
   private flushing = false
@@ -69,6 +73,7 @@ export class Engine {
     this.actions = options.actions
     this.leaseMs = options.leaseMs ?? 60_000
     this.dryRun = options.dryRun ?? false
+    this.triggers = options.triggers ?? createTriggerRegistry()
   }
 
   /** Forget cached store settings (after PUT /settings). */
@@ -170,7 +175,7 @@ export class Engine {
   }
 
   private ingestDeps() {
-    return { clock: this.clock, cache: this.cache, log: this.log, stores: this.stores }
+    return { clock: this.clock, cache: this.cache, log: this.log, stores: this.stores, triggers: this.triggers }
   }
 
   private notifyDue(): void {

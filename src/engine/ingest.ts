@@ -4,6 +4,8 @@ import { parseDuration } from '../lib/durations.ts'
 import { newId } from '../lib/ids.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
+import { triggerMatches, type TriggerRegistry } from '../triggers/index.ts'
+import { deriveEvents, MAX_DERIVED_DEPTH } from './derived.ts'
 import type { CorrelationRecord, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
 import { buildScope } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
@@ -13,6 +15,18 @@ import { holdoutShare, inHoldout } from './holdout.ts'
 export interface IngestOptions {
   historical: boolean
   source: string
+}
+
+export interface IngestDeps {
+  clock: Clock
+  cache: WorkflowCache
+  log: Logger
+  stores: StoreCache
+  /** derived triggers, asked about every event stored */
+  triggers: TriggerRegistry
+  heads?: Map<string, WorkflowHead[]>
+  /** how many derived events led to this one (0: a shop's or a tick) */
+  depth?: number
 }
 
 export interface IngestResult {
@@ -31,7 +45,7 @@ export async function ingestInTx(
   tx: StorageTx,
   event: CanonicalEvent,
   options: IngestOptions,
-  deps: { clock: Clock; cache: WorkflowCache; log: Logger; stores: StoreCache; heads?: Map<string, WorkflowHead[]> },
+  deps: IngestDeps,
 ): Promise<IngestResult> {
   const now = deps.clock.now()
   const { seq, duplicate } = await tx.insertEvent(event, { receivedAt: now.toISOString(), historical: options.historical, source: options.source })
@@ -43,7 +57,23 @@ export async function ingestInTx(
   const stored: StoredEvent = { ...event, seq, received_at: now.toISOString(), customer_key: customerKey, historical: false }
   await resolveWaits(tx, stored, now, deps)
   const runs = await startRuns(tx, stored, now, deps)
+  await reactDerived(tx, stored, options, now, deps)
   return { id: event.id, seq, duplicate: false, runs }
+}
+
+/** Derived triggers that react to this event's type derive their events now, in this transaction. */
+async function reactDerived(tx: StorageTx, event: StoredEvent, options: IngestOptions, now: Date, deps: IngestDeps): Promise<void> {
+  const triggers = deps.triggers.reactingTo(event.type)
+  if (triggers.length === 0) return
+  const depth = deps.depth ?? 0
+  if (depth >= MAX_DERIVED_DEPTH) {
+    deps.log.warn({ eventId: event.id, type: event.type, depth }, 'derived events nested too deep; not deriving further')
+    return
+  }
+  const deeper = { ...deps, depth: depth + 1 }
+  for (const trigger of triggers) {
+    await deriveEvents(tx, trigger, { kind: 'event', event }, event.store, now, deps, (derived) => ingestInTx(tx, derived, { ...options, source: 'derived' }, deeper))
+  }
 }
 
 /** Finds runs whose wait_for or exit_when listens for this event, through the correlation index. */
@@ -141,7 +171,7 @@ async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { c
     const workflow = await deps.cache.get(tx, event.store, head.id, head.version)
     if (!workflow) continue
     scope ??= await buildScope(tx, { storeId: event.store, event, trigger: event, customerKey: event.customer_key, now }, deps.stores)
-    if (!passesConditions(workflow, scope)) continue
+    if (!passesConditions(workflow, event, scope)) continue
     if (event.customer_key && !(workflow.file.reentry?.concurrent ?? false)) {
       active ??= await tx.activeRunWorkflows(event.store, event.customer_key)
       if (active.has(workflow.id)) continue
@@ -158,10 +188,12 @@ async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { c
   return runs.map((r) => r.id)
 }
 
-function passesConditions(workflow: CompiledWorkflow, scope: Record<string, unknown>): boolean {
-  const { trigger, when } = workflow.file
-  if ('filter' in trigger && trigger.filter && !evaluateCondition(workflow.cel(trigger.filter), scope)) return false
-  return !when || evaluateCondition(workflow.cel(when), scope)
+function passesConditions(workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>): boolean {
+  const { trigger: spec, when } = workflow.file
+  const condition = (source: string) => evaluateCondition(workflow.cel(source), scope)
+  // the trigger's declaration says whether this event starts this workflow (triggers/)
+  if (!triggerMatches(spec, { workflowId: workflow.id, event, condition })) return false
+  return !when || condition(when)
 }
 
 /** per_customer: always (default), once, or once_per a window; the one-active-run rule is checked by the caller */

@@ -2,6 +2,7 @@ import { backoffDelay } from '../lib/backoff.ts'
 import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import { Engine } from './engine.ts'
+import { Scheduler } from './scheduler.ts'
 
 export interface WorkerOptions {
   /** runs advanced at once; default 8 */
@@ -10,6 +11,8 @@ export interface WorkerOptions {
   pollMs?: number
   /** runs claimed per look; default 100 */
   batch?: number
+  /** how often to look at the schedules (cron triggers), real ms; default 1000 */
+  scheduleEveryMs?: number
 }
 
 /**
@@ -26,8 +29,12 @@ export class Worker {
   private wake: (() => void) | null = null
   private loop: Promise<void> | null = null
   private unsubscribe: (() => void) | null = null
+  /** every worker fires due schedules too: the schedules table makes each tick one worker's */
+  private readonly scheduler: Scheduler
 
-  constructor(private readonly engine: Engine, private readonly log: Logger, private readonly options: WorkerOptions = {}) {}
+  constructor(private readonly engine: Engine, private readonly log: Logger, private readonly options: WorkerOptions = {}) {
+    this.scheduler = new Scheduler(engine, log, options.scheduleEveryMs === undefined ? {} : { everyMs: options.scheduleEveryMs })
+  }
 
   start(): void {
     if (this.running) return
@@ -44,6 +51,7 @@ export class Worker {
       let claimed = 0
       let pause = 0
       try {
+        await this.scheduler.poll()
         claimed = await this.engine.tick(this.id, this.options.batch ?? 100, this.options.concurrency ?? 8)
         if (outage) {
           this.log.info({ workerId: this.id, awayMs: Date.now() - outage.since }, 'database reachable again; worker resumed')

@@ -1,7 +1,7 @@
 import { EVENT_TYPES } from '../contracts/events.ts'
 import type { TriggerSpec } from '../contracts/workflow.ts'
 import { cronProblem, timeZoneProblem } from '../core/cron.ts'
-import type { DerivedTriggerDefinition, WorkflowTriggerDefinition } from '../plugin-api/define-trigger.ts'
+import type { DerivedTriggerDefinition, TriggerMatch, WorkflowTriggerDefinition } from '../plugin-api/define-trigger.ts'
 import { eventTrigger } from './event/event.trigger.ts'
 import { scheduleTrigger } from './schedule/schedule.trigger.ts'
 
@@ -21,6 +21,13 @@ export function workflowTriggerFor(spec: TriggerSpec): WorkflowTriggerDefinition
   const found = WORKFLOW_TRIGGERS.find((t) => t.accepts(spec))
   if (!found) throw new Error(`no trigger declaration accepts ${JSON.stringify(spec)}`)
   return found
+}
+
+/** Whether an event starts a workflow, as the declaration of the workflow's trigger says. */
+export function triggerMatches(spec: TriggerSpec, match: Omit<TriggerMatch<TriggerSpec>, 'spec'>): boolean {
+  // accepts() narrowed the spec to the shape this declaration's matches() takes
+  const trigger = workflowTriggerFor(spec) as { matches(m: TriggerMatch<TriggerSpec>): boolean }
+  return trigger.matches({ ...match, spec })
 }
 
 export interface TriggerRegistry {
