@@ -19,7 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   connectors: ['lib', 'contracts', 'core', 'connectors'],
   // store implements the engine's ports, so it may read their types
   store: ['lib', 'contracts', 'core', 'plugin-api', 'connectors', 'store', 'engine/ports'],
-  engine: ['lib', 'contracts', 'core', 'plugin-api', 'engine'],
+  engine: ['lib', 'contracts', 'core', 'plugin-api', 'triggers', 'engine'],
   http: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'connectors', 'store', 'engine', 'http', 'main', 'config'],
   cli: ['*'],
 }
