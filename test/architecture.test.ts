@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,6 +45,7 @@ describe('layering (dependency-cruiser)', () => {
       writeFileSync(join(tree, path), text)
     }
     copyFileSync(join(REPO, 'tsconfig.json'), join(tree, 'tsconfig.json'))
+    symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'))
     write('src/lib/clock.ts', 'export const now = () => 1\n')
     write('src/contracts/events.ts', "import { now } from '../lib/clock.ts'\nexport const t = now\n")
     write('src/store/db.ts', "export const db = 1\n")
@@ -56,6 +57,9 @@ describe('layering (dependency-cruiser)', () => {
     write('src/cli/commands/runs.ts', "import { e } from '../../engine/engine.ts'\nimport { t } from '../../contracts/events.ts'\nexport const c = [e, t]\n")
     write('src/core/loop-a.ts', "import { b } from './loop-b.ts'\nexport const a = () => b\n")
     write('src/core/loop-b.ts', "import { a } from './loop-a.ts'\nexport const b = () => a\n")
+    write('src/store/queries.ts', "import { sql } from 'kysely'\\nexport const q = sql`select 1`\\n")
+    write('src/services/raw.ts', "import { sql } from 'kysely'\\nimport type { Kysely } from 'kysely'\\nexport const q = sql`select 1`\\nexport type K = Kysely<object>\\n")
+    write('src/engine/routes.ts', "import Fastify from 'fastify'\\nexport const f = Fastify\\n")
     write('src/lib/oops.ts', "import { list } from '../services/runs.ts'\nexport const o = list\n")
   })
   afterAll(() => rmSync(tree, { recursive: true, force: true }))
@@ -72,6 +76,8 @@ describe('layering (dependency-cruiser)', () => {
         'layer-http: src/http/routes/runs.ts → src/store/db.ts',
         'layer-cli: src/cli/commands/runs.ts → src/engine/engine.ts',
         'layer-lib: src/lib/oops.ts → src/services/runs.ts',
+        'sql-in-store-only: src/services/raw.ts → node_modules/kysely/dist/esm/index.js',
+        'fastify-in-http-only: src/engine/routes.ts → node_modules/fastify/fastify.js',
         // a cycle is reported once, where dependency-cruiser first meets it
         'no-circular: src/core/loop-a.ts → src/core/loop-b.ts',
       ].sort(),
