@@ -59,7 +59,7 @@ module.exports = {
       name: 'fastify-in-http-only',
       comment: 'only src/http/ knows Fastify',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['^src/http/', '^src/cli/commands/(serve|start)\\.ts$'] },
+      from: { path: '^src/', pathNot: ['^src/http/', '\\.test\\.ts$'] },
       to: { path: '^node_modules/fastify/' },
     },
     {

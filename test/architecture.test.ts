@@ -88,9 +88,8 @@ describe('layering (dependency-cruiser)', () => {
 describe('what only one layer may use', () => {
   const sources = files(SRC)
 
-  it('only http/ knows Fastify, and only cli/ writes to the console', () => {
-    const offenders = sources.filter((f) => !['http', 'cli'].includes(layerOf(f)) && /from ['"]fastify['"]/.test(readFileSync(f, 'utf8')))
-    expect(offenders.map((f) => relative(SRC, f))).toEqual([])
+  // a call is not an import, so dependency-cruiser cannot see this one
+  it('only cli/ writes to the console', () => {
     const consoleUsers = sources.filter((f) => layerOf(f) !== 'cli' && /\bconsole\.(log|error|warn|info)\(/.test(readFileSync(f, 'utf8')))
     expect(consoleUsers.map((f) => relative(SRC, f))).toEqual([])
   })
