@@ -98,8 +98,7 @@ describe('what only one layer may use', () => {
 /**
  * Every request storeflow makes on a tenant's behalf (connector APIs, http_request, SMS, chat
  * webhooks, and whatever comes next) goes through the guarded client in src/lib/guarded-request.ts:
- * the address checked where the connection is made, redirects refused, size and time capped
- * (issue 7, defect 4). Nothing else under src/ may open an HTTP request or a socket of its own.
+ * the address checked where the connection is made, redirects refused, size and time capped. Nothing else under src/ may open an HTTP request or a socket of its own.
  */
 describe('outbound requests', () => {
   const GUARDED_CLIENT = 'lib/guarded-request.ts'
