@@ -182,7 +182,7 @@ export interface RunsTable {
   customer_id: string | null
   customer_email: string | null
   holdout: number
-  /** cursor, loop frames and step outputs (see engine/run-state.ts) */
+  /** cursor, loop frames and step outputs (RunState in engine/ports.ts) */
   state: string
   /** when a worker should next look at the run; null while it waits only for an event, or has ended */
   due_at: string | null
