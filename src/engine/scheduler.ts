@@ -46,7 +46,11 @@ export class Scheduler {
   /** problems already logged: a pass every second must not repeat them */
   private readonly said = new Set<string>()
 
-  constructor(private readonly engine: Engine, private readonly log: Logger, private readonly options: SchedulerOptions = {}) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly options: SchedulerOptions = {},
+  ) {}
 
   /**
    * A pass if the last one is `everyMs` ago (real time: the throttle decides nothing about ticks).
@@ -98,10 +102,20 @@ export class Scheduler {
         continue
       }
       const next = nextTickAfter(want, have ? now : want.since)
-      const schedule: ScheduleRecord = { store_id: want.store_id, key: want.key, workflow_id: want.workflow_id, cron: want.cron, timezone: want.timezone, next_at: next?.toISOString() ?? null }
+      const schedule: ScheduleRecord = {
+        store_id: want.store_id,
+        key: want.key,
+        workflow_id: want.workflow_id,
+        cron: want.cron,
+        timezone: want.timezone,
+        next_at: next?.toISOString() ?? null,
+      }
       await tx.putSchedule(schedule, now)
       result.push(schedule)
-      this.log.info({ storeId: want.store_id, schedule: want.key, cron: want.cron, timezone: want.timezone, nextAt: schedule.next_at }, have ? 'schedule changed' : 'schedule added')
+      this.log.info(
+        { storeId: want.store_id, schedule: want.key, cron: want.cron, timezone: want.timezone, nextAt: schedule.next_at },
+        have ? 'schedule changed' : 'schedule added',
+      )
     }
     for (const stale of current.values()) {
       await tx.deleteSchedule(stale.store_id, stale.key, scheduleTrigger.emits)
@@ -121,7 +135,9 @@ export class Scheduler {
       // saved before the check existed, or a zone the runtime no longer knows: said, not fired
       const problem = cronProblem(schedule, now)
       if (problem) {
-        this.sayOnce(`${head.store_id}\u0000${head.id}\u0000${head.version}`, () => this.log.warn({ storeId: head.store_id, workflowId: head.id, problem }, 'workflow schedule cannot fire'))
+        this.sayOnce(`${head.store_id}\u0000${head.id}\u0000${head.version}`, () =>
+          this.log.warn({ storeId: head.store_id, workflowId: head.id, problem }, 'workflow schedule cannot fire'),
+        )
         continue
       }
       out.push({ store_id: head.store_id, key: `workflow:${head.id}`, workflow_id: head.id, ...schedule, next_at: null, since: new Date(head.updated_at) })
@@ -131,11 +147,19 @@ export class Scheduler {
       for (const store of await tx.storeTimeZones()) {
         for (const trigger of derived) {
           const { cron, timezone } = trigger.reactsTo.schedule!
-          out.push({ store_id: store.id, key: `trigger:${trigger.type}`, workflow_id: null, cron, timezone: timezone ?? this.zoneOf(store.id, store.timezone), next_at: null, since: now })
+          out.push({
+            store_id: store.id,
+            key: `trigger:${trigger.type}`,
+            workflow_id: null,
+            cron,
+            timezone: timezone ?? this.zoneOf(store.id, store.timezone),
+            next_at: null,
+            since: now,
+          })
         }
       }
     }
-    return out.sort((a, b) => (a.store_id + '\u0000' + a.key < b.store_id + '\u0000' + b.key ? -1 : 1))
+    return out.sort((a, b) => (a.store_id === b.store_id ? (a.key < b.key ? -1 : 1) : a.store_id < b.store_id ? -1 : 1))
   }
 
   /** A schedule without a zone is read in its store's, else UTC. */
@@ -163,15 +187,25 @@ export class Scheduler {
       const next = nextTickAfter(cron, now)
       if (!(await tx.advanceSchedule(schedule.store_id, schedule.key, schedule.next_at!, next?.toISOString() ?? null, at.toISOString(), now))) return false
       const missed = schedule.next_at! < at.toISOString()
-      this.log.info({ storeId: schedule.store_id, schedule: schedule.key, at: at.toISOString(), ...(missed ? { missedSince: schedule.next_at } : {}) }, 'schedule tick')
+      this.log.info(
+        { storeId: schedule.store_id, schedule: schedule.key, at: at.toISOString(), ...(missed ? { missedSince: schedule.next_at } : {}) },
+        'schedule tick',
+      )
       if (schedule.workflow_id !== null) {
-        const event = scheduleTrigger.tickEvent({ storeId: schedule.store_id, workflowId: schedule.workflow_id, cron: schedule.cron, timezone: schedule.timezone, at })
+        const event = scheduleTrigger.tickEvent({
+          storeId: schedule.store_id,
+          workflowId: schedule.workflow_id,
+          cron: schedule.cron,
+          timezone: schedule.timezone,
+          at,
+        })
         await this.engine.ingestInTransaction(tx, event, { historical: false, source: 'schedule' })
         return true
       }
       const trigger = this.derivedTrigger(schedule.key)
       if (trigger) {
-        const ingest = (event: Parameters<Engine['ingestInTransaction']>[1]) => this.engine.ingestInTransaction(tx, event, { historical: false, source: 'derived' })
+        const ingest = (event: Parameters<Engine['ingestInTransaction']>[1]) =>
+          this.engine.ingestInTransaction(tx, event, { historical: false, source: 'derived' })
         await deriveEvents(tx, trigger, { kind: 'schedule', at }, schedule.store_id, now, { stores: this.stores, log: this.log }, ingest)
       }
       return true

@@ -58,9 +58,7 @@ export interface ScheduleTriggerDefinition extends WorkflowTriggerBase<ScheduleT
 export type WorkflowTriggerDefinition = EventTriggerDefinition | ScheduleTriggerDefinition
 
 /** What woke a derived trigger: an event it reacts to, or a tick of its schedule. */
-export type DerivedTriggerCause =
-  | { kind: 'event'; event: CanonicalEvent }
-  | { kind: 'schedule'; at: Date }
+export type DerivedTriggerCause = { kind: 'event'; event: CanonicalEvent } | { kind: 'schedule'; at: Date }
 
 export interface DerivedTriggerContext {
   cause: DerivedTriggerCause

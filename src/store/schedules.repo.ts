@@ -34,7 +34,13 @@ export async function putSchedule(db: Db, schedule: ScheduleRecord, now: Date): 
     .onConflict((oc) =>
       oc
         .columns(['store_id', 'key'])
-        .doUpdateSet((eb) => ({ workflow_id: eb.ref('excluded.workflow_id'), cron: eb.ref('excluded.cron'), timezone: eb.ref('excluded.timezone'), next_at: eb.ref('excluded.next_at'), updated_at: at }))
+        .doUpdateSet((eb) => ({
+          workflow_id: eb.ref('excluded.workflow_id'),
+          cron: eb.ref('excluded.cron'),
+          timezone: eb.ref('excluded.timezone'),
+          next_at: eb.ref('excluded.next_at'),
+          updated_at: at,
+        }))
         .where((eb) => eb.or([eb('schedules.cron', '!=', eb.ref('excluded.cron')), eb('schedules.timezone', '!=', eb.ref('excluded.timezone'))])),
     )
     .execute()
@@ -65,7 +71,15 @@ export async function deleteSchedule(db: Db, storeId: string, key: string, sched
     .execute()
 }
 
-export async function advanceSchedule(db: Db, storeId: string, key: string, expectedNextAt: string, nextAt: string | null, firedAt: string, now: Date): Promise<boolean> {
+export async function advanceSchedule(
+  db: Db,
+  storeId: string,
+  key: string,
+  expectedNextAt: string,
+  nextAt: string | null,
+  firedAt: string,
+  now: Date,
+): Promise<boolean> {
   // PostgreSQL: a second worker's UPDATE waits for the first one's row lock, then finds next_at
   // moved and updates nothing; SQLite has one writer
   const result = await db

@@ -29,7 +29,7 @@ const morningSweepForTest = defineTrigger({
   kind: 'derived',
   type: 'invoice.overdue',
   title: 'Morning sweep (test)',
-  description: 'One event each morning at 08:00 in the store\'s zone.',
+  description: "One event each morning at 08:00 in the store's zone.",
   reactsTo: { schedule: { cron: '0 8 * * *' } },
   async derive({ cause, store }) {
     return cause.kind === 'schedule' ? [{ id: `invoice.overdue:${cause.at.toISOString()}`, data: { swept_at: cause.at.toISOString(), store: store.id } }] : []
@@ -63,36 +63,45 @@ describe.each(DIALECTS)('derived triggers on %s', (dialect) => {
     return (await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' }))[0]!
   }
   const eventsOf = (type: string) => env.app.handle.db.selectFrom('events').select(['id', 'source', 'data']).where('type', '=', type).orderBy('seq').execute()
-  const runsOf = (workflowId: string) => env.app.handle.db.selectFrom('runs').select(['status', 'trigger_event_id']).where('workflow_id', '=', workflowId).execute()
+  const runsOf = (workflowId: string) =>
+    env.app.handle.db.selectFrom('runs').select(['status', 'trigger_event_id']).where('workflow_id', '=', workflowId).execute()
 
   it('derives events from an event, in its transaction, once however often the event is sent', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: restock
 name: Restock
 trigger: { event: inventory.low }
 steps:
   - action: log
     with: { message: 'low: {{ trigger.data.sku }}' }
-`)
+`,
+    )
     expect((await send(event('inventory.updated', 'inv-1', { sku: 'SHOE-1', available: 12 }))).runs).toEqual([])
     await send(event('inventory.updated', 'inv-2', { sku: 'SHOE-1', available: 3 }))
     expect((await send(event('inventory.updated', 'inv-2', { sku: 'SHOE-1', available: 3 }))).duplicate).toBe(true)
     await env.app.engine.drain()
 
-    expect(await eventsOf('inventory.low')).toEqual([{ id: 'inventory.low:SHOE-1:inv-2', source: 'derived', data: JSON.stringify({ sku: 'SHOE-1', available: 3 }) }])
+    expect(await eventsOf('inventory.low')).toEqual([
+      { id: 'inventory.low:SHOE-1:inv-2', source: 'derived', data: JSON.stringify({ sku: 'SHOE-1', available: 3 }) },
+    ])
     expect(await runsOf('restock')).toEqual([{ status: 'completed', trigger_event_id: 'inventory.low:SHOE-1:inv-2' }])
   })
 
-  it('derives events on its schedule, in the store\'s zone', async () => {
+  it("derives events on its schedule, in the store's zone", async () => {
     await env.app.handle.db.updateTable('stores').set({ timezone: 'Europe/Berlin' }).where('id', '=', 'default').execute()
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: dunning
 name: Dunning
 trigger: { event: invoice.overdue }
 steps:
   - action: log
     with: { message: swept }
-`)
+`,
+    )
     const scheduler = new Scheduler(env.app.engine, silentLogger, { everyMs: 0 })
     env.clock.set('2026-03-02T06:00:00Z')
     expect(await scheduler.pass()).toBe(0)

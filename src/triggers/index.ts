@@ -46,15 +46,19 @@ export function createTriggerRegistry(extra: readonly DerivedTriggerDefinition[]
   const byReaction = new Map<string, DerivedTriggerDefinition[]>()
   const emitted = new Set<string>()
   for (const trigger of derived) {
-    if (!(EVENT_TYPES as readonly string[]).includes(trigger.type)) throw new Error(`derived trigger "${trigger.type}": not an event type of contracts/events.ts`)
+    if (!(EVENT_TYPES as readonly string[]).includes(trigger.type))
+      throw new Error(`derived trigger "${trigger.type}": not an event type of contracts/events.ts`)
     if (emitted.has(trigger.type)) throw new Error(`derived trigger "${trigger.type}" is declared twice`)
     emitted.add(trigger.type)
     const events = trigger.reactsTo.events ?? []
-    if (events.length === 0 && !trigger.reactsTo.schedule) throw new Error(`derived trigger "${trigger.type}" reacts to nothing: give reactsTo.events or reactsTo.schedule`)
+    if (events.length === 0 && !trigger.reactsTo.schedule)
+      throw new Error(`derived trigger "${trigger.type}" reacts to nothing: give reactsTo.events or reactsTo.schedule`)
     if (events.includes(trigger.type)) throw new Error(`derived trigger "${trigger.type}" reacts to its own events`)
     const schedule = trigger.reactsTo.schedule
     if (schedule) {
-      const problem = (schedule.timezone ? timeZoneProblem(schedule.timezone) : null) ?? cronProblem({ cron: schedule.cron, timezone: schedule.timezone ?? 'UTC' }, new Date())
+      const problem =
+        (schedule.timezone ? timeZoneProblem(schedule.timezone) : null) ??
+        cronProblem({ cron: schedule.cron, timezone: schedule.timezone ?? 'UTC' }, new Date())
       if (problem) throw new Error(`derived trigger "${trigger.type}": reactsTo.schedule: ${problem}`)
     }
     for (const type of events) byReaction.set(type, [...(byReaction.get(type) ?? []), trigger])

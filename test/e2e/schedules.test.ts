@@ -82,7 +82,8 @@ describe.each(DIALECTS)('schedule triggers on %s', (dialect) => {
   })
 
   const api = {
-    save: (yaml: string) => c.server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...c.headers, 'content-type': 'application/yaml' }, payload: yaml }),
+    save: (yaml: string) =>
+      c.server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...c.headers, 'content-type': 'application/yaml' }, payload: yaml }),
     post: (url: string) => c.server.inject({ method: 'POST', url, headers: c.headers }),
     ticks: async () => {
       const res = await c.server.inject({ method: 'GET', url: '/api/v1/events?type=schedule.tick&limit=100', headers: c.headers })
@@ -174,7 +175,9 @@ describe.each(DIALECTS)('schedule triggers on %s', (dialect) => {
     const [seen] = await c.apps[1].engine.storage.transaction((tx) => tx.listSchedules())
     expect(seen).toMatchObject({ key: 'workflow:daily-report', next_at: '2026-03-28T08:00:00.000Z' })
     expect(await schedulers[0]!.pass()).toBe(1)
-    const late = await c.apps[1].engine.storage.transaction((tx) => tx.advanceSchedule('default', seen!.key, seen!.next_at!, '2026-03-29T07:00:00.000Z', seen!.next_at!, c.clock.now()))
+    const late = await c.apps[1].engine.storage.transaction((tx) =>
+      tx.advanceSchedule('default', seen!.key, seen!.next_at!, '2026-03-29T07:00:00.000Z', seen!.next_at!, c.clock.now()),
+    )
     expect(late).toBe(false)
     expect(await schedulers[1]!.pass()).toBe(0)
     expect(await api.ticks()).toHaveLength(1)
@@ -213,8 +216,16 @@ describe.each(DIALECTS)('schedule triggers on %s', (dialect) => {
     expect(await bothPass()).toBe(0)
 
     // the same workflow, now at 18:00 UTC
-    const evening = DAILY_BERLIN.replace("cron: '0 9 * * *', timezone: Europe/Berlin", "cron: '0 18 * * *'").replace('id: daily-report', 'id: daily-report\nactive: true')
-    const changed = await c.server.inject({ method: 'PUT', url: '/api/v1/workflows/daily-report', headers: { ...c.headers, 'content-type': 'application/yaml' }, payload: evening })
+    const evening = DAILY_BERLIN.replace("cron: '0 9 * * *', timezone: Europe/Berlin", "cron: '0 18 * * *'").replace(
+      'id: daily-report',
+      'id: daily-report\nactive: true',
+    )
+    const changed = await c.server.inject({
+      method: 'PUT',
+      url: '/api/v1/workflows/daily-report',
+      headers: { ...c.headers, 'content-type': 'application/yaml' },
+      payload: evening,
+    })
     expect(changed.statusCode).toBe(200)
     expect(await bothPass()).toBe(0)
     c.clock.set('2026-03-28T18:00:00Z')

@@ -10,7 +10,8 @@ import type { Kysely } from 'kysely'
  * one moves it, and the tick's event and run commit with that move or not at all.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('schedules')
+  await db.schema
+    .createTable('schedules')
     .addColumn('store_id', 'text', (c) => c.notNull())
     /** `workflow:<workflow id>` or `trigger:<derived event type>` */
     .addColumn('key', 'text', (c) => c.notNull())

@@ -9,7 +9,7 @@ import { defineTrigger } from '../../plugin-api/define-trigger.ts'
 export const scheduleTrigger = defineTrigger({
   kind: 'schedule',
   title: 'Schedule',
-  description: 'Starts a run at each time of a cron expression, in a time zone (default: the store\'s, else UTC).',
+  description: "Starts a run at each time of a cron expression, in a time zone (default: the store's, else UTC).",
   emits: SCHEDULE_TICK,
   accepts: (spec): spec is ScheduleTriggerSpec => 'cron' in spec,
   listensTo: () => SCHEDULE_TICK,
