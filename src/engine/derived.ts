@@ -9,9 +9,9 @@ export const MAX_DERIVED_DEPTH = 4
 
 /**
  * Asks a derived trigger what a cause derives and hands each event to `ingest`, inside the
- * caller's transaction: the derived events commit with their cause, or not at all. An event the
- * trigger got wrong (fails its type's schema) is a bug in the trigger: logged and left out, so it
- * cannot make the shop's event be refused.
+ * caller's transaction: the derived events commit with their cause, or not at all. A trigger
+ * that throws, or an event it got wrong (fails its type's schema), is a bug in the trigger: logged
+ * and left out, so it cannot make the shop's event be refused.
  */
 export async function deriveEvents(
   tx: StorageTx,
@@ -25,7 +25,13 @@ export async function deriveEvents(
   const store = await deps.stores.get(tx, storeId)
   if (!store) return 0
   const log = deps.log.child({ trigger: trigger.type })
-  const derived = await trigger.derive({ cause, store: { id: store.id, timezone: store.timezone, settings: store.settings }, now, log })
+  let derived: Awaited<ReturnType<DerivedTriggerDefinition['derive']>>
+  try {
+    derived = await trigger.derive({ cause, store: { id: store.id, timezone: store.timezone, settings: store.settings }, now, log })
+  } catch (err) {
+    log.error({ err }, 'derived trigger failed; its events are left out')
+    return 0
+  }
   let count = 0
   for (const item of derived) {
     const parsed = parseEvent({ id: item.id, type: trigger.type, occurred_at: item.occurred_at, store: storeId, data: item.data }, { store: storeId, now })

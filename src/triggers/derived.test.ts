@@ -36,6 +36,17 @@ const morningSweepForTest = defineTrigger({
   },
 })
 
+const brokenForTest = defineTrigger({
+  kind: 'derived',
+  type: 'segment.entered',
+  title: 'Broken (test)',
+  description: 'Throws, as a trigger with a bug would.',
+  reactsTo: { events: ['newsletter.subscribed'] },
+  async derive() {
+    throw new Error('bug in a trigger')
+  },
+})
+
 describe('derived trigger declarations', () => {
   const base = { kind: 'derived', title: 't', description: 'd', derive: async () => [] } as const
   it.each<[string, DerivedTriggerDefinition, RegExp]>([
@@ -51,7 +62,7 @@ describe('derived trigger declarations', () => {
 describe.each(DIALECTS)('derived triggers on %s', (dialect) => {
   let env: TestEnv
   beforeEach(async () => {
-    env = await createTestEnv(dialect, { extraTriggers: [lowStockForTest, morningSweepForTest] })
+    env = await createTestEnv(dialect, { extraTriggers: [lowStockForTest, morningSweepForTest, brokenForTest] })
   })
   afterEach(async () => {
     await env.cleanup()
@@ -87,6 +98,13 @@ steps:
       { id: 'inventory.low:SHOE-1:inv-2', source: 'derived', data: JSON.stringify({ sku: 'SHOE-1', available: 3 }) },
     ])
     expect(await runsOf('restock')).toEqual([{ status: 'completed', trigger_event_id: 'inventory.low:SHOE-1:inv-2' }])
+  })
+
+  it('a trigger that throws leaves its events out, not the event that woke it', async () => {
+    const result = await send(event('newsletter.subscribed', 'sub-1', { customer: { id: 'c1', email: 'a@example.com' } }))
+    expect(result.duplicate).toBe(false)
+    expect(await eventsOf('newsletter.subscribed')).toHaveLength(1)
+    expect(await eventsOf('segment.entered')).toEqual([])
   })
 
   it("derives events on its schedule, in the store's zone", async () => {
