@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
 import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
 import { DIALECTS } from '../../../test/helpers/dialects.ts'
-import { providerAnswered, recordSendFailure } from './admit.ts'
+import { providerAnswered, recordSendFailure } from './send-failure.ts'
 
 /** One rule for every channel: what a failed hand-over leaves in the outbox row. */
 describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
