@@ -11,6 +11,7 @@ export const emitEvent = defineAction({
   }),
   output: z.object({ id: z.string(), duplicate: z.boolean() }),
   effects: 'internal',
+  simulate: 'perform',
   retry: { safe: true },
   examples: [{ type: 'raw.loyalty.tier_changed', data: { tier: 'gold' } }],
   async run({ input, idempotencyKey, services }) {

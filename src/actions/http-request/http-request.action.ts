@@ -21,6 +21,8 @@ export const httpRequest = defineAction({
   }),
   output: z.object({ status: z.number(), headers: z.record(z.string(), z.string()), body: z.unknown() }),
   effects: 'external',
+  // a dry run names the request it would make and makes none
+  simulate: 'dry_run',
   // the receiver gets the same Idempotency-Key on every attempt and can drop repeats
   retry: { safe: true, maxAttempts: 5, baseDelayMs: 2000 },
   examples: [{ url: 'https://hooks.example.com/orders', method: 'POST', headers: {}, body: { order: '{{ order.number }}' }, timeout: '10s' }],

@@ -3,17 +3,11 @@ import type { ActionContext, OutboxMessage, StoredMessage } from '../../plugin-a
 import { decideGuardrails, enforceGuardrails, reserveCapSlot } from './admit.ts'
 import { recordSendFailure } from './send-failure.ts'
 
-/** What a channel renders: the content of its outbox row. A channel sets the fields it uses. */
-export interface MessageContent {
-  to: string
-  from?: string | null
-  subject?: string | null
-  html?: string | null
-  text?: string | null
-  headers?: Record<string, string>
-  /** the id the message carries on every attempt (an email's Message-ID); recorded again once sent */
-  messageId?: string | null
-}
+/**
+ * What a channel renders: the content of its outbox row; a channel sets the fields it uses. A
+ * `messageId` in it is the id the message carries on every attempt (an email's Message-ID).
+ */
+export type MessageContent = Pick<OutboxMessage, 'to' | 'from' | 'subject' | 'html' | 'text' | 'headers' | 'messageId'>
 
 /** How a channel's messages leave: SMTP, an SMS provider, a chat webhook. */
 export interface Transport<C extends MessageContent, R> {

@@ -42,6 +42,8 @@ export function createNotifyTeamAction(deps: NotifyTeamDeps = {}): ActionDefinit
     input: notifyTeamInput,
     output: notifyTeamOutput,
     effects: 'external',
+    // a dry run renders the text; nothing is posted
+    simulate: 'dry_run',
     retry: { safe: true, maxAttempts: 6, baseDelayMs: 10_000 },
     examples: [
       { text: ':moneybag: {{ customer.email }} placed order {{ order.name }} for {{ order.total_price | money }}' },

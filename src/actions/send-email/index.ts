@@ -79,6 +79,8 @@ export function createSendEmailAction(deps: SendEmailDeps = {}): ActionDefinitio
     input: sendEmailInput as z.ZodType<SendEmailInput>,
     output: sendEmailOutput,
     effects: 'external',
+    // a dry run renders the email and applies consent and quiet hours; nothing is recorded or sent
+    simulate: 'dry_run',
     retry: { safe: true, maxAttempts: 8, baseDelayMs: 30_000 },
     examples: [
       { template: 'abandoned-checkout-1', category: 'marketing' },

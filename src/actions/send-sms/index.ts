@@ -48,6 +48,8 @@ export function createSendSmsAction(deps: SendSmsDeps = {}): ActionDefinition<Se
     input: sendSmsInput as z.ZodType<SendSmsInput>,
     output: sendSmsOutput,
     effects: 'external',
+    // a dry run renders the text and applies consent and quiet hours; nothing is recorded or sent
+    simulate: 'dry_run',
     retry: { safe: true, maxAttempts: 8, baseDelayMs: 30_000 },
     examples: [
       { body: 'Hi {{ customer.first_name }}, your order {{ order.name }} has shipped.', category: 'transactional' },
