@@ -41,30 +41,39 @@ describe('what simulate does with each action', () => {
 
   const dryRuns = BUILT_IN_ACTIONS.filter((a) => a.simulate === 'dry_run')
 
-  it.each(dryRuns.map((a) => [a.type, a] as const))('%s, declared a dry run, touches nothing on any of its examples and answers in its output shape', async (_name, action) => {
-    // reading a template is allowed; any write or outside call fails the test
-    const refuse = (what: string) => () => {
-      throw new Error(`a dry run of ${action.type} called ${what}`)
-    }
-    const services = {
-      templates: { load: async (_store: string, name: string) => ({ name, subject: 'Hello {{ customer.first_name }}', html: '<p>Hi</p>', preheader: null }) },
-      customers: { addTags: refuse('customers.addTags'), removeTags: refuse('customers.removeTags') },
-      messages: {
-        record: refuse('messages.record'),
-        lastMarketingSentAt: refuse('messages.lastMarketingSentAt'),
-        reserveMarketingSlot: refuse('messages.reserveMarketingSlot'),
-        update: refuse('messages.update'),
-      },
-      events: { emit: refuse('events.emit') },
-      http: { request: refuse('http.request') },
-      config: { smtpUrl: 'smtp://127.0.0.1:1', allowPrivateHttp: false, publicUrl: 'https://shop.example.test', secretKey: 'test-secret', mailFrom: 'shop@example.test' },
-    } as unknown as ActionServices
-    for (const example of action.examples ?? []) {
-      const ctx = actionContext(action.input.parse(example), { services, clock: new ManualClock('2026-06-10T12:00:00Z'), dryRun: true, scope: { steps: {} } })
-      const output = await action.run(ctx)
-      expect(action.output.safeParse(output).success, JSON.stringify(output)).toBe(true)
-    }
-  })
+  it.each(dryRuns.map((a) => [a.type, a] as const))(
+    '%s, declared a dry run, touches nothing on any of its examples and answers in its output shape',
+    async (_name, action) => {
+      // reading a template is allowed; any write or outside call fails the test
+      const refuse = (what: string) => () => {
+        throw new Error(`a dry run of ${action.type} called ${what}`)
+      }
+      const services = {
+        templates: { load: async (_store: string, name: string) => ({ name, subject: 'Hello {{ customer.first_name }}', html: '<p>Hi</p>', preheader: null }) },
+        customers: { addTags: refuse('customers.addTags'), removeTags: refuse('customers.removeTags') },
+        messages: {
+          record: refuse('messages.record'),
+          lastMarketingSentAt: refuse('messages.lastMarketingSentAt'),
+          reserveMarketingSlot: refuse('messages.reserveMarketingSlot'),
+          update: refuse('messages.update'),
+        },
+        events: { emit: refuse('events.emit') },
+        http: { request: refuse('http.request') },
+        config: {
+          smtpUrl: 'smtp://127.0.0.1:1',
+          allowPrivateHttp: false,
+          publicUrl: 'https://shop.example.test',
+          secretKey: 'test-secret',
+          mailFrom: 'shop@example.test',
+        },
+      } as unknown as ActionServices
+      for (const example of action.examples ?? []) {
+        const ctx = actionContext(action.input.parse(example), { services, clock: new ManualClock('2026-06-10T12:00:00Z'), dryRun: true, scope: { steps: {} } })
+        const output = await action.run(ctx)
+        expect(action.output.safeParse(output).success, JSON.stringify(output)).toBe(true)
+      }
+    },
+  )
 
   it('defaults from effects, and refuses a declaration simulate could not honour', () => {
     const declaration = { title: 'T', description: 'A test action.', input: z.object({}), output: z.object({}), retry: { safe: true }, run: async () => ({}) }

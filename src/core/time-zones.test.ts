@@ -83,7 +83,17 @@ describe('nextWallClock', () => {
   })
 })
 
-const ZONES = ['UTC', 'America/New_York', 'America/Santiago', 'Europe/Berlin', 'Europe/London', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns']
+const ZONES = [
+  'UTC',
+  'America/New_York',
+  'America/Santiago',
+  'Europe/Berlin',
+  'Europe/London',
+  'Asia/Kolkata',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'America/St_Johns',
+]
 const zone = fc.constantFrom(...ZONES)
 // whole minutes between 2000 and 2040
 const minuteInstant = fc.integer({ min: Date.UTC(2000, 0, 1) / 60_000, max: Date.UTC(2040, 0, 1) / 60_000 }).map((m) => m * 60_000)
@@ -94,7 +104,8 @@ const localTime = fc.record({
   hour: fc.integer({ min: 0, max: 23 }),
   minute: fc.integer({ min: 0, max: 59 }),
 })
-const wall = (l: { year: number; month: number; day: number; hour: number; minute: number; second?: number }) => Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second ?? 0)
+const wall = (l: { year: number; month: number; day: number; hour: number; minute: number; second?: number }) =>
+  Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second ?? 0)
 
 describe('time-zone properties', () => {
   it('an instant read as a wall clock and converted back is itself, or the earlier showing of that time', () => {

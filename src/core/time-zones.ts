@@ -115,9 +115,7 @@ export function wallClockToInstant(local: LocalDateTime, zone: string, after?: D
   // the offsets a day either side; no zone changes its offset twice within two days
   const before = zoneOffsetMs(wall - DAY_MS, zone)
   const later = zoneOffsetMs(wall + DAY_MS, zone)
-  const candidates = [...new Set([wall - before, wall - later])]
-    .filter((instant) => asUtc(localParts(new Date(instant), zone)) === wall)
-    .sort((a, b) => a - b)
+  const candidates = [...new Set([wall - before, wall - later])].filter((instant) => asUtc(localParts(new Date(instant), zone)) === wall).sort((a, b) => a - b)
   if (candidates.length > 0) {
     const pick = after ? (candidates.find((instant) => instant > after.getTime()) ?? candidates[candidates.length - 1]!) : candidates[0]!
     return new Date(pick)

@@ -33,7 +33,8 @@ export const httpRequest = defineAction({
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermanentError(`url: only http and https are allowed, got ${url.protocol}`)
     const body = input.body === undefined || input.method === 'GET' ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body)
     const headers: Record<string, string> = { 'user-agent': 'storeflow', 'idempotency-key': idempotencyKey, ...input.headers }
-    if (body !== undefined && typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
+    if (body !== undefined && typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['content-type'] = 'application/json'
     if (input.secret && body !== undefined) headers['x-storeflow-signature'] = `sha256=${createHmac('sha256', input.secret).update(body).digest('hex')}`
 
     let response: OutboundResponse

@@ -1,5 +1,5 @@
 import { UserError } from '../../lib/errors.ts'
-import { evaluateGuardrails, guardrailSettings, type GuardrailDecision, type MessageCategory } from '../../core/guardrails.ts'
+import { evaluateGuardrails, guardrailSettings, type GuardrailDecision, type GuardrailSettings, type MessageCategory } from '../../core/guardrails.ts'
 import { zoneFor } from '../../core/time-zones.ts'
 import { DeferStep, PermanentError, SkipStep, type ActionContext, type OutboxMessage, type StoredMessage } from '../../plugin-api/index.ts'
 
@@ -15,7 +15,7 @@ export async function decideGuardrails(
   category: MessageCategory,
   options: { readHistory?: boolean } = {},
 ): Promise<GuardrailDecision> {
-  let settings
+  let settings: GuardrailSettings
   try {
     settings = guardrailSettings(ctx.store.settings)
   } catch (err) {
@@ -35,11 +35,7 @@ export async function decideGuardrails(
 }
 
 /** Applies a decision: marks the outbox row and throws SkipStep / DeferStep; returns on `send`. */
-export async function enforceGuardrails(
-  ctx: ActionContext<unknown>,
-  decision: GuardrailDecision,
-  row: StoredMessage | null,
-): Promise<void> {
+export async function enforceGuardrails(ctx: ActionContext<unknown>, decision: GuardrailDecision, row: StoredMessage | null): Promise<void> {
   if (decision.kind === 'send') return
   const detail = { runId: ctx.run.id, stepKey: ctx.run.stepKey, reason: decision.reason, until: decision.until?.toISOString() }
   if (decision.kind === 'skip') {
@@ -60,7 +56,12 @@ export async function enforceGuardrails(
  * the history, but another run may have sent to the same customer since. Transactional mail,
  * customers we do not know and a disabled cap pass straight through.
  */
-export async function reserveCapSlot(ctx: ActionContext<unknown>, row: StoredMessage, channel: OutboxMessage['channel'], category: MessageCategory): Promise<void> {
+export async function reserveCapSlot(
+  ctx: ActionContext<unknown>,
+  row: StoredMessage,
+  channel: OutboxMessage['channel'],
+  category: MessageCategory,
+): Promise<void> {
   if (category !== 'marketing' || !ctx.customer) return
   const capMs = guardrailSettings(ctx.store.settings).frequencyCapMs
   if (capMs === null || capMs <= 0) return

@@ -25,7 +25,11 @@ describe.each(DIALECTS)('sendOnce on the %s outbox', (dialect) => {
     refused: (err) => err instanceof RetryableError,
     ...overrides,
   })
-  const request = (text: string, t: Transport<Content, string> | null, extra: Partial<SendOnceRequest<Content, string>> = {}): SendOnceRequest<Content, string> => ({
+  const request = (
+    text: string,
+    t: Transport<Content, string> | null,
+    extra: Partial<SendOnceRequest<Content, string>> = {},
+  ): SendOnceRequest<Content, string> => ({
     channel: 'sms',
     category: 'transactional',
     guardrails: true,
@@ -35,7 +39,7 @@ describe.each(DIALECTS)('sendOnce on the %s outbox', (dialect) => {
   })
   const row = async (id: string) => (await a.outbox()).find((r) => r.id === id)!
 
-  it('sends once: a second attempt finds the row sent and sends nothing; the far side\'s id is recorded', async () => {
+  it("sends once: a second attempt finds the row sent and sends nothing; the far side's id is recorded", async () => {
     const ctx = actionContext({}, { services: a.services, clock: a.clock, stepKey: `s${++step}` })
     const first = await sendOnce(ctx, request('hello', transport()))
     expect(first).toMatchObject({ kind: 'sent', possibleDuplicate: false })
@@ -49,7 +53,18 @@ describe.each(DIALECTS)('sendOnce on the %s outbox', (dialect) => {
 
   it('a row left `sending` by a crash is sent again, flagged a possible duplicate, without the guardrails', async () => {
     const ctx = actionContext({}, { services: a.services, clock: a.clock, stepKey: `s${++step}`, customer: { accepts_marketing: false } })
-    const { message } = await a.services.messages.record({ idempotencyKey: ctx.idempotencyKey, runId: ctx.run.id, stepKey: ctx.run.stepKey, workflowId: 'w', customerKey: 'cus_1', channel: 'sms', category: 'marketing', to: '+1555', text: 'crashed', status: 'queued' })
+    const { message } = await a.services.messages.record({
+      idempotencyKey: ctx.idempotencyKey,
+      runId: ctx.run.id,
+      stepKey: ctx.run.stepKey,
+      workflowId: 'w',
+      customerKey: 'cus_1',
+      channel: 'sms',
+      category: 'marketing',
+      to: '+1555',
+      text: 'crashed',
+      status: 'queued',
+    })
     await a.services.messages.update(message.id, { status: 'sending' })
     const out = await sendOnce(ctx, request('rendered again', transport(), { category: 'marketing' }))
     expect(out).toMatchObject({ kind: 'sent', possibleDuplicate: true, message: { text: 'crashed' } })

@@ -111,7 +111,12 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
     await recordSendFailure(ctx, row, err, transport.refused(err))
     throw err
   }
-  await messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error: null, ...idOf(transport.sentId?.(receipt) ?? message.messageId) })
+  await messages.update(row.id, {
+    status: 'sent',
+    sentAt: ctx.clock.now().toISOString(),
+    error: null,
+    ...idOf(transport.sentId?.(receipt) ?? message.messageId),
+  })
   ctx.log.info({ ...where, possibleDuplicate }, request.log.sent)
   return { kind: 'sent', row, message, receipt, possibleDuplicate }
 }

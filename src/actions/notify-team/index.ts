@@ -81,7 +81,7 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
 }
 
 function webhookUrl(raw: string | undefined): URL {
-  if (!raw) throw new PermanentError('notify_team: no webhook; set the step\'s webhook_url or STOREFLOW_TEAM_WEBHOOK_URL', { reason: 'no_webhook' })
+  if (!raw) throw new PermanentError("notify_team: no webhook; set the step's webhook_url or STOREFLOW_TEAM_WEBHOOK_URL", { reason: 'no_webhook' })
   let url: URL
   try {
     url = new URL(raw)

@@ -18,8 +18,10 @@ const sendEmailInput = z
       .string()
       .min(1)
       .optional()
-      .describe('HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document'),
-    preheader: z.string().optional().describe('Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template\'s'),
+      .describe(
+        'HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document',
+      ),
+    preheader: z.string().optional().describe("Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template's"),
     to: z
       .string()
       .min(3)
@@ -175,7 +177,8 @@ async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDep
   const { input } = ctx
   if (input.template) {
     const loader = deps.templates ?? (ctx.services as typeof ctx.services & MessagingTemplateServices).templates
-    if (!loader) throw new PermanentError(`send_email: template "${input.template}" cannot be loaded: no template store is configured`, { reason: 'template_not_found' })
+    if (!loader)
+      throw new PermanentError(`send_email: template "${input.template}" cannot be loaded: no template store is configured`, { reason: 'template_not_found' })
     const stored = await loader.load(ctx.store.id, input.template)
     if (!stored) throw new PermanentError(`send_email: no template named "${input.template}" in store ${ctx.store.id}`, { reason: 'template_not_found' })
     return {

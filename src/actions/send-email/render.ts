@@ -1,12 +1,5 @@
 import { compileTemplate } from '../../core/templates/index.ts'
-import {
-  htmlToPlainText,
-  listUnsubscribeHeaders,
-  renderLayout,
-  renderLayoutForText,
-  stableMessageId,
-  unsubscribeUrl,
-} from '../../core/messaging/index.ts'
+import { htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, unsubscribeUrl } from '../../core/messaging/index.ts'
 import type { ActionContext } from '../../plugin-api/index.ts'
 import { renderMaybe, renderVars } from '../messaging/index.ts'
 

@@ -84,7 +84,8 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
     prepare: () => ({ content: { to, from, text: body }, transport: config ? smsProvider(ctx, config, from) : null }),
     log: { sent: 'sms sent', keptInOutbox: 'sms kept in outbox (no STOREFLOW_SMS_URL)' },
   })
-  if (outcome.kind === 'dry_run') return { message_id: null, status: 'rendered', delivery: 'none', to, body, provider_id: null, already_sent: false, possible_duplicate: false }
+  if (outcome.kind === 'dry_run')
+    return { message_id: null, status: 'rendered', delivery: 'none', to, body, provider_id: null, already_sent: false, possible_duplicate: false }
   const { row, message } = outcome
   const base = { message_id: row.id, to: message.to, body: message.text, status: 'sent' as const }
   switch (outcome.kind) {
@@ -101,10 +102,14 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
  * The provider: a Twilio-style form POST. The sending number is the one configured now, not the
  * one recorded at the first attempt; without one the message cannot leave.
  */
-function smsProvider(ctx: ActionContext<SendSmsInput>, config: SmsConfig, from: string | null): Transport<{ to: string; from: string | null; text: string }, string | null> {
+function smsProvider(
+  ctx: ActionContext<SendSmsInput>,
+  config: SmsConfig,
+  from: string | null,
+): Transport<{ to: string; from: string | null; text: string }, string | null> {
   return {
     check() {
-      if (!from) throw new PermanentError('send_sms: no sending number; set STOREFLOW_SMS_FROM or the step\'s `from`', { reason: 'no_sender' })
+      if (!from) throw new PermanentError("send_sms: no sending number; set STOREFLOW_SMS_FROM or the step's `from`", { reason: 'no_sender' })
     },
     send: (sms) => postSms(ctx.services.http, config, { to: sms.to, from: from!, body: sms.text, idempotencyKey: ctx.idempotencyKey }),
     sentId: (providerId) => providerId,
@@ -113,7 +118,11 @@ function smsProvider(ctx: ActionContext<SendSmsInput>, config: SmsConfig, from: 
 }
 
 /** The provider's id for the message (Twilio's sid), when its answer names one. */
-async function postSms(client: OutboundClient, config: SmsConfig, sms: { to: string; from: string; body: string; idempotencyKey: string }): Promise<string | null> {
+async function postSms(
+  client: OutboundClient,
+  config: SmsConfig,
+  sms: { to: string; from: string; body: string; idempotencyKey: string },
+): Promise<string | null> {
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
