@@ -263,4 +263,3 @@ function isTransientDbError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_BUSY'
 }
-
