@@ -3,8 +3,8 @@ import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { RetryOutside, internalAction, isExternalAction, recordAlone } from './action-protocol.ts'
 import { retryWhileDatabaseAway } from './outage.ts'
 import type { RunRecord, StorageTx, StoredEvent } from './ports.ts'
-import { RunChanged, endRun, isEnded } from './run-lifecycle.ts'
-import { type ExecutorDeps } from './step-kit.ts'
+import { RunChanged, endRun, inIdOrder, isEnded } from './run-lifecycle.ts'
+import type { ExecutorDeps } from './step-kit.ts'
 import { runControlStep } from './steps/index.ts'
 import type { CompiledWorkflow } from './workflow-cache.ts'
 
@@ -65,9 +65,7 @@ export async function chainInTx(deps: ExecutorDeps, tx: StorageTx, workflow: Com
  * order. Null when that transaction had to roll back (a race with ingest, an unexpected error).
  */
 export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Promise<Chained[] | null> {
-  // runs are written in id order, the order every multi-run write takes, so two transactions
-  // writing overlapping runs wait for each other instead of deadlocking
-  const order = [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const order = inIdOrder(runs)
   try {
     // repeatable: if a cut-off COMMIT did land, the repeat's versioned writes lose to it
     const byId = await retryWhileDatabaseAway(() => deps.storage.transaction(async (rawTx) => {

@@ -3,7 +3,7 @@ import { isExternalAction, runExternalAction, type ActionInstruction } from './a
 import { chainAlone, chainTogether, stops, type Chained } from './chain.ts'
 import type { LeaseKeeper } from './lease-keeper.ts'
 import type { RunRecord } from './ports.ts'
-import { RunChanged, releaseRun } from './run-lifecycle.ts'
+import { RunChanged, releaseRuns } from './run-lifecycle.ts'
 import type { ExecutorDeps } from './step-kit.ts'
 
 /** Rounds of chain + external actions one tick gives a claimed batch before letting go of it. */
@@ -55,7 +55,7 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
   for (let round = 0; active.length > 0 && !outage; round++) {
     const now = deps.clock.now()
     if (round >= MAX_ROUNDS) {
-      await releaseRuns(deps, active)
+      await deps.storage.transaction((tx) => releaseRuns(tx, active.map((r) => r.id), deps.clock.now()))
       for (const run of active) leases.letGo(run.id)
       return
     }
@@ -106,11 +106,4 @@ async function inLanes<T>(items: T[], concurrency: number, fn: (item: T) => Prom
     while (index < items.length) await fn(items[index++]!)
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane))
-}
-
-/** Lets go of runs this worker did not finish this tick, in id order (the order every multi-run write takes). */
-async function releaseRuns(deps: ExecutorDeps, runs: RunRecord[]): Promise<void> {
-  await deps.storage.transaction(async (tx) => {
-    for (const run of [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) await releaseRun(tx, run.id, deps.clock.now())
-  })
 }

@@ -113,12 +113,22 @@ export async function signalWait(tx: StorageTx, run: RunRecord, eventSeq: number
 }
 
 /**
- * Lets go of a run a worker did not finish (its turn is used up): due again at once, for any
- * worker. A run that ended or changed meanwhile is left as it is.
+ * Runs in id order: every transaction that writes several runs writes them in this order, so two
+ * writing overlapping runs wait for each other instead of deadlocking (invariant 9).
  */
-export async function releaseRun(tx: StorageTx, runId: string, now: Date): Promise<void> {
-  const fresh = await tx.getRun(runId)
-  if (fresh && !isEnded(fresh)) await tx.updateRun({ ...fresh, lease_owner: null, due_at: now.toISOString() }, fresh.version)
+export function inIdOrder<R extends { id: string }>(runs: readonly R[]): R[] {
+  return [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/**
+ * Lets go of runs a worker did not finish (its turn is used up): due again at once, for any
+ * worker. A run that ended meanwhile is left as it is, and one that changed loses the write.
+ */
+export async function releaseRuns(tx: StorageTx, runIds: string[], now: Date): Promise<void> {
+  for (const runId of [...runIds].sort()) {
+    const fresh = await tx.getRun(runId)
+    if (fresh && !isEnded(fresh)) await tx.updateRun({ ...fresh, lease_owner: null, due_at: now.toISOString() }, fresh.version)
+  }
 }
 
 /** The exit goals of a workflow as correlations for a run of this customer (`*`: no customer). */
