@@ -7,7 +7,7 @@ import type { ActionCustomer, ActionDefinition, ActionStoreInfo } from '../plugi
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../plugin-api/errors.ts'
 import { retryWhileDatabaseAway } from './outage.ts'
 import type { RunRecord, StorageTx } from './ports.ts'
-import { RunChanged, endRun, isEnded, parked, saveRun } from './run-lifecycle.ts'
+import { RunChanged, endRun, isEnded, parked, retryLater, saveRun } from './run-lifecycle.ts'
 import { moveTo, record, scopeFor, stepKey, type ExecutorDeps } from './step-kit.ts'
 
 /**
@@ -199,7 +199,7 @@ async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: R
       await tx.upsertStep({ ...base, status: 'retrying', error: message, wake_at: wake, ended_at: null })
       deps.log.info({ runId: current.id, step: key, attempts, wakeAt: wake }, 'step will retry')
       // settled: this attempt's outcome is known (it failed), so the next one is not a blind repeat
-      return saveRun(tx, { ...current, status: 'running', due_at: wake, lease_owner: null, state: { ...current.state, current: { key, attempts, startedAt, settled: true } } })
+      return saveRun(tx, retryLater(current, wake, { ...current.state, current: { key, attempts, startedAt, settled: true } }))
     }
   }
 }

@@ -56,6 +56,11 @@ export function parked(run: RunRecord, wakeAt: string, state = run.state): RunRe
   return { ...run, status: 'waiting', due_at: wakeAt, lease_owner: null, state }
 }
 
+/** The run is due again at `wakeAt` to retry a step (still running, not waiting), its lease let go. */
+export function retryLater(run: RunRecord, wakeAt: string, state: RunRecord['state']): RunRecord {
+  return { ...run, status: 'running', due_at: wakeAt, lease_owner: null, state }
+}
+
 /** The run as it ends; `seqStep` moves the timeline on when the ending is itself a step. */
 function ended(run: RunRecord, status: EndedRunStatus, now: Date, reason?: string, seqStep = 0): RunRecord {
   return {
