@@ -1,11 +1,35 @@
+import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
+import { createDeliveriesService } from './deliveries.ts'
+import { createHealthService } from './health.ts'
+import { createIngestGuardsService } from './ingest-guards.ts'
+import { createKeysService } from './keys.ts'
+import { createMaintenanceService } from './maintenance.ts'
+import { createPrivacyService } from './privacy.ts'
+import { createStoresService } from './stores.ts'
+import { createUsersService } from './users.ts'
+import { createWebhookIntakeService } from './webhook-intake.ts'
+import { createWorkersService } from './workers.ts'
 
 /**
  * The use cases, one module per subject. HTTP routes, CLI commands and the dashboard call these;
  * they reach storage through store/ and runs through the engine, never directly.
  */
 export function createServices(ctx: ServiceContext) {
-  return {}
+  const deliveries = createDeliveriesService(ctx)
+  return {
+    webhooks: createWebhookIntakeService(ctx),
+    ingestGuards: createIngestGuardsService(ctx),
+    deliveries,
+    connectors: createConnectorsService(ctx),
+    privacy: createPrivacyService(ctx),
+    keys: createKeysService(ctx),
+    stores: createStoresService(ctx),
+    users: createUsersService(ctx),
+    health: createHealthService(ctx),
+    workers: createWorkersService(ctx),
+    maintenance: createMaintenanceService(ctx, deliveries),
+  }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -3,7 +3,7 @@ import { createTestEnv, type TestEnv } from '../../../test/helpers/dialects.ts'
 import { apiClient, fakeResolver, startRecorder, type ApiClient, type Recorder } from '../../../test/helpers/outbound.ts'
 
 /**
- * send_sms posts to the provider through the guarded client (issue 7, defect 4): the provider's
+ * send_sms posts to the provider through the guarded client: the provider's
  * host is resolved by the app's resolver (injected here: nothing depends on the host's DNS) and
  * checked where the connection is made. Driven through the HTTP API and the engine; the provider
  * is a local server that counts what reaches it.
