@@ -53,7 +53,11 @@ export function isExternalAction(deps: ExecutorDeps, instr: Instruction | undefi
  * transaction: the caller rolls it back and records the outcome alone (`recordAlone`).
  */
 export class RetryOutside extends Error {
-  constructor(readonly instr: ActionInstruction, readonly attempts: number, readonly outcome: Outcome) {
+  constructor(
+    readonly instr: ActionInstruction,
+    readonly attempts: number,
+    readonly outcome: Outcome,
+  ) {
     super('unexpected error in an internal action')
   }
 }
@@ -86,22 +90,26 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
   await checkLease(deps, leased, key)
   // repeatable: the begin re-reads the run and writes it only at the version this worker holds,
   // so if a cut-off COMMIT did land, the repeat finds a newer version and gives up
-  const begin = await retryWhileDatabaseAway(() => deps.storage.transaction(async (tx) => {
-    const run = await tx.getRun(leased.id)
-    if (!run || run.version !== leased.version || isEnded(run)) throw new RunChanged()
-    const now = deps.clock.now()
-    const interrupted = run.state.current?.key === key
-    const attempts = (interrupted ? run.state.current!.attempts : 0) + 1
-    if (interrupted && !action.retry.safe && !run.state.current?.settled) {
-      const message = `interrupted during attempt ${run.state.current!.attempts}: the outcome is unknown and ${instr.action} is not safe to repeat`
-      return { run: await failStep(tx, run, instr, key, message, attempts - 1, now, null), scope: null, attempts }
-    }
-    const scope = await scopeFor(deps, tx, run)
-    const startedAt = run.state.current?.startedAt ?? now.toISOString()
-    await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
-    const saved = await saveRun(tx, { ...run, status: 'running', state: { ...run.state, current: { key, attempts, startedAt } } })
-    return { run: saved, scope, attempts }
-  }), BEGIN_OUTAGE_WAIT_MS)
+  const begin = await retryWhileDatabaseAway(
+    () =>
+      deps.storage.transaction(async (tx) => {
+        const run = await tx.getRun(leased.id)
+        if (!run || run.version !== leased.version || isEnded(run)) throw new RunChanged()
+        const now = deps.clock.now()
+        const interrupted = run.state.current?.key === key
+        const attempts = (interrupted ? run.state.current!.attempts : 0) + 1
+        if (interrupted && !action.retry.safe && !run.state.current?.settled) {
+          const message = `interrupted during attempt ${run.state.current!.attempts}: the outcome is unknown and ${instr.action} is not safe to repeat`
+          return { run: await failStep(tx, run, instr, key, message, attempts - 1, now, null), scope: null, attempts }
+        }
+        const scope = await scopeFor(deps, tx, run)
+        const startedAt = run.state.current?.startedAt ?? now.toISOString()
+        await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
+        const saved = await saveRun(tx, { ...run, status: 'running', state: { ...run.state, current: { key, attempts, startedAt } } })
+        return { run: saved, scope, attempts }
+      }),
+    BEGIN_OUTAGE_WAIT_MS,
+  )
   if (!begin.scope) return begin.run
   const { run, scope, attempts } = begin
   // the begin may have waited out an outage during which the heartbeat failed: look again
@@ -109,15 +117,24 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
   const outcome = await attemptAction(deps, null, run, instr, action, scope, attempts)
   // repeatable for the same reason; and safe after the lease lapsed: if another worker has moved
   // the run since, the version differs and this outcome is not written over its work
-  return retryWhileDatabaseAway(() => deps.storage.transaction(async (tx) => {
-    const fresh = await tx.getRun(run.id)
-    if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
-      // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
-      if (outcome.kind === 'done') await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()), input: outcome.input, output: outcome.output })
-      throw new RunChanged()
-    }
-    return commitActionOutcome(deps, tx, fresh, instr, attempts, outcome)
-  }), OUTCOME_OUTAGE_WAIT_MS)
+  return retryWhileDatabaseAway(
+    () =>
+      deps.storage.transaction(async (tx) => {
+        const fresh = await tx.getRun(run.id)
+        if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
+          // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
+          if (outcome.kind === 'done')
+            await tx.upsertStep({
+              ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()),
+              input: outcome.input,
+              output: outcome.output,
+            })
+          throw new RunChanged()
+        }
+        return commitActionOutcome(deps, tx, fresh, instr, attempts, outcome)
+      }),
+    OUTCOME_OUTAGE_WAIT_MS,
+  )
 }
 
 /** Before acting outside: is the lease surely this worker's for long enough? (invariant 9) */
@@ -127,7 +144,15 @@ async function checkLease(deps: ExecutorDeps, run: RunRecord, key: string): Prom
   throw new LeaseLapsing()
 }
 
-async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunRecord, instr: ActionInstruction, action: ActionDefinition, scope: Record<string, unknown>, attempts: number): Promise<Outcome> {
+async function attemptAction(
+  deps: ExecutorDeps,
+  tx: StorageTx | null,
+  run: RunRecord,
+  instr: ActionInstruction,
+  action: ActionDefinition,
+  scope: Record<string, unknown>,
+  attempts: number,
+): Promise<Outcome> {
   const key = stepKey(instr.id, run.state)
   let input: unknown = instr.with
   try {
@@ -143,12 +168,21 @@ async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunR
       const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ')
       throw new PermanentError(`input of ${instr.action} is invalid: ${issues}`)
     }
-    const services = tx ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx)) : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null))
+    const services = tx
+      ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx))
+      : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null))
     const store = (scope.store as ActionStoreInfo | null) ?? { id: run.store_id, name: run.store_id, currency: 'USD', timezone: 'UTC', settings: {} }
     const output = await action.run({
       input: parsed.data,
       idempotencyKey: `${run.id}:${key}`,
-      run: { id: run.id, workflowId: run.workflow_id, workflowVersion: run.workflow_version, stepKey: key, attempt: attempts, maxAttempts: action.retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS },
+      run: {
+        id: run.id,
+        workflowId: run.workflow_id,
+        workflowVersion: run.workflow_version,
+        stepKey: key,
+        attempt: attempts,
+        maxAttempts: action.retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      },
       store,
       customer: toActionCustomer(scope.customer as Record<string, unknown> | null),
       scope,
@@ -166,7 +200,14 @@ async function attemptAction(deps: ExecutorDeps, tx: StorageTx | null, run: RunR
 }
 
 /** Records an attempt's outcome on the timeline and moves the cursor (or schedules the retry). */
-async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: RunRecord, instr: ActionInstruction, attempts: number, outcome: Outcome): Promise<RunRecord> {
+async function commitActionOutcome(
+  deps: ExecutorDeps,
+  tx: StorageTx,
+  current: RunRecord,
+  instr: ActionInstruction,
+  attempts: number,
+  outcome: Outcome,
+): Promise<RunRecord> {
   const action = deps.actions.get(instr.action)
   const key = stepKey(instr.id, current.state)
   const now = deps.clock.now()
@@ -190,11 +231,13 @@ async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: R
         deps.log.warn({ runId: current.id, step: key, attempts, err: message }, 'step failed')
         return failStep(tx, current, instr, key, message, attempts, now, outcome.input, startedAt)
       }
-      const delay = err instanceof RetryableError && err.retryAfterMs !== undefined
-        ? err.retryAfterMs
-        // our own database was away, not the action's service: try again soon
-        : isDatabaseUnavailable(err) ? backoffDelay(attempts, { baseMs: 1000, maxMs: 30_000 })
-        : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? DEFAULT_BASE_DELAY_MS })
+      const delay =
+        err instanceof RetryableError && err.retryAfterMs !== undefined
+          ? err.retryAfterMs
+          : // our own database was away, not the action's service: try again soon
+            isDatabaseUnavailable(err)
+            ? backoffDelay(attempts, { baseMs: 1000, maxMs: 30_000 })
+            : backoffDelay(attempts, { baseMs: action?.retry.baseDelayMs ?? DEFAULT_BASE_DELAY_MS })
       const wake = new Date(now.getTime() + delay).toISOString()
       await tx.upsertStep({ ...base, status: 'retrying', error: message, wake_at: wake, ended_at: null })
       deps.log.info({ runId: current.id, step: key, attempts, wakeAt: wake }, 'step will retry')
@@ -205,7 +248,17 @@ async function commitActionOutcome(deps: ExecutorDeps, tx: StorageTx, current: R
 }
 
 /** The step failed for good: it is recorded failed, and the run fails with its message. */
-async function failStep(tx: StorageTx, run: RunRecord, instr: { id: string; action: string }, key: string, message: string, attempts: number, now: Date, input: unknown, startedAt?: string): Promise<RunRecord> {
+async function failStep(
+  tx: StorageTx,
+  run: RunRecord,
+  instr: { id: string; action: string },
+  key: string,
+  message: string,
+  attempts: number,
+  now: Date,
+  input: unknown,
+  startedAt?: string,
+): Promise<RunRecord> {
   await tx.upsertStep({
     ...record(run, instr, instr.action, { status: 'failed', attempts }, now),
     step_key: key,

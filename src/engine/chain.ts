@@ -40,7 +40,14 @@ function workflowMissing(run: RunRecord): string {
  * The body of a chain, in a transaction the caller owns. Throws RunChanged or RetryOutside: the
  * caller must then roll back (and, for RetryOutside, record the failed action alone).
  */
-export async function chainInTx(deps: ExecutorDeps, tx: StorageTx, workflow: CompiledWorkflow, leased: RunRecord, limit: number, options: { trusted?: boolean } = {}): Promise<{ run: RunRecord; steps: number }> {
+export async function chainInTx(
+  deps: ExecutorDeps,
+  tx: StorageTx,
+  workflow: CompiledWorkflow,
+  leased: RunRecord,
+  limit: number,
+  options: { trusted?: boolean } = {},
+): Promise<{ run: RunRecord; steps: number }> {
   // trusted: the caller has just read or written this run; if anyone changed it since, the
   // first versioned write fails with RunChanged, so re-reading it here would only cost time
   const fresh = options.trusted ? leased : await tx.getRun(leased.id)
@@ -51,9 +58,7 @@ export async function chainInTx(deps: ExecutorDeps, tx: StorageTx, workflow: Com
     const instr: Instruction | undefined = workflow.program[run.state.pc]
     if (!instr) return { run: await endRun(tx, run, 'failed', deps.clock.now(), `cursor ${run.state.pc} is outside the program`), steps: steps + 1 }
     if (isExternalAction(deps, instr)) break
-    run = instr.op === 'action'
-      ? await internalAction(deps, tx, run, instr)
-      : await runControlStep({ deps, tx, workflow, run, now: deps.clock.now() }, instr)
+    run = instr.op === 'action' ? await internalAction(deps, tx, run, instr) : await runControlStep({ deps, tx, workflow, run, now: deps.clock.now() }, instr)
     steps += 1
     if (stops(run, deps.clock.now())) break
   }
@@ -68,17 +73,21 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
   const order = inIdOrder(runs)
   try {
     // repeatable: if a cut-off COMMIT did land, the repeat's versioned writes lose to it
-    const byId = await retryWhileDatabaseAway(() => deps.storage.transaction(async (rawTx) => {
-      const tx = withEventMemo(rawTx)
-      const out = new Map<string, Chained>()
-      for (const run of order) {
-        const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
-        if (!workflow) out.set(run.id, { run: await endRun(tx, run, 'failed', deps.clock.now(), workflowMissing(run)), moved: true })
-        else if (isExternalAction(deps, workflow.program[run.state.pc])) out.set(run.id, { run, moved: false })
-        else out.set(run.id, { run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
-      }
-      return out
-    }), BATCH_OUTAGE_WAIT_MS)
+    const byId = await retryWhileDatabaseAway(
+      () =>
+        deps.storage.transaction(async (rawTx) => {
+          const tx = withEventMemo(rawTx)
+          const out = new Map<string, Chained>()
+          for (const run of order) {
+            const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
+            if (!workflow) out.set(run.id, { run: await endRun(tx, run, 'failed', deps.clock.now(), workflowMissing(run)), moved: true })
+            else if (isExternalAction(deps, workflow.program[run.state.pc])) out.set(run.id, { run, moved: false })
+            else out.set(run.id, { run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
+          }
+          return out
+        }),
+      BATCH_OUTAGE_WAIT_MS,
+    )
     return runs.map((r) => byId.get(r.id)!)
   } catch (err) {
     // still away: the batch is left for a later tick, not chained run by run (each would wait again)
@@ -90,8 +99,9 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
 
 /** One run's chain in its own transaction. Throws RunChanged when the run changed under us. */
 export async function chainAlone(deps: ExecutorDeps, run: RunRecord): Promise<Chained> {
-  const workflow = deps.cache.peek(run.store_id, run.workflow_id, run.workflow_version)
-    ?? (await deps.storage.transaction((tx) => deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)))
+  const workflow =
+    deps.cache.peek(run.store_id, run.workflow_id, run.workflow_version) ??
+    (await deps.storage.transaction((tx) => deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)))
   if (!workflow) return { run: await deps.storage.transaction((tx) => endRun(tx, run, 'failed', deps.clock.now(), workflowMissing(run))), moved: true }
   if (isExternalAction(deps, workflow.program[run.state.pc])) return { run, moved: false }
   return { run: await chainWithFallback(deps, workflow, run, MAX_CHAIN), moved: true }

@@ -55,7 +55,13 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
   for (let round = 0; active.length > 0 && !outage; round++) {
     const now = deps.clock.now()
     if (round >= MAX_ROUNDS) {
-      await deps.storage.transaction((tx) => releaseRuns(tx, active.map((r) => r.id), deps.clock.now()))
+      await deps.storage.transaction((tx) =>
+        releaseRuns(
+          tx,
+          active.map((r) => r.id),
+          deps.clock.now(),
+        ),
+      )
       for (const run of active) leases.letGo(run.id)
       return
     }

@@ -23,7 +23,19 @@ export function isEnded(run: Pick<RunRecord, 'status'>): boolean {
 }
 
 /** Who and what a run is about, fixed when it begins. */
-export type RunIdentity = Pick<RunRecord, 'id' | 'store_id' | 'workflow_id' | 'workflow_version' | 'trigger_event_seq' | 'trigger_event_id' | 'customer_key' | 'customer_id' | 'customer_email' | 'holdout'>
+export type RunIdentity = Pick<
+  RunRecord,
+  | 'id'
+  | 'store_id'
+  | 'workflow_id'
+  | 'workflow_version'
+  | 'trigger_event_seq'
+  | 'trigger_event_id'
+  | 'customer_key'
+  | 'customer_id'
+  | 'customer_email'
+  | 'holdout'
+>
 
 /**
  * A run as its trigger starts it: due at once at the first instruction. A run in the holdout
@@ -137,7 +149,10 @@ export async function releaseRuns(tx: StorageTx, runIds: string[], now: Date): P
 }
 
 /** The exit goals of a workflow as correlations for a run of this customer (`*`: no customer). */
-export function exitGoalCorrelations(workflow: CompiledWorkflow, customerKey: string | null): Array<{ eventType: string; key: string; purpose: 'exit_when'; ref: number }> {
+export function exitGoalCorrelations(
+  workflow: CompiledWorkflow,
+  customerKey: string | null,
+): Array<{ eventType: string; key: string; purpose: 'exit_when'; ref: number }> {
   return (workflow.file.exit_when ?? []).map((g, i) => ({ eventType: g.event, key: customerKey ?? '*', purpose: 'exit_when' as const, ref: i }))
 }
 
@@ -155,7 +170,8 @@ export async function cancelRun(storage: Storage, clock: Clock, storeId: string,
   await storage.transaction(async (tx) => {
     const run = await runOfStore(tx, storeId, runId)
     if (!isActive(run)) throw new UserError(`run "${runId}" has already ended (${run.status})`, { code: 'conflict' })
-    if (!(await tryEnd(tx, ended(run, 'cancelled', clock.now())))) throw new UserError(`run "${runId}" changed while cancelling; try again`, { code: 'conflict' })
+    if (!(await tryEnd(tx, ended(run, 'cancelled', clock.now()))))
+      throw new UserError(`run "${runId}" changed while cancelling; try again`, { code: 'conflict' })
   })
 }
 
@@ -168,7 +184,10 @@ export async function retryRun(storage: Storage, clock: Clock, cache: WorkflowCa
     const run = await runOfStore(tx, storeId, runId)
     if (run.status !== 'failed') throw new UserError(`only failed runs can be retried; run "${runId}" is ${run.status}`, { code: 'conflict' })
     const now = clock.now().toISOString()
-    const ok = await tx.updateRun({ ...run, status: 'running', due_at: now, ended_at: null, lease_owner: null, state: { ...run.state, current: null, exitReason: undefined } }, run.version)
+    const ok = await tx.updateRun(
+      { ...run, status: 'running', due_at: now, ended_at: null, lease_owner: null, state: { ...run.state, current: null, exitReason: undefined } },
+      run.version,
+    )
     if (!ok) throw new UserError(`run "${runId}" changed while retrying; try again`, { code: 'conflict' })
     const workflow = await cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
     await tx.deleteCorrelations(run.id, 'exit_when')

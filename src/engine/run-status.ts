@@ -27,6 +27,9 @@ export function isEndedStatus(status: string): status is EndedRunStatus {
  * the time it ended. run-lifecycle.ts writes them through the versioned run write; the erasure
  * (store/privacy.ts) writes them in its own statement when it cancels an erased customer's run.
  */
-export function endedColumns<S extends EndedRunStatus>(status: S, at: string): { status: S; due_at: null; ended_at: string; lease_owner: null; signal_event_seq: null } {
+export function endedColumns<S extends EndedRunStatus>(
+  status: S,
+  at: string,
+): { status: S; due_at: null; ended_at: string; lease_owner: null; signal_event_seq: null } {
   return { status, due_at: null, ended_at: at, lease_owner: null, signal_event_seq: null }
 }

@@ -60,15 +60,19 @@ export async function scopeFor(deps: ExecutorDeps, tx: StorageTx, run: RunRecord
   const trigger = await tx.getEvent(run.trigger_event_seq)
   if (!trigger) throw new Error(`trigger event ${run.trigger_event_seq} of run ${run.id} is missing`)
   const current = run.state.eventSeq ? ((await tx.getEvent(run.state.eventSeq)) ?? trigger) : trigger
-  return buildScope(tx, {
-    storeId: run.store_id,
-    event: current,
-    trigger,
-    customerKey: run.customer_key,
-    outputs: run.state.outputs,
-    locals: locals(run.state),
-    now: deps.clock.now(),
-  }, deps.stores)
+  return buildScope(
+    tx,
+    {
+      storeId: run.store_id,
+      event: current,
+      trigger,
+      customerKey: run.customer_key,
+      outputs: run.state.outputs,
+      locals: locals(run.state),
+      now: deps.clock.now(),
+    },
+    deps.stores,
+  )
 }
 
 /** The step's row on the run's timeline, at the run's current sequence number. */

@@ -34,9 +34,14 @@ export const waitForStep: ControlStep<'wait_for'> = async (ctx, instr) => {
 async function received({ tx, run, now }: StepContext, instr: WaitFor, eventSeq: number) {
   const event = await tx.getEvent(eventSeq)
   await tx.deleteCorrelations(run.id, 'wait_for')
-  await tx.upsertStep(record(run, instr, 'wait_for', { status: 'completed', output: { received: true, event_id: event?.id ?? null, event_type: instr.event } }, now))
+  await tx.upsertStep(
+    record(run, instr, 'wait_for', { status: 'completed', output: { received: true, event_id: event?.id ?? null, event_type: instr.event } }, now),
+  )
   const consumed = [...(run.state.consumed ?? []), eventSeq]
-  return saveRun(tx, { ...moveTo(run, instr.received, { waitUntil: null, eventSeq, consumed }, { id: instr.id, value: { received: true, event: event?.data ?? null } }), signal_event_seq: null })
+  return saveRun(tx, {
+    ...moveTo(run, instr.received, { waitUntil: null, eventSeq, consumed }, { id: instr.id, value: { received: true, event: event?.data ?? null } }),
+    signal_event_seq: null,
+  })
 }
 
 async function lookBack({ deps, tx, workflow, run }: StepContext, instr: WaitFor): Promise<number | null> {

@@ -6,10 +6,16 @@ import { resolveUntil } from '../until.ts'
 export const waitStep: ControlStep<'wait'> = async ({ deps, tx, run, now }, instr) => {
   if (!run.state.waitUntil) {
     const scope = await scopeFor(deps, tx, run)
-    const wake = instr.duration !== undefined
-      ? new Date(now.getTime() + instr.duration)
-      : resolveUntil(instr.until!, instr.timezone, scope, now)
-    await tx.upsertStep(record(run, instr, 'wait', { status: 'waiting', input: instr.duration !== undefined ? { duration_ms: instr.duration } : { until: instr.until }, wake_at: wake.toISOString() }, now))
+    const wake = instr.duration !== undefined ? new Date(now.getTime() + instr.duration) : resolveUntil(instr.until!, instr.timezone, scope, now)
+    await tx.upsertStep(
+      record(
+        run,
+        instr,
+        'wait',
+        { status: 'waiting', input: instr.duration !== undefined ? { duration_ms: instr.duration } : { until: instr.until }, wake_at: wake.toISOString() },
+        now,
+      ),
+    )
     return saveRun(tx, parked(run, wake.toISOString(), { ...run.state, waitUntil: wake.toISOString() }))
   }
   if (now.toISOString() < run.state.waitUntil) return saveRun(tx, parked(run, run.state.waitUntil))
