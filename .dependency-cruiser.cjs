@@ -67,7 +67,8 @@ module.exports = {
       comment: 'modules that import each other cannot be understood or tested one at a time',
       severity: 'error',
       from: { path: '^src/' },
-      to: { circular: true, dependencyTypesNot: ['type-only'] },
+      // a cycle through `import type` only (the edges naming the composition root's App) is erased at run time
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
     {
       name: 'not-to-unresolvable',

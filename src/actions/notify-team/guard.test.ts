@@ -14,7 +14,9 @@ let chat: Recorder
 let env: TestEnv | null = null
 let api: ApiClient | null = null
 
-beforeAll(async () => { chat = await startRecorder((res) => res.writeHead(200).end('ok')) })
+beforeAll(async () => {
+  chat = await startRecorder((res) => res.writeHead(200).end('ok'))
+})
 afterAll(() => chat.close())
 afterEach(async () => {
   chat.hits.length = 0
