@@ -1,6 +1,6 @@
 import { stringify as toYaml } from 'yaml'
 import { BUILT_IN_ACTIONS } from '../../src/actions/index.ts'
-import { DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_ATTEMPTS } from '../../src/engine/executor.ts'
+import { DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_ATTEMPTS } from '../../src/engine/action-protocol.ts'
 import { formatDuration } from '../../src/lib/durations.ts'
 import type { ActionDefinition, ActionEffects, SimulateMode } from '../../src/plugin-api/define-action.ts'
 import { jsonSchemaOf, ShapeRenderer } from './json-schema.ts'

@@ -7,11 +7,12 @@ import { newId } from '../lib/ids.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
-import { MAX_CHAIN, RunChanged, advanceRun, chainInTx, finish, isEnded, isExternalAction, runExternalAction, stops, type ActionInstruction, type ExecutorDeps } from './executor.ts'
+import { advanceBatch } from './executor.ts'
 import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
-import { retryWhileDatabaseAway, sleep } from './outage.ts'
-import type { RunRecord, Storage, StorageTx, StoredEvent } from './ports.ts'
+import { sleep } from './outage.ts'
+import type { Storage, StorageTx } from './ports.ts'
+import type { ExecutorDeps } from './step-kit.ts'
 import { WorkflowCache } from './workflow-cache.ts'
 import { StoreCache } from './store-cache.ts'
 import { createTriggerRegistry, type TriggerRegistry } from '../triggers/index.ts'
@@ -29,16 +30,11 @@ export interface EngineOptions {
   triggers?: TriggerRegistry
 }
 
-/** Rounds of chain + external actions one tick gives a claimed batch before letting go of it. */
-const MAX_ROUNDS = 20
-
 /**
  * How long an ingest request waits for an unreachable database before it is answered 503 (the
- * client sends it again), and how long a worker retries a batch's transaction before it leaves
- * the batch for its next tick; real ms.
+ * client sends it again); real ms.
  */
 const INGEST_OUTAGE_WAIT_MS = 5_000
-const BATCH_OUTAGE_WAIT_MS = 5_000
 
 interface PendingIngest {
   events: CanonicalEvent[]
@@ -221,7 +217,7 @@ export class Engine {
     leases.hold(runs.map((r) => r.id), claimedAt)
     const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
     try {
-      await this.advanceBatch(deps, runs, owner, concurrency, leases)
+      await advanceBatch(deps, runs, { owner, concurrency, leases })
     } catch (err) {
       // the database went away mid-batch: nothing of this tick is in flight any more; the runs it
       // still holds are let go once the database answers, rather than after their leases lapse
@@ -251,137 +247,6 @@ export class Engine {
     this.abandoned.delete(owner)
   }
 
-  /**
-   * Advances a claimed batch. The common case takes few transactions: one for every run's
-   * control steps and internal actions together (group commit, as for ingest), then each
-   * external action in its own begin / act / commit, in `concurrency` lanes, and round again.
-   * If the shared transaction fails for any run (a race with ingest, an unexpected error), it
-   * rolls back whole and those runs are advanced one by one, as before batching.
-   */
-  private async advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], owner: string, concurrency: number, leases: LeaseKeeper): Promise<void> {
-    // once the database is found away, the lanes start nothing more; the batch waits for a later tick
-    let outage: unknown = null
-    const lanes = (items: RunRecord[], fn: (run: RunRecord) => Promise<void>) =>
-      this.lanes(items, concurrency, async (run) => {
-        if (outage) return
-        try {
-          await fn(run)
-        } catch (err) {
-          if (!isDatabaseUnavailable(err)) throw err
-          outage ??= err
-        }
-      })
-    let active = claimed
-    for (let round = 0; active.length > 0 && !outage; round++) {
-      const now = this.clock.now()
-      if (round >= MAX_ROUNDS) {
-        await this.releaseRuns(active)
-        for (const run of active) leases.letGo(run.id)
-        return
-      }
-      const chained = await this.chainBatch(deps, active)
-      if (!chained) {
-        await lanes(active, async (run) => {
-          await this.advanceSafely(deps, run, owner)
-          leases.letGo(run.id)
-        })
-        break
-      }
-      // a run already at an external action was not touched: it is due (claimed), whatever its status says
-      const going = chained.filter((c) => c.run !== null && (!c.moved || !stops(c.run, now))).map((c) => c.run!)
-      for (const c of chained) if (c.run && c.moved && stops(c.run, now)) leases.letGo(c.run.id)
-      const external: RunRecord[] = []
-      const internal: RunRecord[] = []
-      for (const run of going) {
-        const workflow = this.cache.peek(run.store_id, run.workflow_id, run.workflow_version)
-        if (workflow && isExternalAction(deps, workflow.program[run.state.pc])) external.push(run)
-        else internal.push(run)
-      }
-      const afterExternal: RunRecord[] = []
-      await lanes(external, async (run) => {
-        const workflow = this.cache.peek(run.store_id, run.workflow_id, run.workflow_version)!
-        try {
-          const next = await runExternalAction(deps, run, workflow.program[run.state.pc] as ActionInstruction)
-          if (next && !stops(next, this.clock.now())) afterExternal.push(next)
-          else leases.letGo(run.id)
-        } catch (err) {
-          // still held: abandoned with the batch, let go of once the database is back
-          if (isDatabaseUnavailable(err)) throw err
-          leases.letGo(run.id)
-          if (err instanceof RunChanged) return
-          this.log.error({ runId: run.id, err }, 'run advance failed')
-          await this.storage.extendLeases(owner, [run.id], new Date(this.clock.now().getTime() + 30_000)).catch(() => undefined)
-        }
-      })
-      active = [...internal, ...afterExternal]
-    }
-    if (outage) throw outage
-  }
-
-  /** Every run's chain in one transaction; null when that transaction had to roll back. */
-  private async chainBatch(deps: ExecutorDeps, runs: RunRecord[]): Promise<Array<{ run: RunRecord | null; moved: boolean }> | null> {
-    // runs are written in id order, the order every multi-run write takes, so two transactions
-    // writing overlapping runs wait for each other instead of deadlocking
-    const order = [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    try {
-      // repeatable: if a cut-off COMMIT did land, the repeat's versioned writes lose to it
-      const byId = await retryWhileDatabaseAway(() => this.storage.transaction(async (rawTx) => {
-        const tx = withEventMemo(rawTx)
-        const out = new Map<string, { run: RunRecord | null; moved: boolean }>()
-        for (const run of order) {
-          const workflow = await this.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
-          if (!workflow) {
-            out.set(run.id, { run: await finish(tx, run, 'failed', this.clock.now(), `workflow ${run.workflow_id} version ${run.workflow_version} not found`), moved: true })
-            continue
-          }
-          if (isExternalAction(deps, workflow.program[run.state.pc])) {
-            out.set(run.id, { run, moved: false })
-            continue
-          }
-          out.set(run.id, { run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
-        }
-        return out
-      }), BATCH_OUTAGE_WAIT_MS)
-      return runs.map((r) => byId.get(r.id)!)
-    } catch (err) {
-      // still away: the batch is left for a later tick, not advanced run by run (each would wait again)
-      if (isDatabaseUnavailable(err)) throw err
-      this.log.debug({ err: (err as Error).message, runs: runs.length }, 'batch rolled back; advancing runs one by one')
-      return null
-    }
-  }
-
-  private async lanes<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-    let index = 0
-    const lane = async () => {
-      while (index < items.length) await fn(items[index++]!)
-    }
-    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane))
-  }
-
-  /** Lets go of runs this worker did not finish this tick: due again at once, for any worker. */
-  private async releaseRuns(runs: RunRecord[]): Promise<void> {
-    await this.storage.transaction(async (tx) => {
-      for (const run of [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-        const fresh = await tx.getRun(run.id)
-        if (fresh && !isEnded(fresh)) await tx.updateRun({ ...fresh, lease_owner: null, due_at: this.clock.now().toISOString() }, fresh.version)
-      }
-    })
-  }
-
-  private async advanceSafely(deps: ExecutorDeps, run: RunRecord, owner: string): Promise<void> {
-    try {
-      await advanceRun(deps, run)
-    } catch (err) {
-      // the database is away: the caller leaves the run for a later tick
-      if (isDatabaseUnavailable(err)) throw err
-      // a bug or a database error: keep the run leased for a while so it is tried again later,
-      // not at once in a hot loop
-      this.log.error({ runId: run.id, err }, 'run advance failed')
-      await this.storage.extendLeases(owner, [run.id], new Date(this.clock.now().getTime() + 30_000)).catch(() => undefined)
-    }
-  }
-
   /** Runs ticks until nothing is due (tests and simulate use this with a manual clock). */
   async drain(owner = 'drain', maxTicks = 10_000): Promise<number> {
     let total = 0
@@ -402,22 +267,4 @@ export class Engine {
 function isTransientDbError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_BUSY'
-}
-
-/**
- * Stored events do not change, so within one transaction each is read once however many steps
- * of however many runs ask for it (every step's scope needs its run's trigger).
- */
-function withEventMemo(tx: StorageTx): StorageTx {
-  const events = new Map<number, Promise<StoredEvent | null>>()
-  return Object.assign(Object.create(tx) as StorageTx, {
-    getEvent(seq: number) {
-      let hit = events.get(seq)
-      if (!hit) {
-        hit = tx.getEvent(seq)
-        events.set(seq, hit)
-      }
-      return hit
-    },
-  })
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.ts'
 import { triggerMatches, type TriggerRegistry } from '../triggers/index.ts'
 import { deriveEvents, MAX_DERIVED_DEPTH } from './derived.ts'
 import type { CorrelationRecord, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
+import { beginRun, exitGoalCorrelations, exitOnGoal, isActive, signalWait } from './run-lifecycle.ts'
 import { buildScope } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
@@ -99,7 +100,7 @@ const MAX_RESOLVE_ATTEMPTS = 20
 
 async function resolveOne(tx: StorageTx, corr: CorrelationRecord, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<'resolved' | 'no_match' | 'lost_race'> {
   const run = await tx.getRun(corr.run_id)
-  if (!run || (run.status !== 'running' && run.status !== 'waiting')) return 'no_match'
+  if (!run || !isActive(run)) return 'no_match'
   const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
   if (!workflow) return 'no_match'
   const trigger = await tx.getEvent(run.trigger_event_seq)
@@ -109,44 +110,15 @@ async function resolveOne(tx: StorageTx, corr: CorrelationRecord, event: StoredE
   if (corr.purpose === 'exit_when') {
     const goal = workflow.file.exit_when?.[corr.ref]
     if (!goal || (goal.match && !evaluateCondition(workflow.cel(goal.match), scope))) return 'no_match'
-    if (!(await exitRun(tx, run, now, `exit_when: ${goal.event}`, event))) return 'lost_race'
+    if (!(await exitOnGoal(tx, run, now, `exit_when: ${goal.event}`, event))) return 'lost_race'
     deps.log.info({ runId: run.id, eventId: event.id }, 'run exited on goal')
     return 'resolved'
   }
   const instr = workflow.program[corr.ref]
   if (!instr || instr.op !== 'wait_for' || run.state.pc !== corr.ref || run.signal_event_seq !== null) return 'no_match'
   if (instr.match && !evaluateCondition(workflow.cel(instr.match), scope)) return 'no_match'
-  if (!(await tx.updateRun({ ...run, signal_event_seq: event.seq, due_at: now.toISOString() }, run.version))) return 'lost_race'
-  await tx.deleteCorrelations(run.id, 'wait_for')
+  if (!(await signalWait(tx, run, event.seq, now))) return 'lost_race'
   return 'resolved'
-}
-
-export async function exitRun(tx: StorageTx, run: RunRecord, now: Date, reason: string, event?: StoredEvent): Promise<boolean> {
-  const at = now.toISOString()
-  const ended: RunRecord = {
-    ...run,
-    status: 'exited',
-    ended_at: at,
-    due_at: null,
-    lease_owner: null,
-    state: { ...run.state, exitReason: reason, current: null, seq: run.state.seq + 1 },
-  }
-  if (!(await tx.updateRun(ended, run.version))) return false
-  await tx.deleteCorrelations(run.id)
-  await tx.upsertStep({
-    run_id: run.id,
-    store_id: run.store_id,
-    step_key: `exit#${run.state.seq}`,
-    seq: run.state.seq,
-    step_id: 'exit_when',
-    type: 'exit',
-    status: 'completed',
-    attempts: 1,
-    output: { reason, ...(event ? { event_id: event.id, event_type: event.type } : {}) },
-    started_at: at,
-    ended_at: at,
-  })
-  return true
 }
 
 /** The active workflows for a store and event type, read once per ingest transaction. */
@@ -179,8 +151,8 @@ async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { c
     if (!(await reentryAllows(tx, workflow, event, now))) continue
     const run = newRun(workflow, event, scope, now)
     runs.push(run)
-    const goals = workflow.file.exit_when ?? []
-    if (!run.holdout && goals.length > 0) goalsOf.set(run.id, goals.map((g, i) => ({ eventType: g.event, key: event.customer_key ?? '*', purpose: 'exit_when' as const, ref: i })))
+    const goals = exitGoalCorrelations(workflow, event.customer_key)
+    if (!run.holdout && goals.length > 0) goalsOf.set(run.id, goals)
   }
   // the event's runs go in together: one statement however many workflows it starts
   await tx.insertRuns(runs)
@@ -211,28 +183,17 @@ async function reentryAllows(tx: StorageTx, workflow: CompiledWorkflow, event: S
 
 function newRun(workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>, now: Date): RunRecord {
   const id = newId('run_')
-  const at = now.toISOString()
   const customer = scope.customer as Record<string, unknown> | null
-  const holdout = inHoldout(event.customer_key ?? id, workflow.id, holdoutShare(workflow.file.holdout))
-  return {
+  return beginRun({
     id,
     store_id: event.store,
     workflow_id: workflow.id,
     workflow_version: workflow.version,
-    // the control group gets no actions: its run is recorded (for lift) and ends at once
-    status: holdout ? 'completed' : 'running',
     trigger_event_seq: event.seq,
     trigger_event_id: event.id,
     customer_key: event.customer_key,
     customer_id: (customer?.id as string | null) ?? null,
     customer_email: (customer?.email as string | null) ?? null,
-    holdout,
-    state: { pc: 0, loops: [], outputs: {}, seq: 0, current: null },
-    due_at: holdout ? null : at,
-    signal_event_seq: null,
-    lease_owner: null,
-    version: 0,
-    started_at: at,
-    ended_at: holdout ? at : null,
-  }
+    holdout: inHoldout(event.customer_key ?? id, workflow.id, holdoutShare(workflow.file.holdout)),
+  }, now)
 }

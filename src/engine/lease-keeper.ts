@@ -7,7 +7,7 @@ import type { Storage } from './ports.ts'
  * The leases one tick holds on its claimed runs (ARCHITECTURE.md, invariant 9): a heartbeat keeps
  * them alive, and the keeper knows, by the engine's clock, until when each is surely still this
  * worker's. A lease is renewed every third of its length; a failed renewal is tried again within a
- * second, not a third of a lease later. Before every external action the executor asks `ensure`:
+ * second, not a third of a lease later. Before every external action the action protocol asks `ensure`:
  * with less than a third of the lease surely left, the lease is renewed on the spot, and if that
  * fails (the database is away, or another worker took the run after the lease lapsed) the worker
  * must not act on the run. Writes need no such check: they are versioned.

@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from '../contracts/events.ts'
 import type { ActionServices } from '../plugin-api/services.ts'
+import type { RunStatus } from './run-status.ts'
 
 /**
  * What the engine needs from storage. The engine never imports store/ or http/: it reaches
@@ -33,8 +34,7 @@ export interface RunRecord {
   ended_at: string | null
 }
 
-export type RunStatus = 'running' | 'waiting' | 'completed' | 'exited' | 'failed' | 'cancelled'
-export const ACTIVE_RUN_STATUSES: RunStatus[] = ['running', 'waiting']
+export type { RunStatus } from './run-status.ts'
 
 export interface LoopFrame {
   /** pc of the for_each instruction */

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { endedColumns, isActiveStatus } from '../engine/run-status.ts'
 import { UserError } from '../lib/errors.ts'
 import { aliasesOf } from './customer-aliases.ts'
 import type { DialectName } from './db.ts'
@@ -333,14 +334,17 @@ async function eraseMessage(trx: Transaction<Database>, storeId: string, m: Pick
     .where('store_id', '=', storeId).where('id', '=', m.id).execute()
 }
 
-/** Scrubs a run and its steps; an active run is cancelled and its waits dropped. Returns whether it was cancelled. */
+/**
+ * Scrubs a run and its steps; an active run is cancelled (written as every ended run is,
+ * engine/run-status.ts) and its waits dropped. Returns whether it was cancelled.
+ */
 async function eraseRun(trx: Transaction<Database>, storeId: string, runId: string, needles: Needles, at: string): Promise<boolean> {
   const r = await trx.selectFrom('runs').select(['status', 'state']).where('store_id', '=', storeId).where('id', '=', runId).executeTakeFirstOrThrow()
-  const active = r.status === 'running' || r.status === 'waiting'
+  const active = isActiveStatus(r.status)
   await trx.updateTable('runs').set({
     customer_email: null,
     state: scrubJson(r.state, needles),
-    ...(active ? { status: 'cancelled', due_at: null, ended_at: at, lease_owner: null, lease_until: null } : {}),
+    ...(active ? { ...endedColumns('cancelled', at), lease_until: null } : {}),
     // a worker holding an older copy of the run must lose its versioned write (engine invariant 8)
     version: sql`version + 1`,
     updated_at: at,

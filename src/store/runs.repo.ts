@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
+import { isActiveStatus } from '../engine/run-status.ts'
 import { UserError } from '../lib/errors.ts'
 import type { DialectName } from './db.ts'
 import type { Database, RunStepsTable, RunsTable } from './tables.ts'
@@ -61,7 +62,7 @@ function runView(row: Selectable<RunsTable>, steps: StepView[]): RunView {
     holdout: row.holdout === 1,
     started_at: row.started_at,
     ended_at: row.ended_at,
-    wake_at: row.status === 'waiting' || row.status === 'running' ? row.due_at : null,
+    wake_at: isActiveStatus(row.status) ? row.due_at : null,
     steps,
   }
 }

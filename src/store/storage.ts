@@ -14,6 +14,7 @@ import type {
   WorkflowHead,
   WorkflowVersionRecord,
 } from '../engine/ports.ts'
+import { ACTIVE_RUN_STATUSES } from '../engine/run-status.ts'
 import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
 import type { DatabaseHandle } from './db.ts'
 import { applyToView } from './projection.ts'
@@ -94,7 +95,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       return row ? { store_id: row.store_id, workflow_id: row.workflow_id, version: row.version, source: row.source, definition: JSON.parse(row.definition) } : null
     },
     async activeRunWorkflows(storeId, customerKey) {
-      const { rows } = await sql<{ workflow_id: string }>`select distinct workflow_id from runs where store_id = ${storeId} and customer_key = ${customerKey} and status in ('running', 'waiting')`.execute(trx)
+      const { rows } = await sql<{ workflow_id: string }>`select distinct workflow_id from runs where store_id = ${storeId} and customer_key = ${customerKey} and status in (${sql.join([...ACTIVE_RUN_STATUSES])})`.execute(trx)
       return new Set(rows.map((r) => r.workflow_id))
     },
     async lastRunStartedAt(storeId, workflowId, customerKey) {
