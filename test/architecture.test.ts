@@ -20,7 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   // store implements the engine's ports, so it may read their types
   store: ['lib', 'contracts', 'core', 'plugin-api', 'connectors', 'store', 'engine/ports'],
   engine: ['lib', 'contracts', 'core', 'plugin-api', 'engine'],
-  http: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'connectors', 'store', 'engine', 'http', 'main', 'config'],
+  services: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'triggers', 'connectors', 'store', 'engine', 'services', 'config'],
+  http: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'connectors', 'store', 'engine', 'services', 'http', 'main', 'config'],
   cli: ['*'],
 }
 

@@ -1,8 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
 import { UserError } from '../lib/errors.ts'
-import { findKey, type KeyScope } from '../store/stores.repo.ts'
-import type { Database } from '../store/tables.ts'
+import type { KeyScope, KeysService } from '../services/keys.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,12 +14,12 @@ function allows(have: KeyScope, need: KeyScope): boolean {
   return have === 'admin' || have === need
 }
 
-const cache = new Map<string, { key: Awaited<ReturnType<typeof findKey>>; at: number }>()
+const cache = new Map<string, { key: Awaited<ReturnType<KeysService['find']>>; at: number }>()
 /** keys are looked up per request; a short cache keeps ingest fast, revocation takes effect within it */
 const CACHE_MS = 5_000
 
 /** Bearer API key → store and scope; each key is bound to one store. */
-export function requireScope(db: Kysely<Database>, need: KeyScope) {
+export function requireScope(keys: Pick<KeysService, 'find'>, need: KeyScope) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
@@ -29,7 +27,7 @@ export function requireScope(db: Kysely<Database>, need: KeyScope) {
     const hit = cache.get(token)
     let key = hit && Date.now() - hit.at < CACHE_MS ? hit.key : undefined
     if (key === undefined) {
-      key = await findKey(db, token)
+      key = await keys.find(token)
       cache.set(token, { key, at: Date.now() })
       if (cache.size > 10_000) cache.clear()
     }

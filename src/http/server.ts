@@ -3,7 +3,6 @@ import type { App } from '../main.ts'
 import { NUL, NUL_MESSAGE } from '../contracts/limits.ts'
 import { UserError } from '../lib/errors.ts'
 import { registerErrorHandler } from './errors.ts'
-import { createIngestGuards } from './ingest-guards.ts'
 import { registerEventRoutes } from './routes/events.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
@@ -71,7 +70,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   })
 
   // rate limits and the refused-signature tally live as long as the server; closing it writes the tally
-  const guards = createIngestGuards(app)
+  const guards = app.services.ingestGuards.open()
   server.addHook('onClose', async () => guards.close())
 
   registerHealthRoutes(server, app)

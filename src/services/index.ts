@@ -1,11 +1,22 @@
+import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
+import { createDeliveriesService } from './deliveries.ts'
 import { createDemoService } from './demo.ts'
 import { createEventService } from './events.ts'
+import { createHealthService } from './health.ts'
+import { createIngestGuardsService } from './ingest-guards.ts'
+import { createKeysService } from './keys.ts'
+import { createMaintenanceService } from './maintenance.ts'
+import { createPrivacyService } from './privacy.ts'
 import { createRunService } from './runs.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
+import { createStoresService } from './stores.ts'
 import { createTrackingService } from './tracking.ts'
+import { createUsersService } from './users.ts'
+import { createWebhookIntakeService } from './webhook-intake.ts'
+import { createWorkersService } from './workers.ts'
 import { createWorkflowService } from './workflows.ts'
 
 /**
@@ -13,8 +24,20 @@ import { createWorkflowService } from './workflows.ts'
  * they reach storage through store/ and runs through the engine, never directly.
  */
 export function createServices(ctx: ServiceContext) {
+  const deliveries = createDeliveriesService(ctx)
   const events = createEventService(ctx)
   return {
+    webhooks: createWebhookIntakeService(ctx),
+    ingestGuards: createIngestGuardsService(ctx),
+    deliveries,
+    connectors: createConnectorsService(ctx),
+    privacy: createPrivacyService(ctx),
+    keys: createKeysService(ctx),
+    stores: createStoresService(ctx),
+    users: createUsersService(ctx),
+    health: createHealthService(ctx),
+    workers: createWorkersService(ctx),
+    maintenance: createMaintenanceService(ctx, deliveries),
     events,
     runs: createRunService(ctx),
     workflows: createWorkflowService(ctx),

@@ -62,6 +62,11 @@ export async function updateDeliveryOutcome(db: Db, id: string, outcome: Pick<De
     .where('id', '=', id).execute()
 }
 
+/** A replay of a compliance delivery keeps the body with the customer's identifiers removed. */
+export async function updateDeliveryBody(db: Db, id: string, body: string): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ body }).where('id', '=', id).execute()
+}
+
 function toRow(d: DeliveryRow): Selectable<WebhookDeliveriesTable> {
   return {
     id: d.id,

@@ -45,6 +45,18 @@ export async function listStores(db: Kysely<Database>): Promise<StoreSummary[]> 
   return db.selectFrom('stores').select(['id', 'name', 'currency', 'timezone', 'created_at']).orderBy('id').execute()
 }
 
+export async function storeExists(db: Kysely<Database>, id: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('stores').select('id').where('id', '=', id).executeTakeFirst())
+}
+
+/** Never seeded: no workflows and no events in any store (a first start, or an empty database). */
+export async function neverSeeded(db: Kysely<Database>): Promise<boolean> {
+  const workflow = await db.selectFrom('workflows').select('id').limit(1).executeTakeFirst()
+  if (workflow) return false
+  const event = await db.selectFrom('events').select('seq').limit(1).executeTakeFirst()
+  return !event
+}
+
 export async function getSettings(db: Kysely<Database>, storeId: string): Promise<Settings> {
   const row = await db.selectFrom('stores').select('settings').where('id', '=', storeId).executeTakeFirst()
   if (!row) throw new UserError(`store "${storeId}" not found`, { code: 'not_found' })

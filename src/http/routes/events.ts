@@ -4,7 +4,7 @@ import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
 import { toEvent } from '../../store/storage.ts'
 import { requireScope } from '../auth.ts'
-import type { IngestGuards } from '../ingest-guards.ts'
+import type { IngestGuards } from '../../services/ingest-guards.ts'
 import { parseLimit } from '../pagination.ts'
 
 /** Most events one request may carry. */
@@ -12,7 +12,7 @@ const MAX_BATCH = 1000
 
 export function registerEventRoutes(server: FastifyInstance, app: App, guards: IngestGuards): void {
   const db = app.handle.db
-  const ingestAuth = requireScope(db, 'ingest')
+  const ingestAuth = requireScope(app.services.keys, 'ingest')
   // after the key is known (an unknown key gets 401 and spends nothing), before the body is looked at
   const rate = guards.rate
   const preHandler = rate === null ? ingestAuth : [ingestAuth, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -62,7 +62,7 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     return reply.status(202).send({ items: results.map((r) => ({ id: r.id, duplicate: r.duplicate })) })
   })
 
-  server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>('/api/v1/events', { preHandler: requireScope(db, 'read') }, async (request) => {
+  server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>('/api/v1/events', { preHandler: requireScope(app.services.keys, 'read') }, async (request) => {
     const limit = parseLimit(request.query.limit)
     let q = db.selectFrom('events').selectAll().where('store_id', '=', request.storeId)
     if (request.query.type) q = q.where('type', '=', request.query.type)

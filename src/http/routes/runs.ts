@@ -7,8 +7,8 @@ import { parseLimit } from '../pagination.ts'
 
 export function registerRunRoutes(server: FastifyInstance, app: App): void {
   const db = app.handle.db
-  const read = requireScope(db, 'read')
-  const admin = requireScope(db, 'admin')
+  const read = requireScope(app.services.keys, 'read')
+  const admin = requireScope(app.services.keys, 'admin')
 
   server.get<{ Querystring: { workflow?: string; status?: string; customer?: string; cursor?: string; limit?: string } }>('/api/v1/runs', { preHandler: read }, async (request) => {
     const { workflow, status, customer, cursor } = request.query

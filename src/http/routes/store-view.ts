@@ -10,8 +10,8 @@ import { parseLimit, pageOf } from '../pagination.ts'
 
 export function registerStoreViewRoutes(server: FastifyInstance, app: App): void {
   const db = app.handle.db
-  const read = requireScope(db, 'read')
-  const admin = requireScope(db, 'admin')
+  const read = requireScope(app.services.keys, 'read')
+  const admin = requireScope(app.services.keys, 'admin')
 
   // :id is the shop's customer id; storeflow's key (cus_…) and the email work too
   server.get<{ Params: { id: string } }>('/api/v1/customers/:id', { preHandler: read }, async (request) => {
@@ -72,6 +72,6 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
 
 export function registerMessageTemplateRoutes(server: FastifyInstance, app: App): void {
   const db = app.handle.db
-  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/message-templates', { preHandler: requireScope(db, 'read') }, async (request) => pageOf(await listMessageTemplates(db, request.storeId), (t) => t.name, request.query))
-  server.put<{ Params: { name: string } }>('/api/v1/message-templates/:name', { preHandler: requireScope(db, 'admin') }, async (request) => saveMessageTemplate(db, request.storeId, request.params.name, request.body, app.clock.now()))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/message-templates', { preHandler: requireScope(app.services.keys, 'read') }, async (request) => pageOf(await listMessageTemplates(db, request.storeId), (t) => t.name, request.query))
+  server.put<{ Params: { name: string } }>('/api/v1/message-templates/:name', { preHandler: requireScope(app.services.keys, 'admin') }, async (request) => saveMessageTemplate(db, request.storeId, request.params.name, request.body, app.clock.now()))
 }

@@ -19,8 +19,8 @@ function summary(w: { id: string; name: string; version: number; active: boolean
 
 export function registerWorkflowRoutes(server: FastifyInstance, app: App): void {
   const db = app.handle.db
-  const read = requireScope(db, 'read')
-  const admin = requireScope(db, 'admin')
+  const read = requireScope(app.services.keys, 'read')
+  const admin = requireScope(app.services.keys, 'admin')
   const parse = (source: string) => parseWorkflow(source, (t) => app.actions.get(t))
 
   server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/workflows', { preHandler: read }, async (request) => pageOf((await listWorkflows(db, request.storeId)).map(summary), (w) => w.id, request.query))

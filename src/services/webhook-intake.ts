@@ -1,15 +1,15 @@
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
 import { checkLimits, type LimitIssue } from '../contracts/limits.ts'
 import { connectorFor, ShopApiError } from '../connectors/registry.ts'
-import type { MappedDelivery, MappedEvent, Platform, WebhookDelivery } from '../connectors/types.ts'
+import type { MappedDelivery, Platform, WebhookDelivery } from '../connectors/types.ts'
 import { errorMessage, OperationalError, StoreflowError, UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { SecretBoxError } from '../lib/secret-box.ts'
-import type { App } from '../main.ts'
-import type { IngestGuards } from './ingest-guards.ts'
 import { connectorById, connectorsFor, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
-import { getDelivery, insertDelivery, updateDeliveryOutcome, type DeliveryResult, type DeliveryRow, type DeliveryStatus } from '../store/deliveries.repo.ts'
-import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, type CustomerIdentity } from '../store/privacy.ts'
+import { getDelivery, insertDelivery, updateDeliveryBody, updateDeliveryOutcome, type DeliveryResult, type DeliveryRow, type DeliveryStatus } from '../store/deliveries.repo.ts'
+import { complianceDuty } from './compliance.ts'
+import type { ServiceContext } from './context.ts'
+import type { IngestGuards } from './ingest-guards.ts'
 
 /**
  * A shop's webhook delivery, from raw bytes to stored events (docs/events.md, "Ingest paths"):
@@ -30,7 +30,7 @@ import { eraseCustomer, eraseStore, exportCustomer, scrub, type CustomerExport, 
  *   in health and the deliveries list, and can be replayed after the fix. Never a 5xx for these.
  * - 503: the shop's API (BigCommerce) failed or the connector lacks what the fetch needs, or
  *   storage failed: the platform retries later. Kept as `failed` when it can be.
- * Used by the webhook routes and by replay (`storeflow deliveries replay`).
+ * Used by the webhook routes and by replay (deliveries.ts: the API's and `storeflow deliveries replay`).
  */
 
 export interface WebhookAnswer {
@@ -39,30 +39,44 @@ export interface WebhookAnswer {
   headers?: Record<string, string>
 }
 
+export interface ReplayOutcome {
+  id: string
+  status: DeliveryStatus
+  events: Array<{ id: string; type: string; duplicate: boolean; runs: number }>
+  duplicate: boolean
+  error: string | null
+}
+
+/** The webhook routes' use case: one delivery, verified, taken in and kept. Replay is the deliveries service's. */
+export function createWebhookIntakeService(ctx: ServiceContext) {
+  return {
+    receive: (platform: Platform, storeId: string, delivery: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> => receiveWebhook(ctx, platform, storeId, delivery, guards),
+  }
+}
+
 /** Headers that carry credentials are not kept with a delivery. */
 const DROP_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-auth-token'])
 
-export async function receiveWebhook(app: App, platform: Platform, storeId: string, d: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> {
-  const db = app.handle.db
+async function receiveWebhook(ctx: ServiceContext, platform: Platform, storeId: string, d: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> {
   let connectors: ConnectorWithCredentials[]
   try {
-    connectors = await connectorsFor(db, app.config.secretKey, storeId, platform)
+    connectors = await connectorsFor(ctx.handle.db, ctx.config.secretKey, storeId, platform)
   } catch (err) {
     if (err instanceof SecretBoxError) {
-      app.log.error({ storeId, platform, err }, 'connector secrets do not open')
+      ctx.log.error({ storeId, platform, err }, 'connector secrets do not open')
       return errorAnswer(503, 'unavailable', `the ${platform} connector's secrets cannot be read with this STOREFLOW_SECRET_KEY; add the connector again`)
     }
     throw err
   }
   // WooCommerce pings every new hook, unsigned, and reports an error unless it gets a 200: the
   // ping may come before the connector is added
-  if (connectors.length === 0 && platform === 'woocommerce' && connectorFor(platform).verify(d, { secrets: [] }, app.clock.now()).ok) {
+  if (connectors.length === 0 && platform === 'woocommerce' && connectorFor(platform).verify(d, { secrets: [] }, ctx.clock.now()).ok) {
     return { status: 200, body: { ok: true, ping: true } }
   }
   if (connectors.length === 0) return errorAnswer(401, 'unauthorized', `store "${storeId}" has no ${platform} connector; add one with: storeflow connectors add --platform ${platform} --secret S --store ${storeId}`)
 
   const connector = connectorFor(platform)
-  const now = app.clock.now()
+  const now = ctx.clock.now()
   let firstReason = ''
   for (const c of connectors) {
     const verdict = connector.verify(d, c.credentials, now)
@@ -73,12 +87,12 @@ export async function receiveWebhook(app: App, platform: Platform, storeId: stri
       if (rate && wait !== null) {
         return { ...errorAnswer(429, 'rate_limited', `rate limited: store "${c.store}" takes ${rate.describe('webhook deliveries')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`), headers: { 'retry-after': String(wait) } }
       }
-      return processVerified(app, c, d)
+      return processVerified(ctx, c, d)
     }
     firstReason ||= verdict.reason
   }
   if (guards.signatureFailures.record(connectors.map((c) => c.id), firstReason, now)) {
-    app.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused (more are counted and logged once a minute)')
+    ctx.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused (more are counted and logged once a minute)')
   }
   return errorAnswer(401, 'unauthorized', `signature refused: ${firstReason}`)
 }
@@ -105,9 +119,9 @@ interface Outcome {
   http: number
 }
 
-async function processVerified(app: App, c: ConnectorWithCredentials, d: WebhookDelivery): Promise<WebhookAnswer> {
+async function processVerified(ctx: ServiceContext, c: ConnectorWithCredentials, d: WebhookDelivery): Promise<WebhookAnswer> {
   const id = newId('dlv_')
-  const outcome = await mapAndIngest(app, c, d, id)
+  const outcome = await mapAndIngest(ctx, c, d, id)
   const row: DeliveryRow = {
     id,
     connector_id: c.id,
@@ -125,12 +139,12 @@ async function processVerified(app: App, c: ConnectorWithCredentials, d: Webhook
     result: outcome.result,
     error: outcome.error,
     received_at: d.receivedAt.toISOString(),
-    processed_at: app.clock.now().toISOString(),
+    processed_at: ctx.clock.now().toISOString(),
   }
   try {
-    await insertDelivery(app.handle.db, row)
+    await insertDelivery(ctx.handle.db, row)
   } catch (err) {
-    app.log.error({ err, deliveryId: id }, 'delivery not stored')
+    ctx.log.error({ err, deliveryId: id }, 'delivery not stored')
     // events (if any) are in; without the record a retry by the platform is the safe outcome
     if (outcome.status !== 'failed') return errorAnswer(503, 'unavailable', 'the delivery could not be stored; retry')
   }
@@ -164,25 +178,25 @@ function topicHeader(platform: Platform, d: WebhookDelivery): string {
   return m?.[1] ?? ''
 }
 
-async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDelivery, deliveryRowId: string): Promise<Outcome> {
+async function mapAndIngest(ctx: ServiceContext, c: ConnectorWithCredentials, d: WebhookDelivery, deliveryRowId: string): Promise<Outcome> {
   const rawText = d.rawBody.toString('utf8')
   // the ingest limits (docs/limits.md) before the connector parses and maps anything: a body over
   // them is kept as failed and answered 200, since the shop sending it again would not help
   const overLimit = bodyOverLimit(rawText)
   if (overLimit) {
-    app.log.warn({ connectorId: c.id, path: overLimit.path }, 'webhook body over the ingest limits')
+    ctx.log.warn({ connectorId: c.id, path: overLimit.path }, 'webhook body over the ingest limits')
     return { status: 'failed', result: { events: [] }, error: `${overLimit.path}: ${overLimit.message}`, mapped: null, body: rawText, http: 200 }
   }
   let mapped: MappedDelivery
   try {
-    mapped = await connectorFor(c.platform).map(d, c.credentials, { http: app.http })
+    mapped = await connectorFor(c.platform).map(d, c.credentials, { http: ctx.http })
   } catch (err) {
     const retry = err instanceof ShopApiError || err instanceof OperationalError || err instanceof UserError
     // a mapping that throws on this body will throw again on the shop's retry: keep it as failed
     // and answer 200, so it can be replayed once the mapping is fixed; only the shop's API being
     // down (or the connector lacking what the fetch needs) is worth the shop's retry
-    if (retry) app.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
-    else app.log.error({ err, connectorId: c.id }, 'webhook mapping threw: kept as failed for replay')
+    if (retry) ctx.log.warn({ err, connectorId: c.id }, 'webhook mapping failed')
+    else ctx.log.error({ err, connectorId: c.id }, 'webhook mapping threw: kept as failed for replay')
     return { status: 'failed', result: { events: [] }, error: errorMessage(err), mapped: null, body: rawText, http: retry ? 503 : 200 }
   }
 
@@ -190,7 +204,7 @@ async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDel
   let body = rawText
   let events = mapped.events
   if (mapped.compliance) {
-    const duty = await complianceDuty(app, c.store, mapped, deliveryRowId)
+    const duty = await complianceDuty(ctx, c.store, mapped, deliveryRowId)
     result.compliance = mapped.compliance
     if (duty.exportId) result.export_id = duty.exportId
     if (duty.erased !== undefined) result.erased = duty.erased
@@ -198,7 +212,7 @@ async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDel
     events = events.map((e) => ({ ...e, data: duty.eventData }))
   }
 
-  const now = app.clock.now()
+  const now = ctx.clock.now()
   const canonical: CanonicalEvent[] = []
   const issues: string[] = []
   for (const e of events) {
@@ -207,14 +221,14 @@ async function mapAndIngest(app: App, c: ConnectorWithCredentials, d: WebhookDel
     else issues.push(`${e.type} ${e.id}: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
   }
   if (issues.length > 0) {
-    app.log.warn({ connectorId: c.id, issues }, 'mapped events fail their schema')
+    ctx.log.warn({ connectorId: c.id, issues }, 'mapped events fail their schema')
     return { status: 'failed', result, error: `mapped events fail the canonical schema: ${issues.join(' | ')}`, mapped, body, http: 200 }
   }
   try {
-    const ingested = canonical.length === 0 ? [] : await app.engine.ingest(canonical, { historical: false, source: c.platform })
+    const ingested = canonical.length === 0 ? [] : await ctx.engine.ingest(canonical, { historical: false, source: c.platform })
     result.events = ingested.map((r, i) => ({ id: r.id, type: canonical[i]!.type, duplicate: r.duplicate, runs: r.runs }))
   } catch (err) {
-    app.log.error({ err, connectorId: c.id }, 'webhook ingest failed')
+    ctx.log.error({ err, connectorId: c.id }, 'webhook ingest failed')
     // storage being unavailable is worth the shop's retry (the ingest is one transaction, so nothing
     // of it is in); bad input or a bug would fail the same way again, so it is kept for replay
     const retry = !(err instanceof StoreflowError && err.status < 500) && !isProgrammingError(err)
@@ -241,74 +255,21 @@ function isProgrammingError(err: unknown): boolean {
   return err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError
 }
 
-type Obj = Record<string, unknown>
-
-/**
- * Shopify's mandatory privacy topics (https://shopify.dev/docs/apps/build/privacy-law-compliance):
- * customers/data_request `{ shop_id, shop_domain, orders_requested, customer: { id, email, phone }, data_request: { id } }`
- * → an export kept in privacy_exports; customers/redact `{ shop_id, shop_domain, customer: { id, email, phone }, orders_to_redact }`
- * → the customer erased; shop/redact `{ shop_id, shop_domain }` → every customer of the store erased.
- * The event stored for each carries the shop's ids only, never the email or phone.
- */
-async function complianceDuty(app: App, storeId: string, mapped: MappedDelivery, deliveryRowId: string): Promise<{ eventData: Obj; exportId?: string; erased?: { customers: number } | null; body?: string }> {
-  const body = (mapped.events[0]?.data ?? {}) as Obj
-  const customer = (body['customer'] ?? {}) as Obj
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null)
-  const ids = (v: unknown) => (Array.isArray(v) ? v.map(str).filter((x): x is string => x !== null) : [])
-  const customerId = str(customer['id'])
-  const email = str(customer['email'])
-  const phone = str(customer['phone'])
-  const eventData: Obj = { shop_id: body['shop_id'] ?? null, shop_domain: body['shop_domain'] ?? null, customer_id: customerId }
-  const now = app.clock.now()
-  const db = app.handle.db
-  const identity: CustomerIdentity = { ref: customerId ?? email ?? '', email, phone }
-
-  if (mapped.compliance === 'data_request') {
-    eventData['orders_requested'] = ids(body['orders_requested'])
-    identity.orderIds = ids(body['orders_requested'])
-    eventData['data_request_id'] = str((body['data_request'] as Obj | undefined)?.['id'])
-    let data: CustomerExport | null = null
-    try {
-      data = await exportCustomer(db, storeId, identity, now)
-    } catch (err) {
-      if (!(err instanceof UserError && err.code === 'not_found')) throw err
-    }
-    const exportId = newId('pex_')
-    const keys = data?.profiles.map((p) => String(p['key'])) ?? []
-    await db.insertInto('privacy_exports').values({
-      id: exportId, store_id: storeId, customer_ref: identity.ref, customer_key: keys[0] ?? null, delivery_id: deliveryRowId,
-      data: JSON.stringify(data ?? { store: storeId, customer_ref: identity.ref, exported_at: now.toISOString(), customer: null, found: false }),
-      created_at: now.toISOString(),
-    }).execute()
-    eventData['export_id'] = exportId
-    return { eventData, exportId }
-  }
-  if (mapped.compliance === 'customer_redact') {
-    eventData['orders_to_redact'] = ids(body['orders_to_redact'])
-    identity.orderIds = ids(body['orders_to_redact'])
-    const erased = identity.ref || identity.orderIds.length > 0 ? await eraseCustomer(db, storeId, identity, now, app.handle.dialect) : null
-    if (erased && !erased.disk_settled) app.log.warn({ storeId }, 'customer erased; the database stayed busy, so the old bytes leave the write-ahead log at its next checkpoint')
-    const needles = [email, phone].filter((x): x is string => x !== null)
-    return { eventData, erased: erased ? { customers: erased.customers } : null, body: JSON.stringify(scrub(body, needles)) }
-  }
-  const erased = await eraseStore(db, storeId, now, app.handle.dialect)
-  return { eventData, erased }
-}
-
 /**
  * Runs a stored delivery through today's mapping again and ingests what it yields. Events keep
  * deterministic ids, so an event that was ingested before is a duplicate; a fixed mapping that now
  * yields different events ingests those. The delivery's outcome is updated in place.
  */
-export async function replayDelivery(app: App, storeId: string, id: string): Promise<Record<string, unknown>> {
-  const stored = await getDelivery(app.handle.db, storeId, id)
-  const c = await connectorById(app.handle.db, app.config.secretKey, stored.connector_id)
+export async function replayDelivery(ctx: ServiceContext, storeId: string, id: string): Promise<ReplayOutcome> {
+  const db = ctx.handle.db
+  const stored = await getDelivery(db, storeId, id)
+  const c = await connectorById(db, ctx.config.secretKey, stored.connector_id)
   if (!c) throw new UserError(`delivery "${id}" came through connector ${stored.connector_id}, which was removed; add a ${stored.platform} connector again first`, { code: 'conflict' })
   const d: WebhookDelivery = { headers: stored.headers, rawBody: Buffer.from(stored.body, 'utf8'), receivedAt: new Date(stored.received_at) }
-  const outcome = await mapAndIngest(app, c, d, stored.id)
+  const outcome = await mapAndIngest(ctx, c, d, stored.id)
   if (outcome.http === 503) throw new OperationalError(`replay of ${id} failed: ${outcome.error}`, { details: { delivery: id } })
-  await updateDeliveryOutcome(app.handle.db, id, { status: outcome.status, result: { ...outcome.result, replayed_from: stored.status }, error: outcome.error, processed_at: app.clock.now().toISOString() })
-  if (outcome.body !== stored.body) await app.handle.db.updateTable('webhook_deliveries').set({ body: outcome.body }).where('id', '=', id).execute()
+  await updateDeliveryOutcome(db, id, { status: outcome.status, result: { ...outcome.result, replayed_from: stored.status }, error: outcome.error, processed_at: ctx.clock.now().toISOString() })
+  if (outcome.body !== stored.body) await updateDeliveryBody(db, id, outcome.body)
   const events = outcome.result.events
   return {
     id,
@@ -318,5 +279,3 @@ export async function replayDelivery(app: App, storeId: string, id: string): Pro
     error: outcome.error,
   }
 }
-
-export type { MappedEvent }

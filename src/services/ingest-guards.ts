@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Clock } from '../lib/clock.ts'
 import { describeRate, TokenBuckets, type Rate } from '../lib/token-bucket.ts'
-import type { App } from '../main.ts'
+import type { ServiceContext } from './context.ts'
 import { FLUSH_EVERY_MS, SignatureFailureTally } from './signature-failures.ts'
 
 /**
@@ -48,17 +48,24 @@ function seconds(result: ReturnType<TokenBuckets['take']>): number | null {
   return result.ok ? null : Math.max(1, Math.ceil(result.retryAfterMs / 1000))
 }
 
-export function createIngestGuards(app: App): IngestGuards {
-  const signatureFailures = new SignatureFailureTally(app.handle.db, app.log)
+function createIngestGuards(ctx: ServiceContext): IngestGuards {
+  const signatureFailures = new SignatureFailureTally(ctx.handle.db, ctx.log)
   const timer = setInterval(() => void signatureFailures.flush(), FLUSH_EVERY_MS)
   // the timer alone must not keep a process alive (a CLI command that builds a server and ends)
   timer.unref()
   return {
     signatureFailures,
-    rate: app.config.ingestRateLimit ? new IngestRateLimit(app.config.ingestRateLimit, app.clock) : null,
+    rate: ctx.config.ingestRateLimit ? new IngestRateLimit(ctx.config.ingestRateLimit, ctx.clock) : null,
     async close() {
       clearInterval(timer)
       await signatureFailures.flush()
     },
+  }
+}
+
+export function createIngestGuardsService(ctx: ServiceContext) {
+  return {
+    /** One set per HTTP server: the server closes it when it closes. */
+    open: (): IngestGuards => createIngestGuards(ctx),
   }
 }

@@ -1,0 +1,51 @@
+import { createConnector, getConnector, listConnectors, removeConnector, updateConnector, type ConnectorInput, type ConnectorView } from '../store/connectors.repo.ts'
+import { connectorHealth, type ConnectorHealth } from '../store/deliveries.repo.ts'
+import type { ServiceContext } from './context.ts'
+import type { SignatureFailureTally } from './signature-failures.ts'
+
+export { isPlatform, PLATFORMS } from '../connectors/registry.ts'
+export type { Platform } from '../connectors/types.ts'
+export type { ConnectorHealth } from '../store/deliveries.repo.ts'
+export type { ConnectorInput, ConnectorView } from '../store/connectors.repo.ts'
+
+/** A store's shop connections: webhook secrets (sealed at rest) and shop API credentials. */
+export function createConnectorsService(ctx: ServiceContext) {
+  const db = ctx.handle.db
+  const secretKey = ctx.config.secretKey
+  return {
+    add(storeId: string, input: ConnectorInput): Promise<ConnectorView> {
+      return createConnector(db, secretKey, storeId, input, ctx.clock.now())
+    },
+
+    list(storeId: string): Promise<ConnectorView[]> {
+      return listConnectors(db, secretKey, storeId)
+    },
+
+    get(storeId: string, id: string): Promise<ConnectorView> {
+      return getConnector(db, secretKey, storeId, id)
+    },
+
+    /** Secrets rotation is an update: { secrets: [old, new] }, later { secrets: [new] }. */
+    update(storeId: string, id: string, patch: Partial<ConnectorInput>): Promise<ConnectorView> {
+      return updateConnector(db, secretKey, storeId, id, patch, ctx.clock.now())
+    },
+
+    remove(storeId: string, id: string): Promise<void> {
+      return removeConnector(db, storeId, id)
+    },
+
+    /**
+     * Deliveries and refused signatures of the last 24 hours. `unwritten`: this process's tally of
+     * refused signatures, added to what the database holds.
+     */
+    async health(storeId: string, id: string, unwritten?: SignatureFailureTally): Promise<ConnectorHealth> {
+      await getConnector(db, secretKey, storeId, id)
+      const now = ctx.clock.now()
+      const stored = await connectorHealth(db, id, now)
+      // same window as connectorHealth: the current hour and the 24 before it
+      return unwritten ? unwritten.addPending(stored, new Date(now.getTime() - 24 * 3600_000)) : stored
+    },
+  }
+}
+
+export type ConnectorsService = ReturnType<typeof createConnectorsService>
