@@ -2,16 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseEvent, type CanonicalEvent, type EventIssue } from '../../contracts/events.ts'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
-import { toEvent } from '../../store/storage.ts'
 import { requireScope } from '../auth.ts'
 import type { IngestGuards } from '../../services/ingest-guards.ts'
-import { parseLimit } from '../pagination.ts'
+import { pageRequest } from '../pagination.ts'
 
 /** Most events one request may carry. */
 const MAX_BATCH = 1000
 
 export function registerEventRoutes(server: FastifyInstance, app: App, guards: IngestGuards): void {
-  const db = app.handle.db
+  const { events: eventService } = app.services
   const ingestAuth = requireScope(app.services.keys, 'ingest')
   // after the key is known (an unknown key gets 401 and spends nothing), before the body is looked at
   const rate = guards.rate
@@ -54,7 +53,7 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
       const first = issues[0]!
       throw new UserError(`${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { code: 'validation_failed', details: { issues } })
     }
-    const results = await app.engine.ingest(events, { historical, source: 'api' })
+    const results = await eventService.ingest(events, { historical, source: 'api' })
     if (!isBatch) {
       const r = results[0]!
       return reply.status(r.duplicate ? 200 : 202).send({ id: r.id, duplicate: r.duplicate })
@@ -63,27 +62,7 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
   })
 
   server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>('/api/v1/events', { preHandler: requireScope(app.services.keys, 'read') }, async (request) => {
-    const limit = parseLimit(request.query.limit)
-    let q = db.selectFrom('events').selectAll().where('store_id', '=', request.storeId)
-    if (request.query.type) q = q.where('type', '=', request.query.type)
-    if (request.query.cursor) {
-      const seq = Number(Buffer.from(request.query.cursor, 'base64url').toString())
-      if (!Number.isFinite(seq)) throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
-      q = q.where('seq', '<', seq)
-    }
-    if (request.query.customer) {
-      const customer = request.query.customer
-      const keys = await db.selectFrom('customers').select('key').where('store_id', '=', request.storeId).where((eb) => eb.or([eb('external_id', '=', customer), eb('key', '=', customer), eb('email', '=', customer.toLowerCase())])).execute()
-      // no such customer in this store: an empty page (PostgreSQL refuses a NUL-byte placeholder in text)
-      if (keys.length === 0) return { items: [], next_cursor: null }
-      q = q.where('customer_key', 'in', keys.map((k) => k.key))
-    }
-    const rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute()
-    const page = rows.slice(0, limit).map(toEvent)
-    const last = page[page.length - 1]
-    return {
-      items: page.map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, store: e.store, historical: e.historical, data: e.data })),
-      next_cursor: rows.length > limit && last ? Buffer.from(String(last.seq)).toString('base64url') : null,
-    }
+    const { type, customer } = request.query
+    return eventService.list(request.storeId, { type, customer }, pageRequest(request.query))
   })
 }
