@@ -3,5 +3,5 @@
 import { register } from 'tsx/esm/api'
 
 register()
-const { main } = await import('../src/cli/main.ts')
-await main(process.argv)
+const { runCommandLine } = await import('../src/main.ts')
+await runCommandLine(process.argv)

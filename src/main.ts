@@ -46,6 +46,42 @@ export interface AppOptions {
   connectWaitMs?: number
 }
 
+/** The HTTP server as the command line drives it: listen, then close on shutdown. */
+export interface HttpServer {
+  /** starts accepting; resolves to the port it listens on (port 0 picks a free one) */
+  listen(port: number, host: string): Promise<number>
+  /** stops accepting at once, then waits for the requests in flight */
+  close(): Promise<void>
+}
+
+/**
+ * What the command line cannot build itself and gets from here: the app, and the HTTP server
+ * over it (loaded only by the commands that serve, so short commands start without Fastify).
+ */
+export interface CommandLineRoot {
+  createApp(config: Config, options?: AppOptions): Promise<App>
+  buildServer(app: App): Promise<HttpServer>
+}
+
+/** `storeflow …` (bin/storeflow.mjs): the command line, handed its root. */
+export async function runCommandLine(argv: string[]): Promise<void> {
+  const { main } = await import('./cli/main.ts')
+  await main(argv, { createApp, buildServer: buildHttpServer })
+}
+
+async function buildHttpServer(app: App): Promise<HttpServer> {
+  const { buildServer } = await import('./http/server.ts')
+  const server = await buildServer(app)
+  return {
+    async listen(port, host) {
+      await server.listen({ port, host })
+      const address = server.server.address()
+      return address && typeof address === 'object' ? address.port : port
+    },
+    close: () => server.close(),
+  }
+}
+
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   // before anything opens: every process that reads or writes secrets or signs links needs the shared key
   if (options.migrate !== false) requireSecretKey(config)

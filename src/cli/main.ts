@@ -15,7 +15,8 @@ import { registerUsers } from './commands/users.ts'
 import { registerWorker } from './commands/worker.ts'
 import { registerWorkflows } from './commands/workflows.ts'
 import { UserError } from '../lib/errors.ts'
-import { fail, withApp } from './shared.ts'
+import type { CommandLineRoot } from '../main.ts'
+import { fail, provideRoot, withApp } from './shared.ts'
 
 /** `storeflow`: the command line (docs/cli.md, generated from it). Command names and flags are a contract. */
 export function buildProgram(): Command {
@@ -45,7 +46,7 @@ export function buildProgram(): Command {
     const store = (actionCommand.optsWithGlobals() as { store?: string }).store
     const top = actionCommand.parent === program ? actionCommand.name() : actionCommand.parent?.name()
     if (!store || store === 'default' || STORE_FREE_COMMANDS.has(top ?? '')) return
-    const known = await withApp(async (app) => Boolean(await app.handle.db.selectFrom('stores').select('id').where('id', '=', store).executeTakeFirst()))
+    const known = await withApp((app) => app.services.stores.exists(store))
     if (!known) throw new UserError(`store "${store}" not found; create it with: storeflow stores create ${store}`, { code: 'not_found' })
   })
   return program
@@ -55,10 +56,12 @@ export function buildProgram(): Command {
 const STORE_FREE_COMMANDS = new Set(['start', 'serve', 'worker', 'migrate', 'stores', 'users'])
 
 /**
- * Runs the command line (bin/storeflow.mjs calls it). Importing this module runs nothing, so the
- * docs generator can read the program's commands and options.
+ * Runs the command line with what the composition root provides (src/main.ts runCommandLine,
+ * which bin/storeflow.mjs calls). Importing this module runs nothing, so the docs generator can
+ * read the program's commands and options.
  */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], root: CommandLineRoot): Promise<void> {
+  provideRoot(root)
   try {
     await buildProgram().parseAsync(argv)
   } catch (err) {

@@ -5,8 +5,8 @@ import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { OperationalError, StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
 import { createLogger, type Logger } from '../lib/logger.ts'
-import { createApp, type App, type AppOptions } from '../main.ts'
-import { isPostgresUrl, postgresAddress, probePostgres } from '../store/db.ts'
+import type { App, AppOptions, CommandLineRoot } from '../main.ts'
+import { postgresToWaitFor, probePostgresNow } from '../services/database.ts'
 
 /** Options every command sees (declared on the program). */
 export interface GlobalOptions {
@@ -31,9 +31,22 @@ export function serviceLogger(): Logger {
   return createLogger()
 }
 
+let root: CommandLineRoot | null = null
+
+/** Called once as the command line starts (cli/main.ts), with what the composition root builds. */
+export function provideRoot(given: CommandLineRoot): void {
+  root = given
+}
+
+/** What opens apps and HTTP servers for the commands; the composition root (src/main.ts) provides it. */
+export function commandLineRoot(): CommandLineRoot {
+  if (!root) throw new Error('the command line was started without its root: run it through runCommandLine in src/main.ts')
+  return root
+}
+
 export async function openApp(flags: ConfigFlags = {}, options: AppOptions = {}): Promise<App> {
   const config = await loadConfig(flags)
-  return createApp(config, { log: cliLogger(), ...options })
+  return commandLineRoot().createApp(config, { log: cliLogger(), ...options })
 }
 
 export async function config(flags: ConfigFlags = {}): Promise<Config> {
@@ -57,13 +70,13 @@ export function dbWaitMs(value = process.env.STOREFLOW_DB_WAIT): number {
  * password, a database that does not exist) stops at once. SQLite needs no wait.
  */
 export async function waitForDatabase(config: Config, waitMs = dbWaitMs()): Promise<void> {
-  if (!isPostgresUrl(config.databaseUrl)) return
-  const address = postgresAddress(config.databaseUrl)
+  const address = postgresToWaitFor(config)
+  if (address === null) return
   const started = Date.now()
   let delay = 1_000
   for (let attempt = 1; ; attempt++) {
     try {
-      await probePostgres(config.databaseUrl)
+      await probePostgresNow(config)
       if (attempt > 1) console.error(`PostgreSQL at ${address} is up`)
       return
     } catch (err) {

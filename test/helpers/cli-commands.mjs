@@ -16,5 +16,5 @@ Command.prototype.parseAsync = async function parseAsync() {
   process.exit(0)
 }
 
-const { main } = await import('../../src/cli/main.ts')
-await main(process.argv)
+const { runCommandLine } = await import('../../src/main.ts')
+await runCommandLine(process.argv)

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { PLATFORMS } from '../../connectors/registry.ts'
 import { UserError } from '../../lib/errors.ts'
-import { createConnector, listConnectors, removeConnector } from '../../store/connectors.repo.ts'
+import { PLATFORMS } from '../../services/connectors.ts'
 import { action, globals, printJson, printTable, withApp } from '../shared.ts'
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
@@ -22,13 +21,13 @@ export function registerConnectors(program: Command): void {
       action(async (opts: { platform: string; secret: string[]; shopDomain?: string; apiUrl?: string; accessToken?: string; json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
         if ((opts.apiUrl === undefined) !== (opts.accessToken === undefined)) throw new UserError('--api-url and --access-token go together', { code: 'validation_failed' })
-        const created = await withApp((app) => createConnector(app.handle.db, app.config.secretKey, store, {
+        const created = await withApp((app) => app.services.connectors.add(store, {
           platform: opts.platform,
           secrets: opts.secret,
           shop_domain: opts.shopDomain ?? null,
           api_url: opts.apiUrl ?? null,
           access_token: opts.accessToken ?? null,
-        }, app.clock.now()))
+        }))
         if (opts.json) {
           printJson(created)
           return
@@ -45,7 +44,7 @@ export function registerConnectors(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const rows = await withApp((app) => listConnectors(app.handle.db, app.config.secretKey, store))
+        const rows = await withApp((app) => app.services.connectors.list(store))
         if (opts.json) printJson(rows)
         else printTable(['ID', 'PLATFORM', 'SHOP DOMAIN', 'API URL', 'SECRETS', 'TOKEN', 'CREATED'], rows.map((c) => [c.id, c.platform, c.shop_domain ?? '', c.api_url ?? '', String(c.secret_count), c.access_token_set ? 'set' : '', c.created_at]))
       }),
@@ -57,7 +56,7 @@ export function registerConnectors(program: Command): void {
     .action(
       action(async (id: string, _opts: unknown, cmd: Command) => {
         const { store } = globals(cmd)
-        await withApp((app) => removeConnector(app.handle.db, store, id))
+        await withApp((app) => app.services.connectors.remove(store, id))
         console.log(`removed connector ${id}`)
       }),
     )

@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { eraseCustomer, exportCustomer } from '../../store/privacy.ts'
-import { UserError } from '../../lib/errors.ts'
 import { action, globals, printJson, withApp } from '../shared.ts'
 
 export function registerCustomers(program: Command): void {
@@ -13,7 +11,7 @@ export function registerCustomers(program: Command): void {
     .action(
       action(async (id: string, _opts: unknown, cmd: Command) => {
         const { store } = globals(cmd)
-        printJson(await withApp((app) => exportCustomer(app.handle.db, store, id, app.clock.now())))
+        printJson(await withApp((app) => app.services.privacy.exportCustomer(store, id)))
       }),
     )
 
@@ -24,8 +22,7 @@ export function registerCustomers(program: Command): void {
     .action(
       action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const result = await withApp((app) => eraseCustomer(app.handle.db, store, id, app.clock.now(), app.handle.dialect))
-        if (!result.found) throw new UserError(`customer "${id}" not found in store "${store}"`, { code: 'not_found' })
+        const result = await withApp((app) => app.services.privacy.eraseCustomer(store, id))
         if (!result.disk_settled) console.error('warning: the database stayed busy; the erased data leaves the write-ahead log at its next checkpoint (run this command again to retry now)')
         if (opts.json) printJson(result)
         else console.log(`erased customer ${id}: ${result.events} events, ${result.orders} orders, ${result.messages} messages, ${result.runs} runs, ${result.deliveries} deliveries scrubbed; ${result.runs_cancelled} runs cancelled`)

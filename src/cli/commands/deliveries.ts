@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { replayDelivery } from '../../http/webhook-pipeline.ts'
-import { deliverySummary, listDeliveries } from '../../store/deliveries.repo.ts'
 import { action, globals, intFlag, printJson, printTable, withApp } from '../shared.ts'
 
 export function registerDeliveries(program: Command): void {
@@ -17,8 +15,10 @@ export function registerDeliveries(program: Command): void {
       action(async (opts: { connector?: string; status?: string; limit?: string; json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
         const limit = Math.min(intFlag(opts.limit, '--limit', 50, 1), 500)
-        const page = await withApp((app) => listDeliveries(app.handle.db, store, { ...(opts.connector ? { connector: opts.connector } : {}), ...(opts.status ? { status: opts.status } : {}), limit }))
-        const items = page.items.map(deliverySummary)
+        const { page, items } = await withApp(async (app) => {
+          const page = await app.services.deliveries.list(store, { ...(opts.connector ? { connector: opts.connector } : {}), ...(opts.status ? { status: opts.status } : {}), limit })
+          return { page, items: page.items.map(app.services.deliveries.summary) }
+        })
         if (opts.json) printJson(items)
         else printTable(['ID', 'PLATFORM', 'TOPIC', 'STATUS', 'EVENTS', 'RECEIVED', 'ERROR'], page.items.map((d) => [d.id, d.platform, d.topic, d.status, d.result.events.length, d.received_at, d.error ?? '']))
       }),
@@ -31,14 +31,13 @@ export function registerDeliveries(program: Command): void {
     .action(
       action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const outcome = await withApp((app) => replayDelivery(app, store, id))
+        const outcome = await withApp((app) => app.services.deliveries.replay(store, id))
         if (opts.json) {
           printJson(outcome)
           return
         }
-        const events = outcome['events'] as Array<{ id: string; type: string; duplicate: boolean; runs: number }>
-        console.log(`replayed ${id}: ${String(outcome['status'])}${outcome['error'] ? ` (${String(outcome['error'])})` : ''}`)
-        for (const e of events) console.log(`  ${e.type} ${e.id}${e.duplicate ? ' (duplicate)' : ` → ${e.runs} run(s)`}`)
+        console.log(`replayed ${id}: ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}`)
+        for (const e of outcome.events) console.log(`  ${e.type} ${e.id}${e.duplicate ? ' (duplicate)' : ` → ${e.runs} run(s)`}`)
       }),
     )
 }

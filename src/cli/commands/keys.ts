@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { createKey, listKeys, revokeKey, type KeyScope } from '../../store/stores.repo.ts'
+import type { KeyScope } from '../../services/keys.ts'
 import { action, globals, printJson, printTable, withApp } from '../shared.ts'
 
 export function registerKeys(program: Command): void {
@@ -13,7 +13,7 @@ export function registerKeys(program: Command): void {
     .action(
       action(async (opts: { scope: string; json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const created = await withApp((app) => createKey(app.handle.db, store, opts.scope as KeyScope, app.clock.now()))
+        const created = await withApp((app) => app.services.keys.create(store, opts.scope as KeyScope))
         if (opts.json) {
           printJson({ id: created.id, key: created.key, scope: created.scope, store: created.store })
           return
@@ -31,7 +31,7 @@ export function registerKeys(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const rows = await withApp((app) => listKeys(app.handle.db, store))
+        const rows = await withApp((app) => app.services.keys.list(store))
         if (opts.json) printJson(rows)
         else printTable(['ID', 'STORE', 'SCOPE', 'PREFIX', 'CREATED', 'REVOKED'], rows.map((k) => [k.id, k.store, k.scope, `${k.prefix}…`, k.created_at, k.revoked_at ?? '']))
       }),
@@ -43,7 +43,7 @@ export function registerKeys(program: Command): void {
     .action(
       action(async (id: string, _opts: unknown, cmd: Command) => {
         const { store } = globals(cmd)
-        await withApp((app) => revokeKey(app.handle.db, store, id, app.clock.now()))
+        await withApp((app) => app.services.keys.revoke(store, id))
         console.log(`revoked key ${id} of store ${store}`)
       }),
     )

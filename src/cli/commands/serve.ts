@@ -1,9 +1,7 @@
 import type { Command } from 'commander'
-import { startMaintenance } from '../maintenance.ts'
 import { loadConfig, type ConfigFlags } from '../../config.ts'
-import { Worker } from '../../engine/worker.ts'
-import { createApp, type App } from '../../main.ts'
-import { action, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
+import type { App } from '../../main.ts'
+import { action, commandLineRoot, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 
 export interface ServeOptions {
   port?: string
@@ -47,10 +45,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.host !== undefined) flags.host = opts.host
   const config = await loadConfig(flags)
   await waitForDatabase(config)
-  const app = await createApp(config, { log: serviceLogger() })
-  const { buildServer } = await import('../../http/server.ts')
-  const server = await buildServer(app)
-  const worker = opts.worker === false ? null : new Worker(app.engine, app.log)
+  const root = commandLineRoot()
+  const app = await root.createApp(config, { log: serviceLogger() })
+  const server = await root.buildServer(app)
+  const worker = opts.worker === false ? null : app.services.workers.create()
   let serverClosed: Promise<unknown> | null = null
   onShutdown(app, [
     async () => {
@@ -60,11 +58,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     async () => worker?.stop(),
     async () => serverClosed,
   ])
-  await server.listen({ port: config.port, host: config.host })
+  const port = await server.listen(config.port, config.host)
   worker?.start()
-  startMaintenance(app)
-  const address = server.server.address()
-  const port = address && typeof address === 'object' ? address.port : config.port
+  app.services.maintenance.start()
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   console.log(`storeflow listening on http://${shown}:${port}${worker ? ' (with an embedded worker)' : ' (API only: run `storeflow worker` for runs)'}`)
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { createStore, listStores } from '../../store/stores.repo.ts'
 import { action, printJson, printTable, withApp } from '../shared.ts'
 
 export function registerStores(program: Command): void {
@@ -15,7 +14,7 @@ export function registerStores(program: Command): void {
     .action(
       action(async (id: string, opts: { name?: string; currency?: string; timezone?: string; json?: boolean }) => {
         const store = await withApp((app) =>
-          createStore(app.handle.db, { id, ...(opts.name ? { name: opts.name } : {}), ...(opts.currency ? { currency: opts.currency } : {}), ...(opts.timezone ? { timezone: opts.timezone } : {}) }, app.clock.now()),
+          app.services.stores.create({ id, ...(opts.name ? { name: opts.name } : {}), ...(opts.currency ? { currency: opts.currency } : {}), ...(opts.timezone ? { timezone: opts.timezone } : {}) }),
         )
         if (opts.json) printJson(store)
         else console.log(`created store ${store.id} (${store.name}, ${store.currency}, ${store.timezone})`)
@@ -28,7 +27,7 @@ export function registerStores(program: Command): void {
     .option('--json', 'print the stores as JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
-        const rows = await withApp((app) => listStores(app.handle.db))
+        const rows = await withApp((app) => app.services.stores.list())
         if (opts.json) printJson(rows)
         else printTable(['ID', 'NAME', 'CURRENCY', 'TIMEZONE', 'CREATED'], rows.map((s) => [s.id, s.name, s.currency, s.timezone, s.created_at]))
       }),

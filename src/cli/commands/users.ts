@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { UserError } from '../../lib/errors.ts'
-import { createUser, MIN_PASSWORD_LENGTH } from '../../store/users.repo.ts'
+import { MIN_PASSWORD_LENGTH } from '../../services/users.ts'
 import { action, printJson, withApp } from '../shared.ts'
 
 /** Reads a line from the terminal without echoing it. */
@@ -57,7 +57,7 @@ export function registerUsers(program: Command): void {
     .action(
       action(async (email: string, opts: { json?: boolean }) => {
         const password = await passwordFromEnvOrPrompt()
-        const user = await withApp((app) => createUser(app.handle.db, { email, password }, app.clock.now()))
+        const user = await withApp((app) => app.services.users.create({ email, password }))
         if (opts.json) printJson(user)
         else console.log(`created user ${user.email}; sign in to the dashboard with this email and the password you chose`)
       }),

@@ -1,9 +1,6 @@
 import type { Command } from 'commander'
-import { startMaintenance } from '../maintenance.ts'
 import { loadConfig } from '../../config.ts'
-import { Worker } from '../../engine/worker.ts'
-import { createApp } from '../../main.ts'
-import { action, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
+import { action, commandLineRoot, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 import { onShutdown } from './serve.ts'
 
 /** How long a worker's statements wait for an unreachable PostgreSQL before failing; ms. */
@@ -22,11 +19,11 @@ export function registerWorker(program: Command): void {
         // nothing waits on a worker but its own runs: riding out a database restart by waiting
         // (rather than failing the statement) keeps what it was doing from being done twice,
         // e.g. the mail handed to SMTP whose `sent` mark must still be written
-        const app = await createApp(config, { log: serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
-        const worker = new Worker(app.engine, app.log, { concurrency })
+        const app = await commandLineRoot().createApp(config, { log: serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
+        const worker = app.services.workers.create({ concurrency })
         onShutdown(app, [() => worker.stop()])
         worker.start()
-        startMaintenance(app)
+        app.services.maintenance.start()
         console.log(`storeflow worker ${worker.id} running (concurrency ${concurrency}); Ctrl-C to stop`)
       }),
     )
