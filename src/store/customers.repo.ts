@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely'
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -9,17 +9,18 @@ type Db = Kysely<Database> | Transaction<Database>
  * shop's id, one from a guest checkout with the same email).
  */
 
+const matchesRef = (ref: string) => (eb: ExpressionBuilder<Database, 'customers'>) => eb.or([eb('external_id', '=', ref), eb('key', '=', ref), eb('email', '=', ref.toLowerCase())])
+
 /** The keys of every profile in the store the reference matches. */
 export async function customerKeysByRef(db: Db, storeId: string, ref: string): Promise<string[]> {
-  const rows = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).where((eb) => eb.or([eb('external_id', '=', ref), eb('key', '=', ref), eb('email', '=', ref.toLowerCase())])).execute()
+  const rows = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).where(matchesRef(ref)).execute()
   return rows.map((r) => r.key)
 }
 
 /** The oldest profile in the store the reference matches, or undefined. */
 export async function customerByRef(db: Db, storeId: string, ref: string): Promise<Selectable<CustomersTable> | undefined> {
   return db.selectFrom('customers').selectAll().where('store_id', '=', storeId)
-    .where((eb) => eb.or([eb('external_id', '=', ref), eb('key', '=', ref), eb('email', '=', ref.toLowerCase())]))
-    .orderBy('created_at').executeTakeFirst()
+    .where(matchesRef(ref)).orderBy('created_at').executeTakeFirst()
 }
 
 /** How a customer is reached and whether they unsubscribed, by key; undefined when there is no such customer. */
