@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email] [-- --no-postgres]`
  *
- * Measures the backbone (issue 2) and messaging (issue 3) figures on this machine, prints a
+ * Measures the backbone (ingest, runs, latency, memory) and messaging figures on this machine, prints a
  * table and writes bench/results/backbone.json and bench/results/messaging.json. Every figure
  * carries its target and pass/miss. Each benchmark uses its own fresh database (temp SQLite
  * file or PostgreSQL schema) and removes it afterwards. Not a test: nothing here asserts.

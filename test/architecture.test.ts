@@ -1,29 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-/**
- * Layers are folders and imports point down only (README.md, Design notes). This is the lint rule: it reads
- * every import in src/ and checks it against the allowed directions.
- */
-const SRC = fileURLToPath(new URL('../src/', import.meta.url))
-
-const ALLOWED: Record<string, string[]> = {
-  lib: ['lib'],
-  contracts: ['lib', 'contracts'],
-  core: ['lib', 'contracts', 'core'],
-  'plugin-api': ['lib', 'contracts', 'plugin-api'],
-  actions: ['lib', 'contracts', 'core', 'plugin-api', 'actions'],
-  triggers: ['lib', 'contracts', 'core', 'plugin-api', 'triggers'],
-  connectors: ['lib', 'contracts', 'core', 'connectors'],
-  // store implements the engine's ports, so it may read their types
-  store: ['lib', 'contracts', 'core', 'plugin-api', 'connectors', 'store', 'engine/ports'],
-  engine: ['lib', 'contracts', 'core', 'plugin-api', 'engine'],
-  services: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'triggers', 'connectors', 'store', 'engine', 'services', 'config'],
-  http: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'connectors', 'store', 'engine', 'services', 'http', 'main', 'config'],
-  cli: ['*'],
-}
+const REPO = fileURLToPath(new URL('../', import.meta.url))
+const SRC = join(REPO, 'src')
+const DEPCRUISE = join(REPO, 'node_modules', '.bin', 'depcruise')
+const CONFIG = join(REPO, '.dependency-cruiser.cjs')
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -34,29 +19,77 @@ function files(dir: string): string[] {
 
 function layerOf(path: string): string {
   const rel = relative(SRC, path).replace(/\\/g, '/')
-  if (rel === 'engine/ports.ts') return 'engine/ports'
   return rel.includes('/') ? rel.split('/')[0]! : rel.replace(/\.ts$/, '')
 }
 
-describe('layering', () => {
-  const sources = files(SRC)
+/** dependency-cruiser with the repository's rules over the tree at `cwd`: the rules each violation broke, as "rule: from → to" */
+function cruise(cwd: string): string[] {
+  // it exits 1 when a rule is broken; the JSON report is on stdout either way
+  const { stdout, stderr } = spawnSync(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  if (!stdout) throw new Error(`dependency-cruiser wrote no report: ${stderr}`)
+  const result = JSON.parse(stdout) as { summary: { violations: Array<{ rule: { name: string }; from: string; to: string }> } }
+  return result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)
+}
 
-  it.each(Object.keys(ALLOWED))('%s imports only from the layers below it', (layer) => {
-    const allowed = ALLOWED[layer]!
-    const violations: string[] = []
-    for (const file of sources.filter((f) => layerOf(f) === layer || (layer === 'engine' && layerOf(f) === 'engine/ports'))) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]/gm)) {
-        const target = layerOf(join(file, '..', match[1]!))
-        if (allowed.includes('*') || allowed.includes(target) || (target === 'engine/ports' && allowed.includes('engine'))) continue
-        violations.push(`${relative(SRC, file)} imports ${match[1]} (${target})`)
-      }
+/**
+ * The layers are rules of dependency-cruiser (.dependency-cruiser.cjs), which `npm run lint` runs
+ * over src/. Here a small tree breaks each rule once, to show every rule bites, and keeps a few
+ * imports that are allowed, to show none bites too much.
+ */
+describe('layering (dependency-cruiser)', () => {
+  let tree: string
+  beforeAll(() => {
+    tree = mkdtempSync(join(tmpdir(), 'storeflow-layers-'))
+    const write = (path: string, text: string) => {
+      mkdirSync(join(tree, path, '..'), { recursive: true })
+      writeFileSync(join(tree, path), text)
     }
-    expect(violations).toEqual([])
+    copyFileSync(join(REPO, 'tsconfig.json'), join(tree, 'tsconfig.json'))
+    symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'))
+    write('src/lib/clock.ts', 'export const now = () => 1\n')
+    write('src/contracts/events.ts', "import { now } from '../lib/clock.ts'\nexport const t = now\n")
+    write('src/store/db.ts', "export const db = 1\n")
+    write('src/store/runs.repo.ts', "import { db } from './db.ts'\nimport type { Port } from '../engine/ports.ts'\nexport const runs = db\nexport type P = Port\n")
+    write('src/engine/ports.ts', 'export type Port = number\n')
+    write('src/engine/engine.ts', "import { runs } from '../store/runs.repo.ts'\nexport const e = runs\n")
+    write('src/services/runs.ts', "import { runs } from '../store/runs.repo.ts'\nimport { e } from '../engine/engine.ts'\nexport const list = () => [runs, e]\n")
+    write('src/http/routes/runs.ts', "import { list } from '../../services/runs.ts'\nimport { db } from '../../store/db.ts'\nexport const r = [list, db]\n")
+    write('src/cli/commands/runs.ts', "import { e } from '../../engine/engine.ts'\nimport { t } from '../../contracts/events.ts'\nexport const c = [e, t]\n")
+    write('src/core/loop-a.ts', "import { b } from './loop-b.ts'\nexport const a = () => b\n")
+    write('src/core/loop-b.ts', "import { a } from './loop-a.ts'\nexport const b = () => a\n")
+    write('src/store/queries.ts', "import { sql } from 'kysely'\\nexport const q = sql`select 1`\\n")
+    write('src/services/raw.ts', "import { sql } from 'kysely'\\nimport type { Kysely } from 'kysely'\\nexport const q = sql`select 1`\\nexport type K = Kysely<object>\\n")
+    write('src/engine/routes.ts', "import Fastify from 'fastify'\\nexport const f = Fastify\\n")
+    write('src/lib/oops.ts', "import { list } from '../services/runs.ts'\nexport const o = list\n")
+  })
+  afterAll(() => rmSync(tree, { recursive: true, force: true }))
+
+  it('src/ keeps every rule', () => {
+    expect(cruise(REPO)).toEqual([])
   })
 
-  it('only http/ knows Fastify, and only cli/ writes to the console', () => {
-    const offenders = sources.filter((f) => !['http', 'cli'].includes(layerOf(f)) && /from ['"]fastify['"]/.test(readFileSync(f, 'utf8')))
-    expect(offenders.map((f) => relative(SRC, f))).toEqual([])
+  it('each rule catches an import that breaks it, and lets the allowed ones be', () => {
+    const violations = cruise(tree)
+    expect(violations.sort()).toEqual(
+      [
+        'layer-engine: src/engine/engine.ts → src/store/runs.repo.ts',
+        'layer-http: src/http/routes/runs.ts → src/store/db.ts',
+        'layer-cli: src/cli/commands/runs.ts → src/engine/engine.ts',
+        'layer-lib: src/lib/oops.ts → src/services/runs.ts',
+        'sql-in-store-only: src/services/raw.ts → node_modules/kysely/dist/esm/index.js',
+        'fastify-in-http-only: src/engine/routes.ts → node_modules/fastify/fastify.js',
+        // a cycle is reported once, where dependency-cruiser first meets it
+        'no-circular: src/core/loop-a.ts → src/core/loop-b.ts',
+      ].sort(),
+    )
+  })
+})
+
+describe('what only one layer may use', () => {
+  const sources = files(SRC)
+
+  // a call is not an import, so dependency-cruiser cannot see this one
+  it('only cli/ writes to the console', () => {
     const consoleUsers = sources.filter((f) => layerOf(f) !== 'cli' && /\bconsole\.(log|error|warn|info)\(/.test(readFileSync(f, 'utf8')))
     expect(consoleUsers.map((f) => relative(SRC, f))).toEqual([])
   })
@@ -65,8 +98,7 @@ describe('layering', () => {
 /**
  * Every request storeflow makes on a tenant's behalf (connector APIs, http_request, SMS, chat
  * webhooks, and whatever comes next) goes through the guarded client in src/lib/guarded-request.ts:
- * the address checked where the connection is made, redirects refused, size and time capped
- * (issue 7, defect 4). Nothing else under src/ may open an HTTP request or a socket of its own.
+ * the address checked where the connection is made, redirects refused, size and time capped. Nothing else under src/ may open an HTTP request or a socket of its own.
  */
 describe('outbound requests', () => {
   const GUARDED_CLIENT = 'lib/guarded-request.ts'

@@ -2,15 +2,22 @@ import { stringify as toYaml } from 'yaml'
 import { BUILT_IN_ACTIONS } from '../../src/actions/index.ts'
 import { DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_ATTEMPTS } from '../../src/engine/executor.ts'
 import { formatDuration } from '../../src/lib/durations.ts'
-import type { ActionDefinition, ActionEffects } from '../../src/plugin-api/define-action.ts'
+import type { ActionDefinition, ActionEffects, SimulateMode } from '../../src/plugin-api/define-action.ts'
 import { jsonSchemaOf, ShapeRenderer } from './json-schema.ts'
 import { anchor, byText, code, codeBlock, document, generatedBanner, table } from './markdown.ts'
 
 /** What each `effects` value means to someone writing a workflow (see ActionEffects). */
 const EFFECTS: Record<ActionEffects, string> = {
   none: 'none: computes its output and touches nothing.',
-  internal: "internal: writes only storeflow's own database, in the transaction that records the step, so it happens exactly once even across crashes. `storeflow simulate` runs it in an in-memory database, never the real one.",
-  external: "external: talks to the outside world, using the step's idempotency key so that a retry is recognised and does not act twice. `storeflow simulate` never performs it: it shows what would be sent.",
+  internal: "internal: writes only storeflow's own database, in the transaction that records the step, so it happens exactly once even across crashes.",
+  external: "external: talks to the outside world, using the step's idempotency key so that a retry is recognised and does not act twice.",
+}
+
+/** What `storeflow simulate` does with a step of the action (see SimulateMode). */
+const SIMULATE: Record<SimulateMode, string> = {
+  perform: 'performed, in an in-memory database, never the real one.',
+  dry_run: 'a dry run: it shows what it would send and sends nothing.',
+  skip: 'not run: the timeline shows the input it would have had.',
 }
 
 function retryText(action: ActionDefinition): string {
@@ -33,6 +40,7 @@ function actionSection(action: ActionDefinition): string {
     `**${action.title}.** ${action.description}`,
     table(['', ''], [
       ['effects', EFFECTS[action.effects]],
+      ['simulate', SIMULATE[action.simulate]],
       ['retry', retryText(action)],
     ]),
     renderer.section('Input (`with`)', 3, input, `${action.type}.with`),
@@ -52,7 +60,7 @@ export function actionsDoc(): string {
     '# Actions',
     'The built-in actions a workflow step can run (`- action: NAME` with its input under `with:`; see [workflows.md](workflows.md#action)). A step\'s `with` is checked against the action\'s input when the workflow is saved, naming the line; values that hold Liquid (`{{ … }}`, `{% … %}`) are rendered over the run\'s scope at run time and checked then. A value that is exactly one `{{ expression }}` giving a number stays a number. The output is kept on the run\'s timeline and is `steps.<id>` to later steps.',
     'Every action runs at most once per run step, even across crashes and retries: each step has an idempotency key (run id and step), stable across its attempts.',
-    table(['action', 'does', 'effects'], actions.map((a) => [`[${a.type}](#${anchor(a.type)})`, a.title, a.effects])),
+    table(['action', 'does', 'effects', 'simulate'], actions.map((a) => [`[${a.type}](#${anchor(a.type)})`, a.title, a.effects, a.simulate])),
     ...actions.map(actionSection),
   ])
 }

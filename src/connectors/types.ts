@@ -35,7 +35,7 @@ export type ComplianceKind = 'data_request' | 'customer_redact' | 'shop_redact'
 export interface MappedDelivery {
   /** platform topic, e.g. 'orders/create', 'order.created', 'store/order/created' */
   topic: string
-  /** identifies the event across redeliveries (see each platform's dedupe.ts note) */
+  /** identifies the event across redeliveries (each platform's map.ts says which header or field it is) */
   dedupeKey: string | null
   /** per-delivery id (X-Shopify-Webhook-Id, X-WC-Webhook-Delivery-ID, webhook-id) */
   deliveryId: string | null

@@ -5,7 +5,6 @@ import {
   evaluateGuardrails,
   guardrailSettings,
   quietHoursEnd,
-  resolveTimeZone,
 } from './guardrails.ts'
 
 const H = 3_600_000
@@ -51,20 +50,20 @@ describe('quietHoursEnd', () => {
     expect(quietHoursEnd(new Date('2026-03-08T04:00:00Z'), 'America/New_York', { start: '21:00', end: '02:30' })?.toISOString()).toBe('2026-03-08T07:00:00.000Z')
   })
 
+  it('ends at the first showing after now of an end the clock shows twice', () => {
+    const night = { start: '21:00', end: '01:30' }
+    // New York falls back on 2026-11-01 at 02:00 EDT → 01:00 EST: 01:30 shows at 05:30 and 06:30 UTC
+    expect(quietHoursEnd(new Date('2026-11-01T04:00:00Z'), 'America/New_York', night)?.toISOString()).toBe('2026-11-01T05:30:00.000Z')
+    // at 01:10 EST the first 01:30 is past: the quiet period ends at the second, never in the past
+    expect(quietHoursEnd(new Date('2026-11-01T06:10:00Z'), 'America/New_York', night)?.toISOString()).toBe('2026-11-01T06:30:00.000Z')
+  })
+
   it('handles a window that does not wrap, and an empty one', () => {
     const day = { start: '12:00', end: '14:00' }
     expect(quietHoursEnd(new Date('2026-06-10T13:00:00Z'), 'UTC', day)?.toISOString()).toBe('2026-06-10T14:00:00.000Z')
     expect(quietHoursEnd(new Date('2026-06-10T15:00:00Z'), 'UTC', day)).toBeNull()
     expect(quietHoursEnd(new Date('2026-06-10T13:00:00Z'), 'UTC', { start: '10:00', end: '10:00' })).toBeNull()
     expect(quietHoursEnd(new Date('2026-06-10T23:00:00Z'), 'UTC', null)).toBeNull()
-  })
-})
-
-describe('resolveTimeZone', () => {
-  it("falls back from the customer's zone to the store's, then UTC", () => {
-    expect(resolveTimeZone('Europe/Paris', 'America/Chicago')).toBe('Europe/Paris')
-    expect(resolveTimeZone(null, 'America/Chicago')).toBe('America/Chicago')
-    expect(resolveTimeZone('Mars/Olympus', 'Not/AZone')).toBe('UTC')
   })
 })
 

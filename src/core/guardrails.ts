@@ -1,5 +1,6 @@
 import { UserError } from '../lib/errors.ts'
 import { parseDuration } from '../lib/durations.ts'
+import { localParts, wallClockToInstant } from './time-zones.ts'
 
 /**
  * Guardrails that hold across all workflows (docs/workflows.md, Guardrails): consent, the marketing frequency
@@ -84,36 +85,20 @@ export function checkFrequencyCap(
   return until.getTime() > now.getTime() ? { allowed: false, reason: 'frequency_cap', until } : { allowed: true }
 }
 
-/** The first usable IANA zone of the customer's, the store's, then UTC. */
-export function resolveTimeZone(...candidates: Array<string | null | undefined>): string {
-  for (const zone of candidates) {
-    if (zone && isValidTimeZone(zone)) return zone
-  }
-  return 'UTC'
-}
-
-export function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * When `now` falls in the quiet period in `timeZone`, the instant the period ends; else null.
  * The window is `[start, end)` on the local wall clock and wraps midnight when end ≤ start
  * (21:00–08:00). `start === end` means no quiet hours. The end is computed on the local wall
- * clock and converted back through Intl, so a DST change during the night still ends at 08:00
- * local; an end inside a DST gap moves to the first instant after the gap.
+ * clock and converted back (wallClockToInstant), so a DST change during the night still ends at
+ * 08:00 local; an end inside a DST gap moves to the first instant after the gap, and an end the
+ * clock shows twice is the first showing after `now`.
  */
 export function quietHoursEnd(now: Date, timeZone: string, quiet: QuietHours | null = DEFAULT_QUIET_HOURS): Date | null {
   if (!quiet) return null
   const start = parseClock(quiet.start, 'quiet_hours.start')
   const end = parseClock(quiet.end, 'quiet_hours.end')
   if (start === end) return null
-  const local = wallClock(now, timeZone)
+  const local = localParts(now, timeZone)
   const minute = local.hour * 60 + local.minute
   const wraps = end < start
   const quietNow = wraps ? minute >= start || minute < end : minute >= start && minute < end
@@ -121,7 +106,7 @@ export function quietHoursEnd(now: Date, timeZone: string, quiet: QuietHours | n
   // the end is later today, unless we are in the evening part of a window that wraps midnight
   const endsTomorrow = wraps && minute >= start
   const day = new Date(Date.UTC(local.year, local.month - 1, local.day + (endsTomorrow ? 1 : 0)))
-  return zonedToInstant(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), Math.floor(end / 60), end % 60, timeZone)
+  return wallClockToInstant({ year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour: Math.floor(end / 60), minute: end % 60 }, timeZone, now)
 }
 
 /** `HH:MM` (24 h) → minutes after midnight. */
@@ -129,73 +114,6 @@ export function parseClock(text: string, field = 'time'): number {
   const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim())
   if (!m) throw new UserError(`${field}: "${text}" is not a time of day; write it like "21:00"`, { code: 'validation_failed', details: { field } })
   return Number(m[1]) * 60 + Number(m[2])
-}
-
-interface WallClock {
-  year: number
-  month: number
-  day: number
-  hour: number
-  minute: number
-  second: number
-}
-
-const wallFormats = new Map<string, Intl.DateTimeFormat>()
-
-function wallClock(instant: Date, timeZone: string): WallClock {
-  let format = wallFormats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
-    wallFormats.set(timeZone, format)
-  }
-  const parts: Record<string, number> = {}
-  for (const part of format.formatToParts(instant)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value)
-  }
-  return {
-    year: parts.year ?? 1970,
-    month: parts.month ?? 1,
-    day: parts.day ?? 1,
-    hour: (parts.hour ?? 0) % 24,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
-  }
-}
-
-/** How far the zone's wall clock is ahead of UTC at `ms`, in ms. */
-function zoneOffset(ms: number, timeZone: string): number {
-  const w = wallClock(new Date(ms), timeZone)
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
-  return asUtc - Math.floor(ms / 1000) * 1000
-}
-
-/** The instant a wall clock in `timeZone` shows the given local time (after the gap, in a DST gap). */
-function zonedToInstant(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): Date {
-  const wall = Date.UTC(year, month - 1, day, hour, minute)
-  const first = wall - zoneOffset(wall, timeZone)
-  const offset = zoneOffset(first, timeZone)
-  const second = wall - offset
-  if (zoneOffset(second, timeZone) === offset) return new Date(second)
-  // in a DST gap no instant shows this wall time: the answer is the gap's end, the instant the
-  // offset changes, found between the two guesses (a minute is fine enough for quiet hours)
-  let lo = Math.min(first, second)
-  let hi = Math.max(first, second)
-  const before = zoneOffset(lo, timeZone)
-  while (hi - lo > 60_000) {
-    const mid = lo + Math.floor((hi - lo) / 2 / 60_000) * 60_000
-    if (zoneOffset(mid, timeZone) === before) lo = mid
-    else hi = mid
-  }
-  return new Date(hi)
 }
 
 export type GuardrailDecision =
@@ -207,7 +125,7 @@ export interface GuardrailInput {
   category: MessageCategory
   customer: { accepts_marketing: boolean; unsubscribed_at: string | null } | null
   settings: GuardrailSettings
-  /** the zone quiet hours are read in: resolveTimeZone(customer, store) */
+  /** the zone quiet hours are read in: zoneFor(customer, store) */
   timeZone: string
   now: Date
   /** the customer's last marketing send on this channel, across all workflows */

@@ -13,6 +13,17 @@ import type { ActionServices } from './services.ts'
  */
 export type ActionEffects = 'none' | 'internal' | 'external'
 
+/**
+ * What `storeflow simulate` does with a step of the action.
+ * - `perform`: runs it, against simulate's in-memory database; for `none` and `internal` actions,
+ *   and for them only.
+ * - `dry_run`: runs it with `ctx.dryRun` true: it computes and shows what it would do (renders
+ *   the message, names the request) and touches nothing outside.
+ * - `skip`: does not run it; the timeline shows the input it would have had. The default for
+ *   `external` actions, so a plugin that ignores `ctx.dryRun` can never reach the outside world.
+ */
+export type SimulateMode = 'perform' | 'dry_run' | 'skip'
+
 export interface ActionRunInfo {
   id: string
   workflowId: string
@@ -73,6 +84,8 @@ export interface ActionDefinition<I = any, O = any> {
   input: z.ZodType<I>
   output: z.ZodType<O>
   effects: ActionEffects
+  /** what `storeflow simulate` does with it: `perform` exactly when it is not `external` */
+  simulate: SimulateMode
   /** safe: the engine may run it again after a crash without harm (it checks its idempotency key) */
   retry: { safe: boolean; maxAttempts?: number; baseDelayMs?: number }
   /** fields of `with` the action renders itself (Liquid with its own scope); the engine leaves them as written */
@@ -82,6 +95,23 @@ export interface ActionDefinition<I = any, O = any> {
   run(ctx: ActionContext<I>): Promise<O>
 }
 
-export function defineAction<I, O>(definition: ActionDefinition<I, O>): ActionDefinition<I, O> {
-  return definition
+/** An action as written: `simulate` may be left to its default, from `effects`. */
+export type ActionDeclaration<I, O> = Omit<ActionDefinition<I, O>, 'simulate'> & { simulate?: SimulateMode }
+
+export function defineAction<I, O>(declaration: ActionDeclaration<I, O>): ActionDefinition<I, O> {
+  const simulate = declaration.simulate ?? defaultSimulateMode(declaration.effects)
+  // the engine hands ctx.dryRun to external actions only: a dry run of anything else would act
+  if ((declaration.effects === 'external') !== (simulate !== 'perform')) {
+    throw new Error(
+      declaration.effects === 'external'
+        ? `action ${declaration.type}: simulate never performs an external action; declare simulate: 'dry_run' (it honours ctx.dryRun) or 'skip'`
+        : `action ${declaration.type}: simulate performs an action with effects '${declaration.effects}' in its in-memory database; declare simulate: 'perform'`,
+    )
+  }
+  return { ...declaration, simulate }
+}
+
+/** `perform` what stays inside storeflow; `skip` what reaches outside, unless it declares a dry run. */
+export function defaultSimulateMode(effects: ActionEffects): SimulateMode {
+  return effects === 'external' ? 'skip' : 'perform'
 }

@@ -12,15 +12,12 @@ import { getWorkflow, saveWorkflow } from '../store/workflows.repo.ts'
 import type { ServiceContext } from './context.ts'
 
 /**
- * External actions known to honour ctx.dryRun (they render what they would send and touch
- * nothing). Any other external action is replaced in a simulation by a stub that records its
- * input: simulate must never reach the outside world, whatever a plugin does.
+ * Actions that declare `simulate: 'skip'` are replaced in a simulation by a stub that records
+ * their input: simulate must never reach the outside world, whatever a plugin does.
  */
-const HONOURS_DRY_RUN = new Set(['send_email', 'send_sms', 'notify_team', 'http_request'])
-
 function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
   return [...actions.values()]
-    .filter((a) => a.effects === 'external' && !HONOURS_DRY_RUN.has(a.type))
+    .filter((a) => a.simulate === 'skip')
     .map((a) => ({ ...a, retry: { ...a.retry, maxAttempts: 1 }, run: async (ctx: { input: unknown }) => ({ simulated: true, would_run: a.type, input: ctx.input }) }) as unknown as ActionDefinition)
 }
 

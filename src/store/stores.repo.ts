@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely, Selectable } from 'kysely'
 import { DEFAULT_SETTINGS, settingsPatchSchema, type Settings } from '../contracts/settings.ts'
+import { isValidTimeZone } from '../core/time-zones.ts'
 import { UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import type { Database, StoresTable } from './tables.ts'
@@ -27,12 +28,8 @@ export async function ensureDefaultStore(db: Kysely<Database>, now: Date): Promi
 export async function createStore(db: Kysely<Database>, input: { id: string; name?: string; currency?: string; timezone?: string }, now: Date): Promise<StoreSummary> {
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(input.id)) throw new UserError(`store id "${input.id}" must be lower-case letters, digits, - and _`, { code: 'validation_failed', details: { field: 'id' } })
   if (input.currency && !/^[A-Z]{3}$/.test(input.currency)) throw new UserError(`currency "${input.currency}" must be a 3-letter ISO code like USD`, { code: 'validation_failed', details: { field: 'currency' } })
-  if (input.timezone) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: input.timezone })
-    } catch {
-      throw new UserError(`timezone "${input.timezone}" is not an IANA time zone like Europe/Berlin`, { code: 'validation_failed', details: { field: 'timezone' } })
-    }
+  if (input.timezone && !isValidTimeZone(input.timezone)) {
+    throw new UserError(`timezone "${input.timezone}" is not an IANA time zone like Europe/Berlin`, { code: 'validation_failed', details: { field: 'timezone' } })
   }
   const exists = await db.selectFrom('stores').select('id').where('id', '=', input.id).executeTakeFirst()
   if (exists) throw new UserError(`store "${input.id}" already exists`, { code: 'conflict' })

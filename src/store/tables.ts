@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely'
 
 /**
- * Table types. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
+ * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
  * booleans are 0/1 integers, money is an exact decimal string. Every business table has store_id.
  */
 export interface Database {
@@ -21,6 +21,12 @@ export interface Database {
   correlations: CorrelationsTable
   messages: MessagesTable
   templates: TemplatesTable
+  connectors: ConnectorsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  connector_signature_failures: ConnectorSignatureFailuresTable
+  privacy_exports: PrivacyExportsTable
+  pending_fulfilments: PendingFulfilmentsTable
+  customer_aliases: CustomerAliasesTable
 }
 
 export interface StoresTable {
@@ -74,6 +80,12 @@ export interface CustomersTable {
   attributes: string
   /** occurred_at of the newest event whose profile fields were applied (out-of-order guard) */
   profile_at: string | null
+  /** occurred_at of the newest explicit newsletter.subscribed/unsubscribed applied; null when none */
+  consent_at: string | null
+  /** the shop's accepts_marketing (0/1) as the newest customer data carrying it said; null when never said */
+  shop_accepts_marketing: number | null
+  /** occurred_at of the event that set shop_accepts_marketing */
+  shop_accepts_marketing_at: string | null
   created_at: string
   updated_at: string
 }
@@ -92,6 +104,8 @@ export interface OrdersTable {
   financial_status: string | null
   fulfillment_status: string | null
   checkout_id: string | null
+  /** time of the ranked fulfillment_status (delivered > fulfilled): the earliest seen for it */
+  fulfillment_at: string | null
   data: string
   created_at: string
   /** occurred_at of the newest event applied to this order */
@@ -168,7 +182,7 @@ export interface RunsTable {
   customer_id: string | null
   customer_email: string | null
   holdout: number
-  /** cursor, loop frames and step outputs (see engine/run-state.ts) */
+  /** cursor, loop frames and step outputs (RunState in engine/ports.ts) */
   state: string
   /** when a worker should next look at the run; null while it waits only for an event, or has ended */
   due_at: string | null
@@ -246,13 +260,7 @@ export interface TemplatesTable {
   updated_at: string
 }
 
-// Connectors (issue 4): merged into Database by interface declaration merging.
-export interface Database {
-  connectors: ConnectorsTable
-  webhook_deliveries: WebhookDeliveriesTable
-  connector_signature_failures: ConnectorSignatureFailuresTable
-  privacy_exports: PrivacyExportsTable
-}
+// Connectors, their webhook deliveries and privacy exports
 
 export interface ConnectorsTable {
   id: string
@@ -311,24 +319,6 @@ export interface PrivacyExportsTable {
   created_at: string
 }
 
-// View fixes (migration 0004): merged into Database and the tables above by declaration merging.
-export interface Database {
-  pending_fulfilments: PendingFulfilmentsTable
-}
-
-export interface CustomersTable {
-  /** occurred_at of the newest explicit newsletter.subscribed/unsubscribed applied; null when none */
-  consent_at: string | null
-  /** the shop's accepts_marketing (0/1) as the newest customer data carrying it said; null when never said */
-  shop_accepts_marketing: number | null
-  /** occurred_at of the event that set shop_accepts_marketing */
-  shop_accepts_marketing_at: string | null
-}
-
-export interface OrdersTable {
-  /** time of the ranked fulfillment_status (delivered > fulfilled): the earliest seen for it */
-  fulfillment_at: string | null
-}
 
 /** order.fulfilled / order.delivered seen before any order.* event of their order */
 export interface PendingFulfilmentsTable {
@@ -340,10 +330,6 @@ export interface PendingFulfilmentsTable {
   at: string
 }
 
-// Privacy (migration 0006): merged into Database by declaration merging.
-export interface Database {
-  customer_aliases: CustomerAliasesTable
-}
 
 /** A customer key merged away (store/projection.ts), forwarding to the customer that absorbed it. */
 export interface CustomerAliasesTable {

@@ -8,7 +8,7 @@ import { dumpDiff, leaksIn, uniqueStrings } from '../helpers/two-stores.ts'
 import { B_ONLY, EMAIL, NAME, SHARED_EVENTS, WELCOME, apiView, db, dump, seed, teardown, type World } from '../helpers/two-stores-seed.ts'
 
 /**
- * Two stores everywhere, for the command line (issue 7): every `storeflow` command that reads or
+ * Two stores everywhere, for the command line: every `storeflow` command that reads or
  * writes a store's data, run as a real process with `--store a` on a SQLite data directory that
  * also holds store b (seeded alike: the same customer 42, email, order, event ids, workflows,
  * connectors and deliveries). Naming B's objects fails with a one-line reason, lists show A's
@@ -71,7 +71,7 @@ const file = (dir: string, name: string, text: string) => {
 const keyId = async (w: World, store: string, scope: string) =>
   (await db(w).selectFrom('api_keys').select('id').where('store_id', '=', store).where('scope', '=', scope).where('revoked_at', 'is', null).orderBy('created_at').executeTakeFirstOrThrow()).id
 
-/** Ordered: erasure last, since it is the one that still crosses stores (issue 7, defect 1). */
+/** Ordered: erasure last, since it writes the most rows of both stores. */
 const CLI_MATRIX: Record<string, CliCase[]> = {
   'workflows list': [{ name: 'lists A\'s', args: () => ['workflows', 'list', '--json'], expect: (r) => { const list = json<Array<{ id: string; name: string }>>(r); expect(list.map((x) => x.id)).not.toContain('b-only'); expect(list.find((x) => x.id === 'welcome')?.name).toBe('Welcome A') } }],
   'workflows export': [

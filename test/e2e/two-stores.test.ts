@@ -11,7 +11,7 @@ import {
 } from '../helpers/two-stores-seed.ts'
 
 /**
- * Two stores everywhere (issue 7). Stores A and B hold the same ids: customer "42" with the same
+ * Two stores everywhere. Stores A and B hold the same ids: customer "42" with the same
  * email, order "1001", the same event ids, workflows, template name and connector platforms, and
  * the same webhook deliveries. For every route the server has, A's keys (each scope) and A's
  * webhook secrets, mail links and requests get 403/404 or A's own data when they name B's objects,
@@ -499,8 +499,8 @@ describe.each(DIALECTS)('two stores on %s', (dialect) => {
   })
 
   /**
-   * Erasure for A, each on freshly seeded stores. These fail while erasure crosses stores (issue 7,
-   * defect 1: the sweep rewrites every text column of every table, B's included).
+   * Erasure for A, each on freshly seeded stores: erasure finds the customer's rows by key within
+   * their own store, so nothing of B's may change, not even a row sharing the customer's strings.
    */
   describe("A's erasure leaves B byte-identical", () => {
     let w: World | undefined

@@ -9,7 +9,7 @@ import { startSmtpSink, type SmtpSink } from './smtp-sink.ts'
 import { dumpStore } from './two-stores.ts'
 
 /**
- * Two stores, A and B, seeded alike for the two-store tests (issue 7): the same customer 42 with
+ * Two stores, A and B, seeded alike for the two-store tests: the same customer 42 with
  * the same email, order 1001, event ids, workflows, template name, connector platforms and webhook
  * deliveries, told apart by their content (A's customer is Alice, B's is Bertha; "Shop A", "Shop B").
  * B also holds a few things of its own (workflows b-only*, events evt-b-only-*, changed settings).

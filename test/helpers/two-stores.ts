@@ -4,7 +4,7 @@ import type { DialectName } from '../../src/store/db.ts'
 import type { Database } from '../../src/store/tables.ts'
 
 /**
- * Support for the two-store tests (issue 7, "Two stores everywhere"): a full dump of one store's
+ * Support for the two-store tests: a full dump of one store's
  * rows read straight from the database, a readable difference between two dumps, the strings only
  * one store holds (to catch them in another store's answers), and the routes a Fastify server
  * really has.

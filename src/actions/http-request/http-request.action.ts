@@ -21,6 +21,8 @@ export const httpRequest = defineAction({
   }),
   output: z.object({ status: z.number(), headers: z.record(z.string(), z.string()), body: z.unknown() }),
   effects: 'external',
+  // a dry run names the request it would make and makes none
+  simulate: 'dry_run',
   // the receiver gets the same Idempotency-Key on every attempt and can drop repeats
   retry: { safe: true, maxAttempts: 5, baseDelayMs: 2000 },
   examples: [{ url: 'https://hooks.example.com/orders', method: 'POST', headers: {}, body: { order: '{{ order.number }}' }, timeout: '10s' }],
@@ -31,7 +33,8 @@ export const httpRequest = defineAction({
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermanentError(`url: only http and https are allowed, got ${url.protocol}`)
     const body = input.body === undefined || input.method === 'GET' ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body)
     const headers: Record<string, string> = { 'user-agent': 'storeflow', 'idempotency-key': idempotencyKey, ...input.headers }
-    if (body !== undefined && typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json'
+    if (body !== undefined && typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['content-type'] = 'application/json'
     if (input.secret && body !== undefined) headers['x-storeflow-signature'] = `sha256=${createHmac('sha256', input.secret).update(body).digest('hex')}`
 
     let response: OutboundResponse

@@ -10,7 +10,10 @@ import { fakeResolver, startRecorder, type Recorder } from '../../../test/helper
 import { isPrivateAddress } from '../../lib/private-address.ts'
 import { retryAfterMs } from './http-request.action.ts'
 
-interface Hit { headers: IncomingMessage['headers']; body: string }
+interface Hit {
+  headers: IncomingMessage['headers']
+  body: string
+}
 
 describe('http_request through the engine', () => {
   let server: Server
@@ -55,7 +58,10 @@ ${extra}`
   const start = async (allowPrivate: boolean, extra = '') => {
     env = await createTestEnv('sqlite', { env: allowPrivate ? { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } : {} })
     await installWorkflow(env.app, workflow(extra).replace('PORT', String(port)))
-    const parsed = parseEvent({ id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1001', currency: 'USD', total_price: '12.50', customer: { id: 'c1' } } }, { store: 'default', now: env.clock.now() })
+    const parsed = parseEvent(
+      { id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1001', currency: 'USD', total_price: '12.50', customer: { id: 'c1' } } },
+      { store: 'default', now: env.clock.now() },
+    )
     if (!parsed.ok) throw new Error('fixture')
     await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
     await env.app.engine.drain()
@@ -75,7 +81,10 @@ ${extra}`
   })
 
   it('retries 503 honouring Retry-After, with the same Idempotency-Key, then succeeds', async () => {
-    answers = [{ status: 503, headers: { 'retry-after': '120' } }, { status: 429, headers: { 'retry-after': '30' } }]
+    answers = [
+      { status: 503, headers: { 'retry-after': '120' } },
+      { status: 429, headers: { 'retry-after': '30' } },
+    ]
     const e = await start(true)
     expect(hits).toHaveLength(1)
     let run = await runOf(e)
@@ -127,7 +136,9 @@ ${extra}`
     answers = [{ status: 422 }]
     env = await createTestEnv('sqlite', { env: { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } })
     const e = env
-    await installWorkflow(e.app, `
+    await installWorkflow(
+      e.app,
+      `
 id: hook
 name: Hook
 trigger: { event: order.paid }
@@ -141,7 +152,8 @@ steps:
   - wait: 1h
   - action: tag_customer
     with: { tags: [kept] }
-`)
+`,
+    )
     const send = async (raw: unknown) => {
       const parsed = parseEvent(raw, { store: 'default', now: e.clock.now() })
       if (!parsed.ok) throw new Error('fixture')
@@ -178,7 +190,9 @@ describe('http_request goes through the guarded client', () => {
   const resolveHost = fakeResolver({ 'hooks.example.com': ['127.0.0.1'] })
   let receiver: Recorder
   let env: TestEnv | null = null
-  beforeAll(async () => { receiver = await startRecorder() })
+  beforeAll(async () => {
+    receiver = await startRecorder()
+  })
   afterAll(() => receiver.close())
   afterEach(async () => {
     receiver.hits.length = 0
@@ -188,7 +202,9 @@ describe('http_request goes through the guarded client', () => {
 
   const run = async (allowPrivate: boolean) => {
     env = await createTestEnv('sqlite', { env: allowPrivate ? { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } : {}, resolveHost })
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: hook
 name: Hook
 trigger: { event: order.paid }
@@ -198,8 +214,12 @@ steps:
     with:
       url: 'http://hooks.example.com:${receiver.port}/orders'
       body: { order: '{{ order.number }}' }
-`)
-    const parsed = parseEvent({ id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1001', currency: 'USD', total_price: '12.50', customer: { id: 'c1' } } }, { store: 'default', now: env.clock.now() })
+`,
+    )
+    const parsed = parseEvent(
+      { id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1001', currency: 'USD', total_price: '12.50', customer: { id: 'c1' } } },
+      { store: 'default', now: env.clock.now() },
+    )
     if (!parsed.ok) throw new Error('fixture')
     await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
     await env.app.engine.drain()
@@ -222,11 +242,28 @@ steps:
 
 describe('private addresses and Retry-After', () => {
   it.each([
-    ['127.0.0.1', true], ['10.1.2.3', true], ['172.16.0.1', true], ['172.32.0.1', false], ['192.168.1.1', true],
-    ['169.254.169.254', true], ['8.8.8.8', false], ['::1', true], ['fd00::1', true], ['::ffff:127.0.0.1', true], ['2001:4860::8888', false],
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.32.0.1', false],
+    ['192.168.1.1', true],
+    ['169.254.169.254', true],
+    ['8.8.8.8', false],
+    ['::1', true],
+    ['fd00::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['2001:4860::8888', false],
     // IPv6 spellings of private IPv4 addresses, and the whole link-local range
-    ['::ffff:7f00:1', true], ['::ffff:a9fe:a9fe', true], ['::127.0.0.1', true], ['64:ff9b::7f00:1', true], ['2002:7f00:1::', true], ['feb0::1', true],
-    ['::ffff:808:808', false], ['64:ff9b::808:808', false], ['224.0.0.1', true], ['100.64.1.1', true],
+    ['::ffff:7f00:1', true],
+    ['::ffff:a9fe:a9fe', true],
+    ['::127.0.0.1', true],
+    ['64:ff9b::7f00:1', true],
+    ['2002:7f00:1::', true],
+    ['feb0::1', true],
+    ['::ffff:808:808', false],
+    ['64:ff9b::808:808', false],
+    ['224.0.0.1', true],
+    ['100.64.1.1', true],
   ])('%s private: %s', (address, expected) => expect(isPrivateAddress(address)).toBe(expected))
 
   it('reads seconds and HTTP dates', () => {

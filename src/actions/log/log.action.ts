@@ -11,6 +11,7 @@ export const logAction = defineAction({
   }),
   output: z.object({ message: z.string(), level: z.string() }),
   effects: 'none',
+  simulate: 'perform',
   retry: { safe: true },
   examples: [{ message: 'Order {{ order.number }} paid', level: 'info' }],
   async run({ input, log }) {

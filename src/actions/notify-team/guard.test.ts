@@ -3,7 +3,7 @@ import { createTestEnv, type TestEnv } from '../../../test/helpers/dialects.ts'
 import { apiClient, fakeResolver, startRecorder, type ApiClient, type Recorder } from '../../../test/helpers/outbound.ts'
 
 /**
- * notify_team posts to the chat webhook through the guarded client (issue 7, defect 4): the
+ * notify_team posts to the chat webhook through the guarded client: the
  * webhook's host comes from a workflow file, is resolved by the app's resolver (injected here:
  * nothing depends on the host's DNS) and checked where the connection is made. Driven through
  * the HTTP API and the engine; the chat webhook is a local server that counts what reaches it.
@@ -14,7 +14,9 @@ let chat: Recorder
 let env: TestEnv | null = null
 let api: ApiClient | null = null
 
-beforeAll(async () => { chat = await startRecorder((res) => res.writeHead(200).end('ok')) })
+beforeAll(async () => {
+  chat = await startRecorder((res) => res.writeHead(200).end('ok'))
+})
 afterAll(() => chat.close())
 afterEach(async () => {
   chat.hits.length = 0

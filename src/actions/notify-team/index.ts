@@ -1,9 +1,6 @@
 import { z } from 'zod'
-import { UserError } from '../../lib/errors.ts'
-import { PermanentError, defineAction, outboundFailure, type ActionContext, type ActionDefinition, type OutboundResponse } from '../../plugin-api/index.ts'
-import { renderMaybe } from '../send-email/render.ts'
-import { httpFailure } from '../send-sms/http-errors.ts'
-import { providerAnswered, recordSendFailure } from '../send-email/admit.ts'
+import { PermanentError, defineAction, type ActionContext, type ActionDefinition } from '../../plugin-api/index.ts'
+import { postToProvider, providerAnswered, renderMaybe, sendOnce, withTemplateErrors, type Transport } from '../messaging/index.ts'
 
 const notifyTeamInput = z.object({
   text: z.string().min(1).describe('The message for the team, Liquid, e.g. "{{ customer.email }} just placed a {{ order.total_price | money }} order"'),
@@ -45,6 +42,8 @@ export function createNotifyTeamAction(deps: NotifyTeamDeps = {}): ActionDefinit
     input: notifyTeamInput,
     output: notifyTeamOutput,
     effects: 'external',
+    // a dry run renders the text; nothing is posted
+    simulate: 'dry_run',
     retry: { safe: true, maxAttempts: 6, baseDelayMs: 10_000 },
     examples: [
       { text: ':moneybag: {{ customer.email }} placed order {{ order.name }} for {{ order.total_price | money }}' },
@@ -57,18 +56,32 @@ export function createNotifyTeamAction(deps: NotifyTeamDeps = {}): ActionDefinit
 export const notifyTeam = createNotifyTeamAction()
 
 async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: () => string | undefined): Promise<NotifyTeamOutput> {
-  const { input, services, log } = ctx
-  let text: string
-  try {
-    text = (await renderMaybe(input.text, `${ctx.run.workflowId}:${ctx.run.stepKey}`, ctx.scope)).trim()
-  } catch (err) {
-    if (err instanceof UserError) throw new PermanentError(err.message, { reason: 'template_error', cause: err })
-    throw err
+  const { input } = ctx
+  const text = await withTemplateErrors(async () => (await renderMaybe(input.text, `${ctx.run.workflowId}:${ctx.run.stepKey}`, ctx.scope)).trim())
+  const outcome = await sendOnce(ctx, {
+    channel: 'chat',
+    category: 'transactional',
+    guardrails: false,
+    prepare: () => {
+      const url = webhookUrl(input.webhook_url ?? defaultUrl())
+      // the URL is a secret: the outbox keeps the webhook's host only
+      return { content: { to: url.origin, text }, transport: chatWebhook(ctx, url) }
+    },
+    log: { sent: 'team notified' },
+  })
+  if (outcome.kind === 'dry_run') return { message_id: null, status: 'rendered', text, already_sent: false, possible_duplicate: false }
+  const { row, message } = outcome
+  return {
+    message_id: row.id,
+    status: 'sent',
+    text: message.text,
+    already_sent: outcome.kind === 'already_sent',
+    possible_duplicate: outcome.kind === 'sent' && outcome.possibleDuplicate,
   }
-  if (ctx.dryRun) return { message_id: null, status: 'rendered', text, already_sent: false, possible_duplicate: false }
+}
 
-  const raw = input.webhook_url ?? defaultUrl()
-  if (!raw) throw new PermanentError('notify_team: no webhook; set the step\'s webhook_url or STOREFLOW_TEAM_WEBHOOK_URL', { reason: 'no_webhook' })
+function webhookUrl(raw: string | undefined): URL {
+  if (!raw) throw new PermanentError("notify_team: no webhook; set the step's webhook_url or STOREFLOW_TEAM_WEBHOOK_URL", { reason: 'no_webhook' })
   let url: URL
   try {
     url = new URL(raw)
@@ -78,45 +91,19 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new PermanentError(`notify_team: webhook_url must be http(s), got ${url.protocol}`, { reason: 'invalid_url' })
   }
+  return url
+}
 
-  const { message: row } = await services.messages.record({
-    idempotencyKey: ctx.idempotencyKey,
-    runId: ctx.run.id,
-    stepKey: ctx.run.stepKey,
-    workflowId: ctx.run.workflowId,
-    customerKey: ctx.customer?.key ?? null,
-    channel: 'chat',
-    category: 'transactional',
-    to: url.origin,
-    text,
-    status: 'queued',
-  })
-  if (row.status === 'sent') return { message_id: row.id, status: 'sent', text: row.text ?? text, already_sent: true, possible_duplicate: false }
-  const possibleDuplicate = row.status === 'sending'
-  if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
-
-  try {
-    // the guarded client: a webhook URL from a workflow file must not reach the machine's own
-    // network, by its address, a name resolving to one, or a redirect
-    let response: OutboundResponse
-    try {
-      response = await services.http.request(url, {
-        method: 'POST',
+/** Posts `{ "text": … }`, the shape Slack-style incoming webhooks take. */
+function chatWebhook(ctx: ActionContext<NotifyTeamInput>, url: URL): Transport<{ to: string; text: string }, void> {
+  return {
+    async send(message) {
+      await postToProvider(ctx.services.http, 'team webhook', url, {
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: row.text ?? text }),
+        body: JSON.stringify({ text: message.text }),
         timeoutMs: 10_000,
-        maxResponseBytes: 64 * 1024,
-        redirects: 'refuse',
       })
-    } catch (err) {
-      throw outboundFailure('team webhook', err)
-    }
-    if (response.status < 200 || response.status >= 300) throw httpFailure('team webhook', response.status, response.body, new Headers(response.headers))
-  } catch (err) {
-    await recordSendFailure(ctx, row, err, providerAnswered(err))
-    throw err
+    },
+    refused: providerAnswered,
   }
-  await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error: null })
-  log.info({ messageId: row.id, runId: ctx.run.id }, 'team notified')
-  return { message_id: row.id, status: 'sent', text: row.text ?? text, already_sent: false, possible_duplicate: possibleDuplicate }
 }

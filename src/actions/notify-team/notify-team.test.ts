@@ -61,7 +61,9 @@ describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
 
   it("posts a customer's text as typed: chat text is not HTML, so nothing is escaped", async () => {
     const { clock, services } = await setup()
-    await notifyTeam.run(actionContext({ text: 'New order from {{ customer.first_name }}', webhook_url: hook }, { services, clock, customer: { first_name: 'Tom & "Jerry" <3' } }))
+    await notifyTeam.run(
+      actionContext({ text: 'New order from {{ customer.first_name }}', webhook_url: hook }, { services, clock, customer: { first_name: 'Tom & "Jerry" <3' } }),
+    )
     expect(posts).toEqual([{ contentType: 'application/json', body: { text: 'New order from Tom & "Jerry" <3' } }])
   })
 
@@ -74,7 +76,10 @@ describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
 
   it('retries on 5xx and fails on 4xx', async () => {
     const { clock, services } = await setup()
-    answers = [{ status: 500, body: 'oops' }, { status: 404, body: 'no_service' }]
+    answers = [
+      { status: 500, body: 'oops' },
+      { status: 404, body: 'no_service' },
+    ]
     const first = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)
     expect(first).toBeInstanceOf(RetryableError)
     const second = await notifyTeam.run(actionContext({ text: 'x', webhook_url: hook }, { services, clock })).catch((e: unknown) => e)

@@ -1,19 +1,10 @@
 import { z } from 'zod'
-import { UserError } from '../../lib/errors.ts'
 import { applyTracking } from '../../core/messaging/index.ts'
-import {
-  PermanentError,
-  RetryableError,
-  SkipStep,
-  defineAction,
-  type ActionContext,
-  type ActionDefinition,
-  type StoredMessage,
-} from '../../plugin-api/index.ts'
-import { decideGuardrails, enforceGuardrails, recordSendFailure, reserveCapSlot } from './admit.ts'
-import { LIQUID_MARK, renderEmail, renderMaybe, type EmailSource, type RenderedEmail } from './render.ts'
+import { PermanentError, RetryableError, SkipStep, defineAction, type ActionContext, type ActionDefinition } from '../../plugin-api/index.ts'
+import { LIQUID_MARK, renderMaybe, sendOnce, withTemplateErrors, type Transport } from '../messaging/index.ts'
+import { renderEmail, type EmailSource, type RenderedEmail } from './render.ts'
 import { RECIPIENT_RULE, isOneRecipient } from './recipient.ts'
-import { sendSmtp, serverRefused } from './smtp.ts'
+import { sendSmtp, serverRefused, type SmtpResult } from './smtp.ts'
 import type { EmailTemplateLoader, MessagingTemplateServices } from './template-source.ts'
 
 export type { EmailTemplateLoader, StoredEmailTemplate, MessagingTemplateServices } from './template-source.ts'
@@ -27,8 +18,10 @@ const sendEmailInput = z
       .string()
       .min(1)
       .optional()
-      .describe('HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document'),
-    preheader: z.string().optional().describe('Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template\'s'),
+      .describe(
+        'HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document',
+      ),
+    preheader: z.string().optional().describe("Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template's"),
     to: z
       .string()
       .min(3)
@@ -75,12 +68,8 @@ export interface SendEmailDeps {
 }
 
 /**
- * Exactly once, and honest when it cannot be: the message is recorded (keyed by the step's
- * idempotency key) as `queued`, passes the guardrails, is marked `sending` before SMTP and
- * `sent` after. A crash between `sending` and `sent` leaves the row `sending`; the retry sends
- * it again with the same Message-ID (so the copy is recognisable) and reports
- * `possible_duplicate: true`. A row already `sent` is never sent again. A 4xx reply puts the
- * row back to `queued`, because the server told us it did not take the message.
+ * Renders the email and hands it to sendOnce (exactly once, or `possible_duplicate: true` with
+ * the same Message-ID after a crash); SMTP is its transport, the outbox when there is no SMTP_URL.
  */
 export function createSendEmailAction(deps: SendEmailDeps = {}): ActionDefinition<SendEmailInput, SendEmailOutput> {
   return defineAction({
@@ -92,6 +81,8 @@ export function createSendEmailAction(deps: SendEmailDeps = {}): ActionDefinitio
     input: sendEmailInput as z.ZodType<SendEmailInput>,
     output: sendEmailOutput,
     effects: 'external',
+    // a dry run renders the email and applies consent and quiet hours; nothing is recorded or sent
+    simulate: 'dry_run',
     retry: { safe: true, maxAttempts: 8, baseDelayMs: 30_000 },
     examples: [
       { template: 'abandoned-checkout-1', category: 'marketing' },
@@ -109,24 +100,31 @@ export function createSendEmailAction(deps: SendEmailDeps = {}): ActionDefinitio
 export const sendEmail = createSendEmailAction()
 
 async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps): Promise<SendEmailOutput> {
-  const { input, services, log } = ctx
+  const { input, services } = ctx
   const category = input.category
   const source = await loadSource(ctx, deps)
   const settings = ctx.store.settings
-  const to = input.to ? (await liquid(renderMaybe(input.to, `${source.name} to`, ctx.scope))).trim() : (ctx.customer?.email ?? '')
+  const to = input.to ? (await withTemplateErrors(() => renderMaybe(input.to!, `${source.name} to`, ctx.scope))).trim() : (ctx.customer?.email ?? '')
   if (!to) throw new SkipStep('no_recipient', { reason: 'the customer has no email address and the step names no `to`' })
   if (!isOneRecipient(to)) {
     throw new PermanentError(`send_email: to: ${JSON.stringify(to)} ${RECIPIENT_RULE}`, { reason: 'invalid_recipient', details: { field: 'to' } })
   }
   const from = input.from ?? stringSetting(settings, 'mail_from') ?? services.config.mailFrom
   const replyTo = input.reply_to ?? stringSetting(settings, 'mail_reply_to')
-  const rendered = await liquid(renderEmail(ctx, source, { category, vars: input.vars }))
+  const rendered = await withTemplateErrors(() => renderEmail(ctx, source, { category, vars: input.vars }))
+  const smtpUrl = services.config.smtpUrl
 
-  if (ctx.dryRun) {
-    // simulate shows what would happen: consent and quiet hours are pure, so they apply; the
-    // frequency cap needs the outbox, which a dry run does not read
-    const decision = await decideGuardrails(ctx, 'email', category, { readHistory: false })
-    await enforceGuardrails(ctx, decision, null)
+  const outcome = await sendOnce(ctx, {
+    channel: 'email',
+    category,
+    guardrails: true,
+    prepare: () => ({
+      content: { to, from, subject: rendered.subject, html: rendered.html, text: rendered.text, headers: rendered.headers, messageId: rendered.messageId },
+      transport: smtpUrl ? smtpDelivery(ctx, smtpUrl, replyTo) : null,
+    }),
+    log: { sent: 'email sent', keptInOutbox: 'email kept in outbox (no SMTP_URL)' },
+  })
+  if (outcome.kind === 'dry_run') {
     return {
       message_id: null,
       status: 'rendered',
@@ -141,76 +139,46 @@ async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailD
       possible_duplicate: false,
     }
   }
-
-  const { message: row } = await services.messages.record({
-    idempotencyKey: ctx.idempotencyKey,
-    runId: ctx.run.id,
-    stepKey: ctx.run.stepKey,
-    workflowId: ctx.run.workflowId,
-    customerKey: ctx.customer?.key ?? null,
-    channel: 'email',
-    category,
-    to,
-    from,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-    headers: rendered.headers,
-    status: 'queued',
-    messageId: rendered.messageId,
-  })
-  // the first attempt's content is the message; later attempts send exactly that
-  const mail = frozenContent(row, rendered)
-  const base = { message_id: row.id, to: row.to, subject: mail.subject, smtp_message_id: mail.messageId }
-
-  if (row.status === 'sent') {
-    log.info({ messageId: row.id, runId: ctx.run.id }, 'email already sent by an earlier attempt')
-    return { ...base, status: 'sent', delivery: services.config.smtpUrl ? 'smtp' : 'outbox', smtp_response: null, already_sent: true, possible_duplicate: false }
+  const { row, message } = outcome
+  const base = { message_id: row.id, to: message.to, subject: message.subject, smtp_message_id: message.messageId, status: 'sent' as const }
+  switch (outcome.kind) {
+    case 'already_sent':
+      return { ...base, delivery: smtpUrl ? 'smtp' : 'outbox', smtp_response: null, already_sent: true, possible_duplicate: false }
+    case 'kept_in_outbox':
+      return { ...base, delivery: 'outbox', smtp_response: null, already_sent: false, possible_duplicate: false }
+    case 'sent':
+      return { ...base, delivery: 'smtp', smtp_response: outcome.receipt.response, already_sent: false, possible_duplicate: outcome.possibleDuplicate }
   }
-  const possibleDuplicate = row.status === 'sending'
-  if (!possibleDuplicate) {
-    await enforceGuardrails(ctx, await decideGuardrails(ctx, 'email', category), row)
-    await reserveCapSlot(ctx, row, 'email', category)
-  }
+}
 
-  const smtpUrl = services.config.smtpUrl
-  if (!smtpUrl) {
-    // no SMTP: the outbox is the delivery; the message is final there, so it says `sent`
-    await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), messageId: mail.messageId })
-    log.info({ messageId: row.id, runId: ctx.run.id }, 'email kept in outbox (no SMTP_URL)')
-    return { ...base, status: 'sent', delivery: 'outbox', smtp_response: null, already_sent: false, possible_duplicate: false }
-  }
+type EmailContent = Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'messageId' | 'headers'> & { to: string; from: string }
 
-  if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
-  else log.warn({ messageId: row.id, runId: ctx.run.id }, 'resending email after an interrupted attempt')
-  const tracked = applyTracking(mail.html, { publicUrl: services.config.publicUrl, secretKey: services.config.secretKey, messageId: row.id })
-  let response: string
-  try {
-    ;({ response } = await sendSmtp(smtpUrl, {
-      from: senderOf(row.from ?? from, ctx.store.name),
-      to: row.to,
-      ...(replyTo ? { replyTo } : {}),
-      subject: mail.subject,
-      html: tracked,
-      text: mail.text,
-      messageId: mail.messageId,
-      headers: mail.headers,
-    }))
-  } catch (err) {
+/** SMTP: tracking is applied as the mail leaves, so the outbox keeps the clean HTML. */
+function smtpDelivery(ctx: ActionContext<SendEmailInput>, smtpUrl: string, replyTo: string | undefined): Transport<EmailContent, SmtpResult> {
+  const { config } = ctx.services
+  return {
+    send: (mail, row) =>
+      sendSmtp(smtpUrl, {
+        from: senderOf(mail.from, ctx.store.name),
+        to: mail.to,
+        ...(replyTo ? { replyTo } : {}),
+        subject: mail.subject,
+        html: applyTracking(mail.html, { publicUrl: config.publicUrl, secretKey: config.secretKey, messageId: row.id }),
+        text: mail.text,
+        messageId: mail.messageId,
+        headers: mail.headers,
+      }),
     // 4xx: the server answered and did not take it; a broken connection may have delivered it
-    await recordSendFailure(ctx, row, err, err instanceof RetryableError && serverRefused(err))
-    throw err
+    refused: (err) => err instanceof RetryableError && serverRefused(err),
   }
-  await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), messageId: mail.messageId, error: null })
-  log.info({ messageId: row.id, runId: ctx.run.id, possibleDuplicate }, 'email sent')
-  return { ...base, status: 'sent', delivery: 'smtp', smtp_response: response, already_sent: false, possible_duplicate: possibleDuplicate }
 }
 
 async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps): Promise<EmailSource> {
   const { input } = ctx
   if (input.template) {
     const loader = deps.templates ?? (ctx.services as typeof ctx.services & MessagingTemplateServices).templates
-    if (!loader) throw new PermanentError(`send_email: template "${input.template}" cannot be loaded: no template store is configured`, { reason: 'template_not_found' })
+    if (!loader)
+      throw new PermanentError(`send_email: template "${input.template}" cannot be loaded: no template store is configured`, { reason: 'template_not_found' })
     const stored = await loader.load(ctx.store.id, input.template)
     if (!stored) throw new PermanentError(`send_email: no template named "${input.template}" in store ${ctx.store.id}`, { reason: 'template_not_found' })
     return {
@@ -225,26 +193,6 @@ async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDep
     subject: input.subject ?? '',
     html: input.html ?? '',
     preheader: input.preheader ?? null,
-  }
-}
-
-/** A Liquid error at send time is the author's to fix, not a reason to retry. */
-async function liquid<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work
-  } catch (err) {
-    if (err instanceof UserError) throw new PermanentError(err.message, { reason: 'template_error', cause: err, details: err.details })
-    throw err
-  }
-}
-
-function frozenContent(row: StoredMessage, rendered: RenderedEmail): Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'messageId' | 'headers'> {
-  return {
-    subject: row.subject ?? rendered.subject,
-    html: row.html ?? rendered.html,
-    text: row.text ?? rendered.text,
-    messageId: row.messageId ?? rendered.messageId,
-    headers: row.headers ?? rendered.headers,
   }
 }
 

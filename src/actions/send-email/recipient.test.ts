@@ -10,7 +10,13 @@ function recipientsOf(to: string): string[] {
 
 describe('isOneRecipient', () => {
   it('accepts one address, bare or with a display name', () => {
-    for (const to of ['ada@example.com', 'Ada Lovelace <ada@example.com>', '"Lovelace, Ada" <ada@example.com>', "O'Brien <ob@example.ie>", 'Zoë <zoe@example.de>']) {
+    for (const to of [
+      'ada@example.com',
+      'Ada Lovelace <ada@example.com>',
+      '"Lovelace, Ada" <ada@example.com>',
+      "O'Brien <ob@example.ie>",
+      'Zoë <zoe@example.de>',
+    ]) {
       expect(isOneRecipient(to), to).toBe(true)
       expect(recipientsOf(to), to).toHaveLength(1)
     }
@@ -32,7 +38,10 @@ describe('isOneRecipient', () => {
   })
 
   it('whatever it accepts, the mailer sees exactly one recipient', () => {
-    const piece = fc.string({ unit: fc.constantFrom('a', 'Z', '.', ' ', ',', ';', ':', '<', '>', '@', '"', '\\', '\r', '\n', '(', ')', 'é', '-', "'"), maxLength: 12 })
+    const piece = fc.string({
+      unit: fc.constantFrom('a', 'Z', '.', ' ', ',', ';', ':', '<', '>', '@', '"', '\\', '\r', '\n', '(', ')', 'é', '-', "'"),
+      maxLength: 12,
+    })
     fc.assert(
       fc.property(piece, piece, piece, (name, local, domain) => {
         for (const to of [`${local}@${domain}`, `${name}<${local}@${domain}>`, `${name} <${local}@${domain}>`, `"${name}" <${local}@${domain}>`]) {

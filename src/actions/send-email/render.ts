@@ -1,13 +1,7 @@
 import { compileTemplate } from '../../core/templates/index.ts'
-import {
-  htmlToPlainText,
-  listUnsubscribeHeaders,
-  renderLayout,
-  renderLayoutForText,
-  stableMessageId,
-  unsubscribeUrl,
-} from '../../core/messaging/index.ts'
+import { htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, unsubscribeUrl } from '../../core/messaging/index.ts'
 import type { ActionContext } from '../../plugin-api/index.ts'
+import { renderMaybe, renderVars } from '../messaging/index.ts'
 
 export interface EmailSource {
   /** for error messages: the stored template's name, or `<workflow>:<step>` for inline Liquid */
@@ -25,29 +19,6 @@ export interface RenderedEmail {
   messageId: string
   headers: Record<string, string>
   unsubscribeUrl: string | null
-}
-
-/** a string with Liquid in it: rendered at send time, so checked then */
-export const LIQUID_MARK = /\{\{|\{%/
-
-/**
- * Renders a Liquid string only when it has Liquid in it; plain strings stay byte-for-byte. The
- * output is text (a subject, a recipient, an SMS, a chat line, a var): nothing is HTML-escaped.
- */
-export async function renderMaybe(source: string, name: string, scope: Record<string, unknown>): Promise<string> {
-  return LIQUID_MARK.test(source) ? compileTemplate(source, name).render(scope) : source
-}
-
-/**
- * `vars` may carry Liquid (`code: '{{ steps.code.code }}'`); its string values render over the
- * run's scope, as text: they are values like any other, escaped where the body prints them.
- */
-export async function renderVars(vars: Record<string, unknown> | undefined, name: string, scope: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(vars ?? {})) {
-    out[key] = typeof value === 'string' ? await renderMaybe(value, `${name} vars.${key}`, scope) : value
-  }
-  return out
 }
 
 export async function renderEmail(

@@ -72,7 +72,11 @@ export function classifySmtpError(err: unknown): RetryableError | PermanentError
   if (typeof e.responseCode === 'number' && e.responseCode >= 500) {
     // refused at RCPT TO: the address itself is bad (a hard bounce), not the message
     const bounced = e.code === 'EENVELOPE' || /RCPT/i.test(e.command ?? '')
-    return new PermanentError(`SMTP ${e.responseCode}: ${reply}`, { reason: bounced ? 'bounced' : 'smtp_rejected', cause: err, details: { responseCode: e.responseCode, response: reply } })
+    return new PermanentError(`SMTP ${e.responseCode}: ${reply}`, {
+      reason: bounced ? 'bounced' : 'smtp_rejected',
+      cause: err,
+      details: { responseCode: e.responseCode, response: reply },
+    })
   }
   if (typeof e.responseCode === 'number' && e.responseCode >= 400) {
     return new RetryableError(`SMTP ${e.responseCode}: ${reply}`, { cause: err, details: { responseCode: e.responseCode, response: reply } })

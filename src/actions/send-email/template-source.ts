@@ -1,8 +1,7 @@
 /**
  * Where `send_email { template: NAME }` finds its template. The store keeps templates per store,
  * overridable by files in `templates/`; this action only needs a way to load one by name. The
- * engine provides it as `ctx.services.templates` (see the report for the ActionServices
- * addition), or a caller passes one to createSendEmailAction.
+ * engine provides it as `ctx.services.templates`, or a caller passes one to createSendEmailAction.
  */
 export interface StoredEmailTemplate {
   name: string

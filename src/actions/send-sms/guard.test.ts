@@ -3,7 +3,7 @@ import { createTestEnv, type TestEnv } from '../../../test/helpers/dialects.ts'
 import { apiClient, fakeResolver, startRecorder, type ApiClient, type Recorder } from '../../../test/helpers/outbound.ts'
 
 /**
- * send_sms posts to the provider through the guarded client (issue 7, defect 4): the provider's
+ * send_sms posts to the provider through the guarded client: the provider's
  * host is resolved by the app's resolver (injected here: nothing depends on the host's DNS) and
  * checked where the connection is made. Driven through the HTTP API and the engine; the provider
  * is a local server that counts what reaches it.
@@ -21,7 +21,10 @@ beforeAll(async () => {
   process.env.STOREFLOW_SMS_FROM = '+15550009999'
 })
 afterAll(async () => {
-  for (const [name, value] of [['STOREFLOW_SMS_URL', saved.url], ['STOREFLOW_SMS_FROM', saved.from]] as const) {
+  for (const [name, value] of [
+    ['STOREFLOW_SMS_URL', saved.url],
+    ['STOREFLOW_SMS_FROM', saved.from],
+  ] as const) {
     if (value === undefined) delete process.env[name]
     else process.env[name] = value
   }
@@ -62,7 +65,7 @@ steps:
 }
 
 describe('send_sms and the guarded client', () => {
-  it("a provider host that resolves to 127.0.0.1 is refused without STOREFLOW_ALLOW_PRIVATE_HTTP=1: nothing reaches it, the step and the message fail naming why", async () => {
+  it('a provider host that resolves to 127.0.0.1 is refused without STOREFLOW_ALLOW_PRIVATE_HTTP=1: nothing reaches it, the step and the message fail naming why', async () => {
     const { step, message } = await sendOne(false)
     expect(provider.hits).toHaveLength(0)
     expect(step).toMatchObject({ status: 'failed' })

@@ -1,11 +1,8 @@
 import { z } from 'zod'
 import { createHash } from 'node:crypto'
-import { UserError } from '../../lib/errors.ts'
-import { PermanentError, SkipStep, defineAction, outboundFailure, type ActionContext, type ActionDefinition, type OutboundClient, type OutboundResponse, type StoredMessage } from '../../plugin-api/index.ts'
-import { decideGuardrails, enforceGuardrails, providerAnswered, recordSendFailure, reserveCapSlot } from '../send-email/admit.ts'
-import { renderMaybe, renderVars } from '../send-email/render.ts'
+import { PermanentError, SkipStep, defineAction, type ActionContext, type ActionDefinition, type OutboundClient } from '../../plugin-api/index.ts'
+import { postToProvider, providerAnswered, renderMaybe, renderVars, sendOnce, withTemplateErrors, type Transport } from '../messaging/index.ts'
 import { smsConfig, type SmsConfig } from './config.ts'
-import { httpFailure } from './http-errors.ts'
 
 export { smsConfig, type SmsConfig } from './config.ts'
 
@@ -40,7 +37,7 @@ export interface SendSmsDeps {
   config?: () => SmsConfig | null
 }
 
-/** The same exactly-once protocol as send_email: queued → guardrails → sending → sent. */
+/** Renders the text and hands it to sendOnce; the provider is its transport, the outbox when none is configured. */
 export function createSendSmsAction(deps: SendSmsDeps = {}): ActionDefinition<SendSmsInput, SendSmsOutput> {
   return defineAction({
     type: 'send_sms',
@@ -51,6 +48,8 @@ export function createSendSmsAction(deps: SendSmsDeps = {}): ActionDefinition<Se
     input: sendSmsInput as z.ZodType<SendSmsInput>,
     output: sendSmsOutput,
     effects: 'external',
+    // a dry run renders the text and applies consent and quiet hours; nothing is recorded or sent
+    simulate: 'dry_run',
     retry: { safe: true, maxAttempts: 8, baseDelayMs: 30_000 },
     examples: [
       { body: 'Hi {{ customer.first_name }}, your order {{ order.name }} has shipped.', category: 'transactional' },
@@ -63,9 +62,9 @@ export function createSendSmsAction(deps: SendSmsDeps = {}): ActionDefinition<Se
 export const sendSms = createSendSmsAction()
 
 async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => SmsConfig | null): Promise<SendSmsOutput> {
-  const { input, services, log } = ctx
+  const { input } = ctx
   const name = `${ctx.run.workflowId}:${ctx.run.stepKey}`
-  const { to, body } = await liquid(async () => {
+  const { to, body } = await withTemplateErrors(async () => {
     const vars = await renderVars(input.vars, name, ctx.scope)
     const scope = { ...ctx.scope, ...vars, vars }
     return {
@@ -77,59 +76,53 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
   if (!body) throw new PermanentError('send_sms: the body rendered empty', { reason: 'empty_message' })
   const config = readConfig()
   const from = input.from ?? config?.from ?? null
-  const category = input.category
 
-  if (ctx.dryRun) {
-    await enforceGuardrails(ctx, await decideGuardrails(ctx, 'sms', category, { readHistory: false }), null)
-    return { message_id: null, status: 'rendered', delivery: 'none', to, body, provider_id: null, already_sent: false, possible_duplicate: false }
-  }
-
-  const { message: row } = await services.messages.record({
-    idempotencyKey: ctx.idempotencyKey,
-    runId: ctx.run.id,
-    stepKey: ctx.run.stepKey,
-    workflowId: ctx.run.workflowId,
-    customerKey: ctx.customer?.key ?? null,
+  const outcome = await sendOnce(ctx, {
     channel: 'sms',
-    category,
-    to,
-    from,
-    text: body,
-    status: 'queued',
+    category: input.category,
+    guardrails: true,
+    prepare: () => ({ content: { to, from, text: body }, transport: config ? smsProvider(ctx, config, from) : null }),
+    log: { sent: 'sms sent', keptInOutbox: 'sms kept in outbox (no STOREFLOW_SMS_URL)' },
   })
-  const text = row.text ?? body
-  const base = { message_id: row.id, to: row.to, body: text }
-  if (row.status === 'sent') {
-    return { ...base, status: 'sent', delivery: config ? 'provider' : 'outbox', provider_id: row.messageId ?? null, already_sent: true, possible_duplicate: false }
+  if (outcome.kind === 'dry_run')
+    return { message_id: null, status: 'rendered', delivery: 'none', to, body, provider_id: null, already_sent: false, possible_duplicate: false }
+  const { row, message } = outcome
+  const base = { message_id: row.id, to: message.to, body: message.text, status: 'sent' as const }
+  switch (outcome.kind) {
+    case 'already_sent':
+      return { ...base, delivery: config ? 'provider' : 'outbox', provider_id: row.messageId ?? null, already_sent: true, possible_duplicate: false }
+    case 'kept_in_outbox':
+      return { ...base, delivery: 'outbox', provider_id: null, already_sent: false, possible_duplicate: false }
+    case 'sent':
+      return { ...base, delivery: 'provider', provider_id: outcome.receipt, already_sent: false, possible_duplicate: outcome.possibleDuplicate }
   }
-  const possibleDuplicate = row.status === 'sending'
-  if (!possibleDuplicate) {
-    await enforceGuardrails(ctx, await decideGuardrails(ctx, 'sms', category), row)
-    await reserveCapSlot(ctx, row, 'sms', category)
-  }
-
-  if (!config) {
-    await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString() })
-    log.info({ messageId: row.id, runId: ctx.run.id }, 'sms kept in outbox (no STOREFLOW_SMS_URL)')
-    return { ...base, status: 'sent', delivery: 'outbox', provider_id: null, already_sent: false, possible_duplicate: false }
-  }
-  if (!from) throw new PermanentError('send_sms: no sending number; set STOREFLOW_SMS_FROM or the step\'s `from`', { reason: 'no_sender' })
-
-  if (!possibleDuplicate) await services.messages.update(row.id, { status: 'sending' })
-  let providerId: string | null
-  try {
-    providerId = await postSms(services.http, config, { to: row.to, from, body: text, idempotencyKey: ctx.idempotencyKey })
-  } catch (err) {
-    await recordSendFailure(ctx, row, err, providerAnswered(err))
-    throw err
-  }
-  await services.messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error: null, ...(providerId ? { messageId: providerId } : {}) })
-  log.info({ messageId: row.id, runId: ctx.run.id, possibleDuplicate }, 'sms sent')
-  return { ...base, status: 'sent', delivery: 'provider', provider_id: providerId, already_sent: false, possible_duplicate: possibleDuplicate }
 }
 
-/** Through the guarded client: the provider URL is refused on a private address, and never redirected. */
-async function postSms(client: OutboundClient, config: SmsConfig, sms: { to: string; from: string; body: string; idempotencyKey: string }): Promise<string | null> {
+/**
+ * The provider: a Twilio-style form POST. The sending number is the one configured now, not the
+ * one recorded at the first attempt; without one the message cannot leave.
+ */
+function smsProvider(
+  ctx: ActionContext<SendSmsInput>,
+  config: SmsConfig,
+  from: string | null,
+): Transport<{ to: string; from: string | null; text: string }, string | null> {
+  return {
+    check() {
+      if (!from) throw new PermanentError("send_sms: no sending number; set STOREFLOW_SMS_FROM or the step's `from`", { reason: 'no_sender' })
+    },
+    send: (sms) => postSms(ctx.services.http, config, { to: sms.to, from: from!, body: sms.text, idempotencyKey: ctx.idempotencyKey }),
+    sentId: (providerId) => providerId,
+    refused: providerAnswered,
+  }
+}
+
+/** The provider's id for the message (Twilio's sid), when its answer names one. */
+async function postSms(
+  client: OutboundClient,
+  config: SmsConfig,
+  sms: { to: string; from: string; body: string; idempotencyKey: string },
+): Promise<string | null> {
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
@@ -137,35 +130,16 @@ async function postSms(client: OutboundClient, config: SmsConfig, sms: { to: str
     'idempotency-key': createHash('sha256').update(sms.idempotencyKey).digest('hex'),
   }
   if (config.authorization) headers.authorization = config.authorization
-  let response: OutboundResponse
+  const response = await postToProvider(client, 'SMS provider', config.endpoint, {
+    headers,
+    body: new URLSearchParams({ To: sms.to, From: sms.from, Body: sms.body }).toString(),
+    timeoutMs: 15_000,
+  })
   try {
-    response = await client.request(config.endpoint, {
-      method: 'POST',
-      headers,
-      body: new URLSearchParams({ To: sms.to, From: sms.from, Body: sms.body }).toString(),
-      timeoutMs: 15_000,
-      maxResponseBytes: 64 * 1024,
-      redirects: 'refuse',
-    })
-  } catch (err) {
-    throw outboundFailure('SMS provider', err)
-  }
-  const text = response.body
-  if (response.status < 200 || response.status >= 300) throw httpFailure('SMS provider', response.status, text, new Headers(response.headers))
-  try {
-    const json = JSON.parse(text) as { sid?: unknown; id?: unknown }
+    const json = JSON.parse(response.body) as { sid?: unknown; id?: unknown }
     const id = json.sid ?? json.id
     return typeof id === 'string' ? id : null
   } catch {
     return null
-  }
-}
-
-async function liquid<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (err) {
-    if (err instanceof UserError) throw new PermanentError(err.message, { reason: 'template_error', cause: err, details: err.details })
-    throw err
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DeferStep, PermanentError, RetryableError, SkipStep } from '../../plugin-api/index.ts'
+import { DeferStep, PermanentError, RetryableError, type SkipStep } from '../../plugin-api/index.ts'
 import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
 import { DIALECTS } from '../../../test/helpers/dialects.ts'
 import { createSendSmsAction, smsConfig, type SendSmsInput } from './index.ts'
@@ -44,7 +44,11 @@ beforeEach(() => {
 
 function action() {
   return createSendSmsAction({
-    config: () => smsConfig({ STOREFLOW_SMS_URL: `${base.replace('http://', 'http://AC123:s3cret@')}/2010-04-01/Accounts/AC123/Messages.json`, STOREFLOW_SMS_FROM: '+15550009999' }),
+    config: () =>
+      smsConfig({
+        STOREFLOW_SMS_URL: `${base.replace('http://', 'http://AC123:s3cret@')}/2010-04-01/Accounts/AC123/Messages.json`,
+        STOREFLOW_SMS_FROM: '+15550009999',
+      }),
   })
 }
 
@@ -90,7 +94,7 @@ describe.each(DIALECTS)('send_sms on the %s outbox', (dialect) => {
       { status: 503, body: 'down' },
     ]
     const errors: unknown[] = []
-    let out
+    let out: Awaited<ReturnType<ReturnType<typeof createSendSmsAction>['run']>> | undefined
     for (let attempt = 1; attempt <= 4 && !out; attempt++) {
       try {
         out = await action().run(actionContext(input, { services, clock, attempt }))
@@ -110,7 +114,9 @@ describe.each(DIALECTS)('send_sms on the %s outbox', (dialect) => {
   it('fails permanently on other 4xx with the provider reply', async () => {
     const { clock, services } = await setup()
     answers = [{ status: 400, body: '{"code":21211,"message":"Invalid To number"}' }]
-    const err = await action().run(actionContext(input, { services, clock })).catch((e: unknown) => e)
+    const err = await action()
+      .run(actionContext(input, { services, clock }))
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PermanentError)
     expect((err as Error).message).toContain('Invalid To number')
     expect((await outbox())[0]!.status).toBe('failed')
@@ -118,13 +124,19 @@ describe.each(DIALECTS)('send_sms on the %s outbox', (dialect) => {
 
   it('applies consent, cap and quiet hours to marketing texts', async () => {
     const { clock, services } = await setup()
-    const noConsent = await action().run(actionContext(input, { services, clock, customer: { accepts_marketing: false } })).catch((e: unknown) => e)
+    const noConsent = await action()
+      .run(actionContext(input, { services, clock, customer: { accepts_marketing: false } }))
+      .catch((e: unknown) => e)
     expect((noConsent as SkipStep).reason).toBe('no_consent')
     await action().run(actionContext(input, { services, clock, runId: 'r2' }))
-    const capped = await action().run(actionContext(input, { services, clock, runId: 'r3' })).catch((e: unknown) => e)
+    const capped = await action()
+      .run(actionContext(input, { services, clock, runId: 'r3' }))
+      .catch((e: unknown) => e)
     expect((capped as SkipStep).reason).toBe('frequency_cap')
     clock.set('2026-06-11T22:00:00Z')
-    const night = await action().run(actionContext(input, { services, clock, runId: 'r4' })).catch((e: unknown) => e)
+    const night = await action()
+      .run(actionContext(input, { services, clock, runId: 'r4' }))
+      .catch((e: unknown) => e)
     expect(night).toBeInstanceOf(DeferStep)
     const tx = await action().run(actionContext({ ...input, category: 'transactional' as const }, { services, clock, runId: 'r5' }))
     expect(tx.status).toBe('sent')

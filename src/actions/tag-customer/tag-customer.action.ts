@@ -8,6 +8,7 @@ export const tagCustomer = defineAction({
   input: z.object({ tags: z.array(z.string().min(1)).min(1).describe('Tags to add') }),
   output: z.object({ added: z.array(z.string()) }),
   effects: 'internal',
+  simulate: 'perform',
   retry: { safe: true },
   examples: [{ tags: ['vip'] }],
   async run({ input, customer, services }) {

@@ -8,6 +8,7 @@ export const untagCustomer = defineAction({
   input: z.object({ tags: z.array(z.string().min(1)).min(1).describe('Tags to remove') }),
   output: z.object({ removed: z.array(z.string()) }),
   effects: 'internal',
+  simulate: 'perform',
   retry: { safe: true },
   examples: [{ tags: ['at-risk'] }],
   async run({ input, customer, services }) {

@@ -6,7 +6,7 @@ import type { Resolver } from '../../lib/guarded-request.ts'
 import { fixture, standardWebhookSignature } from '../testing.ts'
 
 /**
- * SSRF through the BigCommerce connector (issue 7, defect 4): the connector's API URL is the
+ * SSRF through the BigCommerce connector: the connector's API URL is the
  * tenant's to choose, so every fetch it makes goes through the guarded client. Deliveries arrive
  * signed at POST /webhooks/bigcommerce/default; hits are counted by the servers themselves, and
  * what a store could read back is read through the HTTP API.

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely'
 
 /**
- * Shop connectors, their raw webhook deliveries, signature-failure counters and privacy exports
- * (issue 4). Frozen once shipped: later changes go in new numbered files.
+ * Shop connectors, their raw webhook deliveries, signature-failure counters and privacy exports.
+ * Frozen once shipped: later changes go in new numbered files.
  */
 export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Promise<void> {
   await db.schema.createTable('connectors')

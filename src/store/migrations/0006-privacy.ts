@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 
 /**
- * Privacy (issue 7). Frozen once shipped: later changes go in new numbered files.
+ * Privacy. Frozen once shipped: later changes go in new numbered files.
  *
  * - customer_aliases: when an email-only customer is joined into the customer with the shop's id
  *   (store/projection.ts), the merged-away key forwards to the surviving one. Keys handed out

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
 import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/action-context.ts'
 import { DIALECTS } from '../../../test/helpers/dialects.ts'
-import { providerAnswered, recordSendFailure } from './admit.ts'
+import { providerAnswered, recordSendFailure } from './send-failure.ts'
 
 /** One rule for every channel: what a failed hand-over leaves in the outbox row. */
 describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
@@ -20,7 +20,17 @@ describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
   const outcome = async (err: unknown, refused: boolean, attempt = 1, found: 'queued' | 'sending' = 'queued') => {
     const { services, clock } = a
     const ctx = actionContext({}, { services, clock, attempt, stepKey: `s${++step}` })
-    const { message } = await services.messages.record({ idempotencyKey: ctx.idempotencyKey, runId: ctx.run.id, stepKey: ctx.run.stepKey, workflowId: 'w', customerKey: 'c', channel: 'sms', category: 'marketing', to: '+1555', status: found })
+    const { message } = await services.messages.record({
+      idempotencyKey: ctx.idempotencyKey,
+      runId: ctx.run.id,
+      stepKey: ctx.run.stepKey,
+      workflowId: 'w',
+      customerKey: 'c',
+      channel: 'sms',
+      category: 'marketing',
+      to: '+1555',
+      status: found,
+    })
     await services.messages.update(message.id, { status: 'sending' })
     await recordSendFailure(ctx, message, err, refused)
     return (await a.outbox()).find((row) => row.id === message.id)!.status
@@ -40,7 +50,7 @@ describe.each(DIALECTS)('recordSendFailure on the %s outbox', (dialect) => {
     expect(await outcome(new RetryableError('451'), true, 2, 'sending')).toBe('sending')
   })
 
-  it('on the engine\'s last attempt the message is failed, whatever the error', async () => {
+  it("on the engine's last attempt the message is failed, whatever the error", async () => {
     expect(await outcome(new RetryableError('503'), true, 5)).toBe('failed')
     expect(await outcome(new RetryableError('ECONNRESET'), false, 5)).toBe('failed')
   })
