@@ -4,7 +4,8 @@ import { UserError } from '../lib/errors.ts'
 export function parseLimit(value: unknown, fallback = 50): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 500) throw new UserError('limit: must be a whole number from 1 to 500', { code: 'validation_failed', details: { field: 'limit' } })
+  if (!Number.isInteger(n) || n < 1 || n > 500)
+    throw new UserError('limit: must be a whole number from 1 to 500', { code: 'validation_failed', details: { field: 'limit' } })
   return n
 }
 

@@ -38,7 +38,15 @@ export function createEventService(ctx: ServiceContext) {
     async list(storeId: string, filter: EventFilter, page: PageRequest) {
       const { items, next_cursor } = await listEvents(db, storeId, filter, page)
       return {
-        items: items.map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, store: e.store, historical: e.historical, data: e.data })),
+        items: items.map((e) => ({
+          id: e.id,
+          type: e.type,
+          occurred_at: e.occurred_at,
+          received_at: e.received_at,
+          store: e.store,
+          historical: e.historical,
+          data: e.data,
+        })),
         next_cursor,
       }
     },

@@ -18,7 +18,14 @@ import type { ServiceContext } from './context.ts'
 function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
   return [...actions.values()]
     .filter((a) => a.simulate === 'skip')
-    .map((a) => ({ ...a, retry: { ...a.retry, maxAttempts: 1 }, run: async (ctx: { input: unknown }) => ({ simulated: true, would_run: a.type, input: ctx.input }) }) as unknown as ActionDefinition)
+    .map(
+      (a) =>
+        ({
+          ...a,
+          retry: { ...a.retry, maxAttempts: 1 },
+          run: async (ctx: { input: unknown }) => ({ simulated: true, would_run: a.type, input: ctx.input }),
+        }) as unknown as ActionDefinition,
+    )
 }
 
 /** how many times the virtual clock may jump ahead before simulate gives up (a loop that never ends) */
@@ -62,7 +69,10 @@ export function createSimulationService(ctx: ServiceContext) {
       const wf = await getWorkflow(db, storeId, id).catch((err: unknown) => {
         // a database never set up (wrong STOREFLOW_DATA_DIR or DATABASE_URL) has no tables yet
         if (/no such table|does not exist/.test((err as Error).message)) {
-          throw new UserError(`workflow "${id}" not found: the database at ${ctx.handle.location} has no storeflow tables (wrong STOREFLOW_DATA_DIR or DATABASE_URL?)`, { code: 'not_found' })
+          throw new UserError(
+            `workflow "${id}" not found: the database at ${ctx.handle.location} has no storeflow tables (wrong STOREFLOW_DATA_DIR or DATABASE_URL?)`,
+            { code: 'not_found' },
+          )
         }
         throw err
       })
@@ -106,12 +116,16 @@ export async function simulate(request: SimulationRequest, openApp: OpenApp): Pr
   const start = new Date(request.at ?? (typeof occurred === 'string' && !Number.isNaN(Date.parse(occurred)) ? occurred : Date.now()))
   const clock = new ManualClock(start)
   const parsedEvent = parseEvent(rawEvent, { store: 'default', now: start })
-  if (!parsedEvent.ok) throw new UserError(`${request.eventName}: ${parsedEvent.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { code: 'validation_failed' })
+  if (!parsedEvent.ok)
+    throw new UserError(`${request.eventName}: ${parsedEvent.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { code: 'validation_failed' })
   const event = { ...parsedEvent.event, store: 'default' }
 
   // no secret file is written for a simulation: tokens only need to be stable within it
   const config = await loadConfig({}, { ...process.env, STOREFLOW_SECRET_KEY: process.env.STOREFLOW_SECRET_KEY ?? 'simulate' })
-  const app = await openApp({ ...config, databaseUrl: ':memory:', smtpUrl: undefined }, { clock, dryRun: true, extraActions: dryRunStubs(createActionRegistry()) })
+  const app = await openApp(
+    { ...config, databaseUrl: ':memory:', smtpUrl: undefined },
+    { clock, dryRun: true, extraActions: dryRunStubs(createActionRegistry()) },
+  )
   try {
     if (workflow.store) await setStoreProfile(app.handle.db, 'default', workflow.store)
     const parsed = parseWorkflow(workflow.source, (t) => app.actions.get(t), workflow.fileName)
@@ -143,7 +157,10 @@ async function runToEnd(app: ServiceContext, clock: ManualClock, workflowId: str
     const open = await runsOfWorkflow(app.handle.db, workflowId)
     const pending = open.filter((r) => !ENDED.has(r.status))
     if (pending.length === 0) return
-    const next = pending.map((r) => r.due_at).filter((d): d is string => d !== null).sort()[0]
+    const next = pending
+      .map((r) => r.due_at)
+      .filter((d): d is string => d !== null)
+      .sort()[0]
     if (!next) return // waits only for an event: nothing more will come in a simulation
     const target = Date.parse(next)
     clock.set(new Date(Math.max(target, clock.now().getTime())))
@@ -163,7 +180,8 @@ async function trace(app: ServiceContext, workflowId: string): Promise<Simulatio
       const type = row.type
       let note = ''
       if (row.type === 'wait' && row.wake_at) note = `waited until ${row.wake_at}`
-      if (row.type === 'wait_for') note = output?.timed_out ? 'timed out: a simulation receives no further events' : output?.received ? `received ${String(output.event_type)}` : ''
+      if (row.type === 'wait_for')
+        note = output?.timed_out ? 'timed out: a simulation receives no further events' : output?.received ? `received ${String(output.event_type)}` : ''
       if (row.type === 'if' && output) note = `${String(output.branch)}`
       if (row.type === 'split' && output) note = `variant ${String(output.variant)}`
       if (row.status === 'skipped' && output) note = `skipped: ${JSON.stringify(output)}`

@@ -38,7 +38,9 @@ function actionsUsed(steps: unknown, out = new Set<string>()): Set<string> {
 }
 
 export function loadTemplates(actions: ReadonlyMap<string, ActionDefinition>, dir = TEMPLATES_DIR): Template[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
   return files.map((f) => {
     const file = join(dir, f)
     const source = readFileSync(file, 'utf8')

@@ -35,13 +35,24 @@ export function createTrackingService(ctx: ServiceContext) {
     if (!message) return false
     await countInteraction(db, messageId, type === 'message.clicked' ? 'clicks' : 'opens')
     const customer = await customerRef(message.customer_key)
-    await ctx.engine.ingest([{
-      id: type === 'message.opened' ? `opn_${message.id}` : `clk_${message.id}_${sha256Hex(url ?? '').slice(0, 32)}`,
-      type,
-      store: message.store_id,
-      occurred_at: ctx.clock.now().toISOString(),
-      data: { message_id: message.id, customer_id: customer?.id ?? null, workflow_id: message.workflow_id, ...(url ? { url } : {}), ...(customer ? { customer } : {}) },
-    }], { historical: false, source: 'tracking' })
+    await ctx.engine.ingest(
+      [
+        {
+          id: type === 'message.opened' ? `opn_${message.id}` : `clk_${message.id}_${sha256Hex(url ?? '').slice(0, 32)}`,
+          type,
+          store: message.store_id,
+          occurred_at: ctx.clock.now().toISOString(),
+          data: {
+            message_id: message.id,
+            customer_id: customer?.id ?? null,
+            workflow_id: message.workflow_id,
+            ...(url ? { url } : {}),
+            ...(customer ? { customer } : {}),
+          },
+        },
+      ],
+      { historical: false, source: 'tracking' },
+    )
     return true
   }
 
@@ -59,7 +70,18 @@ export function createTrackingService(ctx: ServiceContext) {
     if (row.unsubscribed_at) return 'done' // already unsubscribed: repeating is harmless
     if (!row.external_id && !row.email) return 'unreachable'
     const customer = { ...(row.external_id ? { id: row.external_id } : {}), ...(row.email ? { email: row.email } : {}) }
-    await ctx.engine.ingest([{ id: newId('unsub_'), type: 'newsletter.unsubscribed', store: storeId, occurred_at: ctx.clock.now().toISOString(), data: { customer, source: 'unsubscribe_link' } }], { historical: false, source: 'unsubscribe' })
+    await ctx.engine.ingest(
+      [
+        {
+          id: newId('unsub_'),
+          type: 'newsletter.unsubscribed',
+          store: storeId,
+          occurred_at: ctx.clock.now().toISOString(),
+          data: { customer, source: 'unsubscribe_link' },
+        },
+      ],
+      { historical: false, source: 'unsubscribe' },
+    )
     const after = await resolveCustomerKey(db, storeId, customerKey)
     const recorded = after ? await customerContact(db, after) : undefined
     if (recorded?.unsubscribed_at) return 'done'

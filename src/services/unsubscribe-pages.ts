@@ -6,8 +6,16 @@ import { escapeHtml } from '../core/messaging/index.ts'
  */
 export const unsubscribePages = {
   /** GET shows this: mail scanners prefetch links, and a GET must not unsubscribe */
-  confirm: (token: string) => page('Unsubscribe', `<p>Stop receiving marketing email from us?</p><form method="post" action="/u/${escapeHtml(token)}"><button type="submit">Unsubscribe</button></form>`),
-  notFound: () => page('This link is not valid', '<p>This unsubscribe link does not name a subscription we know. If you still receive our marketing email, use the link in the most recent one.</p>'),
+  confirm: (token: string) =>
+    page(
+      'Unsubscribe',
+      `<p>Stop receiving marketing email from us?</p><form method="post" action="/u/${escapeHtml(token)}"><button type="submit">Unsubscribe</button></form>`,
+    ),
+  notFound: () =>
+    page(
+      'This link is not valid',
+      '<p>This unsubscribe link does not name a subscription we know. If you still receive our marketing email, use the link in the most recent one.</p>',
+    ),
   unreachable: () => page('No address on file', '<p>We no longer hold an email address for you, so no marketing email from us can reach you.</p>'),
   failed: () => page('Please try again', '<p>Your unsubscribe could not be recorded just now. Please try the link again in a few minutes.</p>'),
   done: () => page('Unsubscribed', '<p>You have been unsubscribed and will receive no more marketing email from us.</p>'),

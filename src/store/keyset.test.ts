@@ -29,7 +29,10 @@ describe('pageOfList', () => {
   it('walks the list in pages, and goes on after an item deleted since', () => {
     expect(all()).toEqual(items)
     const after = Buffer.from(JSON.stringify({ after: 'bb' })).toString('base64url')
-    expect(pageOfList(items, (x) => x, { limit: 2, cursor: after })).toEqual({ items: ['c', 'd'], next_cursor: Buffer.from(JSON.stringify({ after: 'd' })).toString('base64url') })
+    expect(pageOfList(items, (x) => x, { limit: 2, cursor: after })).toEqual({
+      items: ['c', 'd'],
+      next_cursor: Buffer.from(JSON.stringify({ after: 'd' })).toString('base64url'),
+    })
   })
 })
 
@@ -40,13 +43,30 @@ describe.each(DIALECTS)('keyset pages on %s', (dialect) => {
       const db = env.app.handle.db
       const times = ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z']
       for (let i = 0; i < 7; i++) {
-        await db.insertInto('events').values({ store_id: 'default', id: `e${i}`, type: 't', occurred_at: times[i % 2]!, received_at: times[i % 2]!, customer_key: null, historical: 0, source: 'api', data: '{}' }).execute()
+        await db
+          .insertInto('events')
+          .values({
+            store_id: 'default',
+            id: `e${i}`,
+            type: 't',
+            occurred_at: times[i % 2]!,
+            received_at: times[i % 2]!,
+            customer_key: null,
+            historical: 0,
+            source: 'api',
+            data: '{}',
+          })
+          .execute()
       }
       const query = () => db.selectFrom('events').selectAll().where('store_id', '=', 'default')
       const byTime: string[] = []
       let cursor: string | undefined
       do {
-        const page: { items: Array<{ id: string }>; next_cursor: string | null } = await newestFirst(query(), { time: 'received_at', id: 'id' }, { limit: 2, cursor })
+        const page: { items: Array<{ id: string }>; next_cursor: string | null } = await newestFirst(
+          query(),
+          { time: 'received_at', id: 'id' },
+          { limit: 2, cursor },
+        )
         byTime.push(...page.items.map((r) => r.id))
         cursor = page.next_cursor ?? undefined
       } while (cursor)

@@ -63,7 +63,11 @@ export async function newestFirst<DB, TB extends keyof DB, O extends Record<stri
     const [afterTime, afterId] = decodeCursor(page.cursor)
     q = q.where((eb) => eb.or([eb(time, '<', afterTime), eb.and([eb(time, '=', afterTime), eb(id, '<', afterId)])]))
   }
-  const rows = (await q.orderBy(time, 'desc').orderBy(id, 'desc').limit(page.limit + 1).execute()) as O[]
+  const rows = (await q
+    .orderBy(time, 'desc')
+    .orderBy(id, 'desc')
+    .limit(page.limit + 1)
+    .execute()) as O[]
   const items = rows.slice(0, page.limit)
   const last = items[items.length - 1]
   return { items, next_cursor: rows.length > page.limit && last ? encodeCursor([last[keys.time] as string, last[keys.id] as string]) : null }
@@ -78,10 +82,17 @@ export function decodeSeqCursor(page: PageRequest): number | undefined {
 }
 
 /** One page of `query`, newest first by its `seq` column, before `before` (decodeSeqCursor's answer). */
-export async function newestFirstBySeq<DB, TB extends keyof DB, O extends { seq: number }>(query: SelectQueryBuilder<DB, TB, O>, before: number | undefined, limit: number): Promise<Page<O>> {
+export async function newestFirstBySeq<DB, TB extends keyof DB, O extends { seq: number }>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  before: number | undefined,
+  limit: number,
+): Promise<Page<O>> {
   const seq = sql.ref('seq')
   const q = before === undefined ? query : query.where((eb) => eb(seq, '<', before))
-  const rows = (await q.orderBy(seq, 'desc').limit(limit + 1).execute()) as O[]
+  const rows = (await q
+    .orderBy(seq, 'desc')
+    .limit(limit + 1)
+    .execute()) as O[]
   const items = rows.slice(0, limit)
   const last = items[items.length - 1]
   return { items, next_cursor: rows.length > limit && last ? Buffer.from(String(last.seq)).toString('base64url') : null }
@@ -102,7 +113,10 @@ export function pageOfList<T>(items: T[], keyOf: (item: T) => string, page: Page
   }
   const cut = items.slice(start, start + page.limit)
   const last = cut[cut.length - 1]
-  return { items: cut, next_cursor: start + page.limit < items.length && last !== undefined ? Buffer.from(JSON.stringify({ after: keyOf(last) })).toString('base64url') : null }
+  return {
+    items: cut,
+    next_cursor: start + page.limit < items.length && last !== undefined ? Buffer.from(JSON.stringify({ after: keyOf(last) })).toString('base64url') : null,
+  }
 }
 
 function decodeKeyCursor(cursor: string): string {

@@ -19,11 +19,18 @@ export async function listMessages(db: Kysely<Database>, storeId: string, filter
 }
 
 /** What an open or a click needs to know of the message it came from; undefined when there is none. */
-export async function messageOrigin(db: Kysely<Database>, messageId: string): Promise<Pick<Selectable<MessagesTable>, 'id' | 'store_id' | 'customer_key' | 'workflow_id'> | undefined> {
+export async function messageOrigin(
+  db: Kysely<Database>,
+  messageId: string,
+): Promise<Pick<Selectable<MessagesTable>, 'id' | 'store_id' | 'customer_key' | 'workflow_id'> | undefined> {
   return db.selectFrom('messages').select(['id', 'store_id', 'customer_key', 'workflow_id']).where('id', '=', messageId).executeTakeFirst()
 }
 
 /** Counts one more open or click on the message (every one, repeats included). */
 export async function countInteraction(db: Kysely<Database>, messageId: string, kind: 'opens' | 'clicks'): Promise<void> {
-  await db.updateTable('messages').set((eb) => ({ [kind]: eb(kind, '+', 1) })).where('id', '=', messageId).execute()
+  await db
+    .updateTable('messages')
+    .set((eb) => ({ [kind]: eb(kind, '+', 1) }))
+    .where('id', '=', messageId)
+    .execute()
 }

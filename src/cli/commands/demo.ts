@@ -27,15 +27,20 @@ export async function runDemo(app: App, options: { customers: number; days: numb
 export function printDemoResult(result: DemoResult): void {
   const s = result.summary
   const days = Math.round((Date.parse(s.to) - Date.parse(s.from)) / 86_400_000)
-  console.log(`demo store: ${s.products} products (${s.variants} variants), ${s.customers} customers, ${s.orders} orders over ${days} days ($${s.revenue} net revenue, ${s.cancelled} cancelled, ${s.refunded} refunded)`)
+  console.log(
+    `demo store: ${s.products} products (${s.variants} variants), ${s.customers} customers, ${s.orders} orders over ${days} days ($${s.revenue} net revenue, ${s.cancelled} cancelled, ${s.refunded} refunded)`,
+  )
   console.log(`events: ${result.events.accepted} stored, ${result.events.duplicates} already there`)
   const t = result.templates
-  console.log(`templates (inactive): ${t.installed.length} installed, ${t.unchanged.length} unchanged${t.need_actions.length ? `, ${t.need_actions.length} waiting for actions not built yet (${[...new Set(t.need_actions.flatMap((n) => n.actions))].join(', ')})` : ''}`)
+  console.log(
+    `templates (inactive): ${t.installed.length} installed, ${t.unchanged.length} unchanged${t.need_actions.length ? `, ${t.need_actions.length} waiting for actions not built yet (${[...new Set(t.need_actions.flatMap((n) => n.actions))].join(', ')})` : ''}`,
+  )
   console.log('')
   console.log(`  open:           ${result.url}`)
   if (result.key) console.log(`  ingest API key: ${result.key.key}   (store ${result.key.store}; shown once, stored hashed)`)
   else console.log('  ingest API key: the store already has one; create another with `storeflow keys create --scope ingest`')
-  if (result.admin) console.log(`  admin login:    ${result.admin.email}${result.admin.created ? ' (created, password from STOREFLOW_ADMIN_PASSWORD)' : ' (exists)'}`)
+  if (result.admin)
+    console.log(`  admin login:    ${result.admin.email}${result.admin.created ? ' (created, password from STOREFLOW_ADMIN_PASSWORD)' : ' (exists)'}`)
   else console.log('  admin login:    create one with `storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD)')
   console.log('')
   console.log('  try: storeflow templates list · storeflow workflows activate order-confirmation')

@@ -35,9 +35,12 @@ export function registerSimulate(program: Command): void {
         const workflow = await workflowSource(fileOrId, store)
         const event = readOneEvent(opts.event)
         const at = opts.at ? opts.at : undefined
-        if (at !== undefined && Number.isNaN(Date.parse(at))) throw new UserError(`--at must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${at}"`, { code: 'validation_failed' })
+        if (at !== undefined && Number.isNaN(Date.parse(at)))
+          throw new UserError(`--at must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${at}"`, { code: 'validation_failed' })
         // the sandbox is an app of its own on an in-memory database, opened by the composition root
-        const sim = await simulate({ workflow, event, eventName: basename(opts.event), at }, (config, options) => commandLineRoot().createApp(config, { ...options, log: cliLogger() }))
+        const sim = await simulate({ workflow, event, eventName: basename(opts.event), at }, (config, options) =>
+          commandLineRoot().createApp(config, { ...options, log: cliLogger() }),
+        )
         if (opts.json) {
           printJson({ steps: sim.steps.map((s) => ({ id: s.id, type: s.type, status: s.status, at: s.at })), messages: sim.messages })
           if (!sim.started) console.error(`no run started: ${sim.reason}`)
@@ -47,7 +50,10 @@ export function registerSimulate(program: Command): void {
           console.log(`no run started: ${sim.reason}`)
           return
         }
-        printTable(['STEP', 'TYPE', 'STATUS', 'AT (virtual)', 'NOTE'], sim.steps.map((s) => [s.id, s.type, s.status, s.at, s.note.length > 80 ? `${s.note.slice(0, 79)}…` : s.note]))
+        printTable(
+          ['STEP', 'TYPE', 'STATUS', 'AT (virtual)', 'NOTE'],
+          sim.steps.map((s) => [s.id, s.type, s.status, s.at, s.note.length > 80 ? `${s.note.slice(0, 79)}…` : s.note]),
+        )
         console.log(`\nrun ${sim.runStatus}; ${sim.messages.length} message${sim.messages.length === 1 ? '' : 's'} rendered, none sent (dry run)`)
       }),
     )

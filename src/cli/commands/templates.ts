@@ -20,7 +20,12 @@ export function registerTemplates(program: Command): void {
         }
         printTable(
           ['NAME', 'TITLE', 'TRIGGER', 'STATUS'],
-          list.map((t) => [t.name, t.title, describeTrigger(t.trigger), t.missingActions.length > 0 ? `needs action ${t.missingActions.join(', ')}` : t.problem ? 'does not parse' : 'ready']),
+          list.map((t) => [
+            t.name,
+            t.title,
+            describeTrigger(t.trigger),
+            t.missingActions.length > 0 ? `needs action ${t.missingActions.join(', ')}` : t.problem ? 'does not parse' : 'ready',
+          ]),
         )
       }),
     )
@@ -35,7 +40,10 @@ export function registerTemplates(program: Command): void {
         const result = await withApp((app) => app.services.workflows.installTemplate(store, name))
         const w = result.summary
         if (opts.json) printJson({ id: w.id, name: w.name, version: w.version, active: w.active, trigger: w.trigger, created: result.created })
-        else console.log(`${result.created ? 'installed' : 'unchanged'} ${w.id} v${w.version} (${w.active ? 'active' : 'inactive'}); activate it with: storeflow workflows activate ${w.id}`)
+        else
+          console.log(
+            `${result.created ? 'installed' : 'unchanged'} ${w.id} v${w.version} (${w.active ? 'active' : 'inactive'}); activate it with: storeflow workflows activate ${w.id}`,
+          )
       }),
     )
 }

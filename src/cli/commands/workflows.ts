@@ -14,7 +14,9 @@ export function readSource(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'not_found' })
+    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
+      code: 'not_found',
+    })
   }
 }
 
@@ -35,7 +37,11 @@ export function registerWorkflows(program: Command): void {
         const rows = await withApp((app) => app.services.workflows.list(store))
         if (opts.json) printJson(rows.map(summaryJson))
         else if (rows.length === 0) console.log('no workflows yet: import one with `storeflow workflows import FILE` or `storeflow templates install NAME`')
-        else printTable(['ID', 'NAME', 'VERSION', 'ACTIVE', 'TRIGGER'], rows.map((w) => [w.id, w.name, w.version, w.active ? 'yes' : 'no', describeTrigger(w.trigger)]))
+        else
+          printTable(
+            ['ID', 'NAME', 'VERSION', 'ACTIVE', 'TRIGGER'],
+            rows.map((w) => [w.id, w.name, w.version, w.active ? 'yes' : 'no', describeTrigger(w.trigger)]),
+          )
       }),
     )
 
@@ -72,13 +78,17 @@ export function registerWorkflows(program: Command): void {
     .action(
       action(async (id: string, opts: { format: string }, cmd: Command) => {
         const { store } = globals(cmd)
-        if (opts.format !== 'yaml' && opts.format !== 'json') throw new UserError(`--format must be yaml or json, got "${opts.format}"`, { code: 'validation_failed' })
+        if (opts.format !== 'yaml' && opts.format !== 'json')
+          throw new UserError(`--format must be yaml or json, got "${opts.format}"`, { code: 'validation_failed' })
         const format = opts.format
         process.stdout.write(await withApp((app) => app.services.workflows.export(store, id, format)))
       }),
     )
 
-  for (const [name, active] of [['activate', true], ['deactivate', false]] as const) {
+  for (const [name, active] of [
+    ['activate', true],
+    ['deactivate', false],
+  ] as const) {
     workflows
       .command(`${name} <id>`)
       .description(active ? 'start running the workflow on matching events' : 'stop starting new runs (runs in progress continue)')

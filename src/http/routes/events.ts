@@ -14,13 +14,22 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
   const ingestAuth = requireScope(app.services.keys, 'ingest')
   // after the key is known (an unknown key gets 401 and spends nothing), before the body is looked at
   const rate = guards.rate
-  const preHandler = rate === null ? ingestAuth : [ingestAuth, async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = request.headers.authorization?.slice(7).trim() ?? ''
-    const wait = rate.forApiKey(token)
-    if (wait === null) return
-    reply.header('retry-after', String(wait))
-    throw new UserError(`rate limited: this API key may send ${rate.describe('ingest requests')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, { code: 'rate_limited', details: { retry_after: wait } })
-  }]
+  const preHandler =
+    rate === null
+      ? ingestAuth
+      : [
+          ingestAuth,
+          async (request: FastifyRequest, reply: FastifyReply) => {
+            const token = request.headers.authorization?.slice(7).trim() ?? ''
+            const wait = rate.forApiKey(token)
+            if (wait === null) return
+            reply.header('retry-after', String(wait))
+            throw new UserError(`rate limited: this API key may send ${rate.describe('ingest requests')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, {
+              code: 'rate_limited',
+              details: { retry_after: wait },
+            })
+          },
+        ]
 
   // 202 { id, duplicate: false } for a new event, 200 { id, duplicate: true } for a repeat;
   // a batch answers 202 with one result per event. A batch is all-or-nothing: one bad event
@@ -32,13 +41,24 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     const inputs: unknown[] = isBatch ? (body as { events: unknown[] }).events : [body]
     if (typeof body === 'string') {
       // text/plain, YAML and form bodies arrive as text (curl -d sends a form): say what to send
-      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${request.headers['content-type'] ?? 'none'})`, { code: 'validation_failed', details: { issues: [{ path: '', message: 'expected Content-Type: application/json' }] } })
+      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${request.headers['content-type'] ?? 'none'})`, {
+        code: 'validation_failed',
+        details: { issues: [{ path: '', message: 'expected Content-Type: application/json' }] },
+      })
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new UserError('body: must be one event object or { "events": [...] }', { code: 'validation_failed', details: { issues: [{ path: '', message: 'expected an object' }] } })
+      throw new UserError('body: must be one event object or { "events": [...] }', {
+        code: 'validation_failed',
+        details: { issues: [{ path: '', message: 'expected an object' }] },
+      })
     }
-    if (inputs.length === 0) throw new UserError('events: the batch is empty', { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'empty' }] } })
-    if (inputs.length > MAX_BATCH) throw new UserError(`events: at most ${MAX_BATCH} events per request`, { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'too many' }] } })
+    if (inputs.length === 0)
+      throw new UserError('events: the batch is empty', { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'empty' }] } })
+    if (inputs.length > MAX_BATCH)
+      throw new UserError(`events: at most ${MAX_BATCH} events per request`, {
+        code: 'validation_failed',
+        details: { issues: [{ path: 'events', message: 'too many' }] },
+      })
 
     const now = app.clock.now()
     const events: CanonicalEvent[] = []
@@ -46,12 +66,16 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     inputs.forEach((input, i) => {
       const parsed = parseEvent(input, { store: request.storeId, now }, isBatch ? i : undefined)
       if (!parsed.ok) issues.push(...parsed.issues)
-      else if (parsed.event.store !== request.storeId) issues.push({ path: `${isBatch ? `events[${i}].` : ''}store`, message: `this API key belongs to store "${request.storeId}"` })
+      else if (parsed.event.store !== request.storeId)
+        issues.push({ path: `${isBatch ? `events[${i}].` : ''}store`, message: `this API key belongs to store "${request.storeId}"` })
       else events.push(parsed.event)
     })
     if (issues.length > 0) {
       const first = issues[0]!
-      throw new UserError(`${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { code: 'validation_failed', details: { issues } })
+      throw new UserError(`${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, {
+        code: 'validation_failed',
+        details: { issues },
+      })
     }
     const results = await eventService.ingest(events, { historical, source: 'api' })
     if (!isBatch) {
@@ -61,8 +85,12 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     return reply.status(202).send({ items: results.map((r) => ({ id: r.id, duplicate: r.duplicate })) })
   })
 
-  server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>('/api/v1/events', { preHandler: requireScope(app.services.keys, 'read') }, async (request) => {
-    const { type, customer } = request.query
-    return eventService.list(request.storeId, { type, customer }, pageRequest(request.query))
-  })
+  server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>(
+    '/api/v1/events',
+    { preHandler: requireScope(app.services.keys, 'read') },
+    async (request) => {
+      const { type, customer } = request.query
+      return eventService.list(request.storeId, { type, customer }, pageRequest(request.query))
+    },
+  )
 }

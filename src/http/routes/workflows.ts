@@ -34,7 +34,11 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
   server.put<{ Params: { id: string } }>('/api/v1/workflows/:id', { preHandler: admin }, async (request) => {
     const source = sourceOf(request.body)
     const parsed = workflows.parse(source)
-    if (parsed.file.id !== request.params.id) throw new UserError(`id: the file says "${parsed.file.id}" but the URL says "${request.params.id}"`, { code: 'validation_failed', details: { field: 'id' } })
+    if (parsed.file.id !== request.params.id)
+      throw new UserError(`id: the file says "${parsed.file.id}" but the URL says "${request.params.id}"`, {
+        code: 'validation_failed',
+        details: { field: 'id' },
+      })
     return summary((await workflows.save(request.storeId, parsed, source)).summary)
   })
 
@@ -44,14 +48,22 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
     return { ...summary(wf), versions: wf.versions, definition: wf.definition, source: wf.source }
   })
 
-  server.get<{ Params: { id: string }; Querystring: { format?: string; version?: string } }>('/api/v1/workflows/:id/export', { preHandler: read }, async (request, reply) => {
-    const format = request.query.format === 'json' ? 'json' : 'yaml'
-    const file = await workflows.export(request.storeId, request.params.id, format, request.query.version ? Number(request.query.version) : undefined)
-    return reply.type(format === 'json' ? 'application/json' : 'application/yaml').send(file)
-  })
+  server.get<{ Params: { id: string }; Querystring: { format?: string; version?: string } }>(
+    '/api/v1/workflows/:id/export',
+    { preHandler: read },
+    async (request, reply) => {
+      const format = request.query.format === 'json' ? 'json' : 'yaml'
+      const file = await workflows.export(request.storeId, request.params.id, format, request.query.version ? Number(request.query.version) : undefined)
+      return reply.type(format === 'json' ? 'application/json' : 'application/yaml').send(file)
+    },
+  )
 
-  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/activate', { preHandler: admin }, async (request) => summary(await workflows.setActive(request.storeId, request.params.id, true)))
-  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/deactivate', { preHandler: admin }, async (request) => summary(await workflows.setActive(request.storeId, request.params.id, false)))
+  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/activate', { preHandler: admin }, async (request) =>
+    summary(await workflows.setActive(request.storeId, request.params.id, true)),
+  )
+  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/deactivate', { preHandler: admin }, async (request) =>
+    summary(await workflows.setActive(request.storeId, request.params.id, false)),
+  )
   server.delete<{ Params: { id: string } }>('/api/v1/workflows/:id', { preHandler: admin }, async (request, reply) => {
     await workflows.delete(request.storeId, request.params.id)
     return reply.status(204).send()
