@@ -1,6 +1,6 @@
 import { createActionRegistry } from '../../src/actions/index.ts'
 import { describeTrigger } from '../../src/cli/commands/workflows.ts'
-import { loadTemplates } from '../../src/cli/template-library.ts'
+import { loadTemplates } from '../../src/services/template-library.ts'
 import { code, document, generatedBanner, table } from './markdown.ts'
 
 /** docs/templates.md: the built-in template library (templates/workflows/*.yaml), as `storeflow templates list` sees it. */

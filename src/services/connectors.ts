@@ -1,5 +1,6 @@
 import { createConnector, getConnector, listConnectors, removeConnector, updateConnector, type ConnectorInput, type ConnectorView } from '../store/connectors.repo.ts'
 import { connectorHealth, type ConnectorHealth } from '../store/deliveries.repo.ts'
+import { pageOfList, type Page, type PageRequest } from '../store/keyset.ts'
 import type { ServiceContext } from './context.ts'
 import type { SignatureFailureTally } from './signature-failures.ts'
 
@@ -19,6 +20,11 @@ export function createConnectorsService(ctx: ServiceContext) {
 
     list(storeId: string): Promise<ConnectorView[]> {
       return listConnectors(db, secretKey, storeId)
+    },
+
+    /** One page of list(). */
+    async page(storeId: string, page: PageRequest): Promise<Page<ConnectorView>> {
+      return pageOfList(await listConnectors(db, secretKey, storeId), (c) => c.id, page)
     },
 
     get(storeId: string, id: string): Promise<ConnectorView> {

@@ -1,15 +1,23 @@
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
+import { createDashboardService } from './dashboard.ts'
 import { createDeliveriesService } from './deliveries.ts'
+import { createDemoService } from './demo.ts'
+import { createEventService } from './events.ts'
 import { createHealthService } from './health.ts'
 import { createIngestGuardsService } from './ingest-guards.ts'
 import { createKeysService } from './keys.ts'
 import { createMaintenanceService } from './maintenance.ts'
 import { createPrivacyService } from './privacy.ts'
+import { createRunService } from './runs.ts'
+import { createSimulationService } from './simulate.ts'
+import { createStoreViewService } from './store-view.ts'
 import { createStoresService } from './stores.ts'
+import { createTrackingService } from './tracking.ts'
 import { createUsersService } from './users.ts'
 import { createWebhookIntakeService } from './webhook-intake.ts'
 import { createWorkersService } from './workers.ts'
+import { createWorkflowService } from './workflows.ts'
 
 /**
  * The use cases, one module per subject. HTTP routes, CLI commands and the dashboard call these;
@@ -17,6 +25,7 @@ import { createWorkersService } from './workers.ts'
  */
 export function createServices(ctx: ServiceContext) {
   const deliveries = createDeliveriesService(ctx)
+  const events = createEventService(ctx)
   return {
     webhooks: createWebhookIntakeService(ctx),
     ingestGuards: createIngestGuardsService(ctx),
@@ -29,6 +38,14 @@ export function createServices(ctx: ServiceContext) {
     health: createHealthService(ctx),
     workers: createWorkersService(ctx),
     maintenance: createMaintenanceService(ctx, deliveries),
+    events,
+    runs: createRunService(ctx),
+    workflows: createWorkflowService(ctx),
+    storeView: createStoreViewService(ctx),
+    tracking: createTrackingService(ctx),
+    dashboard: createDashboardService(ctx),
+    demo: createDemoService(ctx, events),
+    simulation: createSimulationService(ctx),
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { UserError } from '../lib/errors.ts'
 import type { Database, WebhookDeliveriesTable } from './tables.ts'
-import { decodeCursor, encodeCursor } from './runs.repo.ts'
+import { newestFirst, type Page } from './keyset.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -138,18 +138,12 @@ export async function getDelivery(db: Db, storeId: string, id: string): Promise<
   return fromRow(row)
 }
 
-export async function listDeliveries(db: Db, storeId: string, filter: { connector?: string; status?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryRow[]; next_cursor: string | null }> {
+export async function listDeliveries(db: Db, storeId: string, filter: { connector?: string; status?: string; limit: number; cursor?: string }): Promise<Page<DeliveryRow>> {
   let q = db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId)
   if (filter.connector) q = q.where('connector_id', '=', filter.connector)
   if (filter.status) q = q.where('status', '=', filter.status)
-  if (filter.cursor) {
-    const [receivedAt, id] = decodeCursor(filter.cursor)
-    q = q.where((eb) => eb.or([eb('received_at', '<', receivedAt), eb.and([eb('received_at', '=', receivedAt), eb('id', '<', id)])]))
-  }
-  const rows = await q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute()
-  const page = rows.slice(0, filter.limit).map(fromRow)
-  const last = page[page.length - 1]
-  return { items: page, next_cursor: rows.length > filter.limit && last ? encodeCursor([last.received_at, last.id]) : null }
+  const page = await newestFirst(q, { time: 'received_at', id: 'id' }, filter)
+  return { items: page.items.map(fromRow), next_cursor: page.next_cursor }
 }
 
 export interface ConnectorHealth {

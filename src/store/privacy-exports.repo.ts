@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { UserError } from '../lib/errors.ts'
-import { decodeCursor, encodeCursor } from './runs.repo.ts'
+import { newestFirst, type Page, type PageRequest } from './keyset.ts'
 import type { Database, PrivacyExportsTable } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -19,17 +19,10 @@ export async function insertPrivacyExport(db: Db, row: PrivacyExportRow): Promis
   await db.insertInto('privacy_exports').values(row).execute()
 }
 
-/** The store's exports, newest first, by keyset on (created_at, id). */
-export async function listPrivacyExports(db: Db, storeId: string, page: { limit: number; cursor?: string }): Promise<{ items: PrivacyExportSummary[]; next_cursor: string | null }> {
-  let q = db.selectFrom('privacy_exports').select(['id', 'customer_ref', 'delivery_id', 'created_at']).where('store_id', '=', storeId)
-  if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor)
-    q = q.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]))
-  }
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute()
-  const items = rows.slice(0, page.limit)
-  const last = items[items.length - 1]
-  return { items, next_cursor: rows.length > page.limit && last ? encodeCursor([last.created_at, last.id]) : null }
+/** The store's exports, newest first. */
+export async function listPrivacyExports(db: Db, storeId: string, page: PageRequest): Promise<Page<PrivacyExportSummary>> {
+  const q = db.selectFrom('privacy_exports').select(['id', 'customer_ref', 'delivery_id', 'created_at']).where('store_id', '=', storeId)
+  return newestFirst(q, { time: 'created_at', id: 'id' }, page)
 }
 
 export async function getPrivacyExport(db: Db, storeId: string, id: string): Promise<PrivacyExportRow> {

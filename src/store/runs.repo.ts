@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely'
 import { isActiveStatus } from '../engine/run-status.ts'
 import { UserError } from '../lib/errors.ts'
 import type { DialectName } from './db.ts'
+import { newestFirst, type Page, type PageRequest } from './keyset.ts'
 import type { Database, RunStepsTable, RunsTable } from './tables.ts'
 
 /** A run as the API shows it (docs/http-api.md). */
@@ -75,47 +76,35 @@ export async function getRun(db: Kysely<Database>, storeId: string, id: string):
 }
 
 export interface RunFilter {
-  workflow?: string
-  status?: string
+  workflow?: string | undefined
+  status?: string | undefined
   /** the shop's customer id, or storeflow's customer key */
-  customer?: string
-  cursor?: string
-  limit: number
+  customer?: string | undefined
 }
 
-export async function listRuns(db: Kysely<Database>, storeId: string, filter: RunFilter): Promise<{ items: Array<Omit<RunView, 'steps'>>; next_cursor: string | null }> {
+export async function listRuns(db: Kysely<Database>, storeId: string, filter: RunFilter, page: PageRequest): Promise<Page<Omit<RunView, 'steps'>>> {
   let q = db.selectFrom('runs').selectAll().where('store_id', '=', storeId)
   if (filter.workflow) q = q.where('workflow_id', '=', filter.workflow)
   if (filter.status) q = q.where('status', '=', filter.status)
   if (filter.customer) q = q.where((eb) => eb.or([eb('customer_id', '=', filter.customer!), eb('customer_key', '=', filter.customer!)]))
-  if (filter.cursor) {
-    const [startedAt, id] = decodeCursor(filter.cursor)
-    q = q.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '<', id)])]))
-  }
-  const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute()
-  const page = rows.slice(0, filter.limit)
-  const last = page[page.length - 1]
+  const { items, next_cursor } = await newestFirst(q, { time: 'started_at', id: 'id' }, page)
   return {
-    items: page.map((r) => {
+    items: items.map((r) => {
       const { steps: _steps, ...rest } = runView(r, [])
       return rest
     }),
-    next_cursor: rows.length > filter.limit && last ? encodeCursor([last.started_at, last.id]) : null,
+    next_cursor,
   }
 }
 
-export function encodeCursor(parts: Array<string | number>): string {
-  return Buffer.from(JSON.stringify(parts)).toString('base64url')
+/** Every run of a workflow, oldest first (simulate reads its sandbox's). */
+export async function runsOfWorkflow(db: Kysely<Database>, workflowId: string): Promise<Array<Selectable<RunsTable>>> {
+  return db.selectFrom('runs').selectAll().where('workflow_id', '=', workflowId).orderBy('started_at').execute()
 }
 
-export function decodeCursor(cursor: string): [string, string] {
-  try {
-    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown
-    if (Array.isArray(parts) && parts.length === 2) return [String(parts[0]), String(parts[1])]
-  } catch {
-    // fall through
-  }
-  throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
+/** A run's timeline as stored, in step order. */
+export async function stepsOfRun(db: Kysely<Database>, runId: string): Promise<Array<Selectable<RunStepsTable>>> {
+  return db.selectFrom('run_steps').selectAll().where('run_id', '=', runId).orderBy('seq').execute()
 }
 
 /*

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import { DEFAULT_SETTINGS, settingsPatchSchema, type Settings } from '../contracts/settings.ts'
 import { isValidTimeZone } from '../core/time-zones.ts'
 import { UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
-import type { Database } from './tables.ts'
+import type { Database, StoresTable } from './tables.ts'
 
 export const DEFAULT_STORE = 'default'
 
@@ -73,6 +73,17 @@ export async function updateSettings(db: Kysely<Database>, storeId: string, patc
     await trx.updateTable('stores').set({ settings: JSON.stringify(next) }).where('id', '=', storeId).execute()
     return next
   })
+}
+
+/** What makes a store itself beside its id: name, currency, time zone and settings (as stored). */
+export type StoreProfile = Pick<Selectable<StoresTable>, 'name' | 'currency' | 'timezone' | 'settings'>
+
+export async function getStoreProfile(db: Kysely<Database>, storeId: string): Promise<StoreProfile | undefined> {
+  return db.selectFrom('stores').select(['name', 'currency', 'timezone', 'settings']).where('id', '=', storeId).executeTakeFirst()
+}
+
+export async function setStoreProfile(db: Kysely<Database>, storeId: string, profile: StoreProfile): Promise<void> {
+  await db.updateTable('stores').set(profile).where('id', '=', storeId).execute()
 }
 
 export type KeyScope = 'ingest' | 'read' | 'admin'

@@ -6,9 +6,6 @@ import { Progress } from '../progress.ts'
 import { action, globals, printJson, withApp } from '../shared.ts'
 import { readSource } from './workflows.ts'
 
-/** events per ingest call: big enough to share commits, small enough to keep each one short */
-const BATCH = 500
-
 interface Rejection {
   /** which event (ordinal over all files): several issues of one event count once */
   event: number
@@ -47,26 +44,28 @@ export function registerEvents(program: Command): void {
             const parsed = parseEvent(raw.value, { store, now })
             const event = ordinal++
             // the command acts on one store, like an API key: an event naming another is refused
-            if (parsed.ok && parsed.event.store !== store) rejected.push({ event, file: name, line: raw.line, index: raw.index, field: 'store', message: `this command acts on store "${store}" (--store); the event names "${parsed.event.store}"` })
+            if (parsed.ok && parsed.event.store !== store)
+              rejected.push({
+                event,
+                file: name,
+                line: raw.line,
+                index: raw.index,
+                field: 'store',
+                message: `this command acts on store "${store}" (--store); the event names "${parsed.event.store}"`,
+              })
             else if (parsed.ok) valid.push(parsed.event)
-            else for (const issue of parsed.issues) rejected.push({ event, file: name, line: raw.line, index: raw.index, field: issue.path, message: issue.message })
+            else
+              for (const issue of parsed.issues)
+                rejected.push({ event, file: name, line: raw.line, index: raw.index, field: issue.path, message: issue.message })
           }
         }
         // history goes in in time order, so the store view is built as it happened
         if (opts.history) valid.sort((a, b) => a.occurred_at.localeCompare(b.occurred_at))
 
-        let accepted = 0
-        let duplicates = 0
-        await withApp(async (app) => {
-          const progress = new Progress(opts.history ? 'importing history' : 'sending events', valid.length)
-          for (let i = 0; i < valid.length; i += BATCH) {
-            const batch = valid.slice(i, i + BATCH)
-            const results = await app.engine.ingest(batch, { historical: opts.history === true, source: 'cli' })
-            for (const r of results) r.duplicate ? duplicates++ : accepted++
-            progress.add(batch.length)
-          }
-          progress.finish()
-        })
+        const progress = new Progress(opts.history ? 'importing history' : 'sending events', valid.length)
+        const { accepted, duplicates } = await withApp((app) =>
+          app.services.events.ingestAll(valid, { historical: opts.history === true, source: 'cli' }, progress),
+        )
 
         const rejectedEvents = new Set(rejected.map((r) => r.event)).size
         if (opts.json) {

@@ -1,8 +1,5 @@
 import type { Command } from 'commander'
-import { UserError } from '../../lib/errors.ts'
-import { createActionRegistry } from '../../actions/index.ts'
-import { saveWorkflow } from '../../store/workflows.repo.ts'
-import { findTemplate, loadTemplates, notInstallable } from '../template-library.ts'
+import { builtInTemplates } from '../../services/template-library.ts'
 import { action, globals, printJson, printTable, withApp } from '../shared.ts'
 import { describeTrigger } from './workflows.ts'
 
@@ -16,14 +13,19 @@ export function registerTemplates(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         // the library is files: listing it needs no database
-        const list = loadTemplates(createActionRegistry())
+        const list = builtInTemplates()
         if (opts.json) {
           printJson(list.map((t) => ({ name: t.name, title: t.title, description: t.description, trigger: t.trigger })))
           return
         }
         printTable(
           ['NAME', 'TITLE', 'TRIGGER', 'STATUS'],
-          list.map((t) => [t.name, t.title, describeTrigger(t.trigger), t.missingActions.length > 0 ? `needs action ${t.missingActions.join(', ')}` : t.problem ? 'does not parse' : 'ready']),
+          list.map((t) => [
+            t.name,
+            t.title,
+            describeTrigger(t.trigger),
+            t.missingActions.length > 0 ? `needs action ${t.missingActions.join(', ')}` : t.problem ? 'does not parse' : 'ready',
+          ]),
         )
       }),
     )
@@ -35,15 +37,13 @@ export function registerTemplates(program: Command): void {
     .action(
       action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const result = await withApp(async (app) => {
-          const t = findTemplate(loadTemplates(app.actions), name)
-          const reason = notInstallable(t)
-          if (reason || !t.parsed) throw new UserError(reason ?? `template "${name}" cannot be installed`, { code: 'validation_failed' })
-          return saveWorkflow(app.handle.db, store, t.parsed, t.source, app.clock.now())
-        })
+        const result = await withApp((app) => app.services.workflows.installTemplate(store, name))
         const w = result.summary
         if (opts.json) printJson({ id: w.id, name: w.name, version: w.version, active: w.active, trigger: w.trigger, created: result.created })
-        else console.log(`${result.created ? 'installed' : 'unchanged'} ${w.id} v${w.version} (${w.active ? 'active' : 'inactive'}); activate it with: storeflow workflows activate ${w.id}`)
+        else
+          console.log(
+            `${result.created ? 'installed' : 'unchanged'} ${w.id} v${w.version} (${w.active ? 'active' : 'inactive'}); activate it with: storeflow workflows activate ${w.id}`,
+          )
       }),
     )
 }

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { Command } from 'commander'
-import { parseWorkflow } from '../../core/workflow/parse.ts'
 import { UserError } from '../../lib/errors.ts'
-import type { App } from '../../main.ts'
-import { exportWorkflow, getWorkflow, listWorkflows, saveWorkflow, setWorkflowActive, type WorkflowSummary } from '../../store/workflows.repo.ts'
 import { action, globals, printJson, printTable, withApp } from '../shared.ts'
 
 export function describeTrigger(trigger: Record<string, unknown>): string {
@@ -17,18 +14,13 @@ export function readSource(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'not_found' })
+    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
+      code: 'not_found',
+    })
   }
 }
 
-/** Parses and saves a workflow as `workflows import` does; returns the summary and whether a version was created. */
-export async function importWorkflow(app: App, store: string, source: string, fileName: string, options: { active?: boolean } = {}) {
-  const parsed = parseWorkflow(source, (t) => app.actions.get(t), fileName)
-  if (options.active !== undefined) parsed.file.active = options.active
-  return saveWorkflow(app.handle.db, store, parsed, source, app.clock.now())
-}
-
-function summaryJson(w: WorkflowSummary) {
+function summaryJson(w: { id: string; name: string; version: number; active: boolean; trigger: Record<string, unknown> }) {
   return { id: w.id, name: w.name, version: w.version, active: w.active, trigger: w.trigger }
 }
 
@@ -42,10 +34,14 @@ export function registerWorkflows(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const rows = await withApp((app) => listWorkflows(app.handle.db, store))
+        const rows = await withApp((app) => app.services.workflows.list(store))
         if (opts.json) printJson(rows.map(summaryJson))
         else if (rows.length === 0) console.log('no workflows yet: import one with `storeflow workflows import FILE` or `storeflow templates install NAME`')
-        else printTable(['ID', 'NAME', 'VERSION', 'ACTIVE', 'TRIGGER'], rows.map((w) => [w.id, w.name, w.version, w.active ? 'yes' : 'no', describeTrigger(w.trigger)]))
+        else
+          printTable(
+            ['ID', 'NAME', 'VERSION', 'ACTIVE', 'TRIGGER'],
+            rows.map((w) => [w.id, w.name, w.version, w.active ? 'yes' : 'no', describeTrigger(w.trigger)]),
+          )
       }),
     )
 
@@ -59,9 +55,9 @@ export function registerWorkflows(program: Command): void {
         const sources = files.map((f) => ({ file: f, source: readSource(f) }))
         const results = await withApp(async (app) => {
           // validate every file first, so a bad file in the list saves nothing
-          for (const s of sources) parseWorkflow(s.source, (t) => app.actions.get(t), basename(s.file))
+          for (const s of sources) app.services.workflows.parse(s.source, basename(s.file))
           const out = []
-          for (const s of sources) out.push({ file: s.file, ...(await importWorkflow(app, store, s.source, basename(s.file))) })
+          for (const s of sources) out.push({ file: s.file, ...(await app.services.workflows.import(store, s.source, basename(s.file))) })
           return out
         })
         if (opts.json) {
@@ -82,13 +78,17 @@ export function registerWorkflows(program: Command): void {
     .action(
       action(async (id: string, opts: { format: string }, cmd: Command) => {
         const { store } = globals(cmd)
-        if (opts.format !== 'yaml' && opts.format !== 'json') throw new UserError(`--format must be yaml or json, got "${opts.format}"`, { code: 'validation_failed' })
-        const wf = await withApp((app) => getWorkflow(app.handle.db, store, id))
-        process.stdout.write(exportWorkflow(wf, opts.format))
+        if (opts.format !== 'yaml' && opts.format !== 'json')
+          throw new UserError(`--format must be yaml or json, got "${opts.format}"`, { code: 'validation_failed' })
+        const format = opts.format
+        process.stdout.write(await withApp((app) => app.services.workflows.export(store, id, format)))
       }),
     )
 
-  for (const [name, active] of [['activate', true], ['deactivate', false]] as const) {
+  for (const [name, active] of [
+    ['activate', true],
+    ['deactivate', false],
+  ] as const) {
     workflows
       .command(`${name} <id>`)
       .description(active ? 'start running the workflow on matching events' : 'stop starting new runs (runs in progress continue)')
@@ -96,7 +96,7 @@ export function registerWorkflows(program: Command): void {
       .action(
         action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
           const { store } = globals(cmd)
-          const w = await withApp((app) => setWorkflowActive(app.handle.db, store, id, active, app.clock.now()))
+          const w = await withApp((app) => app.services.workflows.setActive(store, id, active))
           if (opts.json) printJson(summaryJson(w))
           else console.log(`${w.id} v${w.version} is ${active ? 'active' : 'inactive'}`)
         }),

@@ -2,26 +2,34 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseEvent, type CanonicalEvent, type EventIssue } from '../../contracts/events.ts'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
-import { toEvent } from '../../store/storage.ts'
 import { requireScope } from '../auth.ts'
 import type { IngestGuards } from '../../services/ingest-guards.ts'
-import { parseLimit } from '../pagination.ts'
+import { pageRequest } from '../pagination.ts'
 
 /** Most events one request may carry. */
 const MAX_BATCH = 1000
 
 export function registerEventRoutes(server: FastifyInstance, app: App, guards: IngestGuards): void {
-  const db = app.handle.db
+  const { events: eventService } = app.services
   const ingestAuth = requireScope(app.services.keys, 'ingest')
   // after the key is known (an unknown key gets 401 and spends nothing), before the body is looked at
   const rate = guards.rate
-  const preHandler = rate === null ? ingestAuth : [ingestAuth, async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = request.headers.authorization?.slice(7).trim() ?? ''
-    const wait = rate.forApiKey(token)
-    if (wait === null) return
-    reply.header('retry-after', String(wait))
-    throw new UserError(`rate limited: this API key may send ${rate.describe('ingest requests')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, { code: 'rate_limited', details: { retry_after: wait } })
-  }]
+  const preHandler =
+    rate === null
+      ? ingestAuth
+      : [
+          ingestAuth,
+          async (request: FastifyRequest, reply: FastifyReply) => {
+            const token = request.headers.authorization?.slice(7).trim() ?? ''
+            const wait = rate.forApiKey(token)
+            if (wait === null) return
+            reply.header('retry-after', String(wait))
+            throw new UserError(`rate limited: this API key may send ${rate.describe('ingest requests')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`, {
+              code: 'rate_limited',
+              details: { retry_after: wait },
+            })
+          },
+        ]
 
   // 202 { id, duplicate: false } for a new event, 200 { id, duplicate: true } for a repeat;
   // a batch answers 202 with one result per event. A batch is all-or-nothing: one bad event
@@ -33,13 +41,24 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     const inputs: unknown[] = isBatch ? (body as { events: unknown[] }).events : [body]
     if (typeof body === 'string') {
       // text/plain, YAML and form bodies arrive as text (curl -d sends a form): say what to send
-      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${request.headers['content-type'] ?? 'none'})`, { code: 'validation_failed', details: { issues: [{ path: '', message: 'expected Content-Type: application/json' }] } })
+      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${request.headers['content-type'] ?? 'none'})`, {
+        code: 'validation_failed',
+        details: { issues: [{ path: '', message: 'expected Content-Type: application/json' }] },
+      })
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new UserError('body: must be one event object or { "events": [...] }', { code: 'validation_failed', details: { issues: [{ path: '', message: 'expected an object' }] } })
+      throw new UserError('body: must be one event object or { "events": [...] }', {
+        code: 'validation_failed',
+        details: { issues: [{ path: '', message: 'expected an object' }] },
+      })
     }
-    if (inputs.length === 0) throw new UserError('events: the batch is empty', { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'empty' }] } })
-    if (inputs.length > MAX_BATCH) throw new UserError(`events: at most ${MAX_BATCH} events per request`, { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'too many' }] } })
+    if (inputs.length === 0)
+      throw new UserError('events: the batch is empty', { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'empty' }] } })
+    if (inputs.length > MAX_BATCH)
+      throw new UserError(`events: at most ${MAX_BATCH} events per request`, {
+        code: 'validation_failed',
+        details: { issues: [{ path: 'events', message: 'too many' }] },
+      })
 
     const now = app.clock.now()
     const events: CanonicalEvent[] = []
@@ -47,14 +66,18 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     inputs.forEach((input, i) => {
       const parsed = parseEvent(input, { store: request.storeId, now }, isBatch ? i : undefined)
       if (!parsed.ok) issues.push(...parsed.issues)
-      else if (parsed.event.store !== request.storeId) issues.push({ path: `${isBatch ? `events[${i}].` : ''}store`, message: `this API key belongs to store "${request.storeId}"` })
+      else if (parsed.event.store !== request.storeId)
+        issues.push({ path: `${isBatch ? `events[${i}].` : ''}store`, message: `this API key belongs to store "${request.storeId}"` })
       else events.push(parsed.event)
     })
     if (issues.length > 0) {
       const first = issues[0]!
-      throw new UserError(`${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { code: 'validation_failed', details: { issues } })
+      throw new UserError(`${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, {
+        code: 'validation_failed',
+        details: { issues },
+      })
     }
-    const results = await app.engine.ingest(events, { historical, source: 'api' })
+    const results = await eventService.ingest(events, { historical, source: 'api' })
     if (!isBatch) {
       const r = results[0]!
       return reply.status(r.duplicate ? 200 : 202).send({ id: r.id, duplicate: r.duplicate })
@@ -62,28 +85,12 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     return reply.status(202).send({ items: results.map((r) => ({ id: r.id, duplicate: r.duplicate })) })
   })
 
-  server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>('/api/v1/events', { preHandler: requireScope(app.services.keys, 'read') }, async (request) => {
-    const limit = parseLimit(request.query.limit)
-    let q = db.selectFrom('events').selectAll().where('store_id', '=', request.storeId)
-    if (request.query.type) q = q.where('type', '=', request.query.type)
-    if (request.query.cursor) {
-      const seq = Number(Buffer.from(request.query.cursor, 'base64url').toString())
-      if (!Number.isFinite(seq)) throw new UserError('cursor: not a cursor from a previous page', { code: 'validation_failed', details: { field: 'cursor' } })
-      q = q.where('seq', '<', seq)
-    }
-    if (request.query.customer) {
-      const customer = request.query.customer
-      const keys = await db.selectFrom('customers').select('key').where('store_id', '=', request.storeId).where((eb) => eb.or([eb('external_id', '=', customer), eb('key', '=', customer), eb('email', '=', customer.toLowerCase())])).execute()
-      // no such customer in this store: an empty page (PostgreSQL refuses a NUL-byte placeholder in text)
-      if (keys.length === 0) return { items: [], next_cursor: null }
-      q = q.where('customer_key', 'in', keys.map((k) => k.key))
-    }
-    const rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute()
-    const page = rows.slice(0, limit).map(toEvent)
-    const last = page[page.length - 1]
-    return {
-      items: page.map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, store: e.store, historical: e.historical, data: e.data })),
-      next_cursor: rows.length > limit && last ? Buffer.from(String(last.seq)).toString('base64url') : null,
-    }
-  })
+  server.get<{ Querystring: { type?: string; customer?: string; limit?: string; cursor?: string } }>(
+    '/api/v1/events',
+    { preHandler: requireScope(app.services.keys, 'read') },
+    async (request) => {
+      const { type, customer } = request.query
+      return eventService.list(request.storeId, { type, customer }, pageRequest(request.query))
+    },
+  )
 }

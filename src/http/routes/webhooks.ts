@@ -4,7 +4,7 @@ import type { App } from '../../main.ts'
 import { isPlatform, PLATFORMS, type ConnectorInput, type Platform } from '../../services/connectors.ts'
 import type { IngestGuards } from '../../services/ingest-guards.ts'
 import { requireScope } from '../auth.ts'
-import { parseLimit, pageOf } from '../pagination.ts'
+import { pageRequest, parseLimit } from '../pagination.ts'
 
 /**
  * Webhooks from shops (`POST /webhooks/<platform>/:store`) and the admin API for connectors,
@@ -35,7 +35,7 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
   const { connectors, deliveries, privacy } = app.services
   const admin = requireScope(app.services.keys, 'admin')
 
-  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) => pageOf(await connectors.list(request.storeId), (c) => c.id, request.query))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) => connectors.page(request.storeId, pageRequest(request.query)))
 
   server.post('/api/v1/connectors', { preHandler: admin }, async (request, reply) => {
     const input = connectorInput(request.body)

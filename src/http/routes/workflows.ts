@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { parseWorkflow } from '../../core/workflow/parse.ts'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
-import { deleteWorkflow, exportWorkflow, getWorkflow, listWorkflows, saveWorkflow, setWorkflowActive } from '../../store/workflows.repo.ts'
 import { requireScope } from '../auth.ts'
-import { pageOf } from '../pagination.ts'
+import { pageRequest } from '../pagination.ts'
 
 /** A workflow arrives as YAML/JSON text (text/yaml, text/plain) or as a JSON object. */
 function sourceOf(body: unknown): string {
@@ -18,42 +16,56 @@ function summary(w: { id: string; name: string; version: number; active: boolean
 }
 
 export function registerWorkflowRoutes(server: FastifyInstance, app: App): void {
-  const db = app.handle.db
+  const { workflows } = app.services
   const read = requireScope(app.services.keys, 'read')
   const admin = requireScope(app.services.keys, 'admin')
-  const parse = (source: string) => parseWorkflow(source, (t) => app.actions.get(t))
 
-  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/workflows', { preHandler: read }, async (request) => pageOf((await listWorkflows(db, request.storeId)).map(summary), (w) => w.id, request.query))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/workflows', { preHandler: read }, async (request) => {
+    const page = await workflows.page(request.storeId, pageRequest(request.query))
+    return { items: page.items.map(summary), next_cursor: page.next_cursor }
+  })
 
   server.post('/api/v1/workflows', { preHandler: admin }, async (request, reply) => {
     const source = sourceOf(request.body)
-    const { summary: saved, created } = await saveWorkflow(db, request.storeId, parse(source), source, app.clock.now())
+    const { summary: saved, created } = await workflows.save(request.storeId, workflows.parse(source), source)
     return reply.status(created ? 201 : 200).send(summary(saved))
   })
 
   server.put<{ Params: { id: string } }>('/api/v1/workflows/:id', { preHandler: admin }, async (request) => {
     const source = sourceOf(request.body)
-    const parsed = parse(source)
-    if (parsed.file.id !== request.params.id) throw new UserError(`id: the file says "${parsed.file.id}" but the URL says "${request.params.id}"`, { code: 'validation_failed', details: { field: 'id' } })
-    return summary((await saveWorkflow(db, request.storeId, parsed, source, app.clock.now())).summary)
+    const parsed = workflows.parse(source)
+    if (parsed.file.id !== request.params.id)
+      throw new UserError(`id: the file says "${parsed.file.id}" but the URL says "${request.params.id}"`, {
+        code: 'validation_failed',
+        details: { field: 'id' },
+      })
+    return summary((await workflows.save(request.storeId, parsed, source)).summary)
   })
 
   server.get<{ Params: { id: string }; Querystring: { version?: string } }>('/api/v1/workflows/:id', { preHandler: read }, async (request) => {
     const version = request.query.version ? Number(request.query.version) : undefined
-    const wf = await getWorkflow(db, request.storeId, request.params.id, version)
+    const wf = await workflows.get(request.storeId, request.params.id, version)
     return { ...summary(wf), versions: wf.versions, definition: wf.definition, source: wf.source }
   })
 
-  server.get<{ Params: { id: string }; Querystring: { format?: string; version?: string } }>('/api/v1/workflows/:id/export', { preHandler: read }, async (request, reply) => {
-    const format = request.query.format === 'json' ? 'json' : 'yaml'
-    const wf = await getWorkflow(db, request.storeId, request.params.id, request.query.version ? Number(request.query.version) : undefined)
-    return reply.type(format === 'json' ? 'application/json' : 'application/yaml').send(exportWorkflow(wf, format))
-  })
+  server.get<{ Params: { id: string }; Querystring: { format?: string; version?: string } }>(
+    '/api/v1/workflows/:id/export',
+    { preHandler: read },
+    async (request, reply) => {
+      const format = request.query.format === 'json' ? 'json' : 'yaml'
+      const file = await workflows.export(request.storeId, request.params.id, format, request.query.version ? Number(request.query.version) : undefined)
+      return reply.type(format === 'json' ? 'application/json' : 'application/yaml').send(file)
+    },
+  )
 
-  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/activate', { preHandler: admin }, async (request) => summary(await setWorkflowActive(db, request.storeId, request.params.id, true, app.clock.now())))
-  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/deactivate', { preHandler: admin }, async (request) => summary(await setWorkflowActive(db, request.storeId, request.params.id, false, app.clock.now())))
+  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/activate', { preHandler: admin }, async (request) =>
+    summary(await workflows.setActive(request.storeId, request.params.id, true)),
+  )
+  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/deactivate', { preHandler: admin }, async (request) =>
+    summary(await workflows.setActive(request.storeId, request.params.id, false)),
+  )
   server.delete<{ Params: { id: string } }>('/api/v1/workflows/:id', { preHandler: admin }, async (request, reply) => {
-    await deleteWorkflow(db, request.storeId, request.params.id)
+    await workflows.delete(request.storeId, request.params.id)
     return reply.status(204).send()
   })
 }

@@ -75,8 +75,80 @@ const CATALOGUE: ProductSpec[] = [
   { title: 'Cork Yoga Mat', handle: 'YOGAMAT', price: 58, options: ['Standard'], popularity: 3 },
 ]
 
-const FIRST = ['Olivia', 'Liam', 'Emma', 'Noah', 'Ava', 'Mateo', 'Sophia', 'Lucas', 'Mia', 'Elijah', 'Amelia', 'Hugo', 'Isla', 'Leo', 'Chloe', 'Arjun', 'Priya', 'Yuki', 'Hana', 'Jonas', 'Lena', 'Finn', 'Clara', 'Omar', 'Layla', 'Diego', 'Lucia', 'Mohammed', 'Zara', 'Ethan', 'Grace', 'Kofi', 'Ama', 'Ines', 'Tomás', 'Freya', 'Oscar', 'Nora', 'Felix', 'Maya']
-const LAST = ['Smith', 'Johnson', 'Garcia', 'Müller', 'Rossi', 'Martin', 'Kowalski', 'Nguyen', 'Kim', 'Patel', 'Silva', 'Dubois', 'Jansen', 'Novak', 'Andersen', 'Okafor', 'Mensah', 'Tanaka', 'Sato', 'Fernández', 'López', 'Brown', 'Wilson', 'Taylor', 'Schmidt', 'Costa', 'Haddad', 'Ivanova', 'Murphy', 'OBrien']
+const FIRST = [
+  'Olivia',
+  'Liam',
+  'Emma',
+  'Noah',
+  'Ava',
+  'Mateo',
+  'Sophia',
+  'Lucas',
+  'Mia',
+  'Elijah',
+  'Amelia',
+  'Hugo',
+  'Isla',
+  'Leo',
+  'Chloe',
+  'Arjun',
+  'Priya',
+  'Yuki',
+  'Hana',
+  'Jonas',
+  'Lena',
+  'Finn',
+  'Clara',
+  'Omar',
+  'Layla',
+  'Diego',
+  'Lucia',
+  'Mohammed',
+  'Zara',
+  'Ethan',
+  'Grace',
+  'Kofi',
+  'Ama',
+  'Ines',
+  'Tomás',
+  'Freya',
+  'Oscar',
+  'Nora',
+  'Felix',
+  'Maya',
+]
+const LAST = [
+  'Smith',
+  'Johnson',
+  'Garcia',
+  'Müller',
+  'Rossi',
+  'Martin',
+  'Kowalski',
+  'Nguyen',
+  'Kim',
+  'Patel',
+  'Silva',
+  'Dubois',
+  'Jansen',
+  'Novak',
+  'Andersen',
+  'Okafor',
+  'Mensah',
+  'Tanaka',
+  'Sato',
+  'Fernández',
+  'López',
+  'Brown',
+  'Wilson',
+  'Taylor',
+  'Schmidt',
+  'Costa',
+  'Haddad',
+  'Ivanova',
+  'Murphy',
+  'OBrien',
+]
 const ZONES: Array<[string, string, number]> = [
   ['America/New_York', 'US', 22],
   ['America/Chicago', 'US', 10],
@@ -160,10 +232,23 @@ export function generateDemo(options: DemoOptions): { events: RawDemoEvent[]; su
       const sku = `${p.handle}-${opt.toUpperCase().replace(/[^A-Z0-9]+/g, '')}`
       // bigger sizes and volumes cost a little more
       const price = p.price + (p.handle === 'GIFT' ? Number(opt) - p.price : p.handle === 'BOTTLE' && j === 1 ? 4 : 0)
-      variants.push({ productId, variantId, sku, title: `${p.title}${p.options.length > 1 ? ` — ${opt}` : ''}`, price, popularity: p.popularity / p.options.length })
+      variants.push({
+        productId,
+        variantId,
+        sku,
+        title: `${p.title}${p.options.length > 1 ? ` — ${opt}` : ''}`,
+        price,
+        popularity: p.popularity / p.options.length,
+      })
       return { id: variantId, sku, title: opt, price: money(price), inventory_quantity: Math.floor(between(r, 20, 160)) }
     })
-    push(`product-${productId}`, 'product.updated', start - DAY, { id: productId, title: p.title, status: 'active', description: `${p.title}, made to last.`, variants: vs })
+    push(`product-${productId}`, 'product.updated', start - DAY, {
+      id: productId,
+      title: p.title,
+      status: 'active',
+      description: `${p.title}, made to last.`,
+      variants: vs,
+    })
   })
 
   // customers: some from before the history, more joining during it
@@ -172,12 +257,18 @@ export function generateDemo(options: DemoOptions): { events: RawDemoEvent[]; su
     const first = pick(r, FIRST)
     const last = pick(r, LAST)
     const [timezone, country] = weighted(r, ZONES, (z) => z[2])
-    const birthday = r() < 0.7 ? `${Math.floor(between(r, 1960, 2005))}-${String(Math.floor(between(r, 1, 13))).padStart(2, '0')}-${String(Math.floor(between(r, 1, 29))).padStart(2, '0')}` : null
+    const birthday =
+      r() < 0.7
+        ? `${Math.floor(between(r, 1960, 2005))}-${String(Math.floor(between(r, 1, 13))).padStart(2, '0')}-${String(Math.floor(between(r, 1, 29))).padStart(2, '0')}`
+        : null
     const created = Math.floor(r() < 0.45 ? between(r, start - 365 * DAY, start) : between(r, start, end - HOUR))
     const id = String(700_001 + n)
     const c: Customer = {
       id,
-      email: `${first}.${last}.${n + 1}@example.com`.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, ''),
+      email: `${first}.${last}.${n + 1}@example.com`
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, ''),
       first_name: first,
       last_name: last,
       accepts_marketing: r() < 0.62,
@@ -186,7 +277,7 @@ export function generateDemo(options: DemoOptions): { events: RawDemoEvent[]; su
       birthday,
       created,
       // a few loyal customers buy far more often than most (long tail)
-      weight: 1 / Math.pow(Math.max(r(), 0.02), 0.8),
+      weight: 1 / Math.max(r(), 0.02) ** 0.8,
     }
     customers.push(c)
     push(`customer-${id}`, 'customer.created', created, {
@@ -215,7 +306,16 @@ export function generateDemo(options: DemoOptions): { events: RawDemoEvent[]; su
     const growth = 0.85 + 0.3 * (d / Math.max(1, options.days))
     const count = poisson(r, base * SEASON[date.getUTCMonth()]! * WEEKDAY[date.getUTCDay()]! * growth)
     for (let k = 0; k < count; k++) {
-      const at = Math.floor(dayStart + weighted(r, HOURS.map((w, h) => [w, h] as const), (x) => x[0])[1] * HOUR + r() * HOUR)
+      const at = Math.floor(
+        dayStart +
+          weighted(
+            r,
+            HOURS.map((w, h) => [w, h] as const),
+            (x) => x[0],
+          )[1] *
+            HOUR +
+          r() * HOUR,
+      )
       if (at >= end) continue
       const eligible = customers.filter((c) => c.created <= at)
       if (eligible.length === 0) continue
@@ -279,7 +379,14 @@ export function generateDemo(options: DemoOptions): { events: RawDemoEvent[]; su
       const [carrier, trackingUrl] = pick(r, CARRIERS)
       const tracking = `${carrier === 'UPS' ? '1Z' : ''}${Math.floor(between(r, 1e9, 9.99e9))}`
       const eta = shippedAt + Math.floor(between(r, 2, 6)) * DAY
-      const fulfilment = { order_id: orderId, customer, carrier, tracking_number: tracking, tracking_url: trackingUrl(tracking), estimated_delivery_at: new Date(eta).toISOString() }
+      const fulfilment = {
+        order_id: orderId,
+        customer,
+        carrier,
+        tracking_number: tracking,
+        tracking_url: trackingUrl(tracking),
+        estimated_delivery_at: new Date(eta).toISOString(),
+      }
       push(`order-${orderId}-fulfilled`, 'order.fulfilled', shippedAt, fulfilment)
       const deliveredAt = eta - Math.floor(between(r, -6, 10) * HOUR)
       if (deliveredAt >= end) continue
@@ -289,7 +396,12 @@ export function generateDemo(options: DemoOptions): { events: RawDemoEvent[]; su
         if (refundAt < end) {
           refunded++
           revenue -= total
-          push(`order-${orderId}-refunded`, 'order.refunded', refundAt, { ...order, financial_status: 'refunded', fulfillment_status: 'fulfilled', refund_amount: money(total) })
+          push(`order-${orderId}-refunded`, 'order.refunded', refundAt, {
+            ...order,
+            financial_status: 'refunded',
+            fulfillment_status: 'fulfilled',
+            refund_amount: money(total),
+          })
         }
       }
     }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { createActionRegistry } from '../actions/index.ts'
 import { parseWorkflow, type ParsedWorkflow } from '../core/workflow/parse.ts'
 import { StoreflowError, UserError } from '../lib/errors.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
@@ -37,7 +38,9 @@ function actionsUsed(steps: unknown, out = new Set<string>()): Set<string> {
 }
 
 export function loadTemplates(actions: ReadonlyMap<string, ActionDefinition>, dir = TEMPLATES_DIR): Template[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
   return files.map((f) => {
     const file = join(dir, f)
     const source = readFileSync(file, 'utf8')
@@ -65,6 +68,11 @@ export function loadTemplates(actions: ReadonlyMap<string, ActionDefinition>, di
       problem,
     }
   })
+}
+
+/** The library as this installation's built-in actions see it: files only, no database. */
+export function builtInTemplates(): Template[] {
+  return loadTemplates(createActionRegistry())
 }
 
 export function findTemplate(templates: Template[], name: string): Template {

@@ -1,0 +1,202 @@
+import { createActionRegistry } from '../actions/index.ts'
+import { loadConfig, type Config } from '../config.ts'
+import { parseEvent } from '../contracts/events.ts'
+import { parseWorkflow } from '../core/workflow/parse.ts'
+import { ManualClock } from '../lib/clock.ts'
+import { UserError } from '../lib/errors.ts'
+import type { Logger } from '../lib/logger.ts'
+import type { ActionDefinition } from '../plugin-api/define-action.ts'
+import { runsOfWorkflow, stepsOfRun } from '../store/runs.repo.ts'
+import { getStoreProfile, setStoreProfile, type StoreProfile } from '../store/stores.repo.ts'
+import { getWorkflow, saveWorkflow } from '../store/workflows.repo.ts'
+import type { ServiceContext } from './context.ts'
+
+/**
+ * Actions that declare `simulate: 'skip'` are replaced in a simulation by a stub that records
+ * their input: simulate must never reach the outside world, whatever a plugin does.
+ */
+function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
+  return [...actions.values()]
+    .filter((a) => a.simulate === 'skip')
+    .map(
+      (a) =>
+        ({
+          ...a,
+          retry: { ...a.retry, maxAttempts: 1 },
+          run: async (ctx: { input: unknown }) => ({ simulated: true, would_run: a.type, input: ctx.input }),
+        }) as unknown as ActionDefinition,
+    )
+}
+
+/** how many times the virtual clock may jump ahead before simulate gives up (a loop that never ends) */
+const MAX_JUMPS = 1000
+const ENDED = new Set(['completed', 'exited', 'failed', 'cancelled'])
+
+export interface SimulatedStep {
+  id: string
+  type: string
+  status: string
+  at: string
+  note: string
+}
+
+export interface SimulatedMessage {
+  to: string
+  subject: string
+  html: string
+}
+
+export interface Simulation {
+  steps: SimulatedStep[]
+  messages: SimulatedMessage[]
+  started: boolean
+  runStatus: string | null
+  reason: string | null
+}
+
+/** The workflow to simulate: its source, the name its errors go by, and the store it was read from (none for a file). */
+export interface SimulatedWorkflow {
+  source: string
+  fileName: string
+  store: StoreProfile | null
+}
+
+/** Reading a stored workflow for simulate, from the real database opened read only. */
+export function createSimulationService(ctx: ServiceContext) {
+  const db = ctx.handle.db
+  return {
+    async storedWorkflow(storeId: string, id: string): Promise<SimulatedWorkflow> {
+      const wf = await getWorkflow(db, storeId, id).catch((err: unknown) => {
+        // a database never set up (wrong STOREFLOW_DATA_DIR or DATABASE_URL) has no tables yet
+        if (/no such table|does not exist/.test((err as Error).message)) {
+          throw new UserError(
+            `workflow "${id}" not found: the database at ${ctx.handle.location} has no storeflow tables (wrong STOREFLOW_DATA_DIR or DATABASE_URL?)`,
+            { code: 'not_found' },
+          )
+        }
+        throw err
+      })
+      const store = await getStoreProfile(db, storeId)
+      return { source: wf.source, fileName: id, store: store ?? null }
+    },
+  }
+}
+
+export type SimulationService = ReturnType<typeof createSimulationService>
+
+/** What simulate opens its sandbox with: a virtual clock, dry-run actions and the stubs above. */
+export interface SandboxOptions {
+  clock: ManualClock
+  dryRun: true
+  extraActions: ActionDefinition[]
+  log?: Logger
+}
+
+/** Opens an app on `config` (the composition root's createApp); simulate closes it. */
+export type OpenApp = (config: Config, options: SandboxOptions) => Promise<ServiceContext & { close(): Promise<void> }>
+
+export interface SimulationRequest {
+  workflow: SimulatedWorkflow
+  /** the event as read from its file, not yet checked */
+  event: unknown
+  /** the event file's name, for its errors */
+  eventName: string
+  /** virtual start time (ISO-8601, checked by the caller); default the event's occurred_at, else now */
+  at?: string | undefined
+}
+
+/**
+ * Dry-runs one event through a workflow in an in-memory database on a virtual clock: waits pass
+ * instantly (the clock jumps to the run's next due time), external actions compute what they
+ * would do without doing it, and nothing is written to the real database.
+ */
+export async function simulate(request: SimulationRequest, openApp: OpenApp): Promise<Simulation> {
+  const { workflow, event: rawEvent } = request
+  const occurred = (rawEvent as { occurred_at?: unknown } | null)?.occurred_at
+  const start = new Date(request.at ?? (typeof occurred === 'string' && !Number.isNaN(Date.parse(occurred)) ? occurred : Date.now()))
+  const clock = new ManualClock(start)
+  const parsedEvent = parseEvent(rawEvent, { store: 'default', now: start })
+  if (!parsedEvent.ok)
+    throw new UserError(`${request.eventName}: ${parsedEvent.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { code: 'validation_failed' })
+  const event = { ...parsedEvent.event, store: 'default' }
+
+  // no secret file is written for a simulation: tokens only need to be stable within it
+  const config = await loadConfig({}, { ...process.env, STOREFLOW_SECRET_KEY: process.env.STOREFLOW_SECRET_KEY ?? 'simulate' })
+  const app = await openApp(
+    { ...config, databaseUrl: ':memory:', smtpUrl: undefined },
+    { clock, dryRun: true, extraActions: dryRunStubs(createActionRegistry()) },
+  )
+  try {
+    if (workflow.store) await setStoreProfile(app.handle.db, 'default', workflow.store)
+    const parsed = parseWorkflow(workflow.source, (t) => app.actions.get(t), workflow.fileName)
+    parsed.file.active = true
+    await saveWorkflow(app.handle.db, 'default', parsed, workflow.source, clock.now())
+    const workflowId = parsed.file.id
+
+    const [result] = await app.engine.ingest([event], { historical: false, source: 'simulate' })
+    if (!result || result.runs.length === 0) {
+      const trigger = parsed.file.trigger
+      const reason =
+        'event' in trigger && trigger.event !== event.type
+          ? `the workflow starts on ${trigger.event}, the event is ${event.type}`
+          : 'cron' in trigger
+            ? 'the workflow runs on a schedule, not on events'
+            : 'the trigger filter or the `when` condition was false for this event'
+      return { steps: [], messages: [], started: false, runStatus: null, reason }
+    }
+    await runToEnd(app, clock, workflowId)
+    return await trace(app, workflowId)
+  } finally {
+    await app.close()
+  }
+}
+
+async function runToEnd(app: ServiceContext, clock: ManualClock, workflowId: string): Promise<void> {
+  for (let jump = 0; jump <= MAX_JUMPS; jump++) {
+    await app.engine.drain('simulate')
+    const open = await runsOfWorkflow(app.handle.db, workflowId)
+    const pending = open.filter((r) => !ENDED.has(r.status))
+    if (pending.length === 0) return
+    const next = pending
+      .map((r) => r.due_at)
+      .filter((d): d is string => d !== null)
+      .sort()[0]
+    if (!next) return // waits only for an event: nothing more will come in a simulation
+    const target = Date.parse(next)
+    clock.set(new Date(Math.max(target, clock.now().getTime())))
+  }
+  throw new UserError(`the run had not ended after ${MAX_JUMPS} jumps of the virtual clock; does the workflow loop forever?`, { code: 'validation_failed' })
+}
+
+async function trace(app: ServiceContext, workflowId: string): Promise<Simulation> {
+  const runs = await runsOfWorkflow(app.handle.db, workflowId)
+  const steps: SimulatedStep[] = []
+  const messages: SimulatedMessage[] = []
+  for (const run of runs) {
+    const rows = await stepsOfRun(app.handle.db, run.id)
+    for (const row of rows) {
+      const output = row.output ? (JSON.parse(row.output) as Record<string, unknown>) : null
+      // the timeline's type is the action's name for action steps (send_email), else the step kind
+      const type = row.type
+      let note = ''
+      if (row.type === 'wait' && row.wake_at) note = `waited until ${row.wake_at}`
+      if (row.type === 'wait_for')
+        note = output?.timed_out ? 'timed out: a simulation receives no further events' : output?.received ? `received ${String(output.event_type)}` : ''
+      if (row.type === 'if' && output) note = `${String(output.branch)}`
+      if (row.type === 'split' && output) note = `variant ${String(output.variant)}`
+      if (row.status === 'skipped' && output) note = `skipped: ${JSON.stringify(output)}`
+      if (row.error) note = row.error
+      if (output && output.status === 'rendered' && typeof output.subject === 'string' && typeof output.to === 'string') {
+        messages.push({ to: output.to, subject: output.subject, html: typeof output.html === 'string' ? output.html : '' })
+        note = `to ${output.to}: ${output.subject}`
+      } else if (output && output.simulated === true) {
+        note = `not performed in a simulation: ${JSON.stringify(output.input).slice(0, 120)}`
+      } else if (output && output.status === 'rendered' && typeof output.text === 'string' && !note) {
+        note = output.text
+      }
+      steps.push({ id: row.step_id, type, status: row.status, at: row.ended_at ?? row.started_at, note })
+    }
+  }
+  const last = runs[runs.length - 1]
+  return { steps, messages, started: true, runStatus: last?.status ?? null, reason: null }
+}
