@@ -1,4 +1,4 @@
-import { cancelRun, retryRun } from '../engine/run-control.ts'
+import { cancelRun, retryRun } from '../engine/run-lifecycle.ts'
 import type { PageRequest } from '../store/keyset.ts'
 import { getRun, listRuns, type RunFilter } from '../store/runs.repo.ts'
 import type { ServiceContext } from './context.ts'

@@ -2,6 +2,7 @@ import { createActionRegistry } from '../actions/index.ts'
 import { loadConfig, type Config } from '../config.ts'
 import { parseEvent } from '../contracts/events.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
+import { isEndedStatus } from '../engine/run-status.ts'
 import { ManualClock } from '../lib/clock.ts'
 import { UserError } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
@@ -30,7 +31,6 @@ function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefi
 
 /** how many times the virtual clock may jump ahead before simulate gives up (a loop that never ends) */
 const MAX_JUMPS = 1000
-const ENDED = new Set(['completed', 'exited', 'failed', 'cancelled'])
 
 export interface SimulatedStep {
   id: string
@@ -155,7 +155,7 @@ async function runToEnd(app: ServiceContext, clock: ManualClock, workflowId: str
   for (let jump = 0; jump <= MAX_JUMPS; jump++) {
     await app.engine.drain('simulate')
     const open = await runsOfWorkflow(app.handle.db, workflowId)
-    const pending = open.filter((r) => !ENDED.has(r.status))
+    const pending = open.filter((r) => !isEndedStatus(r.status))
     if (pending.length === 0) return
     const next = pending
       .map((r) => r.due_at)
