@@ -51,7 +51,19 @@ export async function benchBareFastify(sizes: IngestSizes): Promise<Throughput> 
   })
   const port = await listen(server)
   try {
-    return throughput(await runLoad({ mode: 'closed', port, path: '/api/v1/events', token: null, concurrency: sizes.concurrency, warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, tag: 'bare', customers: 20_000 }))
+    return throughput(
+      await runLoad({
+        mode: 'closed',
+        port,
+        path: '/api/v1/events',
+        token: null,
+        concurrency: sizes.concurrency,
+        warmupMs: sizes.warmupMs,
+        durationMs: sizes.durationMs,
+        tag: 'bare',
+        customers: 20_000,
+      }),
+    )
   } finally {
     await server.close()
   }
@@ -74,14 +86,47 @@ export async function benchStoreflowIngest(dialect: Dialect, sizes: IngestSizes,
     const server = await buildServer(env.app)
     const port = await listen(server)
     try {
-      const load = await runLoad({ mode: 'closed', port, path: '/api/v1/events', token: key, concurrency: sizes.concurrency, warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, tag: `tp-${dialect}`, customers: 20_000 })
+      const load = await runLoad({
+        mode: 'closed',
+        port,
+        path: '/api/v1/events',
+        token: key,
+        concurrency: sizes.concurrency,
+        warmupMs: sizes.warmupMs,
+        durationMs: sizes.durationMs,
+        tag: `tp-${dialect}`,
+        customers: 20_000,
+      })
       const result: StoreflowIngest = { throughput: throughput(load) }
-      const runs = await env.app.handle.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      const runs = await env.app.handle.db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
       result.throughput.runs_started = Number(runs.n)
       if (latencyRate) {
         const rate = latencyRate(load.perSecond)
-        const lat = await runLoad({ mode: 'open', port, path: '/api/v1/events', token: key, concurrency: 64, rate, warmupMs: 1000, durationMs: sizes.latencyMs, tag: `lat-${dialect}`, customers: 20_000 })
-        result.latency = { rate, p50_ms: round(lat.p50, 2), p90_ms: round(lat.p90, 2), p99_ms: round(lat.p99, 2), max_ms: round(lat.max, 2), achieved_per_s: Math.round(lat.perSecond), non_202: lat.other, backlog_max: lat.backlogMax }
+        const lat = await runLoad({
+          mode: 'open',
+          port,
+          path: '/api/v1/events',
+          token: key,
+          concurrency: 64,
+          rate,
+          warmupMs: 1000,
+          durationMs: sizes.latencyMs,
+          tag: `lat-${dialect}`,
+          customers: 20_000,
+        })
+        result.latency = {
+          rate,
+          p50_ms: round(lat.p50, 2),
+          p90_ms: round(lat.p90, 2),
+          p99_ms: round(lat.p99, 2),
+          max_ms: round(lat.max, 2),
+          achieved_per_s: Math.round(lat.perSecond),
+          non_202: lat.other,
+          backlog_max: lat.backlogMax,
+        }
       }
       return result
     } finally {

@@ -34,7 +34,12 @@ export async function benchLateness(dialect: Dialect, count: number, timeoutMs: 
     await runClaimLoop(env.app.engine, { deadline: t0 + timeoutMs, until: async () => (await countRuns(env.app, 'completed')) >= count })
     const drainSeconds = (performance.now() - t0 - 500) / 1000
 
-    const rows = await env.app.handle.db.selectFrom('run_steps').select(['wake_at', 'output']).where('type', '=', 'wait').where('status', '=', 'completed').execute()
+    const rows = await env.app.handle.db
+      .selectFrom('run_steps')
+      .select(['wake_at', 'output'])
+      .where('type', '=', 'wait')
+      .where('status', '=', 'completed')
+      .execute()
     const late = Float64Array.from(rows.map((r) => Date.parse(wokeAt(r.output)) - Date.parse(r.wake_at!))).sort()
     // waits still pending at the timeout are at least this late
     const pendingLateness = performance.now() - t0 - 500
@@ -42,7 +47,14 @@ export async function benchLateness(dialect: Dialect, count: number, timeoutMs: 
     all.set(late)
     all.fill(pendingLateness, late.length)
     all.sort()
-    return { waits: count, resumed: late.length, p50_ms: round(percentile(all, 50)), p99_ms: round(percentile(all, 99)), max_ms: round(all[all.length - 1]!), drain_seconds: round(drainSeconds, 2) }
+    return {
+      waits: count,
+      resumed: late.length,
+      p50_ms: round(percentile(all, 50)),
+      p99_ms: round(percentile(all, 99)),
+      max_ms: round(all[all.length - 1]!),
+      drain_seconds: round(drainSeconds, 2),
+    }
   } finally {
     await env.cleanup()
   }

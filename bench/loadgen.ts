@@ -66,7 +66,9 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
   let bodyBytes = 0
   const nextRequest = (): Buffer => {
     const i = seq++
-    const body = JSON.stringify(orderPaid({ eventId: `evt-${req.tag}-${i}`, orderId: `ord-${req.tag}-${i}`, customerId: `cus-${i % req.customers}`, variant: i }))
+    const body = JSON.stringify(
+      orderPaid({ eventId: `evt-${req.tag}-${i}`, orderId: `ord-${req.tag}-${i}`, customerId: `cus-${i % req.customers}`, variant: i }),
+    )
     const len = Buffer.byteLength(body)
     bodyBytes += len
     return Buffer.from(`${head}Content-Length: ${len}\r\n\r\n${body}`)

@@ -22,5 +22,8 @@ const timer = setInterval(() => {
 process.on('message', (msg: string) => {
   if (msg !== 'stop') return
   clearInterval(timer)
-  void worker.stop().then(() => app.close()).then(() => process.exit(0))
+  void worker
+    .stop()
+    .then(() => app.close())
+    .then(() => process.exit(0))
 })

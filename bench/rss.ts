@@ -36,7 +36,12 @@ export async function benchWorkerRss(dialect: Dialect, count: number, pollMs: nu
 
     const child = fork(RUN_TS, [WORKER], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, BENCH_WORKER_DATABASE_URL: env.databaseUrl, BENCH_WORKER_DATA_DIR: env.dir, ...(env.schema ? { BENCH_WORKER_SCHEMA: env.schema } : {}) },
+      env: {
+        ...process.env,
+        BENCH_WORKER_DATABASE_URL: env.databaseUrl,
+        BENCH_WORKER_DATA_DIR: env.dir,
+        ...(env.schema ? { BENCH_WORKER_SCHEMA: env.schema } : {}),
+      },
     })
     let last = { rss: 0, heapUsed: 0, polls: 0 }
     let peak = 0
@@ -53,7 +58,14 @@ export async function benchWorkerRss(dialect: Dialect, count: number, pollMs: nu
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.send('stop')
     await exited
-    return { waiting_runs: waiting, seed_seconds: round(seedMs / 1000, 1), polled_seconds: round((performance.now() - t0) / 1000, 1), rss_mb: round(last.rss / 2 ** 20), peak_rss_mb: round(peak), heap_used_mb: round(last.heapUsed / 2 ** 20) }
+    return {
+      waiting_runs: waiting,
+      seed_seconds: round(seedMs / 1000, 1),
+      polled_seconds: round((performance.now() - t0) / 1000, 1),
+      rss_mb: round(last.rss / 2 ** 20),
+      peak_rss_mb: round(peak),
+      heap_used_mb: round(last.heapUsed / 2 ** 20),
+    }
   } finally {
     await env.cleanup()
   }

@@ -84,7 +84,9 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!
   // other processes on the machine take cores from the server and the load generator alike
   if (load0 > cpus().length) console.log(`warning: load average ${load0.toFixed(1)} on ${cpus().length} cores; figures will read low`)
-  console.log(`storeflow bench${q ? ' --quick' : ''}: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; PostgreSQL ${pgUp ? 'at ' + BENCH_DATABASE_URL.replace(/:[^:@/]*@/, ':***@') : 'not used'}`)
+  console.log(
+    `storeflow bench${q ? ' --quick' : ''}: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; PostgreSQL ${pgUp ? `at ${BENCH_DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}` : 'not used'}`,
+  )
   console.log(`  ${'benchmark'.padEnd(22)} ${'metric'.padEnd(30)} ${'value'.padStart(10)} ${'unit'.padEnd(9)} ${'target'.padEnd(18)}`)
   const started = performance.now()
 
@@ -98,14 +100,36 @@ async function main(): Promise<void> {
         const r = await benchStoreflowIngest(dialect, sizes, wantLatency ? (measured) => Math.max(50, Math.min(2500, Math.round(measured / 2))) : null)
         details[`ingest_${dialect}`] = r
         if (args.only.has('ingest')) {
-          add({ benchmark: 'ingest (HTTP)', metric: `${dialect}, 10 workflows`, value: r.throughput.events_per_s, unit: 'events/s', target: dialect === 'sqlite' ? '≥ 5000' : '', pass: dialect === 'sqlite' ? r.throughput.events_per_s >= 5000 : null })
+          add({
+            benchmark: 'ingest (HTTP)',
+            metric: `${dialect}, 10 workflows`,
+            value: r.throughput.events_per_s,
+            unit: 'events/s',
+            target: dialect === 'sqlite' ? '≥ 5000' : '',
+            pass: dialect === 'sqlite' ? r.throughput.events_per_s >= 5000 : null,
+          })
           const ratio = Math.round((r.throughput.events_per_s / Math.max(1, bare.events_per_s)) * 1000) / 1000
-          add({ benchmark: 'ingest (HTTP)', metric: `${dialect} / bare Fastify`, value: ratio, unit: 'ratio', target: '≥ 0.333', pass: dialect === 'sqlite' ? ratio >= 1 / 3 : null })
+          add({
+            benchmark: 'ingest (HTTP)',
+            metric: `${dialect} / bare Fastify`,
+            value: ratio,
+            unit: 'ratio',
+            target: '≥ 0.333',
+            pass: dialect === 'sqlite' ? ratio >= 1 / 3 : null,
+          })
         }
         if (r.latency) {
           const l = r.latency
           add({ benchmark: 'latency (sqlite)', metric: `p50 at ${l.rate}/s open loop`, value: l.p50_ms, unit: 'ms', target: '', pass: null })
-          add({ benchmark: 'latency (sqlite)', metric: `p99 at ${l.rate}/s open loop`, value: l.p99_ms, unit: 'ms', target: '≤ 25 @ 2500/s', pass: l.rate >= 2500 ? l.p99_ms <= 25 : false, ...(l.rate < 2500 ? { note: `half the measured throughput is only ${l.rate}/s; the target rate 2500/s was not reachable` } : {}) })
+          add({
+            benchmark: 'latency (sqlite)',
+            metric: `p99 at ${l.rate}/s open loop`,
+            value: l.p99_ms,
+            unit: 'ms',
+            target: '≤ 25 @ 2500/s',
+            pass: l.rate >= 2500 ? l.p99_ms <= 25 : false,
+            ...(l.rate < 2500 ? { note: `half the measured throughput is only ${l.rate}/s; the target rate 2500/s was not reachable` } : {}),
+          })
         }
       }
     })
@@ -116,8 +140,22 @@ async function main(): Promise<void> {
       for (const dialect of dialects) {
         const r = await benchRunsCompleted(dialect, q ? 2000 : 5000, q ? 60_000 : 120_000)
         details[`runs_${dialect}`] = r
-        add({ benchmark: 'runs completed', metric: `${dialect}, 3 steps, claim loop`, value: r.runs_per_s, unit: 'runs/s', target: '≥ 3000', pass: r.runs_per_s >= 3000 })
-        add({ benchmark: 'runs completed', metric: `${dialect}, batched ingest (engine)`, value: r.batched_ingest_events_per_s, unit: 'events/s', target: '', pass: null })
+        add({
+          benchmark: 'runs completed',
+          metric: `${dialect}, 3 steps, claim loop`,
+          value: r.runs_per_s,
+          unit: 'runs/s',
+          target: '≥ 3000',
+          pass: r.runs_per_s >= 3000,
+        })
+        add({
+          benchmark: 'runs completed',
+          metric: `${dialect}, batched ingest (engine)`,
+          value: r.batched_ingest_events_per_s,
+          unit: 'events/s',
+          target: '',
+          pass: null,
+        })
       }
     })
   }
@@ -128,7 +166,15 @@ async function main(): Promise<void> {
       const r = await benchLateness('sqlite', count, q ? 60_000 : 150_000)
       details.lateness_sqlite = r
       add({ benchmark: 'lateness (sqlite)', metric: `${r.resumed}/${r.waits} waits, p50`, value: r.p50_ms, unit: 'ms', target: '', pass: null })
-      add({ benchmark: 'lateness (sqlite)', metric: `${r.waits} waits, p99`, value: r.p99_ms, unit: 'ms', target: '≤ 1000', pass: r.p99_ms <= 1000 && r.waits >= 100_000, ...(r.waits < 100_000 ? { note: 'quick run: fewer waits than the target scenario' } : {}) })
+      add({
+        benchmark: 'lateness (sqlite)',
+        metric: `${r.waits} waits, p99`,
+        value: r.p99_ms,
+        unit: 'ms',
+        target: '≤ 1000',
+        pass: r.p99_ms <= 1000 && r.waits >= 100_000,
+        ...(r.waits < 100_000 ? { note: 'quick run: fewer waits than the target scenario' } : {}),
+      })
       add({ benchmark: 'lateness (sqlite)', metric: `${r.waits} waits, max`, value: r.max_ms, unit: 'ms', target: '', pass: null })
     })
   }
@@ -138,11 +184,30 @@ async function main(): Promise<void> {
       const count = q ? 100_000 : 1_000_000
       const r = await benchWorkerRss('sqlite', count, q ? 5000 : 15_000)
       details.rss_sqlite = r
-      add({ benchmark: 'worker RSS (sqlite)', metric: `${r.waiting_runs} runs waiting`, value: r.peak_rss_mb, unit: 'MB', target: '≤ 300 @ 1M', pass: r.peak_rss_mb <= 300 && r.waiting_runs >= 1_000_000 })
+      add({
+        benchmark: 'worker RSS (sqlite)',
+        metric: `${r.waiting_runs} runs waiting`,
+        value: r.peak_rss_mb,
+        unit: 'MB',
+        target: '≤ 300 @ 1M',
+        pass: r.peak_rss_mb <= 300 && r.waiting_runs >= 1_000_000,
+      })
     })
   }
 
-  const backbone = { generated_at: new Date().toISOString(), quick: q, machine: { cores: cpus().length, mem_gib: Math.round(totalmem() / 2 ** 30), node: process.version, load_avg_1m_start: load0, load_avg_1m_end: loadavg()[0] }, figures: figures.slice(), details }
+  const backbone = {
+    generated_at: new Date().toISOString(),
+    quick: q,
+    machine: {
+      cores: cpus().length,
+      mem_gib: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      load_avg_1m_start: load0,
+      load_avg_1m_end: loadavg()[0],
+    },
+    figures: figures.slice(),
+    details,
+  }
 
   let messaging: Record<string, unknown> | null = null
   if (args.only.has('email')) {
@@ -151,10 +216,23 @@ async function main(): Promise<void> {
     await guarded('email', async () => {
       const r = await benchEmails('sqlite', q ? 1000 : 5000, q ? 60_000 : 120_000)
       emailDetails.email_sqlite = r
-      add({ benchmark: 'email (sqlite, SMTP)', metric: 'delivered to local sink', value: r.emails_per_s, unit: 'emails/s', target: '≥ 500', pass: r.emails_per_s >= 500 })
+      add({
+        benchmark: 'email (sqlite, SMTP)',
+        metric: 'delivered to local sink',
+        value: r.emails_per_s,
+        unit: 'emails/s',
+        target: '≥ 500',
+        pass: r.emails_per_s >= 500,
+      })
       add({ benchmark: 'email (sqlite, SMTP)', metric: 'engine CPU per email', value: r.cpu_ms_per_email, unit: 'ms', target: '', pass: null })
     })
-    messaging = { generated_at: new Date().toISOString(), quick: q, machine: { load_avg_1m_start: load0, load_avg_1m_end: loadavg()[0] }, figures: figures.slice(before), details: emailDetails }
+    messaging = {
+      generated_at: new Date().toISOString(),
+      quick: q,
+      machine: { load_avg_1m_start: load0, load_avg_1m_end: loadavg()[0] },
+      figures: figures.slice(before),
+      details: emailDetails,
+    }
     backbone.figures = figures.slice(0, before)
   }
 
@@ -163,7 +241,9 @@ async function main(): Promise<void> {
   if (backbone.figures.length > 0) writeFileSync(`${dir}backbone.json`, `${JSON.stringify(backbone, null, 2)}\n`)
   if (messaging) writeFileSync(`${dir}messaging.json`, `${JSON.stringify(messaging, null, 2)}\n`)
   const missed = figures.filter((f) => f.pass === false)
-  console.log(`done in ${Math.round((performance.now() - started) / 1000)} s; ${missed.length} target(s) missed${missed.length ? ': ' + missed.map((f) => `${f.benchmark} ${f.metric}`).join('; ') : ''}`)
+  console.log(
+    `done in ${Math.round((performance.now() - started) / 1000)} s; ${missed.length} target(s) missed${missed.length ? `: ${missed.map((f) => `${f.benchmark} ${f.metric}`).join('; ')}` : ''}`,
+  )
   console.log(`results: ${backbone.figures.length > 0 ? 'bench/results/backbone.json ' : ''}${messaging ? 'bench/results/messaging.json' : ''}`)
 }
 

@@ -19,11 +19,15 @@ export async function benchRunsCompleted(dialect: Dialect, count: number, timeou
     const seeded = await ingestOrders(env.app, count, { tag: 'runs' })
     if (seeded.runs !== count) throw new Error(`expected ${count} runs, ingest started ${seeded.runs}`)
     const t0 = performance.now()
-    let done = 0
-    await runClaimLoop(env.app.engine, { deadline: t0 + timeoutMs, until: async () => (done = await countRuns(env.app, 'completed')) >= count })
+    await runClaimLoop(env.app.engine, { deadline: t0 + timeoutMs, until: async () => (await countRuns(env.app, 'completed')) >= count })
     const seconds = (performance.now() - t0) / 1000
-    done = await countRuns(env.app, 'completed')
-    return { runs: done, runs_per_s: Math.round(done / seconds), seconds: round(seconds, 2), batched_ingest_events_per_s: Math.round(count / (seeded.ms / 1000)) }
+    const done = await countRuns(env.app, 'completed')
+    return {
+      runs: done,
+      runs_per_s: Math.round(done / seconds),
+      seconds: round(seconds, 2),
+      batched_ingest_events_per_s: Math.round(count / (seeded.ms / 1000)),
+    }
   } finally {
     await env.cleanup()
   }

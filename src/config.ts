@@ -54,7 +54,12 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     databaseUrl,
     port,
     host,
-    publicUrl: pick(flags.publicUrl, env.STOREFLOW_PUBLIC_URL, file.publicUrl as string | undefined, `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/$/, ''),
+    publicUrl: pick(
+      flags.publicUrl,
+      env.STOREFLOW_PUBLIC_URL,
+      file.publicUrl as string | undefined,
+      `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    ).replace(/\/$/, ''),
     secretKey: env.STOREFLOW_SECRET_KEY || (file.secretKey as string | undefined) || localSecret(dataDir, databaseUrl),
     smtpUrl: env.SMTP_URL ?? (file.smtpUrl as string | undefined),
     mailFrom: env.STOREFLOW_MAIL_FROM ?? (file.mailFrom as string | undefined) ?? 'storeflow@localhost',
@@ -116,5 +121,8 @@ function localSecret(dataDir: string, databaseUrl: string): string {
  */
 export function requireSecretKey(config: Config): void {
   if (config.secretKey !== '') return
-  throw new UserError('STOREFLOW_SECRET_KEY is not set: with PostgreSQL every storeflow process must use the same key (it encrypts connector secrets and signs mail links); set it to one random value on every machine, e.g. STOREFLOW_SECRET_KEY=$(openssl rand -base64 32)', { code: 'validation_failed' })
+  throw new UserError(
+    'STOREFLOW_SECRET_KEY is not set: with PostgreSQL every storeflow process must use the same key (it encrypts connector secrets and signs mail links); set it to one random value on every machine, e.g. STOREFLOW_SECRET_KEY=$(openssl rand -base64 32)',
+    { code: 'validation_failed' },
+  )
 }

@@ -91,7 +91,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (options.migrate !== false) requireSecretKey(config)
   const clock = options.clock ?? systemClock
   const log = options.log ?? createLogger()
-  const handle = await openDatabase({ url: config.databaseUrl, log, ...(options.schema ? { schema: options.schema } : {}), ...(options.connectWaitMs !== undefined ? { connectWaitMs: options.connectWaitMs } : {}) })
+  const handle = await openDatabase({
+    url: config.databaseUrl,
+    log,
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(options.connectWaitMs !== undefined ? { connectWaitMs: options.connectWaitMs } : {}),
+  })
   if (options.migrate !== false) {
     const applied = await migrate(handle)
     if (applied.length > 0) log.info({ applied }, 'migrations applied')
@@ -103,13 +108,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxTimeoutMs: config.httpTimeoutMs,
     ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
   })
-  const storage = createStorage(handle, {
-    smtpUrl: config.smtpUrl,
-    allowPrivateHttp: config.allowPrivateHttp,
-    publicUrl: config.publicUrl,
-    secretKey: config.secretKey,
-    mailFrom: config.mailFrom,
-  }, clock, http)
+  const storage = createStorage(
+    handle,
+    {
+      smtpUrl: config.smtpUrl,
+      allowPrivateHttp: config.allowPrivateHttp,
+      publicUrl: config.publicUrl,
+      secretKey: config.secretKey,
+      mailFrom: config.mailFrom,
+    },
+    clock,
+    http,
+  )
   const actions = createActionRegistry(options.extraActions)
   const triggers = createTriggerRegistry(options.extraTriggers)
   const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })

@@ -48,17 +48,26 @@ describe('layering (dependency-cruiser)', () => {
     symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'))
     write('src/lib/clock.ts', 'export const now = () => 1\n')
     write('src/contracts/events.ts', "import { now } from '../lib/clock.ts'\nexport const t = now\n")
-    write('src/store/db.ts', "export const db = 1\n")
-    write('src/store/runs.repo.ts', "import { db } from './db.ts'\nimport type { Port } from '../engine/ports.ts'\nexport const runs = db\nexport type P = Port\n")
+    write('src/store/db.ts', 'export const db = 1\n')
+    write(
+      'src/store/runs.repo.ts',
+      "import { db } from './db.ts'\nimport type { Port } from '../engine/ports.ts'\nexport const runs = db\nexport type P = Port\n",
+    )
     write('src/engine/ports.ts', 'export type Port = number\n')
     write('src/engine/engine.ts', "import { runs } from '../store/runs.repo.ts'\nexport const e = runs\n")
-    write('src/services/runs.ts', "import { runs } from '../store/runs.repo.ts'\nimport { e } from '../engine/engine.ts'\nexport const list = () => [runs, e]\n")
+    write(
+      'src/services/runs.ts',
+      "import { runs } from '../store/runs.repo.ts'\nimport { e } from '../engine/engine.ts'\nexport const list = () => [runs, e]\n",
+    )
     write('src/http/routes/runs.ts', "import { list } from '../../services/runs.ts'\nimport { db } from '../../store/db.ts'\nexport const r = [list, db]\n")
     write('src/cli/commands/runs.ts', "import { e } from '../../engine/engine.ts'\nimport { t } from '../../contracts/events.ts'\nexport const c = [e, t]\n")
     write('src/core/loop-a.ts', "import { b } from './loop-b.ts'\nexport const a = () => b\n")
     write('src/core/loop-b.ts', "import { a } from './loop-a.ts'\nexport const b = () => a\n")
     write('src/store/queries.ts', "import { sql } from 'kysely'\\nexport const q = sql`select 1`\\n")
-    write('src/services/raw.ts', "import { sql } from 'kysely'\\nimport type { Kysely } from 'kysely'\\nexport const q = sql`select 1`\\nexport type K = Kysely<object>\\n")
+    write(
+      'src/services/raw.ts',
+      "import { sql } from 'kysely'\\nimport type { Kysely } from 'kysely'\\nexport const q = sql`select 1`\\nexport type K = Kysely<object>\\n",
+    )
     write('src/engine/routes.ts', "import Fastify from 'fastify'\\nexport const f = Fastify\\n")
     write('src/lib/oops.ts', "import { list } from '../services/runs.ts'\nexport const o = list\n")
   })
@@ -113,8 +122,15 @@ describe('outbound requests', () => {
     { what: 'fetch', pattern: /(?<![\w$.])fetch\s*\(|\.fetch\s*\(|globalThis\.fetch\b|[{,]\s*fetch\s*[,}]|(=|typeof)\s*fetch\b/ },
     // node's modules by their usual names (`services.http.request` is the guarded client, not this)
     { what: 'http(s).request/get()', pattern: /(?<![\w$.])https?\.(request|get)\s*\(/ },
-    { what: 'a value import from node:http, node:https, node:http2, node:tls or undici', pattern: /^\s*import\s+(?!type\b)[^;]*from\s+['"](node:)?(https?|http2|tls|undici)['"]/m },
-    { what: 'a socket opened with net.connect / createConnection', pattern: /\bnet\.(connect|createConnection)\s*\(|\bnew\s+net\.Socket\b|\bimport\s*\{[^}]*\b(connect|createConnection|Socket)\b[^}]*\}\s*from\s+['"](node:)?net['"]/ },
+    {
+      what: 'a value import from node:http, node:https, node:http2, node:tls or undici',
+      pattern: /^\s*import\s+(?!type\b)[^;]*from\s+['"](node:)?(https?|http2|tls|undici)['"]/m,
+    },
+    {
+      what: 'a socket opened with net.connect / createConnection',
+      pattern:
+        /\bnet\.(connect|createConnection)\s*\(|\bnew\s+net\.Socket\b|\bimport\s*\{[^}]*\b(connect|createConnection|Socket)\b[^}]*\}\s*from\s+['"](node:)?net['"]/,
+    },
   ]
 
   it.each(OUTBOUND)('only the guarded client makes $what', ({ pattern }) => {
@@ -133,10 +149,17 @@ describe('outbound requests', () => {
       for (const sample of samples[i]!) expect(pattern.test(code(sample)), sample).toBe(true)
     })
     for (const harmless of [
-      '// we never fetch(x) here', "import type { IncomingMessage } from 'node:http'", 'fetchOrder(api, id)', "import { BlockList, isIP } from 'node:net'",
-      "throw new UserError('needs a token to fetch the resource')", 'await services.http.request(url, options)',
+      '// we never fetch(x) here',
+      "import type { IncomingMessage } from 'node:http'",
+      'fetchOrder(api, id)',
+      "import { BlockList, isIP } from 'node:net'",
+      "throw new UserError('needs a token to fetch the resource')",
+      'await services.http.request(url, options)',
     ]) {
-      expect(OUTBOUND.some(({ pattern }) => pattern.test(code(harmless))), harmless).toBe(false)
+      expect(
+        OUTBOUND.some(({ pattern }) => pattern.test(code(harmless))),
+        harmless,
+      ).toBe(false)
     }
     const client = sources.find((f) => f.rel === GUARDED_CLIENT)
     expect(client).toBeDefined()

@@ -118,14 +118,16 @@ interface CodeBlock {
 function codeBlocks(file: string): CodeBlock[] {
   const blocks: CodeBlock[] = []
   let open: { language: string; line: number; lines: string[] } | null = null
-  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    const fence = /^```(\w*)\s*$/.exec(line)
-    if (!open && fence) open = { language: fence[1] ?? '', line: i + 1, lines: [] }
-    else if (open && /^```\s*$/.test(line)) {
-      blocks.push({ where: `${relative(ROOT, file)} line ${open.line}`, language: open.language, text: open.lines.join('\n') })
-      open = null
-    } else open?.lines.push(line)
-  })
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const fence = /^```(\w*)\s*$/.exec(line)
+      if (!open && fence) open = { language: fence[1] ?? '', line: i + 1, lines: [] }
+      else if (open && /^```\s*$/.test(line)) {
+        blocks.push({ where: `${relative(ROOT, file)} line ${open.line}`, language: open.language, text: open.lines.join('\n') })
+        open = null
+      } else open?.lines.push(line)
+    })
   return blocks
 }
 
@@ -148,9 +150,7 @@ describe('examples in the hand-written pages', () => {
 
   it.each(yamlBlocks.map((b) => [b.where, b] as const))('%s is a workflow storeflow accepts', (_where, block) => {
     const value: unknown = parseYaml(block.text)
-    const source = Array.isArray(value)
-      ? JSON.stringify({ id: 'example', name: 'Example', trigger: { event: 'order.paid' }, steps: value })
-      : block.text
+    const source = Array.isArray(value) ? JSON.stringify({ id: 'example', name: 'Example', trigger: { event: 'order.paid' }, steps: value }) : block.text
     expect(() => parseWorkflow(source, (type) => registry.get(type), block.where)).not.toThrow()
   })
 

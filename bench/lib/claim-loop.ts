@@ -8,7 +8,10 @@ import type { Engine } from '../../src/engine/engine.ts'
  * so its loop is one long microtask chain): timers, including a benchmark's own deadline, and
  * HTTP requests wait until nothing is due. See the bench report.
  */
-export async function runClaimLoop(engine: Engine, options: { until(): Promise<boolean>; deadline: number; batch?: number; concurrency?: number }): Promise<void> {
+export async function runClaimLoop(
+  engine: Engine,
+  options: { until(): Promise<boolean>; deadline: number; batch?: number; concurrency?: number },
+): Promise<void> {
   const owner = `bench:${process.pid}`
   let lastCheck = 0
   while (performance.now() < options.deadline) {

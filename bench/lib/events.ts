@@ -26,7 +26,17 @@ export function orderPaid(o: OrderOptions): Record<string, unknown> {
   const subtotal = items.reduce((n, i) => n + Number(i.price) * i.quantity, 0)
   const total = (subtotal + 4.95).toFixed(2)
   const country = COUNTRIES[o.variant % COUNTRIES.length]!
-  const address = { first_name: 'Ada', last_name: 'Lovelace', address1: '12 Analytical Engine Lane', address2: 'Floor 3', city: 'Springfield', province: 'Somewhere', zip: '12345', country_code: country, phone: '+1 555 0100' }
+  const address = {
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    address1: '12 Analytical Engine Lane',
+    address2: 'Floor 3',
+    city: 'Springfield',
+    province: 'Somewhere',
+    zip: '12345',
+    country_code: country,
+    phone: '+1 555 0100',
+  }
   return {
     id: o.eventId,
     type: 'order.paid',

@@ -38,29 +38,37 @@ function actionSection(action: ActionDefinition): string {
   return [
     `## ${action.type}`,
     `**${action.title}.** ${action.description}`,
-    table(['', ''], [
-      ['effects', EFFECTS[action.effects]],
-      ['simulate', SIMULATE[action.simulate]],
-      ['retry', retryText(action)],
-    ]),
+    table(
+      ['', ''],
+      [
+        ['effects', EFFECTS[action.effects]],
+        ['simulate', SIMULATE[action.simulate]],
+        ['retry', retryText(action)],
+      ],
+    ),
     renderer.section('Input (`with`)', 3, input, `${action.type}.with`),
     raw.length > 0
       ? `The action renders ${raw.map(code).join(', ')} itself, as Liquid over the run's scope plus its own variables; every other string with \`{{\` or \`{%\` is rendered before the input is checked.`
       : null,
     renderer.section(`Output (\`steps.<id>\`)`, 3, output, `${action.type}.output`),
     examples.length > 0 ? `### Example${examples.length > 1 ? 's' : ''}\n\n${examples.join('\n\n')}` : null,
-  ].filter((part): part is string => part !== null).join('\n\n')
+  ]
+    .filter((part): part is string => part !== null)
+    .join('\n\n')
 }
 
 /** docs/actions.md: every built-in action from its declaration in the action registry. */
 export function actionsDoc(): string {
   const actions = [...BUILT_IN_ACTIONS].sort(byText((a) => a.type))
   return document([
-    generatedBanner(['the action registry (src/actions/index.ts and each action\'s declaration)']),
+    generatedBanner(["the action registry (src/actions/index.ts and each action's declaration)"]),
     '# Actions',
-    'The built-in actions a workflow step can run (`- action: NAME` with its input under `with:`; see [workflows.md](workflows.md#action)). A step\'s `with` is checked against the action\'s input when the workflow is saved, naming the line; values that hold Liquid (`{{ … }}`, `{% … %}`) are rendered over the run\'s scope at run time and checked then. A value that is exactly one `{{ expression }}` giving a number stays a number. The output is kept on the run\'s timeline and is `steps.<id>` to later steps.',
+    "The built-in actions a workflow step can run (`- action: NAME` with its input under `with:`; see [workflows.md](workflows.md#action)). A step's `with` is checked against the action's input when the workflow is saved, naming the line; values that hold Liquid (`{{ … }}`, `{% … %}`) are rendered over the run's scope at run time and checked then. A value that is exactly one `{{ expression }}` giving a number stays a number. The output is kept on the run's timeline and is `steps.<id>` to later steps.",
     'Every action runs at most once per run step, even across crashes and retries: each step has an idempotency key (run id and step), stable across its attempts.',
-    table(['action', 'does', 'effects', 'simulate'], actions.map((a) => [`[${a.type}](#${anchor(a.type)})`, a.title, a.effects, a.simulate])),
+    table(
+      ['action', 'does', 'effects', 'simulate'],
+      actions.map((a) => [`[${a.type}](#${anchor(a.type)})`, a.title, a.effects, a.simulate]),
+    ),
     ...actions.map(actionSection),
   ])
 }

@@ -21,10 +21,22 @@ export function cliDoc(): string {
       `${command.parent === program ? '##' : '###'} ${name}`,
       sentence(command.description()),
       codeBlock(help.commandUsage(command)),
-      args.length > 0 ? table(['argument', 'description'], args.map((a) => [code(help.argumentTerm(a)), help.argumentDescription(a)])) : null,
-      options.length > 0 ? table(['option', 'description'], options.map((o) => [code(help.optionTerm(o)), optionText(help, o)])) : null,
+      args.length > 0
+        ? table(
+            ['argument', 'description'],
+            args.map((a) => [code(help.argumentTerm(a)), help.argumentDescription(a)]),
+          )
+        : null,
+      options.length > 0
+        ? table(
+            ['option', 'description'],
+            options.map((o) => [code(help.optionTerm(o)), optionText(help, o)]),
+          )
+        : null,
       subcommands.length > 0 ? `Commands: ${subcommands.join(', ')}.` : null,
-    ].filter((part): part is string => part !== null).join('\n\n')
+    ]
+      .filter((part): part is string => part !== null)
+      .join('\n\n')
   })
 
   return document([
@@ -32,8 +44,16 @@ export function cliDoc(): string {
     '# The `storeflow` command',
     `${sentence(program.description())} Run \`npx storeflow\` in a checkout (or \`storeflow\` when installed); \`storeflow --help\` and \`storeflow COMMAND --help\` print the same as below.`,
     'Every command exits 0 on success and non-zero with a one-line reason (`error: …`) on failure; commands whose output is data take `--json`. Configuration comes from flags, then the environment (`STOREFLOW_*`, `DATABASE_URL`, `SMTP_URL`), then a `storeflow.config.json` (or `.mjs`, `.js`) file in the working directory.',
-    globals.length > 0 ? `Options every command takes:\n\n${table(['option', 'description'], globals.map((o) => [code(help.optionTerm(o)), optionText(help, o)]))}` : null,
-    table(['command', 'does'], commands.filter((c) => c.commands.length === 0).map((c) => [`[${fullName(c)}](#${anchor(fullName(c))})`, c.description()])),
+    globals.length > 0
+      ? `Options every command takes:\n\n${table(
+          ['option', 'description'],
+          globals.map((o) => [code(help.optionTerm(o)), optionText(help, o)]),
+        )}`
+      : null,
+    table(
+      ['command', 'does'],
+      commands.filter((c) => c.commands.length === 0).map((c) => [`[${fullName(c)}](#${anchor(fullName(c))})`, c.description()]),
+    ),
     ...sections,
   ])
 }

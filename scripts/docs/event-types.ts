@@ -6,7 +6,10 @@ import { anchor, byText, code, document, generatedBanner, table } from './markdo
 
 /** `lineItemSchema` → `line item`: the exported schema's name is the shape's name. */
 function shapeName(exportName: string): string {
-  return exportName.replace(/Schema$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+  return exportName
+    .replace(/Schema$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
 }
 
 function isZod(value: unknown): value is z.ZodType {
@@ -17,7 +20,9 @@ function isZod(value: unknown): value is z.ZodType {
 export function eventTypesDoc(): string {
   // every exported data shape, by its export name; the envelope has its own section
   const exported = (Object.entries(contracts) as Array<[string, unknown]>)
-    .flatMap(([exportName, value]) => (exportName.endsWith('Schema') && exportName !== 'eventEnvelopeSchema' && isZod(value) ? [{ name: shapeName(exportName), schema: value }] : []))
+    .flatMap(([exportName, value]) =>
+      exportName.endsWith('Schema') && exportName !== 'eventEnvelopeSchema' && isZod(value) ? [{ name: shapeName(exportName), schema: value }] : [],
+    )
     .sort(byText((s) => s.name))
   const named: NamedShape[] = exported.map((s) => ({ name: s.name, anchor: anchor(s.name), schema: jsonSchemaOf(s.schema) }))
   const renderer = new ShapeRenderer(named)
@@ -42,7 +47,7 @@ export function eventTypesDoc(): string {
   return document([
     generatedBanner(['src/contracts/events.ts']),
     '# Event types and their data',
-    'Every event is checked against its envelope and its type\'s `data` shape before anything of it is stored; an event that fails gets 400 naming the field. How events arrive, idempotency and historical import: [events.md](events.md). Size and depth limits: [limits.md](limits.md).',
+    "Every event is checked against its envelope and its type's `data` shape before anything of it is stored; an event that fails gets 400 naming the field. How events arrive, idempotency and historical import: [events.md](events.md). Size and depth limits: [limits.md](limits.md).",
     'Conventions: ids are the shop\'s ids, sent as strings or integers and kept as strings. Money is a JSON number in major units (`450.0`) or a numeric string (`"450.00"`), kept exact, and a double in conditions. Times are ISO-8601 with a zone and stored in UTC. Field names are snake_case, like the shops that send them.',
     renderer.section('The envelope', 2, envelope, 'event', 'The event itself, as `POST /api/v1/events` and `storeflow events send` take it.'),
     '## Types',
@@ -50,6 +55,8 @@ export function eventTypesDoc(): string {
     table(['type', 'data'], rows),
     '## Shapes',
     ...named.map((shape) => renderer.section(shape.name, 3, shape.schema, shape.name)),
-    ...[...unnamed.values()].map((group) => renderer.section(`${group.types[0]} data`, 3, group.schema, group.types[0]!, `The data of ${group.types.map(code).join(', ')}.`)),
+    ...[...unnamed.values()].map((group) =>
+      renderer.section(`${group.types[0]} data`, 3, group.schema, group.types[0]!, `The data of ${group.types.map(code).join(', ')}.`),
+    ),
   ])
 }

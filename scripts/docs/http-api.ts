@@ -53,18 +53,32 @@ export async function httpApiDoc(): Promise<string> {
   const heading = (o: { method: string; path: string }) => `${o.method} ${o.path}`
   const detailed = (op: Operation) => (op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined || op.responses !== undefined
 
-  const details = operations.filter((o) => detailed(o.op)).map(({ method, path, op }) => {
-    const parts = [`### ${heading({ method, path })}`, `${op.summary ?? ''}${op.summary ? '. ' : ''}${needsKey(op) ? 'Needs an API key.' : 'No key.'}`]
-    if (op.parameters?.length) {
-      parts.push(table(['parameter', 'in', 'type', 'required', 'description'], op.parameters.map((p) => [code(p.name), p.in, typeOf(p.schema), p.required ? 'yes' : 'no', p.description ?? descriptionOf(p.schema ?? {})])))
-    }
-    const body = op.requestBody?.content?.['application/json']?.schema
-    if (body) parts.push(`Body (JSON): ${typeOf(body)}.`)
-    if (op.responses) {
-      parts.push(table(['status', 'meaning', 'body'], Object.entries(op.responses).sort(byText(([status]) => status)).map(([status, r]) => [status, r.description ?? '', typeOf(r.content?.['application/json']?.schema)])))
-    }
-    return parts.join('\n\n')
-  })
+  const details = operations
+    .filter((o) => detailed(o.op))
+    .map(({ method, path, op }) => {
+      const parts = [`### ${heading({ method, path })}`, `${op.summary ?? ''}${op.summary ? '. ' : ''}${needsKey(op) ? 'Needs an API key.' : 'No key.'}`]
+      if (op.parameters?.length) {
+        parts.push(
+          table(
+            ['parameter', 'in', 'type', 'required', 'description'],
+            op.parameters.map((p) => [code(p.name), p.in, typeOf(p.schema), p.required ? 'yes' : 'no', p.description ?? descriptionOf(p.schema ?? {})]),
+          ),
+        )
+      }
+      const body = op.requestBody?.content?.['application/json']?.schema
+      if (body) parts.push(`Body (JSON): ${typeOf(body)}.`)
+      if (op.responses) {
+        parts.push(
+          table(
+            ['status', 'meaning', 'body'],
+            Object.entries(op.responses)
+              .sort(byText(([status]) => status))
+              .map(([status, r]) => [status, r.description ?? '', typeOf(r.content?.['application/json']?.schema)]),
+          ),
+        )
+      }
+      return parts.join('\n\n')
+    })
 
   return document([
     generatedBanner(['the OpenAPI document served at /api/openapi.json (src/http/openapi.ts)', 'the default settings in src/contracts/settings.ts']),
@@ -72,16 +86,21 @@ export async function httpApiDoc(): Promise<string> {
     `${doc.info.title}, version ${doc.info.version}. \`storeflow serve\` answers on http://127.0.0.1:3000 by default; the machine-readable form of this page is \`GET /api/openapi.json\`.`,
     'Conventions: JSON in and out. Requests under `/api/v1` carry `Authorization: Bearer KEY`, a key made with `storeflow keys create` and bound to one store; its scope is `ingest` (send events), `read` (read everything) or `admin` (all that `read` and `ingest` may, and changes). Lists answer `{ "items": [...], "next_cursor": "…" | null }` and take `?cursor=&limit=`. Errors answer `{ "error": { "code", "message", "details" } }`, the message naming the field or limit at fault. Times are ISO-8601 UTC.',
     '## Endpoints',
-    table(['method', 'path', 'key', 'does'], operations.map((o) => [
-      o.method,
-      detailed(o.op) ? `[${code(o.path)}](#${anchor(heading(o))})` : code(o.path),
-      needsKey(o.op) ? 'yes' : 'no',
-      o.op.summary ?? '',
-    ])),
+    table(
+      ['method', 'path', 'key', 'does'],
+      operations.map((o) => [
+        o.method,
+        detailed(o.op) ? `[${code(o.path)}](#${anchor(heading(o))})` : code(o.path),
+        needsKey(o.op) ? 'yes' : 'no',
+        o.op.summary ?? '',
+      ]),
+    ),
     details.length > 0 ? '## Details' : null,
     ...details,
     named.length > 0 ? '## Schemas' : null,
     ...named.map((shape) => renderer.section(shape.name, 3, shape.schema, shape.name)),
-    named.some((shape) => shape.name === 'Settings') ? `A new store starts with these settings; \`PUT /api/v1/settings\` changes only the keys it names:\n\n${codeBlock(JSON.stringify(DEFAULT_SETTINGS, null, 2), 'json')}` : null,
+    named.some((shape) => shape.name === 'Settings')
+      ? `A new store starts with these settings; \`PUT /api/v1/settings\` changes only the keys it names:\n\n${codeBlock(JSON.stringify(DEFAULT_SETTINGS, null, 2), 'json')}`
+      : null,
   ])
 }

@@ -143,7 +143,12 @@ export class ShapeRenderer {
       let text: string
       if (this.named.has(fingerprint(b)) || typeof b.$ref === 'string') text = this.branchText(b, '', [])
       else if (b.type === 'object' && isObject(b.properties) && Object.keys(b.properties).length > 0) {
-        text = depth >= 2 ? 'object' : `{ ${Object.entries(b.properties).map(([k, v]) => `${k}: ${isObject(v) ? this.inline(v, depth + 1) : 'any'}`).join(', ')} }`
+        text =
+          depth >= 2
+            ? 'object'
+            : `{ ${Object.entries(b.properties)
+                .map(([k, v]) => `${k}: ${isObject(v) ? this.inline(v, depth + 1) : 'any'}`)
+                .join(', ')} }`
       } else if (b.type === 'array' && isObject(b.items)) text = `list of ${this.inline(b.items, depth + 1)}`
       else text = this.branchText(b, '', [])
       if (!texts.includes(text)) texts.push(text)
@@ -209,9 +214,10 @@ export class ShapeRenderer {
    * its section), plus its default when the text does not give it.
    */
   private fieldNotes(node: JsonSchema): string {
-    const description = typeof node.description === 'string'
-      ? node.description
-      : (branches(node).find((b) => typeof b.description === 'string' && !this.named.has(fingerprint(b)))?.description as string | undefined) ?? ''
+    const description =
+      typeof node.description === 'string'
+        ? node.description
+        : ((branches(node).find((b) => typeof b.description === 'string' && !this.named.has(fingerprint(b)))?.description as string | undefined) ?? '')
     const fallback = node.default ?? branches(node).find((b) => b.default !== undefined)?.default
     if (fallback === undefined || /\bdefault\b/i.test(description)) return description
     const text = `Default: ${code(JSON.stringify(fallback))}.`

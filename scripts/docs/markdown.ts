@@ -2,7 +2,10 @@
 
 /** Text safe inside a table cell: pipes escaped (GitHub needs it even in code spans), one line. */
 export function cell(text: string): string {
-  return text.replace(/\r?\n+/g, ' ').replace(/\|/g, '\\|').trim()
+  return text
+    .replace(/\r?\n+/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim()
 }
 
 export function table(headers: string[], rows: string[][]): string {

@@ -6,7 +6,10 @@ export class Progress {
   private done = 0
   private lastDraw = 0
 
-  constructor(private readonly label: string, private total: number) {}
+  constructor(
+    private readonly label: string,
+    private total: number,
+  ) {}
 
   add(n: number): void {
     this.done += n

@@ -86,7 +86,10 @@ export async function waitForDatabase(config: Config, waitMs = dbWaitMs()): Prom
       const reason = unavailableReason(err)
       const left = waitMs - (Date.now() - started)
       if (left <= 0) {
-        throw new OperationalError(`PostgreSQL at ${address} did not answer${waitMs > 0 ? ` within ${formatSeconds(waitMs)}` : ''} (${reason}); check that it is running and DATABASE_URL, or wait longer with STOREFLOW_DB_WAIT`, { cause: err })
+        throw new OperationalError(
+          `PostgreSQL at ${address} did not answer${waitMs > 0 ? ` within ${formatSeconds(waitMs)}` : ''} (${reason}); check that it is running and DATABASE_URL, or wait longer with STOREFLOW_DB_WAIT`,
+          { cause: err },
+        )
       }
       const pause = Math.min(delay, left)
       console.error(`waiting for PostgreSQL at ${address} (${reason}) — retrying in ${formatSeconds(pause)}`)
@@ -119,7 +122,11 @@ export function printJson(value: unknown): void {
 export function printTable(headers: string[], rows: Array<Array<string | number | boolean | null | undefined>>): void {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
   console.log(line(headers))
   for (const r of cells) console.log(line(r))
 }
@@ -128,7 +135,8 @@ export function printTable(headers: string[], rows: Array<Array<string | number 
 export function intFlag(value: string | undefined, flag: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number${min > 0 ? ` ≥ ${min}` : ''}, got "${value}"`, { code: 'validation_failed' })
+  if (!Number.isInteger(n) || n < min)
+    throw new UserError(`${flag} must be a whole number${min > 0 ? ` ≥ ${min}` : ''}, got "${value}"`, { code: 'validation_failed' })
   return n
 }
 

@@ -26,10 +26,16 @@ const shopifyTopic = (file: string) => {
 }
 
 function shopifyDelivery(file: string, body: Buffer, key: string): WebhookDelivery {
-  return delivery({
-    'X-Shopify-Hmac-Sha256': hmacBase64(key, body), 'X-Shopify-Topic': shopifyTopic(file),
-    'X-Shopify-Shop-Domain': 'jsmith.myshopify.com', 'X-Shopify-Event-Id': `evt-${file}`, 'X-Shopify-Webhook-Id': `wh-${file}`,
-  }, body)
+  return delivery(
+    {
+      'X-Shopify-Hmac-Sha256': hmacBase64(key, body),
+      'X-Shopify-Topic': shopifyTopic(file),
+      'X-Shopify-Shop-Domain': 'jsmith.myshopify.com',
+      'X-Shopify-Event-Id': `evt-${file}`,
+      'X-Shopify-Webhook-Id': `wh-${file}`,
+    },
+    body,
+  )
 }
 
 function wooDelivery(file: string, body: Buffer, key: string): WebhookDelivery {
@@ -39,12 +45,23 @@ function wooDelivery(file: string, body: Buffer, key: string): WebhookDelivery {
 
 function bigCommerceDelivery(body: Buffer, key: string): WebhookDelivery {
   const ts = Math.floor(NOW.getTime() / 1000)
-  return delivery({ 'webhook-id': `msg_${body.length}`, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(key), `msg_${body.length}`, ts, body) }, body)
+  return delivery(
+    {
+      'webhook-id': `msg_${body.length}`,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': standardWebhookSignature(Buffer.from(key), `msg_${body.length}`, ts, body),
+    },
+    body,
+  )
 }
 
 let api: BigCommerceApiServer
-beforeAll(async () => { api = await startBigCommerceApi() })
-afterAll(async () => { await api.close() })
+beforeAll(async () => {
+  api = await startBigCommerceApi()
+})
+afterAll(async () => {
+  await api.close()
+})
 
 const builders = {
   shopify: (file: string, body: Buffer, key: string) => shopifyDelivery(file, body, key),

@@ -10,12 +10,15 @@ const NOW = new Date('2026-01-01T00:00:00Z')
 
 describe('SIGNATURES.md §1 Shopify', () => {
   const file = fixture('shopify', 'inventory-levels-update.json')
-  const compact = '{"inventory_item_id":271878346596884015,"location_id":24826418,"available":10,"updated_at":"2021-12-31T19:00:00-05:00","admin_graphql_api_id":"gid://shopify/InventoryLevel/24826418?inventory_item_id=271878346596884015"}'
+  const compact =
+    '{"inventory_item_id":271878346596884015,"location_id":24826418,"available":10,"updated_at":"2021-12-31T19:00:00-05:00","admin_graphql_api_id":"gid://shopify/InventoryLevel/24826418?inventory_item_id=271878346596884015"}'
 
   it('file bytes (241) with key "hush" → FrmeUY7B…', () => {
     expect(file.length).toBe(241)
     expect(hmacBase64('hush', file)).toBe('FrmeUY7B22+mSEb3iHq7SCjjt63JHGBEEbMKPF1Bo4E=')
-    expect(verifyShopify(delivery({ 'X-Shopify-Hmac-Sha256': 'FrmeUY7B22+mSEb3iHq7SCjjt63JHGBEEbMKPF1Bo4E=' }, file), { secrets: ['hush'] })).toEqual({ ok: true })
+    expect(verifyShopify(delivery({ 'X-Shopify-Hmac-Sha256': 'FrmeUY7B22+mSEb3iHq7SCjjt63JHGBEEbMKPF1Bo4E=' }, file), { secrets: ['hush'] })).toEqual({
+      ok: true,
+    })
   })
 
   it('compact form (219 bytes) → w6JtYuzU…, and each signature only fits its own bytes', () => {
@@ -28,7 +31,9 @@ describe('SIGNATURES.md §1 Shopify', () => {
   it('re-serialising with JSON.parse/stringify rounds the big ids and breaks the signature (rule 1)', () => {
     const reserialised = JSON.stringify(JSON.parse(compact))
     expect(reserialised).toContain('271878346596884000')
-    expect(verifyShopify(delivery({ 'x-shopify-hmac-sha256': 'w6JtYuzUNmJZxsjlyxpXok1oZzATjF/LeCYyfES5nmo=' }, reserialised), { secrets: ['hush'] }).ok).toBe(false)
+    expect(verifyShopify(delivery({ 'x-shopify-hmac-sha256': 'w6JtYuzUNmJZxsjlyxpXok1oZzATjF/LeCYyfES5nmo=' }, reserialised), { secrets: ['hush'] }).ok).toBe(
+      false,
+    )
   })
 })
 
@@ -61,15 +66,19 @@ describe('SIGNATURES.md §2 WooCommerce', () => {
 
 describe('SIGNATURES.md §3 BigCommerce / Standard Webhooks', () => {
   it('the published Standard Webhooks test vector (whsec_ secret)', () => {
-    const d = delivery({
-      'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
-      'webhook-timestamp': '1614265330',
-      'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    }, '{"test": 2432232314}')
+    const d = delivery(
+      {
+        'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        'webhook-timestamp': '1614265330',
+        'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+      },
+      '{"test": 2432232314}',
+    )
     expect(verifyBigCommerce(d, { secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }, new Date(1614265330 * 1000))).toEqual({ ok: true })
   })
 
-  const compact = '{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/{store_hash}"}'
+  const compact =
+    '{"scope":"store/order/created","store_id":"1025646","data":{"type":"order","id":250},"hash":"dd70c0976e06b67aaf671e73f49dcb79230ebf9d","created_at":1561479335,"producer":"stores/{store_hash}"}'
   const at = new Date(1561479335 * 1000)
   const headers = (sig: string) => ({ 'webhook-id': 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', 'webhook-timestamp': '1561479335', 'webhook-signature': sig })
 
@@ -85,7 +94,9 @@ describe('SIGNATURES.md §3 BigCommerce / Standard Webhooks', () => {
     expect(file.length).toBe(236)
     const d = delivery(headers('v1,ty6LWXvfZmS9d+1JZts8VzJ5UHs0PX3Ijsj9mxut8FA='), file)
     expect(verifyBigCommerce(d, { secrets: ['bc-client-secret-example'] }, at)).toEqual({ ok: true })
-    expect(verifyBigCommerce(delivery(headers('v1,c+N/LLunx7LOpgd6ums1u5ruLW3Pepymn01L0MplQlE='), file), { secrets: ['bc-client-secret-example'] }, at).ok).toBe(false)
+    expect(
+      verifyBigCommerce(delivery(headers('v1,c+N/LLunx7LOpgd6ums1u5ruLW3Pepymn01L0MplQlE='), file), { secrets: ['bc-client-secret-example'] }, at).ok,
+    ).toBe(false)
   })
 
   it('accepts when any of several space-separated v1 entries matches', () => {

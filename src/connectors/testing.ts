@@ -21,7 +21,9 @@ export const FIXTURES_DIR = new URL('../../test/fixtures/webhooks/', import.meta
 export const localDeps: MapDeps = { http: createOutboundClient({ allowPrivate: true }) }
 
 export function fixtureFiles(platform: 'shopify' | 'woocommerce' | 'bigcommerce'): string[] {
-  return readdirSync(fileURLToPath(new URL(`${platform}/`, FIXTURES_DIR))).filter((f) => f.endsWith('.json')).sort()
+  return readdirSync(fileURLToPath(new URL(`${platform}/`, FIXTURES_DIR)))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
 }
 
 export function fixture(platform: string, file: string): Buffer {
@@ -39,7 +41,9 @@ export function hmacBase64(key: string | Buffer, body: Buffer | string): string 
 }
 
 export function standardWebhookSignature(key: Buffer, id: string, timestamp: number, body: Buffer): string {
-  return `v1,${createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body])).digest('base64')}`
+  return `v1,${createHmac('sha256', key)
+    .update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]))
+    .digest('base64')}`
 }
 
 /** Every mapped event must pass the lead's canonical schemas, exactly as the ingest will check it. */

@@ -70,120 +70,158 @@ const isoTime = isoInstant(false)
 const isoTimeOrDate = isoInstant(true)
 const optionalString = z.string().nullish()
 
-export const customerSchema = z.looseObject({
-  id: id.nullish().describe("The shop's customer id"),
-  email: z.string().email('must be an email address').nullish().or(z.literal('')).describe('Email address; "" means none'),
-  phone: optionalString.describe('Phone number, best in E.164 form (+15551234567) for send_sms'),
-  first_name: optionalString,
-  last_name: optionalString,
-  accepts_marketing: z.boolean().nullish().describe('The shop\'s marketing consent; an unsubscribe recorded by storeflow holds until a later newsletter.subscribed'),
-  birthday: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').nullish().describe('YYYY-MM-DD'),
-  timezone: optionalString.describe('IANA time zone, e.g. Europe/Berlin; quiet hours and `wait: { until }` use it'),
-  tags: z.union([z.array(z.string()), z.string()]).nullish().describe('A list, or one comma-separated string; added to the tags storeflow holds'),
-  created_at: isoTime.nullish().describe('When the shop created the customer; ISO-8601 with a zone'),
-}).refine((c) => Boolean(c.id) || Boolean(c.email), { message: 'a customer needs an id or an email' })
+export const customerSchema = z
+  .looseObject({
+    id: id.nullish().describe("The shop's customer id"),
+    email: z.string().email('must be an email address').nullish().or(z.literal('')).describe('Email address; "" means none'),
+    phone: optionalString.describe('Phone number, best in E.164 form (+15551234567) for send_sms'),
+    first_name: optionalString,
+    last_name: optionalString,
+    accepts_marketing: z
+      .boolean()
+      .nullish()
+      .describe("The shop's marketing consent; an unsubscribe recorded by storeflow holds until a later newsletter.subscribed"),
+    birthday: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+      .nullish()
+      .describe('YYYY-MM-DD'),
+    timezone: optionalString.describe('IANA time zone, e.g. Europe/Berlin; quiet hours and `wait: { until }` use it'),
+    tags: z
+      .union([z.array(z.string()), z.string()])
+      .nullish()
+      .describe('A list, or one comma-separated string; added to the tags storeflow holds'),
+    created_at: isoTime.nullish().describe('When the shop created the customer; ISO-8601 with a zone'),
+  })
+  .refine((c) => Boolean(c.id) || Boolean(c.email), { message: 'a customer needs an id or an email' })
   .describe('A customer: needs an id or an email. A customer known only by email is the same customer when a later event carries an id with that email.')
 
-export const lineItemSchema = z.looseObject({
-  sku: optionalString,
-  product_id: id.nullish(),
-  variant_id: id.nullish(),
-  title: optionalString,
-  quantity: z.number().int().nonnegative(),
-  price: money.describe('Unit price; money'),
-}).describe('One line of an order or cart')
+export const lineItemSchema = z
+  .looseObject({
+    sku: optionalString,
+    product_id: id.nullish(),
+    variant_id: id.nullish(),
+    title: optionalString,
+    quantity: z.number().int().nonnegative(),
+    price: money.describe('Unit price; money'),
+  })
+  .describe('One line of an order or cart')
 
-export const addressSchema = z.looseObject({ country_code: optionalString.describe('ISO 3166-1 alpha-2, e.g. DE') }).describe('A shipping or billing address: country_code and whatever else the shop sends')
+export const addressSchema = z
+  .looseObject({ country_code: optionalString.describe('ISO 3166-1 alpha-2, e.g. DE') })
+  .describe('A shipping or billing address: country_code and whatever else the shop sends')
 
-export const orderSchema = z.looseObject({
-  id: id.describe("The shop's order id"),
-  number: z.union([z.string(), z.number()]).transform(String).nullish().describe("The order number the customer sees (Shopify's order_number)"),
-  customer: customerSchema.nullish().describe('The buyer'),
-  email: optionalString.describe('Contact email, when the order carries no customer'),
-  currency: z.string().min(3).max(3).describe('ISO 4217 code, e.g. USD'),
-  subtotal_price: money.nullish().describe('Money'),
-  total_discounts: money.nullish().describe('Money'),
-  shipping_price: money.nullish().describe('Money'),
-  total_price: money.describe('Money; what the customer pays'),
-  financial_status: optionalString.describe('As the shop says, e.g. paid, pending, refunded'),
-  fulfillment_status: optionalString.describe('As the shop says, e.g. fulfilled, partial'),
-  line_items: z.array(lineItemSchema).default([]),
-  discount_codes: z.array(z.string()).nullish().describe('Codes applied to the order'),
-  checkout_id: id.nullish().describe('The checkout it came from: the id of its checkout.started'),
-  shipping_address: addressSchema.nullish(),
-  billing_address: addressSchema.nullish(),
-  created_at: isoTime.nullish().describe('When the order was placed; ISO-8601 with a zone'),
-  refund_amount: money.nullish().describe('order.refunded: the amount refunded (default: the whole total_price); money'),
-}).describe('An order (order.created, order.paid, order.cancelled, order.refunded). Each order counts once in the customer\'s orders_count and total_spent; cancelled orders and refunds are taken off.')
+export const orderSchema = z
+  .looseObject({
+    id: id.describe("The shop's order id"),
+    number: z.union([z.string(), z.number()]).transform(String).nullish().describe("The order number the customer sees (Shopify's order_number)"),
+    customer: customerSchema.nullish().describe('The buyer'),
+    email: optionalString.describe('Contact email, when the order carries no customer'),
+    currency: z.string().min(3).max(3).describe('ISO 4217 code, e.g. USD'),
+    subtotal_price: money.nullish().describe('Money'),
+    total_discounts: money.nullish().describe('Money'),
+    shipping_price: money.nullish().describe('Money'),
+    total_price: money.describe('Money; what the customer pays'),
+    financial_status: optionalString.describe('As the shop says, e.g. paid, pending, refunded'),
+    fulfillment_status: optionalString.describe('As the shop says, e.g. fulfilled, partial'),
+    line_items: z.array(lineItemSchema).default([]),
+    discount_codes: z.array(z.string()).nullish().describe('Codes applied to the order'),
+    checkout_id: id.nullish().describe('The checkout it came from: the id of its checkout.started'),
+    shipping_address: addressSchema.nullish(),
+    billing_address: addressSchema.nullish(),
+    created_at: isoTime.nullish().describe('When the order was placed; ISO-8601 with a zone'),
+    refund_amount: money.nullish().describe('order.refunded: the amount refunded (default: the whole total_price); money'),
+  })
+  .describe(
+    "An order (order.created, order.paid, order.cancelled, order.refunded). Each order counts once in the customer's orders_count and total_spent; cancelled orders and refunds are taken off.",
+  )
 
-export const fulfilmentSchema = z.looseObject({
-  order_id: id.describe('The order shipped or delivered'),
-  customer: customerSchema.nullish(),
-  carrier: optionalString,
-  tracking_number: optionalString,
-  tracking_url: optionalString,
-  estimated_delivery_at: isoTimeOrDate.nullish().describe('ETA: ISO-8601 with a zone, or a date YYYY-MM-DD'),
-  delivered_at: isoTime.nullish().describe('order.delivered: when it arrived; ISO-8601 with a zone'),
-}).describe('A shipment of an order (order.fulfilled, order.delivered)')
+export const fulfilmentSchema = z
+  .looseObject({
+    order_id: id.describe('The order shipped or delivered'),
+    customer: customerSchema.nullish(),
+    carrier: optionalString,
+    tracking_number: optionalString,
+    tracking_url: optionalString,
+    estimated_delivery_at: isoTimeOrDate.nullish().describe('ETA: ISO-8601 with a zone, or a date YYYY-MM-DD'),
+    delivered_at: isoTime.nullish().describe('order.delivered: when it arrived; ISO-8601 with a zone'),
+  })
+  .describe('A shipment of an order (order.fulfilled, order.delivered)')
 
-export const cartSchema = z.looseObject({
-  id: id.describe("The shop's cart or checkout id"),
-  customer: customerSchema.nullish(),
-  email: optionalString,
-  // Shopify's carts/update carries no currency: the store's currency applies
-  currency: z.string().min(3).max(3).nullish().describe("ISO 4217 code; default: the store's currency"),
-  total_price: money.describe('Money'),
-  line_items: z.array(lineItemSchema).default([]),
-  recovery_url: optionalString.describe('Link that restores the cart, for recovery mail'),
-  updated_at: isoTime.nullish().describe('ISO-8601 with a zone'),
-}).describe('A cart or checkout (cart.updated, checkout.started, cart.abandoned)')
+export const cartSchema = z
+  .looseObject({
+    id: id.describe("The shop's cart or checkout id"),
+    customer: customerSchema.nullish(),
+    email: optionalString,
+    // Shopify's carts/update carries no currency: the store's currency applies
+    currency: z.string().min(3).max(3).nullish().describe("ISO 4217 code; default: the store's currency"),
+    total_price: money.describe('Money'),
+    line_items: z.array(lineItemSchema).default([]),
+    recovery_url: optionalString.describe('Link that restores the cart, for recovery mail'),
+    updated_at: isoTime.nullish().describe('ISO-8601 with a zone'),
+  })
+  .describe('A cart or checkout (cart.updated, checkout.started, cart.abandoned)')
 
-export const variantSchema = z.looseObject({
-  id,
-  sku: optionalString,
-  price: money.describe('Money'),
-  compare_at_price: money.nullish().describe('The price before a sale; money'),
-  inventory_quantity: z.number().int().nullish(),
-}).describe('One variant of a product')
+export const variantSchema = z
+  .looseObject({
+    id,
+    sku: optionalString,
+    price: money.describe('Money'),
+    compare_at_price: money.nullish().describe('The price before a sale; money'),
+    inventory_quantity: z.number().int().nullish(),
+  })
+  .describe('One variant of a product')
 
-export const productSchema = z.looseObject({
-  id,
-  title: z.string(),
-  description: optionalString,
-  status: z.string().default('active').describe('e.g. active, draft, archived'),
-  variants: z.array(variantSchema).default([]),
-}).describe('A product with its variants (product.updated)')
+export const productSchema = z
+  .looseObject({
+    id,
+    title: z.string(),
+    description: optionalString,
+    status: z.string().default('active').describe('e.g. active, draft, archived'),
+    variants: z.array(variantSchema).default([]),
+  })
+  .describe('A product with its variants (product.updated)')
 
-export const inventorySchema = z.looseObject({
-  sku: z.string().min(1),
-  variant_id: id.nullish(),
-  location_id: id.nullish(),
-  available: z.number().int().describe('Units available to sell now'),
-}).describe('A stock level (inventory.updated)')
+export const inventorySchema = z
+  .looseObject({
+    sku: z.string().min(1),
+    variant_id: id.nullish(),
+    location_id: id.nullish(),
+    available: z.number().int().describe('Units available to sell now'),
+  })
+  .describe('A stock level (inventory.updated)')
 
-export const newsletterSchema = z.looseObject({ customer: customerSchema }).describe('A newsletter (un)subscription (newsletter.subscribed, newsletter.unsubscribed)')
+export const newsletterSchema = z
+  .looseObject({ customer: customerSchema })
+  .describe('A newsletter (un)subscription (newsletter.subscribed, newsletter.unsubscribed)')
 
-export const subscriptionSchema = z.looseObject({
-  id,
-  customer: customerSchema,
-  plan: z.string(),
-  price: money.describe('Money per interval'),
-  interval: z.string().describe('e.g. month, year'),
-  next_renewal_at: isoTimeOrDate.nullish().describe('ISO-8601 with a zone, or a date YYYY-MM-DD'),
-  status: z.string(),
-}).describe('A subscription (subscription.created, subscription.cancelled, subscription.renewal_due)')
+export const subscriptionSchema = z
+  .looseObject({
+    id,
+    customer: customerSchema,
+    plan: z.string(),
+    price: money.describe('Money per interval'),
+    interval: z.string().describe('e.g. month, year'),
+    next_renewal_at: isoTimeOrDate.nullish().describe('ISO-8601 with a zone, or a date YYYY-MM-DD'),
+    status: z.string(),
+  })
+  .describe('A subscription (subscription.created, subscription.cancelled, subscription.renewal_due)')
 
-export const messageEventSchema = z.looseObject({
-  message_id: z.string().describe("storeflow's id of the message (the outbox)"),
-  customer_id: z.string().nullish().describe("The shop's id of the recipient"),
-  workflow_id: z.string().nullish().describe('The workflow that sent it'),
-  url: optionalString.describe('message.clicked: the link followed'),
-}).describe('Engagement with a message storeflow sent (message.opened, message.clicked); storeflow emits these from its tracking links')
+export const messageEventSchema = z
+  .looseObject({
+    message_id: z.string().describe("storeflow's id of the message (the outbox)"),
+    customer_id: z.string().nullish().describe("The shop's id of the recipient"),
+    workflow_id: z.string().nullish().describe('The workflow that sent it'),
+    url: optionalString.describe('message.clicked: the link followed'),
+  })
+  .describe('Engagement with a message storeflow sent (message.opened, message.clicked); storeflow emits these from its tracking links')
 
-export const formSchema = z.looseObject({
-  form: z.string().min(1).describe('The form\'s name'),
-  fields: z.record(z.string(), z.unknown()).describe('The submitted fields; with an email they create or update the customer'),
-}).describe('A form posted to storeflow (form.submitted)')
+export const formSchema = z
+  .looseObject({
+    form: z.string().min(1).describe("The form's name"),
+    fields: z.record(z.string(), z.unknown()).describe('The submitted fields; with an email they create or update the customer'),
+  })
+  .describe('A form posted to storeflow (form.submitted)')
 
 const anyData = z.looseObject({})
 
@@ -228,8 +266,15 @@ export function isKnownEventType(type: string): type is EventType {
 }
 
 export const eventEnvelopeSchema = z.object({
-  id: z.union([z.string().min(1).max(255), z.number().int()]).transform(String).describe('Idempotency key, unique per store: the same id again is accepted once and answered duplicate: true'),
-  type: z.string().max(200).regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"').describe('The event type, like order.created; raw.* for a shop topic storeflow does not map'),
+  id: z
+    .union([z.string().min(1).max(255), z.number().int()])
+    .transform(String)
+    .describe('Idempotency key, unique per store: the same id again is accepted once and answered duplicate: true'),
+  type: z
+    .string()
+    .max(200)
+    .regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"')
+    .describe('The event type, like order.created; raw.* for a shop topic storeflow does not map'),
   occurred_at: isoTime.optional().describe('When it happened; ISO-8601 with a zone; default: when it was received'),
   store: z.string().min(1).max(255).optional().describe("The store; default: the API key's store (for events send: --store); the API refuses any other"),
   data: z.record(z.string(), z.unknown()).describe("The data, in its type's shape"),
@@ -253,9 +298,11 @@ export interface EventIssue {
  * The size limits (contracts/limits.ts) are checked first, so no schema step ever walks a value
  * nested 5,000 deep; every ingest path (API, history, webhooks, `events send`) comes through here.
  */
-export function parseEvent(input: unknown, defaults: { store: string; now: Date }, index?: number):
-  | { ok: true; event: CanonicalEvent }
-  | { ok: false; issues: EventIssue[] } {
+export function parseEvent(
+  input: unknown,
+  defaults: { store: string; now: Date },
+  index?: number,
+): { ok: true; event: CanonicalEvent } | { ok: false; issues: EventIssue[] } {
   const prefix = index === undefined ? '' : `events[${index}].`
   const overLimit = checkLimits(input, index === undefined ? '' : `events[${index}]`)
   if (overLimit) return { ok: false, issues: [overLimit] }
@@ -268,7 +315,10 @@ export function parseEvent(input: unknown, defaults: { store: string; now: Date 
     if (!parsed.success) return { ok: false, issues: toIssues(parsed.error, `${prefix}data.`) }
     data = parsed.data as Record<string, unknown>
   } else if (!type.startsWith('raw.')) {
-    return { ok: false, issues: [{ path: `${prefix}type`, message: `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.* for unmapped shop topics)` }] }
+    return {
+      ok: false,
+      issues: [{ path: `${prefix}type`, message: `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.* for unmapped shop topics)` }],
+    }
   }
   return {
     ok: true,
@@ -284,7 +334,10 @@ export function parseEvent(input: unknown, defaults: { store: string; now: Date 
 
 function toIssues(error: z.ZodError, prefix: string): EventIssue[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+    const path = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '')
     return { path: `${prefix}${path}`.replace(/\.$/, ''), message: issue.message }
   })
 }

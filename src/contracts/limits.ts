@@ -56,7 +56,8 @@ export function checkLimits(value: unknown, root: string, rootLevel = 0): LimitI
     const frame = stack.pop()!
     const v = frame.value
     if (typeof v === 'string') {
-      if (v.length > INGEST_LIMITS.stringLength) return issue(frame, root, `text of ${v.length} characters is over the string length limit of ${INGEST_LIMITS.stringLength}`)
+      if (v.length > INGEST_LIMITS.stringLength)
+        return issue(frame, root, `text of ${v.length} characters is over the string length limit of ${INGEST_LIMITS.stringLength}`)
       if (v.includes(NUL)) return issue(frame, root, NUL_MESSAGE)
       continue
     }
@@ -72,14 +73,20 @@ export function checkLimits(value: unknown, root: string, rootLevel = 0): LimitI
       continue
     }
     const keys = Object.keys(v)
-    if (keys.length > INGEST_LIMITS.keysPerObject) return issue(frame, root, `an object of ${keys.length} keys is over the limit of ${INGEST_LIMITS.keysPerObject} keys per object`)
+    if (keys.length > INGEST_LIMITS.keysPerObject)
+      return issue(frame, root, `an object of ${keys.length} keys is over the limit of ${INGEST_LIMITS.keysPerObject} keys per object`)
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!
-      if (k.length > INGEST_LIMITS.keyLength) return issue(frame, root, `a key of ${k.length} characters is over the key length limit of ${INGEST_LIMITS.keyLength}`)
+      if (k.length > INGEST_LIMITS.keyLength)
+        return issue(frame, root, `a key of ${k.length} characters is over the key length limit of ${INGEST_LIMITS.keyLength}`)
       if (k === FORBIDDEN_KEY) return issue(frame, root, `the key "${FORBIDDEN_KEY}" is not accepted`)
       if (k.includes(NUL)) return issue(frame, root, `a key ${NUL_MESSAGE}`)
       // a `constructor` holding a `prototype` is how prototype pollution is spelled in JSON
-      if (k === 'constructor' && isObject((v as Record<string, unknown>)[k]) && Object.hasOwn((v as Record<string, Record<string, unknown>>)[k]!, 'prototype')) {
+      if (
+        k === 'constructor' &&
+        isObject((v as Record<string, unknown>)[k]) &&
+        Object.hasOwn((v as Record<string, Record<string, unknown>>)[k]!, 'prototype')
+      ) {
         return issue(frame, root, 'the key "constructor" holding a "prototype" is not accepted')
       }
       stack.push({ value: (v as Record<string, unknown>)[k], depth: frame.depth + 1, parent: frame, key: k })

@@ -7,9 +7,14 @@ const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time 
 export const settingsSchema = z.strictObject({
   cart_abandoned_after: duration.describe('How long after its last update a cart counts as abandoned (for cart.abandoned, which storeflow does not emit yet)'),
   /** null switches the cap off */
-  frequency_cap: duration.nullable().describe('At most one marketing message per customer per this long, across workflows and channels; a capped step is skipped. null: no cap'),
+  frequency_cap: duration
+    .nullable()
+    .describe('At most one marketing message per customer per this long, across workflows and channels; a capped step is skipped. null: no cap'),
   /** null switches quiet hours off */
-  quiet_hours: z.strictObject({ start: clockTime, end: clockTime }).nullable().describe("No marketing message from start to end (HH:MM) in the customer's time zone, else the store's; a step in them waits until they end. null: none"),
+  quiet_hours: z
+    .strictObject({ start: clockTime, end: clockTime })
+    .nullable()
+    .describe("No marketing message from start to end (HH:MM) in the customer's time zone, else the store's; a step in them waits until they end. null: none"),
   attribution_window: duration.describe('How long after a message an order counts toward its workflow (for analytics, not built yet)'),
   inactive_after: duration.describe('How long without an order makes a customer inactive (for customer.inactive, which storeflow does not emit yet)'),
   renewal_notice: duration.describe('How long before next_renewal_at subscription.renewal_due falls (storeflow does not emit it yet)'),

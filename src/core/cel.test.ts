@@ -3,7 +3,16 @@ import { compileCel, evaluateCondition, evaluateValue, CelCompileError } from '.
 
 const scope = {
   customer: { tags: ['vip'], orders_count: 3, total_spent: 250.5, birthday: null, accepts_marketing: true },
-  event: { data: { total_price: 120, note: null, line_items: [{ sku: 'SHOE-1', quantity: 2 }, { sku: 'HAT', quantity: 1 }] } },
+  event: {
+    data: {
+      total_price: 120,
+      note: null,
+      line_items: [
+        { sku: 'SHOE-1', quantity: 2 },
+        { sku: 'HAT', quantity: 1 },
+      ],
+    },
+  },
   now: new Date('2026-03-02T10:00:00Z'),
 }
 const cond = (source: string) => evaluateCondition(compileCel(source), scope)

@@ -11,7 +11,12 @@ const VARIABLES = ['event', 'trigger', 'customer', 'order', 'cart', 'product', '
 function createEnvironment(): Environment {
   const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false })
   for (const name of VARIABLES) env.registerVariable(name, 'dyn')
-  const ops = { '+': (a: number, b: number) => a + b, '-': (a: number, b: number) => a - b, '*': (a: number, b: number) => a * b, '/': (a: number, b: number) => a / b }
+  const ops = {
+    '+': (a: number, b: number) => a + b,
+    '-': (a: number, b: number) => a - b,
+    '*': (a: number, b: number) => a * b,
+    '/': (a: number, b: number) => a / b,
+  }
   for (const [op, fn] of Object.entries(ops)) {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)))
     env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b))
@@ -79,7 +84,10 @@ export interface CompiledExpression {
 }
 
 export class CelCompileError extends Error {
-  constructor(message: string, readonly column: number | null) {
+  constructor(
+    message: string,
+    readonly column: number | null,
+  ) {
     super(message)
     this.name = 'CelCompileError'
   }

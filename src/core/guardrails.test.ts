@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  checkConsent,
-  checkFrequencyCap,
-  evaluateGuardrails,
-  guardrailSettings,
-  quietHoursEnd,
-} from './guardrails.ts'
+import { checkConsent, checkFrequencyCap, evaluateGuardrails, guardrailSettings, quietHoursEnd } from './guardrails.ts'
 
 const H = 3_600_000
 
@@ -47,7 +41,9 @@ describe('quietHoursEnd', () => {
     // London jumps from 01:00 GMT to 02:00 BST (01:00 UTC); quiet hours ending 01:30 end then
     expect(quietHoursEnd(new Date('2026-03-29T00:45:00Z'), 'Europe/London', { start: '21:00', end: '01:30' })?.toISOString()).toBe('2026-03-29T01:00:00.000Z')
     // New York jumps from 02:00 EST to 03:00 EDT (07:00 UTC) on 2026-03-08
-    expect(quietHoursEnd(new Date('2026-03-08T04:00:00Z'), 'America/New_York', { start: '21:00', end: '02:30' })?.toISOString()).toBe('2026-03-08T07:00:00.000Z')
+    expect(quietHoursEnd(new Date('2026-03-08T04:00:00Z'), 'America/New_York', { start: '21:00', end: '02:30' })?.toISOString()).toBe(
+      '2026-03-08T07:00:00.000Z',
+    )
   })
 
   it('ends at the first showing after now of an end the clock shows twice', () => {
@@ -120,9 +116,10 @@ describe('evaluateGuardrails', () => {
   it('checks consent, then the cap, then quiet hours', () => {
     const night = new Date('2026-06-10T23:00:00Z')
     expect(evaluateGuardrails({ ...base, category: 'marketing', customer: null, now: night })).toEqual({ kind: 'skip', reason: 'no_consent' })
-    expect(
-      evaluateGuardrails({ ...base, category: 'marketing', now: night, lastMarketingSentAt: new Date('2026-06-10T20:00:00Z') }),
-    ).toMatchObject({ kind: 'skip', reason: 'frequency_cap' })
+    expect(evaluateGuardrails({ ...base, category: 'marketing', now: night, lastMarketingSentAt: new Date('2026-06-10T20:00:00Z') })).toMatchObject({
+      kind: 'skip',
+      reason: 'frequency_cap',
+    })
     expect(evaluateGuardrails({ ...base, category: 'marketing', now: night })).toEqual({
       kind: 'defer',
       reason: 'quiet_hours',

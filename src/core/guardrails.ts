@@ -27,9 +27,7 @@ export interface GuardrailSettings {
 export const DEFAULT_FREQUENCY_CAP = '16h'
 export const DEFAULT_QUIET_HOURS: QuietHours = { start: '21:00', end: '08:00' }
 
-export type GuardrailVerdict =
-  | { allowed: true }
-  | { allowed: false; reason: 'no_consent' | 'frequency_cap'; until?: Date }
+export type GuardrailVerdict = { allowed: true } | { allowed: false; reason: 'no_consent' | 'frequency_cap'; until?: Date }
 
 /**
  * Reads `frequency_cap` and `quiet_hours` from the store settings (GET /api/v1/settings), with the
@@ -60,13 +58,10 @@ export function guardrailSettings(settings: Record<string, unknown> | undefined)
 }
 
 /** Marketing only to customers who accept it and have not unsubscribed; transactional always. */
-export function checkConsent(
-  category: MessageCategory,
-  customer: { accepts_marketing: boolean; unsubscribed_at: string | null } | null,
-): GuardrailVerdict {
+export function checkConsent(category: MessageCategory, customer: { accepts_marketing: boolean; unsubscribed_at: string | null } | null): GuardrailVerdict {
   if (category === 'transactional') return { allowed: true }
   // no customer: nobody to hold consent, so no marketing
-  if (!customer || customer.accepts_marketing !== true || customer.unsubscribed_at) return { allowed: false, reason: 'no_consent' }
+  if (customer?.accepts_marketing !== true || customer.unsubscribed_at) return { allowed: false, reason: 'no_consent' }
   return { allowed: true }
 }
 
@@ -74,12 +69,7 @@ export function checkConsent(
  * Allowed when the last marketing send is at least `capMs` ago. `until` says when the cap lifts,
  * for the timeline; a capped step is skipped, not deferred (docs/workflows.md, Guardrails).
  */
-export function checkFrequencyCap(
-  category: MessageCategory,
-  lastMarketingSentAt: Date | null,
-  capMs: number | null,
-  now: Date,
-): GuardrailVerdict {
+export function checkFrequencyCap(category: MessageCategory, lastMarketingSentAt: Date | null, capMs: number | null, now: Date): GuardrailVerdict {
   if (category === 'transactional' || capMs === null || capMs <= 0 || lastMarketingSentAt === null) return { allowed: true }
   const until = new Date(lastMarketingSentAt.getTime() + capMs)
   return until.getTime() > now.getTime() ? { allowed: false, reason: 'frequency_cap', until } : { allowed: true }
@@ -106,7 +96,11 @@ export function quietHoursEnd(now: Date, timeZone: string, quiet: QuietHours | n
   // the end is later today, unless we are in the evening part of a window that wraps midnight
   const endsTomorrow = wraps && minute >= start
   const day = new Date(Date.UTC(local.year, local.month - 1, local.day + (endsTomorrow ? 1 : 0)))
-  return wallClockToInstant({ year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour: Math.floor(end / 60), minute: end % 60 }, timeZone, now)
+  return wallClockToInstant(
+    { year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour: Math.floor(end / 60), minute: end % 60 },
+    timeZone,
+    now,
+  )
 }
 
 /** `HH:MM` (24 h) → minutes after midnight. */

@@ -31,7 +31,9 @@ describe.each(DIALECTS)('engine on %s', (dialect) => {
   })
 
   it('waits 7 days of the injected clock, not less', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: seven-days
 name: Seven days later
 trigger: { event: order.paid }
@@ -39,7 +41,8 @@ steps:
   - wait: 7d
   - action: tag_customer
     with: { tags: [week-later] }
-`)
+`,
+    )
     await send(env, event('order.paid', 'e1', { id: 'o1', currency: 'USD', total_price: '10.00', customer: { id: 'c1', email: 'a@example.com' } }))
     await env.app.engine.drain()
     let [run] = await runOf(env, 'seven-days')
@@ -66,7 +69,9 @@ steps:
   })
 
   it('wait_for with exit_when: an order for the same checkout ends the run; otherwise the timeout branch runs', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: abandoned
 name: Abandoned checkout
 trigger: { event: checkout.started }
@@ -84,8 +89,10 @@ steps:
   - wait: 1d
   - action: tag_customer
     with: { tags: ['reminded'] }
-`)
-    const checkout = (id: string, cust: string) => event('checkout.started', `co-${id}`, { id, currency: 'USD', total_price: 50, customer: { id: cust, email: `${cust}@example.com` } })
+`,
+    )
+    const checkout = (id: string, cust: string) =>
+      event('checkout.started', `co-${id}`, { id, currency: 'USD', total_price: 50, customer: { id: cust, email: `${cust}@example.com` } })
     await send(env, checkout('k1', 'c1'))
     await send(env, checkout('k2', 'c2'))
     await env.app.engine.drain()
@@ -108,7 +115,9 @@ steps:
   })
 
   it('a wait_for sees an event that arrived between the start of the run and the wait', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: raced
 name: Raced
 trigger: { event: order.paid }
@@ -118,7 +127,8 @@ steps:
     received:
       - action: tag_customer
         with: { tags: ['shipped-fast'] }
-`)
+`,
+    )
     await send(env, event('order.paid', 'p1', { id: 'o9', currency: 'USD', total_price: 5, customer: { id: 'c9' } }))
     await env.app.engine.drain()
     env.clock.advance(10 * 60_000)
@@ -147,11 +157,13 @@ steps:
   - action: tag_customer
     with: { tags: [reminded] }
 `
-  const checkoutStarted = () => event('checkout.started', 'k1', { id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C', email: 'c@example.com' } })
+  const checkoutStarted = () =>
+    event('checkout.started', 'k1', { id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C', email: 'c@example.com' } })
   const orderCreated = () => event('order.created', 'o1', { id: 'o1', checkout_id: 'chk1', currency: 'USD', total_price: '10', customer: { id: 'C' } })
-  const tagsOfC = async () => JSON.parse((await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', 'C').executeTakeFirstOrThrow()).tags) as string[]
+  const tagsOfC = async () =>
+    JSON.parse((await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', 'C').executeTakeFirstOrThrow()).tags) as string[]
 
-  it('a goal event committed after a worker claimed the run, before the worker writes it, ends the run; the worker\'s write loses', async () => {
+  it("a goal event committed after a worker claimed the run, before the worker writes it, ends the run; the worker's write loses", async () => {
     await installWorkflow(env.app, GOAL_WORKFLOW)
     await send(env, checkoutStarted())
     const [started] = await runOf(env, 'busy')
@@ -186,48 +198,58 @@ steps:
 
   // SQLite has one writer: the transaction that stores the goal event holds the write lock from
   // its first statement, so no worker can commit between its read of the run and its write.
-  it.runIf(dialect === 'postgres')('a worker that moves the run between the goal\'s read of it and its write makes ingest read again; the goal still ends the run', async () => {
-    await installWorkflow(env.app, GOAL_WORKFLOW)
-    await send(env, checkoutStarted())
-    const [started] = await runOf(env, 'busy')
-    const seen: { workerMoved: number; ingestWrites: boolean[] } = { workerMoved: 0, ingestWrites: [] }
-    const storage = hookedStorage(env.app.engine.storage, {
-      async afterGetRun(run) {
-        if (run?.id !== started!.id || seen.workerMoved > 0) return
-        // ingest has read the run at version n; a worker, on another connection, advances it
-        // (log, then into the 1 h wait) and commits
-        seen.workerMoved = await env.app.engine.drain('worker')
-      },
-      onUpdateRun(run, ok) {
-        if (run.id === started!.id) seen.ingestWrites.push(ok)
-      },
-    })
-    const ingest = new Engine({ storage, clock: env.clock, log: env.app.log, actions: env.app.actions })
-    const parsed = parseEvent(orderCreated(), { store: 'default', now: env.clock.now() })
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
-    await ingest.ingest([parsed.event], { historical: false, source: 'test' })
+  it.runIf(dialect === 'postgres')(
+    "a worker that moves the run between the goal's read of it and its write makes ingest read again; the goal still ends the run",
+    async () => {
+      await installWorkflow(env.app, GOAL_WORKFLOW)
+      await send(env, checkoutStarted())
+      const [started] = await runOf(env, 'busy')
+      const seen: { workerMoved: number; ingestWrites: boolean[] } = { workerMoved: 0, ingestWrites: [] }
+      const storage = hookedStorage(env.app.engine.storage, {
+        async afterGetRun(run) {
+          if (run?.id !== started!.id || seen.workerMoved > 0) return
+          // ingest has read the run at version n; a worker, on another connection, advances it
+          // (log, then into the 1 h wait) and commits
+          seen.workerMoved = await env.app.engine.drain('worker')
+        },
+        onUpdateRun(run, ok) {
+          if (run.id === started!.id) seen.ingestWrites.push(ok)
+        },
+      })
+      const ingest = new Engine({ storage, clock: env.clock, log: env.app.log, actions: env.app.actions })
+      const parsed = parseEvent(orderCreated(), { store: 'default', now: env.clock.now() })
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+      await ingest.ingest([parsed.event], { historical: false, source: 'test' })
 
-    // the race happened: the worker committed in between, ingest's first write lost, it read
-    // the run again and its second write ended it
-    expect(seen.workerMoved).toBe(1)
-    expect(seen.ingestWrites).toEqual([false, true])
-    env.clock.advance(2 * 3600_000)
-    await env.app.engine.drain()
-    const [run] = await runOf(env, 'busy')
-    expect(run!.status).toBe('exited')
-    expect((await stepsOf(env, run!.id)).map((s) => [s.step_id, s.status]).sort()).toEqual([['exit_when', 'completed'], ['s1', 'completed'], ['s2', 'waiting']])
-    expect(await tagsOfC()).toEqual([])
-  })
+      // the race happened: the worker committed in between, ingest's first write lost, it read
+      // the run again and its second write ended it
+      expect(seen.workerMoved).toBe(1)
+      expect(seen.ingestWrites).toEqual([false, true])
+      env.clock.advance(2 * 3600_000)
+      await env.app.engine.drain()
+      const [run] = await runOf(env, 'busy')
+      expect(run!.status).toBe('exited')
+      expect((await stepsOf(env, run!.id)).map((s) => [s.step_id, s.status]).sort()).toEqual([
+        ['exit_when', 'completed'],
+        ['s1', 'completed'],
+        ['s2', 'waiting'],
+      ])
+      expect(await tagsOfC()).toEqual([])
+    },
+  )
 
   it('the same event id twice starts one run', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: once
 name: Once
 trigger: { event: customer.created }
 steps:
   - action: log
     with: { message: 'hello {{ customer.email }}' }
-`)
+`,
+    )
     const first = await send(env, event('customer.created', 'same', { id: 'c1', email: 'x@example.com' }))
     const second = await send(env, event('customer.created', 'same', { id: 'c1', email: 'x@example.com' }))
     expect(first.duplicate).toBe(false)
@@ -244,23 +266,27 @@ steps:
  * The engine's storage with hooks at the points where a run is read or written: a test acts there
  * (ingests an event, runs a worker) to build an interleaving deterministically.
  */
-function hookedStorage(storage: Storage, hooks: {
-  afterClaim?(runs: RunRecord[]): Promise<void>
-  afterGetRun?(run: RunRecord | null): Promise<void>
-  onUpdateRun?(run: RunRecord, ok: boolean): void
-}): Storage {
-  const hookTx = (tx: StorageTx): StorageTx => Object.assign(Object.create(tx) as StorageTx, {
-    async getRun(id: string) {
-      const run = await tx.getRun(id)
-      await hooks.afterGetRun?.(run)
-      return run
-    },
-    async updateRun(run: RunRecord, expectedVersion: number) {
-      const ok = await tx.updateRun(run, expectedVersion)
-      hooks.onUpdateRun?.(run, ok)
-      return ok
-    },
-  })
+function hookedStorage(
+  storage: Storage,
+  hooks: {
+    afterClaim?(runs: RunRecord[]): Promise<void>
+    afterGetRun?(run: RunRecord | null): Promise<void>
+    onUpdateRun?(run: RunRecord, ok: boolean): void
+  },
+): Storage {
+  const hookTx = (tx: StorageTx): StorageTx =>
+    Object.assign(Object.create(tx) as StorageTx, {
+      async getRun(id: string) {
+        const run = await tx.getRun(id)
+        await hooks.afterGetRun?.(run)
+        return run
+      },
+      async updateRun(run: RunRecord, expectedVersion: number) {
+        const ok = await tx.updateRun(run, expectedVersion)
+        hooks.onUpdateRun?.(run, ok)
+        return ok
+      },
+    })
   return {
     ...storage,
     transaction: (fn) => storage.transaction((tx) => fn(hookTx(tx))),

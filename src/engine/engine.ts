@@ -109,7 +109,7 @@ export class Engine {
         }
         try {
           const results = await this.ingestGroup(group)
-          group.forEach((p, i) => p.resolve(results[i]!))
+          for (const [i, p] of group.entries()) p.resolve(results[i]!)
         } catch (err) {
           // the database is away: every request of the group gets the same answer (503), none
           // is tried alone (that would only wait again)
@@ -147,7 +147,11 @@ export class Engine {
           // the group again is safe either way (a stored event is then answered as a duplicate).
           // Nobody is answered before a commit: after the wait, a 503 and the client sends again.
           const left = deadline - Date.now()
-          if (left <= 0) throw new DatabaseUnavailableError('the database is unavailable; the events were not stored: send them again (a repeat of a stored event is answered as a duplicate)', err)
+          if (left <= 0)
+            throw new DatabaseUnavailableError(
+              'the database is unavailable; the events were not stored: send them again (a repeat of a stored event is answered as a duplicate)',
+              err,
+            )
           await sleep(Math.min(left, 100 * 2 ** Math.min(attempt, 4)))
           continue
         }
@@ -197,8 +201,12 @@ export class Engine {
   }
 
   private async emit(storeId: string, emitted: EmittedEvent, tx: StorageTx | null): Promise<{ id: string; duplicate: boolean }> {
-    const parsed = parseEvent({ id: emitted.id ?? newId('evt_'), type: emitted.type, occurred_at: emitted.occurred_at, store: storeId, data: emitted.data }, { store: storeId, now: this.clock.now() })
-    if (!parsed.ok) throw new UserError(`emitted event is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { code: 'validation_failed' })
+    const parsed = parseEvent(
+      { id: emitted.id ?? newId('evt_'), type: emitted.type, occurred_at: emitted.occurred_at, store: storeId, data: emitted.data },
+      { store: storeId, now: this.clock.now() },
+    )
+    if (!parsed.ok)
+      throw new UserError(`emitted event is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { code: 'validation_failed' })
     const options = { historical: false, source: 'workflow' }
     const result = tx ? await this.ingestInTransaction(tx, parsed.event, options) : (await this.ingest([parsed.event], options))[0]!
     return { id: result.id, duplicate: result.duplicate }
@@ -214,7 +222,10 @@ export class Engine {
     // second worker would take the run over while this one still acts on it; and where renewing
     // fails, this worker stops acting on the run before the lease may lapse (invariant 9)
     const leases = new LeaseKeeper(this.storage, this.clock, owner, this.leaseMs, this.log)
-    leases.hold(runs.map((r) => r.id), claimedAt)
+    leases.hold(
+      runs.map((r) => r.id),
+      claimedAt,
+    )
     const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
     try {
       await advanceBatch(deps, runs, { owner, concurrency, leases })

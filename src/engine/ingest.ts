@@ -42,12 +42,7 @@ export interface IngestResult {
  * view, the waits it satisfies or ends, and the runs it starts. Once the commit returns, a
  * crash of any process loses none of it.
  */
-export async function ingestInTx(
-  tx: StorageTx,
-  event: CanonicalEvent,
-  options: IngestOptions,
-  deps: IngestDeps,
-): Promise<IngestResult> {
+export async function ingestInTx(tx: StorageTx, event: CanonicalEvent, options: IngestOptions, deps: IngestDeps): Promise<IngestResult> {
   const now = deps.clock.now()
   const { seq, duplicate } = await tx.insertEvent(event, { receivedAt: now.toISOString(), historical: options.historical, source: options.source })
   if (duplicate) return { id: event.id, seq, duplicate: true, runs: [] }
@@ -73,7 +68,9 @@ async function reactDerived(tx: StorageTx, event: StoredEvent, options: IngestOp
   }
   const deeper = { ...deps, depth: depth + 1 }
   for (const trigger of triggers) {
-    await deriveEvents(tx, trigger, { kind: 'event', event }, event.store, now, deps, (derived) => ingestInTx(tx, derived, { ...options, source: 'derived' }, deeper))
+    await deriveEvents(tx, trigger, { kind: 'event', event }, event.store, now, deps, (derived) =>
+      ingestInTx(tx, derived, { ...options, source: 'derived' }, deeper),
+    )
   }
 }
 
@@ -98,7 +95,13 @@ async function resolveWaits(tx: StorageTx, event: StoredEvent, now: Date, deps: 
 
 const MAX_RESOLVE_ATTEMPTS = 20
 
-async function resolveOne(tx: StorageTx, corr: CorrelationRecord, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<'resolved' | 'no_match' | 'lost_race'> {
+async function resolveOne(
+  tx: StorageTx,
+  corr: CorrelationRecord,
+  event: StoredEvent,
+  now: Date,
+  deps: { cache: WorkflowCache; stores: StoreCache; log: Logger },
+): Promise<'resolved' | 'no_match' | 'lost_race'> {
   const run = await tx.getRun(corr.run_id)
   if (!run || !isActive(run)) return 'no_match'
   const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
@@ -115,7 +118,7 @@ async function resolveOne(tx: StorageTx, corr: CorrelationRecord, event: StoredE
     return 'resolved'
   }
   const instr = workflow.program[corr.ref]
-  if (!instr || instr.op !== 'wait_for' || run.state.pc !== corr.ref || run.signal_event_seq !== null) return 'no_match'
+  if (instr?.op !== 'wait_for' || run.state.pc !== corr.ref || run.signal_event_seq !== null) return 'no_match'
   if (instr.match && !evaluateCondition(workflow.cel(instr.match), scope)) return 'no_match'
   if (!(await signalWait(tx, run, event.seq, now))) return 'lost_race'
   return 'resolved'
@@ -131,7 +134,12 @@ async function activeWorkflows(tx: StorageTx, event: StoredEvent, memo: Map<stri
   return heads
 }
 
-async function startRuns(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads?: Map<string, WorkflowHead[]> }): Promise<string[]> {
+async function startRuns(
+  tx: StorageTx,
+  event: StoredEvent,
+  now: Date,
+  deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads?: Map<string, WorkflowHead[]> },
+): Promise<string[]> {
   const heads = await activeWorkflows(tx, event, deps.heads)
   if (heads.length === 0) return []
   let scope: Record<string, unknown> | null = null
@@ -184,16 +192,19 @@ async function reentryAllows(tx: StorageTx, workflow: CompiledWorkflow, event: S
 function newRun(workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>, now: Date): RunRecord {
   const id = newId('run_')
   const customer = scope.customer as Record<string, unknown> | null
-  return beginRun({
-    id,
-    store_id: event.store,
-    workflow_id: workflow.id,
-    workflow_version: workflow.version,
-    trigger_event_seq: event.seq,
-    trigger_event_id: event.id,
-    customer_key: event.customer_key,
-    customer_id: (customer?.id as string | null) ?? null,
-    customer_email: (customer?.email as string | null) ?? null,
-    holdout: inHoldout(event.customer_key ?? id, workflow.id, holdoutShare(workflow.file.holdout)),
-  }, now)
+  return beginRun(
+    {
+      id,
+      store_id: event.store,
+      workflow_id: workflow.id,
+      workflow_version: workflow.version,
+      trigger_event_seq: event.seq,
+      trigger_event_id: event.id,
+      customer_key: event.customer_key,
+      customer_id: (customer?.id as string | null) ?? null,
+      customer_email: (customer?.email as string | null) ?? null,
+      holdout: inHoldout(event.customer_key ?? id, workflow.id, holdoutShare(workflow.file.holdout)),
+    },
+    now,
+  )
 }

@@ -75,20 +75,30 @@ steps:
 
   async function startRun(): Promise<string> {
     await installWorkflow(env.app, WORKFLOW)
-    const parsed = parseEvent(event('order.paid', 'e1', { id: 'o1', currency: 'USD', total_price: '1.00', customer: { id: 'c1', email: 'a@example.com' } }), { store: 'default', now: env.clock.now() })
+    const parsed = parseEvent(event('order.paid', 'e1', { id: 'o1', currency: 'USD', total_price: '1.00', customer: { id: 'c1', email: 'a@example.com' } }), {
+      store: 'default',
+      now: env.clock.now(),
+    })
     if (!parsed.ok) throw new Error('bad fixture')
     const [result] = await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
     return result!.runs[0]!
   }
 
-  const steps = (runId: string) => env.app.handle.db.selectFrom('run_steps').select(['step_id', 'status', 'attempts']).where('run_id', '=', runId).orderBy('seq').execute()
-  const statusOf = async (runId: string) => (await env.app.handle.db.selectFrom('runs').select('status').where('id', '=', runId).executeTakeFirstOrThrow()).status
+  const steps = (runId: string) =>
+    env.app.handle.db.selectFrom('run_steps').select(['step_id', 'status', 'attempts']).where('run_id', '=', runId).orderBy('seq').execute()
+  const statusOf = async (runId: string) =>
+    (await env.app.handle.db.selectFrom('runs').select('status').where('id', '=', runId).executeTakeFirstOrThrow()).status
 
   it('a worker that cannot renew its lease leaves the run before the lease may lapse; after it lapses another worker finishes it, each step once', async () => {
     const runId = await startRun()
     // worker A's lease renewals fail; everything else is the real storage
     const real = env.app.engine.storage
-    const failing: Storage = { ...real, extendLeases: async () => { throw new Error('Connection terminated unexpectedly') } }
+    const failing: Storage = {
+      ...real,
+      extendLeases: async () => {
+        throw new Error('Connection terminated unexpectedly')
+      },
+    }
     const workerA = new Engine({ storage: failing, clock: env.clock, log: silentLogger, actions: env.app.actions, leaseMs: LEASE_MS })
 
     expect(await workerA.tick('worker-a')).toBe(1)
@@ -104,7 +114,10 @@ steps:
     expect(calls.map((c) => c.step)).toEqual(['slow', 'after'])
     expect(new Set(calls.map((c) => c.key)).size).toBe(2)
     expect(await statusOf(runId)).toBe('completed')
-    expect((await steps(runId)).map((s) => [s.step_id, s.status, s.attempts])).toEqual([['slow', 'completed', 1], ['after', 'completed', 1]])
+    expect((await steps(runId)).map((s) => [s.step_id, s.status, s.attempts])).toEqual([
+      ['slow', 'completed', 1],
+      ['after', 'completed', 1],
+    ])
   })
 
   it('a worker that renews its lease when little is left goes on at once', async () => {

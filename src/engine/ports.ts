@@ -159,7 +159,11 @@ export interface StorageTx {
   updateRun(run: RunRecord, expectedVersion: number): Promise<boolean>
   upsertStep(step: StepRecord): Promise<void>
 
-  addCorrelations(storeId: string, runId: string, items: Array<{ eventType: string; key: string; purpose: 'wait_for' | 'exit_when'; ref: number }>): Promise<void>
+  addCorrelations(
+    storeId: string,
+    runId: string,
+    items: Array<{ eventType: string; key: string; purpose: 'wait_for' | 'exit_when'; ref: number }>,
+  ): Promise<void>
   findCorrelations(storeId: string, eventType: string, keys: string[]): Promise<CorrelationRecord[]>
   deleteCorrelations(runId: string, purpose?: 'wait_for' | 'exit_when'): Promise<void>
 

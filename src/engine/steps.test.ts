@@ -24,12 +24,24 @@ describe.each(DIALECTS)('step kinds and run rules on %s', (dialect) => {
   }
   const runs = (workflow: string) => env.app.handle.db.selectFrom('runs').selectAll().where('workflow_id', '=', workflow).orderBy('started_at').execute()
   const steps = (runId: string) => env.app.handle.db.selectFrom('run_steps').selectAll().where('run_id', '=', runId).orderBy('seq').execute()
-  const tags = async (externalId: string) => JSON.parse((await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', externalId).executeTakeFirstOrThrow()).tags) as string[]
+  const tags = async (externalId: string) =>
+    JSON.parse(
+      (await env.app.handle.db.selectFrom('customers').select('tags').where('external_id', '=', externalId).executeTakeFirstOrThrow()).tags,
+    ) as string[]
   const paid = (n: number, customer: string, total = 50, items: Array<Record<string, unknown>> = []) =>
-    event('order.paid', `paid-${n}`, { id: `o${n}`, number: `#${n}`, currency: 'USD', total_price: total, line_items: items, customer: { id: customer, email: `${customer}@example.com` } })
+    event('order.paid', `paid-${n}`, {
+      id: `o${n}`,
+      number: `#${n}`,
+      currency: 'USD',
+      total_price: total,
+      line_items: items,
+      customer: { id: customer, email: `${customer}@example.com` },
+    })
 
   it('for_each runs its steps once per item with the item in scope, each step keyed by iteration', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: per-item
 name: Per item
 trigger: { event: order.paid }
@@ -41,8 +53,15 @@ steps:
         then:
           - action: tag_customer
             with: { tags: ['shoes-{{ line.sku }}'] }
-`)
-    await send(paid(1, 'c1', 90, [{ sku: 'SHOE-1', quantity: 1, price: 40 }, { sku: 'HAT-1', quantity: 1, price: 10 }, { sku: 'SHOE-2', quantity: 2, price: 20 }]))
+`,
+    )
+    await send(
+      paid(1, 'c1', 90, [
+        { sku: 'SHOE-1', quantity: 1, price: 40 },
+        { sku: 'HAT-1', quantity: 1, price: 10 },
+        { sku: 'SHOE-2', quantity: 2, price: 20 },
+      ]),
+    )
     const [run] = await runs('per-item')
     expect(run!.status).toBe('completed')
     expect(await tags('c1')).toEqual(['shoes-SHOE-1', 'shoes-SHOE-2'])
@@ -51,7 +70,9 @@ steps:
   })
 
   it('split sends each run down one variant, the same one on every look, roughly by weight', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: ab
 name: AB
 trigger: { event: order.paid }
@@ -63,7 +84,8 @@ steps:
         - { id: b, weight: 20, steps: [ { action: tag_customer, with: { tags: [b] } } ] }
   - action: log
     with: { message: 'variant {{ steps.s1.variant }}' }
-`)
+`,
+    )
     for (let i = 0; i < 60; i++) await send(paid(i, `c${i}`))
     const all = await runs('ab')
     expect(all.every((r) => r.status === 'completed')).toBe(true)
@@ -80,26 +102,35 @@ steps:
   })
 
   it('reentry: one active run per customer by default; once; once_per a window', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: default-reentry
 name: Default
 trigger: { event: order.paid }
 steps: [ { wait: 1d }, { action: log, with: { message: done } } ]
-`)
-    await installWorkflow(env.app, `
+`,
+    )
+    await installWorkflow(
+      env.app,
+      `
 id: only-once
 name: Once
 trigger: { event: order.paid }
 reentry: { per_customer: once }
 steps: [ { action: log, with: { message: once } } ]
-`)
-    await installWorkflow(env.app, `
+`,
+    )
+    await installWorkflow(
+      env.app,
+      `
 id: weekly
 name: Weekly
 trigger: { event: order.paid }
 reentry: { per_customer: once_per, window: 7d }
 steps: [ { action: log, with: { message: weekly } } ]
-`)
+`,
+    )
     await send(paid(1, 'c1'))
     await send(paid(2, 'c1'))
     expect(await runs('default-reentry')).toHaveLength(1) // the first is still waiting
@@ -116,13 +147,16 @@ steps: [ { action: log, with: { message: weekly } } ]
   })
 
   it('when and trigger filters see the store view; missing fields are null and comparisons with null are false', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: big
 name: Big orders from known customers
 trigger: { event: order.paid, filter: 'event.data.total_price > 100.0' }
 when: 'customer.orders_count >= 2 && customer.no_such_field != "x" || customer.birthday > "2000-01-01"'
 steps: [ { action: tag_customer, with: { tags: [big-repeat] } } ]
-`)
+`,
+    )
     await send(paid(1, 'c1', 500))
     expect(await runs('big')).toHaveLength(0) // first order; birthday is null, so that side is false
     await send(paid(2, 'c1', 50))
@@ -139,7 +173,9 @@ steps: [ { action: tag_customer, with: { tags: [big-repeat] } } ]
   })
 
   it('wait until a wall-clock time in the customer time zone', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: morning
 name: Morning
 trigger: { event: customer.created }
@@ -147,7 +183,8 @@ steps:
   - wait: { until: '09:00', timezone: customer }
   - action: tag_customer
     with: { tags: [morning] }
-`)
+`,
+    )
     // 10:00 UTC is 05:00 in New York (EST, UTC-5 on 2 March)
     await send(event('customer.created', 'cc1', { id: 'ny', email: 'ny@example.com', timezone: 'America/New_York' }))
     const [run] = await runs('morning')
@@ -158,7 +195,9 @@ steps:
   })
 
   it('exit ends the run as exited; holdout 100% records the run with no actions', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: bail
 name: Bail
 trigger: { event: order.paid }
@@ -167,14 +206,18 @@ steps:
     then: [ { exit: 'too small' } ]
   - action: tag_customer
     with: { tags: [big-enough] }
-`)
-    await installWorkflow(env.app, `
+`,
+    )
+    await installWorkflow(
+      env.app,
+      `
 id: control
 name: Control
 trigger: { event: order.paid }
 holdout: 100%
 steps: [ { action: tag_customer, with: { tags: [treated] } } ]
-`)
+`,
+    )
     await send(paid(1, 'c1', 5))
     const [run] = await runs('bail')
     expect(run!.status).toBe('exited')
@@ -185,20 +228,26 @@ steps: [ { action: tag_customer, with: { tags: [treated] } } ]
   })
 
   it('emit_event starts another workflow with the emitted data', async () => {
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: emitter
 name: Emitter
 trigger: { event: order.paid }
 steps:
   - action: emit_event
     with: { type: raw.loyalty.tier_changed, data: { tier: gold, customer: { id: '{{ customer.id }}' } } }
-`)
-    await installWorkflow(env.app, `
+`,
+    )
+    await installWorkflow(
+      env.app,
+      `
 id: listener
 name: Listener
 trigger: { event: raw.loyalty.tier_changed }
 steps: [ { action: tag_customer, with: { tags: ['{{ event.data.tier }}'] } } ]
-`)
+`,
+    )
     await send(paid(1, 'c1'))
     expect(await runs('listener')).toHaveLength(1)
     expect(await tags('c1')).toEqual(['gold'])

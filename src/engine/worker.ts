@@ -32,7 +32,11 @@ export class Worker {
   /** every worker fires due schedules too: the schedules table makes each tick one worker's */
   private readonly scheduler: Scheduler
 
-  constructor(private readonly engine: Engine, private readonly log: Logger, private readonly options: WorkerOptions = {}) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly options: WorkerOptions = {},
+  ) {
     this.scheduler = new Scheduler(engine, log, options.scheduleEveryMs === undefined ? {} : { everyMs: options.scheduleEveryMs })
   }
 

@@ -25,7 +25,15 @@ const order = (id: string, eventId: string, total: string, extra: Record<string,
   id: eventId,
   type: 'order.paid',
   occurred_at: '2026-03-02T09:00:00Z',
-  data: { id, number: `#${id}`, currency: 'USD', total_price: total, line_items: [{ sku: 'TEE-1', quantity: 1, price: total }], customer: { id: 'cust-1', email: 'Ada@Example.com', first_name: 'Ada', accepts_marketing: true }, ...extra },
+  data: {
+    id,
+    number: `#${id}`,
+    currency: 'USD',
+    total_price: total,
+    line_items: [{ sku: 'TEE-1', quantity: 1, price: total }],
+    customer: { id: 'cust-1', email: 'Ada@Example.com', first_name: 'Ada', accepts_marketing: true },
+    ...extra,
+  },
 })
 
 describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
@@ -42,16 +50,24 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
     ingestKey = (await createKey(env.app.handle.db, 'default', 'ingest', now)).key
     adminKey = (await createKey(env.app.handle.db, 'default', 'admin', now)).key
     readKey = (await createKey(env.app.handle.db, 'default', 'read', now)).key
-    const res = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/yaml' }, payload: WORKFLOW })
+    const res = await server.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/yaml' },
+      payload: WORKFLOW,
+    })
     expect(res.statusCode).toBe(201)
-    expect((await server.inject({ method: 'POST', url: '/api/v1/workflows/thank-you/activate', headers: { authorization: `Bearer ${adminKey}` } })).json().active).toBe(true)
+    expect(
+      (await server.inject({ method: 'POST', url: '/api/v1/workflows/thank-you/activate', headers: { authorization: `Bearer ${adminKey}` } })).json().active,
+    ).toBe(true)
   })
   afterEach(async () => {
     await server.close()
     await env.cleanup()
   })
 
-  const post = (payload: unknown, key = ingestKey, url = '/api/v1/events') => server.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}` }, payload: payload as object })
+  const post = (payload: unknown, key = ingestKey, url = '/api/v1/events') =>
+    server.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}` }, payload: payload as object })
   const get = (url: string, key = readKey) => server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } })
 
   it('an event sent over HTTP starts the workflow and the run timeline shows each step', async () => {
@@ -61,9 +77,20 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
     await env.app.engine.drain()
     const runs = (await get('/api/v1/runs?workflow=thank-you')).json()
     expect(runs.items).toHaveLength(1)
-    expect(runs.items[0]).toMatchObject({ workflow_id: 'thank-you', workflow_version: 1, status: 'completed', trigger_event_id: 'evt-1', customer_id: 'cust-1', customer_email: 'ada@example.com' })
+    expect(runs.items[0]).toMatchObject({
+      workflow_id: 'thank-you',
+      workflow_version: 1,
+      status: 'completed',
+      trigger_event_id: 'evt-1',
+      customer_id: 'cust-1',
+      customer_email: 'ada@example.com',
+    })
     const run = (await get(`/api/v1/runs/${runs.items[0].id}`)).json()
-    expect(run.steps.map((s: { id: string; type: string; status: string }) => `${s.id}:${s.type}:${s.status}`)).toEqual(['tag:tag_customer:completed', 's2:if:completed', 's3:log:completed'])
+    expect(run.steps.map((s: { id: string; type: string; status: string }) => `${s.id}:${s.type}:${s.status}`)).toEqual([
+      'tag:tag_customer:completed',
+      's2:if:completed',
+      's3:log:completed',
+    ])
     expect(run.steps[0]).toMatchObject({ attempts: 1, input: { tags: ['buyer'] }, output: { added: ['buyer'] } })
     expect(run.steps[1].output).toEqual({ result: false, branch: 'else' })
     expect(run.steps[2].output.message).toBe('Thanks Ada for order #1001')
@@ -93,7 +120,12 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
     const noType = await post({ id: 'x', data: {} })
     expect(noType.statusCode).toBe(400)
     expect(noType.json().error.message).toMatch(/^type: /)
-    const badJson = await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' }, payload: '{"id": ' })
+    const badJson = await server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+      payload: '{"id": ',
+    })
     expect(badJson.statusCode).toBe(400)
     expect(badJson.json().error.code).toBe('bad_request')
   })
@@ -121,16 +153,38 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
   })
 
   it('settings: GET has the defaults, PUT changes only the named keys and names a bad field', async () => {
-    expect((await get('/api/v1/settings')).json()).toEqual({ cart_abandoned_after: '1h', frequency_cap: '16h', quiet_hours: { start: '21:00', end: '08:00' }, attribution_window: '5d', inactive_after: '90d', renewal_notice: '7d' })
-    const put = await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: { authorization: `Bearer ${adminKey}` }, payload: { frequency_cap: '24h' } })
+    expect((await get('/api/v1/settings')).json()).toEqual({
+      cart_abandoned_after: '1h',
+      frequency_cap: '16h',
+      quiet_hours: { start: '21:00', end: '08:00' },
+      attribution_window: '5d',
+      inactive_after: '90d',
+      renewal_notice: '7d',
+    })
+    const put = await server.inject({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      headers: { authorization: `Bearer ${adminKey}` },
+      payload: { frequency_cap: '24h' },
+    })
     expect(put.json().frequency_cap).toBe('24h')
     expect(put.json().inactive_after).toBe('90d')
-    const bad = await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: { authorization: `Bearer ${adminKey}` }, payload: { quiet_hours: { start: '25:00', end: '08:00' } } })
+    const bad = await server.inject({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      headers: { authorization: `Bearer ${adminKey}` },
+      payload: { quiet_hours: { start: '25:00', end: '08:00' } },
+    })
     expect(bad.statusCode).toBe(400)
     expect(bad.json().error.message).toContain('quiet_hours.start')
     expect((await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: { authorization: `Bearer ${readKey}` }, payload: {} })).statusCode).toBe(403)
     // null switches a guardrail off
-    const off = await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: { authorization: `Bearer ${adminKey}` }, payload: { quiet_hours: null, frequency_cap: null } })
+    const off = await server.inject({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      headers: { authorization: `Bearer ${adminKey}` },
+      payload: { quiet_hours: null, frequency_cap: null },
+    })
     expect(off.statusCode).toBe(200)
     expect(off.json()).toMatchObject({ quiet_hours: null, frequency_cap: null, inactive_after: '90d' })
   })
@@ -157,12 +211,20 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
   it('runs pin their version; a cancelled run stops', async () => {
     await post(order('1', 'e-a', '25.00'))
     const v2 = WORKFLOW.replace("tags: ['buyer']", "tags: ['buyer-v2']").replace('steps:\n', 'steps:\n  - wait: 1d\n')
-    const res = await server.inject({ method: 'PUT', url: '/api/v1/workflows/thank-you', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/yaml' }, payload: v2 })
+    const res = await server.inject({
+      method: 'PUT',
+      url: '/api/v1/workflows/thank-you',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/yaml' },
+      payload: v2,
+    })
     expect(res.json().version).toBe(2)
     await post(order('2', 'e-b', '25.00', { customer: { id: 'cust-2', email: 'b@example.com' } }))
     await env.app.engine.drain()
     const runs = (await get('/api/v1/runs')).json().items as Array<{ id: string; workflow_version: number; status: string }>
-    expect(runs.map((r) => [r.workflow_version, r.status]).sort()).toEqual([[1, 'completed'], [2, 'waiting']])
+    expect(runs.map((r) => [r.workflow_version, r.status]).sort()).toEqual([
+      [1, 'completed'],
+      [2, 'waiting'],
+    ])
     const waiting = runs.find((r) => r.status === 'waiting')!
     const cancelled = await server.inject({ method: 'POST', url: `/api/v1/runs/${waiting.id}/cancel`, headers: { authorization: `Bearer ${adminKey}` } })
     expect(cancelled.json().status).toBe('cancelled')

@@ -63,7 +63,11 @@ describe.each(DIALECTS)('ingest limits on %s', (dialect) => {
     expect(error.code).toBe('validation_failed')
     const paths = (error.details.issues as Array<{ path: string }>).map((i) => i.path)
     if (typeof expectPath === 'string') expect(paths).toContain(expectPath)
-    else expect(paths.some((p) => expectPath.test(p)), paths.join(', ')).toBe(true)
+    else
+      expect(
+        paths.some((p) => expectPath.test(p)),
+        paths.join(', '),
+      ).toBe(true)
     if (expectMessage) expect(error.message).toMatch(expectMessage)
     expect(await rowCounts(env.app.handle)).toEqual(before)
     return error
@@ -100,13 +104,59 @@ describe.each(DIALECTS)('ingest limits on %s', (dialect) => {
     const raw = (dataText: string) => `{"id":"lim-${++n}","type":"raw.shop.thing","data":${dataText}}`
     const cases: Array<{ name: string; at: string; past: string; path: RegExp; message: RegExp }> = [
       // data is level 1, so x holds (depth - 1) more levels
-      { name: 'depth', at: raw(`{"x":${deepJson(L.depth - 1)}}`), past: raw(`{"x":${deepJson(L.depth)}}`), path: /^data\.x(\.a)+$/, message: /depth limit of 32 levels/ },
-      { name: 'string length', at: raw(`{"note":"${'x'.repeat(L.stringLength)}"}`), past: raw(`{"note":"${'x'.repeat(L.stringLength + 1)}"}`), path: /^data\.note$/, message: /string length limit/ },
-      { name: 'list size', at: raw(`{"list":[${Array(L.listSize).fill(0).join(',')}]}`), past: raw(`{"list":[${Array(L.listSize + 1).fill(0).join(',')}]}`), path: /^data\.list$/, message: /list size limit/ },
-      { name: 'keys per object', at: raw(`{"o":{${Array.from({ length: L.keysPerObject }, (_, i) => `"k${i}":1`).join(',')}}}`), past: raw(`{"o":{${Array.from({ length: L.keysPerObject + 1 }, (_, i) => `"k${i}":1`).join(',')}}}`), path: /^data\.o$/, message: /keys per object/ },
-      { name: 'key length', at: raw(`{"o":{"${'k'.repeat(L.keyLength)}":1}}`), past: raw(`{"o":{"${'k'.repeat(L.keyLength + 1)}":1}}`), path: /^data\.o$/, message: /key length limit/ },
-      { name: 'money digits', at: order(`m-${++n}`, `"${'9'.repeat(MONEY_LIMITS.integerDigits)}.99"`), past: order(`m-${++n}`, `"${'9'.repeat(MONEY_LIMITS.integerDigits + 1)}.99"`), path: /^data\.total_price$/, message: /digits before the point/ },
-      { name: 'money decimals', at: order(`m-${++n}`, `0.${'1'.repeat(MONEY_LIMITS.decimals)}`), past: order(`m-${++n}`, `0.${'1'.repeat(MONEY_LIMITS.decimals + 1)}`), path: /^data\.total_price$/, message: /after/ },
+      {
+        name: 'depth',
+        at: raw(`{"x":${deepJson(L.depth - 1)}}`),
+        past: raw(`{"x":${deepJson(L.depth)}}`),
+        path: /^data\.x(\.a)+$/,
+        message: /depth limit of 32 levels/,
+      },
+      {
+        name: 'string length',
+        at: raw(`{"note":"${'x'.repeat(L.stringLength)}"}`),
+        past: raw(`{"note":"${'x'.repeat(L.stringLength + 1)}"}`),
+        path: /^data\.note$/,
+        message: /string length limit/,
+      },
+      {
+        name: 'list size',
+        at: raw(`{"list":[${Array(L.listSize).fill(0).join(',')}]}`),
+        past: raw(
+          `{"list":[${Array(L.listSize + 1)
+            .fill(0)
+            .join(',')}]}`,
+        ),
+        path: /^data\.list$/,
+        message: /list size limit/,
+      },
+      {
+        name: 'keys per object',
+        at: raw(`{"o":{${Array.from({ length: L.keysPerObject }, (_, i) => `"k${i}":1`).join(',')}}}`),
+        past: raw(`{"o":{${Array.from({ length: L.keysPerObject + 1 }, (_, i) => `"k${i}":1`).join(',')}}}`),
+        path: /^data\.o$/,
+        message: /keys per object/,
+      },
+      {
+        name: 'key length',
+        at: raw(`{"o":{"${'k'.repeat(L.keyLength)}":1}}`),
+        past: raw(`{"o":{"${'k'.repeat(L.keyLength + 1)}":1}}`),
+        path: /^data\.o$/,
+        message: /key length limit/,
+      },
+      {
+        name: 'money digits',
+        at: order(`m-${++n}`, `"${'9'.repeat(MONEY_LIMITS.integerDigits)}.99"`),
+        past: order(`m-${++n}`, `"${'9'.repeat(MONEY_LIMITS.integerDigits + 1)}.99"`),
+        path: /^data\.total_price$/,
+        message: /digits before the point/,
+      },
+      {
+        name: 'money decimals',
+        at: order(`m-${++n}`, `0.${'1'.repeat(MONEY_LIMITS.decimals)}`),
+        past: order(`m-${++n}`, `0.${'1'.repeat(MONEY_LIMITS.decimals + 1)}`),
+        path: /^data\.total_price$/,
+        message: /after/,
+      },
       { name: 'number range', at: raw('{"n":1e308}'), past: raw('{"n":1e400}'), path: /^data\.n$/, message: /1e400/ },
     ]
     for (const c of cases) {
@@ -133,13 +183,30 @@ describe.each(DIALECTS)('ingest limits on %s', (dialect) => {
     const withField = (body: Buffer, field: string) => Buffer.from(body.toString('utf8').replace('{', `{${field},`))
     const headersFor = (platform: string, body: Buffer, n: number): Record<string, string> => {
       if (platform === 'shopify') {
-        return { 'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(SHOPIFY_SECRET, body), 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': 'jsmith.myshopify.com', 'x-shopify-event-id': `ev-${n}`, 'x-shopify-webhook-id': `wh-${n}` }
+        return {
+          'content-type': 'application/json',
+          'x-shopify-hmac-sha256': hmacBase64(SHOPIFY_SECRET, body),
+          'x-shopify-topic': 'orders/create',
+          'x-shopify-shop-domain': 'jsmith.myshopify.com',
+          'x-shopify-event-id': `ev-${n}`,
+          'x-shopify-webhook-id': `wh-${n}`,
+        }
       }
       if (platform === 'woocommerce') {
-        return { 'content-type': 'application/json', 'x-wc-webhook-signature': hmacBase64(WOO_SECRET, body), 'x-wc-webhook-topic': 'order.created', 'x-wc-webhook-delivery-id': `d-${n}` }
+        return {
+          'content-type': 'application/json',
+          'x-wc-webhook-signature': hmacBase64(WOO_SECRET, body),
+          'x-wc-webhook-topic': 'order.created',
+          'x-wc-webhook-delivery-id': `d-${n}`,
+        }
       }
       const ts = Math.floor(env.clock.now().getTime() / 1000)
-      return { 'content-type': 'application/json', 'webhook-id': `msg-${n}`, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(BC_SECRET), `msg-${n}`, ts, body) }
+      return {
+        'content-type': 'application/json',
+        'webhook-id': `msg-${n}`,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': standardWebhookSignature(Buffer.from(BC_SECRET), `msg-${n}`, ts, body),
+      }
     }
     const bodies: Record<string, Buffer> = {
       shopify: fixture('shopify', 'orders-create.json'),
@@ -147,31 +214,39 @@ describe.each(DIALECTS)('ingest limits on %s', (dialect) => {
       bigcommerce: fixture('bigcommerce', 'store-order-created.json'),
     }
 
-    it.each(['shopify', 'woocommerce', 'bigcommerce'])('%s: a signed body nested 5,000 levels deep is kept as a failed delivery (200), no event stored', async (platform) => {
-      const body = withField(bodies[platform]!, `"deep":${deepJson(5000)}`)
-      const before = await rowCounts(env.app.handle)
-      const res = await server.inject({ method: 'POST', url: `/webhooks/${platform}/default`, headers: headersFor(platform, body, 1), payload: body })
-      expect(res.statusCode, res.body.slice(0, 300)).toBe(200)
-      expect(res.json()).toMatchObject({ ok: false, events: 0 })
-      expect(res.json().error).toMatch(/depth limit/)
-      const after = await rowCounts(env.app.handle)
-      // exactly one row more: the delivery, kept so it can be replayed; nothing else
-      expect(after).toEqual({ ...before, webhook_deliveries: before.webhook_deliveries! + 1 })
-      const list = (await server.inject({ method: 'GET', url: `/api/v1/deliveries?connector=${connectors[platform]}`, headers: { authorization: `Bearer ${adminA}` } })).json()
-      expect(list.items).toHaveLength(1)
-      expect(list.items[0]).toMatchObject({ status: 'failed' })
-      expect(list.items[0].error).toMatch(/depth limit/)
-    })
+    it.each(['shopify', 'woocommerce', 'bigcommerce'])(
+      '%s: a signed body nested 5,000 levels deep is kept as a failed delivery (200), no event stored',
+      async (platform) => {
+        const body = withField(bodies[platform]!, `"deep":${deepJson(5000)}`)
+        const before = await rowCounts(env.app.handle)
+        const res = await server.inject({ method: 'POST', url: `/webhooks/${platform}/default`, headers: headersFor(platform, body, 1), payload: body })
+        expect(res.statusCode, res.body.slice(0, 300)).toBe(200)
+        expect(res.json()).toMatchObject({ ok: false, events: 0 })
+        expect(res.json().error).toMatch(/depth limit/)
+        const after = await rowCounts(env.app.handle)
+        // exactly one row more: the delivery, kept so it can be replayed; nothing else
+        expect(after).toEqual({ ...before, webhook_deliveries: before.webhook_deliveries! + 1 })
+        const list = (
+          await server.inject({ method: 'GET', url: `/api/v1/deliveries?connector=${connectors[platform]}`, headers: { authorization: `Bearer ${adminA}` } })
+        ).json()
+        expect(list.items).toHaveLength(1)
+        expect(list.items[0]).toMatchObject({ status: 'failed' })
+        expect(list.items[0].error).toMatch(/depth limit/)
+      },
+    )
 
-    it.each(['shopify', 'woocommerce', 'bigcommerce'])('%s: a signed body with a NUL character in a name is kept as a failed delivery (200), no event stored', async (platform) => {
-      const body = withField(bodies[platform]!, '"first_name":"Nul\\u0000Name"')
-      const before = await rowCounts(env.app.handle)
-      const res = await server.inject({ method: 'POST', url: `/webhooks/${platform}/default`, headers: headersFor(platform, body, 2), payload: body })
-      expect(res.statusCode, res.body.slice(0, 300)).toBe(200)
-      expect(res.json()).toMatchObject({ ok: false, events: 0 })
-      expect(res.json().error).toMatch(/NUL/)
-      expect(await rowCounts(env.app.handle)).toEqual({ ...before, webhook_deliveries: before.webhook_deliveries! + 1 })
-    })
+    it.each(['shopify', 'woocommerce', 'bigcommerce'])(
+      '%s: a signed body with a NUL character in a name is kept as a failed delivery (200), no event stored',
+      async (platform) => {
+        const body = withField(bodies[platform]!, '"first_name":"Nul\\u0000Name"')
+        const before = await rowCounts(env.app.handle)
+        const res = await server.inject({ method: 'POST', url: `/webhooks/${platform}/default`, headers: headersFor(platform, body, 2), payload: body })
+        expect(res.statusCode, res.body.slice(0, 300)).toBe(200)
+        expect(res.json()).toMatchObject({ ok: false, events: 0 })
+        expect(res.json().error).toMatch(/NUL/)
+        expect(await rowCounts(env.app.handle)).toEqual({ ...before, webhook_deliveries: before.webhook_deliveries! + 1 })
+      },
+    )
 
     it('shopify: an order whose total is the JSON number 1e21 is kept as failed (200), naming the field', async () => {
       const text = bodies.shopify!.toString('utf8').replace(/"total_price":\s*"[^"]*"/, '"total_price":1e21')

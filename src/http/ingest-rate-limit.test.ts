@@ -32,7 +32,8 @@ describe.each(DIALECTS)('ingest rate limit on %s', (dialect) => {
   const key = async (store: string, scope: 'ingest' | 'admin' = 'ingest') => (await createKey(env.app.handle.db, store, scope, env.clock.now())).key
   let n = 0
   const event = () => ({ id: `e-${++n}`, type: 'customer.created', data: { id: `c-${n}`, email: `c${n}@example.com` } })
-  const send = (k: string, payload: unknown = event(), url = '/api/v1/events') => server.inject({ method: 'POST', url, headers: { authorization: `Bearer ${k}` }, payload: payload as object })
+  const send = (k: string, payload: unknown = event(), url = '/api/v1/events') =>
+    server.inject({ method: 'POST', url, headers: { authorization: `Bearer ${k}` }, payload: payload as object })
 
   it('per API key: the 4th request in a minute at 3/min gets 429 + Retry-After, stores nothing; other keys and stores go on', async () => {
     await start('3/min')
@@ -64,15 +65,29 @@ describe.each(DIALECTS)('ingest rate limit on %s', (dialect) => {
     await start('3/min')
     const connectors: Record<string, string> = {}
     for (const store of ['default', 'store-b']) {
-      const res = await server.inject({ method: 'POST', url: '/api/v1/connectors', headers: { authorization: `Bearer ${await key(store, 'admin')}` }, payload: { platform: 'shopify', secrets: [SECRET] } })
+      const res = await server.inject({
+        method: 'POST',
+        url: '/api/v1/connectors',
+        headers: { authorization: `Bearer ${await key(store, 'admin')}` },
+        payload: { platform: 'shopify', secrets: [SECRET] },
+      })
       expect(res.statusCode).toBe(201)
       connectors[store] = res.json().id
     }
     const body = fixture('shopify', 'customers-create.json')
-    const hook = (store: string, secret = SECRET) => server.inject({
-      method: 'POST', url: `/webhooks/shopify/${store}`, payload: body,
-      headers: { 'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(secret, body), 'x-shopify-topic': 'customers/create', 'x-shopify-event-id': `ev-${++n}`, 'x-shopify-webhook-id': `wh-${n}` },
-    })
+    const hook = (store: string, secret = SECRET) =>
+      server.inject({
+        method: 'POST',
+        url: `/webhooks/shopify/${store}`,
+        payload: body,
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-hmac-sha256': hmacBase64(secret, body),
+          'x-shopify-topic': 'customers/create',
+          'x-shopify-event-id': `ev-${++n}`,
+          'x-shopify-webhook-id': `wh-${n}`,
+        },
+      })
     // someone without the secret cannot use up the store's budget
     for (let i = 0; i < 10; i++) expect((await hook('default', 'wrong')).statusCode).toBe(401)
     for (let i = 0; i < 3; i++) expect((await hook('default')).statusCode).toBe(200)
@@ -92,7 +107,9 @@ describe.each(DIALECTS)('ingest rate limit on %s', (dialect) => {
     for (let i = 0; i < 50; i++) expect((await send(k)).statusCode).toBe(202)
     const dir = env.config.dataDir
     for (const bad of ['lots', '10/fortnight', '-5', '1.5/s']) {
-      await expect(loadConfig({ dataDir: dir }, { STOREFLOW_SECRET_KEY: 'k', STOREFLOW_INGEST_RATE_LIMIT: bad }, dir), bad).rejects.toThrow(/STOREFLOW_INGEST_RATE_LIMIT/)
+      await expect(loadConfig({ dataDir: dir }, { STOREFLOW_SECRET_KEY: 'k', STOREFLOW_INGEST_RATE_LIMIT: bad }, dir), bad).rejects.toThrow(
+        /STOREFLOW_INGEST_RATE_LIMIT/,
+      )
     }
   })
 })

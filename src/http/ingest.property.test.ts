@@ -18,24 +18,69 @@ import { buildServer } from './server.ts'
 // Arbitrary JSON, produced as text: keys such as `__proto__` stay keys (an object literal would
 // turn them into a prototype), and numbers keep the spelling a sender used (1e21, -0, 1e400).
 
-const awkwardKeys = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', 'id', 'type', 'data', 'store', 'total_price', 'price', 'email', 'customer', 'line_items', 'currency', '\u0000', 'é', '𝔘']
+const awkwardKeys = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '',
+  ' ',
+  'id',
+  'type',
+  'data',
+  'store',
+  'total_price',
+  'price',
+  'email',
+  'customer',
+  'line_items',
+  'currency',
+  '\u0000',
+  'é',
+  '𝔘',
+]
 const keyArb = fc.oneof(fc.constantFrom(...awkwardKeys), fc.string({ unit: 'grapheme', maxLength: 10 }), fc.string({ unit: 'binary', maxLength: 6 }))
 
 const numberText = fc.oneof(
-  { arbitrary: fc.constantFrom('1e21', '1e-7', '-0', '0', '1e308', '1e400', '-1e400', '5e-324', '9007199254740993', '123456789012345678901234567890', '0.1', '1E+2', '-1.5e-10', '450.00', '0.30000000000000004'), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      '1e21',
+      '1e-7',
+      '-0',
+      '0',
+      '1e308',
+      '1e400',
+      '-1e400',
+      '5e-324',
+      '9007199254740993',
+      '123456789012345678901234567890',
+      '0.1',
+      '1E+2',
+      '-1.5e-10',
+      '450.00',
+      '0.30000000000000004',
+    ),
+    weight: 3,
+  },
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
   fc.integer().map(String),
   fc.bigInt().map(String),
 )
-const stringText = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('', ' ', '1e21', '1e-7', 'NaN', 'Infinity', '2026-03-02T09:00:00Z', '2026-02-30', '\u0000', '\ud800', '<script>', 'a@b', '{{ x }}'),
-  fc.integer({ min: 250_000, max: 300_000 }).map((n) => 'x'.repeat(n)),
-).map((s) => JSON.stringify(s))
+const stringText = fc
+  .oneof(
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('', ' ', '1e21', '1e-7', 'NaN', 'Infinity', '2026-03-02T09:00:00Z', '2026-02-30', '\u0000', '\ud800', '<script>', 'a@b', '{{ x }}'),
+    fc.integer({ min: 250_000, max: 300_000 }).map((n) => 'x'.repeat(n)),
+  )
+  .map((s) => JSON.stringify(s))
 const leafText = fc.oneof(fc.constant('null'), fc.constant('true'), fc.constant('false'), numberText, stringText)
 /** nesting far past any sane payload, of objects or of lists */
-const deepText = fc.tuple(fc.integer({ min: 20, max: 8000 }), fc.boolean()).map(([levels, lists]) => (lists ? `${'['.repeat(levels)}0${']'.repeat(levels)}` : `${'{"a":'.repeat(levels)}0${'}'.repeat(levels)}`))
+const deepText = fc
+  .tuple(fc.integer({ min: 20, max: 8000 }), fc.boolean())
+  .map(([levels, lists]) => (lists ? `${'['.repeat(levels)}0${']'.repeat(levels)}` : `${'{"a":'.repeat(levels)}0${'}'.repeat(levels)}`))
 /** lists and objects wider than any sane payload */
 const wideText = fc.oneof(
   fc.integer({ min: 9_000, max: 12_000 }).map((n) => `[${Array.from({ length: n }, () => '0').join(',')}]`),
@@ -44,7 +89,14 @@ const wideText = fc.oneof(
 )
 
 const { json } = fc.letrec<{ json: string; list: string; object: string }>((tie) => ({
-  json: fc.oneof({ depthSize: 'small', withCrossShrink: true }, { arbitrary: leafText, weight: 6 }, { arbitrary: tie('list'), weight: 2 }, { arbitrary: tie('object'), weight: 3 }, { arbitrary: deepText, weight: 2 }, { arbitrary: wideText, weight: 1 }),
+  json: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    { arbitrary: leafText, weight: 6 },
+    { arbitrary: tie('list'), weight: 2 },
+    { arbitrary: tie('object'), weight: 3 },
+    { arbitrary: deepText, weight: 2 },
+    { arbitrary: wideText, weight: 1 },
+  ),
   list: fc.array(tie('json'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
   object: fc.array(fc.tuple(keyArb, tie('json')), { maxLength: 4 }).map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
 }))
@@ -58,7 +110,7 @@ const SENTINEL = '__property_test_value__'
 /** Every place a value can go: each existing field and element, the root, and a new key in each object. */
 function slots(value: unknown, path: Path = []): Path[] {
   const out: Path[] = [path]
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...slots(v, [...path, i])))
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) out.push(...slots(v, [...path, i]))
   else if (value && typeof value === 'object') {
     out.push([...path, 'property_test_new_field'])
     for (const [k, v] of Object.entries(value)) out.push(...slots(v, [...path, k]))
@@ -80,9 +132,34 @@ function withValueAt(base: unknown, path: Path, valueText: string): string {
 
 const customer = { id: 'cust-1', email: 'ada@example.com', first_name: 'Ada', accepts_marketing: true, tags: ['vip'] }
 const BASE_EVENTS: Array<Record<string, unknown>> = [
-  { id: 'x', type: 'order.paid', occurred_at: '2026-03-02T09:00:00Z', data: { id: 'o-1', number: '#1', currency: 'USD', total_price: '45.00', subtotal_price: 40, line_items: [{ sku: 'TEE', quantity: 1, price: '45.00' }], customer, discount_codes: ['SAVE'] } },
+  {
+    id: 'x',
+    type: 'order.paid',
+    occurred_at: '2026-03-02T09:00:00Z',
+    data: {
+      id: 'o-1',
+      number: '#1',
+      currency: 'USD',
+      total_price: '45.00',
+      subtotal_price: 40,
+      line_items: [{ sku: 'TEE', quantity: 1, price: '45.00' }],
+      customer,
+      discount_codes: ['SAVE'],
+    },
+  },
   { id: 'x', type: 'customer.created', data: customer },
-  { id: 'x', type: 'cart.updated', data: { id: 'cart-1', customer, currency: 'USD', total_price: 12.5, line_items: [{ sku: 'MUG', quantity: 2, price: 6.25 }], recovery_url: 'https://shop.example/c' } },
+  {
+    id: 'x',
+    type: 'cart.updated',
+    data: {
+      id: 'cart-1',
+      customer,
+      currency: 'USD',
+      total_price: 12.5,
+      line_items: [{ sku: 'MUG', quantity: 2, price: 6.25 }],
+      recovery_url: 'https://shop.example/c',
+    },
+  },
   { id: 'x', type: 'product.updated', data: { id: 'p-1', title: 'Tee', variants: [{ id: 'v-1', sku: 'TEE', price: '20.00', inventory_quantity: 3 }] } },
   { id: 'x', type: 'inventory.updated', data: { sku: 'TEE', available: 4 } },
   { id: 'x', type: 'order.fulfilled', data: { order_id: 'o-1', customer, tracking_number: '1Z', estimated_delivery_at: '2026-03-05' } },
@@ -112,7 +189,9 @@ async function holds<T>(property: fc.IAsyncProperty<T>, numRuns: number): Promis
   if (!out.failed) return
   const cut = (text: string) => (text.length > 600 ? `${text.slice(0, 600)}… (${text.length} characters)` : text)
   const error = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)
-  throw new Error(`property failed after ${out.numRuns} runs (seed ${out.seed}, path "${out.counterexamplePath}")\n${cut(error)}\ncounterexample: ${cut(JSON.stringify(out.counterexample))}`)
+  throw new Error(
+    `property failed after ${out.numRuns} runs (seed ${out.seed}, path "${out.counterexamplePath}")\n${cut(error)}\ncounterexample: ${cut(JSON.stringify(out.counterexample))}`,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,11 +210,21 @@ describe('any JSON at any field (SQLite)', () => {
     adminKey = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
     const auth = { authorization: `Bearer ${adminKey}` }
     // an active workflow, so ingest also starts runs
-    const wf = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...auth, 'content-type': 'application/yaml' }, payload: 'id: on-paid\nname: On paid\ntrigger: { event: order.paid }\nsteps:\n  - action: log\n    with: { message: "order {{ order.number }}" }\n' })
+    const wf = await server.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers: { ...auth, 'content-type': 'application/yaml' },
+      payload: 'id: on-paid\nname: On paid\ntrigger: { event: order.paid }\nsteps:\n  - action: log\n    with: { message: "order {{ order.number }}" }\n',
+    })
     expect(wf.statusCode).toBe(201)
     expect((await server.inject({ method: 'POST', url: '/api/v1/workflows/on-paid/activate', headers: auth })).statusCode).toBe(200)
-    for (const [platform, secret, extra] of [['shopify', SHOPIFY_SECRET, { shop_domain: 'jsmith.myshopify.com' }], ['woocommerce', WOO_SECRET, {}]] as const) {
-      expect((await server.inject({ method: 'POST', url: '/api/v1/connectors', headers: auth, payload: { platform, secrets: [secret], ...extra } })).statusCode).toBe(201)
+    for (const [platform, secret, extra] of [
+      ['shopify', SHOPIFY_SECRET, { shop_domain: 'jsmith.myshopify.com' }],
+      ['woocommerce', WOO_SECRET, {}],
+    ] as const) {
+      expect(
+        (await server.inject({ method: 'POST', url: '/api/v1/connectors', headers: auth, payload: { platform, secrets: [secret], ...extra } })).statusCode,
+      ).toBe(201)
     }
   })
   afterAll(async () => {
@@ -145,7 +234,12 @@ describe('any JSON at any field (SQLite)', () => {
 
   async function stillUp() {
     expect((await server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
-    const ok = await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${ingestKey}` }, payload: { id: `alive-${++seq}`, type: 'customer.created', data: { id: 'c-alive', email: 'alive@example.com' } } })
+    const ok = await server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { authorization: `Bearer ${ingestKey}` },
+      payload: { id: `alive-${++seq}`, type: 'customer.created', data: { id: 'c-alive', email: 'alive@example.com' } },
+    })
     expect(ok.statusCode).toBe(202)
   }
 
@@ -157,11 +251,17 @@ describe('any JSON at any field (SQLite)', () => {
         const event = { ...base, id }
         const path = pick(slots(event), slotNo)
         const mutated = withValueAt(event, path, valueText)
-        const body = mode === 'batch'
-          ? `{"events":[${[...Array.from({ length: position }, (_, i) => JSON.stringify({ ...BASE_EVENTS[1], id: `${id}-ok-${i}` })), mutated].join(',')}]}`
-          : mutated
+        const body =
+          mode === 'batch'
+            ? `{"events":[${[...Array.from({ length: position }, (_, i) => JSON.stringify({ ...BASE_EVENTS[1], id: `${id}-ok-${i}` })), mutated].join(',')}]}`
+            : mutated
         const before = await rowCounts(env.app.handle)
-        const res = await server.inject({ method: 'POST', url: mode === 'history' ? '/api/v1/events?history=true' : '/api/v1/events', headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' }, payload: body })
+        const res = await server.inject({
+          method: 'POST',
+          url: mode === 'history' ? '/api/v1/events?history=true' : '/api/v1/events',
+          headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+          payload: body,
+        })
         const where = `${mode} ${String(base.type)} at ${JSON.stringify(path)}: ${res.statusCode} ${res.body.slice(0, 200)}`
         expect(res.statusCode, where).toBeLessThan(500)
         expect(res.statusCode, where).toBeGreaterThanOrEqual(200)
@@ -186,11 +286,23 @@ describe('any JSON at any field (SQLite)', () => {
         const n = ++seq
         const path = pick(slots(base.body), slotNo)
         const body = Buffer.from(withValueAt(base.body, path, valueText))
-        const headers: Record<string, string> = base.platform === 'shopify'
-          ? { 'x-shopify-hmac-sha256': hmacBase64(SHOPIFY_SECRET, body), 'x-shopify-topic': base.topic, 'x-shopify-shop-domain': 'jsmith.myshopify.com', 'x-shopify-event-id': `ev-${n}`, 'x-shopify-webhook-id': `wh-${n}` }
-          : { 'x-wc-webhook-signature': hmacBase64(WOO_SECRET, body), 'x-wc-webhook-topic': base.topic, 'x-wc-webhook-delivery-id': `d-${n}` }
+        const headers: Record<string, string> =
+          base.platform === 'shopify'
+            ? {
+                'x-shopify-hmac-sha256': hmacBase64(SHOPIFY_SECRET, body),
+                'x-shopify-topic': base.topic,
+                'x-shopify-shop-domain': 'jsmith.myshopify.com',
+                'x-shopify-event-id': `ev-${n}`,
+                'x-shopify-webhook-id': `wh-${n}`,
+              }
+            : { 'x-wc-webhook-signature': hmacBase64(WOO_SECRET, body), 'x-wc-webhook-topic': base.topic, 'x-wc-webhook-delivery-id': `d-${n}` }
         const before = await rowCounts(env.app.handle)
-        const res = await server.inject({ method: 'POST', url: `/webhooks/${base.platform}/default`, headers: { 'content-type': 'application/json', ...headers }, payload: body })
+        const res = await server.inject({
+          method: 'POST',
+          url: `/webhooks/${base.platform}/default`,
+          headers: { 'content-type': 'application/json', ...headers },
+          payload: body,
+        })
         const where = `${base.platform} ${base.topic} at ${JSON.stringify(path)}: ${res.statusCode} ${res.body.slice(0, 200)}`
         expect(res.statusCode, where).toBeLessThan(500)
         expect(res.statusCode, where).toBeGreaterThanOrEqual(200)

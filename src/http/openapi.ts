@@ -19,10 +19,36 @@ export function registerOpenApi(server: FastifyInstance): void {
     security: auth,
     paths: {
       '/api/v1/events': {
-        post: { summary: 'Ingest one event or { events: [...] }', parameters: [{ name: 'history', in: 'query', schema: { type: 'boolean' } }], requestBody: { content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/Event' }, { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/Event' } } } }] } } } }, responses: { 202: ok('accepted'), 200: ok('duplicate'), 400: ok('invalid', error), 401: ok('no key', error), 413: ok('too large', error) } },
-        get: { summary: 'Stored events, newest first', parameters: ['type', 'customer', 'limit', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), responses: { 200: ok('events', listOf({ type: 'object' })) } },
+        post: {
+          summary: 'Ingest one event or { events: [...] }',
+          parameters: [{ name: 'history', in: 'query', schema: { type: 'boolean' } }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { $ref: '#/components/schemas/Event' },
+                    { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/Event' } } } },
+                  ],
+                },
+              },
+            },
+          },
+          responses: { 202: ok('accepted'), 200: ok('duplicate'), 400: ok('invalid', error), 401: ok('no key', error), 413: ok('too large', error) },
+        },
+        get: {
+          summary: 'Stored events, newest first',
+          parameters: ['type', 'customer', 'limit', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          responses: { 200: ok('events', listOf({ type: 'object' })) },
+        },
       },
-      '/api/v1/workflows': { get: { summary: 'Workflows', responses: { 200: ok('list', listOf({ type: 'object' })) } }, post: { summary: 'Create or update from YAML/JSON', responses: { 201: ok('created'), 200: ok('unchanged or new version'), 400: ok('invalid, naming the line', error) } } },
+      '/api/v1/workflows': {
+        get: { summary: 'Workflows', responses: { 200: ok('list', listOf({ type: 'object' })) } },
+        post: {
+          summary: 'Create or update from YAML/JSON',
+          responses: { 201: ok('created'), 200: ok('unchanged or new version'), 400: ok('invalid, naming the line', error) },
+        },
+      },
       '/api/v1/workflows/{id}': { get: { summary: 'A workflow with its versions' }, put: { summary: 'Save a new version' }, delete: { summary: 'Delete' } },
       '/api/v1/workflows/{id}/export': { get: { summary: 'As YAML or JSON (?format=)' } },
       '/api/v1/workflows/{id}/activate': { post: { summary: 'Activate' } },
@@ -33,10 +59,16 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/runs/{id}/retry': { post: { summary: 'Retry a failed run from its failed step' } },
       '/api/v1/customers/{id}': { get: { summary: "The store's view of a customer" } },
       '/api/v1/messages': { get: { summary: 'The outbox' } },
-      '/api/v1/settings': { get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } }, put: { summary: 'Change the named keys' } },
+      '/api/v1/settings': {
+        get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
+        put: { summary: 'Change the named keys' },
+      },
       '/api/v1/message-templates': { get: { summary: 'Stored message templates' } },
       '/api/v1/message-templates/{name}': { put: { summary: 'Save a template { subject, html, preheader? } (Liquid checked, naming the line)' } },
-      '/api/v1/connectors': { get: { summary: 'Shop connections (secrets never returned)' }, post: { summary: 'Add { platform, secrets, shop_domain?, api_url?, access_token? }' } },
+      '/api/v1/connectors': {
+        get: { summary: 'Shop connections (secrets never returned)' },
+        post: { summary: 'Add { platform, secrets, shop_domain?, api_url?, access_token? }' },
+      },
       '/api/v1/connectors/{id}': { get: { summary: 'A connector' }, patch: { summary: 'Rotate secrets, fix credentials' }, delete: { summary: 'Remove' } },
       '/api/v1/connectors/{id}/health': { get: { summary: 'Last delivery, deliveries, failures and signature failures in 24 h' } },
       '/api/v1/deliveries': { get: { summary: 'Raw webhook deliveries, kept 30 days (?connector=)' } },

@@ -19,7 +19,12 @@ describe.each(DIALECTS)('/readyz on %s', (dialect) => {
 
   it('answers { ready: true }, then 503 { ready: false } without internals when the database is gone, logging the cause', async () => {
     const lines: string[] = []
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done() } })
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk))
+        done()
+      },
+    })
     env = await createTestEnv(dialect, { log: pino({ level: 'info' }, sink) })
     server = await buildServer(env.app)
     const ready = await server.inject({ method: 'GET', url: '/readyz' })

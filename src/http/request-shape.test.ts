@@ -12,7 +12,15 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
   const api = useApiEnv(dialect)
 
   it('a query parameter given twice: 400 naming it', async () => {
-    for (const url of ['/api/v1/runs?workflow=a&workflow=b', '/api/v1/runs?status=running&status=failed', '/api/v1/events?type=a.b&type=c.d', '/api/v1/events?customer=1&customer=2', '/api/v1/messages?status=sent&status=queued', '/api/v1/deliveries?status=failed&status=processed', '/api/v1/workflows/w?version=1&version=2']) {
+    for (const url of [
+      '/api/v1/runs?workflow=a&workflow=b',
+      '/api/v1/runs?status=running&status=failed',
+      '/api/v1/events?type=a.b&type=c.d',
+      '/api/v1/events?customer=1&customer=2',
+      '/api/v1/messages?status=sent&status=queued',
+      '/api/v1/deliveries?status=failed&status=processed',
+      '/api/v1/workflows/w?version=1&version=2',
+    ]) {
       const res = await api.server.inject({ method: 'GET', url, headers: api.headers })
       expect(res.statusCode, `${url}: ${res.body}`).toBe(400)
       expect(res.json().error.message, url).toMatch(/more than once/)
@@ -22,7 +30,12 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
   it('an event sent as text or as a form: 400 saying to send JSON', async () => {
     const event = JSON.stringify({ id: 'e-1', type: 'customer.created', data: { id: 'c-1', email: 'ada@example.com', accepts_marketing: false } })
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
-      const res = await api.server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${api.admin}`, 'content-type': type }, payload: event })
+      const res = await api.server.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: { authorization: `Bearer ${api.admin}`, 'content-type': type },
+        payload: event,
+      })
       expect(res.statusCode, type).toBe(400)
       expect(res.json().error.message, type).toContain('Content-Type: application/json')
     }
@@ -38,7 +51,13 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
 
   it('a JSON body nested far too deep: 400 naming the limit, on every route that takes a body', async () => {
     const deep = `${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}`
-    for (const [method, url] of [['POST', '/api/v1/workflows'], ['PUT', '/api/v1/settings'], ['PUT', '/api/v1/message-templates/x'], ['POST', '/api/v1/connectors'], ['POST', '/api/v1/events']] as const) {
+    for (const [method, url] of [
+      ['POST', '/api/v1/workflows'],
+      ['PUT', '/api/v1/settings'],
+      ['PUT', '/api/v1/message-templates/x'],
+      ['POST', '/api/v1/connectors'],
+      ['POST', '/api/v1/events'],
+    ] as const) {
       const res = await api.server.inject({ method, url, headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }, payload: deep })
       expect(res.statusCode, `${method} ${url}: ${res.body.slice(0, 300)}`).toBe(400)
       expect(res.json().error.message, url).toMatch(/deep/)
@@ -51,7 +70,12 @@ describe.each(DIALECTS)('the small lists page like every list, on %s', (dialect)
   const get = (url: string) => api.server.inject({ method: 'GET', url, headers: api.headers })
   beforeEach(async () => {
     for (const id of ['w1', 'w2', 'w3']) {
-      const res = await api.server.inject({ method: 'POST', url: '/api/v1/workflows', headers: api.headers, payload: { id, name: id, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] } })
+      const res = await api.server.inject({
+        method: 'POST',
+        url: '/api/v1/workflows',
+        headers: api.headers,
+        payload: { id, name: id, trigger: { event: 'order.paid' }, steps: [{ action: 'log', with: { message: 'hi' } }] },
+      })
       expect(res.statusCode, res.body).toBe(201)
     }
   })

@@ -42,13 +42,18 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerErrorHandler(server)
 
   // workflows may be posted as YAML; forms (unsubscribe one-click) as urlencoded
-  server.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  server.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  )
   server.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
   // PostgreSQL refuses the NUL character in text (22021): a path or query parameter holding one is
   // refused here, for every route, before any handler puts it in a query
   server.addHook('onRequest', async (request) => {
-    for (const [where, values] of [['path parameter', request.params], ['query parameter', request.query]] as const) {
+    for (const [where, values] of [
+      ['path parameter', request.params],
+      ['query parameter', request.query],
+    ] as const) {
       for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
         // no route takes a list in its query: a repeated parameter is the client's mistake
         if (Array.isArray(value)) throw new UserError(`${where} ${name} is given more than once`, { code: 'validation_failed' })
@@ -104,7 +109,7 @@ function bodyProblem(body: unknown): { path: string; message: string } | null {
     if (value === null || typeof value !== 'object') continue
     if (depth >= BODY_DEPTH_LIMIT) return { path: path || 'body', message: `nested deeper than the body depth limit of ${BODY_DEPTH_LIMIT} levels` }
     if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push([item, `${path}[${i}]`, depth + 1]))
+      for (const [i, item] of value.entries()) stack.push([item, `${path}[${i}]`, depth + 1])
       continue
     }
     for (const [key, item] of Object.entries(value)) {

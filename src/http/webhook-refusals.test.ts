@@ -30,7 +30,12 @@ describe.each(DIALECTS)('refused webhooks on %s', (dialect) => {
     adminA = (await createKey(env.app.handle.db, 'default', 'admin', now)).key
     const adminB = (await createKey(env.app.handle.db, 'store-b', 'admin', now)).key
     const add = async (key: string, shop: string) => {
-      const res = await server.inject({ method: 'POST', url: '/api/v1/connectors', headers: { authorization: `Bearer ${key}` }, payload: { platform: 'shopify', secrets: [APP_SECRET], shop_domain: shop } })
+      const res = await server.inject({
+        method: 'POST',
+        url: '/api/v1/connectors',
+        headers: { authorization: `Bearer ${key}` },
+        payload: { platform: 'shopify', secrets: [APP_SECRET], shop_domain: shop },
+      })
       expect(res.statusCode).toBe(201)
       return res.json().id as string
     }
@@ -43,15 +48,24 @@ describe.each(DIALECTS)('refused webhooks on %s', (dialect) => {
   })
 
   const headers = (body: Buffer, shop: string | null, n: number, secret = APP_SECRET): Record<string, string> => ({
-    'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(secret, body), 'x-shopify-topic': 'orders/create',
-    'x-shopify-event-id': `ev-${n}`, 'x-shopify-webhook-id': `wh-${n}`, ...(shop === null ? {} : { 'x-shopify-shop-domain': shop }),
+    'content-type': 'application/json',
+    'x-shopify-hmac-sha256': hmacBase64(secret, body),
+    'x-shopify-topic': 'orders/create',
+    'x-shopify-event-id': `ev-${n}`,
+    'x-shopify-webhook-id': `wh-${n}`,
+    ...(shop === null ? {} : { 'x-shopify-shop-domain': shop }),
   })
-  const hook = (store: string, h: Record<string, string>, body: Buffer) => server.inject({ method: 'POST', url: `/webhooks/shopify/${store}`, headers: h, payload: body })
+  const hook = (store: string, h: Record<string, string>, body: Buffer) =>
+    server.inject({ method: 'POST', url: `/webhooks/shopify/${store}`, headers: h, payload: body })
 
   it('a correctly signed delivery without X-Shopify-Shop-Domain, or naming another shop, is refused 401 and stores nothing', async () => {
     const body = fixture('shopify', 'orders-create.json')
     const before = await rowCounts(env.app.handle)
-    for (const [n, shop] of [[1, null], [2, 'shop-b.myshopify.com'], [3, '']] as const) {
+    for (const [n, shop] of [
+      [1, null],
+      [2, 'shop-b.myshopify.com'],
+      [3, ''],
+    ] as const) {
       const res = await hook('default', headers(body, shop, n), body)
       expect(res.statusCode, `shop header ${JSON.stringify(shop)}`).toBe(401)
       expect(res.json().error.message).toMatch(/X-Shopify-Shop-Domain/)
@@ -78,14 +92,17 @@ describe.each(DIALECTS)('refused webhooks on %s', (dialect) => {
     const version = () => watcher!.pragma('data_version', { simple: true }) as number
     const startVersion = watcher ? version() : 0
     for (let i = 0; i < 1000; i++) {
-      const h = i % 2 === 0 ? headers(body, 'shop-a.myshopify.com', i, 'not-the-secret') : { 'content-type': 'application/json', 'x-shopify-topic': 'orders/create' }
+      const h =
+        i % 2 === 0 ? headers(body, 'shop-a.myshopify.com', i, 'not-the-secret') : { 'content-type': 'application/json', 'x-shopify-topic': 'orders/create' }
       const res = await hook('default', h, body)
       expect(res.statusCode).toBe(401)
     }
     expect(await rowCounts(env.app.handle)).toEqual(before)
     if (watcher) expect(version(), 'the SQLite file was written to').toBe(startVersion)
     watcher?.close()
-    const health = (await server.inject({ method: 'GET', url: `/api/v1/connectors/${connectorA}/health`, headers: { authorization: `Bearer ${adminA}` } })).json()
+    const health = (
+      await server.inject({ method: 'GET', url: `/api/v1/connectors/${connectorA}/health`, headers: { authorization: `Bearer ${adminA}` } })
+    ).json()
     expect(health).toMatchObject({ signature_failures_24h: 1000, deliveries_24h: 0 })
     expect(health.last_signature_failure_reason).toMatch(/X-Shopify-Hmac-Sha256/)
 
@@ -97,7 +114,9 @@ describe.each(DIALECTS)('refused webhooks on %s', (dialect) => {
     expect(rows.map((r) => ({ connector: r.connector_id, count: Number(r.count) }))).toEqual([{ connector: connectorA, count: 1000 }])
     // a new server reads the same health from the database
     server = await buildServer(env.app)
-    const again = (await server.inject({ method: 'GET', url: `/api/v1/connectors/${connectorA}/health`, headers: { authorization: `Bearer ${adminA}` } })).json()
+    const again = (
+      await server.inject({ method: 'GET', url: `/api/v1/connectors/${connectorA}/health`, headers: { authorization: `Bearer ${adminA}` } })
+    ).json()
     expect(again).toMatchObject({ signature_failures_24h: 1000 })
   })
 })

@@ -24,26 +24,44 @@ const shopifyTopic = (file: string) => {
 
 function shopifyHeaders(topic: string, body: Buffer, secret: string, eventId = `evt-${topic}`, webhookId = `wh-${topic}`): Record<string, string> {
   return {
-    'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(secret, body), 'x-shopify-topic': topic,
-    'x-shopify-shop-domain': 'jsmith.myshopify.com', 'x-shopify-event-id': eventId, 'x-shopify-webhook-id': webhookId,
+    'content-type': 'application/json',
+    'x-shopify-hmac-sha256': hmacBase64(secret, body),
+    'x-shopify-topic': topic,
+    'x-shopify-shop-domain': 'jsmith.myshopify.com',
+    'x-shopify-event-id': eventId,
+    'x-shopify-webhook-id': webhookId,
   }
 }
 
 function wooHeaders(file: string, body: Buffer, secret: string): Record<string, string> {
   const topic = file.replace(/\.json$/, '').replace('-', '.')
-  return { 'content-type': 'application/json', 'x-wc-webhook-signature': hmacBase64(secret, body), 'x-wc-webhook-topic': topic, 'x-wc-webhook-delivery-id': `d-${file}` }
+  return {
+    'content-type': 'application/json',
+    'x-wc-webhook-signature': hmacBase64(secret, body),
+    'x-wc-webhook-topic': topic,
+    'x-wc-webhook-delivery-id': `d-${file}`,
+  }
 }
 
 function bcHeaders(body: Buffer, secret: string, now: Date, id = `msg_${body.length}`): Record<string, string> {
   const ts = Math.floor(now.getTime() / 1000)
-  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(secret), id, ts, body) }
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': standardWebhookSignature(Buffer.from(secret), id, ts, body),
+  }
 }
 
 const reserialise = (body: Buffer) => Buffer.from(JSON.stringify(JSON.parse(body.toString('utf8'))))
 
 let bc: BigCommerceApiServer
-beforeAll(async () => { bc = await startBigCommerceApi() })
-afterAll(async () => { await bc.close() })
+beforeAll(async () => {
+  bc = await startBigCommerceApi()
+})
+afterAll(async () => {
+  await bc.close()
+})
 
 describe.each(DIALECTS)('webhooks on %s', (dialect) => {
   let env: TestEnv
@@ -76,8 +94,15 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
   const hook = (platform: string, headers: Record<string, string>, body: Buffer | string, store = 'default') =>
     server.inject({ method: 'POST', url: `/webhooks/${platform}/${store}`, headers, payload: body })
   const count = async (table: string) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(env.app.handle.db)).rows[0]!.n)
-  const counts = async () => ({ events: await count('events'), deliveries: await count('webhook_deliveries'), customers: await count('customers'), orders: await count('orders'), exports: await count('privacy_exports') })
-  const eventsOf = async (ids: string[]) => (await env.app.handle.db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('seq').execute()).map((r) => ({ ...r, data: JSON.parse(r.data) }))
+  const counts = async () => ({
+    events: await count('events'),
+    deliveries: await count('webhook_deliveries'),
+    customers: await count('customers'),
+    orders: await count('orders'),
+    exports: await count('privacy_exports'),
+  })
+  const eventsOf = async (ids: string[]) =>
+    (await env.app.handle.db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('seq').execute()).map((r) => ({ ...r, data: JSON.parse(r.data) }))
 
   async function expectRefused(platform: string, headers: Record<string, string>, body: Buffer) {
     const before = await counts()
@@ -101,11 +126,19 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
       expect(stored.map((e) => e.type)).toEqual(expected.events.map((e) => e.type))
       expect(stored.every((e) => e.source === 'shopify' && e.store_id === 'default')).toBe(true)
     }
-    const created = (await env.app.handle.db.selectFrom('events').selectAll().where('type', '=', 'order.created').executeTakeFirstOrThrow())
+    const created = await env.app.handle.db.selectFrom('events').selectAll().where('type', '=', 'order.created').executeTakeFirstOrThrow()
     const order = JSON.parse(created.data)
     expect(order).toMatchObject({ id: '820982911946154508', number: '1234', total_price: '404.95', customer: { email: 'john@example.com' } })
-    expect(order.line_items.map((li: { sku: string }) => li.sku)).toEqual(['SKU2006-001', 'LENS-PROTECT-2YR', 'CASE-LEATHER-PREM', 'SKU2006-020', 'SKU2006-035'])
-    const fulfilled = (await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'order.fulfilled').execute()).map((r) => JSON.parse(r.data))
+    expect(order.line_items.map((li: { sku: string }) => li.sku)).toEqual([
+      'SKU2006-001',
+      'LENS-PROTECT-2YR',
+      'CASE-LEATHER-PREM',
+      'SKU2006-020',
+      'SKU2006-035',
+    ])
+    const fulfilled = (await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'order.fulfilled').execute()).map((r) =>
+      JSON.parse(r.data),
+    )
     expect(fulfilled.some((f) => f.tracking_number === '1z827wk74630')).toBe(true)
     expect(await count('webhook_deliveries')).toBe(fixtureFiles('shopify').length)
   })
@@ -126,7 +159,16 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
       const expected = await CONNECTORS.woocommerce.map(delivery(wooHeaders(file, body, WOO_SECRET), body), { secrets: [] }, localDeps)
       expect((await eventsOf(expected.events.map((e) => e.id))).map((e) => e.type)).toEqual(expected.events.map((e) => e.type))
     }
-    const order = JSON.parse((await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'order.created').where('source', '=', 'woocommerce').executeTakeFirstOrThrow()).data)
+    const order = JSON.parse(
+      (
+        await env.app.handle.db
+          .selectFrom('events')
+          .select('data')
+          .where('type', '=', 'order.created')
+          .where('source', '=', 'woocommerce')
+          .executeTakeFirstOrThrow()
+      ).data,
+    )
     expect(order).toMatchObject({ id: '727', number: '727', total_price: '29.35', currency: 'USD' })
   })
 
@@ -143,14 +185,37 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
       expect(res.json().events).toBeGreaterThan(0)
     }
     expect(bc.requests.every((r) => r.token === ACCESS_TOKEN)).toBe(true)
-    const order = JSON.parse((await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'order.created').where('source', '=', 'bigcommerce').executeTakeFirstOrThrow()).data)
+    const order = JSON.parse(
+      (
+        await env.app.handle.db
+          .selectFrom('events')
+          .select('data')
+          .where('type', '=', 'order.created')
+          .where('source', '=', 'bigcommerce')
+          .executeTakeFirstOrThrow()
+      ).data,
+    )
     expect(order.line_items.map((li: { sku: string }) => li.sku)).toEqual(['OTL-LG', 'SMPL-CARD-BLUE'])
-    const shipped = JSON.parse((await env.app.handle.db.selectFrom('events').select('data').where('type', '=', 'order.fulfilled').where('source', '=', 'bigcommerce').executeTakeFirstOrThrow()).data)
+    const shipped = JSON.parse(
+      (
+        await env.app.handle.db
+          .selectFrom('events')
+          .select('data')
+          .where('type', '=', 'order.fulfilled')
+          .where('source', '=', 'bigcommerce')
+          .executeTakeFirstOrThrow()
+      ).data,
+    )
     expect(shipped.tracking_number).toBe('1Z999AA10123456784')
   })
 
   it('a Shopify redelivery (same event id, new webhook id) starts no second run', async () => {
-    const wf = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, payload: 'id: on-order\nname: On order\ntrigger: { event: order.created }\nsteps:\n  - action: log\n    with: { message: "order {{ order.number }}" }\n' })
+    const wf = await server.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' },
+      payload: 'id: on-order\nname: On order\ntrigger: { event: order.created }\nsteps:\n  - action: log\n    with: { message: "order {{ order.number }}" }\n',
+    })
     expect(wf.statusCode).toBe(201)
     expect((await api('POST', '/api/v1/workflows/on-order/activate')).statusCode).toBe(200)
     const body = fixture('shopify', 'orders-create.json')
@@ -162,7 +227,10 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     await env.app.engine.drain()
     expect(await count('runs')).toBe(1)
     const deliveries = (await api('GET', `/api/v1/deliveries?connector=${connectorIds.shopify}`)).json()
-    expect(deliveries.items.map((d: { delivery_id: string; status: string }) => `${d.delivery_id}:${d.status}`).sort()).toEqual(['wh-1:processed', 'wh-2:duplicate'])
+    expect(deliveries.items.map((d: { delivery_id: string; status: string }) => `${d.delivery_id}:${d.status}`).sort()).toEqual([
+      'wh-1:processed',
+      'wh-2:duplicate',
+    ])
   })
 
   it('an unknown topic is stored as a raw event and answered 200', async () => {
@@ -214,7 +282,9 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     expect((await hook('shopify', shopifyHeaders('customers/create', body, SHOPIFY_SECRET), body, 'other-store')).statusCode).toBe(401)
     expect((await hook('woocommerce', { 'content-type': 'application/x-www-form-urlencoded' }, 'webhook_id=7', 'other-store')).statusCode).toBe(200)
     // an empty Content-Type header: verified like any other delivery (here: wrong store, 401), not 415
-    expect((await hook('shopify', { ...shopifyHeaders('customers/create', body, SHOPIFY_SECRET), 'content-type': '' }, body, 'other-store')).statusCode).toBe(401)
+    expect((await hook('shopify', { ...shopifyHeaders('customers/create', body, SHOPIFY_SECRET), 'content-type': '' }, body, 'other-store')).statusCode).toBe(
+      401,
+    )
   })
 
   it('secret rotation: two secrets valid at once, then only the new one', async () => {
@@ -238,13 +308,19 @@ describe.each(DIALECTS)('webhooks on %s', (dialect) => {
     const list = await api('GET', '/api/v1/connectors')
     const text = list.body
     for (const s of [SHOPIFY_SECRET, WOO_SECRET, BC_SECRET, ACCESS_TOKEN]) expect(text).not.toContain(s)
-    expect(list.json().items.map((c: { platform: string; secret_set: boolean }) => `${c.platform}:${c.secret_set}`)).toEqual(['shopify:true', 'woocommerce:true', 'bigcommerce:true'])
+    expect(list.json().items.map((c: { platform: string; secret_set: boolean }) => `${c.platform}:${c.secret_set}`)).toEqual([
+      'shopify:true',
+      'woocommerce:true',
+      'bigcommerce:true',
+    ])
     const body = fixture('bigcommerce', 'store-order-created.json')
     await hook('bigcommerce', { ...bcHeaders(body, BC_SECRET, env.clock.now()), authorization: `Bearer ${ACCESS_TOKEN}` }, body)
     for (const { table, column } of await textColumns(env.app.handle.db, env.app.handle.dialect)) {
       if (table === 'api_keys') continue
       for (const s of [SHOPIFY_SECRET, WOO_SECRET, BC_SECRET, ACCESS_TOKEN]) {
-        const hits = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} like ${`%${s}%`}`.execute(env.app.handle.db)
+        const hits = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} like ${`%${s}%`}`.execute(
+          env.app.handle.db,
+        )
         expect(Number(hits.rows[0]!.n), `${table}.${column} holds ${s}`).toBe(0)
       }
     }

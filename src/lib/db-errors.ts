@@ -26,11 +26,7 @@ const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300'])
 const SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED'])
 
 /** node-postgres reports a lost connection with these messages and no code. */
-const PG_MESSAGES = [
-  /^Connection terminated/,
-  /^timeout exceeded when trying to connect/,
-  /is not queryable$/,
-]
+const PG_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /is not queryable$/]
 
 /** Thrown when work was given up because the database stayed unreachable; answered 503. */
 export class DatabaseUnavailableError extends OperationalError {

@@ -18,18 +18,31 @@ import {
 const GET: OutboundRequest = { method: 'GET', timeoutMs: 2000, maxResponseBytes: 1000, redirects: 'refuse' }
 
 let target: Recorder
-beforeAll(async () => { target = await startRecorder((res) => res.writeHead(200).end('internal secret')) })
+beforeAll(async () => {
+  target = await startRecorder((res) => res.writeHead(200).end('internal secret'))
+})
 afterAll(() => target.close())
-beforeEach(() => { target.hits.length = 0 })
+beforeEach(() => {
+  target.hits.length = 0
+})
 
 describe('the address is checked where the connection is made', () => {
   it('refuses loopback, private, link-local, mapped and localhost targets unless allowed, and reaches none of them', async () => {
     const client = createOutboundClient({ allowPrivate: false, resolve: fakeResolver({ localhost: ['127.0.0.1'] }) })
     for (const url of [
-      `${target.url}/`, `http://[::1]:${target.port}/`, 'http://10.0.0.1/', `http://localhost:${target.port}/`, 'http://169.254.169.254/latest/meta-data',
-      `http://[::ffff:127.0.0.1]:${target.port}/`, 'http://[::ffff:a9fe:a9fe]/latest', 'http://100.64.0.1/', 'http://[fd00::1]/', 'http://[fe80::1]/',
+      `${target.url}/`,
+      `http://[::1]:${target.port}/`,
+      'http://10.0.0.1/',
+      `http://localhost:${target.port}/`,
+      'http://169.254.169.254/latest/meta-data',
+      `http://[::ffff:127.0.0.1]:${target.port}/`,
+      'http://[::ffff:a9fe:a9fe]/latest',
+      'http://100.64.0.1/',
+      'http://[fd00::1]/',
+      'http://[fe80::1]/',
       // other spellings of 127.0.0.1 the URL parser normalises
-      `http://2130706433:${target.port}/`, `http://0x7f.1:${target.port}/`,
+      `http://2130706433:${target.port}/`,
+      `http://0x7f.1:${target.port}/`,
     ]) {
       const err = await client.request(url, GET).catch((e: unknown) => e)
       expect(err, url).toBeInstanceOf(PrivateAddressError)
@@ -40,7 +53,9 @@ describe('the address is checked where the connection is made', () => {
 
   it('a public-looking name that resolves to a loopback address is refused after lookup; allowed, the same name reaches the server', async () => {
     const resolve = fakeResolver({ 'hooks.example.com': ['127.0.0.1'] })
-    const err = await createOutboundClient({ allowPrivate: false, resolve }).request(`http://hooks.example.com:${target.port}/`, GET).catch((e: unknown) => e)
+    const err = await createOutboundClient({ allowPrivate: false, resolve })
+      .request(`http://hooks.example.com:${target.port}/`, GET)
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(PrivateAddressError)
     expect((err as Error).message).toMatch(/hooks\.example\.com resolves to 127\.0\.0\.1, a private or loopback address; set STOREFLOW_ALLOW_PRIVATE_HTTP=1/)
     expect(target.hits).toHaveLength(0)
@@ -96,7 +111,9 @@ describe('the address is checked where the connection is made', () => {
 
 describe('redirects', () => {
   let redirector: Recorder
-  beforeAll(async () => { redirector = await startRecorder((res) => res.writeHead(307, { location: `${target.url}/latest/meta-data?token=abc` }).end()) })
+  beforeAll(async () => {
+    redirector = await startRecorder((res) => res.writeHead(307, { location: `${target.url}/latest/meta-data?token=abc` }).end())
+  })
   afterAll(() => redirector.close())
 
   it("refused: the caller gets a typed error naming the redirect's origin (never its path), the target is never reached", async () => {
@@ -110,7 +127,7 @@ describe('redirects', () => {
     expect(target.hits).toHaveLength(0)
   })
 
-  it("returned: the caller sees the 307 and its Location; the target is still never reached", async () => {
+  it('returned: the caller sees the 307 and its Location; the target is still never reached', async () => {
     const client = createOutboundClient({ allowPrivate: true })
     const response = await client.request(`${redirector.url}/hook`, { ...GET, redirects: 'return' })
     expect(response.status).toBe(307)
@@ -121,7 +138,9 @@ describe('redirects', () => {
 
 describe('size and time caps', () => {
   const servers: Recorder[] = []
-  afterEach(async () => { await Promise.all(servers.splice(0).map((s) => s.close())) })
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()))
+  })
   const start = async (respond: Parameters<typeof startRecorder>[0]) => {
     const s = await startRecorder(respond)
     servers.push(s)
@@ -137,7 +156,9 @@ describe('size and time caps', () => {
         while (!closed && res.write('x'.repeat(64 * 1024))) written += 64 * 1024
       }
       res.on('drain', pump)
-      res.on('close', () => { closed = true })
+      res.on('close', () => {
+        closed = true
+      })
       pump()
     })
     const client = createOutboundClient({ allowPrivate: true })
@@ -163,8 +184,13 @@ describe('size and time caps', () => {
   })
 
   it('a server that never finishes its answer hits the time cap', async () => {
-    const slow = await start((res) => { res.writeHead(200); res.write('{"partial":') })
-    const err = await createOutboundClient({ allowPrivate: true }).request(`${slow.url}/`, { ...GET, timeoutMs: 200 }).catch((e: unknown) => e)
+    const slow = await start((res) => {
+      res.writeHead(200)
+      res.write('{"partial":')
+    })
+    const err = await createOutboundClient({ allowPrivate: true })
+      .request(`${slow.url}/`, { ...GET, timeoutMs: 200 })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TimeLimitError)
     expect(err).toMatchObject({ limit: 'time', retryable: true })
     expect((err as Error).message).toContain('200 ms time limit')

@@ -130,7 +130,13 @@ async function systemResolver(hostname: string): Promise<ResolvedAddress[]> {
   return dns.lookup(hostname, { all: true, verbatim: true })
 }
 
-function send(url: URL, req: OutboundRequest, policy: OutboundPolicy, resolve: Resolver, agents: { http: http.Agent; https: https.Agent }): Promise<OutboundResponse> {
+function send(
+  url: URL,
+  req: OutboundRequest,
+  policy: OutboundPolicy,
+  resolve: Resolver,
+  agents: { http: http.Agent; https: https.Agent },
+): Promise<OutboundResponse> {
   const host = url.hostname.replace(/^\[|\]$/g, '')
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.reject(new OutboundError(`only http and https URLs may be called, got ${url.protocol}`, 'scheme', false, host))
@@ -169,7 +175,11 @@ function send(url: URL, req: OutboundRequest, policy: OutboundPolicy, resolve: R
       clearTimeout(timer)
       if (err) {
         request?.destroy()
-        reject(err instanceof OutboundError ? err : new OutboundError(`request to ${host} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 'network', true, host, { cause: err }))
+        reject(
+          err instanceof OutboundError
+            ? err
+            : new OutboundError(`request to ${host} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 'network', true, host, { cause: err }),
+        )
       } else resolvePromise(response!)
     }
     const options: http.RequestOptions = { method: req.method ?? 'GET', headers: req.headers ?? {}, lookup }
@@ -204,9 +214,10 @@ function send(url: URL, req: OutboundRequest, policy: OutboundPolicy, resolve: R
       })
     }
     try {
-      request = url.protocol === 'https:'
-        ? https.request(url, { ...options, agent: agents.https }, onResponse)
-        : http.request(url, { ...options, agent: agents.http }, onResponse)
+      request =
+        url.protocol === 'https:'
+          ? https.request(url, { ...options, agent: agents.https }, onResponse)
+          : http.request(url, { ...options, agent: agents.http }, onResponse)
     } catch (err) {
       // e.g. a header value with a line break: the request as given cannot be sent, now or later
       return finish(new OutboundError(`the request to ${host} cannot be sent: ${(err as Error).message}`, 'invalid_request', false, host, { cause: err }))

@@ -37,7 +37,7 @@ export function addMoney(a: string | number, b: string | number): string {
     const s = typeof v === 'number' ? v.toFixed(6) : v
     const neg = s.startsWith('-')
     const [int, frac = ''] = (neg ? s.slice(1) : s).split('.')
-    const micro = BigInt(int || '0') * scale + BigInt((frac + '000000').slice(0, 6))
+    const micro = BigInt(int || '0') * scale + BigInt(`${frac}000000`.slice(0, 6))
     return neg ? -micro : micro
   }
   const sum = toMicro(a) + toMicro(b)

@@ -24,7 +24,9 @@ export function parseRate(text: string | number): Rate | null {
   const m = /^(\d{1,9})\s*(?:\/\s*([a-z]+))?$/i.exec(raw)
   const periodMs = m ? PERIODS[(m[2] ?? 'min').toLowerCase()] : undefined
   if (!m || periodMs === undefined) {
-    throw new Error(`must be a whole number of requests per period, like 600/min, 10/s or 36000/h (a bare number is per minute; 0 turns the limit off); got "${raw}"`)
+    throw new Error(
+      `must be a whole number of requests per period, like 600/min, 10/s or 36000/h (a bare number is per minute; 0 turns the limit off); got "${raw}"`,
+    )
   }
   const count = Number(m[1])
   return count === 0 ? null : { count, periodMs }
@@ -46,7 +48,10 @@ export class TokenBuckets {
   private readonly perMs: number
 
   /** `maxKeys` bounds memory: past it, buckets that have refilled (they hold no state worth keeping) are dropped first, then the oldest. */
-  constructor(readonly rate: Rate, private readonly maxKeys = 100_000) {
+  constructor(
+    readonly rate: Rate,
+    private readonly maxKeys = 100_000,
+  ) {
     this.perMs = rate.count / rate.periodMs
   }
 

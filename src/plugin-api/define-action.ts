@@ -76,6 +76,9 @@ export interface ActionContext<I> {
   dryRun: boolean
 }
 
+// the registry holds actions of every input and output type, and `run` takes its input contravariantly,
+// so `unknown` would reject every concrete action: `any` is the one type both ways
+// biome-ignore lint/suspicious/noExplicitAny: see above
 export interface ActionDefinition<I = any, O = any> {
   /** the name users write in workflow files; never changes once shipped */
   type: string

@@ -21,7 +21,8 @@ export {
  * failure may pass: retry. `what` names the other side, e.g. "SMS provider".
  */
 export function outboundFailure(what: string, err: unknown): PermanentError | RetryableError {
-  if (err instanceof OutboundError && !err.retryable) return new PermanentError(`${what}: ${err.message}`, { reason: err.limit, cause: err, details: { limit: err.limit, host: err.host } })
+  if (err instanceof OutboundError && !err.retryable)
+    return new PermanentError(`${what}: ${err.message}`, { reason: err.limit, cause: err, details: { limit: err.limit, host: err.host } })
   const cause = (err as { cause?: { code?: string } }).cause
   return new RetryableError(`${what} unreachable: ${cause?.code ?? errorMessage(err)}`, { cause: err })
 }

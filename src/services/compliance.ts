@@ -49,7 +49,11 @@ export async function complianceDuty(ctx: ServiceContext, storeId: string, mappe
     const exportId = newId('pex_')
     const keys = data?.profiles.map((p) => String(p['key'])) ?? []
     await insertPrivacyExport(db, {
-      id: exportId, store_id: storeId, customer_ref: identity.ref, customer_key: keys[0] ?? null, delivery_id: deliveryRowId,
+      id: exportId,
+      store_id: storeId,
+      customer_ref: identity.ref,
+      customer_key: keys[0] ?? null,
+      delivery_id: deliveryRowId,
       data: JSON.stringify(data ?? { store: storeId, customer_ref: identity.ref, exported_at: now.toISOString(), customer: null, found: false }),
       created_at: now.toISOString(),
     })
@@ -60,7 +64,8 @@ export async function complianceDuty(ctx: ServiceContext, storeId: string, mappe
     eventData['orders_to_redact'] = ids(body['orders_to_redact'])
     identity.orderIds = ids(body['orders_to_redact'])
     const erased = identity.ref || identity.orderIds.length > 0 ? await eraseCustomer(db, storeId, identity, now, ctx.handle.dialect) : null
-    if (erased && !erased.disk_settled) ctx.log.warn({ storeId }, 'customer erased; the database stayed busy, so the old bytes leave the write-ahead log at its next checkpoint')
+    if (erased && !erased.disk_settled)
+      ctx.log.warn({ storeId }, 'customer erased; the database stayed busy, so the old bytes leave the write-ahead log at its next checkpoint')
     const needles = [email, phone].filter((x): x is string => x !== null)
     return { eventData, erased: erased ? { customers: erased.customers } : null, body: JSON.stringify(scrub(body, needles)) }
   }

@@ -1,4 +1,12 @@
-import { createConnector, getConnector, listConnectors, removeConnector, updateConnector, type ConnectorInput, type ConnectorView } from '../store/connectors.repo.ts'
+import {
+  createConnector,
+  getConnector,
+  listConnectors,
+  removeConnector,
+  updateConnector,
+  type ConnectorInput,
+  type ConnectorView,
+} from '../store/connectors.repo.ts'
 import { connectorHealth, type ConnectorHealth } from '../store/deliveries.repo.ts'
 import { pageOfList, type Page, type PageRequest } from '../store/keyset.ts'
 import type { ServiceContext } from './context.ts'

@@ -10,7 +10,10 @@ export function createDeliveriesService(ctx: ServiceContext) {
   const db = ctx.handle.db
   return {
     /** Newest first; `cursor` is the previous page's next_cursor. */
-    list(storeId: string, filter: { connector?: string; status?: string; limit: number; cursor?: string }): Promise<{ items: DeliveryRow[]; next_cursor: string | null }> {
+    list(
+      storeId: string,
+      filter: { connector?: string; status?: string; limit: number; cursor?: string },
+    ): Promise<{ items: DeliveryRow[]; next_cursor: string | null }> {
       return listDeliveries(db, storeId, filter)
     },
 

@@ -22,7 +22,10 @@ export class IngestRateLimit {
   private readonly keys: TokenBuckets
   private readonly stores: TokenBuckets
 
-  constructor(readonly rate: Rate, private readonly clock: Clock) {
+  constructor(
+    readonly rate: Rate,
+    private readonly clock: Clock,
+  ) {
     this.keys = new TokenBuckets(rate)
     this.stores = new TokenBuckets(rate)
   }

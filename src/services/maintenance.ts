@@ -14,7 +14,8 @@ export function createMaintenanceService(ctx: ServiceContext, deliveries: Delive
     /** Prunes now and then hourly; returns what stops the timer. */
     start(): () => void {
       const prune = () => {
-        deliveries.prune()
+        deliveries
+          .prune()
           .then(({ deliveries }) => deliveries > 0 && ctx.log.info({ deliveries }, 'old deliveries pruned'))
           .catch((err) => ctx.log.warn({ err }, 'pruning deliveries failed'))
       }

@@ -31,7 +31,10 @@ export class SignatureFailureTally {
   private flushing: Promise<void> = Promise.resolve()
   private warnedFull = false
 
-  constructor(private readonly db: Kysely<Database>, private readonly log: Logger) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: Logger,
+  ) {}
 
   /**
    * Counts one refused delivery against each connector it was tried with. True when it is the

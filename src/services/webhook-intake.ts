@@ -6,7 +6,15 @@ import { errorMessage, OperationalError, StoreflowError, UserError } from '../li
 import { newId } from '../lib/ids.ts'
 import { SecretBoxError } from '../lib/secret-box.ts'
 import { connectorById, connectorsFor, type ConnectorWithCredentials } from '../store/connectors.repo.ts'
-import { getDelivery, insertDelivery, updateDeliveryBody, updateDeliveryOutcome, type DeliveryResult, type DeliveryRow, type DeliveryStatus } from '../store/deliveries.repo.ts'
+import {
+  getDelivery,
+  insertDelivery,
+  updateDeliveryBody,
+  updateDeliveryOutcome,
+  type DeliveryResult,
+  type DeliveryRow,
+  type DeliveryStatus,
+} from '../store/deliveries.repo.ts'
 import { complianceDuty } from './compliance.ts'
 import type { ServiceContext } from './context.ts'
 import type { IngestGuards } from './ingest-guards.ts'
@@ -50,7 +58,8 @@ export interface ReplayOutcome {
 /** The webhook routes' use case: one delivery, verified, taken in and kept. Replay is the deliveries service's. */
 export function createWebhookIntakeService(ctx: ServiceContext) {
   return {
-    receive: (platform: Platform, storeId: string, delivery: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> => receiveWebhook(ctx, platform, storeId, delivery, guards),
+    receive: (platform: Platform, storeId: string, delivery: WebhookDelivery, guards: IngestGuards): Promise<WebhookAnswer> =>
+      receiveWebhook(ctx, platform, storeId, delivery, guards),
   }
 }
 
@@ -73,7 +82,12 @@ async function receiveWebhook(ctx: ServiceContext, platform: Platform, storeId: 
   if (connectors.length === 0 && platform === 'woocommerce' && connectorFor(platform).verify(d, { secrets: [] }, ctx.clock.now()).ok) {
     return { status: 200, body: { ok: true, ping: true } }
   }
-  if (connectors.length === 0) return errorAnswer(401, 'unauthorized', `store "${storeId}" has no ${platform} connector; add one with: storeflow connectors add --platform ${platform} --secret S --store ${storeId}`)
+  if (connectors.length === 0)
+    return errorAnswer(
+      401,
+      'unauthorized',
+      `store "${storeId}" has no ${platform} connector; add one with: storeflow connectors add --platform ${platform} --secret S --store ${storeId}`,
+    )
 
   const connector = connectorFor(platform)
   const now = ctx.clock.now()
@@ -85,13 +99,26 @@ async function receiveWebhook(ctx: ServiceContext, platform: Platform, storeId: 
       const rate = guards.rate
       const wait = rate ? rate.forStore(c.store) : null
       if (rate && wait !== null) {
-        return { ...errorAnswer(429, 'rate_limited', `rate limited: store "${c.store}" takes ${rate.describe('webhook deliveries')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`), headers: { 'retry-after': String(wait) } }
+        return {
+          ...errorAnswer(
+            429,
+            'rate_limited',
+            `rate limited: store "${c.store}" takes ${rate.describe('webhook deliveries')} (STOREFLOW_INGEST_RATE_LIMIT); retry in ${wait}s`,
+          ),
+          headers: { 'retry-after': String(wait) },
+        }
       }
       return processVerified(ctx, c, d)
     }
     firstReason ||= verdict.reason
   }
-  if (guards.signatureFailures.record(connectors.map((c) => c.id), firstReason, now)) {
+  if (
+    guards.signatureFailures.record(
+      connectors.map((c) => c.id),
+      firstReason,
+      now,
+    )
+  ) {
     ctx.log.warn({ storeId, platform, reason: firstReason }, 'webhook signature refused (more are counted and logged once a minute)')
   }
   return errorAnswer(401, 'unauthorized', `signature refused: ${firstReason}`)
@@ -152,7 +179,11 @@ async function processVerified(ctx: ServiceContext, c: ConnectorWithCredentials,
 }
 
 function answer(id: string, outcome: Outcome): WebhookAnswer {
-  if (outcome.http !== 200) return { status: outcome.http, body: { error: { code: outcome.http === 503 ? 'unavailable' : 'internal', message: outcome.error ?? 'failed', details: { delivery: id } } } }
+  if (outcome.http !== 200)
+    return {
+      status: outcome.http,
+      body: { error: { code: outcome.http === 503 ? 'unavailable' : 'internal', message: outcome.error ?? 'failed', details: { delivery: id } } },
+    }
   const events = outcome.result.events
   return {
     status: 200,
@@ -264,11 +295,19 @@ export async function replayDelivery(ctx: ServiceContext, storeId: string, id: s
   const db = ctx.handle.db
   const stored = await getDelivery(db, storeId, id)
   const c = await connectorById(db, ctx.config.secretKey, stored.connector_id)
-  if (!c) throw new UserError(`delivery "${id}" came through connector ${stored.connector_id}, which was removed; add a ${stored.platform} connector again first`, { code: 'conflict' })
+  if (!c)
+    throw new UserError(`delivery "${id}" came through connector ${stored.connector_id}, which was removed; add a ${stored.platform} connector again first`, {
+      code: 'conflict',
+    })
   const d: WebhookDelivery = { headers: stored.headers, rawBody: Buffer.from(stored.body, 'utf8'), receivedAt: new Date(stored.received_at) }
   const outcome = await mapAndIngest(ctx, c, d, stored.id)
   if (outcome.http === 503) throw new OperationalError(`replay of ${id} failed: ${outcome.error}`, { details: { delivery: id } })
-  await updateDeliveryOutcome(db, id, { status: outcome.status, result: { ...outcome.result, replayed_from: stored.status }, error: outcome.error, processed_at: ctx.clock.now().toISOString() })
+  await updateDeliveryOutcome(db, id, {
+    status: outcome.status,
+    result: { ...outcome.result, replayed_from: stored.status },
+    error: outcome.error,
+    processed_at: ctx.clock.now().toISOString(),
+  })
   if (outcome.body !== stored.body) await updateDeliveryBody(db, id, outcome.body)
   const events = outcome.result.events
   return {

@@ -48,9 +48,17 @@ const tokenContext = (id: string) => `connector:${id}:access_token`
 
 function validate(input: ConnectorInput, partial = false): void {
   if (!partial && !isPlatform(input.platform)) {
-    throw new UserError(`platform: must be one of ${PLATFORMS.join(', ')}, got "${input.platform}"`, { code: 'validation_failed', details: { field: 'platform' } })
+    throw new UserError(`platform: must be one of ${PLATFORMS.join(', ')}, got "${input.platform}"`, {
+      code: 'validation_failed',
+      details: { field: 'platform' },
+    })
   }
-  if (!Array.isArray(input.secrets) || input.secrets.length < 1 || input.secrets.length > 2 || input.secrets.some((s) => typeof s !== 'string' || s.trim() === '')) {
+  if (
+    !Array.isArray(input.secrets) ||
+    input.secrets.length < 1 ||
+    input.secrets.length > 2 ||
+    input.secrets.some((s) => typeof s !== 'string' || s.trim() === '')
+  ) {
     throw new UserError('secrets: give 1 webhook secret, or 2 while rotating (--secret twice)', { code: 'validation_failed', details: { field: 'secrets' } })
   }
   if (input.api_url != null) {
@@ -58,12 +66,19 @@ function validate(input: ConnectorInput, partial = false): void {
     try {
       url = new URL(input.api_url)
     } catch {
-      throw new UserError(`api_url: "${input.api_url}" is not a URL; BigCommerce's is https://api.bigcommerce.com/stores/{store_hash}`, { code: 'validation_failed', details: { field: 'api_url' } })
+      throw new UserError(`api_url: "${input.api_url}" is not a URL; BigCommerce's is https://api.bigcommerce.com/stores/{store_hash}`, {
+        code: 'validation_failed',
+        details: { field: 'api_url' },
+      })
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError('api_url: must be an http(s) URL', { code: 'validation_failed', details: { field: 'api_url' } })
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new UserError('api_url: must be an http(s) URL', { code: 'validation_failed', details: { field: 'api_url' } })
   }
   if ((input.api_url == null) !== (input.access_token == null) && input.platform === 'bigcommerce') {
-    throw new UserError('api_url and access_token go together (BigCommerce fetches each resource a webhook names)', { code: 'validation_failed', details: { field: input.api_url == null ? 'api_url' : 'access_token' } })
+    throw new UserError('api_url and access_token go together (BigCommerce fetches each resource a webhook names)', {
+      code: 'validation_failed',
+      details: { field: input.api_url == null ? 'api_url' : 'access_token' },
+    })
   }
 }
 
@@ -88,7 +103,14 @@ export async function createConnector(db: Db, secretKey: string, storeId: string
 }
 
 /** Replaces the secrets (rotation: give the old and the new one, later only the new one) and/or settings. */
-export async function updateConnector(db: Db, secretKey: string, storeId: string, id: string, patch: Partial<ConnectorInput>, now: Date): Promise<ConnectorView> {
+export async function updateConnector(
+  db: Db,
+  secretKey: string,
+  storeId: string,
+  id: string,
+  patch: Partial<ConnectorInput>,
+  now: Date,
+): Promise<ConnectorView> {
   const row = await getRow(db, storeId, id)
   const values: Partial<Selectable<ConnectorsTable>> = { updated_at: now.toISOString() }
   if (patch.secrets !== undefined) {
@@ -183,9 +205,14 @@ export async function recordSignatureFailure(db: Db, connectorIds: string[], rea
   const hour = now.toISOString().slice(0, 13)
   const at = now.toISOString()
   for (const connectorId of connectorIds) {
-    await db.insertInto('connector_signature_failures')
+    await db
+      .insertInto('connector_signature_failures')
       .values({ connector_id: connectorId, hour, count, last_at: at, last_reason: reason.slice(0, 300) })
-      .onConflict((oc) => oc.columns(['connector_id', 'hour']).doUpdateSet((eb) => ({ count: eb('connector_signature_failures.count', '+', count), last_at: at, last_reason: reason.slice(0, 300) })))
+      .onConflict((oc) =>
+        oc
+          .columns(['connector_id', 'hour'])
+          .doUpdateSet((eb) => ({ count: eb('connector_signature_failures.count', '+', count), last_at: at, last_reason: reason.slice(0, 300) })),
+      )
       .execute()
   }
 }

@@ -12,7 +12,9 @@ type Db = Kysely<Database> | Transaction<Database>
 /** Records that `from` now lives on as `into`; aliases that pointed at `from` move along. */
 export async function recordMerge(db: Db, storeId: string, from: string, into: string, at: string): Promise<void> {
   await db.updateTable('customer_aliases').set({ customer_key: into }).where('store_id', '=', storeId).where('customer_key', '=', from).execute()
-  await db.insertInto('customer_aliases').values({ alias_key: from, store_id: storeId, customer_key: into, created_at: at })
+  await db
+    .insertInto('customer_aliases')
+    .values({ alias_key: from, store_id: storeId, customer_key: into, created_at: at })
     .onConflict((oc) => oc.column('alias_key').doUpdateSet({ customer_key: into }))
     .execute()
 }

@@ -57,9 +57,11 @@ export async function insertDelivery(db: Db, d: DeliveryRow, options: { prune?: 
 }
 
 export async function updateDeliveryOutcome(db: Db, id: string, outcome: Pick<DeliveryRow, 'status' | 'result' | 'error' | 'processed_at'>): Promise<void> {
-  await db.updateTable('webhook_deliveries')
+  await db
+    .updateTable('webhook_deliveries')
     .set({ status: outcome.status, result: JSON.stringify(outcome.result), error: outcome.error, processed_at: outcome.processed_at })
-    .where('id', '=', id).execute()
+    .where('id', '=', id)
+    .execute()
 }
 
 /** A replay of a compliance delivery keeps the body with the customer's identifiers removed. */
@@ -138,7 +140,11 @@ export async function getDelivery(db: Db, storeId: string, id: string): Promise<
   return fromRow(row)
 }
 
-export async function listDeliveries(db: Db, storeId: string, filter: { connector?: string; status?: string; limit: number; cursor?: string }): Promise<Page<DeliveryRow>> {
+export async function listDeliveries(
+  db: Db,
+  storeId: string,
+  filter: { connector?: string; status?: string; limit: number; cursor?: string },
+): Promise<Page<DeliveryRow>> {
   let q = db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId)
   if (filter.connector) q = q.where('connector_id', '=', filter.connector)
   if (filter.status) q = q.where('status', '=', filter.status)
@@ -162,12 +168,27 @@ export interface ConnectorHealth {
  */
 export async function connectorHealth(db: Db, connectorId: string, now: Date): Promise<ConnectorHealth> {
   const since = new Date(now.getTime() - 24 * 3600_000).toISOString()
-  const last = await db.selectFrom('webhook_deliveries').select('received_at').where('connector_id', '=', connectorId).orderBy('received_at', 'desc').limit(1).executeTakeFirst()
-  const counts = await db.selectFrom('webhook_deliveries')
+  const last = await db
+    .selectFrom('webhook_deliveries')
+    .select('received_at')
+    .where('connector_id', '=', connectorId)
+    .orderBy('received_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  const counts = await db
+    .selectFrom('webhook_deliveries')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(eb.case().when('status', '=', 'failed').then(1).else(0).end()).as('failed')])
-    .where('connector_id', '=', connectorId).where('received_at', '>=', since).executeTakeFirst()
+    .where('connector_id', '=', connectorId)
+    .where('received_at', '>=', since)
+    .executeTakeFirst()
   const sinceHour = since.slice(0, 13)
-  const buckets = await db.selectFrom('connector_signature_failures').selectAll().where('connector_id', '=', connectorId).where('hour', '>=', sinceHour).orderBy('last_at', 'desc').execute()
+  const buckets = await db
+    .selectFrom('connector_signature_failures')
+    .selectAll()
+    .where('connector_id', '=', connectorId)
+    .where('hour', '>=', sinceHour)
+    .orderBy('last_at', 'desc')
+    .execute()
   const newest = buckets[0]
   return {
     connector_id: connectorId,

@@ -33,7 +33,14 @@ describe.each(DIALECTS)('lease heartbeat against versioned run writes on %s', { 
     await installWorkflow(env.app, WAITING)
     const now = env.clock.now()
     const events = Array.from({ length: RUNS }, (_, i) => {
-      const parsed = parseEvent({ id: `paid-${i}`, type: 'order.paid', data: { id: `o${i}`, currency: 'USD', total_price: '1.00', customer: { id: `c${i}`, email: `c${i}@example.com` } } }, { store: 'default', now })
+      const parsed = parseEvent(
+        {
+          id: `paid-${i}`,
+          type: 'order.paid',
+          data: { id: `o${i}`, currency: 'USD', total_price: '1.00', customer: { id: `c${i}`, email: `c${i}@example.com` } },
+        },
+        { store: 'default', now },
+      )
       if (!parsed.ok) throw new Error('bad fixture')
       return parsed.event
     })
@@ -64,7 +71,10 @@ describe.each(DIALECTS)('lease heartbeat against versioned run writes on %s', { 
   it.runIf(dialect === 'postgres')('a heartbeat that meets a batch holding one of its runs waits for it, and neither deadlocks', async () => {
     // the batch writes its runs in descending id order; the heartbeat starts once the batch holds
     // the highest id, so an ascending lock order would hold the rest and wait for it: a cycle
-    const ids = runs.map((r) => r.id).sort().reverse()
+    const ids = runs
+      .map((r) => r.id)
+      .sort()
+      .reverse()
     const errors: unknown[] = []
     for (let round = 0; round < 5; round++) {
       let heartbeat: Promise<unknown> = Promise.resolve()
@@ -73,14 +83,27 @@ describe.each(DIALECTS)('lease heartbeat against versioned run writes on %s', { 
         heartbeat.catch(() => undefined)
         // carry on once the heartbeat is waiting for the row this batch holds (or has finished)
         let settled = false
-        heartbeat.then(() => (settled = true), () => (settled = true))
+        heartbeat.then(
+          () => (settled = true),
+          () => (settled = true),
+        )
         for (let i = 0; i < 100 && !settled; i++) {
-          const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%lease_until%' and datname = current_database()`.execute(env.app.handle.db)
+          const { rows } = await sql<{
+            n: number
+          }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%lease_until%' and datname = current_database()`.execute(
+            env.app.handle.db,
+          )
           if (rows[0]!.n > 0) break
           await new Promise((r) => setTimeout(r, 20))
         }
       })
-      const results = await Promise.allSettled([write, (async () => { await write.catch(() => undefined); return heartbeat })()])
+      const results = await Promise.allSettled([
+        write,
+        (async () => {
+          await write.catch(() => undefined)
+          return heartbeat
+        })(),
+      ])
       errors.push(...deadlocks(results))
     }
     expect(errors.map((e) => `${(e as { code?: string }).code}: ${(e as Error).message}`)).toEqual([])

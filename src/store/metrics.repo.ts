@@ -9,9 +9,20 @@ export interface StoredCounts {
 }
 
 export async function storedCounts(db: Kysely<Database>, now: Date): Promise<StoredCounts> {
-  const byStatus = await db.selectFrom('runs').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute()
-  const due = await db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('due_at', '<=', now.toISOString()).executeTakeFirstOrThrow()
-  const events = await db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const byStatus = await db
+    .selectFrom('runs')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute()
+  const due = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('due_at', '<=', now.toISOString())
+    .executeTakeFirstOrThrow()
+  const events = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
   return {
     runsByStatus: byStatus.map((row) => ({ status: row.status, count: Number(row.n) })),
     runsDue: Number(due.n),

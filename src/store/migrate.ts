@@ -41,9 +41,7 @@ export async function migrate(handle: DatabaseHandle): Promise<string[]> {
   const applied: string[] = []
   await db.transaction().execute(async (trx) => {
     if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(74211)`.execute(trx)
-    const done = new Set(
-      (await (trx as Kysely<any>).selectFrom('storeflow_migrations').select('name').execute()).map((r) => r.name as string),
-    )
+    const done = new Set((await (trx as Kysely<any>).selectFrom('storeflow_migrations').select('name').execute()).map((r) => r.name as string))
     for (const [name, migration] of MIGRATIONS) {
       if (done.has(name)) continue
       await migration.up(trx, dialect)

@@ -22,7 +22,18 @@ import type { Database } from './tables.ts'
  */
 
 /** Tables an erasure writes. */
-export const ERASURE_TABLES = ['customers', 'events', 'orders', 'carts', 'messages', 'runs', 'run_steps', 'correlations', 'webhook_deliveries', 'privacy_exports'] as const
+export const ERASURE_TABLES = [
+  'customers',
+  'events',
+  'orders',
+  'carts',
+  'messages',
+  'runs',
+  'run_steps',
+  'correlations',
+  'webhook_deliveries',
+  'privacy_exports',
+] as const
 
 const CHECKPOINT_TRIES = 50
 const CHECKPOINT_PAUSE_MS = 200

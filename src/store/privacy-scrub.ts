@@ -18,10 +18,40 @@ const ADDRESS_KEYS = new Set(['billing_address', 'shipping_address', 'default_ad
 const ADDRESS_LIST_KEYS = new Set(['addresses', 'shipping_addresses'])
 /** Scalar fields that are personal data wherever they appear. */
 const PERSONAL_KEYS = new Set([
-  'email', 'contact_email', 'customer_email', 'phone', 'first_name', 'last_name', 'birthday', 'date_of_birth',
-  'address1', 'address2', 'address_1', 'address_2', 'street_1', 'street_2', 'city', 'zip', 'postcode', 'province',
-  'company', 'latitude', 'longitude', 'note', 'customer_note', 'ip_address', 'browser_ip', 'customer_ip_address',
-  'customer_user_agent', 'client_details', 'full_name', 'username', 'display_name', 'to', 'to_addr', 'recipient',
+  'email',
+  'contact_email',
+  'customer_email',
+  'phone',
+  'first_name',
+  'last_name',
+  'birthday',
+  'date_of_birth',
+  'address1',
+  'address2',
+  'address_1',
+  'address_2',
+  'street_1',
+  'street_2',
+  'city',
+  'zip',
+  'postcode',
+  'province',
+  'company',
+  'latitude',
+  'longitude',
+  'note',
+  'customer_note',
+  'ip_address',
+  'browser_ip',
+  'customer_ip_address',
+  'customer_user_agent',
+  'client_details',
+  'full_name',
+  'username',
+  'display_name',
+  'to',
+  'to_addr',
+  'recipient',
 ])
 /** Kept inside a scrubbed address. */
 const ADDRESS_KEEP = ['country_code', 'country_iso2']
@@ -121,7 +151,10 @@ function escapeRegExp(s: string): string {
  * case-insensitively as whole words: "Ann" is replaced in "Hi Ann," but not inside "Annual".
  */
 function patternOf(needles: Iterable<string>): RegExp | null {
-  const list = [...new Set(needles)].filter((n) => n !== '').sort((a, b) => b.length - a.length).map(escapeRegExp)
+  const list = [...new Set(needles)]
+    .filter((n) => n !== '')
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
   return list.length === 0 ? null : new RegExp(`(?<![\\p{L}\\p{N}])(?:${list.join('|')})(?![\\p{L}\\p{N}])`, 'giu')
 }
 
@@ -158,7 +191,8 @@ export class Needles {
       return
     }
     if (!isPlainObject(value)) return
-    for (const key of [...EMAIL_KEYS, 'phone', 'first_name', 'last_name', 'address1', 'address2', 'address_1', 'address_2', 'street_1', 'street_2']) this.add(value[key])
+    for (const key of [...EMAIL_KEYS, 'phone', 'first_name', 'last_name', 'address1', 'address2', 'address_1', 'address_2', 'street_1', 'street_2'])
+      this.add(value[key])
     if (typeof value.first_name === 'string' && typeof value.last_name === 'string') this.add(`${value.first_name} ${value.last_name}`)
     if (isPersonish(value) && typeof value.name === 'string') this.add(value.name)
     for (const v of Object.values(value)) if (typeof v === 'object' && v !== null) this.collect(v)

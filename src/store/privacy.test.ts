@@ -30,12 +30,22 @@ const COMMON = 'order'
 
 /** The documented orders/create fixture, re-personalised with distinctive strings to search for. */
 function personalOrder(): Buffer {
-  const text = fixture('shopify', 'orders-create.json').toString('utf8')
-    .replaceAll('john@example.com', EMAIL).replaceAll('jon@example.com', EMAIL.toUpperCase())
-    .replaceAll('"John"', `"${FIRST}"`).replaceAll('"Smith"', `"${LAST}"`).replaceAll('John Smith', `${FIRST} ${LAST}`)
-    .replaceAll('"Steve"', `"${FIRST}"`).replaceAll('"Shipper"', `"${LAST}"`).replaceAll('Steve Shipper', `${FIRST} ${LAST}`)
-    .replaceAll('123 Elm St.', STREET).replaceAll('123 Shipping Street', STREET).replaceAll('Shippington', CITY).replaceAll('Ottawa', CITY)
-    .replaceAll('123-123-1234', PHONE).replaceAll('555-555-SHIP', PHONE)
+  const text = fixture('shopify', 'orders-create.json')
+    .toString('utf8')
+    .replaceAll('john@example.com', EMAIL)
+    .replaceAll('jon@example.com', EMAIL.toUpperCase())
+    .replaceAll('"John"', `"${FIRST}"`)
+    .replaceAll('"Smith"', `"${LAST}"`)
+    .replaceAll('John Smith', `${FIRST} ${LAST}`)
+    .replaceAll('"Steve"', `"${FIRST}"`)
+    .replaceAll('"Shipper"', `"${LAST}"`)
+    .replaceAll('Steve Shipper', `${FIRST} ${LAST}`)
+    .replaceAll('123 Elm St.', STREET)
+    .replaceAll('123 Shipping Street', STREET)
+    .replaceAll('Shippington', CITY)
+    .replaceAll('Ottawa', CITY)
+    .replaceAll('123-123-1234', PHONE)
+    .replaceAll('555-555-SHIP', PHONE)
     .replaceAll('"address2": null', `"address2": "${COMMON}"`)
   return Buffer.from(text)
 }
@@ -73,7 +83,12 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
     expect((await api('POST', '/api/v1/connectors', { platform: 'shopify', secrets: [SECRET], shop_domain: 'jsmith.myshopify.com' })).statusCode).toBe(201)
     for (const wf of WORKFLOWS) {
-      const res = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' }, payload: wf })
+      const res = await server.inject({
+        method: 'POST',
+        url: '/api/v1/workflows',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/yaml' },
+        payload: wf,
+      })
       expect(res.statusCode).toBe(201)
       expect((await api('POST', `/api/v1/workflows/${res.json().id}/activate`)).statusCode).toBe(200)
     }
@@ -85,17 +100,32 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
 
   const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
     server.inject({ method, url, headers: { authorization: `Bearer ${admin}` }, ...(payload === undefined ? {} : { payload: payload as object }) })
-  const shopify = (topic: string, body: Buffer, eventId: string) => server.inject({
-    method: 'POST', url: '/webhooks/shopify/default', payload: body,
-    headers: { 'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(SECRET, body), 'x-shopify-topic': topic, 'x-shopify-shop-domain': 'jsmith.myshopify.com', 'x-shopify-event-id': eventId, 'x-shopify-webhook-id': `wh-${eventId}` },
-  })
+  const shopify = (topic: string, body: Buffer, eventId: string) =>
+    server.inject({
+      method: 'POST',
+      url: '/webhooks/shopify/default',
+      payload: body,
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-hmac-sha256': hmacBase64(SECRET, body),
+        'x-shopify-topic': topic,
+        'x-shopify-shop-domain': 'jsmith.myshopify.com',
+        'x-shopify-event-id': eventId,
+        'x-shopify-webhook-id': `wh-${eventId}`,
+      },
+    })
 
   async function seed(): Promise<void> {
     const order = personalOrder()
     expect((await shopify('orders/create', order, 'e-create')).json()).toMatchObject({ ok: true, events: 1 })
     expect((await shopify('orders/paid', order, 'e-paid')).json()).toMatchObject({ ok: true, events: 1 })
     // another customer, who must keep their data
-    const other = await api('POST', '/api/v1/events', { id: 'other-1', type: 'customer.created', occurred_at: '2026-03-01T00:00:00Z', data: { id: 'c-other', email: 'ada@example.com', first_name: 'Ada', accepts_marketing: true } })
+    const other = await api('POST', '/api/v1/events', {
+      id: 'other-1',
+      type: 'customer.created',
+      occurred_at: '2026-03-01T00:00:00Z',
+      data: { id: 'c-other', email: 'ada@example.com', first_name: 'Ada', accepts_marketing: true },
+    })
     expect(other.statusCode).toBe(202)
     await env.app.engine.drain()
   }
@@ -107,7 +137,9 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
       if (store && !storeScoped) continue
       for (const n of needles) {
         const scope = store ? sql`and store_id = ${store}` : sql``
-        const res = await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where lower(${sql.ref(column)}) like ${`%${n.toLowerCase()}%`} ${scope}`.execute(env.app.handle.db)
+        const res = await sql<{
+          n: number
+        }>`select count(*) as n from ${sql.table(table)} where lower(${sql.ref(column)}) like ${`%${n.toLowerCase()}%`} ${scope}`.execute(env.app.handle.db)
         if (Number(res.rows[0]!.n) > 0) found.push(`${table}.${column}: ${n}`)
       }
     }
@@ -163,7 +195,12 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     await createStore(db, { id: 'b', name: 'Store B' }, env.clock.now())
     const adminB = (await createKey(db, 'b', 'admin', env.clock.now())).key
     const apiB = (method: 'POST', url: string, payload: unknown, contentType?: string) =>
-      server.inject({ method, url, headers: { authorization: `Bearer ${adminB}`, ...(contentType ? { 'content-type': contentType } : {}) }, payload: payload as string })
+      server.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${adminB}`, ...(contentType ? { 'content-type': contentType } : {}) },
+        payload: payload as string,
+      })
     expect((await apiB('POST', '/api/v1/connectors', { platform: 'shopify', secrets: [SECRET_B], shop_domain: SHOP_B })).statusCode).toBe(201)
     for (const wf of WORKFLOWS) {
       const res = await apiB('POST', '/api/v1/workflows', wf, 'application/yaml')
@@ -171,20 +208,47 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
       expect((await apiB('POST', `/api/v1/workflows/${res.json().id}/activate`, {})).statusCode).toBe(200)
     }
     const order = personalOrder()
-    const toB = (topic: string, body: Buffer, eventId: string) => server.inject({
-      method: 'POST', url: '/webhooks/shopify/b', payload: body,
-      headers: { 'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(SECRET_B, body), 'x-shopify-topic': topic, 'x-shopify-shop-domain': SHOP_B, 'x-shopify-event-id': eventId, 'x-shopify-webhook-id': `wh-b-${eventId}` },
-    })
+    const toB = (topic: string, body: Buffer, eventId: string) =>
+      server.inject({
+        method: 'POST',
+        url: '/webhooks/shopify/b',
+        payload: body,
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-hmac-sha256': hmacBase64(SECRET_B, body),
+          'x-shopify-topic': topic,
+          'x-shopify-shop-domain': SHOP_B,
+          'x-shopify-event-id': eventId,
+          'x-shopify-webhook-id': `wh-b-${eventId}`,
+        },
+      })
     expect((await toB('orders/create', order, 'e-create')).json()).toMatchObject({ ok: true, events: 1 })
     expect((await toB('orders/paid', order, 'e-paid')).json()).toMatchObject({ ok: true, events: 1 })
-    const dr = shopifyBody({ shop_id: 1, shop_domain: SHOP_B, orders_requested: [], customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE }, data_request: { id: 7 } })
+    const dr = shopifyBody({
+      shop_id: 1,
+      shop_domain: SHOP_B,
+      orders_requested: [],
+      customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE },
+      data_request: { id: 7 },
+    })
     expect((await toB('customers/data_request', dr, 'e-dr')).statusCode).toBe(200)
 
     const neighbour = { id: 'c-neighbour', email: 'zelda.brook@example.net', first_name: FIRST, last_name: 'Brook', phone: '+1 613 555 0123' }
     const address = { first_name: FIRST, last_name: 'Brook', address1: COMMON, city: CITY, country_code: 'CA' }
     const res = await api('POST', '/api/v1/events', {
-      id: 'neighbour-order', type: 'order.created', occurred_at: '2026-03-01T12:00:00Z',
-      data: { id: 'n-1', number: '77', currency: 'USD', total_price: '12.00', line_items: [{ sku: 'TEA-1', quantity: 1, price: '12.00' }], customer: neighbour, shipping_address: address, billing_address: address },
+      id: 'neighbour-order',
+      type: 'order.created',
+      occurred_at: '2026-03-01T12:00:00Z',
+      data: {
+        id: 'n-1',
+        number: '77',
+        currency: 'USD',
+        total_price: '12.00',
+        line_items: [{ sku: 'TEA-1', quantity: 1, price: '12.00' }],
+        customer: neighbour,
+        shipping_address: address,
+        billing_address: address,
+      },
     })
     expect(res.statusCode).toBe(202)
     await env.app.engine.drain()
@@ -193,7 +257,16 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
   it('the seeded data really is everywhere (so the redact test below proves something)', async () => {
     await seed()
     const found = await holders([EMAIL, FIRST, LAST, PHONE, STREET, CITY])
-    for (const where of ['events.data: ' + EMAIL, 'orders.data: ' + STREET, 'customers.email: ' + EMAIL, 'messages.to_addr: ' + EMAIL, 'messages.html: ' + STREET, 'run_steps.output: ' + LAST, 'runs.customer_email: ' + EMAIL, 'webhook_deliveries.body: ' + PHONE]) {
+    for (const where of [
+      `events.data: ${EMAIL}`,
+      `orders.data: ${STREET}`,
+      `customers.email: ${EMAIL}`,
+      `messages.to_addr: ${EMAIL}`,
+      `messages.html: ${STREET}`,
+      `run_steps.output: ${LAST}`,
+      `runs.customer_email: ${EMAIL}`,
+      `webhook_deliveries.body: ${PHONE}`,
+    ]) {
       expect(found).toContain(where)
     }
   })
@@ -208,12 +281,21 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     expect(ex.events.map((e: { type: string }) => e.type).sort()).toEqual(['order.created', 'order.paid'])
     expect(ex.messages).toHaveLength(1)
     expect(ex.messages[0]).toMatchObject({ to: EMAIL, subject: `Thanks ${FIRST}` })
-    expect(ex.runs.map((r: { workflow_id: string; status: string }) => `${r.workflow_id}:${r.status}`).sort()).toEqual(['follow-up:waiting', 'thanks:completed'])
+    expect(ex.runs.map((r: { workflow_id: string; status: string }) => `${r.workflow_id}:${r.status}`).sort()).toEqual([
+      'follow-up:waiting',
+      'thanks:completed',
+    ])
     expect(ex.runs.find((r: { workflow_id: string }) => r.workflow_id === 'thanks').steps.length).toBeGreaterThan(0)
     expect(ex.deliveries.length).toBe(2)
     expect((await api('GET', '/api/v1/customers/nobody/export')).statusCode).toBe(404)
 
-    const request = shopifyBody({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [820982911946154508n.toString()], customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE }, data_request: { id: 9999 } })
+    const request = shopifyBody({
+      shop_id: 954889,
+      shop_domain: 'jsmith.myshopify.com',
+      orders_requested: [820982911946154508n.toString()],
+      customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE },
+      data_request: { id: 9999 },
+    })
     const dr = await shopify('customers/data_request', request, 'e-dr')
     expect(dr.statusCode).toBe(200)
     const exports = (await api('GET', '/api/v1/privacy-exports')).json()
@@ -228,12 +310,24 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
 
   it('after customers/redact no row in any table holds their email, name, phone or address; aggregates stay, runs end', async () => {
     await seed()
-    const dr = shopifyBody({ shop_id: 954889, shop_domain: 'jsmith.myshopify.com', orders_requested: [], customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE }, data_request: { id: 1 } })
+    const dr = shopifyBody({
+      shop_id: 954889,
+      shop_domain: 'jsmith.myshopify.com',
+      orders_requested: [],
+      customer: { id: SHOPIFY_CUSTOMER_ID, email: EMAIL, phone: PHONE },
+      data_request: { id: 1 },
+    })
     expect((await shopify('customers/data_request', dr, 'e-dr')).statusCode).toBe(200)
     // Shopify's documented customers/redact payload
-    const redact = Buffer.from(`{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":${CUSTOMER_ID},"email":"${EMAIL}","phone":"${PHONE}"},"orders_to_redact":[820982911946154508]}`)
+    const redact = Buffer.from(
+      `{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":${CUSTOMER_ID},"email":"${EMAIL}","phone":"${PHONE}"},"orders_to_redact":[820982911946154508]}`,
+    )
     // the waiting follow-up listens for the order's cancellation: the one correlation the redact must end
-    const before = await env.app.handle.db.selectFrom('correlations').innerJoin('runs', 'runs.id', 'correlations.run_id').select(['runs.workflow_id', 'correlations.event_type', 'correlations.purpose']).execute()
+    const before = await env.app.handle.db
+      .selectFrom('correlations')
+      .innerJoin('runs', 'runs.id', 'correlations.run_id')
+      .select(['runs.workflow_id', 'correlations.event_type', 'correlations.purpose'])
+      .execute()
     expect(before).toEqual([{ workflow_id: 'follow-up', event_type: 'order.cancelled', purpose: 'exit_when' }])
     const res = await shopify('customers/redact', redact, 'e-redact')
     expect(res.statusCode).toBe(200)
@@ -271,8 +365,21 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     expect(erased.json()).toMatchObject({ erased: true, found: true, customers: 1, runs_cancelled: 1, disk_settled: true })
     if (dialect === 'postgres') {
       // the old row versions are vacuumed away, in every table the erasure wrote
-      const vacuumed = await sql<{ relname: string }>`select relname from pg_stat_user_tables where schemaname = current_schema() and vacuum_count > 0 order by relname`.execute(env.app.handle.db)
-      expect(vacuumed.rows.map((r) => r.relname)).toEqual(['carts', 'correlations', 'customers', 'events', 'messages', 'orders', 'privacy_exports', 'run_steps', 'runs', 'webhook_deliveries'])
+      const vacuumed = await sql<{
+        relname: string
+      }>`select relname from pg_stat_user_tables where schemaname = current_schema() and vacuum_count > 0 order by relname`.execute(env.app.handle.db)
+      expect(vacuumed.rows.map((r) => r.relname)).toEqual([
+        'carts',
+        'correlations',
+        'customers',
+        'events',
+        'messages',
+        'orders',
+        'privacy_exports',
+        'run_steps',
+        'runs',
+        'webhook_deliveries',
+      ])
     }
     expect(await holders([EMAIL, `${FIRST} ${LAST}`, PHONE, STREET])).toEqual([])
     expect((await api('POST', '/api/v1/customers/nobody/erase')).statusCode).toBe(404)
@@ -281,7 +388,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     expect((await shopify('shop/redact', shop, 'e-shop')).statusCode).toBe(200)
     expect(await holders(['ada@example.com'])).toEqual([])
   })
-  it('customers/redact in store A writes only the customer\'s own rows: store B and a neighbour sharing their strings stay byte-identical, event types untouched', async () => {
+  it("customers/redact in store A writes only the customer's own rows: store B and a neighbour sharing their strings stay byte-identical, event types untouched", async () => {
     await seed()
     await seedNeighbours()
     const storeB = await dumpStore('b')
@@ -294,7 +401,9 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
     expect(JSON.stringify(neighbour)).toContain(CITY)
     expect(types.filter((t) => t.endsWith(' order.created'))).toHaveLength(3)
 
-    const redact = Buffer.from(`{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":${CUSTOMER_ID},"email":"${EMAIL}","phone":"${PHONE}"},"orders_to_redact":[820982911946154508]}`)
+    const redact = Buffer.from(
+      `{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":${CUSTOMER_ID},"email":"${EMAIL}","phone":"${PHONE}"},"orders_to_redact":[820982911946154508]}`,
+    )
     const res = await shopify('customers/redact', redact, 'e-redact')
     expect(res.statusCode).toBe(200)
     expect(res.json()).toMatchObject({ ok: true, events: 1 })

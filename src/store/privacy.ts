@@ -110,16 +110,25 @@ function chunks<T>(xs: T[], size: number): T[][] {
 async function findCustomers(db: Db, storeId: string, id: CustomerIdentity): Promise<CustomerRow[]> {
   const refIsEmail = isEmail(id.ref)
   const emails = uniq([id.ref, id.email].filter(isEmail).map((e) => e.toLowerCase()))
-  const forwarded = (await db.selectFrom('customer_aliases').select('customer_key').where('store_id', '=', storeId).where('alias_key', '=', id.ref).execute()).map((a) => a.customer_key)
-  return db.selectFrom('customers').selectAll().where('store_id', '=', storeId)
-    .where((eb) => eb.or([
-      eb('external_id', '=', id.ref),
-      eb('key', 'in', [id.ref, ...forwarded]),
-      // asked by email: every profile with it. Asked by the shop's id: an email names only a
-      // profile the shop had no id for; another id's profile sharing the email is someone else.
-      ...(emails.length === 0 ? [] : [refIsEmail ? eb('email', 'in', emails) : eb.and([eb('email', 'in', emails), eb('external_id', 'is', null)])]),
-    ]))
-    .orderBy('created_at').orderBy('key').execute()
+  const forwarded = (
+    await db.selectFrom('customer_aliases').select('customer_key').where('store_id', '=', storeId).where('alias_key', '=', id.ref).execute()
+  ).map((a) => a.customer_key)
+  return db
+    .selectFrom('customers')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where((eb) =>
+      eb.or([
+        eb('external_id', '=', id.ref),
+        eb('key', 'in', [id.ref, ...forwarded]),
+        // asked by email: every profile with it. Asked by the shop's id: an email names only a
+        // profile the shop had no id for; another id's profile sharing the email is someone else.
+        ...(emails.length === 0 ? [] : [refIsEmail ? eb('email', 'in', emails) : eb.and([eb('email', 'in', emails), eb('external_id', 'is', null)])]),
+      ]),
+    )
+    .orderBy('created_at')
+    .orderBy('key')
+    .execute()
 }
 
 async function findFootprint(db: Db, storeId: string, id: CustomerIdentity, options: { deliveries: boolean } = { deliveries: true }): Promise<Footprint> {
@@ -131,26 +140,50 @@ async function findFootprint(db: Db, storeId: string, id: CustomerIdentity, opti
   const externalIds = uniq([...customers.flatMap((c) => (c.external_id ? [c.external_id] : [])), ...(refIsShopId ? [id.ref] : [])])
   const emails = uniq([...customers.map((c) => c.email), id.email, isEmail(id.ref) ? id.ref : null].filter(isEmail).map((e) => e.toLowerCase()))
 
-  const orders = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId)
+  const orders = await db
+    .selectFrom('orders')
+    .selectAll()
+    .where('store_id', '=', storeId)
     .where((eb) => eb.or([eb('customer_key', 'in', some(keys)), eb('id', 'in', some(id.orderIds ?? []))]))
-    .orderBy('created_at').orderBy('id').execute()
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
   const orderIds = uniq([...orders.map((o) => o.id), ...(id.orderIds ?? [])])
   const linked = await db.selectFrom('events').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', some(keys)).orderBy('seq').execute()
   const unlinked = await unlinkedOrderEvents(db, storeId, orderIds)
   const events = [...linked, ...unlinked].sort((a, b) => Number(a.seq) - Number(b.seq))
   const checkoutIds = orders.flatMap((o) => (o.checkout_id ? [o.checkout_id] : []))
-  const carts = await db.selectFrom('carts').selectAll().where('store_id', '=', storeId)
+  const carts = await db
+    .selectFrom('carts')
+    .selectAll()
+    .where('store_id', '=', storeId)
     .where((eb) => eb.or([eb('customer_key', 'in', some(keys)), eb('id', 'in', some(checkoutIds))]))
-    .orderBy('updated_at').orderBy('id').execute()
-  const messages = await db.selectFrom('messages').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', some(keys)).orderBy('created_at').orderBy('id').execute()
+    .orderBy('updated_at')
+    .orderBy('id')
+    .execute()
+  const messages = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('customer_key', 'in', some(keys))
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
   // runs carry the key of the event that started them; a guest order's runs have none, and are found by that event
   const guestSeqs = unlinked.map((e) => Number(e.seq))
-  const runs = await db.selectFrom('runs').select('id').where('store_id', '=', storeId)
-    .where((eb) => eb.or([
-      eb('customer_key', 'in', some(keys)),
-      eb.and([eb('customer_key', 'is', null), eb('trigger_event_seq', 'in', guestSeqs.length > 0 ? guestSeqs : [-1])]),
-    ]))
-    .orderBy('started_at').orderBy('id').execute()
+  const runs = await db
+    .selectFrom('runs')
+    .select('id')
+    .where('store_id', '=', storeId)
+    .where((eb) =>
+      eb.or([
+        eb('customer_key', 'in', some(keys)),
+        eb.and([eb('customer_key', 'is', null), eb('trigger_event_seq', 'in', guestSeqs.length > 0 ? guestSeqs : [-1])]),
+      ]),
+    )
+    .orderBy('started_at')
+    .orderBy('id')
+    .execute()
   const deliveries = options.deliveries ? await deliveriesAbout(db, storeId, { externalIds, emails, orderIds }) : []
   return { customers, keys, externalIds, emails, events, orders, carts, messages, runIds: runs.map((r) => r.id), deliveries }
 }
@@ -160,8 +193,14 @@ async function unlinkedOrderEvents(db: Db, storeId: string, orderIds: string[]):
   const found = new Map<number, Selectable<EventsTable>>()
   for (const chunk of chunks(orderIds, 20)) {
     // LIKE narrows the search; the parsed data decides (an id can appear inside another value)
-    const rows = await db.selectFrom('events').selectAll().where('store_id', '=', storeId).where('customer_key', 'is', null).where('type', 'like', 'order.%')
-      .where((eb) => eb.or(chunk.map((id) => eb('data', 'like', `%${id}%`)))).execute()
+    const rows = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .where('customer_key', 'is', null)
+      .where('type', 'like', 'order.%')
+      .where((eb) => eb.or(chunk.map((id) => eb('data', 'like', `%${id}%`))))
+      .execute()
     for (const row of rows) {
       const data = safeJson(row.data)
       if (isPlainObject(data) && (chunk.includes(idText(data.id) ?? NONE) || chunk.includes(idText(data.order_id) ?? NONE))) found.set(Number(row.seq), row)
@@ -181,8 +220,12 @@ async function deliveriesAbout(db: Db, storeId: string, who: Who): Promise<Array
   const probes = uniq([...who.externalIds, ...who.emails, ...who.orderIds])
   const found = new Map<string, Selectable<WebhookDeliveriesTable>>()
   for (const chunk of chunks(probes, 20)) {
-    const rows = await db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId)
-      .where((eb) => eb.or(chunk.map((p) => eb(sql<string>`lower(body)`, 'like', `%${p.toLowerCase()}%`)))).execute()
+    const rows = await db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .where((eb) => eb.or(chunk.map((p) => eb(sql<string>`lower(body)`, 'like', `%${p.toLowerCase()}%`))))
+      .execute()
     for (const row of rows) if (!found.has(row.id) && payloadIsAbout(row.topic, row.body, who)) found.set(row.id, row)
   }
   return [...found.values()].sort((a, b) => (a.received_at < b.received_at ? -1 : a.received_at > b.received_at ? 1 : 0))
@@ -220,7 +263,8 @@ function payloadIsAbout(topic: string, body: string, who: Who): boolean {
 export async function exportCustomer(db: Db, storeId: string, customerRef: string | CustomerIdentity, now: Date = new Date()): Promise<CustomerExport> {
   const id = identity(customerRef)
   const fp = await findFootprint(db, storeId, id)
-  if (fp.customers.length === 0 && fp.orders.length === 0 && fp.deliveries.length === 0) throw new UserError(`customer "${id.ref}" not found in store "${storeId}"`, { code: 'not_found' })
+  if (fp.customers.length === 0 && fp.orders.length === 0 && fp.deliveries.length === 0)
+    throw new UserError(`customer "${id.ref}" not found in store "${storeId}"`, { code: 'not_found' })
   const runs: RunView[] = []
   for (const runId of fp.runIds) runs.push(await getRun(db as Kysely<Database>, storeId, runId))
   const profiles = fp.customers.map(customerView)
@@ -232,22 +276,52 @@ export async function exportCustomer(db: Db, storeId: string, customerRef: strin
     profiles,
     orders: fp.orders.map(orderView),
     carts: fp.carts.map(cartView),
-    events: fp.events.map(toEvent).map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, historical: e.historical, data: e.data })),
-    messages: fp.messages.map((m) => ({ id: m.id, channel: m.channel, category: m.category, status: m.status, to: m.to_addr, from: m.from_addr, subject: m.subject, html: m.html, text: m.text, workflow_id: m.workflow_id, run_id: m.run_id, opens: m.opens, clicks: m.clicks, created_at: m.created_at, sent_at: m.sent_at })),
+    events: fp.events
+      .map(toEvent)
+      .map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, historical: e.historical, data: e.data })),
+    messages: fp.messages.map((m) => ({
+      id: m.id,
+      channel: m.channel,
+      category: m.category,
+      status: m.status,
+      to: m.to_addr,
+      from: m.from_addr,
+      subject: m.subject,
+      html: m.html,
+      text: m.text,
+      workflow_id: m.workflow_id,
+      run_id: m.run_id,
+      opens: m.opens,
+      clicks: m.clicks,
+      created_at: m.created_at,
+      sent_at: m.sent_at,
+    })),
     runs,
     deliveries: fp.deliveries.map((d) => ({ id: d.id, platform: d.platform, topic: d.topic, received_at: d.received_at, body: d.body })),
   }
 }
 
 /** Erases the customer's personal data in their store, in one transaction; ends their active runs; then clears the old bytes from the files. */
-export async function eraseCustomer(db: Kysely<Database>, storeId: string, customerRef: string | CustomerIdentity, now: Date, dialect: DialectName): Promise<EraseResult> {
+export async function eraseCustomer(
+  db: Kysely<Database>,
+  storeId: string,
+  customerRef: string | CustomerIdentity,
+  now: Date,
+  dialect: DialectName,
+): Promise<EraseResult> {
   const id = identity(customerRef)
   const result = await db.transaction().execute((trx) => eraseFootprint(trx, storeId, id, now, { deliveries: true }))
   if (result.found) result.disk_settled = await settleErasure(db, dialect)
   return result
 }
 
-async function eraseFootprint(trx: Transaction<Database>, storeId: string, id: CustomerIdentity, now: Date, options: { deliveries: boolean }): Promise<EraseResult> {
+async function eraseFootprint(
+  trx: Transaction<Database>,
+  storeId: string,
+  id: CustomerIdentity,
+  now: Date,
+  options: { deliveries: boolean },
+): Promise<EraseResult> {
   const fp = await findFootprint(trx, storeId, id, options)
   const needles = new Needles()
   for (const c of fp.customers) needles.addCustomer(c)
@@ -277,11 +351,23 @@ async function eraseFootprint(trx: Transaction<Database>, storeId: string, id: C
   const exportsDeleted = await deleteExports(trx, storeId, id, fp)
 
   for (const c of fp.customers) {
-    await trx.updateTable('customers').set({
-      email: null, phone: null, first_name: null, last_name: null, birthday: null, timezone: null,
-      accepts_marketing: 0, attributes: JSON.stringify({ erased_at: at }),
-      profile_at: at, updated_at: at,
-    }).where('store_id', '=', storeId).where('key', '=', c.key).execute()
+    await trx
+      .updateTable('customers')
+      .set({
+        email: null,
+        phone: null,
+        first_name: null,
+        last_name: null,
+        birthday: null,
+        timezone: null,
+        accepts_marketing: 0,
+        attributes: JSON.stringify({ erased_at: at }),
+        profile_at: at,
+        updated_at: at,
+      })
+      .where('store_id', '=', storeId)
+      .where('key', '=', c.key)
+      .execute()
   }
   return {
     found: fp.customers.length > 0 || fp.orders.length > 0 || fp.events.length > 0 || fp.deliveries.length > 0 || exportsDeleted > 0,
@@ -302,12 +388,18 @@ async function eraseFootprint(trx: Transaction<Database>, storeId: string, id: C
 async function deleteExports(trx: Transaction<Database>, storeId: string, id: CustomerIdentity, fp: Footprint): Promise<number> {
   const refs = uniq([id.ref, ...fp.externalIds, ...fp.emails].filter((r) => r !== ''))
   const probes = uniq([...fp.externalIds, ...fp.emails, ...fp.orders.map((o) => o.id)])
-  const candidates = await trx.selectFrom('privacy_exports').select(['id', 'customer_key', 'customer_ref', 'data']).where('store_id', '=', storeId)
-    .where((eb) => eb.or([
-      eb('customer_key', 'in', some(fp.keys)),
-      eb('customer_ref', 'in', some(refs)),
-      ...probes.map((p) => eb(sql<string>`lower(data)`, 'like', `%${p.toLowerCase()}%`)),
-    ])).execute()
+  const candidates = await trx
+    .selectFrom('privacy_exports')
+    .select(['id', 'customer_key', 'customer_ref', 'data'])
+    .where('store_id', '=', storeId)
+    .where((eb) =>
+      eb.or([
+        eb('customer_key', 'in', some(fp.keys)),
+        eb('customer_ref', 'in', some(refs)),
+        ...probes.map((p) => eb(sql<string>`lower(data)`, 'like', `%${p.toLowerCase()}%`)),
+      ]),
+    )
+    .execute()
   const keys = new Set(fp.keys)
   const ids = new Set(fp.externalIds)
   const emails = new Set(fp.emails)
@@ -318,20 +410,33 @@ async function deleteExports(trx: Transaction<Database>, storeId: string, id: Cu
     if ((e.customer_key && keys.has(e.customer_key)) || refs.includes(e.customer_ref)) return true
     const data = safeJson(e.data)
     const list = (name: string) => (isPlainObject(data) && Array.isArray(data[name]) ? (data[name] as unknown[]).filter(isPlainObject) : [])
-    return list('profiles').some((p) => keys.has(String(p.key)) || ids.has(String(p.id)) || (typeof p.email === 'string' && emails.has(p.email.toLowerCase())))
-      || list('orders').some((o) => orders.has(String(o.id)))
-      || list('deliveries').some((d) => deliveries.has(String(d.id)))
+    return (
+      list('profiles').some((p) => keys.has(String(p.key)) || ids.has(String(p.id)) || (typeof p.email === 'string' && emails.has(p.email.toLowerCase()))) ||
+      list('orders').some((o) => orders.has(String(o.id))) ||
+      list('deliveries').some((d) => deliveries.has(String(d.id)))
+    )
   })
   if (theirs.length === 0) return 0
-  await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId).where('id', 'in', theirs.map((e) => e.id)).execute()
+  await trx
+    .deleteFrom('privacy_exports')
+    .where('store_id', '=', storeId)
+    .where(
+      'id',
+      'in',
+      theirs.map((e) => e.id),
+    )
+    .execute()
   return theirs.length
 }
 
 /** A message keeps its counts and status (aggregates); its address and content go. */
 async function eraseMessage(trx: Transaction<Database>, storeId: string, m: Pick<Selectable<MessagesTable>, 'id' | 'error'>, needles: Needles): Promise<void> {
-  await trx.updateTable('messages')
+  await trx
+    .updateTable('messages')
     .set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}', error: m.error === null ? null : needles.redact(m.error) })
-    .where('store_id', '=', storeId).where('id', '=', m.id).execute()
+    .where('store_id', '=', storeId)
+    .where('id', '=', m.id)
+    .execute()
 }
 
 /**
@@ -341,14 +446,19 @@ async function eraseMessage(trx: Transaction<Database>, storeId: string, m: Pick
 async function eraseRun(trx: Transaction<Database>, storeId: string, runId: string, needles: Needles, at: string): Promise<boolean> {
   const r = await trx.selectFrom('runs').select(['status', 'state']).where('store_id', '=', storeId).where('id', '=', runId).executeTakeFirstOrThrow()
   const active = isActiveStatus(r.status)
-  await trx.updateTable('runs').set({
-    customer_email: null,
-    state: scrubJson(r.state, needles),
-    ...(active ? { ...endedColumns('cancelled', at), lease_until: null } : {}),
-    // a worker holding an older copy of the run must lose its versioned write (engine invariant 8)
-    version: sql`version + 1`,
-    updated_at: at,
-  }).where('store_id', '=', storeId).where('id', '=', runId).execute()
+  await trx
+    .updateTable('runs')
+    .set({
+      customer_email: null,
+      state: scrubJson(r.state, needles),
+      ...(active ? { ...endedColumns('cancelled', at), lease_until: null } : {}),
+      // a worker holding an older copy of the run must lose its versioned write (engine invariant 8)
+      version: sql`version + 1`,
+      updated_at: at,
+    })
+    .where('store_id', '=', storeId)
+    .where('id', '=', runId)
+    .execute()
   if (active) await trx.deleteFrom('correlations').where('store_id', '=', storeId).where('run_id', '=', runId).execute()
   const steps = await trx.selectFrom('run_steps').select(['step_key', 'input', 'output', 'error']).where('run_id', '=', runId).execute()
   for (const s of steps) {
@@ -359,10 +469,16 @@ async function eraseRun(trx: Transaction<Database>, storeId: string, runId: stri
   return active
 }
 
-async function eraseDelivery(trx: Transaction<Database>, storeId: string, d: Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'body' | 'headers'>, needles: Needles): Promise<void> {
+async function eraseDelivery(
+  trx: Transaction<Database>,
+  storeId: string,
+  d: Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'body' | 'headers'>,
+  needles: Needles,
+): Promise<void> {
   const body = scrubPayload(d.body, needles)
   const headers = scrubJson(d.headers, needles)
-  if (body !== d.body || headers !== d.headers) await trx.updateTable('webhook_deliveries').set({ body, headers }).where('store_id', '=', storeId).where('id', '=', d.id).execute()
+  if (body !== d.body || headers !== d.headers)
+    await trx.updateTable('webhook_deliveries').set({ body, headers }).where('store_id', '=', storeId).where('id', '=', d.id).execute()
 }
 
 /** Rows read at a time by the store-wide pass of shop/redact. */
@@ -373,7 +489,12 @@ const PAGE = 500
  * (guest orders, their runs), every delivery and message of the store, its privacy exports; ends
  * all active runs. Nothing outside the store is read or written.
  */
-export async function eraseStore(db: Kysely<Database>, storeId: string, now: Date, dialect: DialectName): Promise<{ customers: number; disk_settled: boolean }> {
+export async function eraseStore(
+  db: Kysely<Database>,
+  storeId: string,
+  now: Date,
+  dialect: DialectName,
+): Promise<{ customers: number; disk_settled: boolean }> {
   const customers = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).execute()
   // each customer by their footprint (deliveries follow below, all of them)
   for (const c of customers) await db.transaction().execute((trx) => eraseFootprint(trx, storeId, { ref: c.key }, now, { deliveries: false }))
@@ -382,7 +503,15 @@ export async function eraseStore(db: Kysely<Database>, storeId: string, now: Dat
     // rows no customer links: each scrubbed with the personal strings it carries itself
     let seq = -1
     for (;;) {
-      const rows = await trx.selectFrom('events').select(['seq', 'data']).where('store_id', '=', storeId).where('customer_key', 'is', null).where('seq', '>', seq).orderBy('seq').limit(PAGE).execute()
+      const rows = await trx
+        .selectFrom('events')
+        .select(['seq', 'data'])
+        .where('store_id', '=', storeId)
+        .where('customer_key', 'is', null)
+        .where('seq', '>', seq)
+        .orderBy('seq')
+        .limit(PAGE)
+        .execute()
       if (rows.length === 0) break
       for (const row of rows) {
         const data = scrubJson(row.data, ownNeedles(safeJson(row.data)))
@@ -393,7 +522,15 @@ export async function eraseStore(db: Kysely<Database>, storeId: string, now: Dat
     for (const table of ['orders', 'carts'] as const) {
       let id = ''
       for (;;) {
-        const rows = await trx.selectFrom(table).select(['id', 'data']).where('store_id', '=', storeId).where('customer_key', 'is', null).where('id', '>', id).orderBy('id').limit(PAGE).execute()
+        const rows = await trx
+          .selectFrom(table)
+          .select(['id', 'data'])
+          .where('store_id', '=', storeId)
+          .where('customer_key', 'is', null)
+          .where('id', '>', id)
+          .orderBy('id')
+          .limit(PAGE)
+          .execute()
         if (rows.length === 0) break
         for (const row of rows) {
           const data = scrubJson(row.data, ownNeedles(safeJson(row.data)))
@@ -404,23 +541,47 @@ export async function eraseStore(db: Kysely<Database>, storeId: string, now: Dat
     }
     let runId = ''
     for (;;) {
-      const rows = await trx.selectFrom('runs').select(['id', 'trigger_event_seq']).where('store_id', '=', storeId).where('customer_key', 'is', null).where('id', '>', runId).orderBy('id').limit(PAGE).execute()
+      const rows = await trx
+        .selectFrom('runs')
+        .select(['id', 'trigger_event_seq'])
+        .where('store_id', '=', storeId)
+        .where('customer_key', 'is', null)
+        .where('id', '>', runId)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute()
       if (rows.length === 0) break
       for (const row of rows) {
-        const trigger = await trx.selectFrom('events').select('data').where('store_id', '=', storeId).where('seq', '=', row.trigger_event_seq).executeTakeFirst()
+        const trigger = await trx
+          .selectFrom('events')
+          .select('data')
+          .where('store_id', '=', storeId)
+          .where('seq', '=', row.trigger_event_seq)
+          .executeTakeFirst()
         await eraseRun(trx, storeId, row.id, ownNeedles(trigger ? safeJson(trigger.data) : null), at)
       }
       runId = rows[rows.length - 1]!.id
     }
     let deliveryId = ''
     for (;;) {
-      const rows = await trx.selectFrom('webhook_deliveries').select(['id', 'body', 'headers']).where('store_id', '=', storeId).where('id', '>', deliveryId).orderBy('id').limit(PAGE).execute()
+      const rows = await trx
+        .selectFrom('webhook_deliveries')
+        .select(['id', 'body', 'headers'])
+        .where('store_id', '=', storeId)
+        .where('id', '>', deliveryId)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute()
       if (rows.length === 0) break
       for (const row of rows) await eraseDelivery(trx, storeId, row, ownNeedles(parsePayload(row.body)))
       deliveryId = rows[rows.length - 1]!.id
     }
     // messages to no customer (a `to` the workflow named) go too
-    await trx.updateTable('messages').set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}', error: null }).where('store_id', '=', storeId).execute()
+    await trx
+      .updateTable('messages')
+      .set({ to_addr: REDACTED, subject: null, html: null, text: null, headers: '{}', error: null })
+      .where('store_id', '=', storeId)
+      .execute()
     await trx.deleteFrom('privacy_exports').where('store_id', '=', storeId).execute()
   })
   const disk_settled = await settleErasure(db, dialect)

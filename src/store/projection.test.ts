@@ -31,10 +31,7 @@ async function sendTwice(env: TestEnv, events: Raw[]) {
 
 async function customersWith(env: TestEnv, where: { id?: string; email?: string }) {
   let q = env.app.handle.db.selectFrom('customers').selectAll().where('store_id', '=', 'default')
-  q = q.where((eb) => eb.or([
-    ...(where.id ? [eb('external_id', '=', where.id)] : []),
-    ...(where.email ? [eb('email', '=', where.email)] : []),
-  ]))
+  q = q.where((eb) => eb.or([...(where.id ? [eb('external_id', '=', where.id)] : []), ...(where.email ? [eb('email', '=', where.email)] : [])]))
   return q.execute()
 }
 
@@ -78,7 +75,10 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
           // the shop's stale accepts_marketing: true on a later update does not undo it (docs/workflows.md, Guardrails)
           event('customer.updated', `cu-${n}`, { ...customer, accepts_marketing: true, first_name: 'Ann' }, '2026-03-05T00:00:00Z'),
         ]
-        await sendTwice(env, order.map((i) => events[i]!))
+        await sendTwice(
+          env,
+          order.map((i) => events[i]!),
+        )
         views.push(comparable(await viewOf(env, `c${n}`)))
       }
       expect(views[0]).toMatchObject({ accepts_marketing: false, unsubscribed_at: '2026-03-02T00:00:00.000Z', first_name: 'Ann' })
@@ -95,7 +95,10 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
           event('newsletter.unsubscribed', `u-${n}`, { customer }, '2026-03-02T00:00:00Z'),
           event('newsletter.subscribed', `s2-${n}`, { customer }, '2026-03-10T00:00:00Z'),
         ]
-        await sendTwice(env, order.map((i) => events[i]!))
+        await sendTwice(
+          env,
+          order.map((i) => events[i]!),
+        )
         views.push(comparable(await viewOf(env, `d${n}`)))
       }
       expect(views[0]).toMatchObject({ accepts_marketing: true, unsubscribed_at: null })
@@ -109,7 +112,10 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
           event('newsletter.subscribed', `s-${n}`, { customer }, '2026-03-02T00:00:00Z'),
           event('newsletter.unsubscribed', `u-${n}`, { customer }, '2026-03-02T00:00:00Z'),
         ]
-        await sendTwice(env, order.map((i) => events[i]!))
+        await sendTwice(
+          env,
+          order.map((i) => events[i]!),
+        )
         expect(await viewOf(env, `t${n}`)).toMatchObject({ accepts_marketing: false, unsubscribed_at: '2026-03-02T00:00:00.000Z' })
       }
     })
@@ -121,7 +127,10 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
           event('newsletter.subscribed', `s-${n}`, { customer }, '2026-03-01T00:00:00Z'),
           event('customer.updated', `cu-${n}`, { ...customer, accepts_marketing: false }, '2026-03-05T00:00:00Z'),
         ]
-        await sendTwice(env, order.map((i) => events[i]!))
+        await sendTwice(
+          env,
+          order.map((i) => events[i]!),
+        )
         expect(await viewOf(env, `f${n}`)).toMatchObject({ accepts_marketing: false, unsubscribed_at: null })
       }
     })
@@ -135,18 +144,39 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
         const email = `m${n}@example.com`
         const events = [
           event('customer.created', `cc-${n}`, { id, tags: ['vip'], created_at: '2026-01-01T00:00:00Z' }, '2026-01-01T00:00:00Z'),
-          event('order.created', `oc-${n}`, { id: `o-${n}`, email, currency: 'USD', total_price: '40.00', created_at: '2026-02-01T00:00:00Z' }, '2026-02-01T00:00:00Z'),
-          event('cart.updated', `ca-${n}`, { id: `k-${n}`, customer: { email, tags: 'newsletter' }, currency: 'USD', total_price: 15, updated_at: '2026-02-02T00:00:00Z' }, '2026-02-02T00:00:00Z'),
+          event(
+            'order.created',
+            `oc-${n}`,
+            { id: `o-${n}`, email, currency: 'USD', total_price: '40.00', created_at: '2026-02-01T00:00:00Z' },
+            '2026-02-01T00:00:00Z',
+          ),
+          event(
+            'cart.updated',
+            `ca-${n}`,
+            { id: `k-${n}`, customer: { email, tags: 'newsletter' }, currency: 'USD', total_price: 15, updated_at: '2026-02-02T00:00:00Z' },
+            '2026-02-02T00:00:00Z',
+          ),
           event('customer.updated', `cu-${n}`, { id, email: email.toUpperCase(), first_name: 'Mia' }, '2026-02-03T00:00:00Z'),
         ]
-        await sendTwice(env, order.map((i) => events[i]!))
+        await sendTwice(
+          env,
+          order.map((i) => events[i]!),
+        )
         const rows = await customersWith(env, { id, email })
         expect(rows, `order ${order.join(',')}`).toHaveLength(1)
         const view = customerView(rows[0]!)
         expect(view).toMatchObject({ id, email })
         const key = rows[0]!.key
         const db = env.app.handle.db
-        const stored = await db.selectFrom('events').select('customer_key').where('id', 'in', events.map((e) => e.id)).execute()
+        const stored = await db
+          .selectFrom('events')
+          .select('customer_key')
+          .where(
+            'id',
+            'in',
+            events.map((e) => e.id),
+          )
+          .execute()
         expect(stored.map((e) => e.customer_key)).toEqual([key, key, key, key])
         expect((await db.selectFrom('orders').select('customer_key').where('id', '=', `o-${n}`).executeTakeFirstOrThrow()).customer_key).toBe(key)
         expect((await db.selectFrom('carts').select('customer_key').where('id', '=', `k-${n}`).executeTakeFirstOrThrow()).customer_key).toBe(key)
@@ -164,7 +194,9 @@ describe.each(DIALECTS)('the store view on %s', (dialect) => {
     })
 
     it("the merge moves the email-only customer's runs, waits and messages: a wait_for then hears events by id", async () => {
-      await installWorkflow(env.app, `
+      await installWorkflow(
+        env.app,
+        `
 id: thanks
 name: Thanks
 trigger: { event: order.created }
@@ -173,18 +205,41 @@ steps:
     received:
       - action: tag_customer
         with: { tags: ['paid'] }
-`)
+`,
+      )
       const db = env.app.handle.db
       await send(env, event('customer.created', 'cc', { id: 'X', accepts_marketing: true }, '2026-03-01T00:00:00Z'))
       await send(env, event('order.created', 'oc', { id: 'o1', email: 'a@x.com', currency: 'USD', total_price: 25 }, '2026-03-02T00:00:00Z'))
       await env.app.engine.drain()
       const emailOnly = (await customersWith(env, { email: 'a@x.com' }))[0]!
       expect(emailOnly.external_id).toBeNull()
-      await db.insertInto('messages').values({
-        id: 'msg_1', store_id: 'default', idempotency_key: 'k1', run_id: null, step_key: null, workflow_id: null, customer_key: emailOnly.key,
-        channel: 'email', category: 'marketing', to_addr: 'a@x.com', from_addr: null, subject: 'hi', html: null, text: null, headers: '{}',
-        status: 'sent', error: null, message_id: null, opens: 0, clicks: 0, created_at: '2026-03-02T00:00:00.000Z', sent_at: '2026-03-02T00:00:00.000Z',
-      }).execute()
+      await db
+        .insertInto('messages')
+        .values({
+          id: 'msg_1',
+          store_id: 'default',
+          idempotency_key: 'k1',
+          run_id: null,
+          step_key: null,
+          workflow_id: null,
+          customer_key: emailOnly.key,
+          channel: 'email',
+          category: 'marketing',
+          to_addr: 'a@x.com',
+          from_addr: null,
+          subject: 'hi',
+          html: null,
+          text: null,
+          headers: '{}',
+          status: 'sent',
+          error: null,
+          message_id: null,
+          opens: 0,
+          clicks: 0,
+          created_at: '2026-03-02T00:00:00.000Z',
+          sent_at: '2026-03-02T00:00:00.000Z',
+        })
+        .execute()
 
       await send(env, event('customer.updated', 'cu', { id: 'X', email: 'a@x.com' }, '2026-03-02T01:00:00Z'))
       const rows = await customersWith(env, { id: 'X', email: 'a@x.com' })
@@ -215,7 +270,10 @@ steps:
       await send(env, event('order.created', 'o1', { id: 'o1', customer, currency: 'USD', total_price: 10, created_at: '2026-03-05T01:00:00+05:00' }))
       await send(env, event('order.created', 'o2', { id: 'o2', customer, currency: 'USD', total_price: 10, created_at: '2026-03-04T21:00:00Z' }))
       await send(env, event('cart.updated', 'c1', { id: 'k1', customer, total_price: 5, updated_at: '2026-03-04T12:00:00-03:00' }))
-      await send(env, event('order.fulfilled', 'f1', { order_id: 'o1', customer, estimated_delivery_at: '2026-03-09', tracking_number: 'T1' }, '2026-03-05T10:00:00+01:00'))
+      await send(
+        env,
+        event('order.fulfilled', 'f1', { order_id: 'o1', customer, estimated_delivery_at: '2026-03-09', tracking_number: 'T1' }, '2026-03-05T10:00:00+01:00'),
+      )
       await send(env, event('order.delivered', 'd1', { order_id: 'o1', customer, delivered_at: '2026-03-08T18:30:00.5-04:00' }, '2026-03-09T00:00:00Z'))
 
       const db = env.app.handle.db
@@ -228,13 +286,22 @@ steps:
       ])
       expect((await db.selectFrom('carts').select('updated_at').where('id', '=', 'k1').executeTakeFirstOrThrow()).updated_at).toBe('2026-03-04T15:00:00.000Z')
       const stored = await db.selectFrom('events').select(['id', 'occurred_at', 'data']).where('id', 'in', ['f1', 'd1']).orderBy('id').execute()
-      expect(stored.map((e) => [e.id, e.occurred_at, (JSON.parse(e.data) as Record<string, unknown>).estimated_delivery_at ?? (JSON.parse(e.data) as Record<string, unknown>).delivered_at]))
-        .toEqual([['d1', '2026-03-09T00:00:00.000Z', '2026-03-08T22:30:00.500Z'], ['f1', '2026-03-05T09:00:00.000Z', '2026-03-09T00:00:00.000Z']])
+      expect(
+        stored.map((e) => [
+          e.id,
+          e.occurred_at,
+          (JSON.parse(e.data) as Record<string, unknown>).estimated_delivery_at ?? (JSON.parse(e.data) as Record<string, unknown>).delivered_at,
+        ]),
+      ).toEqual([
+        ['d1', '2026-03-09T00:00:00.000Z', '2026-03-08T22:30:00.500Z'],
+        ['f1', '2026-03-05T09:00:00.000Z', '2026-03-09T00:00:00.000Z'],
+      ])
     })
 
     it('a time that is not strict ISO-8601 with a zone is rejected naming the field; birthday stays YYYY-MM-DD', () => {
       const now = env.clock.now()
-      const order = (created_at: string) => parseEvent(event('order.created', 'x', { id: 'o', currency: 'USD', total_price: 1, created_at }), { store: 'default', now })
+      const order = (created_at: string) =>
+        parseEvent(event('order.created', 'x', { id: 'o', currency: 'USD', total_price: 1, created_at }), { store: 'default', now })
       for (const bad of ['March 5, 2026', '2026-03-05T09:30:00', '2026-03-05', '2026-02-30T00:00:00Z', '2026-03-05T24:00:00Z', '1741167000']) {
         const parsed = order(bad)
         expect(parsed.ok, bad).toBe(false)
@@ -248,7 +315,10 @@ steps:
       expect(envelope.ok ? null : envelope.issues[0]!.path).toBe('occurred_at')
       const cart = parseEvent(event('cart.updated', 'x', { id: 'k', total_price: 1, updated_at: 'Thu, 05 Mar 2026 09:30:00 GMT' }), { store: 'default', now })
       expect(cart.ok ? null : cart.issues[0]!.path).toBe('data.updated_at')
-      const customer = parseEvent(event('customer.created', 'x', { id: 'c', birthday: '1990-07-14', created_at: '2026-03-05T10:30:00+01:00' }), { store: 'default', now })
+      const customer = parseEvent(event('customer.created', 'x', { id: 'c', birthday: '1990-07-14', created_at: '2026-03-05T10:30:00+01:00' }), {
+        store: 'default',
+        now,
+      })
       expect(customer.ok && customer.event.data).toMatchObject({ birthday: '1990-07-14', created_at: '2026-03-05T09:30:00.000Z' })
       const badBirthday = parseEvent(event('customer.created', 'x', { id: 'c', birthday: '1990-07-14T00:00:00Z' }), { store: 'default', now })
       expect(badBirthday.ok ? null : badBirthday.issues[0]!.path).toBe('data.birthday')
@@ -267,7 +337,10 @@ steps:
           event('order.fulfilled', `of-${n}`, { order_id: o.id, customer, carrier: 'UPS', tracking_number: `T${n}` }, '2026-03-02T00:00:00Z'),
           event('order.delivered', `od-${n}`, { order_id: o.id, customer, delivered_at: '2026-03-04T12:00:00Z' }, '2026-03-04T13:00:00Z'),
         ]
-        await sendTwice(env, order.map((i) => events[i]!))
+        await sendTwice(
+          env,
+          order.map((i) => events[i]!),
+        )
         const row = await env.app.handle.db.selectFrom('orders').selectAll().where('id', '=', o.id).executeTakeFirstOrThrow()
         const { id: _id, customer: _c, ...orderRest } = orderView(row)
         results.push({ order: { ...orderRest, fulfillment_at: row.fulfillment_at }, customer: comparable(await viewOf(env, `p${n}`)) })
@@ -287,10 +360,15 @@ steps:
       const db = env.app.handle.db
       expect(await db.selectFrom('orders').selectAll().execute()).toEqual([])
       expect(await viewOf(env, 'q1')).toMatchObject({ orders_count: 0, total_spent: 0, last_order_at: null })
-      await send(env, event('order.paid', 'p', { id: 'o9', customer, currency: 'USD', total_price: 12, fulfillment_status: 'fulfilled' }, '2026-03-05T00:00:00Z'))
+      await send(
+        env,
+        event('order.paid', 'p', { id: 'o9', customer, currency: 'USD', total_price: 12, fulfillment_status: 'fulfilled' }, '2026-03-05T00:00:00Z'),
+      )
       expect(await viewOf(env, 'q1')).toMatchObject({ orders_count: 1, total_spent: 12 })
-      expect(await db.selectFrom('orders').select(['fulfillment_status', 'fulfillment_at']).executeTakeFirstOrThrow())
-        .toEqual({ fulfillment_status: 'delivered', fulfillment_at: '2026-03-04T12:00:00.000Z' })
+      expect(await db.selectFrom('orders').select(['fulfillment_status', 'fulfillment_at']).executeTakeFirstOrThrow()).toEqual({
+        fulfillment_status: 'delivered',
+        fulfillment_at: '2026-03-04T12:00:00.000Z',
+      })
     })
   })
 
@@ -306,7 +384,10 @@ steps:
         event('order.refunded', `ar-${n}`, { ...a, financial_status: 'partially_refunded', refund_amount: '30.50' }, '2026-03-02T00:00:00Z'),
         event('order.cancelled', `bx-${n}`, { ...b, financial_status: 'voided' }, '2026-03-04T00:00:00Z'),
       ]
-      await sendTwice(env, order.map((i) => events[i]!))
+      await sendTwice(
+        env,
+        order.map((i) => events[i]!),
+      )
       const { orders_count, total_spent, last_order_at } = await viewOf(env, `r${n}`)
       totals.push({ orders_count, total_spent, last_order_at })
     }

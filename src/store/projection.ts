@@ -30,7 +30,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await upsertOrder(db, storeId, data, at, type, customerKey)
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
-    const when = type === 'order.delivered' ? str(data.delivered_at) ?? at : at
+    const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at
     await applyFulfilment(db, storeId, String(data.order_id), { status, at: when })
   } else if (type === 'cart.updated' || type === 'checkout.started' || type === 'cart.abandoned') {
     await upsertCart(db, storeId, data, at, customerKey)
@@ -69,12 +69,28 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Prom
   // event carrying both joins every email-only row to the id's row, whichever came first
   // (once the id's row carries this email, no email-only row for it can appear: an email-only
   // event finds the id's row by its email; so the look is skipped, saving a query per event)
-  const emailOnly = externalId && email && row?.email !== email
-    ? await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('email', '=', email).where('external_id', 'is', null).orderBy('created_at').orderBy('key').execute()
-    : []
+  const emailOnly =
+    externalId && email && row?.email !== email
+      ? await db
+          .selectFrom('customers')
+          .selectAll()
+          .where('store_id', '=', storeId)
+          .where('email', '=', email)
+          .where('external_id', 'is', null)
+          .orderBy('created_at')
+          .orderBy('key')
+          .execute()
+      : []
   if (!row && externalId) row = emailOnly.shift()
   else if (!row && email) {
-    row = await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('email', '=', email).orderBy('created_at').orderBy('key').executeTakeFirst()
+    row = await db
+      .selectFrom('customers')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .where('email', '=', email)
+      .orderBy('created_at')
+      .orderBy('key')
+      .executeTakeFirst()
   }
   if (row) for (const other of emailOnly) if (other.key !== row.key) row = await mergeCustomers(db, storeId, row, other)
 
@@ -89,27 +105,30 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Prom
       shop_accepts_marketing: shopConsent,
       shop_accepts_marketing_at: shopConsent === null ? null : at,
     }
-    await db.insertInto('customers').values({
-      key,
-      store_id: storeId,
-      external_id: externalId,
-      email,
-      phone: str(c.phone),
-      first_name: str(c.first_name),
-      last_name: str(c.last_name),
-      accepts_marketing: combinedConsent({ ...consent, attributes: '{}' }),
-      ...consent,
-      birthday: str(c.birthday),
-      timezone: str(c.timezone),
-      tags: JSON.stringify(incomingTags),
-      orders_count: 0,
-      total_spent: '0.00',
-      last_order_at: null,
-      attributes: JSON.stringify(extraFields(c)),
-      profile_at: at,
-      created_at: createdAt,
-      updated_at: at,
-    }).execute()
+    await db
+      .insertInto('customers')
+      .values({
+        key,
+        store_id: storeId,
+        external_id: externalId,
+        email,
+        phone: str(c.phone),
+        first_name: str(c.first_name),
+        last_name: str(c.last_name),
+        accepts_marketing: combinedConsent({ ...consent, attributes: '{}' }),
+        ...consent,
+        birthday: str(c.birthday),
+        timezone: str(c.timezone),
+        tags: JSON.stringify(incomingTags),
+        orders_count: 0,
+        total_spent: '0.00',
+        last_order_at: null,
+        attributes: JSON.stringify(extraFields(c)),
+        profile_at: at,
+        created_at: createdAt,
+        updated_at: at,
+      })
+      .execute()
     return key
   }
   const patch: Partial<CustomerRow> = {}
@@ -161,7 +180,7 @@ function combinedConsent(row: ConsentFields): number {
   const shopAt = row.shop_accepts_marketing_at && !(erasedAt && row.shop_accepts_marketing_at < erasedAt) ? row.shop_accepts_marketing_at : null
   if (explicitAt && row.unsubscribed_at) return 0
   if (explicitAt && !(shopAt && shopAt > explicitAt)) return 1
-  return shopAt ? row.shop_accepts_marketing ?? 0 : 0
+  return shopAt ? (row.shop_accepts_marketing ?? 0) : 0
 }
 
 function newerShopConsent(value: number, at: string, row: ConsentFields): boolean {
@@ -189,12 +208,16 @@ async function applyNewsletter(db: Db, customerKey: string, subscribe: boolean, 
   if (beforeErasure(row, at)) return
   if (row.consent_at && (subscribe ? at <= row.consent_at : at < row.consent_at)) return
   const next = { ...row, consent_at: at, unsubscribed_at: subscribe ? null : at }
-  await db.updateTable('customers').set({
-    consent_at: next.consent_at,
-    unsubscribed_at: next.unsubscribed_at,
-    accepts_marketing: combinedConsent(next),
-    updated_at: at > row.updated_at ? at : row.updated_at,
-  }).where('key', '=', customerKey).execute()
+  await db
+    .updateTable('customers')
+    .set({
+      consent_at: next.consent_at,
+      unsubscribed_at: next.unsubscribed_at,
+      accepts_marketing: combinedConsent(next),
+      updated_at: at > row.updated_at ? at : row.updated_at,
+    })
+    .where('key', '=', customerKey)
+    .execute()
 }
 
 /**
@@ -212,14 +235,19 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
   await moveKey('carts')
   await moveKey('events')
   await moveKey('messages')
-  await db.updateTable('runs').set({
-    customer_key: into.key,
-    customer_id: into.external_id,
-    customer_email: sql<string | null>`coalesce(customer_email, ${into.email ?? from.email})`,
-    // a worker holding one of these runs must re-read it (engine invariant 8), or it would go on
-    // with the merged-away customer key
-    version: sql<number>`version + 1`,
-  }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
+  await db
+    .updateTable('runs')
+    .set({
+      customer_key: into.key,
+      customer_id: into.external_id,
+      customer_email: sql<string | null>`coalesce(customer_email, ${into.email ?? from.email})`,
+      // a worker holding one of these runs must re-read it (engine invariant 8), or it would go on
+      // with the merged-away customer key
+      version: sql<number>`version + 1`,
+    })
+    .where('store_id', '=', storeId)
+    .where('customer_key', '=', from.key)
+    .execute()
   await db.updateTable('correlations').set({ corr_key: into.key }).where('store_id', '=', storeId).where('corr_key', '=', from.key).execute()
   await db.updateTable('privacy_exports').set({ customer_key: into.key }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
 
@@ -229,10 +257,21 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
   const profile: Partial<CustomerRow> = {}
   for (const field of PROFILE_FIELDS) profile[field] = first[field] ?? second[field]
   // consent: each register from whichever row holds the newer one, with the same ties as applyNewsletter/newerShopConsent
-  const explicit = !from.consent_at ? into : !into.consent_at ? from
-    : from.consent_at > into.consent_at || (from.consent_at === into.consent_at && from.unsubscribed_at) ? from : into
-  const shop = !from.shop_accepts_marketing_at ? into : !into.shop_accepts_marketing_at ? from
-    : from.shop_accepts_marketing_at > into.shop_accepts_marketing_at || (from.shop_accepts_marketing_at === into.shop_accepts_marketing_at && from.shop_accepts_marketing === 0) ? from : into
+  const explicit = !from.consent_at
+    ? into
+    : !into.consent_at
+      ? from
+      : from.consent_at > into.consent_at || (from.consent_at === into.consent_at && from.unsubscribed_at)
+        ? from
+        : into
+  const shop = !from.shop_accepts_marketing_at
+    ? into
+    : !into.shop_accepts_marketing_at
+      ? from
+      : from.shop_accepts_marketing_at > into.shop_accepts_marketing_at ||
+          (from.shop_accepts_marketing_at === into.shop_accepts_marketing_at && from.shop_accepts_marketing === 0)
+        ? from
+        : into
   const merged: CustomerRow = {
     ...into,
     ...profile,
@@ -243,6 +282,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
     tags: JSON.stringify([...new Set([...(JSON.parse(into.tags) as string[]), ...(JSON.parse(from.tags) as string[])])]),
     attributes: JSON.stringify({ ...(JSON.parse(second.attributes) as Obj), ...(JSON.parse(first.attributes) as Obj) }),
     profile_at: first.profile_at ?? second.profile_at,
+    // ISO-8601 text compares in time order
     created_at: from.created_at < into.created_at ? from.created_at : into.created_at,
     updated_at: from.updated_at > into.updated_at ? from.updated_at : into.updated_at,
   }
@@ -261,9 +301,10 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   const newer = !existing || at >= existing.updated_at
   const total = newer ? String(data.total_price ?? existing?.total_price ?? '0') : existing.total_price
   const cancelled = type === 'order.cancelled' || existing?.cancelled === 1 ? 1 : 0
-  const refunded = type === 'order.refunded'
-    ? addMoney(existing?.refunded ?? '0', String(data.refund_amount ?? data.total_price ?? existing?.total_price ?? '0'))
-    : existing?.refunded ?? '0.00'
+  const refunded =
+    type === 'order.refunded'
+      ? addMoney(existing?.refunded ?? '0', String(data.refund_amount ?? data.total_price ?? existing?.total_price ?? '0'))
+      : (existing?.refunded ?? '0.00')
   // counted from the stored (newest) total, not the arriving event's: the same in any order
   const counted = cancelled ? '0.00' : addMoney(total, `-${refunded}`.replace('--', ''))
   const countedAmount = moneyToNumber(counted) < 0 ? '0.00' : counted
@@ -273,7 +314,12 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   if (betterFulfilment(fromEvent, fulfilment)) fulfilment = fromEvent
   if (!existing) {
     // order.fulfilled / order.delivered that came before the order itself
-    const pending = await db.selectFrom('pending_fulfilments').select(['status', 'at']).where('store_id', '=', storeId).where('order_id', '=', id).executeTakeFirst()
+    const pending = await db
+      .selectFrom('pending_fulfilments')
+      .select(['status', 'at'])
+      .where('store_id', '=', storeId)
+      .where('order_id', '=', id)
+      .executeTakeFirst()
     if (pending) {
       if (betterFulfilment(pending, fulfilment)) fulfilment = pending
       await db.deleteFrom('pending_fulfilments').where('store_id', '=', storeId).where('order_id', '=', id).execute()
@@ -281,7 +327,7 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   }
   const values = {
     customer_key: customerKey ?? existing?.customer_key ?? null,
-    number: snapshot.number != null ? String(snapshot.number) : existing?.number ?? null,
+    number: snapshot.number != null ? String(snapshot.number) : (existing?.number ?? null),
     currency: String(snapshot.currency ?? existing?.currency ?? 'USD'),
     total_price: total,
     counted_amount: countedAmount,
@@ -290,17 +336,24 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
     financial_status: str(snapshot.financial_status) ?? existing?.financial_status ?? null,
     fulfillment_status: fulfilment.status,
     fulfillment_at: fulfilment.at,
-    checkout_id: snapshot.checkout_id != null ? String(snapshot.checkout_id) : existing?.checkout_id ?? null,
+    checkout_id: snapshot.checkout_id != null ? String(snapshot.checkout_id) : (existing?.checkout_id ?? null),
     data: JSON.stringify(snapshot),
     updated_at: newer ? at : existing.updated_at,
   }
   // created_at is the earliest any of the order's events says (its own created_at, else when it happened)
   const createdAt = str(data.created_at) ?? at
   if (existing) {
-    await db.updateTable('orders').set({ ...values, ...(createdAt < existing.created_at ? { created_at: createdAt } : {}) })
-      .where('store_id', '=', storeId).where('id', '=', id).execute()
+    await db
+      .updateTable('orders')
+      .set({ ...values, ...(createdAt < existing.created_at ? { created_at: createdAt } : {}) })
+      .where('store_id', '=', storeId)
+      .where('id', '=', id)
+      .execute()
   } else {
-    await db.insertInto('orders').values({ store_id: storeId, id, created_at: createdAt, ...values }).execute()
+    await db
+      .insertInto('orders')
+      .values({ store_id: storeId, id, created_at: createdAt, ...values })
+      .execute()
   }
   if (values.checkout_id) {
     await db.updateTable('carts').set({ converted: 1 }).where('store_id', '=', storeId).where('id', '=', values.checkout_id).execute()
@@ -318,7 +371,7 @@ interface Fulfilment {
 const FULFILMENT_RANK: Record<string, number> = { fulfilled: 1, delivered: 2 }
 
 function fulfilmentRank(status: string | null): number {
-  return status ? FULFILMENT_RANK[status] ?? 0 : 0
+  return status ? (FULFILMENT_RANK[status] ?? 0) : 0
 }
 
 /**
@@ -341,25 +394,50 @@ function betterFulfilment(candidate: Fulfilment, current: Fulfilment): boolean {
 
 /** order.fulfilled / order.delivered: onto the order, or kept until the order's first order.* event */
 async function applyFulfilment(db: Db, storeId: string, orderId: string, incoming: Fulfilment): Promise<void> {
-  const order = await db.selectFrom('orders').select(['fulfillment_status', 'fulfillment_at']).where('store_id', '=', storeId).where('id', '=', orderId).executeTakeFirst()
+  const order = await db
+    .selectFrom('orders')
+    .select(['fulfillment_status', 'fulfillment_at'])
+    .where('store_id', '=', storeId)
+    .where('id', '=', orderId)
+    .executeTakeFirst()
   if (order) {
     if (betterFulfilment(incoming, { status: order.fulfillment_status, at: order.fulfillment_at })) {
-      await db.updateTable('orders').set({ fulfillment_status: incoming.status, fulfillment_at: incoming.at }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
+      await db
+        .updateTable('orders')
+        .set({ fulfillment_status: incoming.status, fulfillment_at: incoming.at })
+        .where('store_id', '=', storeId)
+        .where('id', '=', orderId)
+        .execute()
     }
     return
   }
-  const pending = await db.selectFrom('pending_fulfilments').select(['status', 'at']).where('store_id', '=', storeId).where('order_id', '=', orderId).executeTakeFirst()
+  const pending = await db
+    .selectFrom('pending_fulfilments')
+    .select(['status', 'at'])
+    .where('store_id', '=', storeId)
+    .where('order_id', '=', orderId)
+    .executeTakeFirst()
   if (!pending) {
     await db.insertInto('pending_fulfilments').values({ store_id: storeId, order_id: orderId, status: incoming.status!, at: incoming.at! }).execute()
   } else if (betterFulfilment(incoming, pending)) {
-    await db.updateTable('pending_fulfilments').set({ status: incoming.status!, at: incoming.at! }).where('store_id', '=', storeId).where('order_id', '=', orderId).execute()
+    await db
+      .updateTable('pending_fulfilments')
+      .set({ status: incoming.status!, at: incoming.at! })
+      .where('store_id', '=', storeId)
+      .where('order_id', '=', orderId)
+      .execute()
   }
 }
 
 /** orders_count, total_spent and last_order_at from the customer's order rows: exact, order-independent */
 async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: string): Promise<void> {
   // store_id first: the orders_customer_idx index starts with it
-  const orders = await db.selectFrom('orders').select(['counted_amount', 'cancelled', 'created_at']).where('store_id', '=', storeId).where('customer_key', '=', customerKey).execute()
+  const orders = await db
+    .selectFrom('orders')
+    .select(['counted_amount', 'cancelled', 'created_at'])
+    .where('store_id', '=', storeId)
+    .where('customer_key', '=', customerKey)
+    .execute()
   let total = '0.00'
   let count = 0
   let last: string | null = null
@@ -385,7 +463,11 @@ async function upsertCart(db: Db, storeId: string, data: Obj, at: string, custom
     updated_at: updatedAt,
   }
   if (existing) await db.updateTable('carts').set(values).where('store_id', '=', storeId).where('id', '=', id).execute()
-  else await db.insertInto('carts').values({ store_id: storeId, id, converted: 0, ...values }).execute()
+  else
+    await db
+      .insertInto('carts')
+      .values({ store_id: storeId, id, converted: 0, ...values })
+      .execute()
 }
 
 async function upsertProduct(db: Db, storeId: string, data: Obj, at: string): Promise<void> {
@@ -394,7 +476,11 @@ async function upsertProduct(db: Db, storeId: string, data: Obj, at: string): Pr
   if (existing && existing.updated_at > at) return
   const values = { title: String(data.title ?? ''), status: String(data.status ?? 'active'), data: JSON.stringify(data), updated_at: at }
   if (existing) await db.updateTable('products').set(values).where('store_id', '=', storeId).where('id', '=', id).execute()
-  else await db.insertInto('products').values({ store_id: storeId, id, ...values }).execute()
+  else
+    await db
+      .insertInto('products')
+      .values({ store_id: storeId, id, ...values })
+      .execute()
   for (const v of (data.variants ?? []) as Obj[]) {
     const variant = {
       product_id: id,
@@ -405,18 +491,34 @@ async function upsertProduct(db: Db, storeId: string, data: Obj, at: string): Pr
     const vid = String(v.id)
     const found = await db.selectFrom('variants').select('id').where('store_id', '=', storeId).where('id', '=', vid).executeTakeFirst()
     if (found) await db.updateTable('variants').set(variant).where('store_id', '=', storeId).where('id', '=', vid).execute()
-    else await db.insertInto('variants').values({ store_id: storeId, id: vid, ...variant }).execute()
+    else
+      await db
+        .insertInto('variants')
+        .values({ store_id: storeId, id: vid, ...variant })
+        .execute()
   }
 }
 
 async function upsertInventory(db: Db, storeId: string, data: Obj, at: string): Promise<void> {
   const sku = String(data.sku)
   const location = data.location_id != null ? String(data.location_id) : 'default'
-  const existing = await db.selectFrom('inventory_levels').select('updated_at').where('store_id', '=', storeId).where('sku', '=', sku).where('location_id', '=', location).executeTakeFirst()
+  const existing = await db
+    .selectFrom('inventory_levels')
+    .select('updated_at')
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .where('location_id', '=', location)
+    .executeTakeFirst()
   if (existing && existing.updated_at > at) return
   const available = Number(data.available)
   if (existing) {
-    await db.updateTable('inventory_levels').set({ available, updated_at: at }).where('store_id', '=', storeId).where('sku', '=', sku).where('location_id', '=', location).execute()
+    await db
+      .updateTable('inventory_levels')
+      .set({ available, updated_at: at })
+      .where('store_id', '=', storeId)
+      .where('sku', '=', sku)
+      .where('location_id', '=', location)
+      .execute()
   } else {
     await db.insertInto('inventory_levels').values({ store_id: storeId, sku, location_id: location, available, updated_at: at }).execute()
   }
@@ -426,8 +528,16 @@ async function upsertInventory(db: Db, storeId: string, data: Obj, at: string): 
 }
 
 function normaliseTags(tags: unknown): string[] {
-  if (Array.isArray(tags)) return tags.map(String).map((t) => t.trim()).filter(Boolean)
-  if (typeof tags === 'string') return tags.split(',').map((t) => t.trim()).filter(Boolean)
+  if (Array.isArray(tags))
+    return tags
+      .map(String)
+      .map((t) => t.trim())
+      .filter(Boolean)
+  if (typeof tags === 'string')
+    return tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean)
   return []
 }
 

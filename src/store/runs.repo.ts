@@ -115,7 +115,14 @@ export async function stepsOfRun(db: Kysely<Database>, runId: string): Promise<A
  */
 
 /** Leases up to `limit` runs due at `now`: rows another transaction holds are skipped, never waited for. */
-export async function claimDueRuns(db: Kysely<Database>, dialect: DialectName, owner: string, now: Date, leaseMs: number, limit: number): Promise<Array<Selectable<RunsTable>>> {
+export async function claimDueRuns(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  owner: string,
+  now: Date,
+  leaseMs: number,
+  limit: number,
+): Promise<Array<Selectable<RunsTable>>> {
   const nowIso = now.toISOString()
   const until = new Date(now.getTime() + leaseMs).toISOString()
   const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``
@@ -146,7 +153,13 @@ export async function extendLeases(db: Kysely<Database>, dialect: DialectName, o
   const leaseUntil = until.toISOString()
   if (dialect === 'sqlite') {
     // one writer at a time: no lock order to get wrong
-    const rows = await db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', 'in', runIds).where('lease_owner', '=', owner).returning('id').execute()
+    const rows = await db
+      .updateTable('runs')
+      .set({ lease_until: leaseUntil })
+      .where('id', 'in', runIds)
+      .where('lease_owner', '=', owner)
+      .returning('id')
+      .execute()
     return rows.map((r) => r.id)
   }
   const { rows } = await sql<{ id: string }>`

@@ -64,7 +64,13 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       return rows[0] ? toEvent(rows[0]) : null
     },
     async findEventsAfter(storeId, type, customerKey, afterSeq, limit) {
-      let q = trx.selectFrom('events').selectAll().where('store_id', '=', storeId).where('type', '=', type).where('seq', '>', afterSeq).where('historical', '=', 0)
+      let q = trx
+        .selectFrom('events')
+        .selectAll()
+        .where('store_id', '=', storeId)
+        .where('type', '=', type)
+        .where('seq', '>', afterSeq)
+        .where('historical', '=', 0)
       if (customerKey) q = q.where('customer_key', '=', customerKey)
       return (await q.orderBy('seq').limit(limit).execute()).map(toEvent)
     },
@@ -85,26 +91,61 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       const row = await trx.selectFrom('products').selectAll().where('store_id', '=', storeId).where('id', '=', productId).executeTakeFirst()
       if (!row) return null
       const variants = await trx.selectFrom('variants').selectAll().where('store_id', '=', storeId).where('product_id', '=', productId).execute()
-      return { ...(JSON.parse(row.data) as object), id: row.id, title: row.title, status: row.status, variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity })) }
+      return {
+        ...(JSON.parse(row.data) as object),
+        id: row.id,
+        title: row.title,
+        status: row.status,
+        variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity })),
+      }
     },
     async activeWorkflows(storeId, triggerType): Promise<WorkflowHead[]> {
-      return trx.selectFrom('workflows').select(['id', 'version']).where('store_id', '=', storeId).where('trigger_type', '=', triggerType).where('active', '=', 1).execute()
+      return trx
+        .selectFrom('workflows')
+        .select(['id', 'version'])
+        .where('store_id', '=', storeId)
+        .where('trigger_type', '=', triggerType)
+        .where('active', '=', 1)
+        .execute()
     },
     async getWorkflowVersion(storeId, workflowId, version): Promise<WorkflowVersionRecord | null> {
-      const row = await trx.selectFrom('workflow_versions').selectAll().where('store_id', '=', storeId).where('workflow_id', '=', workflowId).where('version', '=', version).executeTakeFirst()
-      return row ? { store_id: row.store_id, workflow_id: row.workflow_id, version: row.version, source: row.source, definition: JSON.parse(row.definition) } : null
+      const row = await trx
+        .selectFrom('workflow_versions')
+        .selectAll()
+        .where('store_id', '=', storeId)
+        .where('workflow_id', '=', workflowId)
+        .where('version', '=', version)
+        .executeTakeFirst()
+      return row
+        ? { store_id: row.store_id, workflow_id: row.workflow_id, version: row.version, source: row.source, definition: JSON.parse(row.definition) }
+        : null
     },
     async activeRunWorkflows(storeId, customerKey) {
-      const { rows } = await sql<{ workflow_id: string }>`select distinct workflow_id from runs where store_id = ${storeId} and customer_key = ${customerKey} and status in (${sql.join([...ACTIVE_RUN_STATUSES])})`.execute(trx)
+      const { rows } = await sql<{
+        workflow_id: string
+      }>`select distinct workflow_id from runs where store_id = ${storeId} and customer_key = ${customerKey} and status in (${sql.join([...ACTIVE_RUN_STATUSES])})`.execute(
+        trx,
+      )
       return new Set(rows.map((r) => r.workflow_id))
     },
     async lastRunStartedAt(storeId, workflowId, customerKey) {
-      const row = await trx.selectFrom('runs').select('started_at').where('store_id', '=', storeId).where('customer_key', '=', customerKey).where('workflow_id', '=', workflowId).orderBy('started_at', 'desc').limit(1).executeTakeFirst()
+      const row = await trx
+        .selectFrom('runs')
+        .select('started_at')
+        .where('store_id', '=', storeId)
+        .where('customer_key', '=', customerKey)
+        .where('workflow_id', '=', workflowId)
+        .orderBy('started_at', 'desc')
+        .limit(1)
+        .executeTakeFirst()
       return row?.started_at ?? null
     },
     async insertRuns(runs) {
       if (runs.length === 0) return
-      await trx.insertInto('runs').values(runs.map((run) => ({ ...fromRun(run), lease_until: null }))).execute()
+      await trx
+        .insertInto('runs')
+        .values(runs.map((run) => ({ ...fromRun(run), lease_until: null })))
+        .execute()
     },
     // getRun, updateRun and upsertStep run for every step of every run: plain SQL here spares
     // the query builder's per-call work on the engine's hottest path
@@ -135,11 +176,16 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     },
     async addCorrelations(storeId, runId, items) {
       if (items.length === 0) return
-      await trx.insertInto('correlations').values(items.map((i) => ({ store_id: storeId, run_id: runId, event_type: i.eventType, corr_key: i.key, purpose: i.purpose, ref: i.ref }))).execute()
+      await trx
+        .insertInto('correlations')
+        .values(items.map((i) => ({ store_id: storeId, run_id: runId, event_type: i.eventType, corr_key: i.key, purpose: i.purpose, ref: i.ref })))
+        .execute()
     },
     async findCorrelations(storeId, eventType, keys): Promise<CorrelationRecord[]> {
       const { rows } = await sql<{ run_id: string; purpose: string; ref: number }>`
-        select run_id, purpose, ref from correlations where store_id = ${storeId} and event_type = ${eventType} and corr_key in (${sql.join(keys)})`.execute(trx)
+        select run_id, purpose, ref from correlations where store_id = ${storeId} and event_type = ${eventType} and corr_key in (${sql.join(keys)})`.execute(
+        trx,
+      )
       return rows.map((r) => ({ run_id: r.run_id, purpose: r.purpose as CorrelationRecord['purpose'], ref: r.ref }))
     },
     async deleteCorrelations(runId, purpose) {
@@ -159,15 +205,30 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
 
 export async function getStore(db: Db, storeId: string): Promise<StoreRecord | null> {
   const row = await db.selectFrom('stores').selectAll().where('id', '=', storeId).executeTakeFirst()
-  return row ? { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, settings: JSON.parse(row.settings) as Record<string, unknown> } : null
+  return row
+    ? { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, settings: JSON.parse(row.settings) as Record<string, unknown> }
+    : null
 }
 
-function createServices(db: Db, storeId: string, emit: ActionServices['events']['emit'], config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock, http: OutboundClient): ActionServices {
+function createServices(
+  db: Db,
+  storeId: string,
+  emit: ActionServices['events']['emit'],
+  config: ServicesConfig,
+  dialect: 'sqlite' | 'postgres',
+  clock: Clock,
+  http: OutboundClient,
+): ActionServices {
   const changeTags = async (customerKey: string, tags: string[], add: boolean) => {
     const row = await db.selectFrom('customers').select('tags').where('store_id', '=', storeId).where('key', '=', customerKey).executeTakeFirstOrThrow()
     const current = JSON.parse(row.tags) as string[]
     const next = add ? [...new Set([...current, ...tags])] : current.filter((t) => !tags.includes(t))
-    await db.updateTable('customers').set({ tags: JSON.stringify(next) }).where('store_id', '=', storeId).where('key', '=', customerKey).execute()
+    await db
+      .updateTable('customers')
+      .set({ tags: JSON.stringify(next) })
+      .where('store_id', '=', storeId)
+      .where('key', '=', customerKey)
+      .execute()
     return add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
   }
   return {
@@ -210,7 +271,12 @@ function createServices(db: Db, storeId: string, emit: ActionServices['events'][
           .returningAll()
           .executeTakeFirst()
         if (inserted) return { message: toMessage(inserted), created: true }
-        const existing = await db.selectFrom('messages').selectAll().where('store_id', '=', storeId).where('idempotency_key', '=', message.idempotencyKey).executeTakeFirstOrThrow()
+        const existing = await db
+          .selectFrom('messages')
+          .selectAll()
+          .where('store_id', '=', storeId)
+          .where('idempotency_key', '=', message.idempotencyKey)
+          .executeTakeFirstOrThrow()
         return { message: toMessage(existing), created: false }
       },
       async update(id, patch) {

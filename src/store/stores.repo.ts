@@ -20,20 +20,43 @@ export interface StoreSummary {
 export async function ensureDefaultStore(db: Kysely<Database>, now: Date): Promise<void> {
   await db
     .insertInto('stores')
-    .values({ id: DEFAULT_STORE, name: 'My store', currency: 'USD', timezone: 'UTC', settings: JSON.stringify(DEFAULT_SETTINGS), created_at: now.toISOString() })
+    .values({
+      id: DEFAULT_STORE,
+      name: 'My store',
+      currency: 'USD',
+      timezone: 'UTC',
+      settings: JSON.stringify(DEFAULT_SETTINGS),
+      created_at: now.toISOString(),
+    })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute()
 }
 
-export async function createStore(db: Kysely<Database>, input: { id: string; name?: string; currency?: string; timezone?: string }, now: Date): Promise<StoreSummary> {
-  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(input.id)) throw new UserError(`store id "${input.id}" must be lower-case letters, digits, - and _`, { code: 'validation_failed', details: { field: 'id' } })
-  if (input.currency && !/^[A-Z]{3}$/.test(input.currency)) throw new UserError(`currency "${input.currency}" must be a 3-letter ISO code like USD`, { code: 'validation_failed', details: { field: 'currency' } })
+export async function createStore(
+  db: Kysely<Database>,
+  input: { id: string; name?: string; currency?: string; timezone?: string },
+  now: Date,
+): Promise<StoreSummary> {
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(input.id))
+    throw new UserError(`store id "${input.id}" must be lower-case letters, digits, - and _`, { code: 'validation_failed', details: { field: 'id' } })
+  if (input.currency && !/^[A-Z]{3}$/.test(input.currency))
+    throw new UserError(`currency "${input.currency}" must be a 3-letter ISO code like USD`, { code: 'validation_failed', details: { field: 'currency' } })
   if (input.timezone && !isValidTimeZone(input.timezone)) {
-    throw new UserError(`timezone "${input.timezone}" is not an IANA time zone like Europe/Berlin`, { code: 'validation_failed', details: { field: 'timezone' } })
+    throw new UserError(`timezone "${input.timezone}" is not an IANA time zone like Europe/Berlin`, {
+      code: 'validation_failed',
+      details: { field: 'timezone' },
+    })
   }
   const exists = await db.selectFrom('stores').select('id').where('id', '=', input.id).executeTakeFirst()
   if (exists) throw new UserError(`store "${input.id}" already exists`, { code: 'conflict' })
-  const row = { id: input.id, name: input.name ?? input.id, currency: input.currency ?? 'USD', timezone: input.timezone ?? 'UTC', settings: JSON.stringify(DEFAULT_SETTINGS), created_at: now.toISOString() }
+  const row = {
+    id: input.id,
+    name: input.name ?? input.id,
+    currency: input.currency ?? 'USD',
+    timezone: input.timezone ?? 'UTC',
+    settings: JSON.stringify(DEFAULT_SETTINGS),
+    created_at: now.toISOString(),
+  }
   await db.insertInto('stores').values(row).execute()
   return { id: row.id, name: row.name, currency: row.currency, timezone: row.timezone, created_at: row.created_at }
 }
@@ -70,7 +93,11 @@ export async function updateSettings(db: Kysely<Database>, storeId: string, patc
   return db.transaction().execute(async (trx) => {
     const current = await getSettings(trx, storeId)
     const next = { ...current, ...parsed.data }
-    await trx.updateTable('stores').set({ settings: JSON.stringify(next) }).where('id', '=', storeId).execute()
+    await trx
+      .updateTable('stores')
+      .set({ settings: JSON.stringify(next) })
+      .where('id', '=', storeId)
+      .execute()
     return next
   })
 }
@@ -94,17 +121,29 @@ export function hashKey(key: string): string {
 }
 
 /** Creates an API key; the key itself is returned once and only its hash is stored. */
-export async function createKey(db: Kysely<Database>, storeId: string, scope: KeyScope, now: Date): Promise<{ id: string; key: string; scope: KeyScope; store: string }> {
-  if (!KEY_SCOPES.includes(scope)) throw new UserError(`scope must be one of ${KEY_SCOPES.join(', ')}`, { code: 'validation_failed', details: { field: 'scope' } })
+export async function createKey(
+  db: Kysely<Database>,
+  storeId: string,
+  scope: KeyScope,
+  now: Date,
+): Promise<{ id: string; key: string; scope: KeyScope; store: string }> {
+  if (!KEY_SCOPES.includes(scope))
+    throw new UserError(`scope must be one of ${KEY_SCOPES.join(', ')}`, { code: 'validation_failed', details: { field: 'scope' } })
   const store = await db.selectFrom('stores').select('id').where('id', '=', storeId).executeTakeFirst()
   if (!store) throw new UserError(`store "${storeId}" not found; create it with: storeflow stores create ${storeId}`, { code: 'not_found' })
   const key = `sf_${scope}_${randomBytes(24).toString('base64url')}`
   const id = newId('key_')
-  await db.insertInto('api_keys').values({ id, store_id: storeId, scope, key_hash: hashKey(key), prefix: key.slice(0, 12), created_at: now.toISOString(), revoked_at: null }).execute()
+  await db
+    .insertInto('api_keys')
+    .values({ id, store_id: storeId, scope, key_hash: hashKey(key), prefix: key.slice(0, 12), created_at: now.toISOString(), revoked_at: null })
+    .execute()
   return { id, key, scope, store: storeId }
 }
 
-export async function listKeys(db: Kysely<Database>, storeId?: string): Promise<Array<{ id: string; store: string; scope: string; prefix: string; created_at: string; revoked_at: string | null }>> {
+export async function listKeys(
+  db: Kysely<Database>,
+  storeId?: string,
+): Promise<Array<{ id: string; store: string; scope: string; prefix: string; created_at: string; revoked_at: string | null }>> {
   let q = db.selectFrom('api_keys').select(['id', 'store_id as store', 'scope', 'prefix', 'created_at', 'revoked_at']).orderBy('created_at')
   if (storeId) q = q.where('store_id', '=', storeId)
   return q.execute()
@@ -112,11 +151,23 @@ export async function listKeys(db: Kysely<Database>, storeId?: string): Promise<
 
 /** Revokes one of the store's keys; a key of another store is not found, as everywhere else. */
 export async function revokeKey(db: Kysely<Database>, storeId: string, id: string, now: Date): Promise<void> {
-  const result = await db.updateTable('api_keys').set({ revoked_at: now.toISOString() }).where('store_id', '=', storeId).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
-  if (Number(result.numUpdatedRows) === 0) throw new UserError(`key "${id}" not found in store "${storeId}", or already revoked (a key of another store: pass its --store)`, { code: 'not_found' })
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: now.toISOString() })
+    .where('store_id', '=', storeId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  if (Number(result.numUpdatedRows) === 0)
+    throw new UserError(`key "${id}" not found in store "${storeId}", or already revoked (a key of another store: pass its --store)`, { code: 'not_found' })
 }
 
 export async function findKey(db: Kysely<Database>, key: string): Promise<{ id: string; store: string; scope: KeyScope } | null> {
-  const row = await db.selectFrom('api_keys').select(['id', 'store_id', 'scope']).where('key_hash', '=', hashKey(key)).where('revoked_at', 'is', null).executeTakeFirst()
+  const row = await db
+    .selectFrom('api_keys')
+    .select(['id', 'store_id', 'scope'])
+    .where('key_hash', '=', hashKey(key))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
   return row ? { id: row.id, store: row.store_id, scope: row.scope as KeyScope } : null
 }

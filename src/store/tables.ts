@@ -320,7 +320,6 @@ export interface PrivacyExportsTable {
   created_at: string
 }
 
-
 /** order.fulfilled / order.delivered seen before any order.* event of their order */
 export interface PendingFulfilmentsTable {
   store_id: string
@@ -330,7 +329,6 @@ export interface PendingFulfilmentsTable {
   /** the earliest time seen for that status */
   at: string
 }
-
 
 /** A customer key merged away (store/projection.ts), forwarding to the customer that absorbed it. */
 export interface CustomerAliasesTable {

@@ -32,12 +32,15 @@ export function builtInTemplate(name: string): MessageTemplate | null {
 
 /** Saves a store's template; a Liquid error is refused now, naming the field and line. */
 export async function saveMessageTemplate(db: Db, storeId: string, name: string, input: unknown, now: Date): Promise<MessageTemplate> {
-  if (!NAME.test(name)) throw new UserError(`name: "${name}" must be lower-case letters, digits, - and _`, { code: 'validation_failed', details: { field: 'name' } })
+  if (!NAME.test(name))
+    throw new UserError(`name: "${name}" must be lower-case letters, digits, - and _`, { code: 'validation_failed', details: { field: 'name' } })
   const body = (input ?? {}) as Record<string, unknown>
   for (const field of ['subject', 'html'] as const) {
-    if (typeof body[field] !== 'string' || body[field] === '') throw new UserError(`${field}: required, a Liquid template`, { code: 'validation_failed', details: { field } })
+    if (typeof body[field] !== 'string' || body[field] === '')
+      throw new UserError(`${field}: required, a Liquid template`, { code: 'validation_failed', details: { field } })
   }
-  if (body.preheader !== undefined && body.preheader !== null && typeof body.preheader !== 'string') throw new UserError('preheader: must be a string', { code: 'validation_failed', details: { field: 'preheader' } })
+  if (body.preheader !== undefined && body.preheader !== null && typeof body.preheader !== 'string')
+    throw new UserError('preheader: must be a string', { code: 'validation_failed', details: { field: 'preheader' } })
   for (const field of ['subject', 'html', 'preheader'] as const) {
     const source = body[field]
     if (typeof source !== 'string') continue
@@ -49,7 +52,11 @@ export async function saveMessageTemplate(db: Db, storeId: string, name: string,
   }
   const template = { name, subject: body.subject as string, html: body.html as string, preheader: (body.preheader as string | undefined) ?? null }
   const values = { subject: template.subject, html: template.html, preheader: template.preheader, updated_at: now.toISOString() }
-  await db.insertInto('templates').values({ store_id: storeId, name, ...values }).onConflict((oc) => oc.columns(['store_id', 'name']).doUpdateSet(values)).execute()
+  await db
+    .insertInto('templates')
+    .values({ store_id: storeId, name, ...values })
+    .onConflict((oc) => oc.columns(['store_id', 'name']).doUpdateSet(values))
+    .execute()
   return template
 }
 

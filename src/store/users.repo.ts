@@ -50,18 +50,27 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 export function normaliseEmail(email: string): string {
   const e = email.trim().toLowerCase()
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) throw new UserError(`"${email}" is not an email address`, { code: 'validation_failed', details: { field: 'email' } })
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e))
+    throw new UserError(`"${email}" is not an email address`, { code: 'validation_failed', details: { field: 'email' } })
   return e
 }
 
 /** Creates a dashboard user; the password is stored scrypt-hashed, never as given. */
 export async function createUser(db: Kysely<Database>, input: { email: string; password: string; role?: string }, now: Date): Promise<UserSummary> {
   const email = normaliseEmail(input.email)
-  if (input.password.length < MIN_PASSWORD_LENGTH) throw new UserError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`, { code: 'validation_failed', details: { field: 'password' } })
+  if (input.password.length < MIN_PASSWORD_LENGTH)
+    throw new UserError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`, { code: 'validation_failed', details: { field: 'password' } })
   const existing = await withUsers(db).selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()
   if (existing) throw new UserError(`user "${email}" already exists`, { code: 'conflict' })
   const at = now.toISOString()
-  const row: UsersTable = { id: newId('usr_'), email, password_hash: await hashPassword(input.password), role: input.role ?? 'admin', created_at: at, updated_at: at }
+  const row: UsersTable = {
+    id: newId('usr_'),
+    email,
+    password_hash: await hashPassword(input.password),
+    role: input.role ?? 'admin',
+    created_at: at,
+    updated_at: at,
+  }
   await withUsers(db).insertInto('users').values(row).execute()
   return { id: row.id, email, role: row.role, created_at: at }
 }

@@ -23,7 +23,13 @@ function triggerType(parsed: ParsedWorkflow): string {
  * Saves a new version of a workflow (versions are immutable; runs pin theirs). A save with
  * an identical definition does not create a version. `active` in the file, when given, sets it.
  */
-export async function saveWorkflow(db: Kysely<Database>, storeId: string, parsed: ParsedWorkflow, source: string, now: Date): Promise<{ summary: WorkflowSummary; created: boolean }> {
+export async function saveWorkflow(
+  db: Kysely<Database>,
+  storeId: string,
+  parsed: ParsedWorkflow,
+  source: string,
+  now: Date,
+): Promise<{ summary: WorkflowSummary; created: boolean }> {
   return db.transaction().execute(async (trx) => {
     const at = now.toISOString()
     const { file } = parsed
@@ -32,7 +38,13 @@ export async function saveWorkflow(db: Kysely<Database>, storeId: string, parsed
     let version = existing?.version ?? 0
     let created = false
     if (existing) {
-      const current = await trx.selectFrom('workflow_versions').select('definition').where('store_id', '=', storeId).where('workflow_id', '=', file.id).where('version', '=', existing.version).executeTakeFirst()
+      const current = await trx
+        .selectFrom('workflow_versions')
+        .select('definition')
+        .where('store_id', '=', storeId)
+        .where('workflow_id', '=', file.id)
+        .where('version', '=', existing.version)
+        .executeTakeFirst()
       if (current?.definition !== definition) {
         version += 1
         created = true
@@ -42,42 +54,116 @@ export async function saveWorkflow(db: Kysely<Database>, storeId: string, parsed
       created = true
     }
     if (created) {
-      await trx.insertInto('workflow_versions').values({ store_id: storeId, workflow_id: file.id, version, source, format: parsed.format, definition, created_at: at }).execute()
+      await trx
+        .insertInto('workflow_versions')
+        .values({ store_id: storeId, workflow_id: file.id, version, source, format: parsed.format, definition, created_at: at })
+        .execute()
     }
     const active = file.active ?? (existing ? existing.active === 1 : false)
     if (existing) {
-      await trx.updateTable('workflows').set({ name: file.name, version, active: active ? 1 : 0, trigger_type: triggerType(parsed), updated_at: at }).where('store_id', '=', storeId).where('id', '=', file.id).execute()
+      await trx
+        .updateTable('workflows')
+        .set({ name: file.name, version, active: active ? 1 : 0, trigger_type: triggerType(parsed), updated_at: at })
+        .where('store_id', '=', storeId)
+        .where('id', '=', file.id)
+        .execute()
     } else {
-      await trx.insertInto('workflows').values({ store_id: storeId, id: file.id, name: file.name, version, active: active ? 1 : 0, trigger_type: triggerType(parsed), created_at: at, updated_at: at }).execute()
+      await trx
+        .insertInto('workflows')
+        .values({
+          store_id: storeId,
+          id: file.id,
+          name: file.name,
+          version,
+          active: active ? 1 : 0,
+          trigger_type: triggerType(parsed),
+          created_at: at,
+          updated_at: at,
+        })
+        .execute()
     }
-    return { summary: { id: file.id, name: file.name, version, active, trigger: file.trigger, created_at: existing?.created_at ?? at, updated_at: at }, created }
+    return {
+      summary: { id: file.id, name: file.name, version, active, trigger: file.trigger, created_at: existing?.created_at ?? at, updated_at: at },
+      created,
+    }
   })
 }
 
 export async function listWorkflows(db: Kysely<Database>, storeId: string): Promise<WorkflowSummary[]> {
   const rows = await db
     .selectFrom('workflows')
-    .innerJoin('workflow_versions', (j) => j.onRef('workflow_versions.store_id', '=', 'workflows.store_id').onRef('workflow_versions.workflow_id', '=', 'workflows.id').onRef('workflow_versions.version', '=', 'workflows.version'))
-    .select(['workflows.id', 'workflows.name', 'workflows.version', 'workflows.active', 'workflows.created_at', 'workflows.updated_at', 'workflow_versions.definition'])
+    .innerJoin('workflow_versions', (j) =>
+      j
+        .onRef('workflow_versions.store_id', '=', 'workflows.store_id')
+        .onRef('workflow_versions.workflow_id', '=', 'workflows.id')
+        .onRef('workflow_versions.version', '=', 'workflows.version'),
+    )
+    .select([
+      'workflows.id',
+      'workflows.name',
+      'workflows.version',
+      'workflows.active',
+      'workflows.created_at',
+      'workflows.updated_at',
+      'workflow_versions.definition',
+    ])
     .where('workflows.store_id', '=', storeId)
     .orderBy('workflows.id')
     .execute()
-  return rows.map((r) => ({ id: r.id, name: r.name, version: r.version, active: r.active === 1, trigger: (JSON.parse(r.definition) as { trigger: Record<string, unknown> }).trigger, created_at: r.created_at, updated_at: r.updated_at }))
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    active: r.active === 1,
+    trigger: (JSON.parse(r.definition) as { trigger: Record<string, unknown> }).trigger,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  }))
 }
 
-export async function getWorkflow(db: Kysely<Database>, storeId: string, id: string, version?: number): Promise<WorkflowSummary & { source: string; format: string; definition: unknown; versions: number[] }> {
+export async function getWorkflow(
+  db: Kysely<Database>,
+  storeId: string,
+  id: string,
+  version?: number,
+): Promise<WorkflowSummary & { source: string; format: string; definition: unknown; versions: number[] }> {
   const head = await db.selectFrom('workflows').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
   if (!head) throw new UserError(`workflow "${id}" not found`, { code: 'not_found' })
   const wanted = version ?? head.version
-  const v = await db.selectFrom('workflow_versions').selectAll().where('store_id', '=', storeId).where('workflow_id', '=', id).where('version', '=', wanted).executeTakeFirst()
+  const v = await db
+    .selectFrom('workflow_versions')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('workflow_id', '=', id)
+    .where('version', '=', wanted)
+    .executeTakeFirst()
   if (!v) throw new UserError(`workflow "${id}" has no version ${wanted}`, { code: 'not_found' })
-  const versions = (await db.selectFrom('workflow_versions').select('version').where('store_id', '=', storeId).where('workflow_id', '=', id).orderBy('version').execute()).map((r) => r.version)
+  const versions = (
+    await db.selectFrom('workflow_versions').select('version').where('store_id', '=', storeId).where('workflow_id', '=', id).orderBy('version').execute()
+  ).map((r) => r.version)
   const definition = JSON.parse(v.definition) as { trigger: Record<string, unknown> }
-  return { id, name: head.name, version: wanted, active: head.active === 1, trigger: definition.trigger, created_at: head.created_at, updated_at: head.updated_at, source: v.source, format: v.format, definition, versions }
+  return {
+    id,
+    name: head.name,
+    version: wanted,
+    active: head.active === 1,
+    trigger: definition.trigger,
+    created_at: head.created_at,
+    updated_at: head.updated_at,
+    source: v.source,
+    format: v.format,
+    definition,
+    versions,
+  }
 }
 
 export async function setWorkflowActive(db: Kysely<Database>, storeId: string, id: string, active: boolean, now: Date): Promise<WorkflowSummary> {
-  const result = await db.updateTable('workflows').set({ active: active ? 1 : 0, updated_at: now.toISOString() }).where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
+  const result = await db
+    .updateTable('workflows')
+    .set({ active: active ? 1 : 0, updated_at: now.toISOString() })
+    .where('store_id', '=', storeId)
+    .where('id', '=', id)
+    .executeTakeFirst()
   if (Number(result.numUpdatedRows) === 0) throw new UserError(`workflow "${id}" not found`, { code: 'not_found' })
   const { source: _s, format: _f, definition: _d, versions: _v, ...summary } = await getWorkflow(db, storeId, id)
   return summary

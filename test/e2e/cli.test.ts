@@ -140,7 +140,11 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
   it('events send: accepted, duplicates, and each rejected event by line and field, exit 1', async () => {
     const dir = dataDir()
     const good = (id: string) => JSON.stringify({ id, type: 'customer.created', data: { id: `cust-${id}`, email: `${id}@example.com` } })
-    const file = write(dir, 'events.ndjson', [good('a1'), JSON.stringify({ id: 'a2', type: 'customer.created', data: { id: 'x', email: 'not-an-email' } }), '', good('a1'), good('a3')].join('\n'))
+    const file = write(
+      dir,
+      'events.ndjson',
+      [good('a1'), JSON.stringify({ id: 'a2', type: 'customer.created', data: { id: 'x', email: 'not-an-email' } }), '', good('a1'), good('a3')].join('\n'),
+    )
     const r = await cli(dir, ['events', 'send', file])
     expect(r.code).toBe(1)
     expect(r.stdout).toContain('accepted 2, duplicates 1, rejected 1')

@@ -3,7 +3,17 @@ import { systemClock } from '../../src/lib/clock.ts'
 import { createKey, updateSettings } from '../../src/store/stores.repo.ts'
 import { DIALECTS, TEST_DATABASE_URL, createTestEnv, type TestEnv } from '../helpers/dialects.ts'
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.ts'
-import { everyStepInFlightHeld, processEnv, stepsInFlight, type StepInFlight, startServe, startStoreflow, waitFor, workerIdOf, type StoreflowProcess } from '../helpers/processes.ts'
+import {
+  everyStepInFlightHeld,
+  processEnv,
+  stepsInFlight,
+  type StepInFlight,
+  startServe,
+  startStoreflow,
+  waitFor,
+  workerIdOf,
+  type StoreflowProcess,
+} from '../helpers/processes.ts'
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts'
 import { installWorkflow } from '../helpers/workflows.ts'
 
@@ -106,7 +116,11 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
       STOREFLOW_LEASE_MS: '1500',
     })
     const spawnWorkers = () => (dialect === 'postgres' ? [0, 1] : [0]).map(() => startStoreflow(['worker', '--concurrency', String(CONCURRENCY)], procEnv))
-    const output = () => [...apiNodes, ...workers].map((p) => p.output()).join('\n').slice(-4000)
+    const output = () =>
+      [...apiNodes, ...workers]
+        .map((p) => p.output())
+        .join('\n')
+        .slice(-4000)
     const explain = (err: Error) => new Error(`${err.message}\nprocess output:\n${output()}`)
 
     const read = async <T>(path: string): Promise<T> => {
@@ -121,14 +135,23 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
       const runs = await runViews()
       return {
         unstarted: runs.filter((r) => r.steps.length === 0).map((r) => r.id),
-        inProgress: new Map(runs.filter((r) => r.steps.length > 0 && r.status !== 'completed').map((r) => [r.id, r.steps.find((s) => s.status === 'running')?.id ?? null])),
+        inProgress: new Map(
+          runs.filter((r) => r.steps.length > 0 && r.status !== 'completed').map((r) => [r.id, r.steps.find((s) => s.status === 'running')?.id ?? null]),
+        ),
         finished: runs.filter((r) => r.status === 'completed').map((r) => r.id),
       }
     }
-    const runOfMessage = async () => new Map((await read<{ items: Array<{ message_id: string; run_id: string }> }>('/api/v1/messages?limit=500')).items.map((m) => [m.message_id, m.run_id]))
+    const runOfMessage = async () =>
+      new Map((await read<{ items: Array<{ message_id: string; run_id: string }> }>('/api/v1/messages?limit=500')).items.map((m) => [m.message_id, m.run_id]))
     // a kill lands when every step in flight waits in the SMTP sink or the HTTP receiver
-    const settled = async (stale: StepInFlight[] = []) => everyStepInFlightHeld(db, await Promise.all(workers.map((w) => workerIdOf(w))), () => smtp.held().length + hook.held().length, stale)
-    const explainInFlight = async (err: Error) => explain(new Error(`${err.message}; held: ${smtp.held().length} emails, ${hook.held().length} calls; steps in flight: ${JSON.stringify(await stepsInFlight(db))}`))
+    const settled = async (stale: StepInFlight[] = []) =>
+      everyStepInFlightHeld(db, await Promise.all(workers.map((w) => workerIdOf(w))), () => smtp.held().length + hook.held().length, stale)
+    const explainInFlight = async (err: Error) =>
+      explain(
+        new Error(
+          `${err.message}; held: ${smtp.held().length} emails, ${hook.held().length} calls; steps in flight: ${JSON.stringify(await stepsInFlight(db))}`,
+        ),
+      )
 
     const started = Date.now()
     const phases: string[] = []
@@ -144,12 +167,21 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     let acceptedAtApiKill = -1
     let apiKill: Promise<void> | null = null
     const postEvent = async (i: number) => {
-      const body = JSON.stringify({ id: `paid-${i}`, type: 'order.paid', store: 'default', data: { id: `o${i}`, number: `#${1000 + i}`, currency: 'USD', total_price: '10.00', customer: { id: `c${i}`, email: `c${i}@example.com` } } })
+      const body = JSON.stringify({
+        id: `paid-${i}`,
+        type: 'order.paid',
+        store: 'default',
+        data: { id: `o${i}`, number: `#${1000 + i}`, currency: 'USD', total_price: '10.00', customer: { id: `c${i}`, email: `c${i}@example.com` } },
+      })
       const deadline = Date.now() + 60_000
       for (let attempt = 0; ; attempt++) {
         let status = 0
         try {
-          const res = await fetch(`${nodes[attempt % nodes.length]!.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' }, body })
+          const res = await fetch(`${nodes[attempt % nodes.length]!.url}/api/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+            body,
+          })
           status = res.status
           await res.arrayBuffer()
         } catch {
@@ -176,9 +208,11 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     smtp.hold('dropped', { after: 5 })
     hook.hold()
     let next = 0
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < RUNS) await postEvent(next++)
-    })).catch((err: Error) => {
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < RUNS) await postEvent(next++)
+      }),
+    ).catch((err: Error) => {
       throw explain(err)
     })
     await apiKill
@@ -249,7 +283,13 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     expect(runs.map((r) => r.trigger_event_id).sort()).toEqual([...accepted].sort())
     expect(runs.every((r) => r.status === 'completed')).toBe(true)
     const stepOf = (run: RunView, id: string) => run.steps.find((s) => s.id === id)!
-    for (const run of runs) expect(run.steps.map((s) => [s.id, s.status])).toEqual([['confirm', 'completed'], ['emitted', 'completed'], ['notify', 'completed'], ['tag', 'completed']])
+    for (const run of runs)
+      expect(run.steps.map((s) => [s.id, s.status])).toEqual([
+        ['confirm', 'completed'],
+        ['emitted', 'completed'],
+        ['notify', 'completed'],
+        ['tag', 'completed'],
+      ])
 
     // SMTP: one email per step, no repeats, no losses; the ones dropped at the kill arrived once
     const messageIdOf = new Map(runs.map((r) => [r.id, String(stepOf(r, 'confirm').output?.smtp_message_id)]))
@@ -286,7 +326,9 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
       const customer = await read<{ tags: string[] }>(`/api/v1/customers/${run.customer_id}`)
       expect(customer.tags).toEqual(['confirmed'])
     }
-    console.info(`[crash ${dialect}] API killed after ${acceptedAtApiKill} events (${failedAttempts} failed posts retried); kill 1: ${cut1.mail.length} emails and ${cut1.calls.length} calls cut off, ${atKill1.unstarted.length} runs unstarted, ${atKill1.finished.length} finished; kill 2: ${cut2.mail.length} emails and ${cut2.calls.length} calls cut off, ${atKill2.unstarted.length} unstarted, ${atKill2.finished.length} finished; ${phases.join(', ')}`)
+    console.info(
+      `[crash ${dialect}] API killed after ${acceptedAtApiKill} events (${failedAttempts} failed posts retried); kill 1: ${cut1.mail.length} emails and ${cut1.calls.length} calls cut off, ${atKill1.unstarted.length} runs unstarted, ${atKill1.finished.length} finished; kill 2: ${cut2.mail.length} emails and ${cut2.calls.length} calls cut off, ${atKill2.unstarted.length} unstarted, ${atKill2.finished.length} finished; ${phases.join(', ')}`,
+    )
     expect(await second.proc.stop()).toBe(0)
     apiNodes = []
   })

@@ -16,8 +16,12 @@ const order = (eventId: string, total: string) =>
 
 describe.each(DIALECTS)('storeflow events send on %s', (dialect) => {
   let env: TestEnv
-  beforeEach(async () => { env = await createTestEnv(dialect) })
-  afterEach(async () => { await env.cleanup() })
+  beforeEach(async () => {
+    env = await createTestEnv(dialect)
+  })
+  afterEach(async () => {
+    await env.cleanup()
+  })
 
   it('refuses 1e21, 1e-7 and 5,000 levels of nesting, naming field and limit; stores none of them', async () => {
     const file = join(env.config.dataDir, 'bad.ndjson')

@@ -24,25 +24,43 @@ describe.each(DIALECTS)('frequency cap across workflows in one worker batch on %
 
   it('four workflows sending marketing mail and texts at once: one is sent, three are skipped by the cap', async () => {
     for (const name of ['promo-a', 'promo-b', 'promo-c']) {
-      await installWorkflow(env.app, `
+      await installWorkflow(
+        env.app,
+        `
 id: ${name}
 name: ${name}
 trigger: { event: order.paid }
 steps:
   - action: send_email
     with: { subject: '${name}', html: '<p>{{ customer.first_name }}, a treat for you</p>' }
-`)
+`,
+      )
     }
     // the cap is per customer across channels: a marketing text counts too
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: promo-sms
 name: promo-sms
 trigger: { event: order.paid }
 steps:
   - action: send_sms
     with: { body: 'A treat for you, {{ customer.first_name }}' }
-`)
-    const parsed = parseEvent({ id: 'p1', type: 'order.paid', data: { id: 'o1', currency: 'USD', total_price: '20.00', customer: { id: 'c1', email: 'c1@example.com', phone: '+15550100', first_name: 'Cy', accepts_marketing: true } } }, { store: 'default', now: env.clock.now() })
+`,
+    )
+    const parsed = parseEvent(
+      {
+        id: 'p1',
+        type: 'order.paid',
+        data: {
+          id: 'o1',
+          currency: 'USD',
+          total_price: '20.00',
+          customer: { id: 'c1', email: 'c1@example.com', phone: '+15550100', first_name: 'Cy', accepts_marketing: true },
+        },
+      },
+      { store: 'default', now: env.clock.now() },
+    )
     if (!parsed.ok) throw new Error('fixture')
     await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
     await env.app.engine.drain()
@@ -55,7 +73,10 @@ steps:
 
     // a day later (past the 16 h cap, and outside quiet hours) the next marketing message may go
     env.clock.advance(24 * 3600_000)
-    const again = parseEvent({ id: 'p2', type: 'order.paid', data: { id: 'o2', currency: 'USD', total_price: '20.00', customer: { id: 'c1' } } }, { store: 'default', now: env.clock.now() })
+    const again = parseEvent(
+      { id: 'p2', type: 'order.paid', data: { id: 'o2', currency: 'USD', total_price: '20.00', customer: { id: 'c1' } } },
+      { store: 'default', now: env.clock.now() },
+    )
     if (!again.ok) throw new Error('fixture')
     await env.app.engine.ingest([again.event], { historical: false, source: 'test' })
     await env.app.engine.drain()
@@ -108,18 +129,29 @@ steps:
     await installWorkflow(env.app, promo('promo-b', 'customer.updated'))
     // real time in the processes: no quiet hours; the cap as documented
     await updateSettings(db, 'default', { quiet_hours: null, frequency_cap: '16h' })
-    const procEnv = await processEnv(db, env.config.dataDir, dialect, TEST_DATABASE_URL, { SMTP_URL: smtp.url, STOREFLOW_ALLOW_PRIVATE_HTTP: '1', STOREFLOW_LOG_LEVEL: 'info' })
+    const procEnv = await processEnv(db, env.config.dataDir, dialect, TEST_DATABASE_URL, {
+      SMTP_URL: smtp.url,
+      STOREFLOW_ALLOW_PRIVATE_HTTP: '1',
+      STOREFLOW_LOG_LEVEL: 'info',
+    })
     hook.hold()
     workers = [0, 1].map(() => startStoreflow(['worker', '--concurrency', '2'], procEnv))
     const ids = await Promise.all(workers.map((w) => workerIdOf(w)))
-    const explain = (err: Error) => new Error(`${err.message}\nworker output:\n${workers.map((w) => w.output()).join('\n').slice(-4000)}`)
+    const explain = (err: Error) =>
+      new Error(
+        `${err.message}\nworker output:\n${workers
+          .map((w) => w.output())
+          .join('\n')
+          .slice(-4000)}`,
+      )
     const ingest = async (raw: { id: string; type: string; data: Record<string, unknown> }) => {
       const parsed = parseEvent(raw, { store: 'default', now: new Date() })
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
       return (await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' }))[0]!.runs[0]!
     }
     const customer = { id: 'c1', email: 'c1@example.com', first_name: 'Cy', accepts_marketing: true }
-    const leaseOwner = async (runId: string) => (await db.selectFrom('runs').select('lease_owner').where('id', '=', runId).executeTakeFirstOrThrow()).lease_owner
+    const leaseOwner = async (runId: string) =>
+      (await db.selectFrom('runs').select('lease_owner').where('id', '=', runId).executeTakeFirstOrThrow()).lease_owner
 
     // run A is taken by one process and waits in its call; run B can then only go to the other
     const runA = await ingest({ id: 'paid-1', type: 'order.paid', data: { id: 'o1', currency: 'USD', total_price: '20.00', customer } })
@@ -138,12 +170,27 @@ steps:
     // let both go at the same instant; the first message to reach the server stays there
     smtp.hold('delivered')
     hook.release()
-    const skipped = async () => Number((await db.selectFrom('run_steps').select((eb) => eb.fn.countAll<number>().as('n')).where('step_id', '=', 'mail').where('status', '=', 'skipped').executeTakeFirstOrThrow()).n)
+    const skipped = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('run_steps')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('step_id', '=', 'mail')
+            .where('status', '=', 'skipped')
+            .executeTakeFirstOrThrow()
+        ).n,
+      )
     await waitFor('both sends to be decided', async () => smtp.held().length + (await skipped()) === 2, 90_000, 10).catch((err: Error) => {
       throw explain(err)
     })
     smtp.release()
-    await waitFor('both runs to complete', async () => (await db.selectFrom('runs').select('id').where('status', '=', 'completed').execute()).length === 2, 90_000, 50).catch((err: Error) => {
+    await waitFor(
+      'both runs to complete',
+      async () => (await db.selectFrom('runs').select('id').where('status', '=', 'completed').execute()).length === 2,
+      90_000,
+      50,
+    ).catch((err: Error) => {
       throw explain(err)
     })
     for (const w of workers) expect(await w.stop()).toBe(0)
@@ -159,7 +206,9 @@ steps:
     const key = (await createKey(db, 'default', 'read', new Date())).key
     const mailStep = async (runId: string) => {
       const res = await server.inject({ method: 'GET', url: `/api/v1/runs/${runId}`, headers: { authorization: `Bearer ${key}` } })
-      return (res.json() as { steps: Array<{ id: string; status: string; output?: { reason?: string; smtp_message_id?: string } }> }).steps.find((s) => s.id === 'mail')!
+      return (res.json() as { steps: Array<{ id: string; status: string; output?: { reason?: string; smtp_message_id?: string } }> }).steps.find(
+        (s) => s.id === 'mail',
+      )!
     }
     const steps = [await mailStep(runA), await mailStep(runB)]
     await server.close()
@@ -170,7 +219,8 @@ steps:
 
     // each process attempted its own run's send: one logged the email sent, the other the cap
     const [sentRun, skippedRun] = steps[0]!.status === 'completed' ? [runA, runB] : [runB, runA]
-    const logOf = (runId: string, msg: string) => outputs.findIndex((out) => out.split('\n').some((line) => line.includes(`"runId":"${runId}"`) && line.includes(`"msg":"${msg}"`)))
+    const logOf = (runId: string, msg: string) =>
+      outputs.findIndex((out) => out.split('\n').some((line) => line.includes(`"runId":"${runId}"`) && line.includes(`"msg":"${msg}"`)))
     expect([logOf(sentRun, 'email sent'), logOf(skippedRun, 'message skipped by guardrail')].sort()).toEqual([0, 1])
   })
 })

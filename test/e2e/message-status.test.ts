@@ -23,15 +23,21 @@ describe('message status when delivery ends badly', () => {
     server.on('error', () => undefined)
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
     env = await createTestEnv('sqlite', { env: { SMTP_URL: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}` } })
-    await installWorkflow(env.app, `
+    await installWorkflow(
+      env.app,
+      `
 id: receipt
 name: Receipt
 trigger: { event: order.paid }
 steps:
   - action: send_email
     with: { category: transactional, subject: 'Order {{ order.number }}', html: '<p>Thanks</p>' }
-`)
-    const parsed = parseEvent({ id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1', currency: 'USD', total_price: 5, customer: { id: 'c1', email: 'gone@example.com' } } }, { store: 'default', now: env.clock.now() })
+`,
+    )
+    const parsed = parseEvent(
+      { id: 'p1', type: 'order.paid', data: { id: 'o1', number: '#1', currency: 'USD', total_price: 5, customer: { id: 'c1', email: 'gone@example.com' } } },
+      { store: 'default', now: env.clock.now() },
+    )
     if (!parsed.ok) throw new Error('fixture')
     await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
     return env
@@ -46,7 +52,12 @@ steps:
   })
 
   it('a server that answers 451 on every attempt leaves the message failed once the engine gives up', async () => {
-    const e = await start({ onData: (stream, _session, callback) => { stream.resume(); stream.on('end', () => callback(Object.assign(new Error('Try later'), { responseCode: 451 }))) } })
+    const e = await start({
+      onData: (stream, _session, callback) => {
+        stream.resume()
+        stream.on('end', () => callback(Object.assign(new Error('Try later'), { responseCode: 451 })))
+      },
+    })
     for (let i = 0; i < 10; i++) {
       await e.app.engine.drain()
       e.clock.advance(3_600_000)

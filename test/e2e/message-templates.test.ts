@@ -6,7 +6,9 @@ import { builtInTemplate } from '../../src/store/templates.repo.ts'
 import { createTestEnv, type TestEnv } from '../helpers/dialects.ts'
 import { installWorkflow } from '../helpers/workflows.ts'
 
-const BUILT_IN = readdirSync(new URL('../../templates/messages/', import.meta.url)).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''))
+const BUILT_IN = readdirSync(new URL('../../templates/messages/', import.meta.url))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
 
 describe('message templates: built-in files, overridden by the store', () => {
   let env: TestEnv
@@ -23,21 +25,38 @@ describe('message templates: built-in files, overridden by the store', () => {
   })
 
   const paid = async (id: string) => {
-    const parsed = parseEvent({ id, type: 'order.paid', data: { id: `o-${id}`, number: `#${id}`, currency: 'EUR', total_price: '42.50', line_items: [{ sku: 'MUG', title: 'Mug', quantity: 2, price: '21.25' }], customer: { id: `c-${id}`, email: `${id}@example.com`, first_name: 'Ada' } } }, { store: 'default', now: env.clock.now() })
+    const parsed = parseEvent(
+      {
+        id,
+        type: 'order.paid',
+        data: {
+          id: `o-${id}`,
+          number: `#${id}`,
+          currency: 'EUR',
+          total_price: '42.50',
+          line_items: [{ sku: 'MUG', title: 'Mug', quantity: 2, price: '21.25' }],
+          customer: { id: `c-${id}`, email: `${id}@example.com`, first_name: 'Ada' },
+        },
+      },
+      { store: 'default', now: env.clock.now() },
+    )
     if (!parsed.ok) throw new Error('fixture')
     await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
     await env.app.engine.drain()
   }
 
-  it('send_email { template } renders the built-in file, and the store\'s own template replaces it', async () => {
-    await installWorkflow(env.app, `
+  it("send_email { template } renders the built-in file, and the store's own template replaces it", async () => {
+    await installWorkflow(
+      env.app,
+      `
 id: confirm
 name: Confirm
 trigger: { event: order.paid }
 steps:
   - action: send_email
     with: { template: order-confirmation, category: transactional }
-`)
+`,
+    )
     await paid('1001')
     let [message] = await env.app.handle.db.selectFrom('messages').selectAll().execute()
     expect(message!.subject).toBe('Order #1001 confirmed')
@@ -46,7 +65,13 @@ steps:
     expect(message!.text).toContain('€42.50')
 
     const { saveMessageTemplate } = await import('../../src/store/templates.repo.ts')
-    await saveMessageTemplate(env.app.handle.db, 'default', 'order-confirmation', { subject: 'Got it: {{ order.number }}', html: '<p>Ours</p>' }, env.clock.now())
+    await saveMessageTemplate(
+      env.app.handle.db,
+      'default',
+      'order-confirmation',
+      { subject: 'Got it: {{ order.number }}', html: '<p>Ours</p>' },
+      env.clock.now(),
+    )
     await paid('1002')
     ;[message] = await env.app.handle.db.selectFrom('messages').selectAll().where('to_addr', '=', '1002@example.com').execute()
     expect(message!.subject).toBe('Got it: #1002')

@@ -44,7 +44,14 @@ interface RunView {
 }
 
 function paid(i: number, now: Date) {
-  const parsed = parseEvent({ id: `paid-${i}`, type: 'order.paid', data: { id: `o${i}`, number: `#${1000 + i}`, currency: 'USD', total_price: '10.00', customer: { id: `c${i}`, email: `c${i}@example.com` } } }, { store: 'default', now })
+  const parsed = parseEvent(
+    {
+      id: `paid-${i}`,
+      type: 'order.paid',
+      data: { id: `o${i}`, number: `#${1000 + i}`, currency: 'USD', total_price: '10.00', customer: { id: `c${i}`, email: `c${i}@example.com` } },
+    },
+    { store: 'default', now },
+  )
   if (!parsed.ok) throw new Error('bad fixture')
   return parsed.event
 }
@@ -82,30 +89,55 @@ describe.each(DIALECTS)('kill -9 of workers while the SMTP server holds their me
     const db = env.app.handle.db
     await installWorkflow(env.app, WORKFLOW)
     const now = new Date()
-    await env.app.engine.ingest(Array.from({ length: RUNS }, (_, i) => paid(i, now)), { historical: false, source: 'test' })
+    await env.app.engine.ingest(
+      Array.from({ length: RUNS }, (_, i) => paid(i, now)),
+      { historical: false, source: 'test' },
+    )
     const api = await readApi(env)
     const procEnv = await processEnv(db, env.config.dataDir, dialect, TEST_DATABASE_URL, { SMTP_URL: smtp.url, STOREFLOW_LEASE_MS: '1500' })
     const spawnWorkers = () => (dialect === 'postgres' ? [0, 1] : [0]).map(() => startStoreflow(['worker', '--concurrency', '4'], procEnv))
-    const explain = (err: Error) => new Error(`${err.message}: ${smtp.messageIds.length} mails received; worker output:\n${workers.map((w) => w.output()).join('\n').slice(-3000)}`)
-    const runViews = async () => Promise.all((await api.get<{ items: Array<{ id: string }> }>('/api/v1/runs?limit=500')).items.map((r) => api.get<RunView>(`/api/v1/runs/${r.id}`)))
+    const explain = (err: Error) =>
+      new Error(
+        `${err.message}: ${smtp.messageIds.length} mails received; worker output:\n${workers
+          .map((w) => w.output())
+          .join('\n')
+          .slice(-3000)}`,
+      )
+    const runViews = async () =>
+      Promise.all((await api.get<{ items: Array<{ id: string }> }>('/api/v1/runs?limit=500')).items.map((r) => api.get<RunView>(`/api/v1/runs/${r.id}`)))
 
     // A quarter of the emails go through; then the server keeps its answers back. Each message
     // it holds it has whole, so when the sender dies it delivers it: the sender cannot know.
     smtp.hold('delivered', { after: RUNS / 4 })
     workers = spawnWorkers()
     const owners = await Promise.all(workers.map((w) => workerIdOf(w)))
-    await waitFor('every send in flight to be held by the SMTP server', everyStepInFlightHeld(db, owners, () => smtp.held().length), 90_000, 10).catch((err: Error) => {
+    await waitFor(
+      'every send in flight to be held by the SMTP server',
+      everyStepInFlightHeld(db, owners, () => smtp.held().length),
+      90_000,
+      10,
+    ).catch((err: Error) => {
       throw explain(err)
     })
     for (const w of workers) await w.kill9()
     await waitFor('the server to see the senders gone', async () => smtp.held().length === 0, 10_000, 10)
     const cutOff = smtp.cutOff()
     const atKill = await runViews()
-    const runOfMessage = new Map((await api.get<{ items: Array<{ message_id: string; run_id: string; status: string }> }>('/api/v1/messages?limit=500')).items.map((m) => [m.message_id, m]))
+    const runOfMessage = new Map(
+      (await api.get<{ items: Array<{ message_id: string; run_id: string; status: string }> }>('/api/v1/messages?limit=500')).items.map((m) => [
+        m.message_id,
+        m,
+      ]),
+    )
 
     smtp.release()
     workers = spawnWorkers()
-    await waitFor('all runs to complete', async () => (await api.get<{ items: unknown[] }>('/api/v1/runs?status=completed&limit=500')).items.length === RUNS, 90_000, 100).catch((err: Error) => {
+    await waitFor(
+      'all runs to complete',
+      async () => (await api.get<{ items: unknown[] }>('/api/v1/runs?status=completed&limit=500')).items.length === RUNS,
+      90_000,
+      100,
+    ).catch((err: Error) => {
       throw explain(err)
     })
     for (const w of workers) expect(await w.stop()).toBe(0)
@@ -147,7 +179,9 @@ describe.each(DIALECTS)('kill -9 of workers while the SMTP server holds their me
     expect(messages.items.every((m) => m.status === 'sent')).toBe(true)
     expect(new Set(messages.items.map((m) => m.message_id))).toEqual(expectedIds)
     await api.server.close()
-    console.info(`[messaging-crash ${dialect}] ${RUNS / 4} mails answered before the hold, ${cutOff.length} cut off by the kill, ${flagged.length} flagged, ${twice.length} received twice`)
+    console.info(
+      `[messaging-crash ${dialect}] ${RUNS / 4} mails answered before the hold, ${cutOff.length} cut off by the kill, ${flagged.length} flagged, ${twice.length} received twice`,
+    )
   })
 })
 

@@ -74,7 +74,12 @@ function api(ctx: Ctx) {
     send: (event: unknown) => ctx.server.inject({ method: 'POST', url: '/api/v1/events', headers: auth(ctx.keys.ingest), payload: event as object }),
     get: (url: string) => ctx.server.inject({ method: 'GET', url, headers: auth(ctx.keys.read) }),
     saveWorkflow: async (yaml: string) => {
-      const res = await ctx.server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...auth(ctx.keys.admin), 'content-type': 'application/yaml' }, payload: yaml })
+      const res = await ctx.server.inject({
+        method: 'POST',
+        url: '/api/v1/workflows',
+        headers: { ...auth(ctx.keys.admin), 'content-type': 'application/yaml' },
+        payload: yaml,
+      })
       if (res.statusCode === 201 || res.statusCode === 200) {
         const id = res.json().id as string
         expect((await ctx.server.inject({ method: 'POST', url: `/api/v1/workflows/${id}/activate`, headers: auth(ctx.keys.admin) })).statusCode).toBe(200)
@@ -91,7 +96,14 @@ const orderPaid = (eventId: string, orderId: string, at: string, cust: Record<st
   id: eventId,
   type: 'order.paid',
   occurred_at: at,
-  data: { id: orderId, number: `#${orderId}`, currency: 'USD', total_price: '45.00', line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }], customer: cust },
+  data: {
+    id: orderId,
+    number: `#${orderId}`,
+    currency: 'USD',
+    total_price: '45.00',
+    line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }],
+    customer: cust,
+  },
 })
 
 /** The path (and query) of an absolute link on the public URL, for server.inject. */
@@ -192,7 +204,12 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(afterClick.clicks).toBe(1)
     const clicked = (await get('/api/v1/events?type=message.clicked')).json().items
     expect(clicked).toHaveLength(1)
-    expect(clicked[0].data).toMatchObject({ message_id: promoRow.id, customer_id: 'cust-1', workflow_id: 'order-mails', url: 'https://shop.example/orders/1001' })
+    expect(clicked[0].data).toMatchObject({
+      message_id: promoRow.id,
+      customer_id: 'cust-1',
+      workflow_id: 'order-mails',
+      url: 'https://shop.example/orders/1001',
+    })
     await engine.drain()
     const clickRuns = (await get('/api/v1/runs?workflow=on-click')).json().items
     expect(clickRuns).toHaveLength(1)
@@ -200,7 +217,7 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     const clickRun = (await get(`/api/v1/runs/${clickRuns[0].id}`)).json()
     expect(clickRun.steps[0].output.message).toBe(`clicked https://shop.example/orders/1001 in ${promoRow.id}`)
     // a forged token is refused and counts nothing
-    const forged = pathOf(tracked[0]!).slice(0, -3) + 'AAA'
+    const forged = `${pathOf(tracked[0]!).slice(0, -3)}AAA`
     expect((await ctx.server.inject({ method: 'GET', url: forged })).statusCode).toBe(404)
 
     // --- the open pixel
@@ -235,7 +252,9 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
 
     // a stale accepts_marketing: true from the shop does not resubscribe (docs/workflows.md, Guardrails)
     ctx.env.clock.advance(60_000)
-    expect((await send({ id: 'upd-1', type: 'customer.updated', occurred_at: '2026-03-02T10:02:00Z', data: { ...customer, first_name: 'Ada L.' } })).statusCode).toBe(202)
+    expect(
+      (await send({ id: 'upd-1', type: 'customer.updated', occurred_at: '2026-03-02T10:02:00Z', data: { ...customer, first_name: 'Ada L.' } })).statusCode,
+    ).toBe(202)
     profile = (await get('/api/v1/customers/cust-1')).json()
     expect(profile).toMatchObject({ first_name: 'Ada L.', accepts_marketing: false, unsubscribed_at: '2026-03-02T10:01:00.000Z' })
 
@@ -250,7 +269,16 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
 
     // an explicit newsletter.subscribed does resubscribe
     ctx.env.clock.advance(60_000)
-    expect((await send({ id: 'sub-1', type: 'newsletter.subscribed', occurred_at: '2026-03-02T10:03:30Z', data: { customer: { id: 'cust-1', email: 'ada@example.com' } } })).statusCode).toBe(202)
+    expect(
+      (
+        await send({
+          id: 'sub-1',
+          type: 'newsletter.subscribed',
+          occurred_at: '2026-03-02T10:03:30Z',
+          data: { customer: { id: 'cust-1', email: 'ada@example.com' } },
+        })
+      ).statusCode,
+    ).toBe(202)
     profile = (await get('/api/v1/customers/cust-1')).json()
     expect(profile).toMatchObject({ accepts_marketing: true, unsubscribed_at: null })
   })
@@ -288,7 +316,12 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(smtp.received[0]!.subject).toBe('Receipt for order #2001')
     const run = await timeline()
     expect(run.status).toBe('completed')
-    expect(run.steps[0]).toMatchObject({ id: 'receipt', status: 'completed', attempts: 3, output: { status: 'sent', delivery: 'smtp', possible_duplicate: false, already_sent: false } })
+    expect(run.steps[0]).toMatchObject({
+      id: 'receipt',
+      status: 'completed',
+      attempts: 3,
+      output: { status: 'sent', delivery: 'smtp', possible_duplicate: false, already_sent: false },
+    })
     expect(run.steps[0].output.smtp_response).toMatch(/^250/)
     const [message] = (await get('/api/v1/messages')).json().items
     expect(message).toMatchObject({ status: 'sent', error: null, message_id: smtp.received[0]!.messageId })
@@ -318,7 +351,7 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(message.error).toContain('Mailbox unavailable: no such user here')
   })
 
-  it('frequency cap and quiet hours hold across two workflows, on the customer\'s clock; transactional mail is exempt', async () => {
+  it("frequency cap and quiet hours hold across two workflows, on the customer's clock; transactional mail is exempt", async () => {
     // 2026-03-02 10:00 in New York (EST, UTC-5)
     ctx = await setup(dialect, smtp, '2026-03-02T15:00:00Z')
     const { send, get, saveWorkflow } = api(ctx)
@@ -341,7 +374,16 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     // 12:00 local: workflow B's marketing mail is capped (16 h default); its transactional one goes
     smtp.received.length = 0
     clock.advance(2 * 3600_000)
-    expect((await send({ id: 'b-1', type: 'order.fulfilled', occurred_at: clock.now().toISOString(), data: { order_id: '3001', carrier: 'UPS', customer: nyCustomer } })).statusCode).toBe(202)
+    expect(
+      (
+        await send({
+          id: 'b-1',
+          type: 'order.fulfilled',
+          occurred_at: clock.now().toISOString(),
+          data: { order_id: '3001', carrier: 'UPS', customer: nyCustomer },
+        })
+      ).statusCode,
+    ).toBe(202)
     await engine.drain()
     expect(subjects()).toEqual(['B shipped #3001'])
     const runB = await runOf('guard-b', 'b-1')
@@ -361,7 +403,11 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     let runA2 = await runOf('guard-a', 'a-2')
     expect(runA2.status).toBe('waiting')
     expect(runA2.wake_at).toBe('2026-03-04T13:00:00.000Z') // 08:00 in New York
-    expect(runA2.steps.find((s: { id: string }) => s.id === 'promo')).toMatchObject({ status: 'waiting', wake_at: '2026-03-04T13:00:00.000Z', error: 'quiet_hours' })
+    expect(runA2.steps.find((s: { id: string }) => s.id === 'promo')).toMatchObject({
+      status: 'waiting',
+      wake_at: '2026-03-04T13:00:00.000Z',
+      error: 'quiet_hours',
+    })
     const deferred = (await get('/api/v1/messages?status=deferred')).json().items
     expect(deferred).toHaveLength(1)
     expect(deferred[0]).toMatchObject({ workflow_id: 'guard-a', step: 'promo' })
@@ -426,14 +472,18 @@ steps:
       html: '<p>Dear {{ customer.first_name }},</p>\n{% if order.total_price > 40 %}<p>A big order: {{ order.total_price }}!</p>{% endif %}',
     })
     expect(saved.statusCode).toBe(200)
-    expect((await saveWorkflow(`
+    expect(
+      (
+        await saveWorkflow(`
 id: stored-template
 name: Stored template
 trigger: { event: order.paid }
 steps:
   - action: send_email
     with: { template: thank-you, category: transactional }
-`)).statusCode).toBe(201)
+`)
+      ).statusCode,
+    ).toBe(201)
     expect((await send(orderPaid('paid-tpl', '4001', '2026-03-02T09:59:00Z'))).statusCode).toBe(202)
     await ctx.env.app.engine.drain()
     expect(smtp.received).toHaveLength(1)
@@ -546,7 +596,9 @@ steps:
     expect((await send(ok)).statusCode).toBe(202)
     await ctx.env.app.engine.drain()
     expect(smtp.received).toHaveLength(1)
-    expect(smtp.received[0]!.to && !Array.isArray(smtp.received[0]!.to) ? smtp.received[0]!.to.value : null).toEqual([{ name: 'Eve Example', address: 'eve@example.com' }])
+    expect(smtp.received[0]!.to && !Array.isArray(smtp.received[0]!.to) ? smtp.received[0]!.to.value : null).toEqual([
+      { name: 'Eve Example', address: 'eve@example.com' },
+    ])
   })
 })
 

@@ -56,11 +56,16 @@ describe('start-up without PostgreSQL', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'storeflow-dbwait-'))
     try {
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-        execFile(process.execPath, [CLI, 'migrate'], {
-          cwd: REPO_ROOT,
-          env: childEnv({ STOREFLOW_DATA_DIR: dir, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres`, STOREFLOW_DB_WAIT: '2s' }),
-          timeout: 45_000,
-        }, (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }))
+        execFile(
+          process.execPath,
+          [CLI, 'migrate'],
+          {
+            cwd: REPO_ROOT,
+            env: childEnv({ STOREFLOW_DATA_DIR: dir, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres`, STOREFLOW_DB_WAIT: '2s' }),
+            timeout: 45_000,
+          },
+          (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+        )
       })
       expect(result.code).not.toBe(0)
       expect(result.stderr).toMatch(new RegExp(`waiting for PostgreSQL at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`))
@@ -147,7 +152,12 @@ describe.skipIf(!privatePostgresAvailable('the PostgreSQL restart tests'))('a Po
       if (dead >= 0) throw new Error(explain(`${names[dead]} exited`))
     }
     const waiting = new RegExp(`waiting for PostgreSQL at 127\\.0\\.0\\.1:${pg.port} \\(connection refused\\)`)
-    for (const [name, p] of [['serve', server], ['worker 1', workers[0]!], ['worker 2', workers[1]!], ['migrate', migrate]] as const) {
+    for (const [name, p] of [
+      ['serve', server],
+      ['worker 1', workers[0]!],
+      ['worker 2', workers[1]!],
+      ['migrate', migrate],
+    ] as const) {
       await waitFor(`${name} to say it waits for PostgreSQL`, async () => waiting.test(p.output()) || !alive(p), 90_000, 50)
       expect(alive(p), explain(`${name} exited instead of waiting`)).toBe(true)
     }
@@ -158,7 +168,9 @@ describe.skipIf(!privatePostgresAvailable('the PostgreSQL restart tests'))('a Po
     assertAlive()
     await waitFor('the workers to run', async () => workers.every((w) => /storeflow worker \S+ running/.test(w.output())) || !workers.every(alive), 90_000, 100)
     assertAlive()
-    const migrated = await new Promise<number | null>((resolve) => (migrate.child.exitCode !== null ? resolve(migrate.child.exitCode) : migrate.child.on('exit', resolve)))
+    const migrated = await new Promise<number | null>((resolve) =>
+      migrate.child.exitCode !== null ? resolve(migrate.child.exitCode) : migrate.child.on('exit', resolve),
+    )
     expect(migrated, explain('migrate failed')).toBe(0)
     mark('serve ready, workers running, migrate done')
 
@@ -167,7 +179,9 @@ describe.skipIf(!privatePostgresAvailable('the PostgreSQL restart tests'))('a Po
     const config = await loadConfig({ dataDir: dir, databaseUrl: pg.url() }, { STOREFLOW_SECRET_KEY: 'pg-restart-test-key' }, dir)
     const setup = await createApp(config, { log: silentLogger })
     const { key } = await createKey(setup.handle.db, 'default', 'admin', new Date())
-    await installWorkflow(setup, `
+    await installWorkflow(
+      setup,
+      `
 id: survives
 name: Survives its database
 trigger: { event: order.paid }
@@ -180,7 +194,8 @@ steps:
   - action: http_request
     id: notify
     with: { url: 'http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook', body: { order: '{{ order.id }}' }, timeout: 5s }
-`)
+`,
+    )
     await setup.close()
 
     // readiness, polled throughout, with the phase it was seen in
@@ -204,12 +219,19 @@ steps:
     const refusals: Array<{ phase: string; status: number }> = []
     const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const send = async (i: number) => {
-      const body = JSON.stringify({ id: `evt-${i}`, type: 'order.paid', data: { id: `o${i}`, number: `${1000 + i}`, currency: 'USD', total_price: '10.00', customer: { id: `c${i}`, email: `c${i}@example.com` } } })
+      const body = JSON.stringify({
+        id: `evt-${i}`,
+        type: 'order.paid',
+        data: { id: `o${i}`, number: `${1000 + i}`, currency: 'USD', total_price: '10.00', customer: { id: `c${i}`, email: `c${i}@example.com` } },
+      })
       const deadline = Date.now() + 90_000
       for (;;) {
         assertAlive()
         inFlight++
-        const status = await fetch(`${api}/api/v1/events`, { method: 'POST', headers: auth, body, signal: AbortSignal.timeout(30_000) }).then((r) => r.status, () => 0)
+        const status = await fetch(`${api}/api/v1/events`, { method: 'POST', headers: auth, body, signal: AbortSignal.timeout(30_000) }).then(
+          (r) => r.status,
+          () => 0,
+        )
         inFlight--
         if (status >= 200 && status < 300) {
           accepted.push(`evt-${i}`)
@@ -245,7 +267,12 @@ steps:
     phase = 'down'
     underTraffic.push(inFlight)
     await pg.stop()
-    await waitFor('/readyz to answer 503 while PostgreSQL is down', async () => readiness.some((r) => r.phase === 'down' && r.status === 503) || failure !== null, 30_000, 20)
+    await waitFor(
+      '/readyz to answer 503 while PostgreSQL is down',
+      async () => readiness.some((r) => r.phase === 'down' && r.status === 503) || failure !== null,
+      30_000,
+      20,
+    )
     mark('/readyz 503')
     await waitFor('an event to be refused while PostgreSQL is down', async () => refusals.some((r) => r.phase === 'down') || failure !== null, 60_000, 20)
     mark(`refused: ${JSON.stringify(refusals)}; start`)
@@ -272,18 +299,25 @@ steps:
       const out: T[] = []
       let cursor: string | null = null
       do {
-        const page: { items: T[]; next_cursor: string | null } = await get(`${path}${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${cursor}` : ''}`)
+        const page: { items: T[]; next_cursor: string | null } = await get(
+          `${path}${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        )
         out.push(...page.items)
         cursor = page.next_cursor
       } while (cursor)
       return out
     }
     let runs: RunItem[] = []
-    await waitFor('every run to complete', async () => {
-      assertAlive()
-      runs = await listAll<RunItem>('/api/v1/runs')
-      return runs.length >= EVENTS && runs.every((r) => r.status !== 'running' && r.status !== 'waiting')
-    }, 90_000, 250).catch((err: Error) => {
+    await waitFor(
+      'every run to complete',
+      async () => {
+        assertAlive()
+        runs = await listAll<RunItem>('/api/v1/runs')
+        return runs.length >= EVENTS && runs.every((r) => r.status !== 'running' && r.status !== 'waiting')
+      },
+      90_000,
+      250,
+    ).catch((err: Error) => {
       throw new Error(explain(`${err.message}: ${runs.filter((r) => r.status === 'completed').length}/${runs.length} completed`))
     })
     polling = false
@@ -292,7 +326,10 @@ steps:
     mark('all runs ended')
     // every process rode it out, and each outage began with events on their way in
     assertAlive()
-    expect(underTraffic.every((n) => n > 0), `ingest requests in flight as each outage began: ${underTraffic.join(', ')}`).toBe(true)
+    expect(
+      underTraffic.every((n) => n > 0),
+      `ingest requests in flight as each outage began: ${underTraffic.join(', ')}`,
+    ).toBe(true)
     // /readyz said 503 while the database was away, and says 200 again
     expect(readiness.some((r) => r.phase === 'down' && r.status === 503)).toBe(true)
     expect(await readyStatus(api)).toBe(200)
@@ -306,7 +343,10 @@ steps:
     const byEvent = new Map<string, RunItem[]>()
     for (const r of runs) byEvent.set(r.trigger_event_id, [...(byEvent.get(r.trigger_event_id) ?? []), r])
     for (const id of accepted) {
-      expect(byEvent.get(id)?.map((r) => r.status), `runs of ${id}`).toEqual(['completed'])
+      expect(
+        byEvent.get(id)?.map((r) => r.status),
+        `runs of ${id}`,
+      ).toEqual(['completed'])
     }
 
     // effects, counted outside the product
@@ -351,6 +391,8 @@ steps:
 
     for (const p of all) expect(await p.stop(), explain('a process did not stop cleanly')).toBe(0)
     mark('stopped')
-    console.info(`[pg-restart] ${restarts} restarts and one stop; ${refusals.length} events answered 503 and sent again; ${readiness.filter((r) => r.status === 503).length} /readyz 503s; ${flagged} mails flagged possible_duplicate, ${smtp.messageIds.length - mails.size} received twice; ${requests.length - hits.size} repeated requests\n${timeline.join('\n')}`)
+    console.info(
+      `[pg-restart] ${restarts} restarts and one stop; ${refusals.length} events answered 503 and sent again; ${readiness.filter((r) => r.status === 503).length} /readyz 503s; ${flagged} mails flagged possible_duplicate, ${smtp.messageIds.length - mails.size} received twice; ${requests.length - hits.size} repeated requests\n${timeline.join('\n')}`,
+    )
   })
 })

@@ -37,7 +37,8 @@ function baseEnv(dir: string): NodeJS.ProcessEnv {
 function cli(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(process.execPath, [CLI, ...args], { cwd: dir, env: baseEnv(dir), timeout: 60_000 }, (err, stdout, stderr) =>
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    )
   })
 }
 
@@ -66,21 +67,72 @@ interface Person {
   city: string
 }
 
-const X: Person = { id: 'x-1', email: 'quentin.xylander@example.org', first_name: 'Quentin', last_name: 'Xylander', phone: '+44 20 7946 0311', street: '9 Marrowgate Row', address2: 'order', city: 'Eastbury' }
-const W: Person = { id: '', email: 'wilhelmina.vorst@example.net', first_name: 'Wilhelmina', last_name: 'Vorstmann', phone: '+31 20 555 0142', street: '18 Keizersgracht Achter', address2: 'order', city: 'Eastbury' }
+const X: Person = {
+  id: 'x-1',
+  email: 'quentin.xylander@example.org',
+  first_name: 'Quentin',
+  last_name: 'Xylander',
+  phone: '+44 20 7946 0311',
+  street: '9 Marrowgate Row',
+  address2: 'order',
+  city: 'Eastbury',
+}
+const W: Person = {
+  id: '',
+  email: 'wilhelmina.vorst@example.net',
+  first_name: 'Wilhelmina',
+  last_name: 'Vorstmann',
+  phone: '+31 20 555 0142',
+  street: '18 Keizersgracht Achter',
+  address2: 'order',
+  city: 'Eastbury',
+}
 /** the neighbour: same first name and city as X, an address line "order"; must keep everything */
-const Y: Person = { id: 'y-1', email: 'quentin.neighbour@example.com', first_name: 'Quentin', last_name: 'Nearby', phone: '+1 212 555 0166', street: 'order', address2: '3 Eastbury Close', city: 'Eastbury' }
+const Y: Person = {
+  id: 'y-1',
+  email: 'quentin.neighbour@example.com',
+  first_name: 'Quentin',
+  last_name: 'Nearby',
+  phone: '+1 212 555 0166',
+  street: 'order',
+  address2: '3 Eastbury Close',
+  city: 'Eastbury',
+}
 /** a customer whose strings are shared with nobody: they must still be on disk after the others' erasure */
-const K: Person = { id: 'k-1', email: 'yolanda.keeper@example.com', first_name: 'Yolanda', last_name: 'Keepwell', phone: '+1 212 555 0177', street: '5 Retention Road', address2: 'order', city: 'Eastbury' }
+const K: Person = {
+  id: 'k-1',
+  email: 'yolanda.keeper@example.com',
+  first_name: 'Yolanda',
+  last_name: 'Keepwell',
+  phone: '+1 212 555 0177',
+  street: '5 Retention Road',
+  address2: 'order',
+  city: 'Eastbury',
+}
 
 function orderEvent(eventId: string, orderId: string, p: Person, at: string): Record<string, unknown> {
-  const address = { first_name: p.first_name, last_name: p.last_name, address1: p.street, address2: p.address2, city: p.city, phone: p.phone, country_code: 'GB' }
+  const address = {
+    first_name: p.first_name,
+    last_name: p.last_name,
+    address1: p.street,
+    address2: p.address2,
+    city: p.city,
+    phone: p.phone,
+    country_code: 'GB',
+  }
   return {
-    id: eventId, type: 'order.created', occurred_at: at,
+    id: eventId,
+    type: 'order.created',
+    occurred_at: at,
     data: {
-      id: orderId, number: orderId, currency: 'USD', total_price: '30.00', line_items: [{ sku: 'MUG-1', quantity: 1, price: '30.00' }],
+      id: orderId,
+      number: orderId,
+      currency: 'USD',
+      total_price: '30.00',
+      line_items: [{ sku: 'MUG-1', quantity: 1, price: '30.00' }],
       customer: { ...(p.id ? { id: p.id } : {}), email: p.email, first_name: p.first_name, last_name: p.last_name, phone: p.phone },
-      shipping_address: address, billing_address: address,
+      shipping_address: address,
+      billing_address: address,
     },
   }
 }
@@ -123,12 +175,20 @@ steps:
 `
 
 describe('privacy end to end', { timeout: 300_000 }, () => {
-  it('storeflow customers erase writes only the customer\'s rows in their store: store B and a neighbour sharing strings stay byte-identical', async () => {
+  it("storeflow customers erase writes only the customer's rows in their store: store B and a neighbour sharing strings stay byte-identical", async () => {
     const dir = dataDir()
     await ok(dir, ['stores', 'create', 'b'])
-    const a = write(dir, 'a.json', JSON.stringify([orderEvent('x-order', 'o-x', X, '2026-03-01T10:00:00Z'), orderEvent('y-order', 'o-y', Y, '2026-03-01T11:00:00Z')]))
+    const a = write(
+      dir,
+      'a.json',
+      JSON.stringify([orderEvent('x-order', 'o-x', X, '2026-03-01T10:00:00Z'), orderEvent('y-order', 'o-y', Y, '2026-03-01T11:00:00Z')]),
+    )
     // the same person shops in store B too
-    const b = write(dir, 'b.json', JSON.stringify([orderEvent('x-order', 'o-x', X, '2026-03-01T10:00:00Z'), orderEvent('y-order', 'o-y', Y, '2026-03-01T11:00:00Z')]))
+    const b = write(
+      dir,
+      'b.json',
+      JSON.stringify([orderEvent('x-order', 'o-x', X, '2026-03-01T10:00:00Z'), orderEvent('y-order', 'o-y', Y, '2026-03-01T11:00:00Z')]),
+    )
     expect(await ok(dir, ['events', 'send', a])).toContain('accepted 2')
     expect(await ok(dir, ['--store', 'b', 'events', 'send', b])).toContain('accepted 2')
 
@@ -161,7 +221,7 @@ describe('privacy end to end', { timeout: 300_000 }, () => {
     expect(unknown.stderr).toContain('not found')
   })
 
-  it('after customers/redact and customers erase, no file under the data directory holds their email, names, phone or street; a kept customer\'s still does', async () => {
+  it("after customers/redact and customers erase, no file under the data directory holds their email, names, phone or street; a kept customer's still does", async () => {
     const dir = dataDir()
     const shopSecret = 'shpss_bytes-secret'
     const shopDomain = 'bytes.myshopify.com'
@@ -173,33 +233,91 @@ describe('privacy end to end', { timeout: 300_000 }, () => {
     const serve = startStoreflow(['serve', '--port', '0', '--host', '127.0.0.1'], baseEnv(dir) as Record<string, string>)
     try {
       const base = await waitFor('serve to listen', async () => /listening on (http:\/\/\S+)/.exec(serve.output())?.[1], 60_000)
-      const api = (method: string, path: string, body?: unknown) => fetch(`${base}${path}`, {
-        method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      const shopify = (topic: string, body: string, eventId: string) => fetch(`${base}/webhooks/shopify/default`, {
-        method: 'POST', body,
-        headers: { 'content-type': 'application/json', 'x-shopify-hmac-sha256': createHmac('sha256', shopSecret).update(body).digest('base64'), 'x-shopify-topic': topic, 'x-shopify-shop-domain': shopDomain, 'x-shopify-event-id': eventId, 'x-shopify-webhook-id': `wh-${eventId}` },
-      })
+      const api = (method: string, path: string, body?: unknown) =>
+        fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        })
+      const shopify = (topic: string, body: string, eventId: string) =>
+        fetch(`${base}/webhooks/shopify/default`, {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-shopify-hmac-sha256': createHmac('sha256', shopSecret).update(body).digest('base64'),
+            'x-shopify-topic': topic,
+            'x-shopify-shop-domain': shopDomain,
+            'x-shopify-event-id': eventId,
+            'x-shopify-webhook-id': `wh-${eventId}`,
+          },
+        })
 
       // X through Shopify (order, then a data request that keeps an export), W and Y through the events API
       const xOrder = JSON.stringify({
-        id: 4401, name: '#4401', order_number: 4401, email: X.email, phone: X.phone, currency: 'USD', total_price: '30.00', subtotal_price: '30.00', financial_status: 'paid',
-        created_at: '2026-03-01T09:00:00Z', updated_at: '2026-03-01T09:00:00Z',
-        customer: { id: 9901, email: X.email, first_name: X.first_name, last_name: X.last_name, phone: X.phone, default_address: { address1: X.street, address2: X.address2, city: X.city, phone: X.phone, country_code: 'GB' } },
-        shipping_address: { first_name: X.first_name, last_name: X.last_name, name: `${X.first_name} ${X.last_name}`, address1: X.street, address2: X.address2, city: X.city, phone: X.phone, country_code: 'GB' },
-        billing_address: { first_name: X.first_name, last_name: X.last_name, name: `${X.first_name} ${X.last_name}`, address1: X.street, city: X.city, phone: X.phone, country_code: 'GB' },
+        id: 4401,
+        name: '#4401',
+        order_number: 4401,
+        email: X.email,
+        phone: X.phone,
+        currency: 'USD',
+        total_price: '30.00',
+        subtotal_price: '30.00',
+        financial_status: 'paid',
+        created_at: '2026-03-01T09:00:00Z',
+        updated_at: '2026-03-01T09:00:00Z',
+        customer: {
+          id: 9901,
+          email: X.email,
+          first_name: X.first_name,
+          last_name: X.last_name,
+          phone: X.phone,
+          default_address: { address1: X.street, address2: X.address2, city: X.city, phone: X.phone, country_code: 'GB' },
+        },
+        shipping_address: {
+          first_name: X.first_name,
+          last_name: X.last_name,
+          name: `${X.first_name} ${X.last_name}`,
+          address1: X.street,
+          address2: X.address2,
+          city: X.city,
+          phone: X.phone,
+          country_code: 'GB',
+        },
+        billing_address: {
+          first_name: X.first_name,
+          last_name: X.last_name,
+          name: `${X.first_name} ${X.last_name}`,
+          address1: X.street,
+          city: X.city,
+          phone: X.phone,
+          country_code: 'GB',
+        },
         line_items: [{ id: 1, sku: 'MUG-1', title: 'Mug', quantity: 1, price: '30.00', product_id: 5 }],
       })
       expect((await shopify('orders/create', xOrder, 'x-create')).status).toBe(200)
-      const dataRequest = JSON.stringify({ shop_id: 1, shop_domain: shopDomain, orders_requested: [4401], customer: { id: 9901, email: X.email, phone: X.phone }, data_request: { id: 77 } })
+      const dataRequest = JSON.stringify({
+        shop_id: 1,
+        shop_domain: shopDomain,
+        orders_requested: [4401],
+        customer: { id: 9901, email: X.email, phone: X.phone },
+        data_request: { id: 77 },
+      })
       expect((await shopify('customers/data_request', dataRequest, 'x-dr')).status).toBe(200)
-      for (const [id, p] of [['w-order', W], ['k-order', K]] as const) {
+      for (const [id, p] of [
+        ['w-order', W],
+        ['k-order', K],
+      ] as const) {
         expect((await api('POST', '/api/v1/events', orderEvent(id, id, p, '2026-03-01T10:00:00Z'))).status).toBe(202)
       }
-      await waitFor('three mails sent and logged', async () => {
-        const runs = (await (await api('GET', '/api/v1/runs?workflow=thanks')).json()) as { items: Array<{ status: string }> }
-        return runs.items.length === 3 && runs.items.every((r) => r.status === 'completed')
-      }, 120_000)
+      await waitFor(
+        'three mails sent and logged',
+        async () => {
+          const runs = (await (await api('GET', '/api/v1/runs?workflow=thanks')).json()) as { items: Array<{ status: string }> }
+          return runs.items.length === 3 && runs.items.every((r) => r.status === 'completed')
+        },
+        120_000,
+      )
 
       const everyone = [X, W, K].flatMap((p) => needles(p))
       // before: every one of their strings is on disk (so the check below can fail)
@@ -225,7 +343,9 @@ function needles(p: Person): string[] {
 }
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile())
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile())
 }
 
 /** The forms a string takes in stored bytes: as is, lower-cased, and escaped inside JSON (also inside JSON in JSON). */
@@ -241,7 +361,8 @@ function foundIn(dir: string, strings: string[]): string[] {
     const bytes = readFileSync(f)
     const lower = bytes.toString('latin1').toLowerCase()
     for (const s of strings) {
-      if (forms(s).some((form) => bytes.includes(Buffer.from(form, 'utf8')) || lower.includes(Buffer.from(form.toLowerCase(), 'utf8').toString('latin1')))) out.push(`${f.slice(dir.length + 1)}: ${s}`)
+      if (forms(s).some((form) => bytes.includes(Buffer.from(form, 'utf8')) || lower.includes(Buffer.from(form.toLowerCase(), 'utf8').toString('latin1'))))
+        out.push(`${f.slice(dir.length + 1)}: ${s}`)
     }
   }
   return out

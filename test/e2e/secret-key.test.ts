@@ -22,7 +22,9 @@ const tempDir = () => {
   dirs.push(dir)
   return dir
 }
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
 
 /**
  * Starts a long-running command and waits until it exits or says it is up. Old behaviour is a
@@ -81,7 +83,10 @@ describe.runIf(pgAvailable)('PostgreSQL without STOREFLOW_SECRET_KEY', () => {
       const migrate = await runCli(['migrate', '--json'], vars)
       expect(migrate.code, migrate.stderr).toBe(0)
       // with the key set, the same command works
-      const withKey = await runCli(['connectors', 'add', '--platform', 'shopify', '--secret', 'shpss_x', '--json'], { ...vars, STOREFLOW_SECRET_KEY: 'shared-key' })
+      const withKey = await runCli(['connectors', 'add', '--platform', 'shopify', '--secret', 'shpss_x', '--json'], {
+        ...vars,
+        STOREFLOW_SECRET_KEY: 'shared-key',
+      })
       expect(withKey.code, withKey.stderr).toBe(0)
     } finally {
       await env.cleanup()
@@ -104,7 +109,10 @@ describe('SQLite without STOREFLOW_SECRET_KEY', () => {
     const list = await runCli(['connectors', 'list', '--json'], vars)
     expect(list.code, list.stderr).toBe(0)
     // the second process opened the sealed secret: same fingerprint, so the same key
-    expect((JSON.parse(list.stdout) as Array<{ secret_count: number; secret_fingerprints: string[] }>)[0]).toMatchObject({ secret_count: 1, secret_fingerprints: created.secret_fingerprints })
+    expect((JSON.parse(list.stdout) as Array<{ secret_count: number; secret_fingerprints: string[] }>)[0]).toMatchObject({
+      secret_count: 1,
+      secret_fingerprints: created.secret_fingerprints,
+    })
     expect(readFileSync(keyFile, 'utf8').trim()).toBe(key)
   }, 180_000)
 })

@@ -36,23 +36,46 @@ describe.each(DIALECTS)('templates are sandboxed on %s', (dialect) => {
   const workflow = (message: string) => ({ id: 'probe', name: 'probe', trigger: { event: 'customer.created' }, steps: [{ action: 'log', with: { message } }] })
 
   it('render, include and layout are refused when a workflow or a message template is saved, naming the tag', async () => {
-    for (const tag of [`{% render 'template-sandbox-probe.txt' %}`, `{% include 'template-sandbox-probe.txt' %}`, `{% layout 'template-sandbox-probe.txt' %}x`, `{% render '${join(env.config.dataDir, 'probe.txt')}' %}`]) {
+    for (const tag of [
+      `{% render 'template-sandbox-probe.txt' %}`,
+      `{% include 'template-sandbox-probe.txt' %}`,
+      `{% layout 'template-sandbox-probe.txt' %}x`,
+      `{% render '${join(env.config.dataDir, 'probe.txt')}' %}`,
+    ]) {
       const saved = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: headers(), payload: workflow(`leak ${tag}`) })
       expect(saved.statusCode, `${tag}: ${saved.body}`).toBe(400)
       expect(saved.json().error.message, tag).toMatch(/render|include|layout/)
-      const template = await server.inject({ method: 'PUT', url: '/api/v1/message-templates/leak', headers: headers(), payload: { subject: 'x', html: `<p>${tag}</p>` } })
+      const template = await server.inject({
+        method: 'PUT',
+        url: '/api/v1/message-templates/leak',
+        headers: headers(),
+        payload: { subject: 'x', html: `<p>${tag}</p>` },
+      })
       expect(template.statusCode, `${tag}: ${template.body}`).toBe(400)
     }
   })
 
   it('a template that would loop for minutes fails its step and the server keeps answering', async () => {
-    const saved = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: headers(), payload: { ...workflow('{% for i in (1..6000) %}{% for j in (1..6000) %}{% endfor %}{% endfor %}'), active: true } })
+    const saved = await server.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers: headers(),
+      payload: { ...workflow('{% for i in (1..6000) %}{% for j in (1..6000) %}{% endfor %}{% endfor %}'), active: true },
+    })
     expect(saved.statusCode, saved.body).toBe(201)
     await server.inject({ method: 'POST', url: '/api/v1/workflows/probe/activate', headers: headers() })
-    const sent = await server.inject({ method: 'POST', url: '/api/v1/events', headers: headers(), payload: { id: 'e-1', type: 'customer.created', data: { id: 'c-1', email: 'ada@example.com', accepts_marketing: false } } })
+    const sent = await server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: headers(),
+      payload: { id: 'e-1', type: 'customer.created', data: { id: 'c-1', email: 'ada@example.com', accepts_marketing: false } },
+    })
     expect(sent.statusCode, sent.body).toBe(202)
     await env.app.engine.drain()
-    const runs = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=probe', headers: headers() })).json().items as Array<{ id: string; status: string }>
+    const runs = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=probe', headers: headers() })).json().items as Array<{
+      id: string
+      status: string
+    }>
     expect(runs).toHaveLength(1)
     const run = (await server.inject({ method: 'GET', url: `/api/v1/runs/${runs[0]!.id}`, headers: headers() })).json()
     expect(run.status).toBe('failed')
@@ -65,9 +88,17 @@ describe.each(DIALECTS)('templates are sandboxed on %s', (dialect) => {
     const saved = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: headers(), payload: workflow(doubling) })
     expect(saved.statusCode, saved.body).toBe(201)
     await server.inject({ method: 'POST', url: '/api/v1/workflows/probe/activate', headers: headers() })
-    await server.inject({ method: 'POST', url: '/api/v1/events', headers: headers(), payload: { id: 'e-2', type: 'customer.created', data: { id: 'c-2', email: 'bob@example.com', accepts_marketing: false } } })
+    await server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: headers(),
+      payload: { id: 'e-2', type: 'customer.created', data: { id: 'c-2', email: 'bob@example.com', accepts_marketing: false } },
+    })
     await env.app.engine.drain()
-    const runs = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=probe', headers: headers() })).json().items as Array<{ id: string; status: string }>
+    const runs = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=probe', headers: headers() })).json().items as Array<{
+      id: string
+      status: string
+    }>
     const run = (await server.inject({ method: 'GET', url: `/api/v1/runs/${runs[0]!.id}`, headers: headers() })).json()
     expect(run.status).toBe('failed')
     expect(JSON.stringify(run.steps)).toMatch(/limit/i)

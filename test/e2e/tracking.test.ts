@@ -78,7 +78,12 @@ async function storeWithKeys(server: FastifyInstance, env: TestEnv, id: string):
   const ingest = (await createKey(db, id, 'ingest', env.clock.now())).key
   const auth = (key: string) => ({ authorization: `Bearer ${key}` })
   for (const yaml of [PROMO, ON_OPEN]) {
-    const saved = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...auth(admin), 'content-type': 'application/yaml' }, payload: yaml })
+    const saved = await server.inject({
+      method: 'POST',
+      url: '/api/v1/workflows',
+      headers: { ...auth(admin), 'content-type': 'application/yaml' },
+      payload: yaml,
+    })
     expect(saved.statusCode).toBe(201)
     expect((await server.inject({ method: 'POST', url: `/api/v1/workflows/${saved.json().id}/activate`, headers: auth(admin) })).statusCode).toBe(200)
   }

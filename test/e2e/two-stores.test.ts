@@ -6,8 +6,31 @@ import { startBigCommerceApi, type BigCommerceApiServer } from '../helpers/bigco
 import { DIALECTS } from '../helpers/dialects.ts'
 import { dumpDiff, leaksIn, serverRoutes, uniqueStrings, type StoreDump } from '../helpers/two-stores.ts'
 import {
-  B_ONLY, EMAIL, EVE, NAME, SCOPES, SECRETS, SHARED_EVENTS, SHOP, SHOP_DOMAIN, WELCOME, apiView, bcHeaders, bearer, customerRedact, dataRequest,
-  db, dump, order, seed, shopRedact, shopifyHeaders, shopifyOrder, teardown, wooHeaders, type World,
+  B_ONLY,
+  EMAIL,
+  EVE,
+  NAME,
+  SCOPES,
+  SECRETS,
+  SHARED_EVENTS,
+  SHOP,
+  SHOP_DOMAIN,
+  WELCOME,
+  apiView,
+  bcHeaders,
+  bearer,
+  customerRedact,
+  dataRequest,
+  db,
+  dump,
+  order,
+  seed,
+  shopRedact,
+  shopifyHeaders,
+  shopifyOrder,
+  teardown,
+  wooHeaders,
+  type World,
 } from '../helpers/two-stores-seed.ts'
 
 /**
@@ -102,7 +125,11 @@ const MATRIX: Record<string, RouteCases> = {
     cases: [
       {
         name: 'an event id only B has is a new event of A, not a duplicate',
-        request: (w) => ({ method: 'POST', url: '/api/v1/events', payload: { id: 'evt-b-only-SCOPE', type: 'customer.updated', occurred_at: '2026-03-02T09:40:00Z', data: { id: '42', email: EMAIL, tags: ['a-tag'] } } }),
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/events',
+          payload: { id: 'evt-b-only-SCOPE', type: 'customer.updated', occurred_at: '2026-03-02T09:40:00Z', data: { id: '42', email: EMAIL, tags: ['a-tag'] } },
+        }),
         expect: async (res, w, scope) => {
           expect(res.statusCode, res.body).toBe(202)
           expect(res.json()).toEqual({ id: `evt-b-only-${scope}`, duplicate: false })
@@ -110,7 +137,7 @@ const MATRIX: Record<string, RouteCases> = {
         },
       },
       {
-        name: 'an id both stores have is A\'s own duplicate',
+        name: "an id both stores have is A's own duplicate",
         request: () => ({ method: 'POST', url: '/api/v1/events', payload: SHARED_EVENTS('a')[0]! }),
         expect: (res) => {
           expect(res.statusCode, res.body).toBe(200)
@@ -118,8 +145,12 @@ const MATRIX: Record<string, RouteCases> = {
         },
       },
       {
-        name: 'a new order of A\'s customer 42 starts A\'s workflows only',
-        request: () => ({ method: 'POST', url: '/api/v1/events', payload: { id: 'evt-order-SCOPE', type: 'order.paid', occurred_at: '2026-03-02T09:50:00Z', data: order('a', '1002-SCOPE') } }),
+        name: "a new order of A's customer 42 starts A's workflows only",
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/events',
+          payload: { id: 'evt-order-SCOPE', type: 'order.paid', occurred_at: '2026-03-02T09:50:00Z', data: order('a', '1002-SCOPE') },
+        }),
         expect: async (res, w, scope) => {
           expect(res.statusCode, res.body).toBe(202)
           // welcome and slow still have a run in progress for A's customer 42 (runs are not concurrent per customer)
@@ -128,8 +159,17 @@ const MATRIX: Record<string, RouteCases> = {
         },
       },
       {
-        name: 'A learning the shop id of a subscriber both stores know by email merges A\'s row only',
-        request: () => ({ method: 'POST', url: '/api/v1/events', payload: { id: 'evt-merge-SCOPE', type: 'customer.created', occurred_at: '2026-03-02T09:55:00Z', data: { id: '77-SCOPE', email: EVE, first_name: 'Eve' } } }),
+        name: "A learning the shop id of a subscriber both stores know by email merges A's row only",
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/events',
+          payload: {
+            id: 'evt-merge-SCOPE',
+            type: 'customer.created',
+            occurred_at: '2026-03-02T09:55:00Z',
+            data: { id: '77-SCOPE', email: EVE, first_name: 'Eve' },
+          },
+        }),
         expect: async (res, w, scope) => {
           expect(res.statusCode, res.body).toBe(202)
           expect((await aRead(w, `/api/v1/customers/77-${scope}`)).json()).toMatchObject({ id: `77-${scope}`, email: EVE })
@@ -145,7 +185,16 @@ const MATRIX: Record<string, RouteCases> = {
       },
       {
         name: 'a batch naming store b is refused whole',
-        request: () => ({ method: 'POST', url: '/api/v1/events', payload: { events: [{ ...SHARED_EVENTS('a')[0]!, id: 'evt-batch-a' }, { ...SHARED_EVENTS('a')[0]!, id: 'evt-batch-b', store: 'b' }] } }),
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/events',
+          payload: {
+            events: [
+              { ...SHARED_EVENTS('a')[0]!, id: 'evt-batch-a' },
+              { ...SHARED_EVENTS('a')[0]!, id: 'evt-batch-b', store: 'b' },
+            ],
+          },
+        }),
         expect: async (res, w) => {
           expect(res.statusCode, res.body).toBe(400)
           expect(res.json().error.message).toMatch(/^events\[1\]\.store: /)
@@ -157,43 +206,130 @@ const MATRIX: Record<string, RouteCases> = {
   'GET /api/v1/events': {
     scope: 'read',
     cases: [
-      { name: 'list', request: () => ({ method: 'GET', url: '/api/v1/events?limit=500' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(items(res).every((e) => e['store'] === 'a')).toBe(true); expect(items(res).map((e) => e['id'])).toContain('evt-order') } },
-      { name: "by B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/events?customer=${w.b.customerKey}` }), expect: (res) => { expect(res.statusCode).toBe(200); expect(items(res)).toEqual([]) } },
-      { name: 'by the shared customer id', request: () => ({ method: 'GET', url: '/api/v1/events?customer=42' }), expect: (res) => { expect(items(res).length).toBeGreaterThan(0); expect(items(res).every((e) => e['store'] === 'a')).toBe(true) } },
-      { name: 'by the shared email', request: () => ({ method: 'GET', url: `/api/v1/events?customer=${EMAIL}&type=customer.created` }), expect: (res) => { expect(items(res).map((e) => (e['data'] as { first_name: string }).first_name)).toEqual([NAME.a]) } },
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/events?limit=500' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).every((e) => e['store'] === 'a')).toBe(true)
+          expect(items(res).map((e) => e['id'])).toContain('evt-order')
+        },
+      },
+      {
+        name: "by B's customer key",
+        request: (w) => ({ method: 'GET', url: `/api/v1/events?customer=${w.b.customerKey}` }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res)).toEqual([])
+        },
+      },
+      {
+        name: 'by the shared customer id',
+        request: () => ({ method: 'GET', url: '/api/v1/events?customer=42' }),
+        expect: (res) => {
+          expect(items(res).length).toBeGreaterThan(0)
+          expect(items(res).every((e) => e['store'] === 'a')).toBe(true)
+        },
+      },
+      {
+        name: 'by the shared email',
+        request: () => ({ method: 'GET', url: `/api/v1/events?customer=${EMAIL}&type=customer.created` }),
+        expect: (res) => {
+          expect(items(res).map((e) => (e['data'] as { first_name: string }).first_name)).toEqual([NAME.a])
+        },
+      },
     ],
   },
 
   'GET /api/v1/workflows': {
     scope: 'read',
-    cases: [{ name: 'list', request: () => ({ method: 'GET', url: '/api/v1/workflows' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(items(res).map((x) => x['id'])).not.toContain('b-only'); expect(items(res).map((x) => x['name'])).toContain('Welcome A') } }],
+    cases: [
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/workflows' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((x) => x['id'])).not.toContain('b-only')
+          expect(items(res).map((x) => x['name'])).toContain('Welcome A')
+        },
+      },
+    ],
   },
   'POST /api/v1/workflows': {
     scope: 'admin',
     cases: [
-      { name: 'a new version of the shared id is A\'s', request: () => ({ method: 'POST', url: '/api/v1/workflows', ...yaml(WELCOME('a', ' (posted)')) }), expect: (res) => { expect([200, 201], res.body).toContain(res.statusCode); expect(res.json()).toMatchObject({ id: 'welcome', name: 'Welcome A (posted)', version: 2 }) } },
-      { name: 'an id only B has becomes A\'s own version 1', request: () => ({ method: 'POST', url: '/api/v1/workflows', ...yaml(B_ONLY('b-only-post', 9)) }), expect: (res) => { expect(res.statusCode, res.body).toBe(201); expect(res.json()).toMatchObject({ id: 'b-only-post', version: 1, active: false }) } },
+      {
+        name: "a new version of the shared id is A's",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows', ...yaml(WELCOME('a', ' (posted)')) }),
+        expect: (res) => {
+          expect([200, 201], res.body).toContain(res.statusCode)
+          expect(res.json()).toMatchObject({ id: 'welcome', name: 'Welcome A (posted)', version: 2 })
+        },
+      },
+      {
+        name: "an id only B has becomes A's own version 1",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows', ...yaml(B_ONLY('b-only-post', 9)) }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(201)
+          expect(res.json()).toMatchObject({ id: 'b-only-post', version: 1, active: false })
+        },
+      },
     ],
   },
   'GET /api/v1/workflows/:id': {
     scope: 'read',
     cases: [
-      { name: 'shared id', request: () => ({ method: 'GET', url: '/api/v1/workflows/welcome' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json().name).toMatch(/^Welcome A/) } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'GET', url: '/api/v1/workflows/welcome' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json().name).toMatch(/^Welcome A/)
+        },
+      },
       { name: "B's id", request: () => ({ method: 'GET', url: '/api/v1/workflows/b-only' }), expect: notFound },
-      { name: "B's version of a shared id", request: () => ({ method: 'GET', url: '/api/v1/workflows/retired?version=1' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json().name).toBe('Retired A') } },
+      {
+        name: "B's version of a shared id",
+        request: () => ({ method: 'GET', url: '/api/v1/workflows/retired?version=1' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json().name).toBe('Retired A')
+        },
+      },
     ],
   },
   'PUT /api/v1/workflows/:id': {
     scope: 'admin',
     cases: [
-      { name: 'shared id', request: () => ({ method: 'PUT', url: '/api/v1/workflows/welcome', ...yaml(WELCOME('a', ' (put)')) }), expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json()).toMatchObject({ name: 'Welcome A (put)', version: 3 }) } },
-      { name: 'an id only B has becomes A\'s own version 1', request: () => ({ method: 'PUT', url: '/api/v1/workflows/b-only-put', ...yaml(B_ONLY('b-only-put', 9)) }), expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json()).toMatchObject({ id: 'b-only-put', version: 1 }) } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'PUT', url: '/api/v1/workflows/welcome', ...yaml(WELCOME('a', ' (put)')) }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ name: 'Welcome A (put)', version: 3 })
+        },
+      },
+      {
+        name: "an id only B has becomes A's own version 1",
+        request: () => ({ method: 'PUT', url: '/api/v1/workflows/b-only-put', ...yaml(B_ONLY('b-only-put', 9)) }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ id: 'b-only-put', version: 1 })
+        },
+      },
     ],
   },
   'GET /api/v1/workflows/:id/export': {
     scope: 'read',
     cases: [
-      { name: 'shared id', request: () => ({ method: 'GET', url: '/api/v1/workflows/welcome/export' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.body).toContain('name: Welcome A') } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'GET', url: '/api/v1/workflows/welcome/export' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.body).toContain('name: Welcome A')
+        },
+      },
       { name: "B's id", request: () => ({ method: 'GET', url: '/api/v1/workflows/b-only/export?format=json' }), expect: notFound },
     ],
   },
@@ -201,66 +337,142 @@ const MATRIX: Record<string, RouteCases> = {
     scope: 'admin',
     cases: [
       { name: "B's id", request: () => ({ method: 'POST', url: '/api/v1/workflows/b-only/deactivate' }), expect: notFound },
-      { name: 'shared id', request: () => ({ method: 'POST', url: '/api/v1/workflows/retired/deactivate' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json()).toMatchObject({ name: 'Retired A', active: false }) } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/retired/deactivate' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json()).toMatchObject({ name: 'Retired A', active: false })
+        },
+      },
     ],
   },
   'POST /api/v1/workflows/:id/activate': {
     scope: 'admin',
     cases: [
       { name: "B's id", request: () => ({ method: 'POST', url: '/api/v1/workflows/b-only/activate' }), expect: notFound },
-      { name: 'shared id', request: () => ({ method: 'POST', url: '/api/v1/workflows/retired/activate' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json()).toMatchObject({ name: 'Retired A', active: true }) } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/retired/activate' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json()).toMatchObject({ name: 'Retired A', active: true })
+        },
+      },
     ],
   },
   'DELETE /api/v1/workflows/:id': {
     scope: 'admin',
     cases: [
       { name: "B's id", request: () => ({ method: 'DELETE', url: '/api/v1/workflows/b-only' }), expect: notFound },
-      { name: 'shared id', request: () => ({ method: 'DELETE', url: '/api/v1/workflows/retired' }), expect: async (res, w) => { expect(res.statusCode).toBe(204); expect((await aRead(w, '/api/v1/workflows/retired')).statusCode).toBe(404) } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'DELETE', url: '/api/v1/workflows/retired' }),
+        expect: async (res, w) => {
+          expect(res.statusCode).toBe(204)
+          expect((await aRead(w, '/api/v1/workflows/retired')).statusCode).toBe(404)
+        },
+      },
     ],
   },
 
   'GET /api/v1/runs': {
     scope: 'read',
     cases: [
-      { name: 'list', request: () => ({ method: 'GET', url: '/api/v1/runs?limit=500' }), expect: (res, w) => { expect(res.statusCode).toBe(200); expect(items(res).map((r) => r['id'])).toContain(w.a.runs.welcome) } },
-      { name: "by B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/runs?customer=${w.b.customerKey}` }), expect: (res) => expect(items(res)).toEqual([]) },
-      { name: 'by the shared customer id', request: () => ({ method: 'GET', url: '/api/v1/runs?customer=42&workflow=welcome' }), expect: (res, w) => expect(items(res).map((r) => r['id'])).toContain(w.a.runs.welcome) },
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/runs?limit=500' }),
+        expect: (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((r) => r['id'])).toContain(w.a.runs.welcome)
+        },
+      },
+      {
+        name: "by B's customer key",
+        request: (w) => ({ method: 'GET', url: `/api/v1/runs?customer=${w.b.customerKey}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
+      {
+        name: 'by the shared customer id',
+        request: () => ({ method: 'GET', url: '/api/v1/runs?customer=42&workflow=welcome' }),
+        expect: (res, w) => expect(items(res).map((r) => r['id'])).toContain(w.a.runs.welcome),
+      },
     ],
   },
   'GET /api/v1/runs/:id': {
     scope: 'read',
     cases: [
       { name: "B's run", request: (w) => ({ method: 'GET', url: `/api/v1/runs/${w.b.runs.welcome}` }), expect: notFound },
-      { name: "A's run", request: (w) => ({ method: 'GET', url: `/api/v1/runs/${w.a.runs.welcome}` }), expect: (res, w) => { expect(res.statusCode).toBe(200); expect(res.json().id).toBe(w.a.runs.welcome) } },
+      {
+        name: "A's run",
+        request: (w) => ({ method: 'GET', url: `/api/v1/runs/${w.a.runs.welcome}` }),
+        expect: (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json().id).toBe(w.a.runs.welcome)
+        },
+      },
     ],
   },
   'POST /api/v1/runs/:id/cancel': {
     scope: 'admin',
     cases: [
       { name: "B's waiting run", request: (w) => ({ method: 'POST', url: `/api/v1/runs/${w.b.runs.slow}/cancel` }), expect: notFound },
-      { name: "A's waiting run", request: (w) => ({ method: 'POST', url: `/api/v1/runs/${w.a.runs.slow}/cancel` }), expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json().status).toBe('cancelled') } },
+      {
+        name: "A's waiting run",
+        request: (w) => ({ method: 'POST', url: `/api/v1/runs/${w.a.runs.slow}/cancel` }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().status).toBe('cancelled')
+        },
+      },
     ],
   },
   'POST /api/v1/runs/:id/retry': {
     scope: 'admin',
     cases: [
       { name: "B's failed run", request: (w) => ({ method: 'POST', url: `/api/v1/runs/${w.b.runs.fragile}/retry` }), expect: notFound },
-      { name: "A's failed run", request: (w) => ({ method: 'POST', url: `/api/v1/runs/${w.a.runs.fragile}/retry` }), expect: async (res, w) => { expect(res.statusCode, res.body).toBe(200); expect(res.json().status).toBe('running'); expect((await aRead(w, `/api/v1/runs/${w.a.runs.fragile}`)).json().status).toBe('failed') } },
+      {
+        name: "A's failed run",
+        request: (w) => ({ method: 'POST', url: `/api/v1/runs/${w.a.runs.fragile}/retry` }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().status).toBe('running')
+          expect((await aRead(w, `/api/v1/runs/${w.a.runs.fragile}`)).json().status).toBe('failed')
+        },
+      },
     ],
   },
 
   'GET /api/v1/customers/:id': {
     scope: 'read',
     cases: [
-      { name: 'shared id', request: () => ({ method: 'GET', url: '/api/v1/customers/42' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json()).toMatchObject({ id: '42', first_name: NAME.a }) } },
-      { name: 'shared email', request: () => ({ method: 'GET', url: `/api/v1/customers/${EMAIL}` }), expect: (res) => expect(res.json()).toMatchObject({ first_name: NAME.a }) },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'GET', url: '/api/v1/customers/42' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json()).toMatchObject({ id: '42', first_name: NAME.a })
+        },
+      },
+      {
+        name: 'shared email',
+        request: () => ({ method: 'GET', url: `/api/v1/customers/${EMAIL}` }),
+        expect: (res) => expect(res.json()).toMatchObject({ first_name: NAME.a }),
+      },
       { name: "B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/customers/${w.b.customerKey}` }), expect: notFound },
     ],
   },
   'GET /api/v1/customers/:id/export': {
     scope: 'admin',
     cases: [
-      { name: 'shared id', request: () => ({ method: 'GET', url: '/api/v1/customers/42/export' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json()).toMatchObject({ store: 'a', customer: { first_name: NAME.a } }) } },
+      {
+        name: 'shared id',
+        request: () => ({ method: 'GET', url: '/api/v1/customers/42/export' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json()).toMatchObject({ store: 'a', customer: { first_name: NAME.a } })
+        },
+      },
       { name: "B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/customers/${w.b.customerKey}/export` }), expect: notFound },
     ],
   },
@@ -273,47 +485,139 @@ const MATRIX: Record<string, RouteCases> = {
   'GET /api/v1/messages': {
     scope: 'read',
     cases: [
-      { name: 'list', request: () => ({ method: 'GET', url: '/api/v1/messages' }), expect: (res, w) => { expect(res.statusCode).toBe(200); expect(items(res).map((m) => m['id'])).toContain(w.a.message) } },
-      { name: "by B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/messages?customer=${w.b.customerKey}` }), expect: (res) => expect(items(res)).toEqual([]) },
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/messages' }),
+        expect: (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((m) => m['id'])).toContain(w.a.message)
+        },
+      },
+      {
+        name: "by B's customer key",
+        request: (w) => ({ method: 'GET', url: `/api/v1/messages?customer=${w.b.customerKey}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
     ],
   },
   'GET /api/v1/settings': {
     scope: 'read',
-    cases: [{ name: "A's settings", request: () => ({ method: 'GET', url: '/api/v1/settings' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json()).toMatchObject({ frequency_cap: '16h', inactive_after: '90d' }) } }],
+    cases: [
+      {
+        name: "A's settings",
+        request: () => ({ method: 'GET', url: '/api/v1/settings' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json()).toMatchObject({ frequency_cap: '16h', inactive_after: '90d' })
+        },
+      },
+    ],
   },
   'PUT /api/v1/settings': {
     scope: 'admin',
-    cases: [{ name: 'change A\'s', request: () => ({ method: 'PUT', url: '/api/v1/settings', payload: { frequency_cap: '24h', quiet_hours: null } }), expect: async (res, w) => { expect(res.statusCode, res.body).toBe(200); expect((await aRead(w, '/api/v1/settings')).json()).toMatchObject({ frequency_cap: '24h', quiet_hours: null }) } }],
+    cases: [
+      {
+        name: "change A's",
+        request: () => ({ method: 'PUT', url: '/api/v1/settings', payload: { frequency_cap: '24h', quiet_hours: null } }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect((await aRead(w, '/api/v1/settings')).json()).toMatchObject({ frequency_cap: '24h', quiet_hours: null })
+        },
+      },
+    ],
   },
   'GET /api/v1/message-templates': {
     scope: 'read',
-    cases: [{ name: 'list', request: () => ({ method: 'GET', url: '/api/v1/message-templates' }), expect: (res) => { expect(res.statusCode).toBe(200); expect(items(res).map((t) => `${String(t['name'])}: ${String(t['subject']).slice(0, 8)}`)).toEqual(['promo: A promo:']) } }],
+    cases: [
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/message-templates' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((t) => `${String(t['name'])}: ${String(t['subject']).slice(0, 8)}`)).toEqual(['promo: A promo:'])
+        },
+      },
+    ],
   },
   'PUT /api/v1/message-templates/:name': {
     scope: 'admin',
-    cases: [{ name: 'shared name', request: () => ({ method: 'PUT', url: '/api/v1/message-templates/promo', payload: { subject: 'A promo: changed', html: '<p>changed</p>' } }), expect: async (res, w) => { expect(res.statusCode, res.body).toBe(200); expect(items(await aRead(w, '/api/v1/message-templates'))[0]).toMatchObject({ subject: 'A promo: changed' }) } }],
+    cases: [
+      {
+        name: 'shared name',
+        request: () => ({ method: 'PUT', url: '/api/v1/message-templates/promo', payload: { subject: 'A promo: changed', html: '<p>changed</p>' } }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(await aRead(w, '/api/v1/message-templates'))[0]).toMatchObject({ subject: 'A promo: changed' })
+        },
+      },
+    ],
   },
 
   'GET /api/v1/connectors': {
     scope: 'admin',
-    cases: [{ name: 'list', request: () => ({ method: 'GET', url: '/api/v1/connectors' }), expect: (res, w) => { expect(res.statusCode).toBe(200); expect(items(res).map((c) => c['id'])).toEqual(expect.arrayContaining(Object.values(w.a.connectors))); expect(items(res).every((c) => c['store'] === 'a')).toBe(true) } }],
+    cases: [
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/connectors' }),
+        expect: (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((c) => c['id'])).toEqual(expect.arrayContaining(Object.values(w.a.connectors)))
+          expect(items(res).every((c) => c['store'] === 'a')).toBe(true)
+        },
+      },
+    ],
   },
   'POST /api/v1/connectors': {
     scope: 'admin',
-    cases: [{ name: 'another connector of the same platform', request: () => ({ method: 'POST', url: '/api/v1/connectors', payload: { platform: 'shopify', secrets: ['shpss_store-a-second'], shop_domain: SHOP_DOMAIN } }), expect: (res) => { expect(res.statusCode, res.body).toBe(201); expect(res.json()).toMatchObject({ store: 'a', platform: 'shopify' }) } }],
+    cases: [
+      {
+        name: 'another connector of the same platform',
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/connectors',
+          payload: { platform: 'shopify', secrets: ['shpss_store-a-second'], shop_domain: SHOP_DOMAIN },
+        }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(201)
+          expect(res.json()).toMatchObject({ store: 'a', platform: 'shopify' })
+        },
+      },
+    ],
   },
   'GET /api/v1/connectors/:id': {
     scope: 'admin',
     cases: [
       { name: "B's connector", request: (w) => ({ method: 'GET', url: `/api/v1/connectors/${w.b.connectors.shopify}` }), expect: notFound },
-      { name: "A's connector", request: (w) => ({ method: 'GET', url: `/api/v1/connectors/${w.a.connectors.shopify}` }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json().store).toBe('a') } },
+      {
+        name: "A's connector",
+        request: (w) => ({ method: 'GET', url: `/api/v1/connectors/${w.a.connectors.shopify}` }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json().store).toBe('a')
+        },
+      },
     ],
   },
   'PATCH /api/v1/connectors/:id': {
     scope: 'admin',
     cases: [
-      { name: "B's connector", request: (w) => ({ method: 'PATCH', url: `/api/v1/connectors/${w.b.connectors.shopify}`, payload: { secrets: ['taken-over'] } }), expect: notFound },
-      { name: "rotating A's secret", request: (w) => ({ method: 'PATCH', url: `/api/v1/connectors/${w.a.connectors.shopify}`, payload: { secrets: [SECRETS.a.shopify, 'shpss_store-a-next'] } }), expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json().secret_count).toBe(2) } },
+      {
+        name: "B's connector",
+        request: (w) => ({ method: 'PATCH', url: `/api/v1/connectors/${w.b.connectors.shopify}`, payload: { secrets: ['taken-over'] } }),
+        expect: notFound,
+      },
+      {
+        name: "rotating A's secret",
+        request: (w) => ({
+          method: 'PATCH',
+          url: `/api/v1/connectors/${w.a.connectors.shopify}`,
+          payload: { secrets: [SECRETS.a.shopify, 'shpss_store-a-next'] },
+        }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().secret_count).toBe(2)
+        },
+      },
     ],
   },
   'DELETE /api/v1/connectors/:id': {
@@ -321,9 +625,14 @@ const MATRIX: Record<string, RouteCases> = {
     cases: [
       { name: "B's connector", request: (w) => ({ method: 'DELETE', url: `/api/v1/connectors/${w.b.connectors.woocommerce}` }), expect: notFound },
       {
-        name: "a connector A has just added",
+        name: 'a connector A has just added',
         request: async (w) => {
-          const added = await w.server.inject({ method: 'POST', url: '/api/v1/connectors', headers: bearer(w.a.keys.admin), payload: { platform: 'woocommerce', secrets: ['woo-a-spare'] } })
+          const added = await w.server.inject({
+            method: 'POST',
+            url: '/api/v1/connectors',
+            headers: bearer(w.a.keys.admin),
+            payload: { platform: 'woocommerce', secrets: ['woo-a-spare'] },
+          })
           return { method: 'DELETE', url: `/api/v1/connectors/${String(added.json().id)}` }
         },
         expect: status(204),
@@ -334,14 +643,32 @@ const MATRIX: Record<string, RouteCases> = {
     scope: 'admin',
     cases: [
       { name: "B's connector", request: (w) => ({ method: 'GET', url: `/api/v1/connectors/${w.b.connectors.shopify}/health` }), expect: notFound },
-      { name: "A's connector", request: (w) => ({ method: 'GET', url: `/api/v1/connectors/${w.a.connectors.shopify}/health` }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json().deliveries_24h).toBeGreaterThan(0) } },
+      {
+        name: "A's connector",
+        request: (w) => ({ method: 'GET', url: `/api/v1/connectors/${w.a.connectors.shopify}/health` }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json().deliveries_24h).toBeGreaterThan(0)
+        },
+      },
     ],
   },
   'GET /api/v1/deliveries': {
     scope: 'admin',
     cases: [
-      { name: 'list', request: () => ({ method: 'GET', url: '/api/v1/deliveries' }), expect: (res, w) => { expect(res.statusCode).toBe(200); expect(items(res).map((d) => d['id'])).toContain(w.a.delivery) } },
-      { name: "by B's connector", request: (w) => ({ method: 'GET', url: `/api/v1/deliveries?connector=${w.b.connectors.shopify}` }), expect: (res) => expect(items(res)).toEqual([]) },
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/deliveries' }),
+        expect: (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((d) => d['id'])).toContain(w.a.delivery)
+        },
+      },
+      {
+        name: "by B's connector",
+        request: (w) => ({ method: 'GET', url: `/api/v1/deliveries?connector=${w.b.connectors.shopify}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
     ],
   },
   'GET /api/v1/deliveries/:id': {
@@ -355,18 +682,41 @@ const MATRIX: Record<string, RouteCases> = {
     scope: 'admin',
     cases: [
       { name: "B's delivery", request: (w) => ({ method: 'POST', url: `/api/v1/deliveries/${w.b.delivery}/replay` }), expect: notFound },
-      { name: "A's delivery, whose events B holds under the same ids", request: (w) => ({ method: 'POST', url: `/api/v1/deliveries/${w.a.delivery}/replay` }), expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json()).toMatchObject({ status: 'duplicate', duplicate: true }) } },
+      {
+        name: "A's delivery, whose events B holds under the same ids",
+        request: (w) => ({ method: 'POST', url: `/api/v1/deliveries/${w.a.delivery}/replay` }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ status: 'duplicate', duplicate: true })
+        },
+      },
     ],
   },
   'GET /api/v1/privacy-exports': {
     scope: 'admin',
-    cases: [{ name: 'list', request: () => ({ method: 'GET', url: '/api/v1/privacy-exports' }), expect: (res, w) => { expect(res.statusCode).toBe(200); expect(items(res).map((e) => e['id'])).toContain(w.a.privacyExport) } }],
+    cases: [
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/privacy-exports' }),
+        expect: (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).map((e) => e['id'])).toContain(w.a.privacyExport)
+        },
+      },
+    ],
   },
   'GET /api/v1/privacy-exports/:id': {
     scope: 'admin',
     cases: [
       { name: "B's export", request: (w) => ({ method: 'GET', url: `/api/v1/privacy-exports/${w.b.privacyExport}` }), expect: notFound },
-      { name: "A's export", request: (w) => ({ method: 'GET', url: `/api/v1/privacy-exports/${w.a.privacyExport}` }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.json().data).toMatchObject({ store: 'a', customer: { first_name: NAME.a } }) } },
+      {
+        name: "A's export",
+        request: (w) => ({ method: 'GET', url: `/api/v1/privacy-exports/${w.a.privacyExport}` }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json().data).toMatchObject({ store: 'a', customer: { first_name: NAME.a } })
+        },
+      },
     ],
   },
 
@@ -374,24 +724,103 @@ const MATRIX: Record<string, RouteCases> = {
   'POST /webhooks/shopify/:store': {
     scope: null,
     cases: [
-      { name: 'A\'s signed order to A', request: () => { const body = shopifyOrder(); return { method: 'POST', url: '/webhooks/shopify/a', headers: shopifyHeaders('orders/create', body, SECRETS.a.shopify, 'a-again'), payload: body } }, expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json()).toMatchObject({ ok: true, events: 1 }) } },
+      {
+        name: "A's signed order to A",
+        request: () => {
+          const body = shopifyOrder()
+          return { method: 'POST', url: '/webhooks/shopify/a', headers: shopifyHeaders('orders/create', body, SECRETS.a.shopify, 'a-again'), payload: body }
+        },
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ ok: true, events: 1 })
+        },
+      },
       // refused; B's connector health counts the refused attempt on B's own URL, nothing else of B changes
-      { name: 'A\'s signed order to B', request: () => { const body = shopifyOrder(); return { method: 'POST', url: '/webhooks/shopify/b', headers: shopifyHeaders('orders/create', body, SECRETS.a.shopify, 'a-to-b'), payload: body } }, expect: status(401), bMayChange: ['connector_signature_failures'] },
-      { name: 'customers/data_request for A', request: () => { const body = dataRequest(9002); return { method: 'POST', url: '/webhooks/shopify/a', headers: shopifyHeaders('customers/data_request', body, SECRETS.a.shopify, 'a-request'), payload: body } }, expect: async (res, w) => { expect(res.statusCode, res.body).toBe(200); expect(items(await aRead(w, '/api/v1/privacy-exports'))).toHaveLength(2) } },
+      {
+        name: "A's signed order to B",
+        request: () => {
+          const body = shopifyOrder()
+          return { method: 'POST', url: '/webhooks/shopify/b', headers: shopifyHeaders('orders/create', body, SECRETS.a.shopify, 'a-to-b'), payload: body }
+        },
+        expect: status(401),
+        bMayChange: ['connector_signature_failures'],
+      },
+      {
+        name: 'customers/data_request for A',
+        request: () => {
+          const body = dataRequest(9002)
+          return {
+            method: 'POST',
+            url: '/webhooks/shopify/a',
+            headers: shopifyHeaders('customers/data_request', body, SECRETS.a.shopify, 'a-request'),
+            payload: body,
+          }
+        },
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(await aRead(w, '/api/v1/privacy-exports'))).toHaveLength(2)
+        },
+      },
     ],
   },
   'POST /webhooks/woocommerce/:store': {
     scope: null,
     cases: [
-      { name: 'A\'s signed order to A', request: () => { const body = fixture('woocommerce', 'order-updated.json'); return { method: 'POST', url: '/webhooks/woocommerce/a', headers: { ...wooHeaders(body, SECRETS.a.woocommerce, 'a-woo'), 'x-wc-webhook-topic': 'order.updated' }, payload: body } }, expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json().ok).toBe(true) } },
-      { name: 'A\'s signed order to B', request: () => { const body = fixture('woocommerce', 'order-created.json'); return { method: 'POST', url: '/webhooks/woocommerce/b', headers: wooHeaders(body, SECRETS.a.woocommerce, 'a-woo-to-b'), payload: body } }, expect: status(401), bMayChange: ['connector_signature_failures'] },
+      {
+        name: "A's signed order to A",
+        request: () => {
+          const body = fixture('woocommerce', 'order-updated.json')
+          return {
+            method: 'POST',
+            url: '/webhooks/woocommerce/a',
+            headers: { ...wooHeaders(body, SECRETS.a.woocommerce, 'a-woo'), 'x-wc-webhook-topic': 'order.updated' },
+            payload: body,
+          }
+        },
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().ok).toBe(true)
+        },
+      },
+      {
+        name: "A's signed order to B",
+        request: () => {
+          const body = fixture('woocommerce', 'order-created.json')
+          return { method: 'POST', url: '/webhooks/woocommerce/b', headers: wooHeaders(body, SECRETS.a.woocommerce, 'a-woo-to-b'), payload: body }
+        },
+        expect: status(401),
+        bMayChange: ['connector_signature_failures'],
+      },
     ],
   },
   'POST /webhooks/bigcommerce/:store': {
     scope: null,
     cases: [
-      { name: 'A\'s signed order to A', request: (w) => { const body = fixture('bigcommerce', 'store-order-updated.json'); return { method: 'POST', url: '/webhooks/bigcommerce/a', headers: bcHeaders(body, SECRETS.a.bigcommerce, w.env.clock.now(), 'a-bc'), payload: body } }, expect: (res) => { expect(res.statusCode, res.body).toBe(200); expect(res.json().ok).toBe(true) } },
-      { name: 'A\'s signed order to B', request: (w) => { const body = fixture('bigcommerce', 'store-order-created.json'); return { method: 'POST', url: '/webhooks/bigcommerce/b', headers: bcHeaders(body, SECRETS.a.bigcommerce, w.env.clock.now(), 'a-bc-to-b'), payload: body } }, expect: status(401), bMayChange: ['connector_signature_failures'] },
+      {
+        name: "A's signed order to A",
+        request: (w) => {
+          const body = fixture('bigcommerce', 'store-order-updated.json')
+          return { method: 'POST', url: '/webhooks/bigcommerce/a', headers: bcHeaders(body, SECRETS.a.bigcommerce, w.env.clock.now(), 'a-bc'), payload: body }
+        },
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().ok).toBe(true)
+        },
+      },
+      {
+        name: "A's signed order to B",
+        request: (w) => {
+          const body = fixture('bigcommerce', 'store-order-created.json')
+          return {
+            method: 'POST',
+            url: '/webhooks/bigcommerce/b',
+            headers: bcHeaders(body, SECRETS.a.bigcommerce, w.env.clock.now(), 'a-bc-to-b'),
+            payload: body,
+          }
+        },
+        expect: status(401),
+        bMayChange: ['connector_signature_failures'],
+      },
     ],
   },
 
@@ -400,25 +829,62 @@ const MATRIX: Record<string, RouteCases> = {
     scope: null,
     cases: [
       { name: 'a forged token', request: (w) => ({ method: 'GET', url: forge(w.mailA.open) }), expect: status(200) },
-      { name: "A's open pixel: A's run resumes", request: (w) => ({ method: 'GET', url: w.mailA.open }), expect: async (res, w) => { expect(res.statusCode).toBe(200); expect(items(await aRead(w, '/api/v1/messages')).find((m) => m['id'] === w.a.message)).toMatchObject({ opens: 1 }); expect((await aRead(w, `/api/v1/runs/${w.a.runs.welcome}`)).json().status).toBe('completed') } },
+      {
+        name: "A's open pixel: A's run resumes",
+        request: (w) => ({ method: 'GET', url: w.mailA.open }),
+        expect: async (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(await aRead(w, '/api/v1/messages')).find((m) => m['id'] === w.a.message)).toMatchObject({ opens: 1 })
+          expect((await aRead(w, `/api/v1/runs/${w.a.runs.welcome}`)).json().status).toBe('completed')
+        },
+      },
     ],
   },
   'GET /t/c/:token': {
     scope: null,
     cases: [
       { name: 'a forged token', request: (w) => ({ method: 'GET', url: forge(w.mailA.click) }), expect: status(404) },
-      { name: "A's link", request: (w) => ({ method: 'GET', url: w.mailA.click }), expect: async (res, w) => { expect(res.statusCode).toBe(302); expect(res.headers.location).toBe('https://shop.example/a/new'); expect(items(await aRead(w, '/api/v1/messages')).find((m) => m['id'] === w.a.message)).toMatchObject({ clicks: 1 }) } },
+      {
+        name: "A's link",
+        request: (w) => ({ method: 'GET', url: w.mailA.click }),
+        expect: async (res, w) => {
+          expect(res.statusCode).toBe(302)
+          expect(res.headers.location).toBe('https://shop.example/a/new')
+          expect(items(await aRead(w, '/api/v1/messages')).find((m) => m['id'] === w.a.message)).toMatchObject({ clicks: 1 })
+        },
+      },
     ],
   },
   'GET /u/:token': {
     scope: null,
-    cases: [{ name: "A's unsubscribe page", request: (w) => ({ method: 'GET', url: w.mailA.unsubscribe }), expect: (res) => { expect(res.statusCode).toBe(200); expect(res.body).toContain('<form method="post"') } }],
+    cases: [
+      {
+        name: "A's unsubscribe page",
+        request: (w) => ({ method: 'GET', url: w.mailA.unsubscribe }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.body).toContain('<form method="post"')
+        },
+      },
+    ],
   },
   'POST /u/:token': {
     scope: null,
     cases: [
       { name: 'a forged token', request: (w) => ({ method: 'POST', url: forge(w.mailA.unsubscribe) }), expect: status(404) },
-      { name: "A's customer unsubscribes; B's with the same email does not", request: (w) => ({ method: 'POST', url: w.mailA.unsubscribe, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), expect: async (res, w) => { expect(res.statusCode).toBe(200); expect((await aRead(w, '/api/v1/customers/42')).json()).toMatchObject({ accepts_marketing: false }) } },
+      {
+        name: "A's customer unsubscribes; B's with the same email does not",
+        request: (w) => ({
+          method: 'POST',
+          url: w.mailA.unsubscribe,
+          payload: 'List-Unsubscribe=One-Click',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }),
+        expect: async (res, w) => {
+          expect(res.statusCode).toBe(200)
+          expect((await aRead(w, '/api/v1/customers/42')).json()).toMatchObject({ accepts_marketing: false })
+        },
+      },
     ],
   },
 }
@@ -441,14 +907,37 @@ describe.each(DIALECTS)('two stores on %s', (dialect) => {
       expect(routes.length).toBeGreaterThan(30)
       expect(routes, 'a route without a two-store test: add it to MATRIX in test/e2e/two-stores.test.ts').toEqual(Object.keys(MATRIX).sort())
       const doc = (await w.server.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> }
-      const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`))
+      const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+      )
       expect([...documented, 'GET /', 'GET /api/openapi.json'].sort()).toEqual(routes)
     })
 
     it('the seeded stores share their ids and differ in their data (so the walls below are tested)', async () => {
       const a = await dump(w, 'a')
       const b = await dump(w, 'b')
-      for (const table of ['events', 'customers', 'orders', 'carts', 'products', 'variants', 'inventory_levels', 'pending_fulfilments', 'workflows', 'workflow_versions', 'runs', 'run_steps', 'correlations', 'messages', 'templates', 'connectors', 'webhook_deliveries', 'privacy_exports', 'api_keys', 'stores']) {
+      for (const table of [
+        'events',
+        'customers',
+        'orders',
+        'carts',
+        'products',
+        'variants',
+        'inventory_levels',
+        'pending_fulfilments',
+        'workflows',
+        'workflow_versions',
+        'runs',
+        'run_steps',
+        'correlations',
+        'messages',
+        'templates',
+        'connectors',
+        'webhook_deliveries',
+        'privacy_exports',
+        'api_keys',
+        'stores',
+      ]) {
         expect(a[table]?.length, `A's ${table}`).toBeGreaterThan(0)
         expect(b[table]?.length, `B's ${table}`).toBeGreaterThan(0)
       }
@@ -467,16 +956,22 @@ describe.each(DIALECTS)('two stores on %s', (dialect) => {
         for (const scope of entry.scope ? SCOPES : [null]) for (const kase of entry.cases) runs.push({ scope, kase })
         for (const { scope, kase } of runs) {
           const label = `${route} — ${kase.name}${scope ? ` (A's ${scope} key)` : ''}`
-          const res = await asA(w, label, async () => {
-            const req = await kase.request(w)
-            const withKey: InjectOptions = scope ? { ...req, headers: { ...(req.headers ?? {}), ...bearer(w.a.keys[scope]) } } : req
-            // ids that differ per key, so each key's write is its own
-            const url = String(withKey.url).replaceAll('SCOPE', scope ?? '')
-            const payload = typeof withKey.payload === 'object' && withKey.payload !== null && !Buffer.isBuffer(withKey.payload)
-              ? (JSON.parse(JSON.stringify(withKey.payload).replaceAll('SCOPE', scope ?? '')) as object)
-              : withKey.payload
-            return { ...withKey, url, ...(payload === undefined ? {} : { payload }) }
-          }, kase.bMayChange)
+          const res = await asA(
+            w,
+            label,
+            async () => {
+              const req = await kase.request(w)
+              const withKey: InjectOptions = scope ? { ...req, headers: { ...(req.headers ?? {}), ...bearer(w.a.keys[scope]) } } : req
+              // ids that differ per key, so each key's write is its own
+              const url = String(withKey.url).replaceAll('SCOPE', scope ?? '')
+              const payload =
+                typeof withKey.payload === 'object' && withKey.payload !== null && !Buffer.isBuffer(withKey.payload)
+                  ? (JSON.parse(JSON.stringify(withKey.payload).replaceAll('SCOPE', scope ?? '')) as object)
+                  : withKey.payload
+              return { ...withKey, url, ...(payload === undefined ? {} : { payload }) }
+            },
+            kase.bMayChange,
+          )
           if (scope && entry.scope && !allows(scope, entry.scope)) {
             expect(res.statusCode, label).toBe(403)
             continue
@@ -520,14 +1015,24 @@ describe.each(DIALECTS)('two stores on %s', (dialect) => {
 
     it("Shopify customers/redact for A's customer 42", async () => {
       const body = customerRedact()
-      const res = await asA(w!, 'customers/redact', () => ({ method: 'POST', url: '/webhooks/shopify/a', headers: shopifyHeaders('customers/redact', body, SECRETS.a.shopify, 'a-redact'), payload: body }))
+      const res = await asA(w!, 'customers/redact', () => ({
+        method: 'POST',
+        url: '/webhooks/shopify/a',
+        headers: shopifyHeaders('customers/redact', body, SECRETS.a.shopify, 'a-redact'),
+        payload: body,
+      }))
       expect(res.statusCode, res.body).toBe(200)
       expect((await aRead(w!, '/api/v1/customers/42')).json()).toMatchObject({ email: null, first_name: null })
     })
 
     it('Shopify shop/redact for A', async () => {
       const body = shopRedact()
-      const res = await asA(w!, 'shop/redact', () => ({ method: 'POST', url: '/webhooks/shopify/a', headers: shopifyHeaders('shop/redact', body, SECRETS.a.shopify, 'a-shop-redact'), payload: body }))
+      const res = await asA(w!, 'shop/redact', () => ({
+        method: 'POST',
+        url: '/webhooks/shopify/a',
+        headers: shopifyHeaders('shop/redact', body, SECRETS.a.shopify, 'a-shop-redact'),
+        payload: body,
+      }))
       expect(res.statusCode, res.body).toBe(200)
       expect((await aRead(w!, '/api/v1/customers/42')).json()).toMatchObject({ email: null, first_name: null })
     })

@@ -70,8 +70,13 @@ describe.each(DIALECTS)('unsubscribe across a customer merge on %s', (dialect) =
     }
 
     // the shop knows the customer by id (no email yet); the newsletter form knows only the email
-    expect((await send({ id: 'c-created', type: 'customer.created', occurred_at: '2026-03-02T09:00:00Z', data: { id: 'c-9', first_name: 'Mia' } })).statusCode).toBe(202)
-    expect((await send({ id: 'signup', type: 'newsletter.subscribed', occurred_at: '2026-03-02T09:30:00Z', data: { customer: { email: 'mia@example.com' } } })).statusCode).toBe(202)
+    expect(
+      (await send({ id: 'c-created', type: 'customer.created', occurred_at: '2026-03-02T09:00:00Z', data: { id: 'c-9', first_name: 'Mia' } })).statusCode,
+    ).toBe(202)
+    expect(
+      (await send({ id: 'signup', type: 'newsletter.subscribed', occurred_at: '2026-03-02T09:30:00Z', data: { customer: { email: 'mia@example.com' } } }))
+        .statusCode,
+    ).toBe(202)
     await env.app.engine.drain()
     const [welcome] = await smtp.waitForMessages(1)
     expect(welcome!.subject).toBe('Welcome to the list')
@@ -81,7 +86,16 @@ describe.each(DIALECTS)('unsubscribe across a customer merge on %s', (dialect) =
 
     // the shop now sends the id with the email: the email-only profile is joined into c-9's
     env.clock.advance(60_000)
-    expect((await send({ id: 'c-updated', type: 'customer.updated', occurred_at: '2026-03-02T10:01:00Z', data: { id: 'c-9', email: 'mia@example.com', first_name: 'Mia' } })).statusCode).toBe(202)
+    expect(
+      (
+        await send({
+          id: 'c-updated',
+          type: 'customer.updated',
+          occurred_at: '2026-03-02T10:01:00Z',
+          data: { id: 'c-9', email: 'mia@example.com', first_name: 'Mia' },
+        })
+      ).statusCode,
+    ).toBe(202)
     expect(await profile()).toMatchObject({ id: 'c-9', email: 'mia@example.com', accepts_marketing: true, unsubscribed_at: null })
     const rows = await db.selectFrom('customers').select('key').where('store_id', '=', 'default').execute()
     expect(rows).toHaveLength(1)
@@ -93,14 +107,28 @@ describe.each(DIALECTS)('unsubscribe across a customer merge on %s', (dialect) =
 
     // one-click (RFC 8058) with the link from the mail's header
     env.clock.advance(60_000)
-    const res = await server.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
+    const res = await server.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    })
     expect(res.statusCode).toBe(200)
     expect(res.body).toContain('Unsubscribed')
     expect(await profile()).toMatchObject({ accepts_marketing: false, unsubscribed_at: '2026-03-02T10:02:00.000Z' })
 
     // a day later (past the frequency cap and quiet hours) an order would bring a marketing mail: not to them
     env.clock.advance(86_400_000)
-    expect((await send({ id: 'paid-1', type: 'order.paid', occurred_at: '2026-03-03T10:02:00Z', data: { id: 'o-1', currency: 'USD', total_price: '20.00', customer: { id: 'c-9', email: 'mia@example.com' } } })).statusCode).toBe(202)
+    expect(
+      (
+        await send({
+          id: 'paid-1',
+          type: 'order.paid',
+          occurred_at: '2026-03-03T10:02:00Z',
+          data: { id: 'o-1', currency: 'USD', total_price: '20.00', customer: { id: 'c-9', email: 'mia@example.com' } },
+        })
+      ).statusCode,
+    ).toBe(202)
     await env.app.engine.drain()
     expect(smtp.received.map((m) => m.subject)).toEqual(['Welcome to the list'])
     const runs = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=promo', headers: auth })).json().items
@@ -115,22 +143,38 @@ describe.each(DIALECTS)('unsubscribe across a customer merge on %s', (dialect) =
     const db = env.app.handle.db
     await createStore(db, { id: 'b' }, env.clock.now())
     const admin = (await createKey(db, 'default', 'admin', env.clock.now())).key
-    const event = { id: 'c-created', type: 'customer.created', occurred_at: '2026-03-02T09:00:00Z', data: { id: 'c-9', email: 'mia@example.com', accepts_marketing: true } }
+    const event = {
+      id: 'c-created',
+      type: 'customer.created',
+      occurred_at: '2026-03-02T09:00:00Z',
+      data: { id: 'c-9', email: 'mia@example.com', accepts_marketing: true },
+    }
     expect((await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${admin}` }, payload: event })).statusCode).toBe(202)
     const { key } = await db.selectFrom('customers').select('key').where('external_id', '=', 'c-9').executeTakeFirstOrThrow()
     const before = await db.selectFrom('events').select('id').execute()
 
     // a key no customer has; and store B's link naming store A's customer
-    for (const [store, customerKey] of [['default', 'cus_nobody'], ['b', key]] as const) {
+    for (const [store, customerKey] of [
+      ['default', 'cus_nobody'],
+      ['b', key],
+    ] as const) {
       const path = new URL(unsubscribeUrl(PUBLIC_URL, env.config.secretKey, store, customerKey)).pathname
       const page = await server.inject({ method: 'GET', url: path })
       expect(page.statusCode).toBe(404)
       expect(page.body).not.toContain('<form')
-      const post = await server.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
+      const post = await server.inject({
+        method: 'POST',
+        url: path,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      })
       expect(post.statusCode).toBe(404)
       expect(post.body).not.toContain('Unsubscribed')
     }
     expect(await db.selectFrom('events').select('id').execute()).toEqual(before)
-    expect(await db.selectFrom('customers').select(['accepts_marketing', 'unsubscribed_at']).where('key', '=', key).executeTakeFirstOrThrow()).toEqual({ accepts_marketing: 1, unsubscribed_at: null })
+    expect(await db.selectFrom('customers').select(['accepts_marketing', 'unsubscribed_at']).where('key', '=', key).executeTakeFirstOrThrow()).toEqual({
+      accepts_marketing: 1,
+      unsubscribed_at: null,
+    })
   })
 })

@@ -8,10 +8,11 @@ import { register } from 'tsx/esm/api'
 register()
 
 Command.prototype.parseAsync = async function parseAsync() {
-  const walk = (cmd, path) => cmd.commands.flatMap((sub) => {
-    const here = [...path, sub.name()]
-    return sub.commands.length > 0 ? walk(sub, here) : [here.join(' ')]
-  })
+  const walk = (cmd, path) =>
+    cmd.commands.flatMap((sub) => {
+      const here = [...path, sub.name()]
+      return sub.commands.length > 0 ? walk(sub, here) : [here.join(' ')]
+    })
   process.stdout.write(JSON.stringify(walk(this, [])))
   process.exit(0)
 }

@@ -20,7 +20,8 @@ function baseEnv(): NodeJS.ProcessEnv {
 export function runCli(args: string[], env: Record<string, string>, cwd = REPO_ROOT): Promise<CliResult> {
   return new Promise((done) => {
     execFile(process.execPath, [CLI, ...args], { cwd, env: { ...baseEnv(), STOREFLOW_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    )
   })
 }
 

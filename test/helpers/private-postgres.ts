@@ -38,7 +38,9 @@ export function findPostgresBinaries(): string | null {
   if (process.env.PG_BINDIR) candidates.push(process.env.PG_BINDIR)
   const root = '/usr/lib/postgresql'
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a))
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))
     candidates.push(...versions.map((v) => join(root, v, 'bin')))
   }
   candidates.push('/usr/local/pgsql/bin', '/usr/local/bin', '/usr/bin')
@@ -90,7 +92,7 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
   let uid = 0
   let gid = 0
   if (asRoot) {
-    const ids = (await run('id', ['-u', 'postgres'])).trim() + ' ' + (await run('id', ['-g', 'postgres'])).trim()
+    const ids = `${(await run('id', ['-u', 'postgres'])).trim()} ${(await run('id', ['-g', 'postgres'])).trim()}`
     ;[uid, gid] = ids.split(/\s+/).map(Number) as [number, number]
     chownSync(dir, uid, gid)
   }

@@ -52,12 +52,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
 
 /** Resolves with the first match of `pattern` in the process's output (stdout and stderr). */
 export async function waitForOutput(proc: StoreflowProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  return waitFor(`output matching ${pattern}`, async () => {
-    const match = proc.output().match(pattern)
-    if (match) return match
-    if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}) before printing ${pattern}:\n${proc.output().slice(-2000)}`)
-    return null
-  }, timeoutMs, 25)
+  return waitFor(
+    `output matching ${pattern}`,
+    async () => {
+      const match = proc.output().match(pattern)
+      if (match) return match
+      if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}) before printing ${pattern}:\n${proc.output().slice(-2000)}`)
+      return null
+    },
+    timeoutMs,
+    25,
+  )
 }
 
 /** `storeflow serve ARGS…` on a free port; resolves once it listens, with its base URL. */
@@ -71,7 +76,13 @@ export async function startServe(args: string[], env: Record<string, string>, ti
  * The environment a `storeflow serve` or `worker` process needs to share a test's database:
  * its data directory (SQLite file, secret), and on PostgreSQL the test's own schema.
  */
-export async function processEnv(db: Kysely<Database>, dataDir: string, dialect: 'sqlite' | 'postgres', databaseUrl: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function processEnv(
+  db: Kysely<Database>,
+  dataDir: string,
+  dialect: 'sqlite' | 'postgres',
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const env: Record<string, string> = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'test-secret-key', ...extra }
   if (dialect === 'postgres') {
     const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s
@@ -87,7 +98,9 @@ export async function workerIdOf(proc: StoreflowProcess, timeoutMs = 90_000): Pr
 
 /** Steps recorded as begun and not done, with their run's lease owner. */
 export async function stepsInFlight(db: Kysely<Database>): Promise<Array<{ run_id: string; step_id: string; attempts: number; lease_owner: string | null }>> {
-  return db.selectFrom('run_steps').innerJoin('runs', 'runs.id', 'run_steps.run_id')
+  return db
+    .selectFrom('run_steps')
+    .innerJoin('runs', 'runs.id', 'run_steps.run_id')
     .select(['run_steps.run_id', 'run_steps.step_id', 'run_steps.attempts', 'runs.lease_owner'])
     .where('run_steps.status', '=', 'running')
     .execute()
@@ -110,9 +123,12 @@ export function everyStepInFlightHeld(db: Kysely<Database>, owners: string[], he
   const old = new Set(stale.map((s) => `${s.run_id}\u0000${s.step_id}\u0000${s.attempts}`))
   return async () => {
     const before = held()
-    const steps = await db.selectFrom('run_steps').innerJoin('runs', 'runs.id', 'run_steps.run_id')
+    const steps = await db
+      .selectFrom('run_steps')
+      .innerJoin('runs', 'runs.id', 'run_steps.run_id')
       .select(['run_steps.run_id', 'run_steps.step_id', 'run_steps.attempts'])
-      .where('run_steps.status', '=', 'running').where('runs.lease_owner', 'in', owners)
+      .where('run_steps.status', '=', 'running')
+      .where('runs.lease_owner', 'in', owners)
       .execute()
     const inFlight = steps.filter((s) => !old.has(`${s.run_id}\u0000${s.step_id}\u0000${s.attempts}`)).length
     return before > 0 && held() === before && inFlight === before

@@ -32,7 +32,11 @@ export const NAME = { a: 'Alice', b: 'Bertha' } as const
 export const SHOP = { a: 'Shop A', b: 'Shop B' } as const
 
 export const workflow = (id: string, name: string, body: string) => `id: ${id}\nname: ${name}\n${body}`
-export const WELCOME = (s: StoreId, extra = '') => workflow('welcome', `Welcome ${s.toUpperCase()}${extra}`, `trigger: { event: order.paid }
+export const WELCOME = (s: StoreId, extra = '') =>
+  workflow(
+    'welcome',
+    `Welcome ${s.toUpperCase()}${extra}`,
+    `trigger: { event: order.paid }
 exit_when:
   - event: order.cancelled
 steps:
@@ -45,24 +49,54 @@ steps:
       timeout: 3d
   - action: log
     with: { message: 'opened by {{ customer.first_name }}' }
-`)
-export const SLOW = (s: StoreId) => workflow('slow', `Slow ${s.toUpperCase()}`, "trigger: { event: order.paid }\nsteps:\n  - wait: 3d\n  - action: log\n    with: { message: 'three days later' }\n")
+`,
+  )
+export const SLOW = (s: StoreId) =>
+  workflow(
+    'slow',
+    `Slow ${s.toUpperCase()}`,
+    "trigger: { event: order.paid }\nsteps:\n  - wait: 3d\n  - action: log\n    with: { message: 'three days later' }\n",
+  )
 /** fails at once: no team webhook is configured, a permanent error */
-export const FRAGILE = (s: StoreId) => workflow('fragile', `Fragile ${s.toUpperCase()}`, "trigger: { event: order.paid }\nsteps:\n  - action: notify_team\n    with: { text: 'order {{ order.number }}' }\n")
-export const RETIRED = (s: StoreId) => workflow('retired', `Retired ${s.toUpperCase()}`, "trigger: { event: product.updated }\nsteps:\n  - action: log\n    with: { message: 'product' }\n")
+export const FRAGILE = (s: StoreId) =>
+  workflow(
+    'fragile',
+    `Fragile ${s.toUpperCase()}`,
+    "trigger: { event: order.paid }\nsteps:\n  - action: notify_team\n    with: { text: 'order {{ order.number }}' }\n",
+  )
+export const RETIRED = (s: StoreId) =>
+  workflow('retired', `Retired ${s.toUpperCase()}`, "trigger: { event: product.updated }\nsteps:\n  - action: log\n    with: { message: 'product' }\n")
 /** B's own workflows, three versions each: A naming them finds nothing, and A saving one makes A's own version 1 */
-export const B_ONLY = (id: string, v: number) => workflow(id, `B only v${v}`, `trigger: { event: raw.b.only }\nsteps:\n  - action: log\n    with: { message: 'b ${v}' }\n`)
+export const B_ONLY = (id: string, v: number) =>
+  workflow(id, `B only v${v}`, `trigger: { event: raw.b.only }\nsteps:\n  - action: log\n    with: { message: 'b ${v}' }\n`)
 
 export const customer = (s: StoreId) => ({ id: '42', email: EMAIL, first_name: NAME[s], last_name: 'Quill', accepts_marketing: true })
-export const order = (s: StoreId, id = '1001') => ({ id, number: `#${id}`, currency: 'USD', total_price: '45.00', line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }], customer: customer(s) })
+export const order = (s: StoreId, id = '1001') => ({
+  id,
+  number: `#${id}`,
+  currency: 'USD',
+  total_price: '45.00',
+  line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }],
+  customer: customer(s),
+})
 /** events both stores hold under the same ids */
 export const SHARED_EVENTS = (s: StoreId) => [
   { id: 'evt-cust', type: 'customer.created', occurred_at: '2026-03-02T08:00:00Z', data: customer(s) },
   { id: 'evt-cust-update', type: 'customer.updated', occurred_at: '2026-03-02T08:05:00Z', data: { id: '42', email: EMAIL, tags: ['regular'] } },
   // known by email only, in both stores: A learning her shop id merges A's row, never B's
   { id: 'evt-eve', type: 'newsletter.subscribed', occurred_at: '2026-03-02T08:06:00Z', data: { customer: { email: EVE } } },
-  { id: 'evt-cart', type: 'cart.updated', occurred_at: '2026-03-02T08:10:00Z', data: { id: 'cart-1', currency: 'USD', total_price: '45.00', customer: { id: '42' }, line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }] } },
-  { id: 'evt-product', type: 'product.updated', occurred_at: '2026-03-02T08:20:00Z', data: { id: 'p-1', title: `Tee of ${SHOP[s]}`, variants: [{ id: 'v-1', sku: 'TEE-1', price: '45.00', inventory_quantity: 5 }] } },
+  {
+    id: 'evt-cart',
+    type: 'cart.updated',
+    occurred_at: '2026-03-02T08:10:00Z',
+    data: { id: 'cart-1', currency: 'USD', total_price: '45.00', customer: { id: '42' }, line_items: [{ sku: 'TEE-1', quantity: 1, price: '45.00' }] },
+  },
+  {
+    id: 'evt-product',
+    type: 'product.updated',
+    occurred_at: '2026-03-02T08:20:00Z',
+    data: { id: 'p-1', title: `Tee of ${SHOP[s]}`, variants: [{ id: 'v-1', sku: 'TEE-1', price: '45.00', inventory_quantity: 5 }] },
+  },
   { id: 'evt-stock', type: 'inventory.updated', occurred_at: '2026-03-02T08:25:00Z', data: { sku: 'TEE-1', location_id: 'loc-1', available: 4 } },
   { id: 'evt-early-fulfil', type: 'order.fulfilled', occurred_at: '2026-03-02T08:30:00Z', data: { order_id: '2002', carrier: 'UPS' } },
   { id: 'evt-order', type: 'order.paid', occurred_at: '2026-03-02T09:00:00Z', data: order(s) },
@@ -79,20 +113,42 @@ export function shopifyOrder(): Buffer {
   body['customer'] = { ...(body['customer'] as object), id: 42, email: EMAIL }
   return Buffer.from(JSON.stringify(body))
 }
-export const dataRequest = (requestId: number) => Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: SHOP_DOMAIN, orders_requested: [1001], customer: { id: 42, email: EMAIL, phone: null }, data_request: { id: requestId } }))
-export const customerRedact = () => Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: SHOP_DOMAIN, customer: { id: 42, email: EMAIL, phone: null }, orders_to_redact: [1001] }))
+export const dataRequest = (requestId: number) =>
+  Buffer.from(
+    JSON.stringify({
+      shop_id: 954889,
+      shop_domain: SHOP_DOMAIN,
+      orders_requested: [1001],
+      customer: { id: 42, email: EMAIL, phone: null },
+      data_request: { id: requestId },
+    }),
+  )
+export const customerRedact = () =>
+  Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: SHOP_DOMAIN, customer: { id: 42, email: EMAIL, phone: null }, orders_to_redact: [1001] }))
 export const shopRedact = () => Buffer.from(JSON.stringify({ shop_id: 954889, shop_domain: SHOP_DOMAIN }))
 
 export const shopifyHeaders = (topic: string, body: Buffer, secret: string, eventId: string) => ({
-  'content-type': 'application/json', 'x-shopify-hmac-sha256': hmacBase64(secret, body), 'x-shopify-topic': topic,
-  'x-shopify-shop-domain': SHOP_DOMAIN, 'x-shopify-event-id': eventId, 'x-shopify-webhook-id': `wh-${eventId}`,
+  'content-type': 'application/json',
+  'x-shopify-hmac-sha256': hmacBase64(secret, body),
+  'x-shopify-topic': topic,
+  'x-shopify-shop-domain': SHOP_DOMAIN,
+  'x-shopify-event-id': eventId,
+  'x-shopify-webhook-id': `wh-${eventId}`,
 })
 export const wooHeaders = (body: Buffer, secret: string, deliveryId: string) => ({
-  'content-type': 'application/json', 'x-wc-webhook-signature': hmacBase64(secret, body), 'x-wc-webhook-topic': 'order.created', 'x-wc-webhook-delivery-id': deliveryId,
+  'content-type': 'application/json',
+  'x-wc-webhook-signature': hmacBase64(secret, body),
+  'x-wc-webhook-topic': 'order.created',
+  'x-wc-webhook-delivery-id': deliveryId,
 })
 export const bcHeaders = (body: Buffer, secret: string, now: Date, id: string) => {
   const ts = Math.floor(now.getTime() / 1000)
-  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(secret), id, ts, body) }
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': standardWebhookSignature(Buffer.from(secret), id, ts, body),
+  }
 }
 
 /** What one store holds, as its own keys see it: ids for naming its objects from the other store. */
@@ -117,7 +173,6 @@ export interface World {
   mailA: { click: string; open: string; unsubscribe: string }
 }
 
-
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
 
 export async function ok(res: Promise<LightMyRequestResponse>, status: number[] = [200, 201, 202, 204]): Promise<LightMyRequestResponse> {
@@ -140,7 +195,16 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
     for (const scope of SCOPES) keys[s][scope] = (await createKey(db, s, scope, now)).key
   }
   const api = (s: StoreId, method: InjectOptions['method'], url: string, payload?: unknown, scope: KeyScope = 'admin') =>
-    server.inject({ method, url, headers: bearer(keys[s][scope]), ...(payload === undefined ? {} : typeof payload === 'string' ? { payload, headers: { ...bearer(keys[s][scope]), 'content-type': 'application/yaml' } } : { payload: payload as object }) })
+    server.inject({
+      method,
+      url,
+      headers: bearer(keys[s][scope]),
+      ...(payload === undefined
+        ? {}
+        : typeof payload === 'string'
+          ? { payload, headers: { ...bearer(keys[s][scope]), 'content-type': 'application/yaml' } }
+          : { payload: payload as object }),
+    })
 
   const connectors = {} as Record<StoreId, StoreIds['connectors']>
   for (const s of STORES) {
@@ -150,7 +214,12 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
       woocommerce: await add({ platform: 'woocommerce', secrets: [SECRETS[s].woocommerce] }),
       bigcommerce: await add({ platform: 'bigcommerce', secrets: [SECRETS[s].bigcommerce], api_url: bigcommerceApiUrl, access_token: ACCESS_TOKEN }),
     }
-    await ok(api(s, 'PUT', '/api/v1/message-templates/promo', { subject: `${s.toUpperCase()} promo: hello from {{ store.name }}`, html: `<p>Hi {{ customer.first_name }}, <a href="https://shop.example/${s}/new">see what is new</a></p>` }))
+    await ok(
+      api(s, 'PUT', '/api/v1/message-templates/promo', {
+        subject: `${s.toUpperCase()} promo: hello from {{ store.name }}`,
+        html: `<p>Hi {{ customer.first_name }}, <a href="https://shop.example/${s}/new">see what is new</a></p>`,
+      }),
+    )
     for (const wf of [WELCOME(s), SLOW(s), FRAGILE(s), RETIRED(s)]) {
       const id = (await ok(api(s, 'POST', '/api/v1/workflows', wf))).json().id as string
       await ok(api(s, 'POST', `/api/v1/workflows/${id}/activate`))
@@ -162,15 +231,46 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
   for (const s of STORES) {
     await ok(api(s, 'POST', '/api/v1/events', { events: SHARED_EVENTS(s) }, 'ingest'))
     const order = shopifyOrder()
-    await ok(server.inject({ method: 'POST', url: `/webhooks/shopify/${s}`, headers: shopifyHeaders('orders/create', order, SECRETS[s].shopify, 'shared-order'), payload: order }))
+    await ok(
+      server.inject({
+        method: 'POST',
+        url: `/webhooks/shopify/${s}`,
+        headers: shopifyHeaders('orders/create', order, SECRETS[s].shopify, 'shared-order'),
+        payload: order,
+      }),
+    )
     const request = dataRequest(9001)
-    await ok(server.inject({ method: 'POST', url: `/webhooks/shopify/${s}`, headers: shopifyHeaders('customers/data_request', request, SECRETS[s].shopify, 'shared-request'), payload: request }))
+    await ok(
+      server.inject({
+        method: 'POST',
+        url: `/webhooks/shopify/${s}`,
+        headers: shopifyHeaders('customers/data_request', request, SECRETS[s].shopify, 'shared-request'),
+        payload: request,
+      }),
+    )
     const woo = fixture('woocommerce', 'order-created.json')
     await ok(server.inject({ method: 'POST', url: `/webhooks/woocommerce/${s}`, headers: wooHeaders(woo, SECRETS[s].woocommerce, 'shared-woo'), payload: woo }))
     const big = fixture('bigcommerce', 'store-order-created.json')
-    await ok(server.inject({ method: 'POST', url: `/webhooks/bigcommerce/${s}`, headers: bcHeaders(big, SECRETS[s].bigcommerce, now, 'shared-bc'), payload: big }))
+    await ok(
+      server.inject({ method: 'POST', url: `/webhooks/bigcommerce/${s}`, headers: bcHeaders(big, SECRETS[s].bigcommerce, now, 'shared-bc'), payload: big }),
+    )
   }
-  await ok(api('b', 'POST', '/api/v1/events', { events: B_ONLY_EVENT_IDS.map((id) => ({ id, type: 'customer.updated', occurred_at: '2026-03-02T09:30:00Z', data: { id: '42', email: EMAIL, tags: ['b-vip'] } })) }, 'ingest'))
+  await ok(
+    api(
+      'b',
+      'POST',
+      '/api/v1/events',
+      {
+        events: B_ONLY_EVENT_IDS.map((id) => ({
+          id,
+          type: 'customer.updated',
+          occurred_at: '2026-03-02T09:30:00Z',
+          data: { id: '42', email: EMAIL, tags: ['b-vip'] },
+        })),
+      },
+      'ingest',
+    ),
+  )
   await env.app.engine.drain()
 
   const ids = async (s: StoreId): Promise<StoreIds> => {
@@ -178,7 +278,10 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
     const runs = (await ok(api(s, 'GET', '/api/v1/runs?customer=42&limit=100'))).json().items as Array<{ id: string; workflow_id: string; status: string }>
     const run = (workflowId: string, status: string) => {
       const found = runs.filter((r) => r.workflow_id === workflowId && r.status === status)
-      if (found.length !== 1) throw new Error(`seeding: store ${s} has ${found.length} ${status} runs of ${workflowId}: ${runs.map((r) => `${r.workflow_id}:${r.status}`).join(', ')}`)
+      if (found.length !== 1)
+        throw new Error(
+          `seeding: store ${s} has ${found.length} ${status} runs of ${workflowId}: ${runs.map((r) => `${r.workflow_id}:${r.status}`).join(', ')}`,
+        )
       return found[0]!.id
     }
     const messages = (await ok(api(s, 'GET', `/api/v1/messages?status=sent`))).json().items as Array<{ id: string; status: string; to: string }>
@@ -203,14 +306,19 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
   // A's mail: the one whose subject A's template made
   const mails = await sink.waitForMessages(2)
   const mine = mails.filter((m) => m.subject === `A promo: hello from ${SHOP.a}`)
-  if (mine.length !== 1 || mails.filter((m) => m.subject === `B promo: hello from ${SHOP.b}`).length !== 1) throw new Error(`seeding: mails ${mails.map((m) => m.subject).join(', ')}`)
+  if (mine.length !== 1 || mails.filter((m) => m.subject === `B promo: hello from ${SHOP.b}`).length !== 1)
+    throw new Error(`seeding: mails ${mails.map((m) => m.subject).join(', ')}`)
   const html = String(mine[0]!.html)
   const path = (re: RegExp, what: string) => {
     const m = re.exec(html)
     if (!m) throw new Error(`seeding: no ${what} link in A's mail: ${html}`)
     return new URL(m[1]!.replaceAll('&amp;', '&')).pathname
   }
-  const mailA = { click: path(/href="([^"]*\/t\/c\/[^"]+)"/, 'click'), open: path(/src="([^"]*\/t\/o\/[^"]+)"/, 'open'), unsubscribe: path(/href="([^"]*\/u\/[^"]+)"/, 'unsubscribe') }
+  const mailA = {
+    click: path(/href="([^"]*\/t\/c\/[^"]+)"/, 'click'),
+    open: path(/src="([^"]*\/t\/o\/[^"]+)"/, 'open'),
+    unsubscribe: path(/href="([^"]*\/u\/[^"]+)"/, 'unsubscribe'),
+  }
   return { dialect, env, server, sink, a, b, mailA }
 }
 
@@ -226,7 +334,21 @@ export async function teardown(w: World | undefined): Promise<void> {
 /** B as B's own admin key sees it. */
 export async function apiView(w: World): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
-  for (const url of ['/api/v1/events?limit=500', '/api/v1/workflows', '/api/v1/workflows/welcome', '/api/v1/runs?limit=500', `/api/v1/runs/${w.b.runs.welcome}`, '/api/v1/messages', '/api/v1/settings', '/api/v1/message-templates', '/api/v1/connectors', '/api/v1/deliveries', '/api/v1/privacy-exports', '/api/v1/customers/42', '/api/v1/customers/42/export']) {
+  for (const url of [
+    '/api/v1/events?limit=500',
+    '/api/v1/workflows',
+    '/api/v1/workflows/welcome',
+    '/api/v1/runs?limit=500',
+    `/api/v1/runs/${w.b.runs.welcome}`,
+    '/api/v1/messages',
+    '/api/v1/settings',
+    '/api/v1/message-templates',
+    '/api/v1/connectors',
+    '/api/v1/deliveries',
+    '/api/v1/privacy-exports',
+    '/api/v1/customers/42',
+    '/api/v1/customers/42/export',
+  ]) {
     const res = await w.server.inject({ method: 'GET', url, headers: bearer(w.b.keys.admin) })
     out[url] = { status: res.statusCode, body: res.body }
   }

@@ -35,7 +35,10 @@ export async function tablesOf(db: Kysely<Database>, dialect: DialectName): Prom
       order by c.table_name, c.ordinal_position`.execute(db)
     for (const c of cols.rows) {
       let t = out.find((x) => x.table === c.table_name)
-      if (!t) out.push((t = { table: c.table_name, columns: [] }))
+      if (!t) {
+        t = { table: c.table_name, columns: [] }
+        out.push(t)
+      }
       t.columns.push(c.column_name)
     }
   }
@@ -46,7 +49,13 @@ export async function tablesOf(db: Kysely<Database>, dialect: DialectName): Prom
 export type StoreDump = Record<string, string[]>
 
 const canonical = (row: Record<string, unknown>): string =>
-  JSON.stringify(Object.fromEntries(Object.keys(row).sort().map((k) => [k, row[k] instanceof Date ? (row[k] as Date).toISOString() : row[k]])))
+  JSON.stringify(
+    Object.fromEntries(
+      Object.keys(row)
+        .sort()
+        .map((k) => [k, row[k] instanceof Date ? (row[k] as Date).toISOString() : row[k]]),
+    ),
+  )
 
 /**
  * Every row that belongs to the store, in every table the database has, read directly (the API
@@ -66,12 +75,17 @@ export async function dumpStore(db: Kysely<Database>, dialect: DialectName, stor
     } else if (columns.includes('store_id')) {
       let q = any.selectFrom(table).selectAll()
       // run_steps written before migration 0005 have no store_id: their run says whose they are
-      q = columns.includes('run_id') && table !== 'runs'
-        ? q.where((eb) => eb.or([eb('store_id', '=', storeId), eb('run_id', 'in', eb.selectFrom('runs').select('id').where('store_id', '=', storeId))]))
-        : q.where('store_id', '=', storeId)
+      q =
+        columns.includes('run_id') && table !== 'runs'
+          ? q.where((eb) => eb.or([eb('store_id', '=', storeId), eb('run_id', 'in', eb.selectFrom('runs').select('id').where('store_id', '=', storeId))]))
+          : q.where('store_id', '=', storeId)
       rows = await q.execute()
     } else if (columns.includes('connector_id')) {
-      rows = await any.selectFrom(table).selectAll().where('connector_id', 'in', any.selectFrom('connectors').select('id').where('store_id', '=', storeId)).execute()
+      rows = await any
+        .selectFrom(table)
+        .selectAll()
+        .where('connector_id', 'in', any.selectFrom('connectors').select('id').where('store_id', '=', storeId))
+        .execute()
     } else {
       throw new Error(`table "${table}" is linked to no store (no store_id or connector_id column): classify it in test/helpers/two-stores.ts`)
     }

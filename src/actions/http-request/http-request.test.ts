@@ -91,7 +91,7 @@ ${extra}`
     expect(run.status).toBe('running')
     expect(run.due_at).toBe(new Date(e.clock.now().getTime() + 120_000).toISOString())
     let step = await stepOf(e)
-    expect([step.status, step.attempts, step.error]).toEqual(['retrying', 1, '127.0.0.1:' + port + ' answered 503'])
+    expect([step.status, step.attempts, step.error]).toEqual(['retrying', 1, `127.0.0.1:${port} answered 503`])
 
     e.clock.advance(119_000)
     await e.app.engine.drain()

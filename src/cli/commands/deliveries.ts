@@ -7,7 +7,7 @@ export function registerDeliveries(program: Command): void {
   deliveries
     .command('list')
     .description('list deliveries, newest first')
-    .option('--connector <id>', 'only this connector\'s')
+    .option('--connector <id>', "only this connector's")
     .option('--status <status>', 'processed | duplicate | failed')
     .option('--limit <n>', 'how many; default 50, at most 500')
     .option('--json', 'print the deliveries as JSON')
@@ -16,11 +16,19 @@ export function registerDeliveries(program: Command): void {
         const { store } = globals(cmd)
         const limit = Math.min(intFlag(opts.limit, '--limit', 50, 1), 500)
         const { page, items } = await withApp(async (app) => {
-          const page = await app.services.deliveries.list(store, { ...(opts.connector ? { connector: opts.connector } : {}), ...(opts.status ? { status: opts.status } : {}), limit })
+          const page = await app.services.deliveries.list(store, {
+            ...(opts.connector ? { connector: opts.connector } : {}),
+            ...(opts.status ? { status: opts.status } : {}),
+            limit,
+          })
           return { page, items: page.items.map(app.services.deliveries.summary) }
         })
         if (opts.json) printJson(items)
-        else printTable(['ID', 'PLATFORM', 'TOPIC', 'STATUS', 'EVENTS', 'RECEIVED', 'ERROR'], page.items.map((d) => [d.id, d.platform, d.topic, d.status, d.result.events.length, d.received_at, d.error ?? '']))
+        else
+          printTable(
+            ['ID', 'PLATFORM', 'TOPIC', 'STATUS', 'EVENTS', 'RECEIVED', 'ERROR'],
+            page.items.map((d) => [d.id, d.platform, d.topic, d.status, d.result.events.length, d.received_at, d.error ?? '']),
+          )
       }),
     )
 

@@ -33,7 +33,11 @@ export function registerKeys(program: Command): void {
         const { store } = globals(cmd)
         const rows = await withApp((app) => app.services.keys.list(store))
         if (opts.json) printJson(rows)
-        else printTable(['ID', 'STORE', 'SCOPE', 'PREFIX', 'CREATED', 'REVOKED'], rows.map((k) => [k.id, k.store, k.scope, `${k.prefix}…`, k.created_at, k.revoked_at ?? '']))
+        else
+          printTable(
+            ['ID', 'STORE', 'SCOPE', 'PREFIX', 'CREATED', 'REVOKED'],
+            rows.map((k) => [k.id, k.store, k.scope, `${k.prefix}…`, k.created_at, k.revoked_at ?? '']),
+          )
       }),
     )
 

@@ -14,7 +14,12 @@ export function registerStores(program: Command): void {
     .action(
       action(async (id: string, opts: { name?: string; currency?: string; timezone?: string; json?: boolean }) => {
         const store = await withApp((app) =>
-          app.services.stores.create({ id, ...(opts.name ? { name: opts.name } : {}), ...(opts.currency ? { currency: opts.currency } : {}), ...(opts.timezone ? { timezone: opts.timezone } : {}) }),
+          app.services.stores.create({
+            id,
+            ...(opts.name ? { name: opts.name } : {}),
+            ...(opts.currency ? { currency: opts.currency } : {}),
+            ...(opts.timezone ? { timezone: opts.timezone } : {}),
+          }),
         )
         if (opts.json) printJson(store)
         else console.log(`created store ${store.id} (${store.name}, ${store.currency}, ${store.timezone})`)
@@ -29,7 +34,11 @@ export function registerStores(program: Command): void {
       action(async (opts: { json?: boolean }) => {
         const rows = await withApp((app) => app.services.stores.list())
         if (opts.json) printJson(rows)
-        else printTable(['ID', 'NAME', 'CURRENCY', 'TIMEZONE', 'CREATED'], rows.map((s) => [s.id, s.name, s.currency, s.timezone, s.created_at]))
+        else
+          printTable(
+            ['ID', 'NAME', 'CURRENCY', 'TIMEZONE', 'CREATED'],
+            rows.map((s) => [s.id, s.name, s.currency, s.timezone, s.created_at]),
+          )
       }),
     )
 }

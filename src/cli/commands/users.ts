@@ -6,7 +6,8 @@ import { action, printJson, withApp } from '../shared.ts'
 /** Reads a line from the terminal without echoing it. */
 export async function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin
-  if (!stdin.isTTY) throw new UserError('no password: set STOREFLOW_ADMIN_PASSWORD or run the command in a terminal to be asked for one', { code: 'validation_failed' })
+  if (!stdin.isTTY)
+    throw new UserError('no password: set STOREFLOW_ADMIN_PASSWORD or run the command in a terminal to be asked for one', { code: 'validation_failed' })
   process.stderr.write(question)
   stdin.setRawMode(true)
   stdin.resume()

@@ -12,7 +12,12 @@ import type { ConnectorCredentials, MapDeps } from '../types.ts'
  * guarded client's limit the request ran into, if any.
  */
 export class ShopApiError extends OperationalError {
-  constructor(message: string, readonly httpStatus: number | null, readonly url: string, cause?: unknown) {
+  constructor(
+    message: string,
+    readonly httpStatus: number | null,
+    readonly url: string,
+    cause?: unknown,
+  ) {
     super(message, { code: 'unavailable', cause, details: { status: httpStatus, url, limit: cause instanceof OutboundError ? cause.limit : null } })
   }
 }
@@ -41,7 +46,9 @@ export function bigCommerceApi(creds: ConnectorCredentials, deps: MapDeps): BigC
   const apiUrl = creds.apiUrl?.replace(/\/+$/, '')
   const token = creds.accessToken
   if (!apiUrl || !token) {
-    throw new UserError('BigCommerce connector needs an API URL and access token to fetch the resource a webhook names; set them with `storeflow connectors add --api-url https://api.bigcommerce.com/stores/{store_hash} --access-token T`')
+    throw new UserError(
+      'BigCommerce connector needs an API URL and access token to fetch the resource a webhook names; set them with `storeflow connectors add --api-url https://api.bigcommerce.com/stores/{store_hash} --access-token T`',
+    )
   }
   return {
     async get(path) {
@@ -63,9 +70,14 @@ export function bigCommerceApi(creds: ConnectorCredentials, deps: MapDeps): BigC
       if (response.status === 404) return GONE
       const text = response.body
       if (response.status === 401 || response.status === 403) {
-        throw new ShopApiError(`BigCommerce API refused the access token (${response.status}) for GET ${path}; check the connector's access token and its scopes`, response.status, url)
+        throw new ShopApiError(
+          `BigCommerce API refused the access token (${response.status}) for GET ${path}; check the connector's access token and its scopes`,
+          response.status,
+          url,
+        )
       }
-      if (response.status < 200 || response.status >= 300) throw new ShopApiError(`BigCommerce API answered ${response.status} for GET ${path}`, response.status, url)
+      if (response.status < 200 || response.status >= 300)
+        throw new ShopApiError(`BigCommerce API answered ${response.status} for GET ${path}`, response.status, url)
       if (response.status === 204 || text.trim() === '') return null
       try {
         return parseJsonLossless(text)

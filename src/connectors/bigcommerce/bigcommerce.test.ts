@@ -13,8 +13,12 @@ const NOW = new Date('2026-01-01T00:00:00Z')
 let api: BigCommerceApiServer
 let creds: ConnectorCredentials
 
-beforeAll(async () => { api = await startBigCommerceApi() })
-afterAll(async () => { await api.close() })
+beforeAll(async () => {
+  api = await startBigCommerceApi()
+})
+afterAll(async () => {
+  await api.close()
+})
 beforeEach(() => {
   api.reset()
   creds = { secrets: [CLIENT_SECRET], apiUrl: api.apiUrl, accessToken: ACCESS_TOKEN }
@@ -22,7 +26,10 @@ beforeEach(() => {
 
 function signed(body: Buffer, id = 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'): WebhookDelivery {
   const ts = Math.floor(NOW.getTime() / 1000)
-  return delivery({ 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(CLIENT_SECRET), id, ts, body) }, body)
+  return delivery(
+    { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(CLIENT_SECRET), id, ts, body) },
+    body,
+  )
 }
 
 async function map(file: string) {
@@ -46,7 +53,10 @@ describe('bigcommerce verify', () => {
   it('rejects missing Standard Webhooks headers and a malformed timestamp', () => {
     const body = fixture('bigcommerce', 'store-order-created.json')
     const d = signed(body)
-    expect(bigCommerceConnector.verify({ ...d, headers: { ...d.headers, 'webhook-id': undefined } }, creds, NOW)).toMatchObject({ ok: false, reason: expect.stringContaining('missing') })
+    expect(bigCommerceConnector.verify({ ...d, headers: { ...d.headers, 'webhook-id': undefined } }, creds, NOW)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('missing'),
+    })
     expect(bigCommerceConnector.verify({ ...d, headers: { ...d.headers, 'webhook-timestamp': '2026-01-01' } }, creds, NOW).ok).toBe(false)
     // The id is signed: a replay under another webhook-id fails.
     expect(bigCommerceConnector.verify({ ...d, headers: { ...d.headers, 'webhook-id': 'msg_other' } }, creds, NOW).ok).toBe(false)
@@ -57,24 +67,41 @@ describe('bigcommerce map (against the local API)', () => {
   it('fetches with X-Auth-Token and Accept: application/json under the store path', async () => {
     await map('store-order-created.json')
     expect(api.requests.map((r) => r.path).sort()).toEqual([
-      `/stores/${STORE_HASH}/v2/orders/250`, `/stores/${STORE_HASH}/v2/orders/250/products`, `/stores/${STORE_HASH}/v2/orders/250/shipping_addresses`,
+      `/stores/${STORE_HASH}/v2/orders/250`,
+      `/stores/${STORE_HASH}/v2/orders/250/products`,
+      `/stores/${STORE_HASH}/v2/orders/250/shipping_addresses`,
     ])
     for (const r of api.requests) expect(r).toMatchObject({ token: ACCESS_TOKEN, accept: 'application/json' })
   })
 
   it('store/order/created → order.created (+ order.paid: created in Awaiting Fulfillment)', async () => {
     const { mapped, events, data } = await map('store-order-created.json')
-    expect(mapped).toMatchObject({ topic: 'store/order/created', dedupeKey: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', deliveryId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', unknownTopic: false })
+    expect(mapped).toMatchObject({
+      topic: 'store/order/created',
+      dedupeKey: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
+      deliveryId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
+      unknownTopic: false,
+    })
     expect(events.map((e) => e.type)).toEqual(['order.created', 'order.paid'])
     expect(events[0]!.occurred_at).toBe('2019-06-25T16:15:35.000Z')
     expect(data).toMatchObject({
-      id: '250', number: '250', email: 'jane.doe@example.com', currency: 'USD', subtotal_price: '225.0000', total_discounts: '5.00',
-      shipping_price: '10.0000', total_price: '230.0000', financial_status: 'paid', fulfillment_status: null, checkout_id: CART_ID,
+      id: '250',
+      number: '250',
+      email: 'jane.doe@example.com',
+      currency: 'USD',
+      subtotal_price: '225.0000',
+      total_discounts: '5.00',
+      shipping_price: '10.0000',
+      total_price: '230.0000',
+      financial_status: 'paid',
+      fulfillment_status: null,
+      checkout_id: CART_ID,
       created_at: '2019-06-25T16:15:35.000Z',
     })
     expect(data.customer).toMatchObject({ id: '32', email: 'jane.doe@example.com', first_name: 'Jane' })
     expect(data.line_items.map((li: any) => [li.sku, li.product_id, li.variant_id, li.quantity, li.price])).toEqual([
-      ['OTL-LG', '205', '410', 2, '109.0000'], ['SMPL-CARD-BLUE', '206', '509', 1, '7.0000'],
+      ['OTL-LG', '205', '410', 2, '109.0000'],
+      ['SMPL-CARD-BLUE', '206', '509', 1, '7.0000'],
     ])
     expect(data.shipping_address).toMatchObject({ country_code: 'US', city: 'Austin' })
   })
@@ -104,7 +131,12 @@ describe('bigcommerce map (against the local API)', () => {
   })
 
   it('store/order/refund/created → order.refunded with the refund id', async () => {
-    api.serve('/v2/orders/250', { ...(await (await fetch(`${api.apiUrl}/v2/orders/250`, { headers: { 'X-Auth-Token': ACCESS_TOKEN } })).json() as object), status_id: 14, status: 'Partially Refunded', refunded_amount: '109.0000' })
+    api.serve('/v2/orders/250', {
+      ...((await (await fetch(`${api.apiUrl}/v2/orders/250`, { headers: { 'X-Auth-Token': ACCESS_TOKEN } })).json()) as object),
+      status_id: 14,
+      status: 'Partially Refunded',
+      refunded_amount: '109.0000',
+    })
     const { events, data } = await map('store-order-refund-created.json')
     expect(events[0]!.type).toBe('order.refunded')
     expect(data).toMatchObject({ id: '250', refund_id: '3', refund_amount: '109.0000', financial_status: 'partially_refunded' })
@@ -114,8 +146,12 @@ describe('bigcommerce map (against the local API)', () => {
     const { events, data } = await map('store-shipment-created.json')
     expect(events[0]!.type).toBe('order.fulfilled')
     expect(data).toMatchObject({
-      order_id: '251', shipment_id: '12', carrier: 'ups', tracking_number: '1Z999AA10123456784',
-      tracking_url: 'https://www.ups.com/track?tracknum=1Z999AA10123456784', customer: { id: '32', email: 'jane.doe@example.com' },
+      order_id: '251',
+      shipment_id: '12',
+      carrier: 'ups',
+      tracking_number: '1Z999AA10123456784',
+      tracking_url: 'https://www.ups.com/track?tracknum=1Z999AA10123456784',
+      customer: { id: '32', email: 'jane.doe@example.com' },
     })
     expect(data.order).toMatchObject({ id: '251', fulfillment_status: 'fulfilled' })
   })
@@ -123,7 +159,14 @@ describe('bigcommerce map (against the local API)', () => {
   it.each(['store-cart-created.json', 'store-cart-updated.json'])('%s → cart.updated with recovery url', async (file) => {
     const { events, data } = await map(file)
     expect(events[0]!.type).toBe('cart.updated')
-    expect(data).toMatchObject({ id: CART_ID, email: 'jane.doe@example.com', currency: 'USD', total_price: '218', customer: { id: '32' }, updated_at: '2019-06-25T17:12:00.000Z' })
+    expect(data).toMatchObject({
+      id: CART_ID,
+      email: 'jane.doe@example.com',
+      currency: 'USD',
+      total_price: '218',
+      customer: { id: '32' },
+      updated_at: '2019-06-25T17:12:00.000Z',
+    })
     expect(data.recovery_url).toContain(`id=${CART_ID}`)
     expect(data.line_items).toEqual([expect.objectContaining({ sku: 'OTL-LG', product_id: '205', variant_id: '410', quantity: 2, price: '109' })])
     expect(api.requests[0]!.path).toBe(`/stores/${STORE_HASH}/v3/carts/${CART_ID}?include=redirect_urls`)
@@ -141,7 +184,15 @@ describe('bigcommerce map (against the local API)', () => {
   it('store/customer/created → customer.created via /v3/customers?id:in=', async () => {
     const { events, data } = await map('store-customer-created.json')
     expect(events[0]!.type).toBe('customer.created')
-    expect(data).toMatchObject({ id: '32', email: 'jane.doe@example.com', first_name: 'Jane', last_name: 'Doe', phone: '555-0100', accepts_marketing: true, created_at: '2019-06-25T16:52:51.000Z' })
+    expect(data).toMatchObject({
+      id: '32',
+      email: 'jane.doe@example.com',
+      first_name: 'Jane',
+      last_name: 'Doe',
+      phone: '555-0100',
+      accepts_marketing: true,
+      created_at: '2019-06-25T16:52:51.000Z',
+    })
     expect(api.requests[0]!.path).toBe(`/stores/${STORE_HASH}/v3/customers?id:in=32`)
   })
 
@@ -155,11 +206,14 @@ describe('bigcommerce map (against the local API)', () => {
     ])
   })
 
-  it.each(['store-product-inventory-updated.json', 'store-product-inventory-order-updated.json'])('%s → inventory.updated for the product sku', async (file) => {
-    const { events, data } = await map(file)
-    expect(events[0]!.type).toBe('inventory.updated')
-    expect(data).toMatchObject({ sku: 'GIFT-WRAP', product_id: '167', available: 100000000, method: 'absolute' })
-  })
+  it.each(['store-product-inventory-updated.json', 'store-product-inventory-order-updated.json'])(
+    '%s → inventory.updated for the product sku',
+    async (file) => {
+      const { events, data } = await map(file)
+      expect(events[0]!.type).toBe('inventory.updated')
+      expect(data).toMatchObject({ sku: 'GIFT-WRAP', product_id: '167', available: 100000000, method: 'absolute' })
+    },
+  )
 
   it('store/sku/inventory/updated → inventory.updated for the variant sku', async () => {
     const { events, data } = await map('store-sku-inventory-updated.json')
@@ -185,24 +239,32 @@ describe('bigcommerce map (against the local API)', () => {
   })
 
   it('a wrong access token (the API answers 401) throws a ShopApiError naming the token', async () => {
-    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, accessToken: 'wrong' }, localDeps).catch((e: unknown) => e)
+    const err = await bigCommerceConnector
+      .map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, accessToken: 'wrong' }, localDeps)
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ShopApiError)
     expect((err as Error).message).toContain('access token')
   })
 
   it('a network failure (here: a name that does not resolve) throws a ShopApiError', async () => {
     const deps = { http: createOutboundClient({ allowPrivate: true, resolve: fakeResolver({}) }) }
-    const err = await bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, apiUrl: `http://api.unknown.example.com/stores/${STORE_HASH}` }, deps).catch((e: unknown) => e)
+    const err = await bigCommerceConnector
+      .map(signed(fixture('bigcommerce', 'store-order-created.json')), { ...creds, apiUrl: `http://api.unknown.example.com/stores/${STORE_HASH}` }, deps)
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ShopApiError)
     expect((err as Error).message).toContain('ENOTFOUND')
   })
 
   it('a connector without API credentials fails with a UserError naming the fix', async () => {
-    await expect(bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { secrets: [CLIENT_SECRET] }, localDeps)).rejects.toBeInstanceOf(UserError)
+    await expect(
+      bigCommerceConnector.map(signed(fixture('bigcommerce', 'store-order-created.json')), { secrets: [CLIENT_SECRET] }, localDeps),
+    ).rejects.toBeInstanceOf(UserError)
   })
 
   it('an unknown scope is kept raw without calling the API', async () => {
-    const body = Buffer.from('{"scope":"store/app/uninstalled","store_id":"1025646","data":{"type":"app","id":1},"hash":"x","created_at":1561479335,"producer":"stores/{store_hash}"}')
+    const body = Buffer.from(
+      '{"scope":"store/app/uninstalled","store_id":"1025646","data":{"type":"app","id":1},"hash":"x","created_at":1561479335,"producer":"stores/{store_hash}"}',
+    )
     const mapped = await bigCommerceConnector.map(signed(body), creds, localDeps)
     expect(mapped.unknownTopic).toBe(true)
     expect(expectCanonical(mapped.events)[0]!.type).toBe('raw.bigcommerce.store_app_uninstalled')
@@ -211,8 +273,16 @@ describe('bigcommerce map (against the local API)', () => {
 
   it('custom-header hooks dedupe on scope + hash + created_at (hash alone repeats across carts events)', async () => {
     const headerCreds = { ...creds, secrets: ['header:X-Custom-Auth:s3cr3t'] }
-    const created = await bigCommerceConnector.map(delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-created.json')), headerCreds, localDeps)
-    const updated = await bigCommerceConnector.map(delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-updated.json')), headerCreds, localDeps)
+    const created = await bigCommerceConnector.map(
+      delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-created.json')),
+      headerCreds,
+      localDeps,
+    )
+    const updated = await bigCommerceConnector.map(
+      delivery({ 'x-custom-auth': 's3cr3t' }, fixture('bigcommerce', 'store-cart-updated.json')),
+      headerCreds,
+      localDeps,
+    )
     expect(created.dedupeKey).toBe('store/cart/created:352e4afc6dd3fc85ea26bfdf3f91852604d57528:1561482670')
     expect(created.deliveryId).toBeNull()
     expect(updated.events[0]!.id).not.toBe(created.events[0]!.id)

@@ -46,11 +46,18 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
   const dedupeKey = deliveryId ?? `${scope}:${str(body['hash']) ?? ''}:${str(body['created_at']) ?? ''}`
   const occurredAt = isoFromUnixSeconds(body['created_at']) ?? d.receivedAt.toISOString()
   const base = { topic: scope, dedupeKey, deliveryId, unknownTopic: false }
-  const ev = (type: string, eventData: Obj, key: string = dedupeKey): MappedEvent =>
-    ({ id: eventId('bigcommerce', key), type, occurred_at: occurredAt, data: eventData })
+  const ev = (type: string, eventData: Obj, key: string = dedupeKey): MappedEvent => ({
+    id: eventId('bigcommerce', key),
+    type,
+    occurred_at: occurredAt,
+    data: eventData,
+  })
   const raw = (eventData: Obj): MappedEvent => ev(rawEventType('bigcommerce', scope), eventData)
   /** 404: the resource is gone (deleted before we asked); nothing to retry, the notice is kept. */
-  const gone = (): MappedDelivery => ({ ...base, events: [raw({ resource_gone: true, resource: { type: data['type'] ?? null, id: data['id'] ?? null }, payload: body })] })
+  const gone = (): MappedDelivery => ({
+    ...base,
+    events: [raw({ resource_gone: true, resource: { type: data['type'] ?? null, id: data['id'] ?? null }, payload: body })],
+  })
 
   if (!HANDLED.has(scope)) return { ...base, unknownTopic: true, events: [raw(body)] }
   // The order a converted cart became arrives as store/order/created; the conversion itself is kept
@@ -126,13 +133,15 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
       const p = rec(rec(product)['data'])
       return {
         ...base,
-        events: [ev('inventory.updated', {
-          // A product without a SKU is still one stock line; its id stands in as the sku.
-          sku: str(p['sku']) ?? productId,
-          product_id: productId,
-          available: levelOf(inventory, p['inventory_level']),
-          method: str(inventory['method']),
-        })],
+        events: [
+          ev('inventory.updated', {
+            // A product without a SKU is still one stock line; its id stands in as the sku.
+            sku: str(p['sku']) ?? productId,
+            product_id: productId,
+            available: levelOf(inventory, p['inventory_level']),
+            method: str(inventory['method']),
+          }),
+        ],
       }
     }
     case 'store/sku/inventory/updated':
@@ -145,14 +154,16 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
       const v = rec(rec(variant)['data'])
       return {
         ...base,
-        events: [ev('inventory.updated', {
-          sku: str(v['sku']) ?? variantId,
-          variant_id: variantId,
-          product_id: productId,
-          sku_id: id,
-          available: levelOf(inventory, v['inventory_level']),
-          method: str(inventory['method']),
-        })],
+        events: [
+          ev('inventory.updated', {
+            sku: str(v['sku']) ?? variantId,
+            variant_id: variantId,
+            product_id: productId,
+            sku_id: id,
+            available: levelOf(inventory, v['inventory_level']),
+            method: str(inventory['method']),
+          }),
+        ],
       }
     }
     default:
@@ -161,11 +172,23 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
 }
 
 const HANDLED = new Set([
-  'store/order/created', 'store/order/updated', 'store/order/statusUpdated', 'store/order/refund/created',
-  'store/shipment/created', 'store/cart/created', 'store/cart/converted', 'store/cart/updated', 'store/cart/abandoned',
-  'store/customer/created', 'store/customer/updated', 'store/product/created', 'store/product/updated',
-  'store/product/inventory/updated', 'store/product/inventory/order/updated',
-  'store/sku/inventory/updated', 'store/sku/inventory/order/updated',
+  'store/order/created',
+  'store/order/updated',
+  'store/order/statusUpdated',
+  'store/order/refund/created',
+  'store/shipment/created',
+  'store/cart/created',
+  'store/cart/converted',
+  'store/cart/updated',
+  'store/cart/abandoned',
+  'store/customer/created',
+  'store/customer/updated',
+  'store/product/created',
+  'store/product/updated',
+  'store/product/inventory/updated',
+  'store/product/inventory/order/updated',
+  'store/sku/inventory/updated',
+  'store/sku/inventory/order/updated',
 ])
 
 /**
@@ -185,9 +208,6 @@ function enc(segment: string): string {
 async function fetchOrder(api: BigCommerceApi, id: string): Promise<Obj | typeof GONE> {
   const order = await api.get(`/v2/orders/${enc(id)}`)
   if (order === GONE) return GONE
-  const [products, addresses] = await Promise.all([
-    api.get(`/v2/orders/${enc(id)}/products`),
-    api.get(`/v2/orders/${enc(id)}/shipping_addresses`),
-  ])
+  const [products, addresses] = await Promise.all([api.get(`/v2/orders/${enc(id)}/products`), api.get(`/v2/orders/${enc(id)}/shipping_addresses`)])
   return mapOrder(rec(order), products === GONE ? [] : arr(products), addresses === GONE ? [] : arr(addresses))
 }

@@ -12,9 +12,21 @@ type Obj = Record<string, unknown>
 
 /** Order status ids (BigCommerce "Order status" reference, `GET /v2/order_statuses`). */
 export const ORDER_STATUS = {
-  incomplete: 0, pending: 1, shipped: 2, partially_shipped: 3, refunded: 4, cancelled: 5, declined: 6,
-  awaiting_payment: 7, awaiting_pickup: 8, awaiting_shipment: 9, completed: 10, awaiting_fulfillment: 11,
-  manual_verification_required: 12, disputed: 13, partially_refunded: 14,
+  incomplete: 0,
+  pending: 1,
+  shipped: 2,
+  partially_shipped: 3,
+  refunded: 4,
+  cancelled: 5,
+  declined: 6,
+  awaiting_payment: 7,
+  awaiting_pickup: 8,
+  awaiting_shipment: 9,
+  completed: 10,
+  awaiting_fulfillment: 11,
+  manual_verification_required: 12,
+  disputed: 13,
+  partially_refunded: 14,
 } as const
 
 /** Statuses an order only reaches once payment was captured or authorised. */

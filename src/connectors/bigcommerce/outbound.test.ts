@@ -17,7 +17,9 @@ const SECRET = 'bc-storeflow-client-secret'
 const FETCHED_ONLY = 'jane.doe@example.com'
 
 let bc: BigCommerceApiServer
-beforeAll(async () => { bc = await startBigCommerceApi() })
+beforeAll(async () => {
+  bc = await startBigCommerceApi()
+})
 afterAll(() => bc.close())
 beforeEach(() => bc.reset())
 
@@ -33,7 +35,12 @@ afterEach(async () => {
 async function start(options: { dialect?: DialectName; env?: Record<string, string>; resolveHost?: Resolver; apiUrl: string }) {
   env = await createTestEnv(options.dialect ?? 'sqlite', { env: options.env ?? {}, ...(options.resolveHost ? { resolveHost: options.resolveHost } : {}) })
   api = await apiClient(env)
-  const added = await api.call('POST', '/api/v1/connectors', { platform: 'bigcommerce', secrets: [SECRET], api_url: options.apiUrl, access_token: ACCESS_TOKEN })
+  const added = await api.call('POST', '/api/v1/connectors', {
+    platform: 'bigcommerce',
+    secrets: [SECRET],
+    api_url: options.apiUrl,
+    access_token: ACCESS_TOKEN,
+  })
   expect(added.statusCode).toBe(201)
   return { env, api, connectorId: added.json().id as string }
 }
@@ -45,7 +52,12 @@ async function deliver(client: ApiClient, e: TestEnv, file = 'store-order-create
   return client.server.inject({
     method: 'POST',
     url: '/webhooks/bigcommerce/default',
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(Buffer.from(SECRET), id, ts, body) },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': standardWebhookSignature(Buffer.from(SECRET), id, ts, body),
+    },
     payload: body,
   })
 }
@@ -107,7 +119,9 @@ describe('the BigCommerce connector goes through the guarded client', () => {
 
   describe('with private addresses allowed (the servers here are local)', () => {
     const servers: Recorder[] = []
-    afterEach(async () => { await Promise.all(servers.splice(0).map((s) => s.close())) })
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((s) => s.close()))
+    })
     const allow = { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' }
 
     it('a redirect is refused: its target is never reached', async () => {
@@ -136,7 +150,9 @@ describe('the BigCommerce connector goes through the guarded client', () => {
           if (sent >= total) res.end()
         }
         res.on('drain', pump)
-        res.on('close', () => { hungUp = true })
+        res.on('close', () => {
+          hungUp = true
+        })
         pump()
       })
       servers.push(flood)
@@ -149,9 +165,16 @@ describe('the BigCommerce connector goes through the guarded client', () => {
     })
 
     it('a server that never finishes answering hits the configured time cap', async () => {
-      const slow = await startRecorder((res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.write('{"id":250,') })
+      const slow = await startRecorder((res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.write('{"id":250,')
+      })
       servers.push(slow)
-      const { api: client, env: e, connectorId } = await start({ env: { ...allow, STOREFLOW_HTTP_TIMEOUT_MS: '300' }, apiUrl: `${slow.url}/stores/${STORE_HASH}` })
+      const {
+        api: client,
+        env: e,
+        connectorId,
+      } = await start({ env: { ...allow, STOREFLOW_HTTP_TIMEOUT_MS: '300' }, apiUrl: `${slow.url}/stores/${STORE_HASH}` })
       const res = await deliver(client, e)
       expect(res.statusCode).toBe(503)
       expect(slow.hits).toHaveLength(1)

@@ -14,9 +14,7 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60
  * - anything else: the app's client secret; the key is its UTF-8 bytes (https-webhook-overview.mdx,
  *   "Webhook signature": the docs' sample base64-encodes it for a library that decodes it again).
  */
-export type BigCommerceSecret =
-  | { kind: 'header'; name: string; value: string }
-  | { kind: 'hmac'; key: Buffer }
+export type BigCommerceSecret = { kind: 'header'; name: string; value: string } | { kind: 'hmac'; key: Buffer }
 
 export function parseSecret(secret: string): BigCommerceSecret | null {
   if (secret.startsWith('header:')) {

@@ -5,7 +5,12 @@ import { decodeEntities, isoFromGmt } from './values.ts'
 
 describe('connector helpers', () => {
   it('parses ids above 2^53 as exact strings and keeps other numbers', () => {
-    expect(parseJsonLossless('{"id":820982911946154508,"n":10,"p":19.99,"neg":-9007199254740993}')).toEqual({ id: '820982911946154508', n: 10, p: 19.99, neg: '-9007199254740993' })
+    expect(parseJsonLossless('{"id":820982911946154508,"n":10,"p":19.99,"neg":-9007199254740993}')).toEqual({
+      id: '820982911946154508',
+      n: 10,
+      p: 19.99,
+      neg: '-9007199254740993',
+    })
   })
 
   it('folds topics into the lower-case type segments the envelope schema allows', () => {

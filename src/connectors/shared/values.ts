@@ -68,12 +68,27 @@ export function splitTags(value: unknown): string[] | undefined {
   if (Array.isArray(value)) return value.map((t) => str(t)).filter((t): t is string => t !== null)
   const s = str(value)
   if (s === null) return undefined
-  return s.split(',').map((t) => t.trim()).filter((t) => t !== '')
+  return s
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
 }
 
 const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', ndash: '\u2013', mdash: '\u2014',
-  hellip: '\u2026', lsquo: '\u2018', rsquo: '\u2019', ldquo: '\u201c', rdquo: '\u201d', times: '\u00d7',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  ndash: '\u2013',
+  mdash: '\u2014',
+  hellip: '\u2026',
+  lsquo: '\u2018',
+  rsquo: '\u2019',
+  ldquo: '\u201c',
+  rdquo: '\u201d',
+  times: '\u00d7',
 }
 
 /** WooCommerce returns product names HTML-escaped ("Ship Your Idea &ndash; Color: Black"); messages want text. */

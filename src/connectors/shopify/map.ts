@@ -37,8 +37,7 @@ export function mapShopifyDelivery(d: WebhookDelivery): MappedDelivery {
   const dedupeKey = `${topic}:${eventKey}`
   const body = parseBodyObject(d.rawBody)
   // X-Shopify-Triggered-At is when the merchant action happened; a retry carries the original payload.
-  const occurredAt =
-    isoTime(header(d, 'x-shopify-triggered-at')) ?? isoTime(body['updated_at']) ?? isoTime(body['created_at']) ?? d.receivedAt.toISOString()
+  const occurredAt = isoTime(header(d, 'x-shopify-triggered-at')) ?? isoTime(body['updated_at']) ?? isoTime(body['created_at']) ?? d.receivedAt.toISOString()
 
   const one = (type: string, data: Obj): MappedEvent[] => [{ id: eventId('shopify', dedupeKey), type, occurred_at: occurredAt, data }]
   const base = { topic, dedupeKey, deliveryId }
@@ -63,7 +62,10 @@ export function mapShopifyDelivery(d: WebhookDelivery): MappedDelivery {
       return {
         ...base,
         unknownTopic: false,
-        events: one('order.fulfilled', mapFulfilment(body, { id: body['order_id'], customer: typeof body['email'] === 'string' ? { email: body['email'] } : null })),
+        events: one(
+          'order.fulfilled',
+          mapFulfilment(body, { id: body['order_id'], customer: typeof body['email'] === 'string' ? { email: body['email'] } : null }),
+        ),
       }
     case 'checkouts/create':
     case 'checkouts/update':

@@ -85,7 +85,9 @@ function shippingPrice(o: Obj): string | null {
 }
 
 function discountCodes(value: unknown): string[] {
-  return arr(value).map((d) => str(rec(d)['code'])).filter((c): c is string => c !== null)
+  return arr(value)
+    .map((d) => str(rec(d)['code']))
+    .filter((c): c is string => c !== null)
 }
 
 /** Order topics (orders/create|paid|fulfilled|cancelled) share the Order resource body. */
@@ -137,8 +139,12 @@ export function mapFulfilment(f: Obj, order: { id: unknown; customer: Obj | null
     carrier: str(f['tracking_company']),
     tracking_number: str(f['tracking_number']) ?? str(arr(f['tracking_numbers'])[0]),
     tracking_url: str(f['tracking_url']) ?? str(arr(f['tracking_urls'])[0]),
-    tracking_numbers: arr(f['tracking_numbers']).map(str).filter((t): t is string => t !== null),
-    tracking_urls: arr(f['tracking_urls']).map(str).filter((t): t is string => t !== null),
+    tracking_numbers: arr(f['tracking_numbers'])
+      .map(str)
+      .filter((t): t is string => t !== null),
+    tracking_urls: arr(f['tracking_urls'])
+      .map(str)
+      .filter((t): t is string => t !== null),
     // Shopify's REST fulfillment has no ETA; `estimated_delivery_at` is left for carriers that send one.
     estimated_delivery_at: isoTime(f['estimated_delivery_at']),
     status: str(f['status']) ?? undefined,
@@ -185,9 +191,7 @@ export function mapCheckout(c: Obj): Obj {
  */
 export function mapCart(c: Obj): Obj {
   const items = arr(c['line_items'])
-  const currency = items
-    .map((li) => str(rec(rec(rec(li)['price_set'])['shop_money'])['currency_code']))
-    .find((code) => code !== null)
+  const currency = items.map((li) => str(rec(rec(rec(li)['price_set'])['shop_money'])['currency_code'])).find((code) => code !== null)
   const total = items.reduce<string>((sum, li) => {
     const l = rec(li)
     const line = money(l['line_price']) ?? money(l['price'])

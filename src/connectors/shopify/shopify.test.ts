@@ -8,11 +8,18 @@ const creds = { secrets: [SECRET], shopDomain: 'jsmith.myshopify.com' }
 
 function shopify(topic: string, file: string | Buffer, extra: Record<string, string> = {}): WebhookDelivery {
   const body = typeof file === 'string' ? fixture('shopify', file) : file
-  return delivery({
-    'X-Shopify-Hmac-Sha256': hmacBase64(SECRET, body), 'X-Shopify-Topic': topic, 'X-Shopify-Shop-Domain': 'jsmith.myshopify.com',
-    'X-Shopify-Webhook-Id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043', 'X-Shopify-Event-Id': '98880550-7158-44d4-b7cd-2c97c8a091b5',
-    'X-Shopify-Triggered-At': '2025-07-10T16:15:47.000000Z', ...extra,
-  }, body)
+  return delivery(
+    {
+      'X-Shopify-Hmac-Sha256': hmacBase64(SECRET, body),
+      'X-Shopify-Topic': topic,
+      'X-Shopify-Shop-Domain': 'jsmith.myshopify.com',
+      'X-Shopify-Webhook-Id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
+      'X-Shopify-Event-Id': '98880550-7158-44d4-b7cd-2c97c8a091b5',
+      'X-Shopify-Triggered-At': '2025-07-10T16:15:47.000000Z',
+      ...extra,
+    },
+    body,
+  )
 }
 
 async function mapOne(topic: string, file: string | Buffer, extra?: Record<string, string>) {
@@ -25,10 +32,16 @@ async function mapOne(topic: string, file: string | Buffer, extra?: Record<strin
 describe('shopify verify', () => {
   it('rejects a missing header, an unknown secret, and another shop signed by the same app secret', () => {
     const d = shopify('orders/create', 'orders-create.json')
-    expect(shopifyConnector.verify({ ...d, headers: { ...d.headers, 'x-shopify-hmac-sha256': undefined } }, creds, new Date())).toMatchObject({ ok: false, reason: expect.stringContaining('missing') })
+    expect(shopifyConnector.verify({ ...d, headers: { ...d.headers, 'x-shopify-hmac-sha256': undefined } }, creds, new Date())).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('missing'),
+    })
     expect(shopifyConnector.verify(d, { secrets: ['other'] }, new Date()).ok).toBe(false)
     expect(shopifyConnector.verify(d, { secrets: [] }, new Date()).ok).toBe(false)
-    expect(shopifyConnector.verify(d, { ...creds, shopDomain: 'other.myshopify.com' }, new Date())).toMatchObject({ ok: false, reason: expect.stringContaining('other.myshopify.com') })
+    expect(shopifyConnector.verify(d, { ...creds, shopDomain: 'other.myshopify.com' }, new Date())).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('other.myshopify.com'),
+    })
     expect(shopifyConnector.verify({ ...d, headers: { ...d.headers, 'x-shopify-hmac-sha256': 'short' } }, creds, new Date()).ok).toBe(false)
   })
 })
@@ -43,10 +56,24 @@ describe('shopify map', () => {
     expect(data.id).toBe('820982911946154508')
     expect(data.number).toBe('1234')
     expect(data).toMatchObject({
-      email: 'jon@example.com', currency: 'USD', subtotal_price: '404.95', total_discounts: '20.00', shipping_price: '10.00',
-      total_price: '404.95', financial_status: 'voided', fulfillment_status: null, discount_codes: [], created_at: '2022-01-01T00:00:00.000Z',
+      email: 'jon@example.com',
+      currency: 'USD',
+      subtotal_price: '404.95',
+      total_discounts: '20.00',
+      shipping_price: '10.00',
+      total_price: '404.95',
+      financial_status: 'voided',
+      fulfillment_status: null,
+      discount_codes: [],
+      created_at: '2022-01-01T00:00:00.000Z',
     })
-    expect(data.customer).toMatchObject({ id: '115310627314723954', email: 'john@example.com', first_name: 'John', last_name: 'Smith', accepts_marketing: true })
+    expect(data.customer).toMatchObject({
+      id: '115310627314723954',
+      email: 'john@example.com',
+      first_name: 'John',
+      last_name: 'Smith',
+      accepts_marketing: true,
+    })
     expect(data.line_items.map((li: any) => li.sku)).toEqual(['SKU2006-001', 'LENS-PROTECT-2YR', 'CASE-LEATHER-PREM', 'SKU2006-020', 'SKU2006-035'])
     expect(data.line_items[0]).toMatchObject({ product_id: '788032119674292922', variant_id: null, title: 'Aviator sunglasses', quantity: 1, price: '89.99' })
     expect(data.shipping_address).toMatchObject({ country_code: 'US', city: 'Shippington' })
@@ -87,8 +114,14 @@ describe('shopify map', () => {
   })
 
   it('orders/fulfilled takes carrier and tracking from the latest fulfillment when there is one', async () => {
-    const order = JSON.parse(fixture('shopify', 'orders-fulfilled.json').toString('utf8').replace('"fulfillments": []',
-      '"fulfillments": [{"id": 1, "created_at": "2022-01-01T00:00:00Z", "tracking_company": "DHL", "tracking_number": "OLD"}, {"id": 2, "created_at": "2022-01-02T00:00:00Z", "tracking_company": "UPS", "tracking_number": "1Z999", "tracking_url": "https://ups.example/1Z999"}]'))
+    const order = JSON.parse(
+      fixture('shopify', 'orders-fulfilled.json')
+        .toString('utf8')
+        .replace(
+          '"fulfillments": []',
+          '"fulfillments": [{"id": 1, "created_at": "2022-01-01T00:00:00Z", "tracking_company": "DHL", "tracking_number": "OLD"}, {"id": 2, "created_at": "2022-01-02T00:00:00Z", "tracking_company": "UPS", "tracking_number": "1Z999", "tracking_url": "https://ups.example/1Z999"}]',
+        ),
+    )
     const { data } = await mapOne('orders/fulfilled', Buffer.from(JSON.stringify(order)))
     expect(data).toMatchObject({ carrier: 'UPS', tracking_number: '1Z999', tracking_url: 'https://ups.example/1Z999', fulfillment_id: '2' })
     expect(data.fulfillments).toHaveLength(2)
@@ -98,9 +131,13 @@ describe('shopify map', () => {
     const { event, data } = await mapOne('fulfillments/create', 'fulfillments-create.json')
     expect(event.type).toBe('order.fulfilled')
     expect(data).toMatchObject({
-      order_id: '820982911946154508', carrier: 'UPS', tracking_number: '1z827wk74630',
+      order_id: '820982911946154508',
+      carrier: 'UPS',
+      tracking_number: '1z827wk74630',
       tracking_url: 'https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=1z827wk74630',
-      customer: { email: 'jon@example.com' }, status: 'pending', name: '#9999.1',
+      customer: { email: 'jon@example.com' },
+      status: 'pending',
+      name: '#9999.1',
     })
     expect(data.line_items).toHaveLength(5)
     expect(data.line_items[3]).toMatchObject({ sku: 'SKU2006-020', price: '159.99', total_discount: '5.00' })
@@ -110,37 +147,66 @@ describe('shopify map', () => {
     const { event, data } = await mapOne(topic, topic === 'checkouts/create' ? 'checkouts-create.json' : 'checkouts-update.json')
     expect(event.type).toBe('checkout.started')
     expect(data).toMatchObject({
-      id: '123123123', cart_token: 'eeafa272cebfd4b22385bc4b645e762c', email: 'example@email.com', currency: 'USD',
-      total_price: '421.88', subtotal_price: '398.00', completed_at: null,
+      id: '123123123',
+      cart_token: 'eeafa272cebfd4b22385bc4b645e762c',
+      email: 'example@email.com',
+      currency: 'USD',
+      total_price: '421.88',
+      subtotal_price: '398.00',
+      completed_at: null,
       recovery_url: 'https://checkout.local/548380009/checkouts/123123123/recover?key=example-secret-token',
       updated_at: '2022-01-01T00:00:00.000Z',
     })
     expect(data.customer).toMatchObject({ id: '603851970716743426', email: 'john@example.com' })
     // buyer_accepts_marketing false is no opt-out: consent stays unknown.
     expect(data.customer.accepts_marketing).toBeNull()
-    expect(data.line_items.map((li: any) => [li.sku, li.variant_id, li.price])).toEqual([['IPOD2008PINK', '808950810', '199.00'], ['IPOD2008PINK', '808950810', '199.00']])
+    expect(data.line_items.map((li: any) => [li.sku, li.variant_id, li.price])).toEqual([
+      ['IPOD2008PINK', '808950810', '199.00'],
+      ['IPOD2008PINK', '808950810', '199.00'],
+    ])
   })
 
   it('carts/update → cart.updated; currency from the line items, total from line prices', async () => {
     const { event, data } = await mapOne('carts/update', 'carts-update.json')
     expect(event.type).toBe('cart.updated')
     expect(data).toMatchObject({ id: 'exampleCartId', currency: 'USD', total_price: '59.97', updated_at: '2022-01-01T00:00:00.000Z' })
-    expect(data.line_items[0]).toMatchObject({ sku: 'example-shirt-s', quantity: 3, price: '19.99', variant_id: '704912205188288575', product_id: '788032119674292922' })
+    expect(data.line_items[0]).toMatchObject({
+      sku: 'example-shirt-s',
+      quantity: 3,
+      price: '19.99',
+      variant_id: '704912205188288575',
+      product_id: '788032119674292922',
+    })
   })
 
-  it.each([['customers/create', 'customers-create.json', 'customer.created'], ['customers/update', 'customers-update.json', 'customer.updated']])('%s → %s', async (topic, file, type) => {
+  it.each([
+    ['customers/create', 'customers-create.json', 'customer.created'],
+    ['customers/update', 'customers-update.json', 'customer.updated'],
+  ])('%s → %s', async (topic, file, type) => {
     const { event, data } = await mapOne(topic, file)
     expect(event.type).toBe(type)
-    expect(data).toMatchObject({ id: '706405506930370084', email: 'bob@biller.com', first_name: 'Bob', last_name: 'Biller', phone: null, created_at: '2022-01-01T00:00:00.000Z' })
+    expect(data).toMatchObject({
+      id: '706405506930370084',
+      email: 'bob@biller.com',
+      first_name: 'Bob',
+      last_name: 'Biller',
+      phone: null,
+      created_at: '2022-01-01T00:00:00.000Z',
+    })
     // The sample has neither email_marketing_consent nor accepts_marketing: consent unknown, not false.
     expect(data.accepts_marketing).toBeNull()
     expect(data.default_address).toMatchObject({ country_code: 'CA', zip: 'K2P 2L8' })
   })
 
   it('marketing consent from email_marketing_consent.state, else accepts_marketing', async () => {
-    const body = (extra: string) => Buffer.from(fixture('shopify', 'customers-update.json').toString('utf8').replace('"email": "bob@biller.com",', `"email": "bob@biller.com", ${extra}`))
-    expect((await mapOne('customers/update', body('"email_marketing_consent": {"state": "subscribed", "opt_in_level": "single_opt_in"},'))).data.accepts_marketing).toBe(true)
-    expect((await mapOne('customers/update', body('"email_marketing_consent": {"state": "unsubscribed"}, "accepts_marketing": true,'))).data.accepts_marketing).toBe(false)
+    const body = (extra: string) =>
+      Buffer.from(fixture('shopify', 'customers-update.json').toString('utf8').replace('"email": "bob@biller.com",', `"email": "bob@biller.com", ${extra}`))
+    expect(
+      (await mapOne('customers/update', body('"email_marketing_consent": {"state": "subscribed", "opt_in_level": "single_opt_in"},'))).data.accepts_marketing,
+    ).toBe(true)
+    expect(
+      (await mapOne('customers/update', body('"email_marketing_consent": {"state": "unsubscribed"}, "accepts_marketing": true,'))).data.accepts_marketing,
+    ).toBe(false)
     expect((await mapOne('customers/update', body('"accepts_marketing": true,'))).data.accepts_marketing).toBe(true)
   })
 
@@ -171,8 +237,16 @@ describe('shopify map', () => {
 
   // Sample bodies from Shopify's "Privacy law compliance" page (shopify.dev/docs/apps/build/privacy-law-compliance).
   it.each([
-    ['customers/data_request', 'data_request', '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","orders_requested":[299938,280263,220458],"customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"},"data_request":{"id":9999}}'],
-    ['customers/redact', 'customer_redact', '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"},"orders_to_redact":[299938,280263,220458]}'],
+    [
+      'customers/data_request',
+      'data_request',
+      '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","orders_requested":[299938,280263,220458],"customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"},"data_request":{"id":9999}}',
+    ],
+    [
+      'customers/redact',
+      'customer_redact',
+      '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com","customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"},"orders_to_redact":[299938,280263,220458]}',
+    ],
     ['shop/redact', 'shop_redact', '{"shop_id":954889,"shop_domain":"jsmith.myshopify.com"}'],
   ])('%s is flagged as compliance %s and kept raw', async (topic, kind, body) => {
     const mapped = await shopifyConnector.map(shopify(topic, Buffer.from(body)), creds, localDeps)

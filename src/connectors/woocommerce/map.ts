@@ -43,8 +43,12 @@ export function mapWooCommerceDelivery(d: WebhookDelivery): MappedDelivery {
   const occurredAt = isoFromGmt(modified) ?? d.receivedAt.toISOString()
 
   const base = { topic, dedupeKey, deliveryId, unknownTopic: false }
-  const ev = (type: string, data: Obj, key: string = dedupeKey, at: string = occurredAt): MappedEvent =>
-    ({ id: eventId('woocommerce', key), type, occurred_at: at, data })
+  const ev = (type: string, data: Obj, key: string = dedupeKey, at: string = occurredAt): MappedEvent => ({
+    id: eventId('woocommerce', key),
+    type,
+    occurred_at: at,
+    data,
+  })
 
   switch (topic) {
     case 'order.created': {

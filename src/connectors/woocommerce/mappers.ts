@@ -79,7 +79,9 @@ export function mapOrder(o: Obj): Obj {
         total: money(li['total']) ?? undefined,
       }),
     ),
-    discount_codes: arr(o['coupon_lines']).map((c) => str(rec(c)['code'])).filter((c): c is string => c !== null),
+    discount_codes: arr(o['coupon_lines'])
+      .map((c) => str(rec(c)['code']))
+      .filter((c): c is string => c !== null),
     shipping_address: address(o['shipping']),
     billing_address: address(o['billing']),
     payment_method: str(o['payment_method']) ?? undefined,
@@ -104,7 +106,9 @@ function refundTotal(o: Obj): string | null {
  * `_wc_shipment_tracking_items` in order meta ([{ tracking_provider, tracking_number, custom_tracking_link }]).
  */
 export function mapCompletedFulfilment(o: Obj, order: Obj): Obj {
-  const meta = arr(o['meta_data']).map(rec).find((m) => m['key'] === '_wc_shipment_tracking_items')
+  const meta = arr(o['meta_data'])
+    .map(rec)
+    .find((m) => m['key'] === '_wc_shipment_tracking_items')
   const tracking = rec(arr(meta?.['value']).at(-1))
   return compact({
     order_id: idStr(o['id']),
@@ -159,16 +163,19 @@ export function mapProduct(p: Obj): Obj {
     woocommerce_status: str(p['status']) ?? undefined,
     sku: str(p['sku']) ?? undefined,
     permalink: str(p['permalink']) ?? undefined,
-    variants: isVariable || price === null
-      ? []
-      : [compact({
-          id: idStr(p['id']),
-          sku: str(p['sku']),
-          price,
-          // On sale, `price` is the sale price and `regular_price` what it was.
-          compare_at_price: p['on_sale'] === true && regular !== price ? regular : null,
-          inventory_quantity: p['manage_stock'] === true ? int(p['stock_quantity']) : null,
-        })],
+    variants:
+      isVariable || price === null
+        ? []
+        : [
+            compact({
+              id: idStr(p['id']),
+              sku: str(p['sku']),
+              price,
+              // On sale, `price` is the sale price and `regular_price` what it was.
+              compare_at_price: p['on_sale'] === true && regular !== price ? regular : null,
+              inventory_quantity: p['manage_stock'] === true ? int(p['stock_quantity']) : null,
+            }),
+          ],
     variation_ids: isVariable ? arr(p['variations']).map(idStr) : undefined,
     updated_at: isoFromGmt(p['date_modified_gmt']) ?? undefined,
   })

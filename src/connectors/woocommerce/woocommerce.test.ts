@@ -15,11 +15,20 @@ function phpCompact(file: string, patch: (o: any) => void = () => {}): Buffer {
 
 function woo(topic: string, body: Buffer, extra: Record<string, string> = {}): WebhookDelivery {
   const [resource, event] = topic.split('.')
-  return delivery({
-    'X-WC-Webhook-Signature': hmacBase64(SECRET, body), 'X-WC-Webhook-Topic': topic, 'X-WC-Webhook-Resource': resource!,
-    'X-WC-Webhook-Event': event!, 'X-WC-Webhook-ID': '3', 'X-WC-Webhook-Delivery-ID': '36e520ebabc2fa725092ff4a47acedf2',
-    'X-WC-Webhook-Source': 'https://example.com/', 'User-Agent': 'WooCommerce/3.9.1 Hookshot (WordPress/5.3.2)', ...extra,
-  }, body)
+  return delivery(
+    {
+      'X-WC-Webhook-Signature': hmacBase64(SECRET, body),
+      'X-WC-Webhook-Topic': topic,
+      'X-WC-Webhook-Resource': resource!,
+      'X-WC-Webhook-Event': event!,
+      'X-WC-Webhook-ID': '3',
+      'X-WC-Webhook-Delivery-ID': '36e520ebabc2fa725092ff4a47acedf2',
+      'X-WC-Webhook-Source': 'https://example.com/',
+      'User-Agent': 'WooCommerce/3.9.1 Hookshot (WordPress/5.3.2)',
+      ...extra,
+    },
+    body,
+  )
 }
 
 async function map(topic: string, body: Buffer) {
@@ -56,14 +65,32 @@ describe('woocommerce map', () => {
     expect(events.map((e) => e.type)).toEqual(['order.created', 'order.paid'])
     const order = events[0]!.data as Record<string, any>
     expect(order).toMatchObject({
-      id: '727', number: '727', email: 'john.doe@example.com', currency: 'USD', subtotal_price: '18.00', total_discounts: '0.00',
-      shipping_price: '10.00', total_price: '29.35', financial_status: 'paid', fulfillment_status: null, status: 'processing',
-      created_at: '2017-03-22T19:28:02.000Z', paid_at: '2017-03-22T19:28:08.000Z', discount_codes: [],
+      id: '727',
+      number: '727',
+      email: 'john.doe@example.com',
+      currency: 'USD',
+      subtotal_price: '18.00',
+      total_discounts: '0.00',
+      shipping_price: '10.00',
+      total_price: '29.35',
+      financial_status: 'paid',
+      fulfillment_status: null,
+      status: 'processing',
+      created_at: '2017-03-22T19:28:02.000Z',
+      paid_at: '2017-03-22T19:28:08.000Z',
+      discount_codes: [],
     })
     expect(order.customer).toEqual({ id: null, email: 'john.doe@example.com', phone: '(555) 555-5555', first_name: 'John', last_name: 'Doe' })
     expect(order.line_items).toEqual([
       expect.objectContaining({ sku: null, product_id: '93', variant_id: null, title: 'Woo Single #1', quantity: 2, price: '3' }),
-      expect.objectContaining({ sku: 'Bar3', product_id: '22', variant_id: '23', title: 'Ship Your Idea \u2013 Color: Black, Size: M Test', quantity: 1, price: '12' }),
+      expect.objectContaining({
+        sku: 'Bar3',
+        product_id: '22',
+        variant_id: '23',
+        title: 'Ship Your Idea \u2013 Color: Black, Size: M Test',
+        quantity: 1,
+        price: '12',
+      }),
     ])
     expect(order.shipping_address).toMatchObject({ country_code: 'US', city: 'San Francisco' })
     expect(events[0]!.occurred_at).toBe('2017-03-22T19:28:08.000Z')
@@ -83,15 +110,34 @@ describe('woocommerce map', () => {
 
   it('a later edit of a completed order repeats the same event ids (no second payment or shipment)', async () => {
     const first = await map('order.updated', phpCompact('order-updated.json'))
-    const later = await map('order.updated', phpCompact('order-updated.json', (o) => { o.date_modified_gmt = '2017-03-23T08:00:00'; o.customer_note = 'gift' }))
+    const later = await map(
+      'order.updated',
+      phpCompact('order-updated.json', (o) => {
+        o.date_modified_gmt = '2017-03-23T08:00:00'
+        o.customer_note = 'gift'
+      }),
+    )
     expect(later.mapped.dedupeKey).not.toBe(first.mapped.dedupeKey)
     expect(later.events.map((e) => e.id)).toEqual(first.events.map((e) => e.id))
   })
 
   it('reads tracking from the Shipment Tracking extension meta when present', async () => {
-    const { events } = await map('order.updated', phpCompact('order-updated.json', (o) => {
-      o.meta_data.push({ id: 13110, key: '_wc_shipment_tracking_items', value: [{ tracking_provider: 'USPS', tracking_number: '9400100000000000000000', custom_tracking_link: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400100000000000000000' }] })
-    }))
+    const { events } = await map(
+      'order.updated',
+      phpCompact('order-updated.json', (o) => {
+        o.meta_data.push({
+          id: 13110,
+          key: '_wc_shipment_tracking_items',
+          value: [
+            {
+              tracking_provider: 'USPS',
+              tracking_number: '9400100000000000000000',
+              custom_tracking_link: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9400100000000000000000',
+            },
+          ],
+        })
+      }),
+    )
     expect(events[1]!.data).toMatchObject({ carrier: 'USPS', tracking_number: '9400100000000000000000' })
   })
 
@@ -101,16 +147,24 @@ describe('woocommerce map', () => {
     ['pending', ['raw.woocommerce.order_updated']],
     ['on-hold', ['raw.woocommerce.order_updated']],
   ])('order.updated to %s → %j', async (status, types) => {
-    const { events } = await map('order.updated', phpCompact('order-updated.json', (o) => {
-      o.status = status
-      if (status !== 'refunded') { o.date_paid_gmt = null; o.date_paid = null }
-    }))
+    const { events } = await map(
+      'order.updated',
+      phpCompact('order-updated.json', (o) => {
+        o.status = status
+        if (status !== 'refunded') {
+          o.date_paid_gmt = null
+          o.date_paid = null
+        }
+      }),
+    )
     expect(events.map((e) => e.type)).toEqual(types)
     expect(events[0]!.data['id']).toBe('727')
   })
 
   it('a new refund on a processing order → order.refunded keyed by the refund, with the amount', async () => {
-    const body = phpCompact('order-created.json', (o) => { o.refunds = [{ id: 726, reason: '', total: '-10.00' }] })
+    const body = phpCompact('order-created.json', (o) => {
+      o.refunds = [{ id: 726, reason: '', total: '-10.00' }]
+    })
     const { events } = await map('order.updated', body)
     expect(events.map((e) => e.type)).toEqual(['order.refunded', 'order.paid'])
     expect(events[0]!.data).toMatchObject({ refund_amount: '10.00', financial_status: 'partially_refunded' })
@@ -121,8 +175,14 @@ describe('woocommerce map', () => {
     expect(events).toHaveLength(1)
     expect(events[0]!.type).toBe('customer.created')
     expect(events[0]!.data).toMatchObject({
-      id: '25', email: 'john.doe@example.com', first_name: 'John', last_name: 'Doe', phone: '(555) 555-5555',
-      accepts_marketing: null, created_at: '2017-03-21T19:09:28.000Z', username: 'john.doe',
+      id: '25',
+      email: 'john.doe@example.com',
+      first_name: 'John',
+      last_name: 'Doe',
+      phone: '(555) 555-5555',
+      accepts_marketing: null,
+      created_at: '2017-03-21T19:09:28.000Z',
+      username: 'john.doe',
     })
   })
 
@@ -130,13 +190,23 @@ describe('woocommerce map', () => {
     const { events } = await map('product.updated', phpCompact('product-updated.json'))
     expect(events.map((e) => e.type)).toEqual(['product.updated'])
     expect(events[0]!.data).toMatchObject({
-      id: '794', title: 'Premium Quality', status: 'active', woocommerce_status: 'publish',
+      id: '794',
+      title: 'Premium Quality',
+      status: 'active',
+      woocommerce_status: 'publish',
       variants: [{ id: '794', sku: null, price: '24.54', compare_at_price: null, inventory_quantity: null }],
     })
   })
 
   it('a product that manages stock under a SKU also yields inventory.updated', async () => {
-    const { events } = await map('product.updated', phpCompact('product-updated.json', (o) => { o.sku = 'PQ-19'; o.manage_stock = true; o.stock_quantity = 7 }))
+    const { events } = await map(
+      'product.updated',
+      phpCompact('product-updated.json', (o) => {
+        o.sku = 'PQ-19'
+        o.manage_stock = true
+        o.stock_quantity = 7
+      }),
+    )
     expect(events.map((e) => e.type)).toEqual(['product.updated', 'inventory.updated'])
     expect(events[1]!.data).toEqual({ sku: 'PQ-19', variant_id: '794', available: 7 })
   })

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { applyTracking, htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, verifyClickToken, verifyOpenToken } from './index.ts'
+import {
+  applyTracking,
+  htmlToPlainText,
+  listUnsubscribeHeaders,
+  renderLayout,
+  renderLayoutForText,
+  stableMessageId,
+  verifyClickToken,
+  verifyOpenToken,
+} from './index.ts'
 
 const opts = { publicUrl: 'https://sf.test', secretKey: 'k', messageId: 'msg_9' }
 
@@ -27,7 +36,11 @@ describe('renderLayout', () => {
 
 describe('htmlToPlainText', () => {
   it('keeps the words and links, drops the preheader and images', () => {
-    const html = renderLayout({ body: '<p>Hi Ada,</p><p><a href="https://shop.test/cart">Back to your cart</a></p><img src="x.png" alt="logo">', storeName: 'Acme', preheader: 'PREVIEW' })
+    const html = renderLayout({
+      body: '<p>Hi Ada,</p><p><a href="https://shop.test/cart">Back to your cart</a></p><img src="x.png" alt="logo">',
+      storeName: 'Acme',
+      preheader: 'PREVIEW',
+    })
     const text = htmlToPlainText(html)
     expect(text).toContain('Hi Ada,')
     expect(text).toContain('Back to your cart [https://shop.test/cart]')
@@ -41,7 +54,7 @@ describe('renderLayoutForText', () => {
     const bodies = [
       '<h1>Hi</h1><p>Order <strong>#1</strong></p><table><tr><td>Item</td><td>2 ×</td></tr></table><p><a href="https://shop.test/o/1">View</a></p>',
       '</td></tr></table><p>breaks out</p>',
-      '<ul><li>one</li></ul><pre>  x</pre><div>' + 'word '.repeat(40) + '</div>',
+      `<ul><li>one</li></ul><pre>  x</pre><div>${'word '.repeat(40)}</div>`,
       '<html><body><p>Mine</p></body></html>',
     ]
     for (const body of bodies) {

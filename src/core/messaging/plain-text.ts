@@ -18,5 +18,7 @@ const convert = compile({
 })
 
 export function htmlToPlainText(html: string): string {
-  return convert(html).replace(/\n{3,}/g, '\n\n').trim()
+  return convert(html)
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()
 }

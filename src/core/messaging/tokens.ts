@@ -79,7 +79,7 @@ export function signUnsubscribeToken(secretKey: string, storeId: string, custome
 /** `/t/c/:token` → the message and the original URL to redirect to, or null (answer 404). */
 export function verifyClickToken(secretKey: string, token: string): ClickToken | null {
   const wire = open(secretKey, token)
-  if (!wire || wire.k !== 'c' || typeof wire.m !== 'string' || typeof wire.u !== 'string') return null
+  if (wire?.k !== 'c' || typeof wire.m !== 'string' || typeof wire.u !== 'string') return null
   // only ever redirect to web addresses: a signed token is no licence for javascript: URLs
   if (!/^https?:\/\//i.test(wire.u)) return null
   return { kind: 'click', messageId: wire.m, url: wire.u }
@@ -88,14 +88,14 @@ export function verifyClickToken(secretKey: string, token: string): ClickToken |
 /** `/t/o/:token` → the message that was opened, or null. */
 export function verifyOpenToken(secretKey: string, token: string): OpenToken | null {
   const wire = open(secretKey, token)
-  if (!wire || wire.k !== 'o' || typeof wire.m !== 'string') return null
+  if (wire?.k !== 'o' || typeof wire.m !== 'string') return null
   return { kind: 'open', messageId: wire.m }
 }
 
 /** `/u/:token` → the store and customer to unsubscribe, or null. */
 export function verifyUnsubscribeToken(secretKey: string, token: string): UnsubscribeToken | null {
   const wire = open(secretKey, token)
-  if (!wire || wire.k !== 'u' || typeof wire.s !== 'string' || typeof wire.c !== 'string') return null
+  if (wire?.k !== 'u' || typeof wire.s !== 'string' || typeof wire.c !== 'string') return null
   return { kind: 'unsubscribe', storeId: wire.s, customerKey: wire.c }
 }
 

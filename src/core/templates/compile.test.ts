@@ -51,13 +51,19 @@ describe('HTML output', () => {
   const evil = '<a href="https://evil.example/">Claim</a> & \'more\''
 
   it('escapes every value by default, in text and in attributes', async () => {
-    expect(await html('<p>Hi {{ name }}</p>', { name: evil })).toBe('<p>Hi &lt;a href=&#34;https://evil.example/&#34;&gt;Claim&lt;/a&gt; &amp; &#39;more&#39;</p>')
-    expect(await html('<a href="https://shop.test/o/{{ id }}">x</a>', { id: '1" onclick="x' })).toBe('<a href="https://shop.test/o/1&#34; onclick=&#34;x">x</a>')
+    expect(await html('<p>Hi {{ name }}</p>', { name: evil })).toBe(
+      '<p>Hi &lt;a href=&#34;https://evil.example/&#34;&gt;Claim&lt;/a&gt; &amp; &#39;more&#39;</p>',
+    )
+    expect(await html('<a href="https://shop.test/o/{{ id }}">x</a>', { id: '1" onclick="x' })).toBe(
+      '<a href="https://shop.test/o/1&#34; onclick=&#34;x">x</a>',
+    )
     expect(await html('{% for n in names %}{{ n | upcase }}{% endfor %}{% echo names[0] %}', { names: ['<b>', '&'] })).toBe('&lt;B&gt;&amp;&lt;b&gt;')
   })
 
   it('prints store-authored HTML as it is when it opts out with raw', async () => {
-    expect(await html('{{ banner | raw }}', { banner: '<p><a href="https://shop.test/sale">Sale</a></p>' })).toBe('<p><a href="https://shop.test/sale">Sale</a></p>')
+    expect(await html('{{ banner | raw }}', { banner: '<p><a href="https://shop.test/sale">Sale</a></p>' })).toBe(
+      '<p><a href="https://shop.test/sale">Sale</a></p>',
+    )
   })
 
   it('escapes inside a capture, so the captured block is printed with raw', async () => {

@@ -118,15 +118,18 @@ function dateFilter(this: FilterThis, value: unknown, format?: unknown, timezone
   const weekday = Number(m[2])
   const locale = this.context.opts.locale
   let plain = true
-  const rewritten = format.replace(STRFTIME_TOKEN, (token, flags: string | undefined, width: string | undefined, modifier: string | undefined, conversion: string) => {
-    if (!(conversion in NAME_PARTS)) return token
-    if (flags || width || modifier) {
-      plain = false
-      return token
-    }
-    // 2000-01-02 was a Sunday (%w = 0)
-    const at = conversion === 'a' || conversion === 'A' ? Date.UTC(2000, 0, 2 + weekday) : Date.UTC(2000, month, 15)
-    return nameFormat(locale, conversion).format(at).replace(/%/g, '%%')
-  })
+  const rewritten = format.replace(
+    STRFTIME_TOKEN,
+    (token, flags: string | undefined, width: string | undefined, modifier: string | undefined, conversion: string) => {
+      if (!(conversion in NAME_PARTS)) return token
+      if (flags || width || modifier) {
+        plain = false
+        return token
+      }
+      // 2000-01-02 was a Sunday (%w = 0)
+      const at = conversion === 'a' || conversion === 'A' ? Date.UTC(2000, 0, 2 + weekday) : Date.UTC(2000, month, 15)
+      return nameFormat(locale, conversion).format(at).replace(/%/g, '%%')
+    },
+  )
   return builtinDate.call(this, v, plain ? rewritten : format, timezoneOffset)
 }

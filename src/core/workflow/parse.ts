@@ -15,9 +15,7 @@ export interface WorkflowProblem {
   message: string
 }
 
-export interface ActionLookup {
-  (type: string): { input: z.ZodType; rawFields?: string[] } | undefined
-}
+export type ActionLookup = (type: string) => { input: z.ZodType; rawFields?: string[] } | undefined
 
 export interface ParsedWorkflow {
   file: WorkflowFile
@@ -86,7 +84,9 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   if ('filter' in file.trigger) checkCel(file.trigger.filter, ['trigger', 'filter'])
   if ('cron' in file.trigger) problems.push(...scheduleProblems(file.trigger, lineOf))
   checkCel(file.when, ['when'])
-  file.exit_when?.forEach((goal, i) => checkCel(goal.match, ['exit_when', i, 'match']))
+  file.exit_when?.forEach((goal, i) => {
+    checkCel(goal.match, ['exit_when', i, 'match'])
+  })
   if (file.reentry?.per_customer === 'once_per' && !file.reentry.window) {
     problems.push({ line: lineOf(['reentry']), path: 'reentry', message: 'per_customer: once_per needs a window, like window: 30d' })
   }
@@ -97,7 +97,8 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
       const here = [...path, i]
       if (step.id) {
         const seen = ids.get(step.id)
-        if (seen) problems.push({ line: lineOf([...here, 'id']), path: formatPath([...here, 'id']), message: `step id "${step.id}" is already used at ${seen}` })
+        if (seen)
+          problems.push({ line: lineOf([...here, 'id']), path: formatPath([...here, 'id']), message: `step id "${step.id}" is already used at ${seen}` })
         ids.set(step.id, formatPath(here))
       }
       if ('action' in step) {
@@ -139,7 +140,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
         if (step.received) walk(step.received, [...here, 'received'])
         if (step.timed_out) walk(step.timed_out, [...here, 'timed_out'])
       } else if ('split' in step) {
-        step.split.variants.forEach((v, j) => walk(v.steps, [...here, 'split', 'variants', j, 'steps']))
+        for (const [j, v] of step.split.variants.entries()) walk(v.steps, [...here, 'split', 'variants', j, 'steps'])
       } else if ('for_each' in step) {
         checkCel(step.for_each, [...here, 'for_each'])
         walk(step.steps, [...here, 'steps'])
@@ -189,7 +190,10 @@ function getAt(value: unknown, path: Array<string | number>): unknown {
 }
 
 function formatPath(path: Array<string | number | symbol>): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '')
 }
 
 function problemsError(fileName: string, problems: WorkflowProblem[]): UserError {

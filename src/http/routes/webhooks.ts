@@ -35,17 +35,22 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
   const { connectors, deliveries, privacy } = app.services
   const admin = requireScope(app.services.keys, 'admin')
 
-  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) => connectors.page(request.storeId, pageRequest(request.query)))
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) =>
+    connectors.page(request.storeId, pageRequest(request.query)),
+  )
 
   server.post('/api/v1/connectors', { preHandler: admin }, async (request, reply) => {
     const input = connectorInput(request.body)
-    if (!isPlatform(String(input.platform))) throw new UserError(`platform: must be one of ${PLATFORMS.join(', ')}`, { code: 'validation_failed', details: { field: 'platform' } })
+    if (!isPlatform(String(input.platform)))
+      throw new UserError(`platform: must be one of ${PLATFORMS.join(', ')}`, { code: 'validation_failed', details: { field: 'platform' } })
     const created = await connectors.add(request.storeId, input as ConnectorInput)
     return reply.status(201).send(created)
   })
 
   // secrets rotation: PATCH { secrets: [old, new] }, later { secrets: [new] }
-  server.patch<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request) => connectors.update(request.storeId, request.params.id, connectorInput(request.body, true)))
+  server.patch<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request) =>
+    connectors.update(request.storeId, request.params.id, connectorInput(request.body, true)),
+  )
 
   server.get<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request) => connectors.get(request.storeId, request.params.id))
 
@@ -55,24 +60,42 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
     return reply.status(204).send()
   })
 
-  server.get<{ Params: { id: string } }>('/api/v1/connectors/:id/health', { preHandler: admin }, async (request) => connectors.health(request.storeId, request.params.id, guards.signatureFailures))
+  server.get<{ Params: { id: string } }>('/api/v1/connectors/:id/health', { preHandler: admin }, async (request) =>
+    connectors.health(request.storeId, request.params.id, guards.signatureFailures),
+  )
 
-  server.get<{ Querystring: { connector?: string; status?: string; limit?: string; cursor?: string } }>('/api/v1/deliveries', { preHandler: admin }, async (request) => {
-    const { connector, status, cursor } = request.query
-    const page = await deliveries.list(request.storeId, { ...(connector ? { connector } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), limit: parseLimit(request.query.limit) })
-    return { items: page.items.map(deliveries.summary), next_cursor: page.next_cursor }
-  })
+  server.get<{ Querystring: { connector?: string; status?: string; limit?: string; cursor?: string } }>(
+    '/api/v1/deliveries',
+    { preHandler: admin },
+    async (request) => {
+      const { connector, status, cursor } = request.query
+      const page = await deliveries.list(request.storeId, {
+        ...(connector ? { connector } : {}),
+        ...(status ? { status } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit: parseLimit(request.query.limit),
+      })
+      return { items: page.items.map(deliveries.summary), next_cursor: page.next_cursor }
+    },
+  )
 
   server.get<{ Params: { id: string } }>('/api/v1/deliveries/:id', { preHandler: admin }, async (request) => {
     const d = await deliveries.get(request.storeId, request.params.id)
     return { ...deliveries.summary(d), headers: d.headers, body: d.body, result: d.result }
   })
 
-  server.post<{ Params: { id: string } }>('/api/v1/deliveries/:id/replay', { preHandler: admin }, async (request) => deliveries.replay(request.storeId, request.params.id))
+  server.post<{ Params: { id: string } }>('/api/v1/deliveries/:id/replay', { preHandler: admin }, async (request) =>
+    deliveries.replay(request.storeId, request.params.id),
+  )
 
-  server.get<{ Params: { id: string } }>('/api/v1/customers/:id/export', { preHandler: admin }, async (request) => privacy.exportCustomer(request.storeId, request.params.id))
+  server.get<{ Params: { id: string } }>('/api/v1/customers/:id/export', { preHandler: admin }, async (request) =>
+    privacy.exportCustomer(request.storeId, request.params.id),
+  )
 
-  server.post<{ Params: { id: string } }>('/api/v1/customers/:id/erase', { preHandler: admin }, async (request) => ({ erased: true, ...(await privacy.eraseCustomer(request.storeId, request.params.id)) }))
+  server.post<{ Params: { id: string } }>('/api/v1/customers/:id/erase', { preHandler: admin }, async (request) => ({
+    erased: true,
+    ...(await privacy.eraseCustomer(request.storeId, request.params.id)),
+  }))
 
   // exports produced by Shopify's customers/data_request, kept 30 days
   server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/privacy-exports', { preHandler: admin }, async (request) => {
@@ -80,7 +103,9 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
     return privacy.listExports(request.storeId, { limit: parseLimit(request.query.limit), ...(cursor ? { cursor } : {}) })
   })
 
-  server.get<{ Params: { id: string } }>('/api/v1/privacy-exports/:id', { preHandler: admin }, async (request) => privacy.getExport(request.storeId, request.params.id))
+  server.get<{ Params: { id: string } }>('/api/v1/privacy-exports/:id', { preHandler: admin }, async (request) =>
+    privacy.getExport(request.storeId, request.params.id),
+  )
 }
 
 function connectorInput(body: unknown, partial = false): Partial<ConnectorInput> {
@@ -96,7 +121,8 @@ function connectorInput(body: unknown, partial = false): Partial<ConnectorInput>
   if (!partial || b['platform'] !== undefined) out.platform = String(b['platform'] ?? '') as Platform
   const secrets = b['secrets'] ?? (b['secret'] !== undefined ? [b['secret']] : undefined)
   if (secrets !== undefined) {
-    if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string')) throw new UserError('secrets: must be an array of 1 or 2 strings', { code: 'validation_failed', details: { field: 'secrets' } })
+    if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string'))
+      throw new UserError('secrets: must be an array of 1 or 2 strings', { code: 'validation_failed', details: { field: 'secrets' } })
     out.secrets = secrets as string[]
   } else if (!partial) {
     throw new UserError('secrets: required (the webhook secret; 2 while rotating)', { code: 'validation_failed', details: { field: 'secrets' } })

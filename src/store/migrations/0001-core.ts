@@ -5,7 +5,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
   const serial = dialect === 'postgres' ? 'bigserial' : 'integer'
   const json = 'text'
 
-  await db.schema.createTable('stores')
+  await db.schema
+    .createTable('stores')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('currency', 'text', (c) => c.notNull())
@@ -14,7 +15,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute()
 
-  await db.schema.createTable('api_keys')
+  await db.schema
+    .createTable('api_keys')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull().references('stores.id'))
     .addColumn('scope', 'text', (c) => c.notNull())
@@ -24,7 +26,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addColumn('revoked_at', 'text')
     .execute()
 
-  await db.schema.createTable('events')
+  await db.schema
+    .createTable('events')
     .addColumn('seq', sql.raw(serial), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
@@ -40,7 +43,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
   await db.schema.createIndex('events_type_idx').on('events').columns(['store_id', 'type', 'seq']).execute()
   await db.schema.createIndex('events_customer_idx').on('events').columns(['store_id', 'customer_key', 'seq']).execute()
 
-  await db.schema.createTable('customers')
+  await db.schema
+    .createTable('customers')
     .addColumn('key', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('external_id', 'text')
@@ -64,7 +68,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
   await db.schema.createIndex('customers_external_uq').on('customers').columns(['store_id', 'external_id']).unique().execute()
   await db.schema.createIndex('customers_email_idx').on('customers').columns(['store_id', 'email']).execute()
 
-  await db.schema.createTable('orders')
+  await db.schema
+    .createTable('orders')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('customer_key', 'text')
@@ -84,7 +89,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .execute()
   await db.schema.createIndex('orders_customer_idx').on('orders').columns(['store_id', 'customer_key', 'created_at']).execute()
 
-  await db.schema.createTable('carts')
+  await db.schema
+    .createTable('carts')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('customer_key', 'text')
@@ -96,7 +102,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addPrimaryKeyConstraint('carts_pk', ['store_id', 'id'])
     .execute()
 
-  await db.schema.createTable('products')
+  await db.schema
+    .createTable('products')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('title', 'text', (c) => c.notNull())
@@ -106,7 +113,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addPrimaryKeyConstraint('products_pk', ['store_id', 'id'])
     .execute()
 
-  await db.schema.createTable('variants')
+  await db.schema
+    .createTable('variants')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('product_id', 'text', (c) => c.notNull())
@@ -117,7 +125,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .execute()
   await db.schema.createIndex('variants_sku_idx').on('variants').columns(['store_id', 'sku']).execute()
 
-  await db.schema.createTable('inventory_levels')
+  await db.schema
+    .createTable('inventory_levels')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('sku', 'text', (c) => c.notNull())
     .addColumn('location_id', 'text', (c) => c.notNull())
@@ -126,7 +135,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addPrimaryKeyConstraint('inventory_levels_pk', ['store_id', 'sku', 'location_id'])
     .execute()
 
-  await db.schema.createTable('workflows')
+  await db.schema
+    .createTable('workflows')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -139,7 +149,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .execute()
   await db.schema.createIndex('workflows_trigger_idx').on('workflows').columns(['store_id', 'trigger_type', 'active']).execute()
 
-  await db.schema.createTable('workflow_versions')
+  await db.schema
+    .createTable('workflow_versions')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('workflow_id', 'text', (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
@@ -150,7 +161,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addPrimaryKeyConstraint('workflow_versions_pk', ['store_id', 'workflow_id', 'version'])
     .execute()
 
-  await db.schema.createTable('runs')
+  await db.schema
+    .createTable('runs')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('workflow_id', 'text', (c) => c.notNull())
@@ -177,7 +189,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
   await db.schema.createIndex('runs_customer_idx').on('runs').columns(['store_id', 'customer_key', 'workflow_id']).execute()
   await db.schema.createIndex('runs_status_idx').on('runs').columns(['store_id', 'status', 'started_at']).execute()
 
-  await db.schema.createTable('run_steps')
+  await db.schema
+    .createTable('run_steps')
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('step_key', 'text', (c) => c.notNull())
     .addColumn('seq', 'integer', (c) => c.notNull())
@@ -194,7 +207,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
     .addPrimaryKeyConstraint('run_steps_pk', ['run_id', 'step_key'])
     .execute()
 
-  await db.schema.createTable('correlations')
+  await db.schema
+    .createTable('correlations')
     .addColumn('id', sql.raw(serial), (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('run_id', 'text', (c) => c.notNull())
@@ -206,7 +220,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
   await db.schema.createIndex('correlations_lookup_idx').on('correlations').columns(['store_id', 'event_type', 'corr_key']).execute()
   await db.schema.createIndex('correlations_run_idx').on('correlations').columns(['run_id']).execute()
 
-  await db.schema.createTable('messages')
+  await db.schema
+    .createTable('messages')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
@@ -233,7 +248,8 @@ export async function up(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promi
   await db.schema.createIndex('messages_store_idx').on('messages').columns(['store_id', 'created_at']).execute()
   await db.schema.createIndex('messages_customer_idx').on('messages').columns(['store_id', 'customer_key', 'channel', 'category', 'sent_at']).execute()
 
-  await db.schema.createTable('templates')
+  await db.schema
+    .createTable('templates')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('subject', 'text', (c) => c.notNull())

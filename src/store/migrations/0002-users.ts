@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely'
  * new numbered files. Users belong to the installation, not to one store.
  */
 export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Promise<void> {
-  await db.schema.createTable('users')
+  await db.schema
+    .createTable('users')
     .addColumn('id', 'text', (c) => c.primaryKey())
     /** lower-cased; the sign-in name */
     .addColumn('email', 'text', (c) => c.notNull().unique())

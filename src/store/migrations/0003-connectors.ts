@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely'
  * Frozen once shipped: later changes go in new numbered files.
  */
 export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Promise<void> {
-  await db.schema.createTable('connectors')
+  await db.schema
+    .createTable('connectors')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull().references('stores.id'))
     .addColumn('platform', 'text', (c) => c.notNull())
@@ -20,7 +21,8 @@ export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Prom
     .execute()
   await db.schema.createIndex('connectors_store_idx').on('connectors').columns(['store_id', 'platform']).execute()
 
-  await db.schema.createTable('webhook_deliveries')
+  await db.schema
+    .createTable('webhook_deliveries')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('connector_id', 'text', (c) => c.notNull())
     .addColumn('store_id', 'text', (c) => c.notNull())
@@ -43,7 +45,8 @@ export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Prom
   await db.schema.createIndex('webhook_deliveries_store_idx').on('webhook_deliveries').columns(['store_id', 'received_at']).execute()
   await db.schema.createIndex('webhook_deliveries_received_idx').on('webhook_deliveries').columns(['received_at']).execute()
 
-  await db.schema.createTable('connector_signature_failures')
+  await db.schema
+    .createTable('connector_signature_failures')
     .addColumn('connector_id', 'text', (c) => c.notNull())
     /** the UTC hour, `2026-03-02T10` */
     .addColumn('hour', 'text', (c) => c.notNull())
@@ -53,7 +56,8 @@ export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Prom
     .addPrimaryKeyConstraint('connector_signature_failures_pk', ['connector_id', 'hour'])
     .execute()
 
-  await db.schema.createTable('privacy_exports')
+  await db.schema
+    .createTable('privacy_exports')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('customer_ref', 'text', (c) => c.notNull())

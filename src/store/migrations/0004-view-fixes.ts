@@ -24,7 +24,8 @@ export async function up(db: Kysely<any>, _dialect: 'sqlite' | 'postgres'): Prom
 
   await db.schema.alterTable('orders').addColumn('fulfillment_at', 'text').execute()
 
-  await db.schema.createTable('pending_fulfilments')
+  await db.schema
+    .createTable('pending_fulfilments')
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('order_id', 'text', (c) => c.notNull())
     /** fulfilled | delivered: the highest seen so far */

@@ -9,7 +9,8 @@ import type { Kysely } from 'kysely'
  *   erasure finds every key the customer ever had.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('customer_aliases')
+  await db.schema
+    .createTable('customer_aliases')
     .addColumn('alias_key', 'text', (c) => c.primaryKey())
     .addColumn('store_id', 'text', (c) => c.notNull())
     .addColumn('customer_key', 'text', (c) => c.notNull())
