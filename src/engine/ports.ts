@@ -5,6 +5,25 @@ import type { RunStatus } from './run-status.ts'
 /**
  * What the engine needs from storage. The engine never imports store/ or http/: it reaches
  * the database only through these ports, implemented by store/storage.ts for both dialects.
+ *
+ * Glossary: the words used in code, API, dashboard and docs alike.
+ * - **store**: one shop's tenant. Every row belongs to one; nothing crosses from one store to another.
+ * - **event**: something that happened in a store (`order.created`), canonical shape, immutable once
+ *   accepted; idempotent on (store, event id). Derived events are ones storeflow emits itself.
+ * - **customer**: the store's view of a person, keyed by the shop's id or, before one is known, the email.
+ * - **workflow**: trigger → condition → steps, written as a file; each save is a new immutable **version**.
+ * - **trigger**: what starts a run of a workflow: an event type, a schedule (`cron:`), or a derived event
+ *   (src/triggers/).
+ * - **run**: one workflow version carried out for one triggering event; pins its version.
+ * - **step**: one instruction of a run's compiled program: an action or a control step (if, wait, wait_for,
+ *   split, for_each, exit). Its **step key** (step id plus loop indices) names it within the run.
+ * - **attempt**: one try of an action step; retries are attempts, scheduled as rows, not sleeps.
+ * - **action**: a step that does something (send_email, tag_customer); declared with defineAction,
+ *   `internal` (inside the step's transaction) or `external` (outside, at most once per step).
+ * - **wait**: a run parked until a time (`wait`) or an event (`wait_for`, `exit_when`, via a correlation).
+ * - **holdout**: the control group: runs that are started and counted but take no actions.
+ * - **outbox**: the message rows send_email, send_sms and notify_team write before sending, one per step.
+ * - **lease**: a worker's time-limited claim on a run it is advancing.
  */
 export interface StoredEvent extends CanonicalEvent {
   seq: number
