@@ -74,7 +74,13 @@ function anchors(text: string): Set<string> {
 }
 
 describe('the repository stands alone', () => {
-  const files = [join(ROOT, 'README.md'), join(ROOT, 'ARCHITECTURE.md'), ...markdownFiles(DOCS), ...markdownFiles(join(ROOT, 'src')), ...markdownFiles(join(ROOT, 'test'))]
+  const files = [
+    join(ROOT, 'README.md'),
+    join(ROOT, 'ARCHITECTURE.md'),
+    ...markdownFiles(DOCS),
+    ...markdownFiles(join(ROOT, 'src')),
+    ...markdownFiles(join(ROOT, 'test')),
+  ]
 
   it('every relative link in its Markdown reaches a file (and a heading) in the repository', () => {
     const broken: string[] = []
