@@ -21,7 +21,7 @@ const LAYERS = {
   services: ['lib', 'contracts', 'core', 'plugin-api', 'actions', 'triggers', 'connectors', 'store', 'engine', 'services', 'config.ts'],
   // the edges see use cases, contracts and utilities only: no SQL, no engine internals
   http: ['lib', 'contracts', 'services', 'http', 'config.ts', 'main.ts'],
-  // the CLI starts processes: it opens the composition root (main.ts) and calls its services
+  // the edges see use cases, contracts and utilities only (and App's type: rule below)
   cli: ['lib', 'contracts', 'services', 'cli', 'config.ts', 'main.ts'],
 }
 
@@ -43,9 +43,9 @@ module.exports = {
     ...layerRules,
     {
       name: 'edges-see-the-app-type-only',
-      comment: 'http/ names main.ts\'s App in types only: the server is built by the composition root, never the reverse',
+      comment: 'http/ and cli/ name main.ts\'s App in types only: the composition root builds them and hands them the app, never the reverse',
       severity: 'error',
-      from: { path: '^src/http/' },
+      from: { path: '^src/(http|cli)/' },
       to: { path: '^src/main\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {

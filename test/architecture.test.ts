@@ -59,7 +59,12 @@ describe('layering (dependency-cruiser)', () => {
       'src/services/runs.ts',
       "import { runs } from '../store/runs.repo.ts'\nimport { e } from '../engine/engine.ts'\nexport const list = () => [runs, e]\n",
     )
-    write('src/http/routes/runs.ts', "import { list } from '../../services/runs.ts'\nimport { db } from '../../store/db.ts'\nexport const r = [list, db]\n")
+    write('src/main.ts', 'export interface App { name: string }\nexport const createApp = (): App => ({ name: "app" })\n')
+    write(
+      'src/http/routes/runs.ts',
+      "import { list } from '../../services/runs.ts'\nimport { db } from '../../store/db.ts'\nimport type { App } from '../../main.ts'\nexport const r = [list, db]\nexport type A = App\n",
+    )
+    write('src/cli/start.ts', "import { createApp } from '../main.ts'\nexport const s = createApp\n")
     write('src/cli/commands/runs.ts', "import { e } from '../../engine/engine.ts'\nimport { t } from '../../contracts/events.ts'\nexport const c = [e, t]\n")
     write('src/core/loop-a.ts', "import { b } from './loop-b.ts'\nexport const a = () => b\n")
     write('src/core/loop-b.ts', "import { a } from './loop-a.ts'\nexport const b = () => a\n")
@@ -84,6 +89,7 @@ describe('layering (dependency-cruiser)', () => {
         'layer-engine: src/engine/engine.ts → src/store/runs.repo.ts',
         'layer-http: src/http/routes/runs.ts → src/store/db.ts',
         'layer-cli: src/cli/commands/runs.ts → src/engine/engine.ts',
+        'edges-see-the-app-type-only: src/cli/start.ts → src/main.ts',
         'layer-lib: src/lib/oops.ts → src/services/runs.ts',
         'sql-in-store-only: src/services/raw.ts → node_modules/kysely/dist/esm/index.js',
         'fastify-in-http-only: src/engine/routes.ts → node_modules/fastify/fastify.js',
@@ -96,6 +102,17 @@ describe('layering (dependency-cruiser)', () => {
 
 describe('what only one layer may use', () => {
   const sources = files(SRC)
+
+  // a property is not an import, so dependency-cruiser cannot see this: the edges are handed the
+  // whole App (type only), and must still use nothing of it below its services
+  it('http/ and cli/ reach the app through its services, never its database handle, engine or actions', () => {
+    const reachesBelow = /\b(app|root)\.(handle|engine|actions)\b|\.handle\.db\b/
+    const offenders = sources.filter((f) => ['http', 'cli'].includes(layerOf(f)) && reachesBelow.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f))
+    expect(offenders).toEqual([])
+    expect(reachesBelow.test('const db = app.handle.db')).toBe(true)
+    expect(reachesBelow.test('await app.engine.tick()')).toBe(true)
+    expect(reachesBelow.test('app.services.runs.list(store)')).toBe(false)
+  })
 
   // a call is not an import, so dependency-cruiser cannot see this one
   it('only cli/ writes to the console', () => {
