@@ -2,27 +2,22 @@ import { createActionRegistry } from './actions/index.ts'
 import { requireSecretKey, type Config } from './config.ts'
 import { Engine } from './engine/engine.ts'
 import { systemClock, type Clock } from './lib/clock.ts'
-import { createOutboundClient, type OutboundClient, type Resolver } from './lib/guarded-request.ts'
+import { createOutboundClient, type Resolver } from './lib/guarded-request.ts'
 import { createLogger, type Logger } from './lib/logger.ts'
 import type { ActionDefinition } from './plugin-api/define-action.ts'
 import type { DerivedTriggerDefinition } from './plugin-api/define-trigger.ts'
 import { createTriggerRegistry } from './triggers/index.ts'
-import { openDatabase, type DatabaseHandle } from './store/db.ts'
+import { openDatabase } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { createStorage } from './store/storage.ts'
 import { ensureDefaultStore } from './store/stores.repo.ts'
-import { createServices, type Services } from './services/index.ts'
+import { createServices, type ServiceContext, type Services } from './services/index.ts'
 
-/** Everything a process needs: database, engine, actions. The composition root. */
-export interface App {
-  config: Config
-  handle: DatabaseHandle
-  engine: Engine
-  actions: ReadonlyMap<string, ActionDefinition>
-  /** every request made on a tenant's behalf (connectors, actions) goes through this one client */
-  http: OutboundClient
-  clock: Clock
-  log: Logger
+/**
+ * Everything a process needs: what the use cases are built from (database, engine, actions, the
+ * guarded client, clock, log) and the use cases themselves. The composition root.
+ */
+export interface App extends ServiceContext {
   /** the use cases: what HTTP, the CLI and the dashboard call */
   services: Services
   close(): Promise<void>
