@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/lib/clock.ts'
 import { silentLogger } from '../../src/lib/logger.ts'
 import { createApp, type App } from '../../src/main.ts'
 import { dropPostgresSchema } from '../../src/store/db.ts'
+import { migrate } from '../../src/store/migrate.ts'
 import { createKey } from '../../src/store/stores.repo.ts'
 import { DIALECTS, TEST_DATABASE_URL, type DialectName } from '../helpers/dialects.ts'
 
@@ -200,6 +201,26 @@ describe.each(DIALECTS)('schedule triggers on %s', (dialect) => {
 
     expect((await api.ticks()).map((t) => t.occurred_at)).toEqual(['2026-03-28T08:00:00.000Z', '2026-04-01T07:00:00.000Z', '2026-04-02T07:00:00.000Z'])
     expect(await api.runs('daily-report')).toHaveLength(3)
+  })
+
+  it('a cron workflow active before schedules existed fires at its next time after the upgrade, not a catch-up at once', async () => {
+    await activate(DAILY_BERLIN, 'daily-report')
+    // the database as the version before schedules left it: the workflow active, no schedules table
+    const db = c.apps[0].handle.db
+    await db.schema.dropTable('schedules').execute()
+    await db
+      .deleteFrom('storeflow_migrations' as never)
+      .where('name' as never, '=', '0007-schedules' as never)
+      .execute()
+
+    // upgraded on Monday noon, three 09:00s after the workflow was saved
+    c.clock.set('2026-03-30T12:00:00Z')
+    expect(await migrate(c.apps[0].handle)).toEqual(['0007-schedules'])
+    expect(await bothPass()).toBe(0)
+    c.clock.set('2026-03-31T07:00:00Z')
+    expect(await bothPass()).toBe(1)
+    await c.apps[1].engine.drain()
+    expect((await api.ticks()).map((t) => t.occurred_at)).toEqual(['2026-03-31T07:00:00.000Z'])
   })
 
   it('stops when the workflow is deactivated or deleted, and follows a changed cron', async () => {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 
 /**
  * Schedules: one row per schedule a worker fires (a workflow's `cron:` trigger, a derived
@@ -28,4 +28,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('schedules_pk', ['store_id', 'key'])
     .execute()
   await db.schema.createIndex('schedules_next_idx').on('schedules').columns(['next_at']).execute()
+
+  // Cron workflows already active were never fired before this version. Without a row, the first
+  // pass would count from their last save and fire a "missed" tick at once (a Monday newsletter
+  // sent on the Wednesday of the upgrade). A row with no cron yet reads as a changed schedule,
+  // which counts from the pass that first sees it: their first tick is their next one.
+  const now = new Date().toISOString()
+  await sql`
+    insert into schedules (store_id, key, workflow_id, cron, timezone, next_at, last_at, updated_at)
+    select store_id, 'workflow:' || id, id, '', '', null, null, ${now}
+    from workflows where active = 1 and trigger_type = 'schedule.tick'
+  `.execute(db)
 }
