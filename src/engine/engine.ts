@@ -1,14 +1,15 @@
 import { hostname } from 'node:os'
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
 import type { Clock } from '../lib/clock.ts'
-import { DatabaseUnavailableError, isDatabaseUnavailable } from '../lib/db-errors.ts'
+import { DatabaseUnavailableError, isDatabaseUnavailable, isTransientDbError } from '../lib/db-errors.ts'
 import { UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { advanceBatch } from './executor.ts'
-import { ingestInTx, type IngestOptions, type IngestResult } from './ingest.ts'
+import type { IngestOptions, IngestResult } from './route-event.ts'
+import { Router, type RoutePass } from './router.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
 import { sleep } from './outage.ts'
 import type { Storage, StorageTx } from './ports.ts'
@@ -28,6 +29,8 @@ export interface EngineOptions {
   dryRun?: boolean
   /** derived triggers; default the built-in ones */
   triggers?: TriggerRegistry
+  /** events routed per transaction; default 500 */
+  routeBatch?: number
 }
 
 /**
@@ -35,6 +38,9 @@ export interface EngineOptions {
  * client sends it again); real ms.
  */
 const INGEST_OUTAGE_WAIT_MS = 5_000
+
+/** How long settle() waits for accepted events it cannot route yet; real ms. */
+const SETTLE_WAIT_MS = 10_000
 
 interface PendingIngest {
   events: CanonicalEvent[]
@@ -44,7 +50,8 @@ interface PendingIngest {
 }
 
 /**
- * The engine's front: ingest (group-committed) and the worker's claim-and-advance loop.
+ * The engine's front: ingest (append to the event log, group-committed), the router that does
+ * what accepted events cause, and the worker's claim-and-advance loop.
  */
 export class Engine {
   readonly cache = new WorkflowCache()
@@ -59,6 +66,8 @@ export class Engine {
   private pending: PendingIngest[] = []
   private flushing = false
   private readonly dueListeners = new Set<() => void>()
+  private readonly appendListeners = new Set<() => void>()
+  readonly router: Router
   /** per worker: runs still leased when the database went away mid-tick, to let go once it is back */
   private readonly abandoned = new Map<string, Set<string>>()
 
@@ -70,6 +79,7 @@ export class Engine {
     this.leaseMs = options.leaseMs ?? 60_000
     this.dryRun = options.dryRun ?? false
     this.triggers = options.triggers ?? createTriggerRegistry()
+    this.router = new Router(this.storage, this.clock, this.log, () => this.routeDeps(), options.routeBatch === undefined ? {} : { batch: options.routeBatch })
   }
 
   /** Forget cached store settings (after PUT /settings). */
@@ -77,15 +87,23 @@ export class Engine {
     this.stores.invalidate(storeId)
   }
 
-  /** Called when ingest creates or wakes runs, so an embedded worker can look at once. */
+  /** Called when routing creates or wakes runs, so an embedded worker can look at once. */
   onRunsDue(listener: () => void): () => void {
     this.dueListeners.add(listener)
     return () => this.dueListeners.delete(listener)
   }
 
+  /** Called when events were appended to the log, so an embedded router can route them at once. */
+  onAppended(listener: () => void): () => void {
+    this.appendListeners.add(listener)
+    return () => this.appendListeners.delete(listener)
+  }
+
   /**
-   * Stores events and everything they cause. Concurrent callers share one transaction (group
-   * commit): each promise resolves only after the commit that holds its events.
+   * Accepts events: appends them to the event log, deduplicated on (store, event id). What they
+   * cause is done by the router (router.ts), after the commit. Concurrent callers share one
+   * transaction (group commit, multi-row inserts): each promise resolves only after the commit
+   * that holds its events.
    */
   ingest(events: CanonicalEvent[], options: IngestOptions): Promise<IngestResult[]> {
     return new Promise((resolve, reject) => {
@@ -126,7 +144,7 @@ export class Engine {
             }
           }
         }
-        if (group.some((p) => !p.options.historical)) this.notifyDue()
+        this.notifyAppended()
       }
     } finally {
       this.flushing = false
@@ -161,20 +179,14 @@ export class Engine {
   }
 
   private async ingestGroupOnce(group: PendingIngest[]): Promise<IngestResult[][]> {
-    return this.storage.transaction(async (tx) => {
-      const out: IngestResult[][] = []
-      // one read of the active workflows per store and event type serves the whole group
-      const deps = { ...this.ingestDeps(), heads: new Map() }
-      for (const p of group) {
-        const results: IngestResult[] = []
-        for (const event of p.events) results.push(await ingestInTx(tx, event, p.options, deps))
-        out.push(results)
-      }
-      return out
-    })
+    const receivedAt = this.clock.now().toISOString()
+    const items = group.flatMap((p) => p.events.map((event) => ({ event, receivedAt, historical: p.options.historical, source: p.options.source })))
+    const appended = await this.storage.transaction((tx) => tx.appendEvents(items))
+    let at = 0
+    return group.map((p) => p.events.map((event) => ({ id: event.id, ...appended[at++]! })))
   }
 
-  private ingestDeps() {
+  private routeDeps() {
     return { clock: this.clock, cache: this.cache, log: this.log, stores: this.stores, triggers: this.triggers }
   }
 
@@ -182,9 +194,42 @@ export class Engine {
     for (const listener of this.dueListeners) listener()
   }
 
-  /** Ingest inside an existing transaction (emit_event from an internal action). */
+  private notifyAppended(): void {
+    for (const listener of this.appendListeners) listener()
+  }
+
+  /** Appends an event inside an existing transaction (emit_event, a schedule's tick); routed after that commit. */
   async ingestInTransaction(tx: StorageTx, event: CanonicalEvent, options: IngestOptions): Promise<IngestResult> {
-    return ingestInTx(tx, event, options, this.ingestDeps())
+    const [appended] = await tx.appendEvents([{ event, receivedAt: this.clock.now().toISOString(), historical: options.historical, source: options.source }])
+    return { id: event.id, ...appended! }
+  }
+
+  /** One routing pass over the stores with accepted events this process may route (router.ts). */
+  async route(owner: string): Promise<RoutePass> {
+    const pass = await this.router.pass(owner)
+    if (pass.routed > 0) this.notifyDue()
+    return pass
+  }
+
+  /**
+   * Routes until every accepted event is routed (commands that ingest, tests). Events a router
+   * may not read yet (a transaction still running holds them back on PostgreSQL, or another
+   * process's router holds the store) are waited for, up to `waitMs` of real time.
+   */
+  async settle(owner = 'settle', waitMs = SETTLE_WAIT_MS): Promise<number> {
+    let total = 0
+    const deadline = Date.now() + waitMs
+    try {
+      for (;;) {
+        const { routed } = await this.route(owner)
+        total += routed
+        if (routed > 0) continue
+        if ((await this.storage.routerBacklog()) === 0 || Date.now() > deadline) return total
+        await sleep(5)
+      }
+    } finally {
+      await this.router.release(owner)
+    }
   }
 
   private executorDeps(): ExecutorDeps {
@@ -258,12 +303,16 @@ export class Engine {
     this.abandoned.delete(owner)
   }
 
-  /** Runs ticks until nothing is due (tests and simulate use this with a manual clock). */
+  /**
+   * Routes and runs ticks until nothing is routable or due (tests and simulate use this with a
+   * manual clock); returns the runs claimed.
+   */
   async drain(owner = 'drain', maxTicks = 10_000): Promise<number> {
     let total = 0
     for (let i = 0; i < maxTicks; i++) {
+      const routed = await this.settle(owner)
       const n = await this.tick(owner, 100)
-      if (n === 0) return total
+      if (n === 0 && routed === 0) return total
       total += n
     }
     return total
@@ -272,10 +321,4 @@ export class Engine {
   static workerId(): string {
     return `${hostname()}:${process.pid}:${newId().slice(-6)}`
   }
-}
-
-/** unique violation, serialization failure, deadlock (PostgreSQL); busy (SQLite) */
-function isTransientDbError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_BUSY'
 }

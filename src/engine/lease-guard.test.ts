@@ -80,8 +80,9 @@ steps:
       now: env.clock.now(),
     })
     if (!parsed.ok) throw new Error('bad fixture')
-    const [result] = await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
-    return result!.runs[0]!
+    await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+    await env.app.engine.settle()
+    return (await env.app.handle.db.selectFrom('runs').select('id').where('trigger_event_id', '=', parsed.event.id).executeTakeFirstOrThrow()).id
   }
 
   const steps = (runId: string) =>

@@ -150,9 +150,41 @@ export interface ScheduledWorkflowHead extends WorkflowHead {
   updated_at: string
 }
 
+/** A place in a store's event log: the appending transaction (PostgreSQL; 0 on SQLite) and the sequence number. */
+export interface LogPosition {
+  tx: number
+  seq: number
+}
+
+/** An event to append to the log. */
+export interface AppendItem {
+  event: CanonicalEvent
+  receivedAt: string
+  historical: boolean
+  /** api, a platform, schedule, workflow, derived (`derived:N` when N derived events led to it) */
+  source: string
+}
+
+/** An event read from the log by its router, with its place in the log. */
+export interface LoggedEvent {
+  event: StoredEvent
+  source: string
+  position: LogPosition
+}
+
 /** One transaction's worth of storage operations. */
 export interface StorageTx {
-  insertEvent(event: CanonicalEvent, meta: { receivedAt: string; historical: boolean; source: string }): Promise<{ seq: number; duplicate: boolean }>
+  /**
+   * appends events to the log as multi-row inserts, deduplicated on (store, event id); a repeat
+   * (of a stored event or of an earlier item) is answered `duplicate` with the first one's seq
+   */
+  appendEvents(items: AppendItem[]): Promise<Array<{ seq: number; duplicate: boolean }>>
+  // the router (engine/router.ts)
+  /** locks the store's router for this transaction; its position, or null if `owner` no longer holds its lease */
+  lockRouter(storeId: string, owner: string): Promise<LogPosition | null>
+  /** the next routable events after `position`, in log order */
+  readLog(storeId: string, position: LogPosition, limit: number): Promise<LoggedEvent[]>
+  advanceRouter(storeId: string, position: LogPosition, leaseUntil: Date): Promise<void>
   /** updates the store's view (customers, orders, carts, products, inventory); returns the customer key */
   applyToView(event: CanonicalEvent, seq: number): Promise<string | null>
   setEventCustomer(seq: number, customerKey: string | null): Promise<void>
@@ -209,6 +241,13 @@ export interface StorageTx {
 export interface Storage {
   dialect: 'sqlite' | 'postgres'
   transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T>
+  /** stores with routable events whose router lease is free, lapsed or `owner`'s */
+  pendingRouterStores(owner: string, now: Date, limit: number): Promise<string[]>
+  /** takes or renews a store's router lease; false while another live router holds it */
+  takeRouterLease(storeId: string, owner: string, now: Date, until: Date): Promise<boolean>
+  releaseRouterLeases(owner: string): Promise<void>
+  /** events accepted and not routed yet, over every store */
+  routerBacklog(): Promise<number>
   /** leases up to `limit` runs due at `now`, skipping runs leased by live workers */
   claimDueRuns(owner: string, now: Date, leaseMs: number, limit: number): Promise<RunRecord[]>
   releaseLease(runId: string, owner: string): Promise<void>

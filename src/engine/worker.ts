@@ -13,10 +13,13 @@ export interface WorkerOptions {
   batch?: number
   /** how often to look at the schedules (cron triggers), real ms; default 1000 */
   scheduleEveryMs?: number
+  /** how often the router looks for accepted events when idle, ms; default 25 (an append in this process wakes it at once) */
+  routePollMs?: number
 }
 
 /**
- * Claims due runs with leases and advances them. Several workers (processes or machines) can
+ * Routes accepted events (router.ts) and claims due runs with leases and advances them, in two
+ * loops, so a slow batch of steps never holds up routing. Several workers (processes or machines) can
  * run at once: claims skip leased rows, and a crashed worker's runs are claimed again once its
  * lease expires. stop() lets in-flight steps finish; nothing is left half-done.
  *
@@ -27,8 +30,12 @@ export class Worker {
   readonly id = Engine.workerId()
   private running = false
   private wake: (() => void) | null = null
+  private wakeRouter: (() => void) | null = null
+  /** appended while the router was busy: look again at once */
+  private appendedMeanwhile = false
   private loop: Promise<void> | null = null
-  private unsubscribe: (() => void) | null = null
+  private routing: Promise<void> | null = null
+  private unsubscribe: Array<() => void> = []
   /** every worker fires due schedules too: the schedules table makes each tick one worker's */
   private readonly scheduler: Scheduler
 
@@ -43,8 +50,15 @@ export class Worker {
   start(): void {
     if (this.running) return
     this.running = true
-    this.unsubscribe = this.engine.onRunsDue(() => this.wake?.())
+    this.unsubscribe = [
+      this.engine.onRunsDue(() => this.wake?.()),
+      this.engine.onAppended(() => {
+        this.appendedMeanwhile = true
+        this.wakeRouter?.()
+      }),
+    ]
     this.loop = this.run()
+    this.routing = this.route()
     this.log.info({ workerId: this.id }, 'worker started')
   }
 
@@ -91,10 +105,50 @@ export class Worker {
     }
   }
 
+  private async route(): Promise<void> {
+    const pollMs = this.options.routePollMs ?? 25
+    let outage: { since: number; attempts: number } | null = null
+    while (this.running) {
+      let routed = 0
+      let pause = 0
+      this.appendedMeanwhile = false
+      try {
+        routed = (await this.engine.route(this.id)).routed
+        outage = null
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) {
+          outage ??= { since: Date.now(), attempts: 0 }
+          pause = backoffDelay(++outage.attempts, { baseMs: 250, maxMs: 5_000 })
+        } else {
+          // a race with another writer (SQLite busy, a PostgreSQL serialization failure) or a bug:
+          // nothing of the batch committed, the next pass routes it again
+          this.log.warn({ err }, 'routing pass failed; trying again')
+          pause = pollMs
+        }
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      if (routed > 0 && pause === 0) continue
+      if (this.appendedMeanwhile && pause === 0) continue
+      if (!this.running) break
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause || pollMs)
+        this.wakeRouter = () => {
+          if (pause > 0 && this.running) return
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this.wakeRouter = null
+    }
+    await this.engine.router.release(this.id).catch(() => undefined)
+  }
+
   async stop(): Promise<void> {
     this.running = false
-    this.unsubscribe?.()
+    for (const unsubscribe of this.unsubscribe) unsubscribe()
     this.wake?.()
+    this.wakeRouter?.()
+    await this.routing
     await this.loop
     this.log.info({ workerId: this.id }, 'worker stopped')
   }

@@ -78,3 +78,13 @@ function causes(err: unknown, depth = 0): object[] {
   if (err instanceof AggregateError) for (const e of err.errors) out.push(...causes(e, depth + 1))
   return out
 }
+
+/**
+ * A failure that running the same transaction again may not meet: unique violation (two writers
+ * creating one row), serialization failure, deadlock (PostgreSQL); busy (SQLite, a second process
+ * writing).
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === '23505' || code === '40001' || code === '40P01' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY'))
+}

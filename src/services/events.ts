@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../contracts/events.ts'
-import type { IngestOptions, IngestResult } from '../engine/ingest.ts'
+import type { IngestOptions, IngestResult } from '../engine/route-event.ts'
 import { listEvents, type EventFilter } from '../store/events.repo.ts'
 import type { PageRequest } from '../store/keyset.ts'
 import type { ServiceContext } from './context.ts'

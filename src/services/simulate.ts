@@ -133,8 +133,9 @@ export async function simulate(request: SimulationRequest, openApp: OpenApp): Pr
     await saveWorkflow(app.handle.db, 'default', parsed, workflow.source, clock.now())
     const workflowId = parsed.file.id
 
-    const [result] = await app.engine.ingest([event], { historical: false, source: 'simulate' })
-    if (!result || result.runs.length === 0) {
+    await app.engine.ingest([event], { historical: false, source: 'simulate' })
+    await app.engine.settle('simulate')
+    if ((await runsOfWorkflow(app.handle.db, workflowId)).length === 0) {
       const trigger = parsed.file.trigger
       const reason =
         'event' in trigger && trigger.event !== event.type

@@ -50,7 +50,7 @@ export interface WebhookAnswer {
 export interface ReplayOutcome {
   id: string
   status: DeliveryStatus
-  events: Array<{ id: string; type: string; duplicate: boolean; runs: number }>
+  events: Array<{ id: string; type: string; duplicate: boolean }>
   duplicate: boolean
   error: string | null
 }
@@ -257,7 +257,7 @@ async function mapAndIngest(ctx: ServiceContext, c: ConnectorWithCredentials, d:
   }
   try {
     const ingested = canonical.length === 0 ? [] : await ctx.engine.ingest(canonical, { historical: false, source: c.platform })
-    result.events = ingested.map((r, i) => ({ id: r.id, type: canonical[i]!.type, duplicate: r.duplicate, runs: r.runs }))
+    result.events = ingested.map((r, i) => ({ id: r.id, type: canonical[i]!.type, duplicate: r.duplicate }))
   } catch (err) {
     ctx.log.error({ err, connectorId: c.id }, 'webhook ingest failed')
     // storage being unavailable is worth the shop's retry (the ingest is one transaction, so nothing
@@ -313,7 +313,7 @@ export async function replayDelivery(ctx: ServiceContext, storeId: string, id: s
   return {
     id,
     status: outcome.status,
-    events: events.map((e) => ({ id: e.id, type: e.type, duplicate: e.duplicate, runs: e.runs.length })),
+    events: events.map((e) => ({ id: e.id, type: e.type, duplicate: e.duplicate })),
     duplicate: events.length > 0 && events.every((e) => e.duplicate),
     error: outcome.error,
   }

@@ -20,7 +20,6 @@ export interface DeliveryEventResult {
   id: string
   type: string
   duplicate: boolean
-  runs: string[]
 }
 
 export interface DeliveryResult {

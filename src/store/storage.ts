@@ -17,6 +17,7 @@ import type {
 import { ACTIVE_RUN_STATUSES } from '../engine/run-status.ts'
 import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
 import type { DatabaseHandle } from './db.ts'
+import { advanceRouter, appendEvents, lockRouter, pendingRouterStores, readLog, releaseRouterLeases, routerBacklog, takeRouterLease } from './event-log.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
@@ -34,6 +35,10 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
   return {
     dialect,
     transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock, http))),
+    pendingRouterStores: (owner, now, limit) => pendingRouterStores(db, dialect, owner, now, limit),
+    takeRouterLease: (storeId, owner, now, until) => takeRouterLease(db, storeId, owner, now, until),
+    releaseRouterLeases: (owner) => releaseRouterLeases(db, owner),
+    routerBacklog: () => routerBacklog(db),
     // leases and their lock order: store/runs.repo.ts
     claimDueRuns: async (owner, now, leaseMs, limit) => (await claimDueRuns(db, dialect, owner, now, leaseMs, limit)).map(toRun),
     extendLeases: (owner, runIds, until) => extendLeases(db, dialect, owner, runIds, until),
@@ -44,17 +49,13 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
 
 function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock, http: OutboundClient): StorageTx {
   return {
-    // the ingest path runs these for every event: plain SQL spares the query builder's work
-    async insertEvent(event, meta) {
-      const { rows } = await sql<{ seq: number }>`
-        insert into events (store_id, id, type, occurred_at, received_at, customer_key, historical, source, data)
-        values (${event.store}, ${event.id}, ${event.type}, ${event.occurred_at}, ${meta.receivedAt}, ${null}, ${meta.historical ? 1 : 0}, ${meta.source}, ${JSON.stringify(event.data)})
-        on conflict (store_id, id) do nothing
-        returning seq`.execute(trx)
-      if (rows[0]) return { seq: Number(rows[0].seq), duplicate: false }
-      const existing = await sql<{ seq: number }>`select seq from events where store_id = ${event.store} and id = ${event.id}`.execute(trx)
-      return { seq: Number(existing.rows[0]!.seq), duplicate: true }
+    appendEvents: (items) => appendEvents(trx, items),
+    lockRouter: (storeId, owner) => lockRouter(trx, dialect, storeId, owner),
+    async readLog(storeId, position, limit) {
+      const rows = await readLog(trx, dialect, storeId, position, limit)
+      return rows.map((row) => ({ event: toEvent(row), source: row.source, position: { tx: Number(row.tx_id), seq: Number(row.seq) } }))
     },
+    advanceRouter: (storeId, position, leaseUntil) => advanceRouter(trx, storeId, position, leaseUntil),
     applyToView: (event) => applyToView(trx, event),
     async setEventCustomer(seq, customerKey) {
       if (customerKey) await sql`update events set customer_key = ${customerKey} where seq = ${seq}`.execute(trx)

@@ -28,6 +28,7 @@ export interface Database {
   pending_fulfilments: PendingFulfilmentsTable
   customer_aliases: CustomerAliasesTable
   schedules: SchedulesTable
+  event_routers: EventRoutersTable
 }
 
 export interface StoresTable {
@@ -60,6 +61,17 @@ export interface EventsTable {
   historical: number
   source: string
   data: string
+  /** PostgreSQL: the appending transaction's id (log order); SQLite: 0 */
+  tx_id: Generated<number>
+}
+
+/** A store's router: its position in the event log and the lease of the process routing it. */
+export interface EventRoutersTable {
+  store_id: string
+  position_tx: number
+  position_seq: number
+  owner: string | null
+  lease_until: string | null
 }
 
 export interface CustomersTable {

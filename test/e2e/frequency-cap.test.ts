@@ -147,7 +147,19 @@ steps:
     const ingest = async (raw: { id: string; type: string; data: Record<string, unknown> }) => {
       const parsed = parseEvent(raw, { store: 'default', now: new Date() })
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
-      return (await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' }))[0]!.runs[0]!
+      await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+      // the workers' routers start the run
+      let runId: string | undefined
+      await waitFor(
+        `the run of ${raw.id}`,
+        async () => {
+          runId = (await db.selectFrom('runs').select('id').where('trigger_event_id', '=', raw.id).executeTakeFirst())?.id
+          return runId !== undefined
+        },
+        90_000,
+        10,
+      )
+      return runId!
     }
     const customer = { id: 'c1', email: 'c1@example.com', first_name: 'Cy', accepts_marketing: true }
     const leaseOwner = async (runId: string) =>

@@ -45,7 +45,7 @@ export function registerDeliveries(program: Command): void {
           return
         }
         console.log(`replayed ${id}: ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''}`)
-        for (const e of outcome.events) console.log(`  ${e.type} ${e.id}${e.duplicate ? ' (duplicate)' : ` → ${e.runs} run(s)`}`)
+        for (const e of outcome.events) console.log(`  ${e.type} ${e.id}${e.duplicate ? ' (duplicate)' : ' (accepted)'}`)
       }),
     )
 }

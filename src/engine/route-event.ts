@@ -1,4 +1,3 @@
-import type { CanonicalEvent } from '../contracts/events.ts'
 import { evaluateCondition } from '../core/cel.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { newId } from '../lib/ids.ts'
@@ -6,7 +5,7 @@ import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
 import { triggerMatches, type TriggerRegistry } from '../triggers/index.ts'
 import { deriveEvents, MAX_DERIVED_DEPTH } from './derived.ts'
-import type { CorrelationRecord, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
+import type { CorrelationRecord, LoggedEvent, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
 import { beginRun, exitGoalCorrelations, exitOnGoal, isActive, signalWait } from './run-lifecycle.ts'
 import { buildScope } from './scope.ts'
 import type { StoreCache } from './store-cache.ts'
@@ -18,58 +17,63 @@ export interface IngestOptions {
   source: string
 }
 
-export interface IngestDeps {
-  clock: Clock
-  cache: WorkflowCache
-  log: Logger
-  stores: StoreCache
-  /** derived triggers, asked about every event stored */
-  triggers: TriggerRegistry
-  heads?: Map<string, WorkflowHead[]>
-  /** how many derived events led to this one (0: a shop's or a tick) */
-  depth?: number
-}
-
+/** What accepting an event answers: its place in the log, or that it was a repeat. */
 export interface IngestResult {
   id: string
   seq: number
   duplicate: boolean
-  runs: string[]
+}
+
+export interface RouteDeps {
+  clock: Clock
+  cache: WorkflowCache
+  log: Logger
+  stores: StoreCache
+  /** derived triggers, asked about every event routed */
+  triggers: TriggerRegistry
+  /** the active workflows per store and event type, read once per routed batch */
+  heads: Map<string, WorkflowHead[]>
 }
 
 /**
- * Everything an accepted event causes happens in the transaction that stores it: the store's
- * view, the waits it satisfies or ends, and the runs it starts. Once the commit returns, a
- * crash of any process loses none of it.
+ * What an accepted event causes, done by its store's router in the transaction that moves the
+ * router past it: the store's view, the waits it satisfies or ends, the runs it starts, and the
+ * derived events it leads to (appended to the log, routed in their turn). A crash before that
+ * commit leaves the router before the event, so the next router does all of it once.
  */
-export async function ingestInTx(tx: StorageTx, event: CanonicalEvent, options: IngestOptions, deps: IngestDeps): Promise<IngestResult> {
+export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: RouteDeps): Promise<string[]> {
+  const { event: appended, source } = logged
   const now = deps.clock.now()
-  const { seq, duplicate } = await tx.insertEvent(event, { receivedAt: now.toISOString(), historical: options.historical, source: options.source })
-  if (duplicate) return { id: event.id, seq, duplicate: true, runs: [] }
-  const customerKey = await tx.applyToView(event, seq)
-  await tx.setEventCustomer(seq, customerKey)
-  if (options.historical) return { id: event.id, seq, duplicate: false, runs: [] }
+  const customerKey = await tx.applyToView(appended, appended.seq)
+  await tx.setEventCustomer(appended.seq, customerKey)
+  if (appended.historical) return []
 
-  const stored: StoredEvent = { ...event, seq, received_at: now.toISOString(), customer_key: customerKey, historical: false }
-  await resolveWaits(tx, stored, now, deps)
-  const runs = await startRuns(tx, stored, now, deps)
-  await reactDerived(tx, stored, options, now, deps)
-  return { id: event.id, seq, duplicate: false, runs }
+  const event: StoredEvent = { ...appended, customer_key: customerKey }
+  await resolveWaits(tx, event, now, deps)
+  const runs = await startRuns(tx, event, now, deps)
+  await reactDerived(tx, event, derivedDepth(source), now, deps)
+  return runs
 }
 
-/** Derived triggers that react to this event's type derive their events now, in this transaction. */
-async function reactDerived(tx: StorageTx, event: StoredEvent, options: IngestOptions, now: Date, deps: IngestDeps): Promise<void> {
+/** How many derived events led to an event, from its source (`derived`, `derived:2`, …); 0 for a shop's or a tick. */
+function derivedDepth(source: string): number {
+  if (source === 'derived') return 1
+  const match = /^derived:(\d+)$/.exec(source)
+  return match ? Number(match[1]) : 0
+}
+
+/** Derived triggers that react to this event's type derive their events now, appended to the log in this transaction. */
+async function reactDerived(tx: StorageTx, event: StoredEvent, depth: number, now: Date, deps: RouteDeps): Promise<void> {
   const triggers = deps.triggers.reactingTo(event.type)
   if (triggers.length === 0) return
-  const depth = deps.depth ?? 0
   if (depth >= MAX_DERIVED_DEPTH) {
     deps.log.warn({ eventId: event.id, type: event.type, depth }, 'derived events nested too deep; not deriving further')
     return
   }
-  const deeper = { ...deps, depth: depth + 1 }
+  const source = depth === 0 ? 'derived' : `derived:${depth + 1}`
   for (const trigger of triggers) {
     await deriveEvents(tx, trigger, { kind: 'event', event }, event.store, now, deps, (derived) =>
-      ingestInTx(tx, derived, { ...options, source: 'derived' }, deeper),
+      tx.appendEvents([{ event: derived, receivedAt: now.toISOString(), historical: false, source }]),
     )
   }
 }
@@ -124,13 +128,13 @@ async function resolveOne(
   return 'resolved'
 }
 
-/** The active workflows for a store and event type, read once per ingest transaction. */
-async function activeWorkflows(tx: StorageTx, event: StoredEvent, memo: Map<string, WorkflowHead[]> | undefined): Promise<WorkflowHead[]> {
+/** The active workflows for a store and event type, read once per routed batch. */
+async function activeWorkflows(tx: StorageTx, event: StoredEvent, memo: Map<string, WorkflowHead[]>): Promise<WorkflowHead[]> {
   const key = `${event.store}\u0000${event.type}`
-  const hit = memo?.get(key)
+  const hit = memo.get(key)
   if (hit) return hit
   const heads = await tx.activeWorkflows(event.store, event.type)
-  memo?.set(key, heads)
+  memo.set(key, heads)
   return heads
 }
 
@@ -138,7 +142,7 @@ async function startRuns(
   tx: StorageTx,
   event: StoredEvent,
   now: Date,
-  deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads?: Map<string, WorkflowHead[]> },
+  deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads: Map<string, WorkflowHead[]> },
 ): Promise<string[]> {
   const heads = await activeWorkflows(tx, event, deps.heads)
   if (heads.length === 0) return []

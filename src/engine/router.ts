@@ -1,0 +1,146 @@
+import { isDatabaseUnavailable, isTransientDbError } from '../lib/db-errors.ts'
+import type { Clock } from '../lib/clock.ts'
+import type { Logger } from '../lib/logger.ts'
+import type { LoggedEvent, Storage, StorageTx } from './ports.ts'
+import { routeEvent, type RouteDeps } from './route-event.ts'
+
+export interface RouterOptions {
+  /** events routed per transaction; default 500 */
+  batch?: number
+  /** how long a store's router lease lasts, ms; default 30 s */
+  leaseMs?: number
+  /** stores looked at per pass; default 64 */
+  storesPerPass?: number
+}
+
+export interface RoutePass {
+  /** events routed */
+  routed: number
+  /** runs the routed events started */
+  runs: number
+}
+
+/**
+ * Consumes the event log: per store, in log order, in batches, each batch one transaction that
+ * does what its events cause (route-event.ts) and moves the store's router position past them.
+ *
+ * One router per store at a time: a lease on the store's router row says whose turn it is, and
+ * the routing transaction locks that row and rechecks the lease, so a router whose lease lapsed
+ * cannot route what its successor routes (the second waits for the first's commit and then reads
+ * the moved position). Several routers share the stores between them.
+ */
+export class Router {
+  private readonly batch: number
+  private readonly leaseMs: number
+  private readonly storesPerPass: number
+  /** per owner and store: until when that owner surely holds the lease (by the engine's clock) */
+  private readonly held = new Map<string, number>()
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly deps: () => Omit<RouteDeps, 'heads'>,
+    options: RouterOptions = {},
+  ) {
+    this.batch = options.batch ?? 500
+    this.leaseMs = options.leaseMs ?? 30_000
+    this.storesPerPass = options.storesPerPass ?? 64
+  }
+
+  /** One pass: a batch for each store with routable events this router may take. */
+  async pass(owner: string): Promise<RoutePass> {
+    const now = this.clock.now()
+    const stores = await this.storage.pendingRouterStores(owner, now, this.storesPerPass)
+    const total: RoutePass = { routed: 0, runs: 0 }
+    for (const storeId of stores) {
+      if (!(await this.lease(storeId, owner))) continue
+      const done = await this.routeBatch(storeId, owner)
+      total.routed += done.routed
+      total.runs += done.runs
+    }
+    return total
+  }
+
+  /** Lets go of every store this router leases (on stop), so another takes them at once. */
+  async release(owner: string): Promise<void> {
+    for (const key of [...this.held.keys()]) if (key.startsWith(`${owner}\u0000`)) this.held.delete(key)
+    await this.storage.releaseRouterLeases(owner)
+  }
+
+  private async lease(storeId: string, owner: string): Promise<boolean> {
+    const now = this.clock.now()
+    // a lease with more than half its time left needs no statement: each batch renews it anyway
+    const key = heldKey(owner, storeId)
+    if ((this.held.get(key) ?? 0) - now.getTime() > this.leaseMs / 2) return true
+    const until = new Date(now.getTime() + this.leaseMs)
+    const ok = await this.storage.takeRouterLease(storeId, owner, now, until)
+    if (ok) this.held.set(key, until.getTime())
+    else this.held.delete(key)
+    return ok
+  }
+
+  private async routeBatch(storeId: string, owner: string): Promise<RoutePass> {
+    try {
+      return await this.routeTogether(storeId, owner, this.batch)
+    } catch (err) {
+      // the database away, or a race with another writer: the next pass routes the batch again
+      if (isDatabaseUnavailable(err) || isTransientDbError(err)) throw err
+      // something in the batch fails: route its events one by one, so one bad event cannot hold
+      // up the store's log; the one that fails alone is passed over, logged (it stays stored)
+      this.log.warn({ storeId, err }, 'routing a batch failed; routing its events one at a time')
+      const total: RoutePass = { routed: 0, runs: 0 }
+      for (let i = 0; i < this.batch; i++) {
+        let done: RoutePass
+        try {
+          done = await this.routeTogether(storeId, owner, 1)
+        } catch (one) {
+          if (isDatabaseUnavailable(one) || isTransientDbError(one)) throw one
+          done = await this.passOver(storeId, owner, one)
+        }
+        if (done.routed === 0) break
+        total.routed += done.routed
+        total.runs += done.runs
+      }
+      return total
+    }
+  }
+
+  private async routeTogether(storeId: string, owner: string, limit: number): Promise<RoutePass> {
+    return this.storage.transaction(async (tx) => {
+      const position = await tx.lockRouter(storeId, owner)
+      if (!position) {
+        this.held.delete(heldKey(owner, storeId))
+        return { routed: 0, runs: 0 }
+      }
+      const events = await tx.readLog(storeId, position, limit)
+      if (events.length === 0) return { routed: 0, runs: 0 }
+      const deps: RouteDeps = { ...this.deps(), heads: new Map() }
+      let runs = 0
+      for (const logged of events) runs += (await routeEvent(tx, logged, deps)).length
+      await this.advance(tx, storeId, owner, events)
+      return { routed: events.length, runs }
+    })
+  }
+
+  /** Moves past an event that cannot be routed. */
+  private async passOver(storeId: string, owner: string, err: unknown): Promise<RoutePass> {
+    return this.storage.transaction(async (tx) => {
+      const position = await tx.lockRouter(storeId, owner)
+      if (!position) return { routed: 0, runs: 0 }
+      const [logged] = await tx.readLog(storeId, position, 1)
+      if (!logged) return { routed: 0, runs: 0 }
+      this.log.error({ storeId, eventId: logged.event.id, seq: logged.event.seq, err }, 'event could not be routed; passed over (it stays stored)')
+      await this.advance(tx, storeId, owner, [logged])
+      return { routed: 1, runs: 0 }
+    })
+  }
+
+  private async advance(tx: StorageTx, storeId: string, owner: string, events: LoggedEvent[]): Promise<void> {
+    const until = new Date(this.clock.now().getTime() + this.leaseMs)
+    await tx.advanceRouter(storeId, events[events.length - 1]!.position, until)
+    this.held.set(heldKey(owner, storeId), until.getTime())
+  }
+}
+
+const heldKey = (owner: string, storeId: string) => `${owner}\u0000${storeId}`
