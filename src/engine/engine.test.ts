@@ -10,7 +10,10 @@ const DAY = 86_400_000
 async function send(env: TestEnv, raw: ReturnType<typeof event>) {
   const parsed = parseEvent(raw, { store: 'default', now: env.clock.now() })
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
-  return (await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' }))[0]!
+  const [result] = await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+  // accepted; the router does what it causes
+  await env.app.engine.settle()
+  return result!
 }
 
 async function runOf(env: TestEnv, workflowId: string) {
@@ -210,7 +213,7 @@ steps:
           if (run?.id !== started!.id || seen.workerMoved > 0) return
           // ingest has read the run at version n; a worker, on another connection, advances it
           // (log, then into the 1 h wait) and commits
-          seen.workerMoved = await env.app.engine.drain('worker')
+          seen.workerMoved = await env.app.engine.tick('worker')
         },
         onUpdateRun(run, ok) {
           if (run.id === started!.id) seen.ingestWrites.push(ok)
@@ -220,6 +223,7 @@ steps:
       const parsed = parseEvent(orderCreated(), { store: 'default', now: env.clock.now() })
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
       await ingest.ingest([parsed.event], { historical: false, source: 'test' })
+      await ingest.settle('router')
 
       // the race happened: the worker committed in between, ingest's first write lost, it read
       // the run again and its second write ended it

@@ -45,6 +45,7 @@ describe.each(DIALECTS)('lease heartbeat against versioned run writes on %s', { 
       return parsed.event
     })
     await env.app.engine.ingest(events, { historical: false, source: 'test' })
+    await env.app.engine.settle()
     runs = await storage.claimDueRuns(owner, now, 3_600_000, RUNS)
     expect(runs).toHaveLength(RUNS)
   })
