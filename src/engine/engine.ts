@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
 import type { Clock } from '../lib/clock.ts'
 import { DatabaseUnavailableError, isDatabaseUnavailable, isTransientDbError } from '../lib/db-errors.ts'
-import { UserError } from '../lib/errors.ts'
+import { OperationalError, UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
@@ -38,6 +38,9 @@ export interface EngineOptions {
  * client sends it again); real ms.
  */
 const INGEST_OUTAGE_WAIT_MS = 5_000
+
+/** How long catchUp() waits for the store's router; real ms. */
+const CATCH_UP_WAIT_MS = 30_000
 
 /** How long settle() waits for accepted events it cannot route yet; real ms. */
 const SETTLE_WAIT_MS = 10_000
@@ -301,6 +304,34 @@ export class Engine {
       set.delete(id)
     }
     this.abandoned.delete(owner)
+  }
+
+  /**
+   * Waits until an accepted event is routed (a page that shows what the event changed), routing
+   * itself when no other router holds the store; false after `waitMs` of real time.
+   */
+  async awaitRouted(storeId: string, seq: number, waitMs: number, owner = `await:${process.pid}`): Promise<boolean> {
+    const deadline = Date.now() + waitMs
+    try {
+      for (;;) {
+        if (await this.storage.isRouted(storeId, seq)) return true
+        if (Date.now() > deadline) return false
+        const { routed } = await this.route(owner)
+        if (routed === 0) await sleep(5)
+      }
+    } finally {
+      await this.router.release(owner)
+    }
+  }
+
+  /**
+   * Brings the store's router up to the events accepted so far (erasure and exports must see every
+   * accepted event in the view, or a late-routed event would bring erased data back).
+   */
+  async catchUp(storeId: string, waitMs = CATCH_UP_WAIT_MS): Promise<void> {
+    const head = await this.storage.logHead(storeId)
+    if (head === null || (await this.awaitRouted(storeId, head, waitMs))) return
+    throw new OperationalError(`events of store "${storeId}" are still being routed; try again in a moment`)
   }
 
   /**

@@ -248,6 +248,10 @@ export interface Storage {
   releaseRouterLeases(owner: string): Promise<void>
   /** events accepted and not routed yet, over every store */
   routerBacklog(): Promise<number>
+  /** whether the store's router has moved past the event `seq` */
+  isRouted(storeId: string, seq: number): Promise<boolean>
+  /** the store's last accepted event's seq, or null */
+  logHead(storeId: string): Promise<number | null>
   /** leases up to `limit` runs due at `now`, skipping runs leased by live workers */
   claimDueRuns(owner: string, now: Date, leaseMs: number, limit: number): Promise<RunRecord[]>
   releaseLease(runId: string, owner: string): Promise<void>

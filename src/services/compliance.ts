@@ -35,6 +35,8 @@ export async function complianceDuty(ctx: ServiceContext, storeId: string, mappe
   const now = ctx.clock.now()
   const db = ctx.handle.db
   const identity: CustomerIdentity = { ref: customerId ?? email ?? '', email, phone }
+  // exports and erasures see every event accepted before them (a late-routed event would bring erased data back)
+  await ctx.engine.catchUp(storeId)
 
   if (mapped.compliance === 'data_request') {
     eventData['orders_requested'] = ids(body['orders_requested'])

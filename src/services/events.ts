@@ -17,7 +17,7 @@ export interface IngestProgress {
 export function createEventService(ctx: ServiceContext) {
   const db = ctx.handle.db
   return {
-    /** Stores the events and starts the runs they trigger; one result per event, in order. */
+    /** Accepts the events (appends them to the log; the router starts their runs); one result per event, in order. */
     ingest: (events: CanonicalEvent[], options: IngestOptions): Promise<IngestResult[]> => ctx.engine.ingest(events, options),
 
     /** Ingests any number of events, a batch at a time, counting new ones and repeats. */
@@ -30,6 +30,9 @@ export function createEventService(ctx: ServiceContext) {
         for (const r of results) r.duplicate ? duplicates++ : accepted++
         progress?.add(batch.length)
       }
+      // a command that sends events routes them before it ends: its profiles and runs are there
+      // when it returns, whether or not a worker is running
+      await ctx.engine.settle(`send:${process.pid}`)
       progress?.finish()
       return { accepted, duplicates }
     },

@@ -13,12 +13,16 @@ export function createPrivacyService(ctx: ServiceContext) {
   const db = ctx.handle.db
   return {
     /** Everything held on the customer; not_found when nothing is. */
-    exportCustomer(storeId: string, customerRef: string): Promise<CustomerExport> {
+    async exportCustomer(storeId: string, customerRef: string): Promise<CustomerExport> {
+      // every accepted event in the view first: an export leaves nothing out
+      await ctx.engine.catchUp(storeId)
       return exportCustomer(db, storeId, customerRef, ctx.clock.now())
     },
 
     /** Erases the customer named by a request (API, CLI); not_found when nothing was known of them. */
     async eraseCustomer(storeId: string, customerRef: string): Promise<EraseResult> {
+      // an event accepted before the erasure and routed after it would bring the data back
+      await ctx.engine.catchUp(storeId)
       const result = await eraseCustomer(db, storeId, customerRef, ctx.clock.now(), ctx.handle.dialect)
       if (!result.found) throw new UserError(`customer "${customerRef}" not found in store "${storeId}"`, { code: 'not_found' })
       return result

@@ -62,6 +62,9 @@ export function createTrackingService(ctx: ServiceContext) {
    * customer, `unreachable` when erasure left nothing to mail them at, `failed` when the change
    * did not land.
    */
+  /** How long an unsubscribe waits for its event to reach the customer's profile; real ms. */
+  const UNSUBSCRIBE_WAIT_MS = 10_000
+
   const unsubscribe = async (storeId: string, key: string): Promise<UnsubscribeOutcome> => {
     const customerKey = await resolveCustomerKey(db, storeId, key)
     if (!customerKey) return 'unknown'
@@ -70,7 +73,7 @@ export function createTrackingService(ctx: ServiceContext) {
     if (row.unsubscribed_at) return 'done' // already unsubscribed: repeating is harmless
     if (!row.external_id && !row.email) return 'unreachable'
     const customer = { ...(row.external_id ? { id: row.external_id } : {}), ...(row.email ? { email: row.email } : {}) }
-    await ctx.engine.ingest(
+    const [accepted] = await ctx.engine.ingest(
       [
         {
           id: newId('unsub_'),
@@ -82,6 +85,11 @@ export function createTrackingService(ctx: ServiceContext) {
       ],
       { historical: false, source: 'unsubscribe' },
     )
+    // the page says "unsubscribed" only once the customer's profile says so: after the router
+    if (!(await ctx.engine.awaitRouted(storeId, accepted!.seq, UNSUBSCRIBE_WAIT_MS))) {
+      ctx.log.error({ storeId, customerKey }, 'unsubscribe event stored but not routed in time')
+      return 'failed'
+    }
     const after = await resolveCustomerKey(db, storeId, customerKey)
     const recorded = after ? await customerContact(db, after) : undefined
     if (recorded?.unsubscribed_at) return 'done'

@@ -144,6 +144,25 @@ export async function advanceRouter(trx: Db, storeId: string, position: LogPosit
     .execute()
 }
 
+/** The store's last accepted event, or null before its first. */
+export async function logHead(db: Db, storeId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('store_id', '=', storeId)
+    .executeTakeFirst()
+  return row?.seq == null ? null : Number(row.seq)
+}
+
+/** Whether the store's router has moved past the event `seq`. */
+export async function isRouted(db: Db, storeId: string, seq: number): Promise<boolean> {
+  const { rows } = await sql<{ one: number }>`
+    select 1 as one from events e join event_routers r on r.store_id = e.store_id
+    where e.store_id = ${storeId} and e.seq = ${seq}
+      and (e.tx_id < r.position_tx or (e.tx_id = r.position_tx and e.seq <= r.position_seq))`.execute(db)
+  return rows.length > 0
+}
+
 /** Events accepted and not routed yet, per store (metrics, tests, the bench). */
 export async function routerBacklog(db: Db): Promise<number> {
   const { rows } = await sql<{ n: number | string }>`

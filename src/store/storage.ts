@@ -17,7 +17,18 @@ import type {
 import { ACTIVE_RUN_STATUSES } from '../engine/run-status.ts'
 import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
 import type { DatabaseHandle } from './db.ts'
-import { advanceRouter, appendEvents, lockRouter, pendingRouterStores, readLog, releaseRouterLeases, routerBacklog, takeRouterLease } from './event-log.repo.ts'
+import {
+  advanceRouter,
+  appendEvents,
+  isRouted,
+  lockRouter,
+  logHead,
+  pendingRouterStores,
+  readLog,
+  releaseRouterLeases,
+  routerBacklog,
+  takeRouterLease,
+} from './event-log.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
@@ -39,6 +50,8 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
     takeRouterLease: (storeId, owner, now, until) => takeRouterLease(db, storeId, owner, now, until),
     releaseRouterLeases: (owner) => releaseRouterLeases(db, owner),
     routerBacklog: () => routerBacklog(db),
+    isRouted: (storeId, seq) => isRouted(db, storeId, seq),
+    logHead: (storeId) => logHead(db, storeId),
     // leases and their lock order: store/runs.repo.ts
     claimDueRuns: async (owner, now, leaseMs, limit) => (await claimDueRuns(db, dialect, owner, now, leaseMs, limit)).map(toRun),
     extendLeases: (owner, runIds, until) => extendLeases(db, dialect, owner, runIds, until),

@@ -71,7 +71,12 @@ async function setup(dialect: (typeof DIALECTS)[number], smtp: SmtpSink, clockAt
 function api(ctx: Ctx) {
   const auth = (key: string) => ({ authorization: `Bearer ${key}` })
   return {
-    send: (event: unknown) => ctx.server.inject({ method: 'POST', url: '/api/v1/events', headers: auth(ctx.keys.ingest), payload: event as object }),
+    // accepted, then routed: what the event causes is there when this resolves
+    send: async (event: unknown) => {
+      const res = await ctx.server.inject({ method: 'POST', url: '/api/v1/events', headers: auth(ctx.keys.ingest), payload: event as object })
+      await ctx.env.app.engine.settle()
+      return res
+    },
     get: (url: string) => ctx.server.inject({ method: 'GET', url, headers: auth(ctx.keys.read) }),
     saveWorkflow: async (yaml: string) => {
       const res = await ctx.server.inject({

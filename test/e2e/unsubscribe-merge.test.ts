@@ -61,7 +61,12 @@ describe.each(DIALECTS)('unsubscribe across a customer merge on %s', (dialect) =
     const now = env.clock.now()
     const admin = (await createKey(db, 'default', 'admin', now)).key
     const auth = { authorization: `Bearer ${admin}` }
-    const send = (event: unknown) => server.inject({ method: 'POST', url: '/api/v1/events', headers: auth, payload: event as object })
+    // accepted, then routed (the view and the runs follow the router)
+    const send = async (event: unknown) => {
+      const res = await server.inject({ method: 'POST', url: '/api/v1/events', headers: auth, payload: event as object })
+      await env.app.engine.settle()
+      return res
+    }
     const profile = async () => (await server.inject({ method: 'GET', url: '/api/v1/customers/c-9', headers: auth })).json()
     for (const wf of [WELCOME, PROMO]) {
       const res = await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...auth, 'content-type': 'application/yaml' }, payload: wf })
@@ -150,6 +155,7 @@ describe.each(DIALECTS)('unsubscribe across a customer merge on %s', (dialect) =
       data: { id: 'c-9', email: 'mia@example.com', accepts_marketing: true },
     }
     expect((await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${admin}` }, payload: event })).statusCode).toBe(202)
+    await env.app.engine.settle()
     const { key } = await db.selectFrom('customers').select('key').where('external_id', '=', 'c-9').executeTakeFirstOrThrow()
     const before = await db.selectFrom('events').select('id').execute()
 
