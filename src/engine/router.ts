@@ -33,6 +33,8 @@ export class Router {
   private readonly batch: number
   private readonly leaseMs: number
   private readonly storesPerPass: number
+  /** per store and seq: how many passes in a row the event failed when routed alone */
+  private readonly loneFailures = new Map<string, number>()
   /** per owner and store: until when that owner surely holds the lease (by the engine's clock) */
   private readonly held = new Map<string, number>()
 
@@ -87,7 +89,8 @@ export class Router {
       // the database away, or a race with another writer: the next pass routes the batch again
       if (isDatabaseUnavailable(err) || isTransientDbError(err)) throw err
       // something in the batch fails: route its events one by one, so one bad event cannot hold
-      // up the store's log; the one that fails alone is passed over, logged (it stays stored)
+      // up the store's log. An event that fails alone is tried again on the next passes; only
+      // after MAX_LONE_FAILURES passes in a row is it passed over, logged (it stays stored)
       this.log.warn({ storeId, err }, 'routing a batch failed; routing its events one at a time')
       const total: RoutePass = { routed: 0, runs: 0 }
       for (let i = 0; i < this.batch; i++) {
@@ -96,7 +99,8 @@ export class Router {
           done = await this.routeTogether(storeId, owner, 1)
         } catch (one) {
           if (isDatabaseUnavailable(one) || isTransientDbError(one)) throw one
-          done = await this.passOver(storeId, owner, one)
+          done = await this.failedAlone(storeId, owner, one)
+          if (done.routed === 0) break
         }
         if (done.routed === 0) break
         total.routed += done.routed
@@ -104,6 +108,24 @@ export class Router {
       }
       return total
     }
+  }
+
+  /** Counts a lone failure of the store's next event; passes over it at the MAX_LONE_FAILURES-th pass in a row. */
+  private async failedAlone(storeId: string, owner: string, err: unknown): Promise<RoutePass> {
+    const next = await this.storage.transaction(async (tx) => {
+      const position = await tx.lockRouter(storeId, owner)
+      return position ? ((await tx.readLog(storeId, position, 1))[0] ?? null) : null
+    })
+    if (!next) return { routed: 0, runs: 0 }
+    const key = `${storeId}\u0000${next.event.seq}`
+    const failures = (this.loneFailures.get(key) ?? 0) + 1
+    if (failures < MAX_LONE_FAILURES) {
+      this.loneFailures.set(key, failures)
+      this.log.error({ storeId, eventId: next.event.id, seq: next.event.seq, failures, err }, 'event could not be routed; trying again on the next pass')
+      return { routed: 0, runs: 0 }
+    }
+    this.loneFailures.delete(key)
+    return this.passOver(storeId, owner, err)
   }
 
   private async routeTogether(storeId: string, owner: string, limit: number): Promise<RoutePass> {
@@ -142,5 +164,8 @@ export class Router {
     this.held.set(heldKey(owner, storeId), until.getTime())
   }
 }
+
+/** Passes in a row an event must fail alone before the router moves past it. */
+const MAX_LONE_FAILURES = 3
 
 const heldKey = (owner: string, storeId: string) => `${owner}\u0000${storeId}`
