@@ -82,7 +82,11 @@ export class Engine {
     this.leaseMs = options.leaseMs ?? 60_000
     this.dryRun = options.dryRun ?? false
     this.triggers = options.triggers ?? createTriggerRegistry()
-    this.router = new Router(this.storage, this.clock, this.log, () => this.routeDeps(), options.routeBatch === undefined ? {} : { batch: options.routeBatch })
+    // a dead router's stores wait for its lease like a dead worker's runs (STOREFLOW_LEASE_MS)
+    this.router = new Router(this.storage, this.clock, this.log, () => this.routeDeps(), {
+      leaseMs: this.leaseMs,
+      ...(options.routeBatch === undefined ? {} : { batch: options.routeBatch }),
+    })
   }
 
   /** Forget cached store settings (after PUT /settings). */

@@ -7,7 +7,7 @@ import { routeEvent, type RouteDeps } from './route-event.ts'
 export interface RouterOptions {
   /** events routed per transaction; default 500 */
   batch?: number
-  /** how long a store's router lease lasts, ms; default 30 s */
+  /** how long a store's router lease lasts, ms; default 60 s */
   leaseMs?: number
   /** stores looked at per pass; default 64 */
   storesPerPass?: number
@@ -46,7 +46,7 @@ export class Router {
     options: RouterOptions = {},
   ) {
     this.batch = options.batch ?? 500
-    this.leaseMs = options.leaseMs ?? 30_000
+    this.leaseMs = options.leaseMs ?? 60_000
     this.storesPerPass = options.storesPerPass ?? 64
   }
 
