@@ -6,7 +6,6 @@ import { parseDuration } from '../lib/durations.ts'
 import { OperationalError, StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
 import { createLogger, type Logger } from '../lib/logger.ts'
 import type { App, AppOptions, CommandLineRoot } from '../main.ts'
-import { postgresToWaitFor, probePostgresNow } from '../services/database.ts'
 
 /** Options every command sees (declared on the program). */
 export interface GlobalOptions {
@@ -40,7 +39,7 @@ export function provideRoot(given: CommandLineRoot): void {
 
 /** What opens apps and HTTP servers for the commands; the composition root (src/main.ts) provides it. */
 export function commandLineRoot(): CommandLineRoot {
-  if (!root) throw new Error('the command line was started without its root: run it through runCommandLine in src/main.ts')
+  if (!root) throw new Error('the command line was started without its root: run it through runCommandLine in src/command-line.ts')
   return root
 }
 
@@ -70,6 +69,7 @@ export function dbWaitMs(value = process.env.STOREFLOW_DB_WAIT): number {
  * password, a database that does not exist) stops at once. SQLite needs no wait.
  */
 export async function waitForDatabase(config: Config, waitMs = dbWaitMs()): Promise<void> {
+  const { postgresToWaitFor, probePostgresNow } = await import('../services/database.ts')
   const address = postgresToWaitFor(config)
   if (address === null) return
   const started = Date.now()
