@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config.ts'
+import { settleMemoryAfterStart } from '../settle-memory.ts'
 import { action, commandLineRoot, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 import { onShutdown } from './serve.ts'
 
@@ -24,6 +25,7 @@ export function registerWorker(program: Command): void {
         onShutdown(app, [() => worker.stop()])
         worker.start()
         app.services.maintenance.start()
+        settleMemoryAfterStart()
         console.log(`storeflow worker ${worker.id} running (concurrency ${concurrency}); Ctrl-C to stop`)
       }),
     )
