@@ -1,10 +1,9 @@
-import { pino } from 'pino'
 import type { Command } from 'commander'
 import { loadConfig, type Config, type ConfigFlags } from '../config.ts'
 import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { OperationalError, StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
-import { createLogger, type Logger } from '../lib/logger.ts'
+import type { Logger } from '../lib/logger.ts'
 import type { App, AppOptions, CommandLineRoot } from '../main.ts'
 
 /** Options every command sees (declared on the program). */
@@ -22,11 +21,14 @@ export function globals(cmd: Command): GlobalOptions {
  * Short commands log warnings and errors to stderr, so stdout stays the command's output
  * (`--json` stays parseable). Long-running ones (serve, worker) log JSON lines on stdout.
  */
-export function cliLogger(): Logger {
+export async function cliLogger(): Promise<Logger> {
+  // imported here, not at the top: `--help` and commands that log nothing start without pino
+  const { pino } = await import('pino')
   return pino({ level: process.env.STOREFLOW_LOG_LEVEL ?? 'warn', base: { service: 'storeflow' } }, pino.destination(2))
 }
 
-export function serviceLogger(): Logger {
+export async function serviceLogger(): Promise<Logger> {
+  const { createLogger } = await import('../lib/logger.ts')
   return createLogger()
 }
 
@@ -45,7 +47,7 @@ export function commandLineRoot(): CommandLineRoot {
 
 export async function openApp(flags: ConfigFlags = {}, options: AppOptions = {}): Promise<App> {
   const config = await loadConfig(flags)
-  return commandLineRoot().createApp(config, { log: cliLogger(), ...options })
+  return commandLineRoot().createApp(config, { log: await cliLogger(), ...options })
 }
 
 export async function config(flags: ConfigFlags = {}): Promise<Config> {

@@ -47,7 +47,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const config = await loadConfig(flags)
   await waitForDatabase(config)
   const root = commandLineRoot()
-  const app = await root.createApp(config, { log: serviceLogger() })
+  const app = await root.createApp(config, { log: await serviceLogger() })
   const server = await root.buildServer(app)
   const worker = opts.worker === false ? null : app.services.workers.create()
   let serverClosed: Promise<unknown> | null = null

@@ -39,8 +39,8 @@ export function registerSimulate(program: Command): void {
           throw new UserError(`--at must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${at}"`, { code: 'validation_failed' })
         // the sandbox is an app of its own on an in-memory database, opened by the composition root
         const { simulate } = await import('../../services/simulate.ts')
-        const sim = await simulate({ workflow, event, eventName: basename(opts.event), at }, (config, options) =>
-          commandLineRoot().createApp(config, { ...options, log: cliLogger() }),
+        const sim = await simulate({ workflow, event, eventName: basename(opts.event), at }, async (config, options) =>
+          commandLineRoot().createApp(config, { ...options, log: await cliLogger() }),
         )
         if (opts.json) {
           printJson({ steps: sim.steps.map((s) => ({ id: s.id, type: s.type, status: s.status, at: s.at })), messages: sim.messages })

@@ -20,7 +20,7 @@ export function registerWorker(program: Command): void {
         // nothing waits on a worker but its own runs: riding out a database restart by waiting
         // (rather than failing the statement) keeps what it was doing from being done twice,
         // e.g. the mail handed to SMTP whose `sent` mark must still be written
-        const app = await commandLineRoot().createApp(config, { log: serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
+        const app = await commandLineRoot().createApp(config, { log: await serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
         const worker = app.services.workers.create({ concurrency })
         onShutdown(app, [() => worker.stop()])
         worker.start()
