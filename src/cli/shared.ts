@@ -39,7 +39,7 @@ export function provideRoot(given: CommandLineRoot): void {
   root = given
 }
 
-/** What opens apps and HTTP servers for the commands; the composition root (src/main.ts) provides it. */
+/** What opens apps and HTTP servers for the commands: src/command-line.ts provides it, over the composition root (src/main.ts). */
 export function commandLineRoot(): CommandLineRoot {
   if (!root) throw new Error('the command line was started without its root: run it through runCommandLine in src/command-line.ts')
   return root
