@@ -17,9 +17,10 @@ export interface RssResult {
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url))
 const WORKER = fileURLToPath(new URL('./rss-worker.ts', import.meta.url))
 
-function peakRssMb(pid: number): number {
+/** A process's memory as the kernel counts it: `VmRSS` now, `VmHWM` the peak; MB. */
+export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const m = /VmHWM:\s+(\d+) kB/.exec(status)
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)
   return m ? Number(m[1]) / 1024 : Number.NaN
 }
 
@@ -49,7 +50,7 @@ export async function benchWorkerRss(dialect: Dialect, count: number, pollMs: nu
     await new Promise<void>((resolve, reject) => {
       child.on('message', (msg: typeof last) => {
         last = msg
-        peak = Math.max(peak, peakRssMb(child.pid!))
+        peak = Math.max(peak, procStatusMb(child.pid!, 'VmHWM'))
         if (performance.now() - t0 >= pollMs) resolve()
       })
       child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)))

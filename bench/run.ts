@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email] [-- --no-postgres]`
+ * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup] [-- --no-postgres]`
  *
  * Measures the backbone (ingest, runs, latency, memory) and messaging figures on this machine, prints a
  * table and writes bench/results/backbone.json and bench/results/messaging.json. Every figure
@@ -16,8 +16,10 @@ import { benchLateness } from './lateness.ts'
 import { BENCH_DATABASE_URL, type Dialect } from './lib/env.ts'
 import { benchRunsCompleted } from './runs.ts'
 import { benchWorkerRss } from './rss.ts'
+import { benchStartup, HELP_COMMANDS } from './startup.ts'
+import { buildDist } from '../scripts/build-dist.ts'
 
-const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email'] as const
+const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup'] as const
 type BenchName = (typeof ALL)[number]
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<BenchName>; postgres: boolean } {
@@ -191,6 +193,30 @@ async function main(): Promise<void> {
         unit: 'MB',
         target: '≤ 300 @ 1M',
         pass: r.peak_rss_mb <= 300 && r.waiting_runs >= 1_000_000,
+      })
+    })
+  }
+
+  if (args.only.has('startup')) {
+    await guarded('startup', async () => {
+      // what bin/storeflow.mjs runs: compiled from the sources as they are now
+      buildDist()
+      const r = await benchStartup(q ? 7 : 21, q ? 15 : 40)
+      details.startup = r
+      add({ benchmark: 'CLI start', metric: 'node -e "" (ceiling)', value: r.node_bare_ms, unit: 'ms', target: '', pass: null })
+      for (const args of HELP_COMMANDS) {
+        const ms = r.help_ms[args.join(' ')]!
+        add({ benchmark: 'CLI start', metric: `storeflow ${args.join(' ')}`, value: ms, unit: 'ms', target: '≤ 300', pass: ms <= 300 })
+      }
+      add({ benchmark: 'idle RSS', metric: 'bare node (ceiling)', value: r.node_bare_rss_mb, unit: 'MB', target: '', pass: null })
+      add({ benchmark: 'idle RSS', metric: 'serve, 2 s after listening', value: r.serve_rss_after_listen_mb, unit: 'MB', target: '', pass: null })
+      add({
+        benchmark: 'idle RSS',
+        metric: `serve, idle ${r.idle_seconds} s`,
+        value: r.serve_idle_rss_mb,
+        unit: 'MB',
+        target: '≤ 120',
+        pass: r.serve_idle_rss_mb <= 120,
       })
     })
   }

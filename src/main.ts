@@ -54,31 +54,12 @@ export interface HttpServer {
 }
 
 /**
- * What the command line cannot build itself and gets from here: the app, and the HTTP server
- * over it (loaded only by the commands that serve, so short commands start without Fastify).
+ * What the command line cannot build itself and is handed (src/command-line.ts): the app, and the
+ * HTTP server over it, each loaded only by the commands that open them.
  */
 export interface CommandLineRoot {
   createApp(config: Config, options?: AppOptions): Promise<App>
   buildServer(app: App): Promise<HttpServer>
-}
-
-/** `storeflow …` (bin/storeflow.mjs): the command line, handed its root. */
-export async function runCommandLine(argv: string[]): Promise<void> {
-  const { main } = await import('./cli/main.ts')
-  await main(argv, { createApp, buildServer: buildHttpServer })
-}
-
-async function buildHttpServer(app: App): Promise<HttpServer> {
-  const { buildServer } = await import('./http/server.ts')
-  const server = await buildServer(app)
-  return {
-    async listen(port, host) {
-      await server.listen({ port, host })
-      const address = server.server.address()
-      return address && typeof address === 'object' ? address.port : port
-    },
-    close: () => server.close(),
-  }
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {

@@ -18,7 +18,12 @@ import { UserError } from '../lib/errors.ts'
 import type { CommandLineRoot } from '../main.ts'
 import { fail, provideRoot, withApp } from './shared.ts'
 
-/** `storeflow`: the command line (docs/cli.md, generated from it). Command names and flags are a contract. */
+/**
+ * `storeflow`: the command line (docs/cli.md, generated from it). Command names and flags are a
+ * contract. The command modules import at their top only what their options need; an action
+ * imports the services it uses when it runs, so `--help` and each command start without loading
+ * every other command's dependencies (the database drivers, zod, the template library).
+ */
 export function buildProgram(): Command {
   const program = new Command('storeflow')
     .description('Self-hosted ecommerce automation engine: trigger → condition → action workflows, durably.')
@@ -56,8 +61,8 @@ export function buildProgram(): Command {
 const STORE_FREE_COMMANDS = new Set(['start', 'serve', 'worker', 'migrate', 'stores', 'users'])
 
 /**
- * Runs the command line with what the composition root provides (src/main.ts runCommandLine,
- * which bin/storeflow.mjs calls). Importing this module runs nothing, so the docs generator can
+ * Runs the command line with what the composition root provides (src/command-line.ts, which
+ * bin/storeflow.mjs calls). Importing this module runs nothing, so the docs generator can
  * read the program's commands and options.
  */
 export async function main(argv: string[], root: CommandLineRoot): Promise<void> {

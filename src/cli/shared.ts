@@ -1,12 +1,10 @@
-import { pino } from 'pino'
 import type { Command } from 'commander'
 import { loadConfig, type Config, type ConfigFlags } from '../config.ts'
 import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { OperationalError, StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
-import { createLogger, type Logger } from '../lib/logger.ts'
+import type { Logger } from '../lib/logger.ts'
 import type { App, AppOptions, CommandLineRoot } from '../main.ts'
-import { postgresToWaitFor, probePostgresNow } from '../services/database.ts'
 
 /** Options every command sees (declared on the program). */
 export interface GlobalOptions {
@@ -23,11 +21,14 @@ export function globals(cmd: Command): GlobalOptions {
  * Short commands log warnings and errors to stderr, so stdout stays the command's output
  * (`--json` stays parseable). Long-running ones (serve, worker) log JSON lines on stdout.
  */
-export function cliLogger(): Logger {
+export async function cliLogger(): Promise<Logger> {
+  // imported here, not at the top: `--help` and commands that log nothing start without pino
+  const { pino } = await import('pino')
   return pino({ level: process.env.STOREFLOW_LOG_LEVEL ?? 'warn', base: { service: 'storeflow' } }, pino.destination(2))
 }
 
-export function serviceLogger(): Logger {
+export async function serviceLogger(): Promise<Logger> {
+  const { createLogger } = await import('../lib/logger.ts')
   return createLogger()
 }
 
@@ -38,15 +39,15 @@ export function provideRoot(given: CommandLineRoot): void {
   root = given
 }
 
-/** What opens apps and HTTP servers for the commands; the composition root (src/main.ts) provides it. */
+/** What opens apps and HTTP servers for the commands: src/command-line.ts provides it, over the composition root (src/main.ts). */
 export function commandLineRoot(): CommandLineRoot {
-  if (!root) throw new Error('the command line was started without its root: run it through runCommandLine in src/main.ts')
+  if (!root) throw new Error('the command line was started without its root: run it through runCommandLine in src/command-line.ts')
   return root
 }
 
 export async function openApp(flags: ConfigFlags = {}, options: AppOptions = {}): Promise<App> {
   const config = await loadConfig(flags)
-  return commandLineRoot().createApp(config, { log: cliLogger(), ...options })
+  return commandLineRoot().createApp(config, { log: await cliLogger(), ...options })
 }
 
 export async function config(flags: ConfigFlags = {}): Promise<Config> {
@@ -70,6 +71,7 @@ export function dbWaitMs(value = process.env.STOREFLOW_DB_WAIT): number {
  * password, a database that does not exist) stops at once. SQLite needs no wait.
  */
 export async function waitForDatabase(config: Config, waitMs = dbWaitMs()): Promise<void> {
+  const { postgresToWaitFor, probePostgresNow } = await import('../services/database.ts')
   const address = postgresToWaitFor(config)
   if (address === null) return
   const started = Date.now()

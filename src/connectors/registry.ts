@@ -3,6 +3,7 @@ import { shopifyConnector } from './shopify/index.ts'
 import type { Connector, Platform } from './types.ts'
 import { wooCommerceConnector } from './woocommerce/index.ts'
 
+export { PLATFORMS } from '../contracts/platforms.ts'
 export { ShopApiError } from './bigcommerce/index.ts'
 export type * from './types.ts'
 
@@ -12,8 +13,6 @@ export const CONNECTORS: Readonly<Record<Platform, Connector>> = {
   woocommerce: wooCommerceConnector,
   bigcommerce: bigCommerceConnector,
 }
-
-export const PLATFORMS = Object.keys(CONNECTORS) as Platform[]
 
 export function isPlatform(name: string): name is Platform {
   return Object.hasOwn(CONNECTORS, name)

@@ -1,3 +1,4 @@
+import type { Platform } from '../contracts/platforms.ts'
 import type { OutboundClient } from '../lib/guarded-request.ts'
 
 /**
@@ -56,7 +57,7 @@ export interface ConnectorCredentials {
   accessToken?: string | null
 }
 
-export type Platform = 'shopify' | 'woocommerce' | 'bigcommerce'
+export type { Platform }
 
 export interface MapDeps {
   /**

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -29,11 +29,11 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env
 }
 
-function cli(dir: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
+function cli(dir: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Result> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [...nodeArgs, BIN, ...args],
       {
         cwd: dir,
         env: { ...baseEnv(), STOREFLOW_DATA_DIR: dir, STOREFLOW_LOG_LEVEL: 'silent', STOREFLOW_SECRET_KEY: 'cli-test', ...env },
@@ -262,5 +262,36 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
+  })
+})
+
+describe('storeflow as shipped: compiled JavaScript', { timeout: 60_000 }, () => {
+  const TRACE = resolve(import.meta.dirname, '../helpers/trace-imports.mjs')
+
+  it('--help loads the command line alone: not the app, the database drivers, Fastify, zod or the mail stack', async () => {
+    const dir = dataDir()
+    const r = await cli(dir, ['--help'], {}, ['--import', TRACE])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Usage: storeflow')
+    const imported = [...r.stderr.matchAll(/^import: (.+)$/gm)].map((m) => m[1]!)
+    // the trace sees the program itself, so an empty list below means nothing else was loaded
+    expect(imported.some((url) => url.endsWith('/dist/cli/main.js'))).toBe(true)
+    const heavy = /\/dist\/(main\.js|store\/|engine\/|http\/|services\/)|\/node_modules\/(kysely|better-sqlite3|pg|fastify|zod|liquidjs|nodemailer|pino)\//
+    expect(imported.filter((url) => heavy.test(url))).toEqual([])
+  })
+
+  it('a checkout whose build never ran says to run `npm run build` in one line, exit 1', async () => {
+    const dir = dataDir()
+    mkdirSync(join(dir, 'bin'))
+    copyFileSync(BIN, join(dir, 'bin', 'storeflow.mjs'))
+    const r = await new Promise<Result>((done) =>
+      execFile(process.execPath, [join(dir, 'bin', 'storeflow.mjs'), '--help'], { cwd: dir, env: baseEnv() }, (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      ),
+    )
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^error: storeflow is not built .*run `npm run build`.*\n$/)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
   })
 })

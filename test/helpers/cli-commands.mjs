@@ -1,11 +1,9 @@
 // Prints the commands of the real `storeflow` program as a JSON array of paths ("workflows list",
-// "demo", …), without running any: the program src/cli/main.ts builds is walked at the moment it
-// would parse its arguments. Used by test/e2e/two-stores-cli.test.ts so that a command added later
-// without a two-store case fails that test.
+// "demo", …), without running any: the program src/cli/main.ts builds (compiled into dist/, as
+// bin/storeflow.mjs runs it) is walked at the moment it would parse its arguments. Used by
+// test/e2e/two-stores-cli.test.ts so that a command added later without a two-store case fails
+// that test.
 import { Command } from 'commander'
-import { register } from 'tsx/esm/api'
-
-register()
 
 Command.prototype.parseAsync = async function parseAsync() {
   const walk = (cmd, path) =>
@@ -17,5 +15,5 @@ Command.prototype.parseAsync = async function parseAsync() {
   process.exit(0)
 }
 
-const { runCommandLine } = await import('../../src/main.ts')
+const { runCommandLine } = await import('../../dist/command-line.js')
 await runCommandLine(process.argv)

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
+import { PLATFORMS } from '../../contracts/platforms.ts'
 import { UserError } from '../../lib/errors.ts'
-import { PLATFORMS } from '../../services/connectors.ts'
 import { action, globals, printJson, printTable, withApp } from '../shared.ts'
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]

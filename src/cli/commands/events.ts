@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import type { Command } from 'commander'
-import { parseEvent, type CanonicalEvent } from '../../contracts/events.ts'
+import type { CanonicalEvent } from '../../contracts/events.ts'
 import { readEvents } from '../event-files.ts'
 import { Progress } from '../progress.ts'
 import { action, globals, printJson, withApp } from '../shared.ts'
@@ -32,6 +32,7 @@ export function registerEvents(program: Command): void {
     .action(
       action(async (files: string[], opts: { history?: boolean; json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
+        const { parseEvent } = await import('../../contracts/events.ts')
         const rejected: Rejection[] = []
         const valid: CanonicalEvent[] = []
         const now = new Date()

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config.ts'
-import { migrateDatabase } from '../../services/database.ts'
 import { action, printJson, waitForDatabase } from '../shared.ts'
 
 export function registerMigrate(program: Command): void {
@@ -12,6 +11,7 @@ export function registerMigrate(program: Command): void {
       action(async (opts: { json?: boolean }) => {
         const config = await loadConfig()
         await waitForDatabase(config)
+        const { migrateDatabase } = await import('../../services/database.ts')
         const { applied, location } = await migrateDatabase(config)
         if (opts.json) printJson({ applied, database: location })
         else if (applied.length === 0) console.log(`database is up to date (${location})`)

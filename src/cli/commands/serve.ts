@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { loadConfig, type ConfigFlags } from '../../config.ts'
 import type { App } from '../../main.ts'
+import { settleMemoryAfterStart } from '../settle-memory.ts'
 import { action, commandLineRoot, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 
 export interface ServeOptions {
@@ -46,7 +47,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const config = await loadConfig(flags)
   await waitForDatabase(config)
   const root = commandLineRoot()
-  const app = await root.createApp(config, { log: serviceLogger() })
+  const app = await root.createApp(config, { log: await serviceLogger() })
   const server = await root.buildServer(app)
   const worker = opts.worker === false ? null : app.services.workers.create()
   let serverClosed: Promise<unknown> | null = null
@@ -61,6 +62,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const port = await server.listen(config.port, config.host)
   worker?.start()
   app.services.maintenance.start()
+  settleMemoryAfterStart()
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   console.log(`storeflow listening on http://${shown}:${port}${worker ? ' (with an embedded worker)' : ' (API only: run `storeflow worker` for runs)'}`)
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { Command } from 'commander'
 import { UserError } from '../../lib/errors.ts'
-import { simulate, type SimulatedWorkflow } from '../../services/simulate.ts'
+import type { SimulatedWorkflow } from '../../services/simulate.ts'
 import { readEvents } from '../event-files.ts'
 import { action, cliLogger, commandLineRoot, globals, printJson, printTable, withApp } from '../shared.ts'
 import { readSource } from './workflows.ts'
@@ -38,8 +38,9 @@ export function registerSimulate(program: Command): void {
         if (at !== undefined && Number.isNaN(Date.parse(at)))
           throw new UserError(`--at must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${at}"`, { code: 'validation_failed' })
         // the sandbox is an app of its own on an in-memory database, opened by the composition root
-        const sim = await simulate({ workflow, event, eventName: basename(opts.event), at }, (config, options) =>
-          commandLineRoot().createApp(config, { ...options, log: cliLogger() }),
+        const { simulate } = await import('../../services/simulate.ts')
+        const sim = await simulate({ workflow, event, eventName: basename(opts.event), at }, async (config, options) =>
+          commandLineRoot().createApp(config, { ...options, log: await cliLogger() }),
         )
         if (opts.json) {
           printJson({ steps: sim.steps.map((s) => ({ id: s.id, type: s.type, status: s.status, at: s.at })), messages: sim.messages })

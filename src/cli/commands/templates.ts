@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { builtInTemplates } from '../../services/template-library.ts'
 import { action, globals, printJson, printTable, withApp } from '../shared.ts'
 import { describeTrigger } from './workflows.ts'
 
@@ -13,6 +12,7 @@ export function registerTemplates(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         // the library is files: listing it needs no database
+        const { builtInTemplates } = await import('../../services/template-library.ts')
         const list = builtInTemplates()
         if (opts.json) {
           printJson(list.map((t) => ({ name: t.name, title: t.title, description: t.description, trigger: t.trigger })))

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { UserError } from '../../lib/errors.ts'
-import { MIN_PASSWORD_LENGTH } from '../../services/users.ts'
 import { action, printJson, withApp } from '../shared.ts'
 
 /** Reads a line from the terminal without echoing it. */
@@ -43,6 +42,7 @@ export async function promptHidden(question: string): Promise<string> {
 export async function passwordFromEnvOrPrompt(): Promise<string> {
   const fromEnv = process.env.STOREFLOW_ADMIN_PASSWORD
   if (fromEnv) return fromEnv
+  const { MIN_PASSWORD_LENGTH } = await import('../../services/users.ts')
   const first = await promptHidden(`password (at least ${MIN_PASSWORD_LENGTH} characters): `)
   const second = await promptHidden('password again: ')
   if (first !== second) throw new UserError('the two passwords differ', { code: 'validation_failed' })

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../config.ts'
+import { settleMemoryAfterStart } from '../settle-memory.ts'
 import { action, commandLineRoot, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 import { onShutdown } from './serve.ts'
 
@@ -19,11 +20,12 @@ export function registerWorker(program: Command): void {
         // nothing waits on a worker but its own runs: riding out a database restart by waiting
         // (rather than failing the statement) keeps what it was doing from being done twice,
         // e.g. the mail handed to SMTP whose `sent` mark must still be written
-        const app = await commandLineRoot().createApp(config, { log: serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
+        const app = await commandLineRoot().createApp(config, { log: await serviceLogger(), connectWaitMs: WORKER_CONNECT_WAIT_MS })
         const worker = app.services.workers.create({ concurrency })
         onShutdown(app, [() => worker.stop()])
         worker.start()
         app.services.maintenance.start()
+        settleMemoryAfterStart()
         console.log(`storeflow worker ${worker.id} running (concurrency ${concurrency}); Ctrl-C to stop`)
       }),
     )
