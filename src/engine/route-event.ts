@@ -33,6 +33,44 @@ export interface RouteDeps {
   triggers: TriggerRegistry
   /** the active workflows per store and event type, read once per routed batch */
   heads: Map<string, WorkflowHead[]>
+  /** the runs the batch starts, inserted together (flushPendingRuns) */
+  pending: PendingRuns
+}
+
+/**
+ * The runs a routed batch starts, written together at its end (or earlier, when a later event of
+ * the batch may be a goal of one of them): one multi-row insert instead of one per event. What the
+ * batch's later events must know of them (one active run per customer, re-entry windows) is kept
+ * here meanwhile.
+ */
+export class PendingRuns {
+  runs: RunRecord[] = []
+  goals = new Map<string, { storeId: string; items: Array<{ eventType: string; key: string; purpose: 'exit_when'; ref: number }> }>()
+  /** event types a pending run's exit goal listens for */
+  goalTypes = new Set<string>()
+  /** `customer key \0 workflow id` of every run the batch started, with its start time */
+  started = new Map<string, string>()
+
+  add(run: RunRecord, goals: Array<{ eventType: string; key: string; purpose: 'exit_when'; ref: number }>): void {
+    this.runs.push(run)
+    if (run.customer_key) this.started.set(`${run.customer_key}\u0000${run.workflow_id}`, run.started_at)
+    if (goals.length === 0) return
+    this.goals.set(run.id, { storeId: run.store_id, items: goals })
+    for (const g of goals) this.goalTypes.add(g.eventType)
+  }
+
+  startedInBatch(customerKey: string, workflowId: string): string | undefined {
+    return this.started.get(`${customerKey}\u0000${workflowId}`)
+  }
+
+  async flush(tx: StorageTx): Promise<void> {
+    if (this.runs.length === 0) return
+    await tx.insertRuns(this.runs)
+    for (const [runId, { storeId, items }] of this.goals) await tx.addCorrelations(storeId, runId, items)
+    this.runs = []
+    this.goals.clear()
+    this.goalTypes.clear()
+  }
 }
 
 /**
@@ -49,6 +87,8 @@ export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: Route
   if (appended.historical) return []
 
   const event: StoredEvent = { ...appended, customer_key: customerKey }
+  // a run started earlier in this batch may be waiting for this very event: it goes in first
+  if (deps.pending.goalTypes.has(event.type)) await deps.pending.flush(tx)
   await resolveWaits(tx, event, now, deps)
   const runs = await startRuns(tx, event, now, deps)
   await reactDerived(tx, event, derivedDepth(source), now, deps)
@@ -142,13 +182,12 @@ async function startRuns(
   tx: StorageTx,
   event: StoredEvent,
   now: Date,
-  deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads: Map<string, WorkflowHead[]> },
+  deps: { cache: WorkflowCache; stores: StoreCache; log: Logger; heads: Map<string, WorkflowHead[]>; pending: PendingRuns },
 ): Promise<string[]> {
   const heads = await activeWorkflows(tx, event, deps.heads)
   if (heads.length === 0) return []
   let scope: Record<string, unknown> | null = null
   const runs: RunRecord[] = []
-  const goalsOf = new Map<string, Array<{ eventType: string; key: string; purpose: 'exit_when'; ref: number }>>()
   // one look at the customer's active runs serves every workflow this event may start
   let active: Set<string> | null = null
   for (const head of heads) {
@@ -157,18 +196,17 @@ async function startRuns(
     scope ??= await buildScope(tx, { storeId: event.store, event, trigger: event, customerKey: event.customer_key, now }, deps.stores)
     if (!passesConditions(workflow, event, scope)) continue
     if (event.customer_key && !(workflow.file.reentry?.concurrent ?? false)) {
+      // a run of this batch is not in the database yet, and it is active
+      if (deps.pending.startedInBatch(event.customer_key, workflow.id)) continue
       active ??= await tx.activeRunWorkflows(event.store, event.customer_key)
       if (active.has(workflow.id)) continue
     }
-    if (!(await reentryAllows(tx, workflow, event, now))) continue
+    if (!(await reentryAllows(tx, workflow, event, now, deps.pending))) continue
     const run = newRun(workflow, event, scope, now)
     runs.push(run)
     const goals = exitGoalCorrelations(workflow, event.customer_key)
-    if (!run.holdout && goals.length > 0) goalsOf.set(run.id, goals)
+    deps.pending.add(run, run.holdout ? [] : goals)
   }
-  // the event's runs go in together: one statement however many workflows it starts
-  await tx.insertRuns(runs)
-  for (const [runId, goals] of goalsOf) await tx.addCorrelations(event.store, runId, goals)
   return runs.map((r) => r.id)
 }
 
@@ -181,13 +219,13 @@ function passesConditions(workflow: CompiledWorkflow, event: StoredEvent, scope:
 }
 
 /** per_customer: always (default), once, or once_per a window; the one-active-run rule is checked by the caller */
-async function reentryAllows(tx: StorageTx, workflow: CompiledWorkflow, event: StoredEvent, now: Date): Promise<boolean> {
+async function reentryAllows(tx: StorageTx, workflow: CompiledWorkflow, event: StoredEvent, now: Date, pending: PendingRuns): Promise<boolean> {
   const { reentry } = workflow.file
   const customerKey = event.customer_key
   if (!customerKey) return true
   const policy = reentry?.per_customer ?? 'always'
   if (policy === 'always') return true
-  const last = await tx.lastRunStartedAt(event.store, workflow.id, customerKey)
+  const last = pending.startedInBatch(customerKey, workflow.id) ?? (await tx.lastRunStartedAt(event.store, workflow.id, customerKey))
   if (!last) return true
   if (policy === 'once') return false
   return now.getTime() - new Date(last).getTime() >= parseDuration(reentry?.window ?? '0s')

@@ -64,18 +64,18 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
       Array.from({ length: 40 }, (_, i) => canonical(env, paid(i))),
       { historical: false, source: 'test' },
     )
-    // a router that dies in the middle of its batch (at the 25th event's run insert): its
-    // connection is gone, nothing more of it happens
-    let inserts = 0
+    // a router that dies in the middle of its batch (at the 25th event): its connection is gone,
+    // nothing more of it happens
+    let routedEvents = 0
     const dying: Storage = {
       ...env.app.engine.storage,
       transaction: (fn) =>
         env.app.engine.storage.transaction((tx) =>
           fn(
             Object.assign(Object.create(tx) as StorageTx, {
-              async insertRuns(runs: Parameters<StorageTx['insertRuns']>[0]) {
-                if (++inserts >= 25) throw new Error('Connection terminated unexpectedly')
-                return tx.insertRuns(runs)
+              async setEventCustomer(seq: number, key: string | null) {
+                if (++routedEvents >= 25) throw new Error('Connection terminated unexpectedly')
+                return tx.setEventCustomer(seq, key)
               },
             }),
           ),
@@ -86,7 +86,7 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
     expect(await db().selectFrom('runs').select('id').execute()).toEqual([])
 
     // the dead router's lease lapses; another takes the store and routes all 40, once each
-    env.clock.advance(60_000)
+    env.clock.advance(61_000)
     await env.app.engine.settle('successor')
     const routed = await runsPerEvent()
     expect(routed).toHaveLength(40)
@@ -136,7 +136,7 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
     // whoever holds the lease finishes; the other is refused while it is held
     await env.app.engine.settle('one')
     await other.settle('two')
-    env.clock.advance(60_000)
+    env.clock.advance(61_000)
     await other.settle('two')
     const routed = await runsPerEvent()
     expect(routed).toHaveLength(150)

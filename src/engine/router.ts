@@ -2,7 +2,7 @@ import { isDatabaseUnavailable, isTransientDbError } from '../lib/db-errors.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { LoggedEvent, Storage, StorageTx } from './ports.ts'
-import { routeEvent, type RouteDeps } from './route-event.ts'
+import { PendingRuns, routeEvent, type RouteDeps } from './route-event.ts'
 
 export interface RouterOptions {
   /** events routed per transaction; default 500 */
@@ -42,7 +42,7 @@ export class Router {
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly deps: () => Omit<RouteDeps, 'heads'>,
+    private readonly deps: () => Omit<RouteDeps, 'heads' | 'pending'>,
     options: RouterOptions = {},
   ) {
     this.batch = options.batch ?? 500
@@ -137,9 +137,10 @@ export class Router {
       }
       const events = await tx.readLog(storeId, position, limit)
       if (events.length === 0) return { routed: 0, runs: 0 }
-      const deps: RouteDeps = { ...this.deps(), heads: new Map() }
+      const deps: RouteDeps = { ...this.deps(), heads: new Map(), pending: new PendingRuns() }
       let runs = 0
       for (const logged of events) runs += (await routeEvent(tx, logged, deps)).length
+      await deps.pending.flush(tx)
       await this.advance(tx, storeId, owner, events)
       return { routed: events.length, runs }
     })

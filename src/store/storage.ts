@@ -38,6 +38,9 @@ import { cartView, customerView, orderView } from './views.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
+/** Runs per insert statement: 20 parameters each, under SQLite's and PostgreSQL's limits. */
+const RUN_INSERT_CHUNK = 500
+
 export type ServicesConfig = ActionServices['config']
 
 /** The engine's ports over Kysely, for SQLite and PostgreSQL alike. */
@@ -155,11 +158,19 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       return row?.started_at ?? null
     },
     async insertRuns(runs) {
-      if (runs.length === 0) return
-      await trx
-        .insertInto('runs')
-        .values(runs.map((run) => ({ ...fromRun(run), lease_until: null })))
-        .execute()
+      // a routed batch's runs: plain multi-row SQL, chunked under the bound-parameter limits
+      for (let i = 0; i < runs.length; i += RUN_INSERT_CHUNK) {
+        const rows = runs.slice(i, i + RUN_INSERT_CHUNK).map((run) => {
+          const r = fromRun(run)
+          return sql`(${r.id}, ${r.store_id}, ${r.workflow_id}, ${r.workflow_version}, ${r.status}, ${r.trigger_event_seq}, ${r.trigger_event_id},
+            ${r.customer_key}, ${r.customer_id}, ${r.customer_email}, ${r.holdout}, ${r.state}, ${r.due_at}, ${r.signal_event_seq}, ${r.lease_owner},
+            ${null}, ${r.version}, ${r.started_at}, ${r.ended_at}, ${r.updated_at})`
+        })
+        await sql`
+          insert into runs (id, store_id, workflow_id, workflow_version, status, trigger_event_seq, trigger_event_id, customer_key, customer_id,
+            customer_email, holdout, state, due_at, signal_event_seq, lease_owner, lease_until, version, started_at, ended_at, updated_at)
+          values ${sql.join(rows)}`.execute(trx)
+      }
     },
     // getRun, updateRun and upsertStep run for every step of every run: plain SQL here spares
     // the query builder's per-call work on the engine's hottest path
