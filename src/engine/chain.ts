@@ -7,6 +7,7 @@ import { RunChanged, endRun, inIdOrder, isEnded } from './run-lifecycle.ts'
 import type { ExecutorDeps } from './step-kit.ts'
 import { runControlStep } from './steps/index.ts'
 import type { CompiledWorkflow } from './workflow-cache.ts'
+import { writeBehind } from './write-behind.ts'
 
 /**
  * A chain: a run's control steps and internal actions, one after another in one transaction,
@@ -76,7 +77,8 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
     const byId = await retryWhileDatabaseAway(
       () =>
         deps.storage.transaction(async (rawTx) => {
-          const tx = withEventMemo(rawTx)
+          const behind = writeBehind(rawTx, new Set(runs.map((r) => r.id)))
+          const tx = await withEventMemo(behind.tx, triggerSeqs(runs))
           const out = new Map<string, Chained>()
           for (const run of order) {
             const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
@@ -84,6 +86,7 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
             else if (isExternalAction(deps, workflow.program[run.state.pc])) out.set(run.id, { run, moved: false })
             else out.set(run.id, { run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
           }
+          await behind.flush()
           return out
         }),
       BATCH_OUTAGE_WAIT_MS,
@@ -126,12 +129,26 @@ async function chainWithFallback(deps: ExecutorDeps, workflow: CompiledWorkflow,
   }
 }
 
+/** The events a batch's steps will surely ask for: each run's trigger, and the event a wait_for received. */
+function triggerSeqs(runs: RunRecord[]): number[] {
+  const seqs = new Set<number>()
+  for (const run of runs) {
+    seqs.add(run.trigger_event_seq)
+    if (run.state.eventSeq) seqs.add(run.state.eventSeq)
+  }
+  return [...seqs]
+}
+
 /**
  * Stored events do not change, so within one transaction each is read once however many steps
- * of however many runs ask for it (every step's scope needs its run's trigger).
+ * of however many runs ask for it (every step's scope needs its run's trigger); the ones in
+ * `prefetch` are read together, in one statement.
  */
-function withEventMemo(tx: StorageTx): StorageTx {
+async function withEventMemo(tx: StorageTx, prefetch: number[]): Promise<StorageTx> {
   const events = new Map<number, Promise<StoredEvent | null>>()
+  if (prefetch.length > 0) {
+    for (const event of await tx.getEvents(prefetch)) events.set(event.seq, Promise.resolve(event))
+  }
   return Object.assign(Object.create(tx) as StorageTx, {
     getEvent(seq: number) {
       let hit = events.get(seq)

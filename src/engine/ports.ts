@@ -204,6 +204,16 @@ export interface StorageTx {
    * workers exactly one wins; false when another got there first (or the schedule changed)
    */
   advanceSchedule(storeId: string, key: string, expectedNextAt: string, nextAt: string | null, firedAt: string, now: Date): Promise<boolean>
+
+  // set-based forms of the run writes above, for a claimed batch (engine/write-behind.ts)
+  /** updateRun for many runs, each written only if its version is still `expectedVersion`; returns the ids written */
+  updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number }>): Promise<string[]>
+  /** upsertStep for many rows, at most one per (run, step key) */
+  upsertSteps(steps: StepRecord[]): Promise<void>
+  /** deleteCorrelations for many runs */
+  deleteCorrelationsOf(runIds: string[], purpose?: 'wait_for' | 'exit_when'): Promise<void>
+  /** stored events by seq, in one read; seqs not stored are left out */
+  getEvents(seqs: number[]): Promise<StoredEvent[]>
 }
 
 export interface Storage {

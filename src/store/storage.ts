@@ -19,6 +19,7 @@ import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api
 import type { DatabaseHandle } from './db.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
+import { deleteCorrelationsOf, eventsBySeq, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
@@ -200,6 +201,11 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     putSchedule: (schedule, now) => putSchedule(trx, schedule, now),
     deleteSchedule: (storeId, key, triggerType) => deleteSchedule(trx, storeId, key, triggerType),
     advanceSchedule: (storeId, key, expected, next, firedAt, now) => advanceSchedule(trx, storeId, key, expected, next, firedAt, now),
+    // a claimed batch's writes, set-based: store/runs-bulk.ts
+    updateRuns: (writes) => updateRuns(trx, dialect, writes, clock.now().toISOString()),
+    upsertSteps: (steps) => upsertSteps(trx, dialect, steps),
+    deleteCorrelationsOf: (runIds, purpose) => deleteCorrelationsOf(trx, dialect, runIds, purpose),
+    getEvents: async (seqs) => (await eventsBySeq(trx, dialect, seqs)).map(toEvent),
   }
 }
 
