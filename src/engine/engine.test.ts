@@ -287,7 +287,7 @@ function hookedStorage(
         return ok
       },
       // a claimed batch writes its runs set-based: each run's write is seen as if alone
-      async updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number }>) {
+      async updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number; version: number }>) {
         const written = await tx.updateRuns(writes)
         for (const { run } of writes) hooks.onUpdateRun?.(run, written.includes(run.id))
         return written

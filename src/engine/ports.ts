@@ -206,8 +206,11 @@ export interface StorageTx {
   advanceSchedule(storeId: string, key: string, expectedNextAt: string, nextAt: string | null, firedAt: string, now: Date): Promise<boolean>
 
   // set-based forms of the run writes above, for a claimed batch (engine/write-behind.ts)
-  /** updateRun for many runs, each written only if its version is still `expectedVersion`; returns the ids written */
-  updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number }>): Promise<string[]>
+  /**
+   * updateRun for many runs: each written only if its version is still `expectedVersion`, its
+   * version then `version` (several writes of a run in one transaction, sent as one); returns the ids written
+   */
+  updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number; version: number }>): Promise<string[]>
   /** upsertStep for many rows, at most one per (run, step key) */
   upsertSteps(steps: StepRecord[]): Promise<void>
   /** deleteCorrelations for many runs */

@@ -58,7 +58,7 @@ export function writeBehind(raw: StorageTx, held: ReadonlySet<string>): WriteBeh
     steps = new Map()
     dropped = new Map()
     if (r.size > 0) {
-      const written = await raw.updateRuns([...r.values()].map((p) => ({ run: p.run, expectedVersion: p.expected })))
+      const written = await raw.updateRuns([...r.values()].map((p) => ({ run: p.run, expectedVersion: p.expected, version: p.version })))
       if (written.length !== r.size) throw new RunChanged()
     }
     if (s.size > 0) await raw.upsertSteps([...s.values()])

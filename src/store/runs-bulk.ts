@@ -37,11 +37,14 @@ function values(rows: unknown[][]) {
 interface RunWrite {
   run: RunRecord
   expectedVersion: number
+  /** the version once written */
+  version: number
 }
 
-const runRow = ({ run, expectedVersion }: RunWrite) => [
+const runRow = ({ run, expectedVersion, version }: RunWrite) => [
   run.id,
   expectedVersion,
+  version,
   run.status,
   JSON.stringify(run.state),
   run.due_at,
@@ -51,8 +54,8 @@ const runRow = ({ run, expectedVersion }: RunWrite) => [
 ]
 
 /**
- * Writes each run only where its version is still the one expected (invariant 8); returns the ids
- * written. On PostgreSQL the rows are locked in id order first, as every writer of several runs
+ * Writes each run only where its version is still the one expected (invariant 8), moving it to
+ * `version`; returns the ids written. On PostgreSQL the rows are locked in id order first, as every writer of several runs
  * does (invariant 9): the update's own join order is the planner's, not ours.
  */
 export async function updateRuns(trx: Trx, dialect: DialectName, writes: RunWrite[], nowIso: string): Promise<string[]> {
@@ -60,12 +63,12 @@ export async function updateRuns(trx: Trx, dialect: DialectName, writes: RunWrit
   // letting go of a run (no owner) frees its lease at once, as updateRun does
   const set = sql`status = v.status, state = v.state, due_at = v.due_at, signal_event_seq = v.signal_event_seq,
     lease_owner = v.lease_owner, lease_until = case when v.lease_owner is null then null else runs.lease_until end,
-    version = v.expected + 1, ended_at = v.ended_at, updated_at = ${nowIso}`
+    version = v.version, ended_at = v.ended_at, updated_at = ${nowIso}`
   if (dialect === 'sqlite') {
     const written: string[] = []
     for (const chunk of chunks(writes)) {
       const { rows } = await sql<{ id: string }>`
-        with v(id, expected, status, state, due_at, signal_event_seq, lease_owner, ended_at) as (values ${values(chunk.map(runRow))})
+        with v(id, expected, version, status, state, due_at, signal_event_seq, lease_owner, ended_at) as (values ${values(chunk.map(runRow))})
         update runs set ${set} from v where runs.id = v.id and runs.version = v.expected
         returning runs.id`.execute(trx)
       for (const r of rows) written.push(r.id)
@@ -77,8 +80,8 @@ export async function updateRuns(trx: Trx, dialect: DialectName, writes: RunWrit
   const rows = JSON.stringify(writes.map((w) => runRow(w)))
   const { rows: written } = await sql<{ id: string }>`
     update runs set ${set}
-    from (select r ->> 0 as id, (r ->> 1)::integer as expected, r ->> 2 as status, r ->> 3 as state, r ->> 4 as due_at,
-      (r ->> 5)::bigint as signal_event_seq, r ->> 6 as lease_owner, r ->> 7 as ended_at
+    from (select r ->> 0 as id, (r ->> 1)::integer as expected, (r ->> 2)::integer as version, r ->> 3 as status, r ->> 4 as state,
+      r ->> 5 as due_at, (r ->> 6)::bigint as signal_event_seq, r ->> 7 as lease_owner, r ->> 8 as ended_at
       from jsonb_array_elements(${rows}::jsonb) as r) as v
     where runs.id = v.id and runs.version = v.expected
     returning runs.id`.execute(trx)
