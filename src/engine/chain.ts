@@ -2,12 +2,13 @@ import type { Instruction } from '../core/workflow/program.ts'
 import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { RetryOutside, internalAction, isExternalAction, recordAlone } from './action-protocol.ts'
 import { retryWhileDatabaseAway } from './outage.ts'
-import type { RunRecord, StorageTx, StoredEvent } from './ports.ts'
+import type { RunRecord, StorageTx } from './ports.ts'
 import { RunChanged, endRun, inIdOrder, isEnded } from './run-lifecycle.ts'
 import type { ExecutorDeps } from './step-kit.ts'
 import { runControlStep } from './steps/index.ts'
 import type { CompiledWorkflow } from './workflow-cache.ts'
 import { writeBehind } from './write-behind.ts'
+import { batchReads } from './batch-reads.ts'
 
 /**
  * A chain: a run's control steps and internal actions, one after another in one transaction,
@@ -68,7 +69,10 @@ export async function chainInTx(
 
 /**
  * Every run's chain in one transaction (group commit, as for ingest); runs are written in id
- * order. Null when that transaction had to roll back (a race with ingest, an unexpected error).
+ * order. What the runs' steps read and write goes set-based: their trigger events, customers and
+ * orders are read for the batch at once (batch-reads.ts), their writes sent together at the end
+ * (write-behind.ts). Null when that transaction had to roll back (a race with ingest, a run
+ * that changed under the batch, an unexpected error).
  */
 export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Promise<Chained[] | null> {
   const order = inIdOrder(runs)
@@ -78,7 +82,7 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
       () =>
         deps.storage.transaction(async (rawTx) => {
           const behind = writeBehind(rawTx, new Set(runs.map((r) => r.id)))
-          const tx = await withEventMemo(behind.tx, triggerSeqs(runs))
+          const tx = await batchReads(behind.tx, runs)
           const out = new Map<string, Chained>()
           for (const run of order) {
             const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
@@ -127,36 +131,4 @@ async function chainWithFallback(deps: ExecutorDeps, workflow: CompiledWorkflow,
       return recordAlone(deps, tx, fresh, err)
     })
   }
-}
-
-/** The events a batch's steps will surely ask for: each run's trigger, and the event a wait_for received. */
-function triggerSeqs(runs: RunRecord[]): number[] {
-  const seqs = new Set<number>()
-  for (const run of runs) {
-    seqs.add(run.trigger_event_seq)
-    if (run.state.eventSeq) seqs.add(run.state.eventSeq)
-  }
-  return [...seqs]
-}
-
-/**
- * Stored events do not change, so within one transaction each is read once however many steps
- * of however many runs ask for it (every step's scope needs its run's trigger); the ones in
- * `prefetch` are read together, in one statement.
- */
-async function withEventMemo(tx: StorageTx, prefetch: number[]): Promise<StorageTx> {
-  const events = new Map<number, Promise<StoredEvent | null>>()
-  if (prefetch.length > 0) {
-    for (const event of await tx.getEvents(prefetch)) events.set(event.seq, Promise.resolve(event))
-  }
-  return Object.assign(Object.create(tx) as StorageTx, {
-    getEvent(seq: number) {
-      let hit = events.get(seq)
-      if (!hit) {
-        hit = tx.getEvent(seq)
-        events.set(seq, hit)
-      }
-      return hit
-    },
-  })
 }

@@ -217,6 +217,10 @@ export interface StorageTx {
   deleteCorrelationsOf(runIds: string[], purpose?: 'wait_for' | 'exit_when'): Promise<void>
   /** stored events by seq, in one read; seqs not stored are left out */
   getEvents(seqs: number[]): Promise<StoredEvent[]>
+  /** customerView for many customers, in one read: key → view (keys not stored are left out) */
+  customerViews(customerKeys: string[]): Promise<Map<string, Record<string, unknown>>>
+  /** orderView for many orders of a store, in one read: order id → view (ids not stored are left out) */
+  orderViews(storeId: string, orderIds: string[]): Promise<Map<string, Record<string, unknown>>>
 }
 
 export interface Storage {

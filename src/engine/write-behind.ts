@@ -34,6 +34,8 @@ const PASS_THROUGH = new Set<string>([
   'cartView',
   'productView',
   'getWorkflowVersion',
+  'customerViews',
+  'orderViews',
   // services write customers and messages; an event they emit is ingested through this tx, which flushes
   'services',
 ])

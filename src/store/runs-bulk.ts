@@ -1,7 +1,8 @@
 import { sql, type Selectable, type Transaction } from 'kysely'
 import type { RunRecord, StepRecord } from '../engine/ports.ts'
 import type { DialectName } from './db.ts'
-import type { Database, EventsTable } from './tables.ts'
+import type { CustomersTable, Database, EventsTable, OrdersTable } from './tables.ts'
+import { customerView, orderView } from './views.ts'
 
 /*
  * Set-based forms of the run writes a claimed batch makes (engine/write-behind.ts).
@@ -143,4 +144,26 @@ export async function eventsBySeq(trx: Trx, dialect: DialectName, seqs: number[]
       ? await sql<Selectable<EventsTable>>`select * from events where seq in (select value from json_each(${JSON.stringify(seqs)}))`.execute(trx)
       : await sql<Selectable<EventsTable>>`select * from events where seq = any(${seqs}::bigint[])`.execute(trx)
   return rows
+}
+
+/** customerView for many customers, in one read: key → view. */
+export async function customerViews(trx: Trx, dialect: DialectName, keys: string[]): Promise<Map<string, Record<string, unknown>>> {
+  if (keys.length === 0) return new Map()
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<Selectable<CustomersTable>>`select * from customers where key in (select value from json_each(${JSON.stringify(keys)}))`.execute(trx)
+      : await sql<Selectable<CustomersTable>>`select * from customers where key = any(${keys}::text[])`.execute(trx)
+  return new Map(rows.map((r) => [r.key, customerView(r)]))
+}
+
+/** orderView for many orders of one store, in one read: order id → view. */
+export async function orderViews(trx: Trx, dialect: DialectName, storeId: string, ids: string[]): Promise<Map<string, Record<string, unknown>>> {
+  if (ids.length === 0) return new Map()
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql<
+          Selectable<OrdersTable>
+        >`select * from orders where store_id = ${storeId} and id in (select value from json_each(${JSON.stringify(ids)}))`.execute(trx)
+      : await sql<Selectable<OrdersTable>>`select * from orders where store_id = ${storeId} and id = any(${ids}::text[])`.execute(trx)
+  return new Map(rows.map((r) => [r.id, orderView(r)]))
 }

@@ -19,7 +19,7 @@ import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api
 import type { DatabaseHandle } from './db.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
-import { deleteCorrelationsOf, eventsBySeq, updateRuns, upsertSteps } from './runs-bulk.ts'
+import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
@@ -206,6 +206,8 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     upsertSteps: (steps) => upsertSteps(trx, dialect, steps),
     deleteCorrelationsOf: (runIds, purpose) => deleteCorrelationsOf(trx, dialect, runIds, purpose),
     getEvents: async (seqs) => (await eventsBySeq(trx, dialect, seqs)).map(toEvent),
+    customerViews: (keys) => customerViews(trx, dialect, keys),
+    orderViews: (storeId, ids) => orderViews(trx, dialect, storeId, ids),
   }
 }
 
