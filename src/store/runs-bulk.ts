@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely'
 import type { RunRecord, StepRecord } from '../engine/ports.ts'
 import type { DialectName } from './db.ts'
 import type { CustomersTable, Database, EventsTable, OrdersTable } from './tables.ts'
@@ -10,7 +10,9 @@ import { customerView, orderView } from './views.ts'
  * SQLite: multi-row VALUES, in chunks whose sizes are powers of two (at most 256 rows), so a batch
  * of any size uses a handful of SQL texts that SQLite's statement cache keeps prepared, and no
  * statement nears the limit on bound parameters. (json_each over one JSON parameter was tried: it
- * costs SQLite three times as much per row, parsing each row's object once per column.)
+ * costs SQLite three times as much per row, parsing each row's object once per column.) The texts
+ * are built once and sent as compiled queries: the query builder would make and compile a node
+ * per bound value, thousands per batch.
  * PostgreSQL: one JSON parameter read by jsonb_to_recordset, one round trip whatever the size.
  */
 
@@ -31,8 +33,18 @@ function chunks<T>(rows: T[]): T[][] {
   return out
 }
 
-function values(rows: unknown[][]) {
-  return sql.join(rows.map((r) => sql`(${sql.join(r)})`))
+const texts = new Map<string, string>()
+
+/** The SQL text with `rows` VALUES tuples of `width` parameters in place of `{values}`, built once per size. */
+function withValues(template: string, rows: number, width: number): string {
+  const key = `${template}\u0000${rows}`
+  let text = texts.get(key)
+  if (!text) {
+    const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`
+    text = template.replace('{values}', Array.from({ length: rows }, () => tuple).join(', '))
+    texts.set(key, text)
+  }
+  return text
 }
 
 interface RunWrite {
@@ -54,6 +66,14 @@ const runRow = ({ run, expectedVersion, version }: RunWrite) => [
   run.ended_at,
 ]
 
+// letting go of a run (no owner) frees its lease at once, as updateRun does
+const SQLITE_UPDATE_RUNS = `with v(id, expected, version, status, state, due_at, signal_event_seq, lease_owner, ended_at) as (values {values})
+  update runs set status = v.status, state = v.state, due_at = v.due_at, signal_event_seq = v.signal_event_seq,
+    lease_owner = v.lease_owner, lease_until = case when v.lease_owner is null then null else runs.lease_until end,
+    version = v.version, ended_at = v.ended_at, updated_at = ?
+  from v where runs.id = v.id and runs.version = v.expected
+  returning runs.id`
+
 /**
  * Writes each run only where its version is still the one expected (invariant 8), moving it to
  * `version`; returns the ids written. On PostgreSQL the rows are locked in id order first, as every writer of several runs
@@ -61,17 +81,11 @@ const runRow = ({ run, expectedVersion, version }: RunWrite) => [
  */
 export async function updateRuns(trx: Trx, dialect: DialectName, writes: RunWrite[], nowIso: string): Promise<string[]> {
   if (writes.length === 0) return []
-  // letting go of a run (no owner) frees its lease at once, as updateRun does
-  const set = sql`status = v.status, state = v.state, due_at = v.due_at, signal_event_seq = v.signal_event_seq,
-    lease_owner = v.lease_owner, lease_until = case when v.lease_owner is null then null else runs.lease_until end,
-    version = v.version, ended_at = v.ended_at, updated_at = ${nowIso}`
   if (dialect === 'sqlite') {
     const written: string[] = []
     for (const chunk of chunks(writes)) {
-      const { rows } = await sql<{ id: string }>`
-        with v(id, expected, version, status, state, due_at, signal_event_seq, lease_owner, ended_at) as (values ${values(chunk.map(runRow))})
-        update runs set ${set} from v where runs.id = v.id and runs.version = v.expected
-        returning runs.id`.execute(trx)
+      const text = withValues(SQLITE_UPDATE_RUNS, chunk.length, 9)
+      const { rows } = await trx.executeQuery<{ id: string }>(CompiledQuery.raw(text, [...chunk.flatMap(runRow), nowIso]))
       for (const r of rows) written.push(r.id)
     }
     return written
@@ -80,7 +94,9 @@ export async function updateRuns(trx: Trx, dialect: DialectName, writes: RunWrit
   await sql`select id from runs where id = any(${ids}::text[]) order by id for update`.execute(trx)
   const rows = JSON.stringify(writes.map((w) => runRow(w)))
   const { rows: written } = await sql<{ id: string }>`
-    update runs set ${set}
+    update runs set status = v.status, state = v.state, due_at = v.due_at, signal_event_seq = v.signal_event_seq,
+      lease_owner = v.lease_owner, lease_until = case when v.lease_owner is null then null else runs.lease_until end,
+      version = v.version, ended_at = v.ended_at, updated_at = ${nowIso}
     from (select r ->> 0 as id, (r ->> 1)::integer as expected, (r ->> 2)::integer as version, r ->> 3 as status, r ->> 4 as state,
       r ->> 5 as due_at, (r ->> 6)::bigint as signal_event_seq, r ->> 7 as lease_owner, r ->> 8 as ended_at
       from jsonb_array_elements(${rows}::jsonb) as r) as v
@@ -108,23 +124,25 @@ const stepRow = (s: StepRecord) => [
   s.wake_at ?? null,
 ]
 
+const STEP_COLUMNS = '(run_id, store_id, step_key, seq, step_id, type, status, attempts, input, output, error, started_at, ended_at, wake_at)'
+const STEPS_ON_CONFLICT = `on conflict (run_id, step_key) do update set seq = excluded.seq, step_id = excluded.step_id, type = excluded.type,
+  status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
+  error = excluded.error, ended_at = excluded.ended_at, wake_at = excluded.wake_at`
+const SQLITE_UPSERT_STEPS = `insert into run_steps ${STEP_COLUMNS} values {values} ${STEPS_ON_CONFLICT}`
+
 /** Timeline rows, at most one per (run, step key); started_at is kept from a row's first write, as upsertStep does. */
 export async function upsertSteps(trx: Trx, dialect: DialectName, steps: StepRecord[]): Promise<void> {
   if (steps.length === 0) return
-  const columns = sql`(run_id, store_id, step_key, seq, step_id, type, status, attempts, input, output, error, started_at, ended_at, wake_at)`
-  const onConflict = sql`on conflict (run_id, step_key) do update set seq = excluded.seq, step_id = excluded.step_id, type = excluded.type,
-    status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
-    error = excluded.error, ended_at = excluded.ended_at, wake_at = excluded.wake_at`
   if (dialect === 'sqlite') {
-    for (const chunk of chunks(steps)) await sql`insert into run_steps ${columns} values ${values(chunk.map(stepRow))} ${onConflict}`.execute(trx)
+    for (const chunk of chunks(steps)) await trx.executeQuery(CompiledQuery.raw(withValues(SQLITE_UPSERT_STEPS, chunk.length, 14), chunk.flatMap(stepRow)))
     return
   }
   const rows = JSON.stringify(steps.map(stepRow))
-  await sql`insert into run_steps ${columns}
+  await sql`insert into run_steps ${sql.raw(STEP_COLUMNS)}
     select r ->> 0, r ->> 1, r ->> 2, (r ->> 3)::integer, r ->> 4, r ->> 5, r ->> 6, (r ->> 7)::integer, r ->> 8, r ->> 9, r ->> 10,
       r ->> 11, r ->> 12, r ->> 13
     from jsonb_array_elements(${rows}::jsonb) as r
-    ${onConflict}`.execute(trx)
+    ${sql.raw(STEPS_ON_CONFLICT)}`.execute(trx)
 }
 
 /** Drops the correlations (of one purpose, or all) of many runs. */
