@@ -205,7 +205,7 @@ export interface StorageTx {
    */
   advanceSchedule(storeId: string, key: string, expectedNextAt: string, nextAt: string | null, firedAt: string, now: Date): Promise<boolean>
 
-  // set-based forms of the run writes above, for a claimed batch (engine/write-behind.ts)
+  // set-based forms of the run reads and writes above, for a claimed batch (engine/batch-reads.ts, engine/write-behind.ts)
   /**
    * updateRun for many runs: each written only if its version is still `expectedVersion`, its
    * version then `version` (several writes of a run in one transaction, sent as one); returns the ids written
