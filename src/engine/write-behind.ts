@@ -53,22 +53,32 @@ export function writeBehind(raw: StorageTx, held: ReadonlySet<string>): WriteBeh
   let steps = new Map<string, StepRecord>()
   let dropped = new Map<'wait_for' | 'exit_when' | 'all', Set<string>>()
 
+  // once a flush has failed, every later one fails too: whoever caught the first failure (an
+  // action's own try/catch around a service) cannot let the transaction commit without those writes
+  let failed: unknown = null
   const flush = async (): Promise<void> => {
+    if (failed) throw failed
     if (runs.size === 0 && steps.size === 0 && dropped.size === 0) return
     const [r, s, d] = [runs, steps, dropped]
     runs = new Map()
     steps = new Map()
     dropped = new Map()
-    if (r.size > 0) {
-      const written = await raw.updateRuns([...r.values()].map((p) => ({ run: p.run, expectedVersion: p.expected, version: p.version })))
-      if (written.length !== r.size) throw new RunChanged()
+    try {
+      if (r.size > 0) {
+        const written = await raw.updateRuns([...r.values()].map((p) => ({ run: p.run, expectedVersion: p.expected, version: p.version })))
+        if (written.length !== r.size) throw new RunChanged()
+      }
+      if (s.size > 0) await raw.upsertSteps([...s.values()])
+      for (const [purpose, ids] of d) await raw.deleteCorrelationsOf([...ids], purpose === 'all' ? undefined : purpose)
+    } catch (err) {
+      failed = err
+      throw err
     }
-    if (s.size > 0) await raw.upsertSteps([...s.values()])
-    for (const [purpose, ids] of d) await raw.deleteCorrelationsOf([...ids], purpose === 'all' ? undefined : purpose)
   }
 
   const own: Partial<StorageTx> = {
     async updateRun(run, expectedVersion) {
+      if (failed) throw failed
       if (!held.has(run.id)) {
         await flush()
         return raw.updateRun(run, expectedVersion)
@@ -83,6 +93,7 @@ export function writeBehind(raw: StorageTx, held: ReadonlySet<string>): WriteBeh
       return true
     },
     async upsertStep(step) {
+      if (failed) throw failed
       if (!held.has(step.run_id)) {
         await flush()
         return raw.upsertStep(step)
@@ -93,6 +104,7 @@ export function writeBehind(raw: StorageTx, held: ReadonlySet<string>): WriteBeh
       steps.set(key, earlier ? { ...step, started_at: earlier.started_at } : step)
     },
     async deleteCorrelations(runId, purpose) {
+      if (failed) throw failed
       if (!held.has(runId)) {
         await flush()
         return raw.deleteCorrelations(runId, purpose)
