@@ -2,11 +2,13 @@ import type { Instruction } from '../core/workflow/program.ts'
 import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { RetryOutside, internalAction, isExternalAction, recordAlone } from './action-protocol.ts'
 import { retryWhileDatabaseAway } from './outage.ts'
-import type { RunRecord, StorageTx, StoredEvent } from './ports.ts'
+import type { RunRecord, StorageTx } from './ports.ts'
 import { RunChanged, endRun, inIdOrder, isEnded } from './run-lifecycle.ts'
 import type { ExecutorDeps } from './step-kit.ts'
 import { runControlStep } from './steps/index.ts'
 import type { CompiledWorkflow } from './workflow-cache.ts'
+import { writeBehind } from './write-behind.ts'
+import { batchReads } from './batch-reads.ts'
 
 /**
  * A chain: a run's control steps and internal actions, one after another in one transaction,
@@ -67,7 +69,10 @@ export async function chainInTx(
 
 /**
  * Every run's chain in one transaction (group commit, as for ingest); runs are written in id
- * order. Null when that transaction had to roll back (a race with ingest, an unexpected error).
+ * order. What the runs' steps read and write goes set-based: their trigger events, customers and
+ * orders are read for the batch at once (batch-reads.ts), their writes sent together at the end
+ * (write-behind.ts). Null when that transaction had to roll back (a race with ingest, a run
+ * that changed under the batch, an unexpected error).
  */
 export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Promise<Chained[] | null> {
   const order = inIdOrder(runs)
@@ -76,7 +81,8 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
     const byId = await retryWhileDatabaseAway(
       () =>
         deps.storage.transaction(async (rawTx) => {
-          const tx = withEventMemo(rawTx)
+          const behind = writeBehind(rawTx, new Set(runs.map((r) => r.id)))
+          const tx = await batchReads(behind.tx, runs)
           const out = new Map<string, Chained>()
           for (const run of order) {
             const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
@@ -84,6 +90,7 @@ export async function chainTogether(deps: ExecutorDeps, runs: RunRecord[]): Prom
             else if (isExternalAction(deps, workflow.program[run.state.pc])) out.set(run.id, { run, moved: false })
             else out.set(run.id, { run: (await chainInTx(deps, tx, workflow, run, MAX_CHAIN, { trusted: true })).run, moved: true })
           }
+          await behind.flush()
           return out
         }),
       BATCH_OUTAGE_WAIT_MS,
@@ -124,22 +131,4 @@ async function chainWithFallback(deps: ExecutorDeps, workflow: CompiledWorkflow,
       return recordAlone(deps, tx, fresh, err)
     })
   }
-}
-
-/**
- * Stored events do not change, so within one transaction each is read once however many steps
- * of however many runs ask for it (every step's scope needs its run's trigger).
- */
-function withEventMemo(tx: StorageTx): StorageTx {
-  const events = new Map<number, Promise<StoredEvent | null>>()
-  return Object.assign(Object.create(tx) as StorageTx, {
-    getEvent(seq: number) {
-      let hit = events.get(seq)
-      if (!hit) {
-        hit = tx.getEvent(seq)
-        events.set(seq, hit)
-      }
-      return hit
-    },
-  })
 }

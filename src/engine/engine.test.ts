@@ -290,6 +290,12 @@ function hookedStorage(
         hooks.onUpdateRun?.(run, ok)
         return ok
       },
+      // a claimed batch writes its runs set-based: each run's write is seen as if alone
+      async updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number; version: number }>) {
+        const written = await tx.updateRuns(writes)
+        for (const { run } of writes) hooks.onUpdateRun?.(run, written.includes(run.id))
+        return written
+      },
     })
   return {
     ...storage,

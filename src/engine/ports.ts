@@ -236,6 +236,23 @@ export interface StorageTx {
    * workers exactly one wins; false when another got there first (or the schedule changed)
    */
   advanceSchedule(storeId: string, key: string, expectedNextAt: string, nextAt: string | null, firedAt: string, now: Date): Promise<boolean>
+
+  // set-based forms of the run reads and writes above, for a claimed batch (engine/batch-reads.ts, engine/write-behind.ts)
+  /**
+   * updateRun for many runs: each written only if its version is still `expectedVersion`, its
+   * version then `version` (several writes of a run in one transaction, sent as one); returns the ids written
+   */
+  updateRuns(writes: Array<{ run: RunRecord; expectedVersion: number; version: number }>): Promise<string[]>
+  /** upsertStep for many rows, at most one per (run, step key) */
+  upsertSteps(steps: StepRecord[]): Promise<void>
+  /** deleteCorrelations for many runs */
+  deleteCorrelationsOf(runIds: string[], purpose?: 'wait_for' | 'exit_when'): Promise<void>
+  /** stored events by seq, in one read; seqs not stored are left out */
+  getEvents(seqs: number[]): Promise<StoredEvent[]>
+  /** customerView for many customers, in one read: key → view (keys not stored are left out) */
+  customerViews(customerKeys: string[]): Promise<Map<string, Record<string, unknown>>>
+  /** orderView for many orders of a store, in one read: order id → view (ids not stored are left out) */
+  orderViews(storeId: string, orderIds: string[]): Promise<Map<string, Record<string, unknown>>>
 }
 
 export interface Storage {

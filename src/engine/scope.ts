@@ -20,9 +20,10 @@ export async function buildScope(tx: StorageTx, input: ScopeInput, storeCache?: 
   const store = storeCache ? await storeCache.get(tx, input.storeId) : await tx.getStore(input.storeId)
   const customer = input.customerKey ? await tx.customerView(input.customerKey) : null
   const subject = await subjectOf(tx, input.storeId, input.trigger)
+  const trigger = eventView(input.trigger)
   return {
-    event: eventView(input.event),
-    trigger: eventView(input.trigger),
+    event: input.event === input.trigger ? trigger : eventView(input.event),
+    trigger,
     customer,
     order: subject.order ?? null,
     cart: subject.cart ?? null,
@@ -52,10 +53,20 @@ function moneyAsNumbers(value: unknown, key?: string): unknown {
   return value
 }
 
+/** The order an event is about, when it is about one (its scope's `order`). */
+export function subjectOrderId(event: CanonicalEvent): string | null {
+  const { type, data } = event
+  if (type === 'order.fulfilled' || type === 'order.delivered') return data.order_id ? String(data.order_id) : null
+  if (type.startsWith('order.')) return data.id ? String(data.id) : null
+  return null
+}
+
 async function subjectOf(tx: StorageTx, storeId: string, event: CanonicalEvent): Promise<Record<string, Record<string, unknown> | null>> {
   const { type, data } = event
-  if (type === 'order.fulfilled' || type === 'order.delivered') return { order: data.order_id ? await tx.orderView(storeId, String(data.order_id)) : null }
-  if (type.startsWith('order.')) return { order: data.id ? await tx.orderView(storeId, String(data.id)) : null }
+  if (type.startsWith('order.')) {
+    const orderId = subjectOrderId(event)
+    return { order: orderId ? await tx.orderView(storeId, orderId) : null }
+  }
   if (type.startsWith('cart.') || type === 'checkout.started') return { cart: data.id ? await tx.cartView(storeId, String(data.id)) : null }
   if (type === 'product.updated') return { product: data.id ? await tx.productView(storeId, String(data.id)) : null }
   return {}

@@ -31,6 +31,7 @@ import {
 } from './event-log.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
+import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
@@ -225,6 +226,13 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     putSchedule: (schedule, now) => putSchedule(trx, schedule, now),
     deleteSchedule: (storeId, key, triggerType) => deleteSchedule(trx, storeId, key, triggerType),
     advanceSchedule: (storeId, key, expected, next, firedAt, now) => advanceSchedule(trx, storeId, key, expected, next, firedAt, now),
+    // a claimed batch's writes, set-based: store/runs-bulk.ts
+    updateRuns: (writes) => updateRuns(trx, dialect, writes, clock.now().toISOString()),
+    upsertSteps: (steps) => upsertSteps(trx, dialect, steps),
+    deleteCorrelationsOf: (runIds, purpose) => deleteCorrelationsOf(trx, dialect, runIds, purpose),
+    getEvents: async (seqs) => (await eventsBySeq(trx, dialect, seqs)).map(toEvent),
+    customerViews: (keys) => customerViews(trx, dialect, keys),
+    orderViews: (storeId, ids) => orderViews(trx, dialect, storeId, ids),
   }
 }
 
