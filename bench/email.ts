@@ -1,8 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { sql } from 'kysely'
+import { createTransport } from 'nodemailer'
 import { closeSmtpTransports } from '../src/actions/send-email/index.ts'
+import { SMTP_POOL_OPTIONS } from '../src/actions/send-email/smtp.ts'
+import { applyTracking } from '../src/core/messaging/index.ts'
 import { Worker } from '../src/engine/worker.ts'
 import { silentLogger } from '../src/lib/logger.ts'
+import type { App } from '../src/main.ts'
 import { createBenchEnv, round, sleep, type Dialect } from './lib/env.ts'
 import { ingestOrders } from './lib/seed.ts'
 import { installWorkflow } from './lib/workflows.ts'
@@ -42,6 +48,10 @@ export interface EmailResult {
   cpu_ms_per_email: number
   sink_cpu_ms_per_email: number
   avg_message_bytes: number
+  /** the ceiling: plain nodemailer, the same pool options, the same message, the same sink */
+  nodemailer: { emails: number; emails_per_s: number; seconds: number; cpu_ms_per_email: number }
+  /** storeflow's rate over plain nodemailer's */
+  ratio: number
 }
 
 function ask<T>(child: ChildProcess, msg: string): Promise<T> {
@@ -73,18 +83,69 @@ export async function benchEmails(dialect: Dialect, count: number, timeoutMs: nu
     const seconds = (performance.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
     await worker.stop()
+    closeSmtpTransports()
     const n = state.received
+    const emailsPerS = Math.round(n / seconds)
+    const nodemailer = await plainNodemailer(env.app, sink, port, count, timeoutMs)
     return {
       emails: n,
-      emails_per_s: Math.round(n / seconds),
+      emails_per_s: emailsPerS,
       seconds: round(seconds, 2),
       cpu_ms_per_email: round((cpu.user + cpu.system) / 1000 / Math.max(1, n), 2),
       sink_cpu_ms_per_email: round((state.cpuMs - sinkBefore.cpuMs) / Math.max(1, n), 2),
       avg_message_bytes: Math.round(state.bytes / Math.max(1, n)),
+      nodemailer,
+      ratio: round(emailsPerS / Math.max(1, nodemailer.emails_per_s), 3),
     }
   } finally {
     closeSmtpTransports()
     await env.cleanup()
     sink.send('stop')
+  }
+}
+
+/**
+ * The ceiling: one message storeflow sent (as it left, tracking applied), handed to a plain
+ * nodemailer transport with storeflow's pool options `count` times at once, to the same sink.
+ * Only the Message-ID differs per copy, as it does between storeflow's messages.
+ */
+async function plainNodemailer(
+  app: App,
+  sink: ChildProcess,
+  port: number,
+  count: number,
+  timeoutMs: number,
+): Promise<EmailResult['nodemailer']> {
+  const { rows } = await sql<{ id: string; to_addr: string; from_addr: string; subject: string; html: string; text: string; headers: string | object }>`
+    select id, to_addr, from_addr, subject, html, text, headers from messages where status = 'sent' limit 1`.execute(app.handle.db)
+  const row = rows[0]
+  if (!row) throw new Error('email bench: storeflow sent nothing, so there is no message for the nodemailer ceiling')
+  const headers = (typeof row.headers === 'string' ? JSON.parse(row.headers) : row.headers) as Record<string, string>
+  const html = applyTracking(row.html, { publicUrl: app.config.publicUrl, secretKey: app.config.secretKey, messageId: row.id })
+  const transport = createTransport({ url: `smtp://127.0.0.1:${port}`, ...SMTP_POOL_OPTIONS } as Parameters<typeof createTransport>[0])
+  try {
+    const before = await ask<{ received: number }>(sink, 'count')
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const sends = Array.from({ length: count }, () =>
+      transport.sendMail({ from: row.from_addr, to: row.to_addr, subject: row.subject, html, text: row.text, headers, messageId: `<${randomUUID()}@bench.test>` }),
+    )
+    let received = 0
+    while (performance.now() - t0 < timeoutMs) {
+      await sleep(100)
+      received = (await ask<{ received: number }>(sink, 'count')).received - before.received
+      if (received >= count) break
+    }
+    const seconds = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    await Promise.allSettled(sends)
+    return {
+      emails: received,
+      emails_per_s: Math.round(received / seconds),
+      seconds: round(seconds, 2),
+      cpu_ms_per_email: round((cpu.user + cpu.system) / 1000 / Math.max(1, received), 2),
+    }
+  } finally {
+    transport.close()
   }
 }

@@ -8,10 +8,13 @@ import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
  */
 const transports = new Map<string, Transporter>()
 
+/** The pool every SMTP URL gets; the benchmark's plain-nodemailer ceiling uses the same. */
+export const SMTP_POOL_OPTIONS = { pool: true, maxConnections: 5, maxMessages: 500 } as const
+
 export function smtpTransport(url: string): Transporter {
   let transport = transports.get(url)
   if (!transport) {
-    transport = createTransport({ url, pool: true, maxConnections: 5, maxMessages: 500 } as Parameters<typeof createTransport>[0])
+    transport = createTransport({ url, ...SMTP_POOL_OPTIONS } as Parameters<typeof createTransport>[0])
     transports.set(url, transport)
   }
   return transport
