@@ -241,7 +241,22 @@ async function main(): Promise<void> {
         pass: r.ratio >= 0.7,
       })
       add({ benchmark: 'email (sqlite, SMTP)', metric: 'engine CPU per email', value: r.cpu_ms_per_email, unit: 'ms', target: '', pass: null })
-      add({ benchmark: 'email (sqlite, SMTP)', metric: 'plain nodemailer CPU per email', value: r.nodemailer.cpu_ms_per_email, unit: 'ms', target: '', pass: null })
+      add({
+        benchmark: 'email (sqlite, SMTP)',
+        metric: 'engine main thread CPU per email',
+        value: r.main_thread_cpu_ms_per_email,
+        unit: 'ms',
+        target: '',
+        pass: null,
+      })
+      add({
+        benchmark: 'email (sqlite, SMTP)',
+        metric: 'plain nodemailer CPU per email',
+        value: r.nodemailer.cpu_ms_per_email,
+        unit: 'ms',
+        target: '',
+        pass: null,
+      })
     })
     messaging = {
       generated_at: new Date().toISOString(),
