@@ -121,4 +121,53 @@ describe.each(DIALECTS)('concurrent sends to one SMTP server, on %s', { timeout:
     expect(messages.every((m) => m.status === 'sent')).toBe(true)
     expect(new Set(messages.map((m) => m.message_id))).toEqual(expected)
   })
+
+  it('runs cancelled while their emails are in flight stay cancelled; the others sending beside them complete', async () => {
+    env = await createTestEnv(dialect, { env: { SMTP_URL: smtp.url } })
+    const db = env.app.handle.db
+    await installWorkflow(env.app, WORKFLOW)
+    const count = 12
+    await env.app.engine.ingest(
+      Array.from({ length: count }, (_, i) => paid(100 + i, env!.clock.now())),
+      { historical: false, source: 'test' },
+    )
+    const before = smtp.messageIds.length
+    // the server keeps every answer back, so the sends stay in flight while two runs are cancelled
+    smtp.hold('delivered')
+    worker = new Worker(env.app.engine, silentLogger, { pollMs: 5, concurrency: 8, scheduleEveryMs: 0 })
+    worker.start()
+    await waitFor('sends to be held by the server', async () => smtp.held().length >= 2, 60_000, 10)
+    const sending = await waitFor(
+      'two runs with their send under way',
+      async () => {
+        const rows = await db.selectFrom('run_steps').select('run_id').where('step_id', '=', 'receipt').where('status', '=', 'running').execute()
+        return rows.length >= 2 ? rows.slice(0, 2).map((r) => r.run_id) : null
+      },
+      60_000,
+      10,
+    )
+    for (const runId of sending) await env.app.services.runs.cancel('default', runId)
+    smtp.release()
+    await waitFor(
+      'the other runs to complete',
+      async () => (await db.selectFrom('runs').select('id').where('status', '=', 'completed').execute()).length === count - sending.length,
+      60_000,
+      20,
+    )
+    await waitFor('every email to arrive', async () => smtp.messageIds.length - before >= count, 60_000, 20)
+    await worker.stop()
+    worker = undefined
+
+    const runs = await db.selectFrom('runs').select(['id', 'status']).execute()
+    expect(runs.filter((r) => sending.includes(r.id)).map((r) => r.status)).toEqual(['cancelled', 'cancelled'])
+    const tagged = await db.selectFrom('run_steps').select('run_id').where('step_id', '=', 'tagged').execute()
+    expect(tagged).toHaveLength(count - sending.length)
+    expect(tagged.some((t) => sending.includes(t.run_id))).toBe(false)
+    // every email left once, the cancelled runs' too: they were on the wire when the runs ended
+    const arrived = smtp.messageIds.slice(before)
+    expect(arrived).toHaveLength(count)
+    expect(new Set(arrived).size).toBe(count)
+    const messages = await db.selectFrom('messages').select(['status']).execute()
+    expect(messages.filter((m) => m.status === 'sent')).toHaveLength(count)
+  })
 })
