@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import type { SendMailOptions } from 'nodemailer'
 import { errorMessage } from '../../lib/errors.ts'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
 
@@ -154,7 +155,7 @@ export async function sendSmtp(url: string, mail: OutgoingMail): Promise<SmtpRes
   return { response: reply.response ?? '' }
 }
 
-function handOver(url: string, mail: Record<string, unknown>): Promise<ThreadReply> {
+function handOver(url: string, mail: SendMailOptions): Promise<ThreadReply> {
   const thread = smtpThread()
   const id = nextId++
   return new Promise<ThreadReply>((resolve, reject) => {
