@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { StoreflowError, UserError, errorMessage } from '../lib/errors.ts'
 import type { ActionCustomer, ActionDefinition, ActionStoreInfo } from '../plugin-api/define-action.ts'
 import { DeferStep, PermanentError, RetryableError, SkipStep } from '../plugin-api/errors.ts'
-import { retryWhileDatabaseAway } from './outage.ts'
+import { commitWithOthers } from './commit-group.ts'
 import type { RunRecord, StorageTx } from './ports.ts'
 import { RunChanged, endRun, isEnded, parked, retryLater, saveRun } from './run-lifecycle.ts'
 import { moveTo, record, scopeFor, stepKey, type ExecutorDeps } from './step-kit.ts'
@@ -88,26 +88,28 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
   const action = deps.actions.get(instr.action)!
   const key = stepKey(instr.id, leased.state)
   await checkLease(deps, leased, key)
-  // repeatable: the begin re-reads the run and writes it only at the version this worker holds,
-  // so if a cut-off COMMIT did land, the repeat finds a newer version and gives up
-  const begin = await retryWhileDatabaseAway(
-    () =>
-      deps.storage.transaction(async (tx) => {
-        const run = await tx.getRun(leased.id)
-        if (!run || run.version !== leased.version || isEnded(run)) throw new RunChanged()
-        const now = deps.clock.now()
-        const interrupted = run.state.current?.key === key
-        const attempts = (interrupted ? run.state.current!.attempts : 0) + 1
-        if (interrupted && !action.retry.safe && !run.state.current?.settled) {
-          const message = `interrupted during attempt ${run.state.current!.attempts}: the outcome is unknown and ${instr.action} is not safe to repeat`
-          return { run: await failStep(tx, run, instr, key, message, attempts - 1, now, null), scope: null, attempts }
-        }
-        const scope = await scopeFor(deps, tx, run)
-        const startedAt = run.state.current?.startedAt ?? now.toISOString()
-        await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
-        const saved = await saveRun(tx, { ...run, status: 'running', state: { ...run.state, current: { key, attempts, startedAt } } })
-        return { run: saved, scope, attempts }
-      }),
+  // shared with the other actions beginning now (group commit); repeatable: the begin re-reads the
+  // run and writes it only at the version this worker holds, so if a cut-off COMMIT did land, the
+  // repeat finds a newer version and gives up
+  const begin = await commitWithOthers(
+    deps.storage,
+    leased.id,
+    async (tx) => {
+      const run = await tx.getRun(leased.id)
+      if (!run || run.version !== leased.version || isEnded(run)) throw new RunChanged()
+      const now = deps.clock.now()
+      const interrupted = run.state.current?.key === key
+      const attempts = (interrupted ? run.state.current!.attempts : 0) + 1
+      if (interrupted && !action.retry.safe && !run.state.current?.settled) {
+        const message = `interrupted during attempt ${run.state.current!.attempts}: the outcome is unknown and ${instr.action} is not safe to repeat`
+        return { run: await failStep(tx, run, instr, key, message, attempts - 1, now, null), scope: null, attempts }
+      }
+      const scope = await scopeFor(deps, tx, run)
+      const startedAt = run.state.current?.startedAt ?? now.toISOString()
+      await tx.upsertStep({ ...record(run, instr, instr.action, { status: 'running', attempts }, now), started_at: startedAt })
+      const saved = await saveRun(tx, { ...run, status: 'running', state: { ...run.state, current: { key, attempts, startedAt } } })
+      return { run: saved, scope, attempts }
+    },
     BEGIN_OUTAGE_WAIT_MS,
   )
   if (!begin.scope) return begin.run
@@ -115,24 +117,25 @@ export async function runExternalAction(deps: ExecutorDeps, leased: RunRecord, i
   // the begin may have waited out an outage during which the heartbeat failed: look again
   await checkLease(deps, run, key)
   const outcome = await attemptAction(deps, null, run, instr, action, scope, attempts)
-  // repeatable for the same reason; and safe after the lease lapsed: if another worker has moved
-  // the run since, the version differs and this outcome is not written over its work
-  return retryWhileDatabaseAway(
-    () =>
-      deps.storage.transaction(async (tx) => {
-        const fresh = await tx.getRun(run.id)
-        if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
-          // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
-          if (outcome.kind === 'done')
-            await tx.upsertStep({
-              ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()),
-              input: outcome.input,
-              output: outcome.output,
-            })
-          throw new RunChanged()
-        }
-        return commitActionOutcome(deps, tx, fresh, instr, attempts, outcome)
-      }),
+  // shared and repeatable for the same reasons; and safe after the lease lapsed: if another worker
+  // has moved the run since, the version differs and this outcome is not written over its work
+  return commitWithOthers(
+    deps.storage,
+    run.id,
+    async (tx) => {
+      const fresh = await tx.getRun(run.id)
+      if (!fresh || fresh.version !== run.version || isEnded(fresh)) {
+        // the run ended meanwhile (exit goal, cancel): keep the record of what the action did
+        if (outcome.kind === 'done')
+          await tx.upsertStep({
+            ...record(run, instr, instr.action, { status: 'completed', attempts }, deps.clock.now()),
+            input: outcome.input,
+            output: outcome.output,
+          })
+        throw new RunChanged()
+      }
+      return commitActionOutcome(deps, tx, fresh, instr, attempts, outcome)
+    },
     OUTCOME_OUTAGE_WAIT_MS,
   )
 }

@@ -69,7 +69,12 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
   }
 
   const { content, transport } = request.prepare()
-  const { message: row } = await messages.record({
+  // a message nothing can hold back any more (no guardrail applies or it is transactional, no
+  // check stands before the transport) is recorded `sending` at once: one write fewer, and the
+  // same window as after a separate update (a crash now, and the retry resends and says so)
+  const gate = guardrails && category === 'transactional' ? await decideGuardrails(ctx, channel, category).catch(() => null) : null
+  const straight = transport !== null && !transport.check && (!guardrails || gate?.kind === 'send')
+  const { message: row, created } = await messages.record({
     idempotencyKey: ctx.idempotencyKey,
     runId: ctx.run.id,
     stepKey: ctx.run.stepKey,
@@ -78,7 +83,7 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
     channel,
     category,
     ...content,
-    status: 'queued',
+    status: straight ? 'sending' : 'queued',
   })
   // the first attempt's content is the message; later attempts send exactly that
   const message = frozenContent(row, content)
@@ -88,9 +93,10 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
     ctx.log.info(where, 'message already sent by an earlier attempt')
     return { kind: 'already_sent', row, message }
   }
-  const possibleDuplicate = row.status === 'sending'
+  const recordedSending = straight && created
+  const possibleDuplicate = row.status === 'sending' && !recordedSending
   if (!possibleDuplicate && guardrails) {
-    await enforceGuardrails(ctx, await decideGuardrails(ctx, channel, category), row)
+    await enforceGuardrails(ctx, gate ?? (await decideGuardrails(ctx, channel, category)), row)
     await reserveCapSlot(ctx, row, channel, category)
   }
 
@@ -102,13 +108,14 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
   }
   transport.check?.()
 
-  if (!possibleDuplicate) await messages.update(row.id, { status: 'sending' })
-  else ctx.log.warn(where, 'resending a message after an interrupted attempt')
+  if (possibleDuplicate) ctx.log.warn(where, 'resending a message after an interrupted attempt')
+  else if (!recordedSending) await messages.update(row.id, { status: 'sending' })
   let receipt: R
   try {
     receipt = await transport.send(message, row)
   } catch (err) {
-    await recordSendFailure(ctx, row, err, transport.refused(err))
+    // the row as this attempt found it: one it created `sending` had no earlier copy to keep it so
+    await recordSendFailure(ctx, recordedSending ? { ...row, status: 'queued' } : row, err, transport.refused(err))
     throw err
   }
   await messages.update(row.id, {

@@ -1,4 +1,6 @@
-import { createTransport, type Transporter } from 'nodemailer'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
+import type { SendMailOptions } from 'nodemailer'
 import { errorMessage } from '../../lib/errors.ts'
 import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
 
@@ -6,21 +8,117 @@ import { PermanentError, RetryableError } from '../../plugin-api/index.ts'
  * One pooled nodemailer transport per SMTP URL for the life of the process: opening an SMTP
  * session (and TLS) per message would cap throughput far below the 500 emails/s target.
  */
-const transports = new Map<string, Transporter>()
+export const SMTP_POOL_OPTIONS = { pool: true, maxConnections: 5, maxMessages: 500 } as const
 
-export function smtpTransport(url: string): Transporter {
-  let transport = transports.get(url)
+/**
+ * The pools live in a thread of their own: building the MIME message, encoding it and streaming
+ * it to the server costs about as much CPU as everything else a send does, and on the main thread
+ * it would hold up advancing other runs. The thread is plain CommonJS evaluated from this string,
+ * so it needs no TypeScript loader (and runs the same from compiled JavaScript). It only moves
+ * bytes: what a reply means is decided here, from the fields it sends back.
+ */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createTransport } = require(workerData.nodemailer)
+const transports = new Map()
+let replies = []
+const flush = () => {
+  parentPort.postMessage(replies)
+  replies = []
+}
+const reply = (answer) => {
+  if (replies.push(answer) === 1) setImmediate(flush)
+}
+const send = (msg) => {
+  let transport = transports.get(msg.url)
   if (!transport) {
-    transport = createTransport({ url, pool: true, maxConnections: 5, maxMessages: 500 } as Parameters<typeof createTransport>[0])
-    transports.set(url, transport)
+    transport = createTransport({ url: msg.url, ...workerData.pool })
+    transports.set(msg.url, transport)
   }
-  return transport
+  transport.sendMail(msg.mail).then(
+    (info) => reply({ id: msg.id, response: info.response, rejected: Array.isArray(info.rejected) ? info.rejected.length : 0 }),
+    (err) =>
+      reply({
+        id: msg.id,
+        error: { message: String((err && err.message) || err), responseCode: err && err.responseCode, response: err && err.response, code: err && err.code, command: err && err.command },
+      }),
+  )
+}
+parentPort.on('message', (msgs) => {
+  for (const msg of msgs) {
+    if (!msg.close) {
+      send(msg)
+      continue
+    }
+    for (const transport of transports.values()) transport.close()
+    transports.clear()
+    parentPort.close()
+    return
+  }
+})
+`
+
+interface ThreadReply {
+  id: number
+  response?: string
+  rejected?: number
+  error?: { message: string; responseCode?: number; response?: string; code?: string; command?: string }
 }
 
-/** Closes every pooled connection (shutdown, tests). */
+interface SmtpThread {
+  worker: Worker
+  waiting: Map<number, { resolve: (reply: ThreadReply) => void; reject: (err: unknown) => void }>
+  /**
+   * Messages for the thread, posted together once this turn of the event loop is done: one
+   * wake-up of the thread for many sends (and one for many replies, the other way).
+   */
+  outgoing: unknown[]
+}
+
+let current: SmtpThread | null = null
+let nextId = 0
+
+function smtpThread(): SmtpThread {
+  if (current) return current
+  const nodemailer = createRequire(import.meta.url).resolve('nodemailer')
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { nodemailer, pool: SMTP_POOL_OPTIONS } })
+  const started: SmtpThread = { worker, waiting: new Map(), outgoing: [] }
+  worker.on('message', (replies: ThreadReply[]) => {
+    for (const reply of replies) {
+      const waiting = started.waiting.get(reply.id)
+      if (!waiting) continue
+      started.waiting.delete(reply.id)
+      waiting.resolve(reply)
+    }
+    if (started.waiting.size === 0) worker.unref()
+  })
+  // a thread that died took its connections with it: its sends' outcome is unknown, as after a
+  // broken connection, and the next send starts a new thread
+  const fail = (err: unknown) => {
+    if (current === started) current = null
+    for (const waiting of started.waiting.values()) waiting.reject(err)
+    started.waiting.clear()
+  }
+  worker.on('error', fail)
+  worker.on('exit', (code) => fail(Object.assign(new Error(`SMTP thread exited (${code})`), { code: 'ETHREAD' })))
+  worker.unref()
+  current = started
+  return started
+}
+
+/** Closes every pooled connection (shutdown, tests); the thread ends with them. */
 export function closeSmtpTransports(): void {
-  for (const transport of transports.values()) transport.close()
-  transports.clear()
+  if (!current) return
+  post(current, { close: true })
+  current = null
+}
+
+function post(thread: SmtpThread, msg: unknown): void {
+  if (thread.outgoing.push(msg) > 1) return
+  setImmediate(() => {
+    thread.worker.postMessage(thread.outgoing)
+    thread.outgoing = []
+  })
 }
 
 export interface OutgoingMail {
@@ -40,24 +138,32 @@ export interface SmtpResult {
 }
 
 export async function sendSmtp(url: string, mail: OutgoingMail): Promise<SmtpResult> {
-  try {
-    const info = (await smtpTransport(url).sendMail({
-      from: mail.from,
-      to: mail.to,
-      ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
-      subject: mail.subject,
-      html: mail.html,
-      text: mail.text,
-      messageId: mail.messageId,
-      headers: mail.headers,
-    })) as { response?: string; rejected?: unknown[] }
-    if (Array.isArray(info.rejected) && info.rejected.length > 0) {
-      throw new PermanentError(`SMTP server rejected the recipient ${mail.to}: ${info.response ?? ''}`.trim(), { reason: 'bounced' })
-    }
-    return { response: info.response ?? '' }
-  } catch (err) {
+  const reply = await handOver(url, {
+    from: mail.from,
+    to: mail.to,
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    messageId: mail.messageId,
+    headers: mail.headers,
+  }).catch((err: unknown) => {
     throw classifySmtpError(err)
-  }
+  })
+  if (reply.error) throw classifySmtpError(Object.assign(new Error(reply.error.message), reply.error))
+  if (reply.rejected) throw new PermanentError(`SMTP server rejected the recipient ${mail.to}: ${reply.response ?? ''}`.trim(), { reason: 'bounced' })
+  return { response: reply.response ?? '' }
+}
+
+function handOver(url: string, mail: SendMailOptions): Promise<ThreadReply> {
+  const thread = smtpThread()
+  const id = nextId++
+  return new Promise<ThreadReply>((resolve, reject) => {
+    thread.waiting.set(id, { resolve, reject })
+    // a send under way keeps the process alive, as its socket would on the main thread
+    thread.worker.ref()
+    post(thread, { id, url, mail })
+  })
 }
 
 /**
