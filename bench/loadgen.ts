@@ -115,7 +115,10 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
       acceptedTotal++
       if (req.recordAcks) acks[conn.index] = origin + now
     }
-    if (conn.sentAt >= measureFrom && now <= end) {
+    // closed loop: the answers of the window (a slow server's long requests count when they
+    // end); open loop: the requests scheduled in it, however late their answer
+    const inWindow = req.mode === 'closed' ? now >= measureFrom && now <= end : conn.sentAt >= measureFrom && conn.sentAt <= end
+    if (inWindow) {
       if (Number.isNaN(measuredFirst)) measuredFirst = conn.sentAt
       measuredLast = now
       latencies.push(now - conn.sentAt)
@@ -124,9 +127,10 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
       else other++
     }
     conn.busy = false
-    if (stopping || now > end) return
-    if (req.mode === 'closed') send(conn, now)
-    else if (backlog.length > 0) send(conn, backlog.shift()!)
+    if (stopping) return
+    if (req.mode === 'closed') {
+      if (now <= end) send(conn, now)
+    } else if (backlog.length > 0) send(conn, backlog.shift()!)
     else free.push(conn)
   }
 
@@ -188,7 +192,12 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
         backlogMax = Math.max(backlogMax, backlog.length)
       }, 1)
     })
-    await settle(conns)
+    await settle(conns, () => backlog.length === 0)
+    // what the server never answered in time counts at least as late as it is now: dropping it
+    // would flatter the tail
+    const now = performance.now()
+    for (const at of backlog) if (at >= measureFrom) latencies.push(now - at)
+    for (const c of conns) if (c.busy && c.sentAt >= measureFrom) latencies.push(now - c.sentAt)
     backlog = []
   }
   stopping = true
@@ -216,9 +225,9 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
 }
 
 /** Lets the requests in flight come back (their answers count as accepted, not measured). */
-async function settle(conns: Conn[]): Promise<void> {
+async function settle(conns: Conn[], drained: () => boolean = () => true): Promise<void> {
   const deadline = performance.now() + 5000
-  while (conns.some((c) => c.busy) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  while ((!drained() || conns.some((c) => c.busy)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10))
 }
 
 if (process.send) {
