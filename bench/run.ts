@@ -228,7 +228,7 @@ async function main(): Promise<void> {
         details[`runs_${dialect}_${workers}w`] = r
         add({
           benchmark: 'runs completed (e2e)',
-          metric: `${dialect}, 1 step, ${workers} worker${workers > 1 ? 's' : ''}`,
+          metric: `${dialect}, 1 step, ${r.embedded ? 'embedded worker' : `${workers} worker${workers > 1 ? 's' : ''}`}`,
           value: r.completed_per_s,
           unit: 'runs/s',
           ceiling: `${r.ingest_events_per_s} ingest${bareRate ? ` / ${bareRate} bare` : ''}`,

@@ -11,6 +11,8 @@ import { installWorkflow, ONE_STEP } from './lib/workflows.ts'
 
 export interface EndToEndResult {
   workers: number
+  /** the worker ran inside the API process (`storeflow serve`) */
+  embedded: boolean
   /** runs that reached `completed` in the measured window, per second */
   completed_per_s: number
   /** runs created in the window, per second */
@@ -87,6 +89,7 @@ export async function benchEndToEnd(
       const share = (x: number, y: number) => round((y - x) / (b.at - a.at), 2)
       return {
         workers: workerCount,
+        embedded: workers.embedded,
         completed_per_s: Math.round((b.completed - a.completed) / s),
         started_per_s: Math.round((b.started - a.started) / s),
         ingest_events_per_s: Math.round(load.perSecond),
