@@ -32,7 +32,8 @@ interface DrainRequest {
   indices: number[]
   timeoutMs: number
 }
-let waiting: { req: DrainRequest; missing: Set<number>; deadline: number } | null = null
+/** the ids of the awaited events that have no visible run yet */
+let waiting: { req: DrainRequest; missing: Set<string>; deadline: number } | null = null
 
 function poll(): void {
   const t0 = performance.now()
@@ -42,6 +43,7 @@ function poll(): void {
   for (const row of newRuns.iterate(lastRowid) as Iterable<[number, string]>) {
     lastRowid = row[0]
     if (!firstSeen.has(row[1])) firstSeen.set(row[1], at)
+    waiting?.missing.delete(row[1])
   }
   const took = performance.now() - t0
   polls++
@@ -53,7 +55,6 @@ function poll(): void {
 
 function check(): void {
   const w = waiting!
-  for (const i of w.missing) if (firstSeen.has(`evt-${w.req.tag}-${i}`)) w.missing.delete(i)
   if (w.missing.size > 0 && performance.now() < w.deadline) return
   waiting = null
   const seen = w.req.indices.map((i) => firstSeen.get(`evt-${w.req.tag}-${i}`) ?? 0)
@@ -70,7 +71,8 @@ process.on('message', (msg: { drain?: DrainRequest } | 'stop') => {
     return
   }
   if (msg.drain) {
-    waiting = { req: msg.drain, missing: new Set(msg.drain.indices), deadline: performance.now() + msg.drain.timeoutMs }
+    const ids = msg.drain.indices.map((i) => `evt-${msg.drain!.tag}-${i}`)
+    waiting = { req: msg.drain, missing: new Set(ids.filter((id) => !firstSeen.has(id))), deadline: performance.now() + msg.drain.timeoutMs }
     check()
   }
 })
