@@ -14,8 +14,10 @@
  *   same rate) and event accepted (202 at the client) → run visible, p99.
  * - runs: end to end over HTTP, a one-step workflow: runs completed per second while events
  *   arrive as fast as they are accepted; SQLite with its embedded worker, PostgreSQL with one and
- *   two worker processes. Each benchmark uses its own fresh database (temp SQLite
- * file or PostgreSQL schema) and removes it afterwards. Not a test: nothing here asserts.
+ *   two worker processes.
+ *
+ * Each benchmark uses its own fresh database (temp SQLite file or PostgreSQL schema) and removes
+ * it afterwards. Not a test: nothing here asserts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
