@@ -109,6 +109,8 @@ export interface Visibility {
   never_visible: number
   /** the watcher's resolution during the load: p99 of the time between its polls */
   watch_step_p99_ms: number
+  /** p99 over the events of the time from their 202 to the watcher's next poll: no lower figure can be seen */
+  watch_floor_p99_ms: number
 }
 
 export interface StoreflowIngest {
@@ -286,15 +288,22 @@ async function visibility(watcher: RunWatcher, tag: string, load: LoadResult): P
   for (let i = load.windowFrom!; i < acks.length; i++) if (acks[i]! > 0 && acks[i]! <= load.windowEndAt!) indices.push(i)
   const drained = await watcher.drain(tag, indices, DRAIN_TIMEOUT_MS)
   const delays: number[] = []
+  // what the watcher could not see sooner: from the 202 to its next poll (a stalled watcher
+  // delays every event answered during the stall)
+  const floors: number[] = []
   let atAnswer = 0
   for (const [k, i] of indices.entries()) {
+    const ack = acks[i]!
+    const next = firstAtOrAfter(drained.pollStarts, ack)
+    if (next !== undefined) floors.push(next - ack)
     const seen = drained.seen[k]!
     if (seen === 0) continue
-    const d = seen - acks[i]!
+    const d = seen - ack
     if (d <= 0) atAnswer++
     delays.push(Math.max(0, d))
   }
   const sorted = Float64Array.from(delays).sort()
+  const floorSorted = Float64Array.from(floors).sort()
   return {
     p50_ms: round(percentile(sorted, 50), 1),
     p99_ms: round(percentile(sorted, 99), 1),
@@ -303,5 +312,18 @@ async function visibility(watcher: RunWatcher, tag: string, load: LoadResult): P
     events: indices.length,
     never_visible: drained.missing,
     watch_step_p99_ms: round(drained.stepP99, 1),
+    watch_floor_p99_ms: round(percentile(floorSorted, 99), 1),
   }
+}
+
+/** The first element of an ascending array that is ≥ x (binary search). */
+function firstAtOrAfter(sorted: number[], x: number): number | undefined {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! < x) lo = mid + 1
+    else hi = mid
+  }
+  return sorted[lo]
 }

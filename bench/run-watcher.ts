@@ -7,7 +7,8 @@
  *
  * IPC: {drain: {tag, indices, timeoutMs}} answers, once every event `evt-<tag>-<i>` of indices
  * has a run or the time is up, {drainedAt, missing, seen: first-seen time per index (0: never),
- * stepP99: the 99th percentile of the time between polls since the last answer}.
+ * stepP99: the 99th percentile of the time between polls since the last answer, pollStarts: when
+ * each of those polls started}.
  * 'stop' answers {polls, pollMsAvg, pollMsMax} and exits.
  */
 import Database from 'better-sqlite3'
@@ -26,6 +27,8 @@ let pollMsMax = 0
 let lastPollAt = 0
 /** time between poll starts since the last answer: the resolution of the times noted */
 let steps: number[] = []
+/** when each poll since the last answer started (same clock as the times noted) */
+let pollStarts: number[] = []
 
 interface DrainRequest {
   tag: string
@@ -40,6 +43,7 @@ function poll(): void {
   const at = origin + t0
   if (lastPollAt > 0) steps.push(t0 - lastPollAt)
   lastPollAt = t0
+  pollStarts.push(at)
   for (const row of newRuns.iterate(lastRowid) as Iterable<[number, string]>) {
     lastRowid = row[0]
     if (!firstSeen.has(row[1])) firstSeen.set(row[1], at)
@@ -59,9 +63,10 @@ function check(): void {
   waiting = null
   const seen = w.req.indices.map((i) => firstSeen.get(`evt-${w.req.tag}-${i}`) ?? 0)
   const sorted = Float64Array.from(steps).sort()
-  steps = []
   const stepP99 = sorted.length > 0 ? sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]! : Number.NaN
-  process.send!({ drainedAt: seen.reduce((a, b) => Math.max(a, b), 0), missing: w.missing.size, seen, stepP99 })
+  process.send!({ drainedAt: seen.reduce((a, b) => Math.max(a, b), 0), missing: w.missing.size, seen, stepP99, pollStarts })
+  steps = []
+  pollStarts = []
 }
 
 process.on('message', (msg: { drain?: DrainRequest } | 'stop') => {

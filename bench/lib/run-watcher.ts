@@ -13,6 +13,8 @@ export interface Drained {
   seen: number[]
   /** 99th percentile of the time between two polls since the last answer, ms: the resolution */
   stepP99: number
+  /** when each poll since the last answer started, ascending */
+  pollStarts: number[]
 }
 
 export interface RunWatcher {
