@@ -96,6 +96,8 @@ export interface RouterFigures {
   watch_poll_ms_avg: number
   /** p99 of the time between its polls: the resolution of the drain time */
   watch_step_p99_ms: number
+  /** from the last 202 to the watcher's next poll: no shorter drain can be seen */
+  watch_floor_ms: number
 }
 
 export interface Visibility {
@@ -227,6 +229,7 @@ export async function benchStoreflowIngest(
           accepted_total: accepted.length,
           watch_poll_ms_avg: Number.NaN,
           watch_step_p99_ms: round(drained.stepP99, 1),
+          watch_floor_ms: round((firstAtOrAfter(drained.pollStarts, lastAck) ?? Number.NaN) - lastAck, 1),
         }
       }
       const runs = await env.app.handle.db
