@@ -5,7 +5,7 @@ import { createKey } from '../src/store/stores.repo.ts'
 import type { LoadResult } from './loadgen.ts'
 import { ownCpuMs, postgresCpuMs } from './lib/cpu.ts'
 import type { App } from '../src/main.ts'
-import { createBenchEnv, percentile, round, sleep, type Dialect } from './lib/env.ts'
+import { BENCH_DATABASE_URL, BENCH_PG_APPLICATION, createBenchEnv, percentile, round, sleep, type Dialect } from './lib/env.ts'
 import { runLoad } from './lib/load-client.ts'
 import { watchRuns, type RunWatcher } from './lib/run-watcher.ts'
 import { startEmbeddedWorker, startWorkers } from './lib/workers.ts'
@@ -181,9 +181,19 @@ export async function benchStoreflowIngest(
     let watcherStopped = false
     try {
       const tag = `tp-${dialect}`
-      let window: { api: number; worker: number; pg: number; at: number } | null = null
-      let cpu: CpuShares = { api: Number.NaN, worker: Number.NaN, load_client: Number.NaN }
-      const sample = () => ({ api: ownCpuMs(), worker: workers.cpuMs()[0] ?? Number.NaN, pg: postgresCpuMs(), at: performance.now() })
+      interface Sample {
+        api: number
+        worker: number
+        pg: number
+        at: number
+      }
+      const sample = async (): Promise<Sample> => {
+        const at = performance.now()
+        const api = ownCpuMs()
+        const worker = workers.cpuMs()[0] ?? Number.NaN
+        return { api, worker, at, pg: dialect === 'postgres' ? await postgresCpuMs(BENCH_DATABASE_URL, BENCH_PG_APPLICATION) : Number.NaN }
+      }
+      const marks: { first?: Promise<Sample>; last?: Promise<Sample> } = {}
       const durationMs = dialect === 'sqlite' ? sizes.maxLoadMs : sizes.durationMs
       const load = await runLoad(
         {
@@ -199,20 +209,19 @@ export async function benchStoreflowIngest(
           recordAcks: watcher !== null,
         },
         (phase) => {
-          if (phase === 'measuring') window = sample()
-          else if (window) {
-            const s = sample()
-            const ms = s.at - window.at
-            cpu = {
-              api: round((s.api - window.api) / ms, 2),
-              worker: round((s.worker - window.worker) / ms, 2),
-              load_client: Number.NaN,
-              ...(dialect === 'postgres' ? { postgres: round((s.pg - window.pg) / ms, 2) } : {}),
-            }
-          }
+          if (phase === 'measuring') marks.first = sample()
+          else marks.last = sample()
         },
       )
-      cpu.load_client = round(load.clientCpuMs / (sizes.warmupMs + durationMs), 2)
+      const cpu: CpuShares = { api: Number.NaN, worker: Number.NaN, load_client: round(load.clientCpuMs / (sizes.warmupMs + durationMs), 2) }
+      if (marks.first && marks.last) {
+        const a = await marks.first
+        const b = await marks.last
+        const ms = b.at - a.at
+        cpu.api = round((b.api - a.api) / ms, 2)
+        cpu.worker = round((b.worker - a.worker) / ms, 2)
+        if (dialect === 'postgres') cpu.postgres = round((b.pg - a.pg) / ms, 2)
+      }
       const result: StoreflowIngest = { throughput: throughput(load), cpu, runs_started: 0 }
       if (watcher && load.acks) {
         const accepted: number[] = []

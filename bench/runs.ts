@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { buildServer } from '../src/http/server.ts'
 import { createKey } from '../src/store/stores.repo.ts'
 import { ownCpuMs, postgresCpuMs } from './lib/cpu.ts'
-import { createBenchEnv, round, type Dialect } from './lib/env.ts'
+import { BENCH_DATABASE_URL, BENCH_PG_APPLICATION, createBenchEnv, round, type Dialect } from './lib/env.ts'
 import { runLoad } from './lib/load-client.ts'
 import { countRuns } from './lib/seed.ts'
 import { startEmbeddedWorker, startWorkers } from './lib/workers.ts'
@@ -58,7 +58,11 @@ export async function benchEndToEnd(
     const workers = dialect === 'sqlite' && workerCount === 1 ? startEmbeddedWorker(env) : await startWorkers(env, workerCount)
     try {
       const snapshot = async (): Promise<Snapshot> => {
-        const cpu = { api: ownCpuMs(), workers: workers.cpuMs(), pg: postgresCpuMs() }
+        const cpu = {
+          api: ownCpuMs(),
+          workers: workers.cpuMs(),
+          pg: dialect === 'postgres' ? await postgresCpuMs(BENCH_DATABASE_URL, BENCH_PG_APPLICATION) : Number.NaN,
+        }
         const at = performance.now()
         const completed = await countRuns(env.app, 'completed')
         const all = await sql<{ n: number | string }>`select count(*) as n from runs`.execute(env.app.handle.db)

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import pg from 'pg'
 
 /** Linux's USER_HZ: /proc reports CPU time in these ticks */
 const CLOCK_TICKS = 100
@@ -16,27 +17,25 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * CPU used so far by every process named `postgres` on this machine (the server and its
- * backends), ms; NaN when there is none to see (PostgreSQL on another host). Backends that exit
- * between two readings take their time with them: compare readings around a window in which
- * the connections stay open.
+ * CPU used so far by the PostgreSQL backends serving connections named `application` (the
+ * bench's own, not other users of the same server), ms; NaN when they cannot be seen (PostgreSQL
+ * on another host). The server's shared processes (WAL writer, checkpointer) are not in it, and a
+ * backend that exits takes its time with it: compare readings around a window in which the
+ * connections stay open.
  */
-export function postgresCpuMs(): number {
-  let total = 0
-  let found = false
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() !== 'postgres') continue
-    } catch {
-      continue
-    }
-    const ms = processCpuMs(Number(name))
-    if (Number.isNaN(ms)) continue
-    total += ms
-    found = true
+export async function postgresCpuMs(url: string, application: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [application])
+    let total = 0
+    for (const { pid } of rows) total += processCpuMs(pid)
+    return rows.length > 0 ? total : Number.NaN
+  } catch {
+    return Number.NaN
+  } finally {
+    await client.end().catch(() => undefined)
   }
-  return found ? total : Number.NaN
 }
 
 /** CPU of this process so far, ms. */
