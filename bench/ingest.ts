@@ -158,12 +158,12 @@ const DRAIN_TIMEOUT_MS = 60_000
 
 /**
  * The real server (buildServer over createApp) with ten active workflows and a worker, which
- * advances runs (and routes events, where routing is the worker's): on SQLite embedded, as `storeflow serve` runs on one machine; on
- * PostgreSQL one API node (`serve --no-worker`) beside one `storeflow worker` process. On SQLite
- * a watcher process (bench/run-watcher.ts) sees runs appear through its own read-only
- * connection: the router's backlog after the highest-rate load, and how soon each event's run
- * became visible at half that rate. Runs are counted in the database, never from
- * what ingest returns.
+ * advances runs (and routes events, where routing is the worker's): on SQLite embedded, as
+ * `storeflow serve` runs on one machine; on PostgreSQL one API node (`serve --no-worker`) beside
+ * one `storeflow worker` process. On SQLite a watcher process (bench/run-watcher.ts) sees runs
+ * appear through its own read-only connection: the router's backlog after the highest-rate
+ * load, and how soon each event's run became visible at half that rate. Runs are counted in the
+ * database, never from what ingest returns.
  */
 export async function benchStoreflowIngest(
   dialect: Dialect,
