@@ -27,6 +27,8 @@ export interface LoadRequest {
   tag: string
   /** distinct customers the orders belong to */
   customers: number
+  /** keep each request's 202 time (acks): what the run-visibility and backlog figures compare against */
+  recordAcks?: boolean
 }
 
 export interface LoadResult {
@@ -45,6 +47,17 @@ export interface LoadResult {
   /** open mode: requests that could not be sent on time for lack of a free connection */
   backlogMax: number
   clientCpuMs: number
+  /**
+   * with recordAcks: per request (index i is event `evt-<tag>-<i>`), when its 202 arrived, as
+   * performance.timeOrigin + performance.now() (comparable across processes); 0 if it got none
+   */
+  acks?: number[]
+  /** with recordAcks: the first request index of the measured window */
+  windowFrom?: number
+  /** with recordAcks: the measured window's end, same clock as acks */
+  windowEndAt?: number
+  /** 202s over the whole load, warm-up and stragglers included */
+  acceptedTotal: number
 }
 
 interface Conn {
@@ -53,6 +66,8 @@ interface Conn {
   busy: boolean
   /** when the request in flight was meant to go out (ms, performance.now) */
   sentAt: number
+  /** its request index */
+  index: number
 }
 
 function percentileOf(sorted: Float64Array, p: number): number {
@@ -64,8 +79,9 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
   const head = `POST ${req.path} HTTP/1.1\r\nHost: 127.0.0.1:${req.port}\r\nContent-Type: application/json\r\n${req.token ? `Authorization: Bearer ${req.token}\r\n` : ''}Connection: keep-alive\r\n`
   let seq = 0
   let bodyBytes = 0
-  const nextRequest = (): Buffer => {
+  const nextRequest = (conn: Conn): Buffer => {
     const i = seq++
+    conn.index = i
     const body = JSON.stringify(
       orderPaid({ eventId: `evt-${req.tag}-${i}`, orderId: `ord-${req.tag}-${i}`, customerId: `cus-${i % req.customers}`, variant: i }),
     )
@@ -88,10 +104,21 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
   const free: Conn[] = []
   let backlog: number[] = []
   let backlogMax = 0
+  const acks: number[] = []
+  let acceptedTotal = 0
+  let windowFrom = -1
+  const origin = performance.timeOrigin
 
   const onResponse = (conn: Conn, status: number) => {
     const now = performance.now()
-    if (conn.sentAt >= measureFrom && now <= end) {
+    if (status === 202) {
+      acceptedTotal++
+      if (req.recordAcks) acks[conn.index] = origin + now
+    }
+    // closed loop: the answers of the window (a slow server's long requests count when they
+    // end); open loop: the requests scheduled in it, however late their answer
+    const inWindow = req.mode === 'closed' ? now >= measureFrom && now <= end : conn.sentAt >= measureFrom && conn.sentAt <= end
+    if (inWindow) {
       if (Number.isNaN(measuredFirst)) measuredFirst = conn.sentAt
       measuredLast = now
       latencies.push(now - conn.sentAt)
@@ -100,22 +127,24 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
       else other++
     }
     conn.busy = false
-    if (stopping || now > end) return
-    if (req.mode === 'closed') send(conn, now)
-    else if (backlog.length > 0) send(conn, backlog.shift()!)
+    if (stopping) return
+    if (req.mode === 'closed') {
+      if (now <= end) send(conn, now)
+    } else if (backlog.length > 0) send(conn, backlog.shift()!)
     else free.push(conn)
   }
 
   const send = (conn: Conn, scheduledAt: number) => {
     conn.busy = true
     conn.sentAt = scheduledAt
-    conn.socket.write(nextRequest())
+    conn.socket.write(nextRequest(conn))
+    if (windowFrom < 0 && scheduledAt >= measureFrom) windowFrom = conn.index
   }
 
   const open = (): Promise<Conn> =>
     new Promise((resolve, reject) => {
       const socket = connect({ port: req.port, host: '127.0.0.1', noDelay: true })
-      const conn: Conn = { socket, buf: Buffer.alloc(0), busy: false, sentAt: 0 }
+      const conn: Conn = { socket, buf: Buffer.alloc(0), busy: false, sentAt: 0, index: -1 }
       socket.on('connect', () => resolve(conn))
       socket.on('error', (err) => (stopping ? undefined : reject(err)))
       socket.on('data', (chunk: Buffer) => {
@@ -135,9 +164,13 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
     })
 
   const conns = await Promise.all(Array.from({ length: req.concurrency }, open))
+  // the parent counts what the server did in the same window (completed runs)
+  const phase = (name: 'measuring' | 'ended') => process.send?.({ phase: name })
+  const phaseTimers = [setTimeout(() => phase('measuring'), measureFrom - performance.now()), setTimeout(() => phase('ended'), end - performance.now())]
   if (req.mode === 'closed') {
     for (const c of conns) send(c, performance.now())
     await new Promise((r) => setTimeout(r, end - performance.now() + 50))
+    if (req.recordAcks) await settle(conns)
   } else {
     free.push(...conns)
     const interval = 1000 / req.rate!
@@ -159,12 +192,16 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
         backlogMax = Math.max(backlogMax, backlog.length)
       }, 1)
     })
-    // let in-flight requests of the window come back
-    const deadline = performance.now() + 5000
-    while (conns.some((c) => c.busy) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    await settle(conns, () => backlog.length === 0)
+    // what the server never answered in time counts at least as late as it is now: dropping it
+    // would flatter the tail
+    const now = performance.now()
+    for (const at of backlog) if (at >= measureFrom) latencies.push(now - at)
+    for (const c of conns) if (c.busy && c.sentAt >= measureFrom) latencies.push(now - c.sentAt)
     backlog = []
   }
   stopping = true
+  for (const t of phaseTimers) clearTimeout(t)
   for (const c of conns) c.socket.destroy()
   const cpu = process.cpuUsage(cpu0)
   const sorted = Float64Array.from(latencies).sort()
@@ -182,7 +219,15 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
     bodyBytesAvg: seq > 0 ? bodyBytes / seq : 0,
     backlogMax,
     clientCpuMs: (cpu.user + cpu.system) / 1000,
+    acceptedTotal,
+    ...(req.recordAcks ? { acks: Array.from({ length: seq }, (_, i) => acks[i] ?? 0), windowFrom: Math.max(0, windowFrom), windowEndAt: origin + end } : {}),
   }
+}
+
+/** Lets the requests in flight come back (their answers count as accepted, not measured). */
+async function settle(conns: Conn[], drained: () => boolean = () => true): Promise<void> {
+  const deadline = performance.now() + 5000
+  while ((!drained() || conns.some((c) => c.busy)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10))
 }
 
 if (process.send) {

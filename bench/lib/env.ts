@@ -11,6 +11,18 @@ export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.
 
 export type Dialect = 'sqlite' | 'postgres'
 
+/**
+ * The application_name of every PostgreSQL connection the bench's apps and workers open: how
+ * their backends (and so PostgreSQL's share of the CPU) are told from other users of the server.
+ */
+export const BENCH_PG_APPLICATION = `storeflow-bench-${process.pid}`
+
+function withApplicationName(url: string, name: string): string {
+  const u = new URL(url)
+  u.searchParams.set('application_name', name)
+  return u.toString()
+}
+
 export interface BenchEnv {
   app: App
   config: Config
@@ -41,7 +53,7 @@ export class OffsetClock implements Clock {
 export async function createBenchEnv(dialect: Dialect, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<BenchEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'storeflow-bench-'))
   const schema = dialect === 'postgres' ? `bench_${process.pid}_${Date.now().toString(36)}_${counter++}` : null
-  const databaseUrl = dialect === 'postgres' ? BENCH_DATABASE_URL : join(dir, 'storeflow.db')
+  const databaseUrl = dialect === 'postgres' ? withApplicationName(BENCH_DATABASE_URL, BENCH_PG_APPLICATION) : join(dir, 'storeflow.db')
   const config = await loadConfig({ dataDir: dir, databaseUrl }, { STOREFLOW_SECRET_KEY: 'bench-secret-key', ...options.env }, dir)
   const app = await createApp(config, { log: silentLogger, ...(options.clock ? { clock: options.clock } : {}), ...(schema ? { schema } : {}) })
   return {

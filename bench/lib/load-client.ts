@@ -5,12 +5,19 @@ import type { LoadRequest, LoadResult } from '../loadgen.ts'
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url))
 const LOADGEN = fileURLToPath(new URL('../loadgen.ts', import.meta.url))
 
-/** Runs the load generator in a child process and returns its figures. */
-export function runLoad(request: LoadRequest): Promise<LoadResult> {
+/**
+ * Runs the load generator in a child process and returns its figures. onPhase hears when the
+ * measured window starts and ends, on the generator's own clock (its start-up is not in it).
+ */
+export function runLoad(request: LoadRequest, onPhase?: (phase: 'measuring' | 'ended') => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(RUN_TS, [LOADGEN], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let settled = false
-    child.once('message', (msg: { ok: boolean; result?: LoadResult; error?: string }) => {
+    child.on('message', (msg: { phase?: 'measuring' | 'ended'; ok?: boolean; result?: LoadResult; error?: string }) => {
+      if (msg.phase) {
+        onPhase?.(msg.phase)
+        return
+      }
       settled = true
       if (msg.ok && msg.result) resolve(msg.result)
       else reject(new Error(`load generator failed: ${msg.error}`))

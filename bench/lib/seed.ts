@@ -4,15 +4,10 @@ import type { App } from '../../src/main.ts'
 import { orderPaid } from './events.ts'
 
 /** Ingests `count` order.paid events through engine.ingest, `batch` per call (not over HTTP). */
-export async function ingestOrders(
-  app: App,
-  count: number,
-  options: { tag: string; customers?: number; batch?: number },
-): Promise<{ ms: number; runs: number }> {
+export async function ingestOrders(app: App, count: number, options: { tag: string; customers?: number; batch?: number }): Promise<{ ms: number }> {
   const batch = options.batch ?? 500
   const customers = options.customers ?? count
   const t0 = performance.now()
-  let runs = 0
   for (let from = 0; from < count; from += batch) {
     const events = []
     for (let i = from; i < Math.min(count, from + batch); i++) {
@@ -26,12 +21,12 @@ export async function ingestOrders(
       if (!parsed.ok) throw new Error(`bench event invalid: ${JSON.stringify(parsed.issues)}`)
       events.push(parsed.event)
     }
+    // what ingest answers is not looked at: the runs it causes are counted in the database
     await app.engine.ingest(events, { historical: false, source: 'bench' })
   }
   // accepted events start their runs when routed
   await app.engine.settle('bench-seed')
-  runs = Number((await sql<{ n: number }>`select count(*) as n from runs`.execute(app.handle.db)).rows[0]!.n)
-  return { ms: performance.now() - t0, runs }
+  return { ms: performance.now() - t0 }
 }
 
 const RUN_COLUMNS = [

@@ -93,17 +93,13 @@ steps:
     with: { message: 'checkout started' }`,
 ]
 
-/** Three steps, no waits: what "runs completed/s" measures. */
-export const THREE_STEPS = `id: three-steps
-name: Three steps
+/** One step, the end-to-end benchmark's workflow: an order paid tags its customer. */
+export const ONE_STEP = `id: one-step
+name: One step
 trigger: { event: order.paid }
 steps:
   - action: tag_customer
-    with: { tags: [paid] }
-  - action: log
-    with: { message: 'order {{ event.data.id }} paid' }
-  - action: tag_customer
-    with: { tags: [processed] }`
+    with: { tags: [paid] }`
 
 /** A one-hour wait, then a log: what "lateness" and "worker RSS" measure. */
 export const WAIT_ONE_HOUR = `id: wait-one-hour
