@@ -39,6 +39,9 @@ export interface EngineOptions {
  */
 const INGEST_OUTAGE_WAIT_MS = 5_000
 
+/** How long one routing transaction may run on SQLite before it commits what it has; real ms. */
+const SQLITE_ROUTE_BUDGET_MS = 15
+
 /** How long catchUp() waits for the store's router; real ms. */
 const CATCH_UP_WAIT_MS = 30_000
 
@@ -85,6 +88,8 @@ export class Engine {
     // a dead router's stores wait for its lease like a dead worker's runs (STOREFLOW_LEASE_MS)
     this.router = new Router(this.storage, this.clock, this.log, () => this.routeDeps(), {
       leaseMs: this.leaseMs,
+      // SQLite has one writer, shared with the API's appends: short transactions keep their wait short
+      budgetMs: this.storage.dialect === 'sqlite' ? SQLITE_ROUTE_BUDGET_MS : 250,
       ...(options.routeBatch === undefined ? {} : { batch: options.routeBatch }),
     })
   }

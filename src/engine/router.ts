@@ -11,6 +11,8 @@ export interface RouterOptions {
   leaseMs?: number
   /** stores looked at per pass; default 64 */
   storesPerPass?: number
+  /** how long one batch's transaction may route before it commits what it has, real ms; default 250 */
+  budgetMs?: number
 }
 
 export interface RoutePass {
@@ -33,6 +35,7 @@ export class Router {
   private readonly batch: number
   private readonly leaseMs: number
   private readonly storesPerPass: number
+  private readonly budgetMs: number
   /** per store and seq: how many passes in a row the event failed when routed alone */
   private readonly loneFailures = new Map<string, number>()
   /** per owner and store: until when that owner surely holds the lease (by the engine's clock) */
@@ -48,6 +51,7 @@ export class Router {
     this.batch = options.batch ?? 500
     this.leaseMs = options.leaseMs ?? 60_000
     this.storesPerPass = options.storesPerPass ?? 64
+    this.budgetMs = options.budgetMs ?? 250
   }
 
   /** One pass: a batch for each store with routable events this router may take. */
@@ -139,10 +143,18 @@ export class Router {
       if (events.length === 0) return { routed: 0, runs: 0 }
       const deps: RouteDeps = { ...this.deps(), heads: new Map(), pending: new PendingRuns() }
       let runs = 0
-      for (const logged of events) runs += (await routeEvent(tx, logged, deps)).length
+      const routed: LoggedEvent[] = []
+      const started = performance.now()
+      for (const logged of events) {
+        runs += (await routeEvent(tx, logged, deps)).length
+        routed.push(logged)
+        // a batch that takes long commits what it has: the transaction holds SQLite's one writer
+        // (and, in `serve`, the event loop the API answers on)
+        if (performance.now() - started > this.budgetMs) break
+      }
       await deps.pending.flush(tx)
-      await this.advance(tx, storeId, owner, events)
-      return { routed: events.length, runs }
+      await this.advance(tx, storeId, owner, routed)
+      return { routed: routed.length, runs }
     })
   }
 
