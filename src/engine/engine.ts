@@ -31,6 +31,8 @@ export interface EngineOptions {
   triggers?: TriggerRegistry
   /** events routed per transaction; default 500 */
   routeBatch?: number
+  /** how long one routing transaction may run before it commits what it has, real ms; default 15 on SQLite, 250 on PostgreSQL */
+  routeBudgetMs?: number
 }
 
 /**
@@ -89,7 +91,7 @@ export class Engine {
     this.router = new Router(this.storage, this.clock, this.log, () => this.routeDeps(), {
       leaseMs: this.leaseMs,
       // SQLite has one writer, shared with the API's appends: short transactions keep their wait short
-      budgetMs: this.storage.dialect === 'sqlite' ? SQLITE_ROUTE_BUDGET_MS : 250,
+      budgetMs: options.routeBudgetMs ?? (this.storage.dialect === 'sqlite' ? SQLITE_ROUTE_BUDGET_MS : 250),
       ...(options.routeBatch === undefined ? {} : { batch: options.routeBatch }),
     })
   }
