@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS, TEST_DATABASE_URL, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { event, installWorkflow } from '../../test/helpers/workflows.ts'
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
+import { buildServer } from '../http/server.ts'
 import { Engine } from './engine.ts'
 import type { Storage, StorageTx } from './ports.ts'
 
@@ -184,6 +185,25 @@ steps:
     await env.app.engine.settle()
     const [run] = await db().selectFrom('runs').select('status').execute()
     expect(run?.status).toBe('exited')
+  })
+
+  it('/metrics shows the events accepted and not yet routed, and none once the router has caught up', async () => {
+    const server = await buildServer(env.app)
+    try {
+      const unrouted = async () => {
+        const text = (await server.inject({ method: 'GET', url: '/metrics' })).body
+        return Number(/^storeflow_events_unrouted (\d+)$/m.exec(text)?.[1])
+      }
+      await env.app.engine.ingest(
+        [paid(1), paid(2), paid(3)].map((raw) => canonical(env, raw)),
+        { historical: false, source: 'test' },
+      )
+      expect(await unrouted()).toBe(3)
+      await env.app.engine.settle()
+      expect(await unrouted()).toBe(0)
+    } finally {
+      await server.close()
+    }
   })
 
   it('historical events update the view and start nothing', async () => {

@@ -1,3 +1,4 @@
+import { routerBacklog } from './event-log.repo.ts'
 import type { Kysely } from 'kysely'
 import type { Database } from './tables.ts'
 
@@ -6,6 +7,8 @@ export interface StoredCounts {
   runsByStatus: Array<{ status: string; count: number }>
   runsDue: number
   events: number
+  /** accepted and not routed yet: the routers' lag, in events */
+  eventsUnrouted: number
 }
 
 export async function storedCounts(db: Kysely<Database>, now: Date): Promise<StoredCounts> {
@@ -27,5 +30,6 @@ export async function storedCounts(db: Kysely<Database>, now: Date): Promise<Sto
     runsByStatus: byStatus.map((row) => ({ status: row.status, count: Number(row.n) })),
     runsDue: Number(due.n),
     events: Number(events.n),
+    eventsUnrouted: await routerBacklog(db),
   }
 }
