@@ -41,6 +41,9 @@ export interface EngineOptions {
  */
 const INGEST_OUTAGE_WAIT_MS = 5_000
 
+/** The longest a store's router lease lasts; ms of the engine's clock. */
+const MAX_ROUTER_LEASE_MS = 10_000
+
 /** How long one routing transaction may run on SQLite before it commits what it has; real ms. */
 const SQLITE_ROUTE_BUDGET_MS = 15
 
@@ -87,9 +90,11 @@ export class Engine {
     this.leaseMs = options.leaseMs ?? 60_000
     this.dryRun = options.dryRun ?? false
     this.triggers = options.triggers ?? createTriggerRegistry()
-    // a dead router's stores wait for its lease like a dead worker's runs (STOREFLOW_LEASE_MS)
+    // a dead router's stores wait for its lease to lapse: at most 10 s (or STOREFLOW_LEASE_MS when
+    // shorter). A short lease is safe here, unlike a run's: the routing transaction locks the router
+    // row and rechecks the owner, so a router that lost its lease mid-batch cannot route twice
     this.router = new Router(this.storage, this.clock, this.log, () => this.routeDeps(), {
-      leaseMs: this.leaseMs,
+      leaseMs: Math.min(this.leaseMs, MAX_ROUTER_LEASE_MS),
       // SQLite has one writer, shared with the API's appends: short transactions keep their wait short
       budgetMs: options.routeBudgetMs ?? (this.storage.dialect === 'sqlite' ? SQLITE_ROUTE_BUDGET_MS : 250),
       ...(options.routeBatch === undefined ? {} : { batch: options.routeBatch }),

@@ -98,7 +98,7 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
     expect(await db().selectFrom('runs').select('id').execute()).toEqual([])
 
     // the dead router's lease lapses; another takes the store and routes all 40, once each
-    env.clock.advance(61_000)
+    env.clock.advance(11_000)
     await env.app.engine.settle('successor')
     const routed = await runsPerEvent()
     expect(routed).toHaveLength(40)
@@ -150,7 +150,7 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
     // whoever holds the lease finishes; the other is refused while it is held
     await env.app.engine.settle('one')
     await other.settle('two')
-    env.clock.advance(61_000)
+    env.clock.advance(11_000)
     await other.settle('two')
     const routed = await runsPerEvent()
     expect(routed).toHaveLength(150)
