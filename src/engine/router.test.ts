@@ -94,6 +94,7 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
     }
     // one batch of all 40, however long it takes
     const doomed = new Engine({ storage: dying, clock: env.clock, log: env.app.log, actions: env.app.actions, routeBatch: 100, routeBudgetMs: 60_000 })
+    await routable()
     await expect(doomed.router.pass('doomed')).rejects.toThrow('Connection terminated')
     expect(await db().selectFrom('runs').select('id').execute()).toEqual([])
 

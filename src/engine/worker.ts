@@ -94,16 +94,9 @@ export class Worker {
       // embedded worker with runs due would starve the HTTP server sharing its process
       await new Promise<void>((resolve) => setImmediate(resolve))
       if ((claimed === 0 || pause > 0) && this.running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pause || pollMs)
-          // new work cuts an idle wait short, not a backoff (stop() always does)
-          this.wake = () => {
-            if (pause > 0 && this.running) return
-            clearTimeout(timer)
-            resolve()
-          }
+        await this.pause(pause, pollMs, (wake) => {
+          this.wake = wake
         })
-        this.wake = null
       }
     }
   }
@@ -133,17 +126,27 @@ export class Worker {
       if (routed > 0 && pause === 0) continue
       if (this.appendedMeanwhile && pause === 0) continue
       if (!this.running) break
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pause || pollMs)
-        this.wakeRouter = () => {
-          if (pause > 0 && this.running) return
-          clearTimeout(timer)
-          resolve()
-        }
+      await this.pause(pause, pollMs, (wake) => {
+        this.wakeRouter = wake
       })
-      this.wakeRouter = null
     }
     await this.engine.router.release(this.id).catch(() => undefined)
+  }
+
+  /**
+   * Waits out a backoff (`backoffMs`), or idles for `pollMs`; new work cuts an idle wait short, not
+   * a backoff (stop() always does). `setWake` is handed what cuts it short, and null after.
+   */
+  private async pause(backoffMs: number, pollMs: number, setWake: (wake: (() => void) | null) => void): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, backoffMs || pollMs)
+      setWake(() => {
+        if (backoffMs > 0 && this.running) return
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    setWake(null)
   }
 
   async stop(): Promise<void> {
