@@ -10,6 +10,9 @@ import type { RunStatus } from './run-status.ts'
  * - **store**: one shop's tenant. Every row belongs to one; nothing crosses from one store to another.
  * - **event**: something that happened in a store (`order.created`), canonical shape, immutable once
  *   accepted; idempotent on (store, event id). Derived events are ones storeflow emits itself.
+ * - **event log**: the `events` table read in order: accepting an event appends it there, nothing more.
+ * - **router**: what consumes a store's event log (router.ts), one per store at a time under a lease:
+ *   it updates the view, resolves waits and starts runs for each event, and moves its **position**.
  * - **customer**: the store's view of a person, keyed by the shop's id or, before one is known, the email.
  * - **workflow**: trigger → condition → steps, written as a file; each save is a new immutable **version**.
  * - **trigger**: what starts a run of a workflow: an event type, a schedule (`cron:`), or a derived event
