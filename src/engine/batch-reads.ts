@@ -1,5 +1,5 @@
 import type { ActionServices } from '../plugin-api/services.ts'
-import type { RunRecord, StorageTx, StoredEvent } from './ports.ts'
+import { VIEW_AND_LOG_READS, type RunRecord, type StorageTx, type StoredEvent } from './ports.ts'
 import { subjectOrderId } from './scope.ts'
 
 /**
@@ -15,17 +15,8 @@ import { subjectOrderId } from './scope.ts'
 
 /** Operations that write no customer or order: the batch's views stay true across them. */
 const KEEP_VIEWS = new Set<string>([
-  'getEvent',
-  'getEvents',
-  'findEventsAfter',
-  'getStore',
-  'customerView',
-  'orderView',
-  'cartView',
-  'productView',
-  'customerViews',
-  'orderViews',
-  'getWorkflowVersion',
+  ...VIEW_AND_LOG_READS,
+  // runs, their steps and correlations: no view is written
   'getRun',
   'updateRun',
   'updateRuns',
@@ -35,7 +26,7 @@ const KEEP_VIEWS = new Set<string>([
   'deleteCorrelationsOf',
   'activeRunWorkflows',
   'lastRunStartedAt',
-])
+] satisfies Array<keyof StorageTx>)
 
 type View = Record<string, unknown>
 

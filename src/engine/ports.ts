@@ -258,6 +258,26 @@ export interface StorageTx {
   orderViews(storeId: string, orderIds: string[]): Promise<Map<string, Record<string, unknown>>>
 }
 
+/**
+ * The StorageTx operations that only read the event log, stores, the store's view and workflow
+ * versions: they write nothing and read no run, step or correlation. The batch wrappers of the
+ * executor let them through untouched (batch-reads.ts, write-behind.ts); a new operation not
+ * listed here takes their careful path (views read afresh, held-back writes sent first).
+ */
+export const VIEW_AND_LOG_READS: ReadonlyArray<keyof StorageTx> = [
+  'getEvent',
+  'getEvents',
+  'findEventsAfter',
+  'getStore',
+  'customerView',
+  'orderView',
+  'cartView',
+  'productView',
+  'customerViews',
+  'orderViews',
+  'getWorkflowVersion',
+]
+
 export interface Storage {
   dialect: 'sqlite' | 'postgres'
   transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T>
@@ -268,7 +288,7 @@ export interface Storage {
   releaseRouterLeases(owner: string): Promise<void>
   /** events accepted and not routed yet, over every store */
   routerBacklog(): Promise<number>
-  /** whether the store's router has moved past the event `seq` */
+  /** whether the store's router has routed every event of the store up to `seq` (not only that one) */
   isRouted(storeId: string, seq: number): Promise<boolean>
   /** the store's last accepted event's seq, or null */
   logHead(storeId: string): Promise<number | null>

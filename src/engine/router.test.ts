@@ -207,6 +207,22 @@ steps:
     }
   })
 
+  it('erasing a customer right after their event was accepted, before it was routed, leaves nothing of them once it is', async () => {
+    await installWorkflow(env.app, TAG_BUYERS)
+    await env.app.engine.ingest([canonical(env, paid(7, 'ada'))], { historical: false, source: 'test' })
+    // the erasure brings the store's router up to what was accepted before it goes to work
+    const erased = await env.app.services.privacy.eraseCustomer('default', 'ada@example.com')
+    expect(erased.customers).toBe(1)
+    await env.app.engine.drain()
+    const rows = [
+      ...(await db().selectFrom('customers').selectAll().execute()),
+      ...(await db().selectFrom('events').selectAll().execute()),
+      ...(await db().selectFrom('orders').selectAll().execute()),
+      ...(await db().selectFrom('runs').selectAll().execute()),
+    ]
+    expect(JSON.stringify(rows)).not.toContain('ada@example.com')
+  })
+
   it('historical events update the view and start nothing', async () => {
     await installWorkflow(env.app, TAG_BUYERS)
     await env.app.engine.ingest([canonical(env, paid(1))], { historical: true, source: 'test' })

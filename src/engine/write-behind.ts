@@ -1,4 +1,4 @@
-import type { RunRecord, StepRecord, StorageTx } from './ports.ts'
+import { VIEW_AND_LOG_READS, type RunRecord, type StepRecord, type StorageTx } from './ports.ts'
 import { RunChanged } from './run-lifecycle.ts'
 
 /**
@@ -23,22 +23,12 @@ export interface WriteBehind {
   flush(): Promise<void>
 }
 
-/** Reads that touch none of the tables held-back writes go to. */
+/** Operations that touch none of the tables held-back writes go to. */
 const PASS_THROUGH = new Set<string>([
-  'getEvent',
-  'getEvents',
-  'findEventsAfter',
-  'getStore',
-  'customerView',
-  'orderView',
-  'cartView',
-  'productView',
-  'getWorkflowVersion',
-  'customerViews',
-  'orderViews',
+  ...VIEW_AND_LOG_READS,
   // services write customers and messages; an event they emit is ingested through this tx, which flushes
   'services',
-])
+] satisfies Array<keyof StorageTx>)
 
 interface PendingRun {
   run: RunRecord

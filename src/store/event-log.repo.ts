@@ -154,13 +154,18 @@ export async function logHead(db: Db, storeId: string): Promise<number | null> {
   return row?.seq == null ? null : Number(row.seq)
 }
 
-/** Whether the store's router has moved past the event `seq`. */
+/**
+ * Whether the store's router has routed every event of the store up to `seq`. Not just that one:
+ * on PostgreSQL the log's order is (tx_id, seq), so an event with a lower seq can still lie ahead
+ * of the router when the event `seq` is behind it.
+ */
 export async function isRouted(db: Db, storeId: string, seq: number): Promise<boolean> {
   const { rows } = await sql<{ one: number }>`
     select 1 as one from events e join event_routers r on r.store_id = e.store_id
-    where e.store_id = ${storeId} and e.seq = ${seq}
-      and (e.tx_id < r.position_tx or (e.tx_id = r.position_tx and e.seq <= r.position_seq))`.execute(db)
-  return rows.length > 0
+    where e.store_id = ${storeId} and e.seq <= ${seq}
+      and (e.tx_id > r.position_tx or (e.tx_id = r.position_tx and e.seq > r.position_seq))
+    limit 1`.execute(db)
+  return rows.length === 0
 }
 
 /** Events accepted and not routed yet, per store (metrics, tests, the bench). */
