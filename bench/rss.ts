@@ -1,7 +1,6 @@
-import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { createBenchEnv, round, type Dialect } from './lib/env.ts'
+import { forkBenchWorker } from './lib/workers.ts'
 import { cloneRun, countRuns, ingestOrders } from './lib/seed.ts'
 import { installWorkflow, WAIT_ONE_HOUR } from './lib/workflows.ts'
 
@@ -13,9 +12,6 @@ export interface RssResult {
   peak_rss_mb: number
   heap_used_mb: number
 }
-
-const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url))
-const WORKER = fileURLToPath(new URL('./rss-worker.ts', import.meta.url))
 
 /** A process's memory as the kernel counts it: `VmRSS` now, `VmHWM` the peak; MB. */
 export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -35,15 +31,7 @@ export async function benchWorkerRss(dialect: Dialect, count: number, pollMs: nu
     const seedMs = await cloneRun(env.app, template.id, count - 1, 'run_rss_')
     const waiting = await countRuns(env.app, 'waiting')
 
-    const child = fork(RUN_TS, [WORKER], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: {
-        ...process.env,
-        BENCH_WORKER_DATABASE_URL: env.databaseUrl,
-        BENCH_WORKER_DATA_DIR: env.dir,
-        ...(env.schema ? { BENCH_WORKER_SCHEMA: env.schema } : {}),
-      },
-    })
+    const child = forkBenchWorker(new URL('./rss-worker.ts', import.meta.url), env)
     let last = { rss: 0, heapUsed: 0, polls: 0 }
     let peak = 0
     const t0 = performance.now()

@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
@@ -6,6 +5,7 @@ import type { App } from '../src/main.ts'
 import { createBenchEnv, percentile, round, sleep } from './lib/env.ts'
 import { cloneRun, ingestOrders } from './lib/seed.ts'
 import { installWorkflow, WAIT_ONE_HOUR } from './lib/workflows.ts'
+import { forkBenchWorker } from './lib/workers.ts'
 
 export interface SteadyWakesResult {
   waiting_runs: number
@@ -24,8 +24,6 @@ export interface SteadyWakesResult {
   claim_statement_ms: number
 }
 
-const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url))
-const WORKER = fileURLToPath(new URL('./rss-worker.ts', import.meta.url))
 const PREFIX = 'run_steady_'
 
 function peakRssMb(pid: number): number {
@@ -48,10 +46,7 @@ export async function benchSteadyWakes(count: number, perSecond: number, seconds
     const seedMs = await cloneRun(env.app, template.id, count - 1, PREFIX)
     const claimMs = await claimStatementMs(env.app)
 
-    const child = fork(RUN_TS, [WORKER], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, BENCH_WORKER_DATABASE_URL: env.databaseUrl, BENCH_WORKER_DATA_DIR: env.dir },
-    })
+    const child = forkBenchWorker(new URL('./rss-worker.ts', import.meta.url), env)
     let peak = 0
     let idle = 0
     const firstReport = new Promise<void>((resolve, reject) => {

@@ -4,7 +4,20 @@ import { processCpuMs } from './cpu.ts'
 import type { BenchEnv } from './env.ts'
 
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url))
-const WORKER = fileURLToPath(new URL('../worker-process.ts', import.meta.url))
+const WORKER_SCRIPT = new URL('../worker-process.ts', import.meta.url)
+
+/** Forks a bench worker script (`bench/<script>`) over the bench's database, with IPC to report back. */
+export function forkBenchWorker(script: URL, env: BenchEnv): ChildProcess {
+  return fork(RUN_TS, [fileURLToPath(script)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      BENCH_WORKER_DATABASE_URL: env.databaseUrl,
+      BENCH_WORKER_DATA_DIR: env.dir,
+      ...(env.schema ? { BENCH_WORKER_SCHEMA: env.schema } : {}),
+    },
+  })
+}
 
 export interface WorkerProcesses {
   /** the worker runs in this process, beside the API, as `storeflow serve` embeds one */
@@ -20,15 +33,7 @@ export async function startWorkers(env: BenchEnv, count: number): Promise<Worker
   const children: ChildProcess[] = []
   const ready: Promise<void>[] = []
   for (let i = 0; i < count; i++) {
-    const child = fork(RUN_TS, [WORKER], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: {
-        ...process.env,
-        BENCH_WORKER_DATABASE_URL: env.databaseUrl,
-        BENCH_WORKER_DATA_DIR: env.dir,
-        ...(env.schema ? { BENCH_WORKER_SCHEMA: env.schema } : {}),
-      },
-    })
+    const child = forkBenchWorker(WORKER_SCRIPT, env)
     children.push(child)
     ready.push(
       new Promise((resolve, reject) => {
