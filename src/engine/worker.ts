@@ -16,7 +16,10 @@ export interface WorkerOptions {
   batch?: number
   /** how often to look at the schedules (cron triggers), real ms; default 1000 */
   scheduleEveryMs?: number
-  /** how often the router looks for accepted events when idle, ms; default 25 (an append in this process wakes it at once) */
+  /**
+   * how soon the router looks again after a pass that found nothing, ms; default 25, doubling
+   * while nothing comes up to 8 times that (an append in this process wakes it at once)
+   */
   routePollMs?: number
 }
 
@@ -103,6 +106,8 @@ export class Worker {
 
   private async route(): Promise<void> {
     const pollMs = this.options.routePollMs ?? 25
+    // an idle router backs off: every look is a probe per store (many stores on one installation)
+    let idlePollMs = pollMs
     let outage: { since: number; attempts: number } | null = null
     while (this.running) {
       let routed = 0
@@ -123,12 +128,14 @@ export class Worker {
         }
       }
       await new Promise<void>((resolve) => setImmediate(resolve))
+      if (routed > 0 || this.appendedMeanwhile) idlePollMs = pollMs
       if (routed > 0 && pause === 0) continue
       if (this.appendedMeanwhile && pause === 0) continue
       if (!this.running) break
-      await this.pause(pause, pollMs, (wake) => {
+      await this.pause(pause, idlePollMs, (wake) => {
         this.wakeRouter = wake
       })
+      idlePollMs = Math.min(idlePollMs * 2, pollMs * 8)
     }
     await this.engine.router.release(this.id).catch(() => undefined)
   }
