@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import type { App } from '../src/main.ts'
 import { createBenchEnv, percentile, round, sleep } from './lib/env.ts'
