@@ -139,19 +139,28 @@ export class Router {
         this.held.delete(heldKey(owner, storeId))
         return { routed: 0, runs: 0 }
       }
-      const events = await tx.readLog(storeId, position, limit)
-      if (events.length === 0) return { routed: 0, runs: 0 }
       const deps: RouteDeps = { ...this.deps(), heads: new Map(), pending: new PendingRuns() }
       let runs = 0
       const routed: LoggedEvent[] = []
       const started = performance.now()
-      for (const logged of events) {
-        runs += (await routeEvent(tx, logged, deps)).length
-        routed.push(logged)
-        // a batch that takes long commits what it has: the transaction holds SQLite's one writer
-        // (and, in `serve`, the event loop the API answers on)
-        if (performance.now() - started > this.budgetMs) break
+      // the log is read a page at a time: a batch cut short by its time budget has not read (and
+      // parsed) events it never routes
+      let from = position
+      let page = Math.min(limit, FIRST_PAGE)
+      reading: while (routed.length < limit) {
+        const events = await tx.readLog(storeId, from, Math.min(page, limit - routed.length))
+        for (const logged of events) {
+          runs += (await routeEvent(tx, logged, deps)).length
+          routed.push(logged)
+          // a batch that takes long commits what it has: the transaction holds SQLite's one
+          // writer (and, in `serve`, the event loop the API answers on)
+          if (performance.now() - started > this.budgetMs) break reading
+        }
+        if (events.length < page) break
+        from = events[events.length - 1]!.position
+        page *= 2
       }
+      if (routed.length === 0) return { routed: 0, runs: 0 }
       await deps.pending.flush(tx)
       await this.advance(tx, storeId, owner, routed)
       return { routed: routed.length, runs }
@@ -177,6 +186,9 @@ export class Router {
     this.held.set(heldKey(owner, storeId), until.getTime())
   }
 }
+
+/** Events read in a batch's first page of the log; each further page is twice the last. */
+const FIRST_PAGE = 32
 
 /** Passes in a row an event must fail alone before the router moves past it. */
 const MAX_LONE_FAILURES = 3

@@ -77,21 +77,32 @@ function routableBound(dialect: DialectName) {
   return dialect === 'postgres' ? sql<number>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)` : null
 }
 
+/*
+ * "After the router's position" is (tx_id, seq) > (position_tx, position_seq). Written as one OR,
+ * or as a row-value comparison, SQLite seeks the index on store_id alone and scans the store's
+ * whole log up to the position (every tx_id is 0 there): each read grows with the log. So every
+ * query here says it as two index seeks: the rest of the position's transaction (tx_id equal, seq
+ * greater) and the transactions after it (tx_id greater).
+ */
+
 /** Stores with events past their router's position, whose lease is free, lapsed or `owner`'s. */
 export async function pendingRouterStores(db: Db, dialect: DialectName, owner: string, now: Date, limit: number): Promise<string[]> {
+  const { rows } = await pendingRouterStoresQuery(dialect, owner, now, limit).execute(db)
+  return rows.map((r) => r.store_id)
+}
+
+export function pendingRouterStoresQuery(dialect: DialectName, owner: string, now: Date, limit: number) {
   const bound = routableBound(dialect)
-  const { rows } = await sql<{ store_id: string }>`
+  const below = bound ? sql`and e.tx_id < ${bound}` : sql.raw('')
+  return sql<{ store_id: string }>`
     select r.store_id from event_routers r
     where (r.owner is null or r.owner = ${owner} or r.lease_until < ${now.toISOString()})
-      and exists (
-        select 1 from events e
-        where e.store_id = r.store_id
-          and (e.tx_id > r.position_tx or (e.tx_id = r.position_tx and e.seq > r.position_seq))
-          ${bound ? sql`and e.tx_id < ${bound}` : sql.raw('')}
+      and (
+        exists (select 1 from events e where e.store_id = r.store_id and e.tx_id = r.position_tx and e.seq > r.position_seq ${below})
+        or exists (select 1 from events e where e.store_id = r.store_id and e.tx_id > r.position_tx ${below})
       )
     order by r.store_id
-    limit ${limit}`.execute(db)
-  return rows.map((r) => r.store_id)
+    limit ${limit}`
 }
 
 /** Takes (or renews) a store's router lease; false when another live router holds it. */
@@ -125,15 +136,25 @@ export async function lockRouter(trx: Db, dialect: DialectName, storeId: string,
 
 /** The next events of the store's log after `position`, in log order. */
 export async function readLog(trx: Db, dialect: DialectName, storeId: string, position: LogPosition, limit: number): Promise<Array<Selectable<EventsTable>>> {
-  const bound = routableBound(dialect)
-  const { rows } = await sql<Selectable<EventsTable>>`
-    select * from events
-    where store_id = ${storeId}
-      and (tx_id > ${position.tx} or (tx_id = ${position.tx} and seq > ${position.seq}))
-      ${bound ? sql`and tx_id < ${bound}` : sql.raw('')}
-    order by tx_id, seq
-    limit ${limit}`.execute(trx)
+  const { rows } = await readLogQuery(dialect, storeId, position, limit).execute(trx)
   return rows
+}
+
+export function readLogQuery(dialect: DialectName, storeId: string, position: LogPosition, limit: number) {
+  const bound = routableBound(dialect)
+  const below = bound ? sql`and tx_id < ${bound}` : sql.raw('')
+  return sql<Selectable<EventsTable>>`
+    select * from (
+      select * from events where store_id = ${storeId} and tx_id = ${position.tx} and seq > ${position.seq} ${below}
+      order by seq limit ${limit}
+    ) same_tx
+    union all
+    select * from (
+      select * from events where store_id = ${storeId} and tx_id > ${position.tx} ${below}
+      order by tx_id, seq limit ${limit}
+    ) later_tx
+    order by tx_id, seq
+    limit ${limit}`
 }
 
 export async function advanceRouter(trx: Db, storeId: string, position: LogPosition, leaseUntil: Date): Promise<void> {
@@ -161,17 +182,22 @@ export async function logHead(db: Db, storeId: string): Promise<number | null> {
  */
 export async function isRouted(db: Db, storeId: string, seq: number): Promise<boolean> {
   const { rows } = await sql<{ one: number }>`
-    select 1 as one from events e join event_routers r on r.store_id = e.store_id
-    where e.store_id = ${storeId} and e.seq <= ${seq}
-      and (e.tx_id > r.position_tx or (e.tx_id = r.position_tx and e.seq > r.position_seq))
-    limit 1`.execute(db)
+    select 1 as one from event_routers r
+    where r.store_id = ${storeId}
+      and (
+        exists (select 1 from events e where e.store_id = r.store_id and e.tx_id = r.position_tx and e.seq > r.position_seq and e.seq <= ${seq})
+        or exists (select 1 from events e where e.store_id = r.store_id and e.tx_id > r.position_tx and e.seq <= ${seq})
+      )`.execute(db)
   return rows.length === 0
 }
 
 /** Events accepted and not routed yet, per store (metrics, tests, the bench). */
 export async function routerBacklog(db: Db): Promise<number> {
-  const { rows } = await sql<{ n: number | string }>`
-    select count(*) as n from events e join event_routers r on r.store_id = e.store_id
-    where e.tx_id > r.position_tx or (e.tx_id = r.position_tx and e.seq > r.position_seq)`.execute(db)
+  const { rows } = await sql<{ n: number | string | null }>`
+    select sum(
+      (select count(*) from events e where e.store_id = r.store_id and e.tx_id = r.position_tx and e.seq > r.position_seq)
+      + (select count(*) from events e where e.store_id = r.store_id and e.tx_id > r.position_tx)
+    ) as n
+    from event_routers r`.execute(db)
   return Number(rows[0]?.n ?? 0)
 }
