@@ -1,4 +1,3 @@
-import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { pendingRouterStoresQuery, readLog, readLogQuery } from './event-log.repo.ts'
@@ -40,7 +39,7 @@ describe('reading the event log after the router position (SQLite)', () => {
   const explain = async (query: ReturnType<typeof readLogQuery> | ReturnType<typeof pendingRouterStoresQuery>): Promise<string[]> => {
     const compiled = query.compile(env.app.handle.db)
     const result = await env.app.handle.db.executeQuery({ ...compiled, sql: `explain query plan ${compiled.sql}` } as typeof compiled)
-    return (result.rows as Array<{ detail: string }>).map((r) => r.detail)
+    return (result.rows as unknown as Array<{ detail: string }>).map((r) => r.detail)
   }
 
   /** every look at events seeks on more than the store: its position's seq or a later transaction */
