@@ -5,7 +5,7 @@ const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time 
 
 /** Store settings (docs/http-api.md, Settings). PUT changes only the keys it names. */
 export const settingsSchema = z.strictObject({
-  cart_abandoned_after: duration.describe('How long after its last update a cart counts as abandoned (for cart.abandoned, which storeflow does not emit yet)'),
+  cart_abandoned_after: duration.describe('How long after its last update a cart with an email and no order counts as abandoned (cart.abandoned)'),
   /** null switches the cap off */
   frequency_cap: duration
     .nullable()
@@ -16,8 +16,8 @@ export const settingsSchema = z.strictObject({
     .nullable()
     .describe("No marketing message from start to end (HH:MM) in the customer's time zone, else the store's; a step in them waits until they end. null: none"),
   attribution_window: duration.describe('How long after a message an order counts toward its workflow (for analytics, not built yet)'),
-  inactive_after: duration.describe('How long without an order makes a customer inactive (for customer.inactive, which storeflow does not emit yet)'),
-  renewal_notice: duration.describe('How long before next_renewal_at subscription.renewal_due falls (storeflow does not emit it yet)'),
+  inactive_after: duration.describe('How long without an order makes a customer inactive (customer.inactive, once per inactive spell)'),
+  renewal_notice: duration.describe('How long before next_renewal_at subscription.renewal_due falls'),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

@@ -27,7 +27,13 @@ export async function deriveEvents(
   const log = deps.log.child({ trigger: trigger.type })
   let derived: Awaited<ReturnType<DerivedTriggerDefinition['derive']>>
   try {
-    derived = await trigger.derive({ cause, store: { id: store.id, timezone: store.timezone, settings: store.settings }, now, log })
+    derived = await trigger.derive({
+      cause,
+      store: { id: store.id, timezone: store.timezone, settings: store.settings },
+      view: tx.derivedView(storeId),
+      now,
+      log,
+    })
   } catch (err) {
     log.error({ err }, 'derived trigger failed; its events are left out')
     return 0

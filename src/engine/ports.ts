@@ -1,3 +1,4 @@
+import type { DerivedViewReads } from '../plugin-api/define-trigger.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import type { ActionServices } from '../plugin-api/services.ts'
 import type { RunStatus } from './run-status.ts'
@@ -229,6 +230,8 @@ export interface StorageTx {
   scheduledWorkflows(triggerType: string): Promise<ScheduledWorkflowHead[]>
   /** every store's id and time zone */
   storeTimeZones(): Promise<Array<{ id: string; timezone: string }>>
+  /** what the time-based derived triggers read of a store's view (plugin-api DerivedViewReads) */
+  derivedView(storeId: string): DerivedViewReads
   listSchedules(): Promise<ScheduleRecord[]>
   /** creates the schedule, or replaces it when its cron or time zone changed (else leaves it) */
   putSchedule(schedule: ScheduleRecord, now: Date): Promise<void>

@@ -60,9 +60,50 @@ export type WorkflowTriggerDefinition = EventTriggerDefinition | ScheduleTrigger
 /** What woke a derived trigger: an event it reacts to, or a tick of its schedule. */
 export type DerivedTriggerCause = { kind: 'event'; event: CanonicalEvent } | { kind: 'schedule'; at: Date }
 
+/**
+ * What a time-based derived trigger may read of its store's view, in the transaction that stores
+ * what it derives. Each look returns only what has not been derived yet: the row's `event_id` is
+ * the id its event must carry (the idempotency key), and rows whose event is already in the log
+ * are left out, so a sweep every minute does not read the same carts again and again.
+ */
+export interface DerivedViewReads {
+  /**
+   * Carts and checkouts not converted, with an email, last updated at or before `idleBefore` and
+   * after `notBefore`, with no order of the same customer since that update. event_id:
+   * `cart.abandoned:<cart id>:<updated_at>` (an update after the announcement makes a new one).
+   */
+  abandonedCarts(
+    window: { idleBefore: string; notBefore: string },
+    limit: number,
+  ): Promise<Array<{ event_id: string; updated_at: string; data: Record<string, unknown>; customer: Record<string, unknown> | null }>>
+  /**
+   * Customers with an order whose last order was at or before `lastOrderBefore` and after
+   * `notBefore`. event_id: `customer.inactive:<customer key>:<last_order_at>` (a new order starts a
+   * new spell, with a new id).
+   */
+  inactiveCustomers(
+    window: { lastOrderBefore: string; notBefore: string },
+    limit: number,
+  ): Promise<Array<{ event_id: string; last_order_at: string; customer: Record<string, unknown> }>>
+  /** Customers whose birthday (YYYY-MM-DD or --MM-DD) falls on one of these month-days (`MM-DD`). */
+  birthdays(monthDays: string[], limit: number): Promise<Array<{ key: string; birthday: string; customer: Record<string, unknown> }>>
+  /**
+   * Active subscriptions renewing at or before `renewsBefore` and after `notBefore`. event_id:
+   * `subscription.renewal_due:<subscription id>:<next_renewal_at>`.
+   */
+  renewalsDue(
+    window: { renewsBefore: string; notBefore: string },
+    limit: number,
+  ): Promise<Array<{ event_id: string; renews_at: string; data: Record<string, unknown>; customer: Record<string, unknown> | null }>>
+  /** Which of these event ids the store's log already holds. */
+  existingEventIds(ids: string[]): Promise<Set<string>>
+}
+
 export interface DerivedTriggerContext {
   cause: DerivedTriggerCause
   store: { id: string; timezone: string; settings: Record<string, unknown> }
+  /** the store's view, for triggers that look for what time has made true */
+  view: DerivedViewReads
   /** the engine's clock */
   now: Date
   log: Logger

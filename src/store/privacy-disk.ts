@@ -27,6 +27,7 @@ export const ERASURE_TABLES = [
   'events',
   'orders',
   'carts',
+  'subscriptions',
   'messages',
   'runs',
   'run_steps',

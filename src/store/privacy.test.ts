@@ -378,6 +378,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
         'privacy_exports',
         'run_steps',
         'runs',
+        'subscriptions',
         'webhook_deliveries',
       ])
     }

@@ -7,7 +7,7 @@ import { settleErasure } from './privacy-disk.ts'
 import { EMAIL_KEYS, idText, isPlainObject, Needles, parsePayload, REDACTED, safeJson, scrubJson, scrubPayload } from './privacy-scrub.ts'
 import { getRun, type RunView } from './runs.repo.ts'
 import { toEvent } from './storage.ts'
-import type { CartsTable, CustomersTable, Database, EventsTable, MessagesTable, OrdersTable, WebhookDeliveriesTable } from './tables.ts'
+import type { CartsTable, CustomersTable, Database, EventsTable, MessagesTable, OrdersTable, SubscriptionsTable, WebhookDeliveriesTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
 
 export { REDACTED, scrub } from './privacy-scrub.ts'
@@ -54,6 +54,7 @@ export interface CustomerExport {
   profiles: Array<Record<string, unknown>>
   orders: Array<Record<string, unknown>>
   carts: Array<Record<string, unknown>>
+  subscriptions: Array<Record<string, unknown>>
   events: Array<Record<string, unknown>>
   messages: Array<Record<string, unknown>>
   runs: RunView[]
@@ -90,6 +91,7 @@ interface Footprint {
   events: Array<Selectable<EventsTable>>
   orders: Array<Selectable<OrdersTable>>
   carts: Array<Selectable<CartsTable>>
+  subscriptions: Array<Selectable<SubscriptionsTable>>
   messages: Array<Selectable<MessagesTable>>
   runIds: string[]
   deliveries: Array<Selectable<WebhookDeliveriesTable>>
@@ -161,6 +163,13 @@ async function findFootprint(db: Db, storeId: string, id: CustomerIdentity, opti
     .orderBy('updated_at')
     .orderBy('id')
     .execute()
+  const subscriptions = await db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('customer_key', 'in', some(keys))
+    .orderBy('id')
+    .execute()
   const messages = await db
     .selectFrom('messages')
     .selectAll()
@@ -185,7 +194,7 @@ async function findFootprint(db: Db, storeId: string, id: CustomerIdentity, opti
     .orderBy('id')
     .execute()
   const deliveries = options.deliveries ? await deliveriesAbout(db, storeId, { externalIds, emails, orderIds }) : []
-  return { customers, keys, externalIds, emails, events, orders, carts, messages, runIds: runs.map((r) => r.id), deliveries }
+  return { customers, keys, externalIds, emails, events, orders, carts, subscriptions, messages, runIds: runs.map((r) => r.id), deliveries }
 }
 
 /** order.* events of these orders that no customer links (guest checkouts, fulfilments). */
@@ -276,6 +285,7 @@ export async function exportCustomer(db: Db, storeId: string, customerRef: strin
     profiles,
     orders: fp.orders.map(orderView),
     carts: fp.carts.map(cartView),
+    subscriptions: fp.subscriptions.map((s) => ({ ...(JSON.parse(s.data) as Record<string, unknown>), status: s.status, next_renewal_at: s.next_renewal_at })),
     events: fp.events
       .map(toEvent)
       .map((e) => ({ id: e.id, type: e.type, occurred_at: e.occurred_at, received_at: e.received_at, historical: e.historical, data: e.data })),
@@ -327,7 +337,7 @@ async function eraseFootprint(
   for (const c of fp.customers) needles.addCustomer(c)
   needles.add(id.email)
   needles.add(id.phone)
-  for (const row of [...fp.events, ...fp.orders, ...fp.carts]) needles.collect(safeJson(row.data))
+  for (const row of [...fp.events, ...fp.orders, ...fp.carts, ...fp.subscriptions]) needles.collect(safeJson(row.data))
   for (const d of fp.deliveries) needles.collect(parsePayload(d.body))
   const at = now.toISOString()
 
@@ -341,7 +351,12 @@ async function eraseFootprint(
   }
   for (const c of fp.carts) {
     const data = scrubJson(c.data, needles)
-    if (data !== c.data) await trx.updateTable('carts').set({ data }).where('store_id', '=', storeId).where('id', '=', c.id).execute()
+    if (data !== c.data || c.email !== null)
+      await trx.updateTable('carts').set({ data, email: null }).where('store_id', '=', storeId).where('id', '=', c.id).execute()
+  }
+  for (const sub of fp.subscriptions) {
+    const data = scrubJson(sub.data, needles)
+    if (data !== sub.data) await trx.updateTable('subscriptions').set({ data }).where('store_id', '=', storeId).where('id', '=', sub.id).execute()
   }
   for (const m of fp.messages) await eraseMessage(trx, storeId, m, needles)
   let cancelled = 0

@@ -3,6 +3,7 @@ import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
 import { recordMerge } from './customer-aliases.ts'
+import { upsertSubscription } from './subscriptions-view.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -20,7 +21,13 @@ type Obj = Record<string, unknown>
 export async function applyToView(db: Db, event: CanonicalEvent): Promise<string | null> {
   const { type, data, store: storeId, occurred_at: at } = event
   const customerData = customerOf(event)
-  const customerKey = customerData ? await upsertCustomer(db, storeId, customerData, at) : null
+  // storeflow's own events name their customer; they say nothing new about them (their time is
+  // storeflow's, and would make the shop's later-arriving changes look older than they are)
+  const customerKey = customerData
+    ? DERIVED_EVENT_TYPES.has(type)
+      ? await findCustomer(db, storeId, customerData)
+      : await upsertCustomer(db, storeId, customerData, at)
+    : null
 
   if ((type === 'newsletter.subscribed' || type === 'newsletter.unsubscribed') && customerKey) {
     await applyNewsletter(db, customerKey, type === 'newsletter.subscribed', at)
@@ -38,6 +45,8 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await upsertProduct(db, storeId, data, at)
   } else if (type === 'inventory.updated') {
     await upsertInventory(db, storeId, data, at)
+  } else if (type.startsWith('subscription.') && type !== 'subscription.renewal_due' && data.id) {
+    await upsertSubscription(db, storeId, data, at, customerKey)
   }
   return customerKey
 }
@@ -53,6 +62,40 @@ function customerOf(event: CanonicalEvent): Obj | null {
   if (customer && (customer.id || customer.email)) return customer
   if (typeof data.email === 'string' && data.email) return { email: data.email }
   return null
+}
+
+/** The event types storeflow derives itself (PRODUCT.md §3). */
+const DERIVED_EVENT_TYPES = new Set([
+  'cart.abandoned',
+  'customer.inactive',
+  'customer.birthday',
+  'inventory.low',
+  'inventory.out_of_stock',
+  'inventory.back_in_stock',
+  'subscription.renewal_due',
+  'invoice.overdue',
+  'segment.entered',
+  'segment.exited',
+])
+
+/** The key of the customer an event names (by the shop's id, else email), without changing them; null when unknown. */
+async function findCustomer(db: Db, storeId: string, c: Obj): Promise<string | null> {
+  const externalId = c.id ? String(c.id) : null
+  const email = typeof c.email === 'string' && c.email ? c.email.toLowerCase() : null
+  const byId = externalId
+    ? await db.selectFrom('customers').select('key').where('store_id', '=', storeId).where('external_id', '=', externalId).executeTakeFirst()
+    : undefined
+  if (byId) return byId.key
+  if (!email) return null
+  const byEmail = await db
+    .selectFrom('customers')
+    .select('key')
+    .where('store_id', '=', storeId)
+    .where('email', '=', email)
+    .orderBy('created_at')
+    .orderBy('key')
+    .executeTakeFirst()
+  return byEmail?.key ?? null
 }
 
 const PROFILE_FIELDS = ['email', 'phone', 'first_name', 'last_name', 'birthday', 'timezone'] as const
@@ -455,8 +498,10 @@ async function upsertCart(db: Db, storeId: string, data: Obj, at: string, custom
   const existing = await db.selectFrom('carts').select(['updated_at', 'customer_key']).where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
   const updatedAt = str(data.updated_at) ?? at
   if (existing && existing.updated_at > updatedAt) return
+  const customer = data.customer as Obj | null | undefined
   const values = {
     customer_key: customerKey ?? existing?.customer_key ?? null,
+    email: emailOf(data.email) ?? emailOf(customer?.email) ?? (customerKey ? await customerEmail(db, customerKey) : null),
     currency: String(data.currency ?? 'USD'),
     total_price: String(data.total_price ?? '0'),
     data: JSON.stringify(data),
@@ -468,6 +513,15 @@ async function upsertCart(db: Db, storeId: string, data: Obj, at: string, custom
       .insertInto('carts')
       .values({ store_id: storeId, id, converted: 0, ...values })
       .execute()
+}
+
+function emailOf(value: unknown): string | null {
+  return typeof value === 'string' && value ? value.toLowerCase() : null
+}
+
+async function customerEmail(db: Db, customerKey: string): Promise<string | null> {
+  const row = await db.selectFrom('customers').select('email').where('key', '=', customerKey).executeTakeFirst()
+  return row?.email ?? null
 }
 
 async function upsertProduct(db: Db, storeId: string, data: Obj, at: string): Promise<void> {

@@ -29,6 +29,7 @@ import {
   routerBacklog,
   takeRouterLease,
 } from './event-log.repo.ts'
+import { derivedViewReads } from './derived-view.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
@@ -222,6 +223,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
     scheduledWorkflows: (triggerType) => scheduledWorkflows(trx, triggerType),
     storeTimeZones: () => storeTimeZones(trx),
+    derivedView: (storeId) => derivedViewReads(trx, storeId),
     listSchedules: () => listSchedules(trx),
     putSchedule: (schedule, now) => putSchedule(trx, schedule, now),
     deleteSchedule: (storeId, key, triggerType) => deleteSchedule(trx, storeId, key, triggerType),

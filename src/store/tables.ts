@@ -29,6 +29,7 @@ export interface Database {
   customer_aliases: CustomerAliasesTable
   schedules: SchedulesTable
   event_routers: EventRoutersTable
+  subscriptions: SubscriptionsTable
 }
 
 export interface StoresTable {
@@ -134,6 +135,23 @@ export interface CartsTable {
   data: string
   updated_at: string
   converted: number
+  /** the cart's own email, else its customer's (0009) */
+  email: string | null
+}
+
+export interface SubscriptionsTable {
+  store_id: string
+  id: string
+  customer_key: string | null
+  plan: string
+  price: string
+  interval: string
+  status: string
+  next_renewal_at: string | null
+  /** next_renewal_at as a UTC instant; a bare date is 00:00 UTC */
+  renews_at: string | null
+  data: string
+  updated_at: string
 }
 
 export interface ProductsTable {

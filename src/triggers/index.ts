@@ -2,8 +2,12 @@ import { EVENT_TYPES } from '../contracts/events.ts'
 import type { TriggerSpec } from '../contracts/workflow.ts'
 import { cronProblem, timeZoneProblem } from '../core/cron.ts'
 import type { DerivedTriggerDefinition, TriggerMatch, WorkflowTriggerDefinition } from '../plugin-api/define-trigger.ts'
+import { cartAbandoned } from './cart-abandoned/cart-abandoned.trigger.ts'
+import { customerBirthday } from './customer-birthday/customer-birthday.trigger.ts'
+import { customerInactive } from './customer-inactive/customer-inactive.trigger.ts'
 import { eventTrigger } from './event/event.trigger.ts'
 import { scheduleTrigger } from './schedule/schedule.trigger.ts'
+import { subscriptionRenewalDue } from './subscription-renewal-due/subscription-renewal-due.trigger.ts'
 
 /**
  * The triggers storeflow knows. A workflow's `trigger` is one of the workflow triggers; derived
@@ -12,7 +16,7 @@ import { scheduleTrigger } from './schedule/schedule.trigger.ts'
 export const WORKFLOW_TRIGGERS: readonly WorkflowTriggerDefinition[] = [eventTrigger, scheduleTrigger]
 
 /** Built-in derived triggers; add a folder and list its definition here. */
-export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = []
+export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = [cartAbandoned, customerInactive, customerBirthday, subscriptionRenewalDue]
 
 export { eventTrigger, scheduleTrigger }
 
