@@ -1,4 +1,5 @@
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
+import { createInvoice } from './create-invoice/create-invoice.action.ts'
 import { emitEvent } from './emit-event/emit-event.action.ts'
 import { httpRequest } from './http-request/http-request.action.ts'
 import { logAction } from './log/log.action.ts'
@@ -9,7 +10,17 @@ import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
-export const BUILT_IN_ACTIONS: ActionDefinition[] = [sendEmail, sendSms, notifyTeam, logAction, tagCustomer, untagCustomer, emitEvent, httpRequest]
+export const BUILT_IN_ACTIONS: ActionDefinition[] = [
+  sendEmail,
+  sendSms,
+  notifyTeam,
+  logAction,
+  tagCustomer,
+  untagCustomer,
+  emitEvent,
+  httpRequest,
+  createInvoice,
+]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {
   const registry = new Map<string, ActionDefinition>()

@@ -223,6 +223,28 @@ export const formSchema = z
   })
   .describe('A form posted to storeflow (form.submitted)')
 
+export const invoicePaidSchema = z
+  .looseObject({
+    invoice_id: z.string().min(1).nullish().describe("storeflow's invoice id (create_invoice's output `id`)"),
+    number: z.string().min(1).nullish().describe('The invoice number, e.g. INV-000042'),
+    amount: money.nullish().describe('What was paid; money'),
+    paid_at: isoTime.nullish().describe('When it was paid; default: the event time'),
+    customer: customerSchema.nullish(),
+  })
+  .refine((v) => Boolean(v.invoice_id) || Boolean(v.number), { message: 'an invoice payment needs invoice_id or number' })
+  .describe('A payment of an invoice storeflow made (invoice.paid)')
+
+export const invoiceSchema = z
+  .looseObject({
+    id: z.string().min(1).describe("storeflow's invoice id"),
+    number: z.string().min(1),
+    total: money.describe('Money'),
+    currency: z.string(),
+    due_at: isoTime,
+    customer: customerSchema.nullish(),
+  })
+  .describe('An invoice storeflow made (invoice.overdue)')
+
 const anyData = z.looseObject({})
 
 /** data schema per event type; derived types are emitted by storeflow itself but may also be sent */
@@ -250,8 +272,11 @@ export const EVENT_DATA_SCHEMAS = {
   'customer.inactive': z.looseObject({ customer: customerSchema }),
   'customer.birthday': z.looseObject({ customer: customerSchema }),
   'inventory.low': anyData,
+  'inventory.out_of_stock': anyData,
+  'inventory.back_in_stock': anyData,
   'subscription.renewal_due': subscriptionSchema,
-  'invoice.overdue': anyData,
+  'invoice.paid': invoicePaidSchema,
+  'invoice.overdue': invoiceSchema,
   'segment.entered': anyData,
   'segment.exited': anyData,
   'schedule.tick': anyData,

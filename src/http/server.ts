@@ -7,6 +7,7 @@ import { registerEventRoutes } from './routes/events.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
+import { registerInvoiceRoutes } from './routes/invoices.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
@@ -83,6 +84,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerWorkflowRoutes(server, app)
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
+  registerInvoiceRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)

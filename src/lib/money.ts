@@ -48,6 +48,22 @@ export function addMoney(a: string | number, b: string | number): string {
   return `${neg ? '-' : ''}${int}.${frac}`
 }
 
+/** An amount times a whole number of units, exactly. */
+export function timesMoney(amount: string | number, units: number): string {
+  if (!Number.isInteger(units)) throw new Error(`units must be a whole number, got ${units}`)
+  let total = '0.00'
+  const negative = units < 0
+  // repeated addition keeps addMoney's exactness; quantities on an invoice line are small
+  let left = Math.abs(units)
+  let step = typeof amount === 'number' ? amount.toFixed(6) : amount
+  while (left > 0) {
+    if (left % 2 === 1) total = addMoney(total, step)
+    step = addMoney(step, step)
+    left = Math.floor(left / 2)
+  }
+  return negative ? addMoney('0', `-${total}`) : total
+}
+
 export function moneyToNumber(value: string | number | null | undefined): number {
   if (value === null || value === undefined) return 0
   return typeof value === 'number' ? value : Number(value)

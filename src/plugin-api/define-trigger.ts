@@ -95,6 +95,14 @@ export interface DerivedViewReads {
     window: { renewsBefore: string; notBefore: string },
     limit: number,
   ): Promise<Array<{ event_id: string; renews_at: string; data: Record<string, unknown>; customer: Record<string, unknown> | null }>>
+  /**
+   * Open invoices due at or before `dueBefore` and after `notBefore`. event_id:
+   * `invoice.overdue:<invoice id>`.
+   */
+  overdueInvoices(
+    window: { dueBefore: string; notBefore: string },
+    limit: number,
+  ): Promise<Array<{ event_id: string; due_at: string; data: Record<string, unknown>; customer: Record<string, unknown> | null }>>
   /** Which of these event ids the store's log already holds. */
   existingEventIds(ids: string[]): Promise<Set<string>>
 }

@@ -44,10 +44,40 @@ export interface MessageTemplate {
   preheader?: string | null
 }
 
+/** An invoice create_invoice asks for; the number and id are the store's to give. */
+export interface InvoiceRequest {
+  customerKey: string | null
+  email: string | null
+  currency: string
+  lines: Array<{ description: string; quantity: number; unit_price: string; amount: string }>
+  total: string
+  issuedAt: string
+  dueAt: string
+  reference: string | null
+  workflowId: string | null
+  runId: string
+  stepKey: string
+}
+
+export interface CreatedInvoice {
+  id: string
+  number: string
+  status: string
+  total: string
+  currency: string
+  issued_at: string
+  due_at: string
+  lines: InvoiceRequest['lines']
+}
+
 export interface ActionServices {
   /** stored templates for `send_email { template: NAME }`: the store's own, else the built-in files */
   templates: {
     load(storeId: string, name: string): Promise<MessageTemplate | null>
+  }
+  invoices: {
+    /** makes the step's invoice, numbered per store; on a retried step, the one it made before (`created: false`) */
+    create(request: InvoiceRequest): Promise<{ invoice: CreatedInvoice; created: boolean }>
   }
   customers: {
     addTags(customerKey: string, tags: string[]): Promise<string[]>

@@ -12,6 +12,7 @@ import { createPrivacyService } from './privacy.ts'
 import { createRunService } from './runs.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
+import { createInvoiceService } from './invoices.ts'
 import { createStoresService } from './stores.ts'
 import { createTrackingService } from './tracking.ts'
 import { createUsersService } from './users.ts'
@@ -42,6 +43,7 @@ export function createServices(ctx: ServiceContext) {
     runs: createRunService(ctx),
     workflows: createWorkflowService(ctx),
     storeView: createStoreViewService(ctx),
+    invoices: createInvoiceService(ctx),
     tracking: createTrackingService(ctx),
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { DerivedViewReads } from '../plugin-api/define-trigger.ts'
-import type { CustomersTable, Database } from './tables.ts'
+import { invoiceView } from './invoices.repo.ts'
+import type { CustomersTable, Database, InvoicesTable } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 type Obj = Record<string, unknown>
@@ -62,6 +63,22 @@ export function derivedViewReads(db: Db, storeId: string): DerivedViewReads {
         order by s.renews_at, s.id
         limit ${limit}`.execute(db)
       return rows.map((r) => ({ event_id: r.event_id, renews_at: r.renews_at, data: JSON.parse(r.data) as Obj, customer: customerFacts(r) }))
+    },
+
+    async overdueInvoices({ dueBefore, notBefore }, limit) {
+      const { rows } = await sql<Selectable<InvoicesTable> & CustomerColumns>`
+        select i.*, ${customerColumns('k')}
+        from invoices i left join customers k on k.key = i.customer_key
+        where i.store_id = ${storeId} and i.status = 'open'
+          and i.due_at <= ${dueBefore} and i.due_at > ${notBefore}
+          and not exists (select 1 from events e where e.store_id = i.store_id and e.id = 'invoice.overdue:' || i.id)
+        order by i.due_at, i.id
+        limit ${limit}`.execute(db)
+      return rows.map((row) => {
+        const customer = customerFacts(row)
+        const data = { ...invoiceView(row), total: row.total, ...(customer ? { customer } : {}) }
+        return { event_id: `invoice.overdue:${row.id}`, due_at: row.due_at, data, customer }
+      })
     },
 
     async existingEventIds(ids) {

@@ -3,6 +3,7 @@ import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
 import { recordMerge } from './customer-aliases.ts'
+import { markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
@@ -47,6 +48,8 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await upsertInventory(db, storeId, data, at)
   } else if (type.startsWith('subscription.') && type !== 'subscription.renewal_due' && data.id) {
     await upsertSubscription(db, storeId, data, at, customerKey)
+  } else if (type === 'invoice.paid') {
+    await markInvoicePaid(db, storeId, { id: str(data.invoice_id), number: str(data.number) }, str(data.paid_at) ?? at)
   }
   return customerKey
 }

@@ -15,7 +15,7 @@ import type {
   WorkflowVersionRecord,
 } from '../engine/ports.ts'
 import { ACTIVE_RUN_STATUSES } from '../engine/run-status.ts'
-import type { ActionServices, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
+import type { ActionServices, InvoiceRequest, OutboxMessage, StoredMessage } from '../plugin-api/services.ts'
 import type { DatabaseHandle } from './db.ts'
 import {
   advanceRouter,
@@ -30,6 +30,7 @@ import {
   takeRouterLease,
 } from './event-log.repo.ts'
 import { derivedViewReads } from './derived-view.repo.ts'
+import { createInvoice } from './invoices.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
@@ -268,6 +269,13 @@ function createServices(
   }
   return {
     templates: { load: (store, name) => loadMessageTemplate(db, store, name) },
+    invoices: {
+      async create(request) {
+        const { invoice, created } = await createInvoice(db, { ...request, storeId })
+        const lines = JSON.parse(invoice.lines) as InvoiceRequest['lines']
+        return { invoice: { ...invoice, lines }, created }
+      },
+    },
     customers: {
       addTags: (key, tags) => changeTags(key, tags, true),
       removeTags: (key, tags) => changeTags(key, tags, false),

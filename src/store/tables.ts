@@ -30,6 +30,8 @@ export interface Database {
   schedules: SchedulesTable
   event_routers: EventRoutersTable
   subscriptions: SubscriptionsTable
+  invoices: InvoicesTable
+  invoice_counters: InvoiceCountersTable
 }
 
 export interface StoresTable {
@@ -377,4 +379,29 @@ export interface SchedulesTable {
   next_at: string | null
   last_at: string | null
   updated_at: string
+}
+
+export interface InvoicesTable {
+  store_id: string
+  id: string
+  number: string
+  customer_key: string | null
+  email: string | null
+  currency: string
+  /** JSON list of { description, quantity, unit_price, amount } */
+  lines: string
+  total: string
+  status: string
+  issued_at: string
+  due_at: string
+  paid_at: string | null
+  reference: string | null
+  workflow_id: string | null
+  run_id: string | null
+  step_key: string | null
+}
+
+export interface InvoiceCountersTable {
+  store_id: string
+  last_number: number
 }

@@ -27,18 +27,20 @@ const lowStockForTest = defineTrigger({
 
 const morningSweepForTest = defineTrigger({
   kind: 'derived',
-  type: 'invoice.overdue',
+  type: 'inventory.out_of_stock',
   title: 'Morning sweep (test)',
   description: "One event each morning at 08:00 in the store's zone.",
   reactsTo: { schedule: { cron: '0 8 * * *' } },
   async derive({ cause, store }) {
-    return cause.kind === 'schedule' ? [{ id: `invoice.overdue:${cause.at.toISOString()}`, data: { swept_at: cause.at.toISOString(), store: store.id } }] : []
+    return cause.kind === 'schedule'
+      ? [{ id: `inventory.out_of_stock:${cause.at.toISOString()}`, data: { swept_at: cause.at.toISOString(), store: store.id } }]
+      : []
   },
 })
 
 const brokenForTest = defineTrigger({
   kind: 'derived',
-  type: 'segment.entered',
+  type: 'inventory.back_in_stock',
   title: 'Broken (test)',
   description: 'Throws, as a trigger with a bug would.',
   reactsTo: { events: ['newsletter.subscribed'] },
@@ -104,7 +106,7 @@ steps:
     const result = await send(event('newsletter.subscribed', 'sub-1', { customer: { id: 'c1', email: 'a@example.com' } }))
     expect(result.duplicate).toBe(false)
     expect(await eventsOf('newsletter.subscribed')).toHaveLength(1)
-    expect(await eventsOf('segment.entered')).toEqual([])
+    expect(await eventsOf('inventory.back_in_stock')).toEqual([])
   })
 
   it("derives events on its schedule, in the store's zone", async () => {
@@ -114,7 +116,7 @@ steps:
       `
 id: dunning
 name: Dunning
-trigger: { event: invoice.overdue }
+trigger: { event: inventory.out_of_stock }
 steps:
   - action: log
     with: { message: swept }
@@ -124,13 +126,13 @@ steps:
     // the built-in sweeps (cart.abandoned, …) tick on their own schedules beside this one
     env.clock.set('2026-03-02T06:00:00Z')
     await scheduler.pass()
-    expect(await eventsOf('invoice.overdue')).toEqual([])
+    expect(await eventsOf('inventory.out_of_stock')).toEqual([])
     env.clock.set('2026-03-02T07:00:00Z') // 08:00 in Berlin
     await scheduler.pass()
     await scheduler.pass()
     await env.app.engine.drain()
 
-    expect((await eventsOf('invoice.overdue')).map((e) => e.id)).toEqual(['invoice.overdue:2026-03-02T07:00:00.000Z'])
+    expect((await eventsOf('inventory.out_of_stock')).map((e) => e.id)).toEqual(['inventory.out_of_stock:2026-03-02T07:00:00.000Z'])
     expect(await runsOf('dunning')).toHaveLength(1)
   })
 })

@@ -6,6 +6,7 @@ import { cartAbandoned } from './cart-abandoned/cart-abandoned.trigger.ts'
 import { customerBirthday } from './customer-birthday/customer-birthday.trigger.ts'
 import { customerInactive } from './customer-inactive/customer-inactive.trigger.ts'
 import { eventTrigger } from './event/event.trigger.ts'
+import { invoiceOverdue } from './invoice-overdue/invoice-overdue.trigger.ts'
 import { scheduleTrigger } from './schedule/schedule.trigger.ts'
 import { subscriptionRenewalDue } from './subscription-renewal-due/subscription-renewal-due.trigger.ts'
 
@@ -16,7 +17,7 @@ import { subscriptionRenewalDue } from './subscription-renewal-due/subscription-
 export const WORKFLOW_TRIGGERS: readonly WorkflowTriggerDefinition[] = [eventTrigger, scheduleTrigger]
 
 /** Built-in derived triggers; add a folder and list its definition here. */
-export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = [cartAbandoned, customerInactive, customerBirthday, subscriptionRenewalDue]
+export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = [cartAbandoned, customerInactive, customerBirthday, subscriptionRenewalDue, invoiceOverdue]
 
 export { eventTrigger, scheduleTrigger }
 
