@@ -1,4 +1,6 @@
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
+import { awardLoyaltyPoints } from './award-loyalty-points/award-loyalty-points.action.ts'
+import { createDiscountCode } from './create-discount-code/create-discount-code.action.ts'
 import { emitEvent } from './emit-event/emit-event.action.ts'
 import { httpRequest } from './http-request/http-request.action.ts'
 import { logAction } from './log/log.action.ts'
@@ -9,7 +11,7 @@ import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
-export const BUILT_IN_ACTIONS: ActionDefinition[] = [sendEmail, sendSms, notifyTeam, logAction, tagCustomer, untagCustomer, emitEvent, httpRequest]
+export const BUILT_IN_ACTIONS: ActionDefinition[] = [sendEmail, sendSms, notifyTeam, logAction, tagCustomer, untagCustomer, emitEvent, httpRequest, createDiscountCode, awardLoyaltyPoints]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {
   const registry = new Map<string, ActionDefinition>()

@@ -29,6 +29,8 @@ import {
   routerBacklog,
   takeRouterLease,
 } from './event-log.repo.ts'
+import { createDiscountServices } from './discounts.repo.ts'
+import { createLoyaltyServices } from './loyalty.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
@@ -360,6 +362,8 @@ function createServices(
         return row?.sent_at ? new Date(row.sent_at) : null
       },
     },
+    discounts: createDiscountServices(db, storeId, dialect, clock),
+    loyalty: createLoyaltyServices(db, storeId, dialect, clock),
     events: { emit },
     http,
     config,
