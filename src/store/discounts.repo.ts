@@ -28,7 +28,7 @@ export function createDiscountServices(db: Db, storeId: string, dialect: Dialect
     if (before) return { status: 'issued', code: toIssued(before, false) }
     if (req.budget !== null) {
       if (dialect === 'postgres') {
-        await sql`select pg_advisory_xact_lock(hashtext('storeflow.discount_budget'), hashtext(${`${storeId}\u0000${req.workflowId}`}))`.execute(t)
+        await sql`select pg_advisory_xact_lock(hashtext('storeflow.discount_budget'), hashtext(${`${storeId}/${req.workflowId}`}))`.execute(t)
       }
       const rows = await t
         .selectFrom('discount_codes')
