@@ -11,7 +11,18 @@ import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
-export const BUILT_IN_ACTIONS: ActionDefinition[] = [sendEmail, sendSms, notifyTeam, logAction, tagCustomer, untagCustomer, emitEvent, httpRequest, createDiscountCode, awardLoyaltyPoints]
+export const BUILT_IN_ACTIONS: ActionDefinition[] = [
+  sendEmail,
+  sendSms,
+  notifyTeam,
+  logAction,
+  tagCustomer,
+  untagCustomer,
+  emitEvent,
+  httpRequest,
+  createDiscountCode,
+  awardLoyaltyPoints,
+]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {
   const registry = new Map<string, ActionDefinition>()

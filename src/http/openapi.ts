@@ -63,7 +63,12 @@ export function registerOpenApi(server: FastifyInstance): void {
         get: {
           summary: 'Discount codes issued by create_discount_code, newest first (?workflow=&customer=)',
           parameters: ['workflow', 'customer', 'limit', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
-          responses: { 200: ok('codes: { code, kind, value, free_shipping, min_spend, expires_at, usage_limit, used, customer_id, workflow_id, created_at }', listOf({ type: 'object' })) },
+          responses: {
+            200: ok(
+              'codes: { code, kind, value, free_shipping, min_spend, expires_at, usage_limit, used, customer_id, workflow_id, created_at }',
+              listOf({ type: 'object' }),
+            ),
+          },
         },
       },
       '/api/v1/settings': {

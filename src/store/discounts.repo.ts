@@ -21,7 +21,13 @@ const CODE_TRIES = 5
  */
 export function createDiscountServices(db: Db, storeId: string, dialect: DialectName, clock: Clock): DiscountServices {
   const byStep = (t: Db, req: DiscountCodeRequest) =>
-    t.selectFrom('discount_codes').selectAll().where('store_id', '=', storeId).where('run_id', '=', req.runId).where('step_key', '=', req.stepKey).executeTakeFirst()
+    t
+      .selectFrom('discount_codes')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .where('run_id', '=', req.runId)
+      .where('step_key', '=', req.stepKey)
+      .executeTakeFirst()
 
   const issue = async (t: Db, req: DiscountCodeRequest): Promise<DiscountIssue> => {
     const before = await byStep(t, req)

@@ -108,6 +108,11 @@ export async function reverseOrderPoints(db: Db, storeId: string, orderId: strin
 
 /** A merge (store/projection.ts) moves the merged-away customer's ledger to the customer that absorbed it. */
 export async function moveLoyalty(db: Db, storeId: string, fromKey: string, intoKey: string): Promise<void> {
-  const moved = await db.updateTable('loyalty_ledger').set({ customer_key: intoKey }).where('store_id', '=', storeId).where('customer_key', '=', fromKey).executeTakeFirst()
+  const moved = await db
+    .updateTable('loyalty_ledger')
+    .set({ customer_key: intoKey })
+    .where('store_id', '=', storeId)
+    .where('customer_key', '=', fromKey)
+    .executeTakeFirst()
   if (Number(moved.numUpdatedRows) > 0) await recomputeLoyaltyBalance(db, storeId, intoKey)
 }

@@ -5,7 +5,13 @@ import { defineAction, SkipStep } from '../../plugin-api/index.ts'
 
 const input = z
   .object({
-    points: z.number().int().min(0).max(1_000_000_000).optional().describe('Points to award, a whole number. Default 0 (give this, per_currency_unit, or both).'),
+    points: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000_000)
+      .optional()
+      .describe('Points to award, a whole number. Default 0 (give this, per_currency_unit, or both).'),
     per_currency_unit: z
       .number()
       .positive()
@@ -43,7 +49,8 @@ export const awardLoyaltyPoints = defineAction({
     let points = v.points ?? 0
     if (v.per_currency_unit !== undefined) {
       const total = order?.total_price != null ? moneyText(order.total_price) : null
-      if (total === null) throw new SkipStep('no_order', { reason: "per_currency_unit needs the triggering order's total: start the workflow on an order.* event" })
+      if (total === null)
+        throw new SkipStep('no_order', { reason: "per_currency_unit needs the triggering order's total: start the workflow on an order.* event" })
       points += wholeUnits(multiplyMoney(total, moneyText(v.per_currency_unit) ?? '0'))
     }
     if (points === 0) throw new SkipStep('no_points', { order_id: orderId })

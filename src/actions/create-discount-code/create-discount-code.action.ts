@@ -6,12 +6,10 @@ import { defineAction, SkipStep, type DiscountKind } from '../../plugin-api/inde
 import { newDiscountCode } from './code.ts'
 
 const money = (what: string) =>
-  z
-    .union([z.number(), z.string()])
-    .refine((v) => {
-      const text = moneyText(v)
-      return text !== null && !text.startsWith('-')
-    }, `${what} must be an amount of money of at least 0, like 10 or "10.00"`)
+  z.union([z.number(), z.string()]).refine((v) => {
+    const text = moneyText(v)
+    return text !== null && !text.startsWith('-')
+  }, `${what} must be an amount of money of at least 0, like 10 or "10.00"`)
 
 const input = z
   .object({
@@ -23,7 +21,7 @@ const input = z
       .describe('Percent off the order, more than 0 and at most 100. Give `percent` or `amount`, or neither with `free_shipping: true`.'),
     amount: money('amount')
       .optional()
-      .describe("A fixed amount off, in the store's currency and major units (10 or \"10.00\"). Give `percent` or `amount`, not both."),
+      .describe('A fixed amount off, in the store\'s currency and major units (10 or "10.00"). Give `percent` or `amount`, not both.'),
     free_shipping: z.boolean().optional().describe('The code also (or only) takes off shipping. Default false.'),
     expires_in: z
       .string()
@@ -95,10 +93,13 @@ export const createDiscountCode = defineAction({
       newCode: () => newDiscountCode(v.prefix),
     })
     if (result.status === 'over_budget') {
-      throw new SkipStep(`budget_exhausted: this workflow's discount budget of ${result.budget} is used up (${result.issued} issued; this code would add ${issuedValue})`, {
-        budget: Number(result.budget),
-        issued: Number(result.issued),
-      })
+      throw new SkipStep(
+        `budget_exhausted: this workflow's discount budget of ${result.budget} is used up (${result.issued} issued; this code would add ${issuedValue})`,
+        {
+          budget: Number(result.budget),
+          issued: Number(result.issued),
+        },
+      )
     }
     const c = result.code
     return {

@@ -15,7 +15,17 @@ import { createDiscountCode } from './create-discount-code.action.ts'
 
 const CODE = new RegExp(`^[${CODE_ALPHABET}]{12}$`)
 
-type Item = { code: string; kind: string; value: number | null; min_spend: number | null; expires_at: string | null; usage_limit: number; used: number; customer_id: string | null; workflow_id: string }
+type Item = {
+  code: string
+  kind: string
+  value: number | null
+  min_spend: number | null
+  expires_at: string | null
+  usage_limit: number
+  used: number
+  customer_id: string | null
+  workflow_id: string
+}
 
 async function send(api: ApiEnv, type: string, id: string, data: Record<string, unknown>, store = 'default') {
   const parsed = parseEvent({ id, type, store, occurred_at: api.env.clock.now().toISOString(), data }, { store, now: api.env.clock.now() })
@@ -45,7 +55,9 @@ async function codes(api: ApiEnv, query = '', key = api.admin): Promise<Item[]> 
 }
 
 async function runsOf(api: ApiEnv, workflow: string) {
-  const list = (await api.server.inject({ method: 'GET', url: `/api/v1/runs?workflow=${workflow}`, headers: api.headers })).json() as { items: Array<{ id: string }> }
+  const list = (await api.server.inject({ method: 'GET', url: `/api/v1/runs?workflow=${workflow}`, headers: api.headers })).json() as {
+    items: Array<{ id: string }>
+  }
   const runs = []
   for (const r of list.items) runs.push((await api.server.inject({ method: 'GET', url: `/api/v1/runs/${r.id}`, headers: api.headers })).json())
   return runs as Array<{
@@ -273,12 +285,10 @@ describe.each(DIALECTS)('create_discount_code against the store on %s', (dialect
     try {
       const input = createDiscountCode.input.parse({ amount: 10, budget: 25 })
       const attempts = Array.from({ length: 6 }, (_, i) =>
-        createDiscountCode
-          .run(actionContext(input, { services: env.services, clock: env.clock, runId: `run_${i}`, stepKey: 'code', workflowId: 'wf' }))
-          .then(
-            () => 'issued',
-            (err: Error) => err.name,
-          ),
+        createDiscountCode.run(actionContext(input, { services: env.services, clock: env.clock, runId: `run_${i}`, stepKey: 'code', workflowId: 'wf' })).then(
+          () => 'issued',
+          (err: Error) => err.name,
+        ),
       )
       const outcomes = await Promise.all(attempts)
       expect(outcomes.filter((o) => o === 'issued')).toHaveLength(2)
