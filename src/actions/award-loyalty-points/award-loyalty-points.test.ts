@@ -114,6 +114,19 @@ steps:
     expect(await points(api, 'c2')).toBe(60)
   })
 
+  it('points earned as a guest (email only) stay with the customer once the shop names them', async () => {
+    await installWorkflow(api.env.app, EARN)
+    await send(api, 'order.paid', 'p1', { ...order('o1', 'c1', '30.00'), customer: { email: 'guest@example.com' } })
+    expect(await points(api, 'guest@example.com')).toBe(40)
+    // the shop's id arrives with the email: the guest profile joins c1's
+    await send(api, 'customer.created', 'cc1', { id: 'c1', email: 'other@example.com' })
+    await send(api, 'customer.updated', 'cu1', { id: 'c1', email: 'guest@example.com' })
+    expect(await points(api, 'c1')).toBe(40)
+    // and the guest order's cancellation still takes them back
+    await send(api, 'order.cancelled', 'x1', { ...order('o1', 'c1', '30.00'), customer: { email: 'guest@example.com' } })
+    expect(await points(api, 'c1')).toBe(0)
+  })
+
   it("a second store sees none of the first store's points", async () => {
     await installWorkflow(api.env.app, EARN)
     const db = api.env.app.handle.db

@@ -181,6 +181,35 @@ steps:
     expect(String(c2.steps[0]!.output!.reason)).toMatch(/budget of 30\.00/)
   })
 
+  it('runs advanced in one batch share the budget too', async () => {
+    await installWorkflow(
+      api.env.app,
+      `
+id: batch
+name: Batch
+trigger: { event: order.paid }
+steps:
+  - id: code
+    action: create_discount_code
+    with: { amount: 20, budget: 50 }
+`,
+    )
+    const events = ['c1', 'c2', 'c3', 'c4'].map((c) => {
+      const parsed = parseEvent(
+        { id: `paid-${c}`, type: 'order.paid', store: 'default', occurred_at: api.env.clock.now().toISOString(), data: order(`o-${c}`, c, '10.00') },
+        { store: 'default', now: api.env.clock.now() },
+      )
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+      return parsed.event
+    })
+    await api.env.app.engine.ingest(events, { historical: false, source: 'test' })
+    await api.env.app.engine.settle()
+    await api.env.app.engine.drain()
+    expect(await codes(api, '?workflow=batch')).toHaveLength(2)
+    const steps = (await runsOf(api, 'batch')).map((r) => r.steps[0]!.status).sort()
+    expect(steps).toEqual(['completed', 'completed', 'skipped', 'skipped'])
+  })
+
   it('an order carrying a code counts it used once, however often its events arrive', async () => {
     await installWorkflow(
       api.env.app,
