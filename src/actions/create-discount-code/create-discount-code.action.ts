@@ -33,7 +33,7 @@ const input = z
     budget: money('budget')
       .optional()
       .describe(
-        "The total value this workflow may issue in this store, in the store's currency: an amount code counts its amount, a percent code that percentage of the triggering order's or cart's total_price (a code for free shipping alone counts 0). A step that would pass it is skipped with the reason `budget_exhausted`. Default: no budget.",
+        "The total value this workflow may issue in this store, in the store's currency: an amount code counts its amount, a percent code that percentage of the triggering order's or cart's total_price (0 when the run is about neither), a code for free shipping alone 0. A step that would pass it is skipped with the reason `budget_exhausted`. Default: no budget.",
       ),
     prefix: z
       .string()

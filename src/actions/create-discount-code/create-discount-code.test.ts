@@ -126,6 +126,11 @@ steps:
     const bad = await api.server.inject({ method: 'GET', url: '/api/v1/discount-codes?limit=0', headers: api.headers })
     expect(bad.statusCode).toBe(400)
     expect(bad.json().error.message).toMatch(/limit/)
+    const twice = await api.server.inject({ method: 'GET', url: '/api/v1/discount-codes?workflow=a&workflow=b', headers: api.headers })
+    expect(twice.statusCode).toBe(400)
+    expect(twice.json().error.message).toContain('workflow')
+    const forged = await api.server.inject({ method: 'GET', url: '/api/v1/discount-codes?cursor=not-a-cursor', headers: api.headers })
+    expect(forged.statusCode).toBe(400)
   })
 
   it('a budget stops issuing at the cap, and the skipped step names the budget', async () => {
