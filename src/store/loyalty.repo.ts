@@ -28,6 +28,14 @@ export function createLoyaltyServices(db: Db, storeId: string, dialect: DialectN
         select cancelled, refunded from orders where store_id = ${storeId} and id = ${a.orderId} ${lock}`.execute(t)
       const order = rows[0]
       if (order && (order.cancelled === 1 || /[1-9]/.test(order.refunded))) return { status: 'order_reversed', orderId: a.orderId }
+      // a refund of nothing still reversed the order's points: it earns no more either
+      const reversed = await t
+        .selectFrom('loyalty_ledger')
+        .select('entry_key')
+        .where('store_id', '=', storeId)
+        .where('entry_key', '=', `${REVERSAL}${a.orderId}`)
+        .executeTakeFirst()
+      if (reversed) return { status: 'order_reversed', orderId: a.orderId }
     }
     await t
       .insertInto('loyalty_ledger')

@@ -1,7 +1,10 @@
 import { z } from 'zod'
 import { moneyText } from '../../lib/money.ts'
 import { multiplyMoney, wholeUnits } from '../../lib/money-scale.ts'
-import { defineAction, SkipStep } from '../../plugin-api/index.ts'
+import { defineAction, PermanentError, SkipStep } from '../../plugin-api/index.ts'
+
+/** The most points one step may award, so that balances stay inside the 32-bit integer column that holds them. */
+const MAX_AWARD = 1_000_000
 
 const input = z
   .object({
@@ -54,6 +57,7 @@ export const awardLoyaltyPoints = defineAction({
       points += wholeUnits(multiplyMoney(total, moneyText(v.per_currency_unit) ?? '0'))
     }
     if (points === 0) throw new SkipStep('no_points', { order_id: orderId })
+    if (points > MAX_AWARD) throw new PermanentError(`an award of ${points} points is over the limit of ${MAX_AWARD} per step`, { reason: 'points_limit' })
     const result = await services.loyalty.award({ runId: run.id, stepKey: run.stepKey, customerKey: customer.key, points, reason: v.reason ?? null, orderId })
     if (result.status === 'order_reversed') throw new SkipStep('order_cancelled_or_refunded', { order_id: result.orderId })
     return { points: result.points, balance: result.balance, order_id: orderId }
