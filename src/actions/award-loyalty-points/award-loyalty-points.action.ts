@@ -14,7 +14,7 @@ const input = z
       .min(0)
       .max(1_000_000_000)
       .optional()
-      .describe('Points to award, a whole number. Default 0 (give this, per_currency_unit, or both).'),
+      .describe('Points to award, a whole number up to 1,000,000 (a step awards at most that in all). Default 0 (give this, per_currency_unit, or both).'),
     per_currency_unit: z
       .number()
       .positive()
