@@ -1,5 +1,7 @@
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import { createInvoice } from './create-invoice/create-invoice.action.ts'
+import { awardLoyaltyPoints } from './award-loyalty-points/award-loyalty-points.action.ts'
+import { createDiscountCode } from './create-discount-code/create-discount-code.action.ts'
 import { emitEvent } from './emit-event/emit-event.action.ts'
 import { httpRequest } from './http-request/http-request.action.ts'
 import { logAction } from './log/log.action.ts'
@@ -20,6 +22,8 @@ export const BUILT_IN_ACTIONS: ActionDefinition[] = [
   emitEvent,
   httpRequest,
   createInvoice,
+  createDiscountCode,
+  awardLoyaltyPoints,
 ]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {

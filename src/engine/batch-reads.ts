@@ -86,7 +86,9 @@ export async function batchReads(tx: StorageTx, runs: RunRecord[]): Promise<Stor
         addTags: writing(services.customers.addTags),
         removeTags: writing(services.customers.removeTags),
       }
-      return { ...services, customers: customersService }
+      // points change the customer's balance (customers.loyalty_points)
+      const loyalty: ActionServices['loyalty'] = { award: writing(services.loyalty.award) }
+      return { ...services, customers: customersService, loyalty }
     },
   }
 

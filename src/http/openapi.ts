@@ -59,6 +59,18 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/runs/{id}/retry': { post: { summary: 'Retry a failed run from its failed step' } },
       '/api/v1/customers/{id}': { get: { summary: "The store's view of a customer" } },
       '/api/v1/messages': { get: { summary: 'The outbox' } },
+      '/api/v1/discount-codes': {
+        get: {
+          summary: 'Discount codes issued by create_discount_code, newest first (?workflow=&customer=)',
+          parameters: ['workflow', 'customer', 'limit', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          responses: {
+            200: ok(
+              'codes: { code, kind, value, free_shipping, min_spend, expires_at, usage_limit, used, customer_id, workflow_id, created_at }',
+              listOf({ type: 'object' }),
+            ),
+          },
+        },
+      },
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },

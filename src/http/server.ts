@@ -3,6 +3,7 @@ import type { App } from '../main.ts'
 import { NUL, NUL_MESSAGE } from '../contracts/limits.ts'
 import { UserError } from '../lib/errors.ts'
 import { registerErrorHandler } from './errors.ts'
+import { registerDiscountCodeRoutes } from './routes/discount-codes.ts'
 import { registerEventRoutes } from './routes/events.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
@@ -86,6 +87,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerStoreViewRoutes(server, app)
   registerInvoiceRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
+  registerDiscountCodeRoutes(server, app)
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)
   registerOpenApi(server)

@@ -1,4 +1,5 @@
 import type { OutboundClient } from '../lib/guarded-request.ts'
+import type { DiscountServices, LoyaltyServices } from './commerce-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -101,6 +102,10 @@ export interface ActionServices {
     reserveMarketingSlot(messageId: string, customerKey: string, channel: OutboxMessage['channel'], since: Date, now: Date): Promise<boolean>
     update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId'>> & { sentAt?: string }): Promise<void>
   }
+  /** discount codes (create_discount_code): plugin-api/commerce-services.ts */
+  discounts: DiscountServices
+  /** loyalty points (award_loyalty_points): plugin-api/commerce-services.ts */
+  loyalty: LoyaltyServices
   events: {
     /** ingests an event for this store as if it had been sent to the API (starts runs) */
     emit(event: EmittedEvent): Promise<{ id: string; duplicate: boolean }>

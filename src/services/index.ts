@@ -2,6 +2,7 @@ import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
 import { createDeliveriesService } from './deliveries.ts'
+import { createDiscountCodesService } from './discount-codes.ts'
 import { createDemoService } from './demo.ts'
 import { createEventService } from './events.ts'
 import { createHealthService } from './health.ts'
@@ -44,6 +45,7 @@ export function createServices(ctx: ServiceContext) {
     workflows: createWorkflowService(ctx),
     storeView: createStoreViewService(ctx),
     invoices: createInvoiceService(ctx),
+    discountCodes: createDiscountCodesService(ctx),
     tracking: createTrackingService(ctx),
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
+import { applyCommerceToView, mergeCommerce } from './commerce-projection.ts'
 import { recordMerge } from './customer-aliases.ts'
 import { markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
@@ -36,6 +37,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
     await upsertOrder(db, storeId, data, at, type, customerKey)
+    await applyCommerceToView(db, event)
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
     const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at
@@ -338,6 +340,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
   const { key, store_id: _s, ...values } = merged
   await db.updateTable('customers').set(values).where('key', '=', key).execute()
   await recomputeCustomerTotals(db, storeId, key)
+  await mergeCommerce(db, storeId, from.key, key)
   return db.selectFrom('customers').selectAll().where('key', '=', key).executeTakeFirstOrThrow()
 }
 

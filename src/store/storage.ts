@@ -31,6 +31,8 @@ import {
 } from './event-log.repo.ts'
 import { derivedViewReads } from './derived-view.repo.ts'
 import { createInvoice } from './invoices.repo.ts'
+import { createDiscountServices } from './discounts.repo.ts'
+import { createLoyaltyServices } from './loyalty.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
@@ -370,6 +372,8 @@ function createServices(
         return row?.sent_at ? new Date(row.sent_at) : null
       },
     },
+    discounts: createDiscountServices(db, storeId, dialect, clock),
+    loyalty: createLoyaltyServices(db, storeId, dialect, clock),
     events: { emit },
     http,
     config,

@@ -1,4 +1,7 @@
 import type { Generated } from 'kysely'
+import type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
+
+export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
 
 /**
  * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
@@ -32,6 +35,9 @@ export interface Database {
   subscriptions: SubscriptionsTable
   invoices: InvoicesTable
   invoice_counters: InvoiceCountersTable
+  discount_codes: DiscountCodesTable
+  discount_code_uses: DiscountCodeUsesTable
+  loyalty_ledger: LoyaltyLedgerTable
 }
 
 export interface StoresTable {
@@ -102,6 +108,8 @@ export interface CustomersTable {
   shop_accepts_marketing: number | null
   /** occurred_at of the event that set shop_accepts_marketing */
   shop_accepts_marketing_at: string | null
+  /** the sum of the customer's loyalty_ledger entries */
+  loyalty_points: Generated<number>
   created_at: string
   updated_at: string
 }

@@ -20,6 +20,7 @@ export function customerView(row: Selectable<CustomersTable>): Record<string, un
     orders_count: row.orders_count,
     total_spent: moneyToNumber(row.total_spent),
     last_order_at: row.last_order_at,
+    loyalty_points: row.loyalty_points,
     created_at: row.created_at,
     updated_at: row.updated_at,
   }

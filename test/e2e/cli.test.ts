@@ -194,9 +194,12 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
     const ok = await cli(dir, ['templates', 'install', 'order-confirmation'])
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain('installed order-confirmation v1 (inactive)')
-    const refused = await cli(dir, ['templates', 'install', 'abandoned-checkout'])
+    const withCode = await cli(dir, ['templates', 'install', 'abandoned-checkout'])
+    expect(withCode.code).toBe(0)
+    expect(withCode.stdout).toContain('installed abandoned-checkout v1 (inactive)')
+    const refused = await cli(dir, ['templates', 'install', 'suspicious-order-hold'])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain('needs action "create_discount_code"')
+    expect(refused.stderr).toContain('needs action "hold_order"')
   })
 
   it('users create: password from STOREFLOW_ADMIN_PASSWORD, stored hashed; a second time is refused; --help', async () => {

@@ -7,6 +7,7 @@ import { DIALECTS } from '../helpers/dialects.ts'
 import { dumpDiff, leaksIn, serverRoutes, uniqueStrings, type StoreDump } from '../helpers/two-stores.ts'
 import {
   B_ONLY,
+  DISCOUNT_CODE,
   EMAIL,
   EVE,
   NAME,
@@ -496,6 +497,29 @@ const MATRIX: Record<string, RouteCases> = {
       {
         name: "by B's customer key",
         request: (w) => ({ method: 'GET', url: `/api/v1/messages?customer=${w.b.customerKey}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
+    ],
+  },
+  'GET /api/v1/discount-codes': {
+    scope: 'read',
+    cases: [
+      {
+        name: "list: A's code, not B's",
+        request: () => ({ method: 'GET', url: '/api/v1/discount-codes' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).map((c) => c['code'])).toEqual([DISCOUNT_CODE.a])
+        },
+      },
+      {
+        name: 'by the workflow id and customer id both stores use',
+        request: () => ({ method: 'GET', url: '/api/v1/discount-codes?workflow=welcome&customer=42' }),
+        expect: (res) => expect(items(res).map((c) => c['code'])).toEqual([DISCOUNT_CODE.a]),
+      },
+      {
+        name: "by B's customer key",
+        request: (w) => ({ method: 'GET', url: `/api/v1/discount-codes?customer=${w.b.customerKey}` }),
         expect: (res) => expect(items(res)).toEqual([]),
       },
     ],

@@ -319,7 +319,36 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
     open: path(/src="([^"]*\/t\/o\/[^"]+)"/, 'open'),
     unsubscribe: path(/href="([^"]*\/u\/[^"]+)"/, 'unsubscribe'),
   }
+  await seedDiscountCodes(env, { a, b })
   return { dialect, env, server, sink, a, b, mailA }
+}
+
+/** One discount code per store, for the same customer id and workflow id in both: `DISCOUNT_CODE[s]`. */
+export const DISCOUNT_CODE = { a: 'TWOSTORES-A7K2M9', b: 'TWOSTORES-B7K2M9' } as const
+
+async function seedDiscountCodes(env: TestEnv, ids: Record<StoreId, StoreIds>): Promise<void> {
+  for (const s of STORES) {
+    await env.app.handle.db
+      .insertInto('discount_codes')
+      .values({
+        store_id: s,
+        code: DISCOUNT_CODE[s],
+        kind: 'percent',
+        value: '10',
+        free_shipping: 0,
+        min_spend: null,
+        expires_at: null,
+        usage_limit: 1,
+        used: 0,
+        customer_key: ids[s].customerKey,
+        workflow_id: 'welcome',
+        run_id: ids[s].runs.welcome,
+        step_key: 'gift',
+        issued_value: '0.00',
+        created_at: env.clock.now().toISOString(),
+      })
+      .execute()
+  }
 }
 
 export async function teardown(w: World | undefined): Promise<void> {
@@ -341,6 +370,7 @@ export async function apiView(w: World): Promise<Record<string, unknown>> {
     '/api/v1/runs?limit=500',
     `/api/v1/runs/${w.b.runs.welcome}`,
     '/api/v1/messages',
+    '/api/v1/discount-codes',
     '/api/v1/settings',
     '/api/v1/message-templates',
     '/api/v1/connectors',
