@@ -71,6 +71,19 @@ export function registerOpenApi(server: FastifyInstance): void {
           },
         },
       },
+      '/api/v1/invoices': {
+        get: {
+          summary: 'Invoices made by create_invoice, newest first (?status=open|paid|void&customer=)',
+          parameters: ['status', 'customer', 'limit', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          responses: {
+            200: ok(
+              'invoices: { id, number, status, currency, total, lines, email, issued_at, due_at, paid_at, reference, workflow_id }',
+              listOf({ type: 'object' }),
+            ),
+          },
+        },
+      },
+      '/api/v1/invoices/{id}': { get: { summary: 'An invoice, by its id (inv_…) or number (INV-000042)' } },
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },

@@ -69,7 +69,7 @@ function customerOf(event: CanonicalEvent): Obj | null {
   return null
 }
 
-/** The event types storeflow derives itself (PRODUCT.md §3). */
+/** The event types storeflow derives itself (docs/events.md, Derived events). */
 const DERIVED_EVENT_TYPES = new Set([
   'cart.abandoned',
   'customer.inactive',

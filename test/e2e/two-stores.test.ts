@@ -32,6 +32,7 @@ import {
   teardown,
   wooHeaders,
   type World,
+  type StoreId,
 } from '../helpers/two-stores-seed.ts'
 
 /**
@@ -81,6 +82,9 @@ async function asA(w: World, what: string, build: () => InjectOptions | Promise<
 const items = (res: LightMyRequestResponse) => (res.json() as { items: Array<Record<string, unknown>> }).items
 
 /** A request by one of A's keys (or none) and what A must see. */
+const invoiceIdOf = async (w: World, store: StoreId): Promise<string> =>
+  (await w.env.app.handle.db.selectFrom('invoices').select('id').where('store_id', '=', store).executeTakeFirstOrThrow()).id
+
 interface Case {
   name: string
   request: (w: World) => InjectOptions | Promise<InjectOptions>
@@ -521,6 +525,47 @@ const MATRIX: Record<string, RouteCases> = {
         name: "by B's customer key",
         request: (w) => ({ method: 'GET', url: `/api/v1/discount-codes?customer=${w.b.customerKey}` }),
         expect: (res) => expect(items(res)).toEqual([]),
+      },
+    ],
+  },
+  'GET /api/v1/invoices': {
+    scope: 'read',
+    cases: [
+      {
+        name: "list: A's invoice, not B's",
+        request: () => ({ method: 'GET', url: '/api/v1/invoices' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).map((i) => i['reference'])).toEqual(['subscription:sub-a'])
+        },
+      },
+      {
+        name: 'by the customer id both stores use',
+        request: () => ({ method: 'GET', url: '/api/v1/invoices?customer=42' }),
+        expect: (res) => expect(items(res).map((i) => i['reference'])).toEqual(['subscription:sub-a']),
+      },
+      {
+        name: "by B's customer key",
+        request: (w) => ({ method: 'GET', url: `/api/v1/invoices?customer=${w.b.customerKey}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
+    ],
+  },
+  'GET /api/v1/invoices/:id': {
+    scope: 'read',
+    cases: [
+      {
+        name: "the number both stores use: A's own",
+        request: () => ({ method: 'GET', url: '/api/v1/invoices/INV-000001' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ reference: 'subscription:sub-a' })
+        },
+      },
+      {
+        name: "B's invoice by its id",
+        request: async (w) => ({ method: 'GET', url: `/api/v1/invoices/${await invoiceIdOf(w, 'b')}` }),
+        expect: (res) => expect(res.statusCode).toBe(404),
       },
     ],
   },

@@ -1,3 +1,4 @@
+import { createInvoice } from '../../src/store/invoices.repo.ts'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { closeSmtpTransports } from '../../src/actions/send-email/index.ts'
 import { fixture, hmacBase64, standardWebhookSignature } from '../../src/connectors/testing.ts'
@@ -320,6 +321,7 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
     unsubscribe: path(/href="([^"]*\/u\/[^"]+)"/, 'unsubscribe'),
   }
   await seedDiscountCodes(env, { a, b })
+  await seedInvoices(env, { a, b })
   return { dialect, env, server, sink, a, b, mailA }
 }
 
@@ -351,6 +353,26 @@ async function seedDiscountCodes(env: TestEnv, ids: Record<StoreId, StoreIds>): 
   }
 }
 
+/** One invoice per store, the same number in both (numbers are per store), for the same customer id. */
+async function seedInvoices(env: TestEnv, ids: Record<StoreId, StoreIds>): Promise<void> {
+  for (const s of STORES) {
+    await createInvoice(env.app.handle.db, {
+      storeId: s,
+      customerKey: ids[s].customerKey,
+      email: EMAIL,
+      currency: 'USD',
+      lines: [{ description: `${SHOP[s]} plan`, quantity: 1, unit_price: '19.00', amount: '19.00' }],
+      total: '19.00',
+      issuedAt: env.clock.now().toISOString(),
+      dueAt: env.clock.now().toISOString(),
+      reference: `subscription:sub-${s}`,
+      workflowId: 'welcome',
+      runId: ids[s].runs.welcome,
+      stepKey: 'invoice',
+    })
+  }
+}
+
 export async function teardown(w: World | undefined): Promise<void> {
   if (!w) return
   await w.server.close()
@@ -371,6 +393,8 @@ export async function apiView(w: World): Promise<Record<string, unknown>> {
     `/api/v1/runs/${w.b.runs.welcome}`,
     '/api/v1/messages',
     '/api/v1/discount-codes',
+    '/api/v1/invoices',
+    '/api/v1/invoices/INV-000001',
     '/api/v1/settings',
     '/api/v1/message-templates',
     '/api/v1/connectors',
