@@ -86,7 +86,11 @@ export async function batchReads(tx: StorageTx, runs: RunRecord[]): Promise<Stor
         addTags: writing(services.customers.addTags),
         removeTags: writing(services.customers.removeTags),
       }
-      return { ...services, customers: customersService }
+      const ordersService: ActionServices['orders'] = {
+        addTags: writing(services.orders.addTags),
+        hold: writing(services.orders.hold),
+      }
+      return { ...services, customers: customersService, orders: ordersService }
     },
   }
 

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely'
+import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
 
 /**
  * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
@@ -74,7 +75,7 @@ export interface EventRoutersTable {
   lease_until: string | null
 }
 
-export interface CustomersTable {
+export interface CustomersTable extends CustomerEngagementColumns {
   key: string
   store_id: string
   external_id: string | null
@@ -103,7 +104,7 @@ export interface CustomersTable {
   updated_at: string
 }
 
-export interface OrdersTable {
+export interface OrdersTable extends OrderCommerceColumns {
   store_id: string
   id: string
   customer_key: string | null
