@@ -4,6 +4,7 @@ import { NUL, NUL_MESSAGE } from '../contracts/limits.ts'
 import { UserError } from '../lib/errors.ts'
 import { registerErrorHandler } from './errors.ts'
 import { registerEventRoutes } from './routes/events.ts'
+import { registerFormRoutes } from './routes/forms.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
@@ -86,6 +87,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerMessageTemplateRoutes(server, app)
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)
+  registerFormRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

@@ -4,6 +4,7 @@ import { createDashboardService } from './dashboard.ts'
 import { createDeliveriesService } from './deliveries.ts'
 import { createDemoService } from './demo.ts'
 import { createEventService } from './events.ts'
+import { createFormsService } from './forms.ts'
 import { createHealthService } from './health.ts'
 import { createIngestGuardsService } from './ingest-guards.ts'
 import { createKeysService } from './keys.ts'
@@ -46,6 +47,7 @@ export function createServices(ctx: ServiceContext) {
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),
     simulation: createSimulationService(ctx),
+    forms: createFormsService(ctx),
   }
 }
 
