@@ -68,6 +68,30 @@ describe.each(DIALECTS)('forms on %s', (dialect) => {
     })
   })
 
+  it("a stranger's form cannot write to a customer by the shop's id, nor tag itself", async () => {
+    const ingest = await server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: admin,
+      payload: { id: 'c-vip', type: 'customer.created', data: { id: 'c-vip', email: 'vip@example.com', first_name: 'Vera' } },
+    })
+    expect(ingest.statusCode).toBe(202)
+    // upsert_customer with its defaults takes the form's fields, but never its id or tags
+    await installWorkflow(
+      env.app,
+      `
+id: signup-default
+name: Sign-up with the defaults
+trigger: { event: form.submitted }
+steps:
+  - action: upsert_customer
+`,
+    )
+    expect((await post('id=c-vip&email=mallory%40example.com&first_name=Mallory&tags=vip')).statusCode).toBe(202)
+    expect(await customer('c-vip')).toMatchObject({ email: 'vip@example.com', first_name: 'Vera', tags: [] })
+    expect(await customer('mallory@example.com')).toMatchObject({ id: null, first_name: 'Mallory', tags: [] })
+  })
+
   it('upsert_customer maps other field names, and records consent only from the named field', async () => {
     await installWorkflow(
       env.app,

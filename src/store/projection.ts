@@ -3,6 +3,7 @@ import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
 import { recordMerge } from './customer-aliases.ts'
+import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
 import { afterOrderProjected } from './order-commerce.ts'
 import type { CustomersTable, Database } from './tables.ts'
@@ -49,10 +50,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
 function customerOf(event: CanonicalEvent): Obj | null {
   const { type, data } = event
   if (type.startsWith('customer.') && (data.id || data.email) && !data.customer) return data
-  if (type === 'form.submitted') {
-    const fields = (data.fields ?? {}) as Obj
-    return fields.email ? fields : null
-  }
+  if (type === 'form.submitted') return formCustomer(data.fields)
   const customer = data.customer as Obj | null | undefined
   if (customer && (customer.id || customer.email)) return customer
   if (typeof data.email === 'string' && data.email) return { email: data.email }

@@ -18,7 +18,7 @@ export const upsertCustomer = defineAction({
       .record(z.string(), z.unknown())
       .optional()
       .describe(
-        'Profile fields to set (id, email, phone, first_name, last_name, birthday as YYYY-MM-DD, timezone, tags), values usually Liquid such as "{{ event.data.fields.name }}"; default: the fields of a form.submitted event, else the event\'s customer',
+        'Profile fields to set (id, email, phone, first_name, last_name, birthday as YYYY-MM-DD, timezone, tags), values usually Liquid such as "{{ event.data.fields.name }}"; default: the fields of a form.submitted event (never its id or tags: anyone may post a form), else the event\'s customer',
       ),
     consent_field: z
       .string()
@@ -36,9 +36,12 @@ export const upsertCustomer = defineAction({
   retry: { safe: true },
   examples: [{}, { fields: { email: '{{ event.data.fields.email }}', first_name: '{{ event.data.fields.name }}' }, consent_field: 'newsletter' }],
   async run({ input, scope, idempotencyKey, services }) {
+    const fromForm = !input.fields && isForm(scope)
     const source = input.fields ?? defaultSource(scope)
     const profile: Record<string, unknown> = {}
     for (const field of PROFILE_FIELDS) {
+      // anyone may post a form: by default its fields never name the shop's customer id nor tags
+      if (fromForm && (field === 'id' || field === 'tags')) continue
       const value = source[field]
       if (field === 'tags' && Array.isArray(value)) profile.tags = value.map(String)
       else if (typeof value === 'string' && value.trim() !== '') profile[field] = value.trim()
@@ -60,6 +63,10 @@ export const upsertCustomer = defineAction({
     return { customer: who, fields: Object.keys(profile), accepts_marketing: consent ? true : null }
   },
 })
+
+function isForm(scope: Record<string, unknown>): boolean {
+  return ((scope.event ?? scope.trigger) as { type?: string } | undefined)?.type === 'form.submitted'
+}
 
 /** A form.submitted trigger's fields, else the event's customer (or the event itself for customer.*). */
 function defaultSource(scope: Record<string, unknown>): Record<string, unknown> {
