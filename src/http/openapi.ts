@@ -105,6 +105,7 @@ export function registerOpenApi(server: FastifyInstance): void {
             429: ok('rate limited (Retry-After)', error),
           },
         },
+        options: { summary: "CORS preflight: Access-Control-Allow-Origin only for the store's own shop origin", security: [] },
       },
       '/t/c/{token}': { get: { summary: 'Click redirect (signed token)', security: [] } },
       '/t/o/{token}': { get: { summary: 'Open pixel (signed token)', security: [] } },
