@@ -12,7 +12,7 @@ type Obj = Record<string, unknown>
 export async function afterOrderProjected(db: Db, storeId: string, orderId: string, historical: boolean): Promise<void> {
   const order = await db
     .selectFrom('orders')
-    .select(['customer_key', 'created_at', 'data', 'cancelled', 'stock_state', 'stock_lines'])
+    .select(['customer_key', 'created_at', 'data', 'cancelled', 'risk', 'stock_state', 'stock_lines'])
     .where('store_id', '=', storeId)
     .where('id', '=', orderId)
     .executeTakeFirst()
@@ -32,13 +32,9 @@ export async function afterOrderProjected(db: Db, storeId: string, orderId: stri
         .limit(1)
         .executeTakeFirst()
     : undefined
-  const risk = assessOrderRisk({ order: data, firstOrder: Boolean(order.customer_key) && !earlier })
-  await db
-    .updateTable('orders')
-    .set({ risk: JSON.stringify(risk) })
-    .where('store_id', '=', storeId)
-    .where('id', '=', orderId)
-    .execute()
+  const risk = JSON.stringify(assessOrderRisk({ order: data, firstOrder: Boolean(order.customer_key) && !earlier }))
+  // the router's hot path: a repeated event writes nothing new
+  if (risk !== order.risk) await db.updateTable('orders').set({ risk }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
 
   // imported history moves no stock: the shop's counts already reflect those orders
   if (historical) {
