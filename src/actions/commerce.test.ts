@@ -1,6 +1,11 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { useApiEnv } from '../../test/helpers/api-env.ts'
-import { DIALECTS } from '../../test/helpers/dialects.ts'
+import { createTestEnv, DIALECTS, type TestEnv } from '../../test/helpers/dialects.ts'
+import { parseEvent } from '../contracts/events.ts'
+import { createConnector } from '../store/connectors.repo.ts'
+import { createStore } from '../store/stores.repo.ts'
 import { event, installWorkflow } from '../../test/helpers/workflows.ts'
 
 const HOUR = 3_600_000
@@ -106,7 +111,7 @@ steps:
       score: 65,
       reasons: ['billing country US differs from shipping country DE', 'disposable email domain mailinator.com'],
     })
-    expect(held.steps.find((s: any) => s.id === 'tag').output).toEqual({ added: ['fraud-review'] })
+    expect(held.steps.find((s: any) => s.id === 'tag').output).toEqual({ added: ['fraud-review'], shop: 'not_connected' })
 
     const safe = await runOf('fraud-review', 'c-safe')
     expect(safe.status).toBe('completed')
@@ -227,5 +232,89 @@ steps:
     expect(after.marketing_sent_since_last_order).toBe(0)
     expect(after.last_opened_at).toBe(openedAt)
     expect(after.last_clicked_at).toBeNull()
+  })
+})
+
+/** A Shopify Admin API stand-in on 127.0.0.1: keeps every request with its headers, answers tagsAdd. */
+async function startShopifyStandIn() {
+  const requests: Array<{ path: string; token: string | undefined; body: any }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      requests.push({
+        path: req.url ?? '',
+        token: req.headers['x-shopify-access-token'] as string | undefined,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      })
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { tagsAdd: { userErrors: [] } } }))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
+describe.each(DIALECTS)('tag_order in the shop on %s', (dialect) => {
+  let env: TestEnv
+  let shop: Awaited<ReturnType<typeof startShopifyStandIn>>
+  beforeEach(async () => {
+    env = await createTestEnv(dialect, { env: { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } })
+    shop = await startShopifyStandIn()
+  })
+  afterEach(async () => {
+    await shop.close()
+    await env.cleanup()
+  })
+
+  it("tags the order in Shopify through the connector's Admin API credentials, and in the view; a store without them only in the view", async () => {
+    const db = env.app.handle.db
+    await createStore(db, { id: 'b' }, env.clock.now())
+    await createConnector(
+      db,
+      env.config.secretKey,
+      'default',
+      { platform: 'shopify', secrets: ['s'], shop_domain: 'shop-a.example', api_url: `${shop.url}/admin/api/2025-01`, access_token: 'shpat_a' },
+      env.clock.now(),
+    )
+    const yaml = `
+id: tagger
+name: Tag orders
+trigger: { event: order.created }
+steps:
+  - action: tag_order
+    id: tag
+    with: { tags: [first, gift] }
+`
+    await installWorkflow(env.app, yaml)
+    await installWorkflow(env.app, yaml, { store: 'b' })
+    for (const store of ['default', 'b']) {
+      const parsed = parseEvent(
+        {
+          id: `o-${store}`,
+          type: 'order.created',
+          store,
+          data: { id: '5001', currency: 'EUR', total_price: '10.00', customer: { id: 'c1', email: 'c1@example.com' } },
+        },
+        { store, now: env.clock.now() },
+      )
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+      await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+    }
+    await env.app.engine.settle()
+    await env.app.engine.drain()
+
+    expect(shop.requests).toHaveLength(1)
+    expect(shop.requests[0]).toMatchObject({
+      path: '/admin/api/2025-01/graphql.json',
+      token: 'shpat_a',
+      body: { variables: { id: 'gid://shopify/Order/5001', tags: ['first', 'gift'] } },
+    })
+    expect(shop.requests[0]!.body.query).toContain('tagsAdd')
+    const outputs = await db.selectFrom('run_steps').select(['store_id', 'output']).where('step_id', '=', 'tag').orderBy('store_id').execute()
+    expect(outputs.map((o) => [o.store_id, JSON.parse(o.output!)])).toEqual([
+      ['b', { added: ['first', 'gift'], shop: 'not_connected' }],
+      ['default', { added: ['first', 'gift'], shop: 'tagged' }],
+    ])
   })
 })

@@ -89,6 +89,7 @@ export async function batchReads(tx: StorageTx, runs: RunRecord[]): Promise<Stor
       const ordersService: ActionServices['orders'] = {
         addTags: writing(services.orders.addTags),
         hold: writing(services.orders.hold),
+        shopifyAdmin: services.orders.shopifyAdmin,
       }
       return { ...services, customers: customersService, orders: ordersService }
     },

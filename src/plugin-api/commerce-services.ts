@@ -4,6 +4,14 @@ export interface OrderServices {
   addTags(orderId: string, tags: string[]): Promise<string[] | null>
   /** marks the order held for review in storeflow's view; false when the store has no such order */
   hold(orderId: string, reason: string): Promise<boolean>
+  /** the store's Shopify Admin API credentials (a Shopify connector with an access token), or null */
+  shopifyAdmin(): Promise<ShopifyAdmin | null>
+}
+
+export interface ShopifyAdmin {
+  /** the GraphQL Admin API endpoint, `https://SHOP/admin/api/VERSION/graphql.json` */
+  graphqlUrl: string
+  accessToken: string
 }
 
 /** Runs of the store as actions may end them (cancel_runs); the engine's run lifecycle does the ending. */

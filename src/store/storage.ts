@@ -282,7 +282,7 @@ function createServices(
       addTags: (key, tags) => changeTags(key, tags, true),
       removeTags: (key, tags) => changeTags(key, tags, false),
     },
-    orders: createOrderServices(db, storeId),
+    orders: createOrderServices(db, storeId, config.secretKey),
     messages: {
       async record(message: OutboxMessage) {
         // the engine's clock, like sent_at: outbox times stay consistent under a test's virtual time
