@@ -18,7 +18,7 @@ export const tagOrder = defineAction({
   type: 'tag_order',
   title: 'Tag order',
   description:
-    "Adds tags to the order the run's trigger is about, in storeflow's view (`order.tags` in later conditions, beside the shop's own tags), and, when the store has a Shopify connector with an access token, in the shop too (GraphQL Admin API `tagsAdd` on the order, which adds and never removes, so a retry does no harm). Output `shop`: `tagged`, or `not_connected` when there is no such connector. Skipped when the trigger is about no order.",
+    "Adds tags to the order the run's trigger is about, in storeflow's view (`order.tags` in later conditions, beside the shop's own tags), and, when the store has a Shopify connector with an access token, in the shop too (GraphQL Admin API `tagsAdd` on the order, which adds and never removes, so a retry does no harm; the connector's api_url is the Admin API base `https://SHOP/admin/api/VERSION`, else `https://<shop_domain>` with version 2025-01; the token needs the write_orders scope). Output `shop`: `tagged`, or `not_connected` when there is no such connector. Skipped when the trigger is about no order.",
   input: tagOrderInput,
   output: z.object({ added: z.array(z.string()), shop: z.enum(['tagged', 'not_connected', 'dry_run']) }),
   effects: 'external',
