@@ -147,6 +147,19 @@ steps:
     await send('order.cancelled', order('o-late', 'c-stock'))
     await send('order.created', order('o-late', 'c-stock'))
     expect(await stock('MUG')).toEqual({ variant: 10, level: 10 })
+
+    // imported history: the shop's counts already include those orders
+    const old = order('o-old', 'c-stock', { created_at: '2025-01-01T10:00:00.000Z' })
+    const history = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/events?history=true',
+      headers: api.headers,
+      payload: event('order.created', 'ev-old', old, '2025-01-01T10:00:00.000Z'),
+    })
+    expect(history.statusCode, history.body).toBe(202)
+    await api.env.app.engine.settle()
+    await send('order.cancelled', old)
+    expect(await stock('MUG')).toEqual({ variant: 10, level: 10 })
   })
 
   it("cancel_runs ends this customer's runs of other workflows, not its own run and not another customer's", async () => {
