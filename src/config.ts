@@ -36,6 +36,11 @@ export interface Config {
    * the default. See docs/limits.md.
    */
   ingestRateLimit: Rate | null
+  /**
+   * STOREFLOW_FORM_RATE_LIMIT: form posts (POST /forms/:store/:form) per client IP and store, in
+   * the same notation; default `20/min`; 0 turns it off. See docs/http-api.md, Forms.
+   */
+  formRateLimit: Rate | null
   /** how long a worker holds a claimed run before another may take it over, ms; default 60000 */
   leaseMs: number
 }
@@ -67,6 +72,7 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     httpTimeoutMs: positiveMs('STOREFLOW_HTTP_TIMEOUT_MS', env.STOREFLOW_HTTP_TIMEOUT_MS ?? file.httpTimeoutMs, 60_000),
     bodyLimit: Number(env.STOREFLOW_BODY_LIMIT ?? file.bodyLimit ?? 1024 * 1024),
     ingestRateLimit: ingestRate(env.STOREFLOW_INGEST_RATE_LIMIT ?? (file.ingestRateLimit as string | number | undefined)),
+    formRateLimit: namedRate('STOREFLOW_FORM_RATE_LIMIT', env.STOREFLOW_FORM_RATE_LIMIT ?? (file.formRateLimit as string | number | undefined) ?? '20/min'),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
   }
 }
@@ -80,10 +86,14 @@ function positiveMs(name: string, value: unknown, fallback: number): number {
 
 function ingestRate(value: string | number | undefined): Rate | null {
   if (value === undefined) return null
+  return namedRate('STOREFLOW_INGEST_RATE_LIMIT', value)
+}
+
+function namedRate(name: string, value: string | number): Rate | null {
   try {
     return parseRate(value)
   } catch (err) {
-    throw new UserError(`STOREFLOW_INGEST_RATE_LIMIT ${(err as Error).message}`, { code: 'validation_failed' })
+    throw new UserError(`${name} ${(err as Error).message}`, { code: 'validation_failed' })
   }
 }
 

@@ -10,6 +10,7 @@ import { sendEmail } from './send-email/index.ts'
 import { sendSms } from './send-sms/index.ts'
 import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
+import { COMMERCE_ACTIONS } from './commerce.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
 export const BUILT_IN_ACTIONS: ActionDefinition[] = [
@@ -24,6 +25,7 @@ export const BUILT_IN_ACTIONS: ActionDefinition[] = [
   createInvoice,
   createDiscountCode,
   awardLoyaltyPoints,
+  ...COMMERCE_ACTIONS,
 ]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {

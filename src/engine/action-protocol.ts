@@ -1,4 +1,5 @@
 import { renderInput } from '../core/render-input.ts'
+import { withRunControl } from './run-control.ts'
 import type { Instruction } from '../core/workflow/program.ts'
 import { backoffDelay } from '../lib/backoff.ts'
 import { isDatabaseUnavailable } from '../lib/db-errors.ts'
@@ -171,9 +172,13 @@ async function attemptAction(
       const issues = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`).join('; ')
       throw new PermanentError(`input of ${instr.action} is invalid: ${issues}`)
     }
-    const services = tx
-      ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx))
-      : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null))
+    const services = withRunControl(
+      tx ? tx.services(run.store_id, (e) => deps.emit(run.store_id, e, tx)) : deps.storage.services(run.store_id, (e) => deps.emit(run.store_id, e, null)),
+      deps.storage,
+      tx,
+      run.store_id,
+      deps.clock,
+    )
     const store = (scope.store as ActionStoreInfo | null) ?? { id: run.store_id, name: run.store_id, currency: 'USD', timezone: 'UTC', settings: {} }
     const output = await action.run({
       input: parsed.data,

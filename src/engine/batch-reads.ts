@@ -88,7 +88,12 @@ export async function batchReads(tx: StorageTx, runs: RunRecord[]): Promise<Stor
       }
       // points change the customer's balance (customers.loyalty_points)
       const loyalty: ActionServices['loyalty'] = { award: writing(services.loyalty.award) }
-      return { ...services, customers: customersService, loyalty }
+      const ordersService: ActionServices['orders'] = {
+        addTags: writing(services.orders.addTags),
+        hold: writing(services.orders.hold),
+        shopifyAdmin: services.orders.shopifyAdmin,
+      }
+      return { ...services, customers: customersService, loyalty, orders: ordersService }
     },
   }
 

@@ -208,6 +208,8 @@ export interface StorageTx {
   /** ids of the workflows this customer has a running or waiting run of */
   activeRunWorkflows(storeId: string, customerKey: string): Promise<Set<string>>
   lastRunStartedAt(storeId: string, workflowId: string, customerKey: string): Promise<string | null>
+  /** the customer's running and waiting runs (cancel_runs) */
+  activeRunsOfCustomer(storeId: string, customerKey: string): Promise<RunRecord[]>
   insertRuns(runs: RunRecord[]): Promise<void>
   getRun(runId: string): Promise<RunRecord | null>
   /** writes the run if its version is still `expectedVersion`; returns false when someone else changed it */

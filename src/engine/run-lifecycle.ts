@@ -176,6 +176,27 @@ export async function cancelRun(storage: Storage, clock: Clock, storeId: string,
 }
 
 /**
+ * cancel_runs: ends the customer's active runs that `filter` names, in id order (invariant 9), each
+ * with the same versioned write as a cancel from the API. A run that changed meanwhile is left
+ * to whoever moved it. Answers how many were cancelled.
+ */
+export async function cancelCustomerRuns(
+  tx: StorageTx,
+  storeId: string,
+  customerKey: string,
+  filter: { workflowIds?: string[]; exceptWorkflowId?: string; exceptRunId: string },
+  now: Date,
+): Promise<number> {
+  let cancelled = 0
+  for (const run of inIdOrder(await tx.activeRunsOfCustomer(storeId, customerKey))) {
+    if (run.id === filter.exceptRunId) continue
+    if (filter.workflowIds ? !filter.workflowIds.includes(run.workflow_id) : run.workflow_id === filter.exceptWorkflowId) continue
+    if (await tryEnd(tx, ended(run, 'cancelled', now))) cancelled += 1
+  }
+  return cancelled
+}
+
+/**
  * A failed run continues from the step that failed, with a fresh attempt count. Its exit goals
  * listen again (they were dropped when it failed).
  */

@@ -11,7 +11,11 @@ export function registerErrorHandler(server: FastifyInstance): void {
     const fe = err as FastifyError
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send({
-        error: { code: 'payload_too_large', message: `request body is larger than the limit of ${server.initialConfig.bodyLimit} bytes`, details: null },
+        error: {
+          code: 'payload_too_large',
+          message: `request body is larger than the limit of ${request.routeOptions?.bodyLimit ?? server.initialConfig.bodyLimit} bytes`,
+          details: null,
+        },
       })
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

@@ -106,6 +106,32 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/webhooks/shopify/{store}': { post: { summary: 'Shopify deliveries (X-Shopify-Hmac-Sha256)', security: [] } },
       '/webhooks/woocommerce/{store}': { post: { summary: 'WooCommerce deliveries (X-WC-Webhook-Signature)', security: [] } },
       '/webhooks/bigcommerce/{store}': { post: { summary: 'BigCommerce deliveries (Standard Webhooks signature)', security: [] } },
+      '/forms/{store}/{form}': {
+        post: {
+          summary:
+            "A shopper's form (sign-up, contact), form-encoded or JSON, accepted as a form.submitted event { form, fields }; with an `email` field it creates or updates the customer. Consent only from an explicit `accepts_marketing` (true/on/yes/1; false/off/no/0; absent leaves consent as it was). `_hp` is the honeypot (filled: the usual answer, nothing stored); `_redirect` sends the browser (303) to a URL on the store's own shop origin. Fields starting with `_` are not stored. At most 50 fields, values up to 2000 characters, 16 KiB a body. Rate limited per client IP and store (STOREFLOW_FORM_RATE_LIMIT, default 20/min). CORS (and OPTIONS preflight) answers only the store's shop origin: https://SHOP_DOMAIN of its connectors, and a WooCommerce connector's api_url origin",
+          security: [],
+          parameters: [
+            { name: 'store', in: 'path', required: true, description: 'The store id', schema: { type: 'string' } },
+            { name: 'form', in: 'path', required: true, description: "The form's name (letters, digits, _ - .; up to 64)", schema: { type: 'string' } },
+          ],
+          requestBody: {
+            content: {
+              'application/x-www-form-urlencoded': { schema: { type: 'object', additionalProperties: { type: 'string' } } },
+              'application/json': { schema: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } },
+            },
+          },
+          responses: {
+            202: ok('accepted: { id, duplicate: false }'),
+            303: { description: 'accepted; the browser is sent to _redirect' },
+            400: ok('a field is invalid (the message names it)', error),
+            404: ok('no such store', error),
+            413: ok('body over 16 KiB', error),
+            429: ok('rate limited (Retry-After)', error),
+          },
+        },
+        options: { summary: "CORS preflight: Access-Control-Allow-Origin only for the store's own shop origin", security: [] },
+      },
       '/t/c/{token}': { get: { summary: 'Click redirect (signed token)', security: [] } },
       '/t/o/{token}': { get: { summary: 'Open pixel (signed token)', security: [] } },
       '/u/{token}': { get: { summary: 'Unsubscribe page', security: [] }, post: { summary: 'One-click unsubscribe (RFC 8058)', security: [] } },

@@ -5,6 +5,7 @@ import { UserError } from '../lib/errors.ts'
 import { registerErrorHandler } from './errors.ts'
 import { registerDiscountCodeRoutes } from './routes/discount-codes.ts'
 import { registerEventRoutes } from './routes/events.ts'
+import { registerFormRoutes } from './routes/forms.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
@@ -90,6 +91,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerDiscountCodeRoutes(server, app)
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)
+  registerFormRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

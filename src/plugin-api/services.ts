@@ -1,5 +1,5 @@
 import type { OutboundClient } from '../lib/guarded-request.ts'
-import type { DiscountServices, LoyaltyServices } from './commerce-services.ts'
+import type { DiscountServices, LoyaltyServices, OrderServices, RunControl } from './commerce-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -84,6 +84,9 @@ export interface ActionServices {
     addTags(customerKey: string, tags: string[]): Promise<string[]>
     removeTags(customerKey: string, tags: string[]): Promise<string[]>
   }
+  orders: OrderServices
+  /** the engine adds it for the actions it runs (absent from storage's own services) */
+  runs?: RunControl
   messages: {
     /** inserts the message keyed by `idempotencyKey`; returns the existing row when there is one */
     record(message: OutboxMessage): Promise<{ message: StoredMessage; created: boolean }>

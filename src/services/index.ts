@@ -5,6 +5,7 @@ import { createDeliveriesService } from './deliveries.ts'
 import { createDiscountCodesService } from './discount-codes.ts'
 import { createDemoService } from './demo.ts'
 import { createEventService } from './events.ts'
+import { createFormsService } from './forms.ts'
 import { createHealthService } from './health.ts'
 import { createIngestGuardsService } from './ingest-guards.ts'
 import { createKeysService } from './keys.ts'
@@ -50,6 +51,7 @@ export function createServices(ctx: ServiceContext) {
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),
     simulation: createSimulationService(ctx),
+    forms: createFormsService(ctx),
   }
 }
 

@@ -6,6 +6,9 @@ import { applyCommerceToView, mergeCommerce } from './commerce-projection.ts'
 import { recordMerge } from './customer-aliases.ts'
 import { markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
+import { formCustomer } from './form-customer.ts'
+import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
+import { afterOrderProjected } from './order-commerce.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -34,10 +37,12 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
   if ((type === 'newsletter.subscribed' || type === 'newsletter.unsubscribed') && customerKey) {
     await applyNewsletter(db, customerKey, type === 'newsletter.subscribed', at)
   }
+  if ((type === 'message.opened' || type === 'message.clicked') && customerKey) await applyEngagement(db, customerKey, type, at)
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
     await upsertOrder(db, storeId, data, at, type, customerKey)
     await applyCommerceToView(db, event)
+    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true)
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
     const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at
@@ -59,10 +64,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
 function customerOf(event: CanonicalEvent): Obj | null {
   const { type, data } = event
   if (type.startsWith('customer.') && (data.id || data.email) && !data.customer) return data
-  if (type === 'form.submitted') {
-    const fields = (data.fields ?? {}) as Obj
-    return fields.email ? fields : null
-  }
+  if (type === 'form.submitted') return formCustomer(data.fields)
   const customer = data.customer as Obj | null | undefined
   if (customer && (customer.id || customer.email)) return customer
   if (typeof data.email === 'string' && data.email) return { email: data.email }
@@ -330,6 +332,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
     tags: JSON.stringify([...new Set([...(JSON.parse(into.tags) as string[]), ...(JSON.parse(from.tags) as string[])])]),
     attributes: JSON.stringify({ ...(JSON.parse(second.attributes) as Obj), ...(JSON.parse(first.attributes) as Obj) }),
     profile_at: first.profile_at ?? second.profile_at,
+    ...mergeEngagement(into, from),
     // ISO-8601 text compares in time order
     created_at: from.created_at < into.created_at ? from.created_at : into.created_at,
     updated_at: from.updated_at > into.updated_at ? from.updated_at : into.updated_at,
@@ -497,6 +500,7 @@ async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: str
     if (!last || o.created_at > last) last = o.created_at
   }
   await db.updateTable('customers').set({ orders_count: count, total_spent: total, last_order_at: last }).where('key', '=', customerKey).execute()
+  await recomputeMarketingSinceOrder(db, storeId, customerKey)
 }
 
 async function upsertCart(db: Db, storeId: string, data: Obj, at: string, customerKey: string | null): Promise<void> {

@@ -33,6 +33,8 @@ import { derivedViewReads } from './derived-view.repo.ts'
 import { createInvoice } from './invoices.repo.ts'
 import { createDiscountServices } from './discounts.repo.ts'
 import { createLoyaltyServices } from './loyalty.repo.ts'
+import { recomputeMarketingForMessage, recomputeMarketingSinceOrder } from './engagement.ts'
+import { createOrderServices } from './order-services.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
@@ -149,6 +151,16 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
         trx,
       )
       return new Set(rows.map((r) => r.workflow_id))
+    },
+    async activeRunsOfCustomer(storeId, customerKey) {
+      const rows = await trx
+        .selectFrom('runs')
+        .selectAll()
+        .where('store_id', '=', storeId)
+        .where('customer_key', '=', customerKey)
+        .where('status', 'in', [...ACTIVE_RUN_STATUSES])
+        .execute()
+      return rows.map(toRun)
     },
     async lastRunStartedAt(storeId, workflowId, customerKey) {
       const row = await trx
@@ -282,6 +294,7 @@ function createServices(
       addTags: (key, tags) => changeTags(key, tags, true),
       removeTags: (key, tags) => changeTags(key, tags, false),
     },
+    orders: createOrderServices(db, storeId, config.secretKey),
     messages: {
       async record(message: OutboxMessage) {
         // the engine's clock, like sent_at: outbox times stay consistent under a test's virtual time
@@ -315,7 +328,10 @@ function createServices(
           .onConflict((oc) => oc.column('idempotency_key').doNothing())
           .returningAll()
           .executeTakeFirst()
-        if (inserted) return { message: toMessage(inserted), created: true }
+        if (inserted) {
+          if (inserted.status === 'sent' && inserted.customer_key) await recomputeMarketingSinceOrder(db, storeId, inserted.customer_key)
+          return { message: toMessage(inserted), created: true }
+        }
         const existing = await db
           .selectFrom('messages')
           .selectAll()
@@ -331,6 +347,7 @@ function createServices(
         if (patch.messageId !== undefined) values.message_id = patch.messageId
         if (patch.sentAt) values.sent_at = patch.sentAt
         if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('store_id', '=', storeId).where('id', '=', id).execute()
+        if (patch.status) await recomputeMarketingForMessage(db, storeId, id)
       },
       async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {
         const reserve = async (t: Db): Promise<boolean> => {

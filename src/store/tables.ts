@@ -2,6 +2,7 @@ import type { Generated } from 'kysely'
 import type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
 
 export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
+import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
 
 /**
  * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
@@ -83,7 +84,7 @@ export interface EventRoutersTable {
   lease_until: string | null
 }
 
-export interface CustomersTable {
+export interface CustomersTable extends CustomerEngagementColumns {
   key: string
   store_id: string
   external_id: string | null
@@ -114,7 +115,7 @@ export interface CustomersTable {
   updated_at: string
 }
 
-export interface OrdersTable {
+export interface OrdersTable extends OrderCommerceColumns {
   store_id: string
   id: string
   customer_key: string | null

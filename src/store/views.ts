@@ -1,5 +1,7 @@
 import type { Selectable } from 'kysely'
 import { moneyToNumber } from '../lib/money.ts'
+import { engagementView } from './engagement.ts'
+import { orderCommerceView } from './order-commerce-view.ts'
 import type { CartsTable, CustomersTable, OrdersTable } from './tables.ts'
 
 /** The customer as conditions, templates and GET /api/v1/customers/:id see it. */
@@ -21,6 +23,7 @@ export function customerView(row: Selectable<CustomersTable>): Record<string, un
     total_spent: moneyToNumber(row.total_spent),
     last_order_at: row.last_order_at,
     loyalty_points: row.loyalty_points,
+    ...engagementView(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   }
@@ -43,6 +46,7 @@ export function orderView(row: Selectable<OrdersTable>): Record<string, unknown>
     financial_status: row.financial_status,
     fulfillment_status: row.fulfillment_status,
     checkout_id: row.checkout_id,
+    ...orderCommerceView(row, data),
     created_at: row.created_at,
   }
 }

@@ -893,6 +893,58 @@ const MATRIX: Record<string, RouteCases> = {
     ],
   },
 
+  // A's shop's public forms: no key; A's submission lands in A only, and the CORS answer is A's shop's
+  'POST /forms/:store/:form': {
+    scope: null,
+    cases: [
+      {
+        name: "A's sign-up form: A's customer, nothing of B's",
+        request: () => ({
+          method: 'POST',
+          url: '/forms/a/newsletter',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: `https://${SHOP_DOMAIN}` },
+          payload: 'email=form-a%40example.com&first_name=Formy',
+        }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(202)
+          expect(res.headers['access-control-allow-origin']).toBe(`https://${SHOP_DOMAIN}`)
+          await w.env.app.engine.settle()
+          expect((await aRead(w, '/api/v1/customers/form-a%40example.com')).json()).toMatchObject({ first_name: 'Formy' })
+        },
+      },
+      {
+        name: 'another origin gets no CORS header',
+        request: () => ({
+          method: 'POST',
+          url: '/forms/a/newsletter',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+          payload: 'email=form-a2%40example.com',
+        }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(202)
+          expect(res.headers['access-control-allow-origin']).toBeUndefined()
+        },
+      },
+    ],
+  },
+  'OPTIONS /forms/:store/:form': {
+    scope: null,
+    cases: [
+      {
+        name: "A's preflight from A's shop",
+        request: () => ({
+          method: 'OPTIONS',
+          url: '/forms/a/newsletter',
+          headers: { origin: `https://${SHOP_DOMAIN}`, 'access-control-request-method': 'POST' },
+        }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(204)
+          expect(res.headers['access-control-allow-origin']).toBe(`https://${SHOP_DOMAIN}`)
+        },
+      },
+    ],
+  },
+
   // links in A's mail: the signed token is the credential
   'GET /t/o/:token': {
     scope: null,

@@ -1,0 +1,124 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import { assessOrderRisk } from '../core/order-risk.ts'
+import type { Database } from './tables.ts'
+
+type Db = Kysely<Database> | Transaction<Database>
+type Obj = Record<string, unknown>
+
+/**
+ * What the projection does after an order.* event wrote the order (projection.ts upsertOrder):
+ * the order's risk score, and the stock it takes.
+ */
+export async function afterOrderProjected(db: Db, storeId: string, orderId: string, historical: boolean): Promise<void> {
+  const order = await db
+    .selectFrom('orders')
+    .select(['customer_key', 'created_at', 'data', 'cancelled', 'risk', 'stock_state', 'stock_lines'])
+    .where('store_id', '=', storeId)
+    .where('id', '=', orderId)
+    .executeTakeFirst()
+  if (!order) return
+  const data = JSON.parse(order.data) as Obj
+
+  // the customer's first order: no other order of theirs in the view created before this one (an
+  // earlier order that arrives later is not seen here until this order's next event)
+  const earlier = order.customer_key
+    ? await db
+        .selectFrom('orders')
+        .select('id')
+        .where('store_id', '=', storeId)
+        .where('customer_key', '=', order.customer_key)
+        .where('id', '!=', orderId)
+        .where('created_at', '<', order.created_at)
+        .limit(1)
+        .executeTakeFirst()
+    : undefined
+  const risk = JSON.stringify(assessOrderRisk({ order: data, firstOrder: Boolean(order.customer_key) && !earlier }))
+  // the router's hot path: a repeated event writes nothing new
+  if (risk !== order.risk) await db.updateTable('orders').set({ risk }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
+
+  // imported history moves no stock: the shop's counts already reflect those orders
+  if (historical) {
+    if (order.stock_state === 0) await setStock(db, storeId, orderId, 2, null)
+    return
+  }
+  await moveStock(db, storeId, orderId, order.stock_state, order.stock_lines, order.cancelled === 1, data)
+}
+
+/**
+ * Stock in the view follows orders: the order's first order.* event subtracts each line item's
+ * quantity from its sku, once (stock_state 0 → 1, the lines subtracted kept in stock_lines); its
+ * order.cancelled adds exactly those back, once (1 → 2). Repeated and later order.* events find
+ * the marker and do nothing. An order whose first event is its cancellation never takes stock
+ * (0 → 2), so the net effect of an order's events does not depend on their order.
+ *
+ * Where: the variants with the sku (`inventory_quantity`, when the shop gave one) and one
+ * inventory level of the sku (location `default` if there is one, else the first by location id).
+ * Stock may go below zero (oversold). The shop's own counts (inventory.updated, product.updated)
+ * are absolute and replace what the view holds when they arrive.
+ */
+async function moveStock(db: Db, storeId: string, orderId: string, state: number, linesJson: string | null, cancelled: boolean, data: Obj) {
+  if (state === 2) return
+  if (state === 0 && cancelled) {
+    await setStock(db, storeId, orderId, 2, null)
+    return
+  }
+  if (state === 0) {
+    const lines = stockLines(data)
+    for (const line of lines) await addStock(db, storeId, line.sku, -line.quantity)
+    await setStock(db, storeId, orderId, 1, JSON.stringify(lines))
+    return
+  }
+  if (cancelled) {
+    const lines = linesJson ? (JSON.parse(linesJson) as StockLine[]) : []
+    for (const line of lines) await addStock(db, storeId, line.sku, line.quantity)
+    await setStock(db, storeId, orderId, 2, linesJson)
+  }
+}
+
+interface StockLine {
+  sku: string
+  quantity: number
+}
+
+function stockLines(data: Obj): StockLine[] {
+  const bySku = new Map<string, number>()
+  for (const li of (Array.isArray(data.line_items) ? data.line_items : []) as Obj[]) {
+    const sku = typeof li?.sku === 'string' ? li.sku.trim() : ''
+    const quantity = typeof li?.quantity === 'number' ? li.quantity : Number(li?.quantity)
+    if (!sku || !Number.isInteger(quantity) || quantity <= 0) continue
+    bySku.set(sku, (bySku.get(sku) ?? 0) + quantity)
+  }
+  return [...bySku].map(([sku, quantity]) => ({ sku, quantity }))
+}
+
+async function setStock(db: Db, storeId: string, orderId: string, state: number, lines: string | null) {
+  await db.updateTable('orders').set({ stock_state: state, stock_lines: lines }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
+}
+
+async function addStock(db: Db, storeId: string, sku: string, delta: number) {
+  await db
+    .updateTable('variants')
+    .set({ inventory_quantity: sql<number>`inventory_quantity + ${delta}` })
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .where('inventory_quantity', 'is not', null)
+    .execute()
+  const level = await db
+    .selectFrom('inventory_levels')
+    .select('location_id')
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .orderBy(sql`case when location_id = 'default' then 0 else 1 end`)
+    .orderBy('location_id')
+    .limit(1)
+    .executeTakeFirst()
+  if (level) {
+    await db
+      .updateTable('inventory_levels')
+      .set({ available: sql<number>`available + ${delta}` })
+      .where('store_id', '=', storeId)
+      .where('sku', '=', sku)
+      .where('location_id', '=', level.location_id)
+      .execute()
+  }
+}
