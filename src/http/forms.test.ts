@@ -8,7 +8,7 @@ import { createKey, createStore } from '../store/stores.repo.ts'
 import { buildServer } from './server.ts'
 
 /**
- * POST /forms/:store/:form (PRODUCT.md §3): shoppers' browsers post sign-up forms with no key.
+ * POST /forms/:store/:form (docs/events.md, Ingest paths): shoppers' browsers post sign-up forms with no key.
  * Store `default` is shop-a.example (its connector's shop domain); store `b` is shop-b.example.
  */
 const SHOP_A = 'https://shop-a.example'

@@ -197,9 +197,9 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
     const withCode = await cli(dir, ['templates', 'install', 'abandoned-checkout'])
     expect(withCode.code).toBe(0)
     expect(withCode.stdout).toContain('installed abandoned-checkout v1 (inactive)')
-    const refused = await cli(dir, ['templates', 'install', 'suspicious-order-hold'])
+    const refused = await cli(dir, ['templates', 'install', 'low-stock-purchase-order'])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain('needs action "hold_order"')
+    expect(refused.stderr).toContain('needs action "create_purchase_order"')
   })
 
   it('users create: password from STOREFLOW_ADMIN_PASSWORD, stored hashed; a second time is refused; --help', async () => {
