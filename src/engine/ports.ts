@@ -175,6 +175,17 @@ export interface LoggedEvent {
   position: LogPosition
 }
 
+/** A customer entering or leaving a segment (store/segments.repo.ts); the router records it as one event (engine/segments.ts). */
+export interface SegmentChange {
+  kind: 'entered' | 'exited'
+  segment: { id: string; name: string }
+  customerKey: string
+  /** the customer's identity fields (id, email, names), as the event's `data.customer` */
+  customer: Record<string, unknown>
+  /** which entry of this customer into this segment (1 for the first): the event id's last part */
+  entry: number
+}
+
 /** One transaction's worth of storage operations. */
 export interface StorageTx {
   /**
@@ -223,6 +234,12 @@ export interface StorageTx {
 
   /** services for actions, bound to this transaction */
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+
+  // segments (store/segments.repo.ts, engine/segments.ts)
+  /** re-evaluates one customer's segments (and, when their orders changed, their RFM); returns what changed */
+  refreshSegments(storeId: string, customerKey: string, now: Date, ordersChanged: boolean): Promise<SegmentChange[]>
+  /** recomputes the store's RFM and re-evaluates every customer's segments; returns what changed */
+  sweepSegments(storeId: string, now: Date): Promise<SegmentChange[]>
 
   // schedules (engine/scheduler.ts, store/schedules.repo.ts)
   /** active workflows, of every store, whose trigger type is `triggerType` */

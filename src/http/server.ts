@@ -6,6 +6,7 @@ import { registerErrorHandler } from './errors.ts'
 import { registerEventRoutes } from './routes/events.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
+import { registerSegmentRoutes } from './routes/segments.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
@@ -83,6 +84,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerWorkflowRoutes(server, app)
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
+  registerSegmentRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)

@@ -10,6 +10,7 @@ import { createKeysService } from './keys.ts'
 import { createMaintenanceService } from './maintenance.ts'
 import { createPrivacyService } from './privacy.ts'
 import { createRunService } from './runs.ts'
+import { createSegmentsService } from './segments.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
 import { createStoresService } from './stores.ts'
@@ -42,6 +43,7 @@ export function createServices(ctx: ServiceContext) {
     runs: createRunService(ctx),
     workflows: createWorkflowService(ctx),
     storeView: createStoreViewService(ctx),
+    segments: createSegmentsService(ctx),
     tracking: createTrackingService(ctx),
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),

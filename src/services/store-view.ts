@@ -15,8 +15,8 @@ export function createStoreViewService(ctx: ServiceContext) {
     async customer(storeId: string, ref: string) {
       const row = await customerByRef(db, storeId, ref)
       if (!row) throw new UserError(`customer "${ref}" not found`, { code: 'not_found' })
-      // segments, RFM and loyalty points come with features not built yet (README.md, Status): their places are kept
-      return { ...customerView(row), segments: [], rfm: null, loyalty_points: 0 }
+      // loyalty points come with a feature not built yet (README.md, Status): its place is kept
+      return { loyalty_points: 0, ...customerView(row) }
     },
 
     /** The outbox, newest first. */

@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-run-steps-store.ts'
 import * as m0006 from './migrations/0006-privacy.ts'
 import * as m0007 from './migrations/0007-schedules.ts'
 import * as m0008 from './migrations/0008-event-log.ts'
+import * as m0011 from './migrations/0011-segments.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0006-privacy', m0006],
   ['0007-schedules', m0007],
   ['0008-event-log', m0008],
+  ['0011-segments', m0011],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

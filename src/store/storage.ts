@@ -33,6 +33,7 @@ import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
+import { refreshSegments, sweepSegments } from './segments.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -220,6 +221,8 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       await q.execute()
     },
     services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
+    refreshSegments: (storeId, customerKey, now, ordersChanged) => refreshSegments(trx, storeId, customerKey, now, ordersChanged),
+    sweepSegments: (storeId, now) => sweepSegments(trx, storeId, now),
     scheduledWorkflows: (triggerType) => scheduledWorkflows(trx, triggerType),
     storeTimeZones: () => storeTimeZones(trx),
     listSchedules: () => listSchedules(trx),

@@ -29,6 +29,9 @@ export interface Database {
   customer_aliases: CustomerAliasesTable
   schedules: SchedulesTable
   event_routers: EventRoutersTable
+  segments: SegmentsTable
+  segment_members: SegmentMembersTable
+  rfm_cuts: RfmCutsTable
 }
 
 export interface StoresTable {
@@ -101,6 +104,10 @@ export interface CustomersTable {
   shop_accepts_marketing_at: string | null
   created_at: string
   updated_at: string
+  /** JSON list of the ids of the segments the customer is in now (store/segments.repo.ts) */
+  segments: Generated<string>
+  /** JSON `{ r, f, m, score }`; null without an order */
+  rfm: string | null
 }
 
 export interface OrdersTable {
@@ -359,4 +366,31 @@ export interface SchedulesTable {
   next_at: string | null
   last_at: string | null
   updated_at: string
+}
+
+/** A store's own segment: a CEL condition over `customer` (the built-in ones are code). */
+export interface SegmentsTable {
+  store_id: string
+  id: string
+  name: string
+  condition: string
+  created_at: string
+}
+
+/** One row per (segment, customer) ever a member; exited_at null while a member. */
+export interface SegmentMembersTable {
+  store_id: string
+  segment_id: string
+  customer_key: string
+  /** how many times the customer entered: the n of `segment.entered:<segment>:<customer>:<n>` */
+  entries: number
+  entered_at: string
+  exited_at: string | null
+}
+
+/** Per store, where each RFM score starts, from the last full recompute (JSON). */
+export interface RfmCutsTable {
+  store_id: string
+  cuts: string
+  computed_at: string
 }

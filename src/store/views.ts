@@ -20,6 +20,9 @@ export function customerView(row: Selectable<CustomersTable>): Record<string, un
     orders_count: row.orders_count,
     total_spent: moneyToNumber(row.total_spent),
     last_order_at: row.last_order_at,
+    // kept with the membership and the RFM recompute (store/segments.repo.ts)
+    segments: JSON.parse(row.segments ?? '[]') as string[],
+    rfm: row.rfm ? (JSON.parse(row.rfm) as unknown) : null,
     created_at: row.created_at,
     updated_at: row.updated_at,
   }

@@ -4,6 +4,7 @@ import { cronProblem, timeZoneProblem } from '../core/cron.ts'
 import type { DerivedTriggerDefinition, TriggerMatch, WorkflowTriggerDefinition } from '../plugin-api/define-trigger.ts'
 import { eventTrigger } from './event/event.trigger.ts'
 import { scheduleTrigger } from './schedule/schedule.trigger.ts'
+import { segmentSweepTrigger } from './segments/segments.trigger.ts'
 
 /**
  * The triggers storeflow knows. A workflow's `trigger` is one of the workflow triggers; derived
@@ -12,7 +13,7 @@ import { scheduleTrigger } from './schedule/schedule.trigger.ts'
 export const WORKFLOW_TRIGGERS: readonly WorkflowTriggerDefinition[] = [eventTrigger, scheduleTrigger]
 
 /** Built-in derived triggers; add a folder and list its definition here. */
-export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = []
+export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = [segmentSweepTrigger]
 
 export { eventTrigger, scheduleTrigger }
 
