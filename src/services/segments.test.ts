@@ -166,9 +166,11 @@ steps:
       ['c9', [200, 200, 250, 250], [40, 30, 25, 20]],
       ['c10', [200, 200, 200, 200, 200], [50, 40, 30, 20, 10]],
     ]
-    const events: unknown[] = [{ id: 'c11-created', type: 'customer.created', store: 'default', occurred_at: day(5), data: { id: 'c11', email: 'c11@example.com' } }]
+    const events: unknown[] = [
+      { id: 'c11-created', type: 'customer.created', store: 'default', occurred_at: day(5), data: { id: 'c11', email: 'c11@example.com' } },
+    ]
     for (const [customer, amounts, days] of plan)
-      amounts.forEach((amount, i) => events.push(order(`${customer}-${i}`, `${customer}-o${i}`, customer, amount, day(days[i]!))))
+      for (const [i, amount] of amounts.entries()) events.push(order(`${customer}-${i}`, `${customer}-o${i}`, customer, amount, day(days[i]!)))
     await send(events)
 
     // the sweep: 03:30 the next day in the store's zone (UTC)

@@ -135,7 +135,12 @@ export async function deleteSegment(db: Kysely<Database>, storeId: string, id: s
       const row = await trx.selectFrom('customers').select('segments').where('store_id', '=', storeId).where('key', '=', customer_key).executeTakeFirst()
       if (!row) continue
       const next = (JSON.parse(row.segments) as string[]).filter((s) => s !== id)
-      await trx.updateTable('customers').set({ segments: JSON.stringify(next) }).where('store_id', '=', storeId).where('key', '=', customer_key).execute()
+      await trx
+        .updateTable('customers')
+        .set({ segments: JSON.stringify(next) })
+        .where('store_id', '=', storeId)
+        .where('key', '=', customer_key)
+        .execute()
     }
   })
 }
@@ -192,15 +197,17 @@ async function evaluator(db: Db, storeId: string, now: Date): Promise<Evaluator>
     memberOf(row) {
       const customer = { ...customerView(row), days_since_last_order: daysSince(row.last_order_at), days_since_created: daysSince(row.created_at) }
       const scope = { customer, now: now.toISOString(), store: { id: storeId, settings } }
-      return segments.filter((s) => {
-        const expr = celOf(s.condition)
-        if (!expr) return false
-        try {
-          return evaluateCondition(expr, scope)
-        } catch {
-          return false // a condition that fails at runtime (a type mismatch) leaves the customer out
-        }
-      }).map((s) => s.id)
+      return segments
+        .filter((s) => {
+          const expr = celOf(s.condition)
+          if (!expr) return false
+          try {
+            return evaluateCondition(expr, scope)
+          } catch {
+            return false // a condition that fails at runtime (a type mismatch) leaves the customer out
+          }
+        })
+        .map((s) => s.id)
     },
   }
 }
@@ -209,16 +216,14 @@ async function evaluator(db: Db, storeId: string, now: Date): Promise<Evaluator>
 async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evaluator, now: Date): Promise<SegmentChange[]> {
   if (rows.length === 0) return []
   const keys = rows.map((r) => r.key)
-  const memberRows = await db
-    .selectFrom('segment_members')
-    .selectAll()
-    .where('store_id', '=', storeId)
-    .where('customer_key', 'in', keys)
-    .execute()
+  const memberRows = await db.selectFrom('segment_members').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', keys).execute()
   const byCustomer = new Map<string, Map<string, (typeof memberRows)[number]>>()
   for (const m of memberRows) {
     let map = byCustomer.get(m.customer_key)
-    if (!map) byCustomer.set(m.customer_key, (map = new Map()))
+    if (!map) {
+      map = new Map()
+      byCustomer.set(m.customer_key, map)
+    }
     map.set(m.segment_id, m)
   }
   const names = new Map(ev.segments.map((s) => [s.id, s.name]))
@@ -241,19 +246,33 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
           .where('customer_key', '=', row.key)
           .execute()
       } else {
-        await db.insertInto('segment_members').values({ store_id: storeId, segment_id: id, customer_key: row.key, entries: entry, entered_at: at, exited_at: null }).execute()
+        await db
+          .insertInto('segment_members')
+          .values({ store_id: storeId, segment_id: id, customer_key: row.key, entries: entry, entered_at: at, exited_at: null })
+          .execute()
       }
       changes.push({ kind: 'entered', segment: { id, name: names.get(id) ?? id }, customerKey: row.key, customer: identity, entry })
     }
     for (const [id, m] of rowsOf) {
       if (m.exited_at !== null || wanted.has(id)) continue
-      await db.updateTable('segment_members').set({ exited_at: at }).where('store_id', '=', storeId).where('segment_id', '=', id).where('customer_key', '=', row.key).execute()
+      await db
+        .updateTable('segment_members')
+        .set({ exited_at: at })
+        .where('store_id', '=', storeId)
+        .where('segment_id', '=', id)
+        .where('customer_key', '=', row.key)
+        .execute()
       // a deleted segment's rows are gone with it: a member row is always of a live segment, or built in
       changes.push({ kind: 'exited', segment: { id, name: names.get(id) ?? id }, customerKey: row.key, customer: identity, entry: m.entries })
     }
     const current = [...wanted].sort()
     if (JSON.stringify(current) !== JSON.stringify((JSON.parse(row.segments) as string[]).slice().sort())) {
-      await db.updateTable('customers').set({ segments: JSON.stringify(current) }).where('store_id', '=', storeId).where('key', '=', row.key).execute()
+      await db
+        .updateTable('customers')
+        .set({ segments: JSON.stringify(current) })
+        .where('store_id', '=', storeId)
+        .where('key', '=', row.key)
+        .execute()
     }
   }
   return changes
@@ -289,7 +308,14 @@ export async function sweepSegments(db: Db, storeId: string, now: Date): Promise
   const changes: SegmentChange[] = []
   let after = ''
   for (;;) {
-    const rows = await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('key', '>', after).orderBy('key').limit(SWEEP_PAGE).execute()
+    const rows = await db
+      .selectFrom('customers')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .where('key', '>', after)
+      .orderBy('key')
+      .limit(SWEEP_PAGE)
+      .execute()
     if (rows.length === 0) break
     changes.push(...(await reconcile(db, storeId, rows, ev, now)))
     after = rows[rows.length - 1]!.key
