@@ -180,7 +180,7 @@ export interface SegmentChange {
   kind: 'entered' | 'exited'
   segment: { id: string; name: string }
   customerKey: string
-  /** the customer's identity fields (id, email, names), as the event's `data.customer` */
+  /** how the event's `data.customer` names the customer: `{ id, key }` (the shop's id, storeflow's key) */
   customer: Record<string, unknown>
   /** which entry of this customer into this segment (1 for the first): the event id's last part */
   entry: number
@@ -236,8 +236,8 @@ export interface StorageTx {
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
 
   // segments (store/segments.repo.ts, engine/segments.ts)
-  /** re-evaluates one customer's segments (and, when their orders changed, their RFM); returns what changed */
-  refreshSegments(storeId: string, customerKey: string, now: Date, ordersChanged: boolean): Promise<SegmentChange[]>
+  /** re-scores one customer's RFM against the store's last cuts and re-evaluates their segments; returns what changed */
+  refreshSegments(storeId: string, customerKey: string, now: Date): Promise<SegmentChange[]>
   /** recomputes the store's RFM and re-evaluates every customer's segments; returns what changed */
   sweepSegments(storeId: string, now: Date): Promise<SegmentChange[]>
 

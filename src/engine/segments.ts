@@ -45,7 +45,7 @@ export async function updateSegmentsOnEvent(
   now: Date,
 ): Promise<void> {
   if (!customerKey || event.type.startsWith('segment.')) return
-  const changes = await tx.refreshSegments(event.store, customerKey, now, event.type.startsWith('order.'))
+  const changes = await tx.refreshSegments(event.store, customerKey, now)
   if (changes.length === 0) return
   // history moves membership too, recorded as history: at its time, starting no runs
   const at = event.historical ? event.occurred_at : now.toISOString()

@@ -102,7 +102,7 @@ steps:
     const entered = (await segmentEvents('segment.entered')).filter((e) => e.data.segment.id === 'big')
     expect(entered).toHaveLength(1)
     expect(entered[0]!.id).toMatch(/^segment\.entered:big:cus_\w+:1$/)
-    expect(entered[0]!.data).toEqual({ segment: { id: 'big', name: 'Big spenders' }, customer: { id: 'c1', email: 'c1@example.com' } })
+    expect(entered[0]!.data).toEqual({ segment: { id: 'big', name: 'Big spenders' }, customer: { id: 'c1', key: expect.stringMatching(/^cus_/) } })
     const runs = await get('/api/v1/runs?workflow=welcome-big')
     expect(runs.body.items).toHaveLength(1)
     expect(runs.body.items[0]).toMatchObject({ customer_id: 'c1', status: 'completed' })

@@ -3,6 +3,7 @@ import type { CanonicalEvent } from '../contracts/events.ts'
 import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
 import { recordMerge } from './customer-aliases.ts'
+import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -19,6 +20,8 @@ type Obj = Record<string, unknown>
  */
 export async function applyToView(db: Db, event: CanonicalEvent): Promise<string | null> {
   const { type, data, store: storeId, occurred_at: at } = event
+  // derived from the view itself: names its customer, changes nothing (store/segments.repo.ts)
+  if (type === 'segment.entered' || type === 'segment.exited') return segmentEventCustomer(db, storeId, data)
   const customerData = customerOf(event)
   const customerKey = customerData ? await upsertCustomer(db, storeId, customerData, at) : null
 

@@ -27,8 +27,8 @@ type CustomerRow = Selectable<CustomersTable>
  *   value) / (customers with an order)), so equal values get equal scores and the top score needs
  *   the top fifth. Recency ranks `last_order_at` (more recent is higher), frequency `orders_count`,
  *   monetary `total_spent`. `score` is the three digits as a string, `"545"`. The sweep recomputes
- *   everyone and keeps where each score starts (`rfm_cuts`); in between, a customer whose orders
- *   change is scored against those cuts (a store's first order computes them on the spot).
+ *   everyone and keeps where each score starts (`rfm_cuts`); in between, a customer an event is about
+ *   is scored against those cuts (a store's first order computes them on the spot).
  */
 
 /** A segment id: what `segment.entered:<id>:…` event ids and URLs carry. */
@@ -278,22 +278,32 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
   return changes
 }
 
-/** The fields a segment event names its customer by (the shop's id, the email, the names); nulls left out. */
+/**
+ * How a segment event names its customer: the shop's id and storeflow's key, nothing personal, so
+ * an erasure has nothing to chase in these events (a workflow reads the profile as `customer`).
+ */
 function identityOf(row: CustomerRow): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of [
-    ['id', row.external_id],
-    ['email', row.email],
-    ['first_name', row.first_name],
-    ['last_name', row.last_name],
-  ] as const)
-    if (v !== null) out[k] = v
-  return out
+  return { id: row.external_id, key: row.key }
 }
 
-/** Re-evaluates one customer (the router, for the customer an event is about). */
-export async function refreshSegments(db: Db, storeId: string, customerKey: string, now: Date, ordersChanged: boolean): Promise<SegmentChange[]> {
-  if (ordersChanged) await rescoreRfm(db, storeId, customerKey, now)
+/**
+ * The customer a segment event is about, by the key it carries. A segment event is derived from
+ * the view and must not change it: were it applied like a shop's event, its time would count as
+ * the profile's newest and hide a later-arriving older update (projection.ts applyToView).
+ */
+export async function segmentEventCustomer(db: Db, storeId: string, data: Record<string, unknown>): Promise<string | null> {
+  const key = (data.customer as { key?: unknown } | null | undefined)?.key
+  if (typeof key !== 'string') return null
+  const row = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).where('key', '=', key).executeTakeFirst()
+  return row?.key ?? null
+}
+
+/**
+ * Re-evaluates one customer (the router, for the customer an event is about), RFM first: scored
+ * on every event about them, not only orders, since a merge of two profiles moves orders too.
+ */
+export async function refreshSegments(db: Db, storeId: string, customerKey: string, now: Date): Promise<SegmentChange[]> {
+  await rescoreRfm(db, storeId, customerKey, now)
   const row = await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('key', '=', customerKey).executeTakeFirst()
   if (!row) return []
   return reconcile(db, storeId, [row], await evaluator(db, storeId, now), now)
@@ -400,7 +410,10 @@ export async function recomputeRfm(db: Db, storeId: string, now: Date): Promise<
 /** One customer whose orders changed, scored against the store's last cuts (computed now if there are none). */
 async function rescoreRfm(db: Db, storeId: string, customerKey: string, now: Date): Promise<void> {
   const stored = await db.selectFrom('rfm_cuts').select('cuts').where('store_id', '=', storeId).executeTakeFirst()
-  if (!stored) return recomputeRfm(db, storeId, now)
+  if (!stored) {
+    const ordered = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).where('orders_count', '>', 0).limit(1).executeTakeFirst()
+    return ordered ? recomputeRfm(db, storeId, now) : undefined
+  }
   const cuts = JSON.parse(stored.cuts) as RfmCuts
   const row = await db
     .selectFrom('customers')

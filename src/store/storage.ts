@@ -221,7 +221,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       await q.execute()
     },
     services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
-    refreshSegments: (storeId, customerKey, now, ordersChanged) => refreshSegments(trx, storeId, customerKey, now, ordersChanged),
+    refreshSegments: (storeId, customerKey, now) => refreshSegments(trx, storeId, customerKey, now),
     sweepSegments: (storeId, now) => sweepSegments(trx, storeId, now),
     scheduledWorkflows: (triggerType) => scheduledWorkflows(trx, triggerType),
     storeTimeZones: () => storeTimeZones(trx),
