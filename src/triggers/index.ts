@@ -38,12 +38,12 @@ export interface TriggerRegistry {
 }
 
 /**
- * The derived triggers of a process: the built-in ones plus `extra` (tests, plugins). Refuses a
+ * The derived triggers of a process: the built-in ones (unless `builtIn: false`) plus `extra` (tests, plugins). Refuses a
  * declaration that could not work: an unknown or doubly emitted event type, one that wakes on
  * nothing, or one that reacts to its own events.
  */
-export function createTriggerRegistry(extra: readonly DerivedTriggerDefinition[] = []): TriggerRegistry {
-  const derived = [...DERIVED_TRIGGERS, ...extra]
+export function createTriggerRegistry(extra: readonly DerivedTriggerDefinition[] = [], options: { builtIn?: boolean } = {}): TriggerRegistry {
+  const derived = [...(options.builtIn === false ? [] : DERIVED_TRIGGERS), ...extra]
   const byReaction = new Map<string, DerivedTriggerDefinition[]>()
   const emitted = new Set<string>()
   for (const trigger of derived) {
