@@ -71,9 +71,9 @@ async function settingsOf(db: Db, storeId: string): Promise<Settings> {
 }
 
 /** Every segment of the store: the built-in ones first, then the store's own by id. */
-export async function listSegments(db: Db, storeId: string): Promise<SegmentDefinition[]> {
+export async function listSegments(db: Db, storeId: string, settings?: Settings): Promise<SegmentDefinition[]> {
   const own = await db.selectFrom('segments').select(['id', 'name', 'condition']).where('store_id', '=', storeId).orderBy('id').execute()
-  return [...builtInSegments(await settingsOf(db, storeId)), ...own.map((s) => ({ ...s, built_in: false }))]
+  return [...builtInSegments(settings ?? (await settingsOf(db, storeId))), ...own.map((s) => ({ ...s, built_in: false }))]
 }
 
 /** How many customers are in each segment now. */
@@ -189,8 +189,8 @@ interface Evaluator {
 }
 
 async function evaluator(db: Db, storeId: string, now: Date): Promise<Evaluator> {
-  const segments = await listSegments(db, storeId)
   const settings = await settingsOf(db, storeId)
+  const segments = await listSegments(db, storeId, settings)
   const daysSince = (iso: string | null) => (iso ? Math.floor((now.getTime() - Date.parse(iso)) / DAY_MS) : null)
   return {
     segments,
@@ -303,9 +303,9 @@ export async function segmentEventCustomer(db: Db, storeId: string, data: Record
  * on every event about them, not only orders, since a merge of two profiles moves orders too.
  */
 export async function refreshSegments(db: Db, storeId: string, customerKey: string, now: Date): Promise<SegmentChange[]> {
-  await rescoreRfm(db, storeId, customerKey, now)
   const row = await db.selectFrom('customers').selectAll().where('store_id', '=', storeId).where('key', '=', customerKey).executeTakeFirst()
   if (!row) return []
+  row.rfm = await rescoreRfm(db, storeId, row, now)
   return reconcile(db, storeId, [row], await evaluator(db, storeId, now), now)
 }
 
@@ -407,22 +407,20 @@ export async function recomputeRfm(db: Db, storeId: string, now: Date): Promise<
     .execute()
 }
 
-/** One customer whose orders changed, scored against the store's last cuts (computed now if there are none). */
-async function rescoreRfm(db: Db, storeId: string, customerKey: string, now: Date): Promise<void> {
+/** One customer scored against the store's last cuts (computed now if there are none); returns their rfm as stored now. */
+async function rescoreRfm(db: Db, storeId: string, row: CustomerRow, now: Date): Promise<string | null> {
+  const ordered = Number(row.orders_count) > 0
   const stored = await db.selectFrom('rfm_cuts').select('cuts').where('store_id', '=', storeId).executeTakeFirst()
   if (!stored) {
-    const ordered = await db.selectFrom('customers').select('key').where('store_id', '=', storeId).where('orders_count', '>', 0).limit(1).executeTakeFirst()
-    return ordered ? recomputeRfm(db, storeId, now) : undefined
+    if (!ordered) return row.rfm
+    // the store's first customer with an order: a distribution to score against, from everyone
+    await recomputeRfm(db, storeId, now)
+    const fresh = await db.selectFrom('customers').select('rfm').where('store_id', '=', storeId).where('key', '=', row.key).executeTakeFirst()
+    return fresh?.rfm ?? null
   }
   const cuts = JSON.parse(stored.cuts) as RfmCuts
-  const row = await db
-    .selectFrom('customers')
-    .select(['key', 'last_order_at', 'orders_count', 'total_spent', 'rfm'])
-    .where('store_id', '=', storeId)
-    .where('key', '=', customerKey)
-    .executeTakeFirst()
-  if (!row) return
   const v = valuesOf(row)
-  const want = Number(row.orders_count) > 0 ? JSON.stringify(rfmOf(scoreAgainst(cuts.r, v.r), scoreAgainst(cuts.f, v.f), scoreAgainst(cuts.m, v.m))) : null
-  if (want !== row.rfm) await db.updateTable('customers').set({ rfm: want }).where('store_id', '=', storeId).where('key', '=', customerKey).execute()
+  const want = ordered ? JSON.stringify(rfmOf(scoreAgainst(cuts.r, v.r), scoreAgainst(cuts.f, v.f), scoreAgainst(cuts.m, v.m))) : null
+  if (want !== row.rfm) await db.updateTable('customers').set({ rfm: want }).where('store_id', '=', storeId).where('key', '=', row.key).execute()
+  return want
 }
