@@ -3,6 +3,7 @@ import { useApiEnv } from '../../test/helpers/api-env.ts'
 import { DIALECTS } from '../../test/helpers/dialects.ts'
 import { installWorkflow } from '../../test/helpers/workflows.ts'
 import { Scheduler } from '../engine/scheduler.ts'
+import { sweepSegments } from '../engine/segments.ts'
 import { silentLogger } from '../lib/logger.ts'
 import { createKey, createStore } from '../store/stores.repo.ts'
 
@@ -127,6 +128,53 @@ steps:
     await send([order('o3-created', 'o3', 'c1', 80, '2026-03-02T09:50:00Z')])
     expect((await segmentEvents('segment.entered')).filter((e) => e.data.segment.id === 'big').map((e) => e.id.split(':').at(-1))).toEqual(['1', '2'])
     expect((await get('/api/v1/runs?workflow=welcome-big')).body.items).toHaveLength(2)
+  })
+
+  it('a change derived twice (a second worker with a stale read) is recorded once; history moves membership and starts no runs', async () => {
+    await post('/api/v1/segments', { id: 'big', name: 'Big spenders', condition: 'customer.total_spent >= 100.0' })
+    await installWorkflow(
+      api.env.app,
+      `
+id: welcome-big
+name: Welcome big spenders
+trigger: { event: segment.entered, filter: 'event.data.segment.id == "big"' }
+steps:
+  - action: log
+    with: { message: big }
+`,
+    )
+    await send([order('o1', 'o1', 'c1', 150, '2026-03-02T09:00:00Z')])
+    // another worker that read the membership before this change derives it again
+    const db = api.env.app.handle.db
+    await db.updateTable('segment_members').set({ entries: 0, exited_at: '2026-03-02T09:00:00.000Z' }).where('segment_id', '=', 'big').execute()
+    const { engine } = api.env.app
+    await engine.storage.transaction((tx) =>
+      sweepSegments(tx, 'default', api.env.clock.now(), (e) => engine.ingestInTransaction(tx, e, { historical: false, source: 'derived' })),
+    )
+    await engine.drain()
+    expect((await segmentEvents('segment.entered')).filter((e) => e.data.segment.id === 'big')).toHaveLength(1)
+    expect((await get('/api/v1/runs?workflow=welcome-big')).body.items).toHaveLength(1)
+
+    // history: c2's past orders put them in `big`, recorded as history, starting nothing
+    const res = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/events?history=true',
+      headers: api.headers,
+      payload: { events: [order('h1', 'h1', 'c2', 70, '2025-12-01T09:00:00Z'), order('h2', 'h2', 'c2', 70, '2025-12-05T09:00:00Z')] },
+    })
+    expect(res.statusCode, res.body).toBe(202)
+    await engine.drain()
+    expect((await get('/api/v1/customers/c2')).body.segments).toEqual(['big', 'repeat'])
+    const historical = await db
+      .selectFrom('events')
+      .select(['id', 'historical', 'occurred_at'])
+      .where('type', '=', 'segment.entered')
+      .where('id', 'like', '%:big:%')
+      .orderBy('seq')
+      .execute()
+    expect(historical.map((e) => e.historical)).toEqual([0, 1])
+    expect(historical[1]!.occurred_at).toBe('2025-12-05T09:00:00.000Z')
+    expect((await get('/api/v1/runs?workflow=welcome-big')).body.items).toHaveLength(1)
   })
 
   it("store B sees none of store A's segments or members", async () => {
