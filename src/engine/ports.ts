@@ -1,4 +1,5 @@
 import type { CanonicalEvent } from '../contracts/events.ts'
+import type { SegmentChange } from '../core/segments.ts'
 import type { ActionServices } from '../plugin-api/services.ts'
 import type { RunStatus } from './run-status.ts'
 
@@ -57,6 +58,7 @@ export interface RunRecord {
 }
 
 export type { RunStatus } from './run-status.ts'
+export type { SegmentChange } from '../core/segments.ts'
 
 export interface LoopFrame {
   /** pc of the for_each instruction */
@@ -173,17 +175,6 @@ export interface LoggedEvent {
   event: StoredEvent
   source: string
   position: LogPosition
-}
-
-/** A customer entering or leaving a segment (store/segments.repo.ts); the router records it as one event (engine/segments.ts). */
-export interface SegmentChange {
-  kind: 'entered' | 'exited'
-  segment: { id: string; name: string }
-  customerKey: string
-  /** how the event's `data.customer` names the customer: `{ id, key }` (the shop's id, storeflow's key) */
-  customer: Record<string, unknown>
-  /** which entry of this customer into this segment (1 for the first): the event id's last part */
-  entry: number
 }
 
 /** One transaction's worth of storage operations. */

@@ -1,4 +1,5 @@
 import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
+import { segmentEventOf } from '../core/segments.ts'
 import type { SegmentChange, StorageTx } from './ports.ts'
 
 /**
@@ -19,14 +20,7 @@ import type { SegmentChange, StorageTx } from './ports.ts'
 
 /** The event a membership change is recorded as. */
 export function segmentEvent(change: SegmentChange, storeId: string, occurredAt: string): CanonicalEvent {
-  const type = change.kind === 'entered' ? 'segment.entered' : 'segment.exited'
-  const raw = {
-    id: `${type}:${change.segment.id}:${change.customerKey}:${change.entry}`,
-    type,
-    occurred_at: occurredAt,
-    store: storeId,
-    data: { segment: change.segment, customer: change.customer },
-  }
+  const raw = { ...segmentEventOf(change), occurred_at: occurredAt, store: storeId }
   const parsed = parseEvent(raw, { store: storeId, now: new Date(occurredAt) })
   if (!parsed.ok) throw new Error(`segment event is invalid: ${JSON.stringify(parsed.issues)}`)
   return parsed.event

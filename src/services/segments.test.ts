@@ -177,6 +177,37 @@ steps:
     expect((await get('/api/v1/runs?workflow=welcome-big')).body.items).toHaveLength(1)
   })
 
+  it('a tag a workflow adds moves the customer into a segment reading tags, once', async () => {
+    await post('/api/v1/segments', { id: 'tagged', name: 'Tagged', condition: '"gold" in customer.tags' })
+    await installWorkflow(
+      api.env.app,
+      `
+id: tag-big
+name: Tag big orders
+trigger: { event: order.created }
+when: 'event.data.total_price >= 100.0'
+steps:
+  - action: tag_customer
+    with: { tags: [gold] }
+`,
+    )
+    await installWorkflow(
+      api.env.app,
+      `
+id: welcome-gold
+name: Welcome gold
+trigger: { event: segment.entered, filter: 'event.data.segment.id == "tagged"' }
+steps:
+  - action: log
+    with: { message: gold }
+`,
+    )
+    await send([order('o1', 'o1', 'c1', 150, '2026-03-02T09:00:00Z'), order('o2', 'o2', 'c1', 150, '2026-03-02T09:05:00Z')])
+    expect((await get('/api/v1/customers/c1')).body.segments).toContain('tagged')
+    expect((await segmentEvents('segment.entered')).filter((e) => e.data.segment.id === 'tagged')).toHaveLength(1)
+    expect((await get('/api/v1/runs?workflow=welcome-gold')).body.items).toHaveLength(1)
+  })
+
   it("store B sees none of store A's segments or members", async () => {
     const db = api.env.app.handle.db
     await createStore(db, { id: 'shop-b' }, api.env.clock.now())

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { DEFAULT_SETTINGS, type Settings } from '../contracts/settings.ts'
 import { CelCompileError, compileCel, evaluateCondition, type CompiledExpression } from '../core/cel.ts'
-import type { SegmentChange } from '../engine/ports.ts'
+import type { SegmentChange } from '../core/segments.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { UserError } from '../lib/errors.ts'
 import { moneyToNumber } from '../lib/money.ts'

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
+import { segmentEventOf } from '../core/segments.ts'
 import { newId } from '../lib/ids.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { OutboundClient } from '../lib/guarded-request.ts'
@@ -265,7 +266,13 @@ function createServices(
       .where('store_id', '=', storeId)
       .where('key', '=', customerKey)
       .execute()
-    return add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
+    const changed = add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
+    // tags are the profile: segments reading them follow at once, each change one event (core/segments.ts)
+    if (changed.length > 0) {
+      const now = clock.now()
+      for (const change of await refreshSegments(db, storeId, customerKey, now)) await emit({ ...segmentEventOf(change), occurred_at: now.toISOString() })
+    }
+    return changed
   }
   return {
     templates: { load: (store, name) => loadMessageTemplate(db, store, name) },
