@@ -281,6 +281,11 @@ steps:
     expect((await get('/api/v1/customers/c11')).body).toMatchObject({ rfm: null, segments: [] })
     const vip = await get('/api/v1/segments/vip/customers')
     expect(vip.body.items.map((c: { id: string }) => c.id).sort()).toEqual(['c10', 'c9'])
+    // keyset pages: one member a page, each once
+    const first = await get('/api/v1/segments/repeat/customers?limit=4')
+    const second = await get(`/api/v1/segments/repeat/customers?limit=4&cursor=${first.body.next_cursor}`)
+    expect(second.body.next_cursor).toBeNull()
+    expect([...first.body.items, ...second.body.items].map((c: { id: string }) => c.id).sort()).toEqual(['c10', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'])
     // the sweep's entries are events, once: a second pass at the same time changes nothing
     const enteredVip = (await segmentEvents('segment.entered')).filter((e) => e.data.segment.id === 'vip')
     expect(enteredVip).toHaveLength(2)

@@ -152,14 +152,15 @@ export async function segmentCustomers(db: Kysely<Database>, storeId: string, id
     .selectFrom('segment_members')
     .innerJoin('customers', 'customers.key', 'segment_members.customer_key')
     .selectAll('customers')
-    .select(['segment_members.entered_at as entered_at', 'segment_members.customer_key as member_key'])
+    .select(['segment_members.entered_at as entered_at', 'segment_members.customer_key as customer_key'])
     .where('segment_members.store_id', '=', storeId)
     .where('customers.store_id', '=', storeId)
     .where('segment_members.segment_id', '=', id)
     .where('segment_members.exited_at', 'is', null)
-  const result = await newestFirst(query, { time: 'entered_at', id: 'member_key' }, page)
+  // both keys are columns of segment_members alone, so the cursor's WHERE names them unambiguously
+  const result = await newestFirst(query, { time: 'entered_at', id: 'customer_key' }, page)
   return {
-    items: result.items.map(({ entered_at, member_key: _key, ...row }) => ({ ...customerView(row as CustomerRow), entered_at })),
+    items: result.items.map(({ entered_at, customer_key: _key, ...row }) => ({ ...customerView(row as CustomerRow), entered_at })),
     next_cursor: result.next_cursor,
   }
 }
