@@ -92,6 +92,12 @@ export function registerOpenApi(server: FastifyInstance): void {
           responses: { 201: ok('created', { $ref: '#/components/schemas/Segment' }), 400: ok('invalid, naming the field', error), 409: ok('id taken', error) },
         },
       },
+      '/api/v1/segments/refresh': {
+        post: {
+          summary:
+            'Run the daily sweep now (admin): recompute RFM, re-evaluate every customer, answer { changes }; each change is a segment event that may start runs',
+        },
+      },
       '/api/v1/segments/{id}/customers': {
         get: {
           summary: 'The customer profiles in a segment now, most recently entered first',

@@ -208,6 +208,24 @@ steps:
     expect((await get('/api/v1/runs?workflow=welcome-gold')).body.items).toHaveLength(1)
   })
 
+  it('time alone moves a customer: lapsed after inactive_after without an order, found by the sweep (POST /segments/refresh)', async () => {
+    await send([order('o1', 'o1', 'c1', 40, '2026-03-02T09:00:00Z')])
+    expect((await get('/api/v1/customers/c1')).body.segments).toEqual(['new'])
+    api.env.clock.set('2026-06-01T10:00:00Z') // 91 days on
+    const refreshed = await post('/api/v1/segments/refresh', {})
+    expect(refreshed).toEqual({ status: 200, body: { changes: 2 } })
+    expect((await get('/api/v1/customers/c1')).body.segments).toEqual(['lapsed'])
+    expect((await segmentEvents('segment.entered')).map((e) => e.id.replace(/cus_\w+/, 'KEY'))).toEqual([
+      'segment.entered:new:KEY:1',
+      'segment.entered:lapsed:KEY:1',
+    ])
+    expect((await segmentEvents('segment.exited')).map((e) => e.id.replace(/cus_\w+/, 'KEY'))).toEqual(['segment.exited:new:KEY:1'])
+    expect((await post('/api/v1/segments/refresh', {})).body).toEqual({ changes: 0 })
+    // the read key may not run it
+    const read = (await createKey(api.env.app.handle.db, 'default', 'read', api.env.clock.now())).key
+    expect((await post('/api/v1/segments/refresh', {}, { authorization: `Bearer ${read}` })).status).toBe(403)
+  })
+
   it("store B sees none of store A's segments or members", async () => {
     const db = api.env.app.handle.db
     await createStore(db, { id: 'shop-b' }, api.env.clock.now())

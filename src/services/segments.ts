@@ -1,6 +1,22 @@
+import { sweepSegments } from '../engine/segments.ts'
 import { pageOfList, type PageRequest } from '../store/keyset.ts'
 import { createSegment, deleteSegment, listSegments, segmentCustomers, segmentSizes } from '../store/segments.repo.ts'
 import type { ServiceContext } from './context.ts'
+
+/**
+ * The daily sweep, now: recomputes the store's RFM and re-evaluates every customer, each change
+ * one segment event, then routes them. `historical` records the changes as history (after an
+ * import: they start no runs). Returns how many changes there were.
+ */
+export async function sweepStoreSegments(ctx: ServiceContext, storeId: string, historical: boolean): Promise<number> {
+  const { engine } = ctx
+  const now = ctx.clock.now()
+  const changes = await engine.storage.transaction((tx) =>
+    sweepSegments(tx, storeId, now, (event) => engine.ingestInTransaction(tx, event, { historical, source: 'derived' })),
+  )
+  await engine.catchUp(storeId)
+  return changes
+}
 
 /** Segments (PRODUCT.md §7): the built-in ones and a store's own, their sizes and members. */
 export function createSegmentsService(ctx: ServiceContext) {
@@ -19,6 +35,8 @@ export function createSegmentsService(ctx: ServiceContext) {
     },
     customers: (storeId: string, id: string, page: PageRequest) => segmentCustomers(db, storeId, id, page),
     remove: (storeId: string, id: string) => deleteSegment(db, storeId, id),
+    /** POST /segments/refresh: the daily sweep now (after an import, a change of inactive_after); its changes start runs like the sweep's */
+    refresh: async (storeId: string) => ({ changes: await sweepStoreSegments(ctx, storeId, false) }),
   }
 }
 

@@ -411,6 +411,20 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  'POST /api/v1/segments/refresh': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "A's sweep re-evaluates A's customers only",
+        request: () => ({ method: 'POST', url: '/api/v1/segments/refresh' }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(typeof res.json().changes).toBe('number')
+          expect(items(await aRead(w, '/api/v1/segments/shared-seg/customers?limit=500')).length).toBeGreaterThan(0)
+        },
+      },
+    ],
+  },
   'GET /api/v1/segments/:id/customers': {
     scope: 'read',
     cases: [

@@ -16,6 +16,7 @@ export function registerSegmentRoutes(server: FastifyInstance, app: App): void {
     const created = await segments.create(request.storeId, request.body)
     return reply.code(201).send(created)
   })
+  server.post('/api/v1/segments/refresh', { preHandler: admin }, async (request) => segments.refresh(request.storeId))
   server.get<{ Params: { id: string }; Querystring: { limit?: string; cursor?: string } }>(
     '/api/v1/segments/:id/customers',
     { preHandler: read },
