@@ -230,7 +230,7 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
   // segments: one id both stores use (each its own condition), one only B has
   for (const s of ['a', 'b'] as const)
     await ok(api(s, 'POST', '/api/v1/segments', { id: 'shared-seg', name: `Shared ${NAME[s]}`, condition: 'customer.orders_count >= 1' }))
-  await ok(api('b', 'POST', '/api/v1/segments', { id: 'b-only-seg', name: 'B only', condition: 'customer.orders_count >= 0' }))
+  await ok(api('b', 'POST', '/api/v1/segments', { id: 'b-only-seg', name: 'Segment B keeps', condition: 'customer.orders_count >= 0' }))
 
   for (const s of STORES) {
     await ok(api(s, 'POST', '/api/v1/events', { events: SHARED_EVENTS(s) }, 'ingest'))
