@@ -28,6 +28,8 @@ import type { RunStatus } from './run-status.ts'
  * - **holdout**: the control group: runs that are started and counted but take no actions.
  * - **outbox**: the message rows send_email, send_sms and notify_team write before sending, one per step.
  * - **lease**: a worker's time-limited claim on a run it is advancing.
+ * - **segment**: a named CEL condition over the customer (built in, or the store's own); who is in it is kept
+ *   current, each entry and exit a `segment.entered` / `segment.exited` event (segments.ts).
  */
 export interface StoredEvent extends CanonicalEvent {
   seq: number

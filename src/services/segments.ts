@@ -18,7 +18,7 @@ export async function sweepStoreSegments(ctx: ServiceContext, storeId: string, h
   return changes
 }
 
-/** Segments (PRODUCT.md §7): the built-in ones and a store's own, their sizes and members. */
+/** Segments: the built-in ones and a store's own, their sizes and members. */
 export function createSegmentsService(ctx: ServiceContext) {
   const db = ctx.handle.db
   return {
