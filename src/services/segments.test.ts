@@ -77,6 +77,22 @@ describe.each(DIALECTS)('segments on %s', (dialect) => {
     expect((await api.server.inject({ method: 'DELETE', url: '/api/v1/segments/big', headers: api.headers })).statusCode).toBe(404)
   })
 
+  it('a segment deleted and made again under its id records its entries anew', async () => {
+    await post('/api/v1/segments', { id: 'any', name: 'Anyone who ordered', condition: 'customer.orders_count >= 1' })
+    await send([order('o1', 'o1', 'c1', 10, '2026-03-02T09:00:00Z')])
+    expect((await get('/api/v1/customers/c1')).body.segments).toContain('any')
+    expect((await api.server.inject({ method: 'DELETE', url: '/api/v1/segments/any', headers: api.headers })).statusCode).toBe(204)
+    expect((await get('/api/v1/customers/c1')).body.segments).not.toContain('any')
+    await post('/api/v1/segments', { id: 'any', name: 'Anyone again', condition: 'customer.orders_count >= 1' })
+    expect((await post('/api/v1/segments/refresh', {})).body).toEqual({ changes: 1 })
+    const entered = (await segmentEvents('segment.entered')).filter((e) => e.data.segment.id === 'any')
+    expect(entered.map((e) => [e.id.split(':').at(-1), e.data.segment.name])).toEqual([
+      ['1', 'Anyone who ordered'],
+      ['2', 'Anyone again'],
+    ])
+    expect(await segmentEvents('segment.exited')).toEqual([])
+  })
+
   it('crossing a threshold gives one segment.entered (and one run) even when the order arrives twice; leaving gives one segment.exited', async () => {
     await post('/api/v1/segments', { id: 'big', name: 'Big spenders', condition: 'customer.total_spent >= 100.0' })
     await installWorkflow(

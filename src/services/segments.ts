@@ -34,7 +34,7 @@ export function createSegmentsService(ctx: ServiceContext) {
       return { id: segment.id, name: segment.name, condition: segment.condition, size: 0, built_in: false }
     },
     customers: (storeId: string, id: string, page: PageRequest) => segmentCustomers(db, storeId, id, page),
-    remove: (storeId: string, id: string) => deleteSegment(db, storeId, id),
+    remove: (storeId: string, id: string) => deleteSegment(db, storeId, id, ctx.clock.now()),
     /** POST /segments/refresh: the daily sweep now (after an import, a change of inactive_after); its changes start runs like the sweep's */
     refresh: async (storeId: string) => ({ changes: await sweepStoreSegments(ctx, storeId, false) }),
   }

@@ -116,8 +116,12 @@ export async function createSegment(db: Db, storeId: string, input: unknown, now
   return { id, name, condition, built_in: false }
 }
 
-/** Deletes a store's own segment and its membership (no segment.exited: the segment is gone, not the customers). */
-export async function deleteSegment(db: Kysely<Database>, storeId: string, id: string): Promise<void> {
+/**
+ * Deletes a store's own segment (no segment.exited: the segment is gone, not the customers). Its
+ * member rows stay, marked exited, keeping each customer's entry count: a segment made again
+ * under the same id counts on, so its entries get event ids of their own, not the old ones'.
+ */
+export async function deleteSegment(db: Kysely<Database>, storeId: string, id: string, now: Date): Promise<void> {
   if (builtInSegments(DEFAULT_SETTINGS).some((s) => s.id === id))
     throw new UserError(`segment "${id}" is built in and cannot be deleted`, { code: 'bad_request', details: { field: 'id' } })
   await db.transaction().execute(async (trx) => {
@@ -130,7 +134,13 @@ export async function deleteSegment(db: Kysely<Database>, storeId: string, id: s
       .where('segment_id', '=', id)
       .where('exited_at', 'is', null)
       .execute()
-    await trx.deleteFrom('segment_members').where('store_id', '=', storeId).where('segment_id', '=', id).execute()
+    await trx
+      .updateTable('segment_members')
+      .set({ exited_at: now.toISOString() })
+      .where('store_id', '=', storeId)
+      .where('segment_id', '=', id)
+      .where('exited_at', 'is', null)
+      .execute()
     for (const { customer_key } of members) {
       const row = await trx.selectFrom('customers').select('segments').where('store_id', '=', storeId).where('key', '=', customer_key).executeTakeFirst()
       if (!row) continue
@@ -250,6 +260,8 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
         await db
           .insertInto('segment_members')
           .values({ store_id: storeId, segment_id: id, customer_key: row.key, entries: entry, entered_at: at, exited_at: null })
+          // another transaction deriving the same entry at once (PostgreSQL) writes the same row; its event is the same id
+          .onConflict((oc) => oc.columns(['store_id', 'segment_id', 'customer_key']).doUpdateSet({ entries: entry, entered_at: at, exited_at: null }))
           .execute()
       }
       changes.push({ kind: 'entered', segment: { id, name: names.get(id) ?? id }, customerKey: row.key, customer: identity, entry })
@@ -263,7 +275,7 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
         .where('segment_id', '=', id)
         .where('customer_key', '=', row.key)
         .execute()
-      // a deleted segment's rows are gone with it: a member row is always of a live segment, or built in
+      // a deleted segment's rows were marked exited with it: a row still in is of a live segment
       changes.push({ kind: 'exited', segment: { id, name: names.get(id) ?? id }, customerKey: row.key, customer: identity, entry: m.entries })
     }
     const current = [...wanted].sort()

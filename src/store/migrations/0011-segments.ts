@@ -8,7 +8,8 @@ import type { Kysely } from 'kysely'
  *   (new, repeat, high-value, at-risk, lapsed, vip) are code, not rows.
  * - `segment_members`: one row per (segment, customer) that was ever a member: `entries` counts
  *   the customer's entries (the n in the event id `segment.entered:<segment>:<customer>:<n>`),
- *   `exited_at` is null while the customer is a member.
+ *   `exited_at` is null while the customer is a member. A deleted segment's rows stay, exited, so a
+ *   segment made again under its id counts entries on (fresh event ids).
  * - `customers.segments` (JSON list of the segment ids the customer is in now) and
  *   `customers.rfm` (JSON `{ r, f, m, score }`, null without an order): kept with the
  *   membership, so every reader of the profile sees them without a join.
