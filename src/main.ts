@@ -37,6 +37,8 @@ export interface AppOptions {
   extraActions?: ActionDefinition[]
   /** derived triggers beside the built-in ones (tests, plugins) */
   extraTriggers?: DerivedTriggerDefinition[]
+  /** false leaves the built-in derived triggers out (tests that count schedule ticks); default true */
+  builtInTriggers?: boolean
   /** simulate: external actions do not touch the outside world */
   dryRun?: boolean
   /** resolves host names for outbound requests; default the system's resolver (tests answer from a table) */
@@ -97,7 +99,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http,
   )
   const actions = createActionRegistry(options.extraActions)
-  const triggers = createTriggerRegistry(options.extraTriggers)
+  const triggers = createTriggerRegistry(options.extraTriggers, { builtIn: options.builtInTriggers ?? true })
   const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
   const services = createServices({ config, handle, engine, actions, http, clock, log })
   return {

@@ -2,6 +2,7 @@ import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { DerivedTriggerCause, DerivedTriggerDefinition } from '../plugin-api/define-trigger.ts'
 import type { StorageTx } from './ports.ts'
+import { sweepSegments } from './segments.ts'
 import type { StoreCache } from './store-cache.ts'
 
 /** How deep derived events may derive further ones (a chain, not a loop). */
@@ -27,12 +28,14 @@ export async function deriveEvents(
   const log = deps.log.child({ trigger: trigger.type })
   let derived: Awaited<ReturnType<DerivedTriggerDefinition['derive']>>
   try {
+    const segments = { sweep: () => sweepSegments(tx, storeId, now, ingest) }
     derived = await trigger.derive({
       cause,
       store: { id: store.id, timezone: store.timezone, settings: store.settings },
       view: tx.derivedView(storeId),
       now,
       log,
+      segments,
     })
   } catch (err) {
     log.error({ err }, 'derived trigger failed; its events are left out')

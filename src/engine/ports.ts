@@ -1,5 +1,6 @@
 import type { DerivedViewReads } from '../plugin-api/define-trigger.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
+import type { SegmentChange } from '../core/segments.ts'
 import type { ActionServices } from '../plugin-api/services.ts'
 import type { RunStatus } from './run-status.ts'
 
@@ -28,6 +29,8 @@ import type { RunStatus } from './run-status.ts'
  * - **holdout**: the control group: runs that are started and counted but take no actions.
  * - **outbox**: the message rows send_email, send_sms and notify_team write before sending, one per step.
  * - **lease**: a worker's time-limited claim on a run it is advancing.
+ * - **segment**: a named CEL condition over the customer (built in, or the store's own); who is in it is kept
+ *   current, each entry and exit a `segment.entered` / `segment.exited` event (segments.ts).
  */
 export interface StoredEvent extends CanonicalEvent {
   seq: number
@@ -58,6 +61,7 @@ export interface RunRecord {
 }
 
 export type { RunStatus } from './run-status.ts'
+export type { SegmentChange } from '../core/segments.ts'
 
 export interface LoopFrame {
   /** pc of the for_each instruction */
@@ -226,6 +230,12 @@ export interface StorageTx {
 
   /** services for actions, bound to this transaction */
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+
+  // segments (store/segments.repo.ts, engine/segments.ts)
+  /** re-scores one customer's RFM against the store's last cuts and re-evaluates their segments; returns what changed */
+  refreshSegments(storeId: string, customerKey: string, now: Date): Promise<SegmentChange[]>
+  /** recomputes the store's RFM and re-evaluates every customer's segments; returns what changed */
+  sweepSegments(storeId: string, now: Date): Promise<SegmentChange[]>
 
   // schedules (engine/scheduler.ts, store/schedules.repo.ts)
   /** active workflows, of every store, whose trigger type is `triggerType` */

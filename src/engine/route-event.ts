@@ -8,6 +8,7 @@ import { deriveEvents, MAX_DERIVED_DEPTH } from './derived.ts'
 import type { CorrelationRecord, LoggedEvent, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
 import { beginRun, exitGoalCorrelations, exitOnGoal, isActive, signalWait } from './run-lifecycle.ts'
 import { buildScope } from './scope.ts'
+import { updateSegmentsOnEvent } from './segments.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
 import { holdoutShare, inHoldout } from './holdout.ts'
@@ -84,6 +85,8 @@ export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: Route
   const now = deps.clock.now()
   const customerKey = await tx.applyToView(appended, appended.seq)
   await tx.setEventCustomer(appended.seq, customerKey)
+  const depth = derivedDepth(source)
+  await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   if (appended.historical) return []
 
   const event: StoredEvent = { ...appended, customer_key: customerKey }

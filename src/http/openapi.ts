@@ -6,6 +6,25 @@ import { settingsSchema } from '../contracts/settings.ts'
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } }
 
+/** A segment as GET /api/v1/segments lists it (store/segments.repo.ts holds the rules described here). */
+const segment = {
+  type: 'object',
+  description: [
+    'A named CEL condition over `customer` (the profile, as in workflow conditions, plus `customer.days_since_last_order` and `customer.days_since_created`, whole days by the engine clock, null without an order).',
+    'Membership is kept current: re-evaluated for the customer of every event routed (after the view took it) and for every customer by a daily sweep at 03:30 in the store time zone, which first recomputes RFM.',
+    'Each change is one `segment.entered` or `segment.exited` event `{ segment: { id, name }, customer: { id, key } }` (the shop id and storeflow key; the run sees the whole profile as `customer`), id `segment.entered:<segment>:<customer key>:<n>` for the n-th entry, so it is recorded once; history imported with `?history=true` moves membership as historical events that start no runs.',
+    'Built in, in every store, not deletable: `new` (`customer.orders_count == 1 && customer.days_since_last_order < 30`: first order within 30 days; no order yet is not new), `repeat` (`customer.orders_count >= 2`), `high-value` (`customer.total_spent >= 500.0`), `at-risk` (`customer.rfm.r <= 2 && customer.rfm.f >= 3`), `lapsed` (at least one order and none for `inactive_after`, default 90 days), `vip` (`customer.rfm.r >= 4 && customer.rfm.f >= 4 && customer.rfm.m >= 4`).',
+    'RFM on the profile: `rfm: { r, f, m, score }`, each 1 to 5 among the store customers with at least one order, by recency (`last_order_at`), frequency (`orders_count`) and monetary value (`total_spent`): 1 + floor(5 × customers with a lower value ÷ customers with an order), so equal values score the same; `score` is the three digits as a string (`"545"`); null without an order. The daily sweep recomputes everyone; in between, a customer an event is about is scored against where each score started at the last sweep.',
+  ].join(' '),
+  properties: {
+    id: { type: 'string', description: 'lowercase letters, digits, - and _, up to 64; never one of the built-in ids' },
+    name: { type: 'string', description: 'shown in lists and in the events' },
+    condition: { type: 'string', description: 'CEL over `customer`; one that does not compile is refused with 400 naming `condition`' },
+    size: { type: 'integer', description: 'customers in the segment now' },
+    built_in: { type: 'boolean', description: 'true for the segments every store has' },
+  },
+}
+
 /** The OpenAPI document at /api/openapi.json; request shapes come from the same zod schemas that validate. */
 export function registerOpenApi(server: FastifyInstance): void {
   const event = z.toJSONSchema(eventEnvelopeSchema, { io: 'input', unrepresentable: 'any' })
@@ -15,7 +34,10 @@ export function registerOpenApi(server: FastifyInstance): void {
   const doc = {
     openapi: '3.1.0',
     info: { title: 'storeflow API', version: '1' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { Event: event, Settings: settings, Error: error } },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { Event: event, Settings: settings, Segment: segment, Error: error },
+    },
     security: auth,
     paths: {
       '/api/v1/events': {
@@ -57,7 +79,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/runs/{id}': { get: { summary: 'A run with its step timeline' } },
       '/api/v1/runs/{id}/cancel': { post: { summary: 'Cancel a running or waiting run' } },
       '/api/v1/runs/{id}/retry': { post: { summary: 'Retry a failed run from its failed step' } },
-      '/api/v1/customers/{id}': { get: { summary: "The store's view of a customer" } },
+      '/api/v1/customers/{id}': { get: { summary: "The store's view of a customer, with `segments` (ids) and `rfm` (see Segment)" } },
       '/api/v1/messages': { get: { summary: 'The outbox' } },
       '/api/v1/discount-codes': {
         get: {
@@ -84,6 +106,30 @@ export function registerOpenApi(server: FastifyInstance): void {
         },
       },
       '/api/v1/invoices/{id}': { get: { summary: 'An invoice, by its id (inv_…) or number (INV-000042)' } },
+      '/api/v1/segments': {
+        get: {
+          summary: 'Segments, built-in ones first, with their size',
+          responses: { 200: ok('segments', listOf({ $ref: '#/components/schemas/Segment' })) },
+        },
+        post: {
+          summary: 'Create a segment { id, name, condition } (admin); members are found as events arrive and by the daily sweep',
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Segment' } } } },
+          responses: { 201: ok('created', { $ref: '#/components/schemas/Segment' }), 400: ok('invalid, naming the field', error), 409: ok('id taken', error) },
+        },
+      },
+      '/api/v1/segments/refresh': {
+        post: {
+          summary:
+            'Run the daily sweep now (admin): recompute RFM, re-evaluate every customer, answer { changes }; each change is a segment event that may start runs',
+        },
+      },
+      '/api/v1/segments/{id}/customers': {
+        get: {
+          summary: 'The customer profiles in a segment now, most recently entered first',
+          responses: { 200: ok('profiles', listOf({ type: 'object' })), 404: ok('no such segment', error) },
+        },
+      },
+      '/api/v1/segments/{id}': { delete: { summary: 'Delete a store segment and its membership, no segment.exited (admin); built-in ones: 400' } },
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },

@@ -8,6 +8,7 @@ import { registerEventRoutes } from './routes/events.ts'
 import { registerFormRoutes } from './routes/forms.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
+import { registerSegmentRoutes } from './routes/segments.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
 import { registerInvoiceRoutes } from './routes/invoices.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
@@ -87,6 +88,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerInvoiceRoutes(server, app)
+  registerSegmentRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
   registerDiscountCodeRoutes(server, app)
   registerTrackingRoutes(server, app)

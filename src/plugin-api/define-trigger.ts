@@ -115,6 +115,12 @@ export interface DerivedTriggerContext {
   /** the engine's clock */
   now: Date
   log: Logger
+  /**
+   * Segment membership (src/triggers/segments/): re-evaluates every customer of the store and
+   * records each change as a `segment.entered` / `segment.exited` event in this transaction;
+   * returns how many. Absent where there is no store to sweep (simulations).
+   */
+  segments?: { sweep(): Promise<number> }
 }
 
 /** One event a derived trigger emits; its type is the trigger's `type`, its store the cause's. */

@@ -3,6 +3,7 @@ import { createKey, listKeys } from '../store/stores.repo.ts'
 import { createUser, findUserByEmail } from '../store/users.repo.ts'
 import { saveWorkflow } from '../store/workflows.repo.ts'
 import type { ServiceContext } from './context.ts'
+import { sweepStoreSegments } from './segments.ts'
 import { generateDemo, type DemoSummary } from './demo-data.ts'
 import type { EventService, IngestProgress } from './events.ts'
 import { loadTemplates } from './template-library.ts'
@@ -46,6 +47,8 @@ export function createDemoService(ctx: ServiceContext, events: EventService) {
         return result.event
       })
       const ingested = await events.ingestAll(parsed, { historical: true, source: 'demo' }, options.progress?.(parsed.length))
+      // RFM over the whole history, and the segments it puts customers in, recorded as history
+      await sweepStoreSegments(ctx, options.store, true)
 
       const templates: DemoResult['templates'] = { installed: [], unchanged: [], need_actions: [] }
       for (const t of loadTemplates(ctx.actions)) {

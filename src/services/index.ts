@@ -12,6 +12,7 @@ import { createKeysService } from './keys.ts'
 import { createMaintenanceService } from './maintenance.ts'
 import { createPrivacyService } from './privacy.ts'
 import { createRunService } from './runs.ts'
+import { createSegmentsService } from './segments.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
 import { createInvoiceService } from './invoices.ts'
@@ -47,6 +48,7 @@ export function createServices(ctx: ServiceContext) {
     storeView: createStoreViewService(ctx),
     invoices: createInvoiceService(ctx),
     discountCodes: createDiscountCodesService(ctx),
+    segments: createSegmentsService(ctx),
     tracking: createTrackingService(ctx),
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),

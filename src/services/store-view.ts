@@ -15,8 +15,8 @@ export function createStoreViewService(ctx: ServiceContext) {
     async customer(storeId: string, ref: string) {
       const row = await customerByRef(db, storeId, ref)
       if (!row) throw new UserError(`customer "${ref}" not found`, { code: 'not_found' })
-      // segments and RFM come with features not built yet (README.md, Status): their places are kept
-      return { ...customerView(row), segments: [], rfm: null }
+      // segments, rfm and loyalty_points are columns kept with the view (store/segments.repo.ts, store/loyalty.repo.ts)
+      return customerView(row)
     },
 
     /** The outbox, newest first. */

@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007-schedules.ts'
 import * as m0008 from './migrations/0008-event-log.ts'
 import * as m0009 from './migrations/0009-derived-events.ts'
 import * as m0010 from './migrations/0010-discounts-loyalty.ts'
+import * as m0011 from './migrations/0011-segments.ts'
 import * as m0012 from './migrations/0012-orders-forms.ts'
 import * as m0013 from './migrations/0013-invoices.ts'
 
@@ -31,6 +32,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0008-event-log', m0008],
   ['0009-derived-events', m0009],
   ['0010-discounts-loyalty', m0010],
+  ['0011-segments', m0011],
   ['0012-orders-forms', m0012],
   ['0013-invoices', m0013],
 ]

@@ -9,6 +9,7 @@ import { upsertSubscription } from './subscriptions-view.ts'
 import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
 import { afterOrderProjected } from './order-commerce.ts'
+import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -25,6 +26,8 @@ type Obj = Record<string, unknown>
  */
 export async function applyToView(db: Db, event: CanonicalEvent): Promise<string | null> {
   const { type, data, store: storeId, occurred_at: at } = event
+  // derived from the view itself: names its customer, changes nothing (store/segments.repo.ts)
+  if (type === 'segment.entered' || type === 'segment.exited') return segmentEventCustomer(db, storeId, data)
   const customerData = customerOf(event)
   // storeflow's own events name their customer; they say nothing new about them (their time is
   // storeflow's, and would make the shop's later-arriving changes look older than they are)

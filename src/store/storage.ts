@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
+import { segmentEventOf } from '../core/segments.ts'
 import { newId } from '../lib/ids.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { OutboundClient } from '../lib/guarded-request.ts'
@@ -39,6 +40,7 @@ import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
+import { refreshSegments, sweepSegments } from './segments.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -236,6 +238,8 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       await q.execute()
     },
     services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
+    refreshSegments: (storeId, customerKey, now) => refreshSegments(trx, storeId, customerKey, now),
+    sweepSegments: (storeId, now) => sweepSegments(trx, storeId, now),
     scheduledWorkflows: (triggerType) => scheduledWorkflows(trx, triggerType),
     storeTimeZones: () => storeTimeZones(trx),
     derivedView: (storeId) => derivedViewReads(trx, storeId),
@@ -279,7 +283,13 @@ function createServices(
       .where('store_id', '=', storeId)
       .where('key', '=', customerKey)
       .execute()
-    return add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
+    const changed = add ? tags.filter((t) => !current.includes(t)) : tags.filter((t) => current.includes(t))
+    // tags are the profile: segments reading them follow at once, each change one event (core/segments.ts)
+    if (changed.length > 0) {
+      const now = clock.now()
+      for (const change of await refreshSegments(db, storeId, customerKey, now)) await emit({ ...segmentEventOf(change), occurred_at: now.toISOString() })
+    }
+    return changed
   }
   return {
     templates: { load: (store, name) => loadMessageTemplate(db, store, name) },

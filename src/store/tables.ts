@@ -39,6 +39,9 @@ export interface Database {
   discount_codes: DiscountCodesTable
   discount_code_uses: DiscountCodeUsesTable
   loyalty_ledger: LoyaltyLedgerTable
+  segments: SegmentsTable
+  segment_members: SegmentMembersTable
+  rfm_cuts: RfmCutsTable
 }
 
 export interface StoresTable {
@@ -113,6 +116,10 @@ export interface CustomersTable extends CustomerEngagementColumns {
   loyalty_points: Generated<number>
   created_at: string
   updated_at: string
+  /** JSON list of the ids of the segments the customer is in now (store/segments.repo.ts) */
+  segments: Generated<string>
+  /** JSON `{ r, f, m, score }`; null without an order */
+  rfm: string | null
 }
 
 export interface OrdersTable extends OrderCommerceColumns {
@@ -413,4 +420,31 @@ export interface InvoicesTable {
 export interface InvoiceCountersTable {
   store_id: string
   last_number: number
+}
+
+/** A store's own segment: a CEL condition over `customer` (the built-in ones are code). */
+export interface SegmentsTable {
+  store_id: string
+  id: string
+  name: string
+  condition: string
+  created_at: string
+}
+
+/** One row per (segment, customer) ever a member; exited_at null while a member. */
+export interface SegmentMembersTable {
+  store_id: string
+  segment_id: string
+  customer_key: string
+  /** how many times the customer entered: the n of `segment.entered:<segment>:<customer>:<n>` */
+  entries: number
+  entered_at: string
+  exited_at: string | null
+}
+
+/** Per store, where each RFM score starts, from the last full recompute (JSON). */
+export interface RfmCutsTable {
+  store_id: string
+  cuts: string
+  computed_at: string
 }

@@ -24,6 +24,9 @@ export function customerView(row: Selectable<CustomersTable>): Record<string, un
     last_order_at: row.last_order_at,
     loyalty_points: row.loyalty_points,
     ...engagementView(row),
+    // kept with the membership and the RFM recompute (store/segments.repo.ts)
+    segments: JSON.parse(row.segments ?? '[]') as string[],
+    rfm: row.rfm ? (JSON.parse(row.rfm) as unknown) : null,
     created_at: row.created_at,
     updated_at: row.updated_at,
   }

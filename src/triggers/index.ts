@@ -9,6 +9,7 @@ import { eventTrigger } from './event/event.trigger.ts'
 import { invoiceOverdue } from './invoice-overdue/invoice-overdue.trigger.ts'
 import { scheduleTrigger } from './schedule/schedule.trigger.ts'
 import { subscriptionRenewalDue } from './subscription-renewal-due/subscription-renewal-due.trigger.ts'
+import { segmentSweepTrigger } from './segments/segments.trigger.ts'
 
 /**
  * The triggers storeflow knows. A workflow's `trigger` is one of the workflow triggers; derived
@@ -17,7 +18,14 @@ import { subscriptionRenewalDue } from './subscription-renewal-due/subscription-
 export const WORKFLOW_TRIGGERS: readonly WorkflowTriggerDefinition[] = [eventTrigger, scheduleTrigger]
 
 /** Built-in derived triggers; add a folder and list its definition here. */
-export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = [cartAbandoned, customerInactive, customerBirthday, subscriptionRenewalDue, invoiceOverdue]
+export const DERIVED_TRIGGERS: readonly DerivedTriggerDefinition[] = [
+  cartAbandoned,
+  customerInactive,
+  customerBirthday,
+  subscriptionRenewalDue,
+  invoiceOverdue,
+  segmentSweepTrigger,
+]
 
 export { eventTrigger, scheduleTrigger }
 
@@ -42,12 +50,12 @@ export interface TriggerRegistry {
 }
 
 /**
- * The derived triggers of a process: the built-in ones plus `extra` (tests, plugins). Refuses a
+ * The derived triggers of a process: the built-in ones (unless `builtIn: false`) plus `extra` (tests, plugins). Refuses a
  * declaration that could not work: an unknown or doubly emitted event type, one that wakes on
  * nothing, or one that reacts to its own events.
  */
-export function createTriggerRegistry(extra: readonly DerivedTriggerDefinition[] = []): TriggerRegistry {
-  const derived = [...DERIVED_TRIGGERS, ...extra]
+export function createTriggerRegistry(extra: readonly DerivedTriggerDefinition[] = [], options: { builtIn?: boolean } = {}): TriggerRegistry {
+  const derived = [...(options.builtIn === false ? [] : DERIVED_TRIGGERS), ...extra]
   const byReaction = new Map<string, DerivedTriggerDefinition[]>()
   const emitted = new Set<string>()
   for (const trigger of derived) {

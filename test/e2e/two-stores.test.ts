@@ -381,6 +381,74 @@ const MATRIX: Record<string, RouteCases> = {
     ],
   },
 
+  'GET /api/v1/segments': {
+    scope: 'read',
+    cases: [
+      {
+        name: "A's segments: the built-in ones and its own, none of B's",
+        request: () => ({ method: 'GET', url: '/api/v1/segments' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          const ids = items(res).map((s) => s['id'])
+          expect(ids).toEqual(expect.arrayContaining(['new', 'repeat', 'vip', 'shared-seg']))
+          expect(ids).not.toContain('b-only-seg')
+          expect(items(res).find((s) => s['id'] === 'shared-seg')).toMatchObject({ name: `Shared ${NAME.a}` })
+        },
+      },
+    ],
+  },
+  'POST /api/v1/segments': {
+    scope: 'admin',
+    cases: [
+      {
+        name: 'an id only B has is free in A',
+        request: () => ({ method: 'POST', url: '/api/v1/segments', payload: { id: 'b-only-seg', name: 'Made by A', condition: 'false' } }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(201)
+          expect((await aRead(w, '/api/v1/segments/b-only-seg/customers')).json()).toEqual({ items: [], next_cursor: null })
+          expect((await w.server.inject({ method: 'DELETE', url: '/api/v1/segments/b-only-seg', headers: bearer(w.a.keys.admin) })).statusCode).toBe(204)
+        },
+      },
+      {
+        name: "an id both stores have is A's own",
+        request: () => ({ method: 'POST', url: '/api/v1/segments', payload: { id: 'shared-seg', name: 'again', condition: 'true' } }),
+        expect: status(409),
+      },
+    ],
+  },
+  'POST /api/v1/segments/refresh': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "A's sweep re-evaluates A's customers only",
+        request: () => ({ method: 'POST', url: '/api/v1/segments/refresh' }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(typeof res.json().changes).toBe('number')
+          expect(items(await aRead(w, '/api/v1/segments/shared-seg/customers?limit=500')).length).toBeGreaterThan(0)
+        },
+      },
+    ],
+  },
+  'GET /api/v1/segments/:id/customers': {
+    scope: 'read',
+    cases: [
+      { name: "B's segment id", request: () => ({ method: 'GET', url: '/api/v1/segments/b-only-seg/customers' }), expect: notFound },
+      {
+        name: "shared id: A's members only",
+        request: () => ({ method: 'GET', url: '/api/v1/segments/shared-seg/customers?limit=500' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(items(res).length).toBeGreaterThan(0)
+        },
+      },
+    ],
+  },
+  'DELETE /api/v1/segments/:id': {
+    scope: 'admin',
+    cases: [{ name: "B's segment id", request: () => ({ method: 'DELETE', url: '/api/v1/segments/b-only-seg' }), expect: notFound }],
+  },
+
   'GET /api/v1/runs': {
     scope: 'read',
     cases: [

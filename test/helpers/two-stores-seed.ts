@@ -228,6 +228,10 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
   }
   for (const id of ['b-only', 'b-only-post', 'b-only-put']) for (const v of [1, 2, 3]) await ok(api('b', 'POST', '/api/v1/workflows', B_ONLY(id, v)))
   await ok(api('b', 'PUT', '/api/v1/settings', { frequency_cap: '48h', inactive_after: '120d' }))
+  // segments: one id both stores use (each its own condition), one only B has
+  for (const s of ['a', 'b'] as const)
+    await ok(api(s, 'POST', '/api/v1/segments', { id: 'shared-seg', name: `Shared ${NAME[s]}`, condition: 'customer.orders_count >= 1' }))
+  await ok(api('b', 'POST', '/api/v1/segments', { id: 'b-only-seg', name: 'Segment B keeps', condition: 'customer.orders_count >= 0' }))
 
   for (const s of STORES) {
     await ok(api(s, 'POST', '/api/v1/events', { events: SHARED_EVENTS(s) }, 'ingest'))
@@ -402,6 +406,8 @@ export async function apiView(w: World): Promise<Record<string, unknown>> {
     '/api/v1/privacy-exports',
     '/api/v1/customers/42',
     '/api/v1/customers/42/export',
+    '/api/v1/segments',
+    '/api/v1/segments/b-only-seg/customers',
   ]) {
     const res = await w.server.inject({ method: 'GET', url, headers: bearer(w.b.keys.admin) })
     out[url] = { status: res.statusCode, body: res.body }
