@@ -112,7 +112,8 @@ export function registerOpenApi(server: FastifyInstance): void {
           responses: { 200: ok('segments', listOf({ $ref: '#/components/schemas/Segment' })) },
         },
         post: {
-          summary: 'Create a segment { id, name, condition } (admin); members are found as events arrive and by the daily sweep',
+          summary:
+            'Create a segment { id, name, condition } (admin); its members are found at once (each entry a segment.entered), then kept current as events arrive and by the daily sweep',
           requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Segment' } } } },
           responses: { 201: ok('created', { $ref: '#/components/schemas/Segment' }), 400: ok('invalid, naming the field', error), 409: ok('id taken', error) },
         },

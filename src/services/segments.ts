@@ -28,10 +28,16 @@ export function createSegmentsService(ctx: ServiceContext) {
       const items = segments.map((s) => ({ id: s.id, name: s.name, condition: s.condition, size: sizes.get(s.id) ?? 0, built_in: s.built_in }))
       return pageOfList(items, (s) => s.id, page)
     },
-    /** Saves a store's own segment; its members are found by the next sweep or event about each customer. */
+    /**
+     * Saves a store's own segment and finds its members at once (the sweep of POST
+     * /segments/refresh: each member's entry is a segment.entered, as for any later one), so the
+     * answer's `size` is the segment's size. A store of many customers pays for that sweep here.
+     */
     async create(storeId: string, input: unknown) {
       const segment = await createSegment(db, storeId, input, ctx.clock.now())
-      return { id: segment.id, name: segment.name, condition: segment.condition, size: 0, built_in: false }
+      await sweepStoreSegments(ctx, storeId, false)
+      const size = (await segmentSizes(db, storeId)).get(segment.id) ?? 0
+      return { id: segment.id, name: segment.name, condition: segment.condition, size, built_in: false }
     },
     customers: (storeId: string, id: string, page: PageRequest) => segmentCustomers(db, storeId, id, page),
     remove: (storeId: string, id: string) => deleteSegment(db, storeId, id, ctx.clock.now()),
