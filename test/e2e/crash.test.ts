@@ -313,7 +313,8 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     const repeated = [...counts].filter(([, n]) => n > 1).map(([key]) => key)
     expect(new Set(repeated)).toEqual(new Set(cutAll.calls))
     for (const key of repeated) {
-      expect(counts.get(key)).toBe(2)
+      // once, plus once more for each kill that cut it off (a slow machine can cut one call twice)
+      expect(counts.get(key)).toBe(1 + cutAll.calls.filter((cut) => cut === key).length)
       const run = runs.find((r) => `${r.id}:notify` === key)!
       expect(stepOf(run, 'notify').attempts).toBeGreaterThan(1)
     }
