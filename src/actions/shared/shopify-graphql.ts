@@ -67,7 +67,7 @@ export async function shopifyGraphql<T>(
   }
   const status = response.status
   if (status === 429 || status >= 500) {
-    throw new RetryableError(`${label} answered ${status}`, { retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null) })
+    throw new RetryableError(`${label} answered ${status}`, { retryAfterMs: shopifyRetryAfterMs(response.headers['retry-after'] ?? null) })
   }
   if (status === 401) {
     throw new PermanentError(`${label} refused the access token (401 Unauthorized): set a valid Admin API access token on the connector`, {
@@ -103,6 +103,12 @@ export async function shopifyGraphql<T>(
   }
   if (!body.data) throw new PermanentError(`${label} answered no data`)
   return body.data
+}
+
+/** Shopify's REST API sends Retry-After as decimal seconds ("2.0"); else as HTTP says (seconds or a date). */
+function shopifyRetryAfterMs(value: string | null): number | undefined {
+  if (value && /^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.ceil(Number(value) * 1000)
+  return retryAfterMs(value)
 }
 
 /** The wait until the bucket holds the query's cost again: (requested - available) / restoreRate seconds. */
