@@ -146,7 +146,10 @@ steps:
 
   it('a step whose answer was lost is retried with the same code and creates no second discount in the shop', async () => {
     await connect('default', shopA, 'shpat_a')
-    await installWorkflow(env.app, 'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { amount: 5 }\n')
+    await installWorkflow(
+      env.app,
+      'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { amount: 5 }\n',
+    )
     // the shop creates the discount, then the answer is lost on the way back (502)
     shopA.failures = ['lost']
     await send('default', 'order.paid', order('5001'))
@@ -165,7 +168,10 @@ steps:
 
   it('throttled, rate-limited and failing answers retry after the wait Shopify asks, then the code is created', async () => {
     await connect('default', shopA, 'shpat_a')
-    await installWorkflow(env.app, 'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { percent: 10 }\n')
+    await installWorkflow(
+      env.app,
+      'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { percent: 10 }\n',
+    )
     shopA.failures = ['throttled', '429', '500']
     await send('default', 'order.paid', order('5001'))
     // THROTTLED: (requestedQueryCost 110 - currentlyAvailable 10) / restoreRate 100 = 1 s
@@ -185,9 +191,12 @@ steps:
     expect(shopA.discounts[0]!.input.customerGets.value).toEqual({ percentage: 0.1 })
   })
 
-  it("a refused token fails the step for good, naming the connector, and retries nothing", async () => {
+  it('a refused token fails the step for good, naming the connector, and retries nothing', async () => {
     const connectorId = await connect('default', shopA, 'shpat_revoked')
-    await installWorkflow(env.app, 'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { percent: 10 }\n')
+    await installWorkflow(
+      env.app,
+      'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { percent: 10 }\n',
+    )
     await send('default', 'order.paid', order('5001'))
     const step = await stepOf('default', 'code')
     expect(step.status).toBe('failed')

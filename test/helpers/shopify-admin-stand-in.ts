@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the stand-in reads and answers arbitrary GraphQL JSON, as a test file does
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -39,7 +40,15 @@ export interface ShopifyStandIn {
   close(): Promise<void>
 }
 
-const HOLD_REASONS = new Set(['AWAITING_PAYMENT', 'HIGH_RISK_OF_FRAUD', 'INCORRECT_ADDRESS', 'INVENTORY_OUT_OF_STOCK', 'OTHER', 'AWAITING_RETURN_ITEMS', 'UNKNOWN_DELIVERY_DATE'])
+const HOLD_REASONS = new Set([
+  'AWAITING_PAYMENT',
+  'HIGH_RISK_OF_FRAUD',
+  'INCORRECT_ADDRESS',
+  'INVENTORY_OUT_OF_STOCK',
+  'OTHER',
+  'AWAITING_RETURN_ITEMS',
+  'UNKNOWN_DELIVERY_DATE',
+])
 const DECIMAL = /^\d+(\.\d+)?$/
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 
@@ -48,7 +57,12 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
   let seq = 0
 
   const invalid = (name: string, problem: string) => ({
-    errors: [{ message: `Variable $${name} of type was provided invalid value: ${problem}`, extensions: { code: 'INVALID_VARIABLE', problems: [{ explanation: problem }] } }],
+    errors: [
+      {
+        message: `Variable $${name} of type was provided invalid value: ${problem}`,
+        extensions: { code: 'INVALID_VARIABLE', problems: [{ explanation: problem }] },
+      },
+    ],
   })
 
   const checkCommon = (name: string, d: any, free: boolean): string | null => {
@@ -60,7 +74,8 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
     if (d.customerSelection?.all !== true && d.context === undefined) return 'customerSelection (or context) is required'
     if (d.usageLimit != null && (!Number.isInteger(d.usageLimit) || d.usageLimit < 1)) return 'usageLimit must be a positive Int'
     const min = d.minimumRequirement?.subtotal?.greaterThanOrEqualToSubtotal
-    if (d.minimumRequirement !== undefined && (typeof min !== 'string' || !DECIMAL.test(min))) return 'minimumRequirement.subtotal.greaterThanOrEqualToSubtotal must be a Decimal'
+    if (d.minimumRequirement !== undefined && (typeof min !== 'string' || !DECIMAL.test(min)))
+      return 'minimumRequirement.subtotal.greaterThanOrEqualToSubtotal must be a Decimal'
     if (free) {
       if (d.destination?.all !== true) return 'destination is required'
       if (d.customerGets !== undefined) return `customerGets is not a field of ${name}`
@@ -80,7 +95,14 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
     const problem = checkCommon(variable, input, type === 'free_shipping')
     if (problem) return invalid(variable, problem)
     if (state.discounts.some((x) => x.input.code.toUpperCase() === input.code.toUpperCase())) {
-      return { data: { [payloadName]: { codeDiscountNode: null, userErrors: [{ field: [variable, 'code'], code: 'TAKEN', message: 'Code must be unique. Please try a different code.' }] } } }
+      return {
+        data: {
+          [payloadName]: {
+            codeDiscountNode: null,
+            userErrors: [{ field: [variable, 'code'], code: 'TAKEN', message: 'Code must be unique. Please try a different code.' }],
+          },
+        },
+      }
     }
     const id = `gid://shopify/DiscountCodeNode/${++seq}`
     state.discounts.push({ id, type, input })
@@ -123,12 +145,25 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
       if (!hold || !HOLD_REASONS.has(hold.reason)) return invalid('fulfillmentHold', 'reason must be a FulfillmentHoldReason')
       const fo = [...state.orders.values()].flat().find((f) => f.id === v.id)
       const payload = (userErrors: unknown[]) => ({
-        data: { fulfillmentOrderHold: { fulfillmentHold: userErrors.length ? null : { id: `gid://shopify/FulfillmentHold/${++seq}` }, fulfillmentOrder: fo ? { id: fo.id, status: fo.status } : null, userErrors } },
+        data: {
+          fulfillmentOrderHold: {
+            fulfillmentHold: userErrors.length ? null : { id: `gid://shopify/FulfillmentHold/${++seq}` },
+            fulfillmentOrder: fo ? { id: fo.id, status: fo.status } : null,
+            userErrors,
+          },
+        },
       })
       if (!fo) return payload([{ field: ['id'], code: 'FULFILLMENT_ORDER_NOT_FOUND', message: 'Fulfillment order does not exist.' }])
-      if (!['OPEN', 'IN_PROGRESS', 'ON_HOLD'].includes(fo.status)) return payload([{ field: ['id'], code: null, message: 'The fulfillment order cannot be put on hold.' }])
+      if (!['OPEN', 'IN_PROGRESS', 'ON_HOLD'].includes(fo.status))
+        return payload([{ field: ['id'], code: null, message: 'The fulfillment order cannot be put on hold.' }])
       if (hold.handle && fo.holds.some((h) => h.handle === hold.handle))
-        return payload([{ field: ['fulfillmentHold', 'handle'], code: 'DUPLICATE_FULFILLMENT_HOLD_HANDLE', message: 'The handle provided for the fulfillment hold is already in use by this app for another hold on this fulfillment order.' }])
+        return payload([
+          {
+            field: ['fulfillmentHold', 'handle'],
+            code: 'DUPLICATE_FULFILLMENT_HOLD_HANDLE',
+            message: 'The handle provided for the fulfillment hold is already in use by this app for another hold on this fulfillment order.',
+          },
+        ])
       fo.holds.push({ reason: hold.reason, reasonNotes: hold.reasonNotes ?? null, handle: hold.handle ?? null })
       fo.status = 'ON_HOLD'
       const answered = payload([])
@@ -161,10 +196,17 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
       if (failure === 'throttled') {
         return send(200, {
           errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
-          extensions: { cost: { requestedQueryCost: 110, actualQueryCost: null, throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 10, restoreRate: 100 } } },
+          extensions: {
+            cost: { requestedQueryCost: 110, actualQueryCost: null, throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 10, restoreRate: 100 } },
+          },
         })
       }
-      if (failure === '429') return send(429, { errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' }, { 'retry-after': '2.0' })
+      if (failure === '429')
+        return send(
+          429,
+          { errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' },
+          { 'retry-after': '2.0' },
+        )
       if (failure === '500') return send(500, { errors: 'Internal Server Error' })
       const answered = answer(query, body.variables)
       if (failure === 'lost') return send(502, { errors: 'Bad Gateway' })

@@ -74,7 +74,7 @@ export const createDiscountCode = defineAction({
     'With a `budget`, the step is skipped (reason `budget_exhausted`, naming the budget) once this workflow would issue more than it allows. ' +
     'When the store has a Shopify connector with an access token, the code is then created in the shop so customers can redeem it there (GraphQL Admin API `discountCodeBasicCreate` for percent and amount codes, `discountCodeFreeShippingCreate` for free shipping alone; for all customers and all items, with the min spend as a minimum subtotal, the usage limit and the expiry; the token needs the write_discounts and read_discounts scopes). Shopify holds one discount per code, so a percent or amount code with `free_shipping: true` carries only its percent or amount in the shop. ' +
     'A retried step creates nothing twice: it issues the same code and finds it in the shop (`shop: already_created`). Output `shop`: `created` with `shop_discount_id`, `already_created`, or `not_connected` when there is no such connector. ' +
-    'Shopify throttling (THROTTLED, 429) and outages (5xx) retry the step after the wait Shopify asks; a refused token (401) fails it, naming the connector. Under simulate the code is issued in the sandbox and the shop is not called (`shop: dry_run`).',
+    'Shopify throttling (THROTTLED, 429) and outages (5xx) retry the step after the wait Shopify asks; a refused token (401) fails it, naming the connector. Under simulate the step shows a code of the shape it would issue, stores nothing, does not consult the budget and does not call the shop (`shop: dry_run`).',
   input,
   output,
   effects: 'external',
@@ -85,6 +85,22 @@ export const createDiscountCode = defineAction({
     const kind: DiscountKind = v.percent !== undefined ? 'percent' : v.amount !== undefined ? 'amount' : 'free_shipping'
     const value = v.percent !== undefined ? String(v.percent) : v.amount !== undefined ? addMoney(moneyText(v.amount)!, '0') : '0'
     const issuedValue = kind === 'amount' ? value : kind === 'percent' ? percentOfMoney(subjectTotal(scope) ?? '0', value) : '0.00'
+    const minSpend = v.min_spend !== undefined ? addMoney(moneyText(v.min_spend)!, '0') : null
+    const expiresAt = v.expires_in ? new Date(clock.now().getTime() + parseDuration(v.expires_in, 'expires_in')).toISOString() : null
+    if (dryRun) {
+      // simulate: a code of the shape it would issue; nothing stored, the budget not consulted, the shop not called
+      return {
+        code: newDiscountCode(v.prefix),
+        kind,
+        value: kind === 'free_shipping' ? null : Number(value),
+        free_shipping: v.free_shipping === true,
+        expires_at: expiresAt,
+        min_spend: minSpend === null ? null : Number(minSpend),
+        usage_limit: v.usage_limit ?? 1,
+        shop: 'dry_run' as const,
+        shop_discount_id: null,
+      }
+    }
     const result = await services.discounts.issue({
       runId: run.id,
       stepKey: run.stepKey,
@@ -93,8 +109,8 @@ export const createDiscountCode = defineAction({
       kind,
       value,
       freeShipping: v.free_shipping === true,
-      minSpend: v.min_spend !== undefined ? addMoney(moneyText(v.min_spend)!, '0') : null,
-      expiresAt: v.expires_in ? new Date(clock.now().getTime() + parseDuration(v.expires_in, 'expires_in')).toISOString() : null,
+      minSpend,
+      expiresAt,
       usageLimit: v.usage_limit ?? 1,
       issuedValue,
       budget: v.budget !== undefined ? moneyText(v.budget) : null,
@@ -111,9 +127,7 @@ export const createDiscountCode = defineAction({
     }
     const c = result.code
     // storeflow's code first, then the shop: a retry issues nothing new and creates the same code there
-    const shop = dryRun
-      ? { shop: 'dry_run' as const, id: null }
-      : await createInShop(services, c, { workflowId: run.workflowId, idempotencyKey, startsAt: clock.now().toISOString() })
+    const shop = await createInShop(services, c, { workflowId: run.workflowId, idempotencyKey, startsAt: clock.now().toISOString() })
     return {
       code: c.code,
       kind: c.kind,
