@@ -197,16 +197,22 @@ steps:
       env.app,
       'id: one\nname: One\ntrigger: { event: order.paid }\nsteps:\n  - id: code\n    action: create_discount_code\n    with: { percent: 10 }\n',
     )
+    await installWorkflow(env.app, 'id: two\nname: Two\ntrigger: { event: order.paid }\nsteps:\n  - id: hold\n    action: hold_order\n')
+    shopA.orders.set('gid://shopify/Order/5001', [{ id: 'gid://shopify/FulfillmentOrder/1', status: 'OPEN', holds: [] }])
     await send('default', 'order.paid', order('5001'))
-    const step = await stepOf('default', 'code')
-    expect(step.status).toBe('failed')
-    expect(step.attempts).toBe(1)
-    expect(step.error).toContain(`connector ${connectorId}`)
-    expect(step.error).toContain('401')
-    expect((await runOf('default')).status).toBe('failed')
+    for (const id of ['code', 'hold']) {
+      const step = await stepOf('default', id)
+      expect(step.status).toBe('failed')
+      expect(step.attempts).toBe(1)
+      expect(step.error).toContain(`connector ${connectorId}`)
+      expect(step.error).toContain('401')
+    }
+    const runs = await env.app.handle.db.selectFrom('runs').select('status').execute()
+    expect(runs.map((r) => r.status)).toEqual(['failed', 'failed'])
     await later(3_600_000)
-    expect(shopA.requests).toHaveLength(1)
+    expect(shopA.requests).toHaveLength(2)
     expect(shopA.discounts).toHaveLength(0)
+    expect(shopA.orders.get('gid://shopify/Order/5001')![0]!.holds).toEqual([])
   })
 
   it("holds a risky order's open fulfillment orders in the shop with the reasons, once however often the step is tried", async () => {
