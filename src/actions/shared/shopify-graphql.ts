@@ -47,14 +47,14 @@ export function shopifyLabel(admin: ShopifyAdmin): string {
  * access scopes the request needs, for the message when Shopify refuses the token.
  */
 export async function shopifyGraphql<T>(
-  http: ActionServices['http'],
+  client: ActionServices['http'],
   admin: ShopifyAdmin,
   request: { query: string; variables: Record<string, unknown>; idempotencyKey: string; scopes: string },
 ): Promise<T> {
   const label = shopifyLabel(admin)
   let response: Awaited<ReturnType<ActionServices['http']['request']>>
   try {
-    response = await http.request(admin.graphqlUrl, {
+    response = await client.request(admin.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-shopify-access-token': admin.accessToken, 'idempotency-key': request.idempotencyKey },
       body: JSON.stringify({ query: request.query, variables: request.variables }),
