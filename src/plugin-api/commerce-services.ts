@@ -1,4 +1,4 @@
-/** The store's orders as actions may change them (tag_order, hold_order). */
+/** The store's orders as actions may change them (tag_order, hold_order); shopifyAdmin also serves create_discount_code. */
 export interface OrderServices {
   /** adds tags to the store's order; answers the tags that were new, or null when the store has no such order */
   addTags(orderId: string, tags: string[]): Promise<string[] | null>
@@ -9,6 +9,8 @@ export interface OrderServices {
 }
 
 export interface ShopifyAdmin {
+  /** the connector the credentials come from, so an error can name it */
+  connectorId: string
   /** the GraphQL Admin API endpoint, `https://SHOP/admin/api/VERSION/graphql.json` */
   graphqlUrl: string
   accessToken: string

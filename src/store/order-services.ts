@@ -43,7 +43,7 @@ export function createOrderServices(db: Db, storeId: string, secretKey: string):
         if (!accessToken || (!apiUrl && !shopDomain)) continue
         const base = (apiUrl ?? `https://${shopDomain}`).replace(/\/+$/, '')
         const graphqlUrl = /\/admin\/api\/[^/]+$/.test(base) ? `${base}/graphql.json` : `${base}/admin/api/${SHOPIFY_ADMIN_API_VERSION}/graphql.json`
-        return { graphqlUrl, accessToken }
+        return { connectorId: c.id, graphqlUrl, accessToken }
       }
       return null
     },

@@ -4,6 +4,7 @@ import { addMoney, moneyText } from '../../lib/money.ts'
 import { percentOfMoney } from '../../lib/money-scale.ts'
 import { defineAction, SkipStep, type DiscountKind } from '../../plugin-api/index.ts'
 import { newDiscountCode } from './code.ts'
+import { createInShop } from './shop.ts'
 
 const money = (what: string) =>
   z.union([z.number(), z.string()]).refine((v) => {
@@ -58,6 +59,10 @@ const output = z.object({
   expires_at: z.string().nullable(),
   min_spend: z.number().nullable(),
   usage_limit: z.number(),
+  /** created: in the store's Shopify shop by this attempt; already_created: by an earlier attempt of the step; not_connected: no Shopify connector with an access token; dry_run: simulate */
+  shop: z.enum(['created', 'already_created', 'not_connected', 'dry_run']),
+  /** the shop's id for the discount (`gid://shopify/DiscountCodeNode/…`), or null */
+  shop_discount_id: z.string().nullable(),
 })
 
 export const createDiscountCode = defineAction({
@@ -66,17 +71,36 @@ export const createDiscountCode = defineAction({
   description:
     'Issues a unique, unguessable discount code for the customer (12 random letters and digits after an optional prefix), stored in storeflow and listed by GET /api/v1/discount-codes. ' +
     'Templates use it as `{{ steps.<id>.code }}`. The step issues one code however often it is tried. An order carrying the code in `discount_codes` counts it used, once per order. ' +
-    'With a `budget`, the step is skipped (reason `budget_exhausted`, naming the budget) once this workflow would issue more than it allows.',
+    'With a `budget`, the step is skipped (reason `budget_exhausted`, naming the budget) once this workflow would issue more than it allows. ' +
+    'When the store has a Shopify connector with an access token, the code is then created in the shop so customers can redeem it there (GraphQL Admin API `discountCodeBasicCreate` for percent and amount codes, `discountCodeFreeShippingCreate` for free shipping alone; for all customers and all items, with the min spend as a minimum subtotal, the usage limit and the expiry; the token needs the write_discounts and read_discounts scopes). Shopify holds one discount per code, so a percent or amount code with `free_shipping: true` carries only its percent or amount in the shop. ' +
+    'A retried step creates nothing twice: it issues the same code and finds it in the shop (`shop: already_created`). Output `shop`: `created` with `shop_discount_id`, `already_created`, or `not_connected` when there is no such connector. ' +
+    'Shopify throttling (THROTTLED, 429) and outages (5xx) retry the step after the wait Shopify asks; a refused token (401) fails it, naming the connector. Under simulate the step shows a code of the shape it would issue, stores nothing, does not consult the budget and does not call the shop (`shop: dry_run`).',
   input,
   output,
-  effects: 'internal',
-  simulate: 'perform',
+  effects: 'external',
+  simulate: 'dry_run',
   retry: { safe: true },
   examples: [{ percent: 10, expires_in: '7d' }, { amount: '15.00', min_spend: 50, usage_limit: 1, budget: 500, prefix: 'THANKS-' }, { free_shipping: true }],
-  async run({ input: v, run, customer, scope, clock, services }) {
+  async run({ input: v, run, customer, scope, clock, services, idempotencyKey, dryRun }) {
     const kind: DiscountKind = v.percent !== undefined ? 'percent' : v.amount !== undefined ? 'amount' : 'free_shipping'
     const value = v.percent !== undefined ? String(v.percent) : v.amount !== undefined ? addMoney(moneyText(v.amount)!, '0') : '0'
     const issuedValue = kind === 'amount' ? value : kind === 'percent' ? percentOfMoney(subjectTotal(scope) ?? '0', value) : '0.00'
+    const minSpend = v.min_spend !== undefined ? addMoney(moneyText(v.min_spend)!, '0') : null
+    const expiresAt = v.expires_in ? new Date(clock.now().getTime() + parseDuration(v.expires_in, 'expires_in')).toISOString() : null
+    if (dryRun) {
+      // simulate: a code of the shape it would issue; nothing stored, the budget not consulted, the shop not called
+      return {
+        code: newDiscountCode(v.prefix),
+        kind,
+        value: kind === 'free_shipping' ? null : Number(value),
+        free_shipping: v.free_shipping === true,
+        expires_at: expiresAt,
+        min_spend: minSpend === null ? null : Number(minSpend),
+        usage_limit: v.usage_limit ?? 1,
+        shop: 'dry_run' as const,
+        shop_discount_id: null,
+      }
+    }
     const result = await services.discounts.issue({
       runId: run.id,
       stepKey: run.stepKey,
@@ -85,8 +109,8 @@ export const createDiscountCode = defineAction({
       kind,
       value,
       freeShipping: v.free_shipping === true,
-      minSpend: v.min_spend !== undefined ? addMoney(moneyText(v.min_spend)!, '0') : null,
-      expiresAt: v.expires_in ? new Date(clock.now().getTime() + parseDuration(v.expires_in, 'expires_in')).toISOString() : null,
+      minSpend,
+      expiresAt,
       usageLimit: v.usage_limit ?? 1,
       issuedValue,
       budget: v.budget !== undefined ? moneyText(v.budget) : null,
@@ -102,6 +126,8 @@ export const createDiscountCode = defineAction({
       )
     }
     const c = result.code
+    // storeflow's code first, then the shop: a retry issues nothing new and creates the same code there
+    const shop = await createInShop(services, c, { workflowId: run.workflowId, idempotencyKey, startsAt: clock.now().toISOString() })
     return {
       code: c.code,
       kind: c.kind,
@@ -110,6 +136,8 @@ export const createDiscountCode = defineAction({
       expires_at: c.expiresAt,
       min_spend: c.minSpend === null ? null : Number(c.minSpend),
       usage_limit: c.usageLimit,
+      shop: shop.shop,
+      shop_discount_id: shop.id,
     }
   },
 })

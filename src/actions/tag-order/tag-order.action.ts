@@ -1,12 +1,7 @@
 import { z } from 'zod'
-import { defineAction, outboundFailure, PermanentError, RetryableError, SkipStep, type ActionContext } from '../../plugin-api/index.ts'
-import { retryAfterMs } from '../http-request/http-request.action.ts'
+import { defineAction, PermanentError, SkipStep, type ActionContext } from '../../plugin-api/index.ts'
+import { shopifyGraphql, shopifyLabel, userErrorText, type ShopifyUserError } from '../shared/shopify-graphql.ts'
 import { subjectOrder } from '../shared/subject-order.ts'
-
-/** Per request to the shop's Admin API, ms. */
-const SHOP_TIMEOUT_MS = 15_000
-/** Per answer: a tagsAdd answer is a few hundred bytes. */
-const SHOP_MAX_RESPONSE_BYTES = 256 * 1024
 
 const TAGS_ADD = 'mutation tagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { field message } } }'
 
@@ -45,38 +40,14 @@ async function tagInShop(
 ): Promise<'tagged' | 'not_connected'> {
   const admin = await services.orders.shopifyAdmin()
   if (!admin) return 'not_connected'
-  const host = new URL(admin.graphqlUrl).host
-  let response: Awaited<ReturnType<typeof services.http.request>>
-  try {
-    response = await services.http.request(admin.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-shopify-access-token': admin.accessToken, 'idempotency-key': idempotencyKey },
-      body: JSON.stringify({ query: TAGS_ADD, variables: { id: `gid://shopify/Order/${orderId}`, tags: input.tags } }),
-      timeoutMs: SHOP_TIMEOUT_MS,
-      maxResponseBytes: SHOP_MAX_RESPONSE_BYTES,
-      redirects: 'refuse',
-    })
-  } catch (err) {
-    throw outboundFailure(`Shopify Admin API (${host})`, err)
-  }
-  if (response.status === 429 || response.status >= 500) {
-    throw new RetryableError(`Shopify Admin API (${host}) answered ${response.status}`, { retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null) })
-  }
-  if (response.status === 401 || response.status === 403) {
-    throw new PermanentError(
-      `Shopify Admin API (${host}) refused the access token (${response.status}); check the connector's access token and its write_orders scope`,
-    )
-  }
-  if (response.status < 200 || response.status >= 300) throw new PermanentError(`Shopify Admin API (${host}) answered ${response.status}`)
-  let body: { errors?: Array<{ message?: string }>; data?: { tagsAdd?: { userErrors?: Array<{ message?: string }> } | null } } = {}
-  try {
-    body = JSON.parse(response.body) as typeof body
-  } catch {
-    throw new PermanentError(`Shopify Admin API (${host}) answered something that is not JSON`)
-  }
-  // GraphQL reports throttling and errors in a 200 answer
-  const problems = [...(body.errors ?? []), ...(body.data?.tagsAdd?.userErrors ?? [])].map((e) => String(e.message ?? 'error'))
-  if (problems.some((p) => /throttled/i.test(p))) throw new RetryableError(`Shopify Admin API (${host}) throttled the request`)
-  if (problems.length > 0) throw new PermanentError(`Shopify Admin API (${host}): ${problems.join('; ').slice(0, 300)}`)
+  // THROTTLED, 429 and 5xx retry after Shopify's wait; 401 fails for good, naming the connector (shared/shopify-graphql.ts)
+  const data = await shopifyGraphql<{ tagsAdd?: { userErrors?: ShopifyUserError[] } | null }>(services.http, admin, {
+    query: TAGS_ADD,
+    variables: { id: `gid://shopify/Order/${orderId}`, tags: input.tags },
+    idempotencyKey,
+    scopes: 'write_orders',
+  })
+  const userErrors = data.tagsAdd?.userErrors ?? []
+  if (userErrors.length > 0) throw new PermanentError(`${shopifyLabel(admin)}: ${userErrorText(userErrors)}`)
   return 'tagged'
 }
