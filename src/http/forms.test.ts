@@ -92,6 +92,38 @@ steps:
     expect(await customer('mallory@example.com')).toMatchObject({ id: null, first_name: 'Mallory', tags: [] })
   })
 
+  it("a stranger's form fills what a known customer lacks but overwrites nothing, and cannot opt back in someone who unsubscribed", async () => {
+    const shop = (id: string, type: string, data: object, at: string) =>
+      server.inject({ method: 'POST', url: '/api/v1/events', headers: admin, payload: { id, type, occurred_at: at, data } })
+    expect(
+      (await shop('c1', 'customer.created', { id: 'c1', email: 'vera@example.com', first_name: 'Vera', phone: '+15550001111' }, '2026-03-01T10:00:00Z'))
+        .statusCode,
+    ).toBe(202)
+    expect((await shop('u1', 'newsletter.unsubscribed', { customer: { id: 'c1', email: 'vera@example.com' } }, '2026-03-01T11:00:00Z')).statusCode).toBe(202)
+    await installWorkflow(
+      env.app,
+      `
+id: signup-default
+name: Sign-up with the defaults
+trigger: { event: form.submitted }
+steps:
+  - action: upsert_customer
+`,
+    )
+    const attack =
+      'email=VERA%40example.com&phone=%2B19990000000&first_name=Your+account+is+locked&birthday=1990-03-02&timezone=Pacific/Kiritimati&accepts_marketing=on'
+    expect((await post(attack)).statusCode).toBe(202)
+    // the gaps (birthday, time zone) are filled; the name, phone and the unsubscribe stand
+    expect(await customer('c1')).toMatchObject({
+      first_name: 'Vera',
+      phone: '+15550001111',
+      birthday: '1990-03-02',
+      timezone: 'Pacific/Kiritimati',
+      accepts_marketing: false,
+      unsubscribed_at: '2026-03-01T11:00:00.000Z',
+    })
+  })
+
   it('upsert_customer maps other field names, and records consent only from the named field', async () => {
     await installWorkflow(
       env.app,

@@ -34,7 +34,8 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
   const customerKey = customerData
     ? DERIVED_EVENT_TYPES.has(type)
       ? await findCustomer(db, storeId, customerData)
-      : await upsertCustomer(db, storeId, customerData, at)
+      : // a form is posted by anyone (no key): it fills in what a known customer lacks, never overwrites
+        await upsertCustomer(db, storeId, customerData, at, { fillOnly: type === 'form.submitted' })
     : null
 
   if ((type === 'newsletter.subscribed' || type === 'newsletter.unsubscribed') && customerKey) {
@@ -112,7 +113,13 @@ const PROFILE_FIELDS = ['email', 'phone', 'first_name', 'last_name', 'birthday',
 
 type CustomerRow = Selectable<CustomersTable>
 
-async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Promise<string> {
+/**
+ * `fillOnly`: for what strangers may post (a form). On a customer who exists, a profile field is
+ * only filled where it is empty, and consent is only taken when nothing was ever said about it (no
+ * shop flag, no explicit subscribe or unsubscribe): otherwise anyone knowing an email could change
+ * that customer's phone, name or birthday, or opt them back in after they unsubscribed.
+ */
+async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string, options: { fillOnly?: boolean } = {}): Promise<string> {
   const externalId = c.id ? String(c.id) : null
   const email = typeof c.email === 'string' && c.email ? c.email.toLowerCase() : null
   let row: CustomerRow | undefined = externalId
@@ -187,7 +194,12 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Prom
   const patch: Partial<CustomerRow> = {}
   if (externalId && !row.external_id) patch.external_id = externalId
   const newer = !row.profile_at || at >= row.profile_at
-  if (newer) {
+  if (options.fillOnly) {
+    for (const field of PROFILE_FIELDS) {
+      const value = field === 'email' ? email : str(c[field])
+      if (value !== null && row[field] === null) patch[field] = value
+    }
+  } else if (newer) {
     for (const field of PROFILE_FIELDS) {
       const value = field === 'email' ? email : str(c[field])
       if (value !== null && value !== row[field]) patch[field] = value
@@ -200,7 +212,8 @@ async function upsertCustomer(db: Db, storeId: string, c: Obj, at: string): Prom
   }
   // the shop's consent flag is its own newest-wins register (ties: false wins), apart from
   // storeflow's explicit newsletter register; combinedConsent says how the two make one flag
-  if (shopConsent !== null && newerShopConsent(shopConsent, at, row) && !beforeErasure(row, at)) {
+  const consentNeverSaid = row.shop_accepts_marketing_at === null && row.consent_at === null
+  if (shopConsent !== null && (!options.fillOnly || consentNeverSaid) && newerShopConsent(shopConsent, at, row) && !beforeErasure(row, at)) {
     patch.shop_accepts_marketing = shopConsent
     patch.shop_accepts_marketing_at = at
     patch.accepts_marketing = combinedConsent({ ...row, ...patch })

@@ -35,13 +35,16 @@ export const upsertCustomer = defineAction({
   simulate: 'perform',
   retry: { safe: true },
   examples: [{}, { fields: { email: '{{ event.data.fields.email }}', first_name: '{{ event.data.fields.name }}' }, consent_field: 'newsletter' }],
-  async run({ input, scope, idempotencyKey, services }) {
-    const fromForm = !input.fields && isForm(scope)
+  async run({ input, scope, customer, idempotencyKey, services }) {
+    const formTrigger = isForm(scope)
+    const fromForm = !input.fields && formTrigger
     const source = input.fields ?? defaultSource(scope)
     const profile: Record<string, unknown> = {}
     for (const field of PROFILE_FIELDS) {
       // anyone may post a form: by default its fields never name the shop's customer id nor tags
       if (fromForm && (field === 'id' || field === 'tags')) continue
+      // nor overwrite what a customer who exists already has (the form's own event only fills gaps too)
+      if (formTrigger && field !== 'email' && customer && customer[field] !== null && customer[field] !== undefined) continue
       const value = source[field]
       if (field === 'tags' && Array.isArray(value)) profile.tags = value.map(String)
       else if (typeof value === 'string' && value.trim() !== '') profile[field] = value.trim()
@@ -57,10 +60,15 @@ export const upsertCustomer = defineAction({
     const consentValue = source[input.consent_field ?? 'accepts_marketing']
     const consent = consentValue === true || (typeof consentValue === 'string' && EXPLICIT_YES.has(consentValue.trim().toLowerCase()))
     const who = { ...(profile.id ? { id: profile.id as string } : {}), ...(profile.email ? { email: profile.email as string } : {}) }
-    await services.events.emit({ id: `upsert:${idempotencyKey}`, type: 'customer.updated', data: profile })
-    if (consent)
+    // a known customer's form that fills nothing says nothing new: no update (its time would make
+    // the shop's own later-arriving changes look older than they are)
+    const fillsSomething = !(formTrigger && customer) || Object.keys(profile).some((field) => field !== 'email')
+    if (fillsSomething) await services.events.emit({ id: `upsert:${idempotencyKey}`, type: 'customer.updated', data: profile })
+    // a form cannot opt back in someone who unsubscribed: only their own subscribe (a link, the shop) can
+    const optedOut = formTrigger && Boolean(customer?.unsubscribed_at)
+    if (consent && !optedOut)
       await services.events.emit({ id: `upsert-consent:${idempotencyKey}`, type: 'newsletter.subscribed', data: { customer: who, source: 'upsert_customer' } })
-    return { customer: who, fields: Object.keys(profile), accepts_marketing: consent ? true : null }
+    return { customer: who, fields: fillsSomething ? Object.keys(profile) : [], accepts_marketing: consent && !optedOut ? true : null }
   },
 })
 
