@@ -61,3 +61,15 @@ describe('CEL conditions (docs/workflows.md)', () => {
     expect(() => compileCel('1 + "a"')).toThrow(/no such overload/)
   })
 })
+
+describe('what a condition may cost', () => {
+  const ten = '[1,2,3,4,5,6,7,8,9,10]'
+  it('a list of lists (two nested loops) compiles and evaluates', () => {
+    expect(evaluateCondition(compileCel(`${ten}.exists(a, ${ten}.exists(b, a * b == 42))`), {})).toBe(true)
+  })
+  it('three nested loops are refused at save time, naming the rule (six took seconds per customer, one more level ten times that)', () => {
+    const three = `${ten}.all(a, ${ten}.all(b, ${ten}.exists(c, a + b + c == 3)))`
+    expect(() => compileCel(three)).toThrow(/nest 2 deep at most/)
+    expect(() => compileCel(`${ten}.map(a, ${ten}.filter(b, ${ten}.exists_one(c, c == b)))`)).toThrow(CelCompileError)
+  })
+})

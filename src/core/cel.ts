@@ -31,6 +31,19 @@ function createEnvironment(): Environment {
   return env
 }
 
+/** How deep comprehension macros may nest: two (a list of lists) is as far as a condition needs. */
+const MAX_COMPREHENSION_NESTING = 2
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
+
+/** The deepest nesting of comprehension macros in a parsed expression. */
+function comprehensionDepth(node: unknown): number {
+  if (!node || typeof node !== 'object') return 0
+  if (Array.isArray(node)) return node.reduce((max: number, n) => Math.max(max, comprehensionDepth(n)), 0)
+  const { op, args } = node as { op?: unknown; args?: unknown }
+  const inner = comprehensionDepth(args)
+  return op === 'rcall' && Array.isArray(args) && COMPREHENSIONS.has(args[0] as string) ? inner + 1 : inner
+}
+
 /**
  * `has(x.y)` and `'key' in map` ask whether a key is present, which the null proxy would always
  * answer yes to: an expression using either (found in its syntax tree, not its text) sees the
@@ -103,7 +116,13 @@ export function compileCel(source: string): CompiledExpression {
   }
   const checked = parsed.check()
   if (!checked.valid) throw new CelCompileError(firstLine(checked.error), null)
-  const strict = asksAboutPresence((parsed as unknown as { ast: unknown }).ast)
+  const ast = (parsed as unknown as { ast: unknown }).ast
+  if (comprehensionDepth(ast) > MAX_COMPREHENSION_NESTING)
+    throw new CelCompileError(
+      `macros that loop (all, exists, exists_one, map, filter) may nest ${MAX_COMPREHENSION_NESTING} deep at most: each level multiplies the work, and one condition must not hold up the engine`,
+      null,
+    )
+  const strict = asksAboutPresence(ast)
   return {
     source,
     evaluate: (scope) => toPlain(parsed(strict ? scope : (nullish(scope) as Record<string, unknown>))),
