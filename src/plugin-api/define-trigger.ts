@@ -85,8 +85,11 @@ export interface DerivedViewReads {
     window: { lastOrderBefore: string; notBefore: string },
     limit: number,
   ): Promise<Array<{ event_id: string; last_order_at: string; customer: Record<string, unknown> }>>
-  /** Customers whose birthday (YYYY-MM-DD or --MM-DD) falls on one of these month-days (`MM-DD`). */
-  birthdays(monthDays: string[], limit: number): Promise<Array<{ key: string; birthday: string; customer: Record<string, unknown> }>>
+  /**
+   * Customers whose birthday (YYYY-MM-DD) falls on one of these month-days (`MM-DD`), by key, after
+   * the key `after` (a page at a time: the caller leaves out who already had this year's).
+   */
+  birthdays(monthDays: string[], limit: number, after?: string): Promise<Array<{ key: string; birthday: string; customer: Record<string, unknown> }>>
   /**
    * Active subscriptions renewing at or before `renewsBefore` and after `notBefore`. event_id:
    * `subscription.renewal_due:<subscription id>:<next_renewal_at>`.

@@ -43,11 +43,12 @@ export function derivedViewReads(db: Db, storeId: string): DerivedViewReads {
       return rows.map((r) => ({ event_id: r.event_id, last_order_at: r.last_order_at, customer: customerFacts(r)! }))
     },
 
-    async birthdays(monthDays, limit) {
+    async birthdays(monthDays, limit, after = '') {
       if (monthDays.length === 0) return []
       const { rows } = await sql<CustomerColumns>`
         select ${customerColumns('k')} from customers k
         where k.store_id = ${storeId} and k.birthday is not null and substr(k.birthday, 6, 5) in (${sql.join(monthDays)})
+          and k.key > ${after}
         order by k.key
         limit ${limit}`.execute(db)
       return rows.map((r) => ({ key: r.customer_key!, birthday: r.customer_birthday!, customer: customerFacts(r)! }))

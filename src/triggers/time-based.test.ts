@@ -221,6 +221,23 @@ describe.each(DIALECTS)('time-based derived events on %s', (dialect) => {
       expect((await derived('customer.birthday')).map((e) => e.occurred_at)).toEqual(['2027-02-28T00:00:00.000Z', '2028-02-29T00:00:00.000Z'])
     })
 
+    it('more birthdays in a day than one sweep takes: the next sweep takes the rest, not the same ones again', async () => {
+      const many = Array.from({ length: 1005 }, (_, i) => born(`m${String(i).padStart(4, '0')}`, '1990-03-05', 'UTC'))
+      const parsed = many.map((raw) => {
+        const p = parseEvent(raw, { store: 'default', now: env.clock.now() })
+        if (!p.ok) throw new Error(JSON.stringify(p.issues))
+        return p.event
+      })
+      await env.app.engine.ingest(parsed, { historical: false, source: 'test' })
+      await env.app.engine.drain()
+      await at('2026-03-05T09:15:00Z')
+      expect(await derived('customer.birthday')).toHaveLength(1000)
+      await at('2026-03-05T09:30:00Z')
+      const all = await derived('customer.birthday')
+      expect(all).toHaveLength(1005)
+      expect(new Set(all.map((e) => e.id)).size).toBe(1005)
+    })
+
     it('a birthday missed while nothing ran falls once when the sweep comes back, within 7 days', async () => {
       await send(born('a', '1990-03-05', 'UTC'))
       await send(born('b', '1990-02-20', 'UTC'))

@@ -5,6 +5,8 @@ import { CATCH_UP_MS, SWEEP_LIMIT } from '../sweep.ts'
 /** The hour of the birthday's morning the event falls at, in the customer's time zone. */
 const BIRTHDAY_HOUR = 9
 const DAY_MS = 86_400_000
+/** Candidates read at a time (customers with a birthday in the window). */
+const CANDIDATE_PAGE = 1000
 
 const isLeap = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
 
@@ -33,21 +35,31 @@ export const customerBirthday = defineTrigger({
   async derive({ cause, store, view, now }) {
     if (cause.kind !== 'schedule') return []
     const from = now.getTime() - CATCH_UP_MS
-    const candidates = await view.birthdays(monthDaysBetween(from - DAY_MS, now.getTime() + DAY_MS), SWEEP_LIMIT)
-    const due: Array<{ id: string; at: Date; customer: Record<string, unknown> }> = []
-    for (const { key, birthday, customer } of candidates) {
-      const zone = zoneFor(customer, store)
-      const year = localParts(now, zone).year
-      // the last birthday at or before now: this year's, or last year's around New Year
-      for (const y of [year, year - 1]) {
-        const at = birthdayInstant(birthday, y, zone)
-        if (at.getTime() > now.getTime()) continue
-        if (at.getTime() > from) due.push({ id: `customer.birthday:${key}:${y}`, at, customer })
-        break
+    const monthDays = monthDaysBetween(from - DAY_MS, now.getTime() + DAY_MS)
+    const out: Array<{ id: string; occurred_at: string; data: Record<string, unknown> }> = []
+    // page through every candidate: those who had this year's already must not hide the others
+    let after: string | undefined
+    while (out.length < SWEEP_LIMIT) {
+      const page = await view.birthdays(monthDays, CANDIDATE_PAGE, after)
+      if (page.length === 0) break
+      after = page[page.length - 1]!.key
+      const due: Array<{ id: string; at: Date; customer: Record<string, unknown> }> = []
+      for (const { key, birthday, customer } of page) {
+        const zone = zoneFor(customer, store)
+        const year = localParts(now, zone).year
+        // the last birthday at or before now: this year's, or last year's around New Year
+        for (const y of [year, year - 1]) {
+          const at = birthdayInstant(birthday, y, zone)
+          if (at.getTime() > now.getTime()) continue
+          if (at.getTime() > from) due.push({ id: `customer.birthday:${key}:${y}`, at, customer })
+          break
+        }
       }
+      const already = await view.existingEventIds(due.map((d) => d.id))
+      for (const d of due) if (!already.has(d.id)) out.push({ id: d.id, occurred_at: d.at.toISOString(), data: { customer: d.customer } })
+      if (page.length < CANDIDATE_PAGE) break
     }
-    const already = await view.existingEventIds(due.map((d) => d.id))
-    return due.filter((d) => !already.has(d.id)).map((d) => ({ id: d.id, occurred_at: d.at.toISOString(), data: { customer: d.customer } }))
+    return out.slice(0, SWEEP_LIMIT)
   },
 })
 
