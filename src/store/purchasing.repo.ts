@@ -62,13 +62,13 @@ export async function upsertSupplier(db: Db, storeId: string, supplier: Supplier
     skus: JSON.stringify(supplier.skus),
     updated_at: at,
   }
-  const inserted = await db
+  const existing = await db.selectFrom('suppliers').select('id').where('store_id', '=', storeId).where('id', '=', supplier.id).executeTakeFirst()
+  await db
     .insertInto('suppliers')
     .values({ store_id: storeId, id: supplier.id, ...values, created_at: at })
     .onConflict((oc) => oc.columns(['store_id', 'id']).doUpdateSet(values))
-    .returning(['created_at'])
-    .executeTakeFirstOrThrow()
-  return { supplier: { ...supplier }, created: inserted.created_at === at }
+    .execute()
+  return { supplier: { ...supplier }, created: !existing }
 }
 
 export async function listSuppliers(db: Db, storeId: string, page: PageRequest): Promise<Page<ReturnType<typeof supplierOf>>> {
