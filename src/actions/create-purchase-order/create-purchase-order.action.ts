@@ -24,6 +24,11 @@ const input = z.object({
     .describe(
       "What to order. Default: the reorder suggestion for the SKU the trigger is about (an inventory.low event's `sku`, from its `available` and `reorder_point`), or for each of `skus`",
     ),
+  sku: z
+    .string()
+    .max(255)
+    .optional()
+    .describe("Without lines: the one SKU to reorder by its suggestion, Liquid (e.g. '{{ trigger.data.sku }}'); default: the trigger's sku"),
   skus: z
     .array(z.string().min(1).max(255))
     .min(1)
@@ -53,6 +58,7 @@ const orderOutput = z.object({
 })
 
 const output = z.object({
+  number: z.string().describe('The order numbers, comma-separated (one order per supplier; usually one): `{{ steps.<id>.number }}` in a message'),
   purchase_orders: z.array(orderOutput).describe('One per supplier'),
   already_created: z.boolean().describe('An earlier attempt of this step made them; no new orders were made'),
   dry_run: z.boolean().describe('true under simulate: the orders are planned, not made (their id and number are empty)'),
@@ -98,6 +104,7 @@ async function runCreatePurchaseOrder(ctx: ActionContext<Input>): Promise<Output
   }))
   if (ctx.dryRun) {
     return {
+      number: '',
       purchase_orders: withTitles.map((p) => ({
         id: '',
         number: '',
@@ -125,7 +132,7 @@ async function runCreatePurchaseOrder(ctx: ActionContext<Input>): Promise<Output
     if (input.send && supplier && order.status !== 'received') email = await mailPurchaseOrder(ctx, order, supplier)
     out.push(view(order, email))
   }
-  return { purchase_orders: out, already_created: !created, dry_run: false }
+  return { number: out.map((o) => o.number).join(', '), purchase_orders: out, already_created: !created, dry_run: false }
 }
 
 function view(order: PurchaseOrderRecord, email: PurchaseOrderMail | null): Output['purchase_orders'][number] {
@@ -151,15 +158,17 @@ async function wantedLines(ctx: ActionContext<Input>): Promise<WantedLine[]> {
     }))
   const trigger = scope.trigger as { type?: string; data?: Record<string, unknown> } | null | undefined
   const data = trigger?.data ?? {}
-  const fromTrigger = typeof data.sku === 'string' && data.sku.trim() !== '' ? [data.sku.trim()] : []
-  const skus = input.skus ?? fromTrigger
+  const triggerSku = typeof data.sku === 'string' && data.sku.trim() !== '' ? data.sku.trim() : null
+  const named = input.sku?.trim() ? [input.sku.trim()] : null
+  const fromTrigger = triggerSku ? [triggerSku] : []
+  const skus = input.skus ?? named ?? fromTrigger
   if (skus.length === 0)
-    throw new PermanentError('create_purchase_order: no lines given, no skus given, and the trigger names no sku (with.lines or with.skus)', {
+    throw new PermanentError('create_purchase_order: no lines, sku or skus given, and the trigger names no sku (with.lines, with.sku or with.skus)', {
       reason: 'no_lines',
     })
   const lines: WantedLine[] = []
   for (const sku of skus) {
-    const hint = sku === fromTrigger[0] ? { available: numberOrNull(data.available), reorder_point: numberOrNull(data.reorder_point) } : {}
+    const hint = sku === triggerSku ? { available: numberOrNull(data.available), reorder_point: numberOrNull(data.reorder_point) } : {}
     const quantity = await services.purchasing.suggestedQuantity(sku, hint)
     if (quantity === null)
       throw new PermanentError(`create_purchase_order: no reorder point is known for SKU "${sku}"; give with.lines with a quantity`, {

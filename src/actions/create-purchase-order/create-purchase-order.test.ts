@@ -59,7 +59,9 @@ trigger: { event: inventory.low }
 steps:
   - id: po
     action: create_purchase_order
-    with: { send: true }
+    with: { sku: '{{ trigger.data.sku }}', send: true }
+  - action: log
+    with: { message: 'purchase order {{ steps.po.number }} sent' }
 `
 
 const RESTOCK = `
@@ -185,6 +187,7 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     const run = await runOf('low-stock-po')
     expect(run.status).toBe('completed')
     const output = run.steps.find((s) => s.id === 'po')!.output as { purchase_orders: Array<Record<string, unknown>> }
+    expect(output).toMatchObject({ number: 'PO-000001', already_created: false })
     expect(output.purchase_orders).toEqual([
       expect.objectContaining({
         number: 'PO-000001',
