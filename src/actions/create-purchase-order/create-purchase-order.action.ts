@@ -77,7 +77,11 @@ export const createPurchaseOrder = defineAction({
   // a dry run plans the orders (suppliers, quantities) and makes and sends nothing
   simulate: 'dry_run',
   retry: { safe: true, maxAttempts: 8, baseDelayMs: 30_000 },
-  examples: [{ send: true }, { lines: [{ sku: 'MUG-RED', quantity: 24, unit_cost: '3.10' }], send: false }, { skus: ['MUG-RED', 'MUG-BLUE'], send: false }],
+  examples: [
+    { sku: '{{ trigger.data.sku }}', send: true },
+    { lines: [{ sku: 'MUG-RED', quantity: 24, unit_cost: '3.10' }], send: false },
+    { skus: ['MUG-RED', 'MUG-BLUE'], send: false },
+  ],
   run: runCreatePurchaseOrder,
 })
 
