@@ -311,6 +311,34 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     expect(smtp.received).toHaveLength(2)
   })
 
+  it('a hand-over cut off mid-way is sent again with the same Message-ID, said to be a possible duplicate, and the order stays one', async () => {
+    await suppliers()
+    const storage = createStorage(
+      env.app.handle,
+      { smtpUrl: smtp.url, allowPrivateHttp: true, publicUrl: 'https://shop.example.test', secretKey: 'k', mailFrom: 'shop@example.test' },
+      env.clock,
+      createOutboundClient({ allowPrivate: true }),
+    )
+    const services = storage.services('default', async () => ({ id: 'x', duplicate: false }))
+    const input = createPurchaseOrder.input.parse({ lines: [{ sku: 'TEE-1', quantity: 3 }], send: true })
+    const ctx = (attempt: number) => actionContext(input, { services, clock: env.clock, runId: 'run_cut', stepKey: 'po', customer: null, attempt })
+    // the server takes the message but the connection closes before its answer
+    smtp.dropConnectionAfterData(1)
+    const cut = await createPurchaseOrder.run(ctx(1)).catch((e: unknown) => e)
+    expect(cut).toBeInstanceOf(Error)
+    expect((await api('GET', '/api/v1/purchase-orders/PO-000001')).json().status).toBe('draft')
+    const retried = await createPurchaseOrder.run(ctx(2))
+    expect(retried.already_created).toBe(true)
+    expect(retried.purchase_orders[0]).toMatchObject({ number: 'PO-000001', status: 'sent', email: { possible_duplicate: true, already_sent: false } })
+    const mails = await smtp.waitForMessages(2)
+    expect(mails[0]!.messageId).toBe(mails[1]!.messageId)
+    expect(smtp.deliveries().get(mails[0]!.messageId!)).toBe(2)
+    expect((await api('GET', '/api/v1/purchase-orders')).json().items).toHaveLength(1)
+    // and the order's email never leaves a third time, whoever asks
+    expect((await api('POST', '/api/v1/purchase-orders/PO-000001/send')).json()).toMatchObject({ email: { already_sent: true } })
+    expect(smtp.received).toHaveLength(2)
+  })
+
   it('a SKU no supplier lists fails the step naming it, and nothing is ordered', async () => {
     await suppliers()
     await installWorkflow(env.app, LOW_STOCK)
