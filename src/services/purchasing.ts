@@ -2,6 +2,7 @@ import { mailPurchaseOrder } from '../actions/create-purchase-order/mail.ts'
 import { parseReceipt, parseSupplier } from '../core/purchasing/purchasing.ts'
 import { OperationalError, UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
+import { moneyToNumber } from '../lib/money.ts'
 import { PermanentError, RetryableError, type ActionContext } from '../plugin-api/index.ts'
 import type { PageRequest } from '../store/keyset.ts'
 import {
@@ -21,6 +22,11 @@ import type { ServiceContext } from './context.ts'
 const STATUSES = ['draft', 'sent', 'received']
 /** an Idempotency-Key is the client's: any printable text up to this length */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
+
+/** An order as the API shows it: money as a JSON number, like every other money field the API answers (the exact string stays in storage and in the supplier's CSV). */
+function apiView<T extends { lines: Array<{ unit_cost: string | null }> }>(order: T) {
+  return { ...order, lines: order.lines.map((l) => ({ ...l, unit_cost: l.unit_cost === null ? null : moneyToNumber(l.unit_cost) })) }
+}
 
 function notFound(what: string, ref: string): UserError {
   return new UserError(`${what} "${ref}" not found`, { code: 'not_found' })
@@ -51,16 +57,18 @@ export function createSupplierService(ctx: ServiceContext) {
 /** Purchase orders create_purchase_order made: listed, sent, received into stock. */
 export function createPurchaseOrderService(ctx: ServiceContext) {
   const db = ctx.handle.db
-  const get = async (storeId: string, ref: string) => {
+  const find = async (storeId: string, ref: string) => {
     const order = await getPurchaseOrder(db, storeId, ref)
     if (!order) throw notFound('purchase order', ref)
     return order
   }
+  const get = async (storeId: string, ref: string) => apiView(await find(storeId, ref))
   return {
     async list(storeId: string, filter: PurchaseOrderFilter, page: PageRequest) {
       if (filter.status && !STATUSES.includes(filter.status))
         throw new UserError(`status must be one of ${STATUSES.join(', ')}`, { code: 'validation_failed', details: { field: 'status' } })
-      return listPurchaseOrders(db, storeId, filter, page)
+      const listed = await listPurchaseOrders(db, storeId, filter, page)
+      return { items: listed.items.map(apiView), next_cursor: listed.next_cursor }
     },
     get,
     /**
@@ -68,7 +76,7 @@ export function createPurchaseOrderService(ctx: ServiceContext) {
      * by the order, so it leaves once whoever asks).
      */
     async send(storeId: string, ref: string) {
-      const order = await get(storeId, ref)
+      const order = await find(storeId, ref)
       if (order.status === 'received')
         throw new UserError(`purchase order ${order.number} is received already`, { code: 'conflict', details: { field: 'status' } })
       const supplier = await getSupplier(db, storeId, order.supplier_id)
@@ -118,7 +126,7 @@ export function createPurchaseOrderService(ctx: ServiceContext) {
       await ctx.engine.catchUp(storeId)
       const skus = [...new Set(lines.map((l) => l.sku))]
       const stock = await Promise.all(skus.map(async (sku) => ({ sku, available: await availableOf(db, storeId, sku) })))
-      return { ...(duplicate ? await get(storeId, order.id) : order), receipt_id: key, duplicate, stock }
+      return { ...(duplicate ? await get(storeId, order.id) : apiView(order)), receipt_id: key, duplicate, stock }
     },
   }
 }

@@ -241,7 +241,7 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
       supplier_id: 'acme',
       lines: [
         // 5 raised to Acme's minimum of 24
-        { sku: 'MUG-RED', quantity: 24, unit_cost: '3.10', description: HOSTILE_TITLE, received: 0 },
+        { sku: 'MUG-RED', quantity: 24, unit_cost: 3.1, description: HOSTILE_TITLE, received: 0 },
         { sku: 'MUG-BLUE', quantity: 30, unit_cost: null, description: HOSTILE_TITLE, received: 0 },
       ],
     })
