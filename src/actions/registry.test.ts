@@ -58,6 +58,15 @@ describe('what simulate does with each action', () => {
           update: refuse('messages.update'),
         },
         events: { emit: refuse('events.emit') },
+        // reads that plan a purchase order are allowed; making or marking one is not
+        purchasing: {
+          suggestedQuantity: async () => 12,
+          suppliersFor: async (skus: string[]) =>
+            new Map(skus.map((sku) => [sku, { id: 'acme', name: 'Acme', email: 'po@acme.test', lead_time_days: 7, min_order_quantity: 1, skus }])),
+          titlesOf: async () => new Map(),
+          createOrders: refuse('purchasing.createOrders'),
+          markSent: refuse('purchasing.markSent'),
+        },
         http: { request: refuse('http.request') },
         config: {
           smtpUrl: 'smtp://127.0.0.1:1',

@@ -247,6 +247,14 @@ export const invoiceSchema = z
 
 const anyData = z.looseObject({})
 
+export const purchaseOrderReceivedSchema = z
+  .looseObject({
+    purchase_order: z.looseObject({ id: z.string().min(1), number: z.string(), supplier_id: z.string(), status: z.string() }),
+    receipt_id: z.string().min(1),
+    lines: z.array(z.looseObject({ sku: z.string().min(1), quantity: z.number().int() })),
+  })
+  .describe('Stock that arrived on a purchase order (purchase_order.received, appended by POST /api/v1/purchase-orders/:id/receive)')
+
 /** data schema per event type; derived types are emitted by storeflow itself but may also be sent */
 export const EVENT_DATA_SCHEMAS = {
   'customer.created': customerSchema,
@@ -280,6 +288,7 @@ export const EVENT_DATA_SCHEMAS = {
   'segment.entered': anyData,
   'segment.exited': anyData,
   'schedule.tick': anyData,
+  'purchase_order.received': purchaseOrderReceivedSchema,
 } as const satisfies Record<string, z.ZodType>
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS

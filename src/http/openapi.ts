@@ -106,6 +106,52 @@ export function registerOpenApi(server: FastifyInstance): void {
         },
       },
       '/api/v1/invoices/{id}': { get: { summary: 'An invoice, by its id (inv_…) or number (INV-000042)' } },
+      '/api/v1/suppliers': {
+        get: {
+          summary: 'Suppliers, by id',
+          responses: {
+            200: ok('suppliers: { id, name, email, lead_time_days, min_order_quantity, skus, created_at, updated_at }', listOf({ type: 'object' })),
+          },
+        },
+        post: {
+          summary: 'Create or replace a supplier { id, name, email, lead_time_days, min_order_quantity (units per order line, default 1), skus } (admin)',
+          responses: { 201: ok('created'), 200: ok('replaced (same id)'), 400: ok('invalid, naming the field', error) },
+        },
+      },
+      '/api/v1/suppliers/{id}': { get: { summary: 'A supplier' }, delete: { summary: 'Delete a supplier (admin); its purchase orders stay' } },
+      '/api/v1/purchase-orders': {
+        get: {
+          summary: 'Purchase orders made by create_purchase_order, newest first (?status=draft|sent|received&supplier=)',
+          parameters: ['status', 'supplier', 'limit', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          responses: {
+            200: ok(
+              'orders: { id, number, supplier_id, status, lines: [{ sku, quantity, unit_cost, description, received }], created_at, sent_at, received_at, workflow_id, run_id }',
+              listOf({ type: 'object' }),
+            ),
+          },
+        },
+      },
+      '/api/v1/purchase-orders/{id}': { get: { summary: 'A purchase order, by its id (po_…) or number (PO-000042)' } },
+      '/api/v1/purchase-orders/{id}/send': {
+        post: {
+          summary: 'Email a draft to its supplier with the order as a CSV attachment (admin); once per order: again answers email.already_sent',
+          responses: {
+            200: ok('the order, status sent, with email { message_id, delivery, already_sent, possible_duplicate }'),
+            409: ok('received already, or the supplier is gone', error),
+          },
+        },
+      },
+      '/api/v1/purchase-orders/{id}/receive': {
+        post: {
+          summary:
+            'Book what arrived { lines: [{ sku, quantity }] } (admin): adds it to stock through a purchase_order.received event; status received once every line is complete. An Idempotency-Key header makes a repeat add nothing (answered duplicate: true)',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+          responses: {
+            200: ok('the order with receipt_id, duplicate and stock: [{ sku, available }]'),
+            400: ok('invalid or more than is outstanding, naming the line', error),
+          },
+        },
+      },
       '/api/v1/segments': {
         get: {
           summary: 'Segments, built-in ones first, with their size',

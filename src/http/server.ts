@@ -11,6 +11,7 @@ import { registerRunRoutes } from './routes/runs.ts'
 import { registerSegmentRoutes } from './routes/segments.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
 import { registerInvoiceRoutes } from './routes/invoices.ts'
+import { registerPurchasingRoutes } from './routes/purchasing.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
@@ -88,6 +89,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerInvoiceRoutes(server, app)
+  registerPurchasingRoutes(server, app)
   registerSegmentRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
   registerDiscountCodeRoutes(server, app)

@@ -16,6 +16,7 @@ import { createSegmentsService } from './segments.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
 import { createInvoiceService } from './invoices.ts'
+import { createPurchaseOrderService, createSupplierService } from './purchasing.ts'
 import { createStoresService } from './stores.ts'
 import { createTrackingService } from './tracking.ts'
 import { createUsersService } from './users.ts'
@@ -47,6 +48,8 @@ export function createServices(ctx: ServiceContext) {
     workflows: createWorkflowService(ctx),
     storeView: createStoreViewService(ctx),
     invoices: createInvoiceService(ctx),
+    suppliers: createSupplierService(ctx),
+    purchaseOrders: createPurchaseOrderService(ctx),
     discountCodes: createDiscountCodesService(ctx),
     segments: createSegmentsService(ctx),
     tracking: createTrackingService(ctx),

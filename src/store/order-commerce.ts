@@ -95,7 +95,7 @@ async function setStock(db: Db, storeId: string, orderId: string, state: number,
   await db.updateTable('orders').set({ stock_state: state, stock_lines: lines }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
 }
 
-async function addStock(db: Db, storeId: string, sku: string, delta: number) {
+export async function addStock(db: Db, storeId: string, sku: string, delta: number) {
   await db
     .updateTable('variants')
     .set({ inventory_quantity: sql<number>`inventory_quantity + ${delta}` })

@@ -8,7 +8,8 @@ import { markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
 import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
-import { afterOrderProjected } from './order-commerce.ts'
+import { addStock, afterOrderProjected } from './order-commerce.ts'
+import { applyReceiptToStock } from './purchasing.repo.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
@@ -57,6 +58,8 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await upsertProduct(db, storeId, data, at)
   } else if (type === 'inventory.updated') {
     await upsertInventory(db, storeId, data, at)
+  } else if (type === 'purchase_order.received') {
+    await applyReceiptToStock(db, storeId, data, addStock)
   } else if (type.startsWith('subscription.') && type !== 'subscription.renewal_due' && data.id) {
     await upsertSubscription(db, storeId, data, at, customerKey)
   } else if (type === 'invoice.paid') {

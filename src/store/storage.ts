@@ -36,6 +36,7 @@ import { createDiscountServices } from './discounts.repo.ts'
 import { createLoyaltyServices } from './loyalty.repo.ts'
 import { recomputeMarketingForMessage, recomputeMarketingSinceOrder } from './engagement.ts'
 import { createOrderServices } from './order-services.ts'
+import { createPurchasingServices } from './purchasing.repo.ts'
 import { applyToView } from './projection.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
@@ -401,6 +402,7 @@ function createServices(
     },
     discounts: createDiscountServices(db, storeId, dialect, clock),
     loyalty: createLoyaltyServices(db, storeId, dialect, clock),
+    purchasing: createPurchasingServices(db, storeId, () => clock.now()),
     events: { emit },
     http,
     config,

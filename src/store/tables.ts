@@ -1,7 +1,9 @@
+import type { SuppliersTable, PurchaseOrdersTable, PurchaseOrderCountersTable, PurchaseOrderReceiptsTable } from './purchasing-tables.ts'
 import type { Generated } from 'kysely'
 import type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
 
 export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
+export type { SuppliersTable, PurchaseOrdersTable, PurchaseOrderCountersTable, PurchaseOrderReceiptsTable } from './purchasing-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
 
 /**
@@ -36,6 +38,10 @@ export interface Database {
   subscriptions: SubscriptionsTable
   invoices: InvoicesTable
   invoice_counters: InvoiceCountersTable
+  suppliers: SuppliersTable
+  purchase_orders: PurchaseOrdersTable
+  purchase_order_counters: PurchaseOrderCountersTable
+  purchase_order_receipts: PurchaseOrderReceiptsTable
   discount_codes: DiscountCodesTable
   discount_code_uses: DiscountCodeUsesTable
   loyalty_ledger: LoyaltyLedgerTable

@@ -197,9 +197,11 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
     const withCode = await cli(dir, ['templates', 'install', 'abandoned-checkout'])
     expect(withCode.code).toBe(0)
     expect(withCode.stdout).toContain('installed abandoned-checkout v1 (inactive)')
-    const refused = await cli(dir, ['templates', 'install', 'low-stock-purchase-order'])
+    const purchasing = await cli(dir, ['templates', 'install', 'low-stock-purchase-order'])
+    expect(purchasing.code, purchasing.stderr).toBe(0)
+    const refused = await cli(dir, ['templates', 'install', 'retargeting-audience-sync'])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain('needs action "create_purchase_order"')
+    expect(refused.stderr).toContain('needs action "sync_audience"')
   })
 
   it('users create: password from STOREFLOW_ADMIN_PASSWORD, stored hashed; a second time is refused; --help', async () => {

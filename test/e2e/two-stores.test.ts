@@ -85,6 +85,9 @@ const items = (res: LightMyRequestResponse) => (res.json() as { items: Array<Rec
 const invoiceIdOf = async (w: World, store: StoreId): Promise<string> =>
   (await w.env.app.handle.db.selectFrom('invoices').select('id').where('store_id', '=', store).executeTakeFirstOrThrow()).id
 
+const purchaseOrderIdOf = async (w: World, store: StoreId): Promise<string> =>
+  (await w.env.app.handle.db.selectFrom('purchase_orders').select('id').where('store_id', '=', store).executeTakeFirstOrThrow()).id
+
 interface Case {
   name: string
   request: (w: World) => InjectOptions | Promise<InjectOptions>
@@ -634,6 +637,148 @@ const MATRIX: Record<string, RouteCases> = {
         name: "B's invoice by its id",
         request: async (w) => ({ method: 'GET', url: `/api/v1/invoices/${await invoiceIdOf(w, 'b')}` }),
         expect: (res) => expect(res.statusCode).toBe(404),
+      },
+    ],
+  },
+  'POST /api/v1/suppliers': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "the supplier id both stores use: A's own is replaced",
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/suppliers',
+          payload: {
+            id: 'shared-sup',
+            name: 'A Supplies renamed',
+            email: 'orders@a-supplies.example',
+            lead_time_days: 6,
+            min_order_quantity: 2,
+            skus: ['SKU-SHARED'],
+          },
+        }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect((await aRead(w, '/api/v1/suppliers/shared-sup')).json()).toMatchObject({ name: 'A Supplies renamed', lead_time_days: 6 })
+        },
+      },
+      {
+        name: "B's supplier id is a new supplier of A",
+        request: () => ({
+          method: 'POST',
+          url: '/api/v1/suppliers',
+          payload: { id: 'b-only-sup', name: 'A makes its own', email: 'a@supplies.example', lead_time_days: 1, min_order_quantity: 1, skus: [] },
+        }),
+        expect: (res) => expect(res.statusCode, res.body).toBe(201),
+      },
+    ],
+  },
+  'GET /api/v1/suppliers': {
+    scope: 'read',
+    cases: [
+      {
+        name: "list: A's, not B's",
+        request: () => ({ method: 'GET', url: '/api/v1/suppliers' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).every((s) => !String(s['name']).includes('B keeps'))).toBe(true)
+          expect(items(res).map((s) => s['id'])).toContain('shared-sup')
+        },
+      },
+    ],
+  },
+  'GET /api/v1/suppliers/:id': {
+    scope: 'read',
+    cases: [
+      {
+        name: "the id both stores use: A's own",
+        request: () => ({ method: 'GET', url: '/api/v1/suppliers/shared-sup' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().email).toBe('orders@a-supplies.example')
+        },
+      },
+    ],
+  },
+  'DELETE /api/v1/suppliers/:id': {
+    scope: 'admin',
+    cases: [
+      {
+        // A may have made one under that id (POST above): only A's own goes, B's stays
+        name: 'an id B has',
+        request: () => ({ method: 'DELETE', url: '/api/v1/suppliers/b-only-sup' }),
+        expect: async (res, w) => {
+          expect([204, 404], res.body).toContain(res.statusCode)
+          expect((await aRead(w, '/api/v1/suppliers/b-only-sup')).statusCode).toBe(404)
+        },
+      },
+    ],
+  },
+  'GET /api/v1/purchase-orders': {
+    scope: 'read',
+    cases: [
+      {
+        name: "list: A's order, not B's",
+        request: () => ({ method: 'GET', url: '/api/v1/purchase-orders' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).map((o) => (o['lines'] as Array<{ description: string }>)[0]!.description)).toEqual([`${SHOP.a} widget`])
+        },
+      },
+      {
+        name: 'by the supplier id both stores use',
+        request: () => ({ method: 'GET', url: '/api/v1/purchase-orders?supplier=shared-sup' }),
+        expect: (res) => expect(items(res)).toHaveLength(1),
+      },
+    ],
+  },
+  'GET /api/v1/purchase-orders/:id': {
+    scope: 'read',
+    cases: [
+      {
+        name: "the number both stores use: A's own",
+        request: () => ({ method: 'GET', url: '/api/v1/purchase-orders/PO-000001' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().lines[0].description).toBe(`${SHOP.a} widget`)
+        },
+      },
+      {
+        name: "B's order by its id",
+        request: async (w) => ({ method: 'GET', url: `/api/v1/purchase-orders/${await purchaseOrderIdOf(w, 'b')}` }),
+        expect: notFound,
+      },
+    ],
+  },
+  'POST /api/v1/purchase-orders/:id/send': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "B's order by its id",
+        request: async (w) => ({ method: 'POST', url: `/api/v1/purchase-orders/${await purchaseOrderIdOf(w, 'b')}/send` }),
+        expect: notFound,
+      },
+    ],
+  },
+  'POST /api/v1/purchase-orders/:id/receive': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "B's order by its id",
+        request: async (w) => ({
+          method: 'POST',
+          url: `/api/v1/purchase-orders/${await purchaseOrderIdOf(w, 'b')}/receive`,
+          payload: { lines: [{ sku: 'SKU-SHARED', quantity: 1 }] },
+        }),
+        expect: notFound,
+      },
+      {
+        name: "the number both stores use: A's own stock, not B's",
+        request: () => ({ method: 'POST', url: '/api/v1/purchase-orders/PO-000001/receive', payload: { lines: [{ sku: 'SKU-SHARED', quantity: 4 }] } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ status: 'draft', stock: [{ sku: 'SKU-SHARED', available: 4 }] })
+        },
       },
     ],
   },

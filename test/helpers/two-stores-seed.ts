@@ -1,4 +1,5 @@
 import { createInvoice } from '../../src/store/invoices.repo.ts'
+import { createPurchaseOrders, upsertSupplier } from '../../src/store/purchasing.repo.ts'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { closeSmtpTransports } from '../../src/actions/send-email/index.ts'
 import { fixture, hmacBase64, standardWebhookSignature } from '../../src/connectors/testing.ts'
@@ -326,6 +327,7 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
   }
   await seedDiscountCodes(env, { a, b })
   await seedInvoices(env, { a, b })
+  await seedPurchasing(env, { a, b })
   return { dialect, env, server, sink, a, b, mailA }
 }
 
@@ -377,6 +379,42 @@ async function seedInvoices(env: TestEnv, ids: Record<StoreId, StoreIds>): Promi
   }
 }
 
+/**
+ * Suppliers and purchase orders: the supplier id and the order number both stores use, each with
+ * its own name and lines, and a supplier only B has.
+ */
+async function seedPurchasing(env: TestEnv, ids: Record<StoreId, StoreIds>): Promise<void> {
+  const db = env.app.handle.db
+  for (const s of STORES) {
+    const supplier = {
+      id: 'shared-sup',
+      name: `${SHOP[s]} Supplies`,
+      email: `orders@${s}-supplies.example`,
+      lead_time_days: 5,
+      min_order_quantity: 1,
+      skus: ['SKU-SHARED'],
+    }
+    await upsertSupplier(db, s, supplier, env.clock.now())
+    await createPurchaseOrders(
+      db,
+      s,
+      {
+        runId: ids[s].runs.welcome,
+        stepKey: 'po',
+        workflowId: 'welcome',
+        orders: [{ supplierId: 'shared-sup', lines: [{ sku: 'SKU-SHARED', quantity: 10, unit_cost: '2.00', description: `${SHOP[s]} widget` }] }],
+      },
+      env.clock.now(),
+    )
+  }
+  await upsertSupplier(
+    db,
+    'b',
+    { id: 'b-only-sup', name: 'Supplier B keeps', email: 'b-only@supplies.example', lead_time_days: 3, min_order_quantity: 1, skus: [] },
+    env.clock.now(),
+  )
+}
+
 export async function teardown(w: World | undefined): Promise<void> {
   if (!w) return
   await w.server.close()
@@ -399,6 +437,10 @@ export async function apiView(w: World): Promise<Record<string, unknown>> {
     '/api/v1/discount-codes',
     '/api/v1/invoices',
     '/api/v1/invoices/INV-000001',
+    '/api/v1/suppliers',
+    '/api/v1/suppliers/shared-sup',
+    '/api/v1/purchase-orders',
+    '/api/v1/purchase-orders/PO-000001',
     '/api/v1/settings',
     '/api/v1/message-templates',
     '/api/v1/connectors',

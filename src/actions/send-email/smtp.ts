@@ -130,6 +130,8 @@ export interface OutgoingMail {
   text: string
   messageId: string
   headers: Record<string, string>
+  /** files sent with the message (a purchase order's CSV); text content, built again the same on every attempt */
+  attachments?: Array<{ filename: string; content: string; contentType: string }>
 }
 
 export interface SmtpResult {
@@ -147,6 +149,7 @@ export async function sendSmtp(url: string, mail: OutgoingMail): Promise<SmtpRes
     text: mail.text,
     messageId: mail.messageId,
     headers: mail.headers,
+    ...(mail.attachments ? { attachments: mail.attachments } : {}),
   }).catch((err: unknown) => {
     throw classifySmtpError(err)
   })
