@@ -283,7 +283,7 @@ export async function availableOf(db: Db, storeId: string, sku: string): Promise
 export function createPurchasingServices(db: Db, storeId: string, now: () => Date): PurchasingServices {
   return {
     async suggestedQuantity(sku, hint) {
-      // the forecasts' suggested quantity replaces this rule (PRODUCT.md §7); until then: back up
+      // the forecasts' suggested quantity replaces this rule (docs/http-api.md); until then: back up
       // to twice the reorder point, the classic min/max rule with max = 2 × min
       const reorderPoint = typeof hint.reorder_point === 'number' && Number.isFinite(hint.reorder_point) ? hint.reorder_point : null
       if (reorderPoint === null) return null
