@@ -227,7 +227,7 @@ export const invoicePaidSchema = z
   .looseObject({
     invoice_id: z.string().min(1).nullish().describe("storeflow's invoice id (create_invoice's output `id`)"),
     number: z.string().min(1).nullish().describe('The invoice number, e.g. INV-000042'),
-    amount: money.nullish().describe('What was paid; money'),
+    amount: money.nullish().describe('What this payment paid; money; absent: what is left. Payments add up; the invoice is paid when they reach its total'),
     paid_at: isoTime.nullish().describe('When it was paid; default: the event time'),
     customer: customerSchema.nullish(),
   })

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { newId } from '../lib/ids.ts'
-import { moneyToNumber } from '../lib/money.ts'
+import { addMoney, moneyToNumber } from '../lib/money.ts'
 import type { InvoicesTable, Database } from './tables.ts'
 import { newestFirst, type Page, type PageRequest } from './keyset.ts'
 
@@ -35,6 +35,7 @@ export interface InvoiceView {
   status: string
   currency: string
   total: number
+  amount_paid: number
   lines: Array<Omit<InvoiceLine, 'unit_price' | 'amount'> & { unit_price: number; amount: number }>
   email: string | null
   customer_key: string | null
@@ -53,6 +54,7 @@ export function invoiceView(row: Selectable<InvoicesTable>): InvoiceView {
     status: row.status,
     currency: row.currency,
     total: moneyToNumber(row.total),
+    amount_paid: moneyToNumber(row.amount_paid),
     lines: lines.map((l) => ({ ...l, unit_price: moneyToNumber(l.unit_price), amount: moneyToNumber(l.amount) })),
     email: row.email,
     customer_key: row.customer_key,
@@ -85,6 +87,7 @@ export async function createInvoice(db: Db, input: NewInvoice): Promise<{ invoic
     currency: input.currency,
     lines: JSON.stringify(input.lines),
     total: input.total,
+    amount_paid: '0.00',
     status: 'open',
     issued_at: input.issuedAt,
     due_at: input.dueAt,
@@ -99,19 +102,36 @@ export async function createInvoice(db: Db, input: NewInvoice): Promise<{ invoic
 }
 
 /**
- * invoice.paid onto the invoice, found by its id or its number: paid stays paid (the earliest
- * payment time wins), whatever order or how often payments are reported.
+ * invoice.paid onto the invoice, found by its id or its number. Each payment event adds its
+ * `amount` (a repeat of one event never arrives: event ids are unique); one without an amount pays
+ * what is left. The invoice is paid when the payments reach its total, at the time of the one that
+ * did; a partial payment leaves it open (and overdue when its day passes). Paid stays paid.
  */
-export async function markInvoicePaid(db: Db, storeId: string, ref: { id?: string | null; number?: string | null }, paidAt: string): Promise<void> {
+export async function markInvoicePaid(
+  db: Db,
+  storeId: string,
+  ref: { id?: string | null; number?: string | null },
+  payment: { amount: string | null; at: string },
+): Promise<void> {
   const found = await db
     .selectFrom('invoices')
-    .select(['id', 'paid_at'])
+    .select(['id', 'status', 'total', 'amount_paid'])
     .where('store_id', '=', storeId)
     .where((eb) => eb.or([eb('id', '=', ref.id ?? '//none'), eb('number', '=', ref.number ?? '//none')]))
     .executeTakeFirst()
-  if (!found || (found.paid_at && found.paid_at <= paidAt)) return
-  await db.updateTable('invoices').set({ status: 'paid', paid_at: paidAt }).where('store_id', '=', storeId).where('id', '=', found.id).execute()
+  if (!found || found.status === 'paid') return
+  const left = addMoney(found.total, negate(found.amount_paid))
+  const paid = addMoney(found.amount_paid, payment.amount ?? left)
+  const settled = moneyToNumber(addMoney(paid, negate(found.total))) >= 0
+  await db
+    .updateTable('invoices')
+    .set({ amount_paid: paid, ...(settled ? { status: 'paid', paid_at: payment.at } : {}) })
+    .where('store_id', '=', storeId)
+    .where('id', '=', found.id)
+    .execute()
 }
+
+const negate = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : `-${amount}`)
 
 export async function getInvoice(db: Db, storeId: string, id: string): Promise<InvoiceView | null> {
   const row = await db

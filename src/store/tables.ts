@@ -413,6 +413,7 @@ export interface InvoicesTable {
   /** JSON list of { description, quantity, unit_price, amount } */
   lines: string
   total: string
+  amount_paid: Generated<string>
   status: string
   issued_at: string
   due_at: string

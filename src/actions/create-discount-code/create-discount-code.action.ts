@@ -30,7 +30,7 @@ const input = z
       .optional()
       .describe('How long the code is valid from when it is issued, like "48h" or "7d". Default: it does not expire.'),
     min_spend: money('min_spend').optional().describe("The least an order must come to for the code to apply, in the store's currency. Default: none."),
-    usage_limit: z.number().int().min(1).optional().describe('How many orders may use the code. Default 1.'),
+    usage_limit: z.number().int().min(1).max(1_000_000).optional().describe('How many orders may use the code. Default 1.'),
     budget: money('budget')
       .optional()
       .describe(

@@ -141,6 +141,19 @@ describe.each(DIALECTS)('create_invoice on %s', (dialect) => {
     expect((await api(`/api/v1/invoices/${id}`, 'b')).statusCode).toBe(404)
   })
 
+  it('payments add up: a partial payment leaves the invoice open (and overdue on its day), the rest pays it', async () => {
+    await installWorkflow(env.app, RENEWAL_INVOICE)
+    await send(subscription('s1', 'u1'))
+    await at('2026-03-13T00:15:00Z')
+    await smtp.waitForMessages(1)
+    await send(event('invoice.paid', 'part-1', { number: 'INV-000001', amount: '0.01' }, '2026-03-14T09:00:00Z'))
+    expect((await api('/api/v1/invoices/INV-000001')).json()).toMatchObject({ status: 'open', amount_paid: 0.01, paid_at: null })
+    await at('2026-03-23T00:20:00Z')
+    expect(await env.app.handle.db.selectFrom('events').select('id').where('type', '=', 'invoice.overdue').execute()).toHaveLength(1)
+    await send(event('invoice.paid', 'part-2', { number: 'INV-000001', amount: '18.99' }, '2026-03-24T09:00:00Z'))
+    expect((await api('/api/v1/invoices/INV-000001')).json()).toMatchObject({ status: 'paid', amount_paid: 19, paid_at: '2026-03-24T09:00:00.000Z' })
+  })
+
   it('an unpaid invoice falls overdue once and is reminded until paid; a paid one is not', async () => {
     await installWorkflow(env.app, RENEWAL_INVOICE)
     await installWorkflow(env.app, OVERDUE_REMINDERS)

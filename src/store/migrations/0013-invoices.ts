@@ -26,6 +26,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     /** JSON list of { description, quantity, unit_price, amount } */
     .addColumn('lines', 'text', (c) => c.notNull())
     .addColumn('total', 'text', (c) => c.notNull())
+    /** what invoice.paid events have paid so far; paid when it reaches the total */
+    .addColumn('amount_paid', 'text', (c) => c.notNull().defaultTo('0.00'))
     /** open | paid | void */
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('issued_at', 'text', (c) => c.notNull())
