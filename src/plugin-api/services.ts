@@ -1,5 +1,6 @@
 import type { OutboundClient } from '../lib/guarded-request.ts'
 import type { DiscountServices, LoyaltyServices, OrderServices, RunControl } from './commerce-services.ts'
+import type { InventoryServices } from './inventory-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -109,6 +110,8 @@ export interface ActionServices {
   discounts: DiscountServices
   /** loyalty points (award_loyalty_points): plugin-api/commerce-services.ts */
   loyalty: LoyaltyServices
+  /** stock levels (adjust_inventory): plugin-api/inventory-services.ts */
+  inventory: InventoryServices
   events: {
     /** ingests an event for this store as if it had been sent to the API (starts runs) */
     emit(event: EmittedEvent): Promise<{ id: string; duplicate: boolean }>

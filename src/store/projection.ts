@@ -9,6 +9,7 @@ import { upsertSubscription } from './subscriptions-view.ts'
 import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
 import { afterOrderProjected } from './order-commerce.ts'
+import { recordOrderDemand } from './demand.repo.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
@@ -46,6 +47,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await upsertOrder(db, storeId, data, at, type, customerKey)
     await applyCommerceToView(db, event)
     await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true)
+    await recordOrderDemand(db, storeId, String(data.id))
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
     const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at
