@@ -31,5 +31,7 @@ export async function updateInventoryOnEvent(tx: StorageTx, event: CanonicalEven
   const changes = await tx.refreshInventory(event.store, skus, now, event.historical)
   if (changes.length === 0) return
   const at = event.historical ? event.occurred_at : now.toISOString()
-  await tx.appendEvents(changes.map((c) => ({ event: inventoryEvent(c, event.store, at), receivedAt: now.toISOString(), historical: event.historical, source })))
+  await tx.appendEvents(
+    changes.map((c) => ({ event: inventoryEvent(c, event.store, at), receivedAt: now.toISOString(), historical: event.historical, source })),
+  )
 }

@@ -13,9 +13,19 @@ type Obj = Record<string, unknown>
  * its cancellation never counts (0 → 2). Forecasts read the table; nothing is recomputed per request.
  */
 export async function recordOrderDemand(db: Db, storeId: string, orderId: string): Promise<string[]> {
-  const order = await db.selectFrom('orders').select(['data', 'created_at', 'cancelled']).where('store_id', '=', storeId).where('id', '=', orderId).executeTakeFirst()
+  const order = await db
+    .selectFrom('orders')
+    .select(['data', 'created_at', 'cancelled'])
+    .where('store_id', '=', storeId)
+    .where('id', '=', orderId)
+    .executeTakeFirst()
   if (!order) return []
-  const row = await db.selectFrom('order_demand').select(['state', 'day', 'lines']).where('store_id', '=', storeId).where('order_id', '=', orderId).executeTakeFirst()
+  const row = await db
+    .selectFrom('order_demand')
+    .select(['state', 'day', 'lines'])
+    .where('store_id', '=', storeId)
+    .where('order_id', '=', orderId)
+    .executeTakeFirst()
   const state = row?.state ?? 0
   if (state === 2) return []
   const cancelled = order.cancelled === 1

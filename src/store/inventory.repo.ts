@@ -22,7 +22,6 @@ type Dialect = 'sqlite' | 'postgres'
  * would otherwise refit once per order); they mark it stale, so the next live event refits it.
  */
 
-
 /** The SKU's total available now, or null when the view knows no stock for it. */
 export async function skuAvailable(db: Db, storeId: string, sku: string): Promise<number | null> {
   const variant = await db
@@ -141,7 +140,6 @@ async function productOf(db: Db, storeId: string, sku: string): Promise<{ produc
   return { product_id: row.product_id, ...(row.title ? { title: row.title } : {}) }
 }
 
-
 type AdjustRequest = InventoryAdjustment
 type AdjustResult = InventoryAdjusted
 
@@ -152,13 +150,27 @@ type AdjustResult = InventoryAdjusted
  */
 export async function adjustInventory(db: Db, dialect: Dialect, storeId: string, req: AdjustRequest, now: Date): Promise<AdjustResult> {
   const at = now.toISOString()
-  const done = await db.selectFrom('inventory_adjustments').selectAll().where('store_id', '=', storeId).where('idempotency_key', '=', req.idempotencyKey).executeTakeFirst()
+  const done = await db
+    .selectFrom('inventory_adjustments')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('idempotency_key', '=', req.idempotencyKey)
+    .executeTakeFirst()
   if (done) return { sku: done.sku, location_id: done.location_id, delta: done.delta, available: done.available, total: done.total, adjusted: false }
   // serialise with the router's view of this SKU
   await lockSkuRow(db, dialect, storeId, req.sku, at)
-  const levels = await db.selectFrom('inventory_levels').select(['location_id', 'available']).where('store_id', '=', storeId).where('sku', '=', req.sku).execute()
+  const levels = await db
+    .selectFrom('inventory_levels')
+    .select(['location_id', 'available'])
+    .where('store_id', '=', storeId)
+    .where('sku', '=', req.sku)
+    .execute()
   let location = req.locationId
-  if (!location) location = levels.find((l) => l.location_id === 'default')?.location_id ?? [...levels].sort((a, b) => (a.location_id < b.location_id ? -1 : 1))[0]?.location_id ?? 'default'
+  if (!location)
+    location =
+      levels.find((l) => l.location_id === 'default')?.location_id ??
+      [...levels].sort((a, b) => (a.location_id < b.location_id ? -1 : 1))[0]?.location_id ??
+      'default'
   const level = levels.find((l) => l.location_id === location)
   let before = level?.available
   if (before === undefined) {
@@ -170,7 +182,13 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
     throw new UserError(`adjusting ${req.sku} would put its stock out of range`, { code: 'validation_failed', details: { field: 'delta' } })
   }
   if (level) {
-    await db.updateTable('inventory_levels').set({ available: after, updated_at: at }).where('store_id', '=', storeId).where('sku', '=', req.sku).where('location_id', '=', location).execute()
+    await db
+      .updateTable('inventory_levels')
+      .set({ available: after, updated_at: at })
+      .where('store_id', '=', storeId)
+      .where('sku', '=', req.sku)
+      .where('location_id', '=', location)
+      .execute()
   } else {
     await db.insertInto('inventory_levels').values({ store_id: storeId, sku: req.sku, location_id: location, available: after, updated_at: at }).execute()
   }
@@ -178,7 +196,17 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
   await db.updateTable('variants').set({ inventory_quantity: total }).where('store_id', '=', storeId).where('sku', '=', req.sku).execute()
   await db
     .insertInto('inventory_adjustments')
-    .values({ store_id: storeId, idempotency_key: req.idempotencyKey, sku: req.sku, location_id: location, delta: after - before, available: after, total, reason: req.reason ?? null, created_at: at })
+    .values({
+      store_id: storeId,
+      idempotency_key: req.idempotencyKey,
+      sku: req.sku,
+      location_id: location,
+      delta: after - before,
+      available: after,
+      total,
+      reason: req.reason ?? null,
+      created_at: at,
+    })
     .execute()
   return { sku: req.sku, location_id: location, delta: after - before, available: after, total, adjusted: true }
 }
@@ -187,14 +215,27 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
 export async function setManualReorderPoint(db: Db, storeId: string, sku: string, reorderPoint: number | null, now: Date): Promise<void> {
   await db
     .insertInto('inventory_skus')
-    .values({ store_id: storeId, sku, reorder_point_manual: reorderPoint, reorder_point_forecast: null, forecast_on: null, available: null, updated_at: now.toISOString() })
+    .values({
+      store_id: storeId,
+      sku,
+      reorder_point_manual: reorderPoint,
+      reorder_point_forecast: null,
+      forecast_on: null,
+      available: null,
+      updated_at: now.toISOString(),
+    })
     .onConflict((oc) => oc.columns(['store_id', 'sku']).doUpdateSet({ reorder_point_manual: reorderPoint, updated_at: now.toISOString() }))
     .execute()
 }
 
 /** Manual reorder points of the store, by SKU. */
 export async function manualReorderPoints(db: Db, storeId: string): Promise<Map<string, number>> {
-  const rows = await db.selectFrom('inventory_skus').select(['sku', 'reorder_point_manual']).where('store_id', '=', storeId).where('reorder_point_manual', 'is not', null).execute()
+  const rows = await db
+    .selectFrom('inventory_skus')
+    .select(['sku', 'reorder_point_manual'])
+    .where('store_id', '=', storeId)
+    .where('reorder_point_manual', 'is not', null)
+    .execute()
   return new Map(rows.map((r) => [r.sku, r.reorder_point_manual!]))
 }
 

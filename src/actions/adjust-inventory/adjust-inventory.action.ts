@@ -6,13 +6,7 @@ const STOCK_LIMIT = 1_000_000_000
 const input = z
   .object({
     sku: z.string().trim().min(1).max(200).describe('The SKU whose stock changes'),
-    delta: z
-      .number()
-      .int()
-      .min(-STOCK_LIMIT)
-      .max(STOCK_LIMIT)
-      .optional()
-      .describe('Units to add to the level (negative to take off). Give this or `set`.'),
+    delta: z.number().int().min(-STOCK_LIMIT).max(STOCK_LIMIT).optional().describe('Units to add to the level (negative to take off). Give this or `set`.'),
     set: z.number().int().min(-STOCK_LIMIT).max(STOCK_LIMIT).optional().describe('The level to set, in units. Give this or `delta`.'),
     location_id: z
       .string()
@@ -47,7 +41,10 @@ export const adjustInventory = defineAction({
   effects: 'internal',
   simulate: 'perform',
   retry: { safe: true },
-  examples: [{ sku: 'MUG-RED', delta: 24, reason: 'restock received' }, { sku: 'MUG-RED', set: 0, location_id: 'warehouse' }],
+  examples: [
+    { sku: 'MUG-RED', delta: 24, reason: 'restock received' },
+    { sku: 'MUG-RED', set: 0, location_id: 'warehouse' },
+  ],
   async run({ input: v, idempotencyKey, services }) {
     const result = await services.inventory.adjust({
       idempotencyKey,

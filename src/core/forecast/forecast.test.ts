@@ -111,7 +111,9 @@ describe('reorder point and suggested quantity, checked by hand', () => {
     expect(f).toMatchObject({ method: 'holt_winters', daily_demand: 3, reorder_point: 30, suggested_quantity: 100, days_of_cover: 1.7 })
     // with plenty in stock nothing is suggested
     expect(forecastSku('TEA', days, 500, { asOf: '2026-02-28', horizon: 28 }).suggested_quantity).toBe(0)
-    expect(reorderAdvice({ forecast: [2, 2, 2], history: [2, 2], available: 0, leadTimeDays: 2, reviewDays: 1, serviceLevel: 0.95, minOrderQuantity: 1 })).toMatchObject({
+    expect(
+      reorderAdvice({ forecast: [2, 2, 2], history: [2, 2], available: 0, leadTimeDays: 2, reviewDays: 1, serviceLevel: 0.95, minOrderQuantity: 1 }),
+    ).toMatchObject({
       reorderPoint: 4,
       suggestedQuantity: 6,
     })
