@@ -4,6 +4,7 @@ import { DIALECTS } from '../../test/helpers/dialects.ts'
 import { installWorkflow } from '../../test/helpers/workflows.ts'
 import { addDays } from '../core/forecast/index.ts'
 import { Engine } from '../engine/engine.ts'
+import { inventoryEvent } from '../engine/inventory.ts'
 import { createKey, createStore } from '../store/stores.repo.ts'
 
 /**
@@ -219,7 +220,21 @@ steps:
       ['inventory.out_of_stock:MUG:1', 0],
     ])
     expect(await runsOf('on-low')).toHaveLength(1)
-    const steps = await api.env.app.handle.db.selectFrom('run_steps').select(['output']).where('step_id', '=', 'take').execute()
+    // a router or worker that read the state before the crossing derives it again: the same id, refused by the log
+    const db = api.env.app.handle.db
+    await db.updateTable('inventory_skus').set({ low: 0, low_count: 0, out_of_stock: 0, out_count: 0, available: 12 }).execute()
+    const again = await engine.storage.transaction(async (tx) => {
+      const changes = await tx.refreshInventory('default', ['MUG'], api.env.clock.now(), false)
+      return Promise.all(changes.map((c) => engine.ingestInTransaction(tx, inventoryEvent(c, 'default', now()), { historical: false, source: 'derived' })))
+    })
+    expect(again.map((r) => [r.id, r.duplicate])).toEqual([
+      ['inventory.low:MUG:1', true],
+      ['inventory.out_of_stock:MUG:1', true],
+    ])
+    await engine.drain()
+    expect(await stockEvents()).toHaveLength(2)
+    expect(await runsOf('on-low')).toHaveLength(1)
+    const steps = await db.selectFrom('run_steps').select(['output']).where('step_id', '=', 'take').execute()
     expect(steps.map((s) => JSON.parse(s.output!).total).sort((a: number, b: number) => a - b)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27])
 
     // the service retried with the same step key adjusts once

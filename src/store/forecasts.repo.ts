@@ -60,9 +60,9 @@ export async function forecastAll(db: Db, storeId: string, options: ForecastForO
   const [skus, rows, manual] = await Promise.all([storeSkus(db, storeId), demandRows(db, storeId, asOf), manualReorderPoints(db, storeId)])
   const bySku = new Map<string, Array<{ day: string; quantity: number }>>()
   for (const r of rows) {
-    let list = bySku.get(r.sku)
-    if (!list) bySku.set(r.sku, (list = []))
-    list.push(r)
+    const list = bySku.get(r.sku)
+    if (list) list.push(r)
+    else bySku.set(r.sku, [r])
   }
   const out = [...skus].map(([sku, available]) =>
     withManual(forecastSku(sku, bySku.get(sku) ?? [], available, { ...options, asOf, horizon: options.horizon ?? 28 }), manual.get(sku)),
