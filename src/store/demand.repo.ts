@@ -93,9 +93,16 @@ export async function storeDay(db: Db, storeId: string, instant: Date): Promise<
   return dayIn(instant, await storeZone(db, storeId))
 }
 
-/** Daily demand rows of one SKU (or every SKU of the store) up to and including `upTo`, oldest first. */
-export async function demandRows(db: Db, storeId: string, upTo: string, sku?: string): Promise<Array<{ sku: string; day: string; quantity: number }>> {
+/** Daily demand rows of one SKU (or every SKU of the store) from `from` (default: the first) up to and including `upTo`, by SKU, oldest first. */
+export async function demandRows(
+  db: Db,
+  storeId: string,
+  upTo: string,
+  sku?: string,
+  from?: string,
+): Promise<Array<{ sku: string; day: string; quantity: number }>> {
   let q = db.selectFrom('sku_daily_demand').select(['sku', 'day', 'quantity']).where('store_id', '=', storeId).where('day', '<=', upTo)
+  if (from !== undefined) q = q.where('day', '>=', from)
   if (sku !== undefined) q = q.where('sku', '=', sku)
   return q.orderBy('sku').orderBy('day').execute()
 }

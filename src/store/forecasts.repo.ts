@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
-import { forecastSku, type SkuForecast } from '../core/forecast/index.ts'
+import { addDays, forecastSku, HISTORY_DAYS, type SkuForecast } from '../core/forecast/index.ts'
 import { dayIn, demandRows, storeZone } from './demand.repo.ts'
 import { manualReorderPoints, skuAvailable, storeSkus } from './inventory.repo.ts'
 import type { Database } from './tables.ts'
@@ -46,7 +46,11 @@ async function resolveAsOf(db: Db, storeId: string, options: ForecastForOptions)
  */
 export async function forecastFor(db: Db, storeId: string, sku: string, options: ForecastForOptions = {}): Promise<SkuForecast | null> {
   const asOf = await resolveAsOf(db, storeId, options)
-  const [demand, available, manual] = await Promise.all([demandRows(db, storeId, asOf, sku), skuAvailable(db, storeId, sku), manualReorderPoints(db, storeId)])
+  const [demand, available, manual] = await Promise.all([
+    demandRows(db, storeId, asOf, sku, addDays(asOf, -(HISTORY_DAYS - 1))),
+    skuAvailable(db, storeId, sku),
+    manualReorderPoints(db, storeId),
+  ])
   if (available === null && demand.length === 0) {
     const known = await db.selectFrom('variants').select('id').where('store_id', '=', storeId).where('sku', '=', sku).limit(1).executeTakeFirst()
     if (!known) return null
@@ -57,7 +61,11 @@ export async function forecastFor(db: Db, storeId: string, sku: string, options:
 /** Every SKU of the store forecast, sorted by days of cover ascending (none expected to sell: last), then SKU. */
 export async function forecastAll(db: Db, storeId: string, options: ForecastForOptions = {}): Promise<SkuForecast[]> {
   const asOf = await resolveAsOf(db, storeId, options)
-  const [skus, rows, manual] = await Promise.all([storeSkus(db, storeId), demandRows(db, storeId, asOf), manualReorderPoints(db, storeId)])
+  const [skus, rows, manual] = await Promise.all([
+    storeSkus(db, storeId),
+    demandRows(db, storeId, asOf, undefined, addDays(asOf, -(HISTORY_DAYS - 1))),
+    manualReorderPoints(db, storeId),
+  ])
   const bySku = new Map<string, Array<{ day: string; quantity: number }>>()
   for (const r of rows) {
     const list = bySku.get(r.sku)

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { forecastSku } from '../core/forecast/index.ts'
+import { addDays, forecastSku, HISTORY_DAYS } from '../core/forecast/index.ts'
 import { inventoryEventData, stockCrossings, stockEventId, type InventoryChange, type StockState } from '../core/inventory.ts'
 import type { InventoryAdjusted, InventoryAdjustment, InventoryServices } from '../plugin-api/inventory-services.ts'
 import { UserError } from '../lib/errors.ts'
@@ -66,7 +66,7 @@ async function lockSkuRow(db: Db, dialect: Dialect, storeId: string, sku: string
 
 /** The reorder point the forecast gives a SKU on `day`, with the default lead time and service level. */
 async function forecastReorderPoint(db: Db, storeId: string, sku: string, day: string, available: number): Promise<number> {
-  const demand = await demandRows(db, storeId, day, sku)
+  const demand = await demandRows(db, storeId, day, sku, addDays(day, -(HISTORY_DAYS - 1)))
   return forecastSku(sku, demand, available, { asOf: day, horizon: 28 }).reorder_point
 }
 
@@ -80,7 +80,8 @@ export async function refreshInventory(db: Db, dialect: Dialect, storeId: string
   const today = dayIn(now, zone)
   const at = now.toISOString()
   const changes: InventoryChange[] = []
-  for (const sku of skus) {
+  // one order for the row locks, whoever takes them
+  for (const sku of [...new Set(skus)].sort()) {
     const available = await skuAvailable(db, storeId, sku)
     if (available === null) continue
     const row = await lockSkuRow(db, dialect, storeId, sku, at)
@@ -157,8 +158,13 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
     .where('idempotency_key', '=', req.idempotencyKey)
     .executeTakeFirst()
   if (done) return { sku: done.sku, location_id: done.location_id, delta: done.delta, available: done.available, total: done.total, adjusted: false }
-  // serialise with the router's view of this SKU
-  await lockSkuRow(db, dialect, storeId, req.sku, at)
+  // PostgreSQL: lock in the router's order (an order's stock moves variants, then levels; the alert
+  // state comes last, in refreshInventory), so a worker adjusting a SKU while the router moves it
+  // waits rather than deadlocks; two adjustments of one SKU wait on the same rows
+  if (dialect === 'postgres') {
+    await sql`select id from variants where store_id = ${storeId} and sku = ${req.sku} order by id for update`.execute(db)
+    await sql`select location_id from inventory_levels where store_id = ${storeId} and sku = ${req.sku} order by location_id for update`.execute(db)
+  }
   const levels = await db
     .selectFrom('inventory_levels')
     .select(['location_id', 'available'])
