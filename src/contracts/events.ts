@@ -249,7 +249,11 @@ export const inventoryAlertSchema = z
   .looseObject({
     sku: z.string().min(1),
     available: z.number().int().describe("The SKU's total available when it crossed"),
-    reorder_point: z.number().int().nullable().describe("The SKU's reorder point then (manual, else the forecast's); null when it has none"),
+    reorder_point: z
+      .number()
+      .int()
+      .nullish()
+      .describe("The SKU's reorder point then (manual, else the forecast's); null when it has none. Always present when storeflow derives the event"),
     product_id: z.string().nullish().describe('The product of a variant with this SKU'),
     title: z.string().nullish().describe("That product's title"),
   })
