@@ -233,7 +233,12 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
     await ok(api(s, 'POST', '/api/v1/segments', { id: 'shared-seg', name: `Shared ${NAME[s]}`, condition: 'customer.orders_count >= 1' }))
   await ok(api('b', 'POST', '/api/v1/segments', { id: 'b-only-seg', name: 'Segment B keeps', condition: 'customer.orders_count >= 0' }))
   // inventory: a SKU only B stocks, and a manual reorder point only B set
-  const bStock = { id: 'evt-b-stock-only', type: 'inventory.updated', occurred_at: '2026-03-02T08:26:00Z', data: { sku: 'SKU-B-ONLY', available: 9 } }
+  const bStock = {
+    id: 'evt-b-stock-only',
+    type: 'inventory.updated',
+    occurred_at: '2026-03-02T08:26:00Z',
+    data: { sku: 'SKU-B-ONLY', location_id: 'loc-1', available: 9 },
+  }
   await ok(api('b', 'POST', '/api/v1/events', { events: [bStock] }, 'ingest'))
   await ok(api('b', 'PUT', '/api/v1/inventory/SKU-B-ONLY/reorder-point', { reorder_point: 4 }))
 
