@@ -284,6 +284,9 @@ steps:
     for (const [query, field] of [
       ['sku=MUG&as_of=2026-02-30', 'as_of'],
       ['sku=MUG&as_of=yesterday', 'as_of'],
+      ['sku=MUG&as_of=0000-01-01', 'as_of'],
+      ['sku=MUG&lead_time_days=-1', 'lead_time_days'],
+      ['sku=MUG&service_level=1', 'service_level'],
       ['sku=MUG&horizon=0', 'horizon'],
       ['sku=MUG&horizon=366', 'horizon'],
       ['sku=MUG&horizon=2.5', 'horizon'],

@@ -29,8 +29,8 @@ function wholeNumber(field: string, value: string | undefined, min: number, max:
 
 function calendarDay(field: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value
-  if (!ok) throw invalid(field, 'give a date as YYYY-MM-DD')
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && Number(value.slice(0, 4)) >= 1970 && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value
+  if (!ok) throw invalid(field, 'give a date as YYYY-MM-DD, from 1970')
   return value
 }
 
