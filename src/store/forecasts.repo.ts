@@ -41,7 +41,7 @@ async function resolveAsOf(db: Db, storeId: string, options: ForecastForOptions)
 }
 
 /**
- * The forecast of one SKU (PRODUCT.md §7 shape), or null when the store knows no such SKU. For
+ * The forecast of one SKU (the GET /api/v1/inventory/forecast shape), or null when the store knows no such SKU. For
  * the purchase orders: `forecastFor(db, store, sku, { leadTimeDays, minOrderQuantity, ... })`.
  */
 export async function forecastFor(db: Db, storeId: string, sku: string, options: ForecastForOptions = {}): Promise<SkuForecast | null> {

@@ -18,7 +18,7 @@ export interface ForecastOptions {
   minOrderQuantity?: number
 }
 
-/** PRODUCT.md §7: the forecast of one SKU */
+/** The forecast of one SKU, as GET /api/v1/inventory/forecast answers it (docs/http-api.md, InventoryForecast) */
 export interface SkuForecast {
   sku: string
   available: number
