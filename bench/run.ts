@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup] [-- --no-postgres]`
+ * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup,forecast] [-- --no-postgres] [-- --retail PATH]`
  *
  * Measures the backbone (ingest, runs, latency, memory) and messaging figures on this machine, prints a
  * table and writes bench/results/backbone.json and bench/results/messaging.json. Every figure
@@ -31,9 +31,10 @@ import { benchEndToEnd } from './runs.ts'
 import { benchSteadyWakes } from './steady-wakes.ts'
 import { benchWorkerRss } from './rss.ts'
 import { benchStartup, HELP_COMMANDS } from './startup.ts'
+import { benchForecast, retailPath, type ForecastBenchResult } from './forecast.ts'
 import { buildDist } from '../scripts/build-dist.ts'
 
-const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup'] as const
+const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast'] as const
 type BenchName = (typeof ALL)[number]
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<BenchName>; postgres: boolean } {
@@ -341,6 +342,48 @@ async function main(): Promise<void> {
         unit: 'MB',
         target: '≤ 120',
         pass: r.serve_idle_rss_mb <= 120,
+      })
+    })
+  }
+
+  if (args.only.has('forecast')) {
+    await guarded('forecast', async () => {
+      // the real history (bench/forecast.ts): --retail PATH, else ../shared/data/online-retail/ when it exists
+      const r = await benchForecast(retailPath(process.argv.slice(2)))
+      if ('skipped' in r && r.skipped) {
+        console.log(`  forecast skipped: ${r.skipped}`)
+        return
+      }
+      const f = r as ForecastBenchResult
+      details.forecast = f
+      add({
+        benchmark: 'forecast (retail)',
+        metric: `history import, ${f.orders} orders`,
+        value: f.import_events_per_s,
+        unit: 'events/s',
+        target: '',
+        pass: null,
+      })
+      add({ benchmark: 'forecast (retail)', metric: `forecast every SKU (${f.skus})`, value: f.forecast_all_seconds, unit: 's', target: '', pass: null })
+      add({
+        benchmark: 'forecast (retail)',
+        metric: 'median MASE, seasonal naive',
+        value: f.median_mase.seasonal_naive ?? null,
+        unit: '',
+        target: '',
+        pass: null,
+      })
+      const chosen = f.median_mase.chosen ?? null
+      const naive = f.median_mase.seasonal_naive ?? null
+      add({
+        benchmark: 'forecast (retail)',
+        metric: `median MASE, chosen method (top ${f.holdout.skus})`,
+        value: chosen,
+        unit: '',
+        ceiling: `${naive} naive`,
+        target: '< seasonal naive',
+        pass: chosen !== null && naive !== null && chosen < naive,
+        note: `hold-out ${f.holdout.days} days after ${f.holdout.as_of}; per method ${JSON.stringify(f.median_mase)}; methods chosen ${JSON.stringify(f.chosen_methods)}`,
       })
     })
   }

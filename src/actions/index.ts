@@ -12,6 +12,7 @@ import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 import { COMMERCE_ACTIONS } from './commerce.ts'
 import { createPurchaseOrder } from './create-purchase-order/create-purchase-order.action.ts'
+import { adjustInventory } from './adjust-inventory/adjust-inventory.action.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
 export const BUILT_IN_ACTIONS: ActionDefinition[] = [
@@ -28,6 +29,7 @@ export const BUILT_IN_ACTIONS: ActionDefinition[] = [
   awardLoyaltyPoints,
   ...COMMERCE_ACTIONS,
   createPurchaseOrder,
+  adjustInventory,
 ]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {

@@ -245,6 +245,20 @@ export const invoiceSchema = z
   })
   .describe('An invoice storeflow made (invoice.overdue)')
 
+export const inventoryAlertSchema = z
+  .looseObject({
+    sku: z.string().min(1),
+    available: z.number().int().describe("The SKU's total available when it crossed"),
+    reorder_point: z
+      .number()
+      .int()
+      .nullish()
+      .describe("The SKU's reorder point then (manual, else the forecast's); null when it has none. Always present when storeflow derives the event"),
+    product_id: z.string().nullish().describe('The product of a variant with this SKU'),
+    title: z.string().nullish().describe("That product's title"),
+  })
+  .describe('A stock crossing storeflow derived (inventory.low, inventory.out_of_stock, inventory.back_in_stock)')
+
 const anyData = z.looseObject({})
 
 export const purchaseOrderReceivedSchema = z
@@ -279,9 +293,9 @@ export const EVENT_DATA_SCHEMAS = {
   'cart.abandoned': cartSchema,
   'customer.inactive': z.looseObject({ customer: customerSchema }),
   'customer.birthday': z.looseObject({ customer: customerSchema }),
-  'inventory.low': anyData,
-  'inventory.out_of_stock': anyData,
-  'inventory.back_in_stock': anyData,
+  'inventory.low': inventoryAlertSchema,
+  'inventory.out_of_stock': inventoryAlertSchema,
+  'inventory.back_in_stock': inventoryAlertSchema,
   'subscription.renewal_due': subscriptionSchema,
   'invoice.paid': invoicePaidSchema,
   'invoice.overdue': invoiceSchema,

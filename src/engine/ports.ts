@@ -1,6 +1,7 @@
 import type { DerivedViewReads } from '../plugin-api/define-trigger.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import type { SegmentChange } from '../core/segments.ts'
+import type { InventoryChange } from '../core/inventory.ts'
 import type { ActionServices } from '../plugin-api/services.ts'
 import type { RunStatus } from './run-status.ts'
 
@@ -236,6 +237,9 @@ export interface StorageTx {
   refreshSegments(storeId: string, customerKey: string, now: Date): Promise<SegmentChange[]>
   /** recomputes the store's RFM and re-evaluates every customer's segments; returns what changed */
   sweepSegments(storeId: string, now: Date): Promise<SegmentChange[]>
+
+  /** brings the stock alert state of `skus` up to date (store/inventory.repo.ts, engine/inventory.ts); returns the crossings */
+  refreshInventory(storeId: string, skus: string[], now: Date, historical: boolean): Promise<InventoryChange[]>
 
   // schedules (engine/scheduler.ts, store/schedules.repo.ts)
   /** active workflows, of every store, whose trigger type is `triggerType` */

@@ -9,6 +9,7 @@ import type { CorrelationRecord, LoggedEvent, RunRecord, StorageTx, StoredEvent,
 import { beginRun, exitGoalCorrelations, exitOnGoal, isActive, signalWait } from './run-lifecycle.ts'
 import { buildScope } from './scope.ts'
 import { updateSegmentsOnEvent } from './segments.ts'
+import { updateInventoryOnEvent } from './inventory.ts'
 import type { StoreCache } from './store-cache.ts'
 import type { CompiledWorkflow, WorkflowCache } from './workflow-cache.ts'
 import { holdoutShare, inHoldout } from './holdout.ts'
@@ -87,6 +88,7 @@ export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: Route
   await tx.setEventCustomer(appended.seq, customerKey)
   const depth = derivedDepth(source)
   await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
+  await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   if (appended.historical) return []
 
   const event: StoredEvent = { ...appended, customer_key: customerKey }

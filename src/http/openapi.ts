@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { eventEnvelopeSchema } from '../contracts/events.ts'
 import { settingsSchema } from '../contracts/settings.ts'
+import { inventoryForecastSchema, inventoryPaths } from './openapi-inventory.ts'
 
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } }
@@ -36,7 +37,7 @@ export function registerOpenApi(server: FastifyInstance): void {
     info: { title: 'storeflow API', version: '1' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Event: event, Settings: settings, Segment: segment, Error: error },
+      schemas: { Event: event, Settings: settings, Segment: segment, Error: error, InventoryForecast: inventoryForecastSchema },
     },
     security: auth,
     paths: {
@@ -177,6 +178,7 @@ export function registerOpenApi(server: FastifyInstance): void {
         },
       },
       '/api/v1/segments/{id}': { delete: { summary: 'Delete a store segment and its membership, no segment.exited (admin); built-in ones: 400' } },
+      ...inventoryPaths(ok, error),
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },

@@ -9,6 +9,7 @@ import { registerFormRoutes } from './routes/forms.ts'
 import { registerHealthRoutes } from './routes/health.ts'
 import { registerRunRoutes } from './routes/runs.ts'
 import { registerSegmentRoutes } from './routes/segments.ts'
+import { registerInventoryRoutes } from './routes/inventory.ts'
 import { registerMessageTemplateRoutes, registerStoreViewRoutes } from './routes/store-view.ts'
 import { registerInvoiceRoutes } from './routes/invoices.ts'
 import { registerPurchasingRoutes } from './routes/purchasing.ts'
@@ -91,6 +92,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerInvoiceRoutes(server, app)
   registerPurchasingRoutes(server, app)
   registerSegmentRoutes(server, app)
+  registerInventoryRoutes(server, app)
   registerMessageTemplateRoutes(server, app)
   registerDiscountCodeRoutes(server, app)
   registerTrackingRoutes(server, app)

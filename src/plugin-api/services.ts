@@ -1,6 +1,7 @@
 import type { OutboundClient } from '../lib/guarded-request.ts'
 import type { DiscountServices, LoyaltyServices, OrderServices, RunControl } from './commerce-services.ts'
 import type { PurchasingServices } from './purchasing-services.ts'
+import type { InventoryServices } from './inventory-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -112,6 +113,8 @@ export interface ActionServices {
   loyalty: LoyaltyServices
   /** suppliers, reorder suggestions and purchase orders (create_purchase_order): plugin-api/purchasing-services.ts */
   purchasing: PurchasingServices
+  /** stock levels (adjust_inventory): plugin-api/inventory-services.ts */
+  inventory: InventoryServices
   events: {
     /** ingests an event for this store as if it had been sent to the API (starts runs) */
     emit(event: EmittedEvent): Promise<{ id: string; duplicate: boolean }>

@@ -13,6 +13,7 @@ import { createMaintenanceService } from './maintenance.ts'
 import { createPrivacyService } from './privacy.ts'
 import { createRunService } from './runs.ts'
 import { createSegmentsService } from './segments.ts'
+import { createInventoryService } from './inventory.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
 import { createInvoiceService } from './invoices.ts'
@@ -52,6 +53,7 @@ export function createServices(ctx: ServiceContext) {
     purchaseOrders: createPurchaseOrderService(ctx),
     discountCodes: createDiscountCodesService(ctx),
     segments: createSegmentsService(ctx),
+    inventory: createInventoryService(ctx),
     tracking: createTrackingService(ctx),
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),

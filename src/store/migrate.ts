@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010-discounts-loyalty.ts'
 import * as m0011 from './migrations/0011-segments.ts'
 import * as m0012 from './migrations/0012-orders-forms.ts'
 import * as m0013 from './migrations/0013-invoices.ts'
+import * as m0015 from './migrations/0015-inventory-forecasts.ts'
 import * as m0016 from './migrations/0016-purchasing.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
@@ -36,6 +37,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0011-segments', m0011],
   ['0012-orders-forms', m0012],
   ['0013-invoices', m0013],
+  ['0015-inventory-forecasts', m0015],
   ['0016-purchasing', m0016],
 ]
 

@@ -10,6 +10,7 @@ import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
 import { addStock, afterOrderProjected } from './order-commerce.ts'
 import { applyReceiptToStock } from './purchasing.repo.ts'
+import { recordOrderDemand } from './demand.repo.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
@@ -48,6 +49,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await upsertOrder(db, storeId, data, at, type, customerKey)
     await applyCommerceToView(db, event)
     await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true)
+    await recordOrderDemand(db, storeId, String(data.id))
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
     const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at

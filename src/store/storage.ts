@@ -42,6 +42,7 @@ import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { refreshSegments, sweepSegments } from './segments.repo.ts'
+import { createInventoryServices, refreshInventory } from './inventory.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -241,6 +242,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     services: (storeId, emit) => createServices(trx, storeId, emit, config, dialect, clock, http),
     refreshSegments: (storeId, customerKey, now) => refreshSegments(trx, storeId, customerKey, now),
     sweepSegments: (storeId, now) => sweepSegments(trx, storeId, now),
+    refreshInventory: (storeId, skus, now, historical) => refreshInventory(trx, dialect, storeId, skus, now, historical),
     scheduledWorkflows: (triggerType) => scheduledWorkflows(trx, triggerType),
     storeTimeZones: () => storeTimeZones(trx),
     derivedView: (storeId) => derivedViewReads(trx, storeId),
@@ -403,6 +405,7 @@ function createServices(
     discounts: createDiscountServices(db, storeId, dialect, clock),
     loyalty: createLoyaltyServices(db, storeId, dialect, clock),
     purchasing: createPurchasingServices(db, storeId, () => clock.now()),
+    inventory: createInventoryServices(db, storeId, dialect, clock, emit),
     events: { emit },
     http,
     config,

@@ -4,6 +4,7 @@ import type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } fr
 
 export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
 export type { SuppliersTable, PurchaseOrdersTable, PurchaseOrderCountersTable, PurchaseOrderReceiptsTable } from './purchasing-tables.ts'
+import type { InventoryAdjustmentsTable, InventorySkusTable, OrderDemandTable, SkuDailyDemandTable } from './inventory-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
 
 /**
@@ -48,6 +49,10 @@ export interface Database {
   segments: SegmentsTable
   segment_members: SegmentMembersTable
   rfm_cuts: RfmCutsTable
+  sku_daily_demand: SkuDailyDemandTable
+  order_demand: OrderDemandTable
+  inventory_skus: InventorySkusTable
+  inventory_adjustments: InventoryAdjustmentsTable
 }
 
 export interface StoresTable {

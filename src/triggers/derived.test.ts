@@ -33,7 +33,7 @@ const morningSweepForTest = defineTrigger({
   reactsTo: { schedule: { cron: '0 8 * * *' } },
   async derive({ cause, store }) {
     return cause.kind === 'schedule'
-      ? [{ id: `inventory.out_of_stock:${cause.at.toISOString()}`, data: { swept_at: cause.at.toISOString(), store: store.id } }]
+      ? [{ id: `inventory.out_of_stock:${cause.at.toISOString()}`, data: { sku: 'ANY', available: 0, swept_at: cause.at.toISOString(), store: store.id } }]
       : []
   },
 })

@@ -451,6 +451,43 @@ const MATRIX: Record<string, RouteCases> = {
     scope: 'admin',
     cases: [{ name: "B's segment id", request: () => ({ method: 'DELETE', url: '/api/v1/segments/b-only-seg' }), expect: notFound }],
   },
+  'GET /api/v1/inventory/forecast': {
+    scope: 'read',
+    cases: [
+      {
+        name: "shared SKU: A's own stock and demand",
+        request: () => ({ method: 'GET', url: '/api/v1/inventory/forecast?sku=TEE-1' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ sku: 'TEE-1' })
+        },
+      },
+      { name: 'a SKU only B has', request: () => ({ method: 'GET', url: '/api/v1/inventory/forecast?sku=SKU-B-ONLY' }), expect: notFound },
+      {
+        name: "the list: A's SKUs only",
+        request: () => ({ method: 'GET', url: '/api/v1/inventory/forecast' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const skus = items(res).map((f) => f['sku'])
+          expect(skus).toContain('TEE-1')
+          expect(skus).not.toContain('SKU-B-ONLY')
+        },
+      },
+    ],
+  },
+  'PUT /api/v1/inventory/:sku/reorder-point': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "shared SKU: A's own reorder point",
+        request: () => ({ method: 'PUT', url: '/api/v1/inventory/TEE-1/reorder-point', payload: { reorder_point: 2 } }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect((await aRead(w, '/api/v1/inventory/forecast?sku=TEE-1')).json().reorder_point).toBe(2)
+        },
+      },
+    ],
+  },
 
   'GET /api/v1/runs': {
     scope: 'read',

@@ -233,6 +233,15 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
   for (const s of ['a', 'b'] as const)
     await ok(api(s, 'POST', '/api/v1/segments', { id: 'shared-seg', name: `Shared ${NAME[s]}`, condition: 'customer.orders_count >= 1' }))
   await ok(api('b', 'POST', '/api/v1/segments', { id: 'b-only-seg', name: 'Segment B keeps', condition: 'customer.orders_count >= 0' }))
+  // inventory: a SKU only B stocks, and a manual reorder point only B set
+  const bStock = {
+    id: 'evt-b-stock-only',
+    type: 'inventory.updated',
+    occurred_at: '2026-03-02T08:26:00Z',
+    data: { sku: 'SKU-B-ONLY', location_id: 'loc-1', available: 9 },
+  }
+  await ok(api('b', 'POST', '/api/v1/events', { events: [bStock] }, 'ingest'))
+  await ok(api('b', 'PUT', '/api/v1/inventory/SKU-B-ONLY/reorder-point', { reorder_point: 4 }))
 
   for (const s of STORES) {
     await ok(api(s, 'POST', '/api/v1/events', { events: SHARED_EVENTS(s) }, 'ingest'))
@@ -450,6 +459,8 @@ export async function apiView(w: World): Promise<Record<string, unknown>> {
     '/api/v1/customers/42/export',
     '/api/v1/segments',
     '/api/v1/segments/b-only-seg/customers',
+    '/api/v1/inventory/forecast',
+    '/api/v1/inventory/forecast?sku=TEE-1',
   ]) {
     const res = await w.server.inject({ method: 'GET', url, headers: bearer(w.b.keys.admin) })
     out[url] = { status: res.statusCode, body: res.body }

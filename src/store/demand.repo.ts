@@ -1,0 +1,108 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import { localParts } from '../core/time-zones.ts'
+import type { Database } from './tables.ts'
+
+type Db = Kysely<Database> | Transaction<Database>
+type Obj = Record<string, unknown>
+
+/**
+ * Daily demand per SKU, kept as orders arrive (migration 0015): the router calls
+ * `recordOrderDemand` after an order.* event wrote its order (projection.ts), live or historical.
+ * An order adds its lines to the day it was created on, in the store's zone, once (order_demand
+ * 0 → 1); its cancellation takes exactly those off, once (1 → 2); an order whose first event is
+ * its cancellation never counts (0 → 2). Forecasts read the table; nothing is recomputed per request.
+ */
+export async function recordOrderDemand(db: Db, storeId: string, orderId: string): Promise<string[]> {
+  const order = await db
+    .selectFrom('orders')
+    .select(['data', 'created_at', 'cancelled'])
+    .where('store_id', '=', storeId)
+    .where('id', '=', orderId)
+    .executeTakeFirst()
+  if (!order) return []
+  const row = await db
+    .selectFrom('order_demand')
+    .select(['state', 'day', 'lines'])
+    .where('store_id', '=', storeId)
+    .where('order_id', '=', orderId)
+    .executeTakeFirst()
+  const state = row?.state ?? 0
+  if (state === 2) return []
+  const cancelled = order.cancelled === 1
+  if (state === 0) {
+    if (cancelled) {
+      await putOrderDemand(db, storeId, orderId, 2, null, null, row !== undefined)
+      return []
+    }
+    const lines = demandLines(JSON.parse(order.data) as Obj)
+    const created = new Date(order.created_at)
+    const day = Number.isNaN(created.getTime()) ? order.created_at.slice(0, 10) : await storeDay(db, storeId, created)
+    for (const line of lines) await addDemand(db, storeId, line.sku, day, line.quantity)
+    await putOrderDemand(db, storeId, orderId, 1, day, JSON.stringify(lines), row !== undefined)
+    return lines.map((l) => l.sku)
+  }
+  if (!cancelled) return []
+  const lines = row?.lines ? (JSON.parse(row.lines) as DemandLine[]) : []
+  for (const line of lines) await addDemand(db, storeId, line.sku, row!.day!, -line.quantity)
+  await putOrderDemand(db, storeId, orderId, 2, row?.day ?? null, row?.lines ?? null, true)
+  return lines.map((l) => l.sku)
+}
+
+interface DemandLine {
+  sku: string
+  quantity: number
+}
+
+function demandLines(data: Obj): DemandLine[] {
+  const bySku = new Map<string, number>()
+  for (const li of (Array.isArray(data.line_items) ? data.line_items : []) as Obj[]) {
+    const sku = typeof li?.sku === 'string' ? li.sku.trim() : ''
+    const quantity = typeof li?.quantity === 'number' ? li.quantity : Number(li?.quantity)
+    if (!sku || !Number.isInteger(quantity) || quantity <= 0) continue
+    bySku.set(sku, (bySku.get(sku) ?? 0) + quantity)
+  }
+  return [...bySku].map(([sku, quantity]) => ({ sku, quantity }))
+}
+
+async function putOrderDemand(db: Db, storeId: string, orderId: string, state: number, day: string | null, lines: string | null, exists: boolean) {
+  if (exists) await db.updateTable('order_demand').set({ state, day, lines }).where('store_id', '=', storeId).where('order_id', '=', orderId).execute()
+  else await db.insertInto('order_demand').values({ store_id: storeId, order_id: orderId, state, day, lines }).execute()
+}
+
+async function addDemand(db: Db, storeId: string, sku: string, day: string, quantity: number) {
+  await db
+    .insertInto('sku_daily_demand')
+    .values({ store_id: storeId, sku, day, quantity })
+    .onConflict((oc) => oc.columns(['store_id', 'sku', 'day']).doUpdateSet({ quantity: sql<number>`sku_daily_demand.quantity + ${quantity}` }))
+    .execute()
+}
+
+/** The store's time zone (UTC when unknown). */
+export async function storeZone(db: Db, storeId: string): Promise<string> {
+  const row = await db.selectFrom('stores').select('timezone').where('id', '=', storeId).executeTakeFirst()
+  return row?.timezone || 'UTC'
+}
+
+/** YYYY-MM-DD of `instant` in `zone`. */
+export function dayIn(instant: Date, zone: string): string {
+  const p = localParts(instant, zone)
+  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`
+}
+
+export async function storeDay(db: Db, storeId: string, instant: Date): Promise<string> {
+  return dayIn(instant, await storeZone(db, storeId))
+}
+
+/** Daily demand rows of one SKU (or every SKU of the store) from `from` (default: the first) up to and including `upTo`, by SKU, oldest first. */
+export async function demandRows(
+  db: Db,
+  storeId: string,
+  upTo: string,
+  sku?: string,
+  from?: string,
+): Promise<Array<{ sku: string; day: string; quantity: number }>> {
+  let q = db.selectFrom('sku_daily_demand').select(['sku', 'day', 'quantity']).where('store_id', '=', storeId).where('day', '<=', upTo)
+  if (from !== undefined) q = q.where('day', '>=', from)
+  if (sku !== undefined) q = q.where('sku', '=', sku)
+  return q.orderBy('sku').orderBy('day').execute()
+}
