@@ -1,3 +1,4 @@
+import { forecastFor } from './forecasts.repo.ts'
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { applyReceipt, type ReceiptLine, type SupplierInput } from '../core/purchasing/purchasing.ts'
@@ -283,8 +284,17 @@ export async function availableOf(db: Db, storeId: string, sku: string): Promise
 export function createPurchasingServices(db: Db, storeId: string, now: () => Date): PurchasingServices {
   return {
     async suggestedQuantity(sku, hint) {
-      // the forecasts' suggested quantity replaces this rule (docs/http-api.md); until then: back up
-      // to twice the reorder point, the classic min/max rule with max = 2 × min
+      // the forecast's suggestion (demand over the supplier's lead time and the review period, plus
+      // safety stock, less what is there, up to the supplier's minimum) when the SKU has sold
+      const supplier = (await db.selectFrom('suppliers').selectAll().where('store_id', '=', storeId).orderBy('lead_time_days').orderBy('id').execute())
+        .map(supplierOf)
+        .find((s) => s.skus.includes(sku))
+      const forecast = await forecastFor(db, storeId, sku, {
+        now: now(),
+        ...(supplier ? { leadTimeDays: supplier.lead_time_days, minOrderQuantity: supplier.min_order_quantity } : {}),
+      })
+      if (forecast && forecast.daily_demand > 0) return forecast.suggested_quantity
+      // no sales to forecast from: back up to twice the reorder point, the classic min/max rule
       const reorderPoint = typeof hint.reorder_point === 'number' && Number.isFinite(hint.reorder_point) ? hint.reorder_point : null
       if (reorderPoint === null) return null
       const available = typeof hint.available === 'number' && Number.isFinite(hint.available) ? hint.available : await availableOf(db, storeId, sku)
