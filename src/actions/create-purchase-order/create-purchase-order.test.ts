@@ -209,6 +209,38 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     expect(listed.next_cursor).toBeNull()
   })
 
+  it('with sales to forecast from, it orders what the forecast suggests for the supplier (the same figure GET /inventory/forecast shows)', async () => {
+    await suppliers()
+    await catalogue()
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 3 }))
+    // eight weeks of sales as history: 1 to 7 mugs a day, Monday to Sunday
+    const history = Array.from({ length: 56 }, (_, d) => {
+      const day = new Date(Date.parse('2026-01-04T12:00:00Z') + d * 86_400_000).toISOString()
+      const quantity = 1 + (d % 7)
+      return event(
+        'order.paid',
+        `h-${d}`,
+        { id: `h${d}`, currency: 'USD', total_price: '12.00', created_at: day, line_items: [{ sku: 'MUG-RED', quantity, price: '12.00' }] },
+        day,
+      )
+    }).map((raw) => {
+      const parsed = parseEvent(raw, { store: 'default', now: env.clock.now() })
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+      return parsed.event
+    })
+    await env.app.engine.ingest(history, { historical: true, source: 'test' })
+    await env.app.engine.drain()
+    const forecast = (await api('GET', '/api/v1/inventory/forecast?sku=MUG-RED&lead_time_days=7', undefined, { scope: 'read' })).json()
+    expect(forecast.daily_demand).toBeGreaterThan(0)
+    await installWorkflow(env.app, LOW_STOCK)
+    await send(event('inventory.low', 'low-1', { sku: 'MUG-RED', available: 3, reorder_point: 20 }))
+    await smtp.waitForMessages(1)
+    const listed = (await api('GET', '/api/v1/purchase-orders', undefined, { scope: 'read' })).json()
+    const quantity = listed.items[0].lines[0].quantity as number
+    expect(quantity).toBe(Math.max(forecast.suggested_quantity, 24))
+    expect(quantity).not.toBe(37)
+  })
+
   it('groups given lines by supplier, raises each to the minimum, numbers per store, and sends a draft once on request', async () => {
     await suppliers()
     await suppliers('b')
