@@ -11,6 +11,7 @@ import { sendSms } from './send-sms/index.ts'
 import { tagCustomer } from './tag-customer/tag-customer.action.ts'
 import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 import { COMMERCE_ACTIONS } from './commerce.ts'
+import { REMOTE_ACTIONS } from './remote.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
 export const BUILT_IN_ACTIONS: ActionDefinition[] = [
@@ -26,6 +27,7 @@ export const BUILT_IN_ACTIONS: ActionDefinition[] = [
   createDiscountCode,
   awardLoyaltyPoints,
   ...COMMERCE_ACTIONS,
+  ...REMOTE_ACTIONS,
 ]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {

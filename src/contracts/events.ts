@@ -247,6 +247,16 @@ export const invoiceSchema = z
 
 const anyData = z.looseObject({})
 
+export const shipmentSchema = z
+  .looseObject({
+    order_id: id.describe('The order the shipment is for'),
+    status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception']).describe('in_transit | out_for_delivery | delivered | exception'),
+    carrier: optionalString,
+    tracking_number: optionalString,
+    estimated_delivery_at: isoTimeOrDate.nullish().describe('ETA: ISO-8601 with a zone, or a date YYYY-MM-DD'),
+  })
+  .describe("A carrier's tracking update (shipment.updated); the order's estimated_delivery_at follows it")
+
 /** data schema per event type; derived types are emitted by storeflow itself but may also be sent */
 export const EVENT_DATA_SCHEMAS = {
   'customer.created': customerSchema,
@@ -261,6 +271,7 @@ export const EVENT_DATA_SCHEMAS = {
   'order.refunded': orderSchema,
   'order.fulfilled': fulfilmentSchema,
   'order.delivered': fulfilmentSchema,
+  'shipment.updated': shipmentSchema,
   'product.updated': productSchema,
   'inventory.updated': inventorySchema,
   'subscription.created': subscriptionSchema,

@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010-discounts-loyalty.ts'
 import * as m0011 from './migrations/0011-segments.ts'
 import * as m0012 from './migrations/0012-orders-forms.ts'
 import * as m0013 from './migrations/0013-invoices.ts'
+import * as m0017 from './migrations/0017-remote-services.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -35,6 +36,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0011-segments', m0011],
   ['0012-orders-forms', m0012],
   ['0013-invoices', m0013],
+  ['0017-remote-services', m0017],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

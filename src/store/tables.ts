@@ -3,12 +3,16 @@ import type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } fr
 
 export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
+import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable } from './remote-tables.ts'
 
 /**
  * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
  * booleans are 0/1 integers, money is an exact decimal string. Every business table has store_id.
  */
 export interface Database {
+  integrations: IntegrationsTable
+  shipping_labels: ShippingLabelsTable
+  audience_members: AudienceMembersTable
   stores: StoresTable
   api_keys: ApiKeysTable
   events: EventsTable
@@ -122,7 +126,7 @@ export interface CustomersTable extends CustomerEngagementColumns {
   rfm: string | null
 }
 
-export interface OrdersTable extends OrderCommerceColumns {
+export interface OrdersTable extends OrderCommerceColumns, OrderShipmentColumns {
   store_id: string
   id: string
   customer_key: string | null
