@@ -26,6 +26,12 @@ export interface StepLabel {
   labelUrl: string | null
 }
 
+export interface StepPost {
+  status: 'pending' | 'posted'
+  text: string
+  updates: Array<{ profile_id: string; update_id: string }>
+}
+
 export interface AudienceChange {
   customerKey: string
   /** SHA-256 hex of the normalised email */
@@ -47,6 +53,9 @@ export interface RemoteServices {
   audienceChanges(segmentId: string, audienceId: string, limit: number): Promise<{ add: AudienceChange[]; remove: AudienceChange[] }>
   /** records that these customers were sent to the audience in this state */
   markAudience(audienceId: string, state: 'added' | 'removed', changes: AudienceChange[]): Promise<void>
+  /** post_social's record of the step: `pending` (text chosen, the call may have happened) or `posted` */
+  stepPost(runId: string, stepKey: string): Promise<StepPost | null>
+  saveStepPost(runId: string, stepKey: string, post: StepPost): Promise<void>
   /** whether the store has this segment (built in or its own) */
   segmentExists(segmentId: string): Promise<boolean>
 }

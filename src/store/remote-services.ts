@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
-import type { AudienceChange, RemoteServices, StepLabel } from '../plugin-api/remote-services.ts'
+import type { AudienceChange, RemoteServices, StepLabel, StepPost } from '../plugin-api/remote-services.ts'
 import { integrationFor } from './integrations.repo.ts'
 import { listSegments } from './segments.repo.ts'
 import type { Database } from './tables.ts'
@@ -112,6 +112,24 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
           .onConflict((oc) => oc.columns(['store_id', 'audience_id', 'customer_key']).doUpdateSet({ email_hash: c.emailHash, state, synced_at: at }))
           .execute()
       }
+    },
+    async stepPost(runId, stepKey) {
+      const row = await db
+        .selectFrom('social_posts')
+        .selectAll()
+        .where('store_id', '=', storeId)
+        .where('run_id', '=', runId)
+        .where('step_key', '=', stepKey)
+        .executeTakeFirst()
+      return row ? { status: row.status, text: row.text, updates: JSON.parse(row.updates) as StepPost['updates'] } : null
+    },
+    async saveStepPost(runId, stepKey, post) {
+      const values = { status: post.status, text: post.text, updates: JSON.stringify(post.updates) }
+      await db
+        .insertInto('social_posts')
+        .values({ store_id: storeId, run_id: runId, step_key: stepKey, created_at: now().toISOString(), ...values })
+        .onConflict((oc) => oc.columns(['run_id', 'step_key']).doUpdateSet(values))
+        .execute()
     },
     async segmentExists(segmentId) {
       return (await listSegments(db, storeId)).some((s) => s.id === segmentId)

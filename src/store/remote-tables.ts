@@ -39,6 +39,16 @@ export interface AudienceMembersTable {
   synced_at: string
 }
 
+export interface SocialPostsTable {
+  store_id: string
+  run_id: string
+  step_key: string
+  status: 'pending' | 'posted'
+  text: string
+  updates: string
+  created_at: string
+}
+
 /** Columns migration 0017 adds to `orders`. */
 export interface OrderShipmentColumns {
   estimated_delivery_at: import('kysely').Generated<string | null>

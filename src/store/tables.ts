@@ -3,7 +3,7 @@ import type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } fr
 
 export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } from './commerce-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
-import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable } from './remote-tables.ts'
+import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable, SocialPostsTable } from './remote-tables.ts'
 
 /**
  * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
@@ -13,6 +13,7 @@ export interface Database {
   integrations: IntegrationsTable
   shipping_labels: ShippingLabelsTable
   audience_members: AudienceMembersTable
+  social_posts: SocialPostsTable
   stores: StoresTable
   api_keys: ApiKeysTable
   events: EventsTable

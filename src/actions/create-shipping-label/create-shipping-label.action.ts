@@ -207,7 +207,7 @@ function outputOf(label: StepLabel): z.infer<typeof output> {
   }
 }
 
-/** The order's shipping_address (Shopify's field names, PRODUCT.md §3) as a Shippo address. */
+/** The order's shipping_address (Shopify's field names, docs/events.md) as a Shippo address. */
 function addressOf(order: Record<string, unknown>): Record<string, unknown> {
   const a = order.shipping_address as Record<string, unknown> | null | undefined
   if (!a?.country_code) throw new PermanentError(`order ${String(order.id)} has no shipping_address with a country_code`, { reason: 'no_address' })

@@ -15,6 +15,8 @@ import type { Kysely } from 'kysely'
  *   `order.fulfilled` with an ETA) for the order, as conditions and templates read them.
  * - `audience_members`: per store, audience and customer, the state last sent (`added` |
  *   `removed`), so each customer is sent once per change.
+ * - `social_posts`: post_social's per-step record, `(run_id, step_key)` unique: `pending` before the
+ *   call (its text, so a retry can look for it), `posted` with the update ids after.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -61,5 +63,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('synced_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('audience_members_pk', ['store_id', 'audience_id', 'customer_key'])
+    .execute()
+  await db.schema
+    .createTable('social_posts')
+    .addColumn('store_id', 'text', (c) => c.notNull())
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('step_key', 'text', (c) => c.notNull())
+    /** pending | posted */
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('text', 'text', (c) => c.notNull())
+    /** JSON list of { profile_id, update_id } */
+    .addColumn('updates', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('social_posts_pk', ['run_id', 'step_key'])
     .execute()
 }
