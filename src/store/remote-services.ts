@@ -12,6 +12,14 @@ export function hashEmail(email: string): string {
   return createHash('sha256').update(email.trim().toLowerCase(), 'utf8').digest('hex')
 }
 
+/**
+ * Erasure: the customer's rows of every audience go (the hash is personal data). The platform
+ * keeps what it was sent until the audience is cleaned there: docs/integrations.md says so.
+ */
+export async function forgetAudienceMember(db: Db, storeId: string, customerKey: string): Promise<void> {
+  await db.deleteFrom('audience_members').where('store_id', '=', storeId).where('customer_key', '=', customerKey).execute()
+}
+
 /** ActionServices.remote for one store (plugin-api/remote-services.ts). */
 export function createRemoteServices(db: Db, storeId: string, secretKey: string, now: () => Date): RemoteServices {
   return {

@@ -140,6 +140,12 @@ describe.each(DIALECTS)('sync_audience to Meta Custom Audiences on %s', (dialect
     const done = (await outputs('default')).filter((o) => o.status === 'completed').map((o) => JSON.parse(o.output!))
     expect(done.reduce((n, o) => n + o.added, 0)).toBe(2)
     expect(done.reduce((n, o) => n + o.removed, 0)).toBe(1)
+
+    // erasing a customer forgets the hash kept for them (c1's row, removed, stays)
+    const erased = await api.server.inject({ method: 'POST', url: '/api/v1/customers/c2/erase', headers: as('default') })
+    expect(erased.statusCode, erased.body).toBe(200)
+    const kept = await api.env.app.handle.db.selectFrom('audience_members').select(['email_hash', 'state']).where('store_id', '=', 'default').execute()
+    expect(kept).toEqual([{ email_hash: TEST_VECTOR, state: 'removed' }])
   })
 
   it('a refused token fails for good; a rate limit (429 Retry-After, code 17) and an outage retry, and the members go once', async () => {
