@@ -26,7 +26,7 @@ export interface RemoteAnswer {
  * into what the engine must do:
  * - network failure or time limit: retry; a refused address or a redirect: fail for good;
  * - 429 and 5xx: retry, after `Retry-After` (seconds or an HTTP date, against `now`) when given;
- * - 401 and 403: fail for good, naming the credential to check (`fix`);
+ * - 401 and 403 (or what `refusedCredentials` says is a refused credential): fail for good, naming the credential to check (`fix`);
  * - `rateLimited(answer)` lets an API that signals throttling in a 4xx body (Meta's error codes) retry too;
  * - any other non-2xx: fail for good with the service's own message.
  */
@@ -34,7 +34,14 @@ export async function callRemote(
   client: ActionServices['http'],
   what: string,
   call: RemoteCall,
-  opts: { now: Date; fix: string; rateLimited?: (answer: RemoteAnswer) => boolean; errorText?: (body: unknown) => string | null },
+  opts: {
+    now: Date
+    fix: string
+    rateLimited?: (answer: RemoteAnswer) => boolean
+    /** an API that refuses a credential with another status (Meta: 400 with code 190) */
+    refusedCredentials?: (answer: RemoteAnswer) => boolean
+    errorText?: (body: unknown) => string | null
+  },
 ): Promise<RemoteAnswer> {
   const headers: Record<string, string> = { accept: 'application/json', ...call.headers }
   let body: string | undefined
@@ -73,7 +80,7 @@ export async function callRemote(
       retryAfterMs: retryAfter(response.headers['retry-after'], opts.now),
     })
   }
-  if (response.status === 401 || response.status === 403) {
+  if (response.status === 401 || response.status === 403 || opts.refusedCredentials?.(answer)) {
     throw new PermanentError(`${what} refused the credentials (${response.status}${said ? `: ${said}` : ''}); ${opts.fix}`, { code: 'unauthorized' })
   }
   if (response.status < 200 || response.status >= 300) throw new PermanentError(`${what} answered ${response.status}${said ? `: ${said}` : ''}`)

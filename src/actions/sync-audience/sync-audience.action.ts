@@ -62,6 +62,7 @@ export const syncAudience = defineAction({
           now: clock.now(),
           fix: "check the meta_ads integration's access_token (ads_management permission)",
           rateLimited: (a: RemoteAnswer) => RATE_LIMIT_CODES.has(metaError(a.body)?.code ?? -1),
+          refusedCredentials: (a: RemoteAnswer) => BAD_TOKEN_CODES.has(metaError(a.body)?.code ?? -1),
           errorText: (body) => {
             const e = metaError(body)
             return e ? `${e.message ?? 'error'} (code ${e.code})` : null
@@ -82,17 +83,7 @@ export const syncAudience = defineAction({
         ['DELETE', remove, 'removed'],
       ] as const) {
         if (changes.length === 0) continue
-        try {
-          await send(method, changes)
-        } catch (err) {
-          // Meta answers a bad token with 400 and code 190: the same as a 401 for the user
-          const answerCode = (err as { message?: string }).message?.match(/\(code (\d+)\)/)?.[1]
-          if (answerCode && BAD_TOKEN_CODES.has(Number(answerCode)))
-            throw new PermanentError(`${what} refused the access token (code ${answerCode}); check the meta_ads integration's access_token`, {
-              code: 'unauthorized',
-            })
-          throw err
-        }
+        await send(method, changes)
         await services.remote.markAudience(input.audience_id, state, changes)
         batches++
         if (state === 'added') added += changes.length

@@ -153,7 +153,7 @@ describe.each(DIALECTS)('sync_audience to Meta Custom Audiences on %s', (dialect
     await send('default', 'customer.created', { id: 'c1', email: 'test@example.com', accepts_marketing: true })
     const [refused] = await outputs('default')
     expect(refused).toMatchObject({ status: 'failed', attempts: 1 })
-    expect(refused!.error).toContain('refused the access token (code 190)')
+    expect(refused!.error).toContain('refused the credentials (400: Invalid OAuth access token - Cannot parse access token (code 190))')
 
     const res = await api.server.inject({
       method: 'PUT',
