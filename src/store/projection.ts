@@ -60,7 +60,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
   } else if (type.startsWith('subscription.') && type !== 'subscription.renewal_due' && data.id) {
     await upsertSubscription(db, storeId, data, at, customerKey)
   } else if (type === 'shipment.updated' && data.order_id) {
-    await applyShipment(db, storeId, data)
+    await applyShipment(db, storeId, data, new Date(at).toISOString())
   } else if (type === 'invoice.paid') {
     await markInvoicePaid(db, storeId, { id: str(data.invoice_id), number: str(data.number) }, str(data.paid_at) ?? at)
   }

@@ -53,4 +53,6 @@ export interface SocialPostsTable {
 export interface OrderShipmentColumns {
   estimated_delivery_at: import('kysely').Generated<string | null>
   shipment_status: import('kysely').Generated<string | null>
+  /** occurred_at of the shipment.updated the two fields above come from */
+  shipment_updated_at: import('kysely').Generated<string | null>
 }

@@ -5,16 +5,18 @@ type Db = Kysely<Database> | Transaction<Database>
 
 /**
  * shipment.updated in the store's view: the order's shipment status and estimated delivery follow
- * the newest update applied (an update without an ETA keeps the one known), so a shipping notice
- * can say when it arrives and a workflow can compare it with the promise.
+ * the newest update by occurred_at (the view is order-independent: a late redelivery of an older
+ * update changes nothing); an update without an ETA keeps the one known. A shipping notice can
+ * say when it arrives and a workflow can compare it with the promise.
  */
-export async function applyShipment(db: Db, storeId: string, data: Record<string, unknown>): Promise<void> {
+export async function applyShipment(db: Db, storeId: string, data: Record<string, unknown>, at: string): Promise<void> {
   const eta = typeof data.estimated_delivery_at === 'string' ? data.estimated_delivery_at : null
   await db
     .updateTable('orders')
-    .set({ shipment_status: String(data.status), ...(eta ? { estimated_delivery_at: eta } : {}) })
+    .set({ shipment_status: String(data.status), shipment_updated_at: at, ...(eta ? { estimated_delivery_at: eta } : {}) })
     .where('store_id', '=', storeId)
     .where('id', '=', String(data.order_id))
+    .where((w) => w.or([w('shipment_updated_at', 'is', null), w('shipment_updated_at', '<=', at)]))
     .execute()
 }
 

@@ -11,8 +11,8 @@ import type { Kysely } from 'kysely'
  * - `shipping_labels`: `(run_id, step_key)` unique, so a retried step finds the label it bought
  *   (or the rate it was buying, `status = 'pending'`) and never buys a second; looked up by
  *   `(store_id, tracking_number)` when the carrier's tracking webhook names it.
- * - `orders.estimated_delivery_at` / `shipment_status`: the newest `shipment.updated` (or an
- *   `order.fulfilled` with an ETA) for the order, as conditions and templates read them.
+ * - `orders.estimated_delivery_at` / `shipment_status`: from the newest `shipment.updated` for the
+ *   order by `occurred_at` (`shipment_updated_at`), whatever order the updates arrive in.
  * - `audience_members`: per store, audience and customer, the state last sent (`added` |
  *   `removed`), so each customer is sent once per change.
  * - `social_posts`: post_social's per-step record, `(run_id, step_key)` unique: `pending` before the
@@ -53,6 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('shipping_labels_tracking_idx').on('shipping_labels').columns(['store_id', 'tracking_number']).execute()
   await db.schema.alterTable('orders').addColumn('estimated_delivery_at', 'text').execute()
   await db.schema.alterTable('orders').addColumn('shipment_status', 'text').execute()
+  await db.schema.alterTable('orders').addColumn('shipment_updated_at', 'text').execute()
   await db.schema
     .createTable('audience_members')
     .addColumn('store_id', 'text', (c) => c.notNull())
