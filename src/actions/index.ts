@@ -13,6 +13,7 @@ import { untagCustomer } from './untag-customer/untag-customer.action.ts'
 import { COMMERCE_ACTIONS } from './commerce.ts'
 import { createPurchaseOrder } from './create-purchase-order/create-purchase-order.action.ts'
 import { adjustInventory } from './adjust-inventory/adjust-inventory.action.ts'
+import { REMOTE_ACTIONS } from './remote.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
 export const BUILT_IN_ACTIONS: ActionDefinition[] = [
@@ -30,6 +31,7 @@ export const BUILT_IN_ACTIONS: ActionDefinition[] = [
   ...COMMERCE_ACTIONS,
   createPurchaseOrder,
   adjustInventory,
+  ...REMOTE_ACTIONS,
 ]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {

@@ -268,6 +268,15 @@ export const purchaseOrderReceivedSchema = z
     lines: z.array(z.looseObject({ sku: z.string().min(1), quantity: z.number().int() })),
   })
   .describe('Stock that arrived on a purchase order (purchase_order.received, appended by POST /api/v1/purchase-orders/:id/receive)')
+export const shipmentSchema = z
+  .looseObject({
+    order_id: id.describe('The order the shipment is for'),
+    status: z.enum(['in_transit', 'out_for_delivery', 'delivered', 'exception']).describe('in_transit | out_for_delivery | delivered | exception'),
+    carrier: optionalString,
+    tracking_number: optionalString,
+    estimated_delivery_at: isoTimeOrDate.nullish().describe('ETA: ISO-8601 with a zone, or a date YYYY-MM-DD'),
+  })
+  .describe("A carrier's tracking update (shipment.updated); the order's estimated_delivery_at follows it")
 
 /** data schema per event type; derived types are emitted by storeflow itself but may also be sent */
 export const EVENT_DATA_SCHEMAS = {
@@ -283,6 +292,7 @@ export const EVENT_DATA_SCHEMAS = {
   'order.refunded': orderSchema,
   'order.fulfilled': fulfilmentSchema,
   'order.delivered': fulfilmentSchema,
+  'shipment.updated': shipmentSchema,
   'product.updated': productSchema,
   'inventory.updated': inventorySchema,
   'subscription.created': subscriptionSchema,

@@ -56,14 +56,14 @@ function moneyAsNumbers(value: unknown, key?: string): unknown {
 /** The order an event is about, when it is about one (its scope's `order`). */
 export function subjectOrderId(event: CanonicalEvent): string | null {
   const { type, data } = event
-  if (type === 'order.fulfilled' || type === 'order.delivered') return data.order_id ? String(data.order_id) : null
+  if (type === 'order.fulfilled' || type === 'order.delivered' || type === 'shipment.updated') return data.order_id ? String(data.order_id) : null
   if (type.startsWith('order.')) return data.id ? String(data.id) : null
   return null
 }
 
 async function subjectOf(tx: StorageTx, storeId: string, event: CanonicalEvent): Promise<Record<string, Record<string, unknown> | null>> {
   const { type, data } = event
-  if (type.startsWith('order.')) {
+  if (type.startsWith('order.') || type === 'shipment.updated') {
     const orderId = subjectOrderId(event)
     return { order: orderId ? await tx.orderView(storeId, orderId) : null }
   }

@@ -201,6 +201,20 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/webhooks/shopify/{store}': { post: { summary: 'Shopify deliveries (X-Shopify-Hmac-Sha256)', security: [] } },
       '/webhooks/woocommerce/{store}': { post: { summary: 'WooCommerce deliveries (X-WC-Webhook-Signature)', security: [] } },
       '/webhooks/bigcommerce/{store}': { post: { summary: 'BigCommerce deliveries (Standard Webhooks signature)', security: [] } },
+      '/webhooks/shippo/{store}': {
+        post: {
+          summary:
+            "Shippo track_updated deliveries, authenticated by the shippo integration's webhook_token in the URL (?token=, Shippo's self-generated token); mapped to shipment.updated for the order whose label has the tracking number, once per update",
+          security: [],
+        },
+      },
+      '/api/v1/integrations': {
+        get: { summary: 'Remote service credentials of the store (shippo, buffer, meta_ads): which secrets are set, never their values' },
+      },
+      '/api/v1/integrations/{kind}': {
+        put: { summary: 'Set { api_url?, credentials, config? } for shippo, buffer or meta_ads (secrets sealed with STOREFLOW_SECRET_KEY)' },
+        delete: { summary: 'Remove the integration' },
+      },
       '/forms/{store}/{form}': {
         post: {
           summary:

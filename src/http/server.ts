@@ -16,6 +16,7 @@ import { registerPurchasingRoutes } from './routes/purchasing.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
+import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
 
@@ -98,6 +99,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)
   registerFormRoutes(server, app)
+  registerRemoteRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

@@ -2,6 +2,7 @@ import type { OutboundClient } from '../lib/guarded-request.ts'
 import type { DiscountServices, LoyaltyServices, OrderServices, RunControl } from './commerce-services.ts'
 import type { PurchasingServices } from './purchasing-services.ts'
 import type { InventoryServices } from './inventory-services.ts'
+import type { RemoteServices } from './remote-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -87,6 +88,8 @@ export interface ActionServices {
     removeTags(customerKey: string, tags: string[]): Promise<string[]>
   }
   orders: OrderServices
+  /** credentials and step state of the remote-service actions (plugin-api/remote-services.ts) */
+  remote: RemoteServices
   /** the engine adds it for the actions it runs (absent from storage's own services) */
   runs?: RunControl
   messages: {

@@ -11,6 +11,7 @@ import { createIngestGuardsService } from './ingest-guards.ts'
 import { createKeysService } from './keys.ts'
 import { createMaintenanceService } from './maintenance.ts'
 import { createPrivacyService } from './privacy.ts'
+import { createRemoteService } from './remote.ts'
 import { createRunService } from './runs.ts'
 import { createSegmentsService } from './segments.ts'
 import { createInventoryService } from './inventory.ts'
@@ -59,6 +60,7 @@ export function createServices(ctx: ServiceContext) {
     demo: createDemoService(ctx, events),
     simulation: createSimulationService(ctx),
     forms: createFormsService(ctx),
+    remote: createRemoteService(ctx),
   }
 }
 

@@ -1,3 +1,4 @@
+import { forgetAudienceMember } from './remote-services.ts'
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { endedColumns, isActiveStatus } from '../engine/run-status.ts'
 import { UserError } from '../lib/errors.ts'
@@ -364,6 +365,8 @@ async function eraseFootprint(
   for (const d of fp.deliveries) await eraseDelivery(trx, storeId, d, needles)
 
   const exportsDeleted = await deleteExports(trx, storeId, id, fp)
+  // the hashes of their email sync_audience kept (remote-services.ts)
+  for (const c of fp.customers) await forgetAudienceMember(trx, storeId, c.key)
 
   for (const c of fp.customers) {
     await trx

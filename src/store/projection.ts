@@ -6,6 +6,7 @@ import { applyCommerceToView, mergeCommerce } from './commerce-projection.ts'
 import { recordMerge } from './customer-aliases.ts'
 import { markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
+import { applyShipment } from './shipments.repo.ts'
 import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
 import { addStock, afterOrderProjected } from './order-commerce.ts'
@@ -64,6 +65,8 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await applyReceiptToStock(db, storeId, data, addStock)
   } else if (type.startsWith('subscription.') && type !== 'subscription.renewal_due' && data.id) {
     await upsertSubscription(db, storeId, data, at, customerKey)
+  } else if (type === 'shipment.updated' && data.order_id) {
+    await applyShipment(db, storeId, data, new Date(at).toISOString())
   } else if (type === 'invoice.paid') {
     await markInvoicePaid(db, storeId, { id: str(data.invoice_id), number: str(data.number) }, { amount: str(data.amount), at: str(data.paid_at) ?? at })
   }

@@ -1,3 +1,4 @@
+import { createRemoteServices } from './remote-services.ts'
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { segmentEventOf } from '../core/segments.ts'
@@ -308,6 +309,7 @@ function createServices(
       removeTags: (key, tags) => changeTags(key, tags, false),
     },
     orders: createOrderServices(db, storeId, config.secretKey),
+    remote: createRemoteServices(db, storeId, config.secretKey, () => clock.now()),
     messages: {
       async record(message: OutboxMessage) {
         // the engine's clock, like sent_at: outbox times stay consistent under a test's virtual time

@@ -6,12 +6,17 @@ export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } fr
 export type { SuppliersTable, PurchaseOrdersTable, PurchaseOrderCountersTable, PurchaseOrderReceiptsTable } from './purchasing-tables.ts'
 import type { InventoryAdjustmentsTable, InventorySkusTable, OrderDemandTable, SkuDailyDemandTable } from './inventory-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
+import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable, SocialPostsTable } from './remote-tables.ts'
 
 /**
  * Table types: the one declaration of the schema the migrations build. Times are ISO-8601 UTC strings (sortable as text on both dialects), JSON is text,
  * booleans are 0/1 integers, money is an exact decimal string. Every business table has store_id.
  */
 export interface Database {
+  integrations: IntegrationsTable
+  shipping_labels: ShippingLabelsTable
+  audience_members: AudienceMembersTable
+  social_posts: SocialPostsTable
   stores: StoresTable
   api_keys: ApiKeysTable
   events: EventsTable
@@ -133,7 +138,7 @@ export interface CustomersTable extends CustomerEngagementColumns {
   rfm: string | null
 }
 
-export interface OrdersTable extends OrderCommerceColumns {
+export interface OrdersTable extends OrderCommerceColumns, OrderShipmentColumns {
   store_id: string
   id: string
   customer_key: string | null

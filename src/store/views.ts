@@ -1,3 +1,4 @@
+import { orderShipmentView } from './shipments.repo.ts'
 import type { Selectable } from 'kysely'
 import { moneyToNumber } from '../lib/money.ts'
 import { engagementView } from './engagement.ts'
@@ -50,6 +51,7 @@ export function orderView(row: Selectable<OrdersTable>): Record<string, unknown>
     fulfillment_status: row.fulfillment_status,
     checkout_id: row.checkout_id,
     ...orderCommerceView(row, data),
+    ...orderShipmentView(row, data),
     created_at: row.created_at,
   }
 }

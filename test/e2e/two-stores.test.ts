@@ -1039,6 +1039,88 @@ const MATRIX: Record<string, RouteCases> = {
     ],
   },
 
+  'GET /api/v1/integrations': {
+    scope: 'admin',
+    cases: [
+      {
+        name: 'list',
+        request: () => ({ method: 'GET', url: '/api/v1/integrations' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).map((i) => [i['store'], i['kind']])).toEqual([['a', 'shippo']])
+        },
+      },
+    ],
+  },
+  'PUT /api/v1/integrations/:kind': {
+    scope: 'admin',
+    cases: [
+      {
+        name: 'the kind both stores have',
+        request: () => ({
+          method: 'PUT',
+          url: '/api/v1/integrations/shippo',
+          payload: { credentials: { api_token: 'shippo_test_a2', webhook_token: 'shippo-wh-a2' }, config: {} },
+        }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ store: 'a', kind: 'shippo', credentials_set: ['api_token', 'webhook_token'] })
+        },
+      },
+      {
+        name: 'an unknown kind',
+        request: () => ({ method: 'PUT', url: '/api/v1/integrations/easypost', payload: { credentials: {} } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.details.field).toBe('kind')
+        },
+      },
+    ],
+  },
+  'DELETE /api/v1/integrations/:kind': {
+    scope: 'admin',
+    cases: [
+      { name: 'a kind only B could have', request: () => ({ method: 'DELETE', url: '/api/v1/integrations/buffer' }), expect: notFound },
+      { name: "A's shippo", request: () => ({ method: 'DELETE', url: '/api/v1/integrations/shippo' }), expect: status(204) },
+    ],
+  },
+  // A's "key" is A's shippo webhook token (?token=)
+  'POST /webhooks/shippo/:store': {
+    scope: null,
+    cases: [
+      {
+        name: "A's token to B",
+        request: () => ({
+          method: 'POST',
+          url: '/webhooks/shippo/b?token=shippo-wh-a',
+          payload: { event: 'track_updated', data: { tracking_number: 'T1', tracking_status: { status: 'TRANSIT' } } },
+        }),
+        expect: status(401),
+      },
+      {
+        name: "A's token to A, a tracking number of no label",
+        // the integration routes above replaced and removed A's shippo integration: set it again
+        request: async (w) => {
+          await w.server.inject({
+            method: 'PUT',
+            url: '/api/v1/integrations/shippo',
+            headers: bearer(w.a.keys.admin),
+            payload: { credentials: { api_token: 'shippo_test_a', webhook_token: 'shippo-wh-a' } },
+          })
+          return {
+            method: 'POST',
+            url: '/webhooks/shippo/a?token=shippo-wh-a',
+            payload: { event: 'track_updated', data: { tracking_number: 'T1', tracking_status: { status: 'TRANSIT' } } },
+          }
+        },
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ accepted: false })
+        },
+      },
+    ],
+  },
+
   // webhooks: A's "key" is A's webhook secret
   'POST /webhooks/shopify/:store': {
     scope: null,

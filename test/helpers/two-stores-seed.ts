@@ -217,6 +217,13 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
       bigcommerce: await add({ platform: 'bigcommerce', secrets: [SECRETS[s].bigcommerce], api_url: bigcommerceApiUrl, access_token: ACCESS_TOKEN }),
     }
     await ok(
+      api(s, 'PUT', '/api/v1/integrations/shippo', {
+        api_url: 'https://shippo.example',
+        credentials: { api_token: `shippo_test_${s}`, webhook_token: `shippo-wh-${s}` },
+        config: { ship_from: { name: `${s.toUpperCase()} warehouse`, country: 'US' } },
+      }),
+    )
+    await ok(
       api(s, 'PUT', '/api/v1/message-templates/promo', {
         subject: `${s.toUpperCase()} promo: hello from {{ store.name }}`,
         html: `<p>Hi {{ customer.first_name }}, <a href="https://shop.example/${s}/new">see what is new</a></p>`,
@@ -453,6 +460,7 @@ export async function apiView(w: World): Promise<Record<string, unknown>> {
     '/api/v1/settings',
     '/api/v1/message-templates',
     '/api/v1/connectors',
+    '/api/v1/integrations',
     '/api/v1/deliveries',
     '/api/v1/privacy-exports',
     '/api/v1/customers/42',

@@ -1,0 +1,190 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { createTestEnv, DIALECTS, type TestEnv } from '../../../test/helpers/dialects.ts'
+import { buildServer } from '../../http/server.ts'
+import { event } from '../../../test/helpers/workflows.ts'
+import { createKey, createStore } from '../../store/stores.repo.ts'
+import { hashEmail } from '../../store/remote-services.ts'
+
+/** sha256("test@example.com"), the vector Meta's hashing guide normalises to */
+const TEST_VECTOR = '973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b'
+
+/**
+ * A Meta Graph API stand-in following the Custom Audience users reference: POST and DELETE
+ * /{audience_id}/users, form-encoded `payload` ({ schema: ["EMAIL"], data: [[sha256]] }, at most
+ * 10,000 rows) and `access_token`; a bad token is HTTP 400 `{ error: { type: OAuthException,
+ * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503).
+ */
+async function startMeta(tokens: string[]) {
+  const requests: Array<{ method: string; path: string; token: string | null; schema: unknown; rows: string[][] }> = []
+  const answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+      const payload = JSON.parse(form.get('payload') ?? '{}') as { schema?: unknown; data?: string[][] }
+      requests.push({ method: req.method ?? '', path: req.url ?? '', token: form.get('access_token'), schema: payload.schema, rows: payload.data ?? [] })
+      if (!tokens.includes(form.get('access_token') ?? ''))
+        return send(400, { error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190, fbtrace_id: 'A1' } })
+      const forced = answers.shift()
+      if (forced) return send(forced.status, forced.body, forced.headers)
+      const m = /^\/(\d+)\/users$/.exec(req.url ?? '')
+      if (!m || (req.method !== 'POST' && req.method !== 'DELETE')) return send(404, { error: { message: 'Unknown path', code: 803 } })
+      const rows = payload.data ?? []
+      if (JSON.stringify(payload.schema) !== '["EMAIL"]' || rows.length === 0 || rows.length > 10_000 || rows.some((r) => !/^[0-9a-f]{64}$/.test(r[0] ?? '')))
+        return send(400, { error: { message: 'Invalid parameter', code: 100 } })
+      send(200, { audience_id: m[1], session_id: '1', num_received: rows.length, num_invalid_entries: 0, invalid_entry_samples: {} })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, requests, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
+const SYNC = `
+id: retarget
+name: Keep the audience in step
+trigger: { event: segment.entered }
+steps:
+  - action: sync_audience
+    id: sync
+    with: { segment: subscribers, audience_id: '6001' }
+`
+const SYNC_EXIT = SYNC.replace('id: retarget', 'id: retarget-exit').replace('segment.entered', 'segment.exited')
+
+describe.each(DIALECTS)('sync_audience to Meta Custom Audiences on %s', (dialect) => {
+  const api = {} as { env: TestEnv; server: FastifyInstance; admin: string }
+  let meta: Awaited<ReturnType<typeof startMeta>>
+  let adminB: string
+  beforeEach(async () => {
+    api.env = await createTestEnv(dialect, { env: { STOREFLOW_ALLOW_PRIVATE_HTTP: '1' } })
+    api.server = await buildServer(api.env.app)
+    api.admin = (await createKey(api.env.app.handle.db, 'default', 'admin', api.env.clock.now())).key
+    meta = await startMeta(['meta_token_a', 'meta_token_b'])
+    await createStore(api.env.app.handle.db, { id: 'b' }, api.env.clock.now())
+    adminB = (await createKey(api.env.app.handle.db, 'b', 'admin', api.env.clock.now())).key
+  })
+  afterEach(async () => {
+    await meta.close()
+    await api.server.close()
+    await api.env.cleanup()
+  })
+  const as = (store: string) => ({ authorization: `Bearer ${store === 'b' ? adminB : api.admin}` })
+  let seq = 0
+  const send = async (store: string, type: string, data: Record<string, unknown>) => {
+    const res = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: as(store),
+      payload: { ...event(type, `ev-${++seq}`, data, api.env.clock.now().toISOString()), store },
+    })
+    expect(res.statusCode, res.body).toBe(202)
+    await api.env.app.engine.settle()
+    await api.env.app.engine.drain()
+  }
+  const setUp = async (store: string, token: string) => {
+    for (const [url, payload] of [
+      ['/api/v1/integrations/meta_ads', { api_url: meta.url, credentials: { access_token: token } }],
+      ['/api/v1/segments', { id: 'subscribers', name: 'Subscribers', condition: 'customer.accepts_marketing' }],
+    ] as const) {
+      const res = await api.server.inject({ method: url.endsWith('meta_ads') ? 'PUT' : 'POST', url, headers: as(store), payload })
+      expect(res.statusCode, res.body).toBeLessThan(300)
+    }
+    for (const yaml of [SYNC, SYNC_EXIT]) {
+      const res = await api.server.inject({
+        method: 'POST',
+        url: '/api/v1/workflows',
+        headers: { ...as(store), 'content-type': 'application/yaml' },
+        payload: yaml,
+      })
+      expect(res.statusCode, res.body).toBe(201)
+      const id = res.json().id as string
+      await api.server.inject({ method: 'POST', url: `/api/v1/workflows/${id}/activate`, headers: as(store) })
+    }
+  }
+  const outputs = async (store: string) =>
+    await api.env.app.handle.db
+      .selectFrom('run_steps')
+      .select(['status', 'output', 'error', 'attempts', 'wake_at'])
+      .where('store_id', '=', store)
+      .where('step_id', '=', 'sync')
+      .orderBy('started_at')
+      .execute()
+
+  it('adds members hashed as Meta documents, once each; removes those who left; each store with its own token', async () => {
+    expect(hashEmail('  Test@Example.com ')).toBe(TEST_VECTOR)
+    await setUp('default', 'meta_token_a')
+    await setUp('b', 'meta_token_b')
+    await send('default', 'customer.created', { id: 'c1', email: 'Test@Example.com', accepts_marketing: true })
+    await send('default', 'customer.created', { id: 'c2', email: 'ada@example.com', accepts_marketing: true })
+    await send('default', 'customer.created', { id: 'c3', email: 'nomail@example.com', accepts_marketing: false })
+    await send('b', 'customer.created', { id: 'c1', email: 'b-only@example.com', accepts_marketing: true })
+
+    const sent = (token: string, method: string) => meta.requests.filter((r) => r.token === token && r.method === method)
+    expect(sent('meta_token_a', 'POST').flatMap((r) => r.rows)).toEqual([[TEST_VECTOR], [hashEmail('ada@example.com')]])
+    expect(sent('meta_token_a', 'POST').every((r) => r.path === '/6001/users' && JSON.stringify(r.schema) === '["EMAIL"]')).toBe(true)
+    expect(sent('meta_token_b', 'POST').flatMap((r) => r.rows)).toEqual([[hashEmail('b-only@example.com')]])
+    expect(meta.requests.filter((r) => r.rows.some((row) => row[0] === hashEmail('b-only@example.com'))).every((r) => r.token === 'meta_token_b')).toBe(true)
+
+    await send('default', 'newsletter.unsubscribed', { customer: { id: 'c1', email: 'test@example.com' } })
+    expect(sent('meta_token_a', 'DELETE').flatMap((r) => r.rows)).toEqual([[TEST_VECTOR]])
+    // a second pass has nothing to send
+    const before = meta.requests.length
+    await send('default', 'customer.created', { id: 'c2', email: 'ada@example.com', accepts_marketing: true, first_name: 'Ada' })
+    expect(meta.requests.length).toBe(before)
+    const done = (await outputs('default')).filter((o) => o.status === 'completed').map((o) => JSON.parse(o.output!))
+    expect(done.reduce((n, o) => n + o.added, 0)).toBe(2)
+    expect(done.reduce((n, o) => n + o.removed, 0)).toBe(1)
+
+    // erasing a customer forgets the hash kept for them (c1's row, removed, stays)
+    const erased = await api.server.inject({ method: 'POST', url: '/api/v1/customers/c2/erase', headers: as('default') })
+    expect(erased.statusCode, erased.body).toBe(200)
+    const kept = await api.env.app.handle.db.selectFrom('audience_members').select(['email_hash', 'state']).where('store_id', '=', 'default').execute()
+    expect(kept).toEqual([{ email_hash: TEST_VECTOR, state: 'removed' }])
+  })
+
+  it('a refused token fails for good; a rate limit (429 Retry-After, code 17) and an outage retry, and the members go once', async () => {
+    await setUp('default', 'meta_revoked')
+    await send('default', 'customer.created', { id: 'c1', email: 'test@example.com', accepts_marketing: true })
+    const [refused] = await outputs('default')
+    expect(refused).toMatchObject({ status: 'failed', attempts: 1 })
+    expect(refused!.error).toContain('refused the credentials (400: Invalid OAuth access token - Cannot parse access token (code 190))')
+
+    const res = await api.server.inject({
+      method: 'PUT',
+      url: '/api/v1/integrations/meta_ads',
+      headers: as('default'),
+      payload: { api_url: meta.url, credentials: { access_token: 'meta_token_a' } },
+    })
+    expect(res.statusCode).toBe(200)
+    meta.answers.push(
+      { status: 429, headers: { 'retry-after': '30' }, body: { error: { message: 'Too many calls', code: 80003 } } },
+      { status: 400, body: { error: { message: 'User request limit reached', type: 'OAuthException', code: 17 } } },
+      { status: 503, body: { error: { message: 'Service temporarily unavailable', code: 2 } } },
+    )
+    await send('default', 'customer.created', { id: 'c2', email: 'ada@example.com', accepts_marketing: true })
+    let step = (await outputs('default'))[1]!
+    expect(step).toMatchObject({ status: 'retrying', attempts: 1 })
+    expect(new Date(step.wake_at!).getTime() - api.env.clock.now().getTime()).toBe(30_000)
+    for (const expected of ['code 17', '503']) {
+      api.env.clock.set(new Date(step.wake_at!))
+      await api.env.app.engine.drain()
+      step = (await outputs('default'))[1]!
+      expect(step.status).toBe('retrying')
+      expect(step.error).toContain(expected)
+    }
+    api.env.clock.set(new Date(step.wake_at!))
+    await api.env.app.engine.drain()
+    step = (await outputs('default'))[1]!
+    expect(step.status).toBe('completed')
+    // c1 (from the refused run) and c2, each accepted once
+    const accepted = meta.requests.filter((r) => r.token === 'meta_token_a' && r.method === 'POST').at(-1)!
+    expect(accepted.rows).toEqual([[TEST_VECTOR], [hashEmail('ada@example.com')]])
+    expect(JSON.parse(step.output!)).toEqual({ added: 2, removed: 0, batches: 1 })
+  })
+})

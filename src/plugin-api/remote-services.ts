@@ -1,0 +1,61 @@
+/**
+ * The ports the remote-service actions use (ActionServices.remote): create_shipping_label,
+ * post_social, sync_audience. Implemented in store/remote-services.ts, bound to the run's store:
+ * an action of store A can only ever read A's credentials.
+ */
+
+/** A store's account with a remote API: its base URL (overridable, still called through the guarded client) and secrets. */
+export interface RemoteAccount {
+  apiUrl: string
+  credentials: Record<string, string>
+  config: Record<string, unknown>
+}
+
+/** The label a step chose (`pending`: the purchase may or may not have happened) or bought. */
+export interface StepLabel {
+  status: 'pending' | 'bought'
+  orderId: string | null
+  rateId: string
+  carrier: string
+  service: string
+  amount: string
+  currency: string
+  estimatedDays: number | null
+  transactionId: string | null
+  trackingNumber: string | null
+  labelUrl: string | null
+}
+
+export interface StepPost {
+  status: 'pending' | 'posted'
+  text: string
+  updates: Array<{ profile_id: string; update_id: string }>
+}
+
+export interface AudienceChange {
+  customerKey: string
+  /** SHA-256 hex of the normalised email */
+  emailHash: string
+}
+
+export interface RemoteServices {
+  /** the store's integration of this kind, secrets opened, or null when it has none */
+  account(kind: 'shippo' | 'buffer' | 'meta_ads'): Promise<RemoteAccount | null>
+  /** the label the step `(runId, stepKey)` chose or bought, or null */
+  stepLabel(runId: string, stepKey: string): Promise<StepLabel | null>
+  /** records the step's chosen rate before buying it, or marks it bought; one row per step */
+  saveStepLabel(runId: string, stepKey: string, label: StepLabel): Promise<void>
+  /**
+   * What sync_audience must send for the segment to the audience: `add` for current members
+   * with an email not sent as added since they entered, `remove` for customers sent as added
+   * who are no longer members. At most `limit` of each.
+   */
+  audienceChanges(segmentId: string, audienceId: string, limit: number): Promise<{ add: AudienceChange[]; remove: AudienceChange[] }>
+  /** records that these customers were sent to the audience in this state */
+  markAudience(audienceId: string, state: 'added' | 'removed', changes: AudienceChange[]): Promise<void>
+  /** post_social's record of the step: `pending` (text chosen, the call may have happened) or `posted` */
+  stepPost(runId: string, stepKey: string): Promise<StepPost | null>
+  saveStepPost(runId: string, stepKey: string, post: StepPost): Promise<void>
+  /** whether the store has this segment (built in or its own) */
+  segmentExists(segmentId: string): Promise<boolean>
+}
