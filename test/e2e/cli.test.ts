@@ -199,9 +199,14 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
     expect(withCode.stdout).toContain('installed abandoned-checkout v1 (inactive)')
     const purchasing = await cli(dir, ['templates', 'install', 'low-stock-purchase-order'])
     expect(purchasing.code, purchasing.stderr).toBe(0)
-    const refused = await cli(dir, ['templates', 'install', 'retargeting-audience-sync'])
-    expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain('needs action "sync_audience"')
+    // every template's actions exist now: each installs
+    for (const t of list) {
+      const installed = await cli(dir, ['templates', 'install', String(t.name)])
+      expect(installed.code, `${String(t.name)}: ${installed.stderr}`).toBe(0)
+    }
+    const unknown = await cli(dir, ['templates', 'install', 'no-such-template'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('no template named "no-such-template"')
   })
 
   it('users create: password from STOREFLOW_ADMIN_PASSWORD, stored hashed; a second time is refused; --help', async () => {
