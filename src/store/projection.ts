@@ -590,6 +590,14 @@ async function upsertProduct(db: Db, storeId: string, data: Obj, at: string): Pr
 async function upsertInventory(db: Db, storeId: string, data: Obj, at: string): Promise<void> {
   const sku = String(data.sku)
   const location = data.location_id != null ? String(data.location_id) : 'default'
+  // lock order: the SKU's variants, then its levels, as orders' stock moves (order-commerce.ts) and
+  // adjust_inventory take them; the other order could deadlock the two on PostgreSQL
+  await db
+    .updateTable('variants')
+    .set({ inventory_quantity: sql<number | null>`inventory_quantity` })
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .execute()
   const existing = await db
     .selectFrom('inventory_levels')
     .select('updated_at')
