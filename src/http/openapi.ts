@@ -81,6 +81,9 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/runs/{id}/cancel': { post: { summary: 'Cancel a running or waiting run' } },
       '/api/v1/runs/{id}/retry': { post: { summary: 'Retry a failed run from its failed step' } },
       '/api/v1/customers/{id}': { get: { summary: "The store's view of a customer, with `segments` (ids) and `rfm` (see Segment)" } },
+      '/api/v1/customers/{id}/recommendations': {
+        get: { summary: '"Bought together" SKUs for a customer, best first: `{ items: [{ sku, product_id, title, score }] }`; `limit` 1..50 (default 10)' },
+      },
       '/api/v1/messages': { get: { summary: 'The outbox' } },
       '/api/v1/discount-codes': {
         get: {
