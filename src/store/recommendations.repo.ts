@@ -92,7 +92,15 @@ export async function recommendationsFor(db: Db, storeId: string, customerKey: s
   for (const order of scanned) {
     const lines = linesOf(order.data)
     const skus = new Set(lines.map((l) => l.sku))
-    for (const l of lines) if (!seen.has(l.sku)) seen.set(l.sku, l)
+    // the newest line item's title and product id, each from the newest line that has one
+    for (const l of lines) {
+      const known = seen.get(l.sku)
+      if (!known) seen.set(l.sku, { ...l })
+      else {
+        known.title ??= l.title
+        known.product_id ??= l.product_id
+      }
+    }
     const isRecent = new Date(order.created_at).toISOString() >= since
     if (isRecent) recent++
     const withOwn = [...skus].some((s) => bought.has(s))
