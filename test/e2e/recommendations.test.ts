@@ -71,13 +71,39 @@ async function seed(ctx: Ctx) {
   const env = ctx.env
   const at = daysAgo(env, 10)
   const events: Array<{ id: string; type: string; occurred_at: string; data: unknown }> = [
-    { id: 'p-mug', type: 'product.updated', occurred_at: at, data: { id: 'prod-mug', title: 'Mug <b>Big</b> & Co', variants: [{ id: 'v-mug', sku: 'MUG', price: '9.00', inventory_quantity: 3 }] } },
-    { id: 'p-sock', type: 'product.updated', occurred_at: at, data: { id: 'prod-sock', title: 'Socks', variants: [{ id: 'v-sock', sku: 'SOCK', price: '5.00', inventory_quantity: 0 }] } },
+    {
+      id: 'p-mug',
+      type: 'product.updated',
+      occurred_at: at,
+      data: { id: 'prod-mug', title: 'Mug <b>Big</b> & Co', variants: [{ id: 'v-mug', sku: 'MUG', price: '9.00', inventory_quantity: 3 }] },
+    },
+    {
+      id: 'p-sock',
+      type: 'product.updated',
+      occurred_at: at,
+      data: { id: 'prod-sock', title: 'Socks', variants: [{ id: 'v-sock', sku: 'SOCK', price: '5.00', inventory_quantity: 0 }] },
+    },
     { id: 'stock-bag', type: 'inventory.updated', occurred_at: at, data: { sku: 'BAG', location_id: 'loc-1', available: 0 } },
   ]
   const orders: Array<[string, Record<string, unknown> | null, Line[], number]> = [
-    ['o1', who('ada'), [{ sku: 'TEE', title: 'Tee' }, { sku: 'HAT', title: 'Hat' }], 9],
-    ['o2', who('bob'), [{ sku: 'TEE', title: 'Tee' }, { sku: 'MUG', title: 'old mug title' }], 8],
+    [
+      'o1',
+      who('ada'),
+      [
+        { sku: 'TEE', title: 'Tee' },
+        { sku: 'HAT', title: 'Hat' },
+      ],
+      9,
+    ],
+    [
+      'o2',
+      who('bob'),
+      [
+        { sku: 'TEE', title: 'Tee' },
+        { sku: 'MUG', title: 'old mug title' },
+      ],
+      8,
+    ],
     ['o3', who('cat'), [{ sku: 'TEE' }, { sku: 'MUG' }, { sku: 'CAP', title: 'Cap <i>&</i> Co', product_id: 'prod-cap' }, { sku: 'BAG', title: 'Bag' }], 7],
     ['o4', who('dan'), [{ sku: 'HAT' }, { sku: 'SOCK' }], 6],
     ['o5', who('eve'), [{ sku: 'MUG' }, { sku: 'PIN', title: 'Pin' }], 5],
@@ -91,7 +117,12 @@ async function seed(ctx: Ctx) {
     const when = daysAgo(env, days)
     events.push({ id: `paid-${id}`, type: 'order.paid', occurred_at: when, data: order(id, customer, lines, when) })
   }
-  events.push({ id: 'cancel-o8', type: 'order.cancelled', occurred_at: daysAgo(env, 1), data: { ...order('o8', who('gus'), [{ sku: 'TEE' }, { sku: 'RING' }], daysAgo(env, 2)), cancelled_at: daysAgo(env, 1) } })
+  events.push({
+    id: 'cancel-o8',
+    type: 'order.cancelled',
+    occurred_at: daysAgo(env, 1),
+    data: { ...order('o8', who('gus'), [{ sku: 'TEE' }, { sku: 'RING' }], daysAgo(env, 2)), cancelled_at: daysAgo(env, 1) },
+  })
   await ingest(ctx, events)
   const b = daysAgo(env, 5)
   await ingest(
@@ -200,12 +231,21 @@ describe.each(DIALECTS)('recommendations on %s', (dialect) => {
       payload: yaml,
     })
     expect(saved.statusCode, saved.body).toBe(201)
-    const activated = await ctx.server.inject({ method: 'POST', url: `/api/v1/workflows/${saved.json().id}/activate`, headers: { authorization: `Bearer ${admin}` } })
+    const activated = await ctx.server.inject({
+      method: 'POST',
+      url: `/api/v1/workflows/${saved.json().id}/activate`,
+      headers: { authorization: `Bearer ${admin}` },
+    })
     expect(activated.statusCode, activated.body).toBe(200)
 
     // ada buys again (a live order: it starts the run); a week later the mail goes out
     const now = ctx.env.clock.now().toISOString()
-    await ingest(ctx, [{ id: 'paid-o11', type: 'order.paid', occurred_at: now, data: order('o11', who('ada'), [{ sku: 'TEE', title: 'Tee' }], now) }], 'default', false)
+    await ingest(
+      ctx,
+      [{ id: 'paid-o11', type: 'order.paid', occurred_at: now, data: order('o11', who('ada'), [{ sku: 'TEE', title: 'Tee' }], now) }],
+      'default',
+      false,
+    )
     expect(smtp.received).toHaveLength(0)
     ctx.env.clock.advance(7 * 86_400_000 + 60_000)
     await ctx.env.app.engine.drain()
