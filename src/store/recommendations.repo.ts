@@ -101,7 +101,9 @@ export async function recommendationsFor(db: Db, storeId: string, customerKey: s
         known.product_id ??= l.product_id
       }
     }
-    const isRecent = new Date(order.created_at).toISOString() >= since
+    // a created_at the shop wrote oddly is compared as it is, never thrown on
+    const created = new Date(order.created_at)
+    const isRecent = (Number.isNaN(created.getTime()) ? order.created_at : created.toISOString()) >= since
     if (isRecent) recent++
     const withOwn = [...skus].some((s) => bought.has(s))
     if (withOwn) basis++
