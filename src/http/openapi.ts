@@ -81,6 +81,28 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/runs/{id}/cancel': { post: { summary: 'Cancel a running or waiting run' } },
       '/api/v1/runs/{id}/retry': { post: { summary: 'Retry a failed run from its failed step' } },
       '/api/v1/customers/{id}': { get: { summary: "The store's view of a customer, with `segments` (ids) and `rfm` (see Segment)" } },
+      '/api/v1/customers/{id}/recommendations': {
+        get: {
+          summary:
+            "\"Bought together\" SKUs for a customer (the shop's id, storeflow's key or the email), best first, from the store's orders: " +
+            "SKUs in the same orders as what the customer bought (their last 20 orders; the store's last 2000 orders, cancelled and their own left out), " +
+            'score 0.5 + 0.5 × orders holding the SKU and one of theirs ÷ orders holding one of theirs; then, to fill the limit, the most ordered SKUs of the last 90 days, ' +
+            'score 0.5 × orders holding the SKU ÷ orders, so below any co-purchase. SKUs the customer bought and SKUs out of stock (inventory levels summing to 0 or less; ' +
+            "without levels, the variants' inventory_quantity) are left out. Titles and product ids from the products, else the newest line item. Send_email templates see the same list (up to 4) as `recommendations`",
+          parameters: [{ name: 'limit', in: 'query', description: '1 to 50; default 10', schema: { type: 'string' } }],
+          responses: {
+            200: ok(
+              'recommendations, best first; next_cursor is always null',
+              listOf({
+                type: 'object',
+                properties: { sku: { type: 'string' }, product_id: { type: ['string', 'null'] }, title: { type: 'string' }, score: { type: 'number' } },
+              }),
+            ),
+            400: ok('a bad limit, naming `limit`', error),
+            404: ok('no such customer', error),
+          },
+        },
+      },
       '/api/v1/messages': { get: { summary: 'The outbox' } },
       '/api/v1/discount-codes': {
         get: {

@@ -3,6 +3,7 @@ import type { DiscountServices, LoyaltyServices, OrderServices, RunControl } fro
 import type { PurchasingServices } from './purchasing-services.ts'
 import type { InventoryServices } from './inventory-services.ts'
 import type { RemoteServices } from './remote-services.ts'
+import type { RecommendationServices } from './recommendation-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -118,6 +119,8 @@ export interface ActionServices {
   purchasing: PurchasingServices
   /** stock levels (adjust_inventory): plugin-api/inventory-services.ts */
   inventory: InventoryServices
+  /** "bought together" recommendations (send_email's `recommendations`): plugin-api/recommendation-services.ts */
+  recommendations: RecommendationServices
   events: {
     /** ingests an event for this store as if it had been sent to the API (starts runs) */
     emit(event: EmittedEvent): Promise<{ id: string; duplicate: boolean }>

@@ -11,6 +11,7 @@ import { createIngestGuardsService } from './ingest-guards.ts'
 import { createKeysService } from './keys.ts'
 import { createMaintenanceService } from './maintenance.ts'
 import { createPrivacyService } from './privacy.ts'
+import { createRecommendationsService } from './recommendations.ts'
 import { createRemoteService } from './remote.ts'
 import { createRunService } from './runs.ts'
 import { createSegmentsService } from './segments.ts'
@@ -49,6 +50,7 @@ export function createServices(ctx: ServiceContext) {
     runs: createRunService(ctx),
     workflows: createWorkflowService(ctx),
     storeView: createStoreViewService(ctx),
+    recommendations: createRecommendationsService(ctx),
     invoices: createInvoiceService(ctx),
     suppliers: createSupplierService(ctx),
     purchaseOrders: createPurchaseOrderService(ctx),

@@ -44,6 +44,7 @@ import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRun
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { refreshSegments, sweepSegments } from './segments.repo.ts'
 import { createInventoryServices, refreshInventory } from './inventory.repo.ts'
+import { recommendationsFor } from './recommendations.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -408,6 +409,7 @@ function createServices(
     loyalty: createLoyaltyServices(db, storeId, dialect, clock),
     purchasing: createPurchasingServices(db, storeId, () => clock.now()),
     inventory: createInventoryServices(db, storeId, dialect, clock, emit),
+    recommendations: { forCustomer: (key, limit) => recommendationsFor(db, storeId, key, limit, clock.now()) },
     events: { emit },
     http,
     config,

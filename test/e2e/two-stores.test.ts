@@ -575,6 +575,21 @@ const MATRIX: Record<string, RouteCases> = {
       { name: "B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/customers/${w.b.customerKey}` }), expect: notFound },
     ],
   },
+  'GET /api/v1/customers/:id/recommendations': {
+    scope: 'read',
+    cases: [
+      {
+        name: 'shared id',
+        request: () => ({ method: 'GET', url: '/api/v1/customers/42/recommendations' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          // 42 bought A's only SKU: nothing of B's (SKU-B-ONLY) may show
+          expect(res.json()).toEqual({ items: [], next_cursor: null })
+        },
+      },
+      { name: "B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/customers/${w.b.customerKey}/recommendations` }), expect: notFound },
+    ],
+  },
   'GET /api/v1/customers/:id/export': {
     scope: 'admin',
     cases: [

@@ -19,7 +19,7 @@ const sendEmailInput = z
       .min(1)
       .optional()
       .describe(
-        'HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document',
+        'HTML body, Liquid; every {{ value }} is HTML-escaped, `{{ vars.banner | raw }}` prints HTML the store wrote as it is; wrapped in the responsive layout unless it is a whole document; `recommendations` is the customer\'s "bought together" list (up to 4 `{ sku, product_id, title, score }`, best first, as GET /api/v1/customers/:id/recommendations), loaded when the template mentions it: `{% for r in recommendations %}{{ r.title }}{% endfor %}`',
       ),
     preheader: z.string().optional().describe("Hidden preview text shown after the subject in inbox lists, Liquid; overrides the template's"),
     to: z

@@ -31,7 +31,8 @@ export async function renderEmail(
   const unsubscribe =
     options.category === 'marketing' && ctx.customer ? unsubscribeUrl(config.publicUrl, config.secretKey, ctx.store.id, ctx.customer.key) : null
   const vars = await renderVars(options.vars, source.name, ctx.scope)
-  const scope: Record<string, unknown> = { ...ctx.scope, ...vars, vars, unsubscribe_url: unsubscribe }
+  const recommendations = await recommendationsFor(ctx, source)
+  const scope: Record<string, unknown> = { ...ctx.scope, ...recommendations, ...vars, vars, unsubscribe_url: unsubscribe }
   // a subject is a header: text, not HTML, and one line, so a line break in a customer's name
   // cannot start a header of its own
   const subject = (await renderMaybe(source.subject, `${source.name} subject`, scope)).replace(/\s*[\r\n]+\s*/g, ' ').trim()
@@ -51,4 +52,18 @@ export async function renderEmail(
     headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : {},
     unsubscribeUrl: unsubscribe,
   }
+}
+
+/** how many "bought together" SKUs a template's `recommendations` holds */
+export const EMAIL_RECOMMENDATIONS = 4
+
+/**
+ * `recommendations` for the template: the run's customer's "bought together" SKUs
+ * ([{ sku, product_id, title, score }], best first), loaded only when the template mentions them.
+ */
+async function recommendationsFor(ctx: ActionContext<unknown>, source: EmailSource): Promise<Record<string, unknown>> {
+  const text = `${source.subject}\n${source.html}\n${source.preheader ?? ''}`
+  if (!/\brecommendations\b/.test(text)) return {}
+  if (!ctx.customer) return { recommendations: [] }
+  return { recommendations: await ctx.services.recommendations.forCustomer(ctx.customer.key, EMAIL_RECOMMENDATIONS) }
 }

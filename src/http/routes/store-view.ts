@@ -13,6 +13,10 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
     storeView.customer(request.storeId, request.params.id),
   )
 
+  server.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/api/v1/customers/:id/recommendations', { preHandler: read }, async (request) =>
+    app.services.recommendations.forCustomer(request.storeId, request.params.id, request.query.limit),
+  )
+
   server.get<{ Querystring: { status?: string; channel?: string; customer?: string; limit?: string; cursor?: string } }>(
     '/api/v1/messages',
     { preHandler: read },
