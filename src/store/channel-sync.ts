@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
-import { normaliseMoney } from '../lib/money.ts'
+import { addMoney, normaliseMoney } from '../lib/money.ts'
 import type { CatalogueServices, PushedSnapshot } from '../plugin-api/catalogue-services.ts'
 import { connectorsFor } from './connectors.repo.ts'
 import { createOrderServices } from './order-services.ts'
@@ -21,13 +21,7 @@ export function createCatalogueServices(db: Db, storeId: string, secretKey: stri
     async product(productId) {
       const row = await db.selectFrom('products').selectAll().where('store_id', '=', storeId).where('id', '=', productId).executeTakeFirst()
       if (!row) return null
-      const variants = await db
-        .selectFrom('variants')
-        .selectAll()
-        .where('store_id', '=', storeId)
-        .where('product_id', '=', productId)
-        .orderBy('id')
-        .execute()
+      const variants = await db.selectFrom('variants').selectAll().where('store_id', '=', storeId).where('product_id', '=', productId).orderBy('id').execute()
       const data = JSON.parse(row.data) as Obj
       const description = typeof data.description === 'string' ? data.description : typeof data.body_html === 'string' ? data.body_html : null
       return {
@@ -123,13 +117,19 @@ function matches(data: Obj, pushed: PushedSnapshot): boolean {
     const sent = pushed.variants[String(v.id)]
     if (!sent) continue
     if (v.price !== undefined) {
-      if (normaliseMoney(v.price) !== normaliseMoney(sent.price)) return false
+      if (money(v.price) !== money(sent.price)) return false
       compared++
     }
     if (v.compare_at_price !== undefined) {
-      if (normaliseMoney(v.compare_at_price) !== normaliseMoney(sent.compare_at_price)) return false
+      if (money(v.compare_at_price) !== money(sent.compare_at_price)) return false
       compared++
     }
   }
   return compared > 0
+}
+
+/** "15.5", 15.5 and "15.50" alike; null for none */
+function money(value: unknown): string | null {
+  const text = normaliseMoney(value)
+  return text === null ? null : addMoney(text, '0')
 }

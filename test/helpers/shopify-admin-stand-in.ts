@@ -180,7 +180,8 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
       if (!Array.isArray(v.variants)) return invalid('variants', 'expected a list')
       for (const x of v.variants) {
         if (typeof x.price !== 'string' || !DECIMAL.test(x.price)) return invalid('variants', 'price must be a Decimal')
-        if (x.compareAtPrice != null && (typeof x.compareAtPrice !== 'string' || !DECIMAL.test(x.compareAtPrice))) return invalid('variants', 'compareAtPrice must be a Decimal')
+        if (x.compareAtPrice != null && (typeof x.compareAtPrice !== 'string' || !DECIMAL.test(x.compareAtPrice)))
+          return invalid('variants', 'compareAtPrice must be a Decimal')
       }
       const current = state.products.get(p.id) ?? { variants: {} }
       if (p.status !== undefined) current.status = p.status

@@ -36,7 +36,8 @@ export async function startWooStandIn(key: string, secret: string, productIds: s
       }
       state.requests.push({ method: req.method ?? '', path: req.url ?? '', auth: req.headers.authorization, body })
       const m = /^\/wp-json\/wc\/v3\/products\/([^/?]+)$/.exec(req.url ?? '')
-      if (!m || req.method !== 'PUT') return send(404, { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } })
+      if (!m || req.method !== 'PUT')
+        return send(404, { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } })
       if (req.headers.authorization !== expected)
         return send(401, { code: 'woocommerce_rest_cannot_edit', message: 'Sorry, you are not allowed to edit this resource.', data: { status: 401 } })
       const failure = state.failures.shift()
@@ -46,9 +47,14 @@ export async function startWooStandIn(key: string, secret: string, productIds: s
       const product = state.products.get(id)
       if (!product) return send(404, { code: 'woocommerce_rest_product_invalid_id', message: 'Invalid ID.', data: { status: 404 } })
       if (body.status !== undefined && !['draft', 'pending', 'private', 'publish'].includes(body.status))
-        return send(400, { code: 'rest_invalid_param', message: 'Invalid parameter(s): status', data: { status: 400, params: { status: 'status is not one of draft, pending, private, and publish.' } } })
-      for (const f of ['regular_price', 'sale_price']) if (body[f] !== undefined && (typeof body[f] !== 'string' || !DECIMAL.test(body[f])))
-        return send(400, { code: 'rest_invalid_param', message: `Invalid parameter(s): ${f}`, data: { status: 400 } })
+        return send(400, {
+          code: 'rest_invalid_param',
+          message: 'Invalid parameter(s): status',
+          data: { status: 400, params: { status: 'status is not one of draft, pending, private, and publish.' } },
+        })
+      for (const f of ['regular_price', 'sale_price'])
+        if (body[f] !== undefined && (typeof body[f] !== 'string' || !DECIMAL.test(body[f])))
+          return send(400, { code: 'rest_invalid_param', message: `Invalid parameter(s): ${f}`, data: { status: 400 } })
       Object.assign(product, body)
       return send(200, product)
     })

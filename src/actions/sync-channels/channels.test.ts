@@ -46,9 +46,9 @@ describe.each(DIALECTS)('update_product and sync_channels on %s', (dialect) => {
     await env.app.engine.drain()
   }
   const steps = async (store: string, stepId: string) =>
-    (await env.app.handle.db.selectFrom('run_steps').selectAll().where('store_id', '=', store).where('step_id', '=', stepId).orderBy('started_at').execute()).map(
-      (r) => ({ status: r.status, error: r.error, output: r.output ? JSON.parse(r.output) : null }),
-    )
+    (
+      await env.app.handle.db.selectFrom('run_steps').selectAll().where('store_id', '=', store).where('step_id', '=', stepId).orderBy('started_at').execute()
+    ).map((r) => ({ status: r.status, error: r.error, output: r.output ? JSON.parse(r.output) : null }))
   const product = (extra: Record<string, unknown> = {}) => ({
     id: 'p1',
     title: 'Mug',
@@ -108,7 +108,12 @@ steps:
       ],
     })
     const [push] = await steps('default', 'push')
-    expect(push?.output).toEqual({ channels: [{ channel: 'shopify', status: 'updated' }, { channel: 'woocommerce', status: 'updated' }] })
+    expect(push?.output).toEqual({
+      channels: [
+        { channel: 'shopify', status: 'updated' },
+        { channel: 'woocommerce', status: 'updated' },
+      ],
+    })
     expect(shopA.products.get('gid://shopify/Product/p1')).toEqual({
       status: 'ACTIVE',
       descriptionHtml: 'On sale <b>now</b>',
@@ -143,7 +148,10 @@ steps:
     for (let i = 0; i < 6 && (await steps('default', 'push'))[0]?.status !== 'completed'; i++) await later(60_000)
     const [push] = await steps('default', 'push')
     expect(push?.status).toBe('completed')
-    expect(push?.output.channels).toEqual([{ channel: 'shopify', status: 'updated' }, { channel: 'woocommerce', status: 'updated' }])
+    expect(push?.output.channels).toEqual([
+      { channel: 'shopify', status: 'updated' },
+      { channel: 'woocommerce', status: 'updated' },
+    ])
     // Shopify was sent once; WooCommerce answered 429, 500, then took it
     expect(shopA.requests).toHaveLength(1)
     expect(wooA.requests).toHaveLength(3)
@@ -165,14 +173,25 @@ steps:
     await installWorkflow(env.app, SALE)
     await installWorkflow(env.app, WATCH)
     await send('default', 'order.paid', order)
-    expect((await steps('default', 'push'))[0]?.output.channels[0]).toEqual({ channel: 'shopify', status: 'updated' })
+    expect((await steps('default', 'push'))[0]?.output.channels).toEqual([
+      { channel: 'shopify', status: 'updated' },
+      { channel: 'woocommerce', status: 'not_connected' },
+    ])
     await later(5_000)
     // Shopify's webhook for storeflow's own change
-    await send('default', 'product.updated', product({ description: 'On sale <b>now</b>', variants: [{ id: 'v1', sku: 'MUG', price: '15.50', compare_at_price: '20.00' }] }))
+    await send(
+      'default',
+      'product.updated',
+      product({ description: 'On sale <b>now</b>', variants: [{ id: 'v1', sku: 'MUG', price: '15.50', compare_at_price: '20.00' }] }),
+    )
     expect(await steps('default', 'seen')).toHaveLength(0)
     // a merchant edits the price in the shop
     await later(60_000)
-    await send('default', 'product.updated', product({ description: 'On sale <b>now</b>', variants: [{ id: 'v1', sku: 'MUG', price: '14.00', compare_at_price: '20.00' }] }))
+    await send(
+      'default',
+      'product.updated',
+      product({ description: 'On sale <b>now</b>', variants: [{ id: 'v1', sku: 'MUG', price: '14.00', compare_at_price: '20.00' }] }),
+    )
     expect(await steps('default', 'seen')).toHaveLength(1)
   })
 })

@@ -12,10 +12,15 @@ export const syncChannels = defineAction({
   description:
     "Pushes a product's price, compare-at price, description and availability (status) from storeflow's catalogue to each sales channel of the store: Shopify (Admin GraphQL productUpdate and productVariantsBulkUpdate, with the Shopify connector's access token) and WooCommerce (REST PUT /wp-json/wc/v3/products/{id}, with the WooCommerce connector's api_url and `consumer_key:consumer_secret` as its access token). A channel without credentials is `not_connected`. Output: { channels: [{ channel, status: updated | not_connected | failed, detail? }] }. 429, 5xx and Shopify's THROTTLED retry the step; a retry never sends again to a channel this step already updated. A channel refusing for good (401, 404, userErrors) fails the step, naming the channel, after the other channels were tried. The shop's product.updated echoing this push starts no run.",
   input: z.object({
-    product_id: z.union([z.string().min(1), z.number()]).transform(String).describe('The product to push'),
+    product_id: z
+      .union([z.string().min(1), z.number()])
+      .transform(String)
+      .describe('The product to push'),
   }),
   output: z.object({
-    channels: z.array(z.object({ channel: z.enum(['shopify', 'woocommerce']), status: z.enum(['updated', 'not_connected', 'failed']), detail: z.string().optional() })),
+    channels: z.array(
+      z.object({ channel: z.enum(['shopify', 'woocommerce']), status: z.enum(['updated', 'not_connected', 'failed']), detail: z.string().optional() }),
+    ),
   }),
   effects: 'external',
   retry: { safe: true },

@@ -46,7 +46,8 @@ export async function pushToWooCommerce(http: ActionServices['http'], account: W
     throw outboundFailure(label, err)
   }
   const status = response.status
-  if (status === 429 || status >= 500) throw new RetryableError(`${label} answered ${status}`, { retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null) })
+  if (status === 429 || status >= 500)
+    throw new RetryableError(`${label} answered ${status}`, { retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null) })
   if (status === 401 || status === 403)
     throw new PermanentError(`${label} refused the consumer key (${status}): set a key with read/write access on the connector`, { reason: 'unauthorized' })
   if (status < 200 || status >= 300) {
