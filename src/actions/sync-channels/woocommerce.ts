@@ -4,6 +4,7 @@ import { retryAfterMs } from '../http-request/http-request.action.ts'
 
 /**
  * Updates a product through the WooCommerce REST API (woocommerce.github.io/woocommerce-rest-api-docs,
+ * developer.woocommerce.com/docs/apis/rest-api/authentication: keys as Basic credentials over HTTPS;
  * "Update a product"): `PUT /wp-json/wc/v3/products/{id}` with JSON `regular_price`, `sale_price`,
  * `description`, `status`. Authentication ("Authentication over HTTPS"): the consumer key and secret
  * as HTTP Basic credentials; give the connector an https api_url (plain http would need OAuth 1.0a).
@@ -27,11 +28,11 @@ export function wooBody(product: CatalogueProduct): Record<string, string> {
   return body
 }
 
-export async function pushToWooCommerce(http: ActionServices['http'], account: WooCommerceAccount, product: CatalogueProduct): Promise<void> {
+export async function pushToWooCommerce(client: ActionServices['http'], account: WooCommerceAccount, product: CatalogueProduct): Promise<void> {
   const label = `WooCommerce REST API (${new URL(account.siteUrl).host}, connector ${account.connectorId})`
   let response: Awaited<ReturnType<ActionServices['http']['request']>>
   try {
-    response = await http.request(`${account.siteUrl}/wp-json/wc/v3/products/${encodeURIComponent(product.id)}`, {
+    response = await client.request(`${account.siteUrl}/wp-json/wc/v3/products/${encodeURIComponent(product.id)}`, {
       method: 'PUT',
       headers: {
         'content-type': 'application/json',
