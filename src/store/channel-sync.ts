@@ -133,3 +133,8 @@ function money(value: unknown): string | null {
   const text = normaliseMoney(value)
   return text === null ? null : addMoney(text, '0')
 }
+
+/** a variant's compare_at_price for conditions (product.variants[i].compare_at_price), a number like price; absent when none */
+export function compareAtView(v: { compare_at_price?: string | null }): { compare_at_price?: number } {
+  return v.compare_at_price == null ? {} : { compare_at_price: Number(v.compare_at_price) }
+}

@@ -39,7 +39,7 @@ import { recomputeMarketingForMessage, recomputeMarketingSinceOrder } from './en
 import { createOrderServices } from './order-services.ts'
 import { createPurchasingServices } from './purchasing.repo.ts'
 import { applyToView } from './projection.ts'
-import { createCatalogueServices, isChannelEcho } from './channel-sync.ts'
+import { compareAtView, createCatalogueServices, isChannelEcho } from './channel-sync.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
@@ -127,7 +127,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
         id: row.id,
         title: row.title,
         status: row.status,
-        variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity })),
+        variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity, ...compareAtView(v) })),
       }
     },
     async activeWorkflows(storeId, triggerType): Promise<WorkflowHead[]> {

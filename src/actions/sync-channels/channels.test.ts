@@ -84,6 +84,16 @@ steps:
     action: log
     with: { message: 'product changed' }
 `
+  const WATCH_SALE = `
+id: watch-sale
+name: Watch sale
+trigger: { event: product.updated }
+when: "product.variants[0].price == 15.5 && product.variants[0].compare_at_price == 20.0 && product.status == 'active'"
+steps:
+  - id: on_sale
+    action: log
+    with: { message: 'on sale' }
+`
   const order = { id: 'o1', number: '1', currency: 'EUR', total_price: '10.00', financial_status: 'paid', line_items: [] }
 
   it('changes the catalogue, pushes both channels with the right fields, and an older product.updated does not undo it', async () => {
@@ -95,6 +105,7 @@ steps:
     await send('default', 'product.updated', product(), before)
     await send('b', 'product.updated', product(), before)
     await installWorkflow(env.app, SALE)
+    await installWorkflow(env.app, WATCH_SALE)
     await send('default', 'order.paid', order)
 
     const [change] = await steps('default', 'change')
@@ -130,10 +141,13 @@ steps:
     // the shop's older product.updated (sent before the change) arrives late: it changes nothing
     await send('default', 'product.updated', product({ description: 'stale' }), new Date(env.clock.now().getTime() - 30_000).toISOString())
     expect(await catalogue('default')).toEqual({ status: 'active', description: 'On sale <b>now</b>', price: '15.50', compare_at_price: '20.00' })
+    // conditions see the catalogue as update_product left it
+    expect(await steps('default', 'on_sale')).toHaveLength(1)
     // a newer change made in the shop wins
     await later(60_000)
     await send('default', 'product.updated', product({ status: 'draft', variants: [{ id: 'v1', sku: 'MUG', price: '18.00' }] }))
     expect(await catalogue('default')).toMatchObject({ status: 'draft', price: '18.00' })
+    expect(await steps('default', 'on_sale')).toHaveLength(1)
   })
 
   it('retries 429/5xx without re-sending to a channel already updated; a channel without keys is not_connected', async () => {
@@ -155,6 +169,14 @@ steps:
     // Shopify was sent once; WooCommerce answered 429, 500, then took it
     expect(shopA.requests).toHaveLength(1)
     expect(wooA.requests).toHaveLength(3)
+
+    // Shopify THROTTLED while WooCommerce takes it: the retry sends to Shopify only
+    shopA.failures.push('throttled')
+    await send('default', 'order.paid', { ...order, id: 'o2' })
+    for (let i = 0; i < 6 && (await steps('default', 'push'))[1]?.status !== 'completed'; i++) await later(60_000)
+    expect((await steps('default', 'push'))[1]?.status).toBe('completed')
+    expect(shopA.requests).toHaveLength(3)
+    expect(wooA.requests).toHaveLength(4)
 
     // wrong WooCommerce keys fail the step naming the channel; no WooCommerce connector: not_connected
     await createStore(env.app.handle.db, { id: 'c' }, env.clock.now())
