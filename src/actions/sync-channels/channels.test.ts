@@ -4,7 +4,9 @@ import { startShopifyStandIn, type ShopifyStandIn } from '../../../test/helpers/
 import { startWooStandIn, type WooStandIn } from '../../../test/helpers/woocommerce-stand-in.ts'
 import { installWorkflow } from '../../../test/helpers/workflows.ts'
 import { parseEvent } from '../../contracts/events.ts'
+import { createOutboundClient } from '../../lib/guarded-request.ts'
 import { createConnector } from '../../store/connectors.repo.ts'
+import { pushToWooCommerce } from './woocommerce.ts'
 import { createStore } from '../../store/stores.repo.ts'
 
 /** update_product and sync_channels through the engine, against local Shopify GraphQL and WooCommerce REST stand-ins. */
@@ -215,5 +217,20 @@ steps:
       product({ description: 'On sale <b>now</b>', variants: [{ id: 'v1', sku: 'MUG', price: '14.00', compare_at_price: '20.00' }] }),
     )
     expect(await steps('default', 'seen')).toHaveLength(1)
+  })
+})
+
+describe('sync_channels to WooCommerce over plain http', () => {
+  it('refuses to send the consumer key as Basic credentials to an http:// site', async () => {
+    const woo = await startWooStandIn('ck_a', 'cs_a', ['p1'])
+    try {
+      const client = createOutboundClient({ allowPrivate: true })
+      const account = { connectorId: 'con_1', siteUrl: woo.url, consumerKey: 'ck_a', consumerSecret: 'cs_a' }
+      const product = { id: 'p1', title: 'Mug', status: 'active', description: null, updated_at: '', variants: [] }
+      await expect(pushToWooCommerce(client, account, product, false)).rejects.toThrow(/must be https/)
+      expect(woo.requests).toHaveLength(0)
+    } finally {
+      await woo.close()
+    }
   })
 })

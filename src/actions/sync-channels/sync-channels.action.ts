@@ -38,7 +38,7 @@ export const syncChannels = defineAction({
     const woo = await services.catalogue.wooCommerce()
     const pushes: Array<[Channel, boolean, () => Promise<void>]> = [
       ['shopify', shopify !== null, () => pushToShopify(services.http, shopify!, product, idempotencyKey)],
-      ['woocommerce', woo !== null, () => pushToWooCommerce(services.http, woo!, product)],
+      ['woocommerce', woo !== null, () => pushToWooCommerce(services.http, woo!, product, services.config.allowPrivateHttp)],
     ]
     const results: Result[] = []
     let retry: RetryableError | null = null

@@ -7,7 +7,7 @@ import { retryAfterMs } from '../http-request/http-request.action.ts'
  * developer.woocommerce.com/docs/apis/rest-api/authentication: keys as Basic credentials over HTTPS;
  * "Update a product"): `PUT /wp-json/wc/v3/products/{id}` with JSON `regular_price`, `sale_price`,
  * `description`, `status`. Authentication ("Authentication over HTTPS"): the consumer key and secret
- * as HTTP Basic credentials; give the connector an https api_url (plain http would need OAuth 1.0a).
+ * as HTTP Basic credentials; an http:// api_url is refused (plain http would need OAuth 1.0a).
  * Prices: WooCommerce's regular price is the "was" price when on sale, so a compare-at price above
  * the price becomes `regular_price` with the price as `sale_price`; else `regular_price` is the
  * price and `sale_price` is cleared (""). A simple product: the first variant's prices are sent.
@@ -28,8 +28,16 @@ export function wooBody(product: CatalogueProduct): Record<string, string> {
   return body
 }
 
-export async function pushToWooCommerce(client: ActionServices['http'], account: WooCommerceAccount, product: CatalogueProduct): Promise<void> {
+export async function pushToWooCommerce(
+  client: ActionServices['http'],
+  account: WooCommerceAccount,
+  product: CatalogueProduct,
+  allowPlainHttp: boolean,
+): Promise<void> {
   const label = `WooCommerce REST API (${new URL(account.siteUrl).host}, connector ${account.connectorId})`
+  // Basic credentials in clear text would give the key away: https only (unless the operator allows private http, for tests)
+  if (new URL(account.siteUrl).protocol !== 'https:' && !allowPlainHttp)
+    throw new PermanentError(`${label}: the connector's api_url must be https:// (the consumer key is sent as Basic credentials)`, { reason: 'insecure' })
   let response: Awaited<ReturnType<ActionServices['http']['request']>>
   try {
     response = await client.request(`${account.siteUrl}/wp-json/wc/v3/products/${encodeURIComponent(product.id)}`, {
