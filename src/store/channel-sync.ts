@@ -86,7 +86,8 @@ export function createCatalogueServices(db: Db, storeId: string, secretKey: stri
  * when sync_channels pushed that product in this store within ECHO_WINDOW_MS before `now`, and
  * every field the event carries that storeflow pushes equals what was pushed: `status`,
  * `description` (or `body_html`), and for each of its variants storeflow pushed, `price` and
- * `compare_at_price` (compared as money). An event carrying none of those fields is not an echo.
+ * `compare_at_price` (compared as money; `draft` matches a pushed `archived`, which WooCommerce can
+ * only hold as `private`, read back as draft). An event carrying none of those fields is not an echo.
  * Any difference (a change made in the shop after the push) makes it a real change.
  */
 export async function isChannelEcho(db: Db, event: CanonicalEvent, now: Date): Promise<boolean> {
@@ -105,7 +106,9 @@ export async function isChannelEcho(db: Db, event: CanonicalEvent, now: Date): P
 function matches(data: Obj, pushed: PushedSnapshot): boolean {
   let compared = 0
   if (data.status !== undefined) {
-    if (String(data.status) !== pushed.status) return false
+    // WooCommerce has no archived status: storeflow sends `private`, whose webhook reads as draft
+    const status = String(data.status)
+    if (status !== pushed.status && !(pushed.status === 'archived' && status === 'draft')) return false
     compared++
   }
   const description = data.description ?? data.body_html

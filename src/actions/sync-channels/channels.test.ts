@@ -180,15 +180,17 @@ steps:
     expect(shopA.requests).toHaveLength(3)
     expect(wooA.requests).toHaveLength(4)
 
-    // wrong WooCommerce keys fail the step naming the channel; no WooCommerce connector: not_connected
+    // wrong Shopify token and WooCommerce keys (401) fail the step, naming each channel
     await createStore(env.app.handle.db, { id: 'c' }, env.clock.now())
     await connect('c', { platform: 'woocommerce', api_url: wooA.url, access_token: 'ck_x:cs_x' })
+    await connect('c', { platform: 'shopify', shop_domain: 'c.example', api_url: shopA.apiUrl, access_token: 'shpat_wrong' })
     await send('c', 'product.updated', product())
     await installWorkflow(env.app, SALE, { store: 'c' })
     await send('c', 'order.paid', order)
     const [failed] = await steps('c', 'push')
     expect(failed?.status).toBe('failed')
-    expect(failed?.error).toMatch(/woocommerce failed: .*401/)
+    expect(failed?.error).toMatch(/shopify failed: .*401 Unauthorized/)
+    expect(failed?.error).toMatch(/woocommerce failed: .*\(401\)/)
   })
 
   it("the shop's echo of a push starts no run; a real later change does", async () => {
