@@ -14,6 +14,8 @@ import { COMMERCE_ACTIONS } from './commerce.ts'
 import { createPurchaseOrder } from './create-purchase-order/create-purchase-order.action.ts'
 import { adjustInventory } from './adjust-inventory/adjust-inventory.action.ts'
 import { REMOTE_ACTIONS } from './remote.ts'
+import { syncChannels } from './sync-channels/sync-channels.action.ts'
+import { updateProduct } from './update-product/update-product.action.ts'
 
 /** Every built-in action, by the name users write in workflow files. */
 export const BUILT_IN_ACTIONS: ActionDefinition[] = [
@@ -32,6 +34,8 @@ export const BUILT_IN_ACTIONS: ActionDefinition[] = [
   createPurchaseOrder,
   adjustInventory,
   ...REMOTE_ACTIONS,
+  updateProduct,
+  syncChannels,
 ]
 
 export function createActionRegistry(extra: ActionDefinition[] = []): Map<string, ActionDefinition> {

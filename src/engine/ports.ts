@@ -196,6 +196,8 @@ export interface StorageTx {
   advanceRouter(storeId: string, position: LogPosition, leaseUntil: Date): Promise<void>
   /** updates the store's view (customers, orders, carts, products, inventory); returns the customer key */
   applyToView(event: CanonicalEvent, seq: number): Promise<string | null>
+  /** whether a product.updated echoes storeflow's own sync_channels push (store/channel-sync.ts): it then starts no run */
+  isChannelEcho(event: CanonicalEvent, now: Date): Promise<boolean>
   setEventCustomer(seq: number, customerKey: string | null): Promise<void>
   getEvent(seq: number): Promise<StoredEvent | null>
   /** the first event of `type` stored after `afterSeq` for this customer (or store-wide when null) */

@@ -90,6 +90,8 @@ export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: Route
   await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   if (appended.historical) return []
+  // the shop echoing storeflow's own channel push is no change made in the shop (store/channel-sync.ts)
+  if (appended.type === 'product.updated' && (await tx.isChannelEcho(appended, now))) return []
 
   const event: StoredEvent = { ...appended, customer_key: customerKey }
   // a run started earlier in this batch may be waiting for this very event: it goes in first

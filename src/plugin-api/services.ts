@@ -4,6 +4,7 @@ import type { PurchasingServices } from './purchasing-services.ts'
 import type { InventoryServices } from './inventory-services.ts'
 import type { RemoteServices } from './remote-services.ts'
 import type { RecommendationServices } from './recommendation-services.ts'
+import type { CatalogueServices } from './catalogue-services.ts'
 
 /**
  * The ports an action may use. The engine hands an action services bound to the right
@@ -117,6 +118,8 @@ export interface ActionServices {
   loyalty: LoyaltyServices
   /** suppliers, reorder suggestions and purchase orders (create_purchase_order): plugin-api/purchasing-services.ts */
   purchasing: PurchasingServices
+  /** the catalogue and sales channels (update_product, sync_channels): plugin-api/catalogue-services.ts */
+  catalogue: CatalogueServices
   /** stock levels (adjust_inventory): plugin-api/inventory-services.ts */
   inventory: InventoryServices
   /** "bought together" recommendations (send_email's `recommendations`): plugin-api/recommendation-services.ts */

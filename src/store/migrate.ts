@@ -16,6 +16,7 @@ import * as m0013 from './migrations/0013-invoices.ts'
 import * as m0015 from './migrations/0015-inventory-forecasts.ts'
 import * as m0016 from './migrations/0016-purchasing.ts'
 import * as m0017 from './migrations/0017-remote-services.ts'
+import * as m0019 from './migrations/0019-channel-sync.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -41,6 +42,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0015-inventory-forecasts', m0015],
   ['0016-purchasing', m0016],
   ['0017-remote-services', m0017],
+  ['0019-channel-sync', m0019],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

@@ -575,6 +575,8 @@ async function upsertProduct(db: Db, storeId: string, data: Obj, at: string): Pr
       sku: str(v.sku),
       price: String(v.price ?? '0'),
       inventory_quantity: typeof v.inventory_quantity === 'number' ? v.inventory_quantity : null,
+      // the shop's "was" price (update_product sets it too); absent: none
+      compare_at_price: str(v.compare_at_price),
     }
     const vid = String(v.id)
     const found = await db.selectFrom('variants').select('id').where('store_id', '=', storeId).where('id', '=', vid).executeTakeFirst()

@@ -39,6 +39,7 @@ import { recomputeMarketingForMessage, recomputeMarketingSinceOrder } from './en
 import { createOrderServices } from './order-services.ts'
 import { createPurchasingServices } from './purchasing.repo.ts'
 import { applyToView } from './projection.ts'
+import { compareAtView, createCatalogueServices, isChannelEcho } from './channel-sync.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
@@ -86,6 +87,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     },
     advanceRouter: (storeId, position, leaseUntil) => advanceRouter(trx, storeId, position, leaseUntil),
     applyToView: (event) => applyToView(trx, event),
+    isChannelEcho: (event, now) => isChannelEcho(trx, event, now),
     async setEventCustomer(seq, customerKey) {
       if (customerKey) await sql`update events set customer_key = ${customerKey} where seq = ${seq}`.execute(trx)
     },
@@ -126,7 +128,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
         id: row.id,
         title: row.title,
         status: row.status,
-        variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity })),
+        variants: variants.map((v) => ({ id: v.id, sku: v.sku, price: Number(v.price), inventory_quantity: v.inventory_quantity, ...compareAtView(v) })),
       }
     },
     async activeWorkflows(storeId, triggerType): Promise<WorkflowHead[]> {
@@ -311,6 +313,7 @@ function createServices(
     },
     orders: createOrderServices(db, storeId, config.secretKey),
     remote: createRemoteServices(db, storeId, config.secretKey, () => clock.now()),
+    catalogue: createCatalogueServices(db, storeId, config.secretKey),
     messages: {
       async record(message: OutboxMessage) {
         // the engine's clock, like sent_at: outbox times stay consistent under a test's virtual time

@@ -25,6 +25,7 @@ export interface Database {
   carts: CartsTable
   products: ProductsTable
   variants: VariantsTable
+  channel_pushes: ChannelPushesTable
   inventory_levels: InventoryLevelsTable
   workflows: WorkflowsTable
   workflow_versions: WorkflowVersionsTable
@@ -204,6 +205,8 @@ export interface VariantsTable {
   sku: string | null
   price: string
   inventory_quantity: number | null
+  /** 0019: set by update_product */
+  compare_at_price?: string | null
 }
 
 export interface InventoryLevelsTable {
@@ -465,3 +468,6 @@ export interface RfmCutsTable {
   cuts: string
   computed_at: string
 }
+
+export type { ChannelPushesTable } from './channel-tables.ts'
+import type { ChannelPushesTable } from './channel-tables.ts'

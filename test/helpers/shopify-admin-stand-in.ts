@@ -37,6 +37,8 @@ export interface ShopifyStandIn {
   orders: Map<string, ShopFulfillmentOrder[]>
   /** failures for the next requests, in order (null: answer that one as usual) */
   failures: Array<Failure | null>
+  /** product GID → what productUpdate / productVariantsBulkUpdate set (mutation syncProduct) */
+  products: Map<string, { status?: string; descriptionHtml?: string; variants: Record<string, { price: string; compareAtPrice: string | null }> }>
   close(): Promise<void>
 }
 
@@ -53,7 +55,7 @@ const DECIMAL = /^\d+(\.\d+)?$/
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
 
 export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn> {
-  const state: Omit<ShopifyStandIn, 'url' | 'apiUrl' | 'close'> = { requests: [], discounts: [], orders: new Map(), failures: [] }
+  const state: Omit<ShopifyStandIn, 'url' | 'apiUrl' | 'close'> = { requests: [], discounts: [], orders: new Map(), failures: [], products: new Map() }
   let seq = 0
 
   const invalid = (name: string, problem: string) => ({
@@ -169,6 +171,29 @@ export async function startShopifyStandIn(token: string): Promise<ShopifyStandIn
       const answered = payload([])
       answered.data.fulfillmentOrderHold.fulfillmentOrder = { id: fo.id, status: fo.status }
       return answered
+    }
+    if (/^\s*mutation syncProduct\b/.test(query)) {
+      // productUpdate(product: ProductUpdateInput!) + productVariantsBulkUpdate(productId, variants) (2025-01)
+      const p = v?.product
+      if (!p || typeof p.id !== 'string' || !p.id.startsWith('gid://shopify/Product/')) return invalid('product', 'id must be a Product GID')
+      if (p.status !== undefined && !['ACTIVE', 'DRAFT', 'ARCHIVED'].includes(p.status)) return invalid('product', 'status must be a ProductStatus')
+      if (!Array.isArray(v.variants)) return invalid('variants', 'expected a list')
+      for (const x of v.variants) {
+        if (typeof x.price !== 'string' || !DECIMAL.test(x.price)) return invalid('variants', 'price must be a Decimal')
+        if (x.compareAtPrice != null && (typeof x.compareAtPrice !== 'string' || !DECIMAL.test(x.compareAtPrice)))
+          return invalid('variants', 'compareAtPrice must be a Decimal')
+      }
+      const current = state.products.get(p.id) ?? { variants: {} }
+      if (p.status !== undefined) current.status = p.status
+      if (p.descriptionHtml !== undefined) current.descriptionHtml = p.descriptionHtml
+      for (const x of v.variants) current.variants[x.id] = { price: x.price, compareAtPrice: x.compareAtPrice ?? null }
+      state.products.set(p.id, current)
+      return {
+        data: {
+          productUpdate: { product: { id: p.id }, userErrors: [] },
+          productVariantsBulkUpdate: { productVariants: v.variants.map((x: any) => ({ id: x.id })), userErrors: [] },
+        },
+      }
     }
     return { errors: [{ message: `Field '${query.slice(0, 40)}' doesn't exist`, extensions: { code: 'undefinedField' } }] }
   }
