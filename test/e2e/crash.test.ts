@@ -271,7 +271,8 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
       for (const id of cut.mail) expect(at.inProgress.get(mailRuns.get(id)!)).toBe('confirm')
       for (const key of cut.calls) expect(at.inProgress.get(key.split(':')[0]!)).toBe('notify')
     }
-    expect(cut1.mail.length).toBeGreaterThan(0)
+    // kill 1 landed inside held steps: emails mostly, or calls when both workers reached one first
+    expect(cut1.mail.length + cut1.calls.length).toBeGreaterThan(0)
     expectStoppedInside(atKill1, cut1, mailRuns1)
     expect(atKill1.unstarted.length).toBeGreaterThan(0)
     expect(cut2.calls.length).toBeGreaterThan(0)
