@@ -1,3 +1,4 @@
+import { skuQuantities, type SkuQuantity } from '../core/orders/sku-quantities.ts'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { localParts } from '../core/time-zones.ts'
 import type { Database } from './tables.ts'
@@ -48,21 +49,8 @@ export async function recordOrderDemand(db: Db, storeId: string, orderId: string
   return lines.map((l) => l.sku)
 }
 
-interface DemandLine {
-  sku: string
-  quantity: number
-}
-
-function demandLines(data: Obj): DemandLine[] {
-  const bySku = new Map<string, number>()
-  for (const li of (Array.isArray(data.line_items) ? data.line_items : []) as Obj[]) {
-    const sku = typeof li?.sku === 'string' ? li.sku.trim() : ''
-    const quantity = typeof li?.quantity === 'number' ? li.quantity : Number(li?.quantity)
-    if (!sku || !Number.isInteger(quantity) || quantity <= 0) continue
-    bySku.set(sku, (bySku.get(sku) ?? 0) + quantity)
-  }
-  return [...bySku].map(([sku, quantity]) => ({ sku, quantity }))
-}
+type DemandLine = SkuQuantity
+const demandLines = skuQuantities
 
 async function putOrderDemand(db: Db, storeId: string, orderId: string, state: number, day: string | null, lines: string | null, exists: boolean) {
   if (exists) await db.updateTable('order_demand').set({ state, day, lines }).where('store_id', '=', storeId).where('order_id', '=', orderId).execute()

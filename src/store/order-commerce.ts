@@ -1,3 +1,4 @@
+import { skuQuantities, type SkuQuantity } from '../core/orders/sku-quantities.ts'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { assessOrderRisk } from '../core/order-risk.ts'
 import type { Database } from './tables.ts'
@@ -75,21 +76,8 @@ async function moveStock(db: Db, storeId: string, orderId: string, state: number
   }
 }
 
-interface StockLine {
-  sku: string
-  quantity: number
-}
-
-function stockLines(data: Obj): StockLine[] {
-  const bySku = new Map<string, number>()
-  for (const li of (Array.isArray(data.line_items) ? data.line_items : []) as Obj[]) {
-    const sku = typeof li?.sku === 'string' ? li.sku.trim() : ''
-    const quantity = typeof li?.quantity === 'number' ? li.quantity : Number(li?.quantity)
-    if (!sku || !Number.isInteger(quantity) || quantity <= 0) continue
-    bySku.set(sku, (bySku.get(sku) ?? 0) + quantity)
-  }
-  return [...bySku].map(([sku, quantity]) => ({ sku, quantity }))
-}
+type StockLine = SkuQuantity
+const stockLines = skuQuantities
 
 async function setStock(db: Db, storeId: string, orderId: string, state: number, lines: string | null) {
   await db.updateTable('orders').set({ stock_state: state, stock_lines: lines }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
