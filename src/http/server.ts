@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { App } from '../main.ts'
 import { NUL, NUL_MESSAGE } from '../contracts/limits.ts'
 import { UserError } from '../lib/errors.ts'
+import type { IngestGuards } from '../services/ingest-guards.ts'
 import { registerErrorHandler } from './errors.ts'
 import { registerDiscountCodeRoutes } from './routes/discount-codes.ts'
 import { registerEventRoutes } from './routes/events.ts'
@@ -19,6 +20,13 @@ import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the server's ingest rate limits and refused-signature tally */
+    ingestGuards: IngestGuards
+  }
+}
 
 export interface ServerOptions {
   /** extra route registrations (connectors add their webhook routes here) */
@@ -84,6 +92,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   // rate limits and the refused-signature tally live as long as the server; closing it writes the tally
   const guards = app.services.ingestGuards.open()
   server.addHook('onClose', async () => guards.close())
+  // reachable from outside so a test (or a plugin) can write the tally when it needs to, not a minute later
+  server.decorate('ingestGuards', guards)
 
   registerHealthRoutes(server, app)
   registerEventRoutes(server, app, guards)

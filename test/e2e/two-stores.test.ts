@@ -58,11 +58,15 @@ afterAll(async () => {
  * where a documented change to B is expected (with the reason at the call site).
  */
 async function asA(w: World, what: string, build: () => InjectOptions | Promise<InjectOptions>, bMayChange: string[] = []): Promise<LightMyRequestResponse> {
+  await w.server.ingestGuards.signatureFailures.flush()
   const beforeB = await dump(w, 'b')
   const viewB = await apiView(w)
   const request = await build()
   const res = await w.server.inject(request)
   await w.env.app.engine.drain()
+  // refused signatures are tallied in memory and written by a timer; written now, they land in
+  // the case that caused them, never in whichever case the timer happens to fire during
+  await w.server.ingestGuards.signatureFailures.flush()
   const unique = uniqueStrings(beforeB, await dump(w, 'a'))
   const payload = request.payload
   const asked = `${String(request.url)}\n${typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? null)}`
