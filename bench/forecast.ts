@@ -53,6 +53,13 @@ export interface ForecastBenchResult {
   chosen_beats_naive_on: number
   chosen_methods: Record<string, number>
   per_sku: Array<{ sku: string; units: number; method: ForecastMethod; mase: Record<string, number | null> }>
+  /**
+   * RFM and segment membership over the real customers: the first refresh scores every customer
+   * and records each entry (segment.entered, routed), the second finds nothing changed. The
+   * ceiling is the least any RFM needs: reading every customer's last order, order count and
+   * spend once and ranking them in memory.
+   */
+  rfm: { customers: number; first_refresh_seconds: number; entries: number; second_refresh_seconds: number; ceiling_read_and_rank_seconds: number }
 }
 
 function toEvent(o: RetailOrder): CanonicalEvent | null {
@@ -144,6 +151,8 @@ export async function benchForecast(path: string, options: { limit?: number } = 
       const v = median(perSku.map((p) => p.mase[m]).filter((x): x is number => x !== null && x !== undefined))
       medianMase[m] = v === null ? null : round(v, 3)
     }
+    const rfm = await benchRfm(app)
+
     const chosenMethods: Record<string, number> = {}
     for (const p of perSku) chosenMethods[p.method] = (chosenMethods[p.method] ?? 0) + 1
     return {
@@ -157,9 +166,38 @@ export async function benchForecast(path: string, options: { limit?: number } = 
       chosen_beats_naive_on: perSku.filter((p) => p.mase.chosen != null && p.mase.seasonal_naive != null && p.mase.chosen < p.mase.seasonal_naive).length,
       chosen_methods: chosenMethods,
       per_sku: perSku,
+      rfm,
     }
   } finally {
     await env.cleanup()
+  }
+}
+
+async function benchRfm(app: Awaited<ReturnType<typeof createBenchEnv>>['app']): Promise<ForecastBenchResult['rfm']> {
+  const db = app.handle.db
+  const t0 = performance.now()
+  const rows = await db
+    .selectFrom('customers')
+    .select(['key', 'last_order_at', 'orders_count', 'total_spent'])
+    .where('store_id', '=', 'default')
+    .execute()
+  const rank = (value: (r: (typeof rows)[number]) => number) => [...rows].sort((a, b) => value(a) - value(b)).map((r, i) => [r.key, Math.ceil(((i + 1) * 5) / rows.length)])
+  rank((r) => Date.parse(String(r.last_order_at ?? 0)))
+  rank((r) => Number(r.orders_count))
+  rank((r) => Number(r.total_spent))
+  const ceiling = (performance.now() - t0) / 1000
+  const t1 = performance.now()
+  const first = await app.services.segments.refresh('default')
+  const firstSeconds = (performance.now() - t1) / 1000
+  const t2 = performance.now()
+  await app.services.segments.refresh('default')
+  const secondSeconds = (performance.now() - t2) / 1000
+  return {
+    customers: rows.length,
+    first_refresh_seconds: round(firstSeconds, 2),
+    entries: first.changes,
+    second_refresh_seconds: round(secondSeconds, 2),
+    ceiling_read_and_rank_seconds: round(ceiling, 3),
   }
 }
 
@@ -182,6 +220,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       `imported ${r.orders} orders in ${r.import_seconds} s (${r.import_events_per_s} events/s); forecast ${r.skus} SKUs in ${r.forecast_all_seconds} s`,
     )
     console.log(`hold-out ${r.holdout.days} days after ${r.holdout.as_of}, top ${r.holdout.skus} SKUs, median MASE: ${JSON.stringify(r.median_mase)}`)
+    console.log(
+      `RFM over ${r.rfm.customers} customers: first refresh ${r.rfm.first_refresh_seconds} s (${r.rfm.entries} segment entries), second ${r.rfm.second_refresh_seconds} s; ceiling (read and rank) ${r.rfm.ceiling_read_and_rank_seconds} s`,
+    )
     console.log(`chosen beats seasonal naive on ${r.chosen_beats_naive_on} of ${r.holdout.skus}; methods chosen ${JSON.stringify(r.chosen_methods)}`)
     const dir = fileURLToPath(new URL('./results/', import.meta.url))
     mkdirSync(dir, { recursive: true })
