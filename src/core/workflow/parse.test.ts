@@ -121,9 +121,10 @@ describe('workflow vars', () => {
     expect((file.steps[2] as { wait_for: { timeout: string } }).wait_for.timeout).toBe('1h')
   })
 
-  it('a numeric text becomes a number in an action input, as rendering it would', () => {
-    const { file } = parse(withVars("  percent: '15'\n", "  - action: create_discount_code\n    with: { percent: '{{ vars.percent }}' }\n"))
-    expect((file.steps[0] as { with: unknown }).with).toEqual({ percent: 15 })
+  it('a value keeps its type: text is not a number', () => {
+    expect(problem(withVars("  percent: '15'\n", "  - action: create_discount_code\n    with: { percent: '{{ vars.percent }}' }\n"))).toMatch(
+      /line 8 \(steps\[0\]\.with\.percent\): .*\(from vars\.percent = "15", line 4\)/,
+    )
   })
 
   it.each([

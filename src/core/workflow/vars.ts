@@ -5,7 +5,8 @@ import type { VarValue } from '../../contracts/workflow.ts'
  * `{{ vars.NAME }}` — a wait, a timeout, a reentry window, an action's `percent` — is replaced by
  * the var's value when the file is parsed, so the saved definition holds `3d` or `10` and is
  * checked like any other. Conditions (CEL) and the fields an action renders itself (send_email's
- * subject and html) keep their references: they read `vars` from the run's scope.
+ * subject and html) keep their references: they read `vars` from the run's scope. The value keeps
+ * its type: `percent: '15'` in vars is text, and refused where a number goes.
  */
 
 export type Path = Array<string | number>
@@ -54,8 +55,7 @@ export function declaredVars(raw: unknown): { names: Set<string>; values: Map<st
 
 /**
  * Replaces, in place, every whole `{{ vars.NAME }}` string of a parsed file (before its shape is
- * checked) outside conditions and an action's own rendered fields. In an action's other inputs a
- * numeric text becomes a number, as rendering it at run time would. Returns every such reference,
+ * checked) outside conditions and an action's own rendered fields. Returns every such reference,
  * replaced or (when the var is not declared) left as it was.
  */
 export function substituteVars(
@@ -64,18 +64,16 @@ export function substituteVars(
   rawFieldsOf: (action: string) => ReadonlySet<string> | undefined,
 ): VarReference[] {
   const refs: VarReference[] = []
-  const value = (v: unknown, path: Path, numeric = false): unknown => {
+  const value = (v: unknown, path: Path): unknown => {
     const name = wholeVar(v)
     if (name !== null) {
       const defined = declared.names.has(name)
       refs.push({ path, name, defined })
-      const replacement = declared.values.get(name)
-      if (replacement === undefined) return v
-      return numeric && typeof replacement === 'string' && /^-?\d+(\.\d+)?$/.test(replacement.trim()) ? Number(replacement) : replacement
+      return declared.values.get(name) ?? v
     }
-    if (Array.isArray(v)) return v.map((item, i) => value(item, [...path, i], numeric))
+    if (Array.isArray(v)) return v.map((item, i) => value(item, [...path, i]))
     if (isObject(v)) {
-      for (const [k, item] of Object.entries(v)) v[k] = value(item, [...path, k], numeric)
+      for (const [k, item] of Object.entries(v)) v[k] = value(item, [...path, k])
     }
     return v
   }
@@ -106,7 +104,7 @@ export function substituteVars(
           return item
         }
         if (key === 'with' && isObject(step) && 'action' in step) {
-          object(item, here, (k, v, p) => (rawFields?.has(k) ? v : value(v, p, true)))
+          object(item, here, (k, v, p) => (rawFields?.has(k) ? v : value(v, p)))
           return item
         }
         return value(item, here)
