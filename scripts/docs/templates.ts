@@ -72,11 +72,11 @@ class Narrator {
     private readonly actions: ReadonlyMap<string, ActionDefinition>,
   ) {}
 
-  /** A value as written: a var reference shows the var's default and its name. */
-  value(v: unknown): string {
+  /** A value as written, then `unit`: a var reference shows the var's default, then its name. */
+  value(v: unknown, unit = ''): string {
     const name = wholeVar(v)
-    if (name !== null) return `${String(this.vars.get(name))} (${code(`vars.${name}`)})`
-    return typeof v === 'string' ? v : JSON.stringify(v)
+    if (name !== null) return `${String(this.vars.get(name))}${unit} (${code(`vars.${name}`)})`
+    return `${typeof v === 'string' ? v : JSON.stringify(v)}${unit}`
   }
 
   /** Text with `{{ vars.NAME }}` shown as its default, for a subject line. */
@@ -102,8 +102,8 @@ class Narrator {
         return `text message${w.category === 'transactional' ? ', transactional' : ''}`
       case 'create_discount_code': {
         const parts = [
-          w.percent !== undefined ? `${this.value(w.percent)}% off` : null,
-          w.amount !== undefined ? `${this.value(w.amount)} off` : null,
+          w.percent !== undefined ? this.value(w.percent, '% off') : null,
+          w.amount !== undefined ? this.value(w.amount, ' off') : null,
           w.free_shipping !== undefined && w.free_shipping !== false
             ? `free shipping${wholeVar(w.free_shipping) ? ` (${code(`vars.${wholeVar(w.free_shipping)}`)})` : ''}`
             : null,
@@ -144,7 +144,7 @@ class Narrator {
     let after = ''
     for (const s of steps as Raw[]) {
       if ('wait' in s) {
-        after = `after ${this.wait(s.wait)}, `
+        after = `${this.wait(s.wait)}, `
         continue
       }
       parts.push(`${after}${this.step(s)}`)
@@ -154,12 +154,13 @@ class Narrator {
     return parts.join(', then ')
   }
 
-  wait(spec: unknown): string {
+  /** A wait: `after 4h`, or `4h later` when `later`; a wait until a time says so. */
+  wait(spec: unknown, later = false): string {
     if (spec && typeof spec === 'object') {
       const { until, timezone } = spec as { until?: string; timezone?: string }
-      return `until ${code(String(until))}${timezone ? ` (${timezone} time)` : ''}`
+      return `${later ? 'then ' : ''}at ${code(String(until))}${timezone ? ` (${timezone} time)` : ''}`
     }
-    return this.value(spec)
+    return later ? this.value(spec, ' later') : `after ${this.value(spec)}`
   }
 
   step(step: Raw): string {
@@ -168,7 +169,7 @@ class Narrator {
       const otherwise = Array.isArray(step.else) && step.else.length > 0 ? `; otherwise: ${this.inline(step.else)}` : ''
       return `if ${this.condition(String(step.if))}: ${this.inline(step.then)}${otherwise}`
     }
-    if ('wait' in step) return `wait ${this.wait(step.wait)}`
+    if ('wait' in step) return this.wait(step.wait)
     if ('wait_for' in step) {
       const spec = step.wait_for as Raw
       const match = typeof spec.match === 'string' ? ` where ${this.condition(spec.match)}` : ''
@@ -201,7 +202,7 @@ class Narrator {
       if ('wait' in s) {
         if (current.what.length > 0) moments.push(current)
         else if (current.at !== 'at once') current.what.push('nothing')
-        current = { at: waited ? `${this.wait(s.wait)} later` : `after ${this.wait(s.wait)}`, what: [] }
+        current = { at: this.wait(s.wait, waited), what: [] }
         waited = true
         continue
       }
