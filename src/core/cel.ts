@@ -166,7 +166,10 @@ export function varReferences(source: string): string[] {
   const names = new Set<string>()
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return
-    if (Array.isArray(node)) return node.forEach(visit)
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n)
+      return
+    }
     const { op, args } = node as { op?: unknown; args?: unknown }
     if ((op === '.' || op === '[]') && Array.isArray(args)) {
       const [target, key] = args as [{ op?: unknown; args?: unknown } | undefined, unknown]

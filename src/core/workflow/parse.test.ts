@@ -121,6 +121,25 @@ describe('workflow vars', () => {
     expect((file.steps[2] as { wait_for: { timeout: string } }).wait_for.timeout).toBe('1h')
   })
 
+  it('replaces references in split weights, holdout and a wait_for timeout inside branches', () => {
+    const source = withVars(
+      '  share_a: 70\n  share_b: 30\n  control: 10%\n  patience: 2d\n',
+      [
+        '  - split:',
+        '      variants:',
+        "        - { id: a, weight: '{{ vars.share_a }}', steps: [ { wait_for: { event: order.created, timeout: '{{ vars.patience }}' } } ] }",
+        "        - { id: b, weight: '{{ vars.share_b }}', steps: [ { exit: true } ] }",
+        '',
+      ].join('\n'),
+      "holdout: '{{ vars.control }}'\n",
+    )
+    const { file } = parse(source)
+    expect(file.holdout).toBe('10%')
+    const split = file.steps[0] as { split: { variants: Array<{ weight: number; steps: unknown[] }> } }
+    expect(split.split.variants.map((v) => v.weight)).toEqual([70, 30])
+    expect(split.split.variants[0]!.steps[0]).toEqual({ wait_for: { event: 'order.created', timeout: '2d' } })
+  })
+
   it('a value keeps its type: text is not a number', () => {
     expect(problem(withVars("  percent: '15'\n", "  - action: create_discount_code\n    with: { percent: '{{ vars.percent }}' }\n"))).toMatch(
       /line 8 \(steps\[0\]\.with\.percent\): .*\(from vars\.percent = "15", line 4\)/,

@@ -98,7 +98,13 @@ export function substituteVars(
         if (key === 'split') {
           object(item, here, (k, variants, p) => {
             if (k !== 'variants' || !Array.isArray(variants)) return value(variants, p)
-            variants.forEach((variant, j) => object(variant, [...p, j], (vk, vv, vp) => (vk === 'steps' ? (steps(vv, vp), vv) : value(vv, vp))))
+            for (const [j, variant] of variants.entries()) {
+              object(variant, [...p, j], (vk, vv, vp) => {
+                if (vk !== 'steps') return value(vv, vp)
+                steps(vv, vp)
+                return vv
+              })
+            }
             return variants
           })
           return item
@@ -118,7 +124,7 @@ export function substituteVars(
       return item
     }
     if (key === 'exit_when') {
-      if (Array.isArray(item)) item.forEach((goal, i) => object(goal, [...here, i], (k, v, p) => (k === 'match' ? v : value(v, p))))
+      if (Array.isArray(item)) for (const [i, goal] of item.entries()) object(goal, [...here, i], (k, v, p) => (k === 'match' ? v : value(v, p)))
       return item
     }
     if (key === 'steps') {
