@@ -10,7 +10,8 @@ vars:
   first_reminder: ${v.delay}   # how long after the checkout the reminder goes
   threshold: ${v.threshold}    # carts over this get a code
   percent: ${v.percent}        # the code's discount
-trigger: { event: checkout.started }
+  min_cart: 10                 # smaller carts start nothing
+trigger: { event: checkout.started, filter: 'event.data.total_price >= vars.min_cart' }
 when: 'customer.accepts_marketing'
 steps:
   - wait: '{{ vars.first_reminder }}'
@@ -53,10 +54,11 @@ describe.each(DIALECTS)('workflow vars on %s', (dialect) => {
     await s.close()
   })
 
-  it('a wait, a condition, a discount percent and a subject read the vars; a run keeps the vars of its version', async () => {
+  it('a trigger filter, a wait, a condition, a discount percent and a subject read the vars; a run keeps the vars of its version', async () => {
     expect(await save(workflow({ delay: '2h', threshold: 100, percent: 15 }))).toBe(1)
     await s.send('checkout.started', checkout('k1', 'ada', '150.00'))
     await s.send('checkout.started', checkout('k2', 'bob', '60.00'))
+    await s.send('checkout.started', checkout('k0', 'eve', '5.00'))
 
     await s.advance('1h')
     expect(s.newMail()).toEqual([])
@@ -85,7 +87,7 @@ describe.each(DIALECTS)('workflow vars on %s', (dialect) => {
 
   it('a var that is no duration where a wait needs one is refused at save, naming the var and its line', async () => {
     await expect(save(workflow({ delay: 'soon', threshold: 100, percent: 15 }))).rejects.toThrow(
-      /line 11 \(steps\[0\]\.wait\): must be a duration.*vars\.first_reminder = "soon", line 5/,
+      /line 12 \(steps\[0\]\.wait\): must be a duration.*vars\.first_reminder = "soon", line 5/,
     )
   })
 })
