@@ -85,10 +85,55 @@ export function triggerEventType(trigger: TriggerSpec): string {
   return 'event' in trigger ? trigger.event : SCHEDULE_TICK
 }
 
+/**
+ * A workflow's `vars:`: values a store changes in one place (delays, thresholds, discounts),
+ * read as `vars.NAME` in CEL and `{{ vars.NAME }}` in Liquid. Bounded: a workflow is not a
+ * settings store, and every var is copied into each run's scope.
+ */
+export const WORKFLOW_VARS_LIMITS = {
+  /** vars in one workflow */
+  count: 50,
+  /** characters in a var's name */
+  nameLength: 64,
+  /** characters in a string value */
+  valueLength: 1_000,
+} as const
+
+const VAR_NAME = /^[a-z_][a-z0-9_]*$/i
+
+export type VarValue = string | number | boolean
+
+export const varsSchema = z
+  .record(
+    z.string(),
+    z.union(
+      [
+        z
+          .string()
+          .max(WORKFLOW_VARS_LIMITS.valueLength, `a var's text has at most ${WORKFLOW_VARS_LIMITS.valueLength} characters`)
+          .refine((v) => !/\{\{|\{%/.test(v), 'a var is a plain value: Liquid ({{ … }}, {% … %}) is not rendered in vars'),
+        z.number().finite(),
+        z.boolean(),
+      ],
+      { error: 'a var is a string, a number or true/false' },
+    ),
+  )
+  .superRefine((vars, ctx) => {
+    const names = Object.keys(vars)
+    if (names.length > WORKFLOW_VARS_LIMITS.count) ctx.addIssue({ code: 'custom', message: `a workflow has at most ${WORKFLOW_VARS_LIMITS.count} vars` })
+    for (const name of names) {
+      if (name.length > WORKFLOW_VARS_LIMITS.nameLength)
+        ctx.addIssue({ code: 'custom', path: [name], message: `a var name has at most ${WORKFLOW_VARS_LIMITS.nameLength} characters` })
+      else if (!VAR_NAME.test(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: 'a var name is letters, digits and _, starting with a letter or _ (it is used as vars.<name>)' })
+    }
+  })
+
 export const workflowFileSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _'),
   name: z.string().min(1),
   description: z.string().optional(),
+  vars: varsSchema.optional(),
   trigger: triggerSchema,
   when: cel.optional(),
   exit_when: z.array(z.strictObject({ event: z.string().min(1), match: cel.optional() })).optional(),

@@ -152,6 +152,41 @@ export function evaluateValue(expr: CompiledExpression, scope: Record<string, un
   }
 }
 
+/**
+ * The workflow vars an expression reads, as `vars.NAME` or `vars["NAME"]` (found in its syntax
+ * tree, so text inside string literals is no reference); empty when it does not parse.
+ */
+export function varReferences(source: string): string[] {
+  let ast: unknown
+  try {
+    ast = (env.parse(source) as unknown as { ast: unknown }).ast
+  } catch {
+    return []
+  }
+  const names = new Set<string>()
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n)
+      return
+    }
+    const { op, args } = node as { op?: unknown; args?: unknown }
+    if ((op === '.' || op === '[]') && Array.isArray(args)) {
+      const [target, key] = args as [{ op?: unknown; args?: unknown } | undefined, unknown]
+      if (target?.op === 'id' && target.args === 'vars') {
+        if (op === '.' && typeof key === 'string') names.add(key)
+        if (op === '[]' && key && typeof key === 'object' && (key as { op?: unknown }).op === 'value') {
+          const value = (key as { args?: unknown }).args
+          if (typeof value === 'string') names.add(value)
+        }
+      }
+    }
+    visit(args)
+  }
+  visit(ast)
+  return [...names]
+}
+
 function toPlain(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value)
   if (value && typeof value === 'object' && targets.has(value)) return targets.get(value)

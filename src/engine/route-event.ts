@@ -159,7 +159,11 @@ async function resolveOne(
   if (!workflow) return 'no_match'
   const trigger = await tx.getEvent(run.trigger_event_seq)
   if (!trigger) return 'no_match'
-  const scope = await buildScope(tx, { storeId: run.store_id, event, trigger, customerKey: run.customer_key, outputs: run.state.outputs, now }, deps.stores)
+  const scope = await buildScope(
+    tx,
+    { storeId: run.store_id, event, trigger, customerKey: run.customer_key, outputs: run.state.outputs, vars: workflow.file.vars, now },
+    deps.stores,
+  )
 
   if (corr.purpose === 'exit_when') {
     const goal = workflow.file.exit_when?.[corr.ref]
@@ -219,7 +223,9 @@ async function startRuns(
 
 function passesConditions(workflow: CompiledWorkflow, event: StoredEvent, scope: Record<string, unknown>): boolean {
   const { trigger: spec, when } = workflow.file
-  const condition = (source: string) => evaluateCondition(workflow.cel(source), scope)
+  // the scope is shared by the workflows an event may start; the vars are this one's
+  const own = { ...scope, vars: workflow.file.vars ?? {} }
+  const condition = (source: string) => evaluateCondition(workflow.cel(source), own)
   // the trigger's declaration says whether this event starts this workflow (triggers/)
   if (!triggerMatches(spec, { workflowId: workflow.id, event, condition })) return false
   return !when || condition(when)

@@ -4,7 +4,8 @@ import type { StoreCache } from './store-cache.ts'
 
 /**
  * What conditions (CEL) and templates (Liquid) see: event, trigger, customer, order / cart /
- * product when the trigger is about one (the store's current view), steps, store, now.
+ * product when the trigger is about one (the store's current view), steps, store, now, and the
+ * workflow's vars.
  */
 export interface ScopeInput {
   storeId: string
@@ -13,6 +14,8 @@ export interface ScopeInput {
   customerKey: string | null
   outputs?: Record<string, unknown>
   locals?: Record<string, unknown>
+  /** the workflow's `vars:` (of the run's version) */
+  vars?: Record<string, unknown>
   now: Date
 }
 
@@ -31,6 +34,7 @@ export async function buildScope(tx: StorageTx, input: ScopeInput, storeCache?: 
     steps: input.outputs ?? {},
     store: store ? { id: store.id, name: store.name, currency: store.currency, timezone: store.timezone, settings: store.settings } : null,
     now: input.now,
+    vars: input.vars ?? {},
     ...input.locals,
   }
 }

@@ -60,6 +60,8 @@ export async function scopeFor(deps: ExecutorDeps, tx: StorageTx, run: RunRecord
   const trigger = await tx.getEvent(run.trigger_event_seq)
   if (!trigger) throw new Error(`trigger event ${run.trigger_event_seq} of run ${run.id} is missing`)
   const current = run.state.eventSeq ? ((await tx.getEvent(run.state.eventSeq)) ?? trigger) : trigger
+  // the run's own version: its vars are the ones it started with (a cache hit once compiled)
+  const workflow = await deps.cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
   return buildScope(
     tx,
     {
@@ -69,6 +71,7 @@ export async function scopeFor(deps: ExecutorDeps, tx: StorageTx, run: RunRecord
       customerKey: run.customer_key,
       outputs: run.state.outputs,
       locals: locals(run.state),
+      vars: workflow?.file.vars,
       now: deps.clock.now(),
     },
     deps.stores,

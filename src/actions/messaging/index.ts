@@ -8,4 +8,4 @@ export { sendOnce, type MessageContent, type SendOnceOutcome, type SendOnceReque
 export { decideGuardrails, enforceGuardrails, reserveCapSlot } from './admit.ts'
 export { providerAnswered, recordSendFailure } from './send-failure.ts'
 export { httpFailure, postToProvider } from './http-provider.ts'
-export { LIQUID_MARK, renderMaybe, renderVars, withTemplateErrors } from './render-text.ts'
+export { LIQUID_MARK, renderMaybe, renderVars, withStepVars, withTemplateErrors } from './render-text.ts'

@@ -25,6 +25,15 @@ export async function renderVars(vars: Record<string, unknown> | undefined, name
   return out
 }
 
+/**
+ * The scope a message renders over: the run's, with the step's `vars` on top (also as top-level
+ * names); `vars.NAME` reads the step's var, else the workflow's.
+ */
+export function withStepVars(scope: Record<string, unknown>, vars: Record<string, unknown>): Record<string, unknown> {
+  const workflowVars = scope.vars && typeof scope.vars === 'object' ? (scope.vars as Record<string, unknown>) : {}
+  return { ...scope, ...vars, vars: { ...workflowVars, ...vars } }
+}
+
 /** A Liquid error at send time is the author's to fix, not a reason to retry. */
 export async function withTemplateErrors<T>(render: () => Promise<T>): Promise<T> {
   try {

@@ -1,7 +1,7 @@
 import { compileTemplate } from '../../core/templates/index.ts'
 import { htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, unsubscribeUrl } from '../../core/messaging/index.ts'
 import type { ActionContext } from '../../plugin-api/index.ts'
-import { renderMaybe, renderVars } from '../messaging/index.ts'
+import { renderMaybe, renderVars, withStepVars } from '../messaging/index.ts'
 
 export interface EmailSource {
   /** for error messages: the stored template's name, or `<workflow>:<step>` for inline Liquid */
@@ -32,7 +32,7 @@ export async function renderEmail(
     options.category === 'marketing' && ctx.customer ? unsubscribeUrl(config.publicUrl, config.secretKey, ctx.store.id, ctx.customer.key) : null
   const vars = await renderVars(options.vars, source.name, ctx.scope)
   const recommendations = await recommendationsFor(ctx, source)
-  const scope: Record<string, unknown> = { ...ctx.scope, ...recommendations, ...vars, vars, unsubscribe_url: unsubscribe }
+  const scope: Record<string, unknown> = { ...withStepVars({ ...ctx.scope, ...recommendations }, vars), unsubscribe_url: unsubscribe }
   // a subject is a header: text, not HTML, and one line, so a line break in a customer's name
   // cannot start a header of its own
   const subject = (await renderMaybe(source.subject, `${source.name} subject`, scope)).replace(/\s*[\r\n]+\s*/g, ' ').trim()

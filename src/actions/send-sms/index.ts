@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { createHash } from 'node:crypto'
 import { PermanentError, SkipStep, defineAction, type ActionContext, type ActionDefinition, type OutboundClient } from '../../plugin-api/index.ts'
-import { postToProvider, providerAnswered, renderMaybe, renderVars, sendOnce, withTemplateErrors, type Transport } from '../messaging/index.ts'
+import { postToProvider, providerAnswered, renderMaybe, renderVars, sendOnce, withStepVars, withTemplateErrors, type Transport } from '../messaging/index.ts'
 import { smsConfig, type SmsConfig } from './config.ts'
 
 export { smsConfig, type SmsConfig } from './config.ts'
@@ -66,7 +66,7 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
   const name = `${ctx.run.workflowId}:${ctx.run.stepKey}`
   const { to, body } = await withTemplateErrors(async () => {
     const vars = await renderVars(input.vars, name, ctx.scope)
-    const scope = { ...ctx.scope, ...vars, vars }
+    const scope = withStepVars(ctx.scope, vars)
     return {
       to: input.to ? (await renderMaybe(input.to, `${name} to`, scope)).trim() : (ctx.customer?.phone ?? ''),
       body: (await renderMaybe(input.body, name, scope)).trim(),

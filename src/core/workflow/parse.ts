@@ -4,10 +4,11 @@ import { UserError } from '../../lib/errors.ts'
 import { parseDuration } from '../../lib/durations.ts'
 import { workflowFileSchema, type ScheduleTriggerSpec, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
 import { cronProblem, timeZoneProblem } from '../cron.ts'
-import { compileCel, CelCompileError } from '../cel.ts'
+import { compileCel, CelCompileError, varReferences } from '../cel.ts'
 import { compileTemplate } from '../templates/index.ts'
 import { compileProgram } from './compile.ts'
 import type { Instruction } from './program.ts'
+import { declaredVars, liquidVarReferences, substituteVars, type Path } from './vars.ts'
 
 export interface WorkflowProblem {
   line: number | null
@@ -51,33 +52,61 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   }
 
   const raw = doc.toJS()
+  // vars: a whole `{{ vars.NAME }}` where a typed value goes is replaced before the shape is
+  // checked; a problem with a replaced value names the var, and a var never declared is refused
+  const declared = declaredVars(raw)
+  const refs = substituteVars(raw, declared, (type) => {
+    const fields = lookupAction(type)?.rawFields
+    return fields ? new Set(fields) : undefined
+  })
+  const problems: WorkflowProblem[] = []
+  const seen = new Set<string>()
+  const report = (path: Path, message: string) => {
+    const ref = refs.find((r) => r.defined && startsWith(path, r.path))
+    const text = ref ? `${message} (from vars.${ref.name} = ${JSON.stringify(declared.values.get(ref.name))}${varLine(ref.name)})` : message
+    const key = `${formatPath(path)}\u0000${text}`
+    if (seen.has(key)) return
+    seen.add(key)
+    problems.push({ line: lineOf(path), path: formatPath(path), message: text })
+  }
+  const varLine = (name: string) => {
+    const line = lineOf(['vars', name])
+    return line ? `, line ${line}` : ''
+  }
+  const checkVars = (names: Iterable<string>, path: Path, extra?: ReadonlySet<string>) => {
+    for (const name of names) {
+      if (!declared.names.has(name) && !extra?.has(name)) report(path, `vars.${name} is not defined: declare it under vars: at the top of the workflow`)
+    }
+  }
+  for (const ref of refs) if (!ref.defined) checkVars([ref.name], ref.path)
+
   const result = workflowFileSchema.safeParse(raw)
   if (!result.success) {
-    throw problemsError(
-      fileName,
-      result.error.issues.map((issue) => ({
-        line: lineOf(issue.path as Array<string | number>),
-        path: formatPath(issue.path as Array<string | number>),
-        message: issue.message,
-      })),
-    )
+    for (const issue of result.error.issues) {
+      const path = issue.path as Path
+      // a reference to an undeclared var is reported as that, not as the text it left in place
+      if (refs.some((r) => !r.defined && startsWith(path, r.path))) continue
+      report(path, issue.message)
+    }
+    throw problemsError(fileName, problems)
   }
   const file = result.data
-  const problems: WorkflowProblem[] = []
-  const checkCel = (expr: string | undefined, path: Array<string | number>) => {
+  const checkCel = (expr: string | undefined, path: Path) => {
     if (expr === undefined) return
     try {
       compileCel(expr)
     } catch (err) {
       if (!(err instanceof CelCompileError)) throw err
-      problems.push({ line: lineOf(path), path: formatPath(path), message: `condition does not compile: ${err.message}` })
+      report(path, `condition does not compile: ${err.message}`)
+      return
     }
+    checkVars(varReferences(expr), path)
   }
-  const checkDuration = (text: string, path: Array<string | number>) => {
+  const checkDuration = (text: string, path: Path) => {
     try {
       parseDuration(text)
     } catch (err) {
-      problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
+      report(path, (err as Error).message)
     }
   }
 
@@ -88,7 +117,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
     checkCel(goal.match, ['exit_when', i, 'match'])
   })
   if (file.reentry?.per_customer === 'once_per' && !file.reentry.window) {
-    problems.push({ line: lineOf(['reentry']), path: 'reentry', message: 'per_customer: once_per needs a window, like window: 30d' })
+    report(['reentry'], 'per_customer: once_per needs a window, like window: 30d')
   }
 
   const ids = new Map<string, string>()
@@ -97,35 +126,38 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
       const here = [...path, i]
       if (step.id) {
         const seen = ids.get(step.id)
-        if (seen)
-          problems.push({ line: lineOf([...here, 'id']), path: formatPath([...here, 'id']), message: `step id "${step.id}" is already used at ${seen}` })
+        if (seen) report([...here, 'id'], `step id "${step.id}" is already used at ${seen}`)
         ids.set(step.id, formatPath(here))
       }
       if ('action' in step) {
         const action = lookupAction(step.action)
         if (!action) {
-          problems.push({ line: lineOf([...here, 'action']), path: formatPath([...here, 'action']), message: `unknown action "${step.action}"` })
+          report([...here, 'action'], `unknown action "${step.action}"`)
           return
         }
         // Liquid is checked now, not in a customer's inbox: every templated string of the input,
         // and every string of the fields the action renders itself
         const rawFields = new Set(action.rawFields ?? [])
+        // send_email's and send_sms's own `vars` are vars too in the fields they render
+        const stepVars = step.with?.vars
+        const ownVars = stepVars && typeof stepVars === 'object' && !Array.isArray(stepVars) ? new Set(Object.keys(stepVars)) : undefined
         for (const [valuePath, source] of templateStrings(step.with ?? {}, [])) {
           if (!isTemplated(source) && !rawFields.has(String(valuePath[0]))) continue
+          const path = [...here, 'with', ...valuePath]
           try {
             compileTemplate(source, `${step.id ?? `step ${i + 1}`}.${valuePath.join('.')}`)
           } catch (err) {
-            const path = [...here, 'with', ...valuePath]
-            problems.push({ line: lineOf(path), path: formatPath(path), message: (err as Error).message })
+            report(path, (err as Error).message)
+            continue
           }
+          checkVars(liquidVarReferences(source), path, valuePath[0] === 'vars' ? undefined : ownVars)
         }
         const checked = action.input.safeParse(step.with ?? {})
         if (!checked.success) {
           for (const issue of checked.error.issues) {
             const valuePath = issue.path as Array<string | number>
             if (isTemplated(getAt(step.with, valuePath))) continue // rendered at run time, checked then
-            const full = [...here, 'with', ...valuePath]
-            problems.push({ line: lineOf(full), path: formatPath(full), message: issue.message })
+            report([...here, 'with', ...valuePath], issue.message)
           }
         }
       } else if ('if' in step) {
@@ -134,6 +166,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
         if (step.else) walk(step.else, [...here, 'else'])
       } else if ('wait' in step) {
         if (typeof step.wait === 'string') checkDuration(step.wait, [...here, 'wait'])
+        else checkVars(varReferences(step.wait.until), [...here, 'wait', 'until'])
       } else if ('wait_for' in step) {
         checkCel(step.wait_for.match, [...here, 'wait_for', 'match'])
         checkDuration(step.wait_for.timeout, [...here, 'wait_for', 'timeout'])
@@ -143,6 +176,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
         for (const [j, v] of step.split.variants.entries()) walk(v.steps, [...here, 'split', 'variants', j, 'steps'])
       } else if ('for_each' in step) {
         checkCel(step.for_each, [...here, 'for_each'])
+        if (step.as === 'vars') report([...here, 'as'], "vars is the workflow's vars: name the loop variable something else")
         walk(step.steps, [...here, 'steps'])
       }
     })
@@ -174,6 +208,10 @@ function templateStrings(value: unknown, path: Array<string | number>): Array<[A
   if (Array.isArray(value)) return value.flatMap((v, i) => templateStrings(v, [...path, i]))
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templateStrings(v, [...path, k]))
   return []
+}
+
+function startsWith(path: Path, prefix: Path): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => p === path[i])
 }
 
 function isTemplated(value: unknown): boolean {
