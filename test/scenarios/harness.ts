@@ -186,3 +186,17 @@ export function hasUnsubscribe(mail: Mail): boolean {
   const list = mail.headers.get('list') as { unsubscribe?: unknown } | undefined
   return Boolean(list?.unsubscribe)
 }
+
+/**
+ * Opens the mail as a mail client does: fetches its open-tracking pixel (the 1×1 image at the end
+ * of its HTML) from the server, then lets a worker route the message.opened that follows.
+ */
+export async function openMail(s: Scenario, mail: Mail): Promise<void> {
+  const pixel = [...mail.html.matchAll(/<img\b[^>]*\bsrc="([^"]+)"[^>]*\bwidth="1"/gi)].pop()?.[1]
+  if (!pixel) throw new Error(`no open pixel in the mail "${mail.subject}"`)
+  const url = new URL(pixel.replace(/&amp;/g, '&'))
+  const res = await s.server.inject({ method: 'GET', url: url.pathname + url.search })
+  if (res.statusCode !== 200) throw new Error(`open pixel ${url.pathname}: ${res.statusCode}`)
+  // route what the open caused, without moving the clock
+  await s.advance('0ms')
+}
