@@ -116,6 +116,19 @@ describe.each(DIALECTS)('template abandoned-checkout on %s', (dialect) => {
     expect((await s.api<{ items: Code[] }>('/api/v1/discount-codes')).items).toEqual([])
   })
 
+  it('a customer in the control group (the 10% holdout) gets nothing, so the reminders can be measured', async () => {
+    let control: Customer | undefined
+    for (let n = 1; !control; n++) {
+      const candidate = { id: `h${n}`, email: `h${n}@example.com`, first_name: 'Hana', accepts_marketing: true }
+      await s.send('customer.created', candidate)
+      if (await s.inHoldout('abandoned-checkout', candidate.id)) control = candidate
+    }
+    await s.send('checkout.started', checkout(s, 'k4', control, '120.00'))
+    await s.advance('6d', { step: '12h' })
+    expect(s.newMail()).toEqual([])
+    expect((await s.api<{ items: Code[] }>('/api/v1/discount-codes')).items).toEqual([])
+  })
+
   it('a customer who does not accept marketing gets nothing', async () => {
     const bob = { id: 'c9', email: 'bob@example.com', first_name: 'Bob', accepts_marketing: false }
     await s.send('customer.created', bob)

@@ -43,6 +43,7 @@ describe.each(DIALECTS)('template win-back on %s', (dialect) => {
     const [missYou, ...more] = s.newMail()
     expect(more).toEqual([])
     expect([missYou!.to, missYou!.subject]).toEqual([ada.email, 'We miss you, Ada'])
+    expect(missYou!.text.replace(/\s+/g, ' ')).toContain('Hi Ada, it has been a while since your last order.')
     expect(hasUnsubscribe(missYou!)).toBe(true)
 
     await s.advance('13d', { step: '1d' })
