@@ -4,6 +4,7 @@ import { parseDuration } from '../../src/lib/durations.ts'
 import { closeSmtpTransports } from '../../src/actions/send-email/smtp.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { Scheduler } from '../../src/engine/scheduler.ts'
+import { holdoutShare, inHoldout } from '../../src/engine/holdout.ts'
 import { silentLogger } from '../../src/lib/logger.ts'
 import { createKey, updateSettings } from '../../src/store/stores.repo.ts'
 import { createTestEnv, type DialectName, type TestEnv } from '../helpers/dialects.ts'
@@ -41,6 +42,12 @@ export interface Scenario {
   newMail(): Mail[]
   /** GET (or another method) on the API with the store's admin key; throws unless 2xx */
   api<T = unknown>(path: string, options?: Omit<InjectOptions, 'url' | 'headers'>): Promise<T>
+  /**
+   * Whether the customer with this shop id falls in the workflow's holdout (its control group,
+   * which gets no actions). The group follows storeflow's own customer key, which is random, so a
+   * scenario that counts mail picks a customer outside it (`treatedCustomer`).
+   */
+  inHoldout(workflowId: string, customerId: string): Promise<boolean>
   /** closes everything and removes the database */
   close(): Promise<void>
 }
@@ -139,6 +146,17 @@ export async function startScenario(
       return all
     },
     api: (path, opts = {}) => request({ method: 'GET', ...opts, url: path }, adminKey),
+    async inHoldout(workflowId, customerId) {
+      const workflow = await env.app.services.workflows.get(STORE, workflowId)
+      const row = await env.app.handle.db
+        .selectFrom('customers')
+        .select('key')
+        .where('store_id', '=', STORE)
+        .where('external_id', '=', customerId)
+        .executeTakeFirst()
+      if (!row) throw new Error(`no customer ${customerId} in the store`)
+      return inHoldout(row.key, workflowId, holdoutShare((workflow.definition as { holdout?: string | number }).holdout))
+    },
     async close() {
       await server.close()
       await env.cleanup()
@@ -148,4 +166,37 @@ export async function startScenario(
       await smtp.close()
     },
   }
+}
+
+/**
+ * A customer the workflow treats (outside its holdout): `customer.created` for `base`, else for
+ * `base` with `-2`, `-3`… added to its id and to its email's local part, until one is outside.
+ */
+export async function treatedCustomer<C extends { id: string; email: string }>(s: Scenario, workflowId: string, base: C): Promise<C> {
+  for (let n = 1; ; n++) {
+    const [local, domain] = base.email.split('@')
+    const customer = n === 1 ? base : { ...base, id: `${base.id}-${n}`, email: `${local}+${n}@${domain}` }
+    await s.send('customer.created', customer)
+    if (!(await s.inHoldout(workflowId, customer.id))) return customer
+  }
+}
+
+/** Whether the mail carries one-click unsubscribe headers (List-Unsubscribe), as marketing mail must and transactional mail does not. */
+export function hasUnsubscribe(mail: Mail): boolean {
+  const list = mail.headers.get('list') as { unsubscribe?: unknown } | undefined
+  return Boolean(list?.unsubscribe)
+}
+
+/**
+ * Opens the mail as a mail client does: fetches its open-tracking pixel (the 1×1 image at the end
+ * of its HTML) from the server, then lets a worker route the message.opened that follows.
+ */
+export async function openMail(s: Scenario, mail: Mail): Promise<void> {
+  const pixel = [...mail.html.matchAll(/<img\b[^>]*\bsrc="([^"]+)"[^>]*\bwidth="1"/gi)].pop()?.[1]
+  if (!pixel) throw new Error(`no open pixel in the mail "${mail.subject}"`)
+  const url = new URL(pixel.replace(/&amp;/g, '&'))
+  const res = await s.server.inject({ method: 'GET', url: url.pathname + url.search })
+  if (res.statusCode !== 200) throw new Error(`open pixel ${url.pathname}: ${res.statusCode}`)
+  // route what the open caused, without moving the clock
+  await s.advance('0ms')
 }
