@@ -47,6 +47,7 @@ describe.each(DIALECTS)('demo store on %s', (dialect) => {
     const first = await seed('default', 7)
     const twin = await seed('twin', 7)
     const other = await seed('other', 8)
+    expect(other.summary.seed).toBe(8)
     expect(first.summary).toEqual(twin.summary)
     expect(first.events.duplicates).toBe(0)
 

@@ -45,7 +45,7 @@ export interface LiveOptions {
   /** stop after this many events; default: until the signal */
   count?: number | undefined
   signal?: AbortSignal | undefined
-  /** waits `ms` between events; default real time, cut short by the signal */
+  /** waits `ms` between events; default real time (paced: the time an event takes to go in counts), cut short by the signal */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined
   /** makes the session's ids its own; default from the clock */
   session?: string | undefined
@@ -65,7 +65,7 @@ export interface LiveStats {
 /** waits ms of real time, or less when the signal aborts */
 function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
+    if (ms <= 0 || signal?.aborted) return resolve()
     const timer = setTimeout(done, ms)
     function done() {
       clearTimeout(timer)
@@ -74,6 +74,19 @@ function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true })
   })
+}
+
+/**
+ * Real-time pacing: each wait ends `ms` after the previous one was due, so the time an event
+ * takes to go in counts towards its interval (the rate holds); a stretch that fell behind is not
+ * made up in a burst.
+ */
+function realPacer(): (ms: number, signal?: AbortSignal) => Promise<void> {
+  let due = performance.now()
+  return (ms, signal) => {
+    due = Math.max(due + ms, performance.now())
+    return realSleep(due - performance.now(), signal)
+  }
 }
 
 let sessions = 0
@@ -149,7 +162,7 @@ export function createDemoService(ctx: ServiceContext, events: EventService) {
       if (!(options.rate > 0)) throw new Error('rate must be positive')
       const session = options.session ?? `${ctx.clock.now().getTime().toString(36)}${sessions++ ? `-${sessions}` : ''}`
       const traffic = liveTraffic({ store: options.store, seed: options.seed ?? DEFAULT_SEED, customers: options.customers, session })
-      const sleep = options.sleep ?? realSleep
+      const sleep = options.sleep ?? realPacer()
       const stats: LiveStats = { session, sent: 0, duplicates: 0, by_type: {} }
       const interval = 1000 / options.rate
       while (!options.signal?.aborted && (options.count === undefined || stats.sent < options.count)) {
