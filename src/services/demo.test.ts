@@ -131,6 +131,7 @@ describe.each(DIALECTS)('demo store on %s', (dialect) => {
 id: paid-tag
 name: Tag payers
 trigger: { event: order.paid }
+reentry: { per_customer: always, concurrent: true }
 steps:
   - action: tag_customer
     with: { tags: [paid-live] }
@@ -142,6 +143,8 @@ steps:
       customers: 40,
       rate: 2,
       count: 60,
+      // the same traffic on every run of the test
+      session: 'test',
       // half a second a event, on the test's clock
       sleep: async (ms) => api.env.clock.advance(ms),
     })

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { DEFAULT_SEED as HELP_SEED } from '../../src/cli/commands/demo.ts'
+import { DEFAULT_SEED } from '../../src/services/demo-data.ts'
 import { CLI, waitForOutput, type StoreflowProcess } from '../helpers/processes.ts'
 
 /**
@@ -95,6 +97,8 @@ describe('npm start on a fresh clone (SQLite)', { timeout: 300_000 }, () => {
     const url = await listening(first)
     const seeded = first.output()
     expect(seeded).toContain('first start: seeding the demo store')
+    // the seed `demo --help` names is the one used
+    expect(HELP_SEED).toBe(DEFAULT_SEED)
     expect(seeded).toMatch(/demo store \(seed 20260302\): 20 products \(46 variants\) from 4 suppliers, 200 customers/)
     const accepted = Number(/events: (\d+) stored, 0 already there/.exec(seeded)?.[1])
     expect(accepted).toBeGreaterThan(1000)

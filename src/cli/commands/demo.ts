@@ -4,8 +4,8 @@ import type { DemoResult, LiveStats } from '../../services/demo.ts'
 import { Progress } from '../progress.ts'
 import { action, globals, intFlag, positiveNumberFlag, printJson, withApp } from '../shared.ts'
 
-/** the seed when none is given (services/demo-data.ts DEFAULT_SEED; repeated here so `--help` loads no service) */
-const DEFAULT_SEED = 20260302
+/** the seed when none is given, for --help (services/demo-data.ts DEFAULT_SEED decides; repeated here so `--help` loads no service, and a test holds them equal) */
+export const DEFAULT_SEED = 20260302
 /** the most events a second `--live` sends */
 const MAX_RATE = 1000
 
@@ -71,7 +71,7 @@ export function liveLine(stats: LiveStats, since: Record<string, number>): strin
  * `--live RATE`: new traffic at RATE events a second until SIGINT or SIGTERM, a line about every
  * ten seconds; then what was sent, and exit 0.
  */
-async function runLive(app: App, options: { store: string; customers: number; seed: number; rate: number; json: boolean }): Promise<LiveStats> {
+async function runLive(app: App, options: { store: string; customers: number; seed: number | undefined; rate: number; json: boolean }): Promise<LiveStats> {
   const controller = new AbortController()
   const stop = () => controller.abort()
   process.once('SIGINT', stop)
@@ -120,7 +120,7 @@ export function registerDemo(program: Command): void {
         const { store } = globals(cmd)
         const customers = intFlag(opts.customers, '--customers', 200, 1)
         const days = intFlag(opts.days, '--days', 180, 1)
-        const seed = intFlag(opts.seed, '--seed', DEFAULT_SEED, 0, 0xffffffff)
+        const seed = opts.seed === undefined ? undefined : intFlag(opts.seed, '--seed', DEFAULT_SEED, 0, 0xffffffff)
         const rate = positiveNumberFlag(opts.live, '--live', MAX_RATE)
         await withApp(async (app) => {
           const result = await runDemo(app, { customers, days, store, seed })
