@@ -134,11 +134,22 @@ export function printTable(headers: string[], rows: Array<Array<string | number 
 }
 
 /** Parses a positive integer flag, naming the flag when it is not one. */
-export function intFlag(value: string | undefined, flag: string, fallback: number, min = 0): number {
+export function intFlag(value: string | undefined, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min)
-    throw new UserError(`${flag} must be a whole number${min > 0 ? ` ≥ ${min}` : ''}, got "${value}"`, { code: 'validation_failed' })
+  const n = value.trim() === '' ? Number.NaN : Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > 0 ? ` ≥ ${min}` : ''
+    throw new UserError(`${flag} must be a whole number${range}, got "${value}"`, { code: 'validation_failed' })
+  }
+  return n
+}
+
+/** Parses a flag that is a number above 0 (a rate: `0.5`, `2`), at most `max`, naming the flag when it is not one. */
+export function positiveNumberFlag(value: string | undefined, flag: string, max: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = value.trim() === '' ? Number.NaN : Number(value)
+  if (!Number.isFinite(n) || n <= 0 || n > max)
+    throw new UserError(`${flag} must be a number above 0 and at most ${max}, got "${value}"`, { code: 'validation_failed' })
   return n
 }
 

@@ -40,11 +40,24 @@ export function onShutdown(app: App, steps: Array<() => Promise<unknown>>): void
   process.on('SIGINT', handler)
 }
 
-export async function serve(opts: ServeOptions): Promise<void> {
+/** serve's flags as configuration; a bad one is an error naming it (checked before anything starts) */
+export function serveFlags(opts: ServeOptions): ConfigFlags {
   const flags: ConfigFlags = {}
-  if (opts.port !== undefined) flags.port = intFlag(opts.port, '--port', 3000, 0)
+  if (opts.port !== undefined) flags.port = intFlag(opts.port, '--port', 3000, 0, 65535)
   if (opts.host !== undefined) flags.host = opts.host
-  const config = await loadConfig(flags)
+  return flags
+}
+
+/** The options of `serve`, also taken by `start` (`npm start -- --port 4000`), declared once. */
+export function withServeOptions(command: Command): Command {
+  return command
+    .option('--port <port>', 'port to listen on; default 3000 (STOREFLOW_PORT)')
+    .option('--host <host>', 'address to listen on; default 127.0.0.1 (STOREFLOW_HOST)')
+    .option('--no-worker', 'API only: do not execute runs in this process')
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const config = await loadConfig(serveFlags(opts))
   await waitForDatabase(config)
   const root = commandLineRoot()
   const app = await root.createApp(config, { log: await serviceLogger() })
@@ -68,11 +81,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('HTTP API, webhooks, dashboard, and (unless told) an embedded worker')
-    .option('--port <port>', 'port to listen on; default 3000 (STOREFLOW_PORT)')
-    .option('--host <host>', 'address to listen on; default 127.0.0.1 (STOREFLOW_HOST)')
-    .option('--no-worker', 'API only: do not execute runs in this process')
-    .action(action(async (opts: ServeOptions) => serve(opts)))
+  withServeOptions(program.command('serve').description('HTTP API, webhooks, dashboard, and (unless told) an embedded worker')).action(
+    action(async (opts: ServeOptions) => serve(opts)),
+  )
 }
