@@ -1,3 +1,4 @@
+import { parse } from 'yaml'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../helpers/dialects.ts'
 import { startScenario, type Mail, type Scenario } from '../harness.ts'
@@ -34,8 +35,9 @@ describe.each(DIALECTS)('template cancellation-ends-flows on %s', (dialect) => {
     // win-back keeps a control group, chosen by a hash of storeflow's (random) customer key: this
     // store runs it without one, so both customers are always in it
     const { source } = await s.api<{ source: string }>('/api/v1/workflows/win-back')
-    await s.api('/api/v1/workflows/win-back', { method: 'PUT', payload: source.replace(/^holdout:.*$/m, ''), headers: { 'content-type': 'application/yaml' } })
-    expect((await s.api<{ version: number; source: string }>('/api/v1/workflows/win-back')).source).not.toMatch(/^holdout:/m)
+    const { holdout: _holdout, ...winBack } = parse(source) as Record<string, unknown>
+    await s.api('/api/v1/workflows/win-back', { method: 'PUT', payload: winBack })
+    expect((await s.api<{ version: number; source: string }>('/api/v1/workflows/win-back')).source).not.toContain('holdout')
   })
   afterEach(async () => {
     await s.close()

@@ -19,18 +19,15 @@ const paid = (customer: Record<string, unknown>, total: string) => {
 
 describe.each(DIALECTS)('template high-value-customer on %s', (dialect) => {
   let s: Scenario
-  // notify_team posts to the operator's team chat webhook (STOREFLOW_TEAM_WEBHOOK_URL), read when it runs
-  const before = process.env.STOREFLOW_TEAM_WEBHOOK_URL
   const chat = () => s.hook.requests.map((r) => (JSON.parse(r.body) as { text: string }).text)
   const tagsOf = async (id: string) => (await s.api<CustomerView>(`/api/v1/customers/${id}`)).tags
   beforeEach(async () => {
     s = await startScenario(dialect)
-    process.env.STOREFLOW_TEAM_WEBHOOK_URL = `${s.hook.url}/hooks/team`
+    // the store's team chat, where notify_team posts
+    await s.api('/api/v1/integrations/team_chat', { method: 'PUT', payload: { credentials: { webhook_url: `${s.hook.url}/hooks/team` } } })
     await s.install('high-value-customer')
   })
   afterEach(async () => {
-    if (before === undefined) delete process.env.STOREFLOW_TEAM_WEBHOOK_URL
-    else process.env.STOREFLOW_TEAM_WEBHOOK_URL = before
     await s.close()
   })
 

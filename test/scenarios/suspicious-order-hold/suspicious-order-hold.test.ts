@@ -27,20 +27,17 @@ const fulfillmentOrders = (id: string) => [{ id: `gid://shopify/FulfillmentOrder
 describe.each(DIALECTS)('template suspicious-order-hold on %s', (dialect) => {
   let s: Scenario
   let shop: ShopifyStandIn
-  const before = process.env.STOREFLOW_TEAM_WEBHOOK_URL
   const chat = () => s.hook.requests.map((r) => (JSON.parse(r.body) as { text: string }).text)
   const runs = async () => (await s.api<{ items: Run[] }>('/api/v1/runs?workflow=suspicious-order-hold')).items
   const holdStep = async (runId: string) => (await s.api<Run>(`/api/v1/runs/${runId}`)).steps.find((st) => st.id === 'hold')
   beforeEach(async () => {
     s = await startScenario(dialect)
     shop = await startShopifyStandIn('shpat_store')
-    // the team chat: notify_team posts to STOREFLOW_TEAM_WEBHOOK_URL, read when it runs
-    process.env.STOREFLOW_TEAM_WEBHOOK_URL = `${s.hook.url}/hooks/team`
+    // the store's team chat, where notify_team posts
+    await s.api('/api/v1/integrations/team_chat', { method: 'PUT', payload: { credentials: { webhook_url: `${s.hook.url}/hooks/team` } } })
     await s.install('suspicious-order-hold')
   })
   afterEach(async () => {
-    if (before === undefined) delete process.env.STOREFLOW_TEAM_WEBHOOK_URL
-    else process.env.STOREFLOW_TEAM_WEBHOOK_URL = before
     await s.close()
     await shop.close()
   })
