@@ -146,7 +146,7 @@ export const fulfilmentSchema = z
     estimated_delivery_at: isoTimeOrDate.nullish().describe('ETA: ISO-8601 with a zone, or a date YYYY-MM-DD'),
     delivered_at: isoTime.nullish().describe('order.delivered: when it arrived; ISO-8601 with a zone'),
   })
-  .describe('A shipment of an order (order.fulfilled, order.delivered)')
+  .describe("A shipment of an order (order.fulfilled, order.delivered); without a customer, it is about the order's customer once the order is known")
 
 export const cartSchema = z
   .looseObject({
@@ -276,7 +276,9 @@ export const shipmentSchema = z
     tracking_number: optionalString,
     estimated_delivery_at: isoTimeOrDate.nullish().describe('ETA: ISO-8601 with a zone, or a date YYYY-MM-DD'),
   })
-  .describe("A carrier's tracking update (shipment.updated); the order's estimated_delivery_at follows it")
+  .describe(
+    "A carrier's tracking update (shipment.updated); the order's estimated_delivery_at follows it. It is about the order's customer once the order is known",
+  )
 
 /** data schema per event type; derived types are emitted by storeflow itself but may also be sent */
 export const EVENT_DATA_SCHEMAS = {

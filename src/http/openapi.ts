@@ -231,10 +231,10 @@ export function registerOpenApi(server: FastifyInstance): void {
         },
       },
       '/api/v1/integrations': {
-        get: { summary: 'Remote service credentials of the store (shippo, buffer, meta_ads): which secrets are set, never their values' },
+        get: { summary: 'Remote service credentials of the store (shippo, buffer, meta_ads, team_chat): which secrets are set, never their values' },
       },
       '/api/v1/integrations/{kind}': {
-        put: { summary: 'Set { api_url?, credentials, config? } for shippo, buffer or meta_ads (secrets sealed with STOREFLOW_SECRET_KEY)' },
+        put: { summary: 'Set { api_url?, credentials, config? } for shippo, buffer, meta_ads or team_chat (secrets sealed with STOREFLOW_SECRET_KEY)' },
         delete: { summary: 'Remove the integration' },
       },
       '/forms/{store}/{form}': {

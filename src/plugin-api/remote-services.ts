@@ -1,6 +1,6 @@
 /**
  * The ports the remote-service actions use (ActionServices.remote): create_shipping_label,
- * post_social, sync_audience. Implemented in store/remote-services.ts, bound to the run's store:
+ * post_social, sync_audience, and notify_team's store webhook. Implemented in store/remote-services.ts, bound to the run's store:
  * an action of store A can only ever read A's credentials.
  */
 
@@ -40,7 +40,7 @@ export interface AudienceChange {
 
 export interface RemoteServices {
   /** the store's integration of this kind, secrets opened, or null when it has none */
-  account(kind: 'shippo' | 'buffer' | 'meta_ads'): Promise<RemoteAccount | null>
+  account(kind: 'shippo' | 'buffer' | 'meta_ads' | 'team_chat'): Promise<RemoteAccount | null>
   /** the label the step `(runId, stepKey)` chose or bought, or null */
   stepLabel(runId: string, stepKey: string): Promise<StepLabel | null>
   /** records the step's chosen rate before buying it, or marks it bought; one row per step */

@@ -21,6 +21,8 @@ export const INTEGRATION_KINDS = {
   buffer: { base: 'https://api.bufferapp.com', secrets: ['access_token'] },
   /** Meta Marketing API, Custom Audiences: `access_token` (ads_management) */
   meta_ads: { base: 'https://graph.facebook.com/v21.0', secrets: ['access_token'] },
+  /** The team's chat incoming webhook for notify_team: `webhook_url` (a secret: Slack's carries its token); api_url is not used */
+  team_chat: { base: 'https://hooks.slack.com', secrets: ['webhook_url'] },
 } as const
 
 export type IntegrationKind = keyof typeof INTEGRATION_KINDS
@@ -87,10 +89,20 @@ function validate(kind: IntegrationKind, input: unknown): Required<IntegrationIn
     if (typeof v !== 'string' || v.trim() === '') throw invalid(`credentials.${name}`, 'required, a non-empty string')
     credentials[name] = v.trim()
   }
+  if (kind === 'team_chat' && !isHttpUrl(credentials.webhook_url!)) throw invalid('credentials.webhook_url', 'must be an http(s) URL')
   const config = b.config ?? {}
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid('config', 'must be an object')
   if (JSON.stringify(config).length > 16_384) throw invalid('config', 'must be at most 16 KiB of JSON')
   return { api_url: apiUrl, credentials, config: config as Record<string, unknown> }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return url.protocol === 'https:' || url.protocol === 'http:'
+  } catch {
+    return false
+  }
 }
 
 /** Sets (creates or replaces) the store's integration of this kind. */

@@ -373,6 +373,36 @@ steps:
         fulfillment_at: '2026-03-04T12:00:00.000Z',
       })
     })
+
+    it("a tracking update or fulfilment naming no customer is the order's buyer's: their runs start on it; before the order is known it is no one's", async () => {
+      await installWorkflow(
+        env.app,
+        `
+id: tracked
+name: Tracked
+trigger: { event: shipment.updated }
+reentry: { per_customer: always, concurrent: true }
+steps:
+  - action: tag_customer
+    with: { tags: ['{{ event.data.status }}'] }
+`,
+      )
+      const db = env.app.handle.db
+      const customer = { id: 'r1', email: 'r1@example.com' }
+      await send(env, event('shipment.updated', 's0', { order_id: 'o7', status: 'exception' }, '2026-03-02T00:00:00Z'))
+      await send(env, event('order.paid', 'p', { id: 'o7', customer, currency: 'USD', total_price: 12 }, '2026-03-02T01:00:00Z'))
+      await send(env, event('order.fulfilled', 'f', { order_id: 'o7', carrier: 'UPS' }, '2026-03-02T02:00:00Z'))
+      await send(env, event('shipment.updated', 's1', { order_id: 'o7', status: 'in_transit' }, '2026-03-02T03:00:00Z'))
+      await env.app.engine.drain()
+      const key = (await customersWith(env, { id: 'r1' }))[0]!.key
+      const stored = await db.selectFrom('events').select(['id', 'customer_key']).where('id', 'in', ['s0', 'f', 's1']).orderBy('id').execute()
+      expect(stored).toEqual([
+        { id: 'f', customer_key: key },
+        { id: 's0', customer_key: null },
+        { id: 's1', customer_key: key },
+      ])
+      expect((await viewOf(env, 'r1')).tags).toEqual(['in_transit'])
+    })
   })
 
   it('orders_count, total_spent and last_order_at are the same for every order of created, paid, a partial refund and another order cancelled', async () => {

@@ -70,7 +70,17 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
   } else if (type === 'invoice.paid') {
     await markInvoicePaid(db, storeId, { id: str(data.invoice_id), number: str(data.number) }, { amount: str(data.amount), at: str(data.paid_at) ?? at })
   }
+  // a shipment or fulfilment that names no customer (a carrier's tracking update never does) is
+  // about its order's buyer, once the order is known: its runs, goals and waits are theirs
+  if (!customerKey && ORDER_SHIPMENT_TYPES.has(type) && data.order_id) return orderCustomer(db, storeId, String(data.order_id))
   return customerKey
+}
+
+const ORDER_SHIPMENT_TYPES = new Set(['order.fulfilled', 'order.delivered', 'shipment.updated'])
+
+async function orderCustomer(db: Db, storeId: string, orderId: string): Promise<string | null> {
+  const row = await db.selectFrom('orders').select('customer_key').where('store_id', '=', storeId).where('id', '=', orderId).executeTakeFirst()
+  return row?.customer_key ?? null
 }
 
 function customerOf(event: CanonicalEvent): Obj | null {

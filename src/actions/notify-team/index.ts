@@ -8,7 +8,9 @@ const notifyTeamInput = z.object({
     .string()
     .url()
     .optional()
-    .describe('Chat incoming-webhook URL (Slack, Mattermost, Discord /slack, Google Chat); default: STOREFLOW_TEAM_WEBHOOK_URL'),
+    .describe(
+      "Chat incoming-webhook URL (Slack, Mattermost, Discord /slack, Google Chat); default: the store's team_chat integration (PUT /api/v1/integrations/team_chat), else STOREFLOW_TEAM_WEBHOOK_URL",
+    ),
 })
 
 export type NotifyTeamInput = z.infer<typeof notifyTeamInput>
@@ -24,7 +26,7 @@ const notifyTeamOutput = z.object({
 export type NotifyTeamOutput = z.infer<typeof notifyTeamOutput>
 
 export interface NotifyTeamDeps {
-  /** default: STOREFLOW_TEAM_WEBHOOK_URL, read on each run */
+  /** after the store's team_chat integration: STOREFLOW_TEAM_WEBHOOK_URL, read on each run */
   defaultWebhookUrl?: () => string | undefined
 }
 
@@ -58,12 +60,14 @@ export const notifyTeam = createNotifyTeamAction()
 async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: () => string | undefined): Promise<NotifyTeamOutput> {
   const { input } = ctx
   const text = await withTemplateErrors(async () => (await renderMaybe(input.text, `${ctx.run.workflowId}:${ctx.run.stepKey}`, ctx.scope)).trim())
+  // the store's own team chat before the process-wide default, so each store's team hears only its own news
+  const storeUrl = input.webhook_url ? undefined : (await ctx.services.remote.account('team_chat'))?.credentials.webhook_url
   const outcome = await sendOnce(ctx, {
     channel: 'chat',
     category: 'transactional',
     guardrails: false,
     prepare: () => {
-      const url = webhookUrl(input.webhook_url ?? defaultUrl())
+      const url = webhookUrl(input.webhook_url ?? storeUrl ?? defaultUrl())
       // the URL is a secret: the outbox keeps the webhook's host only
       return { content: { to: url.origin, text }, transport: chatWebhook(ctx, url) }
     },
@@ -81,7 +85,11 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
 }
 
 function webhookUrl(raw: string | undefined): URL {
-  if (!raw) throw new PermanentError("notify_team: no webhook; set the step's webhook_url or STOREFLOW_TEAM_WEBHOOK_URL", { reason: 'no_webhook' })
+  if (!raw)
+    throw new PermanentError(
+      "notify_team: no webhook; set the step's webhook_url, the store's team_chat integration (PUT /api/v1/integrations/team_chat) or STOREFLOW_TEAM_WEBHOOK_URL",
+      { reason: 'no_webhook' },
+    )
   let url: URL
   try {
     url = new URL(raw)

@@ -6,10 +6,12 @@ import { actionContext, actionEnv, type ActionEnv } from '../../../test/helpers/
 import { DIALECTS } from '../../../test/helpers/dialects.ts'
 import { createNotifyTeamAction, notifyTeam } from './index.ts'
 import { isPrivateAddress } from '../../lib/private-address.ts'
+import { putIntegration } from '../../store/integrations.repo.ts'
 
 let server: Server
 let hook: string
 let posts: unknown[] = []
+let paths: string[] = []
 let answers: Array<{ status: number; body: string }> = []
 
 beforeAll(async () => {
@@ -17,6 +19,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
+      paths.push(req.url ?? '')
       const answer = answers.shift()
       if (answer) return void res.writeHead(answer.status).end(answer.body)
       posts.push({ contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString()) })
@@ -31,6 +34,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
 beforeEach(() => {
   posts = []
+  paths = []
   answers = []
 })
 
@@ -72,6 +76,35 @@ describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
     const action = createNotifyTeamAction({ defaultWebhookUrl: () => hook })
     await action.run(actionContext({ text: 'hello' }, { services, clock }))
     expect(posts).toHaveLength(1)
+  })
+
+  it("posts to the store's team_chat integration before STOREFLOW_TEAM_WEBHOOK_URL; the step's webhook_url before both", async () => {
+    const { clock, services } = await setup()
+    const action = createNotifyTeamAction({ defaultWebhookUrl: () => `${hook}/process-wide` })
+    // no integration: the process-wide default (the receiver answers every path)
+    await action.run(actionContext({ text: 'one' }, { services, clock }))
+    await putIntegration(
+      a!.env.app.handle.db,
+      'test-secret-key-0123456789',
+      'default',
+      'team_chat',
+      { credentials: { webhook_url: `${hook}/store` } },
+      clock.now(),
+    )
+    await action.run(actionContext({ text: 'two' }, { services, clock, stepKey: 'two' }))
+    await action.run(actionContext({ text: 'three', webhook_url: `${hook}/step` }, { services, clock, stepKey: 'three' }))
+    expect(paths).toEqual([`${new URL(hook).pathname}/process-wide`, `${new URL(hook).pathname}/store`, `${new URL(hook).pathname}/step`])
+  })
+
+  it('a team_chat integration needs an http(s) webhook_url, named when missing or wrong', async () => {
+    const { clock } = await setup()
+    const put = (credentials: unknown) =>
+      Promise.resolve()
+        .then(() => putIntegration(a!.env.app.handle.db, 'test-secret-key-0123456789', 'default', 'team_chat', { credentials }, clock.now()))
+        .catch((e: Error) => e.message)
+    expect(await put({})).toBe('credentials.webhook_url: required, a non-empty string')
+    expect(await put({ webhook_url: 'ftp://chat.example/hook' })).toBe('credentials.webhook_url: must be an http(s) URL')
+    expect(await put({ webhook_url: 'not a url' })).toBe('credentials.webhook_url: must be an http(s) URL')
   })
 
   it('retries on 5xx and fails on 4xx', async () => {
