@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { addDays, forecastSku, HISTORY_DAYS } from '../core/forecast/index.ts'
-import { inventoryEventData, stockCrossings, stockEventId, type InventoryChange, type StockState } from '../core/inventory.ts'
+import { inventoryEventData, MAX_STOCK, stockCrossings, stockEventId, type InventoryChange, type StockState } from '../core/inventory.ts'
 import type { InventoryAdjusted, InventoryAdjustment, InventoryServices } from '../plugin-api/inventory-services.ts'
 import { UserError } from '../lib/errors.ts'
 import { dayIn, demandRows, storeZone } from './demand.repo.ts'
@@ -211,7 +211,7 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
     before = levels.length === 0 ? ((await skuAvailable(db, storeId, req.sku)) ?? 0) : 0
   }
   const after = req.set !== undefined ? req.set : before + (req.delta ?? 0)
-  if (!Number.isSafeInteger(after) || Math.abs(after) > 2_000_000_000) {
+  if (!Number.isSafeInteger(after) || Math.abs(after) > MAX_STOCK) {
     throw new UserError(`adjusting ${req.sku} would put its stock out of range`, { code: 'validation_failed', details: { field: 'delta' } })
   }
   if (level) {

@@ -477,6 +477,66 @@ steps:
     ])
   })
 
+  it('a receipt that would put stock past the range storage holds is a 400 naming the line, and nothing of it is booked', async () => {
+    await suppliers()
+    await catalogue()
+    // stock near the top of the range (an inventory count storeflow keeps as a 32-bit integer on PostgreSQL)
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 1_999_999_990 }))
+    await installWorkflow(env.app, RESTOCK)
+    await send(event('raw.restock', 'r-1', {}))
+    const receive = (lines: unknown, key: string) =>
+      api('POST', '/api/v1/purchase-orders/PO-000001/receive', { lines }, { headers: { 'idempotency-key': key } })
+    // two lines of one SKU: together 12 units, 2 too many
+    const over = await receive(
+      [
+        { sku: 'MUG-RED', quantity: 6 },
+        { sku: 'MUG-RED', quantity: 6 },
+      ],
+      'over',
+    )
+    expect(over.statusCode, over.body).toBe(400)
+    expect(over.json().error).toMatchObject({ code: 'validation_failed', details: { field: 'lines[1].quantity' } })
+    expect(over.json().error.message).toContain('MUG-RED')
+    // nothing booked: the order counts nothing received, no receipt event, the stock is as it was
+    expect((await api('GET', '/api/v1/purchase-orders/PO-000001')).json().lines[0]).toMatchObject({ sku: 'MUG-RED', received: 0 })
+    expect((await api('GET', '/api/v1/events?type=purchase_order.received')).json().items).toEqual([])
+    // what fits is booked and reaches the stock
+    const fits = await receive([{ sku: 'MUG-RED', quantity: 10 }], 'fits')
+    expect(fits.statusCode, fits.body).toBe(200)
+    expect(fits.json()).toMatchObject({ duplicate: false, stock: [{ sku: 'MUG-RED', available: 2_000_000_000 }] })
+    await env.app.engine.drain()
+    const level = await env.app.handle.db
+      .selectFrom('inventory_levels')
+      .select('available')
+      .where('store_id', '=', 'default')
+      .where('sku', '=', 'MUG-RED')
+      .execute()
+    expect(level.map((l) => Number(l.available))).toEqual([2_000_000_000])
+  })
+
+  it('two receipts at once that together exceed what is outstanding: one is booked, the other is a 400, stock counts one', async () => {
+    await suppliers()
+    await catalogue()
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 3 }))
+    await installWorkflow(env.app, RESTOCK)
+    await send(event('raw.restock', 'r-1', {}))
+    const receive = (key: string) =>
+      api('POST', '/api/v1/purchase-orders/PO-000001/receive', { lines: [{ sku: 'MUG-RED', quantity: 20 }] }, { headers: { 'idempotency-key': key } })
+    const answers = await Promise.all([receive('a'), receive('b'), receive('a')])
+    const codes = answers.map((a) => a.statusCode)
+    expect(codes.filter((c) => c === 200)).toHaveLength(2)
+    expect(codes.filter((c) => c === 400)).toHaveLength(1)
+    await env.app.engine.drain()
+    expect((await api('GET', '/api/v1/purchase-orders/PO-000001')).json().lines[0]).toMatchObject({ received: 20 })
+    const stock = await env.app.handle.db
+      .selectFrom('variants')
+      .select('inventory_quantity')
+      .where('store_id', '=', 'default')
+      .where('sku', '=', 'MUG-RED')
+      .execute()
+    expect(stock.map((v) => v.inventory_quantity)).toEqual([23])
+  })
+
   it('suppliers: 400 naming the field, upsert by id, delete, walled off per store', async () => {
     const base = { id: 'acme', name: 'Acme', email: 'orders@acme.test', lead_time_days: 7, min_order_quantity: 24, skus: ['MUG-RED'] }
     for (const [patch, field] of [
