@@ -171,7 +171,7 @@ export async function createPurchaseOrders(db: Db, storeId: string, request: Pur
  * once every line is complete), the receipt is recorded under its key, and a
  * `purchase_order.received` event is appended to the log, which the router applies to stock in
  * log order with every other stock change (projection). The same key again answers the order
- * and changes nothing. PostgreSQL: the order's row is locked first, so two receipts at once
+ * and changes nothing; the same key with other lines is a 409. PostgreSQL: the order's row is locked first, so two receipts at once
  * cannot both pass the outstanding check.
  */
 export async function receivePurchaseOrder(
@@ -190,12 +190,23 @@ export async function receivePurchaseOrder(
     const eventId = `purchase_order.received:${order.id}:${receipt.key}`
     const earlier = await trx
       .selectFrom('purchase_order_receipts')
-      .select('id')
+      .select(['id', 'lines'])
       .where('store_id', '=', storeId)
       .where('purchase_order_id', '=', order.id)
       .where('id', '=', receipt.key)
       .executeTakeFirst()
-    if (earlier) return { order, duplicate: true, eventId }
+    if (earlier) {
+      // the key names one receipt: other lines under it are a client reusing its key, not a retry
+      if (receiptText(JSON.parse(earlier.lines) as ReceiptLine[]) !== receiptText(receipt.lines))
+        throw new UserError(
+          `Idempotency-Key "${receipt.key}" was used for another receipt of ${order.number}, with other lines; give each delivery its own key`,
+          {
+            code: 'conflict',
+            details: { field: 'Idempotency-Key' },
+          },
+        )
+      return { order, duplicate: true, eventId }
+    }
     const { lines, complete } = applyReceipt(order.lines, receipt.lines)
     await checkStockRange(trx, storeId, receipt.lines)
     const at = now.toISOString()
@@ -224,6 +235,11 @@ export async function receivePurchaseOrder(
     await appendEvents(trx, [{ event, receivedAt: at, historical: false, source: 'purchasing' }])
     return { order: { ...order, lines, status: status as PurchaseOrderStatus, received_at: complete ? at : null }, duplicate: false, eventId }
   })
+}
+
+/** A receipt's lines in one order, to tell a retry (the same lines) from a reused key. */
+function receiptText(lines: ReceiptLine[]): string {
+  return JSON.stringify(lines.map((l) => [l.sku, l.quantity]).sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : Number(a[1]) - Number(b[1]))))
 }
 
 /**

@@ -514,6 +514,27 @@ steps:
     expect(level.map((l) => Number(l.available))).toEqual([2_000_000_000])
   })
 
+  it('an Idempotency-Key used again for other lines is a 409 naming the header; the same request again stays a duplicate', async () => {
+    await suppliers()
+    await catalogue()
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 3 }))
+    await installWorkflow(env.app, RESTOCK)
+    await send(event('raw.restock', 'r-1', {}))
+    const receive = (lines: unknown, key: string) =>
+      api('POST', '/api/v1/purchase-orders/PO-000001/receive', { lines }, { headers: { 'idempotency-key': key } })
+    expect((await receive([{ sku: 'MUG-RED', quantity: 10 }], 'delivery-1')).statusCode).toBe(200)
+    // a client reusing its key for the next delivery would otherwise be told "duplicate" and lose 5 units
+    const reused = await receive([{ sku: 'MUG-RED', quantity: 5 }], 'delivery-1')
+    expect(reused.statusCode, reused.body).toBe(409)
+    expect(reused.json().error).toMatchObject({ code: 'conflict', details: { field: 'Idempotency-Key' } })
+    expect(reused.json().error.message).toContain('delivery-1')
+    const again = await receive([{ sku: 'MUG-RED', quantity: 10 }], 'delivery-1')
+    expect(again.statusCode).toBe(200)
+    expect(again.json()).toMatchObject({ duplicate: true, stock: [{ sku: 'MUG-RED', available: 13 }] })
+    // the lines as a client may space them (a SKU with blanks around it) are the same receipt
+    expect((await receive([{ sku: ' MUG-RED ', quantity: 10 }], 'delivery-1')).json()).toMatchObject({ duplicate: true })
+  })
+
   it('two receipts at once that together exceed what is outstanding: one is booked, the other is a 400, stock counts one', async () => {
     await suppliers()
     await catalogue()
