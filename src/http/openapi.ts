@@ -227,7 +227,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/webhooks/shippo/{store}': {
         post: {
           summary:
-            "Shippo track_updated deliveries, authenticated by the shippo integration's webhook_token in the URL (?token=, Shippo's self-generated token); mapped to shipment.updated for the order whose label has the tracking number, once per update",
+            "Shippo track_updated deliveries, authenticated by the shippo integration's webhook_token in the URL (?token=, Shippo's self-generated token); mapped to shipment.updated for the order whose label has the tracking number, once per update; over the store's STOREFLOW_INGEST_RATE_LIMIT, 429 with Retry-After",
           security: [],
         },
       },
