@@ -173,6 +173,37 @@ steps:
     expect((await get('/api/v1/inventory/forecast?sku=MUG')).body.reorder_point).toBe(5)
   })
 
+  it('a reorder point PUT for " MUG " (blanks around the SKU, as a spreadsheet exports it) is the reorder point of MUG', async () => {
+    await send([product('e1', 40)])
+    const set = await put('/api/v1/inventory/%20MUG%20/reorder-point', { reorder_point: 7 })
+    expect(set.status).toBe(200)
+    expect(set.body).toEqual({ sku: 'MUG', reorder_point: 7 })
+    expect((await get('/api/v1/inventory/forecast?sku=MUG')).body.reorder_point).toBe(7)
+    expect((await get('/api/v1/inventory/forecast?sku=%20MUG%20')).body.reorder_point).toBe(7)
+  })
+
+  it('a forecast from no sales, and from one day of sales: numbers, never NaN or a 500', async () => {
+    await send([product('e1', 40), product('e2', 5, 'TEE')])
+    const none = await get('/api/v1/inventory/forecast?sku=MUG')
+    expect(none.status).toBe(200)
+    expect(none.body).toMatchObject({
+      sku: 'MUG',
+      available: 40,
+      daily_demand: 0,
+      method: 'none',
+      days_of_cover: null,
+      reorder_point: 0,
+      suggested_quantity: 0,
+    })
+    await send([order('o1', 3, now(), 'order.paid', 'TEE')])
+    const one = await get('/api/v1/inventory/forecast?sku=TEE&horizon=1&lead_time_days=0')
+    expect(one.status, JSON.stringify(one.body)).toBe(200)
+    expect(one.body).toMatchObject({ sku: 'TEE', available: 2, method: 'ses', daily_demand: 3, forecast: [{ date: '2026-03-03', quantity: 3 }] })
+    const list = await get('/api/v1/inventory/forecast')
+    expect(list.status).toBe(200)
+    for (const f of list.body.items as Array<Record<string, unknown>>) expect(JSON.stringify(f)).not.toMatch(/NaN|null,"reorder_point":null/)
+  })
+
   it('adjust_inventory: once per step, the variants carry the new total, and two workers racing give one alert per crossing', async () => {
     await installWorkflow(api.env.app, ON_LOW)
     await installWorkflow(
