@@ -55,6 +55,9 @@ export interface OpenIntegration {
   config: Record<string, unknown>
 }
 
+/** Longest secret taken, characters: real API tokens are a few hundred at most */
+const MAX_CREDENTIAL = 4096
+
 const context = (storeId: string, kind: string) => `integration:${storeId}:${kind}`
 const invalid = (field: string, message: string) => new UserError(`${field}: ${message}`, { code: 'validation_failed', details: { field } })
 
@@ -85,6 +88,9 @@ function validate(kind: IntegrationKind, input: unknown): Required<IntegrationIn
   for (const name of INTEGRATION_KINDS[kind].secrets) {
     const v = (creds as Record<string, unknown>)[name]
     if (typeof v !== 'string' || v.trim() === '') throw invalid(`credentials.${name}`, 'required, a non-empty string')
+    // sent as a header or a form field on every call: a control character would fail each run, not here
+    if (/[\x00-\x1f\x7f]/.test(v.trim()) || v.trim().length > MAX_CREDENTIAL)
+      throw invalid(`credentials.${name}`, `must be at most ${MAX_CREDENTIAL} characters with no line break or other control character`)
     credentials[name] = v.trim()
   }
   const config = b.config ?? {}

@@ -217,6 +217,29 @@ describe.each(DIALECTS)('create_shipping_label and the Shippo tracking webhook o
     expect(shippo.requests).toHaveLength(4)
   })
 
+  it('a credential with a line break or of absurd length is a 400 naming it, not a step failing later on every run', async () => {
+    const put = (credentials: Record<string, string>) =>
+      server.inject({
+        method: 'PUT',
+        url: '/api/v1/integrations/shippo',
+        headers: { authorization: `Bearer ${admin.default}` },
+        payload: { api_url: shippo.url, credentials, config: { ship_from: SHIP_FROM, default_parcel: PARCEL } },
+      })
+    for (const [credentials, field] of [
+      [{ api_token: 'shippo_test_a\r\nX-Injected: 1', webhook_token: 'whtok' }, 'credentials.api_token'],
+      [{ api_token: 'shippo_test_a', webhook_token: 'wh\u0007tok' }, 'credentials.webhook_token'],
+      [{ api_token: 'x'.repeat(5000), webhook_token: 'whtok' }, 'credentials.api_token'],
+    ] as const) {
+      const res = await put(credentials)
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().error.details.field).toBe(field)
+      // the answer names the field, never echoes the secret
+      expect(res.body).not.toContain('shippo_test_a')
+    }
+    const listed = await server.inject({ method: 'GET', url: '/api/v1/integrations', headers: { authorization: `Bearer ${admin.default}` } })
+    expect(listed.json().items).toEqual([])
+  })
+
   it('401 fails the step for good naming the token; 429 waits for Retry-After on the clock; an outage after the charge does not buy twice', async () => {
     await integrate('default', 'shippo_revoked')
     await installWorkflow(env.app, LABEL_WORKFLOW)
