@@ -371,6 +371,20 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     expect(smtp.received).toHaveLength(2)
   })
 
+  it('a suggestion over the 10000000 units a line may hold (an inventory.low with an absurd reorder point) fails the step naming the SKU: nothing ordered, nothing mailed', async () => {
+    await suppliers()
+    await catalogue()
+    await installWorkflow(env.app, LOW_STOCK)
+    await send(event('inventory.low', 'low-huge', { sku: 'MUG-RED', available: 0, reorder_point: 4_000_000_000_000_000 }))
+    const run = await runOf('low-stock-po')
+    expect(run.status).toBe('failed')
+    const error = JSON.stringify(run.steps.find((s) => s.id === 'po')!.error)
+    expect(error).toContain('MUG-RED')
+    expect(error).toContain('10000000')
+    expect((await api('GET', '/api/v1/purchase-orders')).json().items).toEqual([])
+    expect(smtp.received).toHaveLength(0)
+  })
+
   it('a SKU no supplier lists fails the step naming it, and nothing is ordered', async () => {
     await suppliers()
     await installWorkflow(env.app, LOW_STOCK)
