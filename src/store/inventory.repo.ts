@@ -4,6 +4,7 @@ import { inventoryEventData, MAX_STOCK, stockCrossings, stockEventId, type Inven
 import type { InventoryAdjusted, InventoryAdjustment, InventoryServices } from '../plugin-api/inventory-services.ts'
 import { UserError } from '../lib/errors.ts'
 import { dayIn, demandRows, storeZone } from './demand.repo.ts'
+import { clampStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -132,9 +133,9 @@ export async function refreshInventory(db: Db, dialect: Dialect, storeId: string
     await db
       .updateTable('inventory_skus')
       .set({
-        reorder_point_forecast: forecastPoint,
+        reorder_point_forecast: forecastPoint === null ? null : clampStock(forecastPoint),
         forecast_on: forecastOn,
-        available,
+        available: clampStock(available),
         low: next.low ? 1 : 0,
         out_of_stock: next.out ? 1 : 0,
         low_count: next.lowCount,
@@ -225,7 +226,7 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
   } else {
     await db.insertInto('inventory_levels').values({ store_id: storeId, sku: req.sku, location_id: location, available: after, updated_at: at }).execute()
   }
-  const total = levels.filter((l) => l.location_id !== location).reduce((n, l) => n + l.available, 0) + after
+  const total = clampStock(levels.filter((l) => l.location_id !== location).reduce((n, l) => n + Number(l.available), 0) + after)
   await db.updateTable('variants').set({ inventory_quantity: total }).where('store_id', '=', storeId).where('sku', '=', req.sku).execute()
   await db
     .insertInto('inventory_adjustments')
