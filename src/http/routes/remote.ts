@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
 import type { IngestGuards } from '../../services/ingest-guards.ts'
@@ -19,7 +19,16 @@ export function registerRemoteRoutes(server: FastifyInstance, app: App, guards: 
     await remote.remove(request.storeId, request.params.kind)
     return reply.status(204).send()
   })
-  server.post<{ Params: { store: string }; Querystring: { token?: string } }>('/webhooks/shippo/:store', async (request, reply) => {
+  // the token in the URL is Shippo's only credential: a request log line (STOREFLOW_LOG_REQUESTS=1) shows the URL without it
+  const logSerializers = {
+    req: (req: FastifyRequest) => ({
+      method: req.method,
+      url: req.url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]'),
+      host: req.host,
+      remoteAddress: req.ip,
+    }),
+  }
+  server.post<{ Params: { store: string }; Querystring: { token?: string } }>('/webhooks/shippo/:store', { logSerializers }, async (request, reply) => {
     const store = request.params.store
     // the store's webhook budget (STOREFLOW_INGEST_RATE_LIMIT), spent only once the token matched
     const admit = () => {
