@@ -1,5 +1,5 @@
 import { skuQuantities, type SkuQuantity } from '../core/orders/sku-quantities.ts'
-import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { localParts } from '../core/time-zones.ts'
 import { addWithinStock } from './stock-range.ts'
 import type { Database } from './tables.ts'

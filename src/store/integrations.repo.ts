@@ -58,6 +58,9 @@ export interface OpenIntegration {
 /** Longest secret taken, characters: real API tokens are a few hundred at most */
 const MAX_CREDENTIAL = 4096
 
+/** a character below U+0020 or DEL: no header or form field carries one */
+const hasControlCharacter = (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+
 const context = (storeId: string, kind: string) => `integration:${storeId}:${kind}`
 const invalid = (field: string, message: string) => new UserError(`${field}: ${message}`, { code: 'validation_failed', details: { field } })
 
@@ -89,7 +92,7 @@ function validate(kind: IntegrationKind, input: unknown): Required<IntegrationIn
     const v = (creds as Record<string, unknown>)[name]
     if (typeof v !== 'string' || v.trim() === '') throw invalid(`credentials.${name}`, 'required, a non-empty string')
     // sent as a header or a form field on every call: a control character would fail each run, not here
-    if (/[\x00-\x1f\x7f]/.test(v.trim()) || v.trim().length > MAX_CREDENTIAL)
+    if (hasControlCharacter(v.trim()) || v.trim().length > MAX_CREDENTIAL)
       throw invalid(`credentials.${name}`, `must be at most ${MAX_CREDENTIAL} characters with no line break or other control character`)
     credentials[name] = v.trim()
   }
