@@ -13,7 +13,7 @@ const id = z.union([z.string().min(1), z.number().int()]).transform(String)
  * Most units a stock level, a variant's count or an order line may hold, either way: storeflow keeps
  * them as integers (32 bits on PostgreSQL), so more is refused here, naming the field (core/inventory.ts MAX_STOCK).
  */
-const MAX_UNITS = 2_000_000_000
+export const MAX_UNITS = 2_000_000_000
 const units = z.number().int().min(-MAX_UNITS).max(MAX_UNITS)
 const MONEY_EXPECTED = `must be an amount with at most ${MONEY_LIMITS.integerDigits} digits before the point and ${MONEY_LIMITS.decimals} after, as a number or a string like "450.00"`
 /** an amount as an exact decimal string; 1e21 or 1e-7 are refused here, naming the field (lib/money.ts) */
