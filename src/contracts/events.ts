@@ -9,6 +9,12 @@ import { checkLimits } from './limits.ts'
  */
 
 const id = z.union([z.string().min(1), z.number().int()]).transform(String)
+/**
+ * Most units a stock level, a variant's count or an order line may hold, either way: storeflow keeps
+ * them as integers (32 bits on PostgreSQL), so more is refused here, naming the field (core/inventory.ts MAX_STOCK).
+ */
+export const MAX_UNITS = 2_000_000_000
+const units = z.number().int().min(-MAX_UNITS).max(MAX_UNITS)
 const MONEY_EXPECTED = `must be an amount with at most ${MONEY_LIMITS.integerDigits} digits before the point and ${MONEY_LIMITS.decimals} after, as a number or a string like "450.00"`
 /** an amount as an exact decimal string; 1e21 or 1e-7 are refused here, naming the field (lib/money.ts) */
 const money = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -102,7 +108,7 @@ export const lineItemSchema = z
     product_id: id.nullish(),
     variant_id: id.nullish(),
     title: optionalString,
-    quantity: z.number().int().nonnegative(),
+    quantity: z.number().int().nonnegative().max(MAX_UNITS),
     price: money.describe('Unit price; money'),
   })
   .describe('One line of an order or cart')
@@ -168,7 +174,7 @@ export const variantSchema = z
     sku: optionalString,
     price: money.describe('Money'),
     compare_at_price: money.nullish().describe('The price before a sale; money'),
-    inventory_quantity: z.number().int().nullish(),
+    inventory_quantity: units.nullish(),
   })
   .describe('One variant of a product')
 
@@ -187,7 +193,7 @@ export const inventorySchema = z
     sku: z.string().min(1),
     variant_id: id.nullish(),
     location_id: id.nullish(),
-    available: z.number().int().describe('Units available to sell now'),
+    available: units.describe('Units available to sell now'),
   })
   .describe('A stock level (inventory.updated)')
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { MONEY_LIMITS } from '../lib/money.ts'
+import { MAX_UNITS } from './events.ts'
 import { INGEST_LIMITS } from './limits.ts'
 
 /** docs/limits.md is hand-written: this holds each row to the value the code enforces. */
@@ -20,6 +21,7 @@ describe('docs/limits.md', () => {
     expect(row('Keys per object')).toContain(`${INGEST_LIMITS.keysPerObject} keys`)
     expect(row('Key length')).toContain(`${INGEST_LIMITS.keyLength} characters`)
     expect(row('Money amounts')).toContain(`${MONEY_LIMITS.integerDigits} digits before the point and ${MONEY_LIMITS.decimals} after`)
+    expect(row('Unit counts')).toContain(`${MAX_UNITS} units`)
     // every limit in the code has its row
     expect(Object.keys(INGEST_LIMITS)).toHaveLength(5)
   })

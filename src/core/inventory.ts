@@ -9,6 +9,13 @@
  * nothing is known of a crossing before it. Without a reorder point, a SKU is never low.
  */
 
+/**
+ * The most units of a SKU storeflow holds, either way (a level, a variant's count): stock is an
+ * integer column, 32 bits on PostgreSQL, so a change that would pass this is refused up front
+ * rather than failing later where the log is applied.
+ */
+export const MAX_STOCK = 2_000_000_000
+
 export type StockEventType = 'inventory.low' | 'inventory.out_of_stock' | 'inventory.back_in_stock'
 
 export interface StockState {

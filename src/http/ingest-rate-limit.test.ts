@@ -101,6 +101,37 @@ describe.each(DIALECTS)('ingest rate limit on %s', (dialect) => {
     expect((await hook('default')).statusCode).toBe(200)
   })
 
+  it("Shippo's tracking webhook counts against the store's budget too: 429 + Retry-After over it; a wrong token spends none", async () => {
+    await start('3/min')
+    for (const store of ['default', 'store-b']) {
+      const res = await server.inject({
+        method: 'PUT',
+        url: '/api/v1/integrations/shippo',
+        headers: { authorization: `Bearer ${await key(store, 'admin')}` },
+        payload: { credentials: { api_token: 'shippo_test', webhook_token: `tok-${store}` } },
+      })
+      expect(res.statusCode, res.body).toBe(200)
+    }
+    const hook = (store: string, token = `tok-${store}`) =>
+      server.inject({
+        method: 'POST',
+        url: `/webhooks/shippo/${store}?token=${token}`,
+        payload: { event: 'track_updated', data: { tracking_number: `1Z${++n}`, tracking_status: { status: 'TRANSIT', status_date: '2026-03-02T09:00:00Z' } } },
+      })
+    for (let i = 0; i < 10; i++) expect((await hook('default', 'wrong')).statusCode).toBe(401)
+    for (let i = 0; i < 3; i++) expect((await hook('default')).statusCode).toBe(200)
+    const refused = await hook('default')
+    expect(refused.statusCode, refused.body).toBe(429)
+    expect(refused.json().error.code).toBe('rate_limited')
+    const retryAfter = Number(refused.headers['retry-after'])
+    expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${refused.headers['retry-after']}`).toBe(true)
+    // the wrong token is refused as before, over the budget or not
+    expect((await hook('default', 'wrong')).statusCode).toBe(401)
+    expect((await hook('store-b')).statusCode).toBe(200)
+    env.clock.advance(retryAfter * 1000)
+    expect((await hook('default')).statusCode).toBe(200)
+  })
+
   it('unset means unlimited; a value that is not a rate stops start-up naming the variable', async () => {
     await start(undefined)
     const k = await key('default')

@@ -167,11 +167,12 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/purchase-orders/{id}/receive': {
         post: {
           summary:
-            'Book what arrived { lines: [{ sku, quantity }] } (admin): adds it to stock through a purchase_order.received event; status received once every line is complete. An Idempotency-Key header makes a repeat add nothing (answered duplicate: true)',
+            'Book what arrived { lines: [{ sku, quantity }] } (admin): adds it to stock through a purchase_order.received event; status received once every line is complete. An Idempotency-Key header makes a repeat add nothing (answered duplicate: true); the same key with other lines is a 409',
           parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
           responses: {
             200: ok('the order with receipt_id, duplicate and stock: [{ sku, available }]'),
-            400: ok('invalid or more than is outstanding, naming the line', error),
+            400: ok('invalid, more than is outstanding, or stock past 2000000000 units, naming the line', error),
+            409: ok('the Idempotency-Key was used for a receipt with other lines', error),
           },
         },
       },
@@ -226,7 +227,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/webhooks/shippo/{store}': {
         post: {
           summary:
-            "Shippo track_updated deliveries, authenticated by the shippo integration's webhook_token in the URL (?token=, Shippo's self-generated token); mapped to shipment.updated for the order whose label has the tracking number, once per update",
+            "Shippo track_updated deliveries, authenticated by the shippo integration's webhook_token in the URL (?token=, Shippo's self-generated token); mapped to shipment.updated for the order whose label has the tracking number, once per update; over the store's STOREFLOW_INGEST_RATE_LIMIT, 429 with Retry-After",
           security: [],
         },
       },

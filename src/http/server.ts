@@ -109,7 +109,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerTrackingRoutes(server, app)
   registerWebhookRoutes(server, app, guards)
   registerFormRoutes(server, app)
-  registerRemoteRoutes(server, app)
+  registerRemoteRoutes(server, app, guards)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

@@ -73,12 +73,14 @@ export function createInventoryService(ctx: ServiceContext) {
       const all = await forecastAll(db, storeId, options(query))
       return pageOfList(all, (f) => f.sku, page)
     },
-    async setReorderPoint(storeId: string, sku: string, body: unknown) {
+    async setReorderPoint(storeId: string, rawSku: string, body: unknown) {
+      // trimmed as the forecast, receipts and suppliers take a SKU: " MUG " is MUG's reorder point
+      const sku = rawSku.trim()
       const value = (body as { reorder_point?: unknown } | null)?.reorder_point
       if (value !== null && !(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1_000_000_000)) {
         throw invalid('reorder_point', 'give a whole number of units from 0, or null to go back to the forecast')
       }
-      if (!sku.trim() || sku.length > 200) throw invalid('sku', 'give a SKU')
+      if (!sku || sku.length > 200) throw invalid('sku', 'give a SKU')
       await setManualReorderPoint(db, storeId, sku, value, ctx.clock.now())
       return { sku, reorder_point: value }
     },

@@ -31,14 +31,17 @@ export function createRemoteService(ctx: ServiceContext) {
      * protection is a self-generated token in the webhook URL (`?token=`), here the shippo
      * integration's `webhook_token`, compared in constant time. A wrong or missing token, or a
      * store without a shippo integration, is the same 401. Redeliveries of one update map to one
-     * event id (tracking number, status and status date), so they are accepted once.
+     * event id (tracking number, status and status date), so they are accepted once. `admit` runs
+     * once the token matched (the route's STOREFLOW_INGEST_RATE_LIMIT check: a caller without the
+     * token spends no budget) and throws to refuse the delivery.
      */
-    async shippoWebhook(storeId: string, token: string | undefined, body: unknown) {
+    async shippoWebhook(storeId: string, token: string | undefined, body: unknown, admit: () => void = () => {}) {
       const integration = await integrationFor(db, secretKey, storeId, 'shippo').catch(() => null)
       const expected = integration?.credentials.webhook_token
       if (!expected || !token || !tokenMatches(token, expected)) {
         throw new UserError("the webhook token does not match the store's shippo integration (?token= in the webhook URL)", { code: 'unauthorized' })
       }
+      admit()
       if (!body || typeof body !== 'object' || Array.isArray(body))
         throw new UserError('body: must be a JSON object', { code: 'validation_failed', details: { field: 'body' } })
       const b = body as Record<string, unknown>

@@ -1,6 +1,7 @@
 import { skuQuantities, type SkuQuantity } from '../core/orders/sku-quantities.ts'
-import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { localParts } from '../core/time-zones.ts'
+import { addWithinStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -61,7 +62,7 @@ async function addDemand(db: Db, storeId: string, sku: string, day: string, quan
   await db
     .insertInto('sku_daily_demand')
     .values({ store_id: storeId, sku, day, quantity })
-    .onConflict((oc) => oc.columns(['store_id', 'sku', 'day']).doUpdateSet({ quantity: sql<number>`sku_daily_demand.quantity + ${quantity}` }))
+    .onConflict((oc) => oc.columns(['store_id', 'sku', 'day']).doUpdateSet({ quantity: addWithinStock('sku_daily_demand.quantity', quantity) }))
     .execute()
 }
 

@@ -57,6 +57,12 @@ export interface OpenIntegration {
   config: Record<string, unknown>
 }
 
+/** Longest secret taken, characters: real API tokens are a few hundred at most */
+const MAX_CREDENTIAL = 4096
+
+/** a character below U+0020 or DEL: no header or form field carries one */
+const hasControlCharacter = (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+
 const context = (storeId: string, kind: string) => `integration:${storeId}:${kind}`
 const invalid = (field: string, message: string) => new UserError(`${field}: ${message}`, { code: 'validation_failed', details: { field } })
 
@@ -87,6 +93,9 @@ function validate(kind: IntegrationKind, input: unknown): Required<IntegrationIn
   for (const name of INTEGRATION_KINDS[kind].secrets) {
     const v = (creds as Record<string, unknown>)[name]
     if (typeof v !== 'string' || v.trim() === '') throw invalid(`credentials.${name}`, 'required, a non-empty string')
+    // sent as a header or a form field on every call: a control character would fail each run, not here
+    if (hasControlCharacter(v.trim()) || v.trim().length > MAX_CREDENTIAL)
+      throw invalid(`credentials.${name}`, `must be at most ${MAX_CREDENTIAL} characters with no line break or other control character`)
     credentials[name] = v.trim()
   }
   if (kind === 'team_chat' && !isHttpUrl(credentials.webhook_url!)) throw invalid('credentials.webhook_url', 'must be an http(s) URL')

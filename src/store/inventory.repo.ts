@@ -1,9 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { addDays, forecastSku, HISTORY_DAYS } from '../core/forecast/index.ts'
-import { inventoryEventData, stockCrossings, stockEventId, type InventoryChange, type StockState } from '../core/inventory.ts'
+import { inventoryEventData, MAX_STOCK, stockCrossings, stockEventId, type InventoryChange, type StockState } from '../core/inventory.ts'
 import type { InventoryAdjusted, InventoryAdjustment, InventoryServices } from '../plugin-api/inventory-services.ts'
 import { UserError } from '../lib/errors.ts'
 import { dayIn, demandRows, storeZone } from './demand.repo.ts'
+import { clampStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -132,9 +133,9 @@ export async function refreshInventory(db: Db, dialect: Dialect, storeId: string
     await db
       .updateTable('inventory_skus')
       .set({
-        reorder_point_forecast: forecastPoint,
+        reorder_point_forecast: forecastPoint === null ? null : clampStock(forecastPoint),
         forecast_on: forecastOn,
-        available,
+        available: clampStock(available),
         low: next.low ? 1 : 0,
         out_of_stock: next.out ? 1 : 0,
         low_count: next.lowCount,
@@ -211,7 +212,7 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
     before = levels.length === 0 ? ((await skuAvailable(db, storeId, req.sku)) ?? 0) : 0
   }
   const after = req.set !== undefined ? req.set : before + (req.delta ?? 0)
-  if (!Number.isSafeInteger(after) || Math.abs(after) > 2_000_000_000) {
+  if (!Number.isSafeInteger(after) || Math.abs(after) > MAX_STOCK) {
     throw new UserError(`adjusting ${req.sku} would put its stock out of range`, { code: 'validation_failed', details: { field: 'delta' } })
   }
   if (level) {
@@ -225,7 +226,7 @@ export async function adjustInventory(db: Db, dialect: Dialect, storeId: string,
   } else {
     await db.insertInto('inventory_levels').values({ store_id: storeId, sku: req.sku, location_id: location, available: after, updated_at: at }).execute()
   }
-  const total = levels.filter((l) => l.location_id !== location).reduce((n, l) => n + l.available, 0) + after
+  const total = clampStock(levels.filter((l) => l.location_id !== location).reduce((n, l) => n + Number(l.available), 0) + after)
   await db.updateTable('variants').set({ inventory_quantity: total }).where('store_id', '=', storeId).where('sku', '=', req.sku).execute()
   await db
     .insertInto('inventory_adjustments')

@@ -1,6 +1,7 @@
 import { skuQuantities, type SkuQuantity } from '../core/orders/sku-quantities.ts'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { assessOrderRisk } from '../core/order-risk.ts'
+import { addWithinStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -86,7 +87,7 @@ async function setStock(db: Db, storeId: string, orderId: string, state: number,
 export async function addStock(db: Db, storeId: string, sku: string, delta: number) {
   await db
     .updateTable('variants')
-    .set({ inventory_quantity: sql<number>`inventory_quantity + ${delta}` })
+    .set({ inventory_quantity: addWithinStock('inventory_quantity', delta) })
     .where('store_id', '=', storeId)
     .where('sku', '=', sku)
     .where('inventory_quantity', 'is not', null)
@@ -103,7 +104,7 @@ export async function addStock(db: Db, storeId: string, sku: string, delta: numb
   if (level) {
     await db
       .updateTable('inventory_levels')
-      .set({ available: sql<number>`available + ${delta}` })
+      .set({ available: addWithinStock('available', delta) })
       .where('store_id', '=', storeId)
       .where('sku', '=', sku)
       .where('location_id', '=', level.location_id)

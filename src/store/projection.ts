@@ -12,6 +12,7 @@ import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from '
 import { addStock, afterOrderProjected } from './order-commerce.ts'
 import { applyReceiptToStock } from './purchasing.repo.ts'
 import { recordOrderDemand } from './demand.repo.ts'
+import { clampStock } from './stock-range.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
 
@@ -631,7 +632,7 @@ async function upsertInventory(db: Db, storeId: string, data: Obj, at: string): 
     await db.insertInto('inventory_levels').values({ store_id: storeId, sku, location_id: location, available, updated_at: at }).execute()
   }
   const levels = await db.selectFrom('inventory_levels').select('available').where('store_id', '=', storeId).where('sku', '=', sku).execute()
-  const sum = levels.reduce((n, l) => n + l.available, 0)
+  const sum = clampStock(levels.reduce((n, l) => n + Number(l.available), 0))
   await db.updateTable('variants').set({ inventory_quantity: sum }).where('store_id', '=', storeId).where('sku', '=', sku).execute()
 }
 

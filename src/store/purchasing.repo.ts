@@ -1,6 +1,7 @@
 import { forecastFor } from './forecasts.repo.ts'
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
+import { MAX_STOCK } from '../core/inventory.ts'
 import { applyReceipt, type ReceiptLine, type SupplierInput } from '../core/purchasing/purchasing.ts'
 import { UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
@@ -170,7 +171,7 @@ export async function createPurchaseOrders(db: Db, storeId: string, request: Pur
  * once every line is complete), the receipt is recorded under its key, and a
  * `purchase_order.received` event is appended to the log, which the router applies to stock in
  * log order with every other stock change (projection). The same key again answers the order
- * and changes nothing. PostgreSQL: the order's row is locked first, so two receipts at once
+ * and changes nothing; the same key with other lines is a 409. PostgreSQL: the order's row is locked first, so two receipts at once
  * cannot both pass the outstanding check.
  */
 export async function receivePurchaseOrder(
@@ -189,13 +190,25 @@ export async function receivePurchaseOrder(
     const eventId = `purchase_order.received:${order.id}:${receipt.key}`
     const earlier = await trx
       .selectFrom('purchase_order_receipts')
-      .select('id')
+      .select(['id', 'lines'])
       .where('store_id', '=', storeId)
       .where('purchase_order_id', '=', order.id)
       .where('id', '=', receipt.key)
       .executeTakeFirst()
-    if (earlier) return { order, duplicate: true, eventId }
+    if (earlier) {
+      // the key names one receipt: other lines under it are a client reusing its key, not a retry
+      if (receiptText(JSON.parse(earlier.lines) as ReceiptLine[]) !== receiptText(receipt.lines))
+        throw new UserError(
+          `Idempotency-Key "${receipt.key}" was used for another receipt of ${order.number}, with other lines; give each delivery its own key`,
+          {
+            code: 'conflict',
+            details: { field: 'Idempotency-Key' },
+          },
+        )
+      return { order, duplicate: true, eventId }
+    }
     const { lines, complete } = applyReceipt(order.lines, receipt.lines)
+    await checkStockRange(trx, storeId, receipt.lines)
     const at = now.toISOString()
     const status = complete ? 'received' : order.status
     await trx
@@ -222,6 +235,48 @@ export async function receivePurchaseOrder(
     await appendEvents(trx, [{ event, receivedAt: at, historical: false, source: 'purchasing' }])
     return { order: { ...order, lines, status: status as PurchaseOrderStatus, received_at: complete ? at : null }, duplicate: false, eventId }
   })
+}
+
+/** A receipt's lines in one order, to tell a retry (the same lines) from a reused key. */
+function receiptText(lines: ReceiptLine[]): string {
+  return JSON.stringify(lines.map((l) => [l.sku, l.quantity]).sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : Number(a[1]) - Number(b[1]))))
+}
+
+/**
+ * A receipt must leave each SKU's stock within MAX_STOCK: past it, the router could not add it
+ * (an integer column) and the order would count units the stock never got. The 400 names the
+ * line that crosses, lines of one SKU added up.
+ */
+async function checkStockRange(db: Db, storeId: string, receipt: ReceiptLine[]): Promise<void> {
+  const added = new Map<string, number>()
+  for (const [i, line] of receipt.entries()) {
+    const before = added.get(line.sku) ?? (await largestStockOf(db, storeId, line.sku))
+    const after = before + line.quantity
+    if (after > MAX_STOCK)
+      throw new UserError(
+        `lines[${i}].quantity: receiving ${line.quantity} of "${line.sku}" would put its stock at ${after}, over the ${MAX_STOCK} units storeflow holds`,
+        { code: 'validation_failed', details: { field: `lines[${i}].quantity` } },
+      )
+    added.set(line.sku, after)
+  }
+}
+
+/** The largest count a receipt of `sku` adds to: its levels' sum, any one level, any variant's count (0 when none). */
+async function largestStockOf(db: Db, storeId: string, sku: string): Promise<number> {
+  const levels = await db.selectFrom('inventory_levels').select('available').where('store_id', '=', storeId).where('sku', '=', sku).execute()
+  const variants = await db
+    .selectFrom('variants')
+    .select('inventory_quantity')
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .where('inventory_quantity', 'is not', null)
+    .execute()
+  const counts = [...levels.map((l) => Number(l.available)), ...variants.map((v) => Number(v.inventory_quantity))]
+  return Math.max(
+    0,
+    levels.reduce((n, l) => n + Number(l.available), 0),
+    ...counts,
+  )
 }
 
 /**

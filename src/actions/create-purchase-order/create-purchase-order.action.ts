@@ -3,6 +3,9 @@ import { groupBySupplier, unitCostText, type WantedLine } from '../../core/purch
 import { defineAction, PermanentError, SkipStep, type ActionContext, type PurchaseOrderRecord, type SupplierRecord } from '../../plugin-api/index.ts'
 import { mailPurchaseOrder, type PurchaseOrderMail } from './mail.ts'
 
+/** Most units one order line may hold, given or suggested (a receipt line takes as many) */
+const MAX_LINE_QUANTITY = 10_000_000
+
 const unitCost = z
   .union([z.number(), z.string()])
   .refine((v) => unitCostText(v) !== null, { message: 'must be an amount like 4.50, not negative' })
@@ -13,7 +16,7 @@ const input = z.object({
     .array(
       z.object({
         sku: z.string().min(1).max(255).describe('The SKU to order'),
-        quantity: z.number().int().min(1).max(10_000_000).describe('Units wanted; raised to the supplier’s min_order_quantity'),
+        quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY).describe('Units wanted; raised to the supplier’s min_order_quantity'),
         unit_cost: unitCost.optional(),
         description: z.string().max(500).optional().describe("What the supplier reads on the line; default: the product's title"),
       }),
@@ -70,7 +73,7 @@ export const createPurchaseOrder = defineAction({
   type: 'create_purchase_order',
   title: 'Create purchase order',
   description:
-    "Orders stock from suppliers: one purchase order per supplier (the supplier whose `skus` lists the SKU; with several, the shortest lead time), numbered per store (PO-000001), each line raised to the supplier's min_order_quantity. Lines are given, or the reorder suggestion for the SKU the trigger is about (an inventory.low event): max(2 × reorder_point − available, 0) units until forecasts provide one. A SKU no supplier lists fails the step, naming it, and nothing is ordered; nothing to order skips it. With send: true each order is emailed to its supplier once (transactional), the order attached as CSV. Listed at GET /api/v1/purchase-orders; received stock is booked with POST /api/v1/purchase-orders/:id/receive. A retried step answers the orders it made and sends nothing twice.",
+    "Orders stock from suppliers: one purchase order per supplier (the supplier whose `skus` lists the SKU; with several, the shortest lead time), numbered per store (PO-000001), each line raised to the supplier's min_order_quantity. Lines are given, or the reorder suggestion for the SKU the trigger is about (an inventory.low event): max(2 × reorder_point − available, 0) units until forecasts provide one. A SKU no supplier lists fails the step, naming it, and nothing is ordered, as does a line over 10000000 units (a suggestion from an absurd reorder point, or given lines added up); nothing to order skips it. With send: true each order is emailed to its supplier once (transactional), the order attached as CSV. Listed at GET /api/v1/purchase-orders; received stock is booked with POST /api/v1/purchase-orders/:id/receive. A retried step answers the orders it made and sends nothing twice.",
   input: input as z.ZodType<Input>,
   output,
   effects: 'external',
@@ -100,6 +103,14 @@ async function runCreatePurchaseOrder(ctx: ActionContext<Input>): Promise<Output
         reason: 'no_supplier',
         details: { skus: unassigned },
       },
+    )
+  // a suggestion from an absurd reorder point or stock, or given lines of one SKU added up: no
+  // supplier is sent an order for more than a line may hold
+  const tooMany = planned.flatMap((p) => p.lines).filter((l) => l.quantity > MAX_LINE_QUANTITY)
+  if (tooMany.length > 0)
+    throw new PermanentError(
+      `create_purchase_order: ${tooMany.map((l) => `${l.quantity} units of "${l.sku}"`).join(', ')} is over the ${MAX_LINE_QUANTITY} units one line may hold; check the reorder point and stock, or give with.lines`,
+      { reason: 'quantity_too_large', details: { skus: tooMany.map((l) => l.sku) } },
     )
   const titles = await purchasing.titlesOf(skus)
   const withTitles = planned.map((p) => ({

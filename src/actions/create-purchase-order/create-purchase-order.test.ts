@@ -371,6 +371,20 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     expect(smtp.received).toHaveLength(2)
   })
 
+  it('a suggestion over the 10000000 units a line may hold (an inventory.low with an absurd reorder point) fails the step naming the SKU: nothing ordered, nothing mailed', async () => {
+    await suppliers()
+    await catalogue()
+    await installWorkflow(env.app, LOW_STOCK)
+    await send(event('inventory.low', 'low-huge', { sku: 'MUG-RED', available: 0, reorder_point: 4_000_000_000_000_000 }))
+    const run = await runOf('low-stock-po')
+    expect(run.status).toBe('failed')
+    const error = JSON.stringify(run.steps.find((s) => s.id === 'po')!.error)
+    expect(error).toContain('MUG-RED')
+    expect(error).toContain('10000000')
+    expect((await api('GET', '/api/v1/purchase-orders')).json().items).toEqual([])
+    expect(smtp.received).toHaveLength(0)
+  })
+
   it('a SKU no supplier lists fails the step naming it, and nothing is ordered', async () => {
     await suppliers()
     await installWorkflow(env.app, LOW_STOCK)
@@ -475,6 +489,87 @@ steps:
       ['MUG-BLUE', null],
       ['MUG-RED', 27],
     ])
+  })
+
+  it('a receipt that would put stock past the range storage holds is a 400 naming the line, and nothing of it is booked', async () => {
+    await suppliers()
+    await catalogue()
+    // stock near the top of the range (an inventory count storeflow keeps as a 32-bit integer on PostgreSQL)
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 1_999_999_990 }))
+    await installWorkflow(env.app, RESTOCK)
+    await send(event('raw.restock', 'r-1', {}))
+    const receive = (lines: unknown, key: string) =>
+      api('POST', '/api/v1/purchase-orders/PO-000001/receive', { lines }, { headers: { 'idempotency-key': key } })
+    // two lines of one SKU: together 12 units, 2 too many
+    const over = await receive(
+      [
+        { sku: 'MUG-RED', quantity: 6 },
+        { sku: 'MUG-RED', quantity: 6 },
+      ],
+      'over',
+    )
+    expect(over.statusCode, over.body).toBe(400)
+    expect(over.json().error).toMatchObject({ code: 'validation_failed', details: { field: 'lines[1].quantity' } })
+    expect(over.json().error.message).toContain('MUG-RED')
+    // nothing booked: the order counts nothing received, no receipt event, the stock is as it was
+    expect((await api('GET', '/api/v1/purchase-orders/PO-000001')).json().lines[0]).toMatchObject({ sku: 'MUG-RED', received: 0 })
+    expect((await api('GET', '/api/v1/events?type=purchase_order.received')).json().items).toEqual([])
+    // what fits is booked and reaches the stock
+    const fits = await receive([{ sku: 'MUG-RED', quantity: 10 }], 'fits')
+    expect(fits.statusCode, fits.body).toBe(200)
+    expect(fits.json()).toMatchObject({ duplicate: false, stock: [{ sku: 'MUG-RED', available: 2_000_000_000 }] })
+    await env.app.engine.drain()
+    const level = await env.app.handle.db
+      .selectFrom('inventory_levels')
+      .select('available')
+      .where('store_id', '=', 'default')
+      .where('sku', '=', 'MUG-RED')
+      .execute()
+    expect(level.map((l) => Number(l.available))).toEqual([2_000_000_000])
+  })
+
+  it('an Idempotency-Key used again for other lines is a 409 naming the header; the same request again stays a duplicate', async () => {
+    await suppliers()
+    await catalogue()
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 3 }))
+    await installWorkflow(env.app, RESTOCK)
+    await send(event('raw.restock', 'r-1', {}))
+    const receive = (lines: unknown, key: string) =>
+      api('POST', '/api/v1/purchase-orders/PO-000001/receive', { lines }, { headers: { 'idempotency-key': key } })
+    expect((await receive([{ sku: 'MUG-RED', quantity: 10 }], 'delivery-1')).statusCode).toBe(200)
+    // a client reusing its key for the next delivery would otherwise be told "duplicate" and lose 5 units
+    const reused = await receive([{ sku: 'MUG-RED', quantity: 5 }], 'delivery-1')
+    expect(reused.statusCode, reused.body).toBe(409)
+    expect(reused.json().error).toMatchObject({ code: 'conflict', details: { field: 'Idempotency-Key' } })
+    expect(reused.json().error.message).toContain('delivery-1')
+    const again = await receive([{ sku: 'MUG-RED', quantity: 10 }], 'delivery-1')
+    expect(again.statusCode).toBe(200)
+    expect(again.json()).toMatchObject({ duplicate: true, stock: [{ sku: 'MUG-RED', available: 13 }] })
+    // the lines as a client may space them (a SKU with blanks around it) are the same receipt
+    expect((await receive([{ sku: ' MUG-RED ', quantity: 10 }], 'delivery-1')).json()).toMatchObject({ duplicate: true })
+  })
+
+  it('two receipts at once that together exceed what is outstanding: one is booked, the other is a 400, stock counts one', async () => {
+    await suppliers()
+    await catalogue()
+    await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 3 }))
+    await installWorkflow(env.app, RESTOCK)
+    await send(event('raw.restock', 'r-1', {}))
+    const receive = (key: string) =>
+      api('POST', '/api/v1/purchase-orders/PO-000001/receive', { lines: [{ sku: 'MUG-RED', quantity: 20 }] }, { headers: { 'idempotency-key': key } })
+    const answers = await Promise.all([receive('a'), receive('b'), receive('a')])
+    const codes = answers.map((a) => a.statusCode)
+    expect(codes.filter((c) => c === 200)).toHaveLength(2)
+    expect(codes.filter((c) => c === 400)).toHaveLength(1)
+    await env.app.engine.drain()
+    expect((await api('GET', '/api/v1/purchase-orders/PO-000001')).json().lines[0]).toMatchObject({ received: 20 })
+    const stock = await env.app.handle.db
+      .selectFrom('variants')
+      .select('inventory_quantity')
+      .where('store_id', '=', 'default')
+      .where('sku', '=', 'MUG-RED')
+      .execute()
+    expect(stock.map((v) => v.inventory_quantity)).toEqual([23])
   })
 
   it('suppliers: 400 naming the field, upsert by id, delete, walled off per store', async () => {

@@ -20,6 +20,11 @@ const input = z.object({
   deliver_by: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}/, 'an ISO-8601 date, e.g. 2026-03-10')
+    // 2026-13-45 has the shape but no day: refused here, not compared with rates as NaN days
+    .refine(
+      (v) => !Number.isNaN(Date.parse(v)) && new Date(`${v.slice(0, 10)}T00:00:00Z`).toISOString().slice(0, 10) === v.slice(0, 10),
+      'a calendar date, e.g. 2026-03-10',
+    )
     .optional()
     .describe('The promised delivery date (ISO-8601): the cheapest rate whose estimated_days arrives by then is bought'),
   max_days: z.number().int().min(1).max(60).optional().describe('Or: the most days in transit the promise allows; without either, the cheapest rate'),

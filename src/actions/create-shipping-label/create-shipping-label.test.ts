@@ -217,6 +217,63 @@ describe.each(DIALECTS)('create_shipping_label and the Shippo tracking webhook o
     expect(shippo.requests).toHaveLength(4)
   })
 
+  it('a credential with a line break or of absurd length is a 400 naming it, not a step failing later on every run', async () => {
+    const put = (credentials: Record<string, string>) =>
+      server.inject({
+        method: 'PUT',
+        url: '/api/v1/integrations/shippo',
+        headers: { authorization: `Bearer ${admin.default}` },
+        payload: { api_url: shippo.url, credentials, config: { ship_from: SHIP_FROM, default_parcel: PARCEL } },
+      })
+    for (const [credentials, field] of [
+      [{ api_token: 'shippo_test_a\r\nX-Injected: 1', webhook_token: 'whtok' }, 'credentials.api_token'],
+      [{ api_token: 'shippo_test_a', webhook_token: 'wh\u0007tok' }, 'credentials.webhook_token'],
+      [{ api_token: 'x'.repeat(5000), webhook_token: 'whtok' }, 'credentials.api_token'],
+    ] as const) {
+      const res = await put(credentials)
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().error.details.field).toBe(field)
+      // the answer names the field, never echoes the secret
+      expect(res.body).not.toContain('shippo_test_a')
+    }
+    const listed = await server.inject({ method: 'GET', url: '/api/v1/integrations', headers: { authorization: `Bearer ${admin.default}` } })
+    expect(listed.json().items).toEqual([])
+  })
+
+  it('a deliver_by that is not a calendar date fails the step naming it before Shippo is asked anything', async () => {
+    await integrate('default', 'shippo_test_a')
+    await installWorkflow(
+      env.app,
+      `
+id: ship
+name: Label by the promised date
+trigger: { event: order.paid }
+steps:
+  - action: create_shipping_label
+    id: label
+    with: { deliver_by: '{{ trigger.data.promised }}' }
+`,
+    )
+    const parsed = parseEvent(
+      {
+        id: 'paid-bad-date',
+        type: 'order.paid',
+        store: 'default',
+        data: { id: '1002', currency: 'USD', total_price: '1.00', promised: '2026-13-45', shipping_address: { country_code: 'US', zip: '78701' } },
+      },
+      { store: 'default', now: env.clock.now() },
+    )
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+    await env.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
+    await env.app.engine.settle()
+    await env.app.engine.drain()
+    const label = await step('default')
+    expect(label.status).toBe('failed')
+    expect(label.error).toContain('deliver_by')
+    expect(label.error).not.toContain('NaN')
+    expect(shippo.requests).toEqual([])
+  })
+
   it('401 fails the step for good naming the token; 429 waits for Retry-After on the clock; an outage after the charge does not buy twice', async () => {
     await integrate('default', 'shippo_revoked')
     await installWorkflow(env.app, LABEL_WORKFLOW)

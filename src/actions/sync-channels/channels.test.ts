@@ -152,6 +152,32 @@ steps:
     expect(await steps('default', 'on_sale')).toHaveLength(1)
   })
 
+  it('a negative price from a template (a discount larger than the price) fails update_product naming price: the catalogue and the channels keep the real one', async () => {
+    await connect('default', { platform: 'woocommerce', api_url: wooA.url, access_token: 'ck_a:cs_a' })
+    await send('default', 'product.updated', product(), new Date(env.clock.now().getTime() - 60_000).toISOString())
+    await installWorkflow(
+      env.app,
+      `
+id: markdown
+name: Markdown
+trigger: { event: order.paid }
+steps:
+  - id: change
+    action: update_product
+    with: { product_id: p1, price: '{{ 20 | minus: trigger.data.discount }}' }
+  - id: push
+    action: sync_channels
+    with: { product_id: p1 }
+`,
+    )
+    await send('default', 'order.paid', { ...order, discount: 25 })
+    const [change] = await steps('default', 'change')
+    expect(change?.status).toBe('failed')
+    expect(change?.error).toContain('price')
+    expect(await catalogue('default')).toMatchObject({ price: '20.00' })
+    expect(wooA.requests).toHaveLength(0)
+  })
+
   it('retries 429/5xx without re-sending to a channel already updated; a channel without keys is not_connected', async () => {
     await connect('default', { platform: 'shopify', shop_domain: 'a.example', api_url: shopA.apiUrl, access_token: 'shpat_a' })
     await connect('default', { platform: 'woocommerce', api_url: wooA.url, access_token: 'ck_a:cs_a' })

@@ -4,7 +4,8 @@ import { defineAction, PermanentError, type ProductPatch } from '../../plugin-ap
 
 const money = z
   .union([z.string(), z.number()])
-  .refine((v) => normaliseMoney(v) !== null, 'must be an amount like 19.99')
+  // not negative: a template's markdown larger than the price would otherwise reach the shop
+  .refine((v) => normaliseMoney(v) !== null && !normaliseMoney(v)!.startsWith('-'), 'must be an amount like 19.99, not negative')
   // exact, in the catalogue's form: at least two decimals ("15.5" -> "15.50")
   .transform((v) => canonicalMoney(v) as string)
 
