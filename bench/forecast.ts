@@ -176,12 +176,9 @@ export async function benchForecast(path: string, options: { limit?: number } = 
 async function benchRfm(app: Awaited<ReturnType<typeof createBenchEnv>>['app']): Promise<ForecastBenchResult['rfm']> {
   const db = app.handle.db
   const t0 = performance.now()
-  const rows = await db
-    .selectFrom('customers')
-    .select(['key', 'last_order_at', 'orders_count', 'total_spent'])
-    .where('store_id', '=', 'default')
-    .execute()
-  const rank = (value: (r: (typeof rows)[number]) => number) => [...rows].sort((a, b) => value(a) - value(b)).map((r, i) => [r.key, Math.ceil(((i + 1) * 5) / rows.length)])
+  const rows = await db.selectFrom('customers').select(['key', 'last_order_at', 'orders_count', 'total_spent']).where('store_id', '=', 'default').execute()
+  const rank = (value: (r: (typeof rows)[number]) => number) =>
+    [...rows].sort((a, b) => value(a) - value(b)).map((r, i) => [r.key, Math.ceil(((i + 1) * 5) / rows.length)])
   rank((r) => Date.parse(String(r.last_order_at ?? 0)))
   rank((r) => Number(r.orders_count))
   rank((r) => Number(r.total_spent))
