@@ -1,5 +1,14 @@
+import { brandOf } from '../../contracts/settings.ts'
 import { compileTemplate } from '../../core/templates/index.ts'
-import { htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, unsubscribeUrl } from '../../core/messaging/index.ts'
+import {
+  htmlToPlainText,
+  listUnsubscribeHeaders,
+  renderLayout,
+  renderLayoutForText,
+  stableMessageId,
+  unsubscribeUrl,
+  type LayoutBrand,
+} from '../../core/messaging/index.ts'
 import type { ActionContext } from '../../plugin-api/index.ts'
 import { renderMaybe, renderVars } from '../messaging/index.ts'
 
@@ -41,7 +50,7 @@ export async function renderEmail(
   const body = await compileTemplate(source.html, source.name, { output: 'html' }).render(scope)
   // text, escaped once by the layout that puts it into the HTML
   const preheader = source.preheader ? (await renderMaybe(source.preheader, `${source.name} preheader`, scope)).trim() : null
-  const layout = { body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe }
+  const layout = { body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe, brand: layoutBrand(ctx.store.settings) }
   const html = renderLayout(layout)
   return {
     subject,
@@ -51,6 +60,20 @@ export async function renderEmail(
     messageId: stableMessageId(ctx.idempotencyKey, config.publicUrl),
     headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : {},
     unsubscribeUrl: unsubscribe,
+  }
+}
+
+/** The store's look from its settings (`brand`, `shop_url`); what is not set keeps the plain look. */
+export function layoutBrand(settings: Record<string, unknown>): LayoutBrand {
+  const brand = brandOf(settings)
+  return {
+    logoUrl: brand.logo_url,
+    logoWidth: brand.logo_width,
+    logoHeight: brand.logo_height,
+    primaryColor: brand.primary_color,
+    backgroundColor: brand.background_color,
+    footerText: brand.footer_text,
+    shopUrl: typeof settings.shop_url === 'string' ? settings.shop_url : null,
   }
 }
 
