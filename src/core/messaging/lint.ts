@@ -77,7 +77,7 @@ export function lintMail(mail: MailToLint): MailLintFinding[] {
     if (!unsubscribe) add('unsubscribe_link_missing', 'marketing mail shows no unsubscribe link; send it with category marketing so the layout adds one')
     const header = headerValue(mail.headers, 'List-Unsubscribe')
     const post = headerValue(mail.headers, 'List-Unsubscribe-Post')
-    if (!header || !/<https:\/\/[^>]+>/i.test(header) || post !== 'List-Unsubscribe=One-Click')
+    if (!header || !/<https?:\/\/[^>]+>/i.test(header) || post !== 'List-Unsubscribe=One-Click')
       add('list_unsubscribe_missing', 'marketing mail lacks the List-Unsubscribe and List-Unsubscribe-Post (one-click) headers')
   }
 
