@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { RECIPIENT_RULE, isOneRecipient } from './mailbox.ts'
 
 const duration = z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/, 'must be a duration like "90s", "16h" or "30d"')
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like "21:00"')
@@ -97,6 +98,22 @@ export const settingsSchema = z.strictObject({
   shop_url: webUrl
     .nullable()
     .describe("The shop's website, http(s): the logo in mail links to it, and templates link to it as `store.settings.shop_url`. null: none"),
+  mail_from: z
+    .string()
+    .max(320)
+    .refine((s) => isOneRecipient(s), RECIPIENT_RULE)
+    .nullable()
+    .optional()
+    .describe(
+      "The sender of the store's mail, `shop@example.com` (shown with the store name) or `Linen & Co <shop@example.com>`; a step's `from` overrides it. Unset or null: STOREFLOW_MAIL_FROM",
+    ),
+  mail_reply_to: z
+    .string()
+    .max(320)
+    .refine((s) => isOneRecipient(s), RECIPIENT_RULE)
+    .nullable()
+    .optional()
+    .describe("Where replies to the store's mail go; a step's `reply_to` overrides it. Unset or null: the sender"),
   review_url: webUrl.nullable().describe('Where customers leave a review, http(s); `store.settings.review_url` in the feedback template. null: none'),
   brand: brandSchema.describe("How the store's email looks: logo, colours and footer text, in the responsive layout every send_email body is wrapped in"),
 })

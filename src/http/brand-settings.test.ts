@@ -68,6 +68,8 @@ describe.each(DIALECTS)('brand settings over the API on %s', (dialect) => {
     ['store_name', '100', { store_name: 'x'.repeat(101) }],
     ['shop_url', 'http:// or https://', { shop_url: 'ftp://shop.example' }],
     ['review_url', 'http:// or https://', { review_url: 'reviews' }],
+    ['mail_from', 'one email address', { mail_from: 'a@example.com, b@example.com' }],
+    ['mail_reply_to', 'one email address', { mail_reply_to: 'help@example.com\nBcc: x@example.com' }],
   ])('refuses a bad %s with 400 naming it (%s)', async (field, words, payload) => {
     const res = await put(payload)
     expect(res.statusCode).toBe(400)

@@ -24,6 +24,8 @@ describe.each(DIALECTS)('branded marketing mail through SMTP on %s', (dialect) =
       method: 'PUT',
       payload: {
         store_name: 'Linen & Co',
+        mail_from: 'hello@linen.example.test',
+        mail_reply_to: 'Linen care <care@linen.example.test>',
         shop_url: 'https://linen.example.test/',
         brand: {
           logo_url: 'https://cdn.example.test/logo.png',
@@ -40,7 +42,9 @@ describe.each(DIALECTS)('branded marketing mail through SMTP on %s', (dialect) =
     const [mail, ...more] = s.smtp.received
     expect(more).toEqual([])
     const html = typeof mail!.html === 'string' ? mail!.html : ''
-    expect(mail!.from?.text).toContain('Linen & Co')
+    // the sender is the store, by its name and its address
+    expect(mail!.from?.value).toEqual([{ name: 'Linen & Co', address: 'hello@linen.example.test' }])
+    expect(mail!.replyTo?.value).toEqual([{ name: 'Linen care', address: 'care@linen.example.test' }])
     expect(html).toContain('<img src="https://cdn.example.test/logo.png" alt="Linen &amp; Co" width="200" height="50"')
     expect(html).toContain('class="sf-header" style="background-color:#7c3aed;')
     expect(html).toContain('1 Harbour Street<br>Bristol BS1 4DJ')
