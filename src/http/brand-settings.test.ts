@@ -50,6 +50,29 @@ describe.each(DIALECTS)('brand settings over the API on %s', (dialect) => {
     expect((await put({ brand: { logo_url: null } })).json().brand.logo_url).toBeNull()
   })
 
+  it('saving a message template answers the mail lint findings as warnings, and saves it all the same', async () => {
+    await put({ brand: { logo_url: 'https://cdn.example/logo.png' } })
+    const save = (payload: object) =>
+      server.inject({ method: 'PUT', url: '/api/v1/message-templates/promo', headers: { authorization: `Bearer ${admin}` }, payload })
+    const shouting = await save({
+      subject: 'HUGE SALE TODAY!!!',
+      html: '<a href="https://evil.example/x">https://linen.example/sale</a><img src="https://cdn.example/sale.png">',
+    })
+    expect(shouting.statusCode).toBe(200)
+    expect(shouting.json().warnings.map((w: { code: string }) => w.code)).toEqual([
+      'subject_all_caps',
+      'subject_exclamations',
+      'image_without_alt',
+      'image_only',
+      'link_text_other_url',
+    ])
+    const fine = await save({
+      subject: 'Your order {{ order.number }}',
+      html: '<p>Hi {{ customer.first_name }}, thank you for your order {{ order.number }} of {{ order.total_price | money }}. We will write again when it ships, with a link to follow the parcel.</p>',
+    })
+    expect(fine.json()).toMatchObject({ name: 'promo', warnings: [] })
+  })
+
   it.each([
     ['brand.primary_color', 'colour like "#1a73e8"', { brand: { primary_color: 'red' } }],
     ['brand.primary_color', '#rrggbb', { brand: { primary_color: '#0f766e;background:url(x)' } }],

@@ -206,7 +206,12 @@ export function registerOpenApi(server: FastifyInstance): void {
         put: { summary: 'Change the named keys' },
       },
       '/api/v1/message-templates': { get: { summary: 'Stored message templates' } },
-      '/api/v1/message-templates/{name}': { put: { summary: 'Save a template { subject, html, preheader? } (Liquid checked, naming the line)' } },
+      '/api/v1/message-templates/{name}': {
+        put: {
+          summary:
+            "Save a template { subject, html, preheader? } (Liquid checked, naming the line); answers it with `warnings`, the mail lint's findings (docs/email.md)",
+        },
+      },
       '/api/v1/connectors': {
         get: { summary: 'Shop connections (secrets never returned)' },
         post: { summary: 'Add { platform, secrets, shop_domain?, api_url?, access_token? }' },
