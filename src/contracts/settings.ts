@@ -133,7 +133,9 @@ export const DEFAULT_SETTINGS: Settings = {
 }
 
 /** What PUT takes: any of the keys; `brand` may name some of its keys, the others keep their values. */
-export const settingsPatchSchema = settingsSchema.partial().extend({ brand: brandSchema.partial().optional() })
+export const settingsPatchSchema = settingsSchema
+  .partial()
+  .extend({ brand: brandSchema.partial().optional().describe(`${settingsSchema.shape.brand.description}; PUT may name some of its keys`) })
 
 /**
  * The brand of settings as stored (JSON written by any version): each key that is valid, the
