@@ -154,12 +154,16 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
 
   it('settings: GET has the defaults, PUT changes only the named keys and names a bad field', async () => {
     expect((await get('/api/v1/settings')).json()).toEqual({
+      store_name: 'My store',
       cart_abandoned_after: '1h',
       frequency_cap: '16h',
       quiet_hours: { start: '21:00', end: '08:00' },
       attribution_window: '5d',
       inactive_after: '90d',
       renewal_notice: '7d',
+      shop_url: null,
+      review_url: null,
+      brand: { logo_url: null, logo_width: 160, logo_height: 48, primary_color: null, background_color: '#f4f4f5', footer_text: null },
     })
     const put = await server.inject({
       method: 'PUT',

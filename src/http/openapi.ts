@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { eventEnvelopeSchema } from '../contracts/events.ts'
-import { settingsSchema } from '../contracts/settings.ts'
+import { settingsPatchSchema } from '../contracts/settings.ts'
 import { inventoryForecastSchema, inventoryPaths } from './openapi-inventory.ts'
 
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
@@ -29,7 +29,7 @@ const segment = {
 /** The OpenAPI document at /api/openapi.json; request shapes come from the same zod schemas that validate. */
 export function registerOpenApi(server: FastifyInstance): void {
   const event = z.toJSONSchema(eventEnvelopeSchema, { io: 'input', unrepresentable: 'any' })
-  const settings = z.toJSONSchema(settingsSchema.partial(), { unrepresentable: 'any' })
+  const settings = z.toJSONSchema(settingsPatchSchema, { unrepresentable: 'any' })
   const auth = [{ bearer: [] }]
   const ok = (description: string, schema: object = {}) => ({ description, content: { 'application/json': { schema } } })
   const doc = {
@@ -207,7 +207,12 @@ export function registerOpenApi(server: FastifyInstance): void {
         put: { summary: 'Change the named keys' },
       },
       '/api/v1/message-templates': { get: { summary: 'Stored message templates' } },
-      '/api/v1/message-templates/{name}': { put: { summary: 'Save a template { subject, html, preheader? } (Liquid checked, naming the line)' } },
+      '/api/v1/message-templates/{name}': {
+        put: {
+          summary:
+            "Save a template { subject, html, preheader? } (Liquid checked, naming the line); answers it with `warnings`, the mail lint's findings (docs/email.md)",
+        },
+      },
       '/api/v1/connectors': {
         get: { summary: 'Shop connections (secrets never returned)' },
         post: { summary: 'Add { platform, secrets, shop_domain?, api_url?, access_token? }' },

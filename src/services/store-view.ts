@@ -1,5 +1,7 @@
+import { templateLintFindings } from '../actions/send-email/render.ts'
 import { UserError } from '../lib/errors.ts'
 import { customerByRef } from '../store/customers.repo.ts'
+import { getStore } from '../store/storage.ts'
 import { pageOfList, type PageRequest } from '../store/keyset.ts'
 import { listMessages, type MessageFilter } from '../store/outbox.repo.ts'
 import { getSettings, updateSettings } from '../store/stores.repo.ts'
@@ -59,8 +61,37 @@ export function createStoreViewService(ctx: ServiceContext) {
     async messageTemplates(storeId: string, page: PageRequest) {
       return pageOfList(await listMessageTemplates(db, storeId), (t) => t.name, page)
     },
-    /** Saves a template; a Liquid mistake is refused now, naming the field and line. */
-    saveMessageTemplate: (storeId: string, name: string, input: unknown) => saveMessageTemplate(db, storeId, name, input, ctx.clock.now()),
+    /**
+     * Saves a template; a Liquid mistake is refused now, naming the field and line. `warnings`:
+     * what the mail lint finds in it, rendered for a sample order in the store's layout (saved all the same).
+     */
+    async saveMessageTemplate(storeId: string, name: string, input: unknown) {
+      const template = await saveMessageTemplate(db, storeId, name, input, ctx.clock.now())
+      const store = await getStore(db, storeId)
+      const warnings = store ? await templateLintFindings(template, store, sampleScope(store, ctx.clock.now())) : []
+      return { ...template, warnings }
+    },
+  }
+}
+
+/** A customer and an order to render a template over when it is saved, for its warnings. */
+function sampleScope(
+  store: { id: string; name: string; currency: string; timezone: string; settings: Record<string, unknown> },
+  now: Date,
+): Record<string, unknown> {
+  const lineItems = [{ sku: 'SAMPLE-1', title: 'Canvas tote bag', quantity: 2, price: 29 }]
+  const order = { id: '1001', number: '#1001', name: '#1001', currency: store.currency, total_price: 58, line_items: lineItems }
+  return {
+    customer: { id: '1', email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace', orders_count: 1, total_spent: 58, accepts_marketing: true },
+    order,
+    cart: { id: 'c1', currency: store.currency, total_price: 58, line_items: lineItems },
+    trigger: { type: 'order.paid', data: order },
+    event: { type: 'order.paid', data: order },
+    steps: {},
+    vars: {},
+    recommendations: [],
+    store: { id: store.id, name: store.name, currency: store.currency, timezone: store.timezone, settings: store.settings },
+    now,
   }
 }
 

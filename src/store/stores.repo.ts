@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely, Selectable } from 'kysely'
-import { DEFAULT_SETTINGS, settingsPatchSchema, type Settings } from '../contracts/settings.ts'
+import { DEFAULT_SETTINGS, brandOf, settingsPatchSchema, type Settings } from '../contracts/settings.ts'
 import { isValidTimeZone } from '../core/time-zones.ts'
 import { UserError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
@@ -77,13 +77,23 @@ export async function neverSeeded(db: Kysely<Database>): Promise<boolean> {
   return !event
 }
 
-export async function getSettings(db: Kysely<Database>, storeId: string): Promise<Settings> {
-  const row = await db.selectFrom('stores').select('settings').where('id', '=', storeId).executeTakeFirst()
+/**
+ * The store's settings: the stored JSON over the defaults (`brand` key by key), and `store_name`,
+ * which is the stores table's name column (what `store.name` is everywhere).
+ */
+export async function getSettings(db: Kysely<Database>, storeId: string): Promise<Settings & { store_name: string }> {
+  const row = await db.selectFrom('stores').select(['name', 'settings']).where('id', '=', storeId).executeTakeFirst()
   if (!row) throw new UserError(`store "${storeId}" not found`, { code: 'not_found' })
-  return { ...DEFAULT_SETTINGS, ...(JSON.parse(row.settings) as Partial<Settings>) }
+  return settingsOf(row)
 }
 
-export async function updateSettings(db: Kysely<Database>, storeId: string, patch: unknown): Promise<Settings> {
+function settingsOf(row: { name: string; settings: string }): Settings & { store_name: string } {
+  const stored = JSON.parse(row.settings) as Partial<Settings>
+  const { store_name: _kept, ...rest } = { ...DEFAULT_SETTINGS, ...stored }
+  return { store_name: row.name, ...rest, brand: brandOf(stored as Record<string, unknown>) }
+}
+
+export async function updateSettings(db: Kysely<Database>, storeId: string, patch: unknown): Promise<Settings & { store_name: string }> {
   const parsed = settingsPatchSchema.safeParse(patch)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
@@ -92,13 +102,16 @@ export async function updateSettings(db: Kysely<Database>, storeId: string, patc
   }
   return db.transaction().execute(async (trx) => {
     const current = await getSettings(trx, storeId)
-    const next = { ...current, ...parsed.data }
+    const { store_name: name, brand, ...changes } = parsed.data
+    const { store_name: currentName, ...kept } = current
+    // brand changes only the keys it names; every other key is replaced whole
+    const next = { ...kept, ...changes, brand: { ...current.brand, ...brand } }
     await trx
       .updateTable('stores')
-      .set({ settings: JSON.stringify(next) })
+      .set({ settings: JSON.stringify(next), ...(name !== undefined ? { name: name.trim() } : {}) })
       .where('id', '=', storeId)
       .execute()
-    return next
+    return { store_name: name !== undefined ? name.trim() : currentName, ...next }
   })
 }
 

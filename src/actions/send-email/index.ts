@@ -173,7 +173,8 @@ function smtpDelivery(ctx: ActionContext<SendEmailInput>, smtpUrl: string, reply
   }
 }
 
-async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps): Promise<EmailSource> {
+/** The step's subject, HTML and preheader: its stored template's, with what the step names itself instead. */
+export async function loadSource(ctx: ActionContext<SendEmailInput>, deps: SendEmailDeps = {}): Promise<EmailSource> {
   const { input } = ctx
   if (input.template) {
     const loader = deps.templates ?? (ctx.services as typeof ctx.services & MessagingTemplateServices).templates

@@ -1,5 +1,16 @@
+import { brandOf } from '../../contracts/settings.ts'
 import { compileTemplate } from '../../core/templates/index.ts'
-import { htmlToPlainText, listUnsubscribeHeaders, renderLayout, renderLayoutForText, stableMessageId, unsubscribeUrl } from '../../core/messaging/index.ts'
+import {
+  htmlToPlainText,
+  lintMail,
+  listUnsubscribeHeaders,
+  renderLayout,
+  renderLayoutForText,
+  stableMessageId,
+  unsubscribeUrl,
+  type LayoutBrand,
+  type MailLintFinding,
+} from '../../core/messaging/index.ts'
 import type { ActionContext } from '../../plugin-api/index.ts'
 import { renderMaybe, renderVars, withStepVars } from '../messaging/index.ts'
 
@@ -41,16 +52,62 @@ export async function renderEmail(
   const body = await compileTemplate(source.html, source.name, { output: 'html' }).render(scope)
   // text, escaped once by the layout that puts it into the HTML
   const preheader = source.preheader ? (await renderMaybe(source.preheader, `${source.name} preheader`, scope)).trim() : null
-  const layout = { body, storeName: ctx.store.name, preheader, unsubscribeUrl: unsubscribe }
-  const html = renderLayout(layout)
+  const { html, text } = layOutEmail(ctx.store, body, preheader, unsubscribe)
   return {
     subject,
     html,
-    // the same text as htmlToPlainText(html), from the layout without its styles and head
-    text: htmlToPlainText(renderLayoutForText(layout)),
+    text,
     messageId: stableMessageId(ctx.idempotencyKey, config.publicUrl),
     headers: unsubscribe ? listUnsubscribeHeaders(unsubscribe) : {},
     unsubscribeUrl: unsubscribe,
+  }
+}
+
+/** The body in the store's layout, and the plain-text part made from it. */
+export function layOutEmail(
+  store: { name: string; settings: Record<string, unknown> },
+  body: string,
+  preheader: string | null,
+  unsubscribe: string | null,
+): { html: string; text: string } {
+  const layout = { body, storeName: store.name, preheader, unsubscribeUrl: unsubscribe, brand: layoutBrand(store.settings) }
+  // the text is the same as htmlToPlainText(html), from the layout without its styles and head
+  return { html: renderLayout(layout), text: htmlToPlainText(renderLayoutForText(layout)) }
+}
+
+/**
+ * What the mail lint says about a template as the store would send it: rendered over `scope` (a
+ * sample) in the store's layout, as transactional mail, since the layout adds the unsubscribe
+ * link and headers to marketing mail itself. A template that fails to render has nothing to say
+ * here: the send would name the error.
+ */
+export async function templateLintFindings(
+  source: EmailSource,
+  store: { name: string; settings: Record<string, unknown> },
+  scope: Record<string, unknown>,
+): Promise<MailLintFinding[]> {
+  try {
+    const subject = (await renderMaybe(source.subject, `${source.name} subject`, scope)).replace(/\s*[\r\n]+\s*/g, ' ').trim()
+    const body = await compileTemplate(source.html, source.name, { output: 'html' }).render(scope)
+    const preheader = source.preheader ? (await renderMaybe(source.preheader, `${source.name} preheader`, scope)).trim() : null
+    const { html, text } = layOutEmail(store, body, preheader, null)
+    return lintMail({ subject, html, text, category: 'transactional', headers: {} })
+  } catch {
+    return []
+  }
+}
+
+/** The store's look from its settings (`brand`, `shop_url`); what is not set keeps the plain look. */
+export function layoutBrand(settings: Record<string, unknown>): LayoutBrand {
+  const brand = brandOf(settings)
+  return {
+    logoUrl: brand.logo_url,
+    logoWidth: brand.logo_width,
+    logoHeight: brand.logo_height,
+    primaryColor: brand.primary_color,
+    backgroundColor: brand.background_color,
+    footerText: brand.footer_text,
+    shopUrl: typeof settings.shop_url === 'string' ? settings.shop_url : null,
   }
 }
 

@@ -1,5 +1,6 @@
-export { renderLayout, renderLayoutForText, escapeHtml, type LayoutOptions } from './layout.ts'
-export { htmlToPlainText } from './plain-text.ts'
+export { renderLayout, renderLayoutForText, escapeHtml, type LayoutOptions, type LayoutBrand } from './layout.ts'
+export { htmlToPlainText, visibleText } from './plain-text.ts'
 export { rewriteLinks, appendOpenPixel, applyTracking, type TrackingOptions } from './tracking.ts'
 export { stableMessageId, listUnsubscribeHeaders } from './headers.ts'
 export * from './tokens.ts'
+export { lintMail, MIN_TEXT_CHARS, TEXT_CHARS_PER_IMAGE, type MailToLint, type MailLintFinding, type MailLintCode } from './lint.ts'

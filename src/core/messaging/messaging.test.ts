@@ -34,6 +34,72 @@ describe('renderLayout', () => {
   })
 })
 
+describe('renderLayout with a brand', () => {
+  const brand = {
+    logoUrl: 'https://cdn.test/logo.png?v=1&s=2',
+    logoWidth: 180,
+    logoHeight: 40,
+    primaryColor: '#0F766E',
+    backgroundColor: '#fef3c7',
+    footerText: '1 Harbour St\nBristol <BS1>',
+    shopUrl: 'https://shop.test/',
+  }
+
+  it('shows the logo with the name as alt text, linked to the shop, the colours and the footer text', () => {
+    const html = renderLayout({
+      body: '<p><a href="https://shop.test/a">A</a> <a class="sf-button" href="https://shop.test/b">B</a></p>',
+      storeName: 'Tom & Co',
+      brand,
+    })
+    expect(html).toMatch(
+      /<td class="sf-header" style="background-color:#0f766e;[^"]*color:#ffffff;"><a href="https:\/\/shop\.test\/" style="color:#ffffff;[^"]*"><img src="https:\/\/cdn\.test\/logo\.png\?v=1&amp;s=2" alt="Tom &amp; Co" width="180" height="40" style="[^"]*"><\/a><\/td>/,
+    )
+    expect(html).toContain('<body style="margin:0;padding:0;width:100%;background-color:#fef3c7;')
+    expect(html).toContain('<a href="https://shop.test/a" style="color:#0f766e;">A</a>')
+    expect(html).toMatch(/<a class="sf-button" href="https:\/\/shop\.test\/b" style="display:inline-block;[^"]*background-color:#0f766e;color:#ffffff;/)
+    expect(html).toContain('1 Harbour St<br>Bristol &lt;BS1&gt;')
+    // a light primary colour gets dark text
+    expect(renderLayout({ body: '', storeName: 'S', brand: { primaryColor: '#fde047' } })).toMatch(/background-color:#fde047;[^"]*color:#111827;/)
+  })
+
+  it('without a brand looks as it always did: the name in dark text, links left alone', () => {
+    const html = renderLayout({ body: '<p><a href="https://shop.test/a">A</a></p>', storeName: 'Tom & Co', brand: null })
+    expect(html).toContain(
+      'padding:24px 32px 8px 32px;font-family:Helvetica,Arial,sans-serif;font-size:20px;line-height:28px;font-weight:bold;color:#111827;">Tom &amp; Co</td>',
+    )
+    expect(html).toContain('<a href="https://shop.test/a">A</a>')
+    expect(html).toContain('background-color:#f4f4f5;')
+    expect(html).not.toContain('<img')
+  })
+
+  it('drops values that are not a colour or an http(s) URL, so settings cannot add markup or CSS', () => {
+    const html = renderLayout({
+      body: '<p>x</p>',
+      storeName: 'S',
+      brand: {
+        logoUrl: 'javascript:alert(1)',
+        primaryColor: 'red;background:url(https://evil.test/x)',
+        backgroundColor: '#fff" onload="x',
+        shopUrl: 'https://shop.test/"><script>',
+        logoWidth: 10_000,
+      },
+    })
+    expect(html).not.toMatch(/javascript:|evil\.test|onload|<script|<img/)
+    expect(html).toContain('background-color:#f4f4f5;')
+    const img = renderLayout({ body: '', storeName: 'S', brand: { logoUrl: 'https://cdn.test/l.png', logoWidth: 10_000, logoHeight: 0 } })
+    expect(img).toContain('width="160" height="48"')
+  })
+
+  it('the plain-text part has the name where the logo is, the footer text, and the same text either way', () => {
+    const options = { body: '<p>Hello</p>', storeName: 'Tom & Co', unsubscribeUrl: 'https://sf.test/u/abc', brand }
+    const text = htmlToPlainText(renderLayout(options))
+    expect(text.split('\n')[0]).toBe('Tom & Co [https://shop.test/]')
+    expect(text).toContain('1 Harbour St\nBristol <BS1>')
+    expect(text).not.toContain('logo.png')
+    expect(htmlToPlainText(renderLayoutForText(options))).toBe(text)
+  })
+})
+
 describe('htmlToPlainText', () => {
   it('keeps the words and links, drops the preheader and images', () => {
     const html = renderLayout({
