@@ -177,6 +177,7 @@ export const productSchema = z
     id,
     title: z.string(),
     description: optionalString,
+    url: optionalString.describe("The product's page in the shop, an absolute http(s) URL; optional (a back-in-stock notice links to it)"),
     status: z.string().default('active').describe('e.g. active, draft, archived'),
     variants: z.array(variantSchema).default([]),
   })
@@ -256,6 +257,7 @@ export const inventoryAlertSchema = z
       .describe("The SKU's reorder point then (manual, else the forecast's); null when it has none. Always present when storeflow derives the event"),
     product_id: z.string().nullish().describe('The product of a variant with this SKU'),
     title: z.string().nullish().describe("That product's title"),
+    url: z.string().nullish().describe("That product's page in the shop, when its product.updated gave one"),
   })
   .describe('A stock crossing storeflow derived (inventory.low, inventory.out_of_stock, inventory.back_in_stock)')
 
