@@ -45,6 +45,8 @@ describe.each(DIALECTS)('template subscription-renewal-invoice on %s', (dialect)
     expect(text).toContain('Your Coffee Club subscription renews on March 12, 2026. Here is invoice INV-000001 for $24.00, due by March 12, 2026.')
     expect(mail!.html).toContain('Coffee Club (month)')
     expect(mail!.html).toContain('24.00 USD')
+    // the plan's line: quantity, unit price and amount as a customer reads them
+    expect(text).toContain('Coffee Club (month) 1 24.00 24.00 Total 24.00 USD')
 
     const invoices = (await s.api<{ items: Invoice[] }>('/api/v1/invoices')).items
     expect(invoices).toHaveLength(1)
