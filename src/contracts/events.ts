@@ -183,6 +183,7 @@ export const productSchema = z
     id,
     title: z.string(),
     description: optionalString,
+    url: optionalString.describe("The product's page in the shop, an absolute http(s) URL; optional (a back-in-stock notice links to it)"),
     status: z.string().default('active').describe('e.g. active, draft, archived'),
     variants: z.array(variantSchema).default([]),
   })
@@ -262,6 +263,7 @@ export const inventoryAlertSchema = z
       .describe("The SKU's reorder point then (manual, else the forecast's); null when it has none. Always present when storeflow derives the event"),
     product_id: z.string().nullish().describe('The product of a variant with this SKU'),
     title: z.string().nullish().describe("That product's title"),
+    url: z.string().nullish().describe("That product's page in the shop, when its product.updated gave one"),
   })
   .describe('A stock crossing storeflow derived (inventory.low, inventory.out_of_stock, inventory.back_in_stock)')
 
@@ -325,6 +327,26 @@ export const EVENT_DATA_SCHEMAS = {
 
 export type EventType = keyof typeof EVENT_DATA_SCHEMAS
 export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[]
+
+/**
+ * Types that are about the store, never about one customer (stock, the catalogue, the clock). A
+ * customer's run waiting for one (`wait_for`, `exit_when`) hears every event of the type, and its
+ * `match` decides: "tell me when this SKU is back" is a customer waiting for a store's event. An
+ * event of any other type reaches only the runs of the customer it names.
+ */
+export const STORE_LEVEL_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'product.updated',
+  'inventory.updated',
+  'inventory.low',
+  'inventory.out_of_stock',
+  'inventory.back_in_stock',
+  'purchase_order.received',
+  'schedule.tick',
+])
+
+export function isStoreLevelEventType(type: string): boolean {
+  return STORE_LEVEL_EVENT_TYPES.has(type)
+}
 
 /** Types a shop may not have a schema for (raw webhook topics) are stored under `raw.*` with any data. */
 export function isKnownEventType(type: string): type is EventType {

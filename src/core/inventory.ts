@@ -76,9 +76,11 @@ export interface InventoryChange {
   reorder_point: number | null
   product_id?: string
   title?: string
+  /** the product's page in the shop, when the shop gave one */
+  url?: string
 }
 
-/** The data of a crossing's event: `{ sku, available, reorder_point, product_id?, title? }`. */
+/** The data of a crossing's event: `{ sku, available, reorder_point, product_id?, title?, url? }`. */
 export function inventoryEventData(change: InventoryChange): Record<string, unknown> {
   return {
     sku: change.sku,
@@ -86,5 +88,6 @@ export function inventoryEventData(change: InventoryChange): Record<string, unkn
     reorder_point: change.reorder_point,
     ...(change.product_id !== undefined ? { product_id: change.product_id } : {}),
     ...(change.title !== undefined ? { title: change.title } : {}),
+    ...(change.url !== undefined ? { url: change.url } : {}),
   }
 }

@@ -228,7 +228,8 @@ export interface StorageTx {
     runId: string,
     items: Array<{ eventType: string; key: string; purpose: 'wait_for' | 'exit_when'; ref: number }>,
   ): Promise<void>
-  findCorrelations(storeId: string, eventType: string, keys: string[]): Promise<CorrelationRecord[]>
+  /** the correlations of `eventType` under one of `keys`, or under any key when `keys` is null (a store-level event) */
+  findCorrelations(storeId: string, eventType: string, keys: string[] | null): Promise<CorrelationRecord[]>
   deleteCorrelations(runId: string, purpose?: 'wait_for' | 'exit_when'): Promise<void>
 
   /** services for actions, bound to this transaction */

@@ -1,3 +1,4 @@
+import { isStoreLevelEventType } from '../contracts/events.ts'
 import { evaluateCondition } from '../core/cel.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { newId } from '../lib/ids.ts'
@@ -125,9 +126,13 @@ async function reactDerived(tx: StorageTx, event: StoredEvent, depth: number, no
   }
 }
 
-/** Finds runs whose wait_for or exit_when listens for this event, through the correlation index. */
+/**
+ * Finds runs whose wait_for or exit_when listens for this event, through the correlation index:
+ * those of the customer it names (and of no customer); for a store-level event about no customer
+ * (a SKU back in stock), every run listening for its type, each deciding by its match.
+ */
 async function resolveWaits(tx: StorageTx, event: StoredEvent, now: Date, deps: { cache: WorkflowCache; stores: StoreCache; log: Logger }): Promise<void> {
-  const keys = event.customer_key ? [event.customer_key, '*'] : ['*']
+  const keys = event.customer_key ? [event.customer_key, '*'] : isStoreLevelEventType(event.type) ? null : ['*']
   const correlations = await tx.findCorrelations(event.store, event.type, keys)
   const done = new Set<string>()
   for (const corr of correlations) {

@@ -252,4 +252,53 @@ steps: [ { action: tag_customer, with: { tags: ['{{ event.data.tier }}'] } } ]
     expect(await runs('listener')).toHaveLength(1)
     expect(await tags('c1')).toEqual(['gold'])
   })
+  it('a store-level event (a SKU back in stock) reaches every customer waiting for its type, by their match; a customer-less order reaches no one', async () => {
+    await installWorkflow(
+      env.app,
+      `
+id: notify-me
+name: Notify me
+trigger: { event: customer.created }
+steps:
+  - if: 'trigger.data.late == true'
+    then: [ { wait: 1h } ]
+  - wait_for: { event: inventory.back_in_stock, match: 'event.data.sku == trigger.data.wants', timeout: 30d }
+    received: [ { action: tag_customer, with: { tags: ['told-{{ event.data.sku }}'] } } ]
+`,
+    )
+    await installWorkflow(
+      env.app,
+      `
+id: any-order
+name: Any order
+trigger: { event: customer.created }
+steps:
+  - wait_for: { event: order.paid, timeout: 30d }
+    received: [ { action: tag_customer, with: { tags: [ordered] } } ]
+`,
+    )
+    const customer = (id: string, wants: string, late = false) => event('customer.created', `cc-${id}`, { id, email: `${id}@example.com`, wants, late })
+    // A is sold out (the first sighting records it), B in stock
+    await send(event('inventory.updated', 'inv-a0', { sku: 'A', available: 0 }))
+    await send(event('inventory.updated', 'inv-b0', { sku: 'B', available: 5 }))
+    await send(customer('c1', 'A'))
+    await send(customer('c2', 'A'))
+    await send(customer('c3', 'B'))
+    // c4 reaches its wait only after A is back: it looks back and finds the event
+    await send(customer('c4', 'A', true))
+    // an order that names no customer is nobody's
+    await send(event('order.paid', 'guest-1', { id: 'g1', number: '#1', currency: 'USD', total_price: 5, line_items: [] }))
+
+    await send(event('inventory.updated', 'inv-a5', { sku: 'A', available: 5 }))
+    expect(await tags('c1')).toEqual(['told-A'])
+    expect(await tags('c2')).toEqual(['told-A'])
+    expect(await tags('c3')).toEqual([])
+    env.clock.advance(2 * HOUR)
+    await env.app.engine.drain()
+    expect(await tags('c4')).toEqual(['told-A'])
+    const waiting = await env.app.handle.db.selectFrom('runs').select(['workflow_id', 'status']).where('status', '=', 'waiting').execute()
+    // c3 still waits for B; every customer still waits for an order of their own
+    expect(waiting.filter((r) => r.workflow_id === 'notify-me')).toHaveLength(1)
+    expect(waiting.filter((r) => r.workflow_id === 'any-order')).toHaveLength(4)
+  })
 })

@@ -48,9 +48,15 @@ export interface RemoteServices {
   /**
    * What sync_audience must send for the segment to the audience: `add` for current members
    * with an email not sent as added since they entered, `remove` for customers sent as added
-   * who are no longer members. At most `limit` of each.
+   * who are no longer members. At most `limit` of each. With `consentOnly`, a member counts only
+   * while they accept marketing: one who withdrew consent is removed like one who left.
    */
-  audienceChanges(segmentId: string, audienceId: string, limit: number): Promise<{ add: AudienceChange[]; remove: AudienceChange[] }>
+  audienceChanges(
+    segmentId: string,
+    audienceId: string,
+    limit: number,
+    options?: { consentOnly?: boolean },
+  ): Promise<{ add: AudienceChange[]; remove: AudienceChange[] }>
   /** records that these customers were sent to the audience in this state */
   markAudience(audienceId: string, state: 'added' | 'removed', changes: AudienceChange[]): Promise<void>
   /** post_social's record of the step: `pending` (text chosen, the call may have happened) or `posted` */

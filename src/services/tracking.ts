@@ -30,10 +30,10 @@ export function createTrackingService(ctx: ServiceContext) {
    * not per message: which link a customer chose is what a workflow branches on, and a second,
    * different link is a second thing they did.
    */
-  const messageEvent = async (type: 'message.opened' | 'message.clicked', messageId: string, url?: string) => {
+  const messageEvent = async (type: 'message.opened' | 'message.clicked', messageId: string, url?: string, options: { counted?: boolean } = {}) => {
     const message = await messageOrigin(db, messageId)
     if (!message) return false
-    await countInteraction(db, messageId, type === 'message.clicked' ? 'clicks' : 'opens')
+    if (options.counted !== false) await countInteraction(db, messageId, type === 'message.clicked' ? 'clicks' : 'opens')
     const customer = await customerRef(message.customer_key)
     await ctx.engine.ingest(
       [
@@ -103,6 +103,9 @@ export function createTrackingService(ctx: ServiceContext) {
       const verified = verifyClickToken(secret, token)
       if (!verified) return null
       const location = new URL(verified.url).href
+      // a click proves the mail was opened, even when the client blocked its images (the pixel):
+      // workflows hear of the open first (once, as ever), while the counter keeps pixel loads
+      await messageEvent('message.opened', verified.messageId, undefined, { counted: false })
       await messageEvent('message.clicked', verified.messageId, verified.url)
       return location
     },

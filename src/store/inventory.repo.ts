@@ -155,18 +155,32 @@ export async function refreshInventory(db: Db, dialect: Dialect, storeId: string
   return changes
 }
 
-async function productOf(db: Db, storeId: string, sku: string): Promise<{ product_id?: string; title?: string }> {
+async function productOf(db: Db, storeId: string, sku: string): Promise<{ product_id?: string; title?: string; url?: string }> {
   const row = await db
     .selectFrom('variants')
     .leftJoin('products', (j) => j.onRef('products.store_id', '=', 'variants.store_id').onRef('products.id', '=', 'variants.product_id'))
-    .select(['variants.product_id', 'products.title'])
+    .select(['variants.product_id', 'products.title', 'products.data'])
     .where('variants.store_id', '=', storeId)
     .where('variants.sku', '=', sku)
     .orderBy('variants.id')
     .limit(1)
     .executeTakeFirst()
   if (!row) return {}
-  return { product_id: row.product_id, ...(row.title ? { title: row.title } : {}) }
+  const url = pageUrl(row.data)
+  return { product_id: row.product_id, ...(row.title ? { title: row.title } : {}), ...(url ? { url } : {}) }
+}
+
+/** The product's page as its product.updated gave it (`url`), if it is an absolute http(s) URL. */
+function pageUrl(data: string | null): string | null {
+  if (!data) return null
+  const url = (JSON.parse(data) as { url?: unknown }).url
+  if (typeof url !== 'string') return null
+  try {
+    const parsed = new URL(url)
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null
+  } catch {
+    return null
+  }
 }
 
 type AdjustRequest = InventoryAdjustment

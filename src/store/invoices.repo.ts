@@ -131,6 +131,17 @@ export async function markInvoicePaid(
     .execute()
 }
 
+/** The customer key of the invoice named by id or number; null when it has none or is unknown. */
+export async function invoiceCustomer(db: Db, storeId: string, ref: { id?: string | null; number?: string | null }): Promise<string | null> {
+  const found = await db
+    .selectFrom('invoices')
+    .select('customer_key')
+    .where('store_id', '=', storeId)
+    .where((eb) => eb.or([eb('id', '=', ref.id ?? '//none'), eb('number', '=', ref.number ?? '//none')]))
+    .executeTakeFirst()
+  return found?.customer_key ?? null
+}
+
 const negate = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : `-${amount}`)
 
 export async function getInvoice(db: Db, storeId: string, id: string): Promise<InvoiceView | null> {

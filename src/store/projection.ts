@@ -4,7 +4,7 @@ import { addMoney, moneyToNumber } from '../lib/money.ts'
 import { newId } from '../lib/ids.ts'
 import { applyCommerceToView, mergeCommerce } from './commerce-projection.ts'
 import { recordMerge } from './customer-aliases.ts'
-import { markInvoicePaid } from './invoices.repo.ts'
+import { invoiceCustomer, markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
 import { applyShipment } from './shipments.repo.ts'
 import { formCustomer } from './form-customer.ts'
@@ -33,6 +33,11 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
   // derived from the view itself: names its customer, changes nothing (store/segments.repo.ts)
   if (type === 'segment.entered' || type === 'segment.exited') return segmentEventCustomer(db, storeId, data)
   const customerData = customerOf(event)
+  // a payment names its invoice; the invoice knows its customer (so their overdue reminders end)
+  if (type === 'invoice.paid' && !customerData) {
+    await markInvoicePaid(db, storeId, { id: str(data.invoice_id), number: str(data.number) }, { amount: str(data.amount), at: str(data.paid_at) ?? at })
+    return invoiceCustomer(db, storeId, { id: str(data.invoice_id), number: str(data.number) })
+  }
   // storeflow's own events name their customer; they say nothing new about them (their time is
   // storeflow's, and would make the shop's later-arriving changes look older than they are)
   const customerKey = customerData

@@ -67,7 +67,8 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
         .onConflict((oc) => oc.columns(['run_id', 'step_key']).doUpdateSet(values))
         .execute()
     },
-    async audienceChanges(segmentId, audienceId, limit) {
+    async audienceChanges(segmentId, audienceId, limit, options = {}) {
+      const consentOnly = options.consentOnly === true
       const members = await db
         .selectFrom('segment_members as m')
         .innerJoin('customers as c', (j) => j.onRef('c.key', '=', 'm.customer_key').onRef('c.store_id', '=', 'm.store_id'))
@@ -79,6 +80,7 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
         .where('m.segment_id', '=', segmentId)
         .where('m.exited_at', 'is', null)
         .where('c.email', 'is not', null)
+        .$if(consentOnly, (q) => q.where('c.accepts_marketing', '=', 1))
         .orderBy('m.customer_key')
         .execute()
       const add: AudienceChange[] = []
@@ -98,11 +100,13 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
           not(
             exists(
               selectFrom('segment_members as m')
+                .innerJoin('customers as c', (j) => j.onRef('c.key', '=', 'm.customer_key').onRef('c.store_id', '=', 'm.store_id'))
                 .select('m.customer_key')
                 .whereRef('m.store_id', '=', 'a.store_id')
                 .whereRef('m.customer_key', '=', 'a.customer_key')
                 .where('m.segment_id', '=', segmentId)
-                .where('m.exited_at', 'is', null),
+                .where('m.exited_at', 'is', null)
+                .$if(consentOnly, (q) => q.where('c.accepts_marketing', '=', 1)),
             ),
           ),
         )

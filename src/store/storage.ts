@@ -232,10 +232,9 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
         .execute()
     },
     async findCorrelations(storeId, eventType, keys): Promise<CorrelationRecord[]> {
+      const byKey = keys === null ? sql`` : sql`and corr_key in (${sql.join(keys)})`
       const { rows } = await sql<{ run_id: string; purpose: string; ref: number }>`
-        select run_id, purpose, ref from correlations where store_id = ${storeId} and event_type = ${eventType} and corr_key in (${sql.join(keys)})`.execute(
-        trx,
-      )
+        select run_id, purpose, ref from correlations where store_id = ${storeId} and event_type = ${eventType} ${byKey}`.execute(trx)
       return rows.map((r) => ({ run_id: r.run_id, purpose: r.purpose as CorrelationRecord['purpose'], ref: r.ref }))
     },
     async deleteCorrelations(runId, purpose) {

@@ -24,18 +24,24 @@ export const syncAudience = defineAction({
   type: 'sync_audience',
   title: 'Sync audience',
   description:
-    "Pushes a segment's members to a Meta Custom Audience for retargeting: adds the current members with an email not yet sent, removes those sent before who have left the segment, in batches of at most 10,000 (POST and DELETE /{audience_id}/users). Emails are trimmed, lower-cased and SHA-256 hashed (hex) as Meta requires; nothing else leaves storeflow. Each customer is sent once per change (the store keeps what it sent to each audience), so running it on every segment.entered/segment.exited or on a schedule sends only the difference. Uses the store's meta_ads integration (access_token). Fails for good on a refused token (HTTP 401/403 or Meta error 190); retries on 429, Meta's rate-limit codes (4, 17, 32, 613, 80003) after Retry-After, and on 5xx. Output: how many were added and removed.",
+    "Pushes a segment's members to a Meta Custom Audience for retargeting: adds the current members with an email not yet sent, removes those sent before who have left the segment, in batches of at most 10,000 (POST and DELETE /{audience_id}/users). Emails are trimmed, lower-cased and SHA-256 hashed (hex) as Meta requires; nothing else leaves storeflow. Only members who accept marketing are sent unless consent_only is false, and one who withdraws consent is removed. Each customer is sent once per change (the store keeps what it sent to each audience), so running it on every segment.entered/segment.exited or on a schedule sends only the difference. Uses the store's meta_ads integration (access_token). Fails for good on a refused token (HTTP 401/403 or Meta error 190); retries on 429, Meta's rate-limit codes (4, 17, 32, 613, 80003) after Retry-After, and on 5xx. Output: how many were added and removed.",
   input: z.object({
     segment: z.string().min(1).max(64).describe('The segment id whose members are pushed (built in, e.g. vip, or the store’s own)'),
     audience_id: z
       .string()
       .regex(/^\d{1,32}$/, 'the numeric id of the Custom Audience')
       .describe("The Meta Custom Audience's id"),
+    consent_only: z
+      .boolean()
+      .default(true)
+      .describe(
+        'true (default): only members who accept marketing are sent, and one who withdraws consent is removed at the next sync (ads are marketing); false: every member with an email',
+      ),
   }),
   output: z.object({ added: z.number(), removed: z.number(), batches: z.number() }),
   effects: 'external',
   retry: { safe: true, maxAttempts: 8 },
-  examples: [{ segment: 'vip', audience_id: '23851234567890123' }],
+  examples: [{ segment: 'vip', audience_id: '23851234567890123', consent_only: true }],
   async run({ input, services, clock, dryRun }) {
     if (!(await services.remote.segmentExists(input.segment))) throw new PermanentError(`segment "${input.segment}" not found`, { code: 'not_found' })
     if (dryRun) return { added: 0, removed: 0, batches: 0 }
@@ -76,7 +82,7 @@ export const syncAudience = defineAction({
     let batches = 0
     // each batch is recorded as sent once Meta took it: a retry after a later batch failed sends only what is left
     for (;;) {
-      const { add, remove } = await services.remote.audienceChanges(input.segment, input.audience_id, META_BATCH)
+      const { add, remove } = await services.remote.audienceChanges(input.segment, input.audience_id, META_BATCH, { consentOnly: input.consent_only })
       if (add.length === 0 && remove.length === 0) break
       for (const [method, changes, state] of [
         ['POST', add, 'added'],

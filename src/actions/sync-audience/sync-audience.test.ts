@@ -1,5 +1,3 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { createTestEnv, DIALECTS, type TestEnv } from '../../../test/helpers/dialects.ts'
@@ -7,44 +5,10 @@ import { buildServer } from '../../http/server.ts'
 import { event } from '../../../test/helpers/workflows.ts'
 import { createKey, createStore } from '../../store/stores.repo.ts'
 import { hashEmail } from '../../store/remote-services.ts'
+import { startMeta } from '../../../test/helpers/meta-custom-audiences.ts'
 
 /** sha256("test@example.com"), the vector Meta's hashing guide normalises to */
 const TEST_VECTOR = '973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b'
-
-/**
- * A Meta Graph API stand-in following the Custom Audience users reference: POST and DELETE
- * /{audience_id}/users, form-encoded `payload` ({ schema: ["EMAIL"], data: [[sha256]] }, at most
- * 10,000 rows) and `access_token`; a bad token is HTTP 400 `{ error: { type: OAuthException,
- * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503).
- */
-async function startMeta(tokens: string[]) {
-  const requests: Array<{ method: string; path: string; token: string | null; schema: unknown; rows: string[][] }> = []
-  const answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }> = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
-      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
-      const payload = JSON.parse(form.get('payload') ?? '{}') as { schema?: unknown; data?: string[][] }
-      requests.push({ method: req.method ?? '', path: req.url ?? '', token: form.get('access_token'), schema: payload.schema, rows: payload.data ?? [] })
-      if (!tokens.includes(form.get('access_token') ?? ''))
-        return send(400, { error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190, fbtrace_id: 'A1' } })
-      const forced = answers.shift()
-      if (forced) return send(forced.status, forced.body, forced.headers)
-      const m = /^\/(\d+)\/users$/.exec(req.url ?? '')
-      if (!m || (req.method !== 'POST' && req.method !== 'DELETE')) return send(404, { error: { message: 'Unknown path', code: 803 } })
-      const rows = payload.data ?? []
-      if (JSON.stringify(payload.schema) !== '["EMAIL"]' || rows.length === 0 || rows.length > 10_000 || rows.some((r) => !/^[0-9a-f]{64}$/.test(r[0] ?? '')))
-        return send(400, { error: { message: 'Invalid parameter', code: 100 } })
-      send(200, { audience_id: m[1], session_id: '1', num_received: rows.length, num_invalid_entries: 0, invalid_entry_samples: {} })
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, requests, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
-}
 
 const SYNC = `
 id: retarget
@@ -186,5 +150,40 @@ describe.each(DIALECTS)('sync_audience to Meta Custom Audiences on %s', (dialect
     const accepted = meta.requests.filter((r) => r.token === 'meta_token_a' && r.method === 'POST').at(-1)!
     expect(accepted.rows).toEqual([[TEST_VECTOR], [hashEmail('ada@example.com')]])
     expect(JSON.parse(step.output!)).toEqual({ added: 2, removed: 0, batches: 1 })
+  })
+  it('sends only members who accept marketing, and removes one who withdraws consent; consent_only: false sends every member', async () => {
+    const workflow = (id: string, consentOnly: boolean) => `
+id: ${id}
+name: Everyone to the audience
+trigger: { event: segment.entered }
+steps:
+  - action: sync_audience
+    id: sync
+    with: { segment: everyone, audience_id: '${consentOnly ? '7001' : '7002'}', consent_only: ${consentOnly} }
+`
+    for (const [url, method, payload, type] of [
+      ['/api/v1/integrations/meta_ads', 'PUT', { api_url: meta.url, credentials: { access_token: 'meta_token_a' } }, 'application/json'],
+      ['/api/v1/segments', 'POST', { id: 'everyone', name: 'Everyone', condition: 'customer.email != ""' }, 'application/json'],
+      ['/api/v1/workflows', 'POST', workflow('consenting', true), 'application/yaml'],
+      ['/api/v1/workflows', 'POST', workflow('all-members', false), 'application/yaml'],
+      ['/api/v1/workflows/consenting/activate', 'POST', undefined, 'application/json'],
+      ['/api/v1/workflows/all-members/activate', 'POST', undefined, 'application/json'],
+    ] as const) {
+      const headers = payload ? { ...as('default'), 'content-type': type } : as('default')
+      const res = await api.server.inject({ method, url, headers, ...(payload ? { payload } : {}) })
+      expect(res.statusCode, res.body).toBeLessThan(300)
+    }
+    await send('default', 'customer.created', { id: 'c1', email: 'yes@example.com', accepts_marketing: true })
+    await send('default', 'customer.created', { id: 'c2', email: 'no@example.com', accepts_marketing: false })
+    const rows = (path: string, method: string) => meta.requests.filter((r) => r.path === path && r.method === method).flatMap((r) => r.rows)
+    expect(rows('/7001/users', 'POST')).toEqual([[hashEmail('yes@example.com')]])
+    expect(rows('/7002/users', 'POST')).toEqual([[hashEmail('yes@example.com')], [hashEmail('no@example.com')]])
+
+    // c1 unsubscribes (still in the segment); the next sync removes them from the consenting audience only
+    await send('default', 'newsletter.unsubscribed', { customer: { id: 'c1', email: 'yes@example.com' } })
+    await send('default', 'customer.created', { id: 'c3', email: 'new@example.com', accepts_marketing: true })
+    expect(rows('/7001/users', 'DELETE')).toEqual([[hashEmail('yes@example.com')]])
+    expect(rows('/7001/users', 'POST')).toEqual([[hashEmail('yes@example.com')], [hashEmail('new@example.com')]])
+    expect(rows('/7002/users', 'DELETE')).toEqual([])
   })
 })

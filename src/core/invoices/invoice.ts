@@ -61,11 +61,16 @@ export function invoiceHtml(
   invoice: { number: string; currency: string; total: string; due_at: string; issued_at: string; lines: PricedLine[] },
   storeName: string,
 ): string {
+  // stored exactly ("24", "24.5"): shown as a customer reads amounts, with at least two decimals
+  const amount = (value: string) => {
+    const [whole, fraction = ''] = value.split('.')
+    return escapeHtml(`${whole}.${fraction.padEnd(2, '0')}`)
+  }
   const rows = invoice.lines
     .map(
       (l) =>
         `<tr><td style="padding:4px 8px;">${escapeHtml(l.description)}</td><td style="padding:4px 8px;text-align:right;">${l.quantity}</td>` +
-        `<td style="padding:4px 8px;text-align:right;">${escapeHtml(l.unit_price)}</td><td style="padding:4px 8px;text-align:right;">${escapeHtml(l.amount)}</td></tr>`,
+        `<td style="padding:4px 8px;text-align:right;">${amount(l.unit_price)}</td><td style="padding:4px 8px;text-align:right;">${amount(l.amount)}</td></tr>`,
     )
     .join('')
   const day = (iso: string) => escapeHtml(iso.slice(0, 10))
@@ -76,6 +81,6 @@ export function invoiceHtml(
     `<tr><th style="padding:4px 8px;text-align:left;">Item</th><th style="padding:4px 8px;text-align:right;">Qty</th>` +
     `<th style="padding:4px 8px;text-align:right;">Price</th><th style="padding:4px 8px;text-align:right;">Amount</th></tr>${rows}` +
     `<tr><td colspan="3" style="padding:4px 8px;text-align:right;"><strong>Total</strong></td>` +
-    `<td style="padding:4px 8px;text-align:right;"><strong>${escapeHtml(invoice.total)} ${escapeHtml(invoice.currency)}</strong></td></tr></table>`
+    `<td style="padding:4px 8px;text-align:right;"><strong>${amount(invoice.total)} ${escapeHtml(invoice.currency)}</strong></td></tr></table>`
   )
 }

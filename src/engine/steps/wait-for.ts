@@ -1,3 +1,4 @@
+import { isStoreLevelEventType } from '../../contracts/events.ts'
 import { evaluateCondition } from '../../core/cel.ts'
 import type { Instruction } from '../../core/workflow/program.ts'
 import { parked, saveRun } from '../run-lifecycle.ts'
@@ -45,7 +46,9 @@ async function received({ tx, run, now }: StepContext, instr: WaitFor, eventSeq:
 }
 
 async function lookBack({ deps, tx, workflow, run }: StepContext, instr: WaitFor): Promise<number | null> {
-  const candidates = await tx.findEventsAfter(run.store_id, instr.event, run.customer_key, run.trigger_event_seq, 100)
+  // a store-level event (a SKU back in stock) names no customer: any of them since the trigger counts
+  const customerKey = isStoreLevelEventType(instr.event) ? null : run.customer_key
+  const candidates = await tx.findEventsAfter(run.store_id, instr.event, customerKey, run.trigger_event_seq, 100)
   if (candidates.length === 0) return null
   const base = await scopeFor(deps, tx, run)
   const consumed = new Set(run.state.consumed ?? [])

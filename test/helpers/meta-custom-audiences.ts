@@ -1,0 +1,39 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/**
+ * A Meta Graph API stand-in following the Custom Audience users reference: POST and DELETE
+ * /{audience_id}/users, form-encoded `payload` ({ schema: ["EMAIL"], data: [[sha256]] }, at most
+ * 10,000 rows) and `access_token`; a bad token is HTTP 400 `{ error: { type: OAuthException,
+ * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503).
+ */
+export async function startMeta(tokens: string[]) {
+  const requests: Array<{ method: string; path: string; token: string | null; schema: unknown; rows: string[][] }> = []
+  const answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+      const payload = JSON.parse(form.get('payload') ?? '{}') as { schema?: unknown; data?: string[][] }
+      requests.push({ method: req.method ?? '', path: req.url ?? '', token: form.get('access_token'), schema: payload.schema, rows: payload.data ?? [] })
+      if (!tokens.includes(form.get('access_token') ?? ''))
+        return send(400, { error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190, fbtrace_id: 'A1' } })
+      const forced = answers.shift()
+      if (forced) return send(forced.status, forced.body, forced.headers)
+      const m = /^\/(\d+)\/users$/.exec(req.url ?? '')
+      if (!m || (req.method !== 'POST' && req.method !== 'DELETE')) return send(404, { error: { message: 'Unknown path', code: 803 } })
+      const rows = payload.data ?? []
+      if (JSON.stringify(payload.schema) !== '["EMAIL"]' || rows.length === 0 || rows.length > 10_000 || rows.some((r) => !/^[0-9a-f]{64}$/.test(r[0] ?? '')))
+        return send(400, { error: { message: 'Invalid parameter', code: 100 } })
+      send(200, { audience_id: m[1], session_id: '1', num_received: rows.length, num_invalid_entries: 0, invalid_entry_samples: {} })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, requests, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
+export type MetaStandIn = Awaited<ReturnType<typeof startMeta>>
