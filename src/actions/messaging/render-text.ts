@@ -1,4 +1,4 @@
-import { compileTemplate } from '../../core/templates/index.ts'
+import { compileTemplate, type TemplateOutput } from '../../core/templates/index.ts'
 import { UserError } from '../../lib/errors.ts'
 import { PermanentError } from '../../plugin-api/index.ts'
 
@@ -9,8 +9,8 @@ export const LIQUID_MARK = /\{\{|\{%/
  * Renders a Liquid string only when it has Liquid in it; plain strings stay byte-for-byte. The
  * output is text (a subject, a recipient, an SMS, a chat line, a var): nothing is HTML-escaped.
  */
-export async function renderMaybe(source: string, name: string, scope: Record<string, unknown>): Promise<string> {
-  return LIQUID_MARK.test(source) ? compileTemplate(source, name).render(scope) : source
+export async function renderMaybe(source: string, name: string, scope: Record<string, unknown>, output: TemplateOutput = 'text'): Promise<string> {
+  return LIQUID_MARK.test(source) ? compileTemplate(source, name, { output }).render(scope) : source
 }
 
 /**

@@ -40,7 +40,8 @@ export function createNotifyTeamAction(deps: NotifyTeamDeps = {}): ActionDefinit
     type: 'notify_team',
     rawFields: ['text'],
     title: 'Notify team',
-    description: 'Posts a message to a chat incoming webhook (Slack-style `{ "text" }`), e.g. to alert sales when a high-value prospect clicks.',
+    description:
+      'Posts a message to a chat incoming webhook (Slack-style `{ "text" }`), e.g. to alert sales when a high-value prospect clicks. In `text`, every `{{ }}` value has `&`, `<` and `>` escaped as Slack documents (the chat shows them as typed), so a customer\'s name cannot mention a channel or forge a link; `<url|label>` markup the store writes itself works.',
     input: notifyTeamInput,
     output: notifyTeamOutput,
     effects: 'external',
@@ -59,7 +60,7 @@ export const notifyTeam = createNotifyTeamAction()
 
 async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: () => string | undefined): Promise<NotifyTeamOutput> {
   const { input } = ctx
-  const text = await withTemplateErrors(async () => (await renderMaybe(input.text, `${ctx.run.workflowId}:${ctx.run.stepKey}`, ctx.scope)).trim())
+  const text = await withTemplateErrors(async () => (await renderMaybe(input.text, `${ctx.run.workflowId}:${ctx.run.stepKey}`, ctx.scope, 'chat')).trim())
   // the store's own team chat before the process-wide default, so each store's team hears only its own news
   const storeUrl = input.webhook_url ? undefined : (await ctx.services.remote.account('team_chat'))?.credentials.webhook_url
   const outcome = await sendOnce(ctx, {

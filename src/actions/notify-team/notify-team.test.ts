@@ -52,6 +52,22 @@ describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
     return { clock: a.clock, services: a.services }
   }
 
+  it("a customer's name cannot ping a channel or forge a link: &, < and > of every value are escaped as Slack documents (it shows them as typed), the store's own link markup is kept", async () => {
+    const { clock, services } = await setup()
+    const input = {
+      text: '<https://admin.example.com/orders|Order {{ order.name }}>: {{ customer.first_name }} ({{ customer.email }})',
+      webhook_url: hook,
+    }
+    const hostile = { ...scope, customer: { first_name: '<!channel> <https://evil.example|click> & co', email: 'eve@example.test' } }
+    await notifyTeam.run(actionContext(input, { services, clock, scope: hostile }))
+    expect(posts).toEqual([
+      {
+        contentType: 'application/json',
+        body: { text: '<https://admin.example.com/orders|Order #1001>: &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; co (eve@example.test)' },
+      },
+    ])
+  })
+
   it('posts the rendered text as Slack-style JSON, once per step', async () => {
     const { clock, services } = await setup()
     const input = { text: '{{ customer.email }} ordered {{ order.name }} ({{ order.total_price | money }})', webhook_url: hook }
@@ -61,14 +77,6 @@ describe.each(DIALECTS)('notify_team on the %s outbox', (dialect) => {
     expect((await a!.outbox())[0]).toMatchObject({ channel: 'chat', status: 'sent', to: new URL(hook).origin })
     expect((await notifyTeam.run(actionContext(input, { services, clock, scope }))).already_sent).toBe(true)
     expect(posts).toHaveLength(1)
-  })
-
-  it("posts a customer's text as typed: chat text is not HTML, so nothing is escaped", async () => {
-    const { clock, services } = await setup()
-    await notifyTeam.run(
-      actionContext({ text: 'New order from {{ customer.first_name }}', webhook_url: hook }, { services, clock, customer: { first_name: 'Tom & "Jerry" <3' } }),
-    )
-    expect(posts).toEqual([{ contentType: 'application/json', body: { text: 'New order from Tom & "Jerry" <3' } }])
   })
 
   it('uses STOREFLOW_TEAM_WEBHOOK_URL when the step names none', async () => {

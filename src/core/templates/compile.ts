@@ -2,13 +2,13 @@ import type { Liquid, Template } from 'liquidjs'
 import { UserError } from '../../lib/errors.ts'
 import { createLiquidEngine, type TemplateOutput } from './liquid.ts'
 
-const engines: Record<TemplateOutput, Liquid> = { html: createLiquidEngine('html'), text: createLiquidEngine('text') }
+const engines: Record<TemplateOutput, Liquid> = { html: createLiquidEngine('html'), chat: createLiquidEngine('chat'), text: createLiquidEngine('text') }
 
 /**
  * Compiled templates keyed by source text, one cache per output kind (HTML escaping is compiled
  * into the template): the same source compiles once per process and kind.
  */
-const caches: Record<TemplateOutput, Map<string, Template[]>> = { html: new Map(), text: new Map() }
+const caches: Record<TemplateOutput, Map<string, Template[]>> = { html: new Map(), chat: new Map(), text: new Map() }
 const CACHE_LIMIT = 5000
 
 export interface CompiledTemplate {
@@ -19,7 +19,8 @@ export interface CompiledTemplate {
 export interface CompileOptions {
   /**
    * `html` for anything rendered into HTML (an email body): every `{{ }}` is escaped unless its
-   * last filter is `raw`. `text` (the default) for subjects, SMS, chat and other plain strings;
+   * last filter is `raw`. `chat` for chat messages: `&`, `<` and `>` of every `{{ }}` escaped.
+   * `text` (the default) for subjects, SMS, chat and other plain strings;
    * syntax errors are the same either way, so save-time checks may use either.
    */
   output?: TemplateOutput

@@ -3,10 +3,18 @@ import { formatMoney } from './money-filter.ts'
 
 /**
  * What a template's output becomes. `html`: an email body, where every `{{ }}` is HTML-escaped
- * unless its last filter is `raw` (customer-typed text must never become markup); `text`:
- * subjects, SMS, chat and action inputs, printed as they are.
+ * unless its last filter is `raw` (customer-typed text must never become markup); `chat`: a
+ * chat message (Slack-style incoming webhooks), where every `{{ }}` has `&`, `<` and `>` escaped
+ * as those services document, so a customer named `<!channel>` cannot ping a channel or forge a
+ * link, while links the store wrote around them still work; `text`: subjects, SMS and action
+ * inputs, printed as they are.
  */
-export type TemplateOutput = 'html' | 'text'
+export type TemplateOutput = 'html' | 'chat' | 'text'
+
+/** The escaping Slack (and Mattermost, Teams' Slack-compatible hooks) document for message text. */
+export function escapeChat(value: unknown): string {
+  return String(value ?? '').replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+}
 
 /**
  * A Liquid engine for message templates. `strictFilters` makes a misspelt filter a save-time
@@ -40,7 +48,7 @@ export function createLiquidEngine(output: TemplateOutput = 'text'): Liquid {
     lenientIf: true,
     cache: false, // compiled templates are cached by compileTemplate, keyed by source
     ownPropertyOnly: true, // a template must not reach prototype members of scope objects
-    ...(output === 'html' ? { outputEscape: 'escape' as const } : {}),
+    ...(output === 'html' ? { outputEscape: 'escape' as const } : output === 'chat' ? { outputEscape: escapeChat } : {}),
     // Every store's templates run in the one process all stores share. No files: an empty
     // in-memory mapping replaces liquidjs's default of reading the working directory (where the
     // data directory and its secret key live), and the tags that load files are refused at parse
