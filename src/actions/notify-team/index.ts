@@ -62,7 +62,8 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
   const { input } = ctx
   const text = await withTemplateErrors(async () => (await renderMaybe(input.text, `${ctx.run.workflowId}:${ctx.run.stepKey}`, ctx.scope, 'chat')).trim())
   // the store's own team chat before the process-wide default, so each store's team hears only its own news
-  const storeUrl = input.webhook_url ? undefined : (await ctx.services.remote.account('team_chat'))?.credentials.webhook_url
+  // (a dry run posts nothing, so it needs no URL; simulate's services hold no integrations)
+  const storeUrl = input.webhook_url || ctx.dryRun ? undefined : (await ctx.services.remote.account('team_chat'))?.credentials.webhook_url
   const outcome = await sendOnce(ctx, {
     channel: 'chat',
     category: 'transactional',
