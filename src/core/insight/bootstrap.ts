@@ -9,12 +9,9 @@
  * the `a`. This is the ordinary (multinomial) bootstrap, only faster: a resample costs about as
  * much as the group has buyers, not customers.
  *
- * Intervals are BCa (bias-corrected and accelerated, Efron 1987), which corrects the percentile
- * interval for the skew of revenue; the acceleration comes from the statistic's empirical
- * influence values, in closed form for the means used here (Davison & Hinkley 1997, §3.2 and
- * §5.3).
+ * Each resample also carries its sum of squares, so its standard error is known and the
+ * intervals are studentized (bootstrap-t, studentizedInterval below).
  */
-import { normalQuantile } from '../forecast/reorder.ts'
 
 /** A seeded generator of uniform numbers in [0, 1): sfc32, seeded through splitmix32. */
 export function seededRandom(seed: number): () => number {
@@ -44,20 +41,6 @@ export function seededRandom(seed: number): () => number {
   return next
 }
 
-/** The standard normal distribution function (Abramowitz & Stegun 7.1.26 refined by erfc of Numerical Recipes, |error| < 1.2e-7). */
-export function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2
-  const t = 1 / (1 + 0.5 * z)
-  const erfc =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    )
-  return x >= 0 ? 1 - erfc / 2 : erfc / 2
-}
-
 /** Binomial(n, p) by geometric skips: O(min(np, n(1 − p))) draws, exact. */
 export function binomial(n: number, p: number, random: () => number): number {
   if (n <= 0 || p <= 0) return 0
@@ -85,35 +68,44 @@ export interface ResampleGroup {
   converted: Uint8Array
 }
 
-/** B resampled (conversions, revenue) sums of one group, drawn from `random`. */
-export function resampleSums(group: ResampleGroup, resamples: number, random: () => number): { conversions: Float64Array; revenue: Float64Array } {
+/** B resampled sums of one group (conversions, revenue, revenue²), drawn from `random`. */
+export interface Sums {
+  conversions: Float64Array
+  revenue: Float64Array
+  squares: Float64Array
+}
+
+export function resampleSums(group: ResampleGroup, resamples: number, random: () => number): Sums {
   const conversions = new Float64Array(resamples)
   const revenue = new Float64Array(resamples)
+  const squares = new Float64Array(resamples)
   const active = group.revenue.length
   const p = group.customers > 0 ? active / group.customers : 0
   for (let b = 0; b < resamples; b++) {
     const k = binomial(group.customers, p, random)
     let c = 0
     let r = 0
+    let q = 0
     for (let i = 0; i < k; i++) {
       const j = Math.floor(random() * active)
+      const x = group.revenue[j]!
       c += group.converted[j]!
-      r += group.revenue[j]!
+      r += x
+      q += x * x
     }
     conversions[b] = c
     revenue[b] = r
+    squares[b] = q
   }
-  return { conversions, revenue }
+  return { conversions, revenue, squares }
 }
 
-/** Sums of the first three central powers of a group's per-customer values (inactive customers count as 0). */
+/** The mean and the sum of squared deviations of a group's per-customer values (inactive customers count as 0). */
 export interface Moments {
   n: number
   mean: number
   /** Σ (x − mean)² */
   m2: number
-  /** Σ (x − mean)³ */
-  m3: number
 }
 
 export function moments(values: ArrayLike<number>, customers: number): Moments {
@@ -122,30 +114,11 @@ export function moments(values: ArrayLike<number>, customers: number): Moments {
   const mean = customers > 0 ? sum / customers : 0
   const zeros = customers - values.length
   let m2 = zeros * mean * mean
-  let m3 = -zeros * mean * mean * mean
   for (let i = 0; i < values.length; i++) {
     const d = values[i]! - mean
     m2 += d * d
-    m3 += d * d * d
   }
-  return { n: customers, mean, m2, m3 }
-}
-
-/**
- * The BCa acceleration of a statistic of independent groups whose empirical influence values
- * are `factor_g × (x − mean_g)` within group g: a = Σ n⁻³ Σ l³ / (6 (Σ n⁻² Σ l²)^{3/2}).
- */
-export function acceleration(parts: Array<{ moments: Moments; factor: number }>): number {
-  let num = 0
-  let den = 0
-  for (const { moments: m, factor } of parts) {
-    if (m.n === 0) continue
-    num += (factor ** 3 * m.m3) / m.n ** 3
-    den += (factor ** 2 * m.m2) / m.n ** 2
-  }
-  if (!(den > 0)) return 0
-  const a = num / (6 * den ** 1.5)
-  return Number.isFinite(a) ? a : 0
+  return { n: customers, mean, m2 }
 }
 
 /** The q-quantile of sorted values, interpolated between order statistics (type 7). */
@@ -157,32 +130,20 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /**
- * The BCa interval of level `confidence` from the bootstrap replicates of a statistic, its
- * value on the data and its acceleration. Replicates that are not finite are dropped (a ratio
- * whose resampled denominator was 0); when fewer than half remain there is no interval.
+ * The symmetric studentized (bootstrap-t) interval of level `confidence`:
+ * θ̂ ± q se, q the `confidence` quantile of |t*|, t* = (θ* − θ̂) / se* over the resamples
+ * (Hall 1988; Efron & Tibshirani 1993, ch. 12). Studentizing carries the heavy tail of revenue
+ * into q (it widens where one big order moves the mean), and the symmetric form has a
+ * coverage error of order n⁻² against n⁻¹ for the equal-tailed one: on skewed revenue with a
+ * few hundred buyers the percentile and equal-tailed intervals came out too narrow (about 7% false
+ * winners in 300 null trials against 5.7% for this one; docs/insight.md). Replicates whose t* is not finite
+ * (a resample with no spread) are dropped; when fewer than half remain there is no interval.
  */
-export function bcaInterval(replicates: Float64Array, estimate: number, accel: number, confidence: number): [number, number] | null {
-  const finite = replicates.filter((x) => Number.isFinite(x))
-  if (finite.length < replicates.length / 2 || finite.length === 0) return null
-  finite.sort()
-  const B = finite.length
-  let below = 0
-  let equal = 0
-  for (let i = 0; i < B; i++) {
-    if (finite[i]! < estimate) below++
-    else if (finite[i] === estimate) equal++
-  }
-  // the share below the estimate, kept off 0 and 1 so the bias correction stays finite
-  const share = Math.min(B / (B + 1), Math.max(1 / (B + 1), (below + equal / 2) / B))
-  const z0 = normalQuantile(share)
-  const alpha = (1 - confidence) / 2
-  const adjusted = (z: number) => {
-    const w = z0 + z
-    const denominator = 1 - accel * w
-    // a runaway acceleration falls back to the bias-corrected percentile
-    return normalCdf(denominator > 0 ? z0 + w / denominator : z0 + w)
-  }
-  const lo = quantile(finite, adjusted(normalQuantile(alpha)))
-  const hi = quantile(finite, adjusted(normalQuantile(1 - alpha)))
-  return [Math.min(lo, hi), Math.max(lo, hi)]
+export function studentizedInterval(t: Float64Array, estimate: number, se: number, confidence: number): [number, number] | null {
+  if (!(se > 0)) return [estimate, estimate]
+  const finite = t.filter((x) => Number.isFinite(x))
+  if (finite.length < t.length / 2) return null
+  const abs = finite.map(Math.abs).sort()
+  const q = quantile(abs, confidence)
+  return [estimate - q * se, estimate + q * se]
 }

@@ -8,16 +8,17 @@
  * - `lift` is the relative lift in revenue per customer, treated / control − 1 (0.12 reads
  *   "+12% revenue per customer"); `revenue_difference` the same in money per customer and
  *   `conversion_difference` the difference of conversion rates (0.01 = one percentage point).
- * - Intervals: BCa bootstrap of the customers, resampled within each group (bootstrap.ts),
- *   seeded, so the same outcomes always give the same answer.
+ * - Intervals: symmetric studentized bootstrap (bootstrap-t) of the customers, resampled
+ *   within each group (bootstrap.ts), seeded, so the same outcomes always give the same answer;
+ *   the lift's interval is taken on the log of the ratio.
  * - Minimum sample: MIN_CUSTOMERS customers and MIN_CONVERSIONS conversions in every group, and
  *   revenue in every group a ratio divides by; under it `enough_data` is false and every
  *   estimate of the effect is null, never a number.
  */
 import { normalQuantile } from '../forecast/reorder.ts'
-import { acceleration, bcaInterval, type Moments, moments, type ResampleGroup, resampleSums, seededRandom } from './bootstrap.ts'
+import { type Moments, moments, type ResampleGroup, resampleSums, type Sums, seededRandom, studentizedInterval } from './bootstrap.ts'
 
-export { binomial, normalCdf, seededRandom } from './bootstrap.ts'
+export { binomial, seededRandom } from './bootstrap.ts'
 
 /** Customers a group needs before any effect is estimated */
 export const MIN_CUSTOMERS = 100
@@ -65,8 +66,8 @@ export interface Estimate {
 }
 
 export interface Method {
-  /** 'bca_bootstrap': bias-corrected and accelerated bootstrap of the customers, within each group */
-  name: 'bca_bootstrap'
+  /** 'studentized_bootstrap': bootstrap-t of the customers, resampled within each group */
+  name: 'studentized_bootstrap'
   resamples: number
   seed: number
   /** the level of the intervals: 0.95, or more for splits of three variants or more (Bonferroni) */
@@ -143,7 +144,7 @@ function toList(input: GroupOutcomes, name: string): { customers: number; active
   const all = Array.isArray(input) ? input : input.outcomes
   const customers = Array.isArray(input) ? input.length : input.customers
   if (!(Number.isInteger(customers) && customers >= 0)) throw new RangeError(`${name}.customers must be a whole number ≥ 0`)
-  all.forEach((o, i) => validate(o, `${name}.outcomes[${i}]`))
+  for (const [i, o] of all.entries()) validate(o, `${name}.outcomes[${i}]`)
   const active = all.filter((o) => o.converted || o.revenue > 0)
   if (active.length > customers) throw new RangeError(`${name}: more outcomes than customers`)
   return { customers, active }
@@ -184,7 +185,7 @@ function enough(groups: Prepared[]): boolean {
 function options(o: InsightOptions | undefined, confidence: number): Method {
   const resamples = o?.resamples ?? DEFAULT_RESAMPLES
   if (!(Number.isInteger(resamples) && resamples >= 100)) throw new RangeError('resamples must be a whole number ≥ 100')
-  return { name: 'bca_bootstrap', resamples, seed: (o?.seed ?? DEFAULT_SEED) >>> 0, confidence }
+  return { name: 'studentized_bootstrap', resamples, seed: (o?.seed ?? DEFAULT_SEED) >>> 0, confidence }
 }
 
 /** Rounds for display; the decisions are taken on the unrounded values. */
@@ -208,63 +209,51 @@ interface Pair {
   conversion: { value: number; ci: [number, number] }
 }
 
-/** The effects of group x over group y, with their intervals, in units of `scale` for money. */
-function comparePair(
-  x: Prepared,
-  y: Prepared,
-  bx: { conversions: Float64Array; revenue: Float64Array },
-  by: { conversions: Float64Array; revenue: Float64Array },
-  confidence: number,
-): Pair {
+/** A mean and the variance of that mean, from a count, a sum and a sum of squares. */
+function meanAndVariance(n: number, sum: number, squares: number): [number, number] {
+  const mean = sum / n
+  const variance = n > 1 ? Math.max(0, squares - n * mean * mean) / (n - 1) / n : 0
+  return [mean, variance]
+}
+
+/**
+ * The effects of group x over group y with their studentized bootstrap intervals; money in
+ * units of the caller's scale. The lift's interval is taken on log(x / y), where the
+ * studentized statistic is closest to symmetric, and turned back (exp − 1).
+ */
+function comparePair(x: Prepared, y: Prepared, bx: Sums, by: Sums, confidence: number): Pair {
   const B = bx.revenue.length
   const nx = x.figures.customers
   const ny = y.figures.customers
-  const mx = x.revenue.mean
-  const my = y.revenue.mean
-  const diff = new Float64Array(B)
-  const ratio = new Float64Array(B)
-  const conv = new Float64Array(B)
-  for (let b = 0; b < B; b++) {
-    const rx = bx.revenue[b]! / nx
-    const ry = by.revenue[b]! / ny
-    diff[b] = rx - ry
-    ratio[b] = ry > 0 ? rx / ry - 1 : Number.NaN
-    conv[b] = bx.conversions[b]! / nx - by.conversions[b]! / ny
-  }
+  const [mx, vx] = [x.revenue.mean, x.revenue.m2 / (nx - 1) / nx]
+  const [my, vy] = [y.revenue.mean, y.revenue.m2 / (ny - 1) / ny]
+  const [px, pvx] = [x.conversion.mean, x.conversion.m2 / (nx - 1) / nx]
+  const [py, pvy] = [y.conversion.mean, y.conversion.m2 / (ny - 1) / ny]
   const difference = mx - my
-  const diffCi = bcaInterval(
-    diff,
-    difference,
-    acceleration([
-      { moments: x.revenue, factor: 1 },
-      { moments: y.revenue, factor: -1 },
-    ]),
-    confidence,
-  ) ?? [difference, difference]
-  const convDifference = x.conversion.mean - y.conversion.mean
-  const convCi = bcaInterval(
-    conv,
-    convDifference,
-    acceleration([
-      { moments: x.conversion, factor: 1 },
-      { moments: y.conversion, factor: -1 },
-    ]),
-    confidence,
-  ) ?? [convDifference, convDifference]
+  const convDifference = px - py
+  const logRatio = mx > 0 && my > 0 ? Math.log(mx / my) : Number.NaN
+  const tDiff = new Float64Array(B)
+  const tConv = new Float64Array(B)
+  const tLog = new Float64Array(B)
+  for (let b = 0; b < B; b++) {
+    const [rx, rvx] = meanAndVariance(nx, bx.revenue[b]!, bx.squares[b]!)
+    const [ry, rvy] = meanAndVariance(ny, by.revenue[b]!, by.squares[b]!)
+    tDiff[b] = (rx - ry - difference) / Math.sqrt(rvx + rvy)
+    const cx = bx.conversions[b]! / nx
+    const cy = by.conversions[b]! / ny
+    tConv[b] = (cx - cy - convDifference) / Math.sqrt((cx * (1 - cx)) / (nx - 1) + (cy * (1 - cy)) / (ny - 1))
+    tLog[b] = (Math.log(rx / ry) - logRatio) / Math.sqrt(rvx / (rx * rx) + rvy / (ry * ry))
+  }
+  const diffCi = studentizedInterval(tDiff, difference, Math.sqrt(vx + vy), confidence) ?? [difference, difference]
+  const convCi = studentizedInterval(tConv, convDifference, Math.sqrt(pvx + pvy), confidence) ?? [convDifference, convDifference]
   let lift: number | null = null
   let liftCi: [number, number] | null = null
-  if (my > 0) {
-    lift = mx / my - 1
-    liftCi = bcaInterval(
-      ratio,
-      lift,
-      acceleration([
-        { moments: x.revenue, factor: 1 / my },
-        { moments: y.revenue, factor: -mx / (my * my) },
-      ]),
-      confidence,
-    )
-    if (liftCi === null) lift = null
+  if (Number.isFinite(logRatio)) {
+    const logCi = studentizedInterval(tLog, logRatio, Math.sqrt(vx / (mx * mx) + vy / (my * my)), confidence)
+    if (logCi !== null) {
+      lift = Math.expm1(logRatio)
+      liftCi = [Math.expm1(logCi[0]), Math.expm1(logCi[1])]
+    }
   }
   return { lift, liftCi, revenue: { value: difference, ci: diffCi }, conversion: { value: convDifference, ci: convCi } }
 }
@@ -286,7 +275,7 @@ function sampleNeeded(x: Moments, y: Moments, delta: number, alpha: number): num
 
 /**
  * Treated against control: conversion and revenue per customer of each, and — with enough data
- * — the lift of revenue per customer with its 95% BCa bootstrap interval.
+ * — the lift of revenue per customer with its 95% studentized bootstrap interval.
  */
 export function compareHoldout(input: { treated: GroupOutcomes; control: GroupOutcomes }, opts?: InsightOptions): HoldoutReport {
   const method = options(opts, 1 - ALPHA)
@@ -295,13 +284,13 @@ export function compareHoldout(input: { treated: GroupOutcomes; control: GroupOu
   const [treated, control] = lists.map((l) => prepare(l, scale)) as [Prepared, Prepared]
   const base = { treated: show(treated.figures), control: show(control.figures), method }
   const notEnough = (): HoldoutReport => ({
-      ...base,
-      lift: null,
-      ci95: null,
-      enough_data: false,
-      revenue_difference: null,
-      conversion_difference: null,
-      sample_needed: sampleNeeded(treated.revenue, control.revenue, treated.revenue.mean - control.revenue.mean, ALPHA),
+    ...base,
+    lift: null,
+    ci95: null,
+    enough_data: false,
+    revenue_difference: null,
+    conversion_difference: null,
+    sample_needed: sampleNeeded(treated.revenue, control.revenue, treated.revenue.mean - control.revenue.mean, ALPHA),
   })
   if (!(enough([treated, control]) && control.revenue.mean > 0)) return notEnough()
   const random = seededRandom(method.seed)
