@@ -55,7 +55,7 @@ export interface GroupFigures {
   revenue_per_customer: number
   /** customers who converted */
   conversions: number
-  /** the group's revenue */
+  /** the group's revenue (at most Number.MAX_VALUE) */
   revenue: number
 }
 
@@ -170,7 +170,8 @@ function prepare(list: { customers: number; active: CustomerOutcome[] }, scale: 
       conversion: n > 0 ? conversions / n : 0,
       revenue_per_customer: revenueMoments.mean * scale,
       conversions,
-      revenue: revenueMoments.mean * n * scale,
+      // a total beyond the range of a number (orders of 1e306) reads as the largest number
+      revenue: Math.min(Number.MAX_VALUE, revenueMoments.mean * n * scale),
     },
     group: { customers: n, revenue, converted },
     revenue: revenueMoments,
