@@ -101,7 +101,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const actions = createActionRegistry(options.extraActions)
   const triggers = createTriggerRegistry(options.extraTriggers, { builtIn: options.builtInTriggers ?? true })
   const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
-  const services = createServices({ config, handle, engine, actions, http, clock, log })
+  // simulate from the API (POST /api/v1/workflows/:id/test) opens its sandbox the way the CLI does: an app of its own
+  const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) => createApp(sandboxConfig, { log, ...sandboxOptions })
+  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox })
   return {
     config,
     handle,
