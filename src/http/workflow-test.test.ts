@@ -127,6 +127,12 @@ for (const dialect of DIALECTS) {
       expect(big.json()).toMatchObject({ run_status: 'exited' })
       expect((big.json().steps as Array<{ type: string; note: string }>).map((s) => s.type)).toEqual(['send_email', 'wait', 'http_request', 'if', 'exit'])
 
+      // no occurred_at: the virtual clock starts at the server's
+      const { occurred_at: _, ...undated } = paid('evt-sim-undated', '45.00')
+      const now = await test({ event: undated })
+      expect(now.statusCode, now.body).toBe(200)
+      expect(now.json().steps[0].at).toBe('2026-03-02T10:00:00.000Z')
+
       const consent = await test({ event: paid('evt-sim-consent', '45.00', true) })
       expect(consent.statusCode, consent.body).toBe(200)
       expect((consent.json().messages as Array<{ subject: string }>).map((m) => m.subject)).toEqual(['Thanks <b>Ann</b> for order 1001', 'Second <b>Ann</b>'])
