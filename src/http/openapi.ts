@@ -101,7 +101,10 @@ export function registerOpenApi(server: FastifyInstance): void {
               type: 'object',
               properties: {
                 started: { type: 'boolean', description: 'false when the trigger, its filter or `when` did not start a run' },
-                run_status: { type: ['string', 'null'], description: 'how the simulated run ended: completed, exited, failed, waiting (for an event that never comes)' },
+                run_status: {
+                  type: ['string', 'null'],
+                  description: 'how the simulated run ended: completed, exited, failed, waiting (for an event that never comes)',
+                },
                 reason: { type: ['string', 'null'], description: 'why no run started' },
                 steps: {
                   type: 'array',

@@ -198,7 +198,12 @@ for (const dialect of DIALECTS) {
       await refused({ event: paid('e1', '45.00'), version: 0 }, 'version')
       await refused({ event: paid('e1', '45.00'), at: 'tomorrow' }, 'at')
       await refused({ event: paid('e1', '45.00'), customer: { first_name: 'Zed' } }, 'customer')
-      const text = await server.inject({ method: 'POST', url: '/api/v1/workflows/journey/test', headers: { ...admin, 'content-type': 'text/plain' }, payload: 'hi' })
+      const text = await server.inject({
+        method: 'POST',
+        url: '/api/v1/workflows/journey/test',
+        headers: { ...admin, 'content-type': 'text/plain' },
+        payload: 'hi',
+      })
       expect(text.statusCode, text.body).toBe(400)
       expect(text.json().error.message).toMatch(/^body: /)
 

@@ -130,16 +130,14 @@ export function createSimulationService(ctx: ServiceContext) {
         event = request.event
         eventName = 'event'
       }
-      if (request.at !== undefined && Number.isNaN(Date.parse(request.at))) throw invalid('at', `must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${request.at}"`)
+      if (request.at !== undefined && Number.isNaN(Date.parse(request.at)))
+        throw invalid('at', `must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${request.at}"`)
       const store = await getStoreProfile(db, storeId)
       const templates = await listMessageTemplates(db, storeId)
       // an event without occurred_at starts at the server's clock (the ingest route's default too)
       const occurred = (event as { occurred_at?: unknown }).occurred_at
       const at = request.at ?? (typeof occurred === 'string' ? undefined : ctx.clock.now().toISOString())
-      return simulate(
-        { workflow: { source: wf.source, fileName: workflowId, store: store ?? null, templates }, event, eventName, at },
-        openApp,
-      )
+      return simulate({ workflow: { source: wf.source, fileName: workflowId, store: store ?? null, templates }, event, eventName, at }, openApp)
     },
   }
 }

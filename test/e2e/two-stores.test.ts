@@ -381,7 +381,11 @@ const MATRIX: Record<string, RouteCases> = {
         request: () => ({ method: 'POST', url: '/api/v1/workflows/b-only/test', payload: { event: SHARED_EVENTS('a').at(-1)! } }),
         expect: notFound,
       },
-      { name: "B's event id", request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/test', payload: { event_id: 'evt-b-stock-only' } }), expect: notFound },
+      {
+        name: "B's event id",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/test', payload: { event_id: 'evt-b-stock-only' } }),
+        expect: notFound,
+      },
       {
         name: 'an event naming store b is refused, naming the field',
         request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/test', payload: { event: { ...SHARED_EVENTS('a').at(-1)!, store: 'b' } } }),

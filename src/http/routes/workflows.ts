@@ -28,7 +28,7 @@ function testRequest(body: unknown): WorkflowTestRequest {
   if (unknown !== undefined) throw invalid(unknown, `unknown field; expected ${TEST_FIELDS.join(', ')}`)
   const hasEvent = b.event !== undefined && b.event !== null
   const hasId = b.event_id !== undefined && b.event_id !== null
-  if (!hasEvent && !hasId) throw invalid('event', 'required: an event to simulate, or event_id naming one of the store\'s events')
+  if (!hasEvent && !hasId) throw invalid('event', "required: an event to simulate, or event_id naming one of the store's events")
   if (hasEvent && hasId) throw invalid('event_id', 'send either event or event_id, not both')
   if (hasEvent && (typeof b.event !== 'object' || Array.isArray(b.event))) throw invalid('event', 'must be an event object { id, type, occurred_at, data }')
   if (hasId && (typeof b.event_id !== 'string' || b.event_id === '')) throw invalid('event_id', 'must be a non-empty string')
