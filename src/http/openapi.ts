@@ -116,6 +116,10 @@ export function registerOpenApi(server: FastifyInstance): void {
                       status: { type: 'string' },
                       at: { type: 'string', description: 'virtual time' },
                       note: { type: 'string', description: 'what happened: waited until, branch, guardrail that skipped it, what was not performed' },
+                      output: {
+                        description:
+                          'what the step recorded, as in a run timeline (the skip reason of a guardrail, the request a dry run did not make), or null',
+                      },
                     },
                   },
                 },

@@ -99,7 +99,7 @@ for (const dialect of DIALECTS) {
       const out = res.json()
       expect(Object.keys(out)).toEqual(['started', 'run_status', 'reason', 'steps', 'messages'])
       expect(out).toMatchObject({ started: true, run_status: 'completed', reason: null })
-      const steps = out.steps as Array<{ id: string; type: string; status: string; at: string; note: string }>
+      const steps = out.steps as Array<{ id: string; type: string; status: string; at: string; note: string; output: unknown }>
       expect(steps.map((s) => [s.id, s.type, s.status, s.at])).toEqual([
         ['thanks', 'send_email', 'completed', '2026-03-01T09:00:00.000Z'],
         [expect.any(String), 'wait', 'completed', '2026-03-03T09:00:00.000Z'],
@@ -108,9 +108,12 @@ for (const dialect of DIALECTS) {
         ['promo', 'send_email', 'skipped', '2026-03-03T09:00:00.000Z'],
       ])
       expect(steps[1]!.note).toBe('waited until 2026-03-03T09:00:00.000Z')
+      // the guarded request: named, not made
+      expect(steps[2]!.note).toBe(`not performed in a simulation: POST ${receiver.url}/orders`)
+      expect(steps[2]!.output).toEqual({ status: 0, headers: {}, body: { dry_run: true, method: 'POST', url: `${receiver.url}/orders` } })
       expect(steps[3]!.note).toBe('else')
       // the guardrail: no marketing consent
-      expect(steps[4]!.note).toMatch(/^skipped: .*consent/)
+      expect(steps[4]!.output).toEqual({ skipped: true, reason: 'no_consent', message_id: null })
       expect(out.messages).toEqual([{ to: 'ann@example.com', subject: 'Thanks <b>Ann</b> for order 1001', html: expect.any(String) }])
       expect(out.messages[0].html).toContain('Dear &lt;b&gt;Ann&lt;/b&gt;')
       expect(out.messages[0].html).not.toContain('<b>Ann</b>')
@@ -125,7 +128,9 @@ for (const dialect of DIALECTS) {
       const big = await test({ event: paid('evt-sim-big', '450.00') })
       expect(big.statusCode, big.body).toBe(200)
       expect(big.json()).toMatchObject({ run_status: 'exited' })
-      expect((big.json().steps as Array<{ type: string; note: string }>).map((s) => s.type)).toEqual(['send_email', 'wait', 'http_request', 'if', 'exit'])
+      const bigSteps = big.json().steps as Array<{ type: string; note: string; output: unknown }>
+      expect(bigSteps.map((s) => s.type)).toEqual(['send_email', 'wait', 'http_request', 'if', 'exit'])
+      expect(bigSteps[4]!.output).toEqual({ reason: 'a big order' })
 
       // no occurred_at: the virtual clock starts at the server's
       const { occurred_at: _, ...undated } = paid('evt-sim-undated', '45.00')

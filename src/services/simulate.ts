@@ -41,6 +41,8 @@ export interface SimulatedStep {
   status: string
   at: string
   note: string
+  /** what the step recorded (the action's output, the branch taken, the guardrail that skipped it), or null */
+  output: unknown
 }
 
 export interface SimulatedMessage {
@@ -230,6 +232,14 @@ async function runToEnd(app: ServiceContext, clock: ManualClock, workflowId: str
   throw new UserError(`the run had not ended after ${MAX_JUMPS} jumps of the virtual clock; does the workflow loop forever?`, { code: 'validation_failed' })
 }
 
+/** What a dry-run action said it did not do (http_request's request, a shop action's `shop: dry_run`), or null. */
+function dryRunNote(output: Record<string, unknown>): string | null {
+  const body = output.body as { dry_run?: unknown; method?: unknown; url?: unknown } | null | undefined
+  if (body && typeof body === 'object' && body.dry_run === true) return `not performed in a simulation: ${String(body.method)} ${String(body.url)}`
+  if (output.dry_run === true || output.shop === 'dry_run') return 'not performed in a simulation'
+  return null
+}
+
 async function trace(app: ServiceContext, workflowId: string): Promise<Simulation> {
   const runs = await runsOfWorkflow(app.handle.db, workflowId)
   const steps: SimulatedStep[] = []
@@ -253,10 +263,12 @@ async function trace(app: ServiceContext, workflowId: string): Promise<Simulatio
         note = `to ${output.to}: ${output.subject}`
       } else if (output && output.simulated === true) {
         note = `not performed in a simulation: ${JSON.stringify(output.input).slice(0, 120)}`
+      } else if (output && !note && dryRunNote(output)) {
+        note = dryRunNote(output)!
       } else if (output && output.status === 'rendered' && typeof output.text === 'string' && !note) {
         note = output.text
       }
-      steps.push({ id: row.step_id, type, status: row.status, at: row.ended_at ?? row.started_at, note })
+      steps.push({ id: row.step_id, type, status: row.status, at: row.ended_at ?? row.started_at, note, output })
     }
   }
   const last = runs[runs.length - 1]

@@ -98,7 +98,7 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
       started: sim.started,
       run_status: sim.runStatus,
       reason: sim.reason,
-      steps: sim.steps.map((s) => ({ id: s.id, type: s.type, status: s.status, at: s.at, note: s.note })),
+      steps: sim.steps.map((s) => ({ id: s.id, type: s.type, status: s.status, at: s.at, note: s.note, output: s.output })),
       messages: sim.messages,
     }
   })
