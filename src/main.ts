@@ -101,7 +101,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const actions = createActionRegistry(options.extraActions)
   const triggers = createTriggerRegistry(options.extraTriggers, { builtIn: options.builtInTriggers ?? true })
   const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
-  const services = createServices({ config, handle, engine, actions, http, clock, log })
+  // simulate from the API (POST /api/v1/workflows/:id/test) opens its sandbox the way the CLI does: an app of its own
+  // (its log says warnings only, as the CLI's: not each sandbox's migrations)
+  const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>
+    createApp(sandboxConfig, { log: log.child({ simulate: true }, { level: log.levelVal > 40 ? log.level : 'warn' }), ...sandboxOptions })
+  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox })
   return {
     config,
     handle,

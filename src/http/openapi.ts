@@ -76,6 +76,64 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/workflows/{id}/export': { get: { summary: 'As YAML or JSON (?format=)' } },
       '/api/v1/workflows/{id}/activate': { post: { summary: 'Activate' } },
       '/api/v1/workflows/{id}/deactivate': { post: { summary: 'Deactivate' } },
+      '/api/v1/workflows/{id}/test': {
+        post: {
+          summary: 'Simulate one event through the workflow (admin key): nothing stored, nothing sent',
+          description:
+            "Dry-runs one event through the stored workflow (its current version, or `version`) on a virtual clock, as `storeflow simulate` does: waits pass instantly, exits, conditions and guardrails (consent, frequency cap, quiet hours) apply, messages are rendered with the store's templates but not sent, external actions (HTTP, shop, chat, SMS) are not performed. Nothing of the store is read into a run or written. Send `event` (the store's own: one naming another store is refused with 400 naming `event.store`) or `event_id` (one of the store's stored events; another store's is 404). `at` is the virtual start time, default the event's `occurred_at`.",
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    event: { $ref: '#/components/schemas/Event' },
+                    event_id: { type: 'string', description: "a stored event of the key's store; instead of event" },
+                    version: { type: 'integer', minimum: 1, description: "the workflow's version; default the current one" },
+                    at: { type: 'string', format: 'date-time', description: "virtual start time; default the event's occurred_at" },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: ok('the simulated run', {
+              type: 'object',
+              properties: {
+                started: { type: 'boolean', description: 'false when the trigger, its filter or `when` did not start a run' },
+                run_status: {
+                  type: ['string', 'null'],
+                  description: 'how the simulated run ended: completed, exited, failed, waiting (for an event that never comes)',
+                },
+                reason: { type: ['string', 'null'], description: 'why no run started' },
+                steps: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string' },
+                      type: { type: 'string', description: 'the action (send_email) or the step kind (wait, if, …)' },
+                      status: { type: 'string' },
+                      at: { type: 'string', description: 'virtual time' },
+                      note: { type: 'string', description: 'what happened: waited until, branch, guardrail that skipped it, what was not performed' },
+                      output: {
+                        description:
+                          'what the step recorded, as in a run timeline (the skip reason of a guardrail, the request a dry run did not make), or null',
+                      },
+                    },
+                  },
+                },
+                messages: {
+                  type: 'array',
+                  items: { type: 'object', properties: { to: { type: 'string' }, subject: { type: 'string' }, html: { type: 'string' } } },
+                },
+              },
+            }),
+            400: ok('invalid, naming the field', error),
+            404: ok('no such workflow, version or event in this store', error),
+          },
+        },
+      },
       '/api/v1/runs': { get: { summary: 'Runs (?workflow=&status=&customer=)', responses: { 200: ok('runs', listOf({ type: 'object' })) } } },
       '/api/v1/runs/{id}': { get: { summary: 'A run with its step timeline' } },
       '/api/v1/runs/{id}/cancel': { post: { summary: 'Cancel a running or waiting run' } },

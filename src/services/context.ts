@@ -5,6 +5,7 @@ import type { OutboundClient } from '../lib/guarded-request.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { DatabaseHandle } from '../store/db.ts'
+import type { OpenApp } from './simulate.ts'
 
 /**
  * What a use case may reach: storage (through store/ repos only), the engine, the action
@@ -19,4 +20,6 @@ export interface ServiceContext {
   http: OutboundClient
   clock: Clock
   log: Logger
+  /** opens simulate's sandbox app (in-memory database, virtual clock): the composition root's createApp; absent in a sandbox */
+  openSandbox?: OpenApp
 }

@@ -1,6 +1,7 @@
 import { createActionRegistry } from '../actions/index.ts'
 import { loadConfig, type Config } from '../config.ts'
 import { parseEvent } from '../contracts/events.ts'
+import type { MessageTemplate } from '../plugin-api/services.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
 import { isEndedStatus } from '../engine/run-status.ts'
 import { ManualClock } from '../lib/clock.ts'
@@ -8,7 +9,9 @@ import { UserError } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import { runsOfWorkflow, stepsOfRun } from '../store/runs.repo.ts'
+import { getEventById } from '../store/events.repo.ts'
 import { getStoreProfile, setStoreProfile, type StoreProfile } from '../store/stores.repo.ts'
+import { listMessageTemplates, saveMessageTemplate } from '../store/templates.repo.ts'
 import { getWorkflow, saveWorkflow } from '../store/workflows.repo.ts'
 import type { ServiceContext } from './context.ts'
 
@@ -38,6 +41,8 @@ export interface SimulatedStep {
   status: string
   at: string
   note: string
+  /** what the step recorded (the action's output, the branch taken, the guardrail that skipped it), or null */
+  output: unknown
 }
 
 export interface SimulatedMessage {
@@ -59,7 +64,23 @@ export interface SimulatedWorkflow {
   source: string
   fileName: string
   store: StoreProfile | null
+  /** the store's own message templates, which the workflow's send_email steps may name (none for a file) */
+  templates?: MessageTemplate[]
 }
+
+/** What POST /api/v1/workflows/:id/test asks: one event, given or named by its id, through a stored workflow. */
+export interface WorkflowTestRequest {
+  /** an event in the API's envelope shape, not yet checked */
+  event?: unknown
+  /** the id of one of the store's stored events */
+  eventId?: string
+  /** the workflow's version; default its current one */
+  version?: number
+  /** virtual start time (ISO-8601); default the event's occurred_at */
+  at?: string
+}
+
+const invalid = (field: string, message: string) => new UserError(`${field}: ${message}`, { code: 'validation_failed', details: { field } })
 
 /** Reading a stored workflow for simulate, from the real database opened read only. */
 export function createSimulationService(ctx: ServiceContext) {
@@ -77,7 +98,48 @@ export function createSimulationService(ctx: ServiceContext) {
         throw err
       })
       const store = await getStoreProfile(db, storeId)
-      return { source: wf.source, fileName: id, store: store ?? null }
+      const templates = await listMessageTemplates(db, storeId)
+      return { source: wf.source, fileName: id, store: store ?? null, templates }
+    },
+
+    /**
+     * Simulates one event through a stored workflow of the store (its current version or the one
+     * named) exactly as `storeflow simulate` does: nothing of the store is written, nothing sent.
+     * The event is the store's own: one naming another store is refused, another store's event id
+     * is not found.
+     */
+    async test(storeId: string, workflowId: string, request: WorkflowTestRequest): Promise<Simulation> {
+      const openApp = ctx.openSandbox
+      if (!openApp) throw new Error('simulate: this process was built without a sandbox opener (ServiceContext.openSandbox)')
+      const wf = await getWorkflow(db, storeId, workflowId, request.version)
+      let event: unknown
+      let eventName: string
+      if (request.eventId !== undefined) {
+        const stored = await getEventById(db, storeId, request.eventId)
+        if (!stored) throw new UserError(`event "${request.eventId}" not found`, { code: 'not_found', details: { field: 'event_id' } })
+        event = { id: stored.id, type: stored.type, occurred_at: stored.occurred_at, data: stored.data }
+        eventName = 'event_id'
+      } else {
+        const parsed = parseEvent(request.event, { store: storeId, now: ctx.clock.now() })
+        if (!parsed.ok) {
+          const first = parsed.issues[0]!
+          throw new UserError(`event.${first.path}: ${first.message}`, {
+            code: 'validation_failed',
+            details: { field: `event.${first.path}`, issues: parsed.issues.map((i) => ({ ...i, path: `event.${i.path}` })) },
+          })
+        }
+        if (parsed.event.store !== storeId) throw invalid('event.store', `this API key belongs to store "${storeId}"`)
+        event = request.event
+        eventName = 'event'
+      }
+      if (request.at !== undefined && Number.isNaN(Date.parse(request.at)))
+        throw invalid('at', `must be an ISO-8601 time like 2026-03-02T10:00:00Z, got "${request.at}"`)
+      const store = await getStoreProfile(db, storeId)
+      const templates = await listMessageTemplates(db, storeId)
+      // an event without occurred_at starts at the server's clock (the ingest route's default too)
+      const occurred = (event as { occurred_at?: unknown }).occurred_at
+      const at = request.at ?? (typeof occurred === 'string' ? undefined : ctx.clock.now().toISOString())
+      return simulate({ workflow: { source: wf.source, fileName: workflowId, store: store ?? null, templates }, event, eventName, at }, openApp)
     },
   }
 }
@@ -128,6 +190,7 @@ export async function simulate(request: SimulationRequest, openApp: OpenApp): Pr
   )
   try {
     if (workflow.store) await setStoreProfile(app.handle.db, 'default', workflow.store)
+    for (const t of workflow.templates ?? []) await saveMessageTemplate(app.handle.db, 'default', t.name, t, clock.now())
     const parsed = parseWorkflow(workflow.source, (t) => app.actions.get(t), workflow.fileName)
     parsed.file.active = true
     await saveWorkflow(app.handle.db, 'default', parsed, workflow.source, clock.now())
@@ -169,6 +232,14 @@ async function runToEnd(app: ServiceContext, clock: ManualClock, workflowId: str
   throw new UserError(`the run had not ended after ${MAX_JUMPS} jumps of the virtual clock; does the workflow loop forever?`, { code: 'validation_failed' })
 }
 
+/** What a dry-run action said it did not do (http_request's request, a shop action's `shop: dry_run`), or null. */
+function dryRunNote(output: Record<string, unknown>): string | null {
+  const body = output.body as { dry_run?: unknown; method?: unknown; url?: unknown } | null | undefined
+  if (body && typeof body === 'object' && body.dry_run === true) return `not performed in a simulation: ${String(body.method)} ${String(body.url)}`
+  if (output.dry_run === true || output.shop === 'dry_run') return 'not performed in a simulation'
+  return null
+}
+
 async function trace(app: ServiceContext, workflowId: string): Promise<Simulation> {
   const runs = await runsOfWorkflow(app.handle.db, workflowId)
   const steps: SimulatedStep[] = []
@@ -192,10 +263,12 @@ async function trace(app: ServiceContext, workflowId: string): Promise<Simulatio
         note = `to ${output.to}: ${output.subject}`
       } else if (output && output.simulated === true) {
         note = `not performed in a simulation: ${JSON.stringify(output.input).slice(0, 120)}`
+      } else if (output && !note && dryRunNote(output)) {
+        note = dryRunNote(output)!
       } else if (output && output.status === 'rendered' && typeof output.text === 'string' && !note) {
         note = output.text
       }
-      steps.push({ id: row.step_id, type, status: row.status, at: row.ended_at ?? row.started_at, note })
+      steps.push({ id: row.step_id, type, status: row.status, at: row.ended_at ?? row.started_at, note, output })
     }
   }
   const last = runs[runs.length - 1]

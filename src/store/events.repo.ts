@@ -25,3 +25,9 @@ export async function listEvents(db: Kysely<Database>, storeId: string, filter: 
   const { items, next_cursor } = await newestFirstBySeq(q, before, page.limit)
   return { items: items.map(toEvent), next_cursor }
 }
+
+/** One of the store's events by its id (the shop's or the sender's), or null: another store's is never found. */
+export async function getEventById(db: Kysely<Database>, storeId: string, id: string): Promise<StoredEvent | null> {
+  const row = await db.selectFrom('events').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
+  return row ? toEvent(row) : null
+}

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConnector } from '../../src/store/connectors.repo.ts'
 import { startBigCommerceApi, type BigCommerceApiServer } from '../helpers/bigcommerce-api.ts'
 import { dumpDiff, leaksIn, uniqueStrings } from '../helpers/two-stores.ts'
-import { B_ONLY, EMAIL, NAME, SHARED_EVENTS, WELCOME, apiView, db, dump, seed, teardown, type World } from '../helpers/two-stores-seed.ts'
+import { B_ONLY, EMAIL, NAME, SHARED_EVENTS, SHOP, WELCOME, apiView, db, dump, seed, teardown, type World } from '../helpers/two-stores-seed.ts'
 
 /**
  * Two stores everywhere, for the command line: every `storeflow` command that reads or
@@ -156,6 +156,17 @@ const CLI_MATRIX: Record<string, CliCase[]> = {
       name: "A's workflow by the shared id",
       args: (_w, dir) => ['simulate', 'slow', '--event', file(dir, 'sim.json', JSON.stringify(SHARED_EVENTS('a').find((e) => e.id === 'evt-order'))), '--json'],
       expect: (r) => expect(json<{ steps: Array<{ type: string }> }>(r).steps.map((s) => s.type)).toEqual(['wait', 'log']),
+    },
+    {
+      name: "A's workflow renders A's own stored template",
+      args: (_w, dir) => [
+        'simulate',
+        'welcome',
+        '--event',
+        file(dir, 'sim.json', JSON.stringify(SHARED_EVENTS('a').find((e) => e.id === 'evt-order'))),
+        '--json',
+      ],
+      expect: (r) => expect(json<{ messages: Array<{ subject: string }> }>(r).messages.map((m) => m.subject)).toEqual([`A promo: hello from ${SHOP.a}`]),
     },
   ],
   'events send': [

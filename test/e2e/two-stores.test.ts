@@ -373,6 +373,37 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  'POST /api/v1/workflows/:id/test': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "B's workflow id",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/b-only/test', payload: { event: SHARED_EVENTS('a').at(-1)! } }),
+        expect: notFound,
+      },
+      {
+        name: "B's event id",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/test', payload: { event_id: 'evt-b-stock-only' } }),
+        expect: notFound,
+      },
+      {
+        name: 'an event naming store b is refused, naming the field',
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/test', payload: { event: { ...SHARED_EVENTS('a').at(-1)!, store: 'b' } } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.message).toMatch(/^event\.store: /)
+        },
+      },
+      {
+        name: "an event id both stores have is A's event, through A's workflow and A's template",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/test', payload: { event_id: 'evt-order' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json().messages).toEqual([{ to: EMAIL, subject: `A promo: hello from ${SHOP.a}`, html: expect.stringContaining(`Hi ${NAME.a},`) }])
+        },
+      },
+    ],
+  },
   'DELETE /api/v1/workflows/:id': {
     scope: 'admin',
     cases: [
