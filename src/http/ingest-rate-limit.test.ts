@@ -108,11 +108,11 @@ describe.each(DIALECTS)('ingest rate limit on %s', (dialect) => {
         method: 'PUT',
         url: '/api/v1/integrations/shippo',
         headers: { authorization: `Bearer ${await key(store, 'admin')}` },
-        payload: { credentials: { api_token: 'shippo_test', webhook_token: `tok-${store}` } },
+        payload: { credentials: { api_token: 'shippo_test', webhook_token: `tok-${store}-0123456789abcdef` } },
       })
       expect(res.statusCode, res.body).toBe(200)
     }
-    const hook = (store: string, token = `tok-${store}`) =>
+    const hook = (store: string, token = `tok-${store}-0123456789abcdef`) =>
       server.inject({
         method: 'POST',
         url: `/webhooks/shippo/${store}?token=${token}`,

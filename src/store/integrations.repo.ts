@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import { UserError } from '../lib/errors.ts'
 import { open, seal } from '../lib/secret-box.ts'
@@ -57,6 +57,9 @@ export interface OpenIntegration {
   config: Record<string, unknown>
 }
 
+/** Shortest Shippo webhook token taken: 16 random characters are out of reach of guessing over HTTP */
+const MIN_WEBHOOK_TOKEN = 16
+
 /** Longest secret taken, characters: real API tokens are a few hundred at most */
 const MAX_CREDENTIAL = 4096
 
@@ -99,6 +102,12 @@ function validate(kind: IntegrationKind, input: unknown): Required<IntegrationIn
     credentials[name] = v.trim()
   }
   if (kind === 'team_chat' && !isHttpUrl(credentials.webhook_url!)) throw invalid('credentials.webhook_url', 'must be an http(s) URL')
+  // the tracking webhook's only credential, presented in its URL: short enough to guess, it would let anyone forge shipment updates
+  if (kind === 'shippo' && credentials.webhook_token !== undefined && credentials.webhook_token.length < MIN_WEBHOOK_TOKEN)
+    throw invalid(
+      'credentials.webhook_token',
+      `must be at least ${MIN_WEBHOOK_TOKEN} characters (e.g. \`openssl rand -hex 16\`): it is the only credential of the tracking webhook URL`,
+    )
   const config = b.config ?? {}
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid('config', 'must be an object')
   if (JSON.stringify(config).length > 16_384) throw invalid('config', 'must be at most 16 KiB of JSON')
@@ -162,9 +171,11 @@ export async function integrationFor(db: Db, secretKey: string, storeId: string,
 
 /** Constant-time comparison of a presented webhook token with the stored one. */
 export function tokenMatches(presented: string, expected: string): boolean {
-  const a = Buffer.from(presented, 'utf8')
-  const b = Buffer.from(expected, 'utf8')
-  return a.length === b.length && timingSafeEqual(a, b)
+  // digests of both, so the comparison takes the same time whatever the lengths: a wrong length
+  // answers no sooner than a wrong token, and the token's length is not told
+  const a = createHash('sha256').update(presented, 'utf8').digest()
+  const b = createHash('sha256').update(expected, 'utf8').digest()
+  return timingSafeEqual(a, b)
 }
 
 function secretNames(row: Selectable<IntegrationsTable>, secretKey: string): string[] {

@@ -1110,7 +1110,7 @@ const MATRIX: Record<string, RouteCases> = {
         request: () => ({
           method: 'PUT',
           url: '/api/v1/integrations/shippo',
-          payload: { credentials: { api_token: 'shippo_test_a2', webhook_token: 'shippo-wh-a2' }, config: {} },
+          payload: { credentials: { api_token: 'shippo_test_a2', webhook_token: 'shippo-wh-a2-0123456789abcdef' }, config: {} },
         }),
         expect: (res) => {
           expect(res.statusCode, res.body).toBe(200)
@@ -1142,7 +1142,7 @@ const MATRIX: Record<string, RouteCases> = {
         name: "A's token to B",
         request: () => ({
           method: 'POST',
-          url: '/webhooks/shippo/b?token=shippo-wh-a',
+          url: '/webhooks/shippo/b?token=shippo-wh-a-0123456789abcdef',
           payload: { event: 'track_updated', data: { tracking_number: 'T1', tracking_status: { status: 'TRANSIT' } } },
         }),
         expect: status(401),
@@ -1155,11 +1155,11 @@ const MATRIX: Record<string, RouteCases> = {
             method: 'PUT',
             url: '/api/v1/integrations/shippo',
             headers: bearer(w.a.keys.admin),
-            payload: { credentials: { api_token: 'shippo_test_a', webhook_token: 'shippo-wh-a' } },
+            payload: { credentials: { api_token: 'shippo_test_a', webhook_token: 'shippo-wh-a-0123456789abcdef' } },
           })
           return {
             method: 'POST',
-            url: '/webhooks/shippo/a?token=shippo-wh-a',
+            url: '/webhooks/shippo/a?token=shippo-wh-a-0123456789abcdef',
             payload: { event: 'track_updated', data: { tracking_number: 'T1', tracking_status: { status: 'TRANSIT' } } },
           }
         },

@@ -219,7 +219,7 @@ export async function seed(dialect: DialectName, bigcommerceApiUrl: string): Pro
     await ok(
       api(s, 'PUT', '/api/v1/integrations/shippo', {
         api_url: 'https://shippo.example',
-        credentials: { api_token: `shippo_test_${s}`, webhook_token: `shippo-wh-${s}` },
+        credentials: { api_token: `shippo_test_${s}`, webhook_token: `shippo-wh-${s}-0123456789abcdef` },
         config: { ship_from: { name: `${s.toUpperCase()} warehouse`, country: 'US' } },
       }),
     )

@@ -119,7 +119,7 @@ describe.each(DIALECTS)('create_shipping_label and the Shippo tracking webhook o
     await env.cleanup()
   })
 
-  const integrate = async (store: string, token: string, webhookToken = `whtok-${store}`) => {
+  const integrate = async (store: string, token: string, webhookToken = `whtok-${store}-0123456789abcdef`) => {
     const res = await server.inject({
       method: 'PUT',
       url: '/api/v1/integrations/shippo',
@@ -228,6 +228,7 @@ describe.each(DIALECTS)('create_shipping_label and the Shippo tracking webhook o
     for (const [credentials, field] of [
       [{ api_token: 'shippo_test_a\r\nX-Injected: 1', webhook_token: 'whtok' }, 'credentials.api_token'],
       [{ api_token: 'shippo_test_a', webhook_token: 'wh\u0007tok' }, 'credentials.webhook_token'],
+      [{ api_token: 'shippo_test_a', webhook_token: 'short-token' }, 'credentials.webhook_token'],
       [{ api_token: 'x'.repeat(5000), webhook_token: 'whtok' }, 'credentials.api_token'],
     ] as const) {
       const res = await put(credentials)
@@ -325,8 +326,8 @@ steps:
   })
 
   it('track_updated becomes shipment.updated on the order with its ETA, once per update; a wrong token or another store’s is 401', async () => {
-    await integrate('default', 'shippo_test_a', 'tok-a')
-    await integrate('b', 'shippo_test_b', 'tok-b')
+    await integrate('default', 'shippo_test_a', 'tok-a-0123456789abcdef')
+    await integrate('b', 'shippo_test_b', 'tok-b-0123456789abcdef')
     await installWorkflow(env.app, LABEL_WORKFLOW)
     await installWorkflow(
       env.app,
@@ -362,26 +363,28 @@ steps:
     const post = (url: string, payload: Record<string, unknown>) => server.inject({ method: 'POST', url, payload })
 
     expect((await post('/webhooks/shippo/default', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))).statusCode).toBe(401)
-    expect((await post('/webhooks/shippo/default?token=tok-b', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))).statusCode).toBe(401)
+    expect(
+      (await post('/webhooks/shippo/default?token=tok-b-0123456789abcdef', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))).statusCode,
+    ).toBe(401)
     // B's own token on B's URL: B has no label with this number, nothing happens in either store
-    const toB = await post('/webhooks/shippo/b?token=tok-b', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))
+    const toB = await post('/webhooks/shippo/b?token=tok-b-0123456789abcdef', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))
     expect(toB.json()).toMatchObject({ accepted: false })
 
-    const first = await post('/webhooks/shippo/default?token=tok-a', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))
+    const first = await post('/webhooks/shippo/default?token=tok-a-0123456789abcdef', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))
     expect(first.statusCode, first.body).toBe(200)
     expect(first.json()).toMatchObject({ accepted: true, duplicate: false })
-    const again = await post('/webhooks/shippo/default?token=tok-a', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))
+    const again = await post('/webhooks/shippo/default?token=tok-a-0123456789abcdef', delivery('TRANSIT', '2026-03-09T18:00:00Z', '2026-03-05T10:00:00Z'))
     expect(again.json()).toMatchObject({ accepted: true, duplicate: true })
     await env.app.engine.settle()
     await env.app.engine.drain()
     const later = () => env.clock.set(new Date(env.clock.now().getTime() + 60_000))
     later()
-    await post('/webhooks/shippo/default?token=tok-a', delivery('TRANSIT', '2026-03-10T18:00:00Z', '2026-03-09T07:00:00Z', 'out_for_delivery'))
+    await post('/webhooks/shippo/default?token=tok-a-0123456789abcdef', delivery('TRANSIT', '2026-03-10T18:00:00Z', '2026-03-09T07:00:00Z', 'out_for_delivery'))
     await env.app.engine.settle()
     await env.app.engine.drain()
     // a late delivery of an older update (status_date before the newest): an event, but the view keeps the newest
     later()
-    await post('/webhooks/shippo/default?token=tok-a', delivery('TRANSIT', '2026-03-20T18:00:00Z', '2026-03-06T10:00:00Z'))
+    await post('/webhooks/shippo/default?token=tok-a-0123456789abcdef', delivery('TRANSIT', '2026-03-20T18:00:00Z', '2026-03-06T10:00:00Z'))
     await env.app.engine.settle()
     await env.app.engine.drain()
 
