@@ -1,3 +1,5 @@
+import { prng } from '../lib/prng.ts'
+
 /**
  * A realistic, deterministic demo store: catalogue with suppliers and stock, customers, order
  * history, carts (some abandoned) and subscriptions, generated from a seeded PRNG, so the same
@@ -7,18 +9,6 @@
 
 const DAY = 86_400_000
 const HOUR = 3_600_000
-
-/** mulberry32: small, fast, good enough for sample data */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Rand = () => number
 const pick = <T>(r: Rand, list: readonly T[]): T => list[Math.floor(r() * list.length)]!

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { prng } from '../../lib/prng.ts'
 import { stockCrossings, type StockState } from '../inventory.ts'
 import { addDays, chooseMethod, classify, forecastSku, forecastWith, mase, normalQuantile, reorderAdvice, seasonalNaive } from './index.ts'
 
-/** A seeded generator (mulberry32), so every run sees the same series. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator, so every run sees the same series. */
+const rng = prng
 
 /** Normal noise by Box–Muller. */
 function normal(random: () => number): number {
