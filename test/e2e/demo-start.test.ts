@@ -1,11 +1,11 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DEFAULT_SEED as HELP_SEED } from '../../src/cli/commands/demo.ts'
 import { DEFAULT_SEED } from '../../src/services/demo-data.ts'
-import { CLI, waitForOutput, type StoreflowProcess } from '../helpers/processes.ts'
+import { CLI, startStoreflow, waitForOutput, type StoreflowProcess } from '../helpers/processes.ts'
 
 /**
  * `npm start` on a fresh clone, as real processes in an empty directory with nothing configured
@@ -32,25 +32,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** `storeflow ARGS…` in `cwd`, as `npm start` runs it (node bin/storeflow.mjs …) */
-function run(cwd: string, args: string[], extra: Record<string, string> = {}): StoreflowProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return {
-    child,
-    output: () => out,
-    async kill9() {
-      child.kill('SIGKILL')
-      await exited
-    },
-    async stop() {
-      child.kill('SIGTERM')
-      return exited
-    },
-  }
-}
+const run = (cwd: string, args: string[], extra: Record<string, string> = {}): StoreflowProcess => startStoreflow(args, extra, { cwd, baseEnv: cleanEnv() })
 
 /** runs `storeflow ARGS…` to its end in `cwd` */
 function cli(cwd: string, args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -15,11 +15,14 @@ export interface StoreflowProcess {
   stop(): Promise<number | null>
 }
 
-/** Runs `storeflow ARGS…` as a real process. */
-export function startStoreflow(args: string[], env: Record<string, string>): StoreflowProcess {
+/**
+ * Runs `storeflow ARGS…` as a real process, in the repository (or `cwd`), with this process's
+ * environment (or `baseEnv`) and `env` over it.
+ */
+export function startStoreflow(args: string[], env: Record<string, string>, options: { cwd?: string; baseEnv?: NodeJS.ProcessEnv } = {}): StoreflowProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, STOREFLOW_LOG_LEVEL: 'warn', ...env },
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...(options.baseEnv ?? process.env), STOREFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
