@@ -1,18 +1,12 @@
+import type { SupplierInput } from '../core/purchasing/purchasing.ts'
+
 /**
  * The port `create_purchase_order` uses (ActionServices.purchasing), implemented in
  * store/purchasing.repo.ts. Quantities are whole units; money is an exact decimal string.
  */
 
-export interface SupplierRecord {
-  id: string
-  name: string
-  email: string
-  /** days from order to delivery */
-  lead_time_days: number
-  /** the least quantity of one SKU the supplier takes on an order line, units */
-  min_order_quantity: number
-  skus: string[]
-}
+/** A stored supplier: the shape `POST /api/v1/suppliers` takes (core/purchasing). */
+export type SupplierRecord = SupplierInput
 
 export type PurchaseOrderStatus = 'draft' | 'sent' | 'received'
 

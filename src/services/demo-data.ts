@@ -1,3 +1,4 @@
+import type { SupplierInput } from '../core/purchasing/purchasing.ts'
 import { prng } from '../lib/prng.ts'
 
 /**
@@ -216,14 +217,7 @@ export interface RawDemoEvent {
 }
 
 /** A supplier as POST /api/v1/suppliers takes it. */
-export interface DemoSupplier {
-  id: string
-  name: string
-  email: string
-  lead_time_days: number
-  min_order_quantity: number
-  skus: string[]
-}
+export type DemoSupplier = SupplierInput
 
 export interface DemoSummary {
   seed: number

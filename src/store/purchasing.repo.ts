@@ -263,18 +263,11 @@ async function checkStockRange(db: Db, storeId: string, receipt: ReceiptLine[]):
 
 /** The largest count a receipt of `sku` adds to: its levels' sum, any one level, any variant's count (0 when none). */
 async function largestStockOf(db: Db, storeId: string, sku: string): Promise<number> {
-  const levels = await db.selectFrom('inventory_levels').select('available').where('store_id', '=', storeId).where('sku', '=', sku).execute()
-  const variants = await db
-    .selectFrom('variants')
-    .select('inventory_quantity')
-    .where('store_id', '=', storeId)
-    .where('sku', '=', sku)
-    .where('inventory_quantity', 'is not', null)
-    .execute()
-  const counts = [...levels.map((l) => Number(l.available)), ...variants.map((v) => Number(v.inventory_quantity))]
+  const { levels, variants } = await stockCountsOf(db, storeId, sku)
+  const counts = [...levels, ...variants]
   return Math.max(
     0,
-    levels.reduce((n, l) => n + Number(l.available), 0),
+    levels.reduce((n, l) => n + l, 0),
     ...counts,
   )
 }
@@ -323,8 +316,14 @@ export async function applyReceiptToStock(
 
 /** Units of `sku` in stock in the view: its inventory levels summed, else its variants' counts; null when unknown. */
 export async function availableOf(db: Db, storeId: string, sku: string): Promise<number | null> {
+  const { levels, variants } = await stockCountsOf(db, storeId, sku)
+  if (levels.length > 0) return levels.reduce((n, l) => n + l, 0)
+  return variants.length > 0 ? variants.reduce((n, v) => n + v, 0) : null
+}
+
+/** The counts the view holds for `sku`: each inventory level's, and each variant's that has one. */
+async function stockCountsOf(db: Db, storeId: string, sku: string): Promise<{ levels: number[]; variants: number[] }> {
   const levels = await db.selectFrom('inventory_levels').select('available').where('store_id', '=', storeId).where('sku', '=', sku).execute()
-  if (levels.length > 0) return levels.reduce((n, l) => n + Number(l.available), 0)
   const variants = await db
     .selectFrom('variants')
     .select('inventory_quantity')
@@ -332,7 +331,7 @@ export async function availableOf(db: Db, storeId: string, sku: string): Promise
     .where('sku', '=', sku)
     .where('inventory_quantity', 'is not', null)
     .execute()
-  return variants.length > 0 ? variants.reduce((n, v) => n + Number(v.inventory_quantity), 0) : null
+  return { levels: levels.map((l) => Number(l.available)), variants: variants.map((v) => Number(v.inventory_quantity)) }
 }
 
 /** ActionServices.purchasing over the store's tables. */

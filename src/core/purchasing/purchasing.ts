@@ -6,11 +6,14 @@ import { moneyText } from '../../lib/money.ts'
  * quantities become one order per supplier, and the order as a CSV file for the supplier.
  */
 
+/** A supplier as `POST /api/v1/suppliers` takes it and the store keeps it. */
 export interface SupplierInput {
   id: string
   name: string
   email: string
+  /** days from order to delivery */
   lead_time_days: number
+  /** the least quantity of one SKU the supplier takes on an order line, units */
   min_order_quantity: number
   skus: string[]
 }
