@@ -17,6 +17,7 @@ import * as m0015 from './migrations/0015-inventory-forecasts.ts'
 import * as m0016 from './migrations/0016-purchasing.ts'
 import * as m0017 from './migrations/0017-remote-services.ts'
 import * as m0019 from './migrations/0019-channel-sync.ts'
+import * as m0020 from './migrations/0020-insight.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -43,6 +44,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0016-purchasing', m0016],
   ['0017-remote-services', m0017],
   ['0019-channel-sync', m0019],
+  ['0020-insight', m0020],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

@@ -59,6 +59,8 @@ export interface Database {
   order_demand: OrderDemandTable
   inventory_skus: InventorySkusTable
   inventory_adjustments: InventoryAdjustmentsTable
+  attributions: AttributionsTable
+  workflow_stats_daily: WorkflowStatsDailyTable
 }
 
 export interface StoresTable {
@@ -471,3 +473,46 @@ export interface RfmCutsTable {
 
 export type { ChannelPushesTable } from './channel-tables.ts'
 import type { ChannelPushesTable } from './channel-tables.ts'
+
+// Insight (migration 0020-insight): attribution and the analytics counters
+
+export interface AttributionsTable {
+  store_id: string
+  order_id: string
+  customer_key: string
+  message_id: string
+  run_id: string | null
+  workflow_id: string
+  step_id: string
+  variant: string | null
+  /** click | open */
+  touch: string
+  touched_at: string
+  ordered_at: string
+  currency: string
+  /** the order's total in millionths of its currency */
+  amount_micros: number | string | bigint
+  /** what refunds took back since, in millionths */
+  refunded_micros: number | string | bigint
+  created_at: string
+}
+
+/** Counters per store, workflow, step ('' = the workflow as a whole) and day in the store's time zone. */
+export interface WorkflowStatsDailyTable {
+  store_id: string
+  workflow_id: string
+  step_id: string
+  day: string
+  runs_started: number | string | bigint
+  runs_completed: number | string | bigint
+  runs_exited: number | string | bigint
+  runs_failed: number | string | bigint
+  sent: number | string | bigint
+  delivered: number | string | bigint
+  opened: number | string | bigint
+  clicked: number | string | bigint
+  unsubscribed: number | string | bigint
+  bounced: number | string | bigint
+  orders: number | string | bigint
+  revenue_micros: number | string | bigint
+}
