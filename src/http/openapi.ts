@@ -36,7 +36,11 @@ function authPaths(ok: (description: string, schema?: object) => object, err: ob
           'Sign in to the dashboard with { email, password }: answers { user, csrf_token } and sets the session cookie storeflow_session (HttpOnly, SameSite=Strict, Path=/, Secure over TLS; STOREFLOW_TRUST_PROXY=1 honours X-Forwarded-Proto). A session ends after 12 hours unused or 7 days after sign-in. Failed sign-ins are rate limited: 5 per email and client, 20 per client, in 15 minutes',
         security: [],
         requestBody: {
-          content: { 'application/json': { schema: { type: 'object', required: ['email', 'password'], properties: { email: { type: 'string' }, password: { type: 'string' } } } } },
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['email', 'password'], properties: { email: { type: 'string' }, password: { type: 'string' } } },
+            },
+          },
         },
         responses: {
           200: ok('signed in', { type: 'object', properties: { user, csrf_token: { type: 'string' } } }),
@@ -59,7 +63,10 @@ function authPaths(ok: (description: string, schema?: object) => object, err: ob
               csrf_token: { type: 'string' },
               stores: {
                 type: 'array',
-                items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' }, timezone: { type: 'string' } } },
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' }, timezone: { type: 'string' } },
+                },
               },
             },
           }),

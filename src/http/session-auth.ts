@@ -18,6 +18,8 @@ export const STORE_HEADER = 'x-storeflow-store'
 interface SessionGate {
   sessions: SessionsService
   stores: Pick<StoresService, 'exists'>
+  /** the origin of STOREFLOW_PUBLIC_URL, also accepted as Origin (a proxy that rewrites Host) */
+  publicOrigin: string | null
 }
 
 declare module 'fastify' {
@@ -62,17 +64,20 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
 
 const forbidden = (message: string) => new UserError(message, { code: 'forbidden' })
 
-/** An Origin header, when sent, must name this server's host (request.host: X-Forwarded-Host only behind a trusted proxy). */
+/**
+ * An Origin header, when sent, must name this server's host (request.host: X-Forwarded-Host only
+ * behind a trusted proxy) or be the origin of STOREFLOW_PUBLIC_URL.
+ */
 export function checkOrigin(request: FastifyRequest): void {
   const origin = request.headers.origin
   if (origin === undefined) return
-  let host: string | null = null
+  let url: URL | null = null
   try {
-    host = new URL(origin).host
+    url = new URL(origin)
   } catch {
-    host = null
+    url = null
   }
-  if (host === null || host !== request.host) {
+  if (url === null || (url.host !== request.host && url.origin !== request.server.sessionGate?.publicOrigin)) {
     throw forbidden(`cross-site request refused (csrf protection): the Origin header "${origin.slice(0, 200)}" is not this server's own`)
   }
 }

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { UserError } from '../lib/errors.ts'
 import { FailureWindow } from '../lib/failure-window.ts'
-import {
-  createSession,
-  deleteExpiredSessions,
-  deleteSession,
-  findSession,
-  hashSessionToken,
-  touchSession,
-  type SessionRecord,
-} from '../store/sessions.repo.ts'
+import { createSession, deleteExpiredSessions, deleteSession, findSession, hashSessionToken, touchSession, type SessionRecord } from '../store/sessions.repo.ts'
 import { listStores } from '../store/stores.repo.ts'
 import { findUserByEmail, hashPassword, verifyPassword } from '../store/users.repo.ts'
 import type { ServiceContext } from './context.ts'

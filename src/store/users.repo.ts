@@ -92,7 +92,10 @@ export async function listUsers(db: Kysely<Database>): Promise<UserSummary[]> {
 }
 
 export async function countUsers(db: Kysely<Database>): Promise<number> {
-  const row = await withUsers(db).selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()
+  const row = await withUsers(db)
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 

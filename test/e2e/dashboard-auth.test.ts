@@ -89,7 +89,10 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     expect(parts).not.toContain('Secure')
     expect(res.headers.get('cache-control')).toBe('no-store')
     // the token is stored hashed, never as sent
-    const rows = await env.app.handle.db.selectFrom('sessions' as never).selectAll().execute()
+    const rows = await env.app.handle.db
+      .selectFrom('sessions' as never)
+      .selectAll()
+      .execute()
     expect(rows).toHaveLength(1)
     expect(JSON.stringify(rows)).not.toContain(value!)
     // a second sign-in is a second session with its own token
@@ -193,8 +196,15 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     expect(ok.status, JSON.stringify(ok.body)).toBe(202)
     const noOrigin = await call('POST', '/api/v1/events', { body: event(), headers: { cookie, 'x-csrf-token': csrf } })
     expect(noOrigin.status).toBe(202)
+    // behind a proxy that rewrites Host, the configured public URL is this server's origin too
+    expect(new URL(env.config.publicUrl).host).not.toBe(host)
+    const publicOrigin = await call('POST', '/api/v1/events', {
+      body: event(),
+      headers: { cookie, 'x-csrf-token': csrf, origin: new URL(env.config.publicUrl).origin },
+    })
+    expect(publicOrigin.status).toBe(202)
     await env.app.engine.drain()
-    expect((await customerIds('default')).sort()).toEqual([`c-${n - 1}`, `c-${n}`])
+    expect((await customerIds('default')).sort()).toEqual([`c-${n - 2}`, `c-${n - 1}`, `c-${n}`].sort())
     // an admin action: the session is every scope
     const settings = await call('PUT', '/api/v1/settings', { body: { timezone: 'Europe/Paris' }, headers: { cookie, 'x-csrf-token': csrf } })
     expect(settings.status, JSON.stringify(settings.body)).toBe(200)
@@ -239,7 +249,10 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     expect((await call('POST', '/api/v1/auth/logout', { headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(401)
     // the other session goes on
     expect((await call('GET', '/api/v1/workflows', { headers: { cookie: other.cookie } })).status).toBe(200)
-    const rows = await env.app.handle.db.selectFrom('sessions' as never).selectAll().execute()
+    const rows = await env.app.handle.db
+      .selectFrom('sessions' as never)
+      .selectAll()
+      .execute()
     expect(rows).toHaveLength(1)
   })
 

@@ -25,6 +25,14 @@ function credentials(body: unknown): { email: string; password: string } {
   return { email: out.email!, password: out.password! }
 }
 
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin
+  } catch {
+    return null
+  }
+}
+
 /**
  * The dashboard's sign-in: `POST /api/v1/auth/login`, `GET /api/v1/auth/session`,
  * `POST /api/v1/auth/logout` (docs in openapi.ts). The cookie then opens all of /api/v1
@@ -32,7 +40,7 @@ function credentials(body: unknown): { email: string; password: string } {
  */
 export function registerAuthRoutes(server: FastifyInstance, app: App): void {
   const { sessions, stores } = app.services
-  installSessionGate(server, { sessions, stores })
+  installSessionGate(server, { sessions, stores, publicOrigin: originOf(app.config.publicUrl) })
   sessions.warm()
 
   server.post('/api/v1/auth/login', async (request, reply) => {
