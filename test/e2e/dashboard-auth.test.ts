@@ -206,8 +206,9 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     await env.app.engine.drain()
     expect((await customerIds('default')).sort()).toEqual([`c-${n - 2}`, `c-${n - 1}`, `c-${n}`].sort())
     // an admin action: the session is every scope
-    const settings = await call('PUT', '/api/v1/settings', { body: { timezone: 'Europe/Paris' }, headers: { cookie, 'x-csrf-token': csrf } })
+    const settings = await call('PUT', '/api/v1/settings', { body: { store_name: 'Renamed by the dashboard' }, headers: { cookie, 'x-csrf-token': csrf } })
     expect(settings.status, JSON.stringify(settings.body)).toBe(200)
+    expect((await call('GET', '/api/v1/settings', { headers: { cookie } })).body.store_name).toBe('Renamed by the dashboard')
   })
 
   it('X-Storeflow-Store picks the store (default `default`); an unknown store is 404 naming the header', async () => {
