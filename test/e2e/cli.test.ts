@@ -277,6 +277,8 @@ describe.concurrent('storeflow CLI', { timeout: 90_000 }, () => {
       child.on('exit', (code) => reject(new Error(`exited ${code}: ${stdout}`)))
     })
     expect(stdout).not.toContain('first start')
+    // the demo created the dashboard user from STOREFLOW_ADMIN_*: nothing more to say about logins
+    expect(stdout).not.toContain('dashboard login')
     const health = await fetch(`${url}/healthz`)
     expect(health.status).toBe(200)
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))

@@ -78,9 +78,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   app.services.maintenance.start()
   settleMemoryAfterStart()
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
-  console.log(`storeflow listening on http://${shown}:${port}${worker ? ' (with an embedded worker)' : ' (API only: run `storeflow worker` for runs)'}`)
+  // before the URL line, which whoever waits for the server reads as "ready"
   const login = await dashboardLogin(app)
   if (login) console.log(login)
+  console.log(`storeflow listening on http://${shown}:${port}${worker ? ' (with an embedded worker)' : ' (API only: run `storeflow worker` for runs)'}`)
 }
 
 export function registerServe(program: Command): void {
