@@ -43,6 +43,12 @@ export interface Config {
   formRateLimit: Rate | null
   /** how long a worker holds a claimed run before another may take it over, ms; default 60000 */
   leaseMs: number
+  /**
+   * STOREFLOW_TRUST_PROXY=1: the server sits behind a reverse proxy it trusts, so X-Forwarded-Proto,
+   * -For and -Host say the client's scheme, address and host (the Secure flag of the dashboard's
+   * cookie, sign-in rate limits per client). Off by default: then those headers are ignored.
+   */
+  trustProxy?: boolean
 }
 
 export type ConfigFlags = Partial<Pick<Config, 'port' | 'host' | 'dataDir' | 'databaseUrl' | 'publicUrl'>>
@@ -74,6 +80,7 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     ingestRateLimit: ingestRate(env.STOREFLOW_INGEST_RATE_LIMIT ?? (file.ingestRateLimit as string | number | undefined)),
     formRateLimit: namedRate('STOREFLOW_FORM_RATE_LIMIT', env.STOREFLOW_FORM_RATE_LIMIT ?? (file.formRateLimit as string | number | undefined) ?? '20/min'),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
+    trustProxy: ['1', 'true'].includes(env.STOREFLOW_TRUST_PROXY ?? '') || file.trustProxy === true,
   }
 }
 

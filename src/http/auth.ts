@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { UserError } from '../lib/errors.ts'
 import type { KeyScope, KeysService } from '../services/keys.ts'
+import { signInBySession } from './session-auth.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,12 +19,18 @@ const cache = new Map<string, { key: Awaited<ReturnType<KeysService['find']>>; a
 /** keys are looked up per request; a short cache keeps ingest fast, revocation takes effect within it */
 const CACHE_MS = 5_000
 
-/** Bearer API key → store and scope; each key is bound to one store. */
+/**
+ * Bearer API key → store and scope; each key is bound to one store. Without a Bearer key, the
+ * dashboard's session cookie (session-auth.ts): admin of the store X-Storeflow-Store names.
+ */
 export function requireScope(keys: Pick<KeysService, 'find'>, need: KeyScope) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
-    if (!token) throw new UserError('missing API key: send Authorization: Bearer <key> (create one with: storeflow keys create)', { code: 'unauthorized' })
+    if (!token) {
+      if (await signInBySession(request)) return
+      throw new UserError('missing API key: send Authorization: Bearer <key> (create one with: storeflow keys create)', { code: 'unauthorized' })
+    }
     const hit = cache.get(token)
     let key = hit && Date.now() - hit.at < CACHE_MS ? hit.key : undefined
     if (key === undefined) {

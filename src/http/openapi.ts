@@ -26,21 +26,90 @@ const segment = {
   },
 }
 
+/** The dashboard's sign-in routes (routes/auth.ts). */
+function authPaths(ok: (description: string, schema?: object) => object, err: object) {
+  const user = { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } } }
+  return {
+    '/api/v1/auth/login': {
+      post: {
+        summary:
+          'Sign in to the dashboard with { email, password }: answers { user, csrf_token } and sets the session cookie storeflow_session (HttpOnly, SameSite=Strict, Path=/, Secure over TLS; STOREFLOW_TRUST_PROXY=1 honours X-Forwarded-Proto). A session ends after 12 hours unused or 7 days after sign-in. Failed sign-ins are rate limited: 5 per email and client, 20 per client, in 15 minutes',
+        security: [],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['email', 'password'], properties: { email: { type: 'string' }, password: { type: 'string' } } },
+            },
+          },
+        },
+        responses: {
+          200: ok('signed in', { type: 'object', properties: { user, csrf_token: { type: 'string' } } }),
+          400: ok('a field is missing or not a string (the message names it)', err),
+          401: ok('wrong email or password (the same answer for both)', err),
+          403: ok('an Origin header naming another host', err),
+          429: ok('too many failed sign-ins (Retry-After)', err),
+        },
+      },
+    },
+    '/api/v1/auth/session': {
+      get: {
+        summary: 'The signed-in user, the csrf_token to send as X-CSRF-Token, and the stores to choose from (X-Storeflow-Store)',
+        security: [{ session: [] }],
+        responses: {
+          200: ok('signed in', {
+            type: 'object',
+            properties: {
+              user,
+              csrf_token: { type: 'string' },
+              stores: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' }, timezone: { type: 'string' } },
+                },
+              },
+            },
+          }),
+          401: ok('not signed in, or the session ended', err),
+        },
+      },
+    },
+    '/api/v1/auth/logout': {
+      post: {
+        summary: 'Sign out: ends the session and clears the cookie (X-CSRF-Token required)',
+        security: [{ session: [] }],
+        responses: { 204: { description: 'signed out' }, 401: ok('not signed in', err), 403: ok('missing or wrong X-CSRF-Token', err) },
+      },
+    },
+  }
+}
+
 /** The OpenAPI document at /api/openapi.json; request shapes come from the same zod schemas that validate. */
 export function registerOpenApi(server: FastifyInstance): void {
   const event = z.toJSONSchema(eventEnvelopeSchema, { io: 'input', unrepresentable: 'any' })
   const settings = z.toJSONSchema(settingsPatchSchema, { unrepresentable: 'any' })
-  const auth = [{ bearer: [] }]
+  // the dashboard's session cookie opens every /api/v1 route as the bearer key does (admin of the store X-Storeflow-Store names)
+  const auth = [{ bearer: [] }, { session: [] }]
   const ok = (description: string, schema: object = {}) => ({ description, content: { 'application/json': { schema } } })
   const doc = {
     openapi: '3.1.0',
     info: { title: 'storeflow API', version: '1' },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'storeflow_session',
+          description:
+            'The dashboard session from POST /api/v1/auth/login. A signed-in user is the installation admin: every scope, on the store named by the X-Storeflow-Store header (default `default`; an unknown store is 404). POST, PUT, PATCH and DELETE signed in by the cookie must send X-CSRF-Token (the csrf_token) and, with an Origin header, come from this host: else 403.',
+        },
+      },
       schemas: { Event: event, Settings: settings, Segment: segment, Error: error, InventoryForecast: inventoryForecastSchema },
     },
     security: auth,
     paths: {
+      ...authPaths(ok, error),
       '/api/v1/events': {
         post: {
           summary: 'Ingest one event or { events: [...] }',

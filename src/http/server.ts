@@ -18,6 +18,7 @@ import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
+import { registerAuthRoutes } from './routes/auth.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
 
@@ -42,6 +43,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     // one log line per request would dominate at ingest rates; STOREFLOW_LOG_REQUESTS=1 turns them on
     logController: new LogController({ disableRequestLogging: process.env.STOREFLOW_LOG_REQUESTS !== '1' }),
     return503OnClosing: true,
+    // behind a trusted proxy (STOREFLOW_TRUST_PROXY=1) request.protocol, .ip and .host follow X-Forwarded-*
+    trustProxy: app.config.trustProxy === true,
     // tracking and unsubscribe tokens are signed payloads (a click token carries its URL), far
     // longer than Fastify's default 100-character limit on a path parameter, which answers 414
     routerOptions: { maxParamLength: 8192 },
@@ -95,6 +98,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   // reachable from outside so a test (or a plugin) can write the tally when it needs to, not a minute later
   server.decorate('ingestGuards', guards)
 
+  registerAuthRoutes(server, app)
   registerHealthRoutes(server, app)
   registerEventRoutes(server, app, guards)
   registerWorkflowRoutes(server, app)

@@ -15,6 +15,7 @@ import { createRecommendationsService } from './recommendations.ts'
 import { createRemoteService } from './remote.ts'
 import { createRunService } from './runs.ts'
 import { createSegmentsService } from './segments.ts'
+import { createSessionsService } from './sessions.ts'
 import { createInventoryService } from './inventory.ts'
 import { createSimulationService } from './simulate.ts'
 import { createStoreViewService } from './store-view.ts'
@@ -43,6 +44,7 @@ export function createServices(ctx: ServiceContext) {
     keys: createKeysService(ctx),
     stores: createStoresService(ctx),
     users: createUsersService(ctx),
+    sessions: createSessionsService(ctx),
     health: createHealthService(ctx),
     workers: createWorkersService(ctx),
     maintenance: createMaintenanceService(ctx, deliveries),

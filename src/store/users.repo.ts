@@ -90,3 +90,23 @@ export async function authenticateUser(db: Kysely<Database>, email: string, pass
 export async function listUsers(db: Kysely<Database>): Promise<UserSummary[]> {
   return withUsers(db).selectFrom('users').select(['id', 'email', 'role', 'created_at']).orderBy('email').execute()
 }
+
+export async function countUsers(db: Kysely<Database>): Promise<number> {
+  const row = await withUsers(db)
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+/** Deletes a user and, with them, every session they hold; false when there was no such user. */
+export async function deleteUser(db: Kysely<Database>, email: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await withUsers(trx).selectFrom('users').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst()
+    if (!row) return false
+    // the foreign key cascades too; said here so it does not depend on it
+    await (trx as unknown as Kysely<{ sessions: { user_id: string } }>).deleteFrom('sessions').where('user_id', '=', row.id).execute()
+    await withUsers(trx).deleteFrom('users').where('id', '=', row.id).execute()
+    return true
+  })
+}

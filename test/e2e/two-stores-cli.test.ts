@@ -52,6 +52,8 @@ const STORE_FREE: Record<string, string> = {
   'stores create': "creates a store; stores are the installation's",
   'stores list': "lists the installation's stores (ids, names), by design for the operator",
   'users create': 'dashboard users belong to the installation, not to one store',
+  'users list': 'dashboard users belong to the installation, not to one store',
+  'users delete': 'dashboard users belong to the installation, not to one store',
   'templates list': 'the built-in library, read from files',
 }
 

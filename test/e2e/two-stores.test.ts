@@ -132,6 +132,39 @@ const MATRIX: Record<string, RouteCases> = {
   'GET /metrics': { scope: null, cases: [{ name: 'metrics', request: () => ({ method: 'GET', url: '/metrics' }), expect: status(200) }] },
   'GET /api/openapi.json': { scope: null, cases: [{ name: 'OpenAPI', request: () => ({ method: 'GET', url: '/api/openapi.json' }), expect: status(200) }] },
 
+  // Dashboard sign-in (issue 14). A dashboard user is the installation's admin by design (users and
+  // sessions belong to the installation, not to a store): signed in, the X-Storeflow-Store header
+  // picks any store, so the wall between stores is the key's, not the session's. Here: no key opens
+  // a session, and without a session these routes answer 401 with nothing of B (the store header
+  // and the CSRF rules are tested in test/e2e/dashboard-auth.test.ts).
+  'POST /api/v1/auth/login': {
+    scope: null,
+    cases: [
+      {
+        name: "a sign-in with B's shop name as the password is refused, the same as an unknown user",
+        request: () => ({ method: 'POST', url: '/api/v1/auth/login', payload: { email: EMAIL, password: SHOP.b } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(401)
+          expect(res.headers['set-cookie']).toBeUndefined()
+        },
+      },
+    ],
+  },
+  'GET /api/v1/auth/session': {
+    scope: null,
+    cases: [
+      {
+        name: "A's admin key is no session",
+        request: (w) => ({ method: 'GET', url: '/api/v1/auth/session', headers: { ...bearer(w.a.keys.admin), 'x-storeflow-store': 'b' } }),
+        expect: status(401),
+      },
+    ],
+  },
+  'POST /api/v1/auth/logout': {
+    scope: null,
+    cases: [{ name: 'signing out without a session', request: () => ({ method: 'POST', url: '/api/v1/auth/logout' }), expect: status(401) }],
+  },
+
   'POST /api/v1/events': {
     scope: 'ingest',
     cases: [
@@ -606,6 +639,15 @@ const MATRIX: Record<string, RouteCases> = {
         name: 'shared email',
         request: () => ({ method: 'GET', url: `/api/v1/customers/${EMAIL}` }),
         expect: (res) => expect(res.json()).toMatchObject({ first_name: NAME.a }),
+      },
+      {
+        // the dashboard's store header picks a store for a session only; a key stays in its own store
+        name: "shared id with the dashboard's store header naming B",
+        request: () => ({ method: 'GET', url: '/api/v1/customers/42', headers: { 'x-storeflow-store': 'b' } }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(200)
+          expect(res.json()).toMatchObject({ id: '42', first_name: NAME.a })
+        },
       },
       { name: "B's customer key", request: (w) => ({ method: 'GET', url: `/api/v1/customers/${w.b.customerKey}` }), expect: notFound },
     ],

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { loadConfig, type ConfigFlags } from '../../config.ts'
 import type { App } from '../../main.ts'
+import { dashboardLogin } from '../dashboard-login.ts'
 import { settleMemoryAfterStart } from '../settle-memory.ts'
 import { action, commandLineRoot, intFlag, serviceLogger, waitForDatabase } from '../shared.ts'
 
@@ -77,6 +78,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   app.services.maintenance.start()
   settleMemoryAfterStart()
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  // before the URL line, which whoever waits for the server reads as "ready"
+  const login = await dashboardLogin(app)
+  if (login) console.log(login)
   console.log(`storeflow listening on http://${shown}:${port}${worker ? ' (with an embedded worker)' : ' (API only: run `storeflow worker` for runs)'}`)
 }
 

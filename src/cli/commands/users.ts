@@ -63,4 +63,26 @@ export function registerUsers(program: Command): void {
         else console.log(`created user ${user.email}; sign in to the dashboard with this email and the password you chose`)
       }),
     )
+  users
+    .command('list')
+    .description('dashboard users (they sign in to every store of the installation)')
+    .option('--json', 'print [{ id, email, role, created_at }] as JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const list = await withApp((app) => app.services.users.list())
+        if (opts.json) printJson(list)
+        else if (list.length === 0) console.log('no users; create one with `storeflow users create EMAIL`')
+        else for (const u of list) console.log(`${u.email}  ${u.role}  created ${u.created_at}`)
+      }),
+    )
+  users
+    .command('delete <email>')
+    .description('delete a dashboard user; their sessions end at once')
+    .action(
+      action(async (email: string) => {
+        const deleted = await withApp((app) => app.services.users.delete(email))
+        if (!deleted) throw new UserError(`no user "${email}"`, { code: 'not_found' })
+        console.log(`deleted user ${email.trim().toLowerCase()}; their dashboard sessions are signed out`)
+      }),
+    )
 }
