@@ -75,3 +75,23 @@ export async function migrate(handle: DatabaseHandle): Promise<string[]> {
   })
   return applied
 }
+
+/**
+ * Migrations this version has and the database has not applied (`pending`), and those the
+ * database has that this version does not know (`unknown`: a newer storeflow migrated it).
+ * Reads only: nothing is applied (storeflow doctor).
+ */
+export async function migrationStatus(handle: DatabaseHandle): Promise<{ pending: string[]; unknown: string[] }> {
+  const db = handle.db as Kysely<any>
+  let done: string[]
+  try {
+    done = (await db.selectFrom('storeflow_migrations').select('name').execute()).map((r) => r.name as string)
+  } catch (err) {
+    // no migrations table yet: nothing applied (any other failure is the database's)
+    if (/storeflow_migrations/.test(String((err as Error).message))) done = []
+    else throw err
+  }
+  const known = new Set(MIGRATIONS.map(([name]) => name))
+  const applied = new Set(done)
+  return { pending: MIGRATIONS.map(([name]) => name).filter((n) => !applied.has(n)), unknown: done.filter((n) => !known.has(n)) }
+}
