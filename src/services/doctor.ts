@@ -140,6 +140,7 @@ async function secretKeyCheck(config: Config, env: NodeJS.ProcessEnv, handle: Da
     : existsSync(join(config.dataDir, 'secret.key'))
       ? `the key file ${join(config.dataDir, 'secret.key')}`
       : 'the config file'
+  const keyName = env.STOREFLOW_SECRET_KEY ? 'STOREFLOW_SECRET_KEY' : `the secret key from ${source} (STOREFLOW_SECRET_KEY is not set)`
   let connectors: SealedConnector[] = []
   let integrations: Array<{ store: string; kind: string; opens: boolean }> = []
   if (handle) {
@@ -156,7 +157,7 @@ async function secretKeyCheck(config: Config, env: NodeJS.ProcessEnv, handle: Da
     checks.push(
       fail(
         name,
-        `STOREFLOW_SECRET_KEY (from ${source}) does not open ${closed.length} of ${sealed.length} sealed secrets (${closed
+        `${keyName} does not open ${closed.length} of ${sealed.length} sealed secrets (${closed
           .slice(0, 3)
           .map((s) => s.what)
           .join(', ')}${closed.length > 3 ? ', …' : ''}): the key was changed since they were saved`,
@@ -166,7 +167,7 @@ async function secretKeyCheck(config: Config, env: NodeJS.ProcessEnv, handle: Da
   } else if (config.secretKey.length < 16) {
     checks.push(warn(name, `the key from ${source} is short (${config.secretKey.length} characters)`, 'use a random value of 32 bytes or more, e.g. $(openssl rand -base64 32), and enter sealed secrets again'))
   } else {
-    checks.push(ok(name, `set (from ${source})${sealed.length > 0 ? `; opens all ${sealed.length} sealed secrets` : '; no sealed secrets to try yet'}`))
+    checks.push(ok(name, `set (from ${source})${sealed.length > 0 ? `; opens ${sealed.length === 1 ? 'the 1 sealed secret' : `all ${sealed.length} sealed secrets`}` : '; no sealed secrets to try yet'}`))
   }
   return connectors
 }
