@@ -80,7 +80,13 @@ async function databaseChecks(config: Config, checks: DoctorCheck[]): Promise<Da
   const postgres = isPostgresUrl(config.databaseUrl)
   const where = postgres ? `PostgreSQL at ${postgresAddress(config.databaseUrl)}` : `SQLite at ${config.databaseUrl}`
   if (!postgres && config.databaseUrl !== ':memory:' && !existsSync(config.databaseUrl)) {
-    checks.push(warn('database', `${where}: no database file yet`, 'it is made on first start (storeflow serve, worker or migrate); check STOREFLOW_DATA_DIR or DATABASE_URL if you expected one'))
+    checks.push(
+      warn(
+        'database',
+        `${where}: no database file yet`,
+        'it is made on first start (storeflow serve, worker or migrate); check STOREFLOW_DATA_DIR or DATABASE_URL if you expected one',
+      ),
+    )
     return null
   }
   let handle: DatabaseHandle | null = null
@@ -89,7 +95,13 @@ async function databaseChecks(config: Config, checks: DoctorCheck[]): Promise<Da
     await handle.ping()
   } catch (err) {
     await handle?.close().catch(() => undefined)
-    checks.push(fail('database', `${where} does not answer: ${redact(errorMessage(err), [passwordOf(config.databaseUrl)])}`, 'check that it is running and DATABASE_URL (host, port, user, password, database)'))
+    checks.push(
+      fail(
+        'database',
+        `${where} does not answer: ${redact(errorMessage(err), [passwordOf(config.databaseUrl)])}`,
+        'check that it is running and DATABASE_URL (host, port, user, password, database)',
+      ),
+    )
     return null
   }
   checks.push(ok('database', `${where} answers`))
@@ -97,15 +109,29 @@ async function databaseChecks(config: Config, checks: DoctorCheck[]): Promise<Da
     const { pending, unknown } = await migrationStatus(handle)
     if (unknown.length > 0)
       checks.push(
-        fail('migrations', `the database has migrations this version does not know (${unknown.join(', ')}): a newer storeflow migrated it`, 'run the storeflow version that migrated it, or a newer one'),
+        fail(
+          'migrations',
+          `the database has migrations this version does not know (${unknown.join(', ')}): a newer storeflow migrated it`,
+          'run the storeflow version that migrated it, or a newer one',
+        ),
       )
     else if (pending.length > 0)
       checks.push(
-        warn('migrations', `${pending.length} migration${pending.length === 1 ? '' : 's'} not applied yet (${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''})`, 'run storeflow migrate (serve and worker also apply them when they start)'),
+        warn(
+          'migrations',
+          `${pending.length} migration${pending.length === 1 ? '' : 's'} not applied yet (${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''})`,
+          'run storeflow migrate (serve and worker also apply them when they start)',
+        ),
       )
     else checks.push(ok('migrations', 'every migration is applied'))
   } catch (err) {
-    checks.push(fail('migrations', `could not read the applied migrations: ${errorMessage(err).split('\n')[0]}`, 'check the database user may read the storeflow_migrations table'))
+    checks.push(
+      fail(
+        'migrations',
+        `could not read the applied migrations: ${errorMessage(err).split('\n')[0]}`,
+        'check the database user may read the storeflow_migrations table',
+      ),
+    )
   }
   return handle
 }
@@ -131,7 +157,11 @@ async function secretKeyCheck(config: Config, env: NodeJS.ProcessEnv, handle: Da
   const name = 'secret_key'
   if (config.secretKey === '') {
     checks.push(
-      fail(name, 'STOREFLOW_SECRET_KEY is not set (with PostgreSQL every process needs the same key)', 'set STOREFLOW_SECRET_KEY to one random value on every machine, e.g. $(openssl rand -base64 32)'),
+      fail(
+        name,
+        'STOREFLOW_SECRET_KEY is not set (with PostgreSQL every process needs the same key)',
+        'set STOREFLOW_SECRET_KEY to one random value on every machine, e.g. $(openssl rand -base64 32)',
+      ),
     )
     return []
   }
@@ -151,7 +181,10 @@ async function secretKeyCheck(config: Config, env: NodeJS.ProcessEnv, handle: Da
       // tables not there yet (migrations pending): nothing sealed to try
     }
   }
-  const sealed = [...connectors.map((c) => ({ what: `connector ${c.id}`, opens: c.opens })), ...integrations.map((i) => ({ what: `integration ${i.store}/${i.kind}`, opens: i.opens }))]
+  const sealed = [
+    ...connectors.map((c) => ({ what: `connector ${c.id}`, opens: c.opens })),
+    ...integrations.map((i) => ({ what: `integration ${i.store}/${i.kind}`, opens: i.opens })),
+  ]
   const closed = sealed.filter((s) => !s.opens)
   if (closed.length > 0) {
     checks.push(
@@ -165,9 +198,20 @@ async function secretKeyCheck(config: Config, env: NodeJS.ProcessEnv, handle: Da
       ),
     )
   } else if (config.secretKey.length < 16) {
-    checks.push(warn(name, `the key from ${source} is short (${config.secretKey.length} characters)`, 'use a random value of 32 bytes or more, e.g. $(openssl rand -base64 32), and enter sealed secrets again'))
+    checks.push(
+      warn(
+        name,
+        `the key from ${source} is short (${config.secretKey.length} characters)`,
+        'use a random value of 32 bytes or more, e.g. $(openssl rand -base64 32), and enter sealed secrets again',
+      ),
+    )
   } else {
-    checks.push(ok(name, `set (from ${source})${sealed.length > 0 ? `; opens ${sealed.length === 1 ? 'the 1 sealed secret' : `all ${sealed.length} sealed secrets`}` : '; no sealed secrets to try yet'}`))
+    checks.push(
+      ok(
+        name,
+        `set (from ${source})${sealed.length > 0 ? `; opens ${sealed.length === 1 ? 'the 1 sealed secret' : `all ${sealed.length} sealed secrets`}` : '; no sealed secrets to try yet'}`,
+      ),
+    )
   }
   return connectors
 }
@@ -191,7 +235,11 @@ async function smtpCheck(config: Config, timeoutMs: number): Promise<DoctorCheck
     await transport.verify()
     return ok(name, `the SMTP server at ${where} answers${url.username ? ' and accepts the login' : ''}`)
   } catch (err) {
-    return fail(name, `the SMTP server at ${where} does not take us: ${redact(errorMessage(err), [password, url.username])}`, 'check SMTP_URL (host, port, user, password) and that this machine may reach it')
+    return fail(
+      name,
+      `the SMTP server at ${where} does not take us: ${redact(errorMessage(err), [password, url.username])}`,
+      'check SMTP_URL (host, port, user, password) and that this machine may reach it',
+    )
   } finally {
     transport.close()
   }
@@ -202,7 +250,11 @@ async function connectorCheck(c: SealedConnector, http: OutboundClient, timeoutM
   const name = `connector ${c.id}`
   const what = `${c.platform} connector of store ${c.store}`
   if (!c.opens)
-    return fail(name, `${what}: its secrets do not open with this STOREFLOW_SECRET_KEY`, 'set STOREFLOW_SECRET_KEY back, or remove the connector and add it again with its secrets')
+    return fail(
+      name,
+      `${what}: its secrets do not open with this STOREFLOW_SECRET_KEY`,
+      'set STOREFLOW_SECRET_KEY back, or remove the connector and add it again with its secrets',
+    )
   if (!c.api_url) return ok(name, `${what}: secrets open; no API URL to try`)
   let host: string
   try {
@@ -212,7 +264,12 @@ async function connectorCheck(c: SealedConnector, http: OutboundClient, timeoutM
   }
   try {
     const res = await http.request(c.api_url, { method: 'GET', timeoutMs, maxResponseBytes: 256 * 1024, redirects: 'return' })
-    if (res.status >= 500) return warn(name, `${what}: the API at ${host} answers HTTP ${res.status}`, "the shop's API has trouble: try again later, or check the platform's status page")
+    if (res.status >= 500)
+      return warn(
+        name,
+        `${what}: the API at ${host} answers HTTP ${res.status}`,
+        "the shop's API has trouble: try again later, or check the platform's status page",
+      )
     return ok(name, `${what}: secrets open; the API at ${host} answers (HTTP ${res.status})`)
   } catch (err) {
     if (err instanceof ResponseTooLargeError) return ok(name, `${what}: secrets open; the API at ${host} answers`)
@@ -239,7 +296,8 @@ function publicUrlCheck(config: Config, env: NodeJS.ProcessEnv): DoctorCheck {
   }
   if (!env.STOREFLOW_PUBLIC_URL && config.publicUrl === `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`)
     return warn(name, `STOREFLOW_PUBLIC_URL is not set: mail links point at ${config.publicUrl}, which customers cannot reach`, fix)
-  if (['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return warn(name, `mail links point at ${config.publicUrl}, which customers cannot reach`, fix)
+  if (['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
+    return warn(name, `mail links point at ${config.publicUrl}, which customers cannot reach`, fix)
   if (url.protocol !== 'https:') return warn(name, `mail links point at ${config.publicUrl} over plain http`, fix)
   return ok(name, `mail links point at ${config.publicUrl}`)
 }

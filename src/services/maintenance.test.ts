@@ -64,8 +64,7 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
     (await db().selectFrom('runs').select(['trigger_event_id', 'workflow_id', 'status']).orderBy('trigger_event_id').orderBy('workflow_id').execute()).map(
       (r) => `${r.trigger_event_id}/${r.workflow_id}/${r.status}`,
     )
-  const eventIds = async () =>
-    (await db().selectFrom('events').select('id').where('source', '=', 'test').orderBy('id').execute()).map((r) => r.id)
+  const eventIds = async () => (await db().selectFrom('events').select('id').where('source', '=', 'test').orderBy('id').execute()).map((r) => r.id)
   const stepsOf = async (triggerId: string, workflowId: string) =>
     (
       await db()

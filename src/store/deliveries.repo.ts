@@ -135,7 +135,11 @@ export function deliverySummary(d: DeliveryRow): Record<string, unknown> {
 
 export async function getDelivery(db: Db, storeId: string, id: string): Promise<DeliveryRow> {
   const row = await db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
-  if (!row) throw new UserError(`delivery "${id}" not found in store "${storeId}" (deliveries are kept ${DELIVERY_RETENTION_DAYS} days unless STOREFLOW_RETENTION_DELIVERIES_DAYS says otherwise)`, { code: 'not_found' })
+  if (!row)
+    throw new UserError(
+      `delivery "${id}" not found in store "${storeId}" (deliveries are kept ${DELIVERY_RETENTION_DAYS} days unless STOREFLOW_RETENTION_DELIVERIES_DAYS says otherwise)`,
+      { code: 'not_found' },
+    )
   return fromRow(row)
 }
 

@@ -100,7 +100,19 @@ describe('storeflow doctor', () => {
     const dataDir = tempDir()
     const env = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'the-first-key-0123456789abcdef', STOREFLOW_ALLOW_PRIVATE_HTTP: '1' }
     const add = await runCli(
-      ['connectors', 'add', '--platform', 'bigcommerce', '--secret', 'whsec-doctor-visible-never', '--api-url', `${shopApi.url}/stores/abc`, '--access-token', 'tok-doctor-never-shown', '--json'],
+      [
+        'connectors',
+        'add',
+        '--platform',
+        'bigcommerce',
+        '--secret',
+        'whsec-doctor-visible-never',
+        '--api-url',
+        `${shopApi.url}/stores/abc`,
+        '--access-token',
+        'tok-doctor-never-shown',
+        '--json',
+      ],
       env,
     )
     expect(add.code, add.stderr).toBe(0)
@@ -147,24 +159,32 @@ describe('storeflow doctor', () => {
     const port = await closedPort()
     const down = await doctor({ STOREFLOW_DATA_DIR: dataDir, SMTP_URL: `smtp://mailer:pa55-never-shown@127.0.0.1:${port}` })
     expect(down.code).toBe(1)
-    expect(check(down.checks, 'smtp')).toMatchObject({ status: 'fail', reason: expect.stringContaining(`127.0.0.1:${port}`), fix: expect.stringMatching(/SMTP_URL/) })
+    expect(check(down.checks, 'smtp')).toMatchObject({
+      status: 'fail',
+      reason: expect.stringContaining(`127.0.0.1:${port}`),
+      fix: expect.stringMatching(/SMTP_URL/),
+    })
     expect(down.stdout + down.stderr).not.toContain('pa55-never-shown')
   }, 120_000)
 
-  it.runIf(pgAvailable)('PostgreSQL: the database and its migrations are ok; without STOREFLOW_SECRET_KEY the key fails, naming it', async () => {
-    const env = await createTestEnv('postgres')
-    try {
-      const vars = await cliEnvFor(env, 'postgres')
-      const res = await doctor(vars)
-      expect(res.code, res.stdout).toBe(0)
-      expect(check(res.checks, 'database')).toMatchObject({ status: 'ok', reason: expect.stringMatching(/^PostgreSQL at /) })
-      expect(check(res.checks, 'migrations').status).toBe('ok')
-      const { STOREFLOW_SECRET_KEY: _key, ...withoutKey } = vars
-      const noKey = await doctor({ ...withoutKey, STOREFLOW_DATA_DIR: tempDir() })
-      expect(noKey.code).toBe(1)
-      expect(check(noKey.checks, 'secret_key')).toMatchObject({ status: 'fail', reason: expect.stringMatching(/STOREFLOW_SECRET_KEY is not set/) })
-    } finally {
-      await env.cleanup()
-    }
-  }, 120_000)
+  it.runIf(pgAvailable)(
+    'PostgreSQL: the database and its migrations are ok; without STOREFLOW_SECRET_KEY the key fails, naming it',
+    async () => {
+      const env = await createTestEnv('postgres')
+      try {
+        const vars = await cliEnvFor(env, 'postgres')
+        const res = await doctor(vars)
+        expect(res.code, res.stdout).toBe(0)
+        expect(check(res.checks, 'database')).toMatchObject({ status: 'ok', reason: expect.stringMatching(/^PostgreSQL at /) })
+        expect(check(res.checks, 'migrations').status).toBe('ok')
+        const { STOREFLOW_SECRET_KEY: _key, ...withoutKey } = vars
+        const noKey = await doctor({ ...withoutKey, STOREFLOW_DATA_DIR: tempDir() })
+        expect(noKey.code).toBe(1)
+        expect(check(noKey.checks, 'secret_key')).toMatchObject({ status: 'fail', reason: expect.stringMatching(/STOREFLOW_SECRET_KEY is not set/) })
+      } finally {
+        await env.cleanup()
+      }
+    },
+    120_000,
+  )
 })

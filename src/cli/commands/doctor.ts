@@ -22,7 +22,11 @@ export function registerDoctor(program: Command): void {
           }
           const failed = report.checks.filter((c) => c.status === 'fail').length
           const warned = report.checks.filter((c) => c.status === 'warn').length
-          console.log(failed > 0 ? `${failed} check${failed === 1 ? '' : 's'} failed` : `no check failed${warned > 0 ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}`)
+          console.log(
+            failed > 0
+              ? `${failed} check${failed === 1 ? '' : 's'} failed`
+              : `no check failed${warned > 0 ? ` (${warned} warning${warned === 1 ? '' : 's'})` : ''}`,
+          )
         }
         if (!report.ok) process.exitCode = 1
       }),

@@ -16,6 +16,7 @@ export function registerAuditLogRoutes(server: FastifyInstance, app: App): void 
   server.get<{ Querystring: { limit?: string; cursor?: string; action?: string; target?: string } }>(
     '/api/v1/audit-log',
     { preHandler: admin },
-    async (request) => app.services.auditLog.list(request.storeId, { ...pageRequest(request.query), action: request.query.action, target: request.query.target }),
+    async (request) =>
+      app.services.auditLog.list(request.storeId, { ...pageRequest(request.query), action: request.query.action, target: request.query.target }),
   )
 }
