@@ -54,7 +54,11 @@ export function createConnectorsService(ctx: ServiceContext) {
         actor,
         (trx) => updateConnector(trx, secretKey, storeId, id, patch, ctx.clock.now()),
         // the names of the fields changed, never their values (secrets, tokens)
-        (c) => ({ action: 'connector.updated', target_id: id, details: { ...connectorDetails(c), changed: Object.keys(patch).sort() } }),
+        (c) => ({
+          action: 'connector.updated',
+          target_id: id,
+          details: { ...connectorDetails(c), changed: Object.fromEntries(Object.keys(patch).map((k) => [k, true] as const)) },
+        }),
       )
     },
 

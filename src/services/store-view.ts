@@ -59,7 +59,7 @@ export function createStoreViewService(ctx: ServiceContext) {
         actor,
         (trx) => updateSettings(trx, storeId, patch),
         // the names of the settings sent (their values are the store's, shown by GET /settings)
-        () => ({ action: 'settings.changed', target_id: '', details: { fields: patch && typeof patch === 'object' ? Object.keys(patch).sort() : [] } }),
+        () => ({ action: 'settings.changed', target_id: '', details: { changed: changedFields(patch) } }),
       )
       ctx.engine.invalidateStore(storeId)
       return settings
@@ -104,3 +104,8 @@ function sampleScope(
 }
 
 export type StoreViewService = ReturnType<typeof createStoreViewService>
+
+/** `{ name: true }` for each setting a patch sends: what changed, by name, without the values. */
+function changedFields(patch: unknown): Record<string, true> {
+  return patch && typeof patch === 'object' ? Object.fromEntries(Object.keys(patch).map((k) => [k, true] as const)) : {}
+}
