@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { verifySmtp } from '../actions/send-email/smtp.ts'
 import type { Config } from '../config.ts'
 import { createOutboundClient, OutboundError, ResponseTooLargeError, type OutboundClient, type Resolver } from '../lib/guarded-request.ts'
 import { errorMessage } from '../lib/errors.ts'
@@ -62,12 +63,12 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
   try {
     const sealed = await secretKeyCheck(config, env, handle, checks)
     checks.push(await smtpCheck(config, timeoutMs))
-    const http = createOutboundClient({
+    const outbound = createOutboundClient({
       allowPrivate: config.allowPrivateHttp,
       maxTimeoutMs: config.httpTimeoutMs,
       ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
     })
-    for (const c of sealed) checks.push(await connectorCheck(c, http, timeoutMs))
+    for (const c of sealed) checks.push(await connectorCheck(c, outbound, timeoutMs))
     checks.push(publicUrlCheck(config, env))
   } finally {
     await handle?.close()
@@ -229,10 +230,8 @@ async function smtpCheck(config: Config, timeoutMs: number): Promise<DoctorCheck
   const secure = url.protocol === 'smtps:'
   const where = `${url.hostname}:${url.port || (secure ? '465' : '587')}`
   const password = url.password ? decodeURIComponent(url.password) : undefined
-  const { createTransport } = await import('nodemailer')
-  const transport = createTransport({ url: config.smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs })
   try {
-    await transport.verify()
+    await verifySmtp(config.smtpUrl, timeoutMs)
     return ok(name, `the SMTP server at ${where} answers${url.username ? ' and accepts the login' : ''}`)
   } catch (err) {
     return fail(
@@ -240,13 +239,11 @@ async function smtpCheck(config: Config, timeoutMs: number): Promise<DoctorCheck
       `the SMTP server at ${where} does not take us: ${redact(errorMessage(err), [password, url.username])}`,
       'check SMTP_URL (host, port, user, password) and that this machine may reach it',
     )
-  } finally {
-    transport.close()
   }
 }
 
 /** A connector's secrets open, and its shop API (when it has one) answers, through the guarded client. */
-async function connectorCheck(c: SealedConnector, http: OutboundClient, timeoutMs: number): Promise<DoctorCheck> {
+async function connectorCheck(c: SealedConnector, outbound: OutboundClient, timeoutMs: number): Promise<DoctorCheck> {
   const name = `connector ${c.id}`
   const what = `${c.platform} connector of store ${c.store}`
   if (!c.opens)
@@ -263,7 +260,7 @@ async function connectorCheck(c: SealedConnector, http: OutboundClient, timeoutM
     return fail(name, `${what}: its API URL is not a URL`, 'remove the connector and add it again with a valid --api-url')
   }
   try {
-    const res = await http.request(c.api_url, { method: 'GET', timeoutMs, maxResponseBytes: 256 * 1024, redirects: 'return' })
+    const res = await outbound.request(c.api_url, { method: 'GET', timeoutMs, maxResponseBytes: 256 * 1024, redirects: 'return' })
     if (res.status >= 500)
       return warn(
         name,
