@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { event, installWorkflow } from '../../test/helpers/workflows.ts'
 import { parseEvent } from '../contracts/events.ts'
+import { loadConfig } from '../config.ts'
 import { insertDelivery } from '../store/deliveries.repo.ts'
+import { pruneEndedRuns } from '../store/retention.repo.ts'
 
 /**
  * Configurable retention (STOREFLOW_RETENTION_*_DAYS), pruned by maintenance on the injected
@@ -121,6 +123,21 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
     expect(await env.app.services.maintenance.prune()).toEqual({ deliveries: 0, runs: 0, events: 0 })
   })
 
+  it('prunes in batches until nothing old is left', async () => {
+    await installWorkflow(env.app, DONE)
+    // one at a time: a customer in a run under way starts no second one
+    for (let i = 1; i <= 5; i++) {
+      await ingest(paid(`batch-${i}`, 'c1'))
+      await settle()
+    }
+    await ingest(paid('batch-last', 'c1'))
+    await settle()
+    env.clock.advance(40 * DAY)
+    // batches of 2: 5 old runs of c1 go (the latest stays) in three statements
+    expect(await pruneEndedRuns(db(), new Date(env.clock.now().getTime() - 30 * DAY), 2)).toBe(5)
+    expect(await runs()).toEqual(['batch-last/done/completed'])
+  })
+
   it('deliveries are kept STOREFLOW_RETENTION_DELIVERIES_DAYS; with runs and events at 0 (the default) nothing of them goes', async () => {
     const delivery = (id: string, ageDays: number) => ({
       id,
@@ -159,5 +176,23 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
     } finally {
       await keep.cleanup()
     }
+  })
+})
+
+describe('retention settings', () => {
+  it('are whole days; anything else is refused naming the variable', async () => {
+    const dir = '/nonexistent-storeflow-test'
+    const base = { STOREFLOW_SECRET_KEY: 'k', DATABASE_URL: 'postgres://x@127.0.0.1/none' }
+    expect(await loadConfig({}, { ...base, STOREFLOW_RETENTION_EVENTS_DAYS: '90' }, dir)).toMatchObject({
+      retentionEventsDays: 90,
+      retentionRunsDays: 0,
+      retentionDeliveriesDays: 30,
+    })
+    for (const [name, value] of [
+      ['STOREFLOW_RETENTION_EVENTS_DAYS', '-1'],
+      ['STOREFLOW_RETENTION_RUNS_DAYS', '1.5'],
+      ['STOREFLOW_RETENTION_DELIVERIES_DAYS', '30d'],
+    ] as const)
+      await expect(loadConfig({}, { ...base, [name]: value }, dir)).rejects.toThrow(new RegExp(`^${name} must be a whole number of days`))
   })
 })
