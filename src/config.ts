@@ -49,6 +49,14 @@ export interface Config {
    * cookie, sign-in rate limits per client). Off by default: then those headers are ignored.
    */
   trustProxy?: boolean
+   * STOREFLOW_RETENTION_EVENTS_DAYS: routed events received longer ago than this many days are
+   * deleted (never ahead of the router, never a run's trigger); 0, the default, keeps them forever.
+   */
+  retentionEventsDays: number
+  /** STOREFLOW_RETENTION_RUNS_DAYS: ended runs (with their steps) ended longer ago are deleted; 0, the default, keeps them */
+  retentionRunsDays: number
+  /** STOREFLOW_RETENTION_DELIVERIES_DAYS: raw webhook deliveries are kept this many days; default 30, 0 keeps them */
+  retentionDeliveriesDays: number
 }
 
 export type ConfigFlags = Partial<Pick<Config, 'port' | 'host' | 'dataDir' | 'databaseUrl' | 'publicUrl'>>
@@ -81,6 +89,9 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     formRateLimit: namedRate('STOREFLOW_FORM_RATE_LIMIT', env.STOREFLOW_FORM_RATE_LIMIT ?? (file.formRateLimit as string | number | undefined) ?? '20/min'),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
     trustProxy: ['1', 'true'].includes(env.STOREFLOW_TRUST_PROXY ?? '') || file.trustProxy === true,
+    retentionEventsDays: days('STOREFLOW_RETENTION_EVENTS_DAYS', env.STOREFLOW_RETENTION_EVENTS_DAYS ?? file.retentionEventsDays, 0),
+    retentionRunsDays: days('STOREFLOW_RETENTION_RUNS_DAYS', env.STOREFLOW_RETENTION_RUNS_DAYS ?? file.retentionRunsDays, 0),
+    retentionDeliveriesDays: days('STOREFLOW_RETENTION_DELIVERIES_DAYS', env.STOREFLOW_RETENTION_DELIVERIES_DAYS ?? file.retentionDeliveriesDays, 30),
   }
 }
 
@@ -89,6 +100,15 @@ function positiveMs(name: string, value: unknown, fallback: number): number {
   const ms = Number(value)
   if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name} must be a whole number of milliseconds above 0, got "${String(value)}"`)
   return ms
+}
+
+/** A retention in whole days, 0 meaning keep forever; anything else is an error naming the variable. */
+function days(name: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = typeof value === 'number' ? value : String(value).trim() === '' ? Number.NaN : Number(value)
+  if (!Number.isInteger(n) || n < 0)
+    throw new UserError(`${name} must be a whole number of days (0 keeps forever), got "${String(value)}"`, { code: 'validation_failed' })
+  return n
 }
 
 function ingestRate(value: string | number | undefined): Rate | null {

@@ -43,6 +43,8 @@ export interface AppOptions {
   dryRun?: boolean
   /** resolves host names for outbound requests; default the system's resolver (tests answer from a table) */
   resolveHost?: Resolver
+  /** who changes are written as in the audit log when no caller says (services/audit-log.ts); the CLI sets `cli:<os user>` */
+  actor?: string
   /** PostgreSQL: how long a statement waits for an unreachable server before failing, ms (store/db.ts) */
   connectWaitMs?: number
 }
@@ -105,7 +107,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)
   const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>
     createApp(sandboxConfig, { log: log.child({ simulate: true }, { level: log.levelVal > 40 ? log.level : 'warn' }), ...sandboxOptions })
-  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox })
+  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox, ...(options.actor ? { actor: options.actor } : {}) })
   return {
     config,
     handle,

@@ -3,6 +3,7 @@ import { registerConnectors } from './commands/connectors.ts'
 import { registerCustomers } from './commands/customers.ts'
 import { registerDeliveries } from './commands/deliveries.ts'
 import { registerDemo } from './commands/demo.ts'
+import { registerDoctor } from './commands/doctor.ts'
 import { registerEvents } from './commands/events.ts'
 import { registerKeys } from './commands/keys.ts'
 import { registerMigrate } from './commands/migrate.ts'
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerConnectors(program)
   registerDeliveries(program)
   registerCustomers(program)
+  registerDoctor(program)
   // a command pointed at a store that does not exist says so, rather than showing an empty list
   program.hook('preAction', async (_program, actionCommand) => {
     const store = (actionCommand.optsWithGlobals() as { store?: string }).store
@@ -58,7 +60,7 @@ export function buildProgram(): Command {
 }
 
 /** commands that do not act on one store (or create it) */
-const STORE_FREE_COMMANDS = new Set(['start', 'serve', 'worker', 'migrate', 'stores', 'users'])
+const STORE_FREE_COMMANDS = new Set(['start', 'serve', 'worker', 'migrate', 'stores', 'users', 'doctor'])
 
 /**
  * Runs the command line with what the composition root provides (src/command-line.ts, which

@@ -47,7 +47,8 @@ export function commandLineRoot(): CommandLineRoot {
 
 export async function openApp(flags: ConfigFlags = {}, options: AppOptions = {}): Promise<App> {
   const config = await loadConfig(flags)
-  return commandLineRoot().createApp(config, { log: await cliLogger(), ...options })
+  const { cliActor } = await import('../services/audit-log.ts')
+  return commandLineRoot().createApp(config, { log: await cliLogger(), actor: cliActor(), ...options })
 }
 
 export async function config(flags: ConfigFlags = {}): Promise<Config> {

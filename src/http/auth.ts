@@ -42,6 +42,7 @@ export function requireScope(keys: Pick<KeysService, 'find'>, need: KeyScope) {
     if (!allows(key.scope, need)) throw new UserError(`this ${key.scope} key may not do this; it needs the ${need} scope`, { code: 'forbidden' })
     request.storeId = key.store
     request.keyScope = key.scope
+    request.actor = `key:${key.id}`
   }
 }
 

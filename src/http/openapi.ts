@@ -353,6 +353,12 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/customers/{id}/erase': { post: { summary: "Erase a customer's personal data everywhere and end their runs" } },
       '/api/v1/privacy-exports': { get: { summary: 'Exports produced by shop data requests' } },
       '/api/v1/privacy-exports/{id}': { get: { summary: 'One export' } },
+      '/api/v1/audit-log': {
+        get: {
+          summary:
+            'Who changed which workflow, key, connector, setting or integration, and when, newest first (?action=&target=); actor is key:<id>, cli:<os user> or system; details never hold a secret',
+        },
+      },
       '/webhooks/shopify/{store}': { post: { summary: 'Shopify deliveries (X-Shopify-Hmac-Sha256)', security: [] } },
       '/webhooks/woocommerce/{store}': { post: { summary: 'WooCommerce deliveries (X-WC-Webhook-Signature)', security: [] } },
       '/webhooks/bigcommerce/{store}': { post: { summary: 'BigCommerce deliveries (Standard Webhooks signature)', security: [] } },

@@ -19,6 +19,7 @@ import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerAuthRoutes } from './routes/auth.ts'
+import { registerAuditLogRoutes } from './routes/audit-log.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
 
@@ -114,6 +115,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerWebhookRoutes(server, app, guards)
   registerFormRoutes(server, app)
   registerRemoteRoutes(server, app, guards)
+  registerAuditLogRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

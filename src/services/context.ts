@@ -20,6 +20,8 @@ export interface ServiceContext {
   http: OutboundClient
   clock: Clock
   log: Logger
+  /** who changes made through this process are written as in the audit log when no caller says (the CLI: `cli:<os user>`); default `system` */
+  actor?: string
   /** opens simulate's sandbox app (in-memory database, virtual clock): the composition root's createApp; absent in a sandbox */
   openSandbox?: OpenApp
 }

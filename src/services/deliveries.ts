@@ -30,7 +30,7 @@ export function createDeliveriesService(ctx: ServiceContext) {
 
     /** Deletes deliveries, signature-failure counters and privacy exports past their retention. */
     prune(): Promise<{ deliveries: number }> {
-      return pruneDeliveries(db, ctx.clock.now())
+      return pruneDeliveries(db, ctx.clock.now(), ctx.config.retentionDeliveriesDays)
     },
   }
 }

@@ -1,3 +1,4 @@
+import { createAuditLogService } from './audit-log.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -65,6 +66,7 @@ export function createServices(ctx: ServiceContext) {
     simulation: createSimulationService(ctx),
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
+    auditLog: createAuditLogService(ctx),
   }
 }
 

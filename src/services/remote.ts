@@ -2,6 +2,7 @@ import { parseEvent } from '../contracts/events.ts'
 import { UserError } from '../lib/errors.ts'
 import { integrationFor, listIntegrations, putIntegration, removeIntegration, tokenMatches } from '../store/integrations.repo.ts'
 import { orderForTracking } from '../store/shipments.repo.ts'
+import { audited } from './audit-log.ts'
 import type { ServiceContext } from './context.ts'
 
 /**
@@ -23,8 +24,23 @@ export function createRemoteService(ctx: ServiceContext) {
   const secretKey = ctx.config.secretKey
   return {
     list: (storeId: string) => listIntegrations(db, secretKey, storeId),
-    put: (storeId: string, kind: string, input: unknown) => putIntegration(db, secretKey, storeId, kind, input, ctx.clock.now()),
-    remove: (storeId: string, kind: string) => removeIntegration(db, storeId, kind),
+    put: (storeId: string, kind: string, input: unknown, actor?: string) =>
+      audited(
+        ctx,
+        storeId,
+        actor,
+        (trx) => putIntegration(trx, secretKey, storeId, kind, input, ctx.clock.now()),
+        // the integration's kind and address; its credentials stay sealed
+        (v) => ({ action: 'integration.changed', target_id: v.kind, details: { kind: v.kind, api_url: v.api_url } }),
+      ),
+    remove: (storeId: string, kind: string, actor?: string) =>
+      audited(
+        ctx,
+        storeId,
+        actor,
+        (trx) => removeIntegration(trx, storeId, kind),
+        () => ({ action: 'integration.removed', target_id: kind }),
+      ),
 
     /**
      * A Shippo track_updated delivery for `storeId`. Shippo signs nothing by default; its documented

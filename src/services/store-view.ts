@@ -7,6 +7,7 @@ import { listMessages, type MessageFilter } from '../store/outbox.repo.ts'
 import { getSettings, updateSettings } from '../store/stores.repo.ts'
 import { listMessageTemplates, saveMessageTemplate } from '../store/templates.repo.ts'
 import { customerView } from '../store/views.ts'
+import { audited } from './audit-log.ts'
 import type { ServiceContext } from './context.ts'
 
 /** What a store holds and shows: its customers, its outbox, its settings and its message templates. */
@@ -51,8 +52,15 @@ export function createStoreViewService(ctx: ServiceContext) {
 
     settings: (storeId: string) => getSettings(db, storeId),
     /** Changes the named settings; the engine sees them on the next event. */
-    async updateSettings(storeId: string, patch: unknown) {
-      const settings = await updateSettings(db, storeId, patch)
+    async updateSettings(storeId: string, patch: unknown, actor?: string) {
+      const settings = await audited(
+        ctx,
+        storeId,
+        actor,
+        (trx) => updateSettings(trx, storeId, patch),
+        // the names of the settings sent (their values are the store's, shown by GET /settings)
+        () => ({ action: 'settings.changed', target_id: '', details: { changed: changedFields(patch) } }),
+      )
       ctx.engine.invalidateStore(storeId)
       return settings
     },
@@ -96,3 +104,8 @@ function sampleScope(
 }
 
 export type StoreViewService = ReturnType<typeof createStoreViewService>
+
+/** `{ name: true }` for each setting a patch sends: what changed, by name, without the values. */
+function changedFields(patch: unknown): Record<string, true> {
+  return patch && typeof patch === 'object' ? Object.fromEntries(Object.keys(patch).map((k) => [k, true] as const)) : {}
+}

@@ -169,7 +169,7 @@ async function processVerified(ctx: ServiceContext, c: ConnectorWithCredentials,
     processed_at: ctx.clock.now().toISOString(),
   }
   try {
-    await insertDelivery(ctx.handle.db, row)
+    await insertDelivery(ctx.handle.db, row, { retentionDays: ctx.config.retentionDeliveriesDays })
   } catch (err) {
     ctx.log.error({ err, deliveryId: id }, 'delivery not stored')
     // events (if any) are in; without the record a retry by the platform is the safe outcome

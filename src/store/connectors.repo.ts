@@ -216,3 +216,20 @@ export async function recordSignatureFailure(db: Db, connectorIds: string[], rea
       .execute()
   }
 }
+
+/** Every connector of the installation and whether its sealed secrets open under `secretKey` (storeflow doctor); nothing opened leaves here. */
+export async function connectorSealCheck(
+  db: Db,
+  secretKey: string,
+): Promise<Array<{ id: string; store: string; platform: string; api_url: string | null; opens: boolean }>> {
+  const rows = await db.selectFrom('connectors').selectAll().orderBy('store_id').orderBy('created_at').orderBy('id').execute()
+  return rows.map((r) => {
+    let opens = true
+    try {
+      withCredentials(r, secretKey)
+    } catch {
+      opens = false
+    }
+    return { id: r.id, store: r.store_id, platform: r.platform, api_url: r.api_url, opens }
+  })
+}

@@ -50,9 +50,9 @@ export interface DeliveryRow {
   processed_at: string | null
 }
 
-export async function insertDelivery(db: Db, d: DeliveryRow, options: { prune?: boolean } = {}): Promise<void> {
+export async function insertDelivery(db: Db, d: DeliveryRow, options: { prune?: boolean; retentionDays?: number } = {}): Promise<void> {
   await db.insertInto('webhook_deliveries').values(toRow(d)).execute()
-  if (options.prune ?? Math.random() < 1 / PRUNE_EVERY) await pruneDeliveries(db, new Date(d.received_at))
+  if (options.prune ?? Math.random() < 1 / PRUNE_EVERY) await pruneDeliveries(db, new Date(d.received_at), options.retentionDays)
 }
 
 export async function updateDeliveryOutcome(db: Db, id: string, outcome: Pick<DeliveryRow, 'status' | 'result' | 'error' | 'processed_at'>): Promise<void> {
@@ -135,7 +135,11 @@ export function deliverySummary(d: DeliveryRow): Record<string, unknown> {
 
 export async function getDelivery(db: Db, storeId: string, id: string): Promise<DeliveryRow> {
   const row = await db.selectFrom('webhook_deliveries').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
-  if (!row) throw new UserError(`delivery "${id}" not found in store "${storeId}" (deliveries are kept ${DELIVERY_RETENTION_DAYS} days)`, { code: 'not_found' })
+  if (!row)
+    throw new UserError(
+      `delivery "${id}" not found in store "${storeId}" (deliveries are kept ${DELIVERY_RETENTION_DAYS} days unless STOREFLOW_RETENTION_DELIVERIES_DAYS says otherwise)`,
+      { code: 'not_found' },
+    )
   return fromRow(row)
 }
 
@@ -200,11 +204,27 @@ export async function connectorHealth(db: Db, connectorId: string, now: Date): P
   }
 }
 
-/** Deletes deliveries, signature-failure counters and privacy exports older than the retention. */
-export async function pruneDeliveries(db: Db, now: Date): Promise<{ deliveries: number }> {
-  const cutoff = new Date(now.getTime() - DELIVERY_RETENTION_DAYS * 86_400_000).toISOString()
-  const res = await db.deleteFrom('webhook_deliveries').where('received_at', '<', cutoff).executeTakeFirst()
+/**
+ * Deletes deliveries older than `deliveryDays` (STOREFLOW_RETENTION_DELIVERIES_DAYS; 0 keeps them),
+ * 1000 a statement, and signature-failure counters and privacy exports older than 30 days.
+ */
+export async function pruneDeliveries(db: Db, now: Date, deliveryDays = DELIVERY_RETENTION_DAYS): Promise<{ deliveries: number }> {
+  const day = 86_400_000
+  let deliveries = 0
+  if (deliveryDays > 0) {
+    const cutoff = new Date(now.getTime() - deliveryDays * day).toISOString()
+    for (;;) {
+      const res = await db
+        .deleteFrom('webhook_deliveries')
+        .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('received_at', '<', cutoff).limit(1000))
+        .executeTakeFirst()
+      const n = Number(res.numDeletedRows)
+      deliveries += n
+      if (n < 1000) break
+    }
+  }
+  const cutoff = new Date(now.getTime() - DELIVERY_RETENTION_DAYS * day).toISOString()
   await db.deleteFrom('connector_signature_failures').where('hour', '<', cutoff.slice(0, 13)).execute()
   await db.deleteFrom('privacy_exports').where('created_at', '<', cutoff).execute()
-  return { deliveries: Number(res.numDeletedRows) }
+  return { deliveries }
 }

@@ -199,3 +199,17 @@ function toView(row: Selectable<IntegrationsTable>, credentialsSet: string[]): I
     updated_at: row.updated_at,
   }
 }
+
+/** Every integration of the installation and whether its sealed credentials open under `secretKey` (storeflow doctor); nothing opened leaves here. */
+export async function integrationSealCheck(db: Db, secretKey: string): Promise<Array<{ store: string; kind: string; opens: boolean }>> {
+  const rows = await db.selectFrom('integrations').selectAll().orderBy('store_id').orderBy('kind').execute()
+  return rows.map((r) => {
+    let opens = true
+    try {
+      JSON.parse(open(secretKey, r.credentials, context(r.store_id, r.kind)))
+    } catch {
+      opens = false
+    }
+    return { store: r.store_id, kind: r.kind, opens }
+  })
+}

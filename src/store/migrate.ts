@@ -19,6 +19,7 @@ import * as m0017 from './migrations/0017-remote-services.ts'
 import * as m0019 from './migrations/0019-channel-sync.ts'
 import * as m0020 from './migrations/0020-insight.ts'
 import * as m0022 from './migrations/0022-sessions.ts'
+import * as m0023 from './migrations/0023-audit-log.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -47,6 +48,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0019-channel-sync', m0019],
   ['0020-insight', m0020],
   ['0022-sessions', m0022],
+  ['0023-audit-log', m0023],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {
@@ -74,4 +76,24 @@ export async function migrate(handle: DatabaseHandle): Promise<string[]> {
     }
   })
   return applied
+}
+
+/**
+ * Migrations this version has and the database has not applied (`pending`), and those the
+ * database has that this version does not know (`unknown`: a newer storeflow migrated it).
+ * Reads only: nothing is applied (storeflow doctor).
+ */
+export async function migrationStatus(handle: DatabaseHandle): Promise<{ pending: string[]; unknown: string[] }> {
+  const db = handle.db as Kysely<any>
+  let done: string[]
+  try {
+    done = (await db.selectFrom('storeflow_migrations').select('name').execute()).map((r) => r.name as string)
+  } catch (err) {
+    // no migrations table yet: nothing applied (any other failure is the database's)
+    if (/storeflow_migrations/.test(String((err as Error).message))) done = []
+    else throw err
+  }
+  const known = new Set(MIGRATIONS.map(([name]) => name))
+  const applied = new Set(done)
+  return { pending: MIGRATIONS.map(([name]) => name).filter((n) => !applied.has(n)), unknown: done.filter((n) => !known.has(n)) }
 }

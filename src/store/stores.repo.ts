@@ -1,3 +1,4 @@
+import { inTransaction } from './audit-log.repo.ts'
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely, Selectable } from 'kysely'
 import { DEFAULT_SETTINGS, brandOf, settingsPatchSchema, type Settings } from '../contracts/settings.ts'
@@ -100,7 +101,7 @@ export async function updateSettings(db: Kysely<Database>, storeId: string, patc
     const field = issue.path.join('.')
     throw new UserError(`${field || 'body'}: ${issue.message}`, { code: 'validation_failed', details: { field, issues: parsed.error.issues } })
   }
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const current = await getSettings(trx, storeId)
     const { store_name: name, brand, ...changes } = parsed.data
     const { store_name: currentName, ...kept } = current

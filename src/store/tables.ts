@@ -6,6 +6,7 @@ export type { DiscountCodesTable, DiscountCodeUsesTable, LoyaltyLedgerTable } fr
 export type { SuppliersTable, PurchaseOrdersTable, PurchaseOrderCountersTable, PurchaseOrderReceiptsTable } from './purchasing-tables.ts'
 import type { InventoryAdjustmentsTable, InventorySkusTable, OrderDemandTable, SkuDailyDemandTable } from './inventory-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
+import type { AuditLogTable } from './audit-log.repo.ts'
 import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable, SocialPostsTable } from './remote-tables.ts'
 
 /**
@@ -61,6 +62,7 @@ export interface Database {
   inventory_adjustments: InventoryAdjustmentsTable
   attributions: AttributionsTable
   workflow_stats_daily: WorkflowStatsDailyTable
+  audit_log: AuditLogTable
 }
 
 export interface StoresTable {

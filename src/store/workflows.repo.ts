@@ -1,3 +1,4 @@
+import { inTransaction } from './audit-log.repo.ts'
 import type { Kysely } from 'kysely'
 import { stringify as toYaml } from 'yaml'
 import type { ParsedWorkflow } from '../core/workflow/parse.ts'
@@ -30,7 +31,8 @@ export async function saveWorkflow(
   source: string,
   now: Date,
 ): Promise<{ summary: WorkflowSummary; created: boolean }> {
-  return db.transaction().execute(async (trx) => {
+  // the caller's transaction when given one (the audit entry goes in with the save)
+  return inTransaction(db, async (trx) => {
     const at = now.toISOString()
     const { file } = parsed
     const existing = await trx.selectFrom('workflows').selectAll().where('store_id', '=', storeId).where('id', '=', file.id).executeTakeFirst()

@@ -55,6 +55,8 @@ const STORE_FREE: Record<string, string> = {
   'users list': 'dashboard users belong to the installation, not to one store',
   'users delete': 'dashboard users belong to the installation, not to one store',
   'templates list': 'the built-in library, read from files',
+  doctor:
+    "checks the installation (database, secret key, SMTP, every store's connectors by id and host) for its operator, who holds the secret key; it prints no store's content and no secret",
 }
 
 interface CliCase {

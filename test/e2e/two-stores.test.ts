@@ -1131,6 +1131,36 @@ const MATRIX: Record<string, RouteCases> = {
     ],
   },
 
+  'GET /api/v1/audit-log': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "list: A's own changes only",
+        request: () => ({ method: 'GET', url: '/api/v1/audit-log?limit=500' }),
+        expect: (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const entries = items(res)
+          expect(entries.length).toBeGreaterThan(0)
+          expect(new Set(entries.map((e) => e['store']))).toEqual(new Set(['a']))
+          expect(entries.map((e) => e['target_id'])).toContain(w.a.connectors.shopify)
+          expect(entries.map((e) => e['target_id'])).not.toContain(w.b.connectors.shopify)
+        },
+      },
+      {
+        name: "filtered on B's connector",
+        request: (w) => ({ method: 'GET', url: `/api/v1/audit-log?target=${w.b.connectors.shopify}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
+      {
+        name: 'an action that does not exist',
+        request: () => ({ method: 'GET', url: '/api/v1/audit-log?action=key.stolen' }),
+        expect: (res) => {
+          expect(res.statusCode).toBe(400)
+          expect(res.json().error.details.field).toBe('action')
+        },
+      },
+    ],
+  },
   'GET /api/v1/integrations': {
     scope: 'admin',
     cases: [

@@ -198,3 +198,18 @@ export function serverRefused(err: unknown): boolean {
   const details = (err as { details?: { responseCode?: unknown } }).details
   return typeof details?.responseCode === 'number'
 }
+
+/**
+ * Opens a session with the SMTP server at `url` and ends it without sending (storeflow doctor):
+ * connection, greeting, STARTTLS and login as a send would do them, each step within `timeoutMs`.
+ * Rejects with nodemailer's error when the server does not take us.
+ */
+export async function verifySmtp(url: string, timeoutMs: number): Promise<void> {
+  const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer')
+  const transport = createTransport({ url, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs })
+  try {
+    await transport.verify()
+  } finally {
+    transport.close()
+  }
+}

@@ -13,10 +13,10 @@ export function registerRemoteRoutes(server: FastifyInstance, app: App, guards: 
   const remote = app.services.remote
   server.get('/api/v1/integrations', { preHandler: admin }, async (request) => ({ items: await remote.list(request.storeId), next_cursor: null }))
   server.put<{ Params: { kind: string } }>('/api/v1/integrations/:kind', { preHandler: admin }, async (request) =>
-    remote.put(request.storeId, request.params.kind, request.body),
+    remote.put(request.storeId, request.params.kind, request.body, request.actor),
   )
   server.delete<{ Params: { kind: string } }>('/api/v1/integrations/:kind', { preHandler: admin }, async (request, reply) => {
-    await remote.remove(request.storeId, request.params.kind)
+    await remote.remove(request.storeId, request.params.kind, request.actor)
     return reply.status(204).send()
   })
   // the token in the URL is Shippo's only credential: a request log line (STOREFLOW_LOG_REQUESTS=1) shows the URL without it

@@ -43,19 +43,19 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
     const input = connectorInput(request.body)
     if (!isPlatform(String(input.platform)))
       throw new UserError(`platform: must be one of ${PLATFORMS.join(', ')}`, { code: 'validation_failed', details: { field: 'platform' } })
-    const created = await connectors.add(request.storeId, input as ConnectorInput)
+    const created = await connectors.add(request.storeId, input as ConnectorInput, request.actor)
     return reply.status(201).send(created)
   })
 
   // secrets rotation: PATCH { secrets: [old, new] }, later { secrets: [new] }
   server.patch<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request) =>
-    connectors.update(request.storeId, request.params.id, connectorInput(request.body, true)),
+    connectors.update(request.storeId, request.params.id, connectorInput(request.body, true), request.actor),
   )
 
   server.get<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request) => connectors.get(request.storeId, request.params.id))
 
   server.delete<{ Params: { id: string } }>('/api/v1/connectors/:id', { preHandler: admin }, async (request, reply) => {
-    await connectors.remove(request.storeId, request.params.id)
+    await connectors.remove(request.storeId, request.params.id, request.actor)
     guards.signatureFailures.forget(request.params.id)
     return reply.status(204).send()
   })

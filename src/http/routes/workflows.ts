@@ -54,7 +54,7 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
 
   server.post('/api/v1/workflows', { preHandler: admin }, async (request, reply) => {
     const source = sourceOf(request.body)
-    const { summary: saved, created } = await workflows.save(request.storeId, workflows.parse(source), source)
+    const { summary: saved, created } = await workflows.save(request.storeId, workflows.parse(source), source, request.actor)
     return reply.status(created ? 201 : 200).send(summary(saved))
   })
 
@@ -66,7 +66,7 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
         code: 'validation_failed',
         details: { field: 'id' },
       })
-    return summary((await workflows.save(request.storeId, parsed, source)).summary)
+    return summary((await workflows.save(request.storeId, parsed, source, request.actor)).summary)
   })
 
   server.get<{ Params: { id: string }; Querystring: { version?: string } }>('/api/v1/workflows/:id', { preHandler: read }, async (request) => {
@@ -86,10 +86,10 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
   )
 
   server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/activate', { preHandler: admin }, async (request) =>
-    summary(await workflows.setActive(request.storeId, request.params.id, true)),
+    summary(await workflows.setActive(request.storeId, request.params.id, true, request.actor)),
   )
   server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/deactivate', { preHandler: admin }, async (request) =>
-    summary(await workflows.setActive(request.storeId, request.params.id, false)),
+    summary(await workflows.setActive(request.storeId, request.params.id, false, request.actor)),
   )
   // simulate one event through the stored workflow on a virtual clock: nothing stored, nothing sent
   server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/test', { preHandler: admin }, async (request) => {
@@ -103,7 +103,7 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
     }
   })
   server.delete<{ Params: { id: string } }>('/api/v1/workflows/:id', { preHandler: admin }, async (request, reply) => {
-    await workflows.delete(request.storeId, request.params.id)
+    await workflows.delete(request.storeId, request.params.id, request.actor)
     return reply.status(204).send()
   })
 }
