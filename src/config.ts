@@ -49,6 +49,7 @@ export interface Config {
    * cookie, sign-in rate limits per client). Off by default: then those headers are ignored.
    */
   trustProxy?: boolean
+  /**
    * STOREFLOW_RETENTION_EVENTS_DAYS: routed events received longer ago than this many days are
    * deleted (never ahead of the router, never a run's trigger); 0, the default, keeps them forever.
    */
