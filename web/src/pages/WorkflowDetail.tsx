@@ -1,0 +1,45 @@
+import { useSetWorkflowActive, useWorkflow, useWorkflowYaml } from '../api/hooks.ts'
+import { ErrorNote } from '../components/ErrorNote.tsx'
+import { WorkflowGraph } from '../components/WorkflowGraph.tsx'
+import { Link } from '../router.tsx'
+import { triggerText } from './Workflows.tsx'
+
+export function WorkflowDetailPage({ id }: { id: string }) {
+  const workflow = useWorkflow(id)
+  const yaml = useWorkflowYaml(id)
+  const setActive = useSetWorkflowActive()
+  const w = workflow.data
+  return (
+    <section aria-labelledby="workflow-heading">
+      <p>
+        <Link to="/workflows">← Workflows</Link>
+      </p>
+      <h1 id="workflow-heading">{w ? w.name : id}</h1>
+      <ErrorNote error={workflow.error ?? setActive.error} />
+      {w ? (
+        <>
+          <p className="facts">
+            <span className={`badge badge-${w.active ? 'active' : 'inactive'}`}>{w.active ? 'active' : 'inactive'}</span>
+            <span>version {w.version}</span>
+            <span className="mono">{triggerText(w.trigger)}</span>
+            <button type="button" onClick={() => setActive.mutate({ id: w.id, active: !w.active })} disabled={setActive.isPending}>
+              {w.active ? 'Deactivate' : 'Activate'}
+            </button>
+            <Link to={`/runs?workflow=${encodeURIComponent(w.id)}`}>Runs of this workflow</Link>
+          </p>
+          {w.definition.description ? <p>{w.definition.description}</p> : null}
+          <div className="split-view">
+            <WorkflowGraph steps={w.definition.steps} trigger={triggerText(w.trigger)} />
+            <div className="yaml">
+              <h2 id="yaml-heading">YAML</h2>
+              <ErrorNote error={yaml.error} />
+              <pre aria-labelledby="yaml-heading">{yaml.data ?? w.source}</pre>
+            </div>
+          </div>
+        </>
+      ) : workflow.isPending ? (
+        <p>Loading…</p>
+      ) : null}
+    </section>
+  )
+}
