@@ -132,7 +132,8 @@ export function useRun(id: string) {
 export function useRunAction() {
   const client = useQueryClient()
   return useMutation({
-    mutationFn: ({ id, action }: { id: string; action: 'retry' | 'cancel' }) => api<Run>(`/api/v1/runs/${encodeURIComponent(id)}/${action}`, { method: 'POST' }),
+    mutationFn: ({ id, action }: { id: string; action: 'retry' | 'cancel' }) =>
+      api<Run>(`/api/v1/runs/${encodeURIComponent(id)}/${action}`, { method: 'POST' }),
     onSuccess: (run) => {
       client.setQueryData(key('run', run.id), run)
       return client.invalidateQueries({ queryKey: key('runs') })

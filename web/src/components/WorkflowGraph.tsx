@@ -46,20 +46,11 @@ export function WorkflowGraph({ steps, trigger }: { steps: StepSpec[]; trigger: 
   }, [steps, trigger])
 
   return (
-    <div className="graph" role="region" aria-label="Workflow steps as a graph">
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        nodesDraggable={false}
-        nodesConnectable={false}
-        elementsSelectable
-        fitView
-        minZoom={0.2}
-      >
+    <section className="graph" aria-label="Workflow steps as a graph">
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesDraggable={false} nodesConnectable={false} elementsSelectable fitView minZoom={0.2}>
         <Background />
         <Controls showInteractive={false} />
       </ReactFlow>
-    </div>
+    </section>
   )
 }

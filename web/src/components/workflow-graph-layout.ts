@@ -34,7 +34,12 @@ function kindOf(step: StepSpec): string {
 function describe(step: StepSpec): { title: string; detail: string; branches: Branch[]; terminal: boolean } {
   if ('action' in step) return { title: step.name ?? step.action, detail: step.action, branches: [], terminal: false }
   if ('if' in step)
-    return { title: 'if', detail: step.if, branches: [{ label: 'then', steps: step.then }, ...(step.else ? [{ label: 'else', steps: step.else }] : [])], terminal: false }
+    return {
+      title: 'if',
+      detail: step.if,
+      branches: [{ label: 'then', steps: step.then }, ...(step.else ? [{ label: 'else', steps: step.else }] : [])],
+      terminal: false,
+    }
   if ('wait_for' in step)
     return {
       title: `wait for ${step.wait_for.event}`,
@@ -59,7 +64,8 @@ function describe(step: StepSpec): { title: string; detail: string; branches: Br
       branches: step.split.variants.map((v) => ({ label: v.id, steps: v.steps })),
       terminal: false,
     }
-  if ('for_each' in step) return { title: `for each ${step.as ?? 'item'}`, detail: step.for_each, branches: [{ label: 'each', steps: step.steps }], terminal: false }
+  if ('for_each' in step)
+    return { title: `for each ${step.as ?? 'item'}`, detail: step.for_each, branches: [{ label: 'each', steps: step.steps }], terminal: false }
   if ('exit' in step) return { title: 'exit', detail: step.exit === true ? '' : step.exit, branches: [], terminal: true }
   return { title: 'step', detail: '', branches: [], terminal: false }
 }
@@ -117,7 +123,8 @@ export function layoutWorkflow(steps: StepSpec[], trigger: string): { nodes: Gra
       // a for_each goes on once its body has run for every item
       const kind = kindOf(step)
       const fallsThrough =
-        (kind === 'if' && !('else' in step && step.else)) || (kind === 'wait_for' && !('received' in step && step.received && 'timed_out' in step && step.timed_out))
+        (kind === 'if' && !('else' in step && step.else)) ||
+        (kind === 'wait_for' && !('received' in step && step.received && 'timed_out' in step && step.timed_out))
       ends = kind === 'for_each' ? [id] : [...new Set(fallsThrough ? [...joined, id] : joined)]
       row = deepest
     }

@@ -70,8 +70,8 @@ export function RunDetailPage({ id }: { id: string }) {
           <h2>Timeline</h2>
           {r.steps.length === 0 ? <p>No step has run yet.</p> : null}
           <ol className="timeline">
-            {r.steps.map((s, i) => (
-              <li key={`${s.id}-${i}`} className={`timeline-step step-status-${s.status}`}>
+            {r.steps.map((s) => (
+              <li key={`${s.id}|${s.key ?? ''}|${s.started_at ?? ''}`} className={`timeline-step step-status-${s.status}`}>
                 <div className="timeline-head">
                   <strong className="mono">{s.id}</strong> <span className="muted">{s.type}</span> <StatusBadge status={s.status} />
                   {s.attempts > 1 ? <span className="muted"> {s.attempts} attempts</span> : null}

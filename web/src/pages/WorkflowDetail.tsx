@@ -30,11 +30,11 @@ export function WorkflowDetailPage({ id }: { id: string }) {
           {w.definition.description ? <p>{w.definition.description}</p> : null}
           <div className="split-view">
             <WorkflowGraph steps={w.definition.steps} trigger={triggerText(w.trigger)} />
-            <div className="yaml">
+            <section className="yaml" aria-labelledby="yaml-heading">
               <h2 id="yaml-heading">YAML</h2>
               <ErrorNote error={yaml.error} />
-              <pre aria-labelledby="yaml-heading">{yaml.data ?? w.source}</pre>
-            </div>
+              <pre>{yaml.data ?? w.source}</pre>
+            </section>
           </div>
         </>
       ) : workflow.isPending ? (

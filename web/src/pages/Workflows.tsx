@@ -6,7 +6,8 @@ import { Link } from '../router.tsx'
 
 export function triggerText(trigger: WorkflowSummary['trigger'] | Record<string, unknown>): string {
   if ('event' in trigger && typeof trigger.event === 'string') return trigger.event
-  if ('cron' in trigger && typeof trigger.cron === 'string') return `schedule ${trigger.cron}${typeof trigger.timezone === 'string' ? ` (${trigger.timezone})` : ''}`
+  if ('cron' in trigger && typeof trigger.cron === 'string')
+    return `schedule ${trigger.cron}${typeof trigger.timezone === 'string' ? ` (${trigger.timezone})` : ''}`
   return JSON.stringify(trigger)
 }
 
