@@ -12,7 +12,7 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
  * Paths the dashboard never answers for: the API, probes, tracking links, forms and webhooks. A GET
  * under one of them that no route took is a 404 in the API's shape, not the dashboard's page.
  */
-const NOT_THE_DASHBOARD = new Set(['api', 'healthz', 'readyz', 'metrics', 't', 'u', 'forms', 'webhooks', 'assets'])
+const NOT_THE_DASHBOARD = new Set(['api', 'healthz', 'readyz', 'metrics', 't', 'u', 'forms', 'webhooks'])
 
 /**
  * The page's policy: its own scripts only; no plugin, no framing of the dashboard. Styles may be
@@ -71,8 +71,8 @@ export function registerDashboard(server: FastifyInstance, app: App, webDir: str
 
   server.get('/', async (_request, reply) => page(reply))
 
-  server.get<{ Params: { '*': string } }>('/assets/*', async (request, reply) => {
-    const file = resolve(assets, request.params['*'])
+  const asset = async (reply: FastifyReply, relative: string) => {
+    const file = resolve(assets, relative)
     // `..` (plain or percent-encoded, Fastify has decoded it) never leaves the assets folder
     if (!file.startsWith(assets + sep)) return reply.callNotFound()
     const info = await stat(file).catch(() => null)
@@ -83,11 +83,15 @@ export function registerDashboard(server: FastifyInstance, app: App, webDir: str
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('x-content-type-options', 'nosniff')
       .send(createReadStream(file))
-  })
+  }
 
-  // the app's own paths (it routes in the browser); anything under the API's prefixes stays a 404
-  server.get('/*', async (request, reply) => {
-    const first = request.url.split('?')[0]!.split('/')[1] ?? ''
+  // one route for the rest (a second wildcard, /assets/*, would hide from printRoutes and the route
+  // inventory): the built files under /assets/, the app's own paths (it routes in the browser), and
+  // under the API's prefixes a 404 in the API's shape
+  server.get<{ Params: { '*': string } }>('/*', async (request, reply) => {
+    const rest = request.params['*']
+    const first = rest.split('/')[0] ?? ''
+    if (first === 'assets') return asset(reply, rest.slice('assets/'.length))
     if (NOT_THE_DASHBOARD.has(first)) return reply.callNotFound()
     return page(reply)
   })

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -23,6 +23,7 @@ interface AxeResult {
 declare const window: { innerWidth: number; axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
 
 const CHROMIUM = '/usr/bin/chromium'
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
 const inCI = process.env.CI === 'true' || process.env.CI === '1'
 const runnable = existsSync(CHROMIUM) || inCI
@@ -118,8 +119,8 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
   })
 
   /** A page that records what the browser refused or failed at: a CSP violation shows up here. */
-  async function openPage(options: { bypassCSP?: boolean; viewport?: { width: number; height: number } } = {}) {
-    const context = await browser.newContext({ bypassCSP: options.bypassCSP ?? false, viewport: options.viewport ?? { width: 1280, height: 900 } })
+  async function openPage(options: { viewport?: { width: number; height: number } } = {}) {
+    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } })
     const page = await context.newPage()
     const problems: string[] = []
     page.on('console', (m) => {
@@ -132,6 +133,16 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
   async function signInForm(page: Page) {
     await page.getByRole('heading', { name: 'Sign in to storeflow' }).waitFor()
     return { email: page.getByLabel('Email'), password: page.getByLabel('Password'), submit: page.getByRole('button', { name: 'Sign in' }) }
+  }
+
+  /** axe-core's serious and critical findings on the page as it is (evaluated by the driver: the page's CSP does not apply). */
+  async function seriousViolations(page: Page) {
+    await page.evaluate(AXE_SOURCE)
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
+    })
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   }
 
   it('/ loads the app and, signed out, shows a labelled sign-in form; the app runs under its own CSP', async () => {
@@ -154,19 +165,13 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
   })
 
   it('the sign-in page fits a tablet and has no serious or critical axe-core violations', async () => {
-    // axe is injected as a script tag, which the page's CSP would rightly refuse: this context ignores CSP
-    const { page, close } = await openPage({ bypassCSP: true, viewport: { width: 768, height: 1024 } })
+    const { page, close } = await openPage({ viewport: { width: 768, height: 1024 } })
     try {
       await page.goto(`${serve.url}/`)
       await signInForm(page)
       const fitsWidth = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
       expect(fitsWidth).toBe(true)
-      await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') })
-      const violations = await page.evaluate(async () => {
-        const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-        return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
-      })
-      const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      const serious = await seriousViolations(page)
       expect(serious, JSON.stringify(serious, null, 2)).toEqual([])
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-sign-in-tablet.png') })
     } finally {
@@ -257,11 +262,22 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
       await expect.poll(() => probeRow.textContent()).toContain('active')
 
       // install a template from the gallery: it becomes a workflow of the store, inactive
-      await page.getByRole('button', { name: 'Install Win-back' }).click()
+      await page.getByRole('button', { name: 'Install Inactive customer win-back' }).click()
       const installed = page.getByRole('row').filter({ hasText: 'win-back' })
       await expect.poll(() => installed.count()).toBe(1)
       expect(await installed.textContent()).toContain('inactive')
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-workflows.png'), fullPage: true })
+      expect(await seriousViolations(page)).toEqual([])
+
+      // a workflow's page: its steps as a graph (the trigger, then the mail) beside its YAML
+      await page.getByRole('link', { name: 'Probe mail' }).click()
+      await page.getByRole('heading', { name: 'Probe mail', level: 1 }).waitFor()
+      await expect
+        .poll(() => page.locator('.react-flow__node').allTextContents())
+        .toEqual([expect.stringContaining('order.paid'), expect.stringContaining('send_email')])
+      await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1)
+      expect(await page.getByTitle('The workflow as YAML').textContent()).toContain('id: probe-mail')
+      expect(await seriousViolations(page)).toEqual([])
 
       // the runs page is open when the order arrives: the run appears without a reload
       await page.getByRole('link', { name: 'Runs', exact: true }).first().click()
@@ -283,6 +299,7 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
       const step = page.locator('.timeline-step').filter({ hasText: 'mail' })
       await expect.poll(() => step.textContent(), { timeout: 20_000 }).toContain('completed')
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-run.png'), fullPage: true })
+      expect(await seriousViolations(page)).toEqual([])
 
       // the outbox shows the mail in a sandboxed frame; neither its script nor its handler ran
       await page.getByRole('link', { name: 'Outbox' }).click()
@@ -295,6 +312,7 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
       await expect.poll(() => frame.locator('img').evaluate((img) => (img as unknown as { complete: boolean }).complete)).toBe(true)
       expect(await frame.locator('#probe').textContent()).toBe('untouched')
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-outbox.png'), fullPage: true })
+      expect(await seriousViolations(page)).toEqual([])
 
       // signing out goes back to the form
       await page.getByRole('button', { name: 'Sign out' }).click()

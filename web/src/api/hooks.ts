@@ -47,8 +47,9 @@ export function useSignOut() {
     mutationFn: () => api<void>('/api/v1/auth/logout', { method: 'POST' }),
     onSettled: () => {
       setCsrfToken(null)
-      client.clear()
+      // the signed-out form shows at once; nothing of the store stays in memory
       client.setQueryData(['session'], null)
+      client.removeQueries({ queryKey: ['store'] })
     },
   })
 }

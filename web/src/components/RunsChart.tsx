@@ -33,7 +33,7 @@ export function RunsChart({ runs }: { runs: Run[] }) {
           <Tooltip />
           <Legend />
           {present.map((s) => (
-            <Bar key={s} dataKey={s} stackId="status" fill={COLOURS[s]} isAnimationActive={false} />
+            <Bar key={s} dataKey={s} stackId="status" fill={COLOURS[s]} isAnimationActive={false} maxBarSize={48} />
           ))}
         </BarChart>
       </ResponsiveContainer>

@@ -32,7 +32,8 @@ function kindOf(step: StepSpec): string {
 }
 
 function describe(step: StepSpec): { title: string; detail: string; branches: Branch[]; terminal: boolean } {
-  if ('action' in step) return { title: step.name ?? step.action, detail: step.action, branches: [], terminal: false }
+  if ('action' in step)
+    return { title: step.name ?? step.action, detail: [step.name ? step.action : null, step.id].filter(Boolean).join(' · '), branches: [], terminal: false }
   if ('if' in step)
     return {
       title: 'if',

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { useMessages } from '../api/hooks.ts'
 import type { Message } from '../api/types.ts'
 import { ErrorNote } from '../components/ErrorNote.tsx'
+import { ScrollText } from '../components/ScrollText.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { Time } from '../components/Time.tsx'
 import { Link } from '../router.tsx'
@@ -65,7 +66,9 @@ function MessagePreview({ message }: { message: Message }) {
         // sandbox="" : no script, no form, no top navigation, an origin of its own; the mail is shown, never run
         <iframe className="mail-frame" title={`Preview of ${message.subject ?? 'the message'}`} sandbox="" srcDoc={message.html} referrerPolicy="no-referrer" />
       ) : (
-        <pre className="mail-text">{message.text ?? ''}</pre>
+        <ScrollText className="mail-text" label="Text of the message">
+          {message.text ?? ''}
+        </ScrollText>
       )}
     </article>
   )

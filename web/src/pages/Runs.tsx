@@ -59,7 +59,11 @@ export function RunsPage() {
       </form>
       <ErrorNote error={runs.error} />
       <p className="live" aria-live="polite">
-        {runs.data ? `${runs.data.items.length} runs${runs.data.next_cursor ? ' (the newest)' : ''}, updated live` : runs.isPending ? 'Loading…' : ''}
+        {runs.data
+          ? `${runs.data.items.length} ${runs.data.items.length === 1 ? 'run' : 'runs'}${runs.data.next_cursor ? ' (the newest)' : ''}, updated live`
+          : runs.isPending
+            ? 'Loading…'
+            : ''}
       </p>
       {runs.data ? <RunsChart runs={runs.data.items} /> : null}
       {runs.data && runs.data.items.length === 0 ? <p>No runs match.</p> : null}

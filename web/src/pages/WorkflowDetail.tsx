@@ -1,5 +1,6 @@
 import { useSetWorkflowActive, useWorkflow, useWorkflowYaml } from '../api/hooks.ts'
 import { ErrorNote } from '../components/ErrorNote.tsx'
+import { ScrollText } from '../components/ScrollText.tsx'
 import { WorkflowGraph } from '../components/WorkflowGraph.tsx'
 import { Link } from '../router.tsx'
 import { triggerText } from './Workflows.tsx'
@@ -33,7 +34,7 @@ export function WorkflowDetailPage({ id }: { id: string }) {
             <section className="yaml" aria-labelledby="yaml-heading">
               <h2 id="yaml-heading">YAML</h2>
               <ErrorNote error={yaml.error} />
-              <pre>{yaml.data ?? w.source}</pre>
+              <ScrollText label="The workflow as YAML">{yaml.data ?? w.source}</ScrollText>
             </section>
           </div>
         </>
