@@ -1,11 +1,13 @@
-import { type FormEvent, useId } from 'react'
+import { type FormEvent, lazy, Suspense, useId } from 'react'
 import { useRuns, useWorkflows } from '../api/hooks.ts'
 import { RUN_STATUSES } from '../api/types.ts'
 import { ErrorNote } from '../components/ErrorNote.tsx'
-import { RunsChart } from '../components/RunsChart.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { Time } from '../components/Time.tsx'
 import { Link, navigate, useLocation } from '../router.tsx'
+
+// the charts library loads with the first chart, not with the sign-in page
+const RunsChart = lazy(() => import('../components/RunsChart.tsx').then((m) => ({ default: m.RunsChart })))
 
 /** Runs, newest first, filtered by workflow, status and customer (kept in the URL), refreshed live. */
 export function RunsPage() {
@@ -65,7 +67,11 @@ export function RunsPage() {
             ? 'Loading…'
             : ''}
       </p>
-      {runs.data ? <RunsChart runs={runs.data.items} /> : null}
+      {runs.data ? (
+        <Suspense fallback={null}>
+          <RunsChart runs={runs.data.items} />
+        </Suspense>
+      ) : null}
       {runs.data && runs.data.items.length === 0 ? <p>No runs match.</p> : null}
       {runs.data && runs.data.items.length > 0 ? (
         <div className="table-wrap">

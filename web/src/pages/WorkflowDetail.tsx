@@ -1,9 +1,12 @@
+import { lazy, Suspense } from 'react'
 import { useSetWorkflowActive, useWorkflow, useWorkflowYaml } from '../api/hooks.ts'
 import { ErrorNote } from '../components/ErrorNote.tsx'
 import { ScrollText } from '../components/ScrollText.tsx'
-import { WorkflowGraph } from '../components/WorkflowGraph.tsx'
 import { Link } from '../router.tsx'
 import { triggerText } from './Workflows.tsx'
+
+// React Flow is most of the dashboard's weight: loaded when a workflow is first opened
+const WorkflowGraph = lazy(() => import('../components/WorkflowGraph.tsx').then((m) => ({ default: m.WorkflowGraph })))
 
 export function WorkflowDetailPage({ id }: { id: string }) {
   const workflow = useWorkflow(id)
@@ -30,7 +33,9 @@ export function WorkflowDetailPage({ id }: { id: string }) {
           </p>
           {w.definition.description ? <p>{w.definition.description}</p> : null}
           <div className="split-view">
-            <WorkflowGraph steps={w.definition.steps} trigger={triggerText(w.trigger)} />
+            <Suspense fallback={<p className="graph">Loading the graph…</p>}>
+              <WorkflowGraph steps={w.definition.steps} trigger={triggerText(w.trigger)} />
+            </Suspense>
             <section className="yaml" aria-labelledby="yaml-heading">
               <h2 id="yaml-heading">YAML</h2>
               <ErrorNote error={yaml.error} />
