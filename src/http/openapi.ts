@@ -143,6 +143,23 @@ export function registerOpenApi(server: FastifyInstance): void {
       },
       '/api/v1/workflows/{id}': { get: { summary: 'A workflow with its versions' }, put: { summary: 'Save a new version' }, delete: { summary: 'Delete' } },
       '/api/v1/workflows/{id}/export': { get: { summary: 'As YAML or JSON (?format=)' } },
+      '/api/v1/templates': {
+        get: {
+          summary: 'The built-in template library: { name, title, description, trigger, installable, reason } each, the same for every store',
+          responses: { 200: ok('templates', listOf({ type: 'object' })) },
+        },
+      },
+      '/api/v1/templates/{name}/install': {
+        post: {
+          summary: "Install a template as the store's workflow of the same id (inactive unless it was active before)",
+          responses: {
+            201: ok('installed'),
+            200: ok('a new version, or unchanged'),
+            400: ok('not installable here', error),
+            404: ok('no such template', error),
+          },
+        },
+      },
       '/api/v1/workflows/{id}/activate': { post: { summary: 'Activate' } },
       '/api/v1/workflows/{id}/deactivate': { post: { summary: 'Deactivate' } },
       '/api/v1/workflows/{id}/test': {

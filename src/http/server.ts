@@ -16,6 +16,7 @@ import { registerInvoiceRoutes } from './routes/invoices.ts'
 import { registerPurchasingRoutes } from './routes/purchasing.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
+import { registerTemplateRoutes } from './routes/templates.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerAuthRoutes } from './routes/auth.ts'
@@ -103,6 +104,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerHealthRoutes(server, app)
   registerEventRoutes(server, app, guards)
   registerWorkflowRoutes(server, app)
+  registerTemplateRoutes(server, app)
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerInvoiceRoutes(server, app)

@@ -31,6 +31,8 @@ export function createWorkflowService(ctx: ServiceContext) {
       if (options.active !== undefined) parsed.file.active = options.active
       return save(storeId, parsed, source, options.actor)
     },
+    /** One page of the template library as this installation's actions see it (the same for every store). */
+    templates: (page: PageRequest) => pageOfList(loadTemplates(ctx.actions), (t) => t.name, page),
     /** Installs a built-in template as it is in the library (inactive unless the store activated it before). */
     async installTemplate(storeId: string, name: string, actor?: string) {
       const t = findTemplate(loadTemplates(ctx.actions), name)

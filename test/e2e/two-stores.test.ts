@@ -126,6 +126,14 @@ const aRead = async (w: World, url: string) => w.server.inject({ method: 'GET', 
  */
 const MATRIX: Record<string, RouteCases> = {
   'GET /': { scope: null, cases: [{ name: 'dashboard page', request: () => ({ method: 'GET', url: '/' }), expect: status(200) }] },
+  // the dashboard's own paths and files: the same for every store (the app asks the API for a store's data)
+  'GET /*': {
+    scope: null,
+    cases: [
+      { name: 'a dashboard path answers the app page', request: () => ({ method: 'GET', url: '/runs' }), expect: status(200) },
+      { name: 'a missing asset', request: () => ({ method: 'GET', url: '/assets/none.js' }), expect: status(404) },
+    ],
+  },
   'GET /healthz': { scope: null, cases: [{ name: 'liveness', request: () => ({ method: 'GET', url: '/healthz' }), expect: status(200) }] },
   'GET /readyz': { scope: null, cases: [{ name: 'readiness', request: () => ({ method: 'GET', url: '/readyz' }), expect: status(200) }] },
   // instance-wide counters (runs by status, events stored): no store's ids or content
@@ -388,6 +396,34 @@ const MATRIX: Record<string, RouteCases> = {
         expect: (res) => {
           expect(res.statusCode).toBe(200)
           expect(res.json()).toMatchObject({ name: 'Retired A', active: false })
+        },
+      },
+    ],
+  },
+  // the library is the installation's; an installed template is the store's own workflow
+  'GET /api/v1/templates': {
+    scope: 'read',
+    cases: [
+      {
+        name: 'the library, the same for both stores',
+        request: () => ({ method: 'GET', url: '/api/v1/templates?limit=500' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).map((t) => t['name'])).toContain('win-back')
+        },
+      },
+    ],
+  },
+  'POST /api/v1/templates/:name/install': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "an installed template is A's workflow only",
+        request: () => ({ method: 'POST', url: '/api/v1/templates/win-back/install' }),
+        expect: async (res, w) => {
+          expect([200, 201], res.body).toContain(res.statusCode)
+          expect(res.json()).toMatchObject({ id: 'win-back', active: false })
+          expect((await aRead(w, '/api/v1/workflows/win-back')).statusCode).toBe(200)
         },
       },
     ],
@@ -1485,7 +1521,7 @@ describe.each(DIALECTS)('two stores on %s', (dialect) => {
       const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
       )
-      expect([...documented, 'GET /', 'GET /api/openapi.json'].sort()).toEqual(routes)
+      expect([...documented, 'GET /', 'GET /*', 'GET /api/openapi.json'].sort()).toEqual(routes)
     })
 
     it('the seeded stores share their ids and differ in their data (so the walls below are tested)', async () => {

@@ -1,0 +1,48 @@
+import type { ReactNode } from 'react'
+import { useSignOut } from '../api/hooks.ts'
+import type { Session } from '../api/types.ts'
+import { Link } from '../router.tsx'
+import { StoreSwitcher } from './StoreSwitcher.tsx'
+
+const SECTIONS = [
+  { to: '/workflows', label: 'Workflows' },
+  { to: '/runs', label: 'Runs' },
+  { to: '/messages', label: 'Outbox' },
+]
+
+export function Layout({ session, path, children }: { session: Session; path: string; children: ReactNode }) {
+  const signOut = useSignOut()
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">storeflow</span>
+        <nav aria-label="Sections">
+          <ul>
+            {SECTIONS.map((s) => (
+              <li key={s.to}>
+                <Link to={s.to} aria-current={path === s.to || path.startsWith(`${s.to}/`) ? 'page' : undefined}>
+                  {s.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="account">
+          <StoreSwitcher stores={session.stores} />
+          <span className="muted" title={`role: ${session.user.role}`}>
+            {session.user.email}
+          </span>
+          <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  )
+}
