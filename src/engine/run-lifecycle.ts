@@ -86,6 +86,7 @@ function ended(run: RunRecord, status: EndedRunStatus, now: Date, reason?: strin
 async function tryEnd(tx: StorageTx, next: RunRecord): Promise<boolean> {
   if (!(await tx.updateRun(next, next.version))) return false
   await tx.deleteCorrelations(next.id)
+  await tx.countRunEnded(next)
   return true
 }
 
