@@ -189,3 +189,8 @@ function safeDuration(value: unknown): number {
     return parseDuration(DEFAULT_WINDOW)
   }
 }
+
+/** A customer merged into another (store/commerce-projection.ts mergeCommerce): their attributed orders go with them. */
+export async function moveAttributions(db: Db, storeId: string, fromKey: string, intoKey: string): Promise<void> {
+  await db.updateTable('attributions').set({ customer_key: intoKey }).where('store_id', '=', storeId).where('customer_key', '=', fromKey).execute()
+}

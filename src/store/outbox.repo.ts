@@ -49,7 +49,13 @@ export async function updateMessage(db: Db, storeId: string, id: string, values:
     const status = typeof values.status === 'string' ? values.status : null
     let changed = false
     if (status) {
-      const result = await t.updateTable('messages').set(values).where('store_id', '=', storeId).where('id', '=', id).where('status', '!=', status).executeTakeFirst()
+      const result = await t
+        .updateTable('messages')
+        .set(values)
+        .where('store_id', '=', storeId)
+        .where('id', '=', id)
+        .where('status', '!=', status)
+        .executeTakeFirst()
       changed = Number(result.numUpdatedRows) > 0
     }
     if (!changed) {
@@ -57,7 +63,12 @@ export async function updateMessage(db: Db, storeId: string, id: string, values:
       if (Object.keys(rest).length > 0) await t.updateTable('messages').set(rest).where('store_id', '=', storeId).where('id', '=', id).execute()
     }
     if (!changed || (status !== 'sent' && status !== 'bounced')) return
-    const message = await t.selectFrom('messages').select(['workflow_id', 'step_key', 'channel']).where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
+    const message = await t
+      .selectFrom('messages')
+      .select(['workflow_id', 'step_key', 'channel'])
+      .where('store_id', '=', storeId)
+      .where('id', '=', id)
+      .executeTakeFirst()
     if (!message?.workflow_id || message.channel === 'chat') return
     const counts = status === 'sent' ? { sent: 1, delivered: 1 } : { sent: 1, bounced: 1 }
     await addWorkflowStats(t, storeId, stepAndWorkflow(message.workflow_id, stepIdOfKey(message.step_key), at, counts))
@@ -82,11 +93,22 @@ export async function recordMessageTouch(db: Db, storeId: string, type: string, 
   const counts: Partial<Record<'opened' | 'clicked' | 'unsubscribed', number>> = {}
   for (const mark of marks) {
     const column = TOUCH_COLUMN[mark]
-    const result = await db.updateTable('messages').set({ [column]: at }).where('store_id', '=', storeId).where('id', '=', messageId).where(column, 'is', null).executeTakeFirst()
+    const result = await db
+      .updateTable('messages')
+      .set({ [column]: at })
+      .where('store_id', '=', storeId)
+      .where('id', '=', messageId)
+      .where(column, 'is', null)
+      .executeTakeFirst()
     if (Number(result.numUpdatedRows) > 0) counts[mark === 'message.opened' ? 'opened' : mark === 'message.clicked' ? 'clicked' : 'unsubscribed'] = 1
   }
   if (Object.keys(counts).length === 0) return
-  const message = await db.selectFrom('messages').select(['workflow_id', 'step_key', 'channel']).where('store_id', '=', storeId).where('id', '=', messageId).executeTakeFirst()
+  const message = await db
+    .selectFrom('messages')
+    .select(['workflow_id', 'step_key', 'channel'])
+    .where('store_id', '=', storeId)
+    .where('id', '=', messageId)
+    .executeTakeFirst()
   if (!message?.workflow_id || message.channel === 'chat') return
   await addWorkflowStats(db, storeId, stepAndWorkflow(message.workflow_id, stepIdOfKey(message.step_key), at, counts))
 }

@@ -87,7 +87,12 @@ export async function addWorkflowStats(db: Db, storeId: string, increments: read
 
 /** The same counts for a step of a workflow and for the workflow as a whole. */
 export function stepAndWorkflow(workflowId: string, stepId: string, at: string, counts: StatIncrement['counts']): StatIncrement[] {
-  return stepId === '' ? [{ workflowId, stepId: '', at, counts }] : [{ workflowId, stepId, at, counts }, { workflowId, stepId: '', at, counts }]
+  return stepId === ''
+    ? [{ workflowId, stepId: '', at, counts }]
+    : [
+        { workflowId, stepId, at, counts },
+        { workflowId, stepId: '', at, counts },
+      ]
 }
 
 /** A message's step id from its step key (engine/step-kit.ts stepKey: the id, then `#` and the loop indexes). */
