@@ -4,24 +4,24 @@ import { creditedTouch, takenBackMicros, type TouchCandidate } from './attributi
 
 const DAY = 86_400_000
 const order = '2026-03-10T12:00:00.000Z'
-const before = (ms: number) => new Date(Date.parse(order) - ms).toISOString()
+const ago = (ms: number) => new Date(Date.parse(order) - ms).toISOString()
 const rule = { windowMs: 5 * DAY, opens: false }
 
 describe('creditedTouch', () => {
   it('credits the most recent click inside the window', () => {
     const touches: TouchCandidate[] = [
-      { messageId: 'm1', touch: 'click', at: before(3 * DAY) },
-      { messageId: 'm2', touch: 'click', at: before(1 * DAY) },
-      { messageId: 'm3', touch: 'click', at: before(4 * DAY) },
+      { messageId: 'm1', touch: 'click', at: ago(3 * DAY) },
+      { messageId: 'm2', touch: 'click', at: ago(1 * DAY) },
+      { messageId: 'm3', touch: 'click', at: ago(4 * DAY) },
     ]
     expect(creditedTouch(order, rule, touches)?.messageId).toBe('m2')
   })
 
   it('ignores clicks after the order and at or beyond the window', () => {
     const touches: TouchCandidate[] = [
-      { messageId: 'late', touch: 'click', at: before(-1000) },
-      { messageId: 'edge', touch: 'click', at: before(5 * DAY) },
-      { messageId: 'old', touch: 'click', at: before(6 * DAY) },
+      { messageId: 'late', touch: 'click', at: ago(-1000) },
+      { messageId: 'edge', touch: 'click', at: ago(5 * DAY) },
+      { messageId: 'old', touch: 'click', at: ago(6 * DAY) },
     ]
     expect(creditedTouch(order, rule, touches)).toBeNull()
     expect(creditedTouch(order, rule, [...touches, { messageId: 'now', touch: 'click', at: order }])?.messageId).toBe('now')
@@ -29,14 +29,14 @@ describe('creditedTouch', () => {
 
   it('counts opens only when the store says so, and a click wins a tie with an open', () => {
     const touches: TouchCandidate[] = [
-      { messageId: 'clicked', touch: 'click', at: before(2 * DAY) },
-      { messageId: 'opened', touch: 'open', at: before(1 * DAY) },
+      { messageId: 'clicked', touch: 'click', at: ago(2 * DAY) },
+      { messageId: 'opened', touch: 'open', at: ago(1 * DAY) },
     ]
     expect(creditedTouch(order, rule, touches)?.messageId).toBe('clicked')
     expect(creditedTouch(order, { ...rule, opens: true }, touches)?.messageId).toBe('opened')
     const tie: TouchCandidate[] = [
-      { messageId: 'a', touch: 'open', at: before(DAY) },
-      { messageId: 'b', touch: 'click', at: before(DAY) },
+      { messageId: 'a', touch: 'open', at: ago(DAY) },
+      { messageId: 'b', touch: 'click', at: ago(DAY) },
     ]
     expect(creditedTouch(order, { ...rule, opens: true }, tie)).toMatchObject({ messageId: 'b', touch: 'click' })
   })
@@ -44,7 +44,7 @@ describe('creditedTouch', () => {
   const candidate = fc.record({
     messageId: fc.stringMatching(/^m[0-9a-f]{1,4}$/),
     touch: fc.constantFrom<'click' | 'open'>('click', 'open'),
-    at: fc.integer({ min: -8 * DAY, max: 2 * DAY }).map((ms) => before(ms)),
+    at: fc.integer({ min: -8 * DAY, max: 2 * DAY }).map((ms) => ago(ms)),
   })
 
   it('is the latest eligible touch, whatever order the candidates come in', () => {
