@@ -27,6 +27,12 @@ export async function messageOrigin(
   return db.selectFrom('messages').select(['id', 'store_id', 'customer_key', 'workflow_id']).where('id', '=', messageId).executeTakeFirst()
 }
 
+/** The id of the store's message with this idempotency key (an unsubscribe link names its message so); undefined when none. */
+export async function messageIdByKey(db: Kysely<Database>, storeId: string, idempotencyKey: string): Promise<string | undefined> {
+  const row = await db.selectFrom('messages').select('id').where('store_id', '=', storeId).where('idempotency_key', '=', idempotencyKey).executeTakeFirst()
+  return row?.id
+}
+
 /** Counts one more open or click on the message (every one, repeats included). */
 export async function countInteraction(db: Kysely<Database>, messageId: string, kind: 'opens' | 'clicks'): Promise<void> {
   await db

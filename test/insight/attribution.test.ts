@@ -261,3 +261,81 @@ describe.each(DIALECTS)('attribution and workflow counters on %s', (dialect: Dia
     expect(daysB.map((r) => [r.day, Number(r.sent)])).toEqual([['2026-03-03', 1]])
   })
 })
+
+const PROMO = `
+id: promo
+name: Promo
+trigger: { event: customer.created }
+steps:
+  - action: send_email
+    id: offer
+    with:
+      category: marketing
+      subject: 'Offer from {{ store.name }}'
+      html: '<p><a href="https://shop.example/offer">Offer</a></p>'
+`
+
+describe.each(DIALECTS)('opens and unsubscribes on %s', (dialect: DialectName) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  afterEach(async () => {
+    await server?.close()
+    await env?.cleanup()
+  })
+
+  it('an open credits an order only once the store counts opens; an unsubscribe through the link counts once for its step', async () => {
+    env = await createTestEnv(dialect, { env: { SMTP_URL: smtp.url, STOREFLOW_PUBLIC_URL: PUBLIC_URL } })
+    server = await buildServer(env.app)
+    const db = env.app.handle.db
+    const admin = (await createKey(db, 'default', 'admin', env.clock.now())).key
+    const store: Store = { id: 'default', admin, ingest: admin }
+    const auth = { authorization: `Bearer ${admin}` }
+    const put = await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: auth, payload: { frequency_cap: null, quiet_hours: null } })
+    expect(put.statusCode, put.body).toBe(200)
+    expect(put.json()).toMatchObject({ attribution_opens: false })
+    expect(
+      (await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...auth, 'content-type': 'application/yaml' }, payload: PROMO })).statusCode,
+    ).toBe(201)
+    expect((await server.inject({ method: 'POST', url: '/api/v1/workflows/promo/activate', headers: auth })).statusCode).toBe(200)
+
+    await send(server, store, [{ id: 'signup', type: 'customer.created', occurred_at: at(0), data: { ...customer('a'), accepts_marketing: true } }])
+    await env.app.engine.drain()
+    const [mail] = smtp.received.filter((m) => m.subject?.startsWith('Offer'))
+    expect(mail).toBeDefined()
+    const html = String(mail!.html)
+    const pixel = new URL(/<img[^>]+src="([^"]+\/t\/o\/[^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&')).pathname
+    const unsubscribe = new URL(/href="([^"]+\/u\/[^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&')).pathname
+
+    // t0+1h: opened (no click); an order at t0+2h is nobody's while opens do not count
+    env.clock.set(new Date(T0 + HOUR))
+    await server.inject({ method: 'GET', url: pixel })
+    await env.app.engine.drain()
+    await send(server, store, [order('p1', 'order.created', 'p1', '12.00', at(2 * HOUR))])
+    await env.app.engine.drain()
+    expect(await attributions(env, 'default')).toEqual([])
+
+    // the store counts opens from now on: the next order is the open's
+    const opens = await server.inject({ method: 'PUT', url: '/api/v1/settings', headers: auth, payload: { attribution_opens: true } })
+    expect(opens.json()).toMatchObject({ attribution_opens: true, attribution_window: '5d' })
+    await send(server, store, [order('p2', 'order.created', 'p2', '30.00', at(3 * HOUR))])
+    await env.app.engine.drain()
+    expect((await attributions(env, 'default')).map((r) => [r.order, r.step, r.touch, r.amount])).toEqual([['p2', 'offer', 'open', 30]])
+
+    // the unsubscribe link, used twice (the page's form, then the mail client's one-click)
+    for (let i = 0; i < 2; i++) {
+      const res = await server.inject({
+        method: 'POST',
+        url: unsubscribe,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      })
+      expect(res.statusCode).toBeLessThan(300)
+    }
+    await env.app.engine.drain()
+    const customerRow = await db.selectFrom('customers').select('unsubscribed_at').where('external_id', '=', 'c-1').executeTakeFirstOrThrow()
+    expect(customerRow.unsubscribed_at).not.toBeNull()
+    const stats = await counters(env, 'default', 'promo')
+    expect(stats.get('offer')).toMatchObject({ sent: 1, opened: 1, clicked: 0, unsubscribed: 1, orders: 1, revenue_micros: 30e6 })
+    expect(stats.get('')).toMatchObject({ runs_started: 1, runs_completed: 1, sent: 1, opened: 1, unsubscribed: 1, orders: 1 })
+  })
+})
