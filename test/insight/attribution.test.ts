@@ -147,6 +147,7 @@ async function attributions(env: TestEnv, storeId: string) {
     step: r.step_id,
     workflow: r.workflow_id,
     touch: r.touch,
+    ...(r.variant ? { variant: r.variant } : {}),
     amount: Number(r.amount_micros) / 1e6,
     refunded: Number(r.refunded_micros) / 1e6,
   }))
@@ -267,12 +268,27 @@ id: promo
 name: Promo
 trigger: { event: customer.created }
 steps:
-  - action: send_email
-    id: offer
-    with:
-      category: marketing
-      subject: 'Offer from {{ store.name }}'
-      html: '<p><a href="https://shop.example/offer">Offer</a></p>'
+  - id: subject_test
+    split:
+      variants:
+        - id: a
+          weight: 50
+          steps:
+            - action: send_email
+              id: offer
+              with:
+                category: marketing
+                subject: 'Offer from {{ store.name }}'
+                html: '<p><a href="https://shop.example/offer">Offer</a></p>'
+        - id: b
+          weight: 50
+          steps:
+            - action: send_email
+              id: offer_b
+              with:
+                category: marketing
+                subject: 'Offer (10% off) from {{ store.name }}'
+                html: '<p><a href="https://shop.example/offer">Offer</a></p>'
 `
 
 describe.each(DIALECTS)('opens and unsubscribes on %s', (dialect: DialectName) => {
@@ -319,7 +335,14 @@ describe.each(DIALECTS)('opens and unsubscribes on %s', (dialect: DialectName) =
     expect(opens.json()).toMatchObject({ attribution_opens: true, attribution_window: '5d' })
     await send(server, store, [order('p2', 'order.created', 'p2', '30.00', at(3 * HOUR))])
     await env.app.engine.drain()
-    expect((await attributions(env, 'default')).map((r) => [r.order, r.step, r.touch, r.amount])).toEqual([['p2', 'offer', 'open', 30]])
+    // credited to the variant the run's split chose, and to that variant's step
+    const runs = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=promo', headers: auth })).json().items as Array<{ id: string }>
+    expect(runs).toHaveLength(1)
+    const run = (await server.inject({ method: 'GET', url: `/api/v1/runs/${runs[0]!.id}`, headers: auth })).json()
+    const variant = (run.steps as Array<{ id: string; output: { variant?: string } }>).find((s) => s.id === 'subject_test')?.output.variant
+    expect(['a', 'b']).toContain(variant)
+    const step = variant === 'a' ? 'offer' : 'offer_b'
+    expect((await attributions(env, 'default')).map((r) => [r.order, r.step, r.variant, r.touch, r.amount])).toEqual([['p2', step, variant, 'open', 30]])
 
     // the unsubscribe link, used twice (the page's form, then the mail client's one-click)
     for (let i = 0; i < 2; i++) {
@@ -335,7 +358,7 @@ describe.each(DIALECTS)('opens and unsubscribes on %s', (dialect: DialectName) =
     const customerRow = await db.selectFrom('customers').select('unsubscribed_at').where('external_id', '=', 'c-1').executeTakeFirstOrThrow()
     expect(customerRow.unsubscribed_at).not.toBeNull()
     const stats = await counters(env, 'default', 'promo')
-    expect(stats.get('offer')).toMatchObject({ sent: 1, opened: 1, clicked: 0, unsubscribed: 1, orders: 1, revenue_micros: 30e6 })
+    expect(stats.get(step)).toMatchObject({ sent: 1, opened: 1, clicked: 0, unsubscribed: 1, orders: 1, revenue_micros: 30e6 })
     expect(stats.get('')).toMatchObject({ runs_started: 1, runs_completed: 1, sent: 1, opened: 1, unsubscribed: 1, orders: 1 })
   })
 })
