@@ -227,7 +227,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
           status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
           error = excluded.error, ended_at = excluded.ended_at, wake_at = excluded.wake_at`.execute(trx)
     },
-    countRunEnded: (run) => countRunEnded(trx, run),
+    countRunEnded: (run, undo) => countRunEnded(trx, run, undo),
     async addCorrelations(storeId, runId, items) {
       if (items.length === 0) return
       await trx

@@ -15,7 +15,8 @@ type Db = Kysely<Database> | Transaction<Database>
  * What counts where:
  * - `runs_started` when a run is inserted (holdout runs too; they are recorded completed at once,
  *   and counted so); `runs_completed` / `runs_exited` / `runs_failed` when a run ends so
- *   (engine/run-lifecycle.ts); a cancelled run is in none of the three.
+ *   (engine/run-lifecycle.ts); a cancelled run is in none of the three, and a failed run retried
+ *   is taken back out of `runs_failed` (counted again by however it ends next).
  * - per step and per workflow: `sent` when a message leaves (status `sent`, or `bounced` when the
  *   receiving server refused it), `delivered` when it was accepted (`sent`), `bounced` when it was
  *   refused, so sent = delivered + bounced; `opened` / `clicked` once per message, at its first
@@ -125,11 +126,16 @@ export async function countRunsStarted(db: Db, runs: readonly RunCounted[]): Pro
   for (const [storeId, list] of byStore) await addWorkflowStats(db, storeId, list)
 }
 
-/** A run that ended (engine/run-lifecycle.ts), in the transaction of its ending write. */
-export async function countRunEnded(db: Db, run: RunCounted): Promise<void> {
+/**
+ * A run that ended (engine/run-lifecycle.ts), in the transaction of its ending write; `undo`: a
+ * failed run retried is no longer failed, so its failure is taken back from the day it failed.
+ */
+export async function countRunEnded(db: Db, run: RunCounted, undo = false): Promise<void> {
   const counter = RUN_END_COUNTER[run.status]
   if (!counter) return
-  await addWorkflowStats(db, run.store_id, [{ workflowId: run.workflow_id, stepId: '', at: run.ended_at ?? run.started_at, counts: { [counter]: 1 } }])
+  await addWorkflowStats(db, run.store_id, [
+    { workflowId: run.workflow_id, stepId: '', at: run.ended_at ?? run.started_at, counts: { [counter]: undo ? -1 : 1 } },
+  ])
 }
 
 function localDay(at: string, zone: string): string {

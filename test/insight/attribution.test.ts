@@ -362,3 +362,50 @@ describe.each(DIALECTS)('opens and unsubscribes on %s', (dialect: DialectName) =
     expect(stats.get('')).toMatchObject({ runs_started: 1, runs_completed: 1, sent: 1, opened: 1, unsubscribed: 1, orders: 1 })
   })
 })
+
+const FRAGILE = `
+id: fragile
+name: Fragile
+trigger: { event: order.paid }
+steps:
+  - action: notify_team
+    id: tell
+    with: { text: 'order {{ order.number }}' }
+`
+
+describe.each(DIALECTS)('a failed run retried on %s', (dialect: DialectName) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  afterEach(async () => {
+    await server?.close()
+    await env?.cleanup()
+  })
+
+  it('is failed once in the counters, however often it is retried and fails again', async () => {
+    env = await createTestEnv(dialect)
+    server = await buildServer(env.app)
+    const admin = (await createKey(env.app.handle.db, 'default', 'admin', env.clock.now())).key
+    const auth = { authorization: `Bearer ${admin}` }
+    expect(
+      (await server.inject({ method: 'POST', url: '/api/v1/workflows', headers: { ...auth, 'content-type': 'application/yaml' }, payload: FRAGILE }))
+        .statusCode,
+    ).toBe(201)
+    expect((await server.inject({ method: 'POST', url: '/api/v1/workflows/fragile/activate', headers: auth })).statusCode).toBe(200)
+    // no team webhook is configured: notify_team fails at once, for good
+    await send(server, { id: 'default', admin, ingest: admin }, [order('paid', 'order.paid', 'f1', '5.00', at(0))])
+    await env.app.engine.drain()
+    const [run] = (await server.inject({ method: 'GET', url: '/api/v1/runs?workflow=fragile', headers: auth })).json().items as Array<{
+      id: string
+      status: string
+    }>
+    expect(run?.status).toBe('failed')
+    expect((await counters(env, 'default', 'fragile')).get('')).toMatchObject({ runs_started: 1, runs_failed: 1, runs_completed: 0 })
+
+    for (let i = 0; i < 2; i++) {
+      expect((await server.inject({ method: 'POST', url: `/api/v1/runs/${run!.id}/retry`, headers: auth })).statusCode).toBeLessThan(300)
+      await env.app.engine.drain()
+      expect((await server.inject({ method: 'GET', url: `/api/v1/runs/${run!.id}`, headers: auth })).json().status).toBe('failed')
+    }
+    expect((await counters(env, 'default', 'fragile')).get('')).toMatchObject({ runs_started: 1, runs_failed: 1, runs_completed: 0, sent: 0 })
+  })
+})
