@@ -56,18 +56,18 @@ export function createTrackingService(ctx: ServiceContext) {
     return true
   }
 
-  /**
-   * Unsubscribes the customer a link names, wherever a merge has put them since the mail was sent
-   * (customer-aliases.ts), and says only what happened: `unknown` when the store has no such
-   * customer, `unreachable` when erasure left nothing to mail them at, `failed` when the change
-   * did not land.
-   */
   /** The message whose unsubscribe link it was, for insight's counters (store/outbox.repo.ts recordMessageTouch). */
   const messageOfLink = async (storeId: string, messageKey: string | undefined) => {
     const id = messageKey ? await messageIdByKey(db, storeId, messageKey) : undefined
     return id ? { message_id: id } : {}
   }
 
+  /**
+   * Unsubscribes the customer a link names, wherever a merge has put them since the mail was sent
+   * (customer-aliases.ts), and says only what happened: `unknown` when the store has no such
+   * customer, `unreachable` when erasure left nothing to mail them at, `failed` when the change
+   * did not land.
+   */
   /** How long an unsubscribe waits for its event to reach the customer's profile; real ms. */
   const UNSUBSCRIBE_WAIT_MS = 10_000
 
