@@ -218,7 +218,22 @@ describe.each(DIALECTS)('attribution and workflow counters on %s', (dialect: Dia
     await send(server, a, [{ ...order('o4-cancel', 'order.cancelled', 'o4', '10.00', at(3 * DAY + HOUR)), occurred_at: at(4 * DAY) }])
     // t0+8d: more than 5 days (the window) after the last click → nobody's
     await send(server, a, [order('o2-created', 'order.created', 'o2', '80.00', at(8 * DAY))])
-    // store B: the same ids, its customer never clicked
+    // store B: the same ids; its customer never clicked B's mail, and a click event sent to B naming
+    // A's message touches nothing of A's
+    const aMessage = await env.app.handle.db
+      .selectFrom('messages')
+      .select('id')
+      .where('store_id', '=', 'default')
+      .where('step_key', '=', 'reminder')
+      .executeTakeFirstOrThrow()
+    await send(server, b, [
+      {
+        id: 'forged-click',
+        type: 'message.clicked',
+        occurred_at: at(2 * DAY - HOUR),
+        data: { message_id: aMessage.id, workflow_id: 'newsletter', customer: customer('b') },
+      },
+    ])
     await send(server, b, [o1, order('o3-created', 'order.created', 'o3', '50.00', at(3 * DAY))])
     await env.app.engine.drain()
 
