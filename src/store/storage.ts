@@ -48,7 +48,7 @@ import { createInventoryServices, refreshInventory } from './inventory.repo.ts'
 import { recommendationsFor } from './recommendations.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import { updateMessage } from './outbox.repo.ts'
-import { countRunEnded, countRunsStarted } from './workflow-stats.repo.ts'
+import { countRunEnded, countRunsStarted, withDeferredStats } from './workflow-stats.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
 
@@ -64,7 +64,7 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
   const { db, dialect } = handle
   return {
     dialect,
-    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock, http))),
+    transaction: (fn) => db.transaction().execute((trx) => withDeferredStats(trx, () => fn(createTx(trx, config, dialect, clock, http)))),
     pendingRouterStores: (owner, now, limit) => pendingRouterStores(db, dialect, owner, now, limit),
     takeRouterLease: (storeId, owner, now, until) => takeRouterLease(db, storeId, owner, now, until),
     releaseRouterLeases: (owner) => releaseRouterLeases(db, owner),

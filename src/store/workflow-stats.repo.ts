@@ -51,27 +51,70 @@ export interface StatIncrement {
   counts: Partial<Record<StatCounter, number | bigint>>
 }
 
-/** Adds the increments to the store's counters (merged per row first: one statement per row). */
+/** Increments held back until the end of an engine transaction (withDeferredStats), by transaction. */
+const deferred = new WeakMap<object, Array<StatIncrement & { storeId: string }>>()
+
+/**
+ * Adds the increments to the store's counters. Inside an engine transaction (withDeferredStats)
+ * they are written at its end, just before the commit; elsewhere at once.
+ */
 export async function addWorkflowStats(db: Db, storeId: string, increments: readonly StatIncrement[]): Promise<void> {
   if (increments.length === 0) return
-  const zone = await storeZone(db, storeId)
-  const rows = new Map<string, { workflow_id: string; step_id: string; day: string; counts: Map<StatCounter, bigint> }>()
+  const held = deferred.get(db)
+  if (held) for (const inc of increments) held.push({ ...inc, storeId })
+  else
+    await writeStats(
+      db,
+      increments.map((inc) => ({ ...inc, storeId })),
+    )
+}
+
+/**
+ * Runs an engine transaction's work (store/storage.ts transaction), then writes the counters it
+ * incremented, merged per row and in one order of rows. On PostgreSQL a counter row (a workflow's
+ * day) is shared by every transaction of that workflow: taken at the end, its lock is held only
+ * for the commit, not for the whole batch, and two transactions take their rows in the same order,
+ * so they wait for each other instead of deadlocking.
+ */
+export async function withDeferredStats<T>(trx: Transaction<Database>, work: () => Promise<T>): Promise<T> {
+  const held: Array<StatIncrement & { storeId: string }> = []
+  deferred.set(trx, held)
+  try {
+    const out = await work()
+    deferred.delete(trx)
+    await writeStats(trx, held)
+    return out
+  } finally {
+    deferred.delete(trx)
+  }
+}
+
+async function writeStats(db: Db, increments: ReadonlyArray<StatIncrement & { storeId: string }>): Promise<void> {
+  if (increments.length === 0) return
+  const zones = new Map<string, string>()
+  const rows = new Map<string, { store_id: string; workflow_id: string; step_id: string; day: string; counts: Map<StatCounter, bigint> }>()
   for (const inc of increments) {
+    let zone = zones.get(inc.storeId)
+    if (zone === undefined) {
+      zone = await storeZone(db, inc.storeId)
+      zones.set(inc.storeId, zone)
+    }
     const day = localDay(inc.at, zone)
-    const key = `${inc.workflowId}\u0000${inc.stepId}\u0000${day}`
+    const key = `${inc.storeId}\u0000${inc.workflowId}\u0000${inc.stepId}\u0000${day}`
     let row = rows.get(key)
     if (!row) {
-      row = { workflow_id: inc.workflowId, step_id: inc.stepId, day, counts: new Map() }
+      row = { store_id: inc.storeId, workflow_id: inc.workflowId, step_id: inc.stepId, day, counts: new Map() }
       rows.set(key, row)
     }
     for (const [counter, n] of Object.entries(inc.counts) as Array<[StatCounter, number | bigint]>) {
       row.counts.set(counter, (row.counts.get(counter) ?? 0n) + BigInt(n))
     }
   }
-  for (const row of rows.values()) {
+  for (const key of [...rows.keys()].sort()) {
+    const row = rows.get(key)!
     const counts = [...row.counts].filter(([, n]) => n !== 0n)
     if (counts.length === 0) continue
-    const values: Record<string, unknown> = { store_id: storeId, workflow_id: row.workflow_id, step_id: row.step_id, day: row.day }
+    const values: Record<string, unknown> = { store_id: row.store_id, workflow_id: row.workflow_id, step_id: row.step_id, day: row.day }
     // as numbers: exact up to 2^53 millionths (9 billion in a currency's units per row and day)
     for (const [counter, n] of counts) values[counter] = Number(n)
     await db
