@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { SMTPServer } from 'smtp-server'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { closeSmtpTransports } from '../../src/actions/send-email/index.ts'
 import { buildServer } from '../../src/http/server.ts'
@@ -422,5 +424,42 @@ describe.each(DIALECTS)('a failed run retried on %s', (dialect: DialectName) => 
       expect((await server.inject({ method: 'GET', url: `/api/v1/runs/${run!.id}`, headers: auth })).json().status).toBe('failed')
     }
     expect((await counters(env, 'default', 'fragile')).get('')).toMatchObject({ runs_started: 1, runs_failed: 1, runs_completed: 0, sent: 0 })
+  })
+})
+
+describe.each(DIALECTS)('a bounce on %s', (dialect: DialectName) => {
+  let env: TestEnv
+  let server: FastifyInstance
+  let refusing: SMTPServer
+  afterEach(async () => {
+    await server?.close()
+    await env?.cleanup()
+    await new Promise<void>((r) => refusing.close(() => r()))
+  })
+
+  it('is sent and bounced, not delivered, for its step and workflow; the run failed', async () => {
+    // a server that refuses the recipient at RCPT TO: a hard bounce
+    refusing = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onRcptTo: (_address, _session, callback) => callback(Object.assign(new Error('No such user'), { responseCode: 550 })),
+    })
+    refusing.on('error', () => undefined)
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r))
+    closeSmtpTransports()
+    env = await createTestEnv(dialect, {
+      env: { SMTP_URL: `smtp://127.0.0.1:${(refusing.server.address() as AddressInfo).port}`, STOREFLOW_PUBLIC_URL: PUBLIC_URL },
+    })
+    server = await buildServer(env.app)
+    const store = await setUpStore(server, env, 'default')
+    await send(server, store, [{ id: 'signup', type: 'customer.created', occurred_at: at(0), data: customer('a') }])
+    await env.app.engine.drain()
+    const message = await env.app.handle.db.selectFrom('messages').select('status').where('store_id', '=', 'default').executeTakeFirstOrThrow()
+    expect(message.status).toBe('bounced')
+    const stats = await counters(env, 'default')
+    expect(stats.get('hello')).toMatchObject({ sent: 1, delivered: 0, bounced: 1 })
+    expect(stats.get('')).toMatchObject({ runs_started: 1, runs_failed: 1, runs_completed: 0, sent: 1, delivered: 0, bounced: 1 })
+    closeSmtpTransports()
   })
 })
