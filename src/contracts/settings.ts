@@ -92,7 +92,14 @@ export const settingsSchema = z.strictObject({
     .strictObject({ start: clockTime, end: clockTime })
     .nullable()
     .describe("No marketing message from start to end (HH:MM) in the customer's time zone, else the store's; a step in them waits until they end. null: none"),
-  attribution_window: duration.describe('How long after a message an order counts toward its workflow (for analytics, not built yet)'),
+  attribution_window: duration.describe(
+    "How long after a customer clicked a message an order counts toward the message's workflow (orders and revenue attributed, per workflow and step)",
+  ),
+  attribution_opens: z
+    .boolean()
+    .describe(
+      'Whether an opened message counts toward attribution like a clicked one (the most recent of them wins). Off by default: mail privacy features (Apple Mail Privacy Protection) load images, so they fake opens',
+    ),
   inactive_after: duration.describe('How long without an order makes a customer inactive (customer.inactive, once per inactive spell)'),
   renewal_notice: duration.describe('How long before next_renewal_at subscription.renewal_due falls'),
   shop_url: webUrl
@@ -125,6 +132,7 @@ export const DEFAULT_SETTINGS: Settings = {
   frequency_cap: '16h',
   quiet_hours: { start: '21:00', end: '08:00' },
   attribution_window: '5d',
+  attribution_opens: false,
   inactive_after: '90d',
   renewal_notice: '7d',
   shop_url: null,

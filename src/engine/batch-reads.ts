@@ -26,6 +26,8 @@ const KEEP_VIEWS = new Set<string>([
   'deleteCorrelationsOf',
   'activeRunWorkflows',
   'lastRunStartedAt',
+  // insight's counters
+  'countRunEnded',
 ] satisfies Array<keyof StorageTx>)
 
 type View = Record<string, unknown>

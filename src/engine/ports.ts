@@ -222,6 +222,8 @@ export interface StorageTx {
   /** writes the run if its version is still `expectedVersion`; returns false when someone else changed it */
   updateRun(run: RunRecord, expectedVersion: number): Promise<boolean>
   upsertStep(step: StepRecord): Promise<void>
+  /** counts a run's ending (completed, exited, failed) for insight, in the transaction of its ending write; `undo` takes it back (a failed run retried) (store/workflow-stats.repo.ts) */
+  countRunEnded(run: RunRecord, undo?: boolean): Promise<void>
 
   addCorrelations(
     storeId: string,

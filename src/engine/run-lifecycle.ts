@@ -86,6 +86,7 @@ function ended(run: RunRecord, status: EndedRunStatus, now: Date, reason?: strin
 async function tryEnd(tx: StorageTx, next: RunRecord): Promise<boolean> {
   if (!(await tx.updateRun(next, next.version))) return false
   await tx.deleteCorrelations(next.id)
+  await tx.countRunEnded(next)
   return true
 }
 
@@ -210,6 +211,7 @@ export async function retryRun(storage: Storage, clock: Clock, cache: WorkflowCa
       run.version,
     )
     if (!ok) throw new UserError(`run "${runId}" changed while retrying; try again`, { code: 'conflict' })
+    await tx.countRunEnded(run, true)
     const workflow = await cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
     await tx.deleteCorrelations(run.id, 'exit_when')
     await tx.addCorrelations(run.store_id, run.id, workflow ? exitGoalCorrelations(workflow, run.customer_key) : [])

@@ -159,6 +159,7 @@ describe.each(DIALECTS)('HTTP API on %s', (dialect) => {
       frequency_cap: '16h',
       quiet_hours: { start: '21:00', end: '08:00' },
       attribution_window: '5d',
+      attribution_opens: false,
       inactive_after: '90d',
       renewal_notice: '7d',
       shop_url: null,

@@ -2,7 +2,8 @@
 
 const SCALE = 1_000_000n
 
-function toMicro(value: string): bigint {
+/** A decimal string in millionths, exact (further decimals cut): money as a summable integer (insight's `*_micros` columns). */
+export function toMicro(value: string): bigint {
   const neg = value.startsWith('-')
   const [int, frac = ''] = (neg ? value.slice(1) : value).split('.')
   const micro = BigInt(int || '0') * SCALE + BigInt(`${frac}000000`.slice(0, 6))

@@ -2,7 +2,7 @@ import { TRANSPARENT_GIF, sha256Hex, verifyClickToken, verifyOpenToken, verifyUn
 import { newId } from '../lib/ids.ts'
 import { resolveCustomerKey } from '../store/customer-aliases.ts'
 import { customerContact } from '../store/customers.repo.ts'
-import { countInteraction, messageOrigin } from '../store/outbox.repo.ts'
+import { countInteraction, messageIdByKey, messageOrigin } from '../store/outbox.repo.ts'
 import type { ServiceContext } from './context.ts'
 
 /** What became of an unsubscribe request, said to the customer and nothing more. */
@@ -56,6 +56,12 @@ export function createTrackingService(ctx: ServiceContext) {
     return true
   }
 
+  /** The message whose unsubscribe link it was, for insight's counters (store/outbox.repo.ts recordMessageTouch). */
+  const messageOfLink = async (storeId: string, messageKey: string | undefined) => {
+    const id = messageKey ? await messageIdByKey(db, storeId, messageKey) : undefined
+    return id ? { message_id: id } : {}
+  }
+
   /**
    * Unsubscribes the customer a link names, wherever a merge has put them since the mail was sent
    * (customer-aliases.ts), and says only what happened: `unknown` when the store has no such
@@ -65,7 +71,7 @@ export function createTrackingService(ctx: ServiceContext) {
   /** How long an unsubscribe waits for its event to reach the customer's profile; real ms. */
   const UNSUBSCRIBE_WAIT_MS = 10_000
 
-  const unsubscribe = async (storeId: string, key: string): Promise<UnsubscribeOutcome> => {
+  const unsubscribe = async (storeId: string, key: string, messageKey?: string): Promise<UnsubscribeOutcome> => {
     const customerKey = await resolveCustomerKey(db, storeId, key)
     if (!customerKey) return 'unknown'
     const row = await customerContact(db, customerKey)
@@ -80,7 +86,7 @@ export function createTrackingService(ctx: ServiceContext) {
           type: 'newsletter.unsubscribed',
           store: storeId,
           occurred_at: ctx.clock.now().toISOString(),
-          data: { customer, source: 'unsubscribe_link' },
+          data: { customer, source: 'unsubscribe_link', ...(await messageOfLink(storeId, messageKey)) },
         },
       ],
       { historical: false, source: 'unsubscribe' },
@@ -122,7 +128,7 @@ export function createTrackingService(ctx: ServiceContext) {
     },
     async unsubscribe(token: string): Promise<UnsubscribeOutcome> {
       const verified = verifyUnsubscribeToken(secret, token)
-      return verified ? unsubscribe(verified.storeId, verified.customerKey) : 'unknown'
+      return verified ? unsubscribe(verified.storeId, verified.customerKey, verified.messageKey) : 'unknown'
     },
   }
 }

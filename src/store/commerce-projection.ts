@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { CanonicalEvent } from '../contracts/events.ts'
+import { moveAttributions } from './attributions.repo.ts'
 import { moveDiscountCodes, recordDiscountCodeUses } from './discounts.repo.ts'
 import { moveLoyalty, reverseOrderPoints } from './loyalty.repo.ts'
 import type { Database } from './tables.ts'
@@ -23,4 +24,5 @@ export async function applyCommerceToView(db: Db, event: CanonicalEvent): Promis
 export async function mergeCommerce(db: Db, storeId: string, fromKey: string, intoKey: string): Promise<void> {
   await moveDiscountCodes(db, storeId, fromKey, intoKey)
   await moveLoyalty(db, storeId, fromKey, intoKey)
+  await moveAttributions(db, storeId, fromKey, intoKey)
 }

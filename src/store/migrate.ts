@@ -18,6 +18,7 @@ import * as m0016 from './migrations/0016-purchasing.ts'
 import * as m0017 from './migrations/0017-remote-services.ts'
 import * as m0019 from './migrations/0019-channel-sync.ts'
 import * as m0020 from './migrations/0020-insight.ts'
+import * as m0021 from './migrations/0021-insight-touches.ts'
 import * as m0022 from './migrations/0022-sessions.ts'
 import * as m0023 from './migrations/0023-audit-log.ts'
 
@@ -47,6 +48,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0017-remote-services', m0017],
   ['0019-channel-sync', m0019],
   ['0020-insight', m0020],
+  ['0021-insight-touches', m0021],
   ['0022-sessions', m0022],
   ['0023-audit-log', m0023],
 ]

@@ -1,6 +1,7 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, Selectable, Transaction } from 'kysely'
 import { newestFirst, type Page, type PageRequest } from './keyset.ts'
 import type { Database, MessagesTable } from './tables.ts'
+import { addWorkflowStats, stepAndWorkflow, stepIdOfKey } from './workflow-stats.repo.ts'
 
 export interface MessageFilter {
   status?: string | undefined
@@ -26,6 +27,12 @@ export async function messageOrigin(
   return db.selectFrom('messages').select(['id', 'store_id', 'customer_key', 'workflow_id']).where('id', '=', messageId).executeTakeFirst()
 }
 
+/** The id of the store's message with this idempotency key (an unsubscribe link names its message so); undefined when none. */
+export async function messageIdByKey(db: Kysely<Database>, storeId: string, idempotencyKey: string): Promise<string | undefined> {
+  const row = await db.selectFrom('messages').select('id').where('store_id', '=', storeId).where('idempotency_key', '=', idempotencyKey).executeTakeFirst()
+  return row?.id
+}
+
 /** Counts one more open or click on the message (every one, repeats included). */
 export async function countInteraction(db: Kysely<Database>, messageId: string, kind: 'opens' | 'clicks'): Promise<void> {
   await db
@@ -33,4 +40,81 @@ export async function countInteraction(db: Kysely<Database>, messageId: string, 
     .set((eb) => ({ [kind]: eb(kind, '+', 1) }))
     .where('id', '=', messageId)
     .execute()
+}
+
+type Db = Kysely<Database> | Transaction<Database>
+
+/**
+ * Changes an outbox row (plugin-api services.messages.update) and counts what its new status means
+ * for its workflow and step (store/workflow-stats.repo.ts: `sent`, and `delivered` or `bounced`),
+ * in one transaction, only when the status really changed to it: a retried send that writes
+ * `sent` again counts nothing.
+ */
+export async function updateMessage(db: Db, storeId: string, id: string, values: Record<string, unknown>, at: string): Promise<void> {
+  const work = async (t: Db) => {
+    const status = typeof values.status === 'string' ? values.status : null
+    let changed = false
+    if (status) {
+      const result = await t
+        .updateTable('messages')
+        .set(values)
+        .where('store_id', '=', storeId)
+        .where('id', '=', id)
+        .where('status', '!=', status)
+        .executeTakeFirst()
+      changed = Number(result.numUpdatedRows) > 0
+    }
+    if (!changed) {
+      const { status: _same, ...rest } = values
+      if (Object.keys(rest).length > 0) await t.updateTable('messages').set(rest).where('store_id', '=', storeId).where('id', '=', id).execute()
+    }
+    if (!changed || (status !== 'sent' && status !== 'bounced')) return
+    const message = await t
+      .selectFrom('messages')
+      .select(['workflow_id', 'step_key', 'channel'])
+      .where('store_id', '=', storeId)
+      .where('id', '=', id)
+      .executeTakeFirst()
+    if (!message?.workflow_id || message.channel === 'chat') return
+    const counts = status === 'sent' ? { sent: 1, delivered: 1 } : { sent: 1, bounced: 1 }
+    await addWorkflowStats(t, storeId, stepAndWorkflow(message.workflow_id, stepIdOfKey(message.step_key), at, counts))
+  }
+  await (db.isTransaction ? work(db) : (db as Kysely<Database>).transaction().execute(work))
+}
+
+const TOUCH_COLUMN = { 'message.opened': 'first_opened_at', 'message.clicked': 'first_clicked_at', 'newsletter.unsubscribed': 'unsubscribed_at' } as const
+
+/**
+ * A message.opened / message.clicked event, or an unsubscribe through a message's link, as the
+ * router projects it: the message's first open (click, unsubscribe) is marked on its row and
+ * counted for its workflow and step; a later one, or the same event again, finds the mark and
+ * counts nothing. A click is an open too (the tracking link reports both; a shop may send only the
+ * click). Only a message of the event's own store is touched.
+ */
+export async function recordMessageTouch(db: Db, storeId: string, type: string, data: Record<string, unknown>, at: string): Promise<void> {
+  if (type !== 'message.opened' && type !== 'message.clicked' && type !== 'newsletter.unsubscribed') return
+  const messageId = typeof data.message_id === 'string' ? data.message_id : null
+  if (!messageId) return
+  const marks: Array<keyof typeof TOUCH_COLUMN> = type === 'message.clicked' ? ['message.opened', 'message.clicked'] : [type]
+  const counts: Partial<Record<'opened' | 'clicked' | 'unsubscribed', number>> = {}
+  for (const mark of marks) {
+    const column = TOUCH_COLUMN[mark]
+    const result = await db
+      .updateTable('messages')
+      .set({ [column]: at })
+      .where('store_id', '=', storeId)
+      .where('id', '=', messageId)
+      .where(column, 'is', null)
+      .executeTakeFirst()
+    if (Number(result.numUpdatedRows) > 0) counts[mark === 'message.opened' ? 'opened' : mark === 'message.clicked' ? 'clicked' : 'unsubscribed'] = 1
+  }
+  if (Object.keys(counts).length === 0) return
+  const message = await db
+    .selectFrom('messages')
+    .select(['workflow_id', 'step_key', 'channel'])
+    .where('store_id', '=', storeId)
+    .where('id', '=', messageId)
+    .executeTakeFirst()
+  if (!message?.workflow_id || message.channel === 'chat') return
+  await addWorkflowStats(db, storeId, stepAndWorkflow(message.workflow_id, stepIdOfKey(message.step_key), at, counts))
 }

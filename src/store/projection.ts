@@ -9,6 +9,8 @@ import { upsertSubscription } from './subscriptions-view.ts'
 import { applyShipment } from './shipments.repo.ts'
 import { formCustomer } from './form-customer.ts'
 import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
+import { attributeOrderChange } from './attributions.repo.ts'
+import { recordMessageTouch } from './outbox.repo.ts'
 import { addStock, afterOrderProjected } from './order-commerce.ts'
 import { applyReceiptToStock } from './purchasing.repo.ts'
 import { recordOrderDemand } from './demand.repo.ts'
@@ -51,6 +53,7 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await applyNewsletter(db, customerKey, type === 'newsletter.subscribed', at)
   }
   if ((type === 'message.opened' || type === 'message.clicked') && customerKey) await applyEngagement(db, customerKey, type, at)
+  await recordMessageTouch(db, storeId, type, data, at)
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
     await upsertOrder(db, storeId, data, at, type, customerKey)
@@ -452,6 +455,7 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   }
   if (values.customer_key) await recomputeCustomerTotals(db, storeId, values.customer_key)
   if (existing?.customer_key && existing.customer_key !== values.customer_key) await recomputeCustomerTotals(db, storeId, existing.customer_key)
+  await attributeOrderChange(db, storeId, id, !existing, at)
 }
 
 interface Fulfilment {

@@ -47,6 +47,8 @@ import { refreshSegments, sweepSegments } from './segments.repo.ts'
 import { createInventoryServices, refreshInventory } from './inventory.repo.ts'
 import { recommendationsFor } from './recommendations.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
+import { updateMessage } from './outbox.repo.ts'
+import { countRunEnded, countRunsStarted, withDeferredStats } from './workflow-stats.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
 
@@ -62,7 +64,7 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
   const { db, dialect } = handle
   return {
     dialect,
-    transaction: (fn) => db.transaction().execute((trx) => fn(createTx(trx, config, dialect, clock, http))),
+    transaction: (fn) => db.transaction().execute((trx) => withDeferredStats(trx, () => fn(createTx(trx, config, dialect, clock, http)))),
     pendingRouterStores: (owner, now, limit) => pendingRouterStores(db, dialect, owner, now, limit),
     takeRouterLease: (storeId, owner, now, until) => takeRouterLease(db, storeId, owner, now, until),
     releaseRouterLeases: (owner) => releaseRouterLeases(db, owner),
@@ -196,6 +198,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
             customer_email, holdout, state, due_at, signal_event_seq, lease_owner, lease_until, version, started_at, ended_at, updated_at)
           values ${sql.join(rows)}`.execute(trx)
       }
+      await countRunsStarted(trx, runs)
     },
     // getRun, updateRun and upsertStep run for every step of every run: plain SQL here spares
     // the query builder's per-call work on the engine's hottest path
@@ -224,6 +227,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
           status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
           error = excluded.error, ended_at = excluded.ended_at, wake_at = excluded.wake_at`.execute(trx)
     },
+    countRunEnded: (run, undo) => countRunEnded(trx, run, undo),
     async addCorrelations(storeId, runId, items) {
       if (items.length === 0) return
       await trx
@@ -364,7 +368,7 @@ function createServices(
         if (patch.error !== undefined) values.error = patch.error
         if (patch.messageId !== undefined) values.message_id = patch.messageId
         if (patch.sentAt) values.sent_at = patch.sentAt
-        if (Object.keys(values).length > 0) await db.updateTable('messages').set(values).where('store_id', '=', storeId).where('id', '=', id).execute()
+        if (Object.keys(values).length > 0) await updateMessage(db, storeId, id, values, clock.now().toISOString())
         if (patch.status) await recomputeMarketingForMessage(db, storeId, id)
       },
       async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {

@@ -321,6 +321,10 @@ export interface MessagesTable {
   clicks: number
   created_at: string
   sent_at: string | null
+  /** migration 0021: the first open, the first click, the first unsubscribe through its link (insight's unique counts) */
+  first_opened_at: Generated<string | null>
+  first_clicked_at: Generated<string | null>
+  unsubscribed_at: Generated<string | null>
 }
 
 export interface TemplatesTable {
@@ -495,7 +499,7 @@ export interface AttributionsTable {
   /** the order's total in millionths of its currency */
   amount_micros: number | string | bigint
   /** what refunds took back since, in millionths */
-  refunded_micros: number | string | bigint
+  refunded_micros: Generated<number | string | bigint>
   created_at: string
 }
 
@@ -505,16 +509,16 @@ export interface WorkflowStatsDailyTable {
   workflow_id: string
   step_id: string
   day: string
-  runs_started: number | string | bigint
-  runs_completed: number | string | bigint
-  runs_exited: number | string | bigint
-  runs_failed: number | string | bigint
-  sent: number | string | bigint
-  delivered: number | string | bigint
-  opened: number | string | bigint
-  clicked: number | string | bigint
-  unsubscribed: number | string | bigint
-  bounced: number | string | bigint
-  orders: number | string | bigint
-  revenue_micros: number | string | bigint
+  runs_started: Generated<number | string | bigint>
+  runs_completed: Generated<number | string | bigint>
+  runs_exited: Generated<number | string | bigint>
+  runs_failed: Generated<number | string | bigint>
+  sent: Generated<number | string | bigint>
+  delivered: Generated<number | string | bigint>
+  opened: Generated<number | string | bigint>
+  clicked: Generated<number | string | bigint>
+  unsubscribed: Generated<number | string | bigint>
+  bounced: Generated<number | string | bigint>
+  orders: Generated<number | string | bigint>
+  revenue_micros: Generated<number | string | bigint>
 }

@@ -40,7 +40,9 @@ export async function renderEmail(
   const { config } = ctx.services
   // unsubscribe links go in marketing mail only; transactional mail has no list to leave
   const unsubscribe =
-    options.category === 'marketing' && ctx.customer ? unsubscribeUrl(config.publicUrl, config.secretKey, ctx.store.id, ctx.customer.key) : null
+    options.category === 'marketing' && ctx.customer
+      ? unsubscribeUrl(config.publicUrl, config.secretKey, ctx.store.id, ctx.customer.key, ctx.idempotencyKey)
+      : null
   const vars = await renderVars(options.vars, source.name, ctx.scope)
   const recommendations = await recommendationsFor(ctx, source)
   const scope: Record<string, unknown> = { ...withStepVars({ ...ctx.scope, ...recommendations }, vars), unsubscribe_url: unsubscribe }

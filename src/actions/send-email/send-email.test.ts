@@ -78,7 +78,13 @@ describe.each(DIALECTS)('send_email on the %s outbox', (dialect) => {
       // unsubscribe: header, one-click header and a visible link, all to the same signed /u/ URL
       const unsubUrl = /^List-Unsubscribe:\s*<([^>]+)>$/i.exec(rawHeader(mail, 'list-unsubscribe') ?? '')?.[1] ?? ''
       expect(unsubUrl).toMatch(/^https:\/\/shop\.example\.test\/u\//)
-      expect(verifyUnsubscribeToken(SECRET, unsubUrl.split('/u/')[1]!)).toEqual({ kind: 'unsubscribe', storeId: 'default', customerKey: 'cus_1' })
+      // the link names its message too (by its idempotency key): insight counts unsubscribes per step
+      expect(verifyUnsubscribeToken(SECRET, unsubUrl.split('/u/')[1]!)).toEqual({
+        kind: 'unsubscribe',
+        storeId: 'default',
+        customerKey: 'cus_1',
+        messageKey: 'run_1:step_1',
+      })
       expect(rawHeader(mail, 'list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click')
       expect(html).toContain(`href="${unsubUrl}"`)
       expect(html).toMatch(/>Unsubscribe<\/a>/)

@@ -25,9 +25,11 @@ export interface UnsubscribeToken {
   storeId: string
   /** the customer's key when the mail was sent; a later merge forwards it (store/customer-aliases.ts) */
   customerKey: string
+  /** the idempotency key of the message whose link it is (insight counts unsubscribes per workflow step); absent in older links */
+  messageKey?: string
 }
 
-type Wire = { k: 'c'; m: string; u: string } | { k: 'o'; m: string } | { k: 'u'; s: string; c: string }
+type Wire = { k: 'c'; m: string; u: string } | { k: 'o'; m: string } | { k: 'u'; s: string; c: string; i?: string }
 
 const keyCache = new Map<string, Buffer>()
 
@@ -72,8 +74,8 @@ export function signOpenToken(secretKey: string, messageId: string): string {
   return sign(secretKey, { k: 'o', m: messageId })
 }
 
-export function signUnsubscribeToken(secretKey: string, storeId: string, customerKey: string): string {
-  return sign(secretKey, { k: 'u', s: storeId, c: customerKey })
+export function signUnsubscribeToken(secretKey: string, storeId: string, customerKey: string, messageKey?: string): string {
+  return sign(secretKey, { k: 'u', s: storeId, c: customerKey, ...(messageKey ? { i: messageKey } : {}) })
 }
 
 /** `/t/c/:token` → the message and the original URL to redirect to, or null (answer 404). */
@@ -96,7 +98,7 @@ export function verifyOpenToken(secretKey: string, token: string): OpenToken | n
 export function verifyUnsubscribeToken(secretKey: string, token: string): UnsubscribeToken | null {
   const wire = open(secretKey, token)
   if (wire?.k !== 'u' || typeof wire.s !== 'string' || typeof wire.c !== 'string') return null
-  return { kind: 'unsubscribe', storeId: wire.s, customerKey: wire.c }
+  return { kind: 'unsubscribe', storeId: wire.s, customerKey: wire.c, ...(typeof wire.i === 'string' ? { messageKey: wire.i } : {}) }
 }
 
 function base(publicUrl: string): string {
@@ -111,8 +113,8 @@ export function openPixelUrl(publicUrl: string, secretKey: string, messageId: st
   return `${base(publicUrl)}/t/o/${signOpenToken(secretKey, messageId)}`
 }
 
-export function unsubscribeUrl(publicUrl: string, secretKey: string, storeId: string, customerKey: string): string {
-  return `${base(publicUrl)}/u/${signUnsubscribeToken(secretKey, storeId, customerKey)}`
+export function unsubscribeUrl(publicUrl: string, secretKey: string, storeId: string, customerKey: string, messageKey?: string): string {
+  return `${base(publicUrl)}/u/${signUnsubscribeToken(secretKey, storeId, customerKey, messageKey)}`
 }
 
 /** A 43-byte transparent GIF for the open pixel: serve it with `Content-Type: image/gif`, no-store. */
