@@ -1,3 +1,4 @@
+import { createBacktestService } from './backtest.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -61,6 +62,7 @@ export function createServices(ctx: ServiceContext) {
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),
     simulation: createSimulationService(ctx),
+    backtest: createBacktestService(ctx),
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
   }
