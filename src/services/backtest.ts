@@ -334,37 +334,46 @@ export async function backtest(
     // before the period: history, in time order, building the view
     for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) {
       const chunk = heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK))
-      const events = await eventsBySeq(db, storeId, chunk.map((h) => h.seq), SANDBOX)
+      const events = (await eventsBySeq(db, storeId, chunk.map((h) => h.seq), SANDBOX)).filter((e) => e !== null)
       await engine.ingest(events, { historical: true, source: 'backtest' })
       await engine.settle(owner)
       progress(chunk.length)
     }
 
-    // the period
+    // the period: history in batches, what the workflow reacts to live, the clock stopping at
+    // every event it reacts to and every time a run falls due
     let pending: CanonicalEvent[] = []
-    const flush = async () => {
-      if (pending.length === 0) return
-      await engine.ingest(pending, { historical: true, source: 'backtest' })
-      pending = []
-      await engine.settle(owner)
-    }
     let due = await nextDueAt(sandbox)
     let open = new Set<string>()
     let cycles = 0
-    const drainAt = async (at: number) => {
-      clock.set(new Date(Math.max(at, clock.now().getTime())))
-      await engine.drain(owner)
+    /** routes what was ingested and runs what is due now, until nothing is left to do at this time */
+    const settleAndRun = async (routeFirst: boolean) => {
+      if (routeFirst) await engine.settle(owner)
+      for (;;) {
+        while ((await engine.tick(owner, 200)) > 0) {}
+        // a step that emitted an event (emit_event) left it to be routed, which may make more runs due
+        if ((await engine.storage.routerBacklog()) === 0) break
+        await engine.settle(owner)
+      }
       due = await nextDueAt(sandbox)
       // a run still due at this very time was not claimable (it cannot be: the sandbox has one
       // worker); move on rather than loop
       if (due !== null && Date.parse(due) <= clock.now().getTime()) due = new Date(clock.now().getTime() + 1).toISOString()
       if (++cycles % REFRESH_OPEN_EVERY === 0) open = await openRunCustomers(sandbox, workflowId)
     }
+    /** the history batch so far, and `event` (live) after it, ingested with the clock at `at`; then routed and run */
+    const cycle = async (at: number, event: CanonicalEvent | null) => {
+      clock.set(new Date(Math.max(at, clock.now().getTime())))
+      const ingested: Array<Promise<unknown>> = []
+      if (pending.length > 0) ingested.push(engine.ingest(pending, { historical: true, source: 'backtest' }))
+      if (event) ingested.push(engine.ingest([event], { historical: false, source: 'backtest' }))
+      pending = []
+      // both calls made in one turn: one group commit, history first
+      await Promise.all(ingested)
+      await settleAndRun(ingested.length > 0)
+    }
     const runDueUntil = async (at: string) => {
-      while (due !== null && due <= at) {
-        await flush()
-        await drainAt(Date.parse(due))
-      }
+      while (due !== null && due <= at) await cycle(Date.parse(due), null)
     }
     const reacts = (h: EventHead) => {
       if (h.type === trigger) return true
@@ -377,27 +386,28 @@ export async function backtest(
       const events = await eventsBySeq(db, storeId, chunk.map((h) => h.seq), SANDBOX)
       for (const [j, event] of events.entries()) {
         const head = chunk[j]!
+        // erased since it was listed
+        if (!event) continue
         noteOrder(orders, event, head)
         await runDueUntil(event.occurred_at)
         if (reacts(head)) {
-          await flush()
-          clock.set(new Date(Math.max(Date.parse(event.occurred_at), clock.now().getTime())))
-          await engine.ingest([event], { historical: false, source: 'backtest' })
           live++
-          if (head.type === trigger && head.customer_key) open.add(head.customer_key)
-          if (head.type === trigger && !head.customer_key) open.add('*')
-          await drainAt(Date.parse(event.occurred_at))
+          if (head.type === trigger) open.add(head.customer_key ?? '*')
+          await cycle(Date.parse(event.occurred_at), event)
         } else {
           pending.push(event)
-          if (pending.length >= HISTORY_BATCH) await flush()
+          if (pending.length >= HISTORY_BATCH) {
+            await engine.ingest(pending, { historical: true, source: 'backtest' })
+            pending = []
+            await engine.settle(owner)
+          }
         }
       }
       progress(chunk.length)
     }
     // the rest of the period: waits run out up to its end
     await runDueUntil(untilIso)
-    await flush()
-    await drainAt(until.getTime())
+    await cycle(until.getTime(), null)
 
     const outcome = await sandboxOutcome(sandbox, workflowId)
     return report({

@@ -43,8 +43,8 @@ export async function eventHeadsBefore(db: Kysely<Database>, storeId: string, un
   return out
 }
 
-/** The store's events with these seqs, as canonical events (store id as given), in the order of `seqs`. */
-export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: number[], asStore: string): Promise<CanonicalEvent[]> {
+/** The store's events with these seqs, as canonical events (store id as given), in the order of `seqs`; null for one no longer stored. */
+export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: number[], asStore: string): Promise<Array<CanonicalEvent | null>> {
   const bySeq = new Map<number, CanonicalEvent>()
   for (let i = 0; i < seqs.length; i += 900) {
     const chunk = seqs.slice(i, i + 900)
@@ -52,7 +52,7 @@ export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: n
     for (const r of rows)
       bySeq.set(Number(r.seq), { id: r.id, type: r.type, occurred_at: r.occurred_at, store: asStore, data: JSON.parse(r.data) as Record<string, unknown> })
   }
-  return seqs.map((s) => bySeq.get(s)).filter((e): e is CanonicalEvent => e !== undefined)
+  return seqs.map((s) => bySeq.get(s) ?? null)
 }
 
 /** Who the store's customers are (not what they did): the keys the sandbox gives them too. */
