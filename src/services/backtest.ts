@@ -134,6 +134,21 @@ export function createBacktestService(ctx: ServiceContext) {
           : { source: workflow.source, fileName: workflow.fileName }
       return backtest(db, storeId, { ...source, store: null }, { ...options, until: options.until ?? ctx.clock.now() }, openApp)
     },
+
+    /** POST /api/v1/workflows/:id/backtest `{ since? }` (default "90d"): the stored workflow over the period up to now. */
+    async fromRequest(storeId: string, workflowId: string, body: unknown): Promise<BacktestReport> {
+      const b = body === undefined || body === null ? {} : body
+      if (typeof b !== 'object' || Array.isArray(b))
+        throw new UserError('body: send a JSON object like { "since": "90d" }', { code: 'validation_failed', details: { field: 'body' } })
+      const fields = b as Record<string, unknown>
+      const unknown = Object.keys(fields).find((k) => k !== 'since')
+      if (unknown !== undefined) throw new UserError(`${unknown}: unknown field; expected since`, { code: 'validation_failed', details: { field: unknown } })
+      if (fields.since !== undefined && typeof fields.since !== 'string')
+        throw new UserError('since: write a duration like "90d" or a date like 2026-01-01', { code: 'validation_failed', details: { field: 'since' } })
+      const until = ctx.clock.now()
+      const since = parseSince((fields.since as string | undefined) ?? '90d', until, 'since')
+      return this.run(storeId, { id: workflowId }, { since, until })
+    },
   }
 }
 
