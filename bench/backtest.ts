@@ -32,6 +32,9 @@ export interface BacktestBenchResult {
   import_seconds: number
   import_events_per_s: number
   backtest_seconds: number
+  /** events of the year replayed per second of the backtest */
+  events_per_s: number
+  runs: number
   target_seconds: number
   pass: boolean
   report: unknown
@@ -95,6 +98,8 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
       import_seconds: round(importSeconds, 2),
       import_events_per_s: Math.round(events.length / importSeconds),
       backtest_seconds: round(backtestSeconds, 2),
+      events_per_s: Math.round(events.length / backtestSeconds),
+      runs: report.runs,
       target_seconds: BACKTEST_TARGET_SECONDS,
       pass: backtestSeconds < BACKTEST_TARGET_SECONDS,
       report,
@@ -104,12 +109,17 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
   }
 }
 
+/** bench/results/backtest.json */
+export function writeBacktestResult(result: BacktestBenchResult): void {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url))
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(`${dir}backtest.json`, `${JSON.stringify({ measured_at: new Date().toISOString(), ...result }, null, 2)}\n`)
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2)
   const orders = argOf(argv, '--orders')
   const result = await benchBacktest({ ...(orders ? { orders: Number(orders) } : {}), ...(argOf(argv, '--workflow') ? { workflow: argOf(argv, '--workflow')! } : {}) })
-  const dir = fileURLToPath(new URL('./results/', import.meta.url))
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(`${dir}backtest.json`, `${JSON.stringify({ measured_at: new Date().toISOString(), ...result }, null, 2)}\n`)
+  writeBacktestResult(result)
   console.log(JSON.stringify({ ...result, report: undefined }, null, 2))
 }
