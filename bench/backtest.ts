@@ -88,7 +88,9 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
       },
     )
     const backtestSeconds = (Date.now() - t) / 1000
-    log(`  backtest: ${workflow} over a year: ${round(backtestSeconds, 1)} s (target < ${BACKTEST_TARGET_SECONDS} s); ${report.runs} runs, ${report.messages_total} messages`)
+    log(
+      `  backtest: ${workflow} over a year: ${round(backtestSeconds, 1)} s (target < ${BACKTEST_TARGET_SECONDS} s); ${report.runs} runs, ${report.messages_total} messages`,
+    )
     return {
       workflow,
       orders: demo.summary.orders,
@@ -119,7 +121,10 @@ export function writeBacktestResult(result: BacktestBenchResult): void {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2)
   const orders = argOf(argv, '--orders')
-  const result = await benchBacktest({ ...(orders ? { orders: Number(orders) } : {}), ...(argOf(argv, '--workflow') ? { workflow: argOf(argv, '--workflow')! } : {}) })
+  const result = await benchBacktest({
+    ...(orders ? { orders: Number(orders) } : {}),
+    ...(argOf(argv, '--workflow') ? { workflow: argOf(argv, '--workflow')! } : {}),
+  })
   writeBacktestResult(result)
   console.log(JSON.stringify({ ...result, report: undefined }, null, 2))
 }

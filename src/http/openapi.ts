@@ -86,7 +86,9 @@ export function registerOpenApi(server: FastifyInstance): void {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { since: { type: 'string', description: 'start of the period: a duration back from now ("90d", the default) or an ISO-8601 date' } },
+                  properties: {
+                    since: { type: 'string', description: 'start of the period: a duration back from now ("90d", the default) or an ISO-8601 date' },
+                  },
                 },
               },
             },
@@ -100,8 +102,11 @@ export function registerOpenApi(server: FastifyInstance): void {
                 runs: { type: 'integer' },
                 messages_by_step: { type: 'object', additionalProperties: { type: 'integer' } },
                 discount_codes: { type: 'integer' },
-                discount_value: { type: 'number', description: "amount codes their amount; percent codes their percent of the order or cart the run is about" },
-                revenue_attributed_estimate: { type: 'number', description: "the customers' real orders within attribution_window after a simulated message to them, each once" },
+                discount_value: { type: 'number', description: 'amount codes their amount; percent codes their percent of the order or cart the run is about' },
+                revenue_attributed_estimate: {
+                  type: 'number',
+                  description: "the customers' real orders within attribution_window after a simulated message to them, each once",
+                },
                 customers_over_cap: { type: 'integer' },
               },
             }),

@@ -117,6 +117,8 @@ const HISTORY_BATCH = 2000
 const READ_CHUNK = 2000
 /** How often (in live cycles) the set of customers with open runs is read again. */
 const REFRESH_OPEN_EVERY = 200
+/** Runs a sandbox tick claims at most. */
+const TICK = 200
 
 const round2 = (n: number) => Math.round(n * 100) / 100
 
@@ -159,8 +161,13 @@ export function parseSince(text: string, until: Date, field = '--since'): Date {
   const trimmed = text.trim()
   if (/^\d{4}-\d{2}-\d{2}/.test(trimmed)) {
     const at = Date.parse(trimmed)
-    if (Number.isNaN(at)) throw new UserError(`${field}: "${text}" is not a time; write a duration like "90d" or a date like 2026-01-01`, { code: 'validation_failed', details: { field } })
-    if (at >= until.getTime()) throw new UserError(`${field}: ${text} is not before the end of the period (${until.toISOString()})`, { code: 'validation_failed', details: { field } })
+    if (Number.isNaN(at))
+      throw new UserError(`${field}: "${text}" is not a time; write a duration like "90d" or a date like 2026-01-01`, {
+        code: 'validation_failed',
+        details: { field },
+      })
+    if (at >= until.getTime())
+      throw new UserError(`${field}: ${text} is not before the end of the period (${until.toISOString()})`, { code: 'validation_failed', details: { field } })
     return new Date(at)
   }
   let ms: number
@@ -251,8 +258,7 @@ function cappedMessageActions(actions: ReadonlyMap<string, ActionDefinition>, le
         const now = ctx.clock.now().getTime()
         if (category === 'marketing' && customer && capMs !== null && capMs > 0 && checkConsent(category, customer).allowed) {
           const last = ledger.last(customer.key, now, ctx.idempotencyKey)
-          if (last && last.at + capMs > now)
-            throw new SkipStep('frequency_cap', { until: new Date(last.at + capMs).toISOString(), capped_by: last.by })
+          if (last && last.at + capMs > now) throw new SkipStep('frequency_cap', { until: new Date(last.at + capMs).toISOString(), capped_by: last.by })
         }
         const output = await a.run(ctx)
         if (category === 'marketing' && customer) ledger.record(customer.key, ctx.idempotencyKey, now)
@@ -293,7 +299,8 @@ export async function backtest(
   const started = Date.now()
   const since = options.since
   const until = options.until
-  if (!(since.getTime() < until.getTime())) throw new UserError('since: the period must start before it ends', { code: 'validation_failed', details: { field: 'since' } })
+  if (!(since.getTime() < until.getTime()))
+    throw new UserError('since: the period must start before it ends', { code: 'validation_failed', details: { field: 'since' } })
   const sinceIso = since.toISOString()
   const untilIso = until.toISOString()
 
@@ -349,7 +356,14 @@ export async function backtest(
     // before the period: history, in time order, building the view
     for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) {
       const chunk = heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK))
-      const events = (await eventsBySeq(db, storeId, chunk.map((h) => h.seq), SANDBOX)).filter((e) => e !== null)
+      const events = (
+        await eventsBySeq(
+          db,
+          storeId,
+          chunk.map((h) => h.seq),
+          SANDBOX,
+        )
+      ).filter((e) => e !== null)
       await engine.ingest(events, { historical: true, source: 'backtest' })
       await engine.settle(owner)
       progress(chunk.length)
@@ -361,11 +375,13 @@ export async function backtest(
     let due = await nextDueAt(sandbox)
     let open = new Set<string>()
     let cycles = 0
-    /** routes what was ingested and runs what is due now, until nothing is left to do at this time */
-    const settleAndRun = async (routeFirst: boolean) => {
-      if (routeFirst) await engine.settle(owner)
+    /** routes `ingested` events and runs what is due now, until nothing is left to do at this time */
+    const settleAndRun = async (ingested: number) => {
+      // one routing pass takes up to 500 events (less when its time budget runs out): settle only when it did not take them all
+      if (ingested > 0 && (await engine.route(owner)).routed < ingested) await engine.settle(owner)
       for (;;) {
-        while ((await engine.tick(owner, 200)) > 0) {}
+        // a tick that claimed fewer than it may has left nothing due now: steps chain within it up to their next wait
+        while ((await engine.tick(owner, TICK)) === TICK) {}
         // a step that emitted an event (emit_event) left it to be routed, which may make more runs due
         if ((await engine.storage.routerBacklog()) === 0) break
         await engine.settle(owner)
@@ -380,12 +396,13 @@ export async function backtest(
     const cycle = async (at: number, event: CanonicalEvent | null) => {
       clock.set(new Date(Math.max(at, clock.now().getTime())))
       const ingested: Array<Promise<unknown>> = []
+      const count = pending.length + (event ? 1 : 0)
       if (pending.length > 0) ingested.push(engine.ingest(pending, { historical: true, source: 'backtest' }))
       if (event) ingested.push(engine.ingest([event], { historical: false, source: 'backtest' }))
       pending = []
       // both calls made in one turn: one group commit, history first
       await Promise.all(ingested)
-      await settleAndRun(ingested.length > 0)
+      await settleAndRun(count)
     }
     const runDueUntil = async (at: string) => {
       while (due !== null && due <= at) await cycle(Date.parse(due), null)
@@ -398,7 +415,12 @@ export async function backtest(
 
     for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) {
       const chunk = heads.slice(i, i + READ_CHUNK)
-      const events = await eventsBySeq(db, storeId, chunk.map((h) => h.seq), SANDBOX)
+      const events = await eventsBySeq(
+        db,
+        storeId,
+        chunk.map((h) => h.seq),
+        SANDBOX,
+      )
       for (const [j, event] of events.entries()) {
         const head = chunk[j]!
         // erased since it was listed
@@ -443,7 +465,11 @@ export async function backtest(
 }
 
 /** Keeps each order's first time, total and customer, and whether it was cancelled, for attribution. */
-function noteOrder(orders: Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>, event: CanonicalEvent, head: EventHead): void {
+function noteOrder(
+  orders: Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>,
+  event: CanonicalEvent,
+  head: EventHead,
+): void {
   if (!event.type.startsWith('order.')) return
   const id = event.data.id ?? event.data.order_id
   if (typeof id !== 'string' && typeof id !== 'number') return

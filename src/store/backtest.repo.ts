@@ -48,7 +48,12 @@ export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: n
   const bySeq = new Map<number, CanonicalEvent>()
   for (let i = 0; i < seqs.length; i += 900) {
     const chunk = seqs.slice(i, i + 900)
-    const rows = await db.selectFrom('events').select(['seq', 'id', 'type', 'occurred_at', 'data']).where('store_id', '=', storeId).where('seq', 'in', chunk).execute()
+    const rows = await db
+      .selectFrom('events')
+      .select(['seq', 'id', 'type', 'occurred_at', 'data'])
+      .where('store_id', '=', storeId)
+      .where('seq', 'in', chunk)
+      .execute()
     for (const r of rows)
       bySeq.set(Number(r.seq), { id: r.id, type: r.type, occurred_at: r.occurred_at, store: asStore, data: JSON.parse(r.data) as Record<string, unknown> })
   }
@@ -168,7 +173,11 @@ export interface SandboxStep {
 
 /** What the sandbox's runs of the workflow did: runs and their action steps. */
 export async function sandboxOutcome(sandbox: Kysely<Database>, workflowId: string): Promise<{ runs: SandboxRun[]; steps: SandboxStep[] }> {
-  const runs = await sandbox.selectFrom('runs').select(['id', 'status', 'holdout', 'customer_key', 'started_at']).where('workflow_id', '=', workflowId).execute()
+  const runs = await sandbox
+    .selectFrom('runs')
+    .select(['id', 'status', 'holdout', 'customer_key', 'started_at'])
+    .where('workflow_id', '=', workflowId)
+    .execute()
   const steps = await sandbox
     .selectFrom('run_steps')
     .innerJoin('runs', 'runs.id', 'run_steps.run_id')

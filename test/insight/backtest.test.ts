@@ -150,18 +150,48 @@ steps:
       events.push(parsed.event)
     }
     // default: one checkout; other: three checkouts and an order of the same customer id as default's
-    add('default', 'd1', 'checkout.started', 1, { id: 'k1', customer: customer(1), email: 'c1@example.com', currency: 'USD', total_price: '80.00', line_items: [] })
-    for (const n of [1, 2, 3]) add('other', `o${n}`, 'checkout.started', n, { id: `k${n}`, customer: customer(n), email: `c${n}@example.com`, currency: 'USD', total_price: '80.00', line_items: [] })
-    add('other', 'o-order', 'order.created', 2, { id: 'x1', customer: customer(1), email: 'c1@example.com', currency: 'USD', total_price: '300.00', line_items: [] })
+    add('default', 'd1', 'checkout.started', 1, {
+      id: 'k1',
+      customer: customer(1),
+      email: 'c1@example.com',
+      currency: 'USD',
+      total_price: '80.00',
+      line_items: [],
+    })
+    for (const n of [1, 2, 3])
+      add('other', `o${n}`, 'checkout.started', n, {
+        id: `k${n}`,
+        customer: customer(n),
+        email: `c${n}@example.com`,
+        currency: 'USD',
+        total_price: '80.00',
+        line_items: [],
+      })
+    add('other', 'o-order', 'order.created', 2, {
+      id: 'x1',
+      customer: customer(1),
+      email: 'c1@example.com',
+      currency: 'USD',
+      total_price: '300.00',
+      line_items: [],
+    })
     await app.services.events.ingestAll(events, { historical: true, source: 'test' })
-    const report = await app.services.backtest.run('default', { source: template('abandoned-checkout'), fileName: 'abandoned-checkout.yaml' }, {
-      since: start,
-      until: new Date(at(200)),
-    })
-    const other = await app.services.backtest.run('other', { source: template('abandoned-checkout'), fileName: 'abandoned-checkout.yaml' }, {
-      since: start,
-      until: new Date(at(200)),
-    })
+    const report = await app.services.backtest.run(
+      'default',
+      { source: template('abandoned-checkout'), fileName: 'abandoned-checkout.yaml' },
+      {
+        since: start,
+        until: new Date(at(200)),
+      },
+    )
+    const other = await app.services.backtest.run(
+      'other',
+      { source: template('abandoned-checkout'), fileName: 'abandoned-checkout.yaml' },
+      {
+        since: start,
+        until: new Date(at(200)),
+      },
+    )
     expect(report.runs).toBe(1)
     expect(report.events.period).toBe(1)
     // default's customer c1 did not order in default: the other store's order neither ends the run nor is revenue

@@ -57,18 +57,30 @@ export function registerBacktest(program: Command): void {
         }
         console.log(`backtest of ${report.workflow_id} over ${report.from} → ${report.to} (nothing stored or sent)\n`)
         const rows: Array<[string, string]> = [
-            ['runs', `${report.runs} (${Object.entries(report.runs_by_status).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}; ${report.holdout_runs} in holdout)`],
-            ['messages', String(report.messages_total)],
-            ...Object.entries(report.messages_by_step).map(([step, n]): [string, string] => [`  ${step}`, String(n)]),
-            ['messages skipped', Object.entries(report.messages_skipped).map(([r, n]) => `${n} ${r}`).join(', ') || '0'],
-            ['customers over the cap', `${report.customers_over_cap} (${report.customers_over_cap_by_other_workflows} by other workflows' mail)`],
-            ['discount codes', `${report.discount_codes}, worth ${report.discount_value.toFixed(2)} ${report.currency}`],
-            [
-              'revenue attributed (estimate)',
-              `${report.revenue_attributed_estimate.toFixed(2)} ${report.currency} from ${report.orders_attributed} orders within ${report.attribution_window} of a message`,
-            ],
-            ['events', `${report.events.period} in the period (${report.events.live} live), ${report.events.history} before it as history`],
-            ['took', `${(report.duration_ms / 1000).toFixed(1)} s`],
+          [
+            'runs',
+            `${report.runs} (${
+              Object.entries(report.runs_by_status)
+                .map(([s, n]) => `${n} ${s}`)
+                .join(', ') || 'none'
+            }; ${report.holdout_runs} in holdout)`,
+          ],
+          ['messages', String(report.messages_total)],
+          ...Object.entries(report.messages_by_step).map(([step, n]): [string, string] => [`  ${step}`, String(n)]),
+          [
+            'messages skipped',
+            Object.entries(report.messages_skipped)
+              .map(([r, n]) => `${n} ${r}`)
+              .join(', ') || '0',
+          ],
+          ['customers over the cap', `${report.customers_over_cap} (${report.customers_over_cap_by_other_workflows} by other workflows' mail)`],
+          ['discount codes', `${report.discount_codes}, worth ${report.discount_value.toFixed(2)} ${report.currency}`],
+          [
+            'revenue attributed (estimate)',
+            `${report.revenue_attributed_estimate.toFixed(2)} ${report.currency} from ${report.orders_attributed} orders within ${report.attribution_window} of a message`,
+          ],
+          ['events', `${report.events.period} in the period (${report.events.live} live), ${report.events.history} before it as history`],
+          ['took', `${(report.duration_ms / 1000).toFixed(1)} s`],
         ]
         const width = Math.max(...rows.map((r) => r[0].length))
         for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`)
