@@ -13,6 +13,7 @@
  * Writes bench/results/backtest.json. Not a test: nothing here asserts.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ManualClock } from '../src/lib/clock.ts'
@@ -34,6 +35,9 @@ export interface BacktestBenchResult {
   backtest_seconds: number
   /** events of the year replayed per second of the backtest */
   events_per_s: number
+  /** the process's CPU time during the backtest (user + system): read beside the wall time on a shared machine */
+  backtest_cpu_seconds: number
+  load_avg_1m: { start: number; end: number }
   runs: number
   target_seconds: number
   pass: boolean
@@ -74,6 +78,8 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
     const source = readFileSync(fileURLToPath(new URL(`../templates/workflows/${workflow}.yaml`, import.meta.url)), 'utf8')
     let last = 0
     t = Date.now()
+    const cpu = process.cpuUsage()
+    const load = loadavg()[0]!
     const report = await app.services.backtest.run(
       'default',
       { source, fileName: `${workflow}.yaml` },
@@ -88,6 +94,8 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
       },
     )
     const backtestSeconds = (Date.now() - t) / 1000
+    const used = process.cpuUsage(cpu)
+    const cpuSeconds = (used.user + used.system) / 1e6
     log(
       `  backtest: ${workflow} over a year: ${round(backtestSeconds, 1)} s (target < ${BACKTEST_TARGET_SECONDS} s); ${report.runs} runs, ${report.messages_total} messages`,
     )
@@ -101,6 +109,8 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
       import_events_per_s: Math.round(events.length / importSeconds),
       backtest_seconds: round(backtestSeconds, 2),
       events_per_s: Math.round(events.length / backtestSeconds),
+      backtest_cpu_seconds: round(cpuSeconds, 2),
+      load_avg_1m: { start: round(load, 1), end: round(loadavg()[0]!, 1) },
       runs: report.runs,
       target_seconds: BACKTEST_TARGET_SECONDS,
       pass: backtestSeconds < BACKTEST_TARGET_SECONDS,

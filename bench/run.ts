@@ -421,7 +421,7 @@ async function main(): Promise<void> {
         unit: 's',
         target: `< ${r.target_seconds}`,
         pass: r.pass && r.orders >= 90_000,
-        note: `${r.events_per_s} events/s replayed; ${r.runs} runs`,
+        note: `${r.events_per_s} events/s replayed; ${r.runs} runs; ${r.backtest_cpu_seconds} s CPU, load ${r.load_avg_1m.start}→${r.load_avg_1m.end}`,
       })
     })
   }
