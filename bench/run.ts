@@ -32,9 +32,10 @@ import { benchSteadyWakes } from './steady-wakes.ts'
 import { benchWorkerRss } from './rss.ts'
 import { benchStartup, HELP_COMMANDS } from './startup.ts'
 import { benchForecast, retailPath, type ForecastBenchResult } from './forecast.ts'
+import { benchBacktest, writeBacktestResult } from './backtest.ts'
 import { buildDist } from '../scripts/build-dist.ts'
 
-const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast'] as const
+const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast', 'backtest'] as const
 type BenchName = (typeof ALL)[number]
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<BenchName>; postgres: boolean } {
@@ -402,6 +403,25 @@ async function main(): Promise<void> {
         target: '< seasonal naive',
         pass: chosen !== null && naive !== null && chosen < naive,
         note: `hold-out ${f.holdout.days} days after ${f.holdout.as_of}; per method ${JSON.stringify(f.median_mase)}; methods chosen ${JSON.stringify(f.chosen_methods)}`,
+      })
+    })
+  }
+
+  if (args.only.has('backtest')) {
+    await guarded('backtest', async () => {
+      // bench/backtest.ts: a year of a store with 100,000 orders (a tenth of that with --quick)
+      const r = await benchBacktest({ orders: q ? 10_000 : 100_000, log: (line) => console.log(line) })
+      details.backtest = { ...r, report: undefined }
+      writeBacktestResult(r)
+      add({ benchmark: 'backtest', metric: `history import, ${r.events} events`, value: r.import_events_per_s, unit: 'events/s', target: '', pass: null })
+      add({
+        benchmark: 'backtest',
+        metric: `${r.workflow}, a year of ${r.orders} orders`,
+        value: r.backtest_seconds,
+        unit: 's',
+        target: `< ${r.target_seconds}`,
+        pass: r.pass && r.orders >= 90_000,
+        note: `${r.events_per_s} events/s replayed; ${r.runs} runs; ${r.backtest_cpu_seconds} s CPU, load ${r.load_avg_1m.start}→${r.load_avg_1m.end}`,
       })
     })
   }

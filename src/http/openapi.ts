@@ -162,6 +162,45 @@ export function registerOpenApi(server: FastifyInstance): void {
       },
       '/api/v1/workflows/{id}/activate': { post: { summary: 'Activate' } },
       '/api/v1/workflows/{id}/deactivate': { post: { summary: 'Deactivate' } },
+      '/api/v1/workflows/{id}/backtest': {
+        post: {
+          summary: "Backtest the workflow over the store's stored events (admin key): nothing stored, nothing sent",
+          description:
+            "Replays the store's stored events of the period (from `since` to now) through the stored workflow as if it had been active, on a virtual clock, as `storeflow backtest` does: the customers' view as it stood at each moment, guardrails of the store's other workflows counted (their real marketing mail against the frequency cap). Answers with what it would have done: runs, messages per step, discount codes and their value, the revenue of the customers' real orders within the attribution window after a message, and customers held back by the frequency cap. Only the key's store's events are read; another store's workflow id is 404.",
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    since: { type: 'string', description: 'start of the period: a duration back from now ("90d", the default) or an ISO-8601 date' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: ok('what the workflow would have done', {
+              type: 'object',
+              properties: {
+                from: { type: 'string', format: 'date-time' },
+                to: { type: 'string', format: 'date-time' },
+                runs: { type: 'integer' },
+                messages_by_step: { type: 'object', additionalProperties: { type: 'integer' } },
+                discount_codes: { type: 'integer' },
+                discount_value: { type: 'number', description: 'amount codes their amount; percent codes their percent of the order or cart the run is about' },
+                revenue_attributed_estimate: {
+                  type: 'number',
+                  description: "the customers' real orders within attribution_window after a simulated message to them, each once",
+                },
+                customers_over_cap: { type: 'integer' },
+              },
+            }),
+            400: ok('invalid, naming the field', error),
+            404: ok('no such workflow in this store', error),
+          },
+        },
+      },
       '/api/v1/workflows/{id}/test': {
         post: {
           summary: 'Simulate one event through the workflow (admin key): nothing stored, nothing sent',

@@ -1,4 +1,5 @@
 import { createAuditLogService } from './audit-log.ts'
+import { createBacktestService } from './backtest.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -64,6 +65,7 @@ export function createServices(ctx: ServiceContext) {
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),
     simulation: createSimulationService(ctx),
+    backtest: createBacktestService(ctx),
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
     auditLog: createAuditLogService(ctx),

@@ -473,6 +473,30 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  'POST /api/v1/workflows/:id/backtest': {
+    scope: 'admin',
+    cases: [
+      { name: "B's workflow id", request: () => ({ method: 'POST', url: '/api/v1/workflows/b-only/backtest', payload: { since: '3650d' } }), expect: notFound },
+      {
+        name: "a workflow id both stores have replays A's events only",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/backtest', payload: { since: '3650d' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const body = res.json()
+          expect(body.workflow_id).toBe('welcome')
+          expect(JSON.stringify(body)).not.toContain(NAME.b)
+        },
+      },
+      {
+        name: 'a bad since names the field',
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/backtest', payload: { since: 'soon' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.message).toMatch(/^since: /)
+        },
+      },
+    ],
+  },
   'DELETE /api/v1/workflows/:id': {
     scope: 'admin',
     cases: [
