@@ -18,6 +18,7 @@ import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
+import { registerAnalyticsRoutes } from './routes/analytics.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
 
@@ -110,6 +111,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerWebhookRoutes(server, app, guards)
   registerFormRoutes(server, app)
   registerRemoteRoutes(server, app, guards)
+  registerAnalyticsRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

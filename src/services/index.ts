@@ -1,3 +1,4 @@
+import { createAnalyticsService } from './analytics.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -63,6 +64,7 @@ export function createServices(ctx: ServiceContext) {
     simulation: createSimulationService(ctx),
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
+    analytics: createAnalyticsService(ctx),
   }
 }
 
