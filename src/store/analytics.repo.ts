@@ -101,7 +101,7 @@ function countersOf(row: Record<string, unknown> | undefined): Counters {
 const sums = () =>
   [
     ...COUNTERS.map((c) => sql<string>`sum(${sql.ref(`workflow_stats_daily.${c}`)})`.as(c)),
-    sql<string>`sum(workflow_stats_daily.revenue_micros)`.as('revenue_micros'),
+    sql<string>`cast(sum(workflow_stats_daily.revenue_micros) as text)`.as('revenue_micros'),
   ] as const
 
 export interface DayRange {
@@ -136,7 +136,7 @@ export async function statsDaily(db: Db, storeId: string, workflowId: string | n
       'workflow_stats_daily.day',
       sql<string>`sum(workflow_stats_daily.runs_started)`.as('runs_started'),
       sql<string>`sum(workflow_stats_daily.sent)`.as('sent'),
-      sql<string>`sum(workflow_stats_daily.revenue_micros)`.as('revenue_micros'),
+      sql<string>`cast(sum(workflow_stats_daily.revenue_micros) as text)`.as('revenue_micros'),
     ])
     .groupBy('workflow_stats_daily.day')
     .orderBy('workflow_stats_daily.day')
