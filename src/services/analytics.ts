@@ -15,7 +15,6 @@ import {
   currentDefinition,
   type DayRange,
   type DailyCounters,
-  splitVariants,
   statsDaily,
   statsPerStep,
   statsPerWorkflow,
@@ -98,7 +97,11 @@ export interface DailyFigures {
 }
 
 /** What a split's comparison says beside the per-variant figures in `variants` */
-export type SplitSummary = Omit<SplitReport, 'variants'> & { step_id: string }
+export type SplitSummary = Omit<SplitReport, 'variants'> & {
+  step_id: string
+  /** customers whose runs took more than one variant (before assignment was stable per customer): in no variant's figures */
+  customers_in_several_variants: number
+}
 
 export interface WorkflowAnalytics {
   workflow: { id: string; name: string }
@@ -156,12 +159,19 @@ function dailySeries(range: DayRange, rows: DailyCounters[]): DailyFigures[] {
   return out
 }
 
-/** The first split of the workflow's steps, as the engine compiles them (ids given or from position). */
+/**
+ * The first split of the workflow's steps outside any loop, as the engine compiles them (ids given
+ * or from position): its step key is its id. A split inside a for_each is not reported.
+ */
 function firstSplit(definition: unknown): { id: string; variants: string[] } | null {
   const steps = (definition as { steps?: StepSpec[] } | null)?.steps
   if (!Array.isArray(steps)) return null
   try {
-    for (const instr of compileProgram(steps)) if (instr.op === 'split') return { id: instr.id, variants: instr.variants.map((v) => v.id) }
+    const program = compileProgram(steps)
+    const loops = program.flatMap((instr, at) => (instr.op === 'for_each' ? [[at, instr.end] as const] : []))
+    for (const [at, instr] of program.entries()) {
+      if (instr.op === 'split' && !loops.some(([start, end]) => at > start && at < end)) return { id: instr.id, variants: instr.variants.map((v) => v.id) }
+    }
   } catch {
     return null
   }
@@ -232,24 +242,26 @@ export function createAnalyticsService(ctx: ServiceContext) {
       let variants: SplitReport['variants'] | null = null
       let splitSummary: SplitSummary | null = null
       if (share > 0 || split !== null) {
-        const cohortQuery = { workflowId, fromAt: range.fromAt, toAt: range.toAt, windowMs: parseDuration(store.window) }
-        const members = await cohort(db, dialect, storeId, cohortQuery)
+        const members = await cohort(db, dialect, storeId, {
+          workflowId,
+          fromAt: range.fromAt,
+          toAt: range.toAt,
+          windowMs: parseDuration(store.window),
+          splitStepId: split?.id,
+        })
         // a holdout removed since still reports the control group it had in the range
         if (share > 0 || members.some((m) => m.holdout)) {
           holdout = compareHoldout({ treated: group(members.filter((m) => !m.holdout)), control: group(members.filter((m) => m.holdout)) })
         }
         if (split !== null) {
-          const taken = await splitVariants(db, dialect, storeId, { ...cohortQuery, stepId: split.id })
-          const ids = [...split.variants, ...[...new Set(taken.values())].filter((v) => !split.variants.includes(v)).sort()]
+          const taken = [...new Set(members.map((m) => m.variant).filter((v): v is string => v !== null))]
+          const ids = [...split.variants, ...taken.filter((v) => !split.variants.includes(v)).sort()]
           const byVariant = new Map<string, CohortMember[]>(ids.map((id) => [id, []]))
-          for (const m of members) {
-            const v = taken.get(m.customer_key)
-            if (v !== undefined && !m.holdout) byVariant.get(v)!.push(m)
-          }
+          for (const m of members) if (m.variant !== null && !m.holdout) byVariant.get(m.variant)!.push(m)
           const report = compareSplit(ids.map((id) => ({ id, outcomes: group(byVariant.get(id)!) })))
           const { variants: figures, ...rest } = report
           variants = figures
-          splitSummary = { step_id: split.id, ...rest }
+          splitSummary = { step_id: split.id, customers_in_several_variants: members.filter((m) => m.several_variants).length, ...rest }
         }
       }
 

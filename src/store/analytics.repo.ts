@@ -197,6 +197,10 @@ export interface CohortMember {
   first_at: string
   /** the group of that first run */
   holdout: boolean
+  /** the variant the customer's runs took at the split step asked for; null when none reached it, or when they took more than one */
+  variant: string | null
+  /** true when the customer's runs took more than one variant (they saw both: in no variant's group) */
+  several_variants: boolean
   /** orders placed (not cancelled) within the window after first_at */
   orders: number
   /** counted amount (total − refunds) of those orders, in the currency */
@@ -211,6 +215,8 @@ export interface CohortQuery {
   toAt: string
   /** the attribution window: orders within this many ms after the first entry count */
   windowMs: number
+  /** the id of a split step (outside any loop) whose variant each customer took; absent: no variants */
+  splitStepId?: string | undefined
 }
 
 /** `first_at + windowMs` as an ISO UTC string, in SQL (the column holds `toISOString()` text). */
@@ -224,32 +230,58 @@ function windowEnd(dialect: DialectName, windowMs: number) {
 
 /**
  * Every customer who entered the workflow in [fromAt, toAt), with the group of their first run
- * there and their orders within the window after that entry (strictly after it: an order that
- * started the run is not its outcome). Both groups are measured alike; customers without a
- * customer key (runs of anonymous events) are not in a cohort.
+ * there, the split variant their runs took, and their orders within the window after that first
+ * entry (strictly after it: an order that started the run is not its outcome). Both groups are
+ * measured alike; runs without a customer key (anonymous events) are in no cohort.
+ *
+ * One pass over the runs (index runs_cohort_idx, 0021) and one seek per customer into their
+ * orders (orders_customer_window_idx, 0021, covers the figures read).
  */
 export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<CohortMember[]> {
   const amount = dialect === 'postgres' ? sql`cast(o.counted_amount as numeric)` : sql`cast(o.counted_amount as real)`
-  const { rows } = await sql<{ customer_key: string; first_at: string; h_min: unknown; h_max: unknown; orders: unknown; revenue: unknown }>`
+  const variant =
+    q.splitStepId === undefined
+      ? sql`null`
+      : dialect === 'postgres'
+        ? sql`(s.output::json ->> 'variant')`
+        : sql`json_extract(s.output, '$.variant')`
+  const splitJoin =
+    q.splitStepId === undefined
+      ? sql``
+      : sql`left join run_steps s on s.run_id = r.id and s.step_key = ${q.splitStepId} and s.type = 'split'`
+  const { rows } = await sql<{
+    customer_key: string
+    first_at: string
+    h_min: unknown
+    h_max: unknown
+    v_min: string | null
+    v_max: string | null
+    orders: unknown
+    revenue: unknown
+  }>`
     with e as (
-      select customer_key, min(started_at) as first_at, min(holdout) as h_min, max(holdout) as h_max
-      from runs
-      where store_id = ${storeId} and workflow_id = ${q.workflowId} and started_at >= ${q.fromAt} and started_at < ${q.toAt}
-        and customer_key is not null
-      group by customer_key
+      select r.customer_key, min(r.started_at) as first_at, min(r.holdout) as h_min, max(r.holdout) as h_max,
+        min(${variant}) as v_min, max(${variant}) as v_max
+      from runs r
+      ${splitJoin}
+      where r.store_id = ${storeId} and r.workflow_id = ${q.workflowId} and r.started_at >= ${q.fromAt} and r.started_at < ${q.toAt}
+        and r.customer_key is not null
+      group by r.customer_key
     )
-    select e.customer_key, e.first_at, e.h_min, e.h_max,
-      count(o.id) as orders, coalesce(sum(${amount}), 0) as revenue
+    select e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max,
+      count(o.created_at) as orders, coalesce(sum(${amount}), 0) as revenue
     from e
     left join orders o on o.store_id = ${storeId} and o.customer_key = e.customer_key
       and o.created_at > e.first_at and o.created_at <= ${windowEnd(dialect, q.windowMs)} and o.cancelled = 0
-    group by e.customer_key, e.first_at, e.h_min, e.h_max
+    group by e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max
   `.execute(db)
   const members = rows.map((r) => ({
     customer_key: r.customer_key,
     first_at: r.first_at,
     holdout: countOf(r.h_min) === 1,
     mixed: countOf(r.h_min) !== countOf(r.h_max),
+    variant: r.v_min !== null && r.v_min === r.v_max ? r.v_min : null,
+    several_variants: r.v_min !== null && r.v_min !== r.v_max,
     orders: countOf(r.orders),
     revenue: Math.round(Number(r.revenue ?? 0) * 1e6) / 1e6,
   }))
@@ -274,28 +306,4 @@ export async function cohort(db: Db, dialect: DialectName, storeId: string, q: C
     for (const m of members) if (m.mixed) m.holdout = first.get(m.customer_key) ?? m.holdout
   }
   return members.map(({ mixed: _m, ...m }) => m)
-}
-
-/**
- * The variant each customer took at a split step, on their first run in [fromAt, toAt) that
- * reached it (the split step's output `{ variant }`).
- */
-export async function splitVariants(
-  db: Db,
-  dialect: DialectName,
-  storeId: string,
-  q: Pick<CohortQuery, 'workflowId' | 'fromAt' | 'toAt'> & { stepId: string },
-): Promise<Map<string, string>> {
-  const variant = dialect === 'postgres' ? sql<string | null>`(s.output::json ->> 'variant')` : sql<string | null>`json_extract(s.output, '$.variant')`
-  const { rows } = await sql<{ customer_key: string; variant: string | null }>`
-    select r.customer_key, ${variant} as variant
-    from runs r
-    join run_steps s on s.run_id = r.id
-    where r.store_id = ${storeId} and r.workflow_id = ${q.workflowId} and r.started_at >= ${q.fromAt} and r.started_at < ${q.toAt}
-      and r.customer_key is not null and s.step_id = ${q.stepId} and s.type = 'split' and s.output is not null
-    order by r.started_at, r.id, s.seq
-  `.execute(db)
-  const out = new Map<string, string>()
-  for (const r of rows) if (r.variant !== null && !out.has(r.customer_key)) out.set(r.customer_key, r.variant)
-  return out
 }
