@@ -76,145 +76,145 @@ async function insertChunks<T>(rows: T[], size: number, insert: (chunk: T[]) => 
 export async function fillStore(app: App, clock: ManualClock, orderCount: number): Promise<{ runCount: number; counterRows: number }> {
   const db = app.handle.db
   const customerCount = Math.round(orderCount / 2)
-    const random = generator(20261201)
-    const now = Date.parse(NOW)
-    const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+  const random = generator(20261201)
+  const now = Date.parse(NOW)
+  const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10)
 
-    for (const w of WORKFLOWS) {
-      const yaml = `id: ${w.id}\nname: ${w.id}\n${w.body}`
-      const parsed = parseWorkflow(yaml, (t) => app.actions.get(t))
-      parsed.file.active = true
-      await saveWorkflow(db, STORE, parsed, yaml, clock.now())
+  for (const w of WORKFLOWS) {
+    const yaml = `id: ${w.id}\nname: ${w.id}\n${w.body}`
+    const parsed = parseWorkflow(yaml, (t) => app.actions.get(t))
+    parsed.file.active = true
+    await saveWorkflow(db, STORE, parsed, yaml, clock.now())
+  }
+
+  // orders: a year of them, customers drawn with a long tail (some buy often, most once)
+  const orders = Array.from({ length: orderCount }, (_, i) => {
+    const customer = Math.floor(customerCount * random() ** 1.6)
+    const at = new Date(now - 365 * DAY_MS + random() * 365 * DAY_MS).toISOString()
+    // lognormal, median about 45
+    const u = Math.max(1e-12, random())
+    const v = random()
+    const amount = (45 * Math.exp(0.8 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v))).toFixed(2)
+    return {
+      store_id: STORE,
+      id: `o${i}`,
+      customer_key: `k${customer}`,
+      number: String(1000 + i),
+      currency: 'USD',
+      total_price: amount,
+      counted_amount: amount,
+      refunded: '0.00',
+      cancelled: 0,
+      financial_status: 'paid',
+      fulfillment_status: null,
+      checkout_id: null,
+      fulfillment_at: null,
+      data: '{}',
+      created_at: at,
+      updated_at: at,
     }
+  })
+  await db.transaction().execute((trx) => insertChunks(orders, 500, (chunk) => trx.insertInto('orders').values(chunk).execute()))
 
-    // orders: a year of them, customers drawn with a long tail (some buy often, most once)
-    const orders = Array.from({ length: orderCount }, (_, i) => {
-      const customer = Math.floor(customerCount * random() ** 1.6)
-      const at = new Date(now - 365 * DAY_MS + random() * 365 * DAY_MS).toISOString()
-      // lognormal, median about 45
-      const u = Math.max(1e-12, random())
-      const v = random()
-      const amount = (45 * Math.exp(0.8 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v))).toFixed(2)
-      return {
+  // runs: each workflow sees ~45,000 entries over the year, holdout as the engine assigns it
+  let runCount = 0
+  const counters = new Map<string, { runs_started: number; sent: number; orders: number; revenue_micros: number }>()
+  const count = (workflow: string, step: string, day: string, runs: number, sent: number) => {
+    const key = `${workflow}\u0000${step}\u0000${day}`
+    const c = counters.get(key) ?? { runs_started: 0, sent: 0, orders: 0, revenue_micros: 0 }
+    c.runs_started += runs
+    c.sent += sent
+    if (sent > 0 && random() < 0.04) {
+      c.orders += 1
+      c.revenue_micros += Math.round(45_000_000 * (0.5 + random()))
+    }
+    counters.set(key, c)
+  }
+  for (const w of WORKFLOWS) {
+    const share = holdoutShare('10%')
+    const runs: Array<Insertable<RunsTable>> = []
+    const steps: Array<Insertable<RunStepsTable>> = []
+    for (let i = 0; i < 45_000; i++) {
+      const customer = `k${Math.floor(customerCount * random())}`
+      const startedMs = now - 365 * DAY_MS + random() * 365 * DAY_MS
+      const started = new Date(startedMs).toISOString()
+      const holdout = inHoldout(customer, w.id, share)
+      const id = `r-${w.id}-${i}`
+      runs.push({
+        id,
         store_id: STORE,
-        id: `o${i}`,
-        customer_key: `k${customer}`,
-        number: String(1000 + i),
-        currency: 'USD',
-        total_price: amount,
-        counted_amount: amount,
-        refunded: '0.00',
-        cancelled: 0,
-        financial_status: 'paid',
-        fulfillment_status: null,
-        checkout_id: null,
-        fulfillment_at: null,
-        data: '{}',
-        created_at: at,
-        updated_at: at,
-      }
-    })
-    await db.transaction().execute((trx) => insertChunks(orders, 500, (chunk) => trx.insertInto('orders').values(chunk).execute()))
-
-    // runs: each workflow sees ~45,000 entries over the year, holdout as the engine assigns it
-    let runCount = 0
-    const counters = new Map<string, { runs_started: number; sent: number; orders: number; revenue_micros: number }>()
-    const count = (workflow: string, step: string, day: string, runs: number, sent: number) => {
-      const key = `${workflow}\u0000${step}\u0000${day}`
-      const c = counters.get(key) ?? { runs_started: 0, sent: 0, orders: 0, revenue_micros: 0 }
-      c.runs_started += runs
-      c.sent += sent
-      if (sent > 0 && random() < 0.04) {
-        c.orders += 1
-        c.revenue_micros += Math.round(45_000_000 * (0.5 + random()))
-      }
-      counters.set(key, c)
-    }
-    for (const w of WORKFLOWS) {
-      const share = holdoutShare('10%')
-      const runs: Array<Insertable<RunsTable>> = []
-      const steps: Array<Insertable<RunStepsTable>> = []
-      for (let i = 0; i < 45_000; i++) {
-        const customer = `k${Math.floor(customerCount * random())}`
-        const startedMs = now - 365 * DAY_MS + random() * 365 * DAY_MS
-        const started = new Date(startedMs).toISOString()
-        const holdout = inHoldout(customer, w.id, share)
-        const id = `r-${w.id}-${i}`
-        runs.push({
-          id,
+        workflow_id: w.id,
+        workflow_version: 1,
+        status: 'completed',
+        trigger_event_seq: 0,
+        trigger_event_id: `e-${id}`,
+        customer_key: customer,
+        customer_id: customer,
+        customer_email: null,
+        holdout: holdout ? 1 : 0,
+        state: '{}',
+        due_at: null,
+        signal_event_seq: null,
+        lease_owner: null,
+        lease_until: null,
+        version: 1,
+        started_at: started,
+        ended_at: started,
+        updated_at: started,
+      })
+      const day = ymd(startedMs)
+      count(w.id, '', day, 1, holdout ? 0 : 1)
+      if (!holdout && w.id === 'winback') {
+        const variant = unitHash(`${id}:pick`) < 0.5 ? 'short' : 'long'
+        steps.push({
+          run_id: id,
           store_id: STORE,
-          workflow_id: w.id,
-          workflow_version: 1,
+          step_key: 'pick',
+          seq: 1,
+          step_id: 'pick',
+          type: 'split',
           status: 'completed',
-          trigger_event_seq: 0,
-          trigger_event_id: `e-${id}`,
-          customer_key: customer,
-          customer_id: customer,
-          customer_email: null,
-          holdout: holdout ? 1 : 0,
-          state: '{}',
-          due_at: null,
-          signal_event_seq: null,
-          lease_owner: null,
-          lease_until: null,
-          version: 1,
+          attempts: 1,
+          input: null,
+          output: JSON.stringify({ variant }),
+          error: null,
           started_at: started,
           ended_at: started,
-          updated_at: started,
+          wake_at: null,
         })
-        const day = ymd(startedMs)
-        count(w.id, '', day, 1, holdout ? 0 : 1)
-        if (!holdout && w.id === 'winback') {
-          const variant = unitHash(`${id}:pick`) < 0.5 ? 'short' : 'long'
-          steps.push({
-            run_id: id,
-            store_id: STORE,
-            step_key: 'pick',
-            seq: 1,
-            step_id: 'pick',
-            type: 'split',
-            status: 'completed',
-            attempts: 1,
-            input: null,
-            output: JSON.stringify({ variant }),
-            error: null,
-            started_at: started,
-            ended_at: started,
-            wake_at: null,
-          })
-          count(w.id, `mail_${variant}`, day, 0, 1)
-        } else if (!holdout) {
-          count(w.id, w.id === 'welcome' ? 'mail' : 'thanks', day, 0, 1)
-        }
+        count(w.id, `mail_${variant}`, day, 0, 1)
+      } else if (!holdout) {
+        count(w.id, w.id === 'welcome' ? 'mail' : 'thanks', day, 0, 1)
       }
-      runCount += runs.length
-      await db.transaction().execute(async (trx) => {
-        await insertChunks(runs, 500, (chunk) => trx.insertInto('runs').values(chunk).execute())
-        await insertChunks(steps, 500, (chunk) => trx.insertInto('run_steps').values(chunk).execute())
-      })
     }
-    const counterRows = [...counters.entries()].map(([key, c]) => {
-      const [workflow_id, step_id, day] = key.split('\u0000') as [string, string, string]
-      return {
-        store_id: STORE,
-        workflow_id,
-        step_id,
-        day,
-        runs_started: c.runs_started,
-        runs_completed: c.runs_started,
-        runs_exited: 0,
-        runs_failed: 0,
-        sent: c.sent,
-        delivered: c.sent,
-        opened: Math.floor(c.sent / 3),
-        clicked: Math.floor(c.sent / 10),
-        unsubscribed: 0,
-        bounced: 0,
-        orders: c.orders,
-        revenue_micros: c.revenue_micros,
-      }
+    runCount += runs.length
+    await db.transaction().execute(async (trx) => {
+      await insertChunks(runs, 500, (chunk) => trx.insertInto('runs').values(chunk).execute())
+      await insertChunks(steps, 500, (chunk) => trx.insertInto('run_steps').values(chunk).execute())
     })
-    await db.transaction().execute((trx) => insertChunks(counterRows, 500, (chunk) => trx.insertInto('workflow_stats_daily').values(chunk).execute()))
+  }
+  const counterRows = [...counters.entries()].map(([key, c]) => {
+    const [workflow_id, step_id, day] = key.split('\u0000') as [string, string, string]
+    return {
+      store_id: STORE,
+      workflow_id,
+      step_id,
+      day,
+      runs_started: c.runs_started,
+      runs_completed: c.runs_started,
+      runs_exited: 0,
+      runs_failed: 0,
+      sent: c.sent,
+      delivered: c.sent,
+      opened: Math.floor(c.sent / 3),
+      clicked: Math.floor(c.sent / 10),
+      unsubscribed: 0,
+      bounced: 0,
+      orders: c.orders,
+      revenue_micros: c.revenue_micros,
+    }
+  })
+  await db.transaction().execute((trx) => insertChunks(counterRows, 500, (chunk) => trx.insertInto('workflow_stats_daily').values(chunk).execute()))
   return { runCount, counterRows: counterRows.length }
 }
 
@@ -259,7 +259,13 @@ export async function benchAnalytics(options: { dialect?: Dialect; orders?: numb
           if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode}`)
         }
         times.sort((a, b) => a - b)
-        results.push({ name: c.name, url: c.urls[0]!, p50_ms: round(percentile(times, 50)), p95_ms: round(percentile(times, 95)), max_ms: round(times[times.length - 1]!) })
+        results.push({
+          name: c.name,
+          url: c.urls[0]!,
+          p50_ms: round(percentile(times, 50)),
+          p95_ms: round(percentile(times, 95)),
+          max_ms: round(times[times.length - 1]!),
+        })
       }
       return {
         dialect,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup,forecast] [-- --no-postgres] [-- --retail PATH]`
+ * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup,forecast,analytics] [-- --no-postgres] [-- --retail PATH]`
  *
  * Measures the backbone (ingest, runs, latency, memory) and messaging figures on this machine, prints a
  * table and writes bench/results/backbone.json and bench/results/messaging.json. Every figure
@@ -32,9 +32,10 @@ import { benchSteadyWakes } from './steady-wakes.ts'
 import { benchWorkerRss } from './rss.ts'
 import { benchStartup, HELP_COMMANDS } from './startup.ts'
 import { benchForecast, retailPath, type ForecastBenchResult } from './forecast.ts'
+import { benchAnalytics, writeAnalyticsResults, type AnalyticsBenchResult } from './analytics.ts'
 import { buildDist } from '../scripts/build-dist.ts'
 
-const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast'] as const
+const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast', 'analytics'] as const
 type BenchName = (typeof ALL)[number]
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<BenchName>; postgres: boolean } {
@@ -403,6 +404,30 @@ async function main(): Promise<void> {
         pass: chosen !== null && naive !== null && chosen < naive,
         note: `hold-out ${f.holdout.days} days after ${f.holdout.as_of}; per method ${JSON.stringify(f.median_mase)}; methods chosen ${JSON.stringify(f.chosen_methods)}`,
       })
+    })
+  }
+
+  if (args.only.has('analytics')) {
+    await guarded('analytics', async () => {
+      // a year of 100,000 orders written straight into the tables (bench/analytics.ts); writes bench/results/analytics.json
+      const results: AnalyticsBenchResult[] = []
+      for (const dialect of q ? (['sqlite'] as const) : dialects) {
+        const r = await benchAnalytics({ dialect, requests: q ? 20 : 60 })
+        results.push(r)
+        for (const c of r.cases) {
+          add({
+            benchmark: `analytics (${dialect})`,
+            metric: `p95 ${c.name}`,
+            value: c.p95_ms,
+            unit: 'ms',
+            target: `≤ ${r.target_ms}`,
+            pass: c.p95_ms <= r.target_ms,
+            note: `p50 ${c.p50_ms} ms; ${r.orders} orders, ${r.runs} runs, ${r.counter_rows} counter rows`,
+          })
+        }
+      }
+      details.analytics = results
+      writeAnalyticsResults(results)
     })
   }
 

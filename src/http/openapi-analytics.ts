@@ -74,7 +74,8 @@ export const workflowAnalyticsSchema = {
     },
     split: {
       type: ['object', 'null'],
-      description: 'the split compared: step_id, enough_data, leader, winner (once every interval of its revenue difference is above 0), comparisons, sample_needed_per_variant, method',
+      description:
+        'the split compared: step_id, enough_data, leader, winner (once every interval of its revenue difference is above 0), comparisons, sample_needed_per_variant, method',
     },
     steps: {
       type: 'array',
@@ -117,8 +118,18 @@ export const overviewAnalyticsSchema = {
 
 export function analyticsPaths(ok: (description: string, schema?: object) => object, error: object) {
   const range = [
-    { name: 'from', in: 'query', description: 'first day, YYYY-MM-DD (or an ISO time: its day in the store time zone); default 29 days before to', schema: { type: 'string' } },
-    { name: 'to', in: 'query', description: 'last day, inclusive; default today in the store time zone; at most 366 days from from', schema: { type: 'string' } },
+    {
+      name: 'from',
+      in: 'query',
+      description: 'first day, YYYY-MM-DD (or an ISO time: its day in the store time zone); default 29 days before to',
+      schema: { type: 'string' },
+    },
+    {
+      name: 'to',
+      in: 'query',
+      description: 'last day, inclusive; default today in the store time zone; at most 366 days from from',
+      schema: { type: 'string' },
+    },
   ]
   const bad = ok('a bad from or to (not a date, to before from, more than 366 days), naming the field', error)
   return {

@@ -38,7 +38,12 @@ export function registerOpenApi(server: FastifyInstance): void {
     info: { title: 'storeflow API', version: '1' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Event: event, Settings: settings, Segment: segment, Error: error, InventoryForecast: inventoryForecastSchema,
+      schemas: {
+        Event: event,
+        Settings: settings,
+        Segment: segment,
+        Error: error,
+        InventoryForecast: inventoryForecastSchema,
         WorkflowAnalytics: workflowAnalyticsSchema,
         OverviewAnalytics: overviewAnalyticsSchema,
       },

@@ -104,15 +104,28 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     await send(Array.from({ length: n }, (_, i) => order(`early-${i}`, i, 99, at(-2))).filter((_, i) => i % 5 === 0))
     await send(Array.from({ length: n }, (_, i) => customer(i)))
     api.env.clock.set(new Date(at(1)))
-    await send(Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => order(`soon-${i}`, i, ((i % 7) + 1) * 10.5, at(1))))
+    await send(
+      Array.from({ length: n }, (_, i) => i)
+        .filter((i) => i % 3 === 0)
+        .map((i) => order(`soon-${i}`, i, ((i % 7) + 1) * 10.5, at(1))),
+    )
     api.env.clock.set(new Date(at(9)))
-    await send(Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === 1).map((i) => order(`late-${i}`, i, 500, at(9))))
+    await send(
+      Array.from({ length: n }, (_, i) => i)
+        .filter((i) => i % 3 === 1)
+        .map((i) => order(`late-${i}`, i, 500, at(9))),
+    )
   }
 
   /** The groups as the rows the engine wrote say: each entered customer, its group and variant, and its in-window revenue. */
   async function groupsFromRows(n: number) {
     const db = api.env.app.handle.db
-    const runs = await db.selectFrom('runs').select(['id', 'customer_key', 'holdout']).where('store_id', '=', 'default').where('workflow_id', '=', 'welcome').execute()
+    const runs = await db
+      .selectFrom('runs')
+      .select(['id', 'customer_key', 'holdout'])
+      .where('store_id', '=', 'default')
+      .where('workflow_id', '=', 'welcome')
+      .execute()
     expect(runs).toHaveLength(n)
     const steps = await db.selectFrom('run_steps').select(['run_id', 'output']).where('type', '=', 'split').execute()
     const variantOf = new Map(steps.map((s) => [s.run_id, (JSON.parse(s.output!) as { variant: string }).variant]))
@@ -120,7 +133,8 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     const indexOf = new Map(customers.map((c) => [c.key, Number(c.external_id!.slice('cust-'.length))]))
     const groups: Record<string, { customers: number; conversions: number; revenue: number }> = {}
     const add = (name: string, i: number) => {
-      const g = (groups[name] ??= { customers: 0, conversions: 0, revenue: 0 })
+      const g = groups[name] ?? { customers: 0, conversions: 0, revenue: 0 }
+      groups[name] = g
       g.customers += 1
       if (i % 3 === 0) {
         g.conversions += 1
@@ -168,7 +182,9 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     expect(body.split).toMatchObject({ step_id: 'pick', enough_data: false, leader: null, winner: null, comparisons: null })
 
     // a shorter window counts fewer: none of the orders a day later is inside 1h
-    expect((await api.server.inject({ method: 'PUT', url: '/api/v1/settings', headers: api.headers, payload: { attribution_window: '1h' } })).statusCode).toBe(200)
+    expect((await api.server.inject({ method: 'PUT', url: '/api/v1/settings', headers: api.headers, payload: { attribution_window: '1h' } })).statusCode).toBe(
+      200,
+    )
     const short = await get('/api/v1/analytics/workflows/welcome?from=2026-03-02&to=2026-03-02')
     expect(short.body.attribution_window).toBe('1h')
     expect(short.body.holdout.treated).toMatchObject({ customers: expected.treated!.customers, conversions: 0, revenue: 0 })

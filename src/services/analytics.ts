@@ -66,7 +66,10 @@ function daysBetween(from: string, to: string): number {
 
 /** The instant a day starts in the zone, ISO UTC. */
 function dayStart(day: string, zone: string): string {
-  return wallClockToInstant({ year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)), hour: 0, minute: 0 }, zone).toISOString()
+  return wallClockToInstant(
+    { year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)), hour: 0, minute: 0 },
+    zone,
+  ).toISOString()
 }
 
 interface ResolvedRange extends DayRange {

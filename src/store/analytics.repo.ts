@@ -240,15 +240,8 @@ function windowEnd(dialect: DialectName, windowMs: number) {
 export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<CohortMember[]> {
   const amount = dialect === 'postgres' ? sql`cast(o.counted_amount as numeric)` : sql`cast(o.counted_amount as real)`
   const variant =
-    q.splitStepId === undefined
-      ? sql`null`
-      : dialect === 'postgres'
-        ? sql`(s.output::json ->> 'variant')`
-        : sql`json_extract(s.output, '$.variant')`
-  const splitJoin =
-    q.splitStepId === undefined
-      ? sql``
-      : sql`left join run_steps s on s.run_id = r.id and s.step_key = ${q.splitStepId} and s.type = 'split'`
+    q.splitStepId === undefined ? sql`null` : dialect === 'postgres' ? sql`(s.output::json ->> 'variant')` : sql`json_extract(s.output, '$.variant')`
+  const splitJoin = q.splitStepId === undefined ? sql`` : sql`left join run_steps s on s.run_id = r.id and s.step_key = ${q.splitStepId} and s.type = 'split'`
   const { rows } = await sql<{
     customer_key: string
     first_at: string
