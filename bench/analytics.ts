@@ -22,6 +22,8 @@ import { holdoutShare, inHoldout, unitHash } from '../src/engine/holdout.ts'
 import { buildServer } from '../src/http/server.ts'
 import { ManualClock } from '../src/lib/clock.ts'
 import type { App } from '../src/main.ts'
+import { compareHoldout } from '../src/core/insight/index.ts'
+import { cohort } from '../src/store/analytics.repo.ts'
 import { createKey } from '../src/store/stores.repo.ts'
 import type { RunStepsTable, RunsTable } from '../src/store/tables.ts'
 import { saveWorkflow } from '../src/store/workflows.repo.ts'
@@ -42,6 +44,8 @@ export interface AnalyticsBenchResult {
   requests_per_case: number
   target_ms: number
   cases: Array<{ name: string; url: string; p50_ms: number; p95_ms: number; max_ms: number }>
+  /** where a year of one workflow's report goes (median of 5): the cohort query, and the bootstrap of compareHoldout */
+  breakdown_366_days: { entries: number; buyers: number; cohort_sql_ms: number; compare_holdout_ms: number }
 }
 
 /** A seeded generator (mulberry32): the same store every time. */
@@ -267,7 +271,33 @@ export async function benchAnalytics(options: { dialect?: Dialect; orders?: numb
           max_ms: round(times[times.length - 1]!),
         })
       }
+      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+      const sqlMs: number[] = []
+      const statsMs: number[] = []
+      let entries = 0
+      let buyers = 0
+      for (let i = 0; i < 5; i++) {
+        let t = performance.now()
+        const members = await cohort(db, dialect, STORE, {
+          workflowId: 'welcome',
+          fromAt: `${yearFrom}T00:00:00.000Z`,
+          toAt: new Date(Date.parse(NOW) + DAY_MS).toISOString(),
+          windowMs: 5 * DAY_MS,
+        })
+        sqlMs.push(performance.now() - t)
+        const group = (ms: typeof members) => ({
+          customers: ms.length,
+          outcomes: ms.filter((m) => m.orders > 0).map((m) => ({ converted: true, revenue: m.revenue })),
+        })
+        t = performance.now()
+        compareHoldout({ treated: group(members.filter((m) => !m.holdout)), control: group(members.filter((m) => m.holdout)) })
+        statsMs.push(performance.now() - t)
+        entries = members.length
+        buyers = members.filter((m) => m.orders > 0).length
+      }
+      const breakdown = { entries, buyers, cohort_sql_ms: round(median(sqlMs)), compare_holdout_ms: round(median(statsMs)) }
       return {
+        breakdown_366_days: breakdown,
         dialect,
         orders: orderCount,
         customers: customerCount,
@@ -305,6 +335,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const r = await benchAnalytics({ dialect, ...(orders ? { orders } : {}), ...(requests ? { requests } : {}) })
     results.push(r)
     console.log(`${dialect}: ${r.orders} orders, ${r.customers} customers, ${r.runs} runs, ${r.counter_rows} counter rows, filled in ${r.fill_seconds} s`)
+    console.log(`  a year of one workflow: ${JSON.stringify(r.breakdown_366_days)}`)
     for (const c of r.cases) {
       console.log(
         `  ${c.name.padEnd(42)} p50 ${String(c.p50_ms).padStart(7)} ms  p95 ${String(c.p95_ms).padStart(7)} ms  target ≤ ${r.target_ms} ms  ${c.p95_ms <= r.target_ms ? 'pass' : 'MISS'}`,
