@@ -203,6 +203,11 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     expect(body.holdout.treated.customers + body.holdout.control.customers).toBe(40)
     expect(body.holdout.control.customers).toBe(expected.control!.customers)
     expect(body.holdout).toMatchObject({ enough_data: false, lift: null, ci95: null, revenue_difference: null, conversion_difference: null })
+    // the current version decides: without its holdout the report has none; the split's variants stay
+    await installWorkflow(api.env.app, WORKFLOW.replace('holdout: 50%\n', ''))
+    const removed = await get('/api/v1/analytics/workflows/welcome?from=2026-03-02&to=2026-03-02')
+    expect(removed.body.holdout).toBeNull()
+    expect(removed.body.variants.reduce((n: number, v: { customers: number }) => n + v.customers, 0)).toBe(expected.treated!.customers)
     const plain = await get('/api/v1/analytics/workflows/plain?from=2026-03-02&to=2026-03-02')
     expect(plain.status).toBe(200)
     expect(plain.body).toMatchObject({ holdout: null, variants: null, split: null })

@@ -252,8 +252,8 @@ export function createAnalyticsService(ctx: ServiceContext) {
           windowMs: parseDuration(store.window),
           splitStepId: split?.id,
         })
-        // a holdout removed since still reports the control group it had in the range
-        if (share > 0 || members.some((m) => m.holdout)) {
+        // the current version decides: a workflow whose holdout was removed answers null
+        if (share > 0) {
           holdout = compareHoldout({ treated: group(members.filter((m) => !m.holdout)), control: group(members.filter((m) => m.holdout)) })
         }
         if (split !== null) {
