@@ -278,22 +278,22 @@ export async function benchAnalytics(options: { dialect?: Dialect; orders?: numb
       let buyers = 0
       for (let i = 0; i < 5; i++) {
         let t = performance.now()
-        const members = await cohort(db, dialect, STORE, {
+        const entrants = await cohort(db, dialect, STORE, {
           workflowId: 'welcome',
           fromAt: `${yearFrom}T00:00:00.000Z`,
           toAt: new Date(Date.parse(NOW) + DAY_MS).toISOString(),
           windowMs: 5 * DAY_MS,
         })
         sqlMs.push(performance.now() - t)
-        const group = (ms: typeof members) => ({
-          customers: ms.length,
-          outcomes: ms.filter((m) => m.orders > 0).map((m) => ({ converted: true, revenue: m.revenue })),
+        const group = (holdout: boolean) => ({
+          customers: entrants.groups.filter((g) => g.holdout === holdout).reduce((n, g) => n + g.customers, 0),
+          outcomes: entrants.buyers.filter((b) => b.holdout === holdout).map((b) => ({ converted: true, revenue: b.revenue })),
         })
         t = performance.now()
-        compareHoldout({ treated: group(members.filter((m) => !m.holdout)), control: group(members.filter((m) => m.holdout)) })
+        compareHoldout({ treated: group(false), control: group(true) })
         statsMs.push(performance.now() - t)
-        entries = members.length
-        buyers = members.filter((m) => m.orders > 0).length
+        entries = entrants.groups.reduce((n, g) => n + g.customers, 0)
+        buyers = entrants.buyers.length
       }
       const breakdown = { entries, buyers, cohort_sql_ms: round(median(sqlMs)), compare_holdout_ms: round(median(statsMs)) }
       return {

@@ -213,6 +213,40 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     expect(plain.body).toMatchObject({ holdout: null, variants: null, split: null })
   }, 60_000)
 
+  it('a customer in both groups (the share changed between versions) counts in the group of their first run, outcomes from that entry', async () => {
+    await enter(60)
+    // everyone enters again under a version holding out everybody: half of them are now in both groups
+    await installWorkflow(api.env.app, WORKFLOW.replace('holdout: 50%', 'holdout: 100%'))
+    api.env.clock.set(new Date(at(0.5)))
+    await send(Array.from({ length: 60 }, (_, i) => ({ ...customer(i), id: `again-${i}` })))
+    const db = api.env.app.handle.db
+    const runs = await db
+      .selectFrom('runs')
+      .select(['customer_key', 'holdout', 'started_at'])
+      .where('workflow_id', '=', 'welcome')
+      .orderBy('started_at')
+      .execute()
+    expect(runs).toHaveLength(120)
+    const first = new Map<string, number>()
+    for (const r of runs) if (!first.has(r.customer_key!)) first.set(r.customer_key!, r.holdout)
+    const customers = await db.selectFrom('customers').select(['key', 'external_id']).where('store_id', '=', 'default').execute()
+    const indexOf = new Map(customers.map((c) => [c.key, Number(c.external_id!.slice('cust-'.length))]))
+    const expected = { treated: { customers: 0, conversions: 0 }, control: { customers: 0, conversions: 0 } }
+    for (const [key, holdout] of first) {
+      const g = holdout === 1 ? expected.control : expected.treated
+      g.customers += 1
+      // the first entry was at T0: the orders a day later are within 5 days of it
+      if (indexOf.get(key)! % 3 === 0) g.conversions += 1
+    }
+    expect(expected.treated.customers).toBeGreaterThan(10)
+    const { body } = await get('/api/v1/analytics/workflows/welcome?from=2026-03-02&to=2026-03-02')
+    expect(body.holdout.treated).toMatchObject(expected.treated)
+    expect(body.holdout.control).toMatchObject(expected.control)
+    // every treated customer here is in both groups: their variant is not told apart, so they are in no variant's figures
+    expect(body.variants.reduce((n: number, v: { customers: number }) => n + v.customers, 0)).toBe(0)
+    expect(body.split.customers_in_several_variants).toBe(0)
+  }, 60_000)
+
   it('counters: totals, per step, a daily series with every day of the range (zeros included), and the overview per workflow', async () => {
     await installWorkflow(api.env.app, WORKFLOW)
     await installWorkflow(api.env.app, PLAIN)

@@ -9,7 +9,7 @@ import { holdoutShare } from '../engine/holdout.ts'
 import { isDuration, parseDuration } from '../lib/durations.ts'
 import { UserError } from '../lib/errors.ts'
 import {
-  type CohortMember,
+  type Cohort,
   type Counters,
   cohort,
   currentDefinition,
@@ -182,10 +182,10 @@ function firstSplit(definition: unknown): { id: string; variants: string[] } | n
 }
 
 /** A group in the compact form compareHoldout and compareSplit take: its size, and the outcomes of its buyers. */
-function group(members: CohortMember[]): { customers: number; outcomes: CustomerOutcome[] } {
-  const outcomes: CustomerOutcome[] = []
-  for (const m of members) if (m.orders > 0 || m.revenue > 0) outcomes.push({ converted: m.orders > 0, revenue: Math.max(0, m.revenue) })
-  return { customers: members.length, outcomes }
+function group(entrants: Cohort, member: (g: { holdout: boolean; variant: string | null }) => boolean): { customers: number; outcomes: CustomerOutcome[] } {
+  const customers = entrants.groups.filter(member).reduce((n, g) => n + g.customers, 0)
+  const outcomes = entrants.buyers.filter(member).map((b) => ({ converted: b.orders > 0, revenue: Math.max(0, b.revenue) }))
+  return { customers, outcomes }
 }
 
 /**
@@ -245,7 +245,7 @@ export function createAnalyticsService(ctx: ServiceContext) {
       let variants: SplitReport['variants'] | null = null
       let splitSummary: SplitSummary | null = null
       if (share > 0 || split !== null) {
-        const members = await cohort(db, dialect, storeId, {
+        const entrants = await cohort(db, dialect, storeId, {
           workflowId,
           fromAt: range.fromAt,
           toAt: range.toAt,
@@ -254,17 +254,16 @@ export function createAnalyticsService(ctx: ServiceContext) {
         })
         // the current version decides: a workflow whose holdout was removed answers null
         if (share > 0) {
-          holdout = compareHoldout({ treated: group(members.filter((m) => !m.holdout)), control: group(members.filter((m) => m.holdout)) })
+          holdout = compareHoldout({ treated: group(entrants, (g) => !g.holdout), control: group(entrants, (g) => g.holdout) })
         }
         if (split !== null) {
-          const taken = [...new Set(members.map((m) => m.variant).filter((v): v is string => v !== null))]
+          const taken = [...new Set(entrants.groups.map((g) => g.variant).filter((v): v is string => v !== null))]
           const ids = [...split.variants, ...taken.filter((v) => !split.variants.includes(v)).sort()]
-          const byVariant = new Map<string, CohortMember[]>(ids.map((id) => [id, []]))
-          for (const m of members) if (m.variant !== null && !m.holdout) byVariant.get(m.variant)!.push(m)
-          const report = compareSplit(ids.map((id) => ({ id, outcomes: group(byVariant.get(id)!) })))
+          const report = compareSplit(ids.map((id) => ({ id, outcomes: group(entrants, (g) => !g.holdout && g.variant === id) })))
           const { variants: figures, ...rest } = report
           variants = figures
-          splitSummary = { step_id: split.id, customers_in_several_variants: members.filter((m) => m.several_variants).length, ...rest }
+          const several = entrants.groups.filter((g) => g.several_variants).reduce((n, g) => n + g.customers, 0)
+          splitSummary = { step_id: split.id, customers_in_several_variants: several, ...rest }
         }
       }
 

@@ -190,21 +190,37 @@ export async function currentDefinition(db: Db, storeId: string, workflowId: str
   return row ? { name: row.name, definition: JSON.parse(row.definition) as unknown } : null
 }
 
-/** A customer who entered the workflow in the period, and what they did after their first entry. */
-export interface CohortMember {
+/** A customer who entered the workflow in the period and ordered within the window after their first entry. */
+export interface CohortBuyer {
   customer_key: string
   /** started_at of the customer's first run in the period */
   first_at: string
   /** the group of that first run */
   holdout: boolean
-  /** the variant the customer's runs took at the split step asked for; null when none reached it, or when they took more than one */
+  /** the variant the customer's runs took at the split step asked for; null when none reached it, or when they took several */
   variant: string | null
-  /** true when the customer's runs took more than one variant (they saw both: in no variant's group) */
-  several_variants: boolean
   /** orders placed (not cancelled) within the window after first_at */
   orders: number
   /** counted amount (total − refunds) of those orders, in the currency */
   revenue: number
+}
+
+/** How many customers entered in one group (and variant): buyers and the rest */
+export interface CohortGroup {
+  holdout: boolean
+  variant: string | null
+  /** the customers' runs took more than one variant (they saw several): in no variant's group */
+  several_variants: boolean
+  customers: number
+}
+
+/**
+ * A workflow's entrants in a period, in the compact form the statistics take: how many customers
+ * each group holds, and the outcomes of those who ordered (the others: no order, no revenue).
+ */
+export interface Cohort {
+  groups: CohortGroup[]
+  buyers: CohortBuyer[]
 }
 
 export interface CohortQuery {
@@ -229,30 +245,37 @@ function windowEnd(dialect: DialectName, windowMs: number) {
 }
 
 /**
- * Every customer who entered the workflow in [fromAt, toAt), with the group of their first run
- * there, the split variant their runs took, and their orders within the window after that first
- * entry (strictly after it: an order that started the run is not its outcome). Both groups are
- * measured alike; runs without a customer key (anonymous events) are in no cohort.
+ * The customers who entered the workflow in [fromAt, toAt): each counted in the group of their
+ * first run there (and the split variant their runs took), and for those who ordered within the
+ * window after that first entry (strictly after it: an order that started the run is not its
+ * outcome) their orders and revenue. Both groups are measured alike; runs without a customer key
+ * (anonymous events) are in no cohort.
  *
- * One pass over the runs (index runs_cohort_idx, 0021) and one seek per customer into their
- * orders (orders_customer_window_idx, 0021, covers the figures read).
+ * One query: the entrants once (a range of index runs_cohort_idx, 0021), their sizes counted in
+ * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0021, covers the
+ * figures read); only the buyers' rows come back.
  */
-export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<CohortMember[]> {
+export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
   const amount = dialect === 'postgres' ? sql`cast(o.counted_amount as numeric)` : sql`cast(o.counted_amount as real)`
   const variant =
-    q.splitStepId === undefined ? sql`null` : dialect === 'postgres' ? sql`(s.output::json ->> 'variant')` : sql`json_extract(s.output, '$.variant')`
+    q.splitStepId === undefined
+      ? sql`cast(null as text)`
+      : dialect === 'postgres'
+        ? sql`(s.output::json ->> 'variant')`
+        : sql`json_extract(s.output, '$.variant')`
   const splitJoin = q.splitStepId === undefined ? sql`` : sql`left join run_steps s on s.run_id = r.id and s.step_key = ${q.splitStepId} and s.type = 'split'`
   const { rows } = await sql<{
-    customer_key: string
-    first_at: string
+    customer_key: string | null
+    first_at: string | null
     h_min: unknown
     h_max: unknown
     v_min: string | null
     v_max: string | null
+    customers: unknown
     orders: unknown
     revenue: unknown
   }>`
-    with e as (
+    with e as materialized (
       select r.customer_key, min(r.started_at) as first_at, min(r.holdout) as h_min, max(r.holdout) as h_max,
         min(${variant}) as v_min, max(${variant}) as v_max
       from runs r
@@ -261,42 +284,93 @@ export async function cohort(db: Db, dialect: DialectName, storeId: string, q: C
         and r.customer_key is not null
       group by r.customer_key
     )
-    select e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max,
-      count(o.created_at) as orders, coalesce(sum(${amount}), 0) as revenue
+    select cast(null as text) as customer_key, cast(null as text) as first_at, h_min, h_max, v_min, v_max,
+      count(*) as customers, 0 as orders, 0 as revenue
     from e
-    left join orders o on o.store_id = ${storeId} and o.customer_key = e.customer_key
+    group by h_min, h_max, v_min, v_max
+    union all
+    select e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max, 1 as customers, count(*) as orders, sum(${amount}) as revenue
+    from e
+    join orders o on o.store_id = ${storeId} and o.customer_key = e.customer_key
       and o.created_at > e.first_at and o.created_at <= ${windowEnd(dialect, q.windowMs)} and o.cancelled = 0
     group by e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max
   `.execute(db)
-  const members = rows.map((r) => ({
-    customer_key: r.customer_key,
-    first_at: r.first_at,
-    holdout: countOf(r.h_min) === 1,
-    mixed: countOf(r.h_min) !== countOf(r.h_max),
-    variant: r.v_min !== null && r.v_min === r.v_max ? r.v_min : null,
-    several_variants: r.v_min !== null && r.v_min !== r.v_max,
-    orders: countOf(r.orders),
-    revenue: Math.round(Number(r.revenue ?? 0) * 1e6) / 1e6,
-  }))
-  // a customer in both groups (the holdout share changed between versions) counts in the group of their first run
-  const mixed = members.filter((m) => m.mixed).map((m) => m.customer_key)
-  if (mixed.length > 0) {
-    const first = new Map<string, boolean>()
-    for (let i = 0; i < mixed.length; i += 500) {
-      const firstRuns = await db
-        .selectFrom('runs')
-        .select(['customer_key', 'holdout', 'started_at'])
-        .where('store_id', '=', storeId)
-        .where('workflow_id', '=', q.workflowId)
-        .where('started_at', '>=', q.fromAt)
-        .where('started_at', '<', q.toAt)
-        .where('customer_key', 'in', mixed.slice(i, i + 500))
-        .orderBy('started_at')
-        .orderBy('id')
-        .execute()
-      for (const r of firstRuns) if (r.customer_key !== null && !first.has(r.customer_key)) first.set(r.customer_key, r.holdout === 1)
+  const single = (min: string | null, max: string | null) => (min !== null && min === max ? min : null)
+  const groups: CohortGroup[] = []
+  const buyers: Array<CohortBuyer & { mixed: boolean }> = []
+  let mixedCustomers = 0
+  for (const r of rows) {
+    const mixed = countOf(r.h_min) !== countOf(r.h_max)
+    if (r.customer_key === null) {
+      if (mixed) mixedCustomers += countOf(r.customers)
+      else
+        groups.push({
+          holdout: countOf(r.h_min) === 1,
+          variant: single(r.v_min, r.v_max),
+          several_variants: r.v_min !== null && r.v_min !== r.v_max,
+          customers: countOf(r.customers),
+        })
+    } else {
+      buyers.push({
+        customer_key: r.customer_key,
+        first_at: r.first_at!,
+        holdout: countOf(r.h_min) === 1,
+        variant: single(r.v_min, r.v_max),
+        orders: countOf(r.orders),
+        revenue: Math.round(Number(r.revenue ?? 0) * 1e6) / 1e6,
+        mixed,
+      })
     }
-    for (const m of members) if (m.mixed) m.holdout = first.get(m.customer_key) ?? m.holdout
   }
-  return members.map(({ mixed: _m, ...m }) => m)
+  if (mixedCustomers > 0) {
+    // customers in both groups (the holdout share changed between versions) count in the group of their first run
+    const first = await firstRunGroups(db, storeId, q)
+    for (const m of first) groups.push(m)
+    const byKey = new Map(first.flatMap((g) => g.keys.map((k) => [k, g.holdout] as const)))
+    for (const b of buyers) {
+      if (!b.mixed) continue
+      b.holdout = byKey.get(b.customer_key) ?? b.holdout
+      b.variant = null
+    }
+  }
+  return { groups: groups.map(({ keys: _k, ...g }: CohortGroup & { keys?: string[] }) => g), buyers: buyers.map(({ mixed: _m, ...b }) => b) }
+}
+
+/** The customers whose runs in the period were in both groups, each in the group (and variant) of their first run: rare, so read run by run. */
+async function firstRunGroups(db: Db, storeId: string, q: CohortQuery): Promise<Array<CohortGroup & { keys: string[] }>> {
+  const mixed = await db
+    .selectFrom('runs')
+    .select('customer_key')
+    .where('store_id', '=', storeId)
+    .where('workflow_id', '=', q.workflowId)
+    .where('started_at', '>=', q.fromAt)
+    .where('started_at', '<', q.toAt)
+    .where('customer_key', 'is not', null)
+    .groupBy('customer_key')
+    .having(sql`min(holdout)`, '<>', sql`max(holdout)`)
+    .execute()
+  const keys = mixed.map((m) => m.customer_key!)
+  const first = new Map<string, boolean>()
+  for (let i = 0; i < keys.length; i += 500) {
+    const runs = await db
+      .selectFrom('runs')
+      .select(['customer_key', 'holdout'])
+      .where('store_id', '=', storeId)
+      .where('workflow_id', '=', q.workflowId)
+      .where('started_at', '>=', q.fromAt)
+      .where('started_at', '<', q.toAt)
+      .where('customer_key', 'in', keys.slice(i, i + 500))
+      .orderBy('started_at')
+      .orderBy('id')
+      .execute()
+    for (const r of runs) if (r.customer_key !== null && !first.has(r.customer_key)) first.set(r.customer_key, r.holdout === 1)
+  }
+  // in the treated group they reached the split only on treated runs; their variant is not told apart here
+  const out = [true, false].map((holdout) => ({ holdout, variant: null, several_variants: false, customers: 0, keys: [] as string[] }))
+  for (const [key, holdout] of first) {
+    const g = out[holdout ? 0 : 1]!
+    g.customers += 1
+    g.keys.push(key)
+  }
+  return out.filter((g) => g.customers > 0)
 }
