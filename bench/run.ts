@@ -425,6 +425,16 @@ async function main(): Promise<void> {
             note: `p50 ${c.p50_ms} ms; ${r.orders} orders, ${r.runs} runs, ${r.counter_rows} counter rows`,
           })
         }
+        const b = r.breakdown_366_days
+        add({
+          benchmark: `analytics (${dialect})`,
+          metric: `a year's cohort SQL (${b.entries} entrants)`,
+          value: b.cohort_sql_ms,
+          unit: 'ms',
+          target: '',
+          pass: null,
+          note: `then compareHoldout's bootstrap over ${b.buyers} buyers: ${b.compare_holdout_ms} ms`,
+        })
       }
       details.analytics = results
       writeAnalyticsResults(results)
