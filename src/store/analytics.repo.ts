@@ -253,8 +253,7 @@ function windowEnd(dialect: DialectName, windowMs: number) {
  *
  * One query: the entrants once (a range of index runs_cohort_idx, 0021), their sizes counted in
  * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0021, covers the
- * figures read): `cross join` keeps SQLite driving from the entrants (an inner join let it scan
- * every order of the store instead); only the buyers' rows come back.
+ * figures read); only the buyers' rows come back.
  */
 export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
   const amount = dialect === 'postgres' ? sql`cast(o.counted_amount as numeric)` : sql`cast(o.counted_amount as real)`
@@ -265,6 +264,21 @@ export async function cohort(db: Db, dialect: DialectName, storeId: string, q: C
         ? sql`(s.output::json ->> 'variant')`
         : sql`json_extract(s.output, '$.variant')`
   const splitJoin = q.splitStepId === undefined ? sql`` : sql`left join run_steps s on s.run_id = r.id and s.step_key = ${q.splitStepId} and s.type = 'split'`
+  const inWindow = sql`o.store_id = ${storeId} and o.customer_key = e.customer_key
+      and o.created_at > e.first_at and o.created_at <= ${windowEnd(dialect, q.windowMs)} and o.cancelled = 0`
+  // each entrant's orders by one index seek: a lateral join on PostgreSQL, a cross join (which keeps
+  // the entrants as the outer loop) on SQLite; left to choose, both planners may scan all the store's orders
+  const buyersQuery =
+    dialect === 'postgres'
+      ? sql`select e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max, 1 as customers, x.orders, x.revenue
+    from e
+    cross join lateral (select count(*) as orders, sum(${amount}) as revenue from orders o where ${inWindow}) x
+    where x.orders > 0`
+      : sql`select e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max, 1 as customers, count(*) as orders, sum(${amount}) as revenue
+    from e
+    cross join orders o
+    where ${inWindow}
+    group by e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max`
   const { rows } = await sql<{
     customer_key: string | null
     first_at: string | null
@@ -290,12 +304,7 @@ export async function cohort(db: Db, dialect: DialectName, storeId: string, q: C
     from e
     group by h_min, h_max, v_min, v_max
     union all
-    select e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max, 1 as customers, count(*) as orders, sum(${amount}) as revenue
-    from e
-    cross join orders o
-    where o.store_id = ${storeId} and o.customer_key = e.customer_key
-      and o.created_at > e.first_at and o.created_at <= ${windowEnd(dialect, q.windowMs)} and o.cancelled = 0
-    group by e.customer_key, e.first_at, e.h_min, e.h_max, e.v_min, e.v_max
+    ${buyersQuery}
   `.execute(db)
   const single = (min: string | null, max: string | null) => (min !== null && min === max ? min : null)
   const groups: CohortGroup[] = []
