@@ -18,7 +18,7 @@ import * as m0016 from './migrations/0016-purchasing.ts'
 import * as m0017 from './migrations/0017-remote-services.ts'
 import * as m0019 from './migrations/0019-channel-sync.ts'
 import * as m0020 from './migrations/0020-insight.ts'
-import * as m0021 from './migrations/0021-insight-indexes.ts'
+import * as m0024 from './migrations/0024-insight-indexes.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -46,7 +46,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0017-remote-services', m0017],
   ['0019-channel-sync', m0019],
   ['0020-insight', m0020],
-  ['0021-insight-indexes', m0021],
+  ['0024-insight-indexes', m0024],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {
