@@ -251,8 +251,8 @@ function windowEnd(dialect: DialectName, windowMs: number) {
  * outcome) their orders and revenue. Both groups are measured alike; runs without a customer key
  * (anonymous events) are in no cohort.
  *
- * One query: the entrants once (a range of index runs_cohort_idx, 0021), their sizes counted in
- * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0021, covers the
+ * One query: the entrants once (a range of index runs_cohort_idx, 0024), their sizes counted in
+ * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0024, covers the
  * figures read); only the buyers' rows come back.
  */
 export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
