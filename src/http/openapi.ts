@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { eventEnvelopeSchema } from '../contracts/events.ts'
 import { settingsPatchSchema } from '../contracts/settings.ts'
 import { inventoryForecastSchema, inventoryPaths } from './openapi-inventory.ts'
+import { analyticsPaths, overviewAnalyticsSchema, workflowAnalyticsSchema } from './openapi-analytics.ts'
 
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } }
@@ -105,7 +106,15 @@ export function registerOpenApi(server: FastifyInstance): void {
             'The dashboard session from POST /api/v1/auth/login. A signed-in user is the installation admin: every scope, on the store named by the X-Storeflow-Store header (default `default`; an unknown store is 404). POST, PUT, PATCH and DELETE signed in by the cookie must send X-CSRF-Token (the csrf_token) and, with an Origin header, come from this host: else 403.',
         },
       },
-      schemas: { Event: event, Settings: settings, Segment: segment, Error: error, InventoryForecast: inventoryForecastSchema },
+      schemas: {
+        Event: event,
+        Settings: settings,
+        Segment: segment,
+        Error: error,
+        InventoryForecast: inventoryForecastSchema,
+        WorkflowAnalytics: workflowAnalyticsSchema,
+        OverviewAnalytics: overviewAnalyticsSchema,
+      },
     },
     security: auth,
     paths: {
@@ -385,6 +394,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       },
       '/api/v1/segments/{id}': { delete: { summary: 'Delete a store segment and its membership, no segment.exited (admin); built-in ones: 400' } },
       ...inventoryPaths(ok, error),
+      ...analyticsPaths(ok, error),
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },

@@ -1,5 +1,6 @@
 import { createAuditLogService } from './audit-log.ts'
 import { createBacktestService } from './backtest.ts'
+import { createAnalyticsService } from './analytics.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -69,6 +70,7 @@ export function createServices(ctx: ServiceContext) {
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
     auditLog: createAuditLogService(ctx),
+    analytics: createAnalyticsService(ctx),
   }
 }
 

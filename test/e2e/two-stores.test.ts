@@ -603,6 +603,40 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  'GET /api/v1/analytics/workflows/:id': {
+    scope: 'read',
+    cases: [
+      { name: "B's workflow id", request: () => ({ method: 'GET', url: '/api/v1/analytics/workflows/b-only' }), expect: notFound },
+      {
+        name: "shared id: A's own runs and cohorts",
+        request: () => ({ method: 'GET', url: '/api/v1/analytics/workflows/welcome' }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const body = res.json()
+          expect(body.workflow.id).toBe('welcome')
+          expect(body.daily).toHaveLength(30)
+          const ownRuns = await w.env.app.handle.db.selectFrom('runs').select('id').where('store_id', '=', 'a').where('workflow_id', '=', 'welcome').execute()
+          expect(body.holdout).toBeNull()
+          expect(ownRuns.length).toBeGreaterThan(0)
+        },
+      },
+    ],
+  },
+  'GET /api/v1/analytics/overview': {
+    scope: 'read',
+    cases: [
+      {
+        name: "A's workflows only",
+        request: () => ({ method: 'GET', url: '/api/v1/analytics/overview' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const ids = (res.json().workflows as Array<{ id: string }>).map((x) => x.id)
+          expect(ids).toContain('welcome')
+          expect(ids.filter((id) => id.startsWith('b-only'))).toEqual([])
+        },
+      },
+    ],
+  },
   'PUT /api/v1/inventory/:sku/reorder-point': {
     scope: 'admin',
     cases: [
