@@ -1,0 +1,121 @@
+import { isSeq, parseDocument, type Document } from 'yaml'
+import type { StepSpec } from '../../../src/contracts/workflow.ts'
+
+/**
+ * The editor's edits, made on the YAML text itself: parsed to a Document, changed at a path and
+ * printed again, so comments and the author's layout outside the change survive.
+ */
+
+export type YamlPath = Array<string | number>
+
+function parse(source: string): Document | null {
+  const doc = parseDocument(source)
+  return doc.errors.length > 0 ? null : doc
+}
+
+/** The file with the value at `path` set (or removed when `value` is undefined or ''); null when the text does not parse. */
+export function setAt(source: string, path: YamlPath, value: unknown): string | null {
+  const doc = parse(source)
+  if (!doc) return null
+  if (value === undefined || value === '') doc.deleteIn(path)
+  else doc.setIn(path, value)
+  return String(doc)
+}
+
+/** The list a step sits in and its index there. */
+function listOf(stepPath: YamlPath): { list: YamlPath; index: number } {
+  return { list: stepPath.slice(0, -1), index: stepPath[stepPath.length - 1] as number }
+}
+
+/** Inserts a step after `after` (or at the end of the top-level steps); answers the text and the new step's path. */
+export function insertStep(source: string, after: YamlPath | null, step: Record<string, unknown>): { source: string; path: YamlPath } | null {
+  const doc = parse(source)
+  if (!doc) return null
+  const { list, index } = after ? listOf(after) : { list: ['steps'], index: -1 }
+  let seq = doc.getIn(list, true)
+  if (!isSeq(seq)) {
+    doc.setIn(list, doc.createNode([]))
+    seq = doc.getIn(list, true)
+  }
+  if (!isSeq(seq)) return null
+  const at = index < 0 ? seq.items.length : index + 1
+  seq.items.splice(at, 0, doc.createNode(step))
+  return { source: String(doc), path: [...list, at] }
+}
+
+export function deleteStep(source: string, path: YamlPath): string | null {
+  const doc = parse(source)
+  if (!doc) return null
+  const { list, index } = listOf(path)
+  const seq = doc.getIn(list, true)
+  if (!isSeq(seq)) return null
+  seq.items.splice(index, 1)
+  return String(doc)
+}
+
+/** Moves a step one place up (-1) or down (+1) in its list; answers the text and its new path. */
+export function moveStep(source: string, path: YamlPath, by: -1 | 1): { source: string; path: YamlPath } | null {
+  const doc = parse(source)
+  if (!doc) return null
+  const { list, index } = listOf(path)
+  const seq = doc.getIn(list, true)
+  if (!isSeq(seq)) return null
+  const to = index + by
+  if (to < 0 || to >= seq.items.length) return null
+  const [item] = seq.items.splice(index, 1)
+  seq.items.splice(to, 0, item)
+  return { source: String(doc), path: [...list, to] }
+}
+
+/** The value at a path of a plain object (the parsed file). */
+export function getAt(value: unknown, path: YamlPath): unknown {
+  let v = value
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<string | number, unknown>)[p]
+  }
+  return v
+}
+
+/** The lists of steps nested in a step, with the YAML key path of each and the graph's label. */
+function branchesOf(step: StepSpec): Array<{ key: YamlPath; label: string; steps: StepSpec[] }> {
+  const s = step as Record<string, unknown>
+  const out: Array<{ key: YamlPath; label: string; steps: StepSpec[] }> = []
+  const list = (key: string, label = key) => {
+    if (Array.isArray(s[key])) out.push({ key: [key], label, steps: s[key] as StepSpec[] })
+  }
+  if ('if' in s) {
+    list('then')
+    list('else')
+  } else if ('wait_for' in s) {
+    list('received')
+    list('timed_out', 'timed out')
+  } else if ('split' in s) {
+    const variants = (s.split as { variants?: Array<{ id: string; steps: StepSpec[] }> } | undefined)?.variants ?? []
+    for (const [k, v] of variants.entries()) if (Array.isArray(v?.steps)) out.push({ key: ['split', 'variants', k, 'steps'], label: v.id, steps: v.steps })
+  } else if ('for_each' in s) list('steps', 'each')
+  return out
+}
+
+/** The graph's node id of every step (as web/src/components/workflow-graph-layout.ts names them) → its YAML path. */
+export function stepPaths(steps: StepSpec[]): Map<string, YamlPath> {
+  const paths = new Map<string, YamlPath>()
+  const walk = (list: StepSpec[], prefix: string, at: YamlPath) => {
+    for (const [i, step] of list.entries()) {
+      if (!step || typeof step !== 'object') continue
+      const id = `step:${step.id ?? `${prefix}${i + 1}`}`
+      const path = [...at, i]
+      paths.set(id, path)
+      for (const b of branchesOf(step)) walk(b.steps, `${id.slice(5)}.${b.label}.`, [...path, ...b.key])
+    }
+  }
+  walk(steps, '', ['steps'])
+  return paths
+}
+
+/** The kind of a step, as the graph shows it. */
+export function kindOf(step: unknown): string {
+  if (!step || typeof step !== 'object') return 'step'
+  for (const k of ['action', 'if', 'wait_for', 'wait', 'split', 'for_each', 'exit']) if (k in step) return k
+  return 'step'
+}
