@@ -1,4 +1,4 @@
-import { isSeq, parseDocument, type Document } from 'yaml'
+import { isScalar, isSeq, parseDocument, type Document } from 'yaml'
 import type { StepSpec } from '../../../src/contracts/workflow.ts'
 
 /**
@@ -17,8 +17,19 @@ function parse(source: string): Document | null {
 export function setAt(source: string, path: YamlPath, value: unknown): string | null {
   const doc = parse(source)
   if (!doc) return null
-  if (value === undefined || value === '') doc.deleteIn(path)
-  else doc.setIn(path, value)
+  if (value === undefined || value === '') {
+    doc.deleteIn(path)
+    return String(doc)
+  }
+  // a new node, so its quoting suits the new value ('{{ … }}' quoted, 2h plain); the old one's comments kept
+  const node = doc.createNode(value)
+  const old = doc.getIn(path, true)
+  if (isScalar(old) && isScalar(node)) {
+    node.comment = old.comment
+    node.commentBefore = old.commentBefore
+    node.spaceBefore = old.spaceBefore
+  }
+  doc.setIn(path, node)
   return String(doc)
 }
 

@@ -52,7 +52,7 @@ export function VersionHistory({ id, versions }: { id: string; versions: number[
               <p className="muted">
                 {changed} line{changed === 1 ? '' : 's'} changed from version {from} to version {to}
               </p>
-              // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus for keyboard scrolling
+              {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus for keyboard scrolling */}
               <pre className="diff" tabIndex={0} title={`Changes from version ${from} to version ${to}`}>
                 {diff.map((line, i) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: lines of one diff, never reordered
