@@ -150,6 +150,8 @@ describe.skipIf(!runnable)('the workflow editor in Chromium', () => {
       await expect.poll(() => diff.textContent()).toContain('+   - wait: 3h')
       expect(await diff.textContent()).toContain("-   - wait: '{{ vars.first_reminder }}'")
       expect(await diff.textContent()).toContain('- holdout: 10%')
+      // only what was edited: the wait, the holdout and the condition; the rest of the file as written
+      expect(await page.getByText(/lines? changed from version 1 to version 2/).textContent()).toBe('5 lines changed from version 1 to version 2')
 
       // activate
       await page.getByRole('button', { name: 'Activate' }).click()

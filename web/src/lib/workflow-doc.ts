@@ -1,4 +1,4 @@
-import { isScalar, isSeq, parseDocument, type Document } from 'yaml'
+import { isScalar, isSeq, parseDocument, stringify, type Document } from 'yaml'
 import type { StepSpec } from '../../../src/contracts/workflow.ts'
 
 /**
@@ -21,6 +21,8 @@ export function setAt(source: string, path: YamlPath, value: unknown): string | 
     doc.deleteIn(path)
     return String(doc)
   }
+  const spliced = spliceScalar(source, doc, path, value)
+  if (spliced !== null) return spliced
   // a new node, so its quoting suits the new value ('{{ … }}' quoted, 2h plain); the old one's comments kept
   const node = doc.createNode(value)
   const old = doc.getIn(path, true)
@@ -31,6 +33,25 @@ export function setAt(source: string, path: YamlPath, value: unknown): string | 
   }
   doc.setIn(path, node)
   return String(doc)
+}
+
+/**
+ * A one-line scalar replaced in place in the text, so that nothing else of the file changes (the
+ * printer would refold long lines); null when that cannot be done safely, and the caller reprints.
+ */
+function spliceScalar(source: string, doc: Document, path: YamlPath, value: unknown): string | null {
+  const old = doc.getIn(path, true)
+  if (!isScalar(old) || !old.range) return null
+  if (old.type === 'BLOCK_LITERAL' || old.type === 'BLOCK_FOLDED') return null
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return null
+  const text = stringify(value, { lineWidth: 0 }).trimEnd()
+  if (text.includes('\n')) return null
+  const [start, end] = old.range
+  const next = source.slice(0, start) + text + source.slice(end)
+  // the text must read back as the same file with this one value changed (a plain scalar in a flow map may not)
+  const check = parseDocument(next)
+  if (check.errors.length > 0 || check.getIn(path) !== value) return null
+  return next
 }
 
 /** The list a step sits in and its index there. */

@@ -190,6 +190,7 @@ export function WorkflowEditorPage({ id }: { id: string }) {
           <textarea
             id={yamlId}
             className="mono yaml-input"
+            wrap="off"
             value={source}
             spellCheck={false}
             aria-describedby={problems.length > 0 ? `${yamlId}-problems` : undefined}
