@@ -49,6 +49,19 @@ describe('editing a workflow file from the form', () => {
     expect(parse(atEnd.source).steps.at(-1)).toEqual({ exit: 'done' })
   })
 
+  it('adding, moving and deleting a step leave every other line as written', () => {
+    const added = insertStep(TEMPLATE, ['steps', 1], { wait: '5m' })!
+    expect(changedLines(TEMPLATE, added.source)).toEqual([{ kind: 'added', text: '  - wait: 5m' }])
+    const nested = insertStep(TEMPLATE, ['steps', 3, 'else', 0], { exit: 'done' })!
+    expect(changedLines(TEMPLATE, nested.source)).toEqual([{ kind: 'added', text: '      - exit: done' }])
+    const down = moveStep(added.source, added.path, 1)!
+    const up = moveStep(down.source, down.path, -1)!
+    expect(up.source).toBe(added.source)
+    expect(parse(down.source).steps[3]).toEqual({ wait: '5m' })
+    expect(deleteStep(added.source, added.path)).toBe(TEMPLATE)
+    expect(deleteStep(nested.source, nested.path)).toBe(TEMPLATE)
+  })
+
   it('text that is not YAML is left alone', () => {
     expect(setAt('steps: [', ['steps', 0], 'x')).toBeNull()
     expect(insertStep('steps: [', null, { exit: true })).toBeNull()

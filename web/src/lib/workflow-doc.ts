@@ -59,6 +59,30 @@ function listOf(stepPath: YamlPath): { list: YamlPath; index: number } {
   return { list: stepPath.slice(0, -1), index: stepPath[stepPath.length - 1] as number }
 }
 
+/** The text of a block sequence's item: from the start of its `- ` line to the end of its last line. */
+function itemSpan(source: string, node: unknown): [number, number] | null {
+  const range = (node as { range?: [number, number, number] } | null)?.range
+  if (!range) return null
+  const start = source.lastIndexOf('\n', range[0] - 1) + 1
+  const dash = source.slice(start, range[0])
+  if (!/^\s*-\s/.test(dash)) return null
+  let end = range[1]
+  if (end === 0 || source[end - 1] !== '\n') {
+    const nl = source.indexOf('\n', end)
+    end = nl < 0 ? source.length : nl + 1
+  }
+  return [start, end]
+}
+
+/** The spliced text when it reads back as the reprinted document would; else the reprint (it refolds long lines). */
+function preferSplice(doc: Document, spliced: string | null): string {
+  const printed = String(doc)
+  if (spliced === null) return printed
+  const check = parseDocument(spliced)
+  if (check.errors.length > 0) return printed
+  return JSON.stringify(check.toJS()) === JSON.stringify(doc.toJS()) ? spliced : printed
+}
+
 /** Inserts a step after `after` (or at the end of the top-level steps); answers the text and the new step's path. */
 export function insertStep(source: string, after: YamlPath | null, step: Record<string, unknown>): { source: string; path: YamlPath } | null {
   const doc = parse(source)
@@ -71,8 +95,19 @@ export function insertStep(source: string, after: YamlPath | null, step: Record<
   }
   if (!isSeq(seq)) return null
   const at = index < 0 ? seq.items.length : index + 1
+  const before = seq.items[at - 1]
+  const span = before ? itemSpan(source, before) : null
+  let spliced: string | null = null
+  if (span) {
+    const indent = /^\s*/.exec(source.slice(span[0], span[1]))?.[0] ?? ''
+    const text = stringify([step], { lineWidth: 0 })
+      .split('\n')
+      .map((line) => (line ? indent + line : line))
+      .join('\n')
+    spliced = source.slice(0, span[1]) + (source[span[1] - 1] === '\n' || span[1] === 0 ? '' : '\n') + text + source.slice(span[1])
+  }
   seq.items.splice(at, 0, doc.createNode(step))
-  return { source: String(doc), path: [...list, at] }
+  return { source: preferSplice(doc, spliced), path: [...list, at] }
 }
 
 export function deleteStep(source: string, path: YamlPath): string | null {
@@ -81,8 +116,9 @@ export function deleteStep(source: string, path: YamlPath): string | null {
   const { list, index } = listOf(path)
   const seq = doc.getIn(list, true)
   if (!isSeq(seq)) return null
+  const span = itemSpan(source, seq.items[index])
   seq.items.splice(index, 1)
-  return String(doc)
+  return preferSplice(doc, span ? source.slice(0, span[0]) + source.slice(span[1]) : null)
 }
 
 /** Moves a step one place up (-1) or down (+1) in its list; answers the text and its new path. */
@@ -94,11 +130,18 @@ export function moveStep(source: string, path: YamlPath, by: -1 | 1): { source: 
   if (!isSeq(seq)) return null
   const to = index + by
   if (to < 0 || to >= seq.items.length) return null
+  const first = itemSpan(source, seq.items[Math.min(index, to)])
+  const second = itemSpan(source, seq.items[Math.max(index, to)])
+  let spliced: string | null = null
+  if (first && second && first[1] <= second[0]) {
+    const a = source.slice(first[0], first[1])
+    const b = source.slice(second[0], second[1])
+    spliced = source.slice(0, first[0]) + b + source.slice(first[1], second[0]) + a + source.slice(second[1])
+  }
   const [item] = seq.items.splice(index, 1)
   seq.items.splice(to, 0, item)
-  return { source: String(doc), path: [...list, to] }
+  return { source: preferSplice(doc, spliced), path: [...list, to] }
 }
-
 /** The value at a path of a plain object (the parsed file). */
 export function getAt(value: unknown, path: YamlPath): unknown {
   let v = value

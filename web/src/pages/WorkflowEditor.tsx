@@ -262,7 +262,13 @@ export function WorkflowEditorPage({ id }: { id: string }) {
           </div>
           <form className="step-form" aria-label="Selected step" onSubmit={(e) => e.preventDefault()}>
             {selected && selectedStep && typeof selectedStep === 'object' ? (
-              <StepForm step={selectedStep as Record<string, unknown>} path={selected} actions={actions.data?.items ?? []} onChange={onField} />
+              <StepForm
+                step={selectedStep as Record<string, unknown>}
+                path={selected}
+                actions={actions.data?.items ?? []}
+                onChange={onField}
+                problems={problems}
+              />
             ) : file ? (
               <WorkflowForm file={file} onChange={onField} />
             ) : null}

@@ -29,6 +29,8 @@ export function useExpressionCheck(kind: 'cel' | 'liquid', source: string): stri
 }
 
 interface FieldProps {
+  /** the whole file's check naming this field (src/core/workflow/parse.ts) */
+  problem?: string | null
   label: string
   value: string
   onChange: (value: string) => void
@@ -37,9 +39,9 @@ interface FieldProps {
 }
 
 /** A text field whose CEL or Liquid is checked as it is typed; the error is tied to the field (aria-describedby). */
-export function CheckedField({ label, value, onChange, hint, multiline, kind }: FieldProps & { kind: 'cel' | 'liquid' }) {
+export function CheckedField({ label, value, onChange, hint, multiline, kind, problem }: FieldProps & { kind: 'cel' | 'liquid' }) {
   const id = useId()
-  const error = useExpressionCheck(kind, value)
+  const error = useExpressionCheck(kind, value) ?? problem ?? null
   const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ') || undefined
   const common = {
     id,
@@ -81,7 +83,9 @@ export function PlainField({
   hint,
   type = 'text',
   options,
+  problem,
 }: {
+  problem?: string | null
   label: string
   value: unknown
   onChange: (value: unknown) => void
@@ -90,7 +94,7 @@ export function PlainField({
   options?: unknown[]
 }) {
   const id = useId()
-  const describedBy = hint ? `${id}-hint` : undefined
+  const describedBy = [hint ? `${id}-hint` : null, problem ? `${id}-error` : null].filter(Boolean).join(' ') || undefined
   let input: ReactNode
   if (type === 'boolean')
     input = <input id={id} type="checkbox" checked={value === true} aria-describedby={describedBy} onChange={(e) => onChange(e.target.checked)} />
@@ -115,6 +119,7 @@ export function PlainField({
       <input
         id={id}
         type={type === 'number' ? 'number' : 'text'}
+        aria-invalid={problem ? true : undefined}
         value={value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value)}
         aria-describedby={describedBy}
         onChange={(e) => {
@@ -124,12 +129,17 @@ export function PlainField({
       />
     )
   return (
-    <div className={`field${type === 'boolean' ? ' field-check' : ''}`}>
+    <div className={`field${type === 'boolean' ? ' field-check' : ''}${problem ? ' field-invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
       {input}
       {hint ? (
         <small id={`${id}-hint`} className="muted">
           {hint}
+        </small>
+      ) : null}
+      {problem ? (
+        <small id={`${id}-error`} className="field-error">
+          {problem}
         </small>
       ) : null}
     </div>
