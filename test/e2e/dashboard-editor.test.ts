@@ -119,11 +119,11 @@ describe.skipIf(!runnable)('the workflow editor in Chromium', () => {
       const waitField = page.getByLabel('Wait for (duration)')
       expect(await waitField.inputValue()).toBe('{{ vars.first_reminder }}')
       await waitField.fill('2h')
-      await expect.poll(() => yaml.inputValue()).toContain('  - wait: 2h\n')
+      await expect.poll(() => yaml.inputValue()).toContain("  - wait: '2h'\n")
       expect(await yaml.inputValue()).toContain('# wait after the checkout is started before the first reminder')
 
       // the YAML changes the form: 2h → 3h typed in the text; and no holdout, so that every simulated customer gets mail
-      await yaml.fill((await yaml.inputValue()).replace('  - wait: 2h\n', '  - wait: 3h\n').replace(/^holdout: 10%\n/m, ''))
+      await yaml.fill((await yaml.inputValue()).replace("  - wait: '2h'\n", '  - wait: 3h\n').replace(/^holdout: 10%\n/m, ''))
       await expect.poll(() => waitField.inputValue()).toBe('3h')
       await expect.poll(() => page.getByRole('button', { name: /^wait: 3h/ }).count()).toBe(1)
 
@@ -142,6 +142,31 @@ describe.skipIf(!runnable)('the workflow editor in Chromium', () => {
       await condition.fill('cart.total_price > 60.0')
       await expect.poll(() => condition.getAttribute('aria-invalid')).toBe(null)
       await expect.poll(() => page.getByText('No problems found.').count()).toBe(1)
+
+      // an action's form comes from its schema: send_email's subject is Liquid, checked as it is typed
+      await page.getByRole('button', { name: 'action reminder_1: send_email' }).click()
+      const subject = page.getByLabel(/^subject/)
+      expect(await subject.inputValue()).toBe('You left something behind')
+      expect(await page.getByLabel(/^category/).evaluate((el) => el.tagName)).toBe('SELECT')
+      await subject.fill('Hi {{ customer.first_name')
+      await expect.poll(() => subject.getAttribute('aria-invalid')).toBe('true')
+      await subject.fill('You left something behind')
+      await expect.poll(() => subject.getAttribute('aria-invalid')).toBe(null)
+
+      // a step added after the selected one, moved up, and deleted: graph, outline and YAML follow
+      const nodes = await page.locator('.react-flow__node').count()
+      const beforeAdd = await yaml.inputValue()
+      await page.getByLabel('New step').selectOption('exit')
+      await page.getByRole('button', { name: 'Add after selected' }).click()
+      await expect.poll(() => page.locator('.react-flow__node').count()).toBe(nodes + 1)
+      expect(await yaml.inputValue()).toContain('  - id: reminder_1\n')
+      const outline = page.getByRole('navigation', { name: 'Step outline' }).getByRole('button')
+      await expect.poll(() => outline.nth(3).textContent()).toBe('exit: exit')
+      await page.getByRole('button', { name: 'Move up' }).click()
+      await expect.poll(() => outline.nth(2).textContent()).toBe('exit: exit')
+      await page.getByRole('button', { name: 'Delete step' }).click()
+      await expect.poll(() => page.locator('.react-flow__node').count()).toBe(nodes)
+      expect(await yaml.inputValue()).toBe(beforeAdd)
 
       // save: version 2, and its diff against version 1
       await page.getByRole('button', { name: 'Save', exact: true }).click()

@@ -17,7 +17,7 @@ describe('editing a workflow file from the form', () => {
     const next = setAt(TEMPLATE, ['steps', 0, 'wait'], '2h')!
     expect(changedLines(TEMPLATE, next)).toEqual([
       { kind: 'removed', text: "  - wait: '{{ vars.first_reminder }}'" },
-      { kind: 'added', text: '  - wait: 2h' },
+      { kind: 'added', text: "  - wait: '2h'" },
     ])
   })
 

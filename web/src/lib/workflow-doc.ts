@@ -23,7 +23,7 @@ export function setAt(source: string, path: YamlPath, value: unknown): string | 
   }
   const spliced = spliceScalar(source, doc, path, value)
   if (spliced !== null) return spliced
-  // a new node, so its quoting suits the new value ('{{ … }}' quoted, 2h plain); the old one's comments kept
+  // a new node (a key that was not there, or a value the text cannot take in place); the old one's comments kept
   const node = doc.createNode(value)
   const old = doc.getIn(path, true)
   if (isScalar(old) && isScalar(node)) {
@@ -44,7 +44,9 @@ function spliceScalar(source: string, doc: Document, path: YamlPath, value: unkn
   if (!isScalar(old) || !old.range) return null
   if (old.type === 'BLOCK_LITERAL' || old.type === 'BLOCK_FOLDED') return null
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return null
-  const text = stringify(value, { lineWidth: 0 }).trimEnd()
+  // a string keeps the author's quotes (the printer falls back to another style when they cannot hold it)
+  const quoted = typeof value === 'string' && (old.type === 'QUOTE_SINGLE' || old.type === 'QUOTE_DOUBLE')
+  const text = stringify(value, { lineWidth: 0, ...(quoted ? { defaultStringType: old.type } : {}) }).trimEnd()
   if (text.includes('\n')) return null
   const [start, end] = old.range
   const next = source.slice(0, start) + text + source.slice(end)
