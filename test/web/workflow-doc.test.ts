@@ -4,7 +4,7 @@ import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { layoutWorkflow } from '../../web/src/components/workflow-graph-layout.ts'
 import { lineDiff } from '../../web/src/lib/diff.ts'
-import { deleteStep, insertStep, moveStep, setAt, stepPaths } from '../../web/src/lib/workflow-doc.ts'
+import { deleteStep, insertStep, moveStep, moveStepTo, setAt, stepPaths } from '../../web/src/lib/workflow-doc.ts'
 import { REPO_ROOT } from '../helpers/processes.ts'
 
 /** The dashboard editor's edits of the YAML text: the change made, everything else of the file left as written. */
@@ -60,6 +60,14 @@ describe('editing a workflow file from the form', () => {
     expect(parse(down.source).steps[3]).toEqual({ wait: '5m' })
     expect(deleteStep(added.source, added.path)).toBe(TEMPLATE)
     expect(deleteStep(nested.source, nested.path)).toBe(TEMPLATE)
+  })
+
+  it('a step moved several places lands there, the others keeping their order', () => {
+    const moved = moveStepTo(TEMPLATE, ['steps', 5], 1)!
+    expect(moved.path).toEqual(['steps', 1])
+    const order = parse(moved.source).steps.map((s: { id?: string; wait?: string; if?: string }) => s.id ?? s.wait ?? 'if')
+    expect(order).toEqual(['{{ vars.first_reminder }}', 'reminder_3', 'reminder_1', '{{ vars.second_reminder }}', 'if', '{{ vars.last_reminder }}'])
+    expect(moveStepTo(moved.source, moved.path, 5)!.source).toBe(TEMPLATE)
   })
 
   it('text that is not YAML is left alone', () => {

@@ -24,21 +24,8 @@ function StepNode({ data }: { data: StepData }) {
 
 const nodeTypes = { step: StepNode }
 
-/**
- * The workflow's steps as a graph: React Flow draws, we lay out. Read-only, unless the editor
- * passes `onSelect` (a click on a node selects its step) and the `selected` node id.
- */
-export function WorkflowGraph({
-  steps,
-  trigger,
-  selected,
-  onSelect,
-}: {
-  steps: StepSpec[]
-  trigger: string
-  selected?: string | null
-  onSelect?: (nodeId: string) => void
-}) {
+/** The workflow's steps as a graph, read-only (the editor comes later): React Flow draws, we lay out. */
+export function WorkflowGraph({ steps, trigger }: { steps: StepSpec[]; trigger: string }) {
   const { nodes, edges } = useMemo(() => {
     const laid = layoutWorkflow(steps, trigger)
     const nodes: Node<StepData>[] = laid.nodes.map((n) => ({
@@ -47,7 +34,6 @@ export function WorkflowGraph({
       position: { x: n.x, y: n.y },
       data: { title: n.title, detail: n.detail, kind: n.kind },
       ariaLabel: `${n.kind}: ${n.title}${n.detail ? `, ${n.detail}` : ''}`,
-      selected: n.id === selected,
     }))
     const edges: Edge[] = laid.edges.map((e) => ({
       id: e.id,
@@ -57,21 +43,11 @@ export function WorkflowGraph({
       markerEnd: { type: MarkerType.ArrowClosed },
     }))
     return { nodes, edges }
-  }, [steps, trigger, selected])
+  }, [steps, trigger])
 
   return (
     <section className="graph" aria-label="Workflow steps as a graph">
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        nodesDraggable={false}
-        nodesConnectable={false}
-        elementsSelectable
-        {...(onSelect ? { onNodeClick: (_event: unknown, node: Node) => onSelect(node.id) } : {})}
-        fitView
-        minZoom={0.2}
-      >
+      <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} nodesDraggable={false} nodesConnectable={false} elementsSelectable fitView minZoom={0.2}>
         <Background />
         <Controls showInteractive={false} />
       </ReactFlow>

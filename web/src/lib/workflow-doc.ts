@@ -144,6 +144,24 @@ export function moveStep(source: string, path: YamlPath, by: -1 | 1): { source: 
   seq.items.splice(to, 0, item)
   return { source: preferSplice(doc, spliced), path: [...list, to] }
 }
+/** Moves a step to another place in its own list, one place at a time; null when it is not in that list. */
+export function moveStepTo(source: string, path: YamlPath, to: number): { source: string; path: YamlPath } | null {
+  let current = { source, path }
+  let index = path[path.length - 1] as number
+  while (index !== to) {
+    const next = moveStep(current.source, current.path, to < index ? -1 : 1)
+    if (!next) return null
+    current = next
+    index = next.path[next.path.length - 1] as number
+  }
+  return current
+}
+
+/** Whether two steps sit in the same list. */
+export function sameList(a: YamlPath, b: YamlPath): boolean {
+  return a.length === b.length && a.slice(0, -1).every((p, i) => p === b[i])
+}
+
 /** The value at a path of a plain object (the parsed file). */
 export function getAt(value: unknown, path: YamlPath): unknown {
   let v = value

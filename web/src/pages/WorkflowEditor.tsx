@@ -8,12 +8,12 @@ import { StepForm, WorkflowForm } from '../components/editor/StepForm.tsx'
 import { TestPanel } from '../components/editor/TestPanel.tsx'
 import { VersionHistory } from '../components/editor/VersionHistory.tsx'
 import { ErrorNote } from '../components/ErrorNote.tsx'
-import { deleteStep, getAt, insertStep, kindOf, moveStep, setAt, stepPaths, type YamlPath } from '../lib/workflow-doc.ts'
+import { deleteStep, getAt, insertStep, kindOf, moveStep, moveStepTo, sameList, setAt, stepPaths, type YamlPath } from '../lib/workflow-doc.ts'
 import { Link } from '../router.tsx'
 import { triggerText } from './Workflows.tsx'
 import './workflow-editor.css'
 
-const WorkflowGraph = lazy(() => import('../components/WorkflowGraph.tsx').then((m) => ({ default: m.WorkflowGraph })))
+const EditableGraph = lazy(() => import('../components/editor/EditableGraph.tsx').then((m) => ({ default: m.EditableGraph })))
 
 /** A graph that cannot be drawn from a half-typed file says so instead of taking the page down. */
 class GraphBoundary extends Component<{ children: ReactNode; source: string }, { failed: boolean; source: string }> {
@@ -150,6 +150,32 @@ export function WorkflowEditorPage({ id }: { id: string }) {
       setSelected(done.path)
     }
   }
+  const relocate = (path: YamlPath | undefined, to: number | undefined, list?: YamlPath) => {
+    if (!path || to === undefined || (list && !sameList(path, list))) {
+      setNotice('A step moves within its own branch: drop it on a step of the same list')
+      return
+    }
+    const done = moveStepTo(source, path, to)
+    if (done) {
+      edit(done.source)
+      setSelected(done.path)
+    }
+  }
+  // a step dropped on another takes its place
+  const onDrop = (nodeId: string, ontoId: string) => {
+    const onto = paths.get(ontoId)
+    relocate(paths.get(nodeId), onto?.[onto.length - 1] as number | undefined, onto)
+  }
+  // an arrow drawn from A to B puts B right after A (from the trigger: first)
+  const onConnect = (sourceId: string, targetId: string) => {
+    const target = paths.get(targetId)
+    if (sourceId === 'trigger') return relocate(target, 0, ['steps', 0])
+    const from = paths.get(sourceId)
+    if (!from || !target) return
+    const si = from[from.length - 1] as number
+    const ti = target[target.length - 1] as number
+    relocate(target, ti > si ? si + 1 : si, from)
+  }
   const onSave = () =>
     save.mutate(source, {
       onSuccess: (summary) => {
@@ -216,7 +242,7 @@ export function WorkflowEditorPage({ id }: { id: string }) {
         <section className="editor-visual" aria-label="Steps">
           <GraphBoundary source={source}>
             <Suspense fallback={<p className="graph">Loading the graph…</p>}>
-              <WorkflowGraph steps={steps} trigger={triggerLabel} selected={selectedNode} onSelect={select} />
+              <EditableGraph steps={steps} trigger={triggerLabel} selected={selectedNode} onSelect={select} onDrop={onDrop} onConnect={onConnect} />
             </Suspense>
           </GraphBoundary>
           <nav aria-label="Step outline">
