@@ -169,6 +169,59 @@ export function registerOpenApi(server: FastifyInstance): void {
           },
         },
       },
+      '/api/v1/workflows/validate': {
+        post: {
+          summary: 'Check a workflow file as a save would (read key): every problem with its line, nothing stored',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['source'], properties: { source: { type: 'string', description: 'the workflow as YAML or JSON text' } } },
+              },
+            },
+          },
+          responses: {
+            200: ok('{ ok, errors: [{ path, line, message }], definition }: definition is the checked file, or as much as reads as YAML', {
+              type: 'object',
+              properties: {
+                ok: { type: 'boolean' },
+                errors: {
+                  type: 'array',
+                  items: { type: 'object', properties: { path: { type: 'string' }, line: { type: ['integer', 'null'] }, message: { type: 'string' } } },
+                },
+                definition: {},
+              },
+            }),
+            400: ok('no source, naming the field', error),
+          },
+        },
+      },
+      '/api/v1/expressions/check': {
+        post: {
+          summary: 'Compile one CEL expression or Liquid template (read key), as the workflow editor does while typing',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['kind', 'source'],
+                  properties: { kind: { type: 'string', enum: ['cel', 'liquid'] }, source: { type: 'string' } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: ok('{ ok, error }', { type: 'object', properties: { ok: { type: 'boolean' }, error: { type: ['string', 'null'] } } }),
+            400: ok('bad kind or source, naming the field', error),
+          },
+        },
+      },
+      '/api/v1/actions': {
+        get: {
+          summary:
+            "The actions this installation knows: { type, title, description, effects, raw_fields, input } each, input being the JSON Schema of the step's `with`",
+          responses: { 200: ok('actions', { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }) },
+        },
+      },
       '/api/v1/workflows/{id}/activate': { post: { summary: 'Activate' } },
       '/api/v1/workflows/{id}/deactivate': { post: { summary: 'Deactivate' } },
       '/api/v1/workflows/{id}/backtest': {

@@ -17,6 +17,7 @@ import { registerPurchasingRoutes } from './routes/purchasing.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerTemplateRoutes } from './routes/templates.ts'
+import { registerWorkflowEditorRoutes } from './routes/workflow-editor.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerAuthRoutes } from './routes/auth.ts'
@@ -106,6 +107,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerEventRoutes(server, app, guards)
   registerWorkflowRoutes(server, app)
   registerTemplateRoutes(server, app)
+  registerWorkflowEditorRoutes(server, app)
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerInvoiceRoutes(server, app)

@@ -428,6 +428,47 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  // the editor's checks read and write nothing of a store: the same answer for both
+  'POST /api/v1/workflows/validate': {
+    scope: 'read',
+    cases: [
+      {
+        name: "A's file checked, nothing saved",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/validate', payload: { source: WELCOME('a', ' (checked)') } }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ ok: true, errors: [], definition: { id: 'welcome', name: 'Welcome A (checked)' } })
+          expect((await aRead(w, '/api/v1/workflows/welcome')).json().name).not.toContain('(checked)')
+        },
+      },
+    ],
+  },
+  'POST /api/v1/expressions/check': {
+    scope: 'read',
+    cases: [
+      {
+        name: 'a CEL condition',
+        request: () => ({ method: 'POST', url: '/api/v1/expressions/check', payload: { kind: 'cel', source: 'event.data.total > 10' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toEqual({ ok: true, error: null })
+        },
+      },
+    ],
+  },
+  'GET /api/v1/actions': {
+    scope: 'read',
+    cases: [
+      {
+        name: 'the catalog, the same for both stores',
+        request: () => ({ method: 'GET', url: '/api/v1/actions' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect((res.json() as { items: Array<{ type: string }> }).items.map((a) => a.type)).toContain('send_email')
+        },
+      },
+    ],
+  },
   'POST /api/v1/workflows/:id/activate': {
     scope: 'admin',
     cases: [
