@@ -49,7 +49,10 @@ steps:
  * counters beside them. The counters the engine writes are tested end to end in
  * test/insight/analytics-api.test.ts and test/insight/attribution.test.ts.
  */
-async function readingFixtureCounters(app: App, rows: Array<{ store?: string; workflow: string; step?: string; day: string } & Record<string, number | string>>) {
+async function readingFixtureCounters(
+  app: App,
+  rows: Array<{ store?: string; workflow: string; step?: string; day: string } & Record<string, number | string>>,
+) {
   const zero = {
     runs_started: 0,
     runs_completed: 0,
