@@ -43,10 +43,16 @@ steps:
 `
 
 /**
- * STAND-IN until the writer of workflow_stats_daily lands (another branch fills it from the
- * engine and attribution): counters inserted straight into the table, as that writer will.
+ * READING FIXTURE, not a stand-in for the engine: counter rows written straight into
+ * workflow_stats_daily, for the pure reading edge cases (sums past 2^53 millionths, days without
+ * rows, ranges). Used only in a test where no event is sent, so no engine activity writes
+ * counters beside them. The counters the engine writes are tested end to end in
+ * test/insight/analytics-api.test.ts and test/insight/attribution.test.ts.
  */
-async function standInCounters(app: App, rows: Array<{ store?: string; workflow: string; step?: string; day: string } & Record<string, number | string>>) {
+async function readingFixtureCounters(
+  app: App,
+  rows: Array<{ store?: string; workflow: string; step?: string; day: string } & Record<string, number | string>>,
+) {
   const zero = {
     runs_started: 0,
     runs_completed: 0,
@@ -247,10 +253,11 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     expect(body.split.customers_in_several_variants).toBe(0)
   }, 60_000)
 
-  it('counters: totals, per step, a daily series with every day of the range (zeros included), and the overview per workflow', async () => {
+  it('reading counters: totals, per step, a daily series with every day of the range (zeros included), and the overview per workflow', async () => {
     await installWorkflow(api.env.app, WORKFLOW)
     await installWorkflow(api.env.app, PLAIN)
-    await standInCounters(api.env.app, [
+    // no event in this test: the engine writes no counters, only the fixture's rows are there
+    await readingFixtureCounters(api.env.app, [
       { workflow: 'welcome', day: '2026-02-27', runs_started: 4, runs_completed: 3, runs_failed: 1, sent: 4, delivered: 4, opened: 2, clicked: 1 },
       { workflow: 'welcome', day: '2026-03-01', runs_started: 2, runs_exited: 1, sent: 2, bounced: 1, unsubscribed: 1, orders: 1, revenue_micros: 12_340_000 },
       // beyond 2^53 millionths in one sum on PostgreSQL (numeric), exact to the cent
@@ -350,7 +357,7 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
       Array.from({ length: 30 }, (_, i) => order(`b-${i}`, i, 40, at(0.5), 'other')),
       other,
     )
-    await standInCounters(api.env.app, [{ store: 'other', workflow: 'welcome', day: '2026-03-02', runs_started: 30, sent: 9, revenue_micros: 1_000_000 }])
+    // B's counters are the engine's own (30 runs started); none of them reach A's report
     await installWorkflow(api.env.app, WORKFLOW)
     const a = await get('/api/v1/analytics/workflows/welcome?from=2026-03-02&to=2026-03-02')
     expect(a.status).toBe(200)
