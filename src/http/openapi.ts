@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { eventEnvelopeSchema } from '../contracts/events.ts'
 import { settingsPatchSchema } from '../contracts/settings.ts'
 import { inventoryForecastSchema, inventoryPaths } from './openapi-inventory.ts'
+import { storeAdminPaths } from './openapi-store-admin.ts'
 
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } }
@@ -346,6 +347,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       },
       '/api/v1/segments/{id}': { delete: { summary: 'Delete a store segment and its membership, no segment.exited (admin); built-in ones: 400' } },
       ...inventoryPaths(ok, error),
+      ...storeAdminPaths(ok, error, listOf),
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },
