@@ -8,6 +8,8 @@ const SECTIONS = [
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
   { to: '/messages', label: 'Outbox' },
+  { to: '/customers', label: 'Store' },
+  { to: '/settings', label: 'Settings' },
 ]
 
 export function Layout({ session, path, children }: { session: Session; path: string; children: ReactNode }) {
