@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { type SmtpSink, startSmtpSink } from '../../test/helpers/smtp-sink.ts'
+import { closeSmtpTransports } from '../actions/send-email/smtp.ts'
 import { createKey, createStore } from '../store/stores.repo.ts'
 import { buildServer } from './server.ts'
 
@@ -25,6 +26,8 @@ describe.each(DIALECTS)('store admin routes on %s', (dialect) => {
   afterEach(async () => {
     await server.close()
     await env.cleanup()
+    // the pooled connection of the test mail would keep the sink open
+    closeSmtpTransports()
     await smtp.close()
   })
 
