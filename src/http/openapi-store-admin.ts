@@ -16,7 +16,12 @@ export function storeAdminPaths(ok: (description: string, schema?: object) => ob
       get: {
         summary: "The store's orders, newest first (?customer= the shop's customer id, cus_… key or email)",
         parameters: [q('customer', 'a customer reference'), ...page],
-        responses: { 200: ok('orders: { id, number, currency, total_price, line_items, financial_status, fulfillment_status, created_at, customer_key, … }', listOf({ type: 'object' })) },
+        responses: {
+          200: ok(
+            'orders: { id, number, currency, total_price, line_items, financial_status, fulfillment_status, created_at, customer_key, … }',
+            listOf({ type: 'object' }),
+          ),
+        },
       },
     },
     '/api/v1/carts': {
@@ -29,7 +34,8 @@ export function storeAdminPaths(ok: (description: string, schema?: object) => ob
     '/api/v1/keys': {
       get: { summary: "The store's API keys (admin): { id, store, scope, prefix, created_at, revoked_at }; never the key itself" },
       post: {
-        summary: 'Create an API key of this store { scope: ingest|read|admin, default read } (admin); the answer { id, key, scope, store } is the only time the key is shown',
+        summary:
+          'Create an API key of this store { scope: ingest|read|admin, default read } (admin); the answer { id, key, scope, store } is the only time the key is shown',
         responses: { 201: ok('created: { id, key, scope, store }'), 400: invalid },
       },
     },
@@ -38,7 +44,12 @@ export function storeAdminPaths(ok: (description: string, schema?: object) => ob
       get: { summary: "The installation's dashboard users { id, email, role, created_at } (a signed-in user only: an API key is bound to one store, 403)" },
       post: {
         summary: 'Add a dashboard user { email, password } (a signed-in user only); users belong to the installation, not to a store',
-        responses: { 201: ok('created: { id, email, role, created_at }'), 400: invalid, 403: ok('an API key, not a signed-in user', error), 409: ok('the email has a user', error) },
+        responses: {
+          201: ok('created: { id, email, role, created_at }'),
+          400: invalid,
+          403: ok('an API key, not a signed-in user', error),
+          409: ok('the email has a user', error),
+        },
       },
     },
     '/api/v1/settings/smtp/test': {

@@ -39,12 +39,24 @@ describe.each(DIALECTS)('store admin routes on %s', (dialect) => {
     const customer = { id: `${prefix}-1`, email: `${name.toLowerCase()}@example.com`, first_name: name, last_name: '100% Quill', accepts_marketing: true }
     const events = [
       { id: `${prefix}-c`, type: 'customer.created', occurred_at: '2026-03-01T09:00:00Z', data: customer },
-      { id: `${prefix}-c2`, type: 'customer.created', occurred_at: '2026-03-01T09:05:00Z', data: { id: `${prefix}-2`, email: `${prefix}-two@example.com`, first_name: 'Two' } },
+      {
+        id: `${prefix}-c2`,
+        type: 'customer.created',
+        occurred_at: '2026-03-01T09:05:00Z',
+        data: { id: `${prefix}-2`, email: `${prefix}-two@example.com`, first_name: 'Two' },
+      },
       {
         id: `${prefix}-o`,
         type: 'order.paid',
         occurred_at: '2026-03-01T10:00:00Z',
-        data: { id: `${prefix}-order`, number: '1', customer, currency: 'USD', total_price: '12.00', line_items: [{ sku: 'MUG', quantity: 1, price: '12.00' }] },
+        data: {
+          id: `${prefix}-order`,
+          number: '1',
+          customer,
+          currency: 'USD',
+          total_price: '12.00',
+          line_items: [{ sku: 'MUG', quantity: 1, price: '12.00' }],
+        },
       },
       {
         id: `${prefix}-cart`,
@@ -127,7 +139,16 @@ describe.each(DIALECTS)('store admin routes on %s', (dialect) => {
     expect(notObject.json().error.details.field).toBe('body')
 
     expect((await call(keys.b, 'DELETE', `/api/v1/keys/${created.id}`)).statusCode).toBe(404)
-    expect((await call(created.key, 'POST', '/api/v1/events', { id: 'e1', type: 'customer.created', occurred_at: '2026-03-01T09:00:00Z', data: { id: 'x', email: 'x@example.com' } })).statusCode).toBe(202)
+    expect(
+      (
+        await call(created.key, 'POST', '/api/v1/events', {
+          id: 'e1',
+          type: 'customer.created',
+          occurred_at: '2026-03-01T09:00:00Z',
+          data: { id: 'x', email: 'x@example.com' },
+        })
+      ).statusCode,
+    ).toBe(202)
     expect((await call(keys.a, 'DELETE', `/api/v1/keys/${created.id}`)).statusCode).toBe(204)
     expect(items(await call(keys.a, 'GET', '/api/v1/keys')).find((k) => k['id'] === created.id)?.['revoked_at']).toBeTruthy()
     expect((await call(keys.a, 'DELETE', `/api/v1/keys/${created.id}`)).statusCode).toBe(404)

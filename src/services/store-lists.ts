@@ -30,7 +30,10 @@ export function createStoreListsService(ctx: ServiceContext) {
         messageId: `<${newId('test_')}@${domain}>`,
         headers: {},
       }).catch((err: unknown) => {
-        throw new UserError(`the SMTP server did not take the mail: ${err instanceof Error ? err.message : String(err)}`, { code: 'unavailable', details: { field: 'to' } })
+        throw new UserError(`the SMTP server did not take the mail: ${err instanceof Error ? err.message : String(err)}`, {
+          code: 'unavailable',
+          details: { field: 'to' },
+        })
       })
       return { sent: true, to, from, response: result.response }
     },

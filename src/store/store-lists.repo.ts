@@ -28,7 +28,12 @@ export async function listCustomers(db: Kysely<Database>, storeId: string, filte
 }
 
 /** The store's orders, newest first; `customer` (shop id, cus_… key or email) keeps that customer's. */
-export async function listOrders(db: Kysely<Database>, storeId: string, filter: { customer?: string }, page: PageRequest): Promise<Page<Record<string, unknown>>> {
+export async function listOrders(
+  db: Kysely<Database>,
+  storeId: string,
+  filter: { customer?: string },
+  page: PageRequest,
+): Promise<Page<Record<string, unknown>>> {
   let query = db.selectFrom('orders').selectAll().where('store_id', '=', storeId)
   if (filter.customer) {
     const keys = await customerKeysByRef(db, storeId, filter.customer)
@@ -40,7 +45,12 @@ export async function listOrders(db: Kysely<Database>, storeId: string, filter: 
 }
 
 /** The store's carts, most recently changed first; `converted=false` keeps the open ones. */
-export async function listCarts(db: Kysely<Database>, storeId: string, filter: { converted?: boolean }, page: PageRequest): Promise<Page<Record<string, unknown>>> {
+export async function listCarts(
+  db: Kysely<Database>,
+  storeId: string,
+  filter: { converted?: boolean },
+  page: PageRequest,
+): Promise<Page<Record<string, unknown>>> {
   let query = db.selectFrom('carts').selectAll().where('store_id', '=', storeId)
   if (filter.converted !== undefined) query = query.where('converted', '=', filter.converted ? 1 : 0)
   const { items, next_cursor } = await newestFirst(query, { time: 'updated_at', id: 'id' }, page)

@@ -14,7 +14,7 @@ import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
  * the file skips, saying so, except under CI where it must run.
  */
 
-declare const document: { body: { innerText: string } }
+declare const document: { body: { textContent: string | null } }
 interface AxeResult {
   violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
 }
@@ -92,7 +92,10 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
   let browser: Browser
   let adminKey: string
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${serve.url}${path}`, { ...init, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } })
+    fetch(`${serve.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+    })
 
   beforeAll(async () => {
     buildWeb()
@@ -279,7 +282,7 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
       await page.reload()
       await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor()
       await expect.poll(() => page.getByRole('row').count()).toBe(3)
-      expect(await page.evaluate(() => document.body.innerText)).not.toContain(newKey)
+      expect(await page.evaluate(() => document.body.textContent)).not.toContain(newKey)
       const liveReadRow = page.getByRole('row').filter({ hasText: 'read' }).filter({ hasText: 'live' })
       await liveReadRow.getByRole('button', { name: /Revoke/ }).click()
       await expect.poll(() => page.getByRole('row').filter({ hasText: 'revoked' }).count()).toBe(1)

@@ -24,7 +24,8 @@ function text(body: Record<string, unknown>, name: string, max: number): string 
 
 /** Users belong to the installation, not to a store: a store's API key may not list or add them. */
 function requireSignedIn(request: FastifyRequest): void {
-  if (!request.sessionUser) throw new UserError('users belong to the installation: sign in to the dashboard to manage them (an API key is bound to one store)', { code: 'forbidden' })
+  if (!request.sessionUser)
+    throw new UserError('users belong to the installation: sign in to the dashboard to manage them (an API key is bound to one store)', { code: 'forbidden' })
 }
 
 /**

@@ -160,9 +160,13 @@ export interface DashboardUser {
   created_at: string
 }
 
-const get = <T>(path: string) => () => api<T>(path)
+const get =
+  <T>(path: string) =>
+  () =>
+    api<T>(path)
 
-export const useCustomers = (q: string) => useQuery({ queryKey: key('customers', q), queryFn: get<Page<Customer>>(`/api/v1/customers${query({ q, limit: 100 })}`) })
+export const useCustomers = (q: string) =>
+  useQuery({ queryKey: key('customers', q), queryFn: get<Page<Customer>>(`/api/v1/customers${query({ q, limit: 100 })}`) })
 export const useCustomer = (id: string) => useQuery({ queryKey: key('customer', id), queryFn: get<Customer>(`/api/v1/customers/${encodeURIComponent(id)}`) })
 export const useOrders = (customer?: string) =>
   useQuery({ queryKey: key('orders', customer ?? ''), queryFn: get<Page<Order>>(`/api/v1/orders${query({ customer, limit: 100 })}`) })
@@ -192,7 +196,8 @@ function useChange<I, O>(run: (input: I) => Promise<O>, ...stale: string[]) {
   })
 }
 
-export const useSaveSettings = () => useChange((patch: Record<string, unknown>) => api<Settings>('/api/v1/settings', { method: 'PUT', body: patch }), 'settings')
+export const useSaveSettings = () =>
+  useChange((patch: Record<string, unknown>) => api<Settings>('/api/v1/settings', { method: 'PUT', body: patch }), 'settings')
 export const usePurchaseOrderAction = () =>
   useChange(
     ({ id, action, lines }: { id: string; action: 'send' | 'receive'; lines?: Array<{ sku: string; quantity: number }> }) =>
@@ -200,11 +205,14 @@ export const usePurchaseOrderAction = () =>
     'purchase-orders',
     'inventory',
   )
-export const useReplayDelivery = () => useChange((id: string) => api<unknown>(`/api/v1/deliveries/${encodeURIComponent(id)}/replay`, { method: 'POST' }), 'deliveries')
+export const useReplayDelivery = () =>
+  useChange((id: string) => api<unknown>(`/api/v1/deliveries/${encodeURIComponent(id)}/replay`, { method: 'POST' }), 'deliveries')
 export const useCreateKey = () =>
   useChange((scope: string) => api<{ id: string; key: string; scope: string; store: string }>('/api/v1/keys', { method: 'POST', body: { scope } }), 'keys')
 export const useRevokeKey = () => useChange((id: string) => api<void>(`/api/v1/keys/${encodeURIComponent(id)}`, { method: 'DELETE' }), 'keys')
 export const useCreateUser = () =>
   useChange((input: { email: string; password: string }) => api<DashboardUser>('/api/v1/users', { method: 'POST', body: input }), 'users')
 export const useSmtpTest = () =>
-  useMutation({ mutationFn: (to: string) => api<{ sent: true; to: string; from: string; response: string }>('/api/v1/settings/smtp/test', { method: 'POST', body: { to } }) })
+  useMutation({
+    mutationFn: (to: string) => api<{ sent: true; to: string; from: string; response: string }>('/api/v1/settings/smtp/test', { method: 'POST', body: { to } }),
+  })

@@ -33,9 +33,7 @@ export function KeysPage() {
       <ErrorNote error={create.error ?? revoke.error} />
       {create.data ? (
         <div className="panel" role="status">
-          <p>
-            The new {create.data.scope} key, shown this once (only its hash is kept). Copy it now:
-          </p>
+          <p>The new {create.data.scope} key, shown this once (only its hash is kept). Copy it now:</p>
           <label htmlFor="new-key">New API key</label>
           <input id="new-key" readOnly value={create.data.key} onFocus={(e) => e.target.select()} className="mono" />
         </div>

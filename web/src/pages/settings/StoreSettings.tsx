@@ -15,7 +15,12 @@ interface FieldSpec {
 
 const GUARDRAILS: FieldSpec[] = [
   { name: 'store_name', label: 'Store name', kind: 'text', hint: 'The sender name and the header of mail' },
-  { name: 'frequency_cap', label: 'Frequency cap', kind: 'nullable', hint: 'At most one marketing message per customer per this long, like "16h"; empty: no cap' },
+  {
+    name: 'frequency_cap',
+    label: 'Frequency cap',
+    kind: 'nullable',
+    hint: 'At most one marketing message per customer per this long, like "16h"; empty: no cap',
+  },
   { name: 'quiet_hours.start', label: 'Quiet hours start', kind: 'nullable', hint: 'HH:MM; empty start and end: no quiet hours' },
   { name: 'quiet_hours.end', label: 'Quiet hours end', kind: 'nullable', hint: 'HH:MM' },
   { name: 'cart_abandoned_after', label: 'Cart abandoned after', kind: 'duration', hint: 'like "1h"' },
@@ -135,7 +140,14 @@ function SettingsForm({ id, title, settings, fields }: { id: string; title: stri
             ) : null}
             <label htmlFor={inputId}>{f.label}</label>
             {f.kind === 'textarea' ? (
-              <textarea id={inputId} value={String(value)} onChange={(e) => set(e.target.value)} aria-invalid={invalid || undefined} aria-describedby={describedBy} rows={3} />
+              <textarea
+                id={inputId}
+                value={String(value)}
+                onChange={(e) => set(e.target.value)}
+                aria-invalid={invalid || undefined}
+                aria-describedby={describedBy}
+                rows={3}
+              />
             ) : f.kind !== 'boolean' ? (
               <input
                 id={inputId}

@@ -57,7 +57,14 @@ export function UsersPage() {
         <h2 id="add-user">Add a user</h2>
         <div className="field">
           <label htmlFor="user-email">Email</label>
-          <input id="user-email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={field === 'email' || undefined} autoComplete="off" />
+          <input
+            id="user-email"
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            aria-invalid={field === 'email' || undefined}
+            autoComplete="off"
+          />
         </div>
         <div className="field">
           <label htmlFor="user-password">Password</label>

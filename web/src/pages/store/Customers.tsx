@@ -19,11 +19,13 @@ export function CustomersPage() {
   return (
     <section aria-labelledby="customers-heading">
       <h1 id="customers-heading">Customers</h1>
-      <form className="filters" role="search" onSubmit={submit}>
-        <label htmlFor="customer-search">Find a customer</label>
-        <input id="customer-search" type="search" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="email, name or shop id" />
-        <button type="submit">Search</button>
-      </form>
+      <search>
+        <form className="filters" onSubmit={submit}>
+          <label htmlFor="customer-search">Find a customer</label>
+          <input id="customer-search" type="search" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="email, name or shop id" />
+          <button type="submit">Search</button>
+        </form>
+      </search>
       <ErrorNote error={customers.error} />
       {customers.isPending ? <p>Loading…</p> : null}
       {customers.data && customers.data.items.length === 0 ? <p>No customers{q ? ` match “${q}”` : ' yet'}.</p> : null}

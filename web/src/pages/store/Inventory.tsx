@@ -105,7 +105,12 @@ function ForecastView({ f }: { f: Forecast }) {
             <XAxis dataKey="date" />
             <YAxis allowDecimals={false} />
             <Tooltip />
-            <ReferenceLine y={f.reorder_point} stroke="#b91c1c" strokeDasharray="6 3" label={{ value: `reorder point ${f.reorder_point}`, position: 'insideTopRight' }} />
+            <ReferenceLine
+              y={f.reorder_point}
+              stroke="#b91c1c"
+              strokeDasharray="6 3"
+              label={{ value: `reorder point ${f.reorder_point}`, position: 'insideTopRight' }}
+            />
             <Line type="monotone" dataKey="stock" name="expected stock" stroke="#1d4ed8" dot={false} isAnimationActive={false} />
             <Line type="monotone" dataKey="demand" name="demand" stroke="#15803d" dot={false} isAnimationActive={false} />
           </LineChart>

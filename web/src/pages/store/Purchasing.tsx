@@ -107,7 +107,11 @@ function PurchaseOrderDetail({ order }: { order: PurchaseOrder }) {
             type="button"
             disabled={action.isPending}
             onClick={() =>
-              action.mutate({ id: order.id, action: 'receive', lines: order.lines.map((l) => ({ sku: l.sku, quantity: Math.max(l.quantity - (l.received ?? 0), 0) })) })
+              action.mutate({
+                id: order.id,
+                action: 'receive',
+                lines: order.lines.map((l) => ({ sku: l.sku, quantity: Math.max(l.quantity - (l.received ?? 0), 0) })),
+              })
             }
           >
             Receive everything still due on {order.number}

@@ -23,10 +23,7 @@ export function SubNav({ label, sections, path }: { label: string; sections: Arr
       <ul>
         {sections.map((s) => (
           <li key={s.to}>
-            <Link
-              to={s.to}
-              aria-current={path === s.to || (s.to !== '/settings' && path.startsWith(`${s.to}/`)) ? 'page' : undefined}
-            >
+            <Link to={s.to} aria-current={path === s.to || (s.to !== '/settings' && path.startsWith(`${s.to}/`)) ? 'page' : undefined}>
               {s.label}
             </Link>
           </li>
