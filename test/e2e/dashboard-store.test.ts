@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fixture, hmacBase64 } from '../../src/connectors/testing.ts'
 import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
 import { buildWebOnce } from '../helpers/web-build.ts'
@@ -113,6 +114,28 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
     expect(past.status, await past.clone().text()).toBe(202)
     const now = await api('/api/v1/events', { method: 'POST', body: JSON.stringify({ events: live }) })
     expect(now.status, await now.clone().text()).toBe(202)
+    // a Shopify connector with one delivery (the documented customers/create), for the connectors page
+    const secret = 'shpss_dashboard-store-test'
+    const connector = await api('/api/v1/connectors', {
+      method: 'POST',
+      body: JSON.stringify({ platform: 'shopify', secrets: [secret], shop_domain: 'mugs.myshopify.com' }),
+    })
+    expect(connector.status, await connector.clone().text()).toBe(201)
+    const body = fixture('shopify', 'customers-create.json')
+    const delivered = await fetch(`${serve.url}/webhooks/shopify/default`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-hmac-sha256': hmacBase64(secret, body),
+        'x-shopify-topic': 'customers/create',
+        'x-shopify-shop-domain': 'mugs.myshopify.com',
+        'x-shopify-event-id': 'evt-shopify-1',
+        'x-shopify-webhook-id': 'wh-1',
+      },
+      body,
+    })
+    expect(delivered.status, await delivered.clone().text()).toBeLessThan(300)
+
     // the view is written as the events are taken: Ada's three orders are counted
     const ada = (await (await api('/api/v1/customers/c-ada')).json()) as { orders_count?: number }
     expect(ada.orders_count).toBe(3)
@@ -215,6 +238,17 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
       expect(await page.locator('details tbody tr').count()).toBe(28)
       await expectAccessible(page, 'inventory-forecast')
 
+      // a manual reorder point moves the line; one that is not a number is refused, said at the field
+      const reorderInput = page.getByRole('textbox', { name: /^Reorder point/ })
+      await reorderInput.fill('30')
+      await page.getByRole('button', { name: 'Set reorder point' }).click()
+      await expect.poll(() => chart.locator('svg').first().textContent()).toContain('reorder point 30')
+      await reorderInput.fill('lots')
+      await page.getByRole('button', { name: 'Set reorder point' }).click()
+      await page.locator('#reorder-point-error').waitFor()
+      expect(await reorderInput.getAttribute('aria-invalid')).toBe('true')
+      expect(((await (await api('/api/v1/inventory/forecast?sku=SKU-MUG')).json()) as { reorder_point: number }).reorder_point).toBe(30)
+
       for (const [link, heading, shot] of [
         ['Purchase orders', 'Purchase orders', 'purchase-orders'],
         ['Suppliers', 'Suppliers', 'suppliers'],
@@ -283,6 +317,15 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
       await expect.poll(() => page.getByRole('row').filter({ hasText: 'revoked' }).count()).toBe(1)
       // revocation takes effect within the server's 5-second key cache
       await expect.poll(withNewKey, { timeout: 15_000, interval: 1_000 }).toBe(401)
+
+      await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Connectors' }).click()
+      const webhookUrl = page.getByLabel('Webhook URL to paste into the shop')
+      await webhookUrl.waitFor()
+      expect(await webhookUrl.inputValue()).toMatch(/^https?:\/\/[^/]+\/webhooks\/shopify\/default$/)
+      await expect.poll(() => page.getByText(/1 deliveries, 0 failed/).count()).toBe(1)
+      const deliveryRow = page.getByRole('row').filter({ hasText: 'customers/create' })
+      await deliveryRow.getByRole('button', { name: /Replay/ }).click()
+      await page.getByRole('status').filter({ hasText: 'Replayed' }).waitFor()
 
       for (const [link, heading, shot] of [
         ['Connectors', 'Connectors', 'connectors'],

@@ -121,6 +121,15 @@ export interface Connector {
   secret_count: number
   access_token_set: boolean
   created_at: string
+  /** what to paste into the shop: /webhooks/<platform>/<store> on STOREFLOW_PUBLIC_URL */
+  webhook_url?: string
+}
+
+export interface Recommendation {
+  sku: string
+  product_id: string | null
+  title: string | null
+  score: number
 }
 
 export interface ConnectorHealth {
@@ -168,6 +177,8 @@ const get =
 export const useCustomers = (q: string) =>
   useQuery({ queryKey: key('customers', q), queryFn: get<Page<Customer>>(`/api/v1/customers${query({ q, limit: 100 })}`) })
 export const useCustomer = (id: string) => useQuery({ queryKey: key('customer', id), queryFn: get<Customer>(`/api/v1/customers/${encodeURIComponent(id)}`) })
+export const useRecommendations = (id: string) =>
+  useQuery({ queryKey: key('recommendations', id), queryFn: get<Page<Recommendation>>(`/api/v1/customers/${encodeURIComponent(id)}/recommendations?limit=5`) })
 export const useOrders = (customer?: string) =>
   useQuery({ queryKey: key('orders', customer ?? ''), queryFn: get<Page<Order>>(`/api/v1/orders${query({ customer, limit: 100 })}`) })
 export const useCarts = () => useQuery({ queryKey: key('carts'), queryFn: get<Page<Cart>>('/api/v1/carts?limit=100') })
@@ -203,6 +214,13 @@ export const usePurchaseOrderAction = () =>
     ({ id, action, lines }: { id: string; action: 'send' | 'receive'; lines?: Array<{ sku: string; quantity: number }> }) =>
       api<PurchaseOrder>(`/api/v1/purchase-orders/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: action === 'receive' ? { lines } : undefined }),
     'purchase-orders',
+    'inventory',
+  )
+export const useSetReorderPoint = () =>
+  useChange(
+    ({ sku, reorder_point }: { sku: string; reorder_point: number | string | null }) =>
+      api<unknown>(`/api/v1/inventory/${encodeURIComponent(sku)}/reorder-point`, { method: 'PUT', body: { reorder_point } }),
+    'forecast',
     'inventory',
   )
 export const useReplayDelivery = () =>

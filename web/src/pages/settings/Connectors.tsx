@@ -5,9 +5,8 @@ import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { Time } from '../../components/Time.tsx'
 
 /**
- * The address a shop posts its webhooks to: `/webhooks/<platform>/<store>` on this server
- * (src/http/routes/webhooks.ts), at the origin the dashboard is reached at; behind a proxy that is
- * STOREFLOW_PUBLIC_URL's.
+ * The address a shop posts its webhooks to, when the server does not say (it does, as
+ * webhook_url on STOREFLOW_PUBLIC_URL): `/webhooks/<platform>/<store>` where the dashboard is.
  */
 export function webhookUrl(platform: string, store: string): string {
   return `${location.origin}/webhooks/${encodeURIComponent(platform)}/${encodeURIComponent(store)}`
@@ -75,7 +74,7 @@ export function ConnectorsPage() {
 
 function ConnectorCard({ connector: c }: { connector: Connector }) {
   const health = useConnectorHealth(c.id)
-  const url = webhookUrl(c.platform, c.store || currentStore())
+  const url = c.webhook_url ?? webhookUrl(c.platform, c.store || currentStore())
   const h = health.data
   return (
     <article className="panel" aria-labelledby={`connector-${c.id}`}>

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react'
 import { useMessages, useRuns } from '../../api/hooks.ts'
-import { type Customer, useCustomer, useCustomers, useOrders, useSegments } from '../../api/store-hooks.ts'
+import { type Customer, useCustomer, useCustomers, useOrders, useRecommendations, useSegments } from '../../api/store-hooks.ts'
 import { ErrorNote } from '../../components/ErrorNote.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { Time } from '../../components/Time.tsx'
@@ -138,6 +138,7 @@ function Profile({ customer: c }: { customer: Customer }) {
         </dd>
       </dl>
       <CustomerOrders customerKey={c.key} />
+      <CustomerRecommendations customerKey={c.key} />
       <CustomerRuns customerKey={c.key} />
       <CustomerMessages customerKey={c.key} />
     </>
@@ -258,6 +259,26 @@ function CustomerMessages({ customerKey }: { customerKey: string }) {
             ))}
           </tbody>
         </table>
+      ) : null}
+    </section>
+  )
+}
+
+function CustomerRecommendations({ customerKey }: { customerKey: string }) {
+  const recommendations = useRecommendations(customerKey)
+  return (
+    <section aria-labelledby="customer-recommendations">
+      <h2 id="customer-recommendations">Recommended products</h2>
+      <ErrorNote error={recommendations.error} />
+      {recommendations.data && recommendations.data.items.length === 0 ? <p>None yet.</p> : null}
+      {recommendations.data && recommendations.data.items.length > 0 ? (
+        <ol>
+          {recommendations.data.items.map((r) => (
+            <li key={r.sku}>
+              {r.title ?? r.sku} <span className="muted">({r.sku})</span>
+            </li>
+          ))}
+        </ol>
       ) : null}
     </section>
   )

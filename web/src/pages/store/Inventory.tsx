@@ -1,6 +1,7 @@
-import { useState } from 'react'
+import { type FormEvent, useState } from 'react'
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
-import { type Forecast, useForecast, useInventory } from '../../api/store-hooks.ts'
+import { ApiError } from '../../api/client.ts'
+import { type Forecast, useForecast, useInventory, useSetReorderPoint } from '../../api/store-hooks.ts'
 import { ErrorNote } from '../../components/ErrorNote.tsx'
 import { Link } from '../../router.tsx'
 
@@ -116,6 +117,7 @@ function ForecastView({ f }: { f: Forecast }) {
           </LineChart>
         </ResponsiveContainer>
       </figure>
+      <ReorderPointForm sku={f.sku} current={f.reorder_point} />
       <details>
         <summary>The forecast as a table</summary>
         <table>
@@ -138,5 +140,40 @@ function ForecastView({ f }: { f: Forecast }) {
         </table>
       </details>
     </>
+  )
+}
+
+/** A manual reorder point for the SKU, or back to the forecast's own. */
+function ReorderPointForm({ sku, current }: { sku: string; current: number }) {
+  const save = useSetReorderPoint()
+  const [value, setValue] = useState(String(current))
+  const error = save.error instanceof ApiError ? save.error : null
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const n = Number(value)
+    // not a number goes as typed: the server answers naming reorder_point
+    save.mutate({ sku, reorder_point: value.trim() === '' ? null : Number.isFinite(n) ? n : value })
+  }
+  return (
+    <form className="filters" aria-label="Reorder point" onSubmit={submit} noValidate>
+      <label htmlFor="reorder-point">Reorder point (units; empty: the forecast's)</label>
+      <input
+        id="reorder-point"
+        inputMode="numeric"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        aria-invalid={error?.field === 'reorder_point' || undefined}
+        aria-describedby={error ? 'reorder-point-error' : undefined}
+      />
+      <button type="submit" disabled={save.isPending}>
+        Set reorder point
+      </button>
+      {error ? (
+        <span id="reorder-point-error" className="error" role="alert">
+          {error.message}
+        </span>
+      ) : null}
+      {save.isSuccess ? <span role="status">Saved</span> : null}
+    </form>
   )
 }
