@@ -1153,6 +1153,8 @@ const MATRIX: Record<string, RouteCases> = {
           expect(res.statusCode).toBe(200)
           expect(items(res).map((c) => c['id'])).toEqual(expect.arrayContaining(Object.values(w.a.connectors)))
           expect(items(res).every((c) => c['store'] === 'a')).toBe(true)
+          // the URL to paste into the shop is A's own
+          expect(items(res).every((c) => String(c['webhook_url']).endsWith(`/webhooks/${String(c['platform'])}/a`))).toBe(true)
         },
       },
     ],
