@@ -336,6 +336,22 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
         await expectAccessible(page, shot)
       }
       await page.getByRole('cell', { name: EMAIL }).waitFor()
+      // a second user: a short password is refused naming it, then one long enough is added
+      await page.getByLabel('Email').fill('clerk@example.com')
+      await page.getByLabel('Password').fill('short')
+      await page.getByRole('button', { name: 'Add user' }).click()
+      await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^password: /)
+      expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true')
+      await page.getByLabel('Password').fill('a password long enough for a clerk')
+      await page.getByRole('button', { name: 'Add user' }).click()
+      await page.getByRole('cell', { name: 'clerk@example.com' }).waitFor()
+      // and the clerk signs in
+      const signIn = await fetch(`${serve.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: serve.url },
+        body: JSON.stringify({ email: 'clerk@example.com', password: 'a password long enough for a clerk' }),
+      })
+      expect(signIn.status).toBe(200)
       expect(problems).toEqual([])
     } finally {
       await close()
