@@ -196,14 +196,14 @@ export const useConnectorHealth = (id: string) =>
   useQuery({ queryKey: key('connector-health', id), queryFn: get<ConnectorHealth>(`/api/v1/connectors/${encodeURIComponent(id)}/health`) })
 export const useDeliveries = () => useQuery({ queryKey: key('deliveries'), queryFn: get<Page<Delivery>>('/api/v1/deliveries?limit=50') })
 export const useKeys = () => useQuery({ queryKey: key('keys'), queryFn: get<Page<ApiKey>>('/api/v1/keys') })
-export const useUsers = () => useQuery({ queryKey: ['users'], queryFn: get<Page<DashboardUser>>('/api/v1/users') })
+export const useUsers = () => useQuery({ queryKey: key('users'), queryFn: get<Page<DashboardUser>>('/api/v1/users') })
 
 /** A change, then the named lists asked again. */
 function useChange<I, O>(run: (input: I) => Promise<O>, ...stale: string[]) {
   const client = useQueryClient()
   return useMutation({
     mutationFn: run,
-    onSuccess: () => Promise.all(stale.map((s) => client.invalidateQueries({ queryKey: s === 'users' ? ['users'] : key(s) }))),
+    onSuccess: () => Promise.all(stale.map((s) => client.invalidateQueries({ queryKey: key(s) }))),
   })
 }
 
