@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup,forecast] [-- --no-postgres] [-- --retail PATH]`
+ * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup,forecast,analytics] [-- --no-postgres] [-- --retail PATH]`
  *
  * Measures the backbone (ingest, runs, latency, memory) and messaging figures on this machine, prints a
  * table and writes bench/results/backbone.json and bench/results/messaging.json. Every figure
@@ -32,9 +32,11 @@ import { benchSteadyWakes } from './steady-wakes.ts'
 import { benchWorkerRss } from './rss.ts'
 import { benchStartup, HELP_COMMANDS } from './startup.ts'
 import { benchForecast, retailPath, type ForecastBenchResult } from './forecast.ts'
+import { benchBacktest, writeBacktestResult } from './backtest.ts'
+import { benchAnalytics, writeAnalyticsResults, type AnalyticsBenchResult } from './analytics.ts'
 import { buildDist } from '../scripts/build-dist.ts'
 
-const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast'] as const
+const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast', 'backtest', 'analytics'] as const
 type BenchName = (typeof ALL)[number]
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<BenchName>; postgres: boolean } {
@@ -403,6 +405,59 @@ async function main(): Promise<void> {
         pass: chosen !== null && naive !== null && chosen < naive,
         note: `hold-out ${f.holdout.days} days after ${f.holdout.as_of}; per method ${JSON.stringify(f.median_mase)}; methods chosen ${JSON.stringify(f.chosen_methods)}`,
       })
+    })
+  }
+
+  if (args.only.has('backtest')) {
+    await guarded('backtest', async () => {
+      // bench/backtest.ts: a year of a store with 100,000 orders (a tenth of that with --quick)
+      const r = await benchBacktest({ orders: q ? 10_000 : 100_000, log: (line) => console.log(line) })
+      details.backtest = { ...r, report: undefined }
+      writeBacktestResult(r)
+      add({ benchmark: 'backtest', metric: `history import, ${r.events} events`, value: r.import_events_per_s, unit: 'events/s', target: '', pass: null })
+      add({
+        benchmark: 'backtest',
+        metric: `${r.workflow}, a year of ${r.orders} orders`,
+        value: r.backtest_seconds,
+        unit: 's',
+        target: `< ${r.target_seconds}`,
+        pass: r.pass && r.orders >= 90_000,
+        note: `${r.events_per_s} events/s replayed; ${r.runs} runs; ${r.backtest_cpu_seconds} s CPU, load ${r.load_avg_1m.start}→${r.load_avg_1m.end}`,
+      })
+    })
+  }
+
+  if (args.only.has('analytics')) {
+    await guarded('analytics', async () => {
+      // a year of 100,000 orders written straight into the tables (bench/analytics.ts); writes bench/results/analytics.json
+      const results: AnalyticsBenchResult[] = []
+      for (const dialect of q ? (['sqlite'] as const) : dialects) {
+        const r = await benchAnalytics({ dialect, requests: q ? 20 : 60 })
+        results.push(r)
+        for (const c of r.cases) {
+          add({
+            benchmark: `analytics (${dialect})`,
+            metric: `p95 ${c.name}`,
+            value: c.p95_ms,
+            unit: 'ms',
+            target: `≤ ${r.target_ms}`,
+            pass: c.p95_ms <= r.target_ms,
+            note: `p50 ${c.p50_ms} ms; ${r.orders} orders, ${r.runs} runs, ${r.counter_rows} counter rows`,
+          })
+        }
+        const b = r.breakdown_366_days
+        add({
+          benchmark: `analytics (${dialect})`,
+          metric: `a year's cohort SQL (${b.entries} entrants)`,
+          value: b.cohort_sql_ms,
+          unit: 'ms',
+          target: '',
+          pass: null,
+          note: `then compareHoldout's bootstrap over ${b.buyers} buyers: ${b.compare_holdout_ms} ms`,
+        })
+      }
+      details.analytics = results
+      writeAnalyticsResults(results)
     })
   }
 

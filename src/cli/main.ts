@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { registerBacktest } from './commands/backtest.ts'
 import { registerConnectors } from './commands/connectors.ts'
 import { registerCustomers } from './commands/customers.ts'
 import { registerDeliveries } from './commands/deliveries.ts'
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerWorkflows(program)
   registerTemplates(program)
   registerSimulate(program)
+  registerBacktest(program)
   registerEvents(program)
   registerStores(program)
   registerKeys(program)

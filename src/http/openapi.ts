@@ -4,6 +4,7 @@ import { eventEnvelopeSchema } from '../contracts/events.ts'
 import { settingsPatchSchema } from '../contracts/settings.ts'
 import { inventoryForecastSchema, inventoryPaths } from './openapi-inventory.ts'
 import { storeAdminPaths } from './openapi-store-admin.ts'
+import { analyticsPaths, overviewAnalyticsSchema, workflowAnalyticsSchema } from './openapi-analytics.ts'
 
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } } }
@@ -106,7 +107,15 @@ export function registerOpenApi(server: FastifyInstance): void {
             'The dashboard session from POST /api/v1/auth/login. A signed-in user is the installation admin: every scope, on the store named by the X-Storeflow-Store header (default `default`; an unknown store is 404). POST, PUT, PATCH and DELETE signed in by the cookie must send X-CSRF-Token (the csrf_token) and, with an Origin header, come from this host: else 403.',
         },
       },
-      schemas: { Event: event, Settings: settings, Segment: segment, Error: error, InventoryForecast: inventoryForecastSchema },
+      schemas: {
+        Event: event,
+        Settings: settings,
+        Segment: segment,
+        Error: error,
+        InventoryForecast: inventoryForecastSchema,
+        WorkflowAnalytics: workflowAnalyticsSchema,
+        OverviewAnalytics: overviewAnalyticsSchema,
+      },
     },
     security: auth,
     paths: {
@@ -161,8 +170,100 @@ export function registerOpenApi(server: FastifyInstance): void {
           },
         },
       },
+      '/api/v1/workflows/validate': {
+        post: {
+          summary: 'Check a workflow file as a save would (read key): every problem with its line, nothing stored',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['source'], properties: { source: { type: 'string', description: 'the workflow as YAML or JSON text' } } },
+              },
+            },
+          },
+          responses: {
+            200: ok('{ ok, errors: [{ path, line, message }], definition }: definition is the checked file, or as much as reads as YAML', {
+              type: 'object',
+              properties: {
+                ok: { type: 'boolean' },
+                errors: {
+                  type: 'array',
+                  items: { type: 'object', properties: { path: { type: 'string' }, line: { type: ['integer', 'null'] }, message: { type: 'string' } } },
+                },
+                definition: {},
+              },
+            }),
+            400: ok('no source, naming the field', error),
+          },
+        },
+      },
+      '/api/v1/expressions/check': {
+        post: {
+          summary: 'Compile one CEL expression or Liquid template (read key), as the workflow editor does while typing',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['kind', 'source'],
+                  properties: { kind: { type: 'string', enum: ['cel', 'liquid'] }, source: { type: 'string' } },
+                },
+              },
+            },
+          },
+          responses: {
+            200: ok('{ ok, error }', { type: 'object', properties: { ok: { type: 'boolean' }, error: { type: ['string', 'null'] } } }),
+            400: ok('bad kind or source, naming the field', error),
+          },
+        },
+      },
+      '/api/v1/actions': {
+        get: {
+          summary:
+            "The actions this installation knows: { type, title, description, effects, raw_fields, input } each, input being the JSON Schema of the step's `with`",
+          responses: { 200: ok('actions', { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }) },
+        },
+      },
       '/api/v1/workflows/{id}/activate': { post: { summary: 'Activate' } },
       '/api/v1/workflows/{id}/deactivate': { post: { summary: 'Deactivate' } },
+      '/api/v1/workflows/{id}/backtest': {
+        post: {
+          summary: "Backtest the workflow over the store's stored events (admin key): nothing stored, nothing sent",
+          description:
+            "Replays the store's stored events of the period (from `since` to now) through the stored workflow as if it had been active, on a virtual clock, as `storeflow backtest` does: the customers' view as it stood at each moment, guardrails of the store's other workflows counted (their real marketing mail against the frequency cap). Answers with what it would have done: runs, messages per step, discount codes and their value, the revenue of the customers' real orders within the attribution window after a message, and customers held back by the frequency cap. Only the key's store's events are read; another store's workflow id is 404.",
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    since: { type: 'string', description: 'start of the period: a duration back from now ("90d", the default) or an ISO-8601 date' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: ok('what the workflow would have done', {
+              type: 'object',
+              properties: {
+                from: { type: 'string', format: 'date-time' },
+                to: { type: 'string', format: 'date-time' },
+                runs: { type: 'integer' },
+                messages_by_step: { type: 'object', additionalProperties: { type: 'integer' } },
+                discount_codes: { type: 'integer' },
+                discount_value: { type: 'number', description: 'amount codes their amount; percent codes their percent of the order or cart the run is about' },
+                revenue_attributed_estimate: {
+                  type: 'number',
+                  description: "the customers' real orders within attribution_window after a simulated message to them, each once",
+                },
+                customers_over_cap: { type: 'integer' },
+              },
+            }),
+            400: ok('invalid, naming the field', error),
+            404: ok('no such workflow in this store', error),
+          },
+        },
+      },
       '/api/v1/workflows/{id}/test': {
         post: {
           summary: 'Simulate one event through the workflow (admin key): nothing stored, nothing sent',
@@ -348,6 +449,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/api/v1/segments/{id}': { delete: { summary: 'Delete a store segment and its membership, no segment.exited (admin); built-in ones: 400' } },
       ...inventoryPaths(ok, error),
       ...storeAdminPaths(ok, error, listOf),
+      ...analyticsPaths(ok, error),
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },
         put: { summary: 'Change the named keys' },

@@ -17,11 +17,13 @@ import { registerPurchasingRoutes } from './routes/purchasing.ts'
 import { registerTrackingRoutes } from './routes/tracking.ts'
 import { registerWorkflowRoutes } from './routes/workflows.ts'
 import { registerTemplateRoutes } from './routes/templates.ts'
+import { registerWorkflowEditorRoutes } from './routes/workflow-editor.ts'
 import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerAuthRoutes } from './routes/auth.ts'
 import { registerAuditLogRoutes } from './routes/audit-log.ts'
 import { registerStoreAdminRoutes } from './routes/store-admin.ts'
+import { registerAnalyticsRoutes } from './routes/analytics.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
 
@@ -106,6 +108,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerEventRoutes(server, app, guards)
   registerWorkflowRoutes(server, app)
   registerTemplateRoutes(server, app)
+  registerWorkflowEditorRoutes(server, app)
   registerRunRoutes(server, app)
   registerStoreViewRoutes(server, app)
   registerInvoiceRoutes(server, app)
@@ -120,6 +123,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerRemoteRoutes(server, app, guards)
   registerAuditLogRoutes(server, app)
   registerStoreAdminRoutes(server, app)
+  registerAnalyticsRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)
   registerDashboard(server, app)

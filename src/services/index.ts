@@ -1,4 +1,6 @@
 import { createAuditLogService } from './audit-log.ts'
+import { createBacktestService } from './backtest.ts'
+import { createAnalyticsService } from './analytics.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -65,10 +67,12 @@ export function createServices(ctx: ServiceContext) {
     dashboard: createDashboardService(ctx),
     demo: createDemoService(ctx, events),
     simulation: createSimulationService(ctx),
+    backtest: createBacktestService(ctx),
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
     auditLog: createAuditLogService(ctx),
     storeLists: createStoreListsService(ctx),
+    analytics: createAnalyticsService(ctx),
   }
 }
 

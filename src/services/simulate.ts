@@ -19,7 +19,7 @@ import type { ServiceContext } from './context.ts'
  * Actions that declare `simulate: 'skip'` are replaced in a simulation by a stub that records
  * their input: simulate must never reach the outside world, whatever a plugin does.
  */
-function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
+export function dryRunStubs(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
   return [...actions.values()]
     .filter((a) => a.simulate === 'skip')
     .map(

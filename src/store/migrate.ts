@@ -21,6 +21,7 @@ import * as m0020 from './migrations/0020-insight.ts'
 import * as m0021 from './migrations/0021-insight-touches.ts'
 import * as m0022 from './migrations/0022-sessions.ts'
 import * as m0023 from './migrations/0023-audit-log.ts'
+import * as m0024 from './migrations/0024-insight-indexes.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -51,6 +52,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0021-insight-touches', m0021],
   ['0022-sessions', m0022],
   ['0023-audit-log', m0023],
+  ['0024-insight-indexes', m0024],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

@@ -428,6 +428,47 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  // the editor's checks read and write nothing of a store: the same answer for both
+  'POST /api/v1/workflows/validate': {
+    scope: 'read',
+    cases: [
+      {
+        name: "A's file checked, nothing saved",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/validate', payload: { source: WELCOME('a', ' (checked)') } }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toMatchObject({ ok: true, errors: [], definition: { id: 'welcome', name: 'Welcome A (checked)' } })
+          expect((await aRead(w, '/api/v1/workflows/welcome')).json().name).not.toContain('(checked)')
+        },
+      },
+    ],
+  },
+  'POST /api/v1/expressions/check': {
+    scope: 'read',
+    cases: [
+      {
+        name: 'a CEL condition',
+        request: () => ({ method: 'POST', url: '/api/v1/expressions/check', payload: { kind: 'cel', source: 'event.data.total > 10' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(res.json()).toEqual({ ok: true, error: null })
+        },
+      },
+    ],
+  },
+  'GET /api/v1/actions': {
+    scope: 'read',
+    cases: [
+      {
+        name: 'the catalog, the same for both stores',
+        request: () => ({ method: 'GET', url: '/api/v1/actions' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect((res.json() as { items: Array<{ type: string }> }).items.map((a) => a.type)).toContain('send_email')
+        },
+      },
+    ],
+  },
   'POST /api/v1/workflows/:id/activate': {
     scope: 'admin',
     cases: [
@@ -469,6 +510,30 @@ const MATRIX: Record<string, RouteCases> = {
         expect: (res) => {
           expect(res.statusCode, res.body).toBe(200)
           expect(res.json().messages).toEqual([{ to: EMAIL, subject: `A promo: hello from ${SHOP.a}`, html: expect.stringContaining(`Hi ${NAME.a},`) }])
+        },
+      },
+    ],
+  },
+  'POST /api/v1/workflows/:id/backtest': {
+    scope: 'admin',
+    cases: [
+      { name: "B's workflow id", request: () => ({ method: 'POST', url: '/api/v1/workflows/b-only/backtest', payload: { since: '3650d' } }), expect: notFound },
+      {
+        name: "a workflow id both stores have replays A's events only",
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/backtest', payload: { since: '3650d' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const body = res.json()
+          expect(body.workflow_id).toBe('welcome')
+          expect(JSON.stringify(body)).not.toContain(NAME.b)
+        },
+      },
+      {
+        name: 'a bad since names the field',
+        request: () => ({ method: 'POST', url: '/api/v1/workflows/welcome/backtest', payload: { since: 'soon' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.message).toMatch(/^since: /)
         },
       },
     ],
@@ -575,6 +640,40 @@ const MATRIX: Record<string, RouteCases> = {
           const skus = items(res).map((f) => f['sku'])
           expect(skus).toContain('TEE-1')
           expect(skus).not.toContain('SKU-B-ONLY')
+        },
+      },
+    ],
+  },
+  'GET /api/v1/analytics/workflows/:id': {
+    scope: 'read',
+    cases: [
+      { name: "B's workflow id", request: () => ({ method: 'GET', url: '/api/v1/analytics/workflows/b-only' }), expect: notFound },
+      {
+        name: "shared id: A's own runs and cohorts",
+        request: () => ({ method: 'GET', url: '/api/v1/analytics/workflows/welcome' }),
+        expect: async (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const body = res.json()
+          expect(body.workflow.id).toBe('welcome')
+          expect(body.daily).toHaveLength(30)
+          const ownRuns = await w.env.app.handle.db.selectFrom('runs').select('id').where('store_id', '=', 'a').where('workflow_id', '=', 'welcome').execute()
+          expect(body.holdout).toBeNull()
+          expect(ownRuns.length).toBeGreaterThan(0)
+        },
+      },
+    ],
+  },
+  'GET /api/v1/analytics/overview': {
+    scope: 'read',
+    cases: [
+      {
+        name: "A's workflows only",
+        request: () => ({ method: 'GET', url: '/api/v1/analytics/overview' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          const ids = (res.json().workflows as Array<{ id: string }>).map((x) => x.id)
+          expect(ids).toContain('welcome')
+          expect(ids.filter((id) => id.startsWith('b-only'))).toEqual([])
         },
       },
     ],

@@ -7,6 +7,7 @@ import { RunsPage } from './pages/Runs.tsx'
 import { SignInPage } from './pages/SignIn.tsx'
 import { storeOrSettingsPage } from './pages/store/routes.tsx'
 import { WorkflowDetailPage } from './pages/WorkflowDetail.tsx'
+import { WorkflowEditorPage } from './pages/WorkflowEditor.tsx'
 import { WorkflowsPage } from './pages/Workflows.tsx'
 import { match, navigate, useLocation } from './router.tsx'
 
@@ -35,6 +36,8 @@ export function App() {
 
 function Page({ path }: { path: string }) {
   if (path === '/workflows') return <WorkflowsPage />
+  const editing = match('/workflows/:id/edit', path)
+  if (editing) return <WorkflowEditorPage id={editing.id!} />
   const workflow = match('/workflows/:id', path)
   if (workflow) return <WorkflowDetailPage id={workflow.id!} />
   if (path === '/runs') return <RunsPage />

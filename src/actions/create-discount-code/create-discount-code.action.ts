@@ -84,7 +84,7 @@ export const createDiscountCode = defineAction({
   async run({ input: v, run, customer, scope, clock, services, idempotencyKey, dryRun }) {
     const kind: DiscountKind = v.percent !== undefined ? 'percent' : v.amount !== undefined ? 'amount' : 'free_shipping'
     const value = v.percent !== undefined ? String(v.percent) : v.amount !== undefined ? addMoney(moneyText(v.amount)!, '0') : '0'
-    const issuedValue = kind === 'amount' ? value : kind === 'percent' ? percentOfMoney(subjectTotal(scope) ?? '0', value) : '0.00'
+    const issuedValue = kind === 'amount' ? value : kind === 'percent' ? percentOfMoney(discountSubjectTotal(scope) ?? '0', value) : '0.00'
     const minSpend = v.min_spend !== undefined ? addMoney(moneyText(v.min_spend)!, '0') : null
     const expiresAt = v.expires_in ? new Date(clock.now().getTime() + parseDuration(v.expires_in, 'expires_in')).toISOString() : null
     if (dryRun) {
@@ -143,7 +143,7 @@ export const createDiscountCode = defineAction({
 })
 
 /** total_price of the order or cart the run's trigger is about (the store's view), else of the trigger event. */
-function subjectTotal(scope: Record<string, unknown>): string | null {
+export function discountSubjectTotal(scope: Record<string, unknown>): string | null {
   const order = scope.order as { total_price?: unknown } | null | undefined
   const cart = scope.cart as { total_price?: unknown } | null | undefined
   const trigger = scope.trigger as { data?: { total_price?: unknown } } | null | undefined

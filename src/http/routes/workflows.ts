@@ -102,6 +102,10 @@ export function registerWorkflowRoutes(server: FastifyInstance, app: App): void 
       messages: sim.messages,
     }
   })
+  // replay the store's stored events of a period through the workflow (storeflow backtest): nothing stored, nothing sent
+  server.post<{ Params: { id: string } }>('/api/v1/workflows/:id/backtest', { preHandler: admin }, async (request) =>
+    app.services.backtest.fromRequest(request.storeId, request.params.id, request.body),
+  )
   server.delete<{ Params: { id: string } }>('/api/v1/workflows/:id', { preHandler: admin }, async (request, reply) => {
     await workflows.delete(request.storeId, request.params.id, request.actor)
     return reply.status(204).send()

@@ -29,6 +29,7 @@ export function WorkflowDetailPage({ id }: { id: string }) {
             <button type="button" onClick={() => setActive.mutate({ id: w.id, active: !w.active })} disabled={setActive.isPending}>
               {w.active ? 'Deactivate' : 'Activate'}
             </button>
+            <Link to={`/workflows/${encodeURIComponent(w.id)}/edit`}>Edit</Link>
             <Link to={`/runs?workflow=${encodeURIComponent(w.id)}`}>Runs of this workflow</Link>
           </p>
           {w.definition.description ? <p>{w.definition.description}</p> : null}

@@ -1,0 +1,579 @@
+import type { Kysely } from 'kysely'
+import { createActionRegistry } from '../actions/index.ts'
+import { discountSubjectTotal } from '../actions/create-discount-code/create-discount-code.action.ts'
+import { loadConfig } from '../config.ts'
+import type { CanonicalEvent } from '../contracts/events.ts'
+import { DEFAULT_SETTINGS } from '../contracts/settings.ts'
+import { checkConsent, guardrailSettings, type MessageCategory } from '../core/guardrails.ts'
+import { parseWorkflow } from '../core/workflow/parse.ts'
+import { parseDuration } from '../lib/durations.ts'
+import { ManualClock } from '../lib/clock.ts'
+import { UserError } from '../lib/errors.ts'
+import { addMoney, moneyText } from '../lib/money.ts'
+import { percentOfMoney } from '../lib/money-scale.ts'
+import type { ActionContext, ActionDefinition } from '../plugin-api/define-action.ts'
+import { SkipStep } from '../plugin-api/errors.ts'
+import {
+  customerIdentities,
+  eventHeadsBefore,
+  eventsBySeq,
+  marketingSends,
+  nextDueAt,
+  openRunCustomers,
+  sandboxOutcome,
+  seedCustomerIdentities,
+  type EventHead,
+} from '../store/backtest.repo.ts'
+import { getStoreProfile, setStoreProfile } from '../store/stores.repo.ts'
+import type { Database } from '../store/tables.ts'
+import { listMessageTemplates, saveMessageTemplate } from '../store/templates.repo.ts'
+import { getWorkflow, saveWorkflow } from '../store/workflows.repo.ts'
+import type { ServiceContext } from './context.ts'
+import { dryRunStubs, type OpenApp, type SimulatedWorkflow } from './simulate.ts'
+
+/**
+ * `storeflow backtest`: replays a store's stored events of a period through a workflow as if it
+ * had been active then, on a virtual clock, in a sandbox (an app of its own on an in-memory
+ * SQLite database, external actions dry-run): nothing is stored in the store, nothing is sent.
+ *
+ * How the sandbox is fed
+ * - The store's customers are written into the sandbox by identity only (their keys, shop ids,
+ *   emails), so every customer keeps the key the store gave them: the same holdout group, and
+ *   the store's real messages count against the same customer.
+ * - Every event before the period goes in as history: it builds the view (orders_count,
+ *   total_spent, tags, carts) and starts nothing.
+ * - The period's events go in in time order. An event the workflow can react to (its trigger's
+ *   event; an `exit_when` or `wait_for` event of a customer with an open run) is ingested live
+ *   with the clock at its `occurred_at`; the rest go in as history in batches (they only change
+ *   the view). Before each event, and before any history batch that would pass it, the clock
+ *   stops at every time a run falls due and the due runs run (waits pass on the virtual clock).
+ *   At the end the clock runs on to the end of the period; runs still waiting then stay open.
+ * - Guardrails: consent and quiet hours apply as in `simulate`; the marketing frequency cap is
+ *   counted over the workflow's own simulated sends and the store's real marketing sends of its
+ *   other workflows (the outbox), per customer, across channels, as the live cap is.
+ *
+ * What it does not replay: time-based events the store derives on a schedule (cart.abandoned,
+ * customer.inactive, …) are replayed as the store recorded them, so a period that was only
+ * imported as history has none; a workflow on a `cron:` schedule cannot be backtested.
+ */
+
+export interface BacktestOptions {
+  since: Date
+  /** the end of the period; default the clock's now */
+  until?: Date
+  /** events processed so far, of `total` (history and period) */
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface BacktestReport {
+  /** the period, ISO-8601 */
+  from: string
+  to: string
+  /** runs started in the period (holdout runs included) */
+  runs: number
+  /** messages the workflow would have sent (rendered, guardrails passed), by step id */
+  messages_by_step: Record<string, number>
+  /** create_discount_code steps that would have issued a code */
+  discount_codes: number
+  /**
+   * what the codes are worth, in the store's currency: an amount code its amount; a percent code
+   * its percent of the order or cart the run is about (order, else cart, else the trigger's
+   * total_price: what create_discount_code books as a code's issued value); free shipping 0
+   */
+  discount_value: number
+  /**
+   * revenue of the customers' real orders (the stored order.created, else order.paid: its
+   * total_price) placed within the store's attribution_window after a simulated message to them;
+   * each order once; orders later cancelled left out
+   */
+  revenue_attributed_estimate: number
+  /** customers with a simulated marketing message the frequency cap held back */
+  customers_over_cap: number
+  workflow_id: string
+  /** runs by their status at the end of the period (waiting ones are still open) */
+  runs_by_status: Record<string, number>
+  /** runs in the holdout group (counted, no actions) */
+  holdout_runs: number
+  messages_total: number
+  /** simulated messages skipped, by reason (frequency_cap, no_consent, …) */
+  messages_skipped: Record<string, number>
+  /** customers held back by the cap because of a real message of another workflow */
+  customers_over_cap_by_other_workflows: number
+  discount_codes_by_kind: Record<string, number>
+  orders_attributed: number
+  attribution_window: string
+  currency: string
+  /** events of the period replayed, and events before it read as history */
+  events: { period: number; history: number; live: number }
+  duration_ms: number
+}
+
+/** Step types (actions) whose completed steps are customer messages. */
+const MESSAGE_ACTIONS = new Set(['send_email', 'send_sms'])
+
+/** Events per history batch. */
+const HISTORY_BATCH = 2000
+/** Events whose data is read from the store at a time. */
+const READ_CHUNK = 2000
+/** How often (in live cycles) the set of customers with open runs is read again. */
+const REFRESH_OPEN_EVERY = 200
+/** Runs a sandbox tick claims at most. */
+const TICK = 200
+
+const round2 = (n: number) => Math.round(n * 100) / 100
+
+/** The backtest use case: reads the store (read only) and runs the sandbox through ctx.openSandbox. */
+export function createBacktestService(ctx: ServiceContext) {
+  return {
+    /** Backtests a stored workflow of the store (its current version), or a workflow given as a file's source. */
+    async run(storeId: string, workflow: { id: string } | { source: string; fileName: string }, options: BacktestOptions): Promise<BacktestReport> {
+      const openApp = ctx.openSandbox
+      if (!openApp) throw new Error('backtest: this process was built without a sandbox opener (ServiceContext.openSandbox)')
+      const db = ctx.handle.db
+      const source =
+        'id' in workflow
+          ? { source: (await getWorkflow(db, storeId, workflow.id)).source, fileName: workflow.id }
+          : { source: workflow.source, fileName: workflow.fileName }
+      return backtest(db, storeId, { ...source, store: null }, { ...options, until: options.until ?? ctx.clock.now() }, openApp)
+    },
+
+    /** POST /api/v1/workflows/:id/backtest `{ since? }` (default "90d"): the stored workflow over the period up to now. */
+    async fromRequest(storeId: string, workflowId: string, body: unknown): Promise<BacktestReport> {
+      const b = body === undefined || body === null ? {} : body
+      if (typeof b !== 'object' || Array.isArray(b))
+        throw new UserError('body: send a JSON object like { "since": "90d" }', { code: 'validation_failed', details: { field: 'body' } })
+      const fields = b as Record<string, unknown>
+      const unknown = Object.keys(fields).find((k) => k !== 'since')
+      if (unknown !== undefined) throw new UserError(`${unknown}: unknown field; expected since`, { code: 'validation_failed', details: { field: unknown } })
+      if (fields.since !== undefined && typeof fields.since !== 'string')
+        throw new UserError('since: write a duration like "90d" or a date like 2026-01-01', { code: 'validation_failed', details: { field: 'since' } })
+      const until = ctx.clock.now()
+      const since = parseSince((fields.since as string | undefined) ?? '90d', until, 'since')
+      return this.run(storeId, { id: workflowId }, { since, until })
+    },
+  }
+}
+
+export type BacktestService = ReturnType<typeof createBacktestService>
+
+/** Reads `--since`: a duration back from `until` ("90d") or an ISO-8601 time. */
+export function parseSince(text: string, until: Date, field = '--since'): Date {
+  const trimmed = text.trim()
+  if (/^\d{4}-\d{2}-\d{2}/.test(trimmed)) {
+    const at = Date.parse(trimmed)
+    if (Number.isNaN(at))
+      throw new UserError(`${field}: "${text}" is not a time; write a duration like "90d" or a date like 2026-01-01`, {
+        code: 'validation_failed',
+        details: { field },
+      })
+    if (at >= until.getTime())
+      throw new UserError(`${field}: ${text} is not before the end of the period (${until.toISOString()})`, { code: 'validation_failed', details: { field } })
+    return new Date(at)
+  }
+  let ms: number
+  try {
+    ms = parseDuration(trimmed, field)
+  } catch {
+    throw new UserError(`${field}: "${text}" is not a duration; write it like "90d", "12w" or "36h", or give a date like 2026-01-01`, {
+      code: 'validation_failed',
+      details: { field },
+    })
+  }
+  if (ms <= 0) throw new UserError(`${field}: "${text}" must be longer than 0`, { code: 'validation_failed', details: { field } })
+  return new Date(until.getTime() - ms)
+}
+
+/** The event types a workflow reacts to: its trigger's, and the events its goals and wait_for steps listen for. */
+function reactions(parsed: ReturnType<typeof parseWorkflow>): { trigger: string; goals: Set<string> } {
+  const spec = parsed.file.trigger
+  if (!('event' in spec) || typeof spec.event !== 'string')
+    throw new UserError('backtest replays events: a workflow on a schedule (`cron:`) cannot be backtested; try `storeflow simulate`', {
+      code: 'validation_failed',
+      details: { field: 'trigger' },
+    })
+  const goals = new Set<string>()
+  for (const goal of parsed.file.exit_when ?? []) goals.add(goal.event)
+  for (const ins of parsed.program) if (ins.op === 'wait_for') goals.add(ins.event)
+  return { trigger: spec.event, goals }
+}
+
+/** The frequency cap over the sandbox's simulated sends and the store's real ones. */
+class CapLedger {
+  /** real sends of other workflows, per customer, ascending */
+  private readonly real = new Map<string, number[]>()
+  /** the workflow's simulated sends: customer → step idempotency key → time */
+  private readonly own = new Map<string, Map<string, number>>()
+
+  constructor(sends: Array<{ customer_key: string; sent_at: string }>) {
+    for (const s of sends) {
+      const list = this.real.get(s.customer_key) ?? []
+      list.push(Date.parse(s.sent_at))
+      this.real.set(s.customer_key, list)
+    }
+    for (const list of this.real.values()) list.sort((a, b) => a - b)
+  }
+
+  /** The last send to the customer at or before `now` (not the step's own), and whose it was. */
+  last(customerKey: string, now: number, stepKey: string): { at: number; by: 'other_workflows' | 'this_workflow' } | null {
+    let best: { at: number; by: 'other_workflows' | 'this_workflow' } | null = null
+    const real = this.real.get(customerKey)
+    if (real) {
+      // the last real send at or before now
+      let lo = 0
+      let hi = real.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (real[mid]! <= now) lo = mid + 1
+        else hi = mid
+      }
+      if (lo > 0) best = { at: real[lo - 1]!, by: 'other_workflows' }
+    }
+    for (const [key, at] of this.own.get(customerKey) ?? []) {
+      if (key === stepKey || at > now) continue
+      if (!best || at >= best.at) best = { at, by: 'this_workflow' }
+    }
+    return best
+  }
+
+  record(customerKey: string, stepKey: string, at: number): void {
+    const mine = this.own.get(customerKey) ?? new Map<string, number>()
+    mine.set(stepKey, at)
+    this.own.set(customerKey, mine)
+  }
+}
+
+/**
+ * The customer-message actions with the frequency cap a dry run leaves out: consent first (a
+ * customer without it is skipped for that, as live), then the cap over the ledger, then the
+ * action's own dry run (consent again, quiet hours).
+ */
+function cappedMessageActions(actions: ReadonlyMap<string, ActionDefinition>, ledger: CapLedger, capMs: number | null): ActionDefinition[] {
+  return [...actions.values()]
+    .filter((a) => MESSAGE_ACTIONS.has(a.type))
+    .map((a) => ({
+      ...a,
+      run: async (ctx: ActionContext<{ category?: MessageCategory }>) => {
+        const category: MessageCategory = ctx.input?.category ?? 'marketing'
+        const customer = ctx.customer
+        const now = ctx.clock.now().getTime()
+        if (category === 'marketing' && customer && capMs !== null && capMs > 0 && checkConsent(category, customer).allowed) {
+          const last = ledger.last(customer.key, now, ctx.idempotencyKey)
+          if (last && last.at + capMs > now) throw new SkipStep('frequency_cap', { until: new Date(last.at + capMs).toISOString(), capped_by: last.by })
+        }
+        const output = await a.run(ctx)
+        if (category === 'marketing' && customer) ledger.record(customer.key, ctx.idempotencyKey, now)
+        return output
+      },
+    }))
+}
+
+/** create_discount_code in a dry run, with the value it would book (what the live action books as issued_value). */
+function valuedDiscountAction(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
+  const a = actions.get('create_discount_code')
+  if (!a) return []
+  return [
+    {
+      ...a,
+      run: async (ctx: ActionContext<{ percent?: unknown; amount?: unknown }>) => {
+        const output = (await a.run(ctx)) as Record<string, unknown>
+        const kind = output.kind
+        const value = moneyText(output.value) ?? '0'
+        const issued = kind === 'amount' ? addMoney(value, '0') : kind === 'percent' ? percentOfMoney(discountSubjectTotal(ctx.scope) ?? '0', value) : '0.00'
+        return { ...output, issued_value: issued }
+      },
+    },
+  ]
+}
+
+/**
+ * Backtests `workflow` over the store's events of [since, until): see the module's comment.
+ * `db` is the store's database (read only here); the sandbox is opened with `openApp`.
+ */
+export async function backtest(
+  db: Kysely<Database>,
+  storeId: string,
+  workflow: SimulatedWorkflow,
+  options: BacktestOptions & { until: Date },
+  openApp: OpenApp,
+): Promise<BacktestReport> {
+  const started = Date.now()
+  const since = options.since
+  const until = options.until
+  if (!(since.getTime() < until.getTime()))
+    throw new UserError('since: the period must start before it ends', { code: 'validation_failed', details: { field: 'since' } })
+  const sinceIso = since.toISOString()
+  const untilIso = until.toISOString()
+
+  const profile = (await getStoreProfile(db, storeId)) ?? null
+  if (!profile) throw new UserError(`store "${storeId}" not found`, { code: 'not_found' })
+  const settings = { ...DEFAULT_SETTINGS, ...(JSON.parse(profile.settings || '{}') as Record<string, unknown>) }
+  const templates = await listMessageTemplates(db, storeId)
+  const registry = createActionRegistry()
+  const parsed = parseWorkflow(workflow.source, (t) => registry.get(t), workflow.fileName)
+  const workflowId = parsed.file.id
+  const { trigger, goals } = reactions(parsed)
+  const guard = guardrailSettings(settings)
+  const windowText = typeof settings.attribution_window === 'string' ? settings.attribution_window : '5d'
+  const windowMs = parseDuration(windowText, 'settings.attribution_window')
+
+  // what the store holds: who its customers are, its events, and its other workflows' real sends
+  const identities = await customerIdentities(db, storeId)
+  const heads = await eventHeadsBefore(db, storeId, untilIso)
+  let firstOfPeriod = heads.findIndex((h) => h.occurred_at >= sinceIso)
+  if (firstOfPeriod < 0) firstOfPeriod = heads.length
+  const capFrom = new Date(since.getTime() - (guard.frequencyCapMs ?? 0)).toISOString()
+  const ledger = new CapLedger(await marketingSends(db, storeId, workflowId, capFrom, untilIso))
+
+  const clock = new ManualClock(since)
+  const config = await loadConfig({}, { ...process.env, STOREFLOW_SECRET_KEY: process.env.STOREFLOW_SECRET_KEY ?? 'backtest' })
+  const app = await openApp(
+    { ...config, databaseUrl: ':memory:', smtpUrl: undefined },
+    {
+      clock,
+      dryRun: true,
+      extraActions: [...dryRunStubs(registry), ...cappedMessageActions(registry, ledger, guard.frequencyCapMs), ...valuedDiscountAction(registry)],
+    },
+  )
+  const total = heads.length
+  let done = 0
+  const progress = (n: number) => {
+    done += n
+    options.onProgress?.(done, total)
+  }
+  const orders = new Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>()
+  let live = 0
+  try {
+    const sandbox = app.handle.db
+    const SANDBOX = 'default'
+    await setStoreProfile(sandbox, SANDBOX, { ...profile, settings: JSON.stringify(settings) })
+    for (const t of templates) await saveMessageTemplate(sandbox, SANDBOX, t.name, t, clock.now())
+    parsed.file.active = true
+    await saveWorkflow(sandbox, SANDBOX, parsed, workflow.source, clock.now())
+    await seedCustomerIdentities(sandbox, SANDBOX, identities, sinceIso)
+    const engine = app.engine
+    const owner = 'backtest'
+
+    // before the period: history, in time order, building the view
+    for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) {
+      const chunk = heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK))
+      const events = (
+        await eventsBySeq(
+          db,
+          storeId,
+          chunk.map((h) => h.seq),
+          SANDBOX,
+        )
+      ).filter((e) => e !== null)
+      await engine.ingest(events, { historical: true, source: 'backtest' })
+      await engine.settle(owner)
+      progress(chunk.length)
+    }
+
+    // the period: history in batches, what the workflow reacts to live, the clock stopping at
+    // every event it reacts to and every time a run falls due
+    let pending: CanonicalEvent[] = []
+    let due = await nextDueAt(sandbox)
+    let open = new Set<string>()
+    let cycles = 0
+    /** routes `ingested` events and runs what is due now, until nothing is left to do at this time */
+    const settleAndRun = async (ingested: number) => {
+      // one routing pass takes up to 500 events (less when its time budget runs out): settle only when it did not take them all
+      if (ingested > 0 && (await engine.route(owner)).routed < ingested) await engine.settle(owner)
+      for (;;) {
+        // a tick that claimed fewer than it may has left nothing due now: steps chain within it up to their next wait
+        while ((await engine.tick(owner, TICK)) === TICK) {}
+        // a step that emitted an event (emit_event) left it to be routed, which may make more runs due
+        if ((await engine.storage.routerBacklog()) === 0) break
+        await engine.settle(owner)
+      }
+      due = await nextDueAt(sandbox)
+      // a run still due at this very time was not claimable (it cannot be: the sandbox has one
+      // worker); move on rather than loop
+      if (due !== null && Date.parse(due) <= clock.now().getTime()) due = new Date(clock.now().getTime() + 1).toISOString()
+      if (++cycles % REFRESH_OPEN_EVERY === 0) open = await openRunCustomers(sandbox, workflowId)
+    }
+    /** the history batch so far, and `event` (live) after it, ingested with the clock at `at`; then routed and run */
+    const cycle = async (at: number, event: CanonicalEvent | null) => {
+      clock.set(new Date(Math.max(at, clock.now().getTime())))
+      const ingested: Array<Promise<unknown>> = []
+      const count = pending.length + (event ? 1 : 0)
+      if (pending.length > 0) ingested.push(engine.ingest(pending, { historical: true, source: 'backtest' }))
+      if (event) ingested.push(engine.ingest([event], { historical: false, source: 'backtest' }))
+      pending = []
+      // both calls made in one turn: one group commit, history first
+      await Promise.all(ingested)
+      await settleAndRun(count)
+    }
+    const runDueUntil = async (at: string) => {
+      while (due !== null && due <= at) await cycle(Date.parse(due), null)
+    }
+    const reacts = (h: EventHead) => {
+      if (h.type === trigger) return true
+      if (!goals.has(h.type)) return false
+      return h.customer_key === null || open.has(h.customer_key) || open.has('*')
+    }
+
+    for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) {
+      const chunk = heads.slice(i, i + READ_CHUNK)
+      const events = await eventsBySeq(
+        db,
+        storeId,
+        chunk.map((h) => h.seq),
+        SANDBOX,
+      )
+      for (const [j, event] of events.entries()) {
+        const head = chunk[j]!
+        // erased since it was listed
+        if (!event) continue
+        noteOrder(orders, event, head)
+        await runDueUntil(event.occurred_at)
+        if (reacts(head)) {
+          live++
+          if (head.type === trigger) open.add(head.customer_key ?? '*')
+          await cycle(Date.parse(event.occurred_at), event)
+        } else {
+          pending.push(event)
+          if (pending.length >= HISTORY_BATCH) {
+            await engine.ingest(pending, { historical: true, source: 'backtest' })
+            pending = []
+            await engine.settle(owner)
+          }
+        }
+      }
+      progress(chunk.length)
+    }
+    // the rest of the period: waits run out up to its end
+    await runDueUntil(untilIso)
+    await cycle(until.getTime(), null)
+
+    const outcome = await sandboxOutcome(sandbox, workflowId)
+    return report({
+      outcome,
+      orders,
+      workflowId,
+      sinceIso,
+      untilIso,
+      windowMs,
+      windowText,
+      currency: profile.currency,
+      events: { period: heads.length - firstOfPeriod, history: firstOfPeriod, live },
+      started,
+    })
+  } finally {
+    await app.close()
+  }
+}
+
+/** Keeps each order's first time, total and customer, and whether it was cancelled, for attribution. */
+function noteOrder(
+  orders: Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>,
+  event: CanonicalEvent,
+  head: EventHead,
+): void {
+  if (!event.type.startsWith('order.')) return
+  const id = event.data.id ?? event.data.order_id
+  if (typeof id !== 'string' && typeof id !== 'number') return
+  const key = String(id)
+  const known = orders.get(key)
+  if (event.type === 'order.cancelled') {
+    if (known) known.cancelled = true
+    return
+  }
+  if (known || (event.type !== 'order.created' && event.type !== 'order.paid')) return
+  const total = moneyText(event.data.total_price)
+  if (total === null) return
+  orders.set(key, { customer: head.customer_key, at: Date.parse(event.occurred_at), total, cancelled: false })
+}
+
+function report(input: {
+  outcome: Awaited<ReturnType<typeof sandboxOutcome>>
+  orders: Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>
+  workflowId: string
+  sinceIso: string
+  untilIso: string
+  windowMs: number
+  windowText: string
+  currency: string
+  events: BacktestReport['events']
+  started: number
+}): BacktestReport {
+  const { outcome } = input
+  const runsByStatus: Record<string, number> = {}
+  const runCustomer = new Map<string, string | null>()
+  let holdout = 0
+  for (const run of outcome.runs) {
+    runsByStatus[run.status] = (runsByStatus[run.status] ?? 0) + 1
+    runCustomer.set(run.id, run.customer_key)
+    if (run.holdout) holdout++
+  }
+  const byStep: Record<string, number> = {}
+  const skipped: Record<string, number> = {}
+  const overCap = new Set<string>()
+  const overCapByOthers = new Set<string>()
+  const sentTo = new Map<string, number[]>()
+  const codesByKind: Record<string, number> = {}
+  let codes = 0
+  let discountValue = '0'
+  let messages = 0
+  for (const step of outcome.steps) {
+    const output = step.output ? (JSON.parse(step.output) as Record<string, unknown>) : {}
+    const customer = runCustomer.get(step.run_id) ?? null
+    if (MESSAGE_ACTIONS.has(step.type)) {
+      if (step.status === 'completed' && output.status === 'rendered') {
+        messages++
+        byStep[step.step_id] = (byStep[step.step_id] ?? 0) + 1
+        if (customer) {
+          const list = sentTo.get(customer) ?? []
+          list.push(Date.parse(step.ended_at ?? step.started_at))
+          sentTo.set(customer, list)
+        }
+      } else if (step.status === 'skipped') {
+        const reason = typeof output.reason === 'string' ? output.reason : 'skipped'
+        skipped[reason] = (skipped[reason] ?? 0) + 1
+        if (reason === 'frequency_cap' && customer) {
+          overCap.add(customer)
+          if (output.capped_by === 'other_workflows') overCapByOthers.add(customer)
+        }
+      }
+    } else if (step.type === 'create_discount_code' && step.status === 'completed') {
+      codes++
+      const kind = typeof output.kind === 'string' ? output.kind : 'unknown'
+      codesByKind[kind] = (codesByKind[kind] ?? 0) + 1
+      discountValue = addMoney(discountValue, moneyText(output.issued_value) ?? '0')
+    }
+  }
+  // attribution: each real order once, when it falls in the window after a simulated message to its customer
+  let revenue = '0'
+  let attributed = 0
+  for (const order of input.orders.values()) {
+    if (order.cancelled || !order.customer) continue
+    const sends = sentTo.get(order.customer)
+    if (!sends) continue
+    if (sends.some((t) => t < order.at && order.at <= t + input.windowMs)) {
+      revenue = addMoney(revenue, order.total)
+      attributed++
+    }
+  }
+  return {
+    from: input.sinceIso,
+    to: input.untilIso,
+    runs: outcome.runs.length,
+    messages_by_step: byStep,
+    discount_codes: codes,
+    discount_value: round2(Number(discountValue)),
+    revenue_attributed_estimate: round2(Number(revenue)),
+    customers_over_cap: overCap.size,
+    workflow_id: input.workflowId,
+    runs_by_status: runsByStatus,
+    holdout_runs: holdout,
+    messages_total: messages,
+    messages_skipped: skipped,
+    customers_over_cap_by_other_workflows: overCapByOthers.size,
+    discount_codes_by_kind: codesByKind,
+    orders_attributed: attributed,
+    attribution_window: input.windowText,
+    currency: input.currency,
+    events: input.events,
+    duration_ms: Date.now() - input.started,
+  }
+}
