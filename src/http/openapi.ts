@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { eventEnvelopeSchema } from '../contracts/events.ts'
 import { settingsPatchSchema } from '../contracts/settings.ts'
 import { inventoryForecastSchema, inventoryPaths } from './openapi-inventory.ts'
+import { storeAdminPaths } from './openapi-store-admin.ts'
 import { analyticsPaths, overviewAnalyticsSchema, workflowAnalyticsSchema } from './openapi-analytics.ts'
 
 const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } })
@@ -447,6 +448,7 @@ export function registerOpenApi(server: FastifyInstance): void {
       },
       '/api/v1/segments/{id}': { delete: { summary: 'Delete a store segment and its membership, no segment.exited (admin); built-in ones: 400' } },
       ...inventoryPaths(ok, error),
+      ...storeAdminPaths(ok, error, listOf),
       ...analyticsPaths(ok, error),
       '/api/v1/settings': {
         get: { summary: 'Store settings', responses: { 200: ok('settings', { $ref: '#/components/schemas/Settings' }) } },

@@ -22,6 +22,7 @@ import { registerWebhookRoutes } from './routes/webhooks.ts'
 import { registerRemoteRoutes } from './routes/remote.ts'
 import { registerAuthRoutes } from './routes/auth.ts'
 import { registerAuditLogRoutes } from './routes/audit-log.ts'
+import { registerStoreAdminRoutes } from './routes/store-admin.ts'
 import { registerAnalyticsRoutes } from './routes/analytics.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerDashboard } from './dashboard.ts'
@@ -121,6 +122,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerFormRoutes(server, app)
   registerRemoteRoutes(server, app, guards)
   registerAuditLogRoutes(server, app)
+  registerStoreAdminRoutes(server, app)
   registerAnalyticsRoutes(server, app)
   registerOpenApi(server)
   for (const plugin of options.plugins ?? []) await plugin(server, app)

@@ -25,6 +25,7 @@ import { createStoreViewService } from './store-view.ts'
 import { createInvoiceService } from './invoices.ts'
 import { createPurchaseOrderService, createSupplierService } from './purchasing.ts'
 import { createStoresService } from './stores.ts'
+import { createStoreListsService } from './store-lists.ts'
 import { createTrackingService } from './tracking.ts'
 import { createUsersService } from './users.ts'
 import { createWebhookIntakeService } from './webhook-intake.ts'
@@ -70,6 +71,7 @@ export function createServices(ctx: ServiceContext) {
     forms: createFormsService(ctx),
     remote: createRemoteService(ctx),
     auditLog: createAuditLogService(ctx),
+    storeLists: createStoreListsService(ctx),
     analytics: createAnalyticsService(ctx),
   }
 }

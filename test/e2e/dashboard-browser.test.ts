@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createRequire } from 'node:module'
@@ -8,6 +8,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
+import { buildWebOnce } from '../helpers/web-build.ts'
 
 /**
  * The dashboard as an operator meets it: a real `storeflow serve` (with the web build of this
@@ -53,12 +54,6 @@ steps:
 active: true
 `
 
-function buildWeb(): void {
-  const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT, encoding: 'utf8' })
-  if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}${result.stderr}`)
-}
-
 function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) =>
     execFile(
@@ -95,7 +90,7 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
   let authAvailable = false
 
   beforeAll(async () => {
-    buildWeb()
+    await buildWebOnce()
     mkdirSync(ARTIFACTS, { recursive: true })
     dataDir = mkdtempSync(join(tmpdir(), 'storeflow-dashboard-'))
     smtp = await startSmtpSink()

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -7,6 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
+import { buildWebOnce } from '../helpers/web-build.ts'
 
 /**
  * The workflow editor as an operator uses it, in Debian's Chromium against a real `storeflow
@@ -31,12 +32,6 @@ if (!runnable) console.warn(`dashboard-editor.test.ts skipped: ${CHROMIUM} is mi
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
 const EMAIL = 'editor@example.com'
 const PASSWORD = 'correct horse battery staple'
-
-function buildWeb(): void {
-  const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT, encoding: 'utf8' })
-  if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}${result.stderr}`)
-}
 
 function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) =>
@@ -66,7 +61,7 @@ describe.skipIf(!runnable)('the workflow editor in Chromium', () => {
   let adminKey: string
 
   beforeAll(async () => {
-    buildWeb()
+    await buildWebOnce()
     mkdirSync(ARTIFACTS, { recursive: true })
     dataDir = mkdtempSync(join(tmpdir(), 'storeflow-editor-'))
     smtp = await startSmtpSink()

@@ -822,6 +822,149 @@ const MATRIX: Record<string, RouteCases> = {
     cases: [{ name: "B's customer key", request: (w) => ({ method: 'POST', url: `/api/v1/customers/${w.b.customerKey}/erase` }), expect: notFound }],
   },
 
+  // the dashboard's store lists and settings (routes/store-admin.ts)
+  'GET /api/v1/customers': {
+    scope: 'read',
+    cases: [
+      {
+        name: "list: A's customer 42, not B's",
+        request: () => ({ method: 'GET', url: '/api/v1/customers' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).map((c) => c['first_name'])).toContain(NAME.a)
+          expect(items(res).map((c) => c['first_name'])).not.toContain(NAME.b)
+        },
+      },
+      {
+        name: "searching for B's customer's name",
+        request: () => ({ method: 'GET', url: `/api/v1/customers?q=${NAME.b}` }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res)).toEqual([])
+        },
+      },
+      {
+        name: 'a search too long is refused naming q',
+        request: () => ({ method: 'GET', url: `/api/v1/customers?q=${'x'.repeat(201)}` }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.details.field).toBe('q')
+        },
+      },
+    ],
+  },
+  'GET /api/v1/orders': {
+    scope: 'read',
+    cases: [
+      {
+        name: "list: A's orders only",
+        request: () => ({ method: 'GET', url: '/api/v1/orders' }),
+        expect: (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          // the order id both stores use: A's one, never B's customer's
+          expect(items(res).map((o) => o['id'])).toContain('1001')
+          expect(items(res).some((o) => o['customer_key'] === w.b.customerKey)).toBe(false)
+        },
+      },
+      {
+        name: "by B's customer key",
+        request: (w) => ({ method: 'GET', url: `/api/v1/orders?customer=${w.b.customerKey}` }),
+        expect: (res) => expect(items(res)).toEqual([]),
+      },
+    ],
+  },
+  'GET /api/v1/carts': {
+    scope: 'read',
+    cases: [
+      { name: 'list', request: () => ({ method: 'GET', url: '/api/v1/carts' }), expect: status(200) },
+      {
+        name: 'converted must be true or false',
+        request: () => ({ method: 'GET', url: '/api/v1/carts?converted=maybe' }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.details.field).toBe('converted')
+        },
+      },
+    ],
+  },
+  'GET /api/v1/keys': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "A's keys, never a key itself",
+        request: () => ({ method: 'GET', url: '/api/v1/keys' }),
+        expect: (res, w) => {
+          expect(res.statusCode, res.body).toBe(200)
+          expect(items(res).length).toBeGreaterThanOrEqual(3)
+          expect(items(res).every((k) => k['store'] === 'a')).toBe(true)
+          for (const key of Object.values(w.a.keys)) expect(res.body).not.toContain(key)
+        },
+      },
+    ],
+  },
+  'POST /api/v1/keys': {
+    scope: 'admin',
+    cases: [
+      {
+        name: 'a read key for A',
+        request: () => ({ method: 'POST', url: '/api/v1/keys', payload: { scope: 'read' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(201)
+          expect(res.json()).toMatchObject({ store: 'a', scope: 'read' })
+        },
+      },
+      {
+        name: 'an unknown scope is refused naming scope',
+        request: () => ({ method: 'POST', url: '/api/v1/keys', payload: { scope: 'root' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.details.field).toBe('scope')
+        },
+      },
+    ],
+  },
+  'DELETE /api/v1/keys/:id': {
+    scope: 'admin',
+    cases: [
+      {
+        name: "B's read key",
+        request: async (w) => {
+          const row = await db(w).selectFrom('api_keys').select('id').where('store_id', '=', 'b').where('scope', '=', 'read').executeTakeFirstOrThrow()
+          return { method: 'DELETE', url: `/api/v1/keys/${row.id}` }
+        },
+        expect: async (res, w) => {
+          notFound(res)
+          const still = await w.server.inject({ method: 'GET', url: '/api/v1/runs', headers: bearer(w.b.keys.read) })
+          expect(still.statusCode).toBe(200)
+        },
+      },
+    ],
+  },
+  // users belong to the installation: no store's key may list or add them, only a signed-in user
+  'GET /api/v1/users': { scope: 'admin', cases: [{ name: 'with a key', request: () => ({ method: 'GET', url: '/api/v1/users' }), expect: status(403) }] },
+  'POST /api/v1/users': {
+    scope: 'admin',
+    cases: [
+      {
+        name: 'with a key',
+        request: () => ({ method: 'POST', url: '/api/v1/users', payload: { email: 'x@a.example', password: 'a long enough password' } }),
+        expect: status(403),
+      },
+    ],
+  },
+  'POST /api/v1/settings/smtp/test': {
+    scope: 'admin',
+    cases: [
+      {
+        name: 'not an address',
+        request: () => ({ method: 'POST', url: '/api/v1/settings/smtp/test', payload: { to: 'nobody' } }),
+        expect: (res) => {
+          expect(res.statusCode, res.body).toBe(400)
+          expect(res.json().error.details.field).toBe('to')
+        },
+      },
+    ],
+  },
   'GET /api/v1/messages': {
     scope: 'read',
     cases: [
@@ -1109,6 +1252,8 @@ const MATRIX: Record<string, RouteCases> = {
           expect(res.statusCode).toBe(200)
           expect(items(res).map((c) => c['id'])).toEqual(expect.arrayContaining(Object.values(w.a.connectors)))
           expect(items(res).every((c) => c['store'] === 'a')).toBe(true)
+          // the URL to paste into the shop is A's own
+          expect(items(res).every((c) => String(c['webhook_url']).endsWith(`/webhooks/${String(c['platform'])}/a`))).toBe(true)
         },
       },
     ],

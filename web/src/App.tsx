@@ -5,6 +5,7 @@ import { MessagesPage } from './pages/Messages.tsx'
 import { RunDetailPage } from './pages/RunDetail.tsx'
 import { RunsPage } from './pages/Runs.tsx'
 import { SignInPage } from './pages/SignIn.tsx'
+import { storeOrSettingsPage } from './pages/store/routes.tsx'
 import { WorkflowDetailPage } from './pages/WorkflowDetail.tsx'
 import { WorkflowEditorPage } from './pages/WorkflowEditor.tsx'
 import { WorkflowsPage } from './pages/Workflows.tsx'
@@ -43,6 +44,8 @@ function Page({ path }: { path: string }) {
   const run = match('/runs/:id', path)
   if (run) return <RunDetailPage id={run.id!} />
   if (path === '/messages') return <MessagesPage />
+  const storeOrSettings = storeOrSettingsPage(path)
+  if (storeOrSettings) return storeOrSettings
   return (
     <section>
       <h1>Not found</h1>

@@ -35,9 +35,12 @@ export function registerWebhookRoutes(server: FastifyInstance, app: App, guards:
   const { connectors, deliveries, privacy } = app.services
   const admin = requireScope(app.services.keys, 'admin')
 
-  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) =>
-    connectors.page(request.storeId, pageRequest(request.query)),
-  )
+  // webhook_url: what to paste into the shop, on STOREFLOW_PUBLIC_URL
+  server.get<{ Querystring: { limit?: string; cursor?: string } }>('/api/v1/connectors', { preHandler: admin }, async (request) => {
+    const page = await connectors.page(request.storeId, pageRequest(request.query))
+    const base = app.config.publicUrl.replace(/\/+$/, '')
+    return { ...page, items: page.items.map((c) => ({ ...c, webhook_url: `${base}/webhooks/${c.platform}/${encodeURIComponent(c.store)}` })) }
+  })
 
   server.post('/api/v1/connectors', { preHandler: admin }, async (request, reply) => {
     const input = connectorInput(request.body)

@@ -4,10 +4,12 @@ import type { Session } from '../api/types.ts'
 import { Link } from '../router.tsx'
 import { StoreSwitcher } from './StoreSwitcher.tsx'
 
-const SECTIONS = [
+const SECTIONS: Array<{ to: string; label: string; under?: string[] }> = [
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
   { to: '/messages', label: 'Outbox' },
+  { to: '/customers', label: 'Store', under: ['/orders', '/inventory', '/purchase-orders', '/suppliers', '/discount-codes'] },
+  { to: '/settings', label: 'Settings' },
 ]
 
 export function Layout({ session, path, children }: { session: Session; path: string; children: ReactNode }) {
@@ -23,7 +25,7 @@ export function Layout({ session, path, children }: { session: Session; path: st
           <ul>
             {SECTIONS.map((s) => (
               <li key={s.to}>
-                <Link to={s.to} aria-current={path === s.to || path.startsWith(`${s.to}/`) ? 'page' : undefined}>
+                <Link to={s.to} aria-current={[s.to, ...(s.under ?? [])].some((p) => path === p || path.startsWith(`${p}/`)) ? 'page' : undefined}>
                   {s.label}
                 </Link>
               </li>
