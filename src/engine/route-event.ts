@@ -38,6 +38,18 @@ export interface RouteDeps {
   heads: Map<string, WorkflowHead[]>
   /** the runs the batch starts, inserted together (flushPendingRuns) */
   pending: PendingRuns
+  /** derivations a sandbox leaves out (EngineOptions.skipDerivations); live: none */
+  skip?: SkipDerivations
+}
+
+/**
+ * Per-event derivations a sandbox (backtest) may leave out when the workflow it replays cannot
+ * observe them: segment membership (and its RFM recompute, segment.* events), stock alerts
+ * (inventory state, inventory.* events). Never set in a live process.
+ */
+export interface SkipDerivations {
+  segments?: boolean
+  inventory?: boolean
 }
 
 /**
@@ -88,8 +100,8 @@ export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: Route
   const customerKey = await tx.applyToView(appended, appended.seq)
   await tx.setEventCustomer(appended.seq, customerKey)
   const depth = derivedDepth(source)
-  await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
-  await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
+  if (!deps.skip?.segments) await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
+  if (!deps.skip?.inventory) await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   if (appended.historical) return []
   // the shop echoing storeflow's own channel push is no change made in the shop (store/channel-sync.ts)
   if (appended.type === 'product.updated' && (await tx.isChannelEcho(appended, now))) return []
