@@ -202,15 +202,20 @@ function reactions(parsed: ReturnType<typeof parseWorkflow>): { trigger: string;
  * The per-event derivations the workflow cannot observe, left out of the sandbox (they cost most
  * of a replayed event's work): segment membership and RFM when neither its source nor the store's
  * message templates mention segments or RFM and it reacts to no segment.* event; stock alerts when
- * neither mentions inventory or stock and it reacts to no inventory.* event. A mere mention keeps
- * them (the check reads text, so it errs on keeping).
+ * neither mentions inventory or stock and it reacts to no inventory.* event; daily demand (what
+ * forecasts read) with them, unless forecasts or demand are mentioned; attribution of orders to
+ * messages (analytics; the report counts its own). A mere mention keeps them (the check reads
+ * text, so it errs on keeping).
  */
 function unobserved(source: string, templates: unknown[], trigger: string, goals: Set<string>): SkipDerivations {
   const text = `${source}\n${JSON.stringify(templates)}`.toLowerCase()
   const types = [trigger, ...goals]
   const segments = !/segment|rfm/.test(text) && !types.some((t) => t.startsWith('segment.'))
   const inventory = !/inventory|stock/.test(text) && !types.some((t) => t.startsWith('inventory.'))
-  return { segments, inventory }
+  // what forecasts read, and what analytics reads (the backtest counts its own attribution)
+  const demand = inventory && !/forecast|demand|reorder/.test(text)
+  const attribution = !/attribut|touch/.test(text)
+  return { segments, inventory, demand, attribution }
 }
 
 /** The frequency cap over the sandbox's simulated sends and the store's real ones. */
