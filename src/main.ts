@@ -105,7 +105,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   )
   const actions = createActionRegistry(options.extraActions)
   const triggers = createTriggerRegistry(options.extraTriggers, { builtIn: options.builtInTriggers ?? true })
-  const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false, ...(options.skipDerivations ? { skipDerivations: options.skipDerivations } : {}) })
+  const engine = new Engine({
+    storage,
+    clock,
+    log,
+    actions,
+    triggers,
+    leaseMs: config.leaseMs,
+    dryRun: options.dryRun ?? false,
+    ...(options.skipDerivations ? { skipDerivations: options.skipDerivations } : {}),
+  })
   // simulate from the API (POST /api/v1/workflows/:id/test) opens its sandbox the way the CLI does: an app of its own
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)
   const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>

@@ -207,7 +207,7 @@ function reactions(parsed: ReturnType<typeof parseWorkflow>): { trigger: string;
  * messages (analytics; the report counts its own). A mere mention keeps them (the check reads
  * text, so it errs on keeping).
  */
-function unobserved(source: string, templates: unknown[], trigger: string, goals: Set<string>): SkipDerivations {
+export function unobserved(source: string, templates: unknown[], trigger: string, goals: Set<string>): SkipDerivations {
   const text = `${source}\n${JSON.stringify(templates)}`.toLowerCase()
   const types = [trigger, ...goals]
   const segments = !/segment|rfm/.test(text) && !types.some((t) => t.startsWith('segment.'))
