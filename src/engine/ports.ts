@@ -334,6 +334,8 @@ export interface Storage {
  * read; attribution: orders attributed to messages, and message touches (analytics).
  */
 export interface ViewSkips {
+  /** the stock a live order takes from its SKUs in the view (and, in route-event.ts, stock alerts) */
+  inventory?: boolean
   demand?: boolean
   attribution?: boolean
 }

@@ -50,7 +50,6 @@ export interface RouteDeps {
  */
 export interface SkipDerivations extends ViewSkips {
   segments?: boolean
-  inventory?: boolean
 }
 
 /**

@@ -59,7 +59,7 @@ export async function applyToView(db: Db, event: CanonicalEvent, skip?: ViewSkip
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
     await upsertOrder(db, storeId, data, at, type, customerKey, skip?.attribution === true)
     await applyCommerceToView(db, event)
-    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true)
+    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true, skip?.inventory === true)
     if (!skip?.demand) await recordOrderDemand(db, storeId, String(data.id))
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
