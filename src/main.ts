@@ -1,6 +1,7 @@
 import { createActionRegistry } from './actions/index.ts'
 import { requireSecretKey, type Config } from './config.ts'
 import { Engine } from './engine/engine.ts'
+import type { SkipDerivations } from './engine/route-event.ts'
 import { systemClock, type Clock } from './lib/clock.ts'
 import { createOutboundClient, type Resolver } from './lib/guarded-request.ts'
 import { createLogger, type Logger } from './lib/logger.ts'
@@ -41,6 +42,8 @@ export interface AppOptions {
   builtInTriggers?: boolean
   /** simulate: external actions do not touch the outside world */
   dryRun?: boolean
+  /** a sandbox (backtest): per-event derivations its workflow cannot observe, left out (engine/route-event.ts) */
+  skipDerivations?: SkipDerivations
   /** resolves host names for outbound requests; default the system's resolver (tests answer from a table) */
   resolveHost?: Resolver
   /** who changes are written as in the audit log when no caller says (services/audit-log.ts); the CLI sets `cli:<os user>` */
@@ -102,7 +105,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   )
   const actions = createActionRegistry(options.extraActions)
   const triggers = createTriggerRegistry(options.extraTriggers, { builtIn: options.builtInTriggers ?? true })
-  const engine = new Engine({ storage, clock, log, actions, triggers, leaseMs: config.leaseMs, dryRun: options.dryRun ?? false })
+  const engine = new Engine({
+    storage,
+    clock,
+    log,
+    actions,
+    triggers,
+    leaseMs: config.leaseMs,
+    dryRun: options.dryRun ?? false,
+    ...(options.skipDerivations ? { skipDerivations: options.skipDerivations } : {}),
+  })
   // simulate from the API (POST /api/v1/workflows/:id/test) opens its sandbox the way the CLI does: an app of its own
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)
   const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { EmittedEvent } from '../plugin-api/services.ts'
 import { advanceBatch } from './executor.ts'
-import type { IngestOptions, IngestResult } from './route-event.ts'
+import type { IngestOptions, IngestResult, SkipDerivations } from './route-event.ts'
 import { Router, type RoutePass } from './router.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
 import { sleep } from './outage.ts'
@@ -27,6 +27,8 @@ export interface EngineOptions {
   leaseMs?: number
   /** simulate: external actions compute their output but touch nothing outside */
   dryRun?: boolean
+  /** a sandbox (backtest): per-event derivations the replayed workflow cannot observe, left out (route-event.ts) */
+  skipDerivations?: SkipDerivations
   /** derived triggers; default the built-in ones */
   triggers?: TriggerRegistry
   /** events routed per transaction; default 500 */
@@ -72,6 +74,7 @@ export class Engine {
   readonly actions: ReadonlyMap<string, ActionDefinition>
   readonly leaseMs: number
   readonly dryRun: boolean
+  private readonly skipDerivations: SkipDerivations | undefined
   readonly triggers: TriggerRegistry
   private readonly stores = new StoreCache()
   private pending: PendingIngest[] = []
@@ -89,6 +92,7 @@ export class Engine {
     this.actions = options.actions
     this.leaseMs = options.leaseMs ?? 60_000
     this.dryRun = options.dryRun ?? false
+    this.skipDerivations = options.skipDerivations
     this.triggers = options.triggers ?? createTriggerRegistry()
     // a dead router's stores wait for its lease to lapse: at most 10 s (or STOREFLOW_LEASE_MS when
     // shorter). A short lease is safe here, unlike a run's: the routing transaction locks the router
@@ -206,7 +210,14 @@ export class Engine {
   }
 
   private routeDeps() {
-    return { clock: this.clock, cache: this.cache, log: this.log, stores: this.stores, triggers: this.triggers }
+    return {
+      clock: this.clock,
+      cache: this.cache,
+      log: this.log,
+      stores: this.stores,
+      triggers: this.triggers,
+      ...(this.skipDerivations ? { skip: this.skipDerivations } : {}),
+    }
   }
 
   private notifyDue(): void {

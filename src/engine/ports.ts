@@ -194,8 +194,8 @@ export interface StorageTx {
   /** the next routable events after `position`, in log order */
   readLog(storeId: string, position: LogPosition, limit: number): Promise<LoggedEvent[]>
   advanceRouter(storeId: string, position: LogPosition, leaseUntil: Date): Promise<void>
-  /** updates the store's view (customers, orders, carts, products, inventory); returns the customer key */
-  applyToView(event: CanonicalEvent, seq: number): Promise<string | null>
+  /** updates the store's view (customers, orders, carts, products, inventory); returns the customer key; `skip`: a sandbox's (ViewSkips) */
+  applyToView(event: CanonicalEvent, seq: number, skip?: ViewSkips): Promise<string | null>
   /** whether a product.updated echoes storeflow's own sync_channels push (store/channel-sync.ts): it then starts no run */
   isChannelEcho(event: CanonicalEvent, now: Date): Promise<boolean>
   setEventCustomer(seq: number, customerKey: string | null): Promise<void>
@@ -326,4 +326,16 @@ export interface Storage {
   extendLeases(owner: string, runIds: string[], until: Date): Promise<string[]>
   /** services outside any transaction, for external actions */
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+}
+
+/**
+ * Bookkeeping of the view a sandbox (backtest) may leave out when its workflow cannot observe it
+ * (route-event.ts SkipDerivations); never set live. demand: the daily demand per SKU forecasts
+ * read; attribution: orders attributed to messages, and message touches (analytics).
+ */
+export interface ViewSkips {
+  /** the stock a live order takes from its SKUs in the view (and, in route-event.ts, stock alerts) */
+  inventory?: boolean
+  demand?: boolean
+  attribution?: boolean
 }

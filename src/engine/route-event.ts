@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.ts'
 import type { Logger } from '../lib/logger.ts'
 import { triggerMatches, type TriggerRegistry } from '../triggers/index.ts'
 import { deriveEvents, MAX_DERIVED_DEPTH } from './derived.ts'
-import type { CorrelationRecord, LoggedEvent, RunRecord, StorageTx, StoredEvent, WorkflowHead } from './ports.ts'
+import type { CorrelationRecord, LoggedEvent, RunRecord, StorageTx, StoredEvent, ViewSkips, WorkflowHead } from './ports.ts'
 import { beginRun, exitGoalCorrelations, exitOnGoal, isActive, signalWait } from './run-lifecycle.ts'
 import { buildScope } from './scope.ts'
 import { updateSegmentsOnEvent } from './segments.ts'
@@ -38,6 +38,18 @@ export interface RouteDeps {
   heads: Map<string, WorkflowHead[]>
   /** the runs the batch starts, inserted together (flushPendingRuns) */
   pending: PendingRuns
+  /** derivations a sandbox leaves out (EngineOptions.skipDerivations); live: none */
+  skip?: SkipDerivations
+}
+
+/**
+ * Per-event derivations a sandbox (backtest) may leave out when the workflow it replays cannot
+ * observe them: segment membership (and its RFM recompute, segment.* events), stock alerts
+ * (inventory state, inventory.* events), and the view's bookkeeping in ViewSkips. Never set in a
+ * live process.
+ */
+export interface SkipDerivations extends ViewSkips {
+  segments?: boolean
 }
 
 /**
@@ -85,11 +97,11 @@ export class PendingRuns {
 export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: RouteDeps): Promise<string[]> {
   const { event: appended, source } = logged
   const now = deps.clock.now()
-  const customerKey = await tx.applyToView(appended, appended.seq)
+  const customerKey = await tx.applyToView(appended, appended.seq, deps.skip)
   await tx.setEventCustomer(appended.seq, customerKey)
   const depth = derivedDepth(source)
-  await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
-  await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
+  if (!deps.skip?.segments) await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
+  if (!deps.skip?.inventory) await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   if (appended.historical) return []
   // the shop echoing storeflow's own channel push is no change made in the shop (store/channel-sync.ts)
   if (appended.type === 'product.updated' && (await tx.isChannelEcho(appended, now))) return []

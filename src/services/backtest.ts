@@ -13,6 +13,7 @@ import { addMoney, moneyText } from '../lib/money.ts'
 import { percentOfMoney } from '../lib/money-scale.ts'
 import type { ActionContext, ActionDefinition } from '../plugin-api/define-action.ts'
 import { SkipStep } from '../plugin-api/errors.ts'
+import type { SkipDerivations } from '../engine/route-event.ts'
 import {
   customerIdentities,
   eventHeadsBefore,
@@ -197,6 +198,26 @@ function reactions(parsed: ReturnType<typeof parseWorkflow>): { trigger: string;
   return { trigger: spec.event, goals }
 }
 
+/**
+ * The per-event derivations the workflow cannot observe, left out of the sandbox (they cost most
+ * of a replayed event's work): segment membership and RFM when neither its source nor the store's
+ * message templates mention segments or RFM and it reacts to no segment.* event; stock alerts when
+ * neither mentions inventory or stock and it reacts to no inventory.* event; daily demand (what
+ * forecasts read) with them, unless forecasts or demand are mentioned; attribution of orders to
+ * messages (analytics; the report counts its own). A mere mention keeps them (the check reads
+ * text, so it errs on keeping).
+ */
+export function unobserved(source: string, templates: unknown[], trigger: string, goals: Set<string>): SkipDerivations {
+  const text = `${source}\n${JSON.stringify(templates)}`.toLowerCase()
+  const types = [trigger, ...goals]
+  const segments = !/segment|rfm/.test(text) && !types.some((t) => t.startsWith('segment.'))
+  const inventory = !/inventory|stock/.test(text) && !types.some((t) => t.startsWith('inventory.'))
+  // what forecasts read, and what analytics reads (the backtest counts its own attribution)
+  const demand = inventory && !/forecast|demand|reorder/.test(text)
+  const attribution = !/attribut|touch/.test(text)
+  return { segments, inventory, demand, attribution }
+}
+
 /** The frequency cap over the sandbox's simulated sends and the store's real ones. */
 class CapLedger {
   /** real sends of other workflows, per customer, ascending */
@@ -332,6 +353,7 @@ export async function backtest(
       clock,
       dryRun: true,
       extraActions: [...dryRunStubs(registry), ...cappedMessageActions(registry, ledger, guard.frequencyCapMs), ...valuedDiscountAction(registry)],
+      skipDerivations: unobserved(workflow.source, templates, trigger, goals),
     },
   )
   const total = heads.length

@@ -4,6 +4,7 @@ import { parseEvent } from '../contracts/events.ts'
 import type { MessageTemplate } from '../plugin-api/services.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
 import { isEndedStatus } from '../engine/run-status.ts'
+import type { SkipDerivations } from '../engine/route-event.ts'
 import { ManualClock } from '../lib/clock.ts'
 import { UserError } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
@@ -152,6 +153,8 @@ export interface SandboxOptions {
   dryRun: true
   extraActions: ActionDefinition[]
   log?: Logger
+  /** backtest: per-event derivations the workflow cannot observe, left out */
+  skipDerivations?: SkipDerivations
 }
 
 /** Opens an app on `config` (the composition root's createApp); simulate closes it. */

@@ -11,7 +11,7 @@ type Obj = Record<string, unknown>
  * What the projection does after an order.* event wrote the order (projection.ts upsertOrder):
  * the order's risk score, and the stock it takes.
  */
-export async function afterOrderProjected(db: Db, storeId: string, orderId: string, historical: boolean): Promise<void> {
+export async function afterOrderProjected(db: Db, storeId: string, orderId: string, historical: boolean, skipStock = false): Promise<void> {
   const order = await db
     .selectFrom('orders')
     .select(['customer_key', 'created_at', 'data', 'cancelled', 'risk', 'stock_state', 'stock_lines'])
@@ -38,6 +38,8 @@ export async function afterOrderProjected(db: Db, storeId: string, orderId: stri
   // the router's hot path: a repeated event writes nothing new
   if (risk !== order.risk) await db.updateTable('orders').set({ risk }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
 
+  // a sandbox whose workflow cannot observe stock (ViewSkips.inventory) moves none
+  if (skipStock) return
   // imported history moves no stock: the shop's counts already reflect those orders
   if (historical) {
     if (order.stock_state === 0) await setStock(db, storeId, orderId, 2, null)

@@ -17,6 +17,7 @@ import { recordOrderDemand } from './demand.repo.ts'
 import { clampStock } from './stock-range.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
+import type { ViewSkips } from '../engine/ports.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 type Obj = Record<string, unknown>
@@ -30,7 +31,7 @@ type Obj = Record<string, unknown>
  * event carrying a customer's id and email joins any email-only row into the id's row; the
  * fulfilment status is ranked (delivered > fulfilled) and kept aside until its order arrives.
  */
-export async function applyToView(db: Db, event: CanonicalEvent): Promise<string | null> {
+export async function applyToView(db: Db, event: CanonicalEvent, skip?: ViewSkips): Promise<string | null> {
   const { type, data, store: storeId, occurred_at: at } = event
   // derived from the view itself: names its customer, changes nothing (store/segments.repo.ts)
   if (type === 'segment.entered' || type === 'segment.exited') return segmentEventCustomer(db, storeId, data)
@@ -53,13 +54,13 @@ export async function applyToView(db: Db, event: CanonicalEvent): Promise<string
     await applyNewsletter(db, customerKey, type === 'newsletter.subscribed', at)
   }
   if ((type === 'message.opened' || type === 'message.clicked') && customerKey) await applyEngagement(db, customerKey, type, at)
-  await recordMessageTouch(db, storeId, type, data, at)
+  if (!skip?.attribution) await recordMessageTouch(db, storeId, type, data, at)
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
-    await upsertOrder(db, storeId, data, at, type, customerKey)
+    await upsertOrder(db, storeId, data, at, type, customerKey, skip?.attribution === true)
     await applyCommerceToView(db, event)
-    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true)
-    await recordOrderDemand(db, storeId, String(data.id))
+    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true, skip?.inventory === true)
+    if (!skip?.demand) await recordOrderDemand(db, storeId, String(data.id))
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
     const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at
@@ -390,7 +391,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
   return db.selectFrom('customers').selectAll().where('key', '=', key).executeTakeFirstOrThrow()
 }
 
-async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type: string, customerKey: string | null): Promise<void> {
+async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type: string, customerKey: string | null, skipAttribution = false): Promise<void> {
   const id = String(data.id)
   const existing = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
   const newer = !existing || at >= existing.updated_at
@@ -455,7 +456,7 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   }
   if (values.customer_key) await recomputeCustomerTotals(db, storeId, values.customer_key)
   if (existing?.customer_key && existing.customer_key !== values.customer_key) await recomputeCustomerTotals(db, storeId, existing.customer_key)
-  await attributeOrderChange(db, storeId, id, !existing, at)
+  if (!skipAttribution) await attributeOrderChange(db, storeId, id, !existing, at)
 }
 
 interface Fulfilment {

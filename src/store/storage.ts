@@ -88,7 +88,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
       return rows.map((row) => ({ event: toEvent(row), source: row.source, position: { tx: Number(row.tx_id), seq: Number(row.seq) } }))
     },
     advanceRouter: (storeId, position, leaseUntil) => advanceRouter(trx, storeId, position, leaseUntil),
-    applyToView: (event) => applyToView(trx, event),
+    applyToView: (event, _seq, skip) => applyToView(trx, event, skip),
     isChannelEcho: (event, now) => isChannelEcho(trx, event, now),
     async setEventCustomer(seq, customerKey) {
       if (customerKey) await sql`update events set customer_key = ${customerKey} where seq = ${seq}`.execute(trx)
