@@ -1,6 +1,7 @@
 import { createAuditLogService } from './audit-log.ts'
 import { createBacktestService } from './backtest.ts'
 import { createAnalyticsService } from './analytics.ts'
+import { createWorkflowEditor } from './workflow-editor.ts'
 import { createConnectorsService } from './connectors.ts'
 import type { ServiceContext } from './context.ts'
 import { createDashboardService } from './dashboard.ts'
@@ -73,6 +74,7 @@ export function createServices(ctx: ServiceContext) {
     auditLog: createAuditLogService(ctx),
     storeLists: createStoreListsService(ctx),
     analytics: createAnalyticsService(ctx),
+    workflowEditor: createWorkflowEditor(ctx.actions),
   }
 }
 

@@ -173,6 +173,18 @@ const CLI_MATRIX: Record<string, CliCase[]> = {
       expect: (r) => expect(json<{ messages: Array<{ subject: string }> }>(r).messages.map((m) => m.subject)).toEqual([`A promo: hello from ${SHOP.a}`]),
     },
   ],
+  backtest: [
+    {
+      name: "B's workflow id",
+      args: () => ['backtest', 'b-only', '--since', '3650d', '--json'],
+      expect: fails(/not found/),
+    },
+    {
+      name: "A's workflow by the shared id, over A's events only",
+      args: () => ['backtest', 'slow', '--since', '3650d', '--json'],
+      expect: (r) => expect(json<{ workflow_id: string; runs: number }>(r)).toMatchObject({ workflow_id: 'slow' }),
+    },
+  ],
   'events send': [
     {
       name: 'an event id only B has is a new event of A',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
-import { createWorkflowEditor, type ExpressionKind } from '../../services/workflow-editor.ts'
+import type { ExpressionKind } from '../../services/workflow-editor.ts'
 import { requireScope } from '../auth.ts'
 
 const invalid = (field: string, message: string) => new UserError(`${field}: ${message}`, { code: 'validation_failed', details: { field } })
@@ -26,7 +26,7 @@ function stringField(b: Record<string, unknown>, field: string): string {
  * store, so a read key is enough (the answers are the same for every store).
  */
 export function registerWorkflowEditorRoutes(server: FastifyInstance, app: App): void {
-  const editor = createWorkflowEditor(app.actions)
+  const editor = app.services.workflowEditor
   const read = requireScope(app.services.keys, 'read')
 
   server.post('/api/v1/workflows/validate', { preHandler: read }, async (request) => {
