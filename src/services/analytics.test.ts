@@ -322,6 +322,8 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     const cases: Array<[string, string]> = [
       ['from=yesterday', 'from'],
       ['to=2026-02-30', 'to'],
+      ['from=2026-13-01', 'from'],
+      ['to=2026-12-32', 'to'],
       ['from=2026-03-05&to=2026-03-01', 'to'],
       ['from=2025-01-01&to=2026-03-01', 'from'],
       ['from=2026-01-01&from=2026-01-02', 'from'],

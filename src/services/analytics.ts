@@ -34,7 +34,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 
 function isCalendarDay(value: string): boolean {
-  return DAY.test(value) && Number(value.slice(0, 4)) >= 1970 && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value
+  if (!DAY.test(value) || Number(value.slice(0, 4)) < 1970) return false
+  // month 13 or day 32 make an invalid date, whose toISOString throws
+  const time = Date.parse(`${value}T00:00:00Z`)
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value
 }
 
 const dateParam = z
