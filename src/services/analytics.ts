@@ -7,6 +7,7 @@ import { isValidTimeZone, wallClockToInstant } from '../core/time-zones.ts'
 import { compileProgram } from '../core/workflow/compile.ts'
 import { holdoutShare } from '../engine/holdout.ts'
 import { isDuration, parseDuration } from '../lib/durations.ts'
+import { isCalendarDay } from '../lib/calendar-day.ts'
 import { UserError } from '../lib/errors.ts'
 import {
   type Cohort,
@@ -32,13 +33,6 @@ export const MAX_RANGE_DAYS = 366
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
-
-function isCalendarDay(value: string): boolean {
-  if (!DAY.test(value) || Number(value.slice(0, 4)) < 1970) return false
-  // month 13 or day 32 make an invalid date, whose toISOString throws
-  const time = Date.parse(`${value}T00:00:00Z`)
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value
-}
 
 const dateParam = z
   .string({ error: 'give one date, YYYY-MM-DD or an ISO-8601 time with a zone' })

@@ -356,6 +356,7 @@ steps:
 
     for (const [query, field] of [
       ['sku=MUG&as_of=2026-02-30', 'as_of'],
+      ['sku=MUG&as_of=2026-13-01', 'as_of'],
       ['sku=MUG&as_of=yesterday', 'as_of'],
       ['sku=MUG&as_of=0000-01-01', 'as_of'],
       ['sku=MUG&lead_time_days=-1', 'lead_time_days'],

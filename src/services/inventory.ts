@@ -1,3 +1,4 @@
+import { isCalendarDay } from '../lib/calendar-day.ts'
 import { UserError } from '../lib/errors.ts'
 import { pageOfList, type PageRequest } from '../store/keyset.ts'
 import { forecastAll, forecastFor } from '../store/forecasts.repo.ts'
@@ -29,8 +30,7 @@ function wholeNumber(field: string, value: string | undefined, min: number, max:
 
 function calendarDay(field: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && Number(value.slice(0, 4)) >= 1970 && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value
-  if (!ok) throw invalid(field, 'give a date as YYYY-MM-DD, from 1970')
+  if (!isCalendarDay(value)) throw invalid(field, 'give a date as YYYY-MM-DD, from 1970')
   return value
 }
 
