@@ -1,6 +1,8 @@
 import { useSession } from './api/hooks.ts'
 import { Layout } from './components/Layout.tsx'
 import { ErrorNote } from './components/ErrorNote.tsx'
+import { InsightPage } from './pages/Insight.tsx'
+import { WorkflowInsightPage } from './pages/insight/WorkflowInsight.tsx'
 import { MessagesPage } from './pages/Messages.tsx'
 import { RunDetailPage } from './pages/RunDetail.tsx'
 import { RunsPage } from './pages/Runs.tsx'
@@ -44,6 +46,9 @@ function Page({ path }: { path: string }) {
   const run = match('/runs/:id', path)
   if (run) return <RunDetailPage id={run.id!} />
   if (path === '/messages') return <MessagesPage />
+  if (path === '/insight') return <InsightPage />
+  const insight = match('/insight/workflows/:id', path)
+  if (insight) return <WorkflowInsightPage id={insight.id!} />
   const storeOrSettings = storeOrSettingsPage(path)
   if (storeOrSettings) return storeOrSettings
   return (
