@@ -1,0 +1,230 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import { buildWebOnce } from '../helpers/web-build.ts'
+
+/**
+ * The Insight pages against a real `storeflow serve` (no SMTP: mail stays in the outbox), seeded
+ * through the API, in Debian's Chromium. The figures on screen are compared with what the API
+ * answers for the same range, and the backtest's run count with a backtest asked of the API.
+ */
+
+declare const document: unknown
+interface AxeResult {
+  violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
+}
+declare const window: { __pwned?: unknown; axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
+
+const CHROMIUM = '/usr/bin/chromium'
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
+const inCI = process.env.CI === 'true' || process.env.CI === '1'
+const runnable = existsSync(CHROMIUM) || inCI
+if (!runnable) console.warn(`dashboard-insight.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI=true it runs`)
+
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
+const EMAIL = 'insight-owner@example.com'
+const PASSWORD = 'correct horse battery staple'
+const HOSTILE_NAME = '<img src=x onerror=window.__pwned=1> thanks'
+const ORDERS = 4
+
+const WORKFLOW = `
+id: thanks
+name: '${HOSTILE_NAME}'
+trigger: { event: order.paid }
+reentry: { per_customer: always, concurrent: true }
+holdout: 10%
+steps:
+  - id: thank_you
+    action: send_email
+    with:
+      category: transactional
+      subject: 'Thanks for order {{ trigger.data.number }}'
+      html: '<p>Thank you</p>'
+active: true
+`
+
+interface Overview {
+  from: string
+  to: string
+  runs: { started: number }
+  messages: { sent: number }
+  orders_attributed: number
+  revenue_attributed: number
+  workflows: Array<{ id: string; name: string; runs: number; sent: number; orders_attributed: number; revenue_attributed: number }>
+}
+
+function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) =>
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test', STOREFLOW_LOG_LEVEL: 'silent', ...env } },
+      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    ),
+  )
+}
+
+function orderEvents(now: number) {
+  return Array.from({ length: ORDERS }, (_, i) => {
+    const at = new Date(now - (ORDERS - i) * 60_000).toISOString()
+    const customer = { id: `c-${i}`, email: `buyer${i}@example.com`, first_name: `Buyer ${i}`, accepts_marketing: true }
+    return {
+      id: `evt-order-${i}`,
+      type: 'order.paid',
+      occurred_at: at,
+      data: {
+        id: `o-${i}`,
+        number: `20${i}`,
+        customer,
+        currency: 'USD',
+        total_price: `${10 + i}.00`,
+        financial_status: 'paid',
+        line_items: [{ sku: 'SKU-MUG', product_id: 'p-mug', variant_id: 'v-mug', title: 'Mug', quantity: 1, price: `${10 + i}.00` }],
+        created_at: at,
+      },
+    }
+  })
+}
+
+describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
+  let dataDir: string
+  let serve: { proc: StoreflowProcess; url: string }
+  let browser: Browser
+  let adminKey: string
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${serve.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+    })
+
+  beforeAll(async () => {
+    await buildWebOnce()
+    mkdirSync(ARTIFACTS, { recursive: true })
+    dataDir = mkdtempSync(join(tmpdir(), 'storeflow-dashboard-insight-'))
+    const env = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test' }
+    const migrate = await cli(dataDir, ['migrate'])
+    expect(migrate.code, migrate.stderr).toBe(0)
+    const key = await cli(dataDir, ['keys', 'create', '--scope', 'admin', '--json'])
+    expect(key.code, key.stderr).toBe(0)
+    adminKey = (JSON.parse(key.stdout) as { key: string }).key
+    const user = await cli(dataDir, ['users', 'create', EMAIL], { STOREFLOW_ADMIN_PASSWORD: PASSWORD })
+    expect(user.code, user.stderr).toBe(0)
+    serve = await startServe([], env)
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+
+    const saved = await api('/api/v1/workflows', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: WORKFLOW })
+    expect(saved.status, await saved.clone().text()).toBe(201)
+    const events = await api('/api/v1/events', { method: 'POST', body: JSON.stringify({ events: orderEvents(Date.now()) }) })
+    expect(events.status, await events.clone().text()).toBe(202)
+    // every order started a run of the workflow (held-out ones included)
+    const deadline = Date.now() + 60_000
+    let started = 0
+    while (Date.now() < deadline) {
+      started = ((await (await api('/api/v1/analytics/overview')).json()) as Overview).runs.started
+      if (started >= ORDERS) break
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    expect(started).toBe(ORDERS)
+  }, 180_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await serve?.proc.stop()
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  async function expectAccessible(page: Page, name: string) {
+    await page.evaluate(AXE_SOURCE)
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
+    })
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    expect(serious, `${name}: ${JSON.stringify(serious, null, 2)}`).toEqual([])
+    await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true })
+  }
+
+  it('the overview and a workflow page show the API figures; the holdout says not enough data; a backtest counts its runs', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } })
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('pageerror', (e) => problems.push(e.message))
+    try {
+      await page.goto(`${serve.url}/`)
+      await page.getByLabel('Email').fill(EMAIL)
+      await page.getByLabel('Password').fill(PASSWORD)
+      await page.getByLabel('Password').press('Enter')
+      await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor()
+
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Insight' }).click()
+      await page.getByRole('heading', { name: 'Insight', level: 1 }).waitFor()
+      const from = await page.getByLabel('From', { exact: true }).inputValue()
+      const to = await page.getByLabel('To', { exact: true }).inputValue()
+      const overview = (await (await api(`/api/v1/analytics/overview?from=${from}&to=${to}`)).json()) as Overview
+      expect(overview.runs.started).toBe(ORDERS)
+      const money = (n: number) => n.toLocaleString('en-US', { style: 'currency', currency: 'USD' })
+      await expect.poll(() => page.getByTestId('total-runs').textContent()).toBe(String(overview.runs.started))
+      expect(await page.getByTestId('total-sent').textContent()).toBe(String(overview.messages.sent))
+      expect(await page.getByTestId('total-orders').textContent()).toBe(String(overview.orders_attributed))
+      expect(await page.getByTestId('total-revenue').textContent()).toBe(money(overview.revenue_attributed))
+
+      const listed = overview.workflows.find((w) => w.id === 'thanks')
+      expect(listed).toBeDefined()
+      const row = page.getByRole('row').filter({ hasText: 'thanks' }).last()
+      const cells = await row.getByRole('cell').allTextContents()
+      expect(cells.slice(1)).toEqual([String(listed!.runs), String(listed!.sent), String(listed!.orders_attributed), money(listed!.revenue_attributed)])
+      // the workflow's name is markup: shown as its characters, nothing ran
+      expect(await row.getByRole('link').textContent()).toBe(HOSTILE_NAME)
+      expect(await page.locator('main img').count()).toBe(0)
+      await expectAccessible(page, 'insight')
+
+      // a range of more than 366 days: the server's 400 names from, and the page shows it next to that field
+      await page.getByLabel('From', { exact: true }).fill(`${Number(to.slice(0, 4)) - 2}${to.slice(4)}`)
+      await page.getByRole('button', { name: 'Show' }).click()
+      await expect.poll(() => page.locator('#range-from-error').textContent()).toMatch(/at most 366/)
+      await page.getByLabel('From', { exact: true }).fill(from)
+      await page.getByRole('button', { name: 'Show' }).click()
+      await expect.poll(() => page.locator('#range-from-error').count()).toBe(0)
+
+      await page.getByRole('link', { name: HOSTILE_NAME }).click()
+      await page.getByRole('heading', { name: HOSTILE_NAME, level: 1 }).waitFor()
+      const wf = (await (await api(`/api/v1/analytics/workflows/thanks?from=${from}&to=${to}`)).json()) as {
+        runs: { started: number }
+        messages: { sent: number }
+        holdout: { enough_data: boolean; sample_needed: number | null } | null
+        steps: Array<{ id: string; sent: number }>
+      }
+      await expect.poll(() => page.getByTestId('wf-runs').textContent()).toBe(String(wf.runs.started))
+      expect(await page.getByTestId('wf-sent').textContent()).toBe(String(wf.messages.sent))
+      expect(wf.holdout?.enough_data).toBe(false)
+      expect(await page.getByTestId('holdout-verdict').textContent()).toMatch(/not enough data yet/i)
+      if (wf.holdout?.sample_needed != null)
+        expect(await page.getByTestId('holdout-verdict').textContent()).toContain(wf.holdout.sample_needed.toLocaleString('en-US'))
+      for (const step of wf.steps) {
+        const stepRow = page.getByRole('table', { name: 'Steps' }).getByRole('row').filter({ hasText: step.id })
+        expect((await stepRow.getByRole('cell').allTextContents())[1]).toBe(String(step.sent))
+      }
+      expect(await page.getByText('This workflow has no split.').count()).toBe(1)
+
+      // the backtest: its run count is the one the API answers for the same period
+      await page.getByRole('button', { name: 'Run' }).click()
+      await page.getByTestId('backtest-runs').waitFor({ timeout: 60_000 })
+      const report = (await (await api('/api/v1/workflows/thanks/backtest', { method: 'POST', body: JSON.stringify({ since: '90d' }) })).json()) as {
+        runs: number
+      }
+      expect(report.runs).toBeGreaterThan(0)
+      expect(await page.getByTestId('backtest-runs').textContent()).toBe(String(report.runs))
+      await expectAccessible(page, 'insight-workflow')
+      expect(await page.evaluate(() => window.__pwned)).toBeUndefined()
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  }, 180_000)
+})
