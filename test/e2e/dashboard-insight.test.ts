@@ -213,7 +213,19 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
       expect(await page.getByText('This workflow has no split.').count()).toBe(1)
 
       // the backtest: its run count is the one the API answers for the same period
+      // the answer is held back until the progress indicator has been seen
+      let release = () => {}
+      const held = new Promise<void>((r) => {
+        release = r
+      })
+      await page.route('**/api/v1/workflows/thanks/backtest', async (route) => {
+        await held
+        await route.continue()
+      })
       await page.getByRole('button', { name: 'Run' }).click()
+      await page.getByRole('progressbar', { name: 'Backtest running' }).waitFor()
+      expect(await page.getByRole('button', { name: 'Run' }).isDisabled()).toBe(true)
+      release()
       await page.getByTestId('backtest-runs').waitFor({ timeout: 60_000 })
       const report = (await (await api('/api/v1/workflows/thanks/backtest', { method: 'POST', body: JSON.stringify({ since: '90d' }) })).json()) as {
         runs: number
