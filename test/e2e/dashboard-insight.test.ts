@@ -49,6 +49,28 @@ steps:
 active: true
 `
 
+const SPLIT_WORKFLOW = `
+id: subject-test
+name: Subject test
+trigger: { event: order.paid }
+reentry: { per_customer: always, concurrent: true }
+steps:
+  - id: subject_test
+    split:
+      variants:
+        - id: a
+          weight: 50
+          steps:
+            - action: send_email
+              with: { category: transactional, subject: 'Thanks', html: '<p>Thanks</p>' }
+        - id: b
+          weight: 50
+          steps:
+            - action: send_email
+              with: { category: transactional, subject: 'Thank you!', html: '<p>Thank you</p>' }
+active: true
+`
+
 interface Overview {
   from: string
   to: string
@@ -120,6 +142,8 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
 
     const saved = await api('/api/v1/workflows', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: WORKFLOW })
     expect(saved.status, await saved.clone().text()).toBe(201)
+    const split = await api('/api/v1/workflows', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: SPLIT_WORKFLOW })
+    expect(split.status, await split.clone().text()).toBe(201)
     const events = await api('/api/v1/events', { method: 'POST', body: JSON.stringify({ events: orderEvents(Date.now()) }) })
     expect(events.status, await events.clone().text()).toBe(202)
     // every order started a run of the workflow (held-out ones included)
@@ -127,10 +151,10 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
     let started = 0
     while (Date.now() < deadline) {
       started = ((await (await api('/api/v1/analytics/overview')).json()) as Overview).runs.started
-      if (started >= ORDERS) break
+      if (started >= 2 * ORDERS) break
       await new Promise((r) => setTimeout(r, 250))
     }
-    expect(started).toBe(ORDERS)
+    expect(started).toBe(2 * ORDERS)
   }, 180_000)
 
   afterAll(async () => {
@@ -167,7 +191,7 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
       const from = await page.getByLabel('From', { exact: true }).inputValue()
       const to = await page.getByLabel('To', { exact: true }).inputValue()
       const overview = (await (await api(`/api/v1/analytics/overview?from=${from}&to=${to}`)).json()) as Overview
-      expect(overview.runs.started).toBe(ORDERS)
+      expect(overview.runs.started).toBe(2 * ORDERS)
       const money = (n: number) => n.toLocaleString('en-US', { style: 'currency', currency: 'USD' })
       await expect.poll(() => page.getByTestId('total-runs').textContent()).toBe(String(overview.runs.started))
       expect(await page.getByTestId('total-sent').textContent()).toBe(String(overview.messages.sent))
@@ -233,6 +257,28 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
       expect(report.runs).toBeGreaterThan(0)
       expect(await page.getByTestId('backtest-runs').textContent()).toBe(String(report.runs))
       await expectAccessible(page, 'insight-workflow')
+
+      // a split with a few customers: each variant's customers as the API counts them, and no winner yet
+      await page.goto(`${serve.url}/insight/workflows/subject-test?from=${from}&to=${to}`)
+      await page.getByRole('heading', { name: 'Subject test', level: 1 }).waitFor()
+      const ab = (await (await api(`/api/v1/analytics/workflows/subject-test?from=${from}&to=${to}`)).json()) as {
+        variants: Array<{ id: string; customers: number }> | null
+        split: { winner: string | null; sample_needed_per_variant: number | null } | null
+      }
+      expect(ab.split?.winner).toBeNull()
+      await expect.poll(() => page.getByTestId('split-verdict').textContent()).toMatch(/no winner yet/i)
+      if (ab.split?.sample_needed_per_variant != null)
+        expect(await page.getByTestId('split-verdict').textContent()).toContain(ab.split.sample_needed_per_variant.toLocaleString('en-US'))
+      const variantRows = page.getByRole('table', { name: 'A/B split' }).getByRole('row')
+      expect(await variantRows.count()).toBe((ab.variants?.length ?? 0) + 1)
+      for (const v of ab.variants ?? []) {
+        const cells = await variantRows
+          .filter({ hasText: new RegExp(`^${v.id}`) })
+          .getByRole('cell')
+          .allTextContents()
+        expect(cells[0]).toBe(String(v.customers))
+      }
+      await expectAccessible(page, 'insight-split')
       expect(await page.evaluate(() => window.__pwned)).toBeUndefined()
       expect(problems).toEqual([])
     } finally {
