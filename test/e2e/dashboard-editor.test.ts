@@ -15,7 +15,6 @@ import { buildWebOnce } from '../helpers/web-build.ts'
  * diff, activated, a real event starting a run, and that event simulated with its timeline and mail.
  */
 
-
 const runnable = browserRunnable('dashboard-editor.test.ts')
 
 const EMAIL = 'editor@example.com'
