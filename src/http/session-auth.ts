@@ -124,5 +124,7 @@ export async function signInBySession(request: FastifyRequest): Promise<boolean>
   request.storeId = store
   request.keyScope = 'admin'
   request.sessionUser = session.user
+  // the audit log names who changed what (routes/audit-log.ts)
+  request.actor = `user:${session.user.email}`
   return true
 }

@@ -209,6 +209,10 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     const settings = await call('PUT', '/api/v1/settings', { body: { store_name: 'Renamed by the dashboard' }, headers: { cookie, 'x-csrf-token': csrf } })
     expect(settings.status, JSON.stringify(settings.body)).toBe(200)
     expect((await call('GET', '/api/v1/settings', { headers: { cookie } })).body.store_name).toBe('Renamed by the dashboard')
+    // and the audit log names the signed-in user as who changed it
+    const audit = await call('GET', '/api/v1/audit-log?action=settings.changed', { headers: { cookie } })
+    expect(audit.status).toBe(200)
+    expect((audit.body.items as Array<{ actor: string }>).map((e) => e.actor)).toContain(`user:${EMAIL}`)
   })
 
   it('X-Storeflow-Store picks the store (default `default`); an unknown store is 404 naming the header', async () => {

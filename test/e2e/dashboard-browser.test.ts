@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
+import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli, seriousViolations } from '../helpers/browser.ts'
 import { buildWebOnce } from '../helpers/web-build.ts'
 
 /**
@@ -18,20 +17,11 @@ import { buildWebOnce } from '../helpers/web-build.ts'
 
 // what the functions given to page.evaluate use: they run in the browser, where these exist
 declare const document: { activeElement: { id: string } | null; documentElement: { scrollWidth: number } }
-interface AxeResult {
-  violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
-}
-declare const window: { innerWidth: number; axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
+declare const window: { innerWidth: number }
 
-const CHROMIUM = '/usr/bin/chromium'
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const inCI = process.env.CI === 'true' || process.env.CI === '1'
-const runnable = existsSync(CHROMIUM) || inCI
-if (!runnable) console.warn(`dashboard-browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI=true it runs`)
+const runnable = browserRunnable('dashboard-browser.test.ts')
 
 /** Screenshots for a human to look at (gitignored). */
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
 const EMAIL = 'owner@example.com'
 const PASSWORD = 'correct horse battery staple'
 
@@ -54,16 +44,7 @@ steps:
 active: true
 `
 
-function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test', STOREFLOW_LOG_LEVEL: 'silent', ...env } },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  )
-}
+const cli = (dataDir: string, args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env, 'browser-test')
 
 /** A GET with the path sent exactly as written (fetch would resolve `..` before sending). */
 function rawGet(base: string, path: string): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
@@ -131,14 +112,6 @@ describe.skipIf(!runnable)('the dashboard in Chromium', () => {
   }
 
   /** axe-core's serious and critical findings on the page as it is (evaluated by the driver: the page's CSP does not apply). */
-  async function seriousViolations(page: Page) {
-    await page.evaluate(AXE_SOURCE)
-    const violations = await page.evaluate(async () => {
-      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
-    })
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  }
 
   it('/ loads the app and, signed out, shows a labelled sign-in form; the app runs under its own CSP', async () => {
     const { page, problems, close } = await openPage()

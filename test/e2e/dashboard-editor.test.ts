@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
+import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli, seriousViolations } from '../helpers/browser.ts'
 import { buildWebOnce } from '../helpers/web-build.ts'
 
 /**
@@ -16,42 +15,12 @@ import { buildWebOnce } from '../helpers/web-build.ts'
  * diff, activated, a real event starting a run, and that event simulated with its timeline and mail.
  */
 
-interface AxeResult {
-  violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
-}
-declare const window: { axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
-declare const document: unknown
+const runnable = browserRunnable('dashboard-editor.test.ts')
 
-const CHROMIUM = '/usr/bin/chromium'
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const inCI = process.env.CI === 'true' || process.env.CI === '1'
-const runnable = existsSync(CHROMIUM) || inCI
-if (!runnable) console.warn(`dashboard-editor.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI=true it runs`)
-
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
 const EMAIL = 'editor@example.com'
 const PASSWORD = 'correct horse battery staple'
 
-function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'editor-test', STOREFLOW_LOG_LEVEL: 'silent', ...env } },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  )
-}
-
-async function seriousViolations(page: Page) {
-  await page.evaluate(AXE_SOURCE)
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
-  })
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-}
+const cli = (dataDir: string, args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env, 'editor-test')
 
 describe.skipIf(!runnable)('the workflow editor in Chromium', () => {
   let dataDir: string

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixture, hmacBase64 } from '../../src/connectors/testing.ts'
-import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
+import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli, seriousViolations } from '../helpers/browser.ts'
 import { buildWebOnce } from '../helpers/web-build.ts'
 
 /**
@@ -17,34 +16,16 @@ import { buildWebOnce } from '../helpers/web-build.ts'
  */
 
 declare const document: { body: { textContent: string | null } }
-interface AxeResult {
-  violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
-}
-declare const window: { __pwned?: unknown; axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
+declare const window: { __pwned?: unknown }
 
-const CHROMIUM = '/usr/bin/chromium'
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const inCI = process.env.CI === 'true' || process.env.CI === '1'
-const runnable = existsSync(CHROMIUM) || inCI
-if (!runnable) console.warn(`dashboard-store.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI=true it runs`)
+const runnable = browserRunnable('dashboard-store.test.ts')
 
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
 const EMAIL = 'store-owner@example.com'
 const PASSWORD = 'correct horse battery staple'
 const HOSTILE_NAME = '<img src=x onerror=window.__pwned=1>'
 const DAY = 86_400_000
 
-function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test', STOREFLOW_LOG_LEVEL: 'silent', ...env } },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  )
-}
+const cli = (dataDir: string, args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env, 'browser-test')
 
 /** Ada with three past orders of mugs (and tags), a customer whose name is markup, the mug's stock. */
 function seedEvents(now: number) {
@@ -147,15 +128,6 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
     await smtp?.close()
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
-
-  async function seriousViolations(page: Page) {
-    await page.evaluate(AXE_SOURCE)
-    const violations = await page.evaluate(async () => {
-      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
-    })
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  }
 
   async function expectAccessible(page: Page, name: string) {
     const serious = await seriousViolations(page)
