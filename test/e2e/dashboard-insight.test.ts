@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli as cli, seriousViolations } from '../helpers/browser.ts'
+import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
 import { buildWebOnce } from '../helpers/web-build.ts'
 
 /**
@@ -14,20 +13,9 @@ import { buildWebOnce } from '../helpers/web-build.ts'
  * answers for the same range, and the backtest's run count with a backtest asked of the API.
  */
 
-declare const document: unknown
-interface AxeResult {
-  violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
-}
-declare const window: { __pwned?: unknown; axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
+declare const window: { __pwned?: unknown }
 
-const CHROMIUM = '/usr/bin/chromium'
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
-const inCI = process.env.CI === 'true' || process.env.CI === '1'
-const runnable = existsSync(CHROMIUM) || inCI
-if (!runnable) console.warn(`dashboard-insight.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium); under CI=true it runs`)
-
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
+const runnable = browserRunnable('dashboard-insight.test.ts')
 const EMAIL = 'insight-owner@example.com'
 const PASSWORD = 'correct horse battery staple'
 const HOSTILE_NAME = '<img src=x onerror=window.__pwned=1> thanks'
@@ -79,17 +67,6 @@ interface Overview {
   orders_attributed: number
   revenue_attributed: number
   workflows: Array<{ id: string; name: string; runs: number; sent: number; orders_attributed: number; revenue_attributed: number }>
-}
-
-function cli(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test', STOREFLOW_LOG_LEVEL: 'silent', ...env } },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  )
 }
 
 function orderEvents(now: number) {
@@ -164,12 +141,7 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
   })
 
   async function expectAccessible(page: Page, name: string) {
-    await page.evaluate(AXE_SOURCE)
-    const violations = await page.evaluate(async () => {
-      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
-    })
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    const serious = await seriousViolations(page)
     expect(serious, `${name}: ${JSON.stringify(serious, null, 2)}`).toEqual([])
     await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true })
   }
