@@ -180,6 +180,17 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
       expect(await page.locator('main img').count()).toBe(0)
       await expectAccessible(page, 'insight')
 
+      // the workflows list shows the same 30 days' figures beside each workflow, and the holdout's verdict
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Workflows' }).click()
+      await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor()
+      const listRow = page.getByRole('row').filter({ hasText: HOSTILE_NAME }).first()
+      await expect.poll(async () => (await listRow.getByRole('cell').allTextContents())[4]).toBe(String(listed!.runs))
+      const listCells = await listRow.getByRole('cell').allTextContents()
+      expect(listCells.slice(5, 7)).toEqual([String(listed!.sent), money(listed!.revenue_attributed)])
+      await expect.poll(async () => (await listRow.getByRole('cell').allTextContents())[7]).toBe('not enough data')
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Insight' }).click()
+      await page.getByRole('heading', { name: 'Insight', level: 1 }).waitFor()
+
       // a range of more than 366 days: the server's 400 names from, and the page shows it next to that field
       await page.getByLabel('From', { exact: true }).fill(`${Number(to.slice(0, 4)) - 2}${to.slice(4)}`)
       await page.getByRole('button', { name: 'Show' }).click()

@@ -1,8 +1,11 @@
+import { useState } from 'react'
 import { useInstallTemplate, useSetWorkflowActive, useTemplates, useWorkflows } from '../api/hooks.ts'
+import { type Overview, type Range, useOverview, useWorkflowInsight } from '../api/insight-hooks.ts'
 import type { WorkflowSummary } from '../api/types.ts'
 import { ErrorNote } from '../components/ErrorNote.tsx'
 import { Time } from '../components/Time.tsx'
 import { Link } from '../router.tsx'
+import { count, initialRange, money, percent } from './insight/common.tsx'
 
 export function triggerText(trigger: WorkflowSummary['trigger'] | Record<string, unknown>): string {
   if ('event' in trigger && typeof trigger.event === 'string') return trigger.event
@@ -14,6 +17,10 @@ export function triggerText(trigger: WorkflowSummary['trigger'] | Record<string,
 export function WorkflowsPage() {
   const workflows = useWorkflows()
   const setActive = useSetWorkflowActive()
+  // the last 30 days' figures beside each workflow (GET /api/v1/analytics/overview)
+  const [range] = useState<Range>(() => initialRange(new URLSearchParams()))
+  const overview = useOverview(range)
+  const figures = new Map((overview.data?.workflows ?? []).map((f) => [f.id, f]))
   return (
     <>
       <section aria-labelledby="workflows-heading">
@@ -30,6 +37,10 @@ export function WorkflowsPage() {
                   <th scope="col">Status</th>
                   <th scope="col">Version</th>
                   <th scope="col">Trigger</th>
+                  <th scope="col">Runs (30 d)</th>
+                  <th scope="col">Sent (30 d)</th>
+                  <th scope="col">Revenue (30 d)</th>
+                  <th scope="col">Lift</th>
                   <th scope="col">Updated</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
@@ -48,6 +59,8 @@ export function WorkflowsPage() {
                     </td>
                     <td>v{w.version}</td>
                     <td className="mono">{triggerText(w.trigger)}</td>
+                    <FigureCells figures={figures.get(w.id)} currency={overview.data?.currency} />
+                    <td>{w.active ? <LiftCell id={w.id} range={range} /> : <span className="muted">—</span>}</td>
                     <td>
                       <Time value={w.updated_at} />
                     </td>
@@ -71,6 +84,43 @@ export function WorkflowsPage() {
       </section>
       <TemplateGallery installed={new Set(workflows.data?.items.map((w) => w.id) ?? [])} />
     </>
+  )
+}
+
+function FigureCells({ figures, currency }: { figures: Overview['workflows'][number] | undefined; currency: string | undefined }) {
+  if (!figures || !currency)
+    return (
+      <>
+        <td className="muted">—</td>
+        <td className="muted">—</td>
+        <td className="muted">—</td>
+      </>
+    )
+  return (
+    <>
+      <td>{count(figures.runs)}</td>
+      <td>{count(figures.sent)}</td>
+      <td>{money(figures.revenue_attributed, currency)}</td>
+    </>
+  )
+}
+
+/** The holdout lift of an active workflow over the range, with its interval; "—" without a holdout. */
+function LiftCell({ id, range }: { id: string; range: Range }) {
+  const report = useWorkflowInsight(id, range)
+  const holdout = report.data?.holdout
+  if (!holdout) return <span className="muted">—</span>
+  if (!holdout.enough_data || holdout.lift === null) return <span className="muted">not enough data</span>
+  return (
+    <span>
+      {percent(holdout.lift)}
+      {holdout.ci95 ? (
+        <span className="muted">
+          {' '}
+          (95%: {percent(holdout.ci95[0])} to {percent(holdout.ci95[1])})
+        </span>
+      ) : null}
+    </span>
   )
 }
 
