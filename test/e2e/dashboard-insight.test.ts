@@ -188,6 +188,28 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
       const listCells = await listRow.getByRole('cell').allTextContents()
       expect(listCells.slice(5, 7)).toEqual([String(listed!.sent), money(listed!.revenue_attributed)])
       await expect.poll(async () => (await listRow.getByRole('cell').allTextContents())[7]).toBe('not enough data')
+
+      // the events page lists what the store sent, and a new event appears without a reload
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Events' }).click()
+      await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor()
+      const eventsTable = page.getByRole('table', { name: 'Events' })
+      for (let i = 0; i < ORDERS; i++)
+        await expect
+          .poll(() =>
+            eventsTable
+              .getByRole('row')
+              .filter({ hasText: `evt-order-${i}` })
+              .count(),
+          )
+          .toBe(1)
+      const live = await api('/api/v1/events', {
+        method: 'POST',
+        body: JSON.stringify({ id: 'evt-live-1', type: 'customer.updated', data: { id: 'c-live', email: 'live@example.com', first_name: HOSTILE_NAME } }),
+      })
+      expect(live.status, await live.clone().text()).toBe(202)
+      await expect.poll(() => eventsTable.getByRole('row').filter({ hasText: 'evt-live-1' }).count(), { timeout: 15_000 }).toBe(1)
+      await expectAccessible(page, 'events')
+      expect(await page.locator('main img').count()).toBe(0)
       await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Insight' }).click()
       await page.getByRole('heading', { name: 'Insight', level: 1 }).waitFor()
 

@@ -4,6 +4,7 @@ import { ErrorNote } from './components/ErrorNote.tsx'
 import { InsightPage } from './pages/Insight.tsx'
 import { WorkflowInsightPage } from './pages/insight/WorkflowInsight.tsx'
 import { MessagesPage } from './pages/Messages.tsx'
+import { EventsPage } from './pages/Events.tsx'
 import { RunDetailPage } from './pages/RunDetail.tsx'
 import { RunsPage } from './pages/Runs.tsx'
 import { SignInPage } from './pages/SignIn.tsx'
@@ -46,6 +47,7 @@ function Page({ path }: { path: string }) {
   const run = match('/runs/:id', path)
   if (run) return <RunDetailPage id={run.id!} />
   if (path === '/messages') return <MessagesPage />
+  if (path === '/events') return <EventsPage />
   if (path === '/insight') return <InsightPage />
   const insight = match('/insight/workflows/:id', path)
   if (insight) return <WorkflowInsightPage id={insight.id!} />

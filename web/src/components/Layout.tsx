@@ -8,6 +8,7 @@ const SECTIONS: Array<{ to: string; label: string; under?: string[] }> = [
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
   { to: '/messages', label: 'Outbox' },
+  { to: '/events', label: 'Events' },
   { to: '/insight', label: 'Insight' },
   { to: '/customers', label: 'Store', under: ['/orders', '/inventory', '/purchase-orders', '/suppliers', '/discount-codes'] },
   { to: '/settings', label: 'Settings' },
