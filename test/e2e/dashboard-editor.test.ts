@@ -1,12 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import type { StoreflowProcess } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
-import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli, seriousViolations } from '../helpers/browser.ts'
-import { buildWebOnce } from '../helpers/web-build.ts'
+import { ARTIFACTS, browserRunnable, closeDashboard, type Dashboard, seriousViolations, startDashboard } from '../helpers/browser.ts'
 
 /**
  * The workflow editor as an operator uses it, in Debian's Chromium against a real `storeflow
@@ -20,37 +17,22 @@ const runnable = browserRunnable('dashboard-editor.test.ts')
 const EMAIL = 'editor@example.com'
 const PASSWORD = 'correct horse battery staple'
 
-const cli = (dataDir: string, args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env, 'editor-test')
-
 describe.skipIf(!runnable)('the workflow editor in Chromium', () => {
-  let dataDir: string
+  let dashboard: Dashboard | undefined
   let smtp: SmtpSink
   let serve: { proc: StoreflowProcess; url: string }
   let browser: Browser
   let adminKey: string
 
   beforeAll(async () => {
-    await buildWebOnce()
-    mkdirSync(ARTIFACTS, { recursive: true })
-    dataDir = mkdtempSync(join(tmpdir(), 'storeflow-editor-'))
     smtp = await startSmtpSink()
-    const env = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'editor-test', SMTP_URL: smtp.url }
-    const migrate = await cli(dataDir, ['migrate'])
-    expect(migrate.code, migrate.stderr).toBe(0)
-    const key = await cli(dataDir, ['keys', 'create', '--scope', 'admin', '--json'])
-    expect(key.code, key.stderr).toBe(0)
-    adminKey = (JSON.parse(key.stdout) as { key: string }).key
-    const user = await cli(dataDir, ['users', 'create', EMAIL], { STOREFLOW_ADMIN_PASSWORD: PASSWORD })
-    expect(user.code, user.stderr).toBe(0)
-    serve = await startServe([], env)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+    dashboard = await startDashboard({ name: 'editor', email: EMAIL, password: PASSWORD, secretKey: 'editor-test', env: { SMTP_URL: smtp.url } })
+    ;({ serve, browser, adminKey } = dashboard)
   }, 180_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await serve?.proc.stop()
+    await closeDashboard(dashboard)
     await smtp?.close()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('edit a template in the form and the YAML, save version 2, activate, see a real run, simulate its event', async () => {

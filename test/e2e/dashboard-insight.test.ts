@@ -1,11 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli as cli, seriousViolations } from '../helpers/browser.ts'
-import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
-import { buildWebOnce } from '../helpers/web-build.ts'
+import { ARTIFACTS, browserRunnable, closeDashboard, type Dashboard, seriousViolations, startDashboard } from '../helpers/browser.ts'
+import type { StoreflowProcess } from '../helpers/processes.ts'
 
 /**
  * The Insight pages against a real `storeflow serve` (no SMTP: mail stays in the outbox), seeded
@@ -92,7 +89,7 @@ function orderEvents(now: number) {
 }
 
 describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
-  let dataDir: string
+  let dashboard: Dashboard | undefined
   let serve: { proc: StoreflowProcess; url: string }
   let browser: Browser
   let adminKey: string
@@ -103,19 +100,8 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
     })
 
   beforeAll(async () => {
-    await buildWebOnce()
-    mkdirSync(ARTIFACTS, { recursive: true })
-    dataDir = mkdtempSync(join(tmpdir(), 'storeflow-dashboard-insight-'))
-    const env = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test' }
-    const migrate = await cli(dataDir, ['migrate'])
-    expect(migrate.code, migrate.stderr).toBe(0)
-    const key = await cli(dataDir, ['keys', 'create', '--scope', 'admin', '--json'])
-    expect(key.code, key.stderr).toBe(0)
-    adminKey = (JSON.parse(key.stdout) as { key: string }).key
-    const user = await cli(dataDir, ['users', 'create', EMAIL], { STOREFLOW_ADMIN_PASSWORD: PASSWORD })
-    expect(user.code, user.stderr).toBe(0)
-    serve = await startServe([], env)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+    dashboard = await startDashboard({ name: 'dashboard-insight', email: EMAIL, password: PASSWORD, secretKey: 'browser-test', env: {} })
+    ;({ serve, browser, adminKey } = dashboard)
 
     const saved = await api('/api/v1/workflows', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: WORKFLOW })
     expect(saved.status, await saved.clone().text()).toBe(201)
@@ -135,9 +121,7 @@ describe.skipIf(!runnable)('the Insight pages in Chromium', () => {
   }, 180_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await serve?.proc.stop()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    await closeDashboard(dashboard)
   })
 
   async function expectAccessible(page: Page, name: string) {

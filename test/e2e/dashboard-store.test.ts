@@ -1,13 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixture, hmacBase64 } from '../../src/connectors/testing.ts'
-import { type StoreflowProcess, startServe } from '../helpers/processes.ts'
+import type { StoreflowProcess } from '../helpers/processes.ts'
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts'
-import { ARTIFACTS, BROWSER_ARGS, browserRunnable, CHROMIUM, runCli, seriousViolations } from '../helpers/browser.ts'
-import { buildWebOnce } from '../helpers/web-build.ts'
+import { ARTIFACTS, browserRunnable, closeDashboard, type Dashboard, seriousViolations, startDashboard } from '../helpers/browser.ts'
 
 /**
  * The dashboard's store and settings pages against a real `storeflow serve`, seeded through the
@@ -24,8 +21,6 @@ const EMAIL = 'store-owner@example.com'
 const PASSWORD = 'correct horse battery staple'
 const HOSTILE_NAME = '<img src=x onerror=window.__pwned=1>'
 const DAY = 86_400_000
-
-const cli = (dataDir: string, args: string[], env: Record<string, string> = {}) => runCli(dataDir, args, env, 'browser-test')
 
 /** Ada with three past orders of mugs (and tags), a customer whose name is markup, the mug's stock. */
 function seedEvents(now: number) {
@@ -63,7 +58,7 @@ function seedEvents(now: number) {
 }
 
 describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
-  let dataDir: string
+  let dashboard: Dashboard | undefined
   let smtp: SmtpSink
   let serve: { proc: StoreflowProcess; url: string }
   let browser: Browser
@@ -75,20 +70,9 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
     })
 
   beforeAll(async () => {
-    await buildWebOnce()
-    mkdirSync(ARTIFACTS, { recursive: true })
-    dataDir = mkdtempSync(join(tmpdir(), 'storeflow-dashboard-store-'))
     smtp = await startSmtpSink()
-    const env = { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: 'browser-test', SMTP_URL: smtp.url }
-    const migrate = await cli(dataDir, ['migrate'])
-    expect(migrate.code, migrate.stderr).toBe(0)
-    const key = await cli(dataDir, ['keys', 'create', '--scope', 'admin', '--json'])
-    expect(key.code, key.stderr).toBe(0)
-    adminKey = (JSON.parse(key.stdout) as { key: string }).key
-    const user = await cli(dataDir, ['users', 'create', EMAIL], { STOREFLOW_ADMIN_PASSWORD: PASSWORD })
-    expect(user.code, user.stderr).toBe(0)
-    serve = await startServe([], env)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+    dashboard = await startDashboard({ name: 'dashboard-store', email: EMAIL, password: PASSWORD, secretKey: 'browser-test', env: { SMTP_URL: smtp.url } })
+    ;({ serve, browser, adminKey } = dashboard)
 
     const { history, live } = seedEvents(Date.now())
     const past = await api('/api/v1/events?history=true', { method: 'POST', body: JSON.stringify({ events: history }) })
@@ -123,10 +107,8 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
   }, 180_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await serve?.proc.stop()
+    await closeDashboard(dashboard)
     await smtp?.close()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
   async function expectAccessible(page: Page, name: string) {

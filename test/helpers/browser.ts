@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
-import { CLI, REPO_ROOT } from './processes.ts'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { CLI, REPO_ROOT, type StoreflowProcess, startServe } from './processes.ts'
+import { buildWebOnce } from './web-build.ts'
 
 /**
  * What the dashboard's browser tests share: Debian's Chromium and its flags (DEVELOPERS.md;
@@ -57,4 +59,48 @@ export async function seriousViolations(page: Page): Promise<Array<{ id: string;
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
   })
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+}
+
+/** A real `storeflow serve` on a fresh data directory, with an admin key, a dashboard user and Chromium. */
+export interface Dashboard {
+  dataDir: string
+  serve: { proc: StoreflowProcess; url: string }
+  browser: Browser
+  adminKey: string
+}
+
+/**
+ * What every dashboard browser test starts from: the web app built once, a migrated data
+ * directory, an admin API key (to seed the store through the API), a user to sign in as, a
+ * server on a free port and a browser. Close with closeDashboard.
+ */
+export async function startDashboard(options: {
+  name: string
+  email: string
+  password: string
+  secretKey?: string
+  env?: Record<string, string>
+}): Promise<Dashboard> {
+  const secretKey = options.secretKey ?? 'browser-test'
+  await buildWebOnce()
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const dataDir = mkdtempSync(join(tmpdir(), `storeflow-${options.name}-`))
+  const must = async (args: string[], env: Record<string, string> = {}) => {
+    const result = await runCli(dataDir, args, env, secretKey)
+    if (result.code !== 0) throw new Error(`storeflow ${args.join(' ')} exited ${result.code}: ${result.stderr}`)
+    return result
+  }
+  await must(['migrate'])
+  const adminKey = (JSON.parse((await must(['keys', 'create', '--scope', 'admin', '--json'])).stdout) as { key: string }).key
+  await must(['users', 'create', options.email], { STOREFLOW_ADMIN_PASSWORD: options.password })
+  const serve = await startServe([], { STOREFLOW_DATA_DIR: dataDir, STOREFLOW_SECRET_KEY: secretKey, ...options.env })
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS })
+  return { dataDir, serve, browser, adminKey }
+}
+
+export async function closeDashboard(dashboard: Dashboard | undefined): Promise<void> {
+  if (!dashboard) return
+  await dashboard.browser.close()
+  await dashboard.serve.proc.stop()
+  rmSync(dashboard.dataDir, { recursive: true, force: true })
 }
