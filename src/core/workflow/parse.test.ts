@@ -18,6 +18,8 @@ const head = 'id: w\nname: W\ntrigger: { event: order.paid }\nsteps:\n'
 
 describe('workflow files: every problem names its line', () => {
   it.each([
+    ['broken YAML (a key out of line)', 'id: w\nname: W\ntrigger: { event: order.paid }\n steps: [\n', /^wf\.yaml line 4: /m],
+    ['an unclosed flow map', `${head}  - action: tag_customer\n    with: { tags: [vip]\n`, /^wf\.yaml line 7: /m],
     ['a step with no kind', `${head}  - with: { message: hi }\n`, /line 5 \(steps\[0\]\): a step needs one of: action, if, wait/],
     ['an unknown action', `${head}  - action: teleport\n`, /line 5 \(steps\[0\]\.action\): unknown action "teleport"/],
     ['a bad duration', `${head}  - wait: 3 days\n`, /line 5 \(steps\[0\]\.wait\): must be a duration/],

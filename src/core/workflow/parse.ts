@@ -35,7 +35,8 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   const format = source.trimStart().startsWith('{') ? 'json' : 'yaml'
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
-      line: e.linePos?.[0]?.line ?? null,
+      // prettyErrors off leaves linePos unset: the error's offset gives the line
+      line: e.linePos?.[0]?.line ?? (e.pos ? lineCounter.linePos(e.pos[0]).line : null),
       path: '',
       message: e.message.split('\n')[0] ?? e.message,
     }))
