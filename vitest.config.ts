@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // e2e tests spawn real processes; two cores do not want more than two files at once
     maxWorkers: 2,
+    // expect.poll waits for what a live page or a process shows; its default second is too short
+    // on a loaded two-core machine (a run appearing on the dashboard took longer under CI load)
+    expect: { poll: { timeout: 10_000 } },
   },
 })

@@ -1,7 +1,6 @@
-import { useQuery } from '@tanstack/react-query'
-import { api, currentStore, query } from './client.ts'
+import { currentStore } from './client.ts'
 import { LIVE_INTERVAL_MS } from './hooks.ts'
-import type { Page } from './types.ts'
+import { usePagedList } from './paged.ts'
 
 /** A stored event as GET /api/v1/events lists it. */
 export interface StoredEvent {
@@ -15,9 +14,5 @@ export interface StoredEvent {
 
 /** The newest events of the store, filtered by type and customer, asked again every few seconds (live). */
 export function useEvents(filter: { type?: string; customer?: string }) {
-  return useQuery({
-    queryKey: ['store', currentStore(), 'events', filter],
-    queryFn: () => api<Page<StoredEvent>>(`/api/v1/events${query({ ...filter, limit: 100 })}`),
-    refetchInterval: LIVE_INTERVAL_MS,
-  })
+  return usePagedList<StoredEvent>(['store', currentStore(), 'events', filter], '/api/v1/events', { ...filter }, LIVE_INTERVAL_MS)
 }

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { api, ApiError, currentStore, query, setCsrfToken } from './client.ts'
+import { api, ApiError, currentStore, setCsrfToken } from './client.ts'
+import { usePagedList } from './paged.ts'
 import type { Message, Page, Run, Session, Template, WorkflowDetail, WorkflowSummary } from './types.ts'
 
 /** How often the runs list asks again, so new runs appear without a reload. */
@@ -114,11 +115,7 @@ export interface RunFilter {
 
 /** The newest runs, asked again every few seconds (live). */
 export function useRuns(filter: RunFilter) {
-  return useQuery({
-    queryKey: key('runs', filter),
-    queryFn: () => api<Page<Run>>(`/api/v1/runs${query({ ...filter, limit: 100 })}`),
-    refetchInterval: LIVE_INTERVAL_MS,
-  })
+  return usePagedList<Run>(key('runs', filter), '/api/v1/runs', { ...filter }, LIVE_INTERVAL_MS)
 }
 
 export function useRun(id: string) {
@@ -145,9 +142,5 @@ export function useRunAction() {
 // --- the outbox ---
 
 export function useMessages(filter: { status?: string; customer?: string }) {
-  return useQuery({
-    queryKey: key('messages', filter),
-    queryFn: () => api<Page<Message>>(`/api/v1/messages${query({ ...filter, limit: 100 })}`),
-    refetchInterval: LIVE_INTERVAL_MS * 2,
-  })
+  return usePagedList<Message>(key('messages', filter), '/api/v1/messages', { ...filter }, LIVE_INTERVAL_MS * 2)
 }

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, currentStore, query } from './client.ts'
+import { usePagedList } from './paged.ts'
 import type { Page } from './types.ts'
 
 /**
@@ -174,14 +175,12 @@ const get =
   () =>
     api<T>(path)
 
-export const useCustomers = (q: string) =>
-  useQuery({ queryKey: key('customers', q), queryFn: get<Page<Customer>>(`/api/v1/customers${query({ q, limit: 100 })}`) })
+export const useCustomers = (q: string) => usePagedList<Customer>(key('customers', q), '/api/v1/customers', { q })
 export const useCustomer = (id: string) => useQuery({ queryKey: key('customer', id), queryFn: get<Customer>(`/api/v1/customers/${encodeURIComponent(id)}`) })
 export const useRecommendations = (id: string) =>
   useQuery({ queryKey: key('recommendations', id), queryFn: get<Page<Recommendation>>(`/api/v1/customers/${encodeURIComponent(id)}/recommendations?limit=5`) })
-export const useOrders = (customer?: string) =>
-  useQuery({ queryKey: key('orders', customer ?? ''), queryFn: get<Page<Order>>(`/api/v1/orders${query({ customer, limit: 100 })}`) })
-export const useCarts = () => useQuery({ queryKey: key('carts'), queryFn: get<Page<Cart>>('/api/v1/carts?limit=100') })
+export const useOrders = (customer?: string) => usePagedList<Order>(key('orders', customer ?? ''), '/api/v1/orders', { customer })
+export const useCarts = () => usePagedList<Cart>(key('carts'), '/api/v1/carts', {})
 export const useSegments = () => useQuery({ queryKey: key('segments'), queryFn: get<Page<Segment>>('/api/v1/segments?limit=500') })
 export const useInventory = () => useQuery({ queryKey: key('inventory'), queryFn: get<Page<Forecast>>('/api/v1/inventory/forecast?limit=500') })
 export const useForecast = (sku: string, horizon: number) =>
@@ -189,12 +188,12 @@ export const useForecast = (sku: string, horizon: number) =>
 export const useSuppliers = () => useQuery({ queryKey: key('suppliers'), queryFn: get<Page<Supplier>>('/api/v1/suppliers?limit=500') })
 export const usePurchaseOrders = (status: string) =>
   useQuery({ queryKey: key('purchase-orders', status), queryFn: get<Page<PurchaseOrder>>(`/api/v1/purchase-orders${query({ status, limit: 200 })}`) })
-export const useDiscountCodes = () => useQuery({ queryKey: key('discount-codes'), queryFn: get<Page<DiscountCode>>('/api/v1/discount-codes?limit=200') })
+export const useDiscountCodes = () => usePagedList<DiscountCode>(key('discount-codes'), '/api/v1/discount-codes', {})
 export const useSettings = () => useQuery({ queryKey: key('settings'), queryFn: get<Settings>('/api/v1/settings') })
 export const useConnectors = () => useQuery({ queryKey: key('connectors'), queryFn: get<Page<Connector>>('/api/v1/connectors?limit=100') })
 export const useConnectorHealth = (id: string) =>
   useQuery({ queryKey: key('connector-health', id), queryFn: get<ConnectorHealth>(`/api/v1/connectors/${encodeURIComponent(id)}/health`) })
-export const useDeliveries = () => useQuery({ queryKey: key('deliveries'), queryFn: get<Page<Delivery>>('/api/v1/deliveries?limit=50') })
+export const useDeliveries = () => usePagedList<Delivery>(key('deliveries'), '/api/v1/deliveries', {})
 export const useKeys = () => useQuery({ queryKey: key('keys'), queryFn: get<Page<ApiKey>>('/api/v1/keys') })
 export const useUsers = () => useQuery({ queryKey: key('users'), queryFn: get<Page<DashboardUser>>('/api/v1/users') })
 

@@ -4,6 +4,7 @@ import { ErrorNote } from '../components/ErrorNote.tsx'
 import { Json } from '../components/Json.tsx'
 import { Time } from '../components/Time.tsx'
 import { navigate, useLocation } from '../router.tsx'
+import { ShowMore } from '../components/ShowMore.tsx'
 
 /** Events the store sent, newest first, filtered by type and customer (kept in the URL), refreshed live. */
 export function EventsPage() {
@@ -72,6 +73,7 @@ export function EventsPage() {
           </table>
         </div>
       ) : null}
+      <ShowMore list={events} noun="events" />
     </section>
   )
 }

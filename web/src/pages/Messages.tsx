@@ -6,6 +6,7 @@ import { ScrollText } from '../components/ScrollText.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { Time } from '../components/Time.tsx'
 import { Link } from '../router.tsx'
+import { ShowMore } from '../components/ShowMore.tsx'
 
 /** The outbox: every message the store sent or will send, and a preview of one as its customer sees it. */
 export function MessagesPage() {
@@ -33,6 +34,7 @@ export function MessagesPage() {
             ))}
           </ul>
         ) : null}
+        <ShowMore list={messages} noun="messages" />
         {open ? <MessagePreview message={open} /> : null}
       </div>
     </section>

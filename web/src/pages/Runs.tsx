@@ -5,6 +5,7 @@ import { ErrorNote } from '../components/ErrorNote.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { Time } from '../components/Time.tsx'
 import { Link, navigate, useLocation } from '../router.tsx'
+import { ShowMore } from '../components/ShowMore.tsx'
 
 // the charts library loads with the first chart, not with the sign-in page
 const RunsChart = lazy(() => import('../components/RunsChart.tsx').then((m) => ({ default: m.RunsChart })))
@@ -111,6 +112,7 @@ export function RunsPage() {
           </table>
         </div>
       ) : null}
+      <ShowMore list={runs} noun="runs" />
     </section>
   )
 }

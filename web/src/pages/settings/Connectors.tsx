@@ -3,6 +3,7 @@ import { currentStore } from '../../api/client.ts'
 import { ErrorNote } from '../../components/ErrorNote.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { Time } from '../../components/Time.tsx'
+import { ShowMore } from '../../components/ShowMore.tsx'
 
 /**
  * The address a shop posts its webhooks to, when the server does not say (it does, as
@@ -68,6 +69,7 @@ export function ConnectorsPage() {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={deliveries} noun="deliveries" />
     </section>
   )
 }

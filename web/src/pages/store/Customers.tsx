@@ -6,6 +6,7 @@ import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { Time } from '../../components/Time.tsx'
 import { Link } from '../../router.tsx'
 import { customerName, Money } from './SubNav.tsx'
+import { ShowMore } from '../../components/ShowMore.tsx'
 
 /** The store's customers, newest first, with a search over email, name and shop id. */
 export function CustomersPage() {
@@ -62,6 +63,7 @@ export function CustomersPage() {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={customers} noun="customers" />
     </section>
   )
 }
@@ -180,6 +182,7 @@ function CustomerOrders({ customerKey }: { customerKey: string }) {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={orders} noun="orders" />
     </section>
   )
 }
@@ -219,6 +222,7 @@ function CustomerRuns({ customerKey }: { customerKey: string }) {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={runs} noun="runs" />
     </section>
   )
 }
@@ -260,6 +264,7 @@ function CustomerMessages({ customerKey }: { customerKey: string }) {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={messages} noun="messages" />
     </section>
   )
 }

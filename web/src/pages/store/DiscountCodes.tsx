@@ -1,6 +1,7 @@
 import { useDiscountCodes } from '../../api/store-hooks.ts'
 import { ErrorNote } from '../../components/ErrorNote.tsx'
 import { Time } from '../../components/Time.tsx'
+import { ShowMore } from '../../components/ShowMore.tsx'
 
 export function DiscountCodesPage() {
   const codes = useDiscountCodes()
@@ -47,6 +48,7 @@ export function DiscountCodesPage() {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={codes} noun="codes" />
     </section>
   )
 }

@@ -3,6 +3,7 @@ import { ErrorNote } from '../../components/ErrorNote.tsx'
 import { Time } from '../../components/Time.tsx'
 import { Link } from '../../router.tsx'
 import { Money } from './SubNav.tsx'
+import { ShowMore } from '../../components/ShowMore.tsx'
 
 /** The store's orders (newest first) and carts (most recently changed first). */
 export function OrdersPage() {
@@ -55,6 +56,7 @@ export function OrdersPage() {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={orders} noun="orders" />
       <h2>Carts</h2>
       <ErrorNote error={carts.error} />
       {carts.data && carts.data.items.length === 0 ? <p>No carts yet.</p> : null}
@@ -88,6 +90,7 @@ export function OrdersPage() {
           </tbody>
         </table>
       ) : null}
+      <ShowMore list={carts} noun="carts" />
     </section>
   )
 }
