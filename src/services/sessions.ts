@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { UserError } from '../lib/errors.ts'
-import { FailureWindow } from '../lib/failure-window.ts'
 import { createSession, deleteExpiredSessions, deleteSession, findSession, hashSessionToken, touchSession, type SessionRecord } from '../store/sessions.repo.ts'
+import { clearSignInFailures, recordSignInFailure, signInFailuresSince } from '../store/sign-in-failures.repo.ts'
 import { listStores } from '../store/stores.repo.ts'
 import { findUserByEmail, hashPassword, verifyPassword } from '../store/users.repo.ts'
 import type { ServiceContext } from './context.ts'
@@ -17,7 +17,9 @@ const TOUCH_EVERY_MS = 60_000
  * Sign-in is rate limited by default (PRODUCT §9): failures only, in a sliding window of 15
  * minutes, 5 per email and client IP (guessing one account's password) and 20 per client IP
  * (trying many accounts). Over either, sign-in answers 429 with Retry-After before any password
- * is checked. Counted in this process's memory, like the ingest limits.
+ * is checked. Counted in the database (sign_in_failures), so every API node of an installation
+ * counts the same failures and a restart forgets none; two failures racing at the very limit may
+ * both be counted before either is refused, so the bound can be passed by the requests in flight.
  */
 export const SIGN_IN_WINDOW_MS = 15 * 60_000
 export const SIGN_IN_FAILURES_PER_EMAIL_AND_IP = 5
@@ -40,8 +42,17 @@ const WRONG = 'wrong email or password'
 /** Dashboard sessions: sign in with a user's email and password, a cookie token stored hashed. */
 export function createSessionsService(ctx: ServiceContext) {
   const db = ctx.handle.db
-  const perEmailAndIp = new FailureWindow(SIGN_IN_FAILURES_PER_EMAIL_AND_IP, SIGN_IN_WINDOW_MS)
-  const perIp = new FailureWindow(SIGN_IN_FAILURES_PER_IP, SIGN_IN_WINDOW_MS)
+  // keys are stored as an HMAC with the installation's secret: the table names no email or address
+  const keyHash = (kind: 'email+ip' | 'ip', key: string) =>
+    createHmac('sha256', ctx.config.secretKey || 'storeflow-sign-in')
+      .update(`sign-in\u0000${kind}\u0000${key}`)
+      .digest('base64url')
+  /** ms until the key may try again (0: now): at `limit` failures in the window, until the oldest of the last `limit` leaves it */
+  const blockedFor = async (hash: string, limit: number, at: number): Promise<number> => {
+    const times = await signInFailuresSince(db, hash, new Date(at - SIGN_IN_WINDOW_MS), limit)
+    if (times.length < limit) return 0
+    return Math.max(1, Date.parse(times[limit - 1]!) + SIGN_IN_WINDOW_MS - at)
+  }
   // an unknown email is checked against this hash, so it takes as long as a wrong password
   let dummyHash: Promise<string> | null = null
   const dummy = () => (dummyHash ??= hashPassword(randomBytes(16).toString('base64url')))
@@ -55,10 +66,10 @@ export function createSessionsService(ctx: ServiceContext) {
      */
     async signIn(input: { email: string; password: string }, clientIp: string): Promise<{ user: SessionUser; token: string; csrf_token: string }> {
       const email = input.email.trim().toLowerCase()
-      const ipKey = clientIp
-      const pairKey = `${email}\u0000${clientIp}`
+      const ipKey = keyHash('ip', clientIp)
+      const pairKey = keyHash('email+ip', `${email}\u0000${clientIp}`)
       const at = now().getTime()
-      const wait = Math.max(perEmailAndIp.blockedFor(pairKey, at) ?? 0, perIp.blockedFor(ipKey, at) ?? 0)
+      const wait = Math.max(await blockedFor(pairKey, SIGN_IN_FAILURES_PER_EMAIL_AND_IP, at), await blockedFor(ipKey, SIGN_IN_FAILURES_PER_IP, at))
       if (wait > 0) {
         const seconds = Math.ceil(wait / 1000)
         throw new UserError(
@@ -71,12 +82,11 @@ export function createSessionsService(ctx: ServiceContext) {
       if (user) ok = await verifyPassword(input.password, user.password_hash)
       else await verifyPassword(input.password, await dummy())
       if (!user || !ok) {
-        const failedAt = now().getTime()
-        perEmailAndIp.fail(pairKey, failedAt)
-        perIp.fail(ipKey, failedAt)
+        const failedAt = now()
+        await recordSignInFailure(db, [pairKey, ipKey], failedAt, new Date(failedAt.getTime() - SIGN_IN_WINDOW_MS))
         throw new UserError(WRONG, { code: 'unauthorized' })
       }
-      perEmailAndIp.clear(pairKey)
+      await clearSignInFailures(db, pairKey)
       const signedInAt = now()
       await deleteExpiredSessions(db, signedInAt, new Date(signedInAt.getTime() - SESSION_IDLE_MS))
       const session = await createSession(db, user.id, signedInAt, new Date(signedInAt.getTime() + SESSION_ABSOLUTE_MS))

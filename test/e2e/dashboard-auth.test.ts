@@ -2,7 +2,15 @@ import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { dashboardLogin } from '../../src/cli/dashboard-login.ts'
 import { buildServer } from '../../src/http/server.ts'
-import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, SIGN_IN_FAILURES_PER_EMAIL_AND_IP, SIGN_IN_FAILURES_PER_IP } from '../../src/services/sessions.ts'
+import { silentLogger } from '../../src/lib/logger.ts'
+import { createApp } from '../../src/main.ts'
+import {
+  SESSION_ABSOLUTE_MS,
+  SESSION_IDLE_MS,
+  SIGN_IN_FAILURES_PER_EMAIL_AND_IP,
+  SIGN_IN_FAILURES_PER_IP,
+  SIGN_IN_WINDOW_MS,
+} from '../../src/services/sessions.ts'
 import { createKey, createStore } from '../../src/store/stores.repo.ts'
 import { DIALECTS, createTestEnv, type TestEnv } from '../helpers/dialects.ts'
 import { serverRoutes } from '../helpers/two-stores.ts'
@@ -315,6 +323,47 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     expect((await login(EMAIL, PASSWORD, from('10.0.0.4'))).status).toBe(200)
     env.clock.advance(wait * 1000)
     expect((await login(EMAIL, PASSWORD, from('10.0.0.3'))).status).toBe(200)
+  })
+
+  it('failed sign-ins are counted in the database: spread over two API nodes they add up, and a restart forgets none', async () => {
+    await start({ STOREFLOW_TRUST_PROXY: '1' })
+    // a second API node on the same database and clock
+    const second = await createApp(env.config, { log: silentLogger, clock: env.clock, ...(env.schema ? { schema: env.schema } : {}) })
+    const secondServer = await buildServer(second)
+    const secondBase = await secondServer.listen({ port: 0, host: '127.0.0.1' })
+    const loginAt = async (at: string, password: string) =>
+      (
+        await fetch(`${at}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.9.9' },
+          body: JSON.stringify({ email: EMAIL, password }),
+        })
+      ).status
+    try {
+      // the limit's failures alternate between the nodes: neither saw them all
+      for (let i = 0; i < SIGN_IN_FAILURES_PER_EMAIL_AND_IP; i++) expect(await loginAt(i % 2 === 0 ? base : secondBase, `wrong-${i}-password`)).toBe(401)
+      expect(await loginAt(base, PASSWORD)).toBe(429)
+      expect(await loginAt(secondBase, PASSWORD)).toBe(429)
+    } finally {
+      await secondServer.close()
+      await second.close()
+    }
+    // a node started after them (a restart) still refuses
+    const third = await createApp(env.config, { log: silentLogger, clock: env.clock, ...(env.schema ? { schema: env.schema } : {}) })
+    const thirdServer = await buildServer(third)
+    const thirdBase = await thirdServer.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      expect(await loginAt(thirdBase, PASSWORD)).toBe(429)
+      env.clock.advance(SIGN_IN_WINDOW_MS)
+      expect(await loginAt(thirdBase, PASSWORD)).toBe(200)
+    } finally {
+      await thirdServer.close()
+      await third.close()
+    }
+    // the table names no email and no address
+    const rows = await env.app.handle.db.selectFrom('sign_in_failures').select(['key_hash']).execute()
+    expect(rows.length).toBeGreaterThan(0)
+    for (const r of rows) expect(r.key_hash).not.toMatch(/owner|example|10\.9/)
   })
 
   it('Bearer keys work as before: the cookie neither widens a key nor is needed with one', async () => {

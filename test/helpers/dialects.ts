@@ -36,6 +36,8 @@ export interface TestEnv {
   app: App
   clock: ManualClock
   config: Config
+  /** the PostgreSQL schema the database lives in (a second app on the same database opens it with this) */
+  schema?: string
   /** closes the app and removes its database */
   cleanup(): Promise<void>
 }
@@ -57,6 +59,7 @@ export async function createTestEnv(dialect: DialectName, options: AppOptions & 
     app,
     clock,
     config,
+    ...(dialect === 'postgres' ? { schema } : {}),
     async cleanup() {
       await app.close()
       if (dialect === 'postgres') await dropPostgresSchema(TEST_DATABASE_URL, schema)
