@@ -40,6 +40,17 @@ export function storeAdminPaths(ok: (description: string, schema?: object) => ob
       },
     },
     '/api/v1/keys/{id}': { delete: { summary: "Revoke one of the store's keys (admin); 404 for a key of another store or one already revoked" } },
+    '/api/v1/users/{id}': {
+      delete: {
+        summary: 'Delete a dashboard user and end their sessions (a signed-in user only; not the user signed in: 409)',
+        responses: {
+          204: { description: 'deleted' },
+          403: ok('an API key, not a signed-in user', error),
+          404: ok('no such user', error),
+          409: ok('the user signed in', error),
+        },
+      },
+    },
     '/api/v1/users': {
       get: { summary: "The installation's dashboard users { id, email, role, created_at } (a signed-in user only: an API key is bound to one store, 403)" },
       post: {

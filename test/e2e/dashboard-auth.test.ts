@@ -366,6 +366,28 @@ describe.each(DIALECTS)('dashboard sign-in on %s', (dialect) => {
     for (const r of rows) expect(r.key_hash).not.toMatch(/owner|example|10\.9/)
   })
 
+  it('DELETE /api/v1/users/:id: another user goes with their sessions; not oneself (409), not an unknown id (404)', async () => {
+    await start()
+    const { cookie, csrf } = await signIn()
+    const clerk = await env.app.services.users.create({ email: 'clerk@example.com', password: 'a password long enough for a clerk' })
+    const clerkLogin = await login('clerk@example.com', 'a password long enough for a clerk')
+    expect(clerkLogin.status).toBe(200)
+    const clerkCookie = clerkLogin.cookie!.split(';')[0]!
+    const me = (await call('GET', '/api/v1/auth/session', { headers: { cookie } })).body.user.id as string
+    const del = (id: string, headers: Record<string, string> = { cookie, 'x-csrf-token': csrf }) => call('DELETE', `/api/v1/users/${id}`, { headers })
+    // without the CSRF token a cookie deletes nothing
+    expect((await del(clerk.id, { cookie })).status).toBe(403)
+    const self = await del(me)
+    expect(self.status).toBe(409)
+    expect(self.body.error.details.field).toBe('id')
+    expect((await del(clerk.id)).status).toBe(204)
+    expect((await call('GET', '/api/v1/auth/session', { headers: { cookie: clerkCookie } })).status).toBe(401)
+    expect((await login('clerk@example.com', 'a password long enough for a clerk')).status).toBe(401)
+    expect((await del(clerk.id)).status).toBe(404)
+    const left = (await call('GET', '/api/v1/users', { headers: { cookie } })).body.items.map((u: { email: string }) => u.email)
+    expect(left).toEqual([EMAIL])
+  })
+
   it('Bearer keys work as before: the cookie neither widens a key nor is needed with one', async () => {
     await start()
     const { cookie } = await signIn()

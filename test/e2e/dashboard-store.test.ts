@@ -298,7 +298,7 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
       expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true')
       await page.getByLabel('Password').fill('a password long enough for a clerk')
       await page.getByRole('button', { name: 'Add user' }).click()
-      await page.getByRole('cell', { name: 'clerk@example.com' }).waitFor()
+      await page.getByRole('cell', { name: 'clerk@example.com', exact: true }).waitFor()
       // and the clerk signs in
       const signIn = await fetch(`${serve.url}/api/v1/auth/login`, {
         method: 'POST',
@@ -306,6 +306,14 @@ describe.skipIf(!runnable)('the store and settings pages in Chromium', () => {
         body: JSON.stringify({ email: 'clerk@example.com', password: 'a password long enough for a clerk' }),
       })
       expect(signIn.status).toBe(200)
+      const clerkCookie = (signIn.headers.getSetCookie()[0] ?? '').split(';')[0]!
+      // the signed-in user has no delete button of their own; the clerk is deleted after a confirm,
+      // which signs the clerk out at once
+      expect(await page.getByRole('row').filter({ hasText: EMAIL }).getByRole('button').count()).toBe(0)
+      page.once('dialog', (dialog) => void dialog.accept())
+      await page.getByRole('button', { name: 'Delete clerk@example.com' }).click()
+      await expect.poll(() => page.getByRole('cell', { name: 'clerk@example.com', exact: true }).count()).toBe(0)
+      expect((await fetch(`${serve.url}/api/v1/auth/session`, { headers: { cookie: clerkCookie } })).status).toBe(401)
       expect(problems).toEqual([])
     } finally {
       await close()

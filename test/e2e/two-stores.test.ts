@@ -953,6 +953,10 @@ const MATRIX: Record<string, RouteCases> = {
       },
     ],
   },
+  'DELETE /api/v1/users/:id': {
+    scope: 'admin',
+    cases: [{ name: 'with a key', request: () => ({ method: 'DELETE', url: '/api/v1/users/usr_anything' }), expect: status(403) }],
+  },
   'POST /api/v1/settings/smtp/test': {
     scope: 'admin',
     cases: [

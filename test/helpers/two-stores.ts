@@ -11,7 +11,7 @@ import type { Database } from '../../src/store/tables.ts'
  */
 
 /** Tables that hold no store's data: the installation's own (dashboard users, migrations). */
-const INSTALLATION_TABLES = new Set(['storeflow_migrations', 'users', 'sessions', 'sqlite_sequence'])
+const INSTALLATION_TABLES = new Set(['storeflow_migrations', 'users', 'sessions', 'sign_in_failures', 'sqlite_sequence'])
 
 export interface TableInfo {
   table: string

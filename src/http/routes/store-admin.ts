@@ -80,6 +80,11 @@ export function registerStoreAdminRoutes(server: FastifyInstance, app: App): voi
     if (password.length > 1024) throw field('longer than 1024 characters', 'password')
     return reply.code(201).send(await users.create({ email, password }))
   })
+  server.delete<{ Params: { id: string } }>('/api/v1/users/:id', { preHandler: admin }, async (request, reply) => {
+    requireSignedIn(request)
+    await users.remove(request.params.id, request.sessionUser!.id)
+    return reply.code(204).send()
+  })
 
   server.post('/api/v1/settings/smtp/test', { preHandler: admin }, async (request) => {
     const body = objectBody(request.body)

@@ -229,6 +229,7 @@ export const useCreateKey = () =>
 export const useRevokeKey = () => useChange((id: string) => api<void>(`/api/v1/keys/${encodeURIComponent(id)}`, { method: 'DELETE' }), 'keys')
 export const useCreateUser = () =>
   useChange((input: { email: string; password: string }) => api<DashboardUser>('/api/v1/users', { method: 'POST', body: input }), 'users')
+export const useDeleteUser = () => useChange((id: string) => api<void>(`/api/v1/users/${encodeURIComponent(id)}`, { method: 'DELETE' }), 'users')
 export const useSmtpTest = () =>
   useMutation({
     mutationFn: (to: string) => api<{ sent: true; to: string; from: string; response: string }>('/api/v1/settings/smtp/test', { method: 'POST', body: { to } }),

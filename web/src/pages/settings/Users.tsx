@@ -1,5 +1,6 @@
 import { useState } from 'react'
-import { useCreateUser, useUsers } from '../../api/store-hooks.ts'
+import { useSession } from '../../api/hooks.ts'
+import { useCreateUser, useDeleteUser, useUsers } from '../../api/store-hooks.ts'
 import { ApiError } from '../../api/client.ts'
 import { ErrorNote } from '../../components/ErrorNote.tsx'
 import { Time } from '../../components/Time.tsx'
@@ -8,6 +9,8 @@ import { Time } from '../../components/Time.tsx'
 export function UsersPage() {
   const users = useUsers()
   const create = useCreateUser()
+  const remove = useDeleteUser()
+  const me = useSession().data?.user.id
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const field = create.error instanceof ApiError ? create.error.field : null
@@ -15,7 +18,7 @@ export function UsersPage() {
     <section aria-labelledby="users-heading">
       <h1 id="users-heading">Users</h1>
       <p className="muted">Users belong to the installation: each may sign in and act on every store.</p>
-      <ErrorNote error={users.error} />
+      <ErrorNote error={users.error ?? remove.error} />
       {users.data ? (
         <table>
           <thead>
@@ -23,6 +26,9 @@ export function UsersPage() {
               <th scope="col">Email</th>
               <th scope="col">Role</th>
               <th scope="col">Added</th>
+              <th scope="col">
+                <span className="sr-only">Delete</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -32,6 +38,21 @@ export function UsersPage() {
                 <td>{u.role}</td>
                 <td>
                   <Time value={u.created_at} />
+                </td>
+                <td>
+                  {u.id === me ? (
+                    <span className="muted">you</span>
+                  ) : (
+                    <button
+                      type="button"
+                      disabled={remove.isPending}
+                      onClick={() => {
+                        if (window.confirm(`Delete ${u.email}? They are signed out everywhere and can no longer sign in.`)) remove.mutate(u.id)
+                      }}
+                    >
+                      Delete <span className="sr-only">{u.email}</span>
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
