@@ -7,6 +7,7 @@ export type { SuppliersTable, PurchaseOrdersTable, PurchaseOrderCountersTable, P
 import type { InventoryAdjustmentsTable, InventorySkusTable, OrderDemandTable, SkuDailyDemandTable } from './inventory-tables.ts'
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
 import type { AuditLogTable } from './audit-log.repo.ts'
+import type { CountersTable, WorkersTable } from './workers.repo.ts'
 import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable, SocialPostsTable } from './remote-tables.ts'
 
 /**
@@ -63,6 +64,8 @@ export interface Database {
   attributions: AttributionsTable
   workflow_stats_daily: WorkflowStatsDailyTable
   audit_log: AuditLogTable
+  workers: WorkersTable
+  storeflow_counters: CountersTable
 }
 
 export interface StoresTable {
