@@ -42,7 +42,11 @@ export function createMaintenanceService(ctx: ServiceContext, deliveries: Delive
     start(): () => void {
       const once = () => {
         prune()
-          .then((counts) => (counts.deliveries > 0 || counts.runs > 0 || counts.events > 0 || counts.workers > 0) && ctx.log.info(counts, 'pruned what is past its retention'))
+          .then(
+            (counts) =>
+              (counts.deliveries > 0 || counts.runs > 0 || counts.events > 0 || counts.workers > 0) &&
+              ctx.log.info(counts, 'pruned what is past its retention'),
+          )
           .catch((err) => ctx.log.warn({ err }, 'pruning failed'))
       }
       once()

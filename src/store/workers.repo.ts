@@ -46,7 +46,9 @@ export async function beatWorker(db: Kysely<Database>, beat: WorkerBeat): Promis
   await db
     .insertInto('workers')
     .values(row)
-    .onConflict((oc) => oc.column('id').doUpdateSet({ last_seen: row.last_seen, claimed_runs: row.claimed_runs, heartbeat_ms: row.heartbeat_ms, stopped_at: null }))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ last_seen: row.last_seen, claimed_runs: row.claimed_runs, heartbeat_ms: row.heartbeat_ms, stopped_at: null }),
+    )
     .execute()
 }
 
@@ -63,7 +65,13 @@ export function workerState(row: Selectable<WorkersTable>, now: Date): WorkerSta
 /** Every worker row (a handful: rows gone for over a day are pruned), the newest start first. */
 export async function listWorkers(db: Kysely<Database>, now: Date): Promise<WorkerRow[]> {
   const rows = await db.selectFrom('workers').selectAll().orderBy('started_at', 'desc').orderBy('id').execute()
-  return rows.map((row) => ({ ...row, pid: Number(row.pid), heartbeat_ms: Number(row.heartbeat_ms), claimed_runs: Number(row.claimed_runs), state: workerState(row, now) }))
+  return rows.map((row) => ({
+    ...row,
+    pid: Number(row.pid),
+    heartbeat_ms: Number(row.heartbeat_ms),
+    claimed_runs: Number(row.claimed_runs),
+    state: workerState(row, now),
+  }))
 }
 
 /** Deletes workers stopped, or not seen, since before `cutoff`. */

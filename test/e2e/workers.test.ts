@@ -37,7 +37,9 @@ describe.each(DIALECTS)('workers on %s', { timeout: 180_000 }, (dialect) => {
   beforeAll(async () => {
     env = await createTestEnv(dialect)
     await env.app.services.users.create({ email: EMAIL, password: PASSWORD })
-    const childEnv = await processEnv(env.app.handle.db, env.config.dataDir, dialect, TEST_DATABASE_URL, { STOREFLOW_WORKER_HEARTBEAT_MS: String(HEARTBEAT_MS) })
+    const childEnv = await processEnv(env.app.handle.db, env.config.dataDir, dialect, TEST_DATABASE_URL, {
+      STOREFLOW_WORKER_HEARTBEAT_MS: String(HEARTBEAT_MS),
+    })
     api = await startServe(['--no-worker'], childEnv)
     for (let i = 0; i < 2; i++) workers.push(startStoreflow(['worker', '--metrics-port', '0'], childEnv))
     const login = await fetch(`${api.url}/api/v1/auth/login`, {
