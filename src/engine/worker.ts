@@ -83,8 +83,14 @@ export class Worker {
     this.routing = this.route()
     this.startedAt = this.engine.clock.now()
     const heartbeatMs = this.options.heartbeatMs ?? WORKER_HEARTBEAT_MS
+    let inFlight = false
     const beat = () => {
-      this.beating = this.beat(heartbeatMs)
+      // a beat still waiting for the database (away, or slow to answer) is not joined by more
+      if (inFlight) return
+      inFlight = true
+      this.beating = this.beat(heartbeatMs).finally(() => {
+        inFlight = false
+      })
     }
     beat()
     this.heartbeat = setInterval(beat, heartbeatMs)
