@@ -28,14 +28,22 @@ function sample(text: string, name: string, labels = ''): number | undefined {
  * GET /metrics of a listening server, scraped after real traffic (events over HTTP, mail to a
  * real SMTP server), with the engine's clock moved by hand: each new figure says what happened.
  */
+// one sink for both dialects: closing it waits out the senders' pooled connections
+let smtp: SmtpSink
+beforeAll(async () => {
+  smtp = await startSmtpSink()
+})
+afterAll(async () => {
+  await smtp?.close()
+})
+
 describe.each(DIALECTS)('GET /metrics on %s', (dialect) => {
-  let smtp: SmtpSink
   let env: TestEnv
   let server: FastifyInstance
   let base: string
   let ingestKey: string
   beforeAll(async () => {
-    smtp = await startSmtpSink()
+    smtp.received.length = 0
     env = await createTestEnv(dialect, { env: { SMTP_URL: smtp.url, STOREFLOW_RETENTION_EVENTS_DAYS: '1' } })
     await installWorkflow(env.app, WELCOME)
     ingestKey = (await createKey(env.app.handle.db, 'default', 'ingest', env.clock.now())).key
@@ -47,7 +55,6 @@ describe.each(DIALECTS)('GET /metrics on %s', (dialect) => {
   afterAll(async () => {
     await server?.close()
     await env?.cleanup()
-    await smtp?.close()
   })
 
   const scrape = async () => {
