@@ -8,7 +8,7 @@ import type { App, AppOptions, HttpServer } from './main.ts'
  * need no database start without the engine, the database drivers or Fastify.
  */
 export async function runCommandLine(argv: string[]): Promise<void> {
-  await main(argv, { createApp, buildServer })
+  await main(argv, { createApp, buildServer, buildMetricsServer })
 }
 
 async function createApp(config: Config, options?: AppOptions): Promise<App> {
@@ -19,6 +19,19 @@ async function createApp(config: Config, options?: AppOptions): Promise<App> {
 async function buildServer(app: App): Promise<HttpServer> {
   const http = await import('./http/server.ts')
   const server = await http.buildServer(app)
+  return {
+    async listen(port, host) {
+      await server.listen({ port, host })
+      const address = server.server.address()
+      return address && typeof address === 'object' ? address.port : port
+    },
+    close: () => server.close(),
+  }
+}
+
+async function buildMetricsServer(app: App): Promise<HttpServer> {
+  const { buildMetricsServer: build } = await import('./http/metrics-server.ts')
+  const server = build(app)
   return {
     async listen(port, host) {
       await server.listen({ port, host })

@@ -44,6 +44,11 @@ export interface Config {
   /** how long a worker holds a claimed run before another may take it over, ms; default 60000 */
   leaseMs: number
   /**
+   * STOREFLOW_WORKER_HEARTBEAT_MS: how often each worker writes its row in the list of workers
+   * (GET /api/v1/workers, /metrics); default 10000. A worker not seen for 3 of these is lost.
+   */
+  workerHeartbeatMs?: number
+  /**
    * STOREFLOW_TRUST_PROXY=1: the server sits behind a reverse proxy it trusts, so X-Forwarded-Proto,
    * -For and -Host say the client's scheme, address and host (the Secure flag of the dashboard's
    * cookie, sign-in rate limits per client). Off by default: then those headers are ignored.
@@ -89,6 +94,7 @@ export async function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv
     ingestRateLimit: ingestRate(env.STOREFLOW_INGEST_RATE_LIMIT ?? (file.ingestRateLimit as string | number | undefined)),
     formRateLimit: namedRate('STOREFLOW_FORM_RATE_LIMIT', env.STOREFLOW_FORM_RATE_LIMIT ?? (file.formRateLimit as string | number | undefined) ?? '20/min'),
     leaseMs: Number(env.STOREFLOW_LEASE_MS ?? file.leaseMs ?? 60_000),
+    workerHeartbeatMs: positiveMs('STOREFLOW_WORKER_HEARTBEAT_MS', env.STOREFLOW_WORKER_HEARTBEAT_MS ?? file.workerHeartbeatMs, 10_000),
     trustProxy: ['1', 'true'].includes(env.STOREFLOW_TRUST_PROXY ?? '') || file.trustProxy === true,
     retentionEventsDays: days('STOREFLOW_RETENTION_EVENTS_DAYS', env.STOREFLOW_RETENTION_EVENTS_DAYS ?? file.retentionEventsDays, 0),
     retentionRunsDays: days('STOREFLOW_RETENTION_RUNS_DAYS', env.STOREFLOW_RETENTION_RUNS_DAYS ?? file.retentionRunsDays, 0),

@@ -67,6 +67,8 @@ export interface HttpServer {
 export interface CommandLineRoot {
   createApp(config: Config, options?: AppOptions): Promise<App>
   buildServer(app: App): Promise<HttpServer>
+  /** `worker --metrics-port`: a server of GET /metrics alone */
+  buildMetricsServer(app: App): Promise<HttpServer>
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {

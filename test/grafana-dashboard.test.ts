@@ -39,6 +39,20 @@ describe('the sample Grafana dashboard', () => {
     expect(used.size).toBeGreaterThan(5)
     expect([...used].filter((name) => !exposed.has(name))).toEqual([])
     // the engine's own gauges are on it
-    for (const name of ['storeflow_runs', 'storeflow_runs_due', 'storeflow_events_unrouted', 'storeflow_events_total']) expect(used).toContain(name)
+    for (const name of [
+      'storeflow_runs',
+      'storeflow_runs_due',
+      'storeflow_runs_oldest_due_seconds',
+      'storeflow_events_unrouted',
+      'storeflow_router_lag_seconds',
+      'storeflow_events_total',
+      'storeflow_events_ingested_total',
+      'storeflow_emails',
+      'storeflow_step_duration_seconds_bucket',
+      'storeflow_workers',
+      'storeflow_worker_claimed_runs',
+      'storeflow_worker_last_seen_seconds',
+    ])
+      expect(used).toContain(name)
   })
 })

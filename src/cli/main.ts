@@ -19,6 +19,7 @@ import { registerWorkflows } from './commands/workflows.ts'
 import { UserError } from '../lib/errors.ts'
 import type { CommandLineRoot } from '../main.ts'
 import { fail, provideRoot, withApp } from './shared.ts'
+import { STOREFLOW_VERSION } from '../lib/version.ts'
 
 /**
  * `storeflow`: the command line (docs/cli.md, generated from it). Command names and flags are a
@@ -29,7 +30,7 @@ import { fail, provideRoot, withApp } from './shared.ts'
 export function buildProgram(): Command {
   const program = new Command('storeflow')
     .description('Self-hosted ecommerce automation engine: trigger → condition → action workflows, durably.')
-    .version('0.1.0')
+    .version(STOREFLOW_VERSION)
     .option('--store <id>', 'the store a command acts on', 'default')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')

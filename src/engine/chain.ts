@@ -60,7 +60,9 @@ export async function chainInTx(
     const instr: Instruction | undefined = workflow.program[run.state.pc]
     if (!instr) return { run: await endRun(tx, run, 'failed', deps.clock.now(), `cursor ${run.state.pc} is outside the program`), steps: steps + 1 }
     if (isExternalAction(deps, instr)) break
+    const started = performance.now()
     run = instr.op === 'action' ? await internalAction(deps, tx, run, instr) : await runControlStep({ deps, tx, workflow, run, now: deps.clock.now() }, instr)
+    if (instr.op !== 'goto' && instr.op !== 'end') deps.timed?.(instr.op === 'action' ? instr.action : instr.op, (performance.now() - started) / 1000)
     steps += 1
     if (stops(run, deps.clock.now())) break
   }

@@ -84,6 +84,9 @@ export class Engine {
   readonly router: Router
   /** per worker: runs still leased when the database went away mid-tick, to let go once it is back */
   private readonly abandoned = new Map<string, Set<string>>()
+  /** per worker: the leases of its tick under way */
+  private readonly holding = new Map<string, LeaseKeeper>()
+  private readonly stepListeners = new Set<(kind: string, seconds: number) => void>()
 
   constructor(options: EngineOptions) {
     this.storage = options.storage
@@ -114,6 +117,20 @@ export class Engine {
   onRunsDue(listener: () => void): () => void {
     this.dueListeners.add(listener)
     return () => this.dueListeners.delete(listener)
+  }
+
+  /**
+   * Called after each step this process carried out, with its kind (the action's name, or the
+   * control step's: `wait`, `if`, …) and how long it took in real seconds (/metrics' histogram).
+   */
+  onStepTimed(listener: (kind: string, seconds: number) => void): () => void {
+    this.stepListeners.add(listener)
+    return () => this.stepListeners.delete(listener)
+  }
+
+  /** Runs the worker `owner` holds under lease in this process now (its heartbeat reports it). */
+  claimedBy(owner: string): number {
+    return this.holding.get(owner)?.held().length ?? 0
   }
 
   /** Called when events were appended to the log, so an embedded router can route them at once. */
@@ -272,6 +289,9 @@ export class Engine {
       stores: this.stores,
       dryRun: this.dryRun,
       emit: (storeId, event, tx) => this.emit(storeId, event, tx),
+      timed: (kind, seconds) => {
+        for (const listener of this.stepListeners) listener(kind, seconds)
+      },
     }
   }
 
@@ -302,6 +322,7 @@ export class Engine {
       claimedAt,
     )
     const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
+    this.holding.set(owner, leases)
     try {
       await advanceBatch(deps, runs, { owner, concurrency, leases })
     } catch (err) {
@@ -311,6 +332,7 @@ export class Engine {
       throw err
     } finally {
       leases.stop()
+      this.holding.delete(owner)
     }
     return runs.length
   }

@@ -89,7 +89,10 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
     const afterExternal: RunRecord[] = []
     await lanes([...external], async (run) => {
       try {
-        const next = await runExternalAction(deps, run, programOf(deps, run)[run.state.pc] as ActionInstruction)
+        const instr = programOf(deps, run)[run.state.pc] as ActionInstruction
+        const started = performance.now()
+        const next = await runExternalAction(deps, run, instr)
+        deps.timed?.(instr.action, (performance.now() - started) / 1000)
         if (next && !stops(next, deps.clock.now())) afterExternal.push(next)
         else leases.letGo(run.id)
       } catch (err) {

@@ -326,6 +326,24 @@ export interface Storage {
   extendLeases(owner: string, runIds: string[], until: Date): Promise<string[]>
   /** services outside any transaction, for external actions */
   services(storeId: string, emit: ActionServices['events']['emit']): ActionServices
+  /** a worker's heartbeat: its row in the installation's list of workers, created by the first */
+  beatWorker(beat: WorkerBeat): Promise<void>
+  /** a worker stopped gracefully */
+  stopWorker(id: string, at: Date): Promise<void>
+}
+
+/** What a worker process says of itself on each heartbeat (GET /api/v1/workers, /metrics). */
+export interface WorkerBeat {
+  id: string
+  hostname: string
+  pid: number
+  version: string
+  startedAt: Date
+  at: Date
+  /** how often it beats, ms: a worker not seen for 3 of these is lost */
+  heartbeatMs: number
+  /** runs it holds under lease now */
+  claimedRuns: number
 }
 
 /**

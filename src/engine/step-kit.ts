@@ -28,6 +28,8 @@ export interface ExecutorDeps {
    * action, renewing it if need be (a worker's tick supplies it; ARCHITECTURE.md invariant 9)
    */
   holdLease?(runId: string): Promise<boolean>
+  /** a step of `kind` took `seconds` (real time): the engine's step listeners hear of it */
+  timed?(kind: string, seconds: number): void
 }
 
 /** A control step's view of its moment: one run, at one instruction, in the chain's transaction. */

@@ -1,4 +1,7 @@
+import { hostname } from 'node:os'
 import { backoffDelay } from '../lib/backoff.ts'
+import { errorMessage } from '../lib/errors.ts'
+import { STOREFLOW_VERSION } from '../lib/version.ts'
 import { isDatabaseUnavailable, unavailableReason } from '../lib/db-errors.ts'
 import type { Logger } from '../lib/logger.ts'
 import { Engine } from './engine.ts'
@@ -21,7 +24,15 @@ export interface WorkerOptions {
    * while nothing comes up to 8 times that (an append in this process wakes it at once)
    */
   routePollMs?: number
+  /**
+   * how often the worker writes its row in the installation's list of workers (GET
+   * /api/v1/workers, /metrics), real ms; default 10000. Not seen for 3 of these, it is lost.
+   */
+  heartbeatMs?: number
 }
+
+/** Default of WorkerOptions.heartbeatMs. */
+export const WORKER_HEARTBEAT_MS = 10_000
 
 /**
  * Routes accepted events (router.ts) and claims due runs with leases and advances them, in two
@@ -42,6 +53,11 @@ export class Worker {
   private loop: Promise<void> | null = null
   private routing: Promise<void> | null = null
   private unsubscribe: Array<() => void> = []
+  private heartbeat: NodeJS.Timeout | null = null
+  private startedAt = new Date(0)
+  /** the heartbeat's write under way, awaited before the stop is written */
+  private beating: Promise<void> = Promise.resolve()
+  private beatFailed = false
   /** every worker fires due schedules too: the schedules table makes each tick one worker's */
   private readonly scheduler: Scheduler
 
@@ -65,7 +81,44 @@ export class Worker {
     ]
     this.loop = this.run()
     this.routing = this.route()
+    this.startedAt = this.engine.clock.now()
+    const heartbeatMs = this.options.heartbeatMs ?? WORKER_HEARTBEAT_MS
+    let inFlight = false
+    const beat = () => {
+      // a beat still waiting for the database (away, or slow to answer) is not joined by more
+      if (inFlight) return
+      inFlight = true
+      this.beating = this.beat(heartbeatMs).finally(() => {
+        inFlight = false
+      })
+    }
+    beat()
+    this.heartbeat = setInterval(beat, heartbeatMs)
+    this.heartbeat.unref()
     this.log.info({ workerId: this.id }, 'worker started')
+  }
+
+  /**
+   * One upsert of this worker's row: alive now, and the runs it holds under lease. A failure
+   * (the database away) is said once; the next beat tries again.
+   */
+  private async beat(heartbeatMs: number): Promise<void> {
+    try {
+      await this.engine.storage.beatWorker({
+        id: this.id,
+        hostname: hostname(),
+        pid: process.pid,
+        version: STOREFLOW_VERSION,
+        startedAt: this.startedAt,
+        at: this.engine.clock.now(),
+        heartbeatMs,
+        claimedRuns: this.engine.claimedBy(this.id),
+      })
+      this.beatFailed = false
+    } catch (err) {
+      if (!this.beatFailed) this.log.warn({ workerId: this.id, err: errorMessage(err) }, 'worker heartbeat failed; trying again at the next')
+      this.beatFailed = true
+    }
   }
 
   private async run(): Promise<void> {
@@ -163,6 +216,14 @@ export class Worker {
     this.wakeRouter?.()
     await this.routing
     await this.loop
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat)
+      this.heartbeat = null
+      await this.beating
+      await this.engine.storage.stopWorker(this.id, this.engine.clock.now()).catch((err) => {
+        this.log.warn({ workerId: this.id, err: errorMessage(err) }, 'could not mark the worker stopped; it will show as lost')
+      })
+    }
     this.log.info({ workerId: this.id }, 'worker stopped')
   }
 }

@@ -528,7 +528,14 @@ export function registerOpenApi(server: FastifyInstance): void {
       '/u/{token}': { get: { summary: 'Unsubscribe page', security: [] }, post: { summary: 'One-click unsubscribe (RFC 8058)', security: [] } },
       '/healthz': { get: { summary: 'Liveness', security: [] } },
       '/readyz': { get: { summary: 'Readiness (database answers)', security: [] } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [] } },
+      '/metrics': { get: { summary: 'Prometheus metrics (docs/operating.md lists them)', security: [] } },
+      '/api/v1/workers': {
+        get: {
+          summary:
+            "The installation's worker processes from their heartbeats { id, hostname, pid, version, state: running|stopped|lost, started_at, last_seen, stopped_at, heartbeat_ms, claimed_runs }, newest first (a signed-in user only: an API key is bound to one store, 403)",
+          responses: { 200: ok('workers', listOf({ type: 'object' })), 403: ok('an API key, not a signed-in user', error) },
+        },
+      },
     },
   }
   server.get('/api/openapi.json', async () => doc)

@@ -120,7 +120,7 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
     expect(await eventIds()).toEqual(['paid-1', 'paid-2', 'paid-3', 'paid-4'])
     expect(await runs()).toContain('paid-4/done/completed')
     // nothing more to prune: a second pass deletes nothing
-    expect(await env.app.services.maintenance.prune()).toEqual({ deliveries: 0, runs: 0, events: 0 })
+    expect(await env.app.services.maintenance.prune()).toEqual({ deliveries: 0, runs: 0, events: 0, workers: 0 })
   })
 
   it('prunes in batches until nothing old is left', async () => {
@@ -172,7 +172,7 @@ describe.each(DIALECTS)('retention on %s', (dialect) => {
       await keep.app.engine.ingest([parsed.event], { historical: false, source: 'test' })
       await keep.app.engine.drain()
       env.clock.advance(3650 * DAY)
-      expect(await keep.app.services.maintenance.prune()).toEqual({ deliveries: 0, runs: 0, events: 0 })
+      expect(await keep.app.services.maintenance.prune()).toEqual({ deliveries: 0, runs: 0, events: 0, workers: 0 })
     } finally {
       await keep.cleanup()
     }

@@ -1,4 +1,5 @@
 import { pruneEndedRuns, pruneRoutedEvents } from '../store/retention.repo.ts'
+import { pruneGoneWorkers } from '../store/workers.repo.ts'
 import type { ServiceContext } from './context.ts'
 import type { DeliveriesService } from './deliveries.ts'
 
@@ -10,6 +11,8 @@ export interface PruneCounts {
   deliveries: number
   runs: number
   events: number
+  /** workers stopped or lost over a day ago, off the list of workers */
+  workers: number
 }
 
 /**
@@ -17,17 +20,18 @@ export interface PruneCounts {
  * webhook deliveries (which hold shop payloads with personal data) after
  * STOREFLOW_RETENTION_DELIVERIES_DAYS (30), privacy exports after 30 days, and, when set, ended
  * runs after STOREFLOW_RETENTION_RUNS_DAYS and routed events after STOREFLOW_RETENTION_EVENTS_DAYS
- * (both off by default). `serve` and `worker` prune at start and then hourly; several processes
+ * (both off by default), and workers stopped or lost for over a day. `serve` and `worker` prune at start and then hourly; several processes
  * doing it at once is harmless (deletes by age, in batches).
  */
 export function createMaintenanceService(ctx: ServiceContext, deliveries: DeliveriesService) {
   const { retentionRunsDays, retentionEventsDays } = ctx.config
   const cutoff = (days: number) => new Date(ctx.clock.now().getTime() - days * DAY_MS)
   const prune = async (): Promise<PruneCounts> => {
-    const counts: PruneCounts = { deliveries: (await deliveries.prune()).deliveries, runs: 0, events: 0 }
+    const counts: PruneCounts = { deliveries: (await deliveries.prune()).deliveries, runs: 0, events: 0, workers: 0 }
     // runs first: an event whose run just went is then free to go in the same pass
     if (retentionRunsDays > 0) counts.runs = await pruneEndedRuns(ctx.handle.db, cutoff(retentionRunsDays))
     if (retentionEventsDays > 0) counts.events = await pruneRoutedEvents(ctx.handle.db, cutoff(retentionEventsDays))
+    counts.workers = await pruneGoneWorkers(ctx.handle.db, cutoff(1))
     return counts
   }
   return {
@@ -38,7 +42,11 @@ export function createMaintenanceService(ctx: ServiceContext, deliveries: Delive
     start(): () => void {
       const once = () => {
         prune()
-          .then((counts) => (counts.deliveries > 0 || counts.runs > 0 || counts.events > 0) && ctx.log.info(counts, 'pruned what is past its retention'))
+          .then(
+            (counts) =>
+              (counts.deliveries > 0 || counts.runs > 0 || counts.events > 0 || counts.workers > 0) &&
+              ctx.log.info(counts, 'pruned what is past its retention'),
+          )
           .catch((err) => ctx.log.warn({ err }, 'pruning failed'))
       }
       once()

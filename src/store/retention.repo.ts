@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import { ENDED_RUN_STATUSES } from '../engine/run-status.ts'
+import { addToCounter, EVENTS_PRUNED } from './metrics.repo.ts'
 import type { Database } from './tables.ts'
 
 /** Rows deleted per statement: each batch is a short transaction, so pruning never holds up the engine for long. */
@@ -53,7 +54,9 @@ export async function pruneEndedRuns(db: Kysely<Database>, cutoff: Date, batch =
 export async function pruneRoutedEvents(db: Kysely<Database>, cutoff: Date, batch = PRUNE_BATCH): Promise<number> {
   let total = 0
   for (;;) {
-    const result = await sql`
+    // with the count of what went, so the events ingested (store/metrics.repo.ts) stay a counter
+    const deleted = await db.transaction().execute(async (trx) => {
+      const result = await sql`
       delete from events where seq in (
         select e.seq from events e inner join event_routers r on r.store_id = e.store_id
         where e.received_at < ${cutoff.toISOString()}
@@ -63,8 +66,11 @@ export async function pruneRoutedEvents(db: Kysely<Database>, cutoff: Date, batc
           and e.seq not in (select signal_event_seq from runs where signal_event_seq is not null)
         order by e.seq
         limit ${batch}
-      )`.execute(db)
-    const deleted = Number(result.numAffectedRows ?? 0)
+      )`.execute(trx)
+      const n = Number(result.numAffectedRows ?? 0)
+      await addToCounter(trx, EVENTS_PRUNED, n)
+      return n
+    })
     total += deleted
     if (deleted < batch) return total
   }

@@ -41,6 +41,7 @@ import { createPurchasingServices } from './purchasing.repo.ts'
 import { applyToView } from './projection.ts'
 import { compareAtView, createCatalogueServices, isChannelEcho } from './channel-sync.ts'
 import { claimDueRuns, extendLeases, releaseLease } from './runs.repo.ts'
+import { beatWorker, stopWorker } from './workers.repo.ts'
 import { customerViews, deleteCorrelationsOf, eventsBySeq, orderViews, updateRuns, upsertSteps } from './runs-bulk.ts'
 import { advanceSchedule, deleteSchedule, listSchedules, putSchedule, scheduledWorkflows, storeTimeZones } from './schedules.repo.ts'
 import { refreshSegments, sweepSegments } from './segments.repo.ts'
@@ -75,6 +76,8 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
     claimDueRuns: async (owner, now, leaseMs, limit) => (await claimDueRuns(db, dialect, owner, now, leaseMs, limit)).map(toRun),
     extendLeases: (owner, runIds, until) => extendLeases(db, dialect, owner, runIds, until),
     releaseLease: (runId, owner) => releaseLease(db, runId, owner),
+    beatWorker: (beat) => beatWorker(db, beat),
+    stopWorker: (id, at) => stopWorker(db, id, at),
     services: (storeId, emit) => createServices(db, storeId, emit, config, dialect, clock, http),
   }
 }

@@ -8,6 +8,7 @@ import type { InventoryAdjustmentsTable, InventorySkusTable, OrderDemandTable, S
 import type { CustomerEngagementColumns, OrderCommerceColumns } from './commerce-tables.ts'
 import type { AuditLogTable } from './audit-log.repo.ts'
 import type { SignInFailuresTable } from './sign-in-failures.repo.ts'
+import type { CountersTable, WorkersTable } from './workers.repo.ts'
 import type { AudienceMembersTable, IntegrationsTable, OrderShipmentColumns, ShippingLabelsTable, SocialPostsTable } from './remote-tables.ts'
 
 /**
@@ -65,6 +66,8 @@ export interface Database {
   workflow_stats_daily: WorkflowStatsDailyTable
   audit_log: AuditLogTable
   sign_in_failures: SignInFailuresTable
+  workers: WorkersTable
+  storeflow_counters: CountersTable
 }
 
 export interface StoresTable {

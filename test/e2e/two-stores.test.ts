@@ -943,6 +943,8 @@ const MATRIX: Record<string, RouteCases> = {
   },
   // users belong to the installation: no store's key may list or add them, only a signed-in user
   'GET /api/v1/users': { scope: 'admin', cases: [{ name: 'with a key', request: () => ({ method: 'GET', url: '/api/v1/users' }), expect: status(403) }] },
+  // workers belong to the installation, as users do: no store's key may list them
+  'GET /api/v1/workers': { scope: 'admin', cases: [{ name: 'with a key', request: () => ({ method: 'GET', url: '/api/v1/workers' }), expect: status(403) }] },
   'POST /api/v1/users': {
     scope: 'admin',
     cases: [

@@ -10,8 +10,8 @@ import type { Database } from '../../src/store/tables.ts'
  * really has.
  */
 
-/** Tables that hold no store's data: the installation's own (dashboard users, migrations). */
-const INSTALLATION_TABLES = new Set(['storeflow_migrations', 'users', 'sessions', 'sign_in_failures', 'sqlite_sequence'])
+/** Tables that hold no store's data: the installation's own (dashboard users, migrations, sign-in failures, worker processes, counters across stores). */
+const INSTALLATION_TABLES = new Set(['storeflow_migrations', 'users', 'sessions', 'sign_in_failures', 'sqlite_sequence', 'workers', 'storeflow_counters'])
 
 export interface TableInfo {
   table: string

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import { Registry, collectDefaultMetrics, Gauge } from 'prom-client'
+import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
+import { requireScope } from '../auth.ts'
 
 export function registerHealthRoutes(server: FastifyInstance, app: App): void {
   const { health } = app.services
@@ -13,23 +14,22 @@ export function registerHealthRoutes(server: FastifyInstance, app: App): void {
     return reply.status(503).send({ ready: false })
   })
 
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'storeflow_' })
-  const runs = new Gauge({ name: 'storeflow_runs', help: 'Runs by status', labelNames: ['status'], registers: [registry] })
-  const due = new Gauge({ name: 'storeflow_runs_due', help: 'Runs due now and not yet taken by a worker', registers: [registry] })
-  const events = new Gauge({ name: 'storeflow_events_total', help: 'Events stored', registers: [registry] })
-  const unrouted = new Gauge({
-    name: 'storeflow_events_unrouted',
-    help: 'Events accepted and not yet routed (what they cause is still to come): the routers lag',
-    registers: [registry],
-  })
   server.get('/metrics', async (_request, reply) => {
-    const counts = await health.counts()
-    runs.reset()
-    for (const row of counts.runsByStatus) runs.set({ status: row.status }, row.count)
-    due.set(counts.runsDue)
-    events.set(counts.events)
-    unrouted.set(counts.eventsUnrouted)
-    return reply.type(registry.contentType).send(await registry.metrics())
+    const { contentType, text } = await health.metrics()
+    return reply.type(contentType).send(text)
+  })
+  registerWorkerRoutes(server, app)
+}
+
+/**
+ * The installation's workers (admin). Like its users, they belong to the installation, not to a
+ * store: an API key is bound to one store, so only a signed-in dashboard user may list them.
+ */
+export function registerWorkerRoutes(server: FastifyInstance, app: App): void {
+  const { keys, workers } = app.services
+  server.get('/api/v1/workers', { preHandler: requireScope(keys, 'admin') }, async (request) => {
+    if (!request.sessionUser)
+      throw new UserError('workers belong to the installation: sign in to the dashboard to see them (an API key is bound to one store)', { code: 'forbidden' })
+    return { items: await workers.list(), next_cursor: null }
   })
 }
