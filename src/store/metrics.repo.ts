@@ -35,6 +35,8 @@ export async function storedCounts(db: Kysely<Database>, now: Date): Promise<Sto
     .selectFrom('runs')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('due_at', '<=', nowIso)
+    // as the gauge says: not yet taken (a run a worker holds is being advanced, not queued)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowIso)]))
     .executeTakeFirstOrThrow()
   // the claim's own condition, in runs_due_idx order: the first row found is the answer
   const oldestDue = await db
