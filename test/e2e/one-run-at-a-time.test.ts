@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parseEvent, type CanonicalEvent } from '../../src/contracts/events.ts'
+import { retryRun } from '../../src/engine/run-lifecycle.ts'
 import { Worker } from '../../src/engine/worker.ts'
 import { silentLogger } from '../../src/lib/logger.ts'
 import { DIALECTS, createTestEnv, type TestEnv } from '../helpers/dialects.ts'
@@ -31,9 +32,11 @@ describe.each(DIALECTS)('one run at a time per workflow and customer on %s', { t
       const call = { key: String(req.headers['idempotency-key']), start: performance.now(), end: Number.POSITIVE_INFINITY }
       calls.push(call)
       req.resume()
+      // an order "refused" is refused for good (a 400 fails its run)
+      const refused = req.url?.endsWith('/refused') ?? false
       setTimeout(() => {
         call.end = performance.now()
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+        res.writeHead(refused ? 400 : 200, { 'content-type': 'application/json' }).end(refused ? '{"error":"no"}' : '{"ok":true}')
       }, 30)
     })
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve))
@@ -113,5 +116,45 @@ steps:
     expect(byRun.size).toBe(runs.length)
     const spans = [...byRun.values()].sort((a, b) => a.start - b.start)
     for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end)
+  })
+
+  it('a failed run is not retried while its customer has another active run of the workflow; once that one ends, it is', async () => {
+    await installWorkflow(
+      env.app,
+      `
+id: notify
+name: Notify
+trigger: { event: order.paid }
+steps:
+  - action: http_request
+    id: tell
+    with: { url: '${url}/{{ order.id }}', method: POST, body: { order: '{{ order.id }}' } }
+  - wait: 1h
+`,
+    )
+    const order = (id: string): CanonicalEvent => {
+      const parsed = parseEvent(
+        { id: `paid-${id}`, type: 'order.paid', data: { id, currency: 'USD', total_price: '10.00', customer: { id: 'c1', email: 'c1@example.com' } } },
+        { store: 'default', now: env.clock.now() },
+      )
+      if (!parsed.ok) throw new Error('bad fixture')
+      return parsed.event
+    }
+    const engine = env.app.engine
+    const db = env.app.handle.db
+    await engine.ingest([order('refused')], { historical: false, source: 'test' })
+    await engine.drain()
+    const failed = await db.selectFrom('runs').select(['id', 'status']).executeTakeFirstOrThrow()
+    expect(failed.status).toBe('failed')
+    // the failed run is not active: the customer's next order starts a run, which then waits
+    await engine.ingest([order('fine')], { historical: false, source: 'test' })
+    await engine.drain()
+    expect(await db.selectFrom('runs').select('status').where('id', '!=', failed.id).execute()).toEqual([{ status: 'waiting' }])
+    const retry = () => retryRun(engine.storage, env.clock, engine.cache, 'default', failed.id)
+    await expect(retry()).rejects.toThrow(/another active run of workflow "notify"/)
+    env.clock.advance(3_600_000)
+    await engine.drain()
+    await retry()
+    expect((await db.selectFrom('runs').select('status').where('id', '=', failed.id).executeTakeFirstOrThrow()).status).toBe('running')
   })
 })
