@@ -35,6 +35,8 @@ export interface EngineOptions {
   routeBatch?: number
   /** how long one routing transaction may run before it commits what it has, real ms; default 15 on SQLite, 250 on PostgreSQL */
   routeBudgetMs?: number
+  /** stores a routing pass takes a batch of; default 64 */
+  routeStoresPerPass?: number
 }
 
 /**
@@ -105,6 +107,7 @@ export class Engine {
       // SQLite has one writer, shared with the API's appends: short transactions keep their wait short
       budgetMs: options.routeBudgetMs ?? (this.storage.dialect === 'sqlite' ? SQLITE_ROUTE_BUDGET_MS : 250),
       ...(options.routeBatch === undefined ? {} : { batch: options.routeBatch }),
+      ...(options.routeStoresPerPass === undefined ? {} : { storesPerPass: options.routeStoresPerPass }),
     })
   }
 

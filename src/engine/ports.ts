@@ -305,8 +305,8 @@ export const VIEW_AND_LOG_READS: ReadonlyArray<keyof StorageTx> = [
 export interface Storage {
   dialect: 'sqlite' | 'postgres'
   transaction<T>(fn: (tx: StorageTx) => Promise<T>): Promise<T>
-  /** stores with routable events whose router lease is free, lapsed or `owner`'s */
-  pendingRouterStores(owner: string, now: Date, limit: number): Promise<string[]>
+  /** stores with routable events whose router lease is free, lapsed or `owner`'s, in id order (after `after`, when given) */
+  pendingRouterStores(owner: string, now: Date, limit: number, after?: string): Promise<string[]>
   /** takes or renews a store's router lease; false while another live router holds it */
   takeRouterLease(storeId: string, owner: string, now: Date, until: Date): Promise<boolean>
   releaseRouterLeases(owner: string): Promise<void>

@@ -7,6 +7,7 @@ import { parseEvent, type CanonicalEvent } from '../contracts/events.ts'
 import { buildServer } from '../http/server.ts'
 import { Engine } from './engine.ts'
 import type { Storage, StorageTx } from './ports.ts'
+import { createStore } from '../store/stores.repo.ts'
 
 const TAG_BUYERS = `
 id: buyers
@@ -164,6 +165,40 @@ describe.each(DIALECTS)('the event log and its router on %s', (dialect) => {
     const routed = await runsPerEvent()
     expect(routed).toHaveLength(150)
     expect(routed.every(([, n]) => n === 1)).toBe(true)
+  })
+
+  it("one store's flood delays another store's events by a batch per pass; with more stores waiting than a pass takes, the passes go round", async () => {
+    for (const id of ['x', 'y']) await createStore(db(), { id }, env.clock.now())
+    const inStore = (store: string, i: number) => {
+      const parsed = parseEvent({ ...paid(i), id: `${store}-paid-${i}`, store }, { store, now: env.clock.now() })
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+      return parsed.event
+    }
+    const ingest = (events: CanonicalEvent[]) => env.app.engine.ingest(events, { historical: false, source: 'test' })
+    const flood = await ingest(Array.from({ length: 100 }, (_, i) => inStore('default', i)))
+    const [x] = await ingest([inStore('x', 0)])
+    const [y] = await ingest([inStore('y', 0)])
+    await routable()
+    // a pass takes one store (of three waiting) and ten of its events
+    const router = new Engine({
+      storage: env.app.engine.storage,
+      clock: env.clock,
+      log: env.app.log,
+      actions: env.app.actions,
+      routeBatch: 10,
+      routeBudgetMs: 60_000,
+      routeStoresPerPass: 1,
+    })
+    const routed = (store: string, seq: number) => env.app.engine.storage.isRouted(store, seq)
+    const passes: number[] = []
+    for (let i = 0; i < 3; i++) passes.push((await router.route('one')).routed)
+    expect(passes).toEqual([10, 1, 1])
+    expect(await routed('x', x!.seq)).toBe(true)
+    expect(await routed('y', y!.seq)).toBe(true)
+    expect(await routed('default', flood[10]!.seq)).toBe(false)
+    // and round again to the flood
+    expect((await router.route('one')).routed).toBe(10)
+    await router.router.release('one')
   })
 
   it('per customer, events are routed in the order they were accepted: a goal accepted after its trigger ends the run', async () => {

@@ -40,6 +40,8 @@ export class Router {
   private readonly loneFailures = new Map<string, number>()
   /** per owner and store: until when that owner surely holds the lease (by the engine's clock) */
   private readonly held = new Map<string, number>()
+  /** per owner: the last store of its last full pass; the next pass starts after it */
+  private readonly nextAfter = new Map<string, string>()
 
   constructor(
     private readonly storage: Storage,
@@ -54,10 +56,24 @@ export class Router {
     this.budgetMs = options.budgetMs ?? 250
   }
 
-  /** One pass: a batch for each store with routable events this router may take. */
+  /**
+   * One pass: a batch (at most `batch` events, or what the time budget allows) for each store
+   * with routable events this router may take, up to `storesPerPass` stores. So one store's flood
+   * delays another store's events by one batch per pass, not by its backlog. With more stores
+   * than that waiting, a pass starts after the last store the previous pass routed and goes round
+   * (wrapping at the end of the store ids), so every store's turn comes within a few passes.
+   */
   async pass(owner: string): Promise<RoutePass> {
     const now = this.clock.now()
-    const stores = await this.storage.pendingRouterStores(owner, now, this.storesPerPass)
+    const after = this.nextAfter.get(owner)
+    let stores = await this.storage.pendingRouterStores(owner, now, this.storesPerPass, after)
+    if (after !== undefined && stores.length < this.storesPerPass) {
+      // wrapped round: the stores from the start, up to (and including) where this pass began
+      const wrapped = await this.storage.pendingRouterStores(owner, now, this.storesPerPass - stores.length)
+      stores = [...stores, ...wrapped.filter((s) => s <= after && !stores.includes(s))]
+    }
+    if (stores.length < this.storesPerPass) this.nextAfter.delete(owner)
+    else this.nextAfter.set(owner, stores[stores.length - 1]!)
     const total: RoutePass = { routed: 0, runs: 0 }
     for (const storeId of stores) {
       if (!(await this.lease(storeId, owner))) continue

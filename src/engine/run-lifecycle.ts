@@ -199,12 +199,24 @@ export async function cancelCustomerRuns(
 
 /**
  * A failed run continues from the step that failed, with a fresh attempt count. Its exit goals
- * listen again (they were dropped when it failed).
+ * listen again (they were dropped when it failed). Like a start, it makes no second active run of
+ * its workflow for its customer (unless the workflow is `reentry.concurrent`): the store's router
+ * row is locked first, as routing does, so a run the router starts meanwhile is seen.
  */
 export async function retryRun(storage: Storage, clock: Clock, cache: WorkflowCache, storeId: string, runId: string): Promise<void> {
   await storage.transaction(async (tx) => {
+    // taken for its lock only (routing takes it before it starts runs); the owner does not matter
+    await tx.lockRouter(storeId, '')
     const run = await runOfStore(tx, storeId, runId)
     if (run.status !== 'failed') throw new UserError(`only failed runs can be retried; run "${runId}" is ${run.status}`, { code: 'conflict' })
+    const compiled = await cache.get(tx, run.store_id, run.workflow_id, run.workflow_version)
+    if (run.customer_key && !(compiled?.file.reentry?.concurrent ?? false) && (await tx.activeRunWorkflows(storeId, run.customer_key)).has(run.workflow_id))
+      throw new UserError(
+        `run "${runId}" cannot be retried while its customer has another active run of workflow "${run.workflow_id}"; retry it once that run ends`,
+        {
+          code: 'conflict',
+        },
+      )
     const now = clock.now().toISOString()
     const ok = await tx.updateRun(
       { ...run, status: 'running', due_at: now, ended_at: null, lease_owner: null, state: { ...run.state, current: null, exitReason: undefined } },

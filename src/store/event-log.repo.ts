@@ -86,17 +86,19 @@ function routableBound(dialect: DialectName) {
  */
 
 /** Stores with events past their router's position, whose lease is free, lapsed or `owner`'s. */
-export async function pendingRouterStores(db: Db, dialect: DialectName, owner: string, now: Date, limit: number): Promise<string[]> {
-  const { rows } = await pendingRouterStoresQuery(dialect, owner, now, limit).execute(db)
+export async function pendingRouterStores(db: Db, dialect: DialectName, owner: string, now: Date, limit: number, after?: string): Promise<string[]> {
+  const { rows } = await pendingRouterStoresQuery(dialect, owner, now, limit, after).execute(db)
   return rows.map((r) => r.store_id)
 }
 
-export function pendingRouterStoresQuery(dialect: DialectName, owner: string, now: Date, limit: number) {
+/** `after`: only stores whose id sorts after it (a router going round the stores, router.ts) */
+export function pendingRouterStoresQuery(dialect: DialectName, owner: string, now: Date, limit: number, after?: string) {
   const bound = routableBound(dialect)
   const below = bound ? sql`and e.tx_id < ${bound}` : sql.raw('')
+  const from = after === undefined ? sql.raw('') : sql`and r.store_id > ${after}`
   return sql<{ store_id: string }>`
     select r.store_id from event_routers r
-    where (r.owner is null or r.owner = ${owner} or r.lease_until < ${now.toISOString()})
+    where (r.owner is null or r.owner = ${owner} or r.lease_until < ${now.toISOString()}) ${from}
       and (
         exists (select 1 from events e where e.store_id = r.store_id and e.tx_id = r.position_tx and e.seq > r.position_seq ${below})
         or exists (select 1 from events e where e.store_id = r.store_id and e.tx_id > r.position_tx ${below})

@@ -114,7 +114,21 @@ export async function stepsOfRun(db: Kysely<Database>, runId: string): Promise<A
  * deadlock (40P01), and a heartbeat failed by one lets a lease lapse under a worker still acting.
  */
 
-/** Leases up to `limit` runs due at `now`: rows another transaction holds are skipped, never waited for. */
+/**
+ * Leases up to `limit` runs due at `now`, fairly between stores: each store's due runs are ranked
+ * oldest first (`turn`), and the claim takes every store's first before any store's second, and
+ * so on, oldest first within a turn. So a store with one due run gets it claimed by the next claim
+ * whatever another store's backlog (up to `limit` stores with due work; beyond that, the stores
+ * whose oldest run is oldest go first, and the rest come next time). Rows another transaction
+ * holds are skipped, never waited for.
+ *
+ * Ranking reads every due run (a sort of the due backlog, not an index range): cheap while little
+ * is due, tens of ms with 100,000 runs due (docs/operating.md). PostgreSQL allows no FOR UPDATE
+ * beside a window function, so the ranked candidates (twice `limit`, so that runs another worker is
+ * claiming right now are skipped without leaving this claim short) are a materialized CTE, and the
+ * locking select joins them to their rows by id; the UPDATE checks due and lease again on the row
+ * it locked (a row another worker leased after this statement's snapshot drops out there).
+ */
 export async function claimDueRuns(
   db: Kysely<Database>,
   dialect: DialectName,
@@ -125,14 +139,25 @@ export async function claimDueRuns(
 ): Promise<Array<Selectable<RunsTable>>> {
   const nowIso = now.toISOString()
   const until = new Date(now.getTime() + leaseMs).toISOString()
-  const lock = dialect === 'postgres' ? sql`for update skip locked` : sql``
+  const lock = dialect === 'postgres' ? sql`for update of r skip locked` : sql``
   const result = await sql<Selectable<RunsTable>>`
+    with ranked as materialized (
+      select id, due_at, turn from (
+        select id, due_at, row_number() over (partition by store_id order by due_at, id) as turn from runs
+        where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
+      ) t
+      where turn <= ${limit}
+      order by turn, due_at, id
+      limit ${limit * 2}
+    )
     update runs set lease_owner = ${owner}, lease_until = ${until}
     where id in (
-      select id from runs
-      where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
-      order by due_at limit ${limit} ${lock}
+      select r.id from ranked join runs r on r.id = ranked.id
+      where r.lease_until is null or r.lease_until < ${nowIso}
+      order by ranked.turn, ranked.due_at, ranked.id
+      limit ${limit} ${lock}
     )
+    and due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
     returning *`.execute(db)
   return result.rows
 }

@@ -66,7 +66,7 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
   return {
     dialect,
     transaction: (fn) => db.transaction().execute((trx) => withDeferredStats(trx, () => fn(createTx(trx, config, dialect, clock, http)))),
-    pendingRouterStores: (owner, now, limit) => pendingRouterStores(db, dialect, owner, now, limit),
+    pendingRouterStores: (owner, now, limit, after) => pendingRouterStores(db, dialect, owner, now, limit, after),
     takeRouterLease: (storeId, owner, now, until) => takeRouterLease(db, storeId, owner, now, until),
     releaseRouterLeases: (owner) => releaseRouterLeases(db, owner),
     routerBacklog: () => routerBacklog(db),
