@@ -114,20 +114,25 @@ export async function stepsOfRun(db: Kysely<Database>, runId: string): Promise<A
  * deadlock (40P01), and a heartbeat failed by one lets a lease lapse under a worker still acting.
  */
 
+/** Stores per candidates statement (SQLite allows 500 terms in a compound SELECT). */
+const CLAIM_STORES_PER_STATEMENT = 200
+
 /**
- * Leases up to `limit` runs due at `now`, fairly between stores: each store's due runs are ranked
- * oldest first (`turn`), and the claim takes every store's first before any store's second, and
- * so on, oldest first within a turn. So a store with one due run gets it claimed by the next claim
- * whatever another store's backlog (up to `limit` stores with due work; beyond that, the stores
- * whose oldest run is oldest go first, and the rest come next time). Rows another transaction
- * holds are skipped, never waited for.
+ * Leases up to `limit` runs due at `now`, fairly between stores; rows another transaction holds
+ * are skipped, never waited for.
  *
- * Ranking reads every due run (a sort of the due backlog, not an index range): cheap while little
- * is due, tens of ms with 100,000 runs due (docs/operating.md). PostgreSQL allows no FOR UPDATE
- * beside a window function, so the ranked candidates (twice `limit`, so that runs another worker is
- * claiming right now are skipped without leaving this claim short) are a materialized CTE, and the
- * locking select joins them to their rows by id; the UPDATE checks due and lease again on the row
- * it locked (a row another worker leased after this statement's snapshot drops out there).
+ * Fair: every store with due runs gets its share first, `ceil(limit / stores)` of its oldest
+ * (each store's own range of runs_store_due_idx: a few index steps per store, whatever the
+ * backlogs), so a store's oldest due run is in the next claim however many runs another store
+ * has due (while there are no more stores than `limit`; past that, the stores whose share is
+ * oldest go first and the rest come next time). What the shares leave of the claim is filled
+ * with the oldest due runs of any store (runs_due_idx, as a claim in due order), so one busy
+ * store still fills whole batches. The claim takes the shares first, oldest first, then the fill.
+ *
+ * Candidates are read without locks (on PostgreSQL up to twice `limit`); the UPDATE locks them in that order
+ * with SKIP LOCKED on PostgreSQL and checks due and lease again on each row it locked, so a run
+ * another worker is claiming right now is skipped without leaving this claim short, and none is
+ * leased twice.
  */
 export async function claimDueRuns(
   db: Kysely<Database>,
@@ -139,25 +144,35 @@ export async function claimDueRuns(
 ): Promise<Array<Selectable<RunsTable>>> {
   const nowIso = now.toISOString()
   const until = new Date(now.getTime() + leaseMs).toISOString()
-  const lock = dialect === 'postgres' ? sql`for update of r skip locked` : sql``
+  const claimable = sql`due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})`
+  const stores = (await db.selectFrom('stores').select('id').execute()).map((s) => s.id)
+  const share = Math.max(1, Math.ceil(limit / Math.max(1, stores.length)))
+  const shares: Array<{ id: string; due_at: string }> = []
+  for (let i = 0; i < stores.length; i += CLAIM_STORES_PER_STATEMENT) {
+    const parts = stores
+      .slice(i, i + CLAIM_STORES_PER_STATEMENT)
+      .map((storeId) => sql`select * from (select id, due_at from runs where store_id = ${storeId} and ${claimable} order by due_at limit ${share}) s`)
+    const { rows } = await sql<{ id: string; due_at: string }>`${sql.join(parts, sql` union all `)}`.execute(db)
+    shares.push(...rows)
+  }
+  shares.sort((a, b) => (a.due_at < b.due_at ? -1 : a.due_at > b.due_at ? 1 : 0))
+  // PostgreSQL: spares for the rows another worker's claim holds right now (SKIP LOCKED drops them)
+  const wanted = dialect === 'postgres' ? limit * 2 : limit
+  const candidates = shares.slice(0, wanted).map((r) => r.id)
+  if (candidates.length < wanted) {
+    const taken = new Set(candidates)
+    const fill = await sql<{ id: string }>`select id from runs where ${claimable} order by due_at limit ${wanted + taken.size}`.execute(db)
+    for (const { id } of fill.rows) if (!taken.has(id) && candidates.length < wanted) candidates.push(id)
+  }
+  if (candidates.length === 0) return []
+  const picked =
+    dialect === 'postgres'
+      ? sql`select r.id from unnest(${candidates}::text[]) with ordinality as c(id, n) join runs r on r.id = c.id
+          where ${claimable} order by c.n limit ${limit} for update of r skip locked`
+      : sql`select id from runs where id in (${sql.join(candidates)}) and ${claimable}`
   const result = await sql<Selectable<RunsTable>>`
-    with ranked as materialized (
-      select id, due_at, turn from (
-        select id, due_at, row_number() over (partition by store_id order by due_at, id) as turn from runs
-        where due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
-      ) t
-      where turn <= ${limit}
-      order by turn, due_at, id
-      limit ${limit * 2}
-    )
     update runs set lease_owner = ${owner}, lease_until = ${until}
-    where id in (
-      select r.id from ranked join runs r on r.id = ranked.id
-      where r.lease_until is null or r.lease_until < ${nowIso}
-      order by ranked.turn, ranked.due_at, ranked.id
-      limit ${limit} ${lock}
-    )
-    and due_at <= ${nowIso} and (lease_until is null or lease_until < ${nowIso})
+    where id in (${picked}) and ${claimable}
     returning *`.execute(db)
   return result.rows
 }
