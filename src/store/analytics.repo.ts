@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { DialectName } from './db.ts'
 import type { Database } from './tables.ts'
+import { entryCohort } from './workflow-entries.repo.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -251,11 +252,23 @@ function windowEnd(dialect: DialectName, windowMs: number) {
  * outcome) their orders and revenue. Both groups are measured alike; runs without a customer key
  * (anonymous events) are in no cohort.
  *
+ * Read from insight's cohort aggregate, `workflow_entries` (store/workflow-entries.repo.ts), kept
+ * current as runs start and orders arrive: one range of its rows, no join over runs or orders.
+ */
+export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
+  return (await entryCohort(db, storeId, q)) ?? (await cohortFromRuns(db, dialect, storeId, q))
+}
+
+/**
+ * The same cohort derived from the runs and orders themselves: what the entries must always
+ * agree with (test/insight/analytics-entries.test.ts), and the answer when the entries recorded
+ * another split than the one asked for (a workflow whose first split changed id).
+ *
  * One query: the entrants once (a range of index runs_cohort_idx, 0024), their sizes counted in
  * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0024, covers the
  * figures read); only the buyers' rows come back.
  */
-export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
+export async function cohortFromRuns(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
   const amount = dialect === 'postgres' ? sql`cast(o.counted_amount as numeric)` : sql`cast(o.counted_amount as real)`
   const variant =
     q.splitStepId === undefined

@@ -22,6 +22,7 @@ import * as m0021 from './migrations/0021-insight-touches.ts'
 import * as m0022 from './migrations/0022-sessions.ts'
 import * as m0023 from './migrations/0023-audit-log.ts'
 import * as m0024 from './migrations/0024-insight-indexes.ts'
+import * as m0026 from './migrations/0026-workflow-entries.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -53,6 +54,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0022-sessions', m0022],
   ['0023-audit-log', m0023],
   ['0024-insight-indexes', m0024],
+  ['0026-workflow-entries', m0026],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {
