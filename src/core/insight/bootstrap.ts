@@ -57,6 +57,86 @@ export function binomial(n: number, p: number, random: () => number): number {
   }
 }
 
+/** log(k!) − [(k + ½) log(k + 1) − (k + 1) + ½ log 2π]: Stirling's remainder, exact below 10. */
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI)
+const STIRLING_TAIL = Array.from({ length: 10 }, (_, k) => {
+  let logFactorial = 0
+  for (let i = 2; i <= k; i++) logFactorial += Math.log(i)
+  return logFactorial - ((k + 0.5) * Math.log(k + 1) - (k + 1) + HALF_LOG_2PI)
+})
+
+function stirlingTail(k: number): number {
+  if (k < 10) return STIRLING_TAIL[k]!
+  const r = 1 / (k + 1)
+  const r2 = r * r
+  return (1 / 12 - (1 / 360 - r2 / 1260) * r2) * r
+}
+
+/**
+ * Binomial(n, p) in O(1) expected draws, exact: transformed rejection with decomposition (BTRD,
+ * Hörmann 1993, "The generation of binomial random variates", J. Statist. Comput. Simul. 46),
+ * for p ≤ ½ and n·p ≥ 10.
+ */
+function binomialBtrd(n: number, p: number, random: () => number): number {
+  const q = 1 - p
+  const spq = Math.sqrt(n * p * q)
+  const npq = n * p * q
+  const b = 1.15 + 2.53 * spq
+  const a = -0.0873 + 0.0248 * b + 0.01 * p
+  const c = n * p + 0.5
+  const vr = 0.92 - 4.2 / b
+  const alpha = (2.83 + 5.1 / b) * spq
+  const r = p / q
+  const nr = (n + 1) * r
+  const m = Math.floor((n + 1) * p)
+  for (;;) {
+    let v = random()
+    let u: number
+    if (v <= 0.86 * vr) {
+      u = v / vr - 0.43
+      return Math.floor(((2 * a) / (0.5 - Math.abs(u)) + b) * u + c)
+    }
+    if (v >= vr) {
+      u = random() - 0.5
+    } else {
+      u = v / vr - 0.93
+      u = Math.sign(u) * 0.5 - u
+      v = random() * vr
+    }
+    const us = 0.5 - Math.abs(u)
+    const k = Math.floor(((2 * a) / us + b) * u + c)
+    if (k < 0 || k > n) continue
+    v = (v * alpha) / (a / (us * us) + b)
+    const km = Math.abs(k - m)
+    if (km <= 15) {
+      // f(k) / f(m) by the recursion f(i) / f(i − 1) = (n + 1) r / i − r
+      let f = 1
+      if (m < k) for (let i = m + 1; i <= k; i++) f *= nr / i - r
+      else if (m > k) for (let i = k + 1; i <= m; i++) v *= nr / i - r
+      if (v <= f) return k
+      continue
+    }
+    // squeeze on log f(k) / f(m), then the exact value by Stirling's series
+    v = Math.log(v)
+    const rho = (km / npq) * (((km / 3 + 0.625) * km + 1 / 6) / npq + 0.5)
+    const t = (-km * km) / (2 * npq)
+    if (v < t - rho) return k
+    if (v > t + rho) continue
+    const nm = n - m + 1
+    const h = (m + 0.5) * Math.log((m + 1) / (r * nm)) + stirlingTail(m) + stirlingTail(n - m)
+    const nk = n - k + 1
+    if (v <= h + (n + 1) * Math.log(nm / nk) + (k + 0.5) * Math.log((nk * r) / (k + 1)) - stirlingTail(k) - stirlingTail(n - k)) return k
+  }
+}
+
+/** Binomial(n, p), exact: BTRD where n·min(p, 1 − p) ≥ 10 (constant time), geometric skips below. */
+export function fastBinomial(n: number, p: number, random: () => number): number {
+  if (n <= 0 || p <= 0) return 0
+  if (p >= 1) return n
+  if (p > 0.5) return n - fastBinomial(n, 1 - p, random)
+  return n * p >= 10 ? binomialBtrd(n, p, random) : binomial(n, p, random)
+}
+
 /**
  * One group prepared for resampling: its active customers (converted or with revenue) in a
  * canonical order, so the answer depends on the customers' outcomes and not on the order they
@@ -82,7 +162,7 @@ export function resampleSums(group: ResampleGroup, resamples: number, random: ()
   const active = group.revenue.length
   const p = group.customers > 0 ? active / group.customers : 0
   for (let b = 0; b < resamples; b++) {
-    const k = binomial(group.customers, p, random)
+    const k = fastBinomial(group.customers, p, random)
     let c = 0
     let r = 0
     let q = 0
