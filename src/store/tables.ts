@@ -538,6 +538,7 @@ export interface WorkflowEntriesTable {
   break_at: string | null
   variant_from: string | null
   run_variant: string | null
+  run_split_key: string | null
   orders: Generated<number | string | bigint>
   revenue_micros: Generated<number | string | bigint>
   window_ms: number | string | bigint

@@ -73,10 +73,12 @@ type EntryRow = Selectable<
     | 'customer_key'
     | 'holdout'
     | 'variant'
+    | 'split_key'
     | 'prev_at'
     | 'break_at'
     | 'variant_from'
     | 'run_variant'
+    | 'run_split_key'
     | 'orders'
     | 'revenue_micros'
     | 'window_ms'
@@ -98,7 +100,9 @@ function recompute(
   const changed: Array<{ row: EntryRow; next: EntryChain & { orders: number; revenue_micros: string } }> = []
   for (const list of byWorkflow.values()) {
     list.sort(byStart)
-    const chain = chainOf(list.map((e) => ({ run_id: e.run_id, started_at: e.started_at, holdout: countOf(e.holdout), variant: e.variant })))
+    const chain = chainOf(
+      list.map((e) => ({ run_id: e.run_id, started_at: e.started_at, holdout: countOf(e.holdout), variant: e.variant, split_key: e.split_key })),
+    )
     list.forEach((row, i) => {
       const outcome = outcomeOf(row.started_at, windowMs, orders)
       const next = { ...chain[i]!, orders: outcome.orders, revenue_micros: outcome.revenue_micros.toString() }
@@ -107,6 +111,7 @@ function recompute(
         row.break_at === next.break_at &&
         row.variant_from === next.variant_from &&
         row.run_variant === next.run_variant &&
+        row.run_split_key === next.run_split_key &&
         countOf(row.orders) === next.orders &&
         String(row.revenue_micros) === next.revenue_micros &&
         countOf(row.window_ms) === windowMs
@@ -137,10 +142,12 @@ const ENTRY_COLUMNS = [
   'customer_key',
   'holdout',
   'variant',
+  'split_key',
   'prev_at',
   'break_at',
   'variant_from',
   'run_variant',
+  'run_split_key',
   'orders',
   'revenue_micros',
   'window_ms',
@@ -326,10 +333,12 @@ export async function rebuildWorkflowEntries(db: Db, storeId: string): Promise<n
       customer_key: r.customer_key!,
       holdout: r.holdout,
       variant: firstSplit.get(r.id)?.variant ?? null,
+      split_key: firstSplit.get(r.id)?.key ?? null,
       prev_at: null,
       break_at: null,
       variant_from: null,
       run_variant: null,
+      run_split_key: null,
       orders: 0,
       revenue_micros: 0,
       window_ms: -1,
@@ -341,7 +350,7 @@ export async function rebuildWorkflowEntries(db: Db, storeId: string): Promise<n
   const out: Array<Record<string, unknown>> = []
   for (const [key, list] of byCustomer) {
     for (const { row, next } of recompute(list, orders.get(key) ?? [], windowMs)) {
-      out.push({ ...row, ...next, split_key: firstSplit.get(row.run_id)?.key ?? null, window_ms: windowMs })
+      out.push({ ...row, ...next, window_ms: windowMs })
     }
   }
   await db.deleteFrom('workflow_entries').where('store_id', '=', storeId).execute()
@@ -373,22 +382,21 @@ export async function entryCohort(db: Db, storeId: string, q: CohortQuery): Prom
 async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Cohort | null | 'stale'> {
   const windowMs = Math.round(q.windowMs)
   const first = sql`(e.prev_at is null or e.prev_at < ${q.fromAt})`
-  const broken = sql`(e.break_at is not null and e.break_at < ${q.toAt})`
+  const broken = sql`case when e.break_at is not null and e.break_at < ${q.toAt} then 1 else 0 end`
   const variant = q.splitStepId === undefined ? sql`cast(null as text)` : sql`case when e.variant_from < ${q.toAt} then e.run_variant end`
-  const foreign = q.splitStepId === undefined ? sql`0` : sql`case when e.split_key is not null and e.split_key <> ${q.splitStepId} then 1 else 0 end`
-  const range = sql`e.store_id = ${storeId} and e.workflow_id = ${q.workflowId} and e.started_at >= ${q.fromAt} and e.started_at < ${q.toAt}`
-  const { rows: sizes } = await sql<{ holdout: unknown; variant: string | null; customers: unknown; stale: unknown; foreign_split: unknown }>`
-    select e.holdout, ${variant} as variant,
-      sum(case when ${first} and not ${broken} then 1 else 0 end) as customers,
-      sum(case when ${first} and e.window_ms <> ${windowMs} then 1 else 0 end) as stale,
-      sum(${foreign}) as foreign_split
+  const foreign = q.splitStepId === undefined ? sql`0` : sql`case when e.variant_from < ${q.toAt} and e.run_split_key <> ${q.splitStepId} then 1 else 0 end`
+  // the customers' first entries in the range: one range of the key, filtered, never joined
+  const range = sql`e.store_id = ${storeId} and e.workflow_id = ${q.workflowId} and e.started_at >= ${q.fromAt} and e.started_at < ${q.toAt} and ${first}`
+  const { rows: sizes } = await sql<{ holdout: unknown; variant: string | null; broken: unknown; customers: unknown; stale: unknown; foreign_split: unknown }>`
+    select e.holdout, ${variant} as variant, ${broken} as broken, count(*) as customers,
+      sum(case when e.window_ms <> ${windowMs} then 1 else 0 end) as stale, sum(${foreign}) as foreign_split
     from workflow_entries e
     where ${range}
-    group by 1, 2`.execute(db)
+    group by 1, 2, 3`.execute(db)
   if (sizes.some((s) => countOf(s.foreign_split) > 0)) return null
   if (sizes.some((s) => countOf(s.stale) > 0)) return 'stale'
   const groups: CohortGroup[] = sizes
-    .filter((s) => countOf(s.customers) > 0)
+    .filter((s) => countOf(s.broken) === 0)
     .map((s) => ({ holdout: countOf(s.holdout) === 1, variant: s.variant, several_variants: false, customers: countOf(s.customers) }))
   const { rows } = await sql<{
     customer_key: string
@@ -399,9 +407,9 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
     orders: unknown
     revenue_micros: unknown
   }>`
-    select e.customer_key, e.started_at, e.holdout, ${variant} as variant, case when ${broken} then 1 else 0 end as broken, e.orders, e.revenue_micros
+    select e.customer_key, e.started_at, e.holdout, ${variant} as variant, ${broken} as broken, e.orders, e.revenue_micros
     from workflow_entries e
-    where ${range} and ${first} and (e.orders > 0 or ${broken})`.execute(db)
+    where ${range} and (e.orders > 0 or (e.break_at is not null and e.break_at < ${q.toAt}))`.execute(db)
   const buyers: Cohort['buyers'] = []
   const disagreeing = new Map<string, (typeof rows)[number]>()
   for (const r of rows) {
@@ -421,11 +429,11 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
   if (disagreeing.size > 0) {
     // each in the group of their first entry; in a variant only when all their entries agree on one
     const keys = [...disagreeing.keys()]
-    const entries: Array<{ customer_key: string; started_at: string; run_id: string; holdout: unknown; variant: string | null }> = []
+    const entries: Array<{ customer_key: string; started_at: string; run_id: string; holdout: unknown; variant: string | null; split_key: string | null }> = []
     for (let i = 0; i < keys.length; i += CHUNK) {
       const part = await db
         .selectFrom('workflow_entries as e')
-        .select(['e.customer_key', 'e.started_at', 'e.run_id', 'e.holdout', 'e.variant'])
+        .select(['e.customer_key', 'e.started_at', 'e.run_id', 'e.holdout', 'e.variant', 'e.split_key'])
         .where('e.store_id', '=', storeId)
         .where('e.customer_key', 'in', keys.slice(i, i + CHUNK))
         .where('e.workflow_id', '=', q.workflowId)
@@ -434,6 +442,8 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
         .execute()
       entries.push(...part)
     }
+    // a variant taken at another split than the one asked for: the caller reads the runs
+    if (q.splitStepId !== undefined && entries.some((e) => e.split_key !== null && e.split_key !== q.splitStepId)) return null
     const byCustomer = new Map<string, typeof entries>()
     for (const e of entries) byCustomer.set(e.customer_key, [...(byCustomer.get(e.customer_key) ?? []), e])
     for (const [key, list] of byCustomer) {

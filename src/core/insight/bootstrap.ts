@@ -13,32 +13,47 @@
  * intervals are studentized (bootstrap-t, studentizedInterval below).
  */
 
-/** A seeded generator of uniform numbers in [0, 1): sfc32, seeded through splitmix32. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0
-  const splitmix = () => {
-    s = (s + 0x9e3779b9) >>> 0
-    let z = s
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-    return (z ^ (z >>> 16)) >>> 0
+/**
+ * sfc32, seeded through splitmix32: 32-bit integer arithmetic throughout (| 0), so V8 keeps the
+ * state in registers. The state is open so the resampling loop (resampleSums) can step it inline.
+ */
+export class Sfc32 {
+  a: number
+  b: number
+  c: number
+  d: number
+  constructor(seed: number) {
+    let s = seed >>> 0
+    const splitmix = () => {
+      s = (s + 0x9e3779b9) >>> 0
+      let z = s
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+      return (z ^ (z >>> 16)) >>> 0
+    }
+    this.a = splitmix() | 0
+    this.b = splitmix() | 0
+    this.c = splitmix() | 0
+    this.d = splitmix() | 0
+    for (let i = 0; i < 12; i++) this.next()
   }
-  // 32-bit integer arithmetic throughout (| 0): V8 keeps the state in registers
-  let a = splitmix() | 0
-  let b = splitmix() | 0
-  let c = splitmix() | 0
-  let d = splitmix() | 0
-  const next = () => {
-    const t = (((a + b) | 0) + d) | 0
-    d = (d + 1) | 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) | 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) | 0
+
+  /** The next uniform number in [0, 1). */
+  next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0
+    this.d = (this.d + 1) | 0
+    this.a = this.b ^ (this.b >>> 9)
+    this.b = (this.c + (this.c << 3)) | 0
+    this.c = (this.c << 21) | (this.c >>> 11)
+    this.c = (this.c + t) | 0
     return (t >>> 0) / 4294967296
   }
-  for (let i = 0; i < 12; i++) next()
-  return next
+}
+
+/** A seeded generator of uniform numbers in [0, 1) (Sfc32). */
+export function seededRandom(seed: number): () => number {
+  const generator = new Sfc32(seed)
+  return () => generator.next()
 }
 
 /** Binomial(n, p) by geometric skips: O(min(np, n(1 − p))) draws, exact. */
@@ -155,24 +170,42 @@ export interface Sums {
   squares: Float64Array
 }
 
-export function resampleSums(group: ResampleGroup, resamples: number, random: () => number): Sums {
+export function resampleSums(group: ResampleGroup, resamples: number, generator: Sfc32): Sums {
   const conversions = new Float64Array(resamples)
   const revenue = new Float64Array(resamples)
   const squares = new Float64Array(resamples)
   const active = group.revenue.length
+  const values = group.revenue
+  const converted = group.converted
+  const valueSquares = values.map((x) => x * x)
   const p = group.customers > 0 ? active / group.customers : 0
+  const random = () => generator.next()
   for (let b = 0; b < resamples; b++) {
     const k = fastBinomial(group.customers, p, random)
+    // k uniform draws among the active customers, the generator stepped inline (as Sfc32.next)
+    let sa = generator.a | 0
+    let sb = generator.b | 0
+    let sc = generator.c | 0
+    let sd = generator.d | 0
     let c = 0
     let r = 0
     let q = 0
     for (let i = 0; i < k; i++) {
-      const j = Math.floor(random() * active)
-      const x = group.revenue[j]!
-      c += group.converted[j]!
-      r += x
-      q += x * x
+      const t = (((sa + sb) | 0) + sd) | 0
+      sd = (sd + 1) | 0
+      sa = sb ^ (sb >>> 9)
+      sb = (sc + (sc << 3)) | 0
+      sc = (sc << 21) | (sc >>> 11)
+      sc = (sc + t) | 0
+      const j = (((t >>> 0) / 4294967296) * active) | 0
+      c += converted[j]!
+      r += values[j]!
+      q += valueSquares[j]!
     }
+    generator.a = sa
+    generator.b = sb
+    generator.c = sc
+    generator.d = sd
     conversions[b] = c
     revenue[b] = r
     squares[b] = q

@@ -11,9 +11,10 @@
  *   before `from`.
  * - `break_at`: when the first later entry starts that is in the other group, or takes a second
  *   variant; the entries from this one up to `to` all agree when `break_at` is null or ≥ `to`.
- * - `variant_from` / `run_variant`: the first entry from this one on (before `break_at`) that
- *   took a variant, and that variant; the customer's variant in the range is `run_variant` when
- *   `variant_from` < `to`, else none.
+ * - `variant_from` / `run_variant` / `run_split_key`: the first entry from this one on (before
+ *   `break_at`) that took a variant, that variant and the split it took it at; the customer's
+ *   variant in the range is `run_variant` when `variant_from` < `to`, else none. A variant taken
+ *   at another split than the first one seen breaks the run of agreeing entries too.
  * - `orders` / `revenue_micros`: orders not cancelled placed after the entry started and within
  *   the window after it, and their counted amount (total − refunds).
  */
@@ -25,6 +26,8 @@ export interface EntryFacts {
   holdout: number
   /** the variant the run took at the workflow's split; null until (or unless) it took one */
   variant: string | null
+  /** the split step (its key) the variant was taken at; null with no variant */
+  split_key: string | null
 }
 
 export interface EntryChain {
@@ -32,6 +35,7 @@ export interface EntryChain {
   break_at: string | null
   variant_from: string | null
   run_variant: string | null
+  run_split_key: string | null
 }
 
 /** Entries in the order they count: by start, then run id (as the cohort's "first run" is chosen). */
@@ -43,20 +47,23 @@ export function byStart(a: { started_at: string; run_id: string }, b: { started_
 export function chainOf(entries: readonly EntryFacts[]): EntryChain[] {
   return entries.map((e, i) => {
     let variant: string | null = null
+    let splitKey: string | null = null
     let variantFrom: string | null = null
     let breakAt: string | null = null
     for (let j = i; j < entries.length; j++) {
       const x = entries[j]!
-      if (x.holdout !== e.holdout || (x.variant !== null && variant !== null && x.variant !== variant)) {
+      const otherVariant = x.variant !== null && variant !== null && (x.variant !== variant || x.split_key !== splitKey)
+      if (x.holdout !== e.holdout || otherVariant) {
         breakAt = x.started_at
         break
       }
       if (x.variant !== null && variant === null) {
         variant = x.variant
+        splitKey = x.split_key
         variantFrom = x.started_at
       }
     }
-    return { prev_at: i > 0 ? entries[i - 1]!.started_at : null, break_at: breakAt, variant_from: variantFrom, run_variant: variant }
+    return { prev_at: i > 0 ? entries[i - 1]!.started_at : null, break_at: breakAt, variant_from: variantFrom, run_variant: variant, run_split_key: splitKey }
   })
 }
 

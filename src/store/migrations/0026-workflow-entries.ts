@@ -12,7 +12,7 @@ import { rebuildWorkflowEntries } from '../workflow-entries.repo.ts'
  *   on SQLite the table is that key (without rowid), so the range is read without a second seek.
  * - (store_id, customer_key): a customer's entries, recomputed when one of their orders changes.
  * - `holdout`, `split_key` / `variant` (the first split the run recorded), the chain fields
- *   `prev_at`, `break_at`, `variant_from`, `run_variant`, and the outcome `orders` /
+ *   `prev_at`, `break_at`, `variant_from`, `run_variant`, `run_split_key`, and the outcome `orders` /
  *   `revenue_micros` (millionths) over `window_ms`, the attribution window it was measured with.
  *
  * The runs already there are entered from the runs, split steps and orders (rebuildWorkflowEntries).
@@ -32,6 +32,7 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('break_at', 'text')
     .addColumn('variant_from', 'text')
     .addColumn('run_variant', 'text')
+    .addColumn('run_split_key', 'text')
     .addColumn('orders', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('revenue_micros', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('window_ms', 'bigint', (c) => c.notNull())
