@@ -353,6 +353,8 @@ export async function rebuildWorkflowEntries(db: Db, storeId: string): Promise<n
       out.push({ ...row, ...next, window_ms: windowMs })
     }
   }
+  // in the order live writes make them (runs start in time order): a range of the key is a run of pages
+  out.sort((x, y) => (x.workflow_id as string).localeCompare(y.workflow_id as string) || byStart(x as EntryRow, y as EntryRow))
   await db.deleteFrom('workflow_entries').where('store_id', '=', storeId).execute()
   for (let i = 0; i < out.length; i += CHUNK) {
     await db
