@@ -411,7 +411,7 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
   }>`
     select e.customer_key, e.started_at, e.holdout, ${variant} as variant, ${broken} as broken, e.orders, e.revenue_micros
     from workflow_entries e
-    where ${range} and (e.orders > 0 or (e.break_at is not null and e.break_at < ${q.toAt}))`.execute(db)
+    where ${range} and (e.orders > 0 or e.break_at is not null) and (e.orders > 0 or e.break_at < ${q.toAt})`.execute(db)
   const buyers: Cohort['buyers'] = []
   const disagreeing = new Map<string, (typeof rows)[number]>()
   for (const r of rows) {

@@ -11,6 +11,8 @@ import { rebuildWorkflowEntries } from '../workflow-entries.repo.ts'
  * - key (store_id, workflow_id, started_at, run_id): a report's range is one range of the key;
  *   on SQLite the table is that key (without rowid), so the range is read without a second seek.
  * - (store_id, customer_key): a customer's entries, recomputed when one of their orders changes.
+ * - (store_id, workflow_id, started_at) of the entries with orders or a change of group or
+ *   variant after them (partial): a report's buyers are read without passing the other entries.
  * - `holdout`, `split_key` / `variant` (the first split the run recorded), the chain fields
  *   `prev_at`, `break_at`, `variant_from`, `run_variant`, `run_split_key`, and the outcome `orders` /
  *   `revenue_micros` (millionths) over `window_ms`, the attribution window it was measured with.
@@ -40,6 +42,12 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   if (dialect === 'sqlite') table = table.modifyEnd(sql`without rowid`)
   await table.execute()
   await db.schema.createIndex('workflow_entries_customer').on('workflow_entries').columns(['store_id', 'customer_key']).execute()
+  await db.schema
+    .createIndex('workflow_entries_buyers')
+    .on('workflow_entries')
+    .columns(['store_id', 'workflow_id', 'started_at'])
+    .where(sql<boolean>`orders > 0 or break_at is not null`)
+    .execute()
   const stores = await db.selectFrom('stores').select('id').execute()
   for (const s of stores) await rebuildWorkflowEntries(db, s.id as string)
 }
