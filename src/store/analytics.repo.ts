@@ -1,7 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { DialectName } from './db.ts'
 import type { Database } from './tables.ts'
-import { entryCohort } from './workflow-entries.repo.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -246,23 +245,16 @@ function windowEnd(dialect: DialectName, windowMs: number) {
 }
 
 /**
+ * A workflow's cohort derived from the runs and orders themselves. The report reads it from
+ * insight's cohort aggregate instead (store/workflow-entries.repo.ts cohort), which must always
+ * agree with this (test/insight/analytics-entries.test.ts), and falls back to this when the
+ * entries recorded another split than the one asked for (a workflow whose first split changed id).
+ *
  * The customers who entered the workflow in [fromAt, toAt): each counted in the group of their
  * first run there (and the split variant their runs took), and for those who ordered within the
  * window after that first entry (strictly after it: an order that started the run is not its
  * outcome) their orders and revenue. Both groups are measured alike; runs without a customer key
  * (anonymous events) are in no cohort.
- *
- * Read from insight's cohort aggregate, `workflow_entries` (store/workflow-entries.repo.ts), kept
- * current as runs start and orders arrive: one range of its rows, no join over runs or orders.
- */
-export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
-  return (await entryCohort(db, storeId, q)) ?? (await cohortFromRuns(db, dialect, storeId, q))
-}
-
-/**
- * The same cohort derived from the runs and orders themselves: what the entries must always
- * agree with (test/insight/analytics-entries.test.ts), and the answer when the entries recorded
- * another split than the one asked for (a workflow whose first split changed id).
  *
  * One query: the entrants once (a range of index runs_cohort_idx, 0024), their sizes counted in
  * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0024, covers the

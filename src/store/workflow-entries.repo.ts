@@ -2,8 +2,8 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely'
 import { byStart, chainOf, type EntryChain, type OrderFacts, outcomeOf } from '../core/insight/entries.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { toMicro } from '../lib/money-scale.ts'
-import type { Cohort, CohortGroup, CohortQuery } from './analytics.repo.ts'
-import { countOf } from './analytics.repo.ts'
+import type { DialectName } from './db.ts'
+import { type Cohort, type CohortGroup, type CohortQuery, cohortFromRuns, countOf } from './analytics.repo.ts'
 import type { Database, WorkflowEntriesTable } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -363,6 +363,15 @@ export async function rebuildWorkflowEntries(db: Db, storeId: string): Promise<n
       .execute()
   }
   return out.length
+}
+
+/**
+ * A workflow's entrants in [fromAt, toAt) and their outcomes (store/analytics.repo.ts Cohort), as
+ * the holdout and split report reads them: from the entries, else (another split than the one
+ * the entries recorded) derived from the runs and orders.
+ */
+export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
+  return (await entryCohort(db, storeId, q)) ?? (await cohortFromRuns(db, dialect, storeId, q))
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Cohort, type CohortQuery, cohort, cohortFromRuns } from '../../src/store/analytics.repo.ts'
-import { rebuildWorkflowEntries } from '../../src/store/workflow-entries.repo.ts'
+import { type Cohort, type CohortQuery, cohortFromRuns } from '../../src/store/analytics.repo.ts'
+import { cohort, rebuildWorkflowEntries } from '../../src/store/workflow-entries.repo.ts'
 import { useApiEnv } from '../helpers/api-env.ts'
 import { DIALECTS } from '../helpers/dialects.ts'
 import { installWorkflow } from '../helpers/workflows.ts'
