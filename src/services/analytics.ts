@@ -248,6 +248,7 @@ export function createAnalyticsService(ctx: ServiceContext) {
           toAt: range.toAt,
           windowMs: parseDuration(store.window),
           splitStepId: split?.id,
+          splitVariants: split?.variants,
         })
         // the current version decides: a workflow whose holdout was removed answers null
         if (share > 0) {

@@ -233,6 +233,8 @@ export interface CohortQuery {
   windowMs: number
   /** the id of a split step (outside any loop) whose variant each customer took; absent: no variants */
   splitStepId?: string | undefined
+  /** the split's variant ids as the workflow defines them (a faster count of the groups; others are still counted) */
+  splitVariants?: readonly string[] | undefined
 }
 
 /** `first_at + windowMs` as an ISO UTC string, in SQL (the column holds `toISOString()` text). */

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely'
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely'
 import { byStart, chainOf, type EntryChain, type OrderFacts, outcomeOf } from '../core/insight/entries.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { toMicro } from '../lib/money-scale.ts'
@@ -398,17 +398,9 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
   const foreign = q.splitStepId === undefined ? sql`0` : sql`case when e.variant_from < ${q.toAt} and e.run_split_key <> ${q.splitStepId} then 1 else 0 end`
   // the customers' first entries in the range: one range of the key, filtered, never joined
   const range = sql`e.store_id = ${storeId} and e.workflow_id = ${q.workflowId} and e.started_at >= ${q.fromAt} and e.started_at < ${q.toAt} and ${first}`
-  const { rows: sizes } = await sql<{ holdout: unknown; variant: string | null; broken: unknown; customers: unknown; stale: unknown; foreign_split: unknown }>`
-    select e.holdout, ${variant} as variant, ${broken} as broken, count(*) as customers,
-      sum(case when e.window_ms <> ${windowMs} then 1 else 0 end) as stale, sum(${foreign}) as foreign_split
-    from workflow_entries e
-    where ${range}
-    group by 1, 2, 3`.execute(db)
-  if (sizes.some((s) => countOf(s.foreign_split) > 0)) return null
-  if (sizes.some((s) => countOf(s.stale) > 0)) return 'stale'
-  const groups: CohortGroup[] = sizes
-    .filter((s) => countOf(s.broken) === 0)
-    .map((s) => ({ holdout: countOf(s.holdout) === 1, variant: s.variant, several_variants: false, customers: countOf(s.customers) }))
+  const sizes = await groupSizes(db, q, range, variant, foreign, windowMs)
+  if (sizes.foreign) return null
+  if (sizes.stale) return 'stale'
   const { rows } = await sql<{
     customer_key: string
     started_at: string
@@ -423,8 +415,13 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
     where ${range} and (e.orders > 0 or e.break_at is not null) and (e.orders > 0 or e.break_at < ${q.toAt})`.execute(db)
   const buyers: Cohort['buyers'] = []
   const disagreeing = new Map<string, (typeof rows)[number]>()
+  const cellOf = (holdout: unknown, v: string | null) => `${countOf(holdout)}\u0000${v ?? ''}`
+  const counts = new Map(sizes.cells.map((c) => [cellOf(c.holdout ? 1 : 0, c.variant), { ...c }]))
   for (const r of rows) {
     if (countOf(r.broken) === 1) {
+      // counted entry by entry below, not in the cell of their first entry
+      const cell = counts.get(cellOf(r.holdout, r.variant))
+      if (cell) cell.customers -= 1
       disagreeing.set(r.customer_key, r)
       continue
     }
@@ -437,6 +434,9 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
       revenue: Number(r.revenue_micros) / 1e6,
     })
   }
+  const groups: CohortGroup[] = [...counts.values()]
+    .filter((c) => c.customers > 0)
+    .map((c) => ({ holdout: c.holdout, variant: c.variant, several_variants: false, customers: c.customers }))
   if (disagreeing.size > 0) {
     // each in the group of their first entry; in a variant only when all their entries agree on one
     const keys = [...disagreeing.keys()]
@@ -478,4 +478,63 @@ async function readCohort(db: Db, storeId: string, q: CohortQuery): Promise<Coho
     }
   }
   return { groups, buyers }
+}
+
+interface Sizes {
+  /** customers by the group and variant of their first entry in the range (those whose entries disagree included) */
+  cells: Array<{ holdout: boolean; variant: string | null; customers: number }>
+  /** first entries measured over another window */
+  stale: boolean
+  /** a variant taken at another split than the one asked for */
+  foreign: boolean
+}
+
+/**
+ * The customers of the range by group and variant. With the split's variant ids known, one pass
+ * of sums (no grouping: SQLite would sort the range's rows); when an entry names a variant not
+ * among them, or a control entry names one, the general grouped count.
+ */
+async function groupSizes(
+  db: Db,
+  q: CohortQuery,
+  range: RawBuilder<unknown>,
+  variant: RawBuilder<unknown>,
+  foreign: RawBuilder<unknown>,
+  windowMs: number,
+): Promise<Sizes> {
+  const ids = q.splitStepId === undefined ? [] : [...new Set(q.splitVariants ?? [])]
+  if (q.splitStepId === undefined || ids.length > 0) {
+    const inSplit = sql`e.variant_from < ${q.toAt}`
+    const perVariant = ids.map((id, i) => sql`sum(case when ${inSplit} and e.holdout = 0 and e.run_variant = ${id} then 1 else 0 end) as ${sql.ref(`v${i}`)}`)
+    const odd =
+      q.splitStepId === undefined ? sql`0` : sql`sum(case when ${inSplit} and (e.holdout <> 0 or e.run_variant not in (${sql.join(ids)})) then 1 else 0 end)`
+    const { rows } = await sql<Record<string, unknown>>`
+      select count(*) as customers, sum(e.holdout) as control, ${odd} as odd,
+        sum(case when e.window_ms <> ${windowMs} then 1 else 0 end) as stale, sum(${foreign}) as foreign_split
+        ${perVariant.length > 0 ? sql`, ${sql.join(perVariant)}` : sql``}
+      from workflow_entries e
+      where ${range}`.execute(db)
+    const r = rows[0] ?? {}
+    if (countOf(r['odd']) === 0) {
+      const control = countOf(r['control'])
+      const variants = ids.map((id, i) => ({ holdout: false, variant: id as string | null, customers: countOf(r[`v${i}`]) }))
+      const treatedNone = countOf(r['customers']) - control - variants.reduce((n, v) => n + v.customers, 0)
+      return {
+        cells: [{ holdout: true, variant: null, customers: control }, { holdout: false, variant: null, customers: treatedNone }, ...variants],
+        stale: countOf(r['stale']) > 0,
+        foreign: countOf(r['foreign_split']) > 0,
+      }
+    }
+  }
+  const { rows } = await sql<{ holdout: unknown; variant: string | null; customers: unknown; stale: unknown; foreign_split: unknown }>`
+    select e.holdout, ${variant} as variant, count(*) as customers,
+      sum(case when e.window_ms <> ${windowMs} then 1 else 0 end) as stale, sum(${foreign}) as foreign_split
+    from workflow_entries e
+    where ${range}
+    group by 1, 2`.execute(db)
+  return {
+    cells: rows.map((r) => ({ holdout: countOf(r.holdout) === 1, variant: r.variant, customers: countOf(r.customers) })),
+    stale: rows.some((r) => countOf(r.stale) > 0),
+    foreign: rows.some((r) => countOf(r.foreign_split) > 0),
+  }
 }
