@@ -14,6 +14,7 @@
  * Writes bench/results/analytics.json. Not a test: nothing here asserts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { type Insertable, sql } from 'kysely'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,7 +24,7 @@ import { buildServer } from '../src/http/server.ts'
 import { ManualClock } from '../src/lib/clock.ts'
 import type { App } from '../src/main.ts'
 import { compareHoldout } from '../src/core/insight/index.ts'
-import { cohort } from '../src/store/analytics.repo.ts'
+import { cohort, rebuildWorkflowEntries } from '../src/store/workflow-entries.repo.ts'
 import { createKey } from '../src/store/stores.repo.ts'
 import type { RunStepsTable, RunsTable } from '../src/store/tables.ts'
 import { saveWorkflow } from '../src/store/workflows.repo.ts'
@@ -43,7 +44,13 @@ export interface AnalyticsBenchResult {
   fill_seconds: number
   requests_per_case: number
   target_ms: number
-  cases: Array<{ name: string; url: string; p50_ms: number; p95_ms: number; max_ms: number }>
+  /** load average (1 min) when the timed requests began and ended: other work on the machine stretches the wall times */
+  load_avg_1m: { start: number; end: number }
+  /**
+   * per case: wall time of each request, and the CPU time this process spent on it (the whole
+   * request on SQLite, which runs in-process; on PostgreSQL the server's share is not in it)
+   */
+  cases: Array<{ name: string; url: string; p50_ms: number; p95_ms: number; max_ms: number; cpu_p50_ms: number; cpu_p95_ms: number }>
   /** where a year of one workflow's report goes (median of 5): the cohort query, and the bootstrap of compareHoldout */
   breakdown_366_days: { entries: number; buyers: number; cohort_sql_ms: number; compare_holdout_ms: number }
 }
@@ -169,7 +176,8 @@ export async function fillStore(app: App, clock: ManualClock, orderCount: number
       const day = ymd(startedMs)
       count(w.id, '', day, 1, holdout ? 0 : 1)
       if (!holdout && w.id === 'winback') {
-        const variant = unitHash(`${id}:pick`) < 0.5 ? 'short' : 'long'
+        // drawn as engine/steps/split.ts draws: by workflow, step and customer, so stable per customer
+        const variant = unitHash(`${w.id}:pick:${customer}`) < 0.5 ? 'short' : 'long'
         steps.push({
           run_id: id,
           store_id: STORE,
@@ -219,8 +227,11 @@ export async function fillStore(app: App, clock: ManualClock, orderCount: number
     }
   })
   await db.transaction().execute((trx) => insertChunks(counterRows, 500, (chunk) => trx.insertInto('workflow_stats_daily').values(chunk).execute()))
+  // insight's cohort aggregate, as migration 0026 enters the runs a store already has (the live
+  // writes keep it so from then on: test/insight/analytics-entries.test.ts)
+  await rebuildWorkflowEntries(db, STORE)
   // a store a year old has planner statistics (autovacuum's analyze); rows written a moment ago have none yet
-  if (app.handle.dialect === 'postgres') await sql`analyze runs, orders, run_steps, workflow_stats_daily`.execute(db)
+  if (app.handle.dialect === 'postgres') await sql`analyze runs, orders, run_steps, workflow_stats_daily, workflow_entries`.execute(db)
   return { runCount, counterRows: counterRows.length }
 }
 
@@ -251,8 +262,10 @@ export async function benchAnalytics(options: { dialect?: Dialect; orders?: numb
         { name: 'overview, 366 days', urls: [`/api/v1/analytics/overview?from=${yearFrom}`] },
       ]
       const results: AnalyticsBenchResult['cases'] = []
+      const loadStart = loadavg()[0]!
       for (const c of cases) {
         const times: number[] = []
+        const cpu: number[] = []
         for (const url of c.urls) {
           const res = await server.inject({ method: 'GET', url, headers })
           if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`)
@@ -260,19 +273,26 @@ export async function benchAnalytics(options: { dialect?: Dialect; orders?: numb
         for (let i = 0; i < requests; i++) {
           const url = c.urls[i % c.urls.length]!
           const s = performance.now()
+          const c0 = process.cpuUsage()
           const res = await server.inject({ method: 'GET', url, headers })
+          const used = process.cpuUsage(c0)
           times.push(performance.now() - s)
+          cpu.push((used.user + used.system) / 1000)
           if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode}`)
         }
         times.sort((a, b) => a - b)
+        cpu.sort((a, b) => a - b)
         results.push({
           name: c.name,
           url: c.urls[0]!,
           p50_ms: round(percentile(times, 50)),
           p95_ms: round(percentile(times, 95)),
           max_ms: round(times[times.length - 1]!),
+          cpu_p50_ms: round(percentile(cpu, 50)),
+          cpu_p95_ms: round(percentile(cpu, 95)),
         })
       }
+      const loadEnd = loadavg()[0]!
       const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
       const sqlMs: number[] = []
       const statsMs: number[] = []
@@ -300,6 +320,7 @@ export async function benchAnalytics(options: { dialect?: Dialect; orders?: numb
       const breakdown = { entries, buyers, cohort_sql_ms: round(median(sqlMs)), compare_holdout_ms: round(median(statsMs)) }
       return {
         breakdown_366_days: breakdown,
+        load_avg_1m: { start: round(loadStart), end: round(loadEnd) },
         dialect,
         orders: orderCount,
         customers: customerCount,
@@ -337,10 +358,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const r = await benchAnalytics({ dialect, ...(orders ? { orders } : {}), ...(requests ? { requests } : {}) })
     results.push(r)
     console.log(`${dialect}: ${r.orders} orders, ${r.customers} customers, ${r.runs} runs, ${r.counter_rows} counter rows, filled in ${r.fill_seconds} s`)
-    console.log(`  a year of one workflow: ${JSON.stringify(r.breakdown_366_days)}`)
+    console.log(`  a year of one workflow: ${JSON.stringify(r.breakdown_366_days)}; load average ${r.load_avg_1m.start} → ${r.load_avg_1m.end}`)
     for (const c of r.cases) {
       console.log(
-        `  ${c.name.padEnd(42)} p50 ${String(c.p50_ms).padStart(7)} ms  p95 ${String(c.p95_ms).padStart(7)} ms  target ≤ ${r.target_ms} ms  ${c.p95_ms <= r.target_ms ? 'pass' : 'MISS'}`,
+        `  ${c.name.padEnd(42)} p50 ${String(c.p50_ms).padStart(7)} ms  p95 ${String(c.p95_ms).padStart(7)} ms  target ≤ ${r.target_ms} ms  ${c.p95_ms <= r.target_ms ? 'pass' : 'MISS'}  (CPU p50 ${c.cpu_p50_ms} p95 ${c.cpu_p95_ms} ms)`,
       )
     }
   }

@@ -12,7 +12,6 @@ import { UserError } from '../lib/errors.ts'
 import {
   type Cohort,
   type Counters,
-  cohort,
   currentDefinition,
   type DayRange,
   type DailyCounters,
@@ -24,6 +23,7 @@ import {
 } from '../store/analytics.repo.ts'
 import { dayIn } from '../store/demand.repo.ts'
 import { getStoreProfile } from '../store/stores.repo.ts'
+import { cohort } from '../store/workflow-entries.repo.ts'
 import type { ServiceContext } from './context.ts'
 
 /** Days a report covers by default: the last 30, today included, in the store's time zone */
@@ -248,6 +248,7 @@ export function createAnalyticsService(ctx: ServiceContext) {
           toAt: range.toAt,
           windowMs: parseDuration(store.window),
           splitStepId: split?.id,
+          splitVariants: split?.variants,
         })
         // the current version decides: a workflow whose holdout was removed answers null
         if (share > 0) {

@@ -233,6 +233,8 @@ export interface CohortQuery {
   windowMs: number
   /** the id of a split step (outside any loop) whose variant each customer took; absent: no variants */
   splitStepId?: string | undefined
+  /** the split's variant ids as the workflow defines them (a faster count of the groups; others are still counted) */
+  splitVariants?: readonly string[] | undefined
 }
 
 /** `first_at + windowMs` as an ISO UTC string, in SQL (the column holds `toISOString()` text). */
@@ -245,6 +247,11 @@ function windowEnd(dialect: DialectName, windowMs: number) {
 }
 
 /**
+ * A workflow's cohort derived from the runs and orders themselves. The report reads it from
+ * insight's cohort aggregate instead (store/workflow-entries.repo.ts cohort), which must always
+ * agree with this (test/insight/analytics-entries.test.ts), and falls back to this when the
+ * entries recorded another split than the one asked for (a workflow whose first split changed id).
+ *
  * The customers who entered the workflow in [fromAt, toAt): each counted in the group of their
  * first run there (and the split variant their runs took), and for those who ordered within the
  * window after that first entry (strictly after it: an order that started the run is not its
@@ -255,7 +262,7 @@ function windowEnd(dialect: DialectName, windowMs: number) {
  * SQL, and one seek per entrant into their orders (orders_customer_window_idx, 0024, covers the
  * figures read); only the buyers' rows come back.
  */
-export async function cohort(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
+export async function cohortFromRuns(db: Db, dialect: DialectName, storeId: string, q: CohortQuery): Promise<Cohort> {
   const amount = dialect === 'postgres' ? sql`cast(o.counted_amount as numeric)` : sql`cast(o.counted_amount as real)`
   const variant =
     q.splitStepId === undefined

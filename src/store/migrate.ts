@@ -23,6 +23,7 @@ import * as m0022 from './migrations/0022-sessions.ts'
 import * as m0023 from './migrations/0023-audit-log.ts'
 import * as m0024 from './migrations/0024-insight-indexes.ts'
 import * as m0025 from './migrations/0025-workers.ts'
+import * as m0026 from './migrations/0026-workflow-entries.ts'
 import * as m0027 from './migrations/0027-sign-in-failures.ts'
 import * as m0028 from './migrations/0028-runs-store-due.ts'
 
@@ -57,6 +58,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0023-audit-log', m0023],
   ['0024-insight-indexes', m0024],
   ['0025-workers', m0025],
+  ['0026-workflow-entries', m0026],
   ['0027-sign-in-failures', m0027],
   ['0028-runs-store-due', m0028],
 ]

@@ -17,6 +17,7 @@ import { recordOrderDemand } from './demand.repo.ts'
 import { clampStock } from './stock-range.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
+import { moveWorkflowEntries, refreshCustomerEntries } from './workflow-entries.repo.ts'
 import type { ViewSkips } from '../engine/ports.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -343,6 +344,7 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
     .where('customer_key', '=', from.key)
     .execute()
   await db.updateTable('correlations').set({ corr_key: into.key }).where('store_id', '=', storeId).where('corr_key', '=', from.key).execute()
+  await moveWorkflowEntries(db, storeId, from.key, into.key)
   await db.updateTable('privacy_exports').set({ customer_key: into.key }).where('store_id', '=', storeId).where('customer_key', '=', from.key).execute()
 
   // profile: the row whose profile is newer goes first, the other fills its gaps
@@ -456,6 +458,8 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   }
   if (values.customer_key) await recomputeCustomerTotals(db, storeId, values.customer_key)
   if (existing?.customer_key && existing.customer_key !== values.customer_key) await recomputeCustomerTotals(db, storeId, existing.customer_key)
+  if (values.customer_key) await refreshCustomerEntries(db, storeId, values.customer_key)
+  if (existing?.customer_key && existing.customer_key !== values.customer_key) await refreshCustomerEntries(db, storeId, existing.customer_key)
   if (!skipAttribution) await attributeOrderChange(db, storeId, id, !existing, at)
 }
 

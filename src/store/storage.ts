@@ -50,6 +50,7 @@ import { recommendationsFor } from './recommendations.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import { updateMessage } from './outbox.repo.ts'
 import { countRunEnded, countRunsStarted, withDeferredStats } from './workflow-stats.repo.ts'
+import { addWorkflowEntries, recordSplitVariants } from './workflow-entries.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
 
@@ -202,6 +203,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
           values ${sql.join(rows)}`.execute(trx)
       }
       await countRunsStarted(trx, runs)
+      await addWorkflowEntries(trx, runs)
     },
     // getRun, updateRun and upsertStep run for every step of every run: plain SQL here spares
     // the query builder's per-call work on the engine's hottest path
@@ -229,6 +231,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
         on conflict (run_id, step_key) do update set seq = excluded.seq, step_id = excluded.step_id, type = excluded.type,
           status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
           error = excluded.error, ended_at = excluded.ended_at, wake_at = excluded.wake_at`.execute(trx)
+      if (step.type === 'split') await recordSplitVariants(trx, [step])
     },
     countRunEnded: (run, undo) => countRunEnded(trx, run, undo),
     async addCorrelations(storeId, runId, items) {
@@ -262,7 +265,10 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     advanceSchedule: (storeId, key, expected, next, firedAt, now) => advanceSchedule(trx, storeId, key, expected, next, firedAt, now),
     // a claimed batch's writes, set-based: store/runs-bulk.ts
     updateRuns: (writes) => updateRuns(trx, dialect, writes, clock.now().toISOString()),
-    upsertSteps: (steps) => upsertSteps(trx, dialect, steps),
+    upsertSteps: async (steps) => {
+      await upsertSteps(trx, dialect, steps)
+      await recordSplitVariants(trx, steps)
+    },
     deleteCorrelationsOf: (runIds, purpose) => deleteCorrelationsOf(trx, dialect, runIds, purpose),
     getEvents: async (seqs) => (await eventsBySeq(trx, dialect, seqs)).map(toEvent),
     customerViews: (keys) => customerViews(trx, dialect, keys),

@@ -68,6 +68,7 @@ export interface Database {
   sign_in_failures: SignInFailuresTable
   workers: WorkersTable
   storeflow_counters: CountersTable
+  workflow_entries: WorkflowEntriesTable
 }
 
 export interface StoresTable {
@@ -526,4 +527,24 @@ export interface WorkflowStatsDailyTable {
   bounced: Generated<number | string | bigint>
   orders: Generated<number | string | bigint>
   revenue_micros: Generated<number | string | bigint>
+}
+
+/** Insight's cohort aggregate (0026): one row per run with a customer, kept by store/workflow-entries.repo.ts. */
+export interface WorkflowEntriesTable {
+  store_id: string
+  workflow_id: string
+  started_at: string
+  run_id: string
+  customer_key: string
+  holdout: number
+  split_key: string | null
+  variant: string | null
+  prev_at: string | null
+  break_at: string | null
+  variant_from: string | null
+  run_variant: string | null
+  run_split_key: string | null
+  orders: Generated<number | string | bigint>
+  revenue_micros: Generated<number | string | bigint>
+  window_ms: number | string | bigint
 }

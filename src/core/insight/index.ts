@@ -16,7 +16,7 @@
  *   estimate of the effect is null, never a number.
  */
 import { normalQuantile } from '../forecast/reorder.ts'
-import { type Moments, moments, type ResampleGroup, resampleSums, type Sums, seededRandom, studentizedInterval } from './bootstrap.ts'
+import { type Moments, moments, type ResampleGroup, resampleSums, Sfc32, type Sums, studentizedInterval } from './bootstrap.ts'
 
 export { binomial, seededRandom } from './bootstrap.ts'
 
@@ -294,9 +294,9 @@ export function compareHoldout(input: { treated: GroupOutcomes; control: GroupOu
     sample_needed: sampleNeeded(treated.revenue, control.revenue, treated.revenue.mean - control.revenue.mean, ALPHA),
   })
   if (!(enough([treated, control]) && control.revenue.mean > 0)) return notEnough()
-  const random = seededRandom(method.seed)
-  const bt = resampleSums(treated.group, method.resamples, random)
-  const bc = resampleSums(control.group, method.resamples, random)
+  const generator = new Sfc32(method.seed)
+  const bt = resampleSums(treated.group, method.resamples, generator)
+  const bc = resampleSums(control.group, method.resamples, generator)
   const pair = comparePair(treated, control, bt, bc, method.confidence)
   // a ratio with too many resampled controls without revenue has no interval: not enough data either
   if (pair.lift === null || pair.liftCi === null) return notEnough()
@@ -338,8 +338,8 @@ export function compareSplit(variants: Array<{ id: string; outcomes: GroupOutcom
   if (!enough(prepared)) {
     return { variants: figures, enough_data: false, leader: null, comparisons: null, winner: null, sample_needed_per_variant: needed(), method }
   }
-  const random = seededRandom(method.seed)
-  const sums = prepared.map((p) => resampleSums(p.group, method.resamples, random))
+  const generator = new Sfc32(method.seed)
+  const sums = prepared.map((p) => resampleSums(p.group, method.resamples, generator))
   const comparisons: Comparison[] = []
   let allAbove = true
   for (let i = 0; i < prepared.length; i++) {
