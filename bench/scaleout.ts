@@ -1,0 +1,506 @@
+/**
+ * Scale-out on PostgreSQL as an installation runs it: one API node (`storeflow serve --no-worker`)
+ * and 1, 2, then 4 `storeflow worker` processes, real processes of the compiled CLI, over a
+ * database of the bench's own (created, then dropped). A one-step workflow (order.paid tags its
+ * customer); events over HTTP from the load generator (bench/loadgen.ts, its own process).
+ *
+ * For each worker count, on a fresh database:
+ * 1. ingest alone: the API node with no worker running, closed loop (96 connections): events/s
+ *    the API stores. The events pile up unrouted (routing is the workers').
+ * 2. drain: then the workers start; how fast they route that backlog and complete its runs
+ *    (runs/s, the API idle): the workers' and PostgreSQL's capacity.
+ * 3. mixed: ingest and workers together, closed loop again: events/s accepted, runs completed/s,
+ *    and the router's lag, accepted → routed (events.received_at → runs.started_at, both written
+ *    by the product), p50/p99 over the events accepted in the window.
+ * In every phase: CPU (cores) of the API node, each worker, the PostgreSQL backends serving them
+ * (by application_name), the load generator; PostgreSQL's commits (pg_stat_database) per run.
+ *
+ * Ceilings, measured in the same run: bare Fastify on the same POST (ingest); PostgreSQL's own
+ * commit rate for one-row UPDATE transactions from 8 connections, divided by the commits each run
+ * took (runs/s); the router's lag at a trickle (20 events/s, open loop), its poll interval showing.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { loadConfig } from '../src/config.ts'
+import { silentLogger } from '../src/lib/logger.ts'
+import { createApp } from '../src/main.ts'
+import { createKey } from '../src/store/stores.repo.ts'
+import { processCpuMs } from './lib/cpu.ts'
+import { BENCH_DATABASE_URL, round, sleep } from './lib/env.ts'
+import { runLoad } from './lib/load-client.ts'
+import { installWorkflow, ONE_STEP } from './lib/workflows.ts'
+import type { LoadResult } from './loadgen.ts'
+
+const CLI = fileURLToPath(new URL('../bin/storeflow.mjs', import.meta.url))
+/** the application_name of the product's connections (API node, workers): PostgreSQL's CPU is theirs */
+const PRODUCT_APP = `storeflow-scaleout-${process.pid}`
+const HARNESS_APP = `storeflow-scaleout-harness-${process.pid}`
+
+export interface ScaleoutSizes {
+  warmupMs: number
+  durationMs: number
+  concurrency: number
+  /** longest wait for the drain phase */
+  drainMaxMs: number
+}
+
+/** CPU over a phase, in cores (1 = one core busy throughout). */
+export interface PhaseCpu {
+  api: number
+  workers: number[]
+  postgres: number
+  load_client?: number
+}
+
+export interface ScaleoutPoint {
+  workers: number
+  ingest_alone: { events_per_s: number; p99_ms: number; non_202: number; cpu: PhaseCpu }
+  drain: {
+    backlog: number
+    /** runs completed per second from the workers' start until the backlog was done */
+    runs_per_s: number
+    seconds: number
+    /** runs not completed when drainMaxMs ran out */
+    left: number
+    cpu: PhaseCpu
+    commits_per_run: number
+  }
+  mixed: {
+    events_per_s: number
+    completed_per_s: number
+    started_per_s: number
+    p99_http_ms: number
+    backlog_at_end: number
+    router_lag: Lag
+    cpu: PhaseCpu
+    commits_per_run: number
+  }
+}
+
+export interface Lag {
+  p50_ms: number
+  p99_ms: number
+  max_ms: number
+  events: number
+  /** events of the window with no run yet when they were counted */
+  unrouted: number
+}
+
+export interface ScaleoutResult {
+  points: ScaleoutPoint[]
+  ceilings: {
+    /** one-row UPDATE transactions per second, 8 connections, on the same server and database */
+    pg_commits_per_s: number
+    pg_commit_cpu: number
+    /** router lag at 20 events/s with one worker: its poll interval and nothing else */
+    trickle_lag: Lag
+  }
+  postgres: { version: string; synchronous_commit: string; max_connections: number }
+}
+
+interface Proc {
+  child: ChildProcess
+  pid: number
+  output(): string
+  /** SIGTERM, then the exit code (SIGKILL after 30 s) */
+  stop(): Promise<number | null>
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** `storeflow ARGS` as an operator starts it; resolves once its output says `ready`. */
+function startCli(args: string[], env: Record<string, string>, cwd: string, ready: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const keep = (chunk: Buffer) => {
+    out = (out + chunk.toString('utf8')).slice(-8000)
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
+  const proc: Proc = {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+      return new Promise((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 30_000)
+        child.once('exit', (code) => {
+          clearTimeout(kill)
+          resolve(code)
+        })
+        child.kill('SIGTERM')
+      })
+    },
+  }
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`storeflow ${args.join(' ')} exited with ${code} before it was ready:\n${out}`))
+    child.once('exit', onExit)
+    const check = () => {
+      if (!ready.test(out)) return
+      child.stdout!.off('data', check)
+      child.off('exit', onExit)
+      resolve(proc)
+    }
+    child.stdout!.on('data', check)
+  })
+}
+
+function urlFor(database: string, application: string): string {
+  const u = new URL(BENCH_DATABASE_URL)
+  u.pathname = `/${database}`
+  u.searchParams.set('application_name', application)
+  return u.toString()
+}
+
+async function adminQuery<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL })
+  await client.connect()
+  try {
+    return (await client.query<T>(text, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+interface Snapshot {
+  at: number
+  iso: string
+  api: number
+  workers: number[]
+  pg: number
+  commits: number
+  completed: number
+  started: number
+  events: number
+}
+
+/** The harness's one connection to the bench database: counts and the backends' CPU. */
+class Observer {
+  constructor(
+    private readonly client: pg.Client,
+    private readonly database: string,
+  ) {}
+
+  static async open(database: string): Promise<Observer> {
+    const client = new pg.Client({ connectionString: urlFor(database, HARNESS_APP) })
+    await client.connect()
+    return new Observer(client, database)
+  }
+
+  async postgresCpuMs(): Promise<number> {
+    const { rows } = await this.client.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [PRODUCT_APP])
+    let total = 0
+    for (const { pid } of rows) total += processCpuMs(pid)
+    return total
+  }
+
+  async snapshot(api: Proc, workers: Proc[]): Promise<Snapshot> {
+    const at = performance.now()
+    const cpu = { api: processCpuMs(api.pid), workers: workers.map((w) => processCpuMs(w.pid)), pg: await this.postgresCpuMs() }
+    const { rows } = await this.client.query<{ completed: string; started: string; events: string; commits: string }>(
+      `select (select count(*) from runs where status = 'completed') as completed, (select count(*) from runs) as started,
+        (select count(*) from events) as events, (select xact_commit from pg_stat_database where datname = $1) as commits`,
+      [this.database],
+    )
+    const r = rows[0]!
+    return {
+      at,
+      iso: new Date(performance.timeOrigin + at).toISOString(),
+      ...cpu,
+      completed: Number(r.completed),
+      started: Number(r.started),
+      events: Number(r.events),
+      commits: Number(r.commits),
+    }
+  }
+
+  /** accepted → routed for the events received in [from, to): the product's own timestamps */
+  async routerLag(from: string, to: string): Promise<Lag> {
+    const { rows } = await this.client.query<{ p50: number | null; p99: number | null; max: number | null; routed: string; total: string }>(
+      `with w as (select store_id, id, received_at from events where received_at >= $1 and received_at < $2),
+        lag as (select extract(epoch from (min(r.started_at)::timestamptz - w.received_at::timestamptz)) * 1000 as ms
+          from w join runs r on r.store_id = w.store_id and r.trigger_event_id = w.id group by w.store_id, w.id, w.received_at)
+       select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99,
+         max(ms) as max, (select count(*) from lag) as routed, (select count(*) from w) as total from lag`,
+      [from, to],
+    )
+    const r = rows[0]!
+    return {
+      p50_ms: round(Number(r.p50), 1),
+      p99_ms: round(Number(r.p99), 1),
+      max_ms: round(Number(r.max), 1),
+      events: Number(r.routed),
+      unrouted: Number(r.total) - Number(r.routed),
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.end()
+  }
+}
+
+function cpuBetween(a: Snapshot, b: Snapshot, loadClientMs?: number): PhaseCpu {
+  const ms = b.at - a.at
+  return {
+    api: round((b.api - a.api) / ms, 2),
+    workers: a.workers.map((w, i) => round((b.workers[i]! - w) / ms, 2)),
+    postgres: round((b.pg - a.pg) / ms, 2),
+    ...(loadClientMs === undefined ? {} : { load_client: round(loadClientMs / ms, 2) }),
+  }
+}
+
+/** A database of the bench's own: migrated, the one-step workflow active, an ingest key. */
+async function createDatabase(name: string, dir: string): Promise<string> {
+  await adminQuery(`create database ${name}`)
+  const config = await loadConfig({ dataDir: dir, databaseUrl: urlFor(name, HARNESS_APP) }, { STOREFLOW_SECRET_KEY: 'bench-secret-key' }, dir)
+  const app = await createApp(config, { log: silentLogger })
+  try {
+    await installWorkflow(app, ONE_STEP)
+    return (await createKey(app.handle.db, 'default', 'ingest', new Date())).key
+  } finally {
+    await app.close()
+  }
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  await adminQuery(`drop database if exists ${name} with (force)`)
+}
+
+interface Stack {
+  api: Proc
+  workers: Proc[]
+  port: number
+  startWorkers(n: number): Promise<void>
+  stop(): Promise<void>
+}
+
+async function startStack(database: string, dir: string): Promise<Stack> {
+  const env = {
+    DATABASE_URL: urlFor(database, PRODUCT_APP),
+    STOREFLOW_SECRET_KEY: 'bench-secret-key',
+    STOREFLOW_DATA_DIR: dir,
+    STOREFLOW_LOG_LEVEL: 'warn',
+  }
+  const port = await freePort()
+  const api = await startCli(['serve', '--no-worker', '--port', String(port)], env, dir, /storeflow listening on/)
+  const stack: Stack = {
+    api,
+    workers: [],
+    port,
+    async startWorkers(n) {
+      const started = await Promise.all(Array.from({ length: n }, () => startCli(['worker'], env, dir, /storeflow worker .* running/)))
+      stack.workers.push(...started)
+    },
+    async stop() {
+      // graceful, as an operator stops them: what a worker claimed is finished or handed back
+      const codes = await Promise.all([...stack.workers, api].map((p) => p.stop()))
+      const bad = codes.findIndex((c) => c !== 0)
+      if (bad >= 0) console.warn(`  scaleout: a process exited with ${codes[bad]} on SIGTERM`)
+    },
+  }
+  return stack
+}
+
+async function untilCompleted(observer: Observer, stack: Stack, target: number, maxMs: number): Promise<Snapshot> {
+  const deadline = performance.now() + maxMs
+  for (;;) {
+    const s = await observer.snapshot(stack.api, stack.workers)
+    if (s.completed >= target || performance.now() > deadline) return s
+    await sleep(50)
+  }
+}
+
+async function load(
+  stack: Stack,
+  key: string,
+  sizes: ScaleoutSizes,
+  tag: string,
+  observer: Observer,
+): Promise<{ result: LoadResult; a: Snapshot; b: Snapshot }> {
+  const marks: { first?: Promise<Snapshot>; last?: Promise<Snapshot> } = {}
+  const result = await runLoad(
+    {
+      mode: 'closed',
+      port: stack.port,
+      path: '/api/v1/events',
+      token: key,
+      concurrency: sizes.concurrency,
+      warmupMs: sizes.warmupMs,
+      durationMs: sizes.durationMs,
+      tag,
+      customers: 20_000,
+    },
+    (phase) => {
+      if (phase === 'measuring') marks.first = observer.snapshot(stack.api, stack.workers)
+      else marks.last = observer.snapshot(stack.api, stack.workers)
+    },
+  )
+  if (!marks.first || !marks.last) throw new Error('the load generator did not report its measured window')
+  return { result, a: await marks.first, b: await marks.last }
+}
+
+/** One worker count on a fresh database: ingest alone, the workers draining it, then both at once. */
+async function measurePoint(workers: number, sizes: ScaleoutSizes, dir: string): Promise<ScaleoutPoint> {
+  const database = `storeflow_scaleout_${process.pid}_${workers}w`
+  await dropDatabase(database)
+  const key = await createDatabase(database, dir)
+  const observer = await Observer.open(database)
+  let stack: Stack | null = null
+  try {
+    stack = await startStack(database, dir)
+    // 1. ingest alone
+    const ing = await load(stack, key, sizes, `alone-${workers}`, observer)
+    const ingestAlone = {
+      events_per_s: Math.round(ing.result.perSecond),
+      p99_ms: round(ing.result.p99, 1),
+      non_202: ing.result.other,
+      cpu: cpuBetween(ing.a, ing.b, ing.result.clientCpuMs),
+    }
+    // 2. the workers drain what piled up
+    const before = await observer.snapshot(stack.api, [])
+    await stack.startWorkers(workers)
+    const d0 = await observer.snapshot(stack.api, stack.workers)
+    const d1 = await untilCompleted(observer, stack, before.events, sizes.drainMaxMs)
+    const drainSeconds = (d1.at - d0.at) / 1000
+    const drainDone = d1.completed - d0.completed
+    const drain = {
+      backlog: before.events,
+      runs_per_s: Math.round(drainDone / drainSeconds),
+      seconds: round(drainSeconds, 1),
+      left: before.events - d1.completed,
+      cpu: cpuBetween(d0, d1),
+      commits_per_run: round((d1.commits - d0.commits) / Math.max(1, drainDone), 1),
+    }
+    // 3. both at once
+    const mix = await load(stack, key, sizes, `mixed-${workers}`, observer)
+    const s = (mix.b.at - mix.a.at) / 1000
+    const done = mix.b.completed - mix.a.completed
+    // the routers' lag for the window's events, read once they have had the time to be routed
+    await untilCompleted(observer, stack, mix.b.events, 30_000)
+    const mixed = {
+      events_per_s: Math.round(mix.result.perSecond),
+      completed_per_s: Math.round(done / s),
+      started_per_s: Math.round((mix.b.started - mix.a.started) / s),
+      p99_http_ms: round(mix.result.p99, 1),
+      backlog_at_end: mix.b.events - mix.b.completed,
+      router_lag: await observer.routerLag(mix.a.iso, mix.b.iso),
+      cpu: cpuBetween(mix.a, mix.b, mix.result.clientCpuMs),
+      commits_per_run: round((mix.b.commits - mix.a.commits) / Math.max(1, done), 1),
+    }
+    return { workers, ingest_alone: ingestAlone, drain, mixed }
+  } finally {
+    await stack?.stop()
+    await observer.close()
+    await dropDatabase(database)
+  }
+}
+
+/** PostgreSQL's ceiling for short write transactions here: one-row UPDATEs, autocommit, 8 connections. */
+async function commitCeiling(ms: number): Promise<{ commits_per_s: number; cpu: number }> {
+  const database = `storeflow_scaleout_${process.pid}_ceiling`
+  await dropDatabase(database)
+  await adminQuery(`create database ${database}`)
+  const clients = Array.from({ length: 8 }, () => new pg.Client({ connectionString: urlFor(database, PRODUCT_APP) }))
+  try {
+    await Promise.all(clients.map((c) => c.connect()))
+    await clients[0]!.query('create table t (id int primary key, v bigint not null)')
+    await clients[0]!.query('insert into t select g, 0 from generate_series(1, 1000) g')
+    const observer = await Observer.open(database)
+    const pg0 = await observer.postgresCpuMs()
+    const t0 = performance.now()
+    const end = t0 + ms
+    let commits = 0
+    await Promise.all(
+      clients.map(async (c, i) => {
+        let id = i
+        while (performance.now() < end) {
+          await c.query('update t set v = v + 1 where id = $1', [(id % 1000) + 1])
+          id += 8
+          commits++
+        }
+      }),
+    )
+    const elapsed = performance.now() - t0
+    const cpu = round(((await observer.postgresCpuMs()) - pg0) / elapsed, 2)
+    await observer.close()
+    return { commits_per_s: Math.round((commits * 1000) / elapsed), cpu }
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)))
+    await dropDatabase(database)
+  }
+}
+
+/** The router's lag at a trickle (one worker, 20 events/s open loop): its floor. */
+async function trickleLag(sizes: ScaleoutSizes, dir: string): Promise<Lag> {
+  const database = `storeflow_scaleout_${process.pid}_trickle`
+  await dropDatabase(database)
+  const key = await createDatabase(database, dir)
+  const observer = await Observer.open(database)
+  let stack: Stack | null = null
+  try {
+    stack = await startStack(database, dir)
+    await stack.startWorkers(1)
+    const from = new Date().toISOString()
+    await runLoad({
+      mode: 'open',
+      rate: 20,
+      port: stack.port,
+      path: '/api/v1/events',
+      token: key,
+      concurrency: 8,
+      warmupMs: 500,
+      durationMs: Math.max(3000, sizes.durationMs / 2),
+      tag: 'trickle',
+      customers: 20_000,
+    })
+    const to = new Date().toISOString()
+    const s = await observer.snapshot(stack.api, stack.workers)
+    await untilCompleted(observer, stack, s.events, 10_000)
+    return await observer.routerLag(from, to)
+  } finally {
+    await stack?.stop()
+    await observer.close()
+    await dropDatabase(database)
+  }
+}
+
+export async function benchScaleout(workerCounts: number[], sizes: ScaleoutSizes, log: (line: string) => void = () => {}): Promise<ScaleoutResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'storeflow-scaleout-'))
+  try {
+    const [settings] = await adminQuery<{ version: string; sc: string; mc: string }>(
+      "select current_setting('server_version') as version, current_setting('synchronous_commit') as sc, current_setting('max_connections') as mc",
+    )
+    const commit = await commitCeiling(Math.max(2000, sizes.durationMs / 2))
+    log(`  scaleout: PostgreSQL ${commit.commits_per_s} one-row commits/s from 8 connections (${commit.cpu} cores)`)
+    const trickle = await trickleLag(sizes, dir)
+    log(`  scaleout: router lag at 20 events/s p50 ${trickle.p50_ms} ms, p99 ${trickle.p99_ms} ms`)
+    const points: ScaleoutPoint[] = []
+    for (const n of workerCounts) {
+      const p = await measurePoint(n, sizes, dir)
+      log(`  scaleout: ${n} worker(s): ${JSON.stringify(p)}`)
+      points.push(p)
+    }
+    return {
+      points,
+      ceilings: { pg_commits_per_s: commit.commits_per_s, pg_commit_cpu: commit.cpu, trickle_lag: trickle },
+      postgres: { version: settings!.version, synchronous_commit: settings!.sc, max_connections: Number(settings!.mc) },
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
