@@ -264,7 +264,7 @@ async function main(): Promise<void> {
           details.bare_fastify = bare
           bareRate = bare.events_per_s
         }
-        const r = await benchScaleout([1, 2, 4], { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 60_000 : 120_000 })
+        const r = await benchScaleout([1, 2, 4], { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 60_000 : 120_000 }, (line) => console.log(line))
         details.scaleout = r
         const pgCeiling = r.ceilings.pg_commits_per_s
         add({

@@ -59,8 +59,9 @@ step "node $("$LTS_NODE" --version) (lts: $("$LTS_NODE" -p 'process.release.lts 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/storeflow-lts.XXXXXX")"
 SERVER_PID=""
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
+  # npm start runs in a process group of its own: npm does not pass SIGTERM on to the server
+  if [ -n "$SERVER_PID" ] && kill -0 -- "-$SERVER_PID" 2>/dev/null; then
+    kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
   if [ "${LTS_KEEP:-}" = 1 ]; then echo "ci-lts: kept $WORK"; else rm -rf "$WORK"; fi
@@ -97,7 +98,9 @@ step "npm start"
 # the product's data directory for the smoke only (the tests make their own)
 export STOREFLOW_DATA_DIR="$WORK/data"
 PORT="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-npm start -- --port "$PORT" >"$WORK/start.log" 2>&1 &
+# its own session and process group (setsid), so the server under npm and sh can be signalled as
+# an operator's Ctrl-C or a service manager would
+setsid npm start -- --port "$PORT" >"$WORK/start.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do
   if node -e "fetch('http://127.0.0.1:$PORT/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then break; fi
@@ -142,12 +145,17 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 250))
 }
 "
-kill "$SERVER_PID"
-wait "$SERVER_PID" || {
+kill -TERM -- "-$SERVER_PID"
+for _ in $(seq 1 60); do
+  kill -0 -- "-$SERVER_PID" 2>/dev/null || break
+  sleep 0.5
+done
+wait "$SERVER_PID" 2>/dev/null || true
+if kill -0 -- "-$SERVER_PID" 2>/dev/null || ! grep -q '"msg":"stopped"' "$WORK/start.log"; then
   cat "$WORK/start.log"
-  echo "ci-lts: npm start did not stop cleanly on SIGTERM" >&2
+  echo "ci-lts: the server did not shut down cleanly on SIGTERM" >&2
   exit 1
-}
+fi
 SERVER_PID=""
 unset STOREFLOW_DATA_DIR
 step "stopped cleanly"
