@@ -264,7 +264,12 @@ async function main(): Promise<void> {
           details.bare_fastify = bare
           bareRate = bare.events_per_s
         }
-        const r = await benchScaleout([1, 2, 4], { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 60_000 : 120_000 }, (line) => console.log(line))
+        const r = await benchScaleout(
+          [1, 2, 4],
+          [1, 50],
+          { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 60_000 : 120_000 },
+          (line) => console.log(line),
+        )
         details.scaleout = r
         const pgCeiling = r.ceilings.pg_commits_per_s
         add({
@@ -275,7 +280,7 @@ async function main(): Promise<void> {
           ceiling: '(ceiling)',
           target: '',
           pass: null,
-          note: `PostgreSQL ${r.postgres.version}, synchronous_commit ${r.postgres.synchronous_commit}; its backends used ${r.ceilings.pg_commit_cpu} cores`,
+          note: `PostgreSQL ${r.postgres.version}${r.postgres.private_cluster ? ', a cluster of the bench’s own' : ''}, fsync ${r.postgres.fsync}, synchronous_commit ${r.postgres.synchronous_commit}; it used ${r.ceilings.pg_commit_cpu} cores`,
         })
         const first = r.points[0]
         if (first) {
@@ -287,14 +292,14 @@ async function main(): Promise<void> {
             ceiling: `${bareRate} bare`,
             target: '',
             pass: null,
-            note: `HTTP p99 ${first.ingest_alone.p99_ms} ms at 96 connections; CPU (cores) api ${first.ingest_alone.cpu.api}, postgres ${first.ingest_alone.cpu.postgres}, load client ${first.ingest_alone.cpu.load_client}; with 2 and 4 workers' runs: ${r.points
+            note: `HTTP p99 ${first.ingest_alone.p99_ms} ms at 96 connections; CPU (cores) api ${first.ingest_alone.cpu.api}, postgres ${first.ingest_alone.cpu.postgres}, load client ${first.ingest_alone.cpu.load_client}; the other runs: ${r.points
               .slice(1)
-              .map((p) => p.ingest_alone.events_per_s)
+              .map((p) => `${p.ingest_alone.events_per_s} (${p.stores} store${p.stores > 1 ? 's' : ''}, before ${p.workers})`)
               .join(', ')}`,
           })
         }
         for (const p of r.points) {
-          const w = `${p.workers} worker${p.workers > 1 ? 's' : ''}`
+          const w = `${p.stores} store${p.stores > 1 ? 's' : ''}, ${p.workers} worker${p.workers > 1 ? 's' : ''}`
           const sum = (xs: number[]) =>
             round(
               xs.reduce((a, b) => a + b, 0),
@@ -302,7 +307,7 @@ async function main(): Promise<void> {
             )
           add({
             benchmark: 'scale-out (postgres)',
-            metric: `${w}, draining ${p.drain.backlog} events`,
+            metric: `${w}, drain ${p.drain.backlog} events`,
             value: p.drain.runs_per_s,
             unit: 'runs/s',
             ceiling: `${Math.round(pgCeiling / Math.max(1, p.drain.commits_per_run))} pg commits`,
@@ -312,7 +317,7 @@ async function main(): Promise<void> {
           })
           add({
             benchmark: 'scale-out (postgres)',
-            metric: `${w}, ingest and runs at once`,
+            metric: `${w}, with ingest at once`,
             value: p.mixed.completed_per_s,
             unit: 'runs/s',
             ceiling: `${p.mixed.events_per_s} ingest`,
@@ -322,7 +327,7 @@ async function main(): Promise<void> {
           })
           add({
             benchmark: 'scale-out (postgres)',
-            metric: `${w}, router lag p99 (p50) under load`,
+            metric: `${w}, router lag p99 under load`,
             value: p.mixed.router_lag.p99_ms,
             unit: 'ms',
             ceiling: `${r.ceilings.trickle_lag.p99_ms} at 20/s`,

@@ -2,9 +2,15 @@
  * Scale-out on PostgreSQL as an installation runs it: one API node (`storeflow serve --no-worker`)
  * and 1, 2, then 4 `storeflow worker` processes, real processes of the compiled CLI, over a
  * database of the bench's own (created, then dropped). A one-step workflow (order.paid tags its
- * customer); events over HTTP from the load generator (bench/loadgen.ts, its own process).
+ * customer); events over HTTP from the load generator (bench/loadgen.ts, its own process), for
+ * one store, then spread over 50 stores (an agency's installation: a router per store).
  *
- * For each worker count, on a fresh database:
+ * PostgreSQL is a cluster of the bench's own (initdb in a temp directory, fsync on, removed
+ * after) where the server binaries are installed: a router reads only events older than every
+ * transaction open on the cluster, so other clients' transactions on a shared server would hold
+ * routing back and the figures would be theirs. Without the binaries, BENCH_DATABASE_URL's server.
+ *
+ * For each worker count and store count, on a fresh database:
  * 1. ingest alone: the API node with no worker running, closed loop (96 connections): events/s
  *    the API stores. The events pile up unrouted (routing is the workers').
  * 2. drain: then the workers start; how fast they route that backlog and complete its runs
@@ -12,15 +18,16 @@
  * 3. mixed: ingest and workers together, closed loop again: events/s accepted, runs completed/s,
  *    and the router's lag, accepted → routed (events.received_at → runs.started_at, both written
  *    by the product), p50/p99 over the events accepted in the window.
- * In every phase: CPU (cores) of the API node, each worker, the PostgreSQL backends serving them
- * (by application_name), the load generator; PostgreSQL's commits (pg_stat_database) per run.
+ * In every phase: CPU (cores) of the API node, each worker, PostgreSQL (every process of the
+ * private cluster; on a shared server the backends serving the product, by application_name), the
+ * load generator; PostgreSQL's commits (pg_stat_database) per run.
  *
  * Ceilings, measured in the same run: bare Fastify on the same POST (ingest); PostgreSQL's own
  * commit rate for one-row UPDATE transactions from 8 connections, divided by the commits each run
  * took (runs/s); the router's lag at a trickle (20 events/s, open loop), its poll interval showing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,12 +35,15 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { loadConfig } from '../src/config.ts'
 import { silentLogger } from '../src/lib/logger.ts'
+import { parseWorkflow } from '../src/core/workflow/parse.ts'
 import { createApp } from '../src/main.ts'
-import { createKey } from '../src/store/stores.repo.ts'
+import { createKey, createStore, DEFAULT_STORE } from '../src/store/stores.repo.ts'
+import { saveWorkflow } from '../src/store/workflows.repo.ts'
+import { createPrivatePostgres, findPostgresBinaries, type PrivatePostgres } from '../test/helpers/private-postgres.ts'
 import { processCpuMs } from './lib/cpu.ts'
 import { BENCH_DATABASE_URL, round, sleep } from './lib/env.ts'
 import { runLoad } from './lib/load-client.ts'
-import { installWorkflow, ONE_STEP } from './lib/workflows.ts'
+import { ONE_STEP } from './lib/workflows.ts'
 import type { LoadResult } from './loadgen.ts'
 
 const CLI = fileURLToPath(new URL('../bin/storeflow.mjs', import.meta.url))
@@ -59,6 +69,7 @@ export interface PhaseCpu {
 
 export interface ScaleoutPoint {
   workers: number
+  stores: number
   ingest_alone: { events_per_s: number; p99_ms: number; non_202: number; cpu: PhaseCpu }
   drain: {
     backlog: number
@@ -100,7 +111,67 @@ export interface ScaleoutResult {
     /** router lag at 20 events/s with one worker: its poll interval and nothing else */
     trickle_lag: Lag
   }
-  postgres: { version: string; synchronous_commit: string; max_connections: number }
+  postgres: { version: string; synchronous_commit: string; fsync: string; max_connections: number; private_cluster: boolean }
+}
+
+/** Where the bench's databases live, and how PostgreSQL's CPU is read there. */
+interface Server {
+  url(database: string, application?: string): string
+  /** the private cluster's postmaster: all its processes are the bench's */
+  postmaster: number | null
+  close(): Promise<void>
+}
+
+const SHARED: Server = {
+  url: (database, application) => withDatabase(BENCH_DATABASE_URL, database, application),
+  postmaster: null,
+  close: async () => undefined,
+}
+let server: Server = SHARED
+
+function withDatabase(base: string, database: string, application?: string): string {
+  const u = new URL(base)
+  u.pathname = `/${database}`
+  if (application) u.searchParams.set('application_name', application)
+  return u.toString()
+}
+
+async function openServer(): Promise<Server> {
+  if (!findPostgresBinaries()) {
+    console.warn('  scaleout: no PostgreSQL server binaries: using BENCH_DATABASE_URL, where other clients’ transactions hold routing back')
+    return SHARED
+  }
+  const cluster: PrivatePostgres = await createPrivatePostgres({ durable: true })
+  await cluster.start()
+  const client = new pg.Client({ connectionString: cluster.url() })
+  await client.connect()
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid')
+  await client.end()
+  return {
+    url: (database, application) => withDatabase(cluster.url(), database, application),
+    postmaster: parentPid(rows[0]!.pid),
+    close: () => cluster.destroy(),
+  }
+}
+
+function parentPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return null
+  }
+}
+
+/** CPU of a process and its children (the postmaster: backends, WAL writer, checkpointer…), ms. */
+function treeCpuMs(root: number): number {
+  let total = processCpuMs(root)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const pid = Number(entry)
+    if (parentPid(pid) === root) total += processCpuMs(pid)
+  }
+  return total
 }
 
 interface Proc {
@@ -161,14 +232,11 @@ function startCli(args: string[], env: Record<string, string>, cwd: string, read
 }
 
 function urlFor(database: string, application: string): string {
-  const u = new URL(BENCH_DATABASE_URL)
-  u.pathname = `/${database}`
-  u.searchParams.set('application_name', application)
-  return u.toString()
+  return server.url(database, application)
 }
 
 async function adminQuery<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL })
+  const client = new pg.Client({ connectionString: server.url('postgres') })
   await client.connect()
   try {
     return (await client.query<T>(text, values)).rows
@@ -203,6 +271,7 @@ class Observer {
   }
 
   async postgresCpuMs(): Promise<number> {
+    if (server.postmaster) return treeCpuMs(server.postmaster)
     const { rows } = await this.client.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [PRODUCT_APP])
     let total = 0
     for (const { pid } of rows) total += processCpuMs(pid)
@@ -214,7 +283,7 @@ class Observer {
     const cpu = { api: processCpuMs(api.pid), workers: workers.map((w) => processCpuMs(w.pid)), pg: await this.postgresCpuMs() }
     const { rows } = await this.client.query<{ completed: string; started: string; events: string; commits: string }>(
       `select (select count(*) from runs where status = 'completed') as completed, (select count(*) from runs) as started,
-        (select count(*) from events) as events, (select xact_commit from pg_stat_database where datname = $1) as commits`,
+        (select count(*) from events where type = 'order.paid') as events, (select xact_commit from pg_stat_database where datname = $1) as commits`,
       [this.database],
     )
     const r = rows[0]!
@@ -232,7 +301,7 @@ class Observer {
   /** accepted → routed for the events received in [from, to): the product's own timestamps */
   async routerLag(from: string, to: string): Promise<Lag> {
     const { rows } = await this.client.query<{ p50: number | null; p99: number | null; max: number | null; routed: string; total: string }>(
-      `with w as (select store_id, id, received_at from events where received_at >= $1 and received_at < $2),
+      `with w as (select store_id, id, received_at from events where type = 'order.paid' and received_at >= $1 and received_at < $2),
         lag as (select extract(epoch from (min(r.started_at)::timestamptz - w.received_at::timestamptz)) * 1000 as ms
           from w join runs r on r.store_id = w.store_id and r.trigger_event_id = w.id group by w.store_id, w.id, w.received_at)
        select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99,
@@ -264,14 +333,22 @@ function cpuBetween(a: Snapshot, b: Snapshot, loadClientMs?: number): PhaseCpu {
   }
 }
 
-/** A database of the bench's own: migrated, the one-step workflow active, an ingest key. */
-async function createDatabase(name: string, dir: string): Promise<string> {
+/** A database of the bench's own: migrated, `stores` stores each with the one-step workflow active and an ingest key. */
+async function createDatabase(name: string, dir: string, stores: number): Promise<string[]> {
   await adminQuery(`create database ${name}`)
   const config = await loadConfig({ dataDir: dir, databaseUrl: urlFor(name, HARNESS_APP) }, { STOREFLOW_SECRET_KEY: 'bench-secret-key' }, dir)
   const app = await createApp(config, { log: silentLogger })
   try {
-    await installWorkflow(app, ONE_STEP)
-    return (await createKey(app.handle.db, 'default', 'ingest', new Date())).key
+    const keys: string[] = []
+    for (let i = 0; i < stores; i++) {
+      const store = i === 0 ? DEFAULT_STORE : `store-${String(i + 1).padStart(2, '0')}`
+      if (i > 0) await createStore(app.handle.db, { id: store }, new Date())
+      const parsed = parseWorkflow(ONE_STEP, (t) => app.actions.get(t))
+      parsed.file.active = true
+      await saveWorkflow(app.handle.db, store, parsed, ONE_STEP, new Date())
+      keys.push((await createKey(app.handle.db, store, 'ingest', new Date())).key)
+    }
+    return keys
   } finally {
     await app.close()
   }
@@ -327,7 +404,7 @@ async function untilCompleted(observer: Observer, stack: Stack, target: number, 
 
 async function load(
   stack: Stack,
-  key: string,
+  keys: string[],
   sizes: ScaleoutSizes,
   tag: string,
   observer: Observer,
@@ -338,7 +415,8 @@ async function load(
       mode: 'closed',
       port: stack.port,
       path: '/api/v1/events',
-      token: key,
+      token: null,
+      tokens: keys,
       concurrency: sizes.concurrency,
       warmupMs: sizes.warmupMs,
       durationMs: sizes.durationMs,
@@ -355,16 +433,16 @@ async function load(
 }
 
 /** One worker count on a fresh database: ingest alone, the workers draining it, then both at once. */
-async function measurePoint(workers: number, sizes: ScaleoutSizes, dir: string): Promise<ScaleoutPoint> {
-  const database = `storeflow_scaleout_${process.pid}_${workers}w`
+async function measurePoint(workers: number, stores: number, sizes: ScaleoutSizes, dir: string): Promise<ScaleoutPoint> {
+  const database = `storeflow_scaleout_${process.pid}_${workers}w_${stores}s`
   await dropDatabase(database)
-  const key = await createDatabase(database, dir)
+  const keys = await createDatabase(database, dir, stores)
   const observer = await Observer.open(database)
   let stack: Stack | null = null
   try {
     stack = await startStack(database, dir)
     // 1. ingest alone
-    const ing = await load(stack, key, sizes, `alone-${workers}`, observer)
+    const ing = await load(stack, keys, sizes, `alone-${workers}`, observer)
     const ingestAlone = {
       events_per_s: Math.round(ing.result.perSecond),
       p99_ms: round(ing.result.p99, 1),
@@ -387,11 +465,11 @@ async function measurePoint(workers: number, sizes: ScaleoutSizes, dir: string):
       commits_per_run: round((d1.commits - d0.commits) / Math.max(1, drainDone), 1),
     }
     // 3. both at once
-    const mix = await load(stack, key, sizes, `mixed-${workers}`, observer)
+    const mix = await load(stack, keys, sizes, `mixed-${workers}`, observer)
     const s = (mix.b.at - mix.a.at) / 1000
     const done = mix.b.completed - mix.a.completed
     // the routers' lag for the window's events, read once they have had the time to be routed
-    await untilCompleted(observer, stack, mix.b.events, 30_000)
+    await untilCompleted(observer, stack, mix.b.events, sizes.drainMaxMs)
     const mixed = {
       events_per_s: Math.round(mix.result.perSecond),
       completed_per_s: Math.round(done / s),
@@ -402,7 +480,7 @@ async function measurePoint(workers: number, sizes: ScaleoutSizes, dir: string):
       cpu: cpuBetween(mix.a, mix.b, mix.result.clientCpuMs),
       commits_per_run: round((mix.b.commits - mix.a.commits) / Math.max(1, done), 1),
     }
-    return { workers, ingest_alone: ingestAlone, drain, mixed }
+    return { workers, stores, ingest_alone: ingestAlone, drain, mixed }
   } finally {
     await stack?.stop()
     await observer.close()
@@ -449,7 +527,7 @@ async function commitCeiling(ms: number): Promise<{ commits_per_s: number; cpu: 
 async function trickleLag(sizes: ScaleoutSizes, dir: string): Promise<Lag> {
   const database = `storeflow_scaleout_${process.pid}_trickle`
   await dropDatabase(database)
-  const key = await createDatabase(database, dir)
+  const [key] = await createDatabase(database, dir, 1)
   const observer = await Observer.open(database)
   let stack: Stack | null = null
   try {
@@ -461,7 +539,7 @@ async function trickleLag(sizes: ScaleoutSizes, dir: string): Promise<Lag> {
       rate: 20,
       port: stack.port,
       path: '/api/v1/events',
-      token: key,
+      token: key!,
       concurrency: 8,
       warmupMs: 500,
       durationMs: Math.max(3000, sizes.durationMs / 2),
@@ -479,28 +557,44 @@ async function trickleLag(sizes: ScaleoutSizes, dir: string): Promise<Lag> {
   }
 }
 
-export async function benchScaleout(workerCounts: number[], sizes: ScaleoutSizes, log: (line: string) => void = () => {}): Promise<ScaleoutResult> {
+export async function benchScaleout(
+  workerCounts: number[],
+  storeCounts: number[],
+  sizes: ScaleoutSizes,
+  log: (line: string) => void = () => {},
+): Promise<ScaleoutResult> {
   const dir = mkdtempSync(join(tmpdir(), 'storeflow-scaleout-'))
+  server = await openServer()
   try {
-    const [settings] = await adminQuery<{ version: string; sc: string; mc: string }>(
-      "select current_setting('server_version') as version, current_setting('synchronous_commit') as sc, current_setting('max_connections') as mc",
+    const [settings] = await adminQuery<{ version: string; sc: string; fsync: string; mc: string }>(
+      "select current_setting('server_version') as version, current_setting('synchronous_commit') as sc, current_setting('fsync') as fsync, current_setting('max_connections') as mc",
     )
     const commit = await commitCeiling(Math.max(2000, sizes.durationMs / 2))
     log(`  scaleout: PostgreSQL ${commit.commits_per_s} one-row commits/s from 8 connections (${commit.cpu} cores)`)
     const trickle = await trickleLag(sizes, dir)
     log(`  scaleout: router lag at 20 events/s p50 ${trickle.p50_ms} ms, p99 ${trickle.p99_ms} ms`)
     const points: ScaleoutPoint[] = []
-    for (const n of workerCounts) {
-      const p = await measurePoint(n, sizes, dir)
-      log(`  scaleout: ${n} worker(s): ${JSON.stringify(p)}`)
-      points.push(p)
+    for (const stores of storeCounts) {
+      for (const n of workerCounts) {
+        const p = await measurePoint(n, stores, sizes, dir)
+        log(`  scaleout: ${stores} store(s), ${n} worker(s): ${JSON.stringify(p)}`)
+        points.push(p)
+      }
     }
     return {
       points,
       ceilings: { pg_commits_per_s: commit.commits_per_s, pg_commit_cpu: commit.cpu, trickle_lag: trickle },
-      postgres: { version: settings!.version, synchronous_commit: settings!.sc, max_connections: Number(settings!.mc) },
+      postgres: {
+        version: settings!.version,
+        synchronous_commit: settings!.sc,
+        fsync: settings!.fsync,
+        max_connections: Number(settings!.mc),
+        private_cluster: server.postmaster !== null,
+      },
     }
   } finally {
+    await server.close()
+    server = SHARED
     rmSync(dir, { recursive: true, force: true })
   }
 }
