@@ -87,10 +87,13 @@ export interface ScaleoutPoint {
     started_per_s: number
     p99_http_ms: number
     backlog_at_end: number
+    /** accepted → routed while saturated: grows with the backlog when routing is the slower part */
     router_lag: Lag
     cpu: PhaseCpu
     commits_per_run: number
   }
+  /** open loop at half the drain rate, the backlog gone first: the lag at a load the installation sustains */
+  sustained: { rate: number; achieved_per_s: number; router_lag: Lag; cpu: PhaseCpu; backlog_before: number } | null
 }
 
 export interface Lag {
@@ -442,7 +445,7 @@ async function measurePoint(workers: number, stores: number, sizes: ScaleoutSize
   try {
     stack = await startStack(database, dir)
     // 1. ingest alone
-    const ing = await load(stack, keys, sizes, `alone-${workers}`, observer)
+    const ing = await load(stack, keys, { ...sizes, warmupMs: 1000, durationMs: Math.min(sizes.durationMs, 5000) }, `alone-${workers}`, observer)
     const ingestAlone = {
       events_per_s: Math.round(ing.result.perSecond),
       p99_ms: round(ing.result.p99, 1),
@@ -469,7 +472,7 @@ async function measurePoint(workers: number, stores: number, sizes: ScaleoutSize
     const s = (mix.b.at - mix.a.at) / 1000
     const done = mix.b.completed - mix.a.completed
     // the routers' lag for the window's events, read once they have had the time to be routed
-    await untilCompleted(observer, stack, mix.b.events, sizes.drainMaxMs)
+    const settled = await untilCompleted(observer, stack, mix.b.events, sizes.drainMaxMs)
     const mixed = {
       events_per_s: Math.round(mix.result.perSecond),
       completed_per_s: Math.round(done / s),
@@ -480,7 +483,38 @@ async function measurePoint(workers: number, stores: number, sizes: ScaleoutSize
       cpu: cpuBetween(mix.a, mix.b, mix.result.clientCpuMs),
       commits_per_run: round((mix.b.commits - mix.a.commits) / Math.max(1, done), 1),
     }
-    return { workers, stores, ingest_alone: ingestAlone, drain, mixed }
+    // 4. a rate the workers keep up with: half what they drained at
+    let sustained: ScaleoutPoint['sustained'] = null
+    const backlogBefore = settled.events - settled.completed
+    if (drain.runs_per_s >= 4) {
+      const rate = Math.max(2, Math.round(drain.runs_per_s / 2))
+      const from = new Date().toISOString()
+      const a = await observer.snapshot(stack.api, stack.workers)
+      const open = await runLoad({
+        mode: 'open',
+        rate,
+        port: stack.port,
+        path: '/api/v1/events',
+        token: null,
+        tokens: keys,
+        concurrency: 32,
+        warmupMs: 0,
+        durationMs: sizes.durationMs,
+        tag: `sustained-${workers}`,
+        customers: 20_000,
+      })
+      const b = await observer.snapshot(stack.api, stack.workers)
+      const to = new Date().toISOString()
+      await untilCompleted(observer, stack, b.events, sizes.drainMaxMs)
+      sustained = {
+        rate,
+        achieved_per_s: Math.round(open.perSecond),
+        router_lag: await observer.routerLag(from, to),
+        cpu: cpuBetween(a, b, open.clientCpuMs),
+        backlog_before: backlogBefore,
+      }
+    }
+    return { workers, stores, ingest_alone: ingestAlone, drain, mixed, sustained }
   } finally {
     await stack?.stop()
     await observer.close()
