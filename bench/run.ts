@@ -267,76 +267,70 @@ async function main(): Promise<void> {
         const r = await benchScaleout(
           [1, 2, 4],
           [1, 50],
-          { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 30_000 : 60_000 },
+          { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 20_000 : 60_000, drainWindowMs: q ? 10_000 : 20_000 },
           (line) => console.log(line),
         )
         details.scaleout = r
-        const pgCeiling = r.ceilings.pg_commits_per_s
+        const sum = (xs: number[]) =>
+          round(
+            xs.reduce((a, b) => a + b, 0),
+            2,
+          )
+        const stores = (n: number) => `${n} store${n > 1 ? 's' : ''}`
         add({
           benchmark: 'scale-out (postgres)',
           metric: 'one-row commits, 8 connections',
-          value: pgCeiling,
+          value: r.ceilings.pg_commits_per_s,
           unit: 'commit/s',
           ceiling: '(ceiling)',
           target: '',
           pass: null,
           note: `PostgreSQL ${r.postgres.version}${r.postgres.private_cluster ? ', a cluster of the bench’s own' : ''}, fsync ${r.postgres.fsync}, synchronous_commit ${r.postgres.synchronous_commit}; it used ${r.ceilings.pg_commit_cpu} cores`,
         })
-        const first = r.points[0]
-        if (first) {
+        for (const a of r.ingest_alone) {
           add({
             benchmark: 'scale-out (postgres)',
-            metric: 'ingest, serve --no-worker alone',
-            value: first.ingest_alone.events_per_s,
+            metric: `ingest, API node alone, ${stores(a.stores)}`,
+            value: a.events_per_s,
             unit: 'events/s',
             ceiling: `${bareRate} bare`,
             target: '',
             pass: null,
-            note: `HTTP p99 ${first.ingest_alone.p99_ms} ms at 96 connections; CPU (cores) api ${first.ingest_alone.cpu.api}, postgres ${first.ingest_alone.cpu.postgres}, load client ${first.ingest_alone.cpu.load_client}; the other runs: ${r.points
-              .slice(1)
-              .map((p) => `${p.ingest_alone.events_per_s} (${p.stores} store${p.stores > 1 ? 's' : ''}, before ${p.workers})`)
-              .join(', ')}`,
+            note: `serve --no-worker, no worker; HTTP p99 ${a.p99_ms} ms at 96 connections; CPU (cores) api ${a.cpu.api}, postgres ${a.cpu.postgres}, load client ${a.cpu.load_client}`,
           })
         }
         for (const p of r.points) {
-          const w = `${p.stores} store${p.stores > 1 ? 's' : ''}, ${p.workers} worker${p.workers > 1 ? 's' : ''}`
-          const sum = (xs: number[]) =>
-            round(
-              xs.reduce((a, b) => a + b, 0),
-              2,
-            )
+          const w = `${stores(p.stores)}, ${p.workers} worker${p.workers > 1 ? 's' : ''}`
+          const sus = p.sustained
           add({
             benchmark: 'scale-out (postgres)',
-            metric: `${w}, drain ${p.drain.backlog} events`,
-            value: p.drain.runs_per_s,
-            unit: 'runs/s',
-            ceiling: `${Math.round(pgCeiling / Math.max(1, p.drain.commits_per_run))} pg commits`,
+            metric: `${w}, router lag p99 at ${sus.rate}/s`,
+            value: sus.router_lag.p99_ms,
+            unit: 'ms',
+            ceiling: `${r.ceilings.trickle_lag.p99_ms} at 2/s`,
             target: '',
             pass: null,
-            note: `API idle; ${p.drain.seconds} s${p.drain.left ? `, ${p.drain.left} not completed` : ''}; ${p.drain.commits_per_run} commits per run; CPU (cores) workers ${p.drain.cpu.workers.join(' + ')} = ${sum(p.drain.cpu.workers)}, postgres ${p.drain.cpu.postgres}`,
+            note: `open loop (${sus.achieved_per_s}/s achieved): accepted → routed p50 ${sus.router_lag.p50_ms} ms, max ${sus.router_lag.max_ms} ms over ${sus.router_lag.events} events${sus.router_lag.unrouted ? `, ${sus.router_lag.unrouted} unrouted` : ''}; CPU (cores) api ${sus.cpu.api}, workers ${sum(sus.cpu.workers)}, postgres ${sus.cpu.postgres}`,
           })
           add({
             benchmark: 'scale-out (postgres)',
-            metric: `${w}, with ingest at once`,
+            metric: `${w}, runs with ingest at once`,
             value: p.mixed.completed_per_s,
             unit: 'runs/s',
             ceiling: `${p.mixed.events_per_s} ingest`,
             target: '',
             pass: null,
-            note: `started ${p.mixed.started_per_s}/s, ${p.mixed.backlog_at_end} not completed at the end; HTTP p99 ${p.mixed.p99_http_ms} ms; CPU (cores) api ${p.mixed.cpu.api}, workers ${sum(p.mixed.cpu.workers)}, postgres ${p.mixed.cpu.postgres}, load client ${p.mixed.cpu.load_client}`,
+            note: `closed loop, 96 connections: started ${p.mixed.started_per_s}/s, ${p.mixed.backlog_at_end} not completed at the end; HTTP p99 ${p.mixed.p99_http_ms} ms; router lag p50 ${p.mixed.router_lag.p50_ms} ms, p99 ${p.mixed.router_lag.p99_ms} ms over the ${p.mixed.router_lag.events} routed${p.mixed.router_lag.unrouted ? ` (${p.mixed.router_lag.unrouted} not yet)` : ''}; CPU (cores) api ${p.mixed.cpu.api}, workers ${sum(p.mixed.cpu.workers)}, postgres ${p.mixed.cpu.postgres}, load client ${p.mixed.cpu.load_client}`,
           })
-          const sus = p.sustained
           add({
             benchmark: 'scale-out (postgres)',
-            metric: `${w}, router lag p99${sus ? ` at ${sus.rate}/s` : ''}`,
-            value: sus ? sus.router_lag.p99_ms : null,
-            unit: 'ms',
-            ceiling: `${r.ceilings.trickle_lag.p99_ms} at 20/s`,
+            metric: `${w}, runs draining, API idle`,
+            value: p.drain.runs_per_s,
+            unit: 'runs/s',
+            ceiling: `${Math.round(r.ceilings.pg_commits_per_s / Math.max(1, p.drain.commits_per_run))} pg commits`,
             target: '',
             pass: null,
-            note: sus
-              ? `open loop at half the drain rate (${sus.achieved_per_s}/s achieved${sus.backlog_before ? `, ${sus.backlog_before} runs of the earlier load still open` : ''}): accepted → routed p50 ${sus.router_lag.p50_ms} ms, max ${sus.router_lag.max_ms} ms over ${sus.router_lag.events} events${sus.router_lag.unrouted ? `, ${sus.router_lag.unrouted} unrouted` : ''}; CPU (cores) api ${sus.cpu.api}, workers ${sum(sus.cpu.workers)}, postgres ${sus.cpu.postgres}. Saturated (the row above): p50 ${p.mixed.router_lag.p50_ms} ms, p99 ${p.mixed.router_lag.p99_ms} ms`
-              : `not measured: the drain rate was too low; saturated: p50 ${p.mixed.router_lag.p50_ms} ms, p99 ${p.mixed.router_lag.p99_ms} ms`,
+            note: `${p.drain.seconds} s on a backlog of ${p.drain.backlog}${p.drain.left ? `, ${p.drain.left} left` : ''}; ${p.drain.commits_per_run} commits per run; CPU (cores) workers ${p.drain.cpu.workers.join(' + ')} = ${sum(p.drain.cpu.workers)}, postgres ${p.drain.cpu.postgres}`,
           })
         }
       })

@@ -55,8 +55,10 @@ export interface ScaleoutSizes {
   warmupMs: number
   durationMs: number
   concurrency: number
-  /** longest wait for the drain phase */
+  /** longest wait for runs to complete before the routers' lag is read */
   drainMaxMs: number
+  /** the drain phase's window */
+  drainWindowMs: number
 }
 
 /** CPU over a phase, in cores (1 = one core busy throughout). */
@@ -67,20 +69,15 @@ export interface PhaseCpu {
   load_client?: number
 }
 
+/** events/s of the open-loop phase: a store taking 100 orders a minute sends about 8 (README, Scaling out) */
+export const SUSTAINED_RATE = 10
+
 export interface ScaleoutPoint {
   workers: number
   stores: number
-  ingest_alone: { events_per_s: number; p99_ms: number; non_202: number; cpu: PhaseCpu }
-  drain: {
-    backlog: number
-    /** runs completed per second from the workers' start until the backlog was done */
-    runs_per_s: number
-    seconds: number
-    /** runs not completed when drainMaxMs ran out */
-    left: number
-    cpu: PhaseCpu
-    commits_per_run: number
-  }
+  /** open loop at SUSTAINED_RATE, spread over the stores: the routers' lag at a busy store's pace */
+  sustained: { rate: number; achieved_per_s: number; router_lag: Lag; cpu: PhaseCpu }
+  /** closed loop, the highest rate: ingest and runs at once */
   mixed: {
     events_per_s: number
     completed_per_s: number
@@ -92,8 +89,16 @@ export interface ScaleoutPoint {
     cpu: PhaseCpu
     commits_per_run: number
   }
-  /** open loop at half the drain rate, the backlog gone first: the lag at a load the installation sustains */
-  sustained: { rate: number; achieved_per_s: number; router_lag: Lag; cpu: PhaseCpu; backlog_before: number } | null
+  /** then the API idle: the runs the workers complete per second on what the load left */
+  drain: {
+    backlog: number
+    runs_per_s: number
+    seconds: number
+    /** runs not completed when the window closed */
+    left: number
+    cpu: PhaseCpu
+    commits_per_run: number
+  }
 }
 
 export interface Lag {
@@ -106,12 +111,14 @@ export interface Lag {
 }
 
 export interface ScaleoutResult {
+  /** the API node with no worker, per store count */
+  ingest_alone: Array<{ stores: number; events_per_s: number; p99_ms: number; non_202: number; cpu: PhaseCpu }>
   points: ScaleoutPoint[]
   ceilings: {
     /** one-row UPDATE transactions per second, 8 connections, on the same server and database */
     pg_commits_per_s: number
     pg_commit_cpu: number
-    /** router lag at 20 events/s with one worker: its poll interval and nothing else */
+    /** router lag at 2 events/s with one worker: its poll interval and little else */
     trickle_lag: Lag
   }
   postgres: { version: string; synchronous_commit: string; fsync: string; max_connections: number; private_cluster: boolean }
@@ -435,7 +442,59 @@ async function load(
   return { result, a: await marks.first, b: await marks.last }
 }
 
-/** One worker count on a fresh database: ingest alone, the workers draining it, then both at once. */
+/** Open loop at `rate` events/s for `ms`; the routers' lag of those events once routed. */
+async function openLoopLag(stack: Stack, observer: Observer, keys: string[], rate: number, ms: number, tag: string, maxWaitMs: number) {
+  const from = new Date().toISOString()
+  const a = await observer.snapshot(stack.api, stack.workers)
+  const open = await runLoad({
+    mode: 'open',
+    rate,
+    port: stack.port,
+    path: '/api/v1/events',
+    token: null,
+    tokens: keys,
+    concurrency: 16,
+    warmupMs: 0,
+    durationMs: ms,
+    tag,
+    customers: 20_000,
+  })
+  const b = await observer.snapshot(stack.api, stack.workers)
+  const to = new Date().toISOString()
+  await untilCompleted(observer, stack, b.events, maxWaitMs)
+  return { rate, achieved_per_s: Math.round(open.perSecond), router_lag: await observer.routerLag(from, to), cpu: cpuBetween(a, b, open.clientCpuMs) }
+}
+
+/** The API node alone (no worker) on a database of its own: the events/s it stores. */
+async function ingestAlone(stores: number, sizes: ScaleoutSizes, dir: string): Promise<ScaleoutResult['ingest_alone'][number]> {
+  const database = `storeflow_scaleout_${process.pid}_ingest_${stores}s`
+  await dropDatabase(database)
+  const keys = await createDatabase(database, dir, stores)
+  const observer = await Observer.open(database)
+  let stack: Stack | null = null
+  try {
+    stack = await startStack(database, dir)
+    const ing = await load(stack, keys, { ...sizes, warmupMs: 1000, durationMs: Math.min(sizes.durationMs, 5000) }, `alone-${stores}`, observer)
+    return {
+      stores,
+      events_per_s: Math.round(ing.result.perSecond),
+      p99_ms: round(ing.result.p99, 1),
+      non_202: ing.result.other,
+      cpu: cpuBetween(ing.a, ing.b, ing.result.clientCpuMs),
+    }
+  } finally {
+    await stack?.stop()
+    await observer.close()
+    await dropDatabase(database)
+  }
+}
+
+/**
+ * One worker count on a fresh database, the API node and the workers running throughout:
+ * a store's pace first (open loop, SUSTAINED_RATE events/s: the routers' lag), then the highest
+ * rate (closed loop: runs completed while ingest takes all it can), then the API idle while the
+ * workers work off what that left (runs/s: the workers' and PostgreSQL's capacity).
+ */
 async function measurePoint(workers: number, stores: number, sizes: ScaleoutSizes, dir: string): Promise<ScaleoutPoint> {
   const database = `storeflow_scaleout_${process.pid}_${workers}w_${stores}s`
   await dropDatabase(database)
@@ -444,35 +503,13 @@ async function measurePoint(workers: number, stores: number, sizes: ScaleoutSize
   let stack: Stack | null = null
   try {
     stack = await startStack(database, dir)
-    // 1. ingest alone
-    const ing = await load(stack, keys, { ...sizes, warmupMs: 1000, durationMs: Math.min(sizes.durationMs, 5000) }, `alone-${workers}`, observer)
-    const ingestAlone = {
-      events_per_s: Math.round(ing.result.perSecond),
-      p99_ms: round(ing.result.p99, 1),
-      non_202: ing.result.other,
-      cpu: cpuBetween(ing.a, ing.b, ing.result.clientCpuMs),
-    }
-    // 2. the workers drain what piled up
-    const before = await observer.snapshot(stack.api, [])
     await stack.startWorkers(workers)
-    const d0 = await observer.snapshot(stack.api, stack.workers)
-    const d1 = await untilCompleted(observer, stack, before.events, sizes.drainMaxMs)
-    const drainSeconds = (d1.at - d0.at) / 1000
-    const drainDone = d1.completed - d0.completed
-    const drain = {
-      backlog: before.events,
-      runs_per_s: Math.round(drainDone / drainSeconds),
-      seconds: round(drainSeconds, 1),
-      left: before.events - d1.completed,
-      cpu: cpuBetween(d0, d1),
-      commits_per_run: round((d1.commits - d0.commits) / Math.max(1, drainDone), 1),
-    }
-    // 3. both at once
+    // 1. a busy store's pace
+    const sustained = await openLoopLag(stack, observer, keys, SUSTAINED_RATE, sizes.durationMs, `sustained-${workers}`, sizes.drainMaxMs)
+    // 2. the highest rate
     const mix = await load(stack, keys, sizes, `mixed-${workers}`, observer)
     const s = (mix.b.at - mix.a.at) / 1000
     const done = mix.b.completed - mix.a.completed
-    // the routers' lag for the window's events, read once they have had the time to be routed
-    const settled = await untilCompleted(observer, stack, mix.b.events, sizes.drainMaxMs)
     const mixed = {
       events_per_s: Math.round(mix.result.perSecond),
       completed_per_s: Math.round(done / s),
@@ -483,38 +520,20 @@ async function measurePoint(workers: number, stores: number, sizes: ScaleoutSize
       cpu: cpuBetween(mix.a, mix.b, mix.result.clientCpuMs),
       commits_per_run: round((mix.b.commits - mix.a.commits) / Math.max(1, done), 1),
     }
-    // 4. a rate the workers keep up with: half what they drained at
-    let sustained: ScaleoutPoint['sustained'] = null
-    const backlogBefore = settled.events - settled.completed
-    if (drain.runs_per_s >= 4) {
-      const rate = Math.max(2, Math.round(drain.runs_per_s / 2))
-      const from = new Date().toISOString()
-      const a = await observer.snapshot(stack.api, stack.workers)
-      const open = await runLoad({
-        mode: 'open',
-        rate,
-        port: stack.port,
-        path: '/api/v1/events',
-        token: null,
-        tokens: keys,
-        concurrency: 32,
-        warmupMs: 0,
-        durationMs: sizes.durationMs,
-        tag: `sustained-${workers}`,
-        customers: 20_000,
-      })
-      const b = await observer.snapshot(stack.api, stack.workers)
-      const to = new Date().toISOString()
-      await untilCompleted(observer, stack, b.events, sizes.drainMaxMs)
-      sustained = {
-        rate,
-        achieved_per_s: Math.round(open.perSecond),
-        router_lag: await observer.routerLag(from, to),
-        cpu: cpuBetween(a, b, open.clientCpuMs),
-        backlog_before: backlogBefore,
-      }
+    // 3. the API idle, the workers on the backlog
+    const d0 = await observer.snapshot(stack.api, stack.workers)
+    const d1 = await untilCompleted(observer, stack, d0.events, sizes.drainWindowMs)
+    const drainSeconds = (d1.at - d0.at) / 1000
+    const drainDone = d1.completed - d0.completed
+    const drain = {
+      backlog: d0.events - d0.completed,
+      runs_per_s: Math.round(drainDone / drainSeconds),
+      seconds: round(drainSeconds, 1),
+      left: d1.events - d1.completed,
+      cpu: cpuBetween(d0, d1),
+      commits_per_run: round((d1.commits - d0.commits) / Math.max(1, drainDone), 1),
     }
-    return { workers, stores, ingest_alone: ingestAlone, drain, mixed, sustained }
+    return { workers, stores, sustained, mixed, drain }
   } finally {
     await stack?.stop()
     await observer.close()
@@ -557,33 +576,17 @@ async function commitCeiling(ms: number): Promise<{ commits_per_s: number; cpu: 
   }
 }
 
-/** The router's lag at a trickle (one worker, 20 events/s open loop): its floor. */
+/** The router's lag at a trickle (one worker, 2 events/s open loop): its floor. */
 async function trickleLag(sizes: ScaleoutSizes, dir: string): Promise<Lag> {
   const database = `storeflow_scaleout_${process.pid}_trickle`
   await dropDatabase(database)
-  const [key] = await createDatabase(database, dir, 1)
+  const keys = await createDatabase(database, dir, 1)
   const observer = await Observer.open(database)
   let stack: Stack | null = null
   try {
     stack = await startStack(database, dir)
     await stack.startWorkers(1)
-    const from = new Date().toISOString()
-    await runLoad({
-      mode: 'open',
-      rate: 20,
-      port: stack.port,
-      path: '/api/v1/events',
-      token: key!,
-      concurrency: 8,
-      warmupMs: 500,
-      durationMs: Math.max(3000, sizes.durationMs / 2),
-      tag: 'trickle',
-      customers: 20_000,
-    })
-    const to = new Date().toISOString()
-    const s = await observer.snapshot(stack.api, stack.workers)
-    await untilCompleted(observer, stack, s.events, 10_000)
-    return await observer.routerLag(from, to)
+    return (await openLoopLag(stack, observer, keys, 2, Math.max(5000, sizes.durationMs), 'trickle', sizes.drainMaxMs)).router_lag
   } finally {
     await stack?.stop()
     await observer.close()
@@ -606,9 +609,13 @@ export async function benchScaleout(
     const commit = await commitCeiling(Math.max(2000, sizes.durationMs / 2))
     log(`  scaleout: PostgreSQL ${commit.commits_per_s} one-row commits/s from 8 connections (${commit.cpu} cores)`)
     const trickle = await trickleLag(sizes, dir)
-    log(`  scaleout: router lag at 20 events/s p50 ${trickle.p50_ms} ms, p99 ${trickle.p99_ms} ms`)
+    log(`  scaleout: router lag at 2 events/s p50 ${trickle.p50_ms} ms, p99 ${trickle.p99_ms} ms`)
     const points: ScaleoutPoint[] = []
+    const alone: ScaleoutResult['ingest_alone'] = []
     for (const stores of storeCounts) {
+      const a = await ingestAlone(stores, sizes, dir)
+      log(`  scaleout: ${stores} store(s), API alone: ${JSON.stringify(a)}`)
+      alone.push(a)
       for (const n of workerCounts) {
         const p = await measurePoint(n, stores, sizes, dir)
         log(`  scaleout: ${stores} store(s), ${n} worker(s): ${JSON.stringify(p)}`)
@@ -616,6 +623,7 @@ export async function benchScaleout(
       }
     }
     return {
+      ingest_alone: alone,
       points,
       ceilings: { pg_commits_per_s: commit.commits_per_s, pg_commit_cpu: commit.cpu, trickle_lag: trickle },
       postgres: {
