@@ -156,10 +156,12 @@ async function openServer(): Promise<Server> {
   const client = new pg.Client({ connectionString: cluster.url() })
   await client.connect()
   const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid')
+  // read while the backend lives: its parent is the postmaster
+  const postmaster = parentPid(rows[0]!.pid)
   await client.end()
   return {
     url: (database, application) => withDatabase(cluster.url(), database, application),
-    postmaster: parentPid(rows[0]!.pid),
+    postmaster,
     close: () => cluster.destroy(),
   }
 }
