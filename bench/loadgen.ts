@@ -17,6 +17,8 @@ export interface LoadRequest {
   path: string
   /** bearer key, or null for the bare server */
   token: string | null
+  /** keys of several stores instead: request i goes with tokens[i % n] (one store each) */
+  tokens?: string[]
   /** closed mode: connections; open mode: connection pool size */
   concurrency: number
   /** open mode: requests per second */
@@ -76,7 +78,9 @@ function percentileOf(sorted: Float64Array, p: number): number {
 }
 
 async function runLoad(req: LoadRequest): Promise<LoadResult> {
-  const head = `POST ${req.path} HTTP/1.1\r\nHost: 127.0.0.1:${req.port}\r\nContent-Type: application/json\r\n${req.token ? `Authorization: Bearer ${req.token}\r\n` : ''}Connection: keep-alive\r\n`
+  const headFor = (token: string | null) =>
+    `POST ${req.path} HTTP/1.1\r\nHost: 127.0.0.1:${req.port}\r\nContent-Type: application/json\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Connection: keep-alive\r\n`
+  const heads = req.tokens && req.tokens.length > 0 ? req.tokens.map(headFor) : [headFor(req.token)]
   let seq = 0
   let bodyBytes = 0
   const nextRequest = (conn: Conn): Buffer => {
@@ -87,7 +91,7 @@ async function runLoad(req: LoadRequest): Promise<LoadResult> {
     )
     const len = Buffer.byteLength(body)
     bodyBytes += len
-    return Buffer.from(`${head}Content-Length: ${len}\r\n\r\n${body}`)
+    return Buffer.from(`${heads[i % heads.length]}Content-Length: ${len}\r\n\r\n${body}`)
   }
 
   const cpu0 = process.cpuUsage()

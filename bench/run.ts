@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,latency,runs,lateness,rss,email,startup,forecast,analytics] [-- --no-postgres] [-- --retail PATH]`
+ * `npm run bench [-- --quick] [-- --only ingest,latency,runs,scaleout,lateness,rss,email,startup,forecast,analytics] [-- --no-postgres] [-- --retail PATH]`
  *
  * Measures the backbone (ingest, runs, latency, memory) and messaging figures on this machine, prints a
  * table and writes bench/results/backbone.json and bench/results/messaging.json. Every figure
@@ -16,6 +16,10 @@
  *   arrive as fast as they are accepted; SQLite with its embedded worker, PostgreSQL with one and
  *   two worker processes.
  *
+ * - scaleout: PostgreSQL, `storeflow serve --no-worker` and 1, 2, 4 `storeflow worker` processes
+ *   (bench/scaleout.ts): ingest alone, the workers draining its backlog, both at once; the
+ *   router's lag; PostgreSQL's CPU and commits per run.
+ *
  * Each benchmark uses its own fresh database (temp SQLite file or PostgreSQL schema) and removes
  * it afterwards. Not a test: nothing here asserts.
  */
@@ -28,6 +32,7 @@ import { benchBareFastify, benchStoreflowIngest, type IngestSizes } from './inge
 import { benchLateness } from './lateness.ts'
 import { BENCH_DATABASE_URL, round, type Dialect } from './lib/env.ts'
 import { benchEndToEnd } from './runs.ts'
+import { benchScaleout } from './scaleout.ts'
 import { benchSteadyWakes } from './steady-wakes.ts'
 import { benchWorkerRss } from './rss.ts'
 import { benchStartup, HELP_COMMANDS } from './startup.ts'
@@ -36,7 +41,7 @@ import { benchBacktest, writeBacktestResult } from './backtest.ts'
 import { benchAnalytics, writeAnalyticsResults, type AnalyticsBenchResult } from './analytics.ts'
 import { buildDist } from '../scripts/build-dist.ts'
 
-const ALL = ['ingest', 'latency', 'runs', 'lateness', 'rss', 'email', 'startup', 'forecast', 'backtest', 'analytics'] as const
+const ALL = ['ingest', 'latency', 'runs', 'scaleout', 'lateness', 'rss', 'email', 'startup', 'forecast', 'backtest', 'analytics'] as const
 type BenchName = (typeof ALL)[number]
 
 function parseArgs(argv: string[]): { quick: boolean; only: Set<BenchName>; postgres: boolean } {
@@ -246,6 +251,89 @@ async function main(): Promise<void> {
         })
       }
     })
+  }
+
+  if (args.only.has('scaleout')) {
+    if (!dialects.includes('postgres')) console.log('  scaleout skipped: PostgreSQL does not answer (or --no-postgres)')
+    else
+      await guarded('scaleout', async () => {
+        // what bin/storeflow.mjs runs: compiled from the sources as they are now
+        buildDist()
+        if (!bareRate) {
+          const bare = await benchBareFastify(sizes)
+          details.bare_fastify = bare
+          bareRate = bare.events_per_s
+        }
+        const r = await benchScaleout(
+          [1, 2, 4],
+          [1, 50],
+          { warmupMs: sizes.warmupMs, durationMs: sizes.durationMs, concurrency: 96, drainMaxMs: q ? 20_000 : 60_000, drainWindowMs: q ? 10_000 : 20_000 },
+          (line) => console.log(line),
+        )
+        details.scaleout = r
+        const sum = (xs: number[]) =>
+          round(
+            xs.reduce((a, b) => a + b, 0),
+            2,
+          )
+        const stores = (n: number) => `${n} store${n > 1 ? 's' : ''}`
+        add({
+          benchmark: 'scale-out (postgres)',
+          metric: 'one-row commits, 8 connections',
+          value: r.ceilings.pg_commits_per_s,
+          unit: 'commit/s',
+          ceiling: '(ceiling)',
+          target: '',
+          pass: null,
+          note: `PostgreSQL ${r.postgres.version}${r.postgres.private_cluster ? ', a cluster of the bench’s own' : ''}, fsync ${r.postgres.fsync}, synchronous_commit ${r.postgres.synchronous_commit}; it used ${r.ceilings.pg_commit_cpu} cores`,
+        })
+        for (const a of r.ingest_alone) {
+          add({
+            benchmark: 'scale-out (postgres)',
+            metric: `ingest, API node alone, ${stores(a.stores)}`,
+            value: a.events_per_s,
+            unit: 'events/s',
+            ceiling: `${bareRate} bare`,
+            target: '',
+            pass: null,
+            note: `serve --no-worker, no worker; HTTP p99 ${a.p99_ms} ms at 96 connections; CPU (cores) api ${a.cpu.api}, postgres ${a.cpu.postgres}, load client ${a.cpu.load_client}`,
+          })
+        }
+        for (const p of r.points) {
+          const w = `${stores(p.stores)}, ${p.workers} worker${p.workers > 1 ? 's' : ''}`
+          const sus = p.sustained
+          add({
+            benchmark: 'scale-out (postgres)',
+            metric: `${w}, router lag p99 at ${sus.rate}/s`,
+            value: sus.router_lag.p99_ms,
+            unit: 'ms',
+            ceiling: `${r.ceilings.trickle_lag.p99_ms} at 2/s`,
+            target: '',
+            pass: null,
+            note: `open loop (${sus.achieved_per_s}/s achieved): accepted → routed p50 ${sus.router_lag.p50_ms} ms, max ${sus.router_lag.max_ms} ms over ${sus.router_lag.events} events${sus.router_lag.unrouted ? `, ${sus.router_lag.unrouted} unrouted` : ''}; CPU (cores) api ${sus.cpu.api}, workers ${sum(sus.cpu.workers)}, postgres ${sus.cpu.postgres}`,
+          })
+          add({
+            benchmark: 'scale-out (postgres)',
+            metric: `${w}, runs with ingest at once`,
+            value: p.mixed.completed_per_s,
+            unit: 'runs/s',
+            ceiling: `${p.mixed.events_per_s} ingest`,
+            target: '',
+            pass: null,
+            note: `closed loop, 96 connections: started ${p.mixed.started_per_s}/s, ${p.mixed.backlog_at_end} not completed at the end; HTTP p99 ${p.mixed.p99_http_ms} ms; router lag p50 ${p.mixed.router_lag.p50_ms} ms, p99 ${p.mixed.router_lag.p99_ms} ms over the ${p.mixed.router_lag.events} routed${p.mixed.router_lag.unrouted ? ` (${p.mixed.router_lag.unrouted} not yet)` : ''}; CPU (cores) api ${p.mixed.cpu.api}, workers ${sum(p.mixed.cpu.workers)}, postgres ${p.mixed.cpu.postgres}, load client ${p.mixed.cpu.load_client}`,
+          })
+          add({
+            benchmark: 'scale-out (postgres)',
+            metric: `${w}, runs draining, API idle`,
+            value: p.drain.runs_per_s,
+            unit: 'runs/s',
+            ceiling: `${Math.round(r.ceilings.pg_commits_per_s / Math.max(1, p.drain.commits_per_run))} pg commits`,
+            target: '',
+            pass: null,
+            note: `${p.drain.seconds} s on a backlog of ${p.drain.backlog}${p.drain.left ? `, ${p.drain.left} left` : ''}; ${p.drain.commits_per_run} commits per run; CPU (cores) workers ${p.drain.cpu.workers.join(' + ')} = ${sum(p.drain.cpu.workers)}, postgres ${p.drain.cpu.postgres}`,
+          })
+        }
+      })
   }
 
   if (args.only.has('lateness')) {

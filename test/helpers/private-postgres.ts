@@ -81,8 +81,11 @@ function run(file: string, args: string[]): Promise<string> {
   })
 }
 
-/** initdb into a fresh temporary directory; the server is not started until start(). */
-export async function createPrivatePostgres(): Promise<PrivatePostgres> {
+/**
+ * initdb into a fresh temporary directory; the server is not started until start(). `durable`
+ * keeps fsync on, as a real installation runs (the benchmarks); tests turn it off.
+ */
+export async function createPrivatePostgres(options: { durable?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = findPostgresBinaries()
   if (!bin) throw new Error('PostgreSQL server binaries not found')
   const dir = mkdtempSync(join(tmpdir(), 'storeflow-pg-'))
@@ -103,7 +106,7 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
   const host = '127.0.0.1'
   // the socket directory is the cluster's own, so nothing collides with the shared server;
   // fsync off: the tests restart the server, never the machine
-  const options = `-p ${port} -k ${dir} -c listen_addresses=${host} -c fsync=off -c max_connections=100`
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=${host} -c fsync=${options.durable ? 'on' : 'off'} -c max_connections=100`
   let running = false
   const ctl = (...args: string[]) => command('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', ...args])
   const url = (database = 'postgres') => `postgres://postgres@${host}:${port}/${database}`
@@ -115,7 +118,7 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
       return running
     },
     async start() {
-      await ctl('-o', options, 'start')
+      await ctl('-o', serverOptions, 'start')
       running = true
     },
     async stop() {
@@ -123,7 +126,7 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
       running = false
     },
     async restart() {
-      await ctl('-m', 'fast', '-o', options, 'restart')
+      await ctl('-m', 'fast', '-o', serverOptions, 'restart')
       running = true
     },
     async createDatabase(name: string) {
