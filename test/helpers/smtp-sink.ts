@@ -34,6 +34,16 @@ export interface SmtpSink {
   dropConnectionAfterData(n: number): void
   /** Message-ID → how many times it was received */
   deliveries(): Map<string, number>
+  /**
+   * While set, the server is down for mail: new connections are answered with this reply and
+   * closed, and on connections already open MAIL FROM and DATA are refused with it (no message
+   * is taken). `null` takes mail again.
+   */
+  outage(reply: { code: number; message: string } | null): void
+  /** connections, MAIL FROMs and DATAs refused because of outage() */
+  outageRefusals(): number
+  /** messages whose DATA has arrived and whose answer is not sent yet (delayMs at work) */
+  answering(): number
   close(): Promise<void>
 }
 
@@ -46,9 +56,18 @@ export interface SmtpSinkOptions {
   messageIdsOnly?: boolean
 }
 
-export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink & { messageIds: string[] }> {
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink & { messageIds: string[]; subjects: string[] }> {
   const received: ParsedMail[] = []
   const messageIds: string[] = []
+  /** each accepted message's Subject, beside its Message-ID in `messageIds` */
+  const subjects: string[] = []
+  let down: { code: number; message: string } | null = null
+  let downRefusals = 0
+  let answering = 0
+  const refusal = (reply: { code: number; message: string }) => {
+    downRefusals++
+    return Object.assign(new Error(reply.message), { responseCode: reply.code })
+  }
   const refusals: Array<{ code: number; message: string }> = []
   let dataCommands = 0
   let holding: HeldFate | null = null
@@ -62,23 +81,35 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const keep = async (raw: Buffer): Promise<void> => {
     if (options.messageIdsOnly) {
       messageIds.push(messageIdOf(raw))
+      subjects.push(subjectOf(raw))
       return
     }
     const mail = await simpleParser(raw)
     received.push(mail)
     messageIds.push(mail.messageId ?? '')
+    subjects.push(mail.subject ?? '')
   }
 
   const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session, callback) {
+      callback(down ? refusal(down) : null)
+    },
+    onMailFrom(_address, _session, callback) {
+      callback(down ? refusal(down) : null)
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
         dataCommands++
         const raw = Buffer.concat(chunks)
+        if (down) {
+          callback(refusal(down))
+          return
+        }
         if (holding && dataCommands > holdFrom) {
           heldNow.push({ session: session.id, messageId: messageIdOf(raw), raw, fate: holding, callback })
           return
@@ -98,8 +129,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           }
           keep(raw).then(() => callback(), callback)
         }
-        if (options.delayMs) setTimeout(answer, options.delayMs)
-        else answer()
+        if (options.delayMs) {
+          answering++
+          setTimeout(() => {
+            answering--
+            answer()
+          }, options.delayMs)
+        } else answer()
       })
     },
     onClose(session) {
@@ -121,6 +157,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     url: `smtp://127.0.0.1:${port}`,
     received,
     messageIds,
+    subjects,
     refuse: (...replies) => void refusals.push(...replies),
     attempts: () => dataCommands,
     async waitForMessages(n, timeoutMs = 10_000) {
@@ -149,12 +186,28 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       for (const id of messageIds) counts.set(id, (counts.get(id) ?? 0) + 1)
       return counts
     },
+    outage(reply) {
+      down = reply
+    },
+    outageRefusals: () => downRefusals,
+    answering: () => answering,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
 
 function messageIdOf(raw: Buffer): string {
   return /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw.toString('utf8'))?.[1] ?? ''
+}
+
+/** the Subject header, unfolded (as sent: an encoded-word stays encoded) */
+function subjectOf(raw: Buffer): string {
+  const head = raw.toString('utf8').split(/\r?\n\r?\n/, 1)[0] ?? ''
+  return (
+    /^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)/im
+      .exec(head)?.[1]
+      ?.replace(/\r?\n[ \t]+/g, ' ')
+      .trim() ?? ''
+  )
 }
 
 /** A header line as it arrived (mailparser folds List-* headers into a structured `list` field). */
