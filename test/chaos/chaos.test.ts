@@ -11,6 +11,7 @@ import { apiClient, isAlive, isolatedEnv, outputExcerpt, readyStatus, startStore
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts'
 import { formatReport, totalFaults, writeReport, type ChaosReport } from './report.ts'
 import { delivery, send, SHOP_DOMAIN, type ExpectedEvent, type Sent, type ShopOptions } from './shop.ts'
+import { checkCalls, checkEmails, checkEvents, checkRuns, countBy, EFFECTS, WORKFLOWS, type EventItem, type RunItem, type Step } from './verify.ts'
 
 /**
  * The chaos suite (`npm run test:chaos`): one `storeflow serve --no-worker` and two `storeflow
@@ -40,88 +41,6 @@ const QUIET_WITHIN_MS = 180_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Workflows whose effects the suite counts. Every run of them is one trigger event's: `concurrent` lifts the one-active-run rule. */
-const WORKFLOWS = (hook: string) => [
-  `id: chaos-confirm
-name: Order confirmation
-trigger: { event: order.created }
-reentry: { concurrent: true }
-steps:
-  - action: send_email
-    id: confirm
-    with: { category: transactional, subject: 'confirm {{ trigger.data.id }}', html: '<p>Thanks for order {{ trigger.data.id }}</p>' }
-  - action: http_request
-    id: notify
-    with: { url: '${hook}/orders', body: { ref: 'confirm:{{ trigger.data.id }}' }, timeout: 5s }
-`,
-  `id: chaos-paid
-name: Payment to the warehouse
-trigger: { event: order.paid }
-reentry: { concurrent: true }
-steps:
-  - action: tag_customer
-    with: { tags: ['paid'] }
-  - action: http_request
-    id: notify
-    with: { url: '${hook}/paid', body: { ref: 'paid:{{ trigger.data.id }}' }, timeout: 5s }
-`,
-  `id: chaos-welcome
-name: Welcome
-trigger: { event: customer.created }
-reentry: { concurrent: true }
-steps:
-  - action: send_email
-    id: welcome
-    with: { category: transactional, subject: 'welcome {{ trigger.data.id }}', html: '<p>Welcome</p>' }
-`,
-  `id: chaos-nudge
-name: Cart nudge after a short wait
-trigger: { event: cart.updated }
-reentry: { concurrent: true }
-steps:
-  - wait: 3s
-  - action: send_email
-    id: nudge
-    with: { category: transactional, subject: 'nudge {{ trigger.data.id }}', html: '<p>Your cart</p>' }
-`,
-  `id: chaos-recover
-name: Checkout recovery, a month later
-trigger: { event: checkout.started }
-reentry: { concurrent: true }
-steps:
-  - wait: 30d
-  - action: send_email
-    id: recover
-    with: { category: transactional, subject: 'recover {{ trigger.data.id }}', html: '<p>Still thinking?</p>' }
-`,
-]
-
-/** What each trigger type starts, and the effects its run must have outside. */
-const EFFECTS: Record<string, { workflow: string; email?: (id: string) => string; http?: (id: string) => string; waits?: true }> = {
-  'order.created': { workflow: 'chaos-confirm', email: (id) => `confirm ${id}`, http: (id) => `confirm:${id}` },
-  'order.paid': { workflow: 'chaos-paid', http: (id) => `paid:${id}` },
-  'customer.created': { workflow: 'chaos-welcome', email: (id) => `welcome ${id}` },
-  'cart.updated': { workflow: 'chaos-nudge', email: (id) => `nudge ${id}` },
-  'checkout.started': { workflow: 'chaos-recover', waits: true },
-}
-
-type RunItem = { id: string; workflow_id: string; status: string; trigger_event_id: string }
-type Step = {
-  id: string
-  key?: string
-  type: string
-  status: string
-  attempts: number
-  wake_at?: string | null
-  output?: { smtp_message_id?: string; possible_duplicate?: boolean } | null
-}
-type EventItem = { id: string; type: string; data: { id?: unknown } }
-
-const countBy = <T>(items: Iterable<T>, key: (t: T) => string): Map<string, number> => {
-  const m = new Map<string, number>()
-  for (const t of items) m.set(key(t), (m.get(key(t)) ?? 0) + 1)
-  return m
-}
 const add = (m: Record<string, number>, k: string, n = 1) => {
   m[k] = (m[k] ?? 0) + n
 }
@@ -342,12 +261,24 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
         r.status === 'cancelled' ||
         r.status === 'exited' ||
         (r.status === 'waiting' && r.workflow_id === 'chaos-recover')
+      let lastProgress = Date.now()
       const quiet = await waitFor(
         'quiet',
         async () => {
           if (crashes().length > 0) throw new Error(explain('a process crashed'))
           runs = await client.listAll<RunItem>('/api/v1/runs').catch(() => runs)
-          return runs.length >= expectedRuns && runs.every(settled)
+          const done = runs.length >= expectedRuns && runs.every(settled)
+          if (!done && Date.now() - lastProgress >= 10_000) {
+            lastProgress = Date.now()
+            const open = [
+              ...countBy(
+                runs.filter((r) => !settled(r)),
+                (r) => `${r.workflow_id} ${r.status}`,
+              ),
+            ].map(([k, n]) => `${k} ${n}`)
+            mark(`  not quiet yet: ${runs.length}/${expectedRuns} runs; unsettled: ${open.join(', ') || 'none'}`)
+          }
+          return done
         },
         QUIET_WITHIN_MS,
         1_000,
@@ -364,132 +295,24 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
       await sleep(2_000)
       mark(`quiet: ${quiet}`)
 
-      // events: what the shop was told was accepted is in the store, once
+      // what the store holds and what reached the SMTP server and the HTTP endpoint, against what was accepted
       const stored = (await client.listAll<EventItem>('/api/v1/events')).filter((e) => EFFECTS[e.type] !== undefined)
-      const storedBy = countBy(stored, (e) => `${e.type} ${String(e.data.id)}`)
-      const expectedBy = countBy(expectedEvents, (e) => `${e.type} ${e.dataId}`)
-      let eventsLost = 0
-      let eventsDuplicated = 0
-      for (const [k, n] of expectedBy) {
-        const s = storedBy.get(k) ?? 0
-        if (s < n) problems.push(`event lost: ${k} (${n} accepted, ${s} stored)`)
-        if (s > n) problems.push(`event stored twice: ${k} (${n} accepted, ${s} stored)`)
-        eventsLost += Math.max(0, n - s)
-        eventsDuplicated += Math.max(0, s - n)
-      }
-      for (const [k, s] of storedBy) {
-        if (expectedBy.has(k)) continue
-        problems.push(`event stored that no accepted delivery carried: ${k} ×${s}`)
-        eventsDuplicated += s
-      }
-      const storedIds = new Set(stored.map((e) => e.id))
-      for (const e of expectedEvents) if (e.id && !storedIds.has(e.id)) problems.push(`event ${e.id} accepted, not stored`)
-
-      // runs: one per stored trigger event, each completed or waiting on its month
-      const runsByEvent = new Map<string, RunItem[]>()
-      for (const r of runs) runsByEvent.set(r.trigger_event_id, [...(runsByEvent.get(r.trigger_event_id) ?? []), r])
-      let runsMissing = 0
-      let runsDuplicated = 0
-      for (const e of stored) {
-        const own = (runsByEvent.get(e.id) ?? []).filter((r) => r.workflow_id === EFFECTS[e.type]!.workflow)
-        if (own.length === 0) problems.push(`no run for ${e.type} ${String(e.data.id)} (${e.id})`)
-        if (own.length > 1) problems.push(`${own.length} runs for ${e.type} ${String(e.data.id)} (${e.id})`)
-        runsMissing += own.length === 0 ? 1 : 0
-        runsDuplicated += Math.max(0, own.length - 1)
-      }
-      const details = new Map<string, Step[]>()
+      const events = checkEvents(expectedEvents, stored, problems)
+      const steps = new Map<string, Step[]>()
       for (let i = 0; i < runs.length; i += 20) {
-        await Promise.all(runs.slice(i, i + 20).map(async (r) => details.set(r.id, (await client.get<{ steps: Step[] }>(`/api/v1/runs/${r.id}`)).steps)))
+        await Promise.all(runs.slice(i, i + 20).map(async (r) => steps.set(r.id, (await client.get<{ steps: Step[] }>(`/api/v1/runs/${r.id}`)).steps)))
       }
-      const dayAhead = Date.now() + 24 * 3600_000
-      let correctlyWaiting = 0
-      let stuck = 0
-      for (const r of runs) {
-        if (r.status === 'completed') continue
-        const waitStep = (details.get(r.id) ?? []).find((s) => s.type === 'wait' && s.status === 'waiting')
-        if (r.status === 'waiting' && r.workflow_id === 'chaos-recover' && waitStep?.wake_at && Date.parse(waitStep.wake_at) > dayAhead) {
-          correctlyWaiting++
-          continue
-        }
-        if (r.status === 'failed')
-          problems.push(`run failed: ${r.id} (${r.workflow_id}): ${JSON.stringify(details.get(r.id)?.filter((s) => s.status !== 'completed'))}`)
-        else {
-          stuck++
-          problems.push(`run stuck: ${r.id} (${r.workflow_id}) ${r.status}: ${JSON.stringify(details.get(r.id)?.filter((s) => s.status !== 'completed'))}`)
-        }
-      }
-
-      // emails: each expected one at the SMTP server once; a flagged step's mail at most once more
+      const runCheck = checkRuns(stored, runs, steps, Date.now(), problems)
       const flagged = new Set<string>()
-      const attemptsByHttpKey = new Map<string, number>()
-      for (const [runId, steps] of details) {
-        for (const s of steps) {
+      const attempts = new Map<string, number>()
+      for (const [runId, list] of steps) {
+        for (const s of list) {
           if (s.type === 'send_email' && s.output?.possible_duplicate && s.output.smtp_message_id) flagged.add(s.output.smtp_message_id)
-          if (s.type === 'http_request') attemptsByHttpKey.set(`${runId}:${s.key ?? s.id}`, s.attempts)
+          if (s.type === 'http_request') attempts.set(`${runId}:${s.key ?? s.id}`, s.attempts)
         }
       }
-      const expectedMail = countBy(
-        expectedEvents.filter((e) => EFFECTS[e.type]?.email),
-        (e) => EFFECTS[e.type]!.email!(e.dataId),
-      )
-      const mailIdsBySubject = new Map<string, Set<string>>()
-      sink.messageIds.forEach((id, i) => {
-        const subject = sink.subjects[i] ?? ''
-        mailIdsBySubject.set(subject, (mailIdsBySubject.get(subject) ?? new Set()).add(id))
-      })
-      const copies = sink.deliveries()
-      let mailLost = 0
-      let mailDuplicates = 0
-      for (const [subject, n] of expectedMail) {
-        const ids = mailIdsBySubject.get(subject) ?? new Set<string>()
-        if (ids.size < n) problems.push(`email lost: "${subject}" (${n} expected, ${ids.size} received)`)
-        if (ids.size > n) problems.push(`email sent by two steps: "${subject}" (${n} expected, ${ids.size} distinct messages)`)
-        mailLost += Math.max(0, n - ids.size)
-        mailDuplicates += Math.max(0, ids.size - n)
-        for (const id of ids) {
-          const c = copies.get(id) ?? 0
-          const allowed = flagged.has(id) ? 2 : 1
-          if (c > allowed) problems.push(`email ${id} ("${subject}") received ${c} times${flagged.has(id) ? ' (flagged possible_duplicate)' : ''}`)
-          mailDuplicates += Math.max(0, c - allowed)
-        }
-      }
-      for (const [subject, ids] of mailIdsBySubject) {
-        if (expectedMail.has(subject)) continue
-        problems.push(`email no delivery called for: "${subject}" ×${ids.size}`)
-        mailDuplicates += ids.size
-      }
-
-      // HTTP calls: each expected one taken under one Idempotency-Key; repeats of a key only after a recorded attempt
-      const expectedCalls = countBy(
-        expectedEvents.filter((e) => EFFECTS[e.type]?.http),
-        (e) => EFFECTS[e.type]!.http!(e.dataId),
-      )
-      const taken = receiver.requests.filter((r) => r.status === 200)
-      const keysByRef = new Map<string, Set<string>>()
-      for (const r of taken) {
-        const ref = String((JSON.parse(r.body) as { ref?: unknown }).ref)
-        keysByRef.set(ref, (keysByRef.get(ref) ?? new Set()).add(r.key ?? ''))
-      }
-      const takenByKey = countBy(taken, (r) => r.key ?? '')
-      let httpLost = 0
-      let httpDuplicates = 0
-      for (const [ref, n] of expectedCalls) {
-        const keys = keysByRef.get(ref) ?? new Set<string>()
-        if (keys.size < n) problems.push(`HTTP call lost: ${ref} (${n} expected, ${keys.size} taken)`)
-        if (keys.size > n) problems.push(`HTTP call made by two steps: ${ref} (${n} expected, keys ${[...keys].join(', ')})`)
-        httpLost += Math.max(0, n - keys.size)
-        httpDuplicates += Math.max(0, keys.size - n)
-      }
-      for (const [ref, keys] of keysByRef) {
-        if (expectedCalls.has(ref)) continue
-        problems.push(`HTTP call no delivery called for: ${ref} ×${keys.size}`)
-        httpDuplicates += keys.size
-      }
-      for (const [k, n] of takenByKey) {
-        const attempts = attemptsByHttpKey.get(k)
-        if (attempts === undefined) problems.push(`HTTP request with an Idempotency-Key of no step: ${k}`)
-        else if (n > attempts) problems.push(`Idempotency-Key ${k} taken ${n} times, more than the ${attempts} attempts its step records`)
-      }
+      const emails = checkEmails(expectedEvents, sink, flagged, problems)
+      const calls = checkCalls(expectedEvents, receiver.requests, attempts, problems)
 
       // leases: none held once quiet, none after every process stopped
       const db = new pg.Client({ connectionString: cluster.url() })
@@ -513,46 +336,38 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
         started_at: new Date(began).toISOString(),
         duration_s: (Date.now() - began) / 1000,
         traffic_s: trafficSeconds,
-        events: {
-          sent: sentBy,
-          requests,
-          accepted: accepted.length,
-          refused,
-          expected: expectedEvents.length,
-          stored: stored.length,
-          lost: eventsLost,
-          duplicated: eventsDuplicated,
-        },
+        events: { sent: sentBy, requests, accepted: accepted.length, refused, ...events },
         runs: {
           expected: expectedRuns,
           by_status: Object.fromEntries(countBy(runs, (r) => r.status)),
-          correctly_waiting: correctlyWaiting,
-          missing: runsMissing,
-          duplicated: runsDuplicated,
-          stuck,
-          failed: runs.filter((r) => r.status === 'failed').length,
+          correctly_waiting: runCheck.correctlyWaiting,
+          missing: runCheck.missing,
+          duplicated: runCheck.duplicated,
+          stuck: runCheck.stuck,
+          failed: runCheck.failed,
         },
         emails: {
-          expected: [...expectedMail.values()].reduce((a, b) => a + b, 0),
-          received: sink.messageIds.length,
-          distinct: copies.size,
-          flagged_possible_duplicates: flagged.size,
-          duplicates: mailDuplicates,
-          lost: mailLost,
+          expected: emails.expected,
+          received: emails.received,
+          distinct: emails.distinct,
+          flagged_possible_duplicates: emails.flagged,
+          flagged_received_twice: emails.flaggedCopies,
+          duplicates: emails.duplicates,
+          lost: emails.lost,
         },
         http: {
-          expected: [...expectedCalls.values()].reduce((a, b) => a + b, 0),
-          applied: takenByKey.size,
-          refused_503: receiver.requests.filter((r) => r.status === 503).length,
-          repeats_absorbed: taken.length - takenByKey.size,
-          duplicates: httpDuplicates,
-          lost: httpLost,
+          expected: calls.expected,
+          applied: calls.applied,
+          refused_503: calls.refused503,
+          repeats_absorbed: calls.repeatsAbsorbed,
+          duplicates: calls.duplicates,
+          lost: calls.lost,
         },
+        faults,
         faults_landed_under_way: landedUnderWay,
         smtp_refusals: sink.outageRefusals(),
         timeline,
         leases: { runs_held_when_quiet: runsHeldWhenQuiet, runs_held_after_stop: runsHeldAfterStop, routers_held_after_stop: routersHeldAfterStop },
-        faults,
         problems,
       }
       const file = writeReport(report)

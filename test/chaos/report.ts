@@ -39,8 +39,10 @@ export interface ChaosReport {
     received: number
     /** distinct Message-IDs among them */
     distinct: number
-    /** copies the product announced (step output possible_duplicate) */
+    /** steps that announced a possible second copy (output possible_duplicate) */
     flagged_possible_duplicates: number
+    /** of those, messages that did arrive twice */
+    flagged_received_twice: number
     /** a second copy not announced, or more than one announced extra copy, or a second message for one expected email */
     duplicates: number
     lost: number
@@ -100,7 +102,7 @@ export function formatReport(r: ChaosReport): string {
   row('  missing / duplicated / stuck / failed', `${r.runs.missing} / ${r.runs.duplicated} / ${r.runs.stuck} / ${r.runs.failed}`)
   row('emails expected', r.emails.expected)
   row('  received at the SMTP server (distinct)', `${r.emails.received} (${r.emails.distinct})`)
-  row('  flagged possible duplicate by storeflow', r.emails.flagged_possible_duplicates)
+  row('  flagged possible duplicate by storeflow (received twice)', `${r.emails.flagged_possible_duplicates} (${r.emails.flagged_received_twice})`)
   row('  duplicates / lost', `${r.emails.duplicates} / ${r.emails.lost}`)
   row('HTTP calls expected', r.http.expected)
   row('  applied (Idempotency-Key taken)', r.http.applied)
