@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli-run.ts'
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.ts'
 import { createPrivatePostgres, freePort, privatePostgresAvailable, type PrivatePostgres } from '../helpers/private-postgres.ts'
 import { apiClient, isAlive, isolatedEnv, outputExcerpt, readyStatus, startStoreflow, waitFor, type StoreflowProcess } from '../helpers/processes.ts'
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts'
+import { startSmtpSink } from '../helpers/smtp-sink.ts'
 import { formatReport, totalFaults, writeReport, type ChaosReport } from './report.ts'
 import { delivery, send, SHOP_DOMAIN, type ExpectedEvent, type Sent, type ShopOptions } from './shop.ts'
 import { checkCalls, checkEmails, checkEvents, checkRuns, countBy, EFFECTS, WORKFLOWS, type EventItem, type RunItem, type Step } from './verify.ts'
@@ -50,7 +50,7 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
   { timeout: 480_000 },
   () => {
     let pgc: PrivatePostgres | undefined
-    let smtp: (SmtpSink & { messageIds: string[]; subjects: string[] }) | undefined
+    let smtp: Awaited<ReturnType<typeof startSmtpSink>> | undefined
     let hook: HttpReceiver | undefined
     let bc: BigCommerceApiServer | undefined
     let dir: string | undefined
@@ -303,11 +303,11 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
         await Promise.all(runs.slice(i, i + 20).map(async (r) => steps.set(r.id, (await client.get<{ steps: Step[] }>(`/api/v1/runs/${r.id}`)).steps)))
       }
       const runCheck = checkRuns(stored, runs, steps, Date.now(), problems)
-      const flagged = new Set<string>()
+      const flagged = new Map<string, number>()
       const attempts = new Map<string, number>()
       for (const [runId, list] of steps) {
         for (const s of list) {
-          if (s.type === 'send_email' && s.output?.possible_duplicate && s.output.smtp_message_id) flagged.add(s.output.smtp_message_id)
+          if (s.type === 'send_email' && s.output?.possible_duplicate && s.output.smtp_message_id) flagged.set(s.output.smtp_message_id, s.attempts)
           if (s.type === 'http_request') attempts.set(`${runId}:${s.key ?? s.id}`, s.attempts)
         }
       }
@@ -352,6 +352,7 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
           distinct: emails.distinct,
           flagged_possible_duplicates: emails.flagged,
           flagged_received_twice: emails.flaggedCopies,
+          flagged_received_more: emails.flaggedMore,
           duplicates: emails.duplicates,
           lost: emails.lost,
         },

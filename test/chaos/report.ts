@@ -41,8 +41,10 @@ export interface ChaosReport {
     distinct: number
     /** steps that announced a possible second copy (output possible_duplicate) */
     flagged_possible_duplicates: number
-    /** of those, messages that did arrive twice */
+    /** of those, messages that did arrive more than once */
     flagged_received_twice: number
+    /** of those, messages that arrived three times or more: hand-overs cut more than once */
+    flagged_received_more: number
     /** a second copy not announced, or more than one announced extra copy, or a second message for one expected email */
     duplicates: number
     lost: number
@@ -102,7 +104,10 @@ export function formatReport(r: ChaosReport): string {
   row('  missing / duplicated / stuck / failed', `${r.runs.missing} / ${r.runs.duplicated} / ${r.runs.stuck} / ${r.runs.failed}`)
   row('emails expected', r.emails.expected)
   row('  received at the SMTP server (distinct)', `${r.emails.received} (${r.emails.distinct})`)
-  row('  flagged possible duplicate by storeflow (received twice)', `${r.emails.flagged_possible_duplicates} (${r.emails.flagged_received_twice})`)
+  row(
+    '  flagged possible duplicate by storeflow (received 2+, 3+ times)',
+    `${r.emails.flagged_possible_duplicates} (${r.emails.flagged_received_twice}, ${r.emails.flagged_received_more})`,
+  )
   row('  duplicates / lost', `${r.emails.duplicates} / ${r.emails.lost}`)
   row('HTTP calls expected', r.http.expected)
   row('  applied (Idempotency-Key taken)', r.http.applied)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ReceivedRequest } from '../helpers/http-receiver.ts'
+import type { CopyFate } from '../helpers/smtp-sink.ts'
 import type { ExpectedEvent } from './shop.ts'
 import { checkCalls, checkEmails, checkEvents, checkRuns, type EventItem, type RunItem, type Step } from './verify.ts'
 
@@ -72,18 +73,25 @@ describe('checkRuns', () => {
 describe('checkEmails', () => {
   const expected = [order('1'), order('2'), customer('9')]
 
+  const answered = (n: number): CopyFate[] => Array.from({ length: n }, () => 'answered')
+
   it('each expected subject once: a lost one, a second message for one email and an unflagged second copy are counted', () => {
     const problems: string[] = []
-    const mail = { messageIds: ['<a>', '<a>', '<b>', '<c>'], subjects: ['confirm 1', 'confirm 1', 'welcome 9', 'welcome 9'] }
-    expect(checkEmails(expected, mail, new Set(), problems)).toMatchObject({ expected: 3, received: 4, distinct: 3, lost: 1, duplicates: 2 })
+    const mail = { messageIds: ['<a>', '<a>', '<b>', '<c>'], subjects: ['confirm 1', 'confirm 1', 'welcome 9', 'welcome 9'], fates: answered(4) }
+    expect(checkEmails(expected, mail, new Map(), problems)).toMatchObject({ expected: 3, received: 4, distinct: 3, lost: 1, duplicates: 2 })
     expect(problems).toContain('email lost: "confirm 2" (1 expected, 0 received)')
   })
 
-  it('a step flagged possible_duplicate may have sent its message once more, never twice more', () => {
-    const twice = { messageIds: ['<a>', '<a>', '<b>', '<c>'], subjects: ['confirm 1', 'confirm 1', 'confirm 2', 'welcome 9'] }
-    expect(checkEmails(expected, twice, new Set(['<a>']), [])).toMatchObject({ duplicates: 0, lost: 0, flaggedCopies: 1 })
-    const thrice = { ...twice, messageIds: ['<a>', '<a>', '<a>', '<b>', '<c>'], subjects: ['confirm 1', 'confirm 1', 'confirm 1', 'confirm 2', 'welcome 9'] }
-    expect(checkEmails(expected, thrice, new Set(['<a>']), [])).toMatchObject({ duplicates: 1 })
+  it('a step flagged possible_duplicate may have sent its message once more; more only after hand-overs the server took unanswered, within its attempts', () => {
+    const twice = { messageIds: ['<a>', '<a>', '<b>', '<c>'], subjects: ['confirm 1', 'confirm 1', 'confirm 2', 'welcome 9'], fates: answered(4) }
+    expect(checkEmails(expected, twice, new Map([['<a>', 2]]), [])).toMatchObject({ duplicates: 0, lost: 0, flaggedCopies: 1 })
+    expect(checkEmails(expected, twice, new Map(), [])).toMatchObject({ duplicates: 1 })
+    const subjects = ['confirm 1', 'confirm 1', 'confirm 1', 'confirm 2', 'welcome 9']
+    const thrice = { messageIds: ['<a>', '<a>', '<a>', '<b>', '<c>'], subjects, fates: answered(5) }
+    expect(checkEmails(expected, thrice, new Map([['<a>', 3]]), [])).toMatchObject({ duplicates: 1, flaggedMore: 1 })
+    const cutOnce: CopyFate[] = ['sender gone', 'cut', 'answered', 'answered', 'answered']
+    expect(checkEmails(expected, { ...thrice, fates: cutOnce }, new Map([['<a>', 3]]), [])).toMatchObject({ duplicates: 0 })
+    expect(checkEmails(expected, { ...thrice, fates: cutOnce }, new Map([['<a>', 2]]), [])).toMatchObject({ duplicates: 1 })
   })
 })
 

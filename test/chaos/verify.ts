@@ -1,4 +1,5 @@
 import type { ReceivedRequest } from '../helpers/http-receiver.ts'
+import type { CopyFate } from '../helpers/smtp-sink.ts'
 import type { ExpectedEvent } from './shop.ts'
 
 /**
@@ -148,11 +149,18 @@ export function checkRuns(stored: EventItem[], runs: RunItem[], steps: Map<strin
 }
 
 /**
- * Each expected email (by subject) reached the SMTP server as one message (one Message-ID), once;
- * a message whose step says `possible_duplicate` may have come once more, never twice more.
- * `flagged`: the Message-IDs of such steps.
+ * Each expected email (by subject) reached the SMTP server as one message (one Message-ID), once.
+ * A message whose step says `possible_duplicate` may have come once more; a further copy only
+ * after a hand-over the server took without the sender hearing its answer (a copy whose fate is
+ * not `answered`: the connection was cut, or the sender died first), one per such copy, and never
+ * more copies than the step's attempts. `flagged`: Message-ID → the attempts of its step.
  */
-export function checkEmails(expected: ExpectedEvent[], mail: { messageIds: string[]; subjects: string[] }, flagged: Set<string>, problems: string[]) {
+export function checkEmails(
+  expected: ExpectedEvent[],
+  mail: { messageIds: string[]; subjects: string[]; fates: CopyFate[] },
+  flagged: Map<string, number>,
+  problems: string[],
+) {
   const expectedBy = countBy(
     expected.filter((e) => EFFECTS[e.type]?.email),
     (e) => EFFECTS[e.type]!.email!(e.dataId),
@@ -163,6 +171,10 @@ export function checkEmails(expected: ExpectedEvent[], mail: { messageIds: strin
     idsBySubject.set(subject, (idsBySubject.get(subject) ?? new Set()).add(id))
   })
   const copies = countBy(mail.messageIds, (id) => id)
+  const unanswered = countBy(
+    mail.messageIds.filter((_, i) => mail.fates[i] !== 'answered'),
+    (id) => id,
+  )
   let lost = 0
   let duplicates = 0
   for (const [subject, n] of expectedBy) {
@@ -173,8 +185,14 @@ export function checkEmails(expected: ExpectedEvent[], mail: { messageIds: strin
     duplicates += Math.max(0, ids.size - n)
     for (const id of ids) {
       const c = copies.get(id) ?? 0
-      const allowed = flagged.has(id) ? 2 : 1
-      if (c > allowed) problems.push(`email ${id} ("${subject}") received ${c} times${flagged.has(id) ? ' (flagged possible_duplicate)' : ''}`)
+      const attempts = flagged.get(id)
+      const allowed = attempts === undefined ? 1 : Math.min(attempts, 2 + (unanswered.get(id) ?? 0))
+      if (c > allowed) {
+        const fates = mail.messageIds.flatMap((m, i) => (m === id ? [mail.fates[i]] : [])).join(', ')
+        problems.push(
+          `email ${id} ("${subject}") received ${c} times (${fates})${attempts === undefined ? '' : `, flagged possible_duplicate after ${attempts} attempts`}`,
+        )
+      }
       duplicates += Math.max(0, c - allowed)
     }
   }
@@ -183,13 +201,15 @@ export function checkEmails(expected: ExpectedEvent[], mail: { messageIds: strin
     problems.push(`email no delivery called for: "${subject}" ×${ids.size}`)
     duplicates += ids.size
   }
-  const flaggedCopies = [...flagged].filter((id) => (copies.get(id) ?? 0) > 1).length
+  const flaggedCopies = [...flagged.keys()].filter((id) => (copies.get(id) ?? 0) > 1).length
+  const flaggedMore = [...flagged.keys()].filter((id) => (copies.get(id) ?? 0) > 2).length
   return {
     expected: expected.filter((e) => EFFECTS[e.type]?.email).length,
     received: mail.messageIds.length,
     distinct: copies.size,
     flagged: flagged.size,
     flaggedCopies,
+    flaggedMore,
     duplicates,
     lost,
   }

@@ -49,6 +49,14 @@ export interface SmtpSink {
 
 export type HeldFate = 'delivered' | 'dropped'
 
+/**
+ * How the sender learnt that a message it handed over was taken: `answered` (250 on a live
+ * connection), `cut` (the sink closed the connection instead: dropConnectionAfterData) or
+ * `sender gone` (the sender's connection closed before the answer). Only an `answered` copy is
+ * one the sender may know about.
+ */
+export type CopyFate = 'answered' | 'cut' | 'sender gone'
+
 export interface SmtpSinkOptions {
   /** delay before answering each DATA, ms; default 0 */
   delayMs?: number
@@ -56,11 +64,15 @@ export interface SmtpSinkOptions {
   messageIdsOnly?: boolean
 }
 
-export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink & { messageIds: string[]; subjects: string[] }> {
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink & { messageIds: string[]; subjects: string[]; fates: CopyFate[] }> {
   const received: ParsedMail[] = []
   const messageIds: string[] = []
   /** each accepted message's Subject, beside its Message-ID in `messageIds` */
   const subjects: string[] = []
+  /** how each accepted message's sender learnt of it, beside its Message-ID in `messageIds` */
+  const fates: CopyFate[] = []
+  /** sessions whose connection has closed */
+  const closed = new Set<string>()
   let down: { code: number; message: string } | null = null
   let downRefusals = 0
   let answering = 0
@@ -78,16 +90,18 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const cutOffIds: string[] = []
 
   /** keeps a message as received; mailparser runs unless only Message-IDs are wanted */
-  const keep = async (raw: Buffer): Promise<void> => {
+  const keep = async (raw: Buffer, fate: CopyFate = 'answered'): Promise<void> => {
     if (options.messageIdsOnly) {
       messageIds.push(messageIdOf(raw))
       subjects.push(subjectOf(raw))
+      fates.push(fate)
       return
     }
     const mail = await simpleParser(raw)
     received.push(mail)
     messageIds.push(mail.messageId ?? '')
     subjects.push(mail.subject ?? '')
+    fates.push(fate)
   }
 
   const server: SMTPServer = new SMTPServer({
@@ -116,7 +130,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         }
         if (connectionDrops > 0) {
           connectionDrops--
-          void keep(raw).then(() => {
+          void keep(raw, 'cut').then(() => {
             for (const connection of server.connections) if (connection.session.id === session.id) connection.close()
           })
           return
@@ -127,7 +141,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
             callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }))
             return
           }
-          keep(raw).then(() => callback(), callback)
+          keep(raw, closed.has(session.id) ? 'sender gone' : 'answered').then(() => callback(), callback)
         }
         if (options.delayMs) {
           answering++
@@ -139,13 +153,14 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       })
     },
     onClose(session) {
+      closed.add(session.id)
       // a sender that went away while its message was held: the sink decides what it had
       for (let i = heldNow.length - 1; i >= 0; i--) {
         const entry = heldNow[i]!
         if (entry.session !== session.id) continue
         heldNow.splice(i, 1)
         cutOffIds.push(entry.messageId)
-        if (entry.fate === 'delivered') void keep(entry.raw)
+        if (entry.fate === 'delivered') void keep(entry.raw, 'sender gone')
       }
     },
   })
@@ -158,6 +173,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     received,
     messageIds,
     subjects,
+    fates,
     refuse: (...replies) => void refusals.push(...replies),
     attempts: () => dataCommands,
     async waitForMessages(n, timeoutMs = 10_000) {
