@@ -74,7 +74,7 @@ describe.skipIf(!privatePostgresAvailable('the chaos suite'))(
       pgc = await createPrivatePostgres()
       await pgc.start()
       const cluster = pgc
-      smtp = await startSmtpSink({ delayMs: 25, messageIdsOnly: true })
+      smtp = await startSmtpSink({ delayMs: 25, messageIdsOnly: true, outages: true })
       const sink = smtp
       hook = await startHttpReceiver({ delayMs: 25 })
       const receiver = hook

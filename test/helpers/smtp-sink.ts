@@ -35,7 +35,7 @@ export interface SmtpSink {
   /** Message-ID → how many times it was received */
   deliveries(): Map<string, number>
   /**
-   * While set, the server is down for mail: new connections are answered with this reply and
+   * While set, the server is down for mail (with `outages: true`): new connections are answered with this reply and
    * closed, and on connections already open MAIL FROM and DATA are refused with it (no message
    * is taken). `null` takes mail again.
    */
@@ -62,6 +62,11 @@ export interface SmtpSinkOptions {
   delayMs?: number
   /** skip mailparser and keep only the Message-ID (fast, for large batches) */
   messageIdsOnly?: boolean
+  /**
+   * refuse new connections and MAIL FROM too while outage() is set (hooks on every connection
+   * and envelope, so off unless asked for: without it an outage refuses DATA only)
+   */
+  outages?: boolean
 }
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink & { messageIds: string[]; subjects: string[]; fates: CopyFate[] }> {
@@ -108,12 +113,16 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onConnect(_session, callback) {
-      callback(down ? refusal(down) : null)
-    },
-    onMailFrom(_address, _session, callback) {
-      callback(down ? refusal(down) : null)
-    },
+    ...(options.outages
+      ? {
+          onConnect(_session: unknown, callback: (err?: Error | null) => void) {
+            callback(down ? refusal(down) : null)
+          },
+          onMailFrom(_address: unknown, _session: unknown, callback: (err?: Error | null) => void) {
+            callback(down ? refusal(down) : null)
+          },
+        }
+      : {}),
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
