@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // the chaos suite runs on its own: npm run test:chaos (vitest.chaos.config.ts)
+    exclude: [...configDefaults.exclude, 'test/chaos/**'],
     // the CLI the e2e tests spawn runs the compiled dist/ (bin/storeflow.mjs)
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,

@@ -9,7 +9,18 @@ import { loadConfig } from '../../src/config.ts'
 import { silentLogger } from '../../src/lib/logger.ts'
 import { createApp } from '../../src/main.ts'
 import { createKey } from '../../src/store/stores.repo.ts'
-import { CLI, REPO_ROOT, startStoreflow, waitFor, type StoreflowProcess } from '../helpers/processes.ts'
+import {
+  apiClient,
+  CLI,
+  isAlive,
+  isolatedEnv,
+  outputExcerpt,
+  readyStatus,
+  REPO_ROOT,
+  startStoreflow,
+  waitFor,
+  type StoreflowProcess,
+} from '../helpers/processes.ts'
 import { createPrivatePostgres, freePort, privatePostgresAvailable, type PrivatePostgres } from '../helpers/private-postgres.ts'
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts'
 import { installWorkflow } from '../helpers/workflows.ts'
@@ -27,28 +38,9 @@ const EVENTS = 160
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** the parent's environment without anything that would point a child at another database */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['DATABASE_URL', 'SMTP_URL', 'VITEST', 'STOREFLOW_DB_WAIT'].includes(k)) env[k] = v
-  return { ...env, STOREFLOW_SECRET_KEY: 'pg-restart-test-key', STOREFLOW_LOG_LEVEL: 'warn', ...extra }
-}
-
-/** the start and the end of a process's output (a crash prints its cause first, then pages of state) */
-function excerpt(output: string): string {
-  return output.length <= 3000 ? output : `${output.slice(0, 1500)}\n…\n${output.slice(-1500)}`
-}
-
-function alive(p: StoreflowProcess): boolean {
-  return p.child.exitCode === null && p.child.signalCode === null
-}
-
-async function readyStatus(api: string): Promise<number> {
-  try {
-    return (await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(5_000) })).status
-  } catch {
-    return 0
-  }
-}
+const childEnv = (extra: Record<string, string>) => isolatedEnv({ STOREFLOW_SECRET_KEY: 'pg-restart-test-key', ...extra })
+const alive = isAlive
+const excerpt = outputExcerpt
 
 describe('start-up without PostgreSQL', { timeout: 60_000 }, () => {
   it('gives up after STOREFLOW_DB_WAIT with a clear one-line error and a non-zero exit, not a "bug"', async () => {
@@ -289,24 +281,8 @@ steps:
     expect(accepted).toHaveLength(EVENTS)
 
     // every accepted event's run completes
-    const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${api}${path}`, { headers: auth })
-      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`)
-      return (await res.json()) as T
-    }
+    const { get, listAll } = apiClient(api, key)
     type RunItem = { id: string; status: string; trigger_event_id: string }
-    const listAll = async <T>(path: string): Promise<T[]> => {
-      const out: T[] = []
-      let cursor: string | null = null
-      do {
-        const page: { items: T[]; next_cursor: string | null } = await get(
-          `${path}${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-        )
-        out.push(...page.items)
-        cursor = page.next_cursor
-      } while (cursor)
-      return out
-    }
     let runs: RunItem[] = []
     await waitFor(
       'every run to complete',

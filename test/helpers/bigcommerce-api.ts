@@ -403,6 +403,11 @@ export interface BigCommerceApiServer {
   failWith(prefix: string, status: number): void
   /** replace the JSON served for one exact path (without query) */
   serve(path: string, body: Json): void
+  /**
+   * Serve order `id` (its products and shipping addresses too) as order 250 is served: customer
+   * 32, Awaiting Fulfillment (a paid status). For tests that need many distinct orders.
+   */
+  serveOrder(id: number): void
   reset(): void
   close(): Promise<void>
 }
@@ -411,11 +416,17 @@ export async function startBigCommerceApi(): Promise<BigCommerceApiServer> {
   const requests: RecordedRequest[] = []
   let failures = new Map<string, number>()
   let overrides = new Map<string, Json>()
+  let extraOrders = new Set<number>()
   const base = `/stores/${STORE_HASH}`
+  const orderPath = new RegExp(`^${base}/v2/orders/(\\d+)(/products|/shipping_addresses)?$`)
 
   const route = (path: string, query: URLSearchParams): Json | undefined => {
     const override = overrides.get(path)
     if (override !== undefined) return override
+    const served = orderPath.exec(path)
+    const id = Number(served?.[1])
+    if (served && extraOrders.has(id))
+      return served[2] === '/products' ? orderProducts(id) : served[2] ? shippingAddresses(id) : order(id, 11, 'Awaiting Fulfillment')
     switch (path) {
       case `${base}/v2/orders/250`:
         return order(250, 11, 'Awaiting Fulfillment')
@@ -480,9 +491,13 @@ export async function startBigCommerceApi(): Promise<BigCommerceApiServer> {
     serve(path, body) {
       overrides.set(`${base}${path}`, body)
     },
+    serveOrder(id) {
+      extraOrders.add(id)
+    },
     reset() {
       failures = new Map()
       overrides = new Map()
+      extraOrders = new Set()
       requests.length = 0
     },
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),

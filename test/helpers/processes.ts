@@ -137,3 +137,59 @@ export function everyStepInFlightHeld(db: Kysely<Database>, owners: string[], he
     return before > 0 && held() === before && inFlight === before
   }
 }
+
+/**
+ * This process's environment without anything that would point a child at another database or
+ * mail server (or make it think it runs under vitest), with `extra` over it: for tests that run
+ * `storeflow` against a PostgreSQL cluster of their own.
+ */
+export function isolatedEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['DATABASE_URL', 'SMTP_URL', 'VITEST', 'STOREFLOW_DB_WAIT'].includes(k)) env[k] = v
+  return { ...env, STOREFLOW_LOG_LEVEL: 'warn', ...extra }
+}
+
+export function isAlive(p: StoreflowProcess): boolean {
+  return p.child.exitCode === null && p.child.signalCode === null
+}
+
+/** The start and the end of a process's output (a crash prints its cause first, then pages of state). */
+export function outputExcerpt(output: string): string {
+  return output.length <= 3000 ? output : `${output.slice(0, 1500)}\n…\n${output.slice(-1500)}`
+}
+
+/** `/readyz`'s status, or 0 when nothing answered within 5 s. */
+export async function readyStatus(base: string): Promise<number> {
+  try {
+    return (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) })).status
+  } catch {
+    return 0
+  }
+}
+
+/** A bearer-key client of a running `storeflow serve`: one GET, or every page of a list. */
+export function apiClient(base: string, key: string) {
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(30_000) })
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`)
+    return (await res.json()) as T
+  }
+  return {
+    headers,
+    get,
+    /** follows `next_cursor` to the end, 500 a page */
+    async listAll<T>(path: string): Promise<T[]> {
+      const out: T[] = []
+      let cursor: string | null = null
+      do {
+        const page: { items: T[]; next_cursor: string | null } = await get(
+          `${path}${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        )
+        out.push(...page.items)
+        cursor = page.next_cursor
+      } while (cursor)
+      return out
+    },
+  }
+}
