@@ -27,6 +27,8 @@ export interface OutboxMessage {
   status: 'queued' | 'sending' | 'sent' | 'deferred' | 'skipped' | 'failed' | 'bounced'
   error?: string | null
   messageId?: string | null
+  /** hand-overs started whose answer never came (each may have delivered a copy); 0 when none */
+  handovers?: number
 }
 
 export interface StoredMessage extends OutboxMessage {
@@ -110,7 +112,7 @@ export interface ActionServices {
      * once cannot both pass.
      */
     reserveMarketingSlot(messageId: string, customerKey: string, channel: OutboxMessage['channel'], since: Date, now: Date): Promise<boolean>
-    update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId'>> & { sentAt?: string }): Promise<void>
+    update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId' | 'handovers'>> & { sentAt?: string }): Promise<void>
   }
   /** discount codes (create_discount_code): plugin-api/commerce-services.ts */
   discounts: DiscountServices

@@ -26,6 +26,7 @@ import * as m0025 from './migrations/0025-workers.ts'
 import * as m0026 from './migrations/0026-workflow-entries.ts'
 import * as m0027 from './migrations/0027-sign-in-failures.ts'
 import * as m0028 from './migrations/0028-runs-store-due.ts'
+import * as m0029 from './migrations/0029-message-handovers.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -61,6 +62,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0026-workflow-entries', m0026],
   ['0027-sign-in-failures', m0027],
   ['0028-runs-store-due', m0028],
+  ['0029-message-handovers', m0029],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

@@ -351,6 +351,7 @@ function createServices(
             status: message.status,
             error: message.error ?? null,
             message_id: message.messageId ?? null,
+            handovers: message.handovers ?? 0,
             opens: 0,
             clicks: 0,
             created_at: now,
@@ -377,6 +378,7 @@ function createServices(
         if (patch.error !== undefined) values.error = patch.error
         if (patch.messageId !== undefined) values.message_id = patch.messageId
         if (patch.sentAt) values.sent_at = patch.sentAt
+        if (patch.handovers !== undefined) values.handovers = patch.handovers
         if (Object.keys(values).length > 0) await updateMessage(db, storeId, id, values, clock.now().toISOString())
         if (patch.status) await recomputeMarketingForMessage(db, storeId, id)
       },
@@ -450,6 +452,7 @@ export function toMessage(row: Selectable<MessagesTable>): StoredMessage {
     status: row.status as StoredMessage['status'],
     error: row.error,
     messageId: row.message_id,
+    handovers: Number(row.handovers ?? 0),
     createdAt: row.created_at,
     sentAt: row.sent_at,
   }

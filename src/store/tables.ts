@@ -331,6 +331,8 @@ export interface MessagesTable {
   first_opened_at: Generated<string | null>
   first_clicked_at: Generated<string | null>
   unsubscribed_at: Generated<string | null>
+  /** migration 0029: hand-overs cut off before the far side answered (each may have delivered a copy) */
+  handovers: Generated<number>
 }
 
 export interface TemplatesTable {

@@ -150,10 +150,9 @@ export function checkRuns(stored: EventItem[], runs: RunItem[], steps: Map<strin
 
 /**
  * Each expected email (by subject) reached the SMTP server as one message (one Message-ID), once.
- * A message whose step says `possible_duplicate` may have come once more; a further copy only
- * after a hand-over the server took without the sender hearing its answer (a copy whose fate is
- * not `answered`: the connection was cut, or the sender died first), one per such copy, and never
- * more copies than the step's attempts. `flagged`: Message-ID → the attempts of its step.
+ * A message whose step says `possible_duplicate` may have come once more, and no more than that
+ * (the product hands a message over again after one cut-off hand-over, never after a second).
+ * `flagged`: Message-ID → the attempts of its step.
  */
 export function checkEmails(
   expected: ExpectedEvent[],
@@ -171,10 +170,6 @@ export function checkEmails(
     idsBySubject.set(subject, (idsBySubject.get(subject) ?? new Set()).add(id))
   })
   const copies = countBy(mail.messageIds, (id) => id)
-  const unanswered = countBy(
-    mail.messageIds.filter((_, i) => mail.fates[i] !== 'answered'),
-    (id) => id,
-  )
   let lost = 0
   let duplicates = 0
   for (const [subject, n] of expectedBy) {
@@ -186,7 +181,7 @@ export function checkEmails(
     for (const id of ids) {
       const c = copies.get(id) ?? 0
       const attempts = flagged.get(id)
-      const allowed = attempts === undefined ? 1 : Math.min(attempts, 2 + (unanswered.get(id) ?? 0))
+      const allowed = attempts === undefined ? 1 : 2
       if (c > allowed) {
         const fates = mail.messageIds.flatMap((m, i) => (m === id ? [mail.fates[i]] : [])).join(', ')
         problems.push(

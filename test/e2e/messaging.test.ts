@@ -1,3 +1,4 @@
+import { type AddressInfo, connect, createServer as createNetServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { ParsedMail } from 'mailparser'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -330,6 +331,73 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(run.steps[0].output.smtp_response).toMatch(/^250/)
     const [message] = (await get('/api/v1/messages')).json().items
     expect(message).toMatchObject({ status: 'sent', error: null, message_id: smtp.received[0]!.messageId })
+  })
+
+  it('a hand-over cut off before the answer is resent once, flagged; after a second cut, never again: the server holds at most two copies', async () => {
+    ctx = await setup(dialect, smtp)
+    const { send, get, saveWorkflow } = api(ctx)
+    const { engine } = ctx.env.app
+    expect((await saveWorkflow(RECEIPT_ONLY)).statusCode).toBe(201)
+    // the server takes the next two messages and closes the connection instead of answering
+    smtp.dropConnectionAfterData(2)
+    expect((await send(orderPaid('paid-cut', '2002', '2026-03-02T09:59:00Z'))).statusCode).toBe(202)
+    const runId = (await get('/api/v1/runs?workflow=receipt-only')).json().items[0].id as string
+    const timeline = async () => (await get(`/api/v1/runs/${runId}`)).json()
+    for (let i = 0; i < 6; i++) {
+      await engine.drain()
+      const run = await timeline()
+      if (run.status !== 'running') break
+      ctx.env.clock.set(new Date(run.steps[0].wake_at as string))
+    }
+    const run = await timeline()
+    expect(run.status).toBe('completed')
+    expect(run.steps[0]).toMatchObject({ id: 'receipt', status: 'completed', attempts: 3, output: { possible_duplicate: true, already_sent: true } })
+    // counted at the server: two copies of the one message, not three
+    const subject = 'Receipt for order #2002'
+    expect(smtp.received.filter((m) => m.subject === subject)).toHaveLength(2)
+    const [message] = (await get('/api/v1/messages')).json().items
+    expect(message.status).toBe('sent')
+    expect(message.error).toMatch(/^unconfirmed: 2 hand-overs were cut off/)
+  })
+
+  it('an SMTP server that cannot be reached at all is no hand-over: once it is back, one copy, not flagged', async () => {
+    // a port nothing listens on for the first three attempts; then a relay on it to the sink
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const free = (probe.address() as AddressInfo).port
+        probe.close(() => resolve(free))
+      })
+    })
+    const sinkPort = Number(new URL(smtp.url).port)
+    ctx = await setup(dialect, { ...smtp, url: `smtp://127.0.0.1:${port}` })
+    const { send, get, saveWorkflow } = api(ctx)
+    const { engine } = ctx.env.app
+    expect((await saveWorkflow(RECEIPT_ONLY)).statusCode).toBe(201)
+    expect((await send(orderPaid('paid-down', '2003', '2026-03-02T09:59:00Z'))).statusCode).toBe(202)
+    const runId = (await get('/api/v1/runs?workflow=receipt-only')).json().items[0].id as string
+    const timeline = async () => (await get(`/api/v1/runs/${runId}`)).json()
+    for (let i = 0; i < 3; i++) {
+      await engine.drain()
+      const run = await timeline()
+      expect(run.steps[0]).toMatchObject({ status: 'retrying', attempts: i + 1 })
+      ctx.env.clock.set(new Date(run.steps[0].wake_at as string))
+    }
+    const relay = createNetServer((client) => {
+      const upstream = connect(sinkPort, '127.0.0.1')
+      client.pipe(upstream).pipe(client)
+      client.on('error', () => upstream.destroy())
+      upstream.on('error', () => client.destroy())
+    })
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
+    try {
+      await engine.drain()
+      const run = await timeline()
+      expect(run.steps[0]).toMatchObject({ status: 'completed', output: { possible_duplicate: false, already_sent: false } })
+      expect(smtp.received.filter((m) => m.subject === 'Receipt for order #2003')).toHaveLength(1)
+    } finally {
+      closeSmtpTransports()
+      await new Promise<void>((resolve) => relay.close(() => resolve()))
+    }
   })
 
   it('SMTP 550: the step fails permanently with the server reply on the timeline', async () => {

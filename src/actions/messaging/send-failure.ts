@@ -11,13 +11,16 @@ import { PermanentError, RetryableError, type ActionContext, type StoredMessage 
  *   attempt that finally sends still says possible_duplicate;
  * - anything else (a broken connection): the far side may have it; the row stays `sending`, so the
  *   retry knows it may be a duplicate.
+ * `handovers` is the row's count of unanswered hand-overs with this one: a refusal takes this one
+ * back (the far side did not take it), anything else leaves it counted.
  */
-export async function recordSendFailure(ctx: ActionContext<unknown>, row: StoredMessage, err: unknown, refused: boolean): Promise<void> {
+export async function recordSendFailure(ctx: ActionContext<unknown>, row: StoredMessage, err: unknown, refused: boolean, handovers?: number): Promise<void> {
   const error = err instanceof Error ? err.message : String(err)
   const { messages } = ctx.services
   if (err instanceof PermanentError) await messages.update(row.id, { status: err.reason === 'bounced' ? 'bounced' : 'failed', error })
   else if (ctx.run.attempt >= ctx.run.maxAttempts) await messages.update(row.id, { status: 'failed', error })
-  else if (refused && row.status !== 'sending') await messages.update(row.id, { status: 'queued', error })
+  else if (refused && row.status !== 'sending') await messages.update(row.id, { status: 'queued', error, handovers: 0 })
+  else if (refused && handovers !== undefined) await messages.update(row.id, { error, handovers: Math.max(0, handovers - 1) })
   else await messages.update(row.id, { error })
   ctx.log.warn({ messageId: row.id, runId: ctx.run.id, channel: row.channel, err: error }, 'message hand-over failed')
 }

@@ -3,6 +3,9 @@ import type { ActionContext, OutboxMessage, StoredMessage } from '../../plugin-a
 import { decideGuardrails, enforceGuardrails, reserveCapSlot } from './admit.ts'
 import { recordSendFailure } from './send-failure.ts'
 
+/** Hand-overs cut off before an answer after which a message is never handed over again. */
+const MAX_UNANSWERED_HANDOVERS = 2
+
 /**
  * What a channel renders: the content of its outbox row; a channel sets the fields it uses. A
  * `messageId` in it is the id the message carries on every attempt (an email's Message-ID).
@@ -44,7 +47,8 @@ export type SendOnceOutcome<C extends MessageContent, R> =
   /** a dry run: the guardrails that need no history passed; nothing was recorded or sent */
   | { kind: 'dry_run' }
   /** an earlier attempt of this step sent it; nothing was sent this time */
-  | { kind: 'already_sent'; row: StoredMessage; message: C }
+  /** `possibleDuplicate`: not handed over again after two hand-overs cut off before an answer (the far side may hold both) */
+  | { kind: 'already_sent'; row: StoredMessage; message: C; possibleDuplicate?: boolean }
   /** no transport: the message is final in the outbox */
   | { kind: 'kept_in_outbox'; row: StoredMessage; message: C }
   | { kind: 'sent'; row: StoredMessage; message: C; receipt: R; possibleDuplicate: boolean }
@@ -56,6 +60,12 @@ export type SendOnceOutcome<C extends MessageContent, R> =
  * under the frequency cap; the row says `sending` before the hand-over and `sent` after. A crash
  * between the two leaves it `sending`: the retry sends it again, with the same content and
  * Message-ID, and says `possibleDuplicate`. A failed hand-over is recorded by recordSendFailure.
+ *
+ * At most one copy more: the row counts the hand-overs cut off before the far side answered
+ * (`handovers`: counted when one starts, taken back when the far side answers with a refusal or
+ * could not be reached at all). After one, the message is handed over again, flagged; after two,
+ * never again: the far side may already hold two copies, so the message is marked sent
+ * (unconfirmed) and the step goes on with `possibleDuplicate`.
  * The guardrails' SkipStep and DeferStep, and the transport's errors, are thrown on to the engine.
  */
 export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<unknown>, request: SendOnceRequest<C, R>): Promise<SendOnceOutcome<C, R>> {
@@ -84,6 +94,7 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
     category,
     ...content,
     status: straight ? 'sending' : 'queued',
+    handovers: straight ? 1 : 0,
   })
   // the first attempt's content is the message; later attempts send exactly that
   const message = frozenContent(row, content)
@@ -108,14 +119,24 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
   }
   transport.check?.()
 
-  if (possibleDuplicate) ctx.log.warn(where, 'resending a message after an interrupted attempt')
-  else if (!recordedSending) await messages.update(row.id, { status: 'sending' })
+  // the hand-overs whose answer never came, this one included once it starts
+  let handovers = recordedSending ? 1 : (row.handovers ?? 0)
+  if (possibleDuplicate && handovers >= MAX_UNANSWERED_HANDOVERS) {
+    const error = `unconfirmed: ${handovers} hand-overs were cut off before the far side answered; not handed over again, so at most ${handovers} copies left`
+    await messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error })
+    ctx.log.warn({ ...where, handovers }, 'message not handed over again: it may have arrived already')
+    return { kind: 'already_sent', row, message, possibleDuplicate: true }
+  }
+  if (possibleDuplicate) {
+    ctx.log.warn(where, 'resending a message after an interrupted attempt')
+    await messages.update(row.id, { handovers: ++handovers })
+  } else if (!recordedSending) await messages.update(row.id, { status: 'sending', handovers: ++handovers })
   let receipt: R
   try {
     receipt = await transport.send(message, row)
   } catch (err) {
     // the row as this attempt found it: one it created `sending` had no earlier copy to keep it so
-    await recordSendFailure(ctx, recordedSending ? { ...row, status: 'queued' } : row, err, transport.refused(err))
+    await recordSendFailure(ctx, recordedSending ? { ...row, status: 'queued' } : row, err, transport.refused(err), handovers)
     throw err
   }
   await messages.update(row.id, {

@@ -82,7 +82,7 @@ async function runNotifyTeam(ctx: ActionContext<NotifyTeamInput>, defaultUrl: ()
     status: 'sent',
     text: message.text,
     already_sent: outcome.kind === 'already_sent',
-    possible_duplicate: outcome.kind === 'sent' && outcome.possibleDuplicate,
+    possible_duplicate: (outcome.kind === 'sent' || outcome.kind === 'already_sent') && outcome.possibleDuplicate === true,
   }
 }
 

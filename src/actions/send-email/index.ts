@@ -143,7 +143,7 @@ async function runSendEmail(ctx: ActionContext<SendEmailInput>, deps: SendEmailD
   const base = { message_id: row.id, to: message.to, subject: message.subject, smtp_message_id: message.messageId, status: 'sent' as const }
   switch (outcome.kind) {
     case 'already_sent':
-      return { ...base, delivery: smtpUrl ? 'smtp' : 'outbox', smtp_response: null, already_sent: true, possible_duplicate: false }
+      return { ...base, delivery: smtpUrl ? 'smtp' : 'outbox', smtp_response: null, already_sent: true, possible_duplicate: outcome.possibleDuplicate === true }
     case 'kept_in_outbox':
       return { ...base, delivery: 'outbox', smtp_response: null, already_sent: false, possible_duplicate: false }
     case 'sent':

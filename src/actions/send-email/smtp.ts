@@ -190,13 +190,19 @@ export function classifySmtpError(err: unknown): RetryableError | PermanentError
   if (typeof e.responseCode === 'number' && e.responseCode >= 400) {
     return new RetryableError(`SMTP ${e.responseCode}: ${reply}`, { cause: err, details: { responseCode: e.responseCode, response: reply } })
   }
-  return new RetryableError(`SMTP unavailable: ${reply}`, { cause: err, details: { code: e.code ?? null } })
+  // no connection at all (refused, unreachable, no such host): the server never saw this copy
+  const unreached = (e.code === 'ESOCKET' && /^connect /.test(errorMessage(err))) || e.code === 'EDNS'
+  return new RetryableError(`SMTP unavailable: ${reply}`, { cause: err, details: { code: e.code ?? null, ...(unreached ? { unreached: true } : {}) } })
 }
 
-/** True when the server answered, so we know the message was not accepted. */
+/**
+ * True when we know the server did not take the message: it answered (with an error), or it could
+ * not be reached at all. A connection cut later (even one nodemailer reports under CONN, as it
+ * does for a close after the data) may have delivered it.
+ */
 export function serverRefused(err: unknown): boolean {
-  const details = (err as { details?: { responseCode?: unknown } }).details
-  return typeof details?.responseCode === 'number'
+  const details = (err as { details?: { responseCode?: unknown; unreached?: unknown } }).details
+  return typeof details?.responseCode === 'number' || details?.unreached === true
 }
 
 /**

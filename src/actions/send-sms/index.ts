@@ -90,7 +90,13 @@ async function runSendSms(ctx: ActionContext<SendSmsInput>, readConfig: () => Sm
   const base = { message_id: row.id, to: message.to, body: message.text, status: 'sent' as const }
   switch (outcome.kind) {
     case 'already_sent':
-      return { ...base, delivery: config ? 'provider' : 'outbox', provider_id: row.messageId ?? null, already_sent: true, possible_duplicate: false }
+      return {
+        ...base,
+        delivery: config ? 'provider' : 'outbox',
+        provider_id: row.messageId ?? null,
+        already_sent: true,
+        possible_duplicate: outcome.possibleDuplicate === true,
+      }
     case 'kept_in_outbox':
       return { ...base, delivery: 'outbox', provider_id: null, already_sent: false, possible_duplicate: false }
     case 'sent':
