@@ -29,6 +29,8 @@ export interface OutboxMessage {
   messageId?: string | null
   /** hand-overs started whose answer never came (each may have delivered a copy); 0 when none */
   handovers?: number
+  /** of those, the ones the sender saw cut off by the connection (the rest ended with the sender) */
+  handoversCut?: number
 }
 
 export interface StoredMessage extends OutboxMessage {
@@ -112,7 +114,10 @@ export interface ActionServices {
      * once cannot both pass.
      */
     reserveMarketingSlot(messageId: string, customerKey: string, channel: OutboxMessage['channel'], since: Date, now: Date): Promise<boolean>
-    update(id: string, patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId' | 'handovers'>> & { sentAt?: string }): Promise<void>
+    update(
+      id: string,
+      patch: Partial<Pick<OutboxMessage, 'status' | 'error' | 'messageId' | 'handovers' | 'handoversCut'>> & { sentAt?: string },
+    ): Promise<void>
   }
   /** discount codes (create_discount_code): plugin-api/commerce-services.ts */
   discounts: DiscountServices

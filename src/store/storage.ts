@@ -379,6 +379,7 @@ function createServices(
         if (patch.messageId !== undefined) values.message_id = patch.messageId
         if (patch.sentAt) values.sent_at = patch.sentAt
         if (patch.handovers !== undefined) values.handovers = patch.handovers
+        if (patch.handoversCut !== undefined) values.handovers_cut = patch.handoversCut
         if (Object.keys(values).length > 0) await updateMessage(db, storeId, id, values, clock.now().toISOString())
         if (patch.status) await recomputeMarketingForMessage(db, storeId, id)
       },
@@ -453,6 +454,7 @@ export function toMessage(row: Selectable<MessagesTable>): StoredMessage {
     error: row.error,
     messageId: row.message_id,
     handovers: Number(row.handovers ?? 0),
+    handoversCut: Number(row.handovers_cut ?? 0),
     createdAt: row.created_at,
     sentAt: row.sent_at,
   }

@@ -333,6 +333,8 @@ export interface MessagesTable {
   unsubscribed_at: Generated<string | null>
   /** migration 0029: hand-overs cut off before the far side answered (each may have delivered a copy) */
   handovers: Generated<number>
+  /** of those, the ones the sender saw cut off by the connection (not ended by its own death) */
+  handovers_cut: Generated<number>
 }
 
 export interface TemplatesTable {

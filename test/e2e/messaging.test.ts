@@ -357,7 +357,7 @@ describe.each(DIALECTS)('messaging end to end on %s', (dialect) => {
     expect(smtp.received.filter((m) => m.subject === subject)).toHaveLength(2)
     const [message] = (await get('/api/v1/messages')).json().items
     expect(message.status).toBe('sent')
-    expect(message.error).toMatch(/^unconfirmed: 2 hand-overs were cut off/)
+    expect(message.error).toMatch(/^unconfirmed: 2 hand-overs got no answer \(2 cut off by the connection\)/)
   })
 
   it('an SMTP server that cannot be reached at all is no hand-over: once it is back, one copy, not flagged', async () => {

@@ -21,7 +21,8 @@ export async function recordSendFailure(ctx: ActionContext<unknown>, row: Stored
   else if (ctx.run.attempt >= ctx.run.maxAttempts) await messages.update(row.id, { status: 'failed', error })
   else if (refused && row.status !== 'sending') await messages.update(row.id, { status: 'queued', error, handovers: 0 })
   else if (refused && handovers !== undefined) await messages.update(row.id, { error, handovers: Math.max(0, handovers - 1) })
-  else await messages.update(row.id, { error })
+  // cut off after the hand-over began: the far side may well hold this copy
+  else await messages.update(row.id, { error, handoversCut: (row.handoversCut ?? 0) + 1 })
   ctx.log.warn({ messageId: row.id, runId: ctx.run.id, channel: row.channel, err: error }, 'message hand-over failed')
 }
 

@@ -3,7 +3,7 @@ import type { ActionContext, OutboxMessage, StoredMessage } from '../../plugin-a
 import { decideGuardrails, enforceGuardrails, reserveCapSlot } from './admit.ts'
 import { recordSendFailure } from './send-failure.ts'
 
-/** Hand-overs cut off before an answer after which a message is never handed over again. */
+/** Unanswered hand-overs after which a message is not handed over again, when one of them was seen cut (else one more). */
 const MAX_UNANSWERED_HANDOVERS = 2
 
 /**
@@ -61,11 +61,15 @@ export type SendOnceOutcome<C extends MessageContent, R> =
  * between the two leaves it `sending`: the retry sends it again, with the same content and
  * Message-ID, and says `possibleDuplicate`. A failed hand-over is recorded by recordSendFailure.
  *
- * At most one copy more: the row counts the hand-overs cut off before the far side answered
- * (`handovers`: counted when one starts, taken back when the far side answers with a refusal or
- * could not be reached at all). After one, the message is handed over again, flagged; after two,
- * never again: the far side may already hold two copies, so the message is marked sent
- * (unconfirmed) and the step goes on with `possibleDuplicate`.
+ * At most one copy more: the row counts the hand-overs that got no answer (`handovers`: counted
+ * when one starts, taken back when the far side answers with a refusal or could not be reached at
+ * all) and, of those, the ones this sender saw cut off by the connection (`handoversCut`). After
+ * one, the message is handed over again, flagged. After two, when one of them was seen cut (the
+ * far side most likely holds that copy: the connection broke after the message went out), or after
+ * three, never again: the message is marked sent (unconfirmed) and the step goes on with
+ * `possibleDuplicate`. Two hand-overs that each ended with the sender killed are not enough to
+ * stop: a sender killed mid-message leaves the far side without it often enough that a third
+ * copy is the lesser risk next to losing the message.
  * The guardrails' SkipStep and DeferStep, and the transport's errors, are thrown on to the engine.
  */
 export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<unknown>, request: SendOnceRequest<C, R>): Promise<SendOnceOutcome<C, R>> {
@@ -121,8 +125,9 @@ export async function sendOnce<C extends MessageContent, R>(ctx: ActionContext<u
 
   // the hand-overs whose answer never came, this one included once it starts
   let handovers = recordedSending ? 1 : (row.handovers ?? 0)
-  if (possibleDuplicate && handovers >= MAX_UNANSWERED_HANDOVERS) {
-    const error = `unconfirmed: ${handovers} hand-overs were cut off before the far side answered; not handed over again, so at most ${handovers} copies left`
+  const cut = row.handoversCut ?? 0
+  if (possibleDuplicate && handovers >= MAX_UNANSWERED_HANDOVERS && (cut >= 1 || handovers > MAX_UNANSWERED_HANDOVERS)) {
+    const error = `unconfirmed: ${handovers} hand-overs got no answer (${cut} cut off by the connection); not handed over again, so at most ${handovers} copies left`
     await messages.update(row.id, { status: 'sent', sentAt: ctx.clock.now().toISOString(), error })
     ctx.log.warn({ ...where, handovers }, 'message not handed over again: it may have arrived already')
     return { kind: 'already_sent', row, message, possibleDuplicate: true }
