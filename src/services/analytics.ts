@@ -25,6 +25,9 @@ import { dayIn } from '../store/demand.repo.ts'
 import { getStoreProfile } from '../store/stores.repo.ts'
 import { cohort } from '../store/workflow-entries.repo.ts'
 import type { ServiceContext } from './context.ts'
+import type { DailyFigures, MessageFigures, RunFigures } from '../contracts/analytics.ts'
+
+export type { DailyFigures, MessageFigures, RunFigures }
 
 /** Days a report covers by default: the last 30, today included, in the store's time zone */
 export const DEFAULT_RANGE_DAYS = 30
@@ -73,27 +76,6 @@ interface ResolvedRange extends DayRange {
   /** the first day's start and the start of the day after the last, ISO UTC */
   fromAt: string
   toAt: string
-}
-
-export interface RunFigures {
-  started: number
-  completed: number
-  exited: number
-  failed: number
-}
-export interface MessageFigures {
-  sent: number
-  delivered: number
-  opened: number
-  clicked: number
-  unsubscribed: number
-  bounced: number
-}
-export interface DailyFigures {
-  date: string
-  runs: number
-  sent: number
-  revenue: number
 }
 
 /** What a split's comparison says beside the per-variant figures in `variants` */

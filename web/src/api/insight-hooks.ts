@@ -1,28 +1,11 @@
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { api, currentStore, query } from './client.ts'
+import type { DailyFigures, MessageFigures, RunFigures } from '../../../src/contracts/analytics.ts'
+
+export type { DailyFigures, MessageFigures, RunFigures }
 
 /** The Insight pages' data (docs/insight.md): the overview, one workflow's report, a backtest. */
 
-export interface RunFigures {
-  started: number
-  completed: number
-  exited: number
-  failed: number
-}
-export interface MessageFigures {
-  sent: number
-  delivered: number
-  opened: number
-  clicked: number
-  unsubscribed: number
-  bounced: number
-}
-export interface DailyFigures {
-  date: string
-  runs: number
-  sent: number
-  revenue: number
-}
 export interface GroupFigures {
   customers: number
   conversion: number
