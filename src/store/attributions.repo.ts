@@ -4,6 +4,7 @@ import { parseDuration } from '../lib/durations.ts'
 import { toMicro } from '../lib/money-scale.ts'
 import type { Database } from './tables.ts'
 import { addWorkflowStats, stepAndWorkflow, stepIdOfKey } from './workflow-stats.repo.ts'
+import { storeRowInTx } from './tx-memo.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -66,7 +67,7 @@ interface OrderRow {
 }
 
 async function attribute(db: Db, storeId: string, orderId: string, order: OrderRow, takenBack: (amount: bigint) => bigint, at: string): Promise<void> {
-  const store = await db.selectFrom('stores').select('settings').where('id', '=', storeId).executeTakeFirst()
+  const store = await storeRowInTx(db, storeId)
   const settings = parseSettings(store?.settings)
   const windowMs = safeDuration(settings.attribution_window)
   const opens = settings.attribution_opens === true

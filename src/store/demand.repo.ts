@@ -1,8 +1,9 @@
 import { skuQuantities, type SkuQuantity } from '../core/orders/sku-quantities.ts'
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { localParts } from '../core/time-zones.ts'
 import { addWithinStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
+import { storeRowInTx } from './tx-memo.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 type Obj = Record<string, unknown>
@@ -39,13 +40,13 @@ export async function recordOrderDemand(db: Db, storeId: string, orderId: string
     const lines = demandLines(JSON.parse(order.data) as Obj)
     const created = new Date(order.created_at)
     const day = Number.isNaN(created.getTime()) ? order.created_at.slice(0, 10) : await storeDay(db, storeId, created)
-    for (const line of lines) await addDemand(db, storeId, line.sku, day, line.quantity)
+    await addDemand(db, storeId, day, lines, 1)
     await putOrderDemand(db, storeId, orderId, 1, day, JSON.stringify(lines), row !== undefined)
     return lines.map((l) => l.sku)
   }
   if (!cancelled) return []
   const lines = row?.lines ? (JSON.parse(row.lines) as DemandLine[]) : []
-  for (const line of lines) await addDemand(db, storeId, line.sku, row!.day!, -line.quantity)
+  await addDemand(db, storeId, row!.day!, lines, -1)
   await putOrderDemand(db, storeId, orderId, 2, row?.day ?? null, row?.lines ?? null, true)
   return lines.map((l) => l.sku)
 }
@@ -58,17 +59,21 @@ async function putOrderDemand(db: Db, storeId: string, orderId: string, state: n
   else await db.insertInto('order_demand').values({ store_id: storeId, order_id: orderId, state, day, lines }).execute()
 }
 
-async function addDemand(db: Db, storeId: string, sku: string, day: string, quantity: number) {
+/** An order's lines added to (`sign` 1) or taken off (-1) their day: one multi-row upsert (lines hold each sku once). */
+async function addDemand(db: Db, storeId: string, day: string, lines: readonly DemandLine[], sign: 1 | -1) {
+  if (lines.length === 0) return
   await db
     .insertInto('sku_daily_demand')
-    .values({ store_id: storeId, sku, day, quantity })
-    .onConflict((oc) => oc.columns(['store_id', 'sku', 'day']).doUpdateSet({ quantity: addWithinStock('sku_daily_demand.quantity', quantity) }))
+    .values(lines.map((l) => ({ store_id: storeId, sku: l.sku, day, quantity: sign * l.quantity })))
+    .onConflict((oc) =>
+      oc.columns(['store_id', 'sku', 'day']).doUpdateSet({ quantity: addWithinStock('sku_daily_demand.quantity', sql<number>`excluded.quantity`) }),
+    )
     .execute()
 }
 
 /** The store's time zone (UTC when unknown). */
 export async function storeZone(db: Db, storeId: string): Promise<string> {
-  const row = await db.selectFrom('stores').select('timezone').where('id', '=', storeId).executeTakeFirst()
+  const row = await storeRowInTx(db, storeId)
   return row?.timezone || 'UTC'
 }
 

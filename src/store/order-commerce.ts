@@ -68,13 +68,13 @@ async function moveStock(db: Db, storeId: string, orderId: string, state: number
   }
   if (state === 0) {
     const lines = stockLines(data)
-    for (const line of lines) await addStock(db, storeId, line.sku, -line.quantity)
+    await addStockLines(db, storeId, lines, -1)
     await setStock(db, storeId, orderId, 1, JSON.stringify(lines))
     return
   }
   if (cancelled) {
     const lines = linesJson ? (JSON.parse(linesJson) as StockLine[]) : []
-    for (const line of lines) await addStock(db, storeId, line.sku, line.quantity)
+    await addStockLines(db, storeId, lines, 1)
     await setStock(db, storeId, orderId, 2, linesJson)
   }
 }
@@ -84,6 +84,66 @@ const stockLines = skuQuantities
 
 async function setStock(db: Db, storeId: string, orderId: string, state: number, lines: string | null) {
   await db.updateTable('orders').set({ stock_state: state, stock_lines: lines }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
+}
+
+/**
+ * An order's lines moved together (`sign` -1 takes, +1 gives back). Two reads find which of the
+ * lines' SKUs the view counts at all (a variant with a quantity, an inventory level) and where, so
+ * a store that keeps no stock in storeflow pays two statements per order, not three per line.
+ */
+async function addStockLines(db: Db, storeId: string, lines: readonly StockLine[], sign: 1 | -1) {
+  if (lines.length === 0) return
+  const skus = lines.map((l) => l.sku)
+  const counted = new Set(
+    (
+      await db
+        .selectFrom('variants')
+        .select('sku')
+        .distinct()
+        .where('store_id', '=', storeId)
+        .where('sku', 'in', skus)
+        .where('inventory_quantity', 'is not', null)
+        .execute()
+    ).map((r) => r.sku),
+  )
+  const levels = await db
+    .selectFrom('inventory_levels')
+    .select(['sku', 'location_id'])
+    .where('store_id', '=', storeId)
+    .where('sku', 'in', skus)
+    .orderBy('sku')
+    .orderBy(sql`case when location_id = 'default' then 0 else 1 end`)
+    .orderBy('location_id')
+    .execute()
+  // the first level of each sku in that order: `default` if there is one, else the first by id
+  const location = new Map<string, string>()
+  for (const l of levels) if (l.sku !== null && !location.has(l.sku)) location.set(l.sku, l.location_id)
+  for (const line of lines) {
+    const delta = sign * line.quantity
+    if (counted.has(line.sku)) await addToVariants(db, storeId, line.sku, delta)
+    const at = location.get(line.sku)
+    if (at !== undefined) await addToLevel(db, storeId, line.sku, at, delta)
+  }
+}
+
+async function addToVariants(db: Db, storeId: string, sku: string, delta: number) {
+  await db
+    .updateTable('variants')
+    .set({ inventory_quantity: addWithinStock('inventory_quantity', delta) })
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .where('inventory_quantity', 'is not', null)
+    .execute()
+}
+
+async function addToLevel(db: Db, storeId: string, sku: string, locationId: string, delta: number) {
+  await db
+    .updateTable('inventory_levels')
+    .set({ available: addWithinStock('available', delta) })
+    .where('store_id', '=', storeId)
+    .where('sku', '=', sku)
+    .where('location_id', '=', locationId)
+    .execute()
 }
 
 export async function addStock(db: Db, storeId: string, sku: string, delta: number) {

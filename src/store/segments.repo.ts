@@ -7,6 +7,7 @@ import { UserError } from '../lib/errors.ts'
 import { moneyToNumber } from '../lib/money.ts'
 import { newestFirst, type Page, type PageRequest } from './keyset.ts'
 import type { CustomersTable, Database } from './tables.ts'
+import { forgetInTx, sharedInTx, storeRowInTx } from './tx-memo.ts'
 import { customerView } from './views.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -66,13 +67,15 @@ export function builtInSegments(settings: Settings): SegmentDefinition[] {
 const DAY_MS = 86_400_000
 
 async function settingsOf(db: Db, storeId: string): Promise<Settings> {
-  const row = await db.selectFrom('stores').select('settings').where('id', '=', storeId).executeTakeFirst()
+  const row = await storeRowInTx(db, storeId)
   return { ...DEFAULT_SETTINGS, ...(row ? (JSON.parse(row.settings) as Partial<Settings>) : {}) }
 }
 
 /** Every segment of the store: the built-in ones first, then the store's own by id. */
 export async function listSegments(db: Db, storeId: string, settings?: Settings): Promise<SegmentDefinition[]> {
-  const own = await db.selectFrom('segments').select(['id', 'name', 'condition']).where('store_id', '=', storeId).orderBy('id').execute()
+  const own = await sharedInTx(db, `segments:${storeId}`, () =>
+    db.selectFrom('segments').select(['id', 'name', 'condition']).where('store_id', '=', storeId).orderBy('id').execute(),
+  )
   return [...builtInSegments(settings ?? (await settingsOf(db, storeId))), ...own.map((s) => ({ ...s, built_in: false }))]
 }
 
@@ -418,12 +421,14 @@ export async function recomputeRfm(db: Db, storeId: string, now: Date): Promise<
     .values({ store_id: storeId, cuts: JSON.stringify(cuts), computed_at: now.toISOString() })
     .onConflict((oc) => oc.column('store_id').doUpdateSet({ cuts: JSON.stringify(cuts), computed_at: now.toISOString() }))
     .execute()
+  // the memoised read of this transaction (rescoreRfm) must see the cuts just written
+  forgetInTx(db, `rfm_cuts:${storeId}`)
 }
 
 /** One customer scored against the store's last cuts (computed now if there are none); returns their rfm as stored now. */
 async function rescoreRfm(db: Db, storeId: string, row: CustomerRow, now: Date): Promise<string | null> {
   const ordered = Number(row.orders_count) > 0
-  const stored = await db.selectFrom('rfm_cuts').select('cuts').where('store_id', '=', storeId).executeTakeFirst()
+  const stored = await sharedInTx(db, `rfm_cuts:${storeId}`, () => db.selectFrom('rfm_cuts').select('cuts').where('store_id', '=', storeId).executeTakeFirst())
   if (!stored) {
     if (!ordered) return row.rfm
     // the store's first customer with an order: a distribution to score against, from everyone

@@ -11,8 +11,11 @@ export function clampStock(n: number): number {
   return Math.max(-MAX_STOCK, Math.min(MAX_STOCK, n))
 }
 
-/** `column + delta` held within ±MAX_STOCK, added as a bigint so the sum itself cannot overflow. */
-export function addWithinStock(column: string, delta: number): RawBuilder<number> {
+/**
+ * `column + delta` held within ±MAX_STOCK, added as a bigint so the sum itself cannot overflow.
+ * `delta` is a number, or an expression (`excluded.quantity` in a multi-row upsert).
+ */
+export function addWithinStock(column: string, delta: number | RawBuilder<number>): RawBuilder<number> {
   const sum = sql`(cast(${sql.ref(column)} as bigint) + ${delta})`
   return sql<number>`case when ${sum} > ${sql.lit(MAX_STOCK)} then ${sql.lit(MAX_STOCK)} when ${sum} < ${sql.lit(-MAX_STOCK)} then ${sql.lit(-MAX_STOCK)} else ${sum} end`
 }

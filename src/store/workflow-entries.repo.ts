@@ -5,6 +5,7 @@ import { toMicro } from '../lib/money-scale.ts'
 import type { DialectName } from './db.ts'
 import { type Cohort, type CohortGroup, type CohortQuery, cohortFromRuns, countOf } from './analytics.repo.ts'
 import type { Database, WorkflowEntriesTable } from './tables.ts'
+import { storeRowInTx } from './tx-memo.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -41,7 +42,7 @@ function windowOf(settings: string | undefined): number {
 
 /** The store's attribution window, ms (the default 5 d when unset or unreadable). */
 export async function storeWindowMs(db: Db, storeId: string): Promise<number> {
-  const row = await db.selectFrom('stores').select('settings').where('id', '=', storeId).executeTakeFirst()
+  const row = await storeRowInTx(db, storeId)
   return windowOf(row?.settings)
 }
 

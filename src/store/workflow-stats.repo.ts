@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import { localParts } from '../core/time-zones.ts'
 import type { Database } from './tables.ts'
+import { storeRowInTx } from './tx-memo.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -187,6 +188,6 @@ function localDay(at: string, zone: string): string {
 }
 
 async function storeZone(db: Db, storeId: string): Promise<string> {
-  const row = await db.selectFrom('stores').select('timezone').where('id', '=', storeId).executeTakeFirst()
+  const row = await storeRowInTx(db, storeId)
   return row?.timezone || 'UTC'
 }
