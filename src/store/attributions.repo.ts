@@ -5,6 +5,7 @@ import { toMicro } from '../lib/money-scale.ts'
 import type { Database } from './tables.ts'
 import { addWorkflowStats, stepAndWorkflow, stepIdOfKey } from './workflow-stats.repo.ts'
 import { storeRowInTx } from './tx-memo.ts'
+import type { WrittenOrder } from './written-order.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -27,13 +28,15 @@ const DEFAULT_WINDOW = '5d'
  *   cancelled) from the order's row, and moves the revenue counted on the order's day by the
  *   difference: a duplicate or an order.paid after order.created changes nothing.
  */
-export async function attributeOrderChange(db: Db, storeId: string, orderId: string, firstArrival: boolean, at: string): Promise<void> {
-  const order = await db
-    .selectFrom('orders')
-    .select(['customer_key', 'currency', 'total_price', 'refunded', 'cancelled', 'created_at'])
-    .where('store_id', '=', storeId)
-    .where('id', '=', orderId)
-    .executeTakeFirst()
+export async function attributeOrderChange(db: Db, storeId: string, orderId: string, firstArrival: boolean, at: string, written?: WrittenOrder): Promise<void> {
+  const order =
+    written ??
+    (await db
+      .selectFrom('orders')
+      .select(['customer_key', 'currency', 'total_price', 'refunded', 'cancelled', 'created_at'])
+      .where('store_id', '=', storeId)
+      .where('id', '=', orderId)
+      .executeTakeFirst())
   if (!order) return
   const takenBack = (amount: bigint) => takenBackMicros(amount, micros(order.refunded), order.cancelled === 1)
   if (firstArrival) {

@@ -4,6 +4,7 @@ import { localParts } from '../core/time-zones.ts'
 import { addWithinStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
 import { storeRowInTx } from './tx-memo.ts'
+import type { WrittenOrder } from './written-order.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 type Obj = Record<string, unknown>
@@ -15,13 +16,10 @@ type Obj = Record<string, unknown>
  * 0 → 1); its cancellation takes exactly those off, once (1 → 2); an order whose first event is
  * its cancellation never counts (0 → 2). Forecasts read the table; nothing is recomputed per request.
  */
-export async function recordOrderDemand(db: Db, storeId: string, orderId: string): Promise<string[]> {
-  const order = await db
-    .selectFrom('orders')
-    .select(['data', 'created_at', 'cancelled'])
-    .where('store_id', '=', storeId)
-    .where('id', '=', orderId)
-    .executeTakeFirst()
+export async function recordOrderDemand(db: Db, storeId: string, orderId: string, written?: WrittenOrder): Promise<string[]> {
+  const order =
+    written ??
+    (await db.selectFrom('orders').select(['data', 'created_at', 'cancelled']).where('store_id', '=', storeId).where('id', '=', orderId).executeTakeFirst())
   if (!order) return []
   const row = await db
     .selectFrom('order_demand')
@@ -37,7 +35,7 @@ export async function recordOrderDemand(db: Db, storeId: string, orderId: string
       await putOrderDemand(db, storeId, orderId, 2, null, null, row !== undefined)
       return []
     }
-    const lines = demandLines(JSON.parse(order.data) as Obj)
+    const lines = demandLines(written ? written.snapshot : (JSON.parse(order.data) as Obj))
     const created = new Date(order.created_at)
     const day = Number.isNaN(created.getTime()) ? order.created_at.slice(0, 10) : await storeDay(db, storeId, created)
     await addDemand(db, storeId, day, lines, 1)

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import { assessOrderRisk } from '../core/order-risk.ts'
 import { addWithinStock } from './stock-range.ts'
 import type { Database } from './tables.ts'
+import type { WrittenOrder } from './written-order.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 type Obj = Record<string, unknown>
@@ -11,15 +12,24 @@ type Obj = Record<string, unknown>
  * What the projection does after an order.* event wrote the order (projection.ts upsertOrder):
  * the order's risk score, and the stock it takes.
  */
-export async function afterOrderProjected(db: Db, storeId: string, orderId: string, historical: boolean, skipStock = false): Promise<void> {
-  const order = await db
-    .selectFrom('orders')
-    .select(['customer_key', 'created_at', 'data', 'cancelled', 'risk', 'stock_state', 'stock_lines'])
-    .where('store_id', '=', storeId)
-    .where('id', '=', orderId)
-    .executeTakeFirst()
+export async function afterOrderProjected(
+  db: Db,
+  storeId: string,
+  orderId: string,
+  historical: boolean,
+  skipStock = false,
+  written?: WrittenOrder,
+): Promise<void> {
+  const order =
+    written ??
+    (await db
+      .selectFrom('orders')
+      .select(['customer_key', 'created_at', 'data', 'cancelled', 'risk', 'stock_state', 'stock_lines'])
+      .where('store_id', '=', storeId)
+      .where('id', '=', orderId)
+      .executeTakeFirst())
   if (!order) return
-  const data = JSON.parse(order.data) as Obj
+  const data = written ? written.snapshot : (JSON.parse(order.data) as Obj)
 
   // the customer's first order: no other order of theirs in the view created before this one (an
   // earlier order that arrives later is not seen here until this order's next event)

@@ -17,7 +17,8 @@ import { recordOrderDemand } from './demand.repo.ts'
 import { clampStock } from './stock-range.ts'
 import { segmentEventCustomer } from './segments.repo.ts'
 import type { CustomersTable, Database } from './tables.ts'
-import { moveWorkflowEntries, refreshCustomerEntries } from './workflow-entries.repo.ts'
+import { moveWorkflowEntries, refreshCustomerEntries, type CustomerOrderFacts } from './workflow-entries.repo.ts'
+import type { WrittenOrder } from './written-order.ts'
 import type { ViewSkips } from '../engine/ports.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -58,10 +59,10 @@ export async function applyToView(db: Db, event: CanonicalEvent, skip?: ViewSkip
   if (!skip?.attribution) await recordMessageTouch(db, storeId, type, data, at)
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
-    await upsertOrder(db, storeId, data, at, type, customerKey, skip?.attribution === true)
+    const written = await upsertOrder(db, storeId, data, at, type, customerKey, skip?.attribution === true)
     await applyCommerceToView(db, event)
-    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true, skip?.inventory === true)
-    if (!skip?.demand) await recordOrderDemand(db, storeId, String(data.id))
+    await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true, skip?.inventory === true, written)
+    if (!skip?.demand) await recordOrderDemand(db, storeId, String(data.id), written)
   } else if ((type === 'order.fulfilled' || type === 'order.delivered') && data.order_id) {
     const status = type === 'order.delivered' ? 'delivered' : 'fulfilled'
     const when = type === 'order.delivered' ? (str(data.delivered_at) ?? at) : at
@@ -393,7 +394,15 @@ async function mergeCustomers(db: Db, storeId: string, into: CustomerRow, from: 
   return db.selectFrom('customers').selectAll().where('key', '=', key).executeTakeFirstOrThrow()
 }
 
-async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type: string, customerKey: string | null, skipAttribution = false): Promise<void> {
+async function upsertOrder(
+  db: Db,
+  storeId: string,
+  data: Obj,
+  at: string,
+  type: string,
+  customerKey: string | null,
+  skipAttribution = false,
+): Promise<WrittenOrder> {
   const id = String(data.id)
   const existing = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
   const newer = !existing || at >= existing.updated_at
@@ -440,6 +449,14 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   }
   // created_at is the earliest any of the order's events says (its own created_at, else when it happened)
   const createdAt = str(data.created_at) ?? at
+  const written: WrittenOrder = {
+    ...values,
+    created_at: existing && existing.created_at <= createdAt ? existing.created_at : createdAt,
+    risk: existing?.risk ?? null,
+    stock_state: existing?.stock_state ?? 0,
+    stock_lines: existing?.stock_lines ?? null,
+    snapshot,
+  }
   if (existing) {
     await db
       .updateTable('orders')
@@ -456,11 +473,14 @@ async function upsertOrder(db: Db, storeId: string, data: Obj, at: string, type:
   if (values.checkout_id) {
     await db.updateTable('carts').set({ converted: 1 }).where('store_id', '=', storeId).where('id', '=', values.checkout_id).execute()
   }
-  if (values.customer_key) await recomputeCustomerTotals(db, storeId, values.customer_key)
-  if (existing?.customer_key && existing.customer_key !== values.customer_key) await recomputeCustomerTotals(db, storeId, existing.customer_key)
-  if (values.customer_key) await refreshCustomerEntries(db, storeId, values.customer_key)
-  if (existing?.customer_key && existing.customer_key !== values.customer_key) await refreshCustomerEntries(db, storeId, existing.customer_key)
-  if (!skipAttribution) await attributeOrderChange(db, storeId, id, !existing, at)
+  // each customer whose orders changed: totals, then their workflow entries from the same read of their orders
+  for (const key of new Set([values.customer_key, existing?.customer_key ?? null])) {
+    if (!key) continue
+    const orders = await recomputeCustomerTotals(db, storeId, key)
+    await refreshCustomerEntries(db, storeId, key, undefined, orders)
+  }
+  if (!skipAttribution) await attributeOrderChange(db, storeId, id, !existing, at, written)
+  return written
 }
 
 interface Fulfilment {
@@ -531,11 +551,12 @@ async function applyFulfilment(db: Db, storeId: string, orderId: string, incomin
 }
 
 /** orders_count, total_spent and last_order_at from the customer's order rows: exact, order-independent */
-async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: string): Promise<void> {
+/** The customer's orders_count, total_spent and last_order_at from their orders; returns the orders read. */
+async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: string): Promise<CustomerOrderFacts[]> {
   // store_id first: the orders_customer_idx index starts with it
   const orders = await db
     .selectFrom('orders')
-    .select(['counted_amount', 'cancelled', 'created_at'])
+    .select(['customer_key', 'counted_amount', 'cancelled', 'created_at'])
     .where('store_id', '=', storeId)
     .where('customer_key', '=', customerKey)
     .execute()
@@ -550,6 +571,7 @@ async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: str
   }
   await db.updateTable('customers').set({ orders_count: count, total_spent: total, last_order_at: last }).where('key', '=', customerKey).execute()
   await recomputeMarketingSinceOrder(db, storeId, customerKey)
+  return orders
 }
 
 async function upsertCart(db: Db, storeId: string, data: Obj, at: string, customerKey: string | null): Promise<void> {

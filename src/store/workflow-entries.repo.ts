@@ -154,8 +154,19 @@ const ENTRY_COLUMNS = [
   'window_ms',
 ] as const
 
-/** Recomputes a customer's entries (every workflow) from their entries and orders: exact, in any order of arrival. */
-export async function refreshCustomerEntries(db: Db, storeId: string, customerKey: string, windowMs?: number): Promise<void> {
+/** What an entry's outcome reads of each of the customer's orders. */
+export interface CustomerOrderFacts {
+  customer_key: string | null
+  created_at: string
+  cancelled: number
+  counted_amount: string
+}
+
+/**
+ * Recomputes a customer's entries (every workflow) from their entries and orders: exact, in any
+ * order of arrival. `orders`: the customer's orders when the caller has just read them.
+ */
+export async function refreshCustomerEntries(db: Db, storeId: string, customerKey: string, windowMs?: number, known?: CustomerOrderFacts[]): Promise<void> {
   const entries = await db
     .selectFrom('workflow_entries')
     .select(ENTRY_COLUMNS)
@@ -164,12 +175,14 @@ export async function refreshCustomerEntries(db: Db, storeId: string, customerKe
     .execute()
   if (entries.length === 0) return
   const window = windowMs ?? (await storeWindowMs(db, storeId))
-  const orders = await db
-    .selectFrom('orders')
-    .select(['customer_key', 'created_at', 'cancelled', 'counted_amount'])
-    .where('store_id', '=', storeId)
-    .where('customer_key', '=', customerKey)
-    .execute()
+  const orders =
+    known ??
+    (await db
+      .selectFrom('orders')
+      .select(['customer_key', 'created_at', 'cancelled', 'counted_amount'])
+      .where('store_id', '=', storeId)
+      .where('customer_key', '=', customerKey)
+      .execute())
   await writeChanged(db, recompute(entries, orders.map(orderFacts), window), window)
 }
 
