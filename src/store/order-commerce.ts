@@ -31,20 +31,8 @@ export async function afterOrderProjected(
   if (!order) return
   const data = written ? written.snapshot : (JSON.parse(order.data) as Obj)
 
-  // the customer's first order: no other order of theirs in the view created before this one (an
-  // earlier order that arrives later is not seen here until this order's next event)
-  const earlier = order.customer_key
-    ? await db
-        .selectFrom('orders')
-        .select('id')
-        .where('store_id', '=', storeId)
-        .where('customer_key', '=', order.customer_key)
-        .where('id', '!=', orderId)
-        .where('created_at', '<', order.created_at)
-        .limit(1)
-        .executeTakeFirst()
-    : undefined
-  const risk = JSON.stringify(assessOrderRisk({ order: data, firstOrder: Boolean(order.customer_key) && !earlier }))
+  const firstOrder = written?.firstOrder ?? (await isFirstOrder(db, storeId, orderId, order))
+  const risk = JSON.stringify(assessOrderRisk({ order: data, firstOrder }))
   // the router's hot path: a repeated event writes nothing new
   if (risk !== order.risk) await db.updateTable('orders').set({ risk }).where('store_id', '=', storeId).where('id', '=', orderId).execute()
 
@@ -56,6 +44,25 @@ export async function afterOrderProjected(
     return
   }
   await moveStock(db, storeId, orderId, order.stock_state, order.stock_lines, order.cancelled === 1, data)
+}
+
+/**
+ * The customer's first order: no other order of theirs in the view created before this one (an
+ * earlier order that arrives later is not seen here until this order's next event). The
+ * projection knows it from its read of the customer's orders; this reads it otherwise.
+ */
+async function isFirstOrder(db: Db, storeId: string, orderId: string, order: { customer_key: string | null; created_at: string }): Promise<boolean> {
+  if (!order.customer_key) return false
+  const earlier = await db
+    .selectFrom('orders')
+    .select('id')
+    .where('store_id', '=', storeId)
+    .where('customer_key', '=', order.customer_key)
+    .where('id', '!=', orderId)
+    .where('created_at', '<', order.created_at)
+    .limit(1)
+    .executeTakeFirst()
+  return !earlier
 }
 
 /**

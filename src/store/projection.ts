@@ -478,6 +478,8 @@ async function upsertOrder(
     if (!key) continue
     const orders = await recomputeCustomerTotals(db, storeId, key)
     await refreshCustomerEntries(db, storeId, key, undefined, orders)
+    // the customer's first order: none of theirs created before it (read here, not again for the risk score)
+    if (key === written.customer_key) written.firstOrder = !orders.some((o) => o.id !== id && o.created_at < written.created_at)
   }
   if (!skipAttribution) await attributeOrderChange(db, storeId, id, !existing, at, written)
   return written
@@ -552,11 +554,11 @@ async function applyFulfilment(db: Db, storeId: string, orderId: string, incomin
 
 /** orders_count, total_spent and last_order_at from the customer's order rows: exact, order-independent */
 /** The customer's orders_count, total_spent and last_order_at from their orders; returns the orders read. */
-async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: string): Promise<CustomerOrderFacts[]> {
+async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: string): Promise<Array<CustomerOrderFacts & { id: string }>> {
   // store_id first: the orders_customer_idx index starts with it
   const orders = await db
     .selectFrom('orders')
-    .select(['customer_key', 'counted_amount', 'cancelled', 'created_at'])
+    .select(['id', 'customer_key', 'counted_amount', 'cancelled', 'created_at'])
     .where('store_id', '=', storeId)
     .where('customer_key', '=', customerKey)
     .execute()

@@ -10,4 +10,8 @@ import type { OrdersTable } from './tables.ts'
 export type WrittenOrder = Pick<
   Selectable<OrdersTable>,
   'customer_key' | 'created_at' | 'data' | 'cancelled' | 'risk' | 'stock_state' | 'stock_lines' | 'currency' | 'total_price' | 'refunded'
-> & { snapshot: Record<string, unknown> }
+> & {
+  snapshot: Record<string, unknown>
+  /** no other order of the customer was created before this one (set when the customer's orders were read) */
+  firstOrder?: boolean
+}
