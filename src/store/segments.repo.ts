@@ -227,7 +227,11 @@ async function evaluator(db: Db, storeId: string, now: Date): Promise<Evaluator>
 }
 
 /** Brings the customers' membership in line with their conditions; returns the changes. */
-async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evaluator, now: Date): Promise<SegmentChange[]> {
+async function reconcile(db: Db, storeId: string, customers: CustomerRow[], ev: Evaluator, now: Date): Promise<SegmentChange[]> {
+  const wantedOf = new Map(customers.map((r) => [r.key, ev.memberOf(r)]))
+  // customers.segments is written with the member rows, in the same transaction: a customer whose
+  // segments are the ones it lists has no change to make, and their member rows need no read
+  const rows = customers.filter((r) => !sameSegments(wantedOf.get(r.key)!, r.segments))
   if (rows.length === 0) return []
   const keys = rows.map((r) => r.key)
   const memberRows = await db.selectFrom('segment_members').selectAll().where('store_id', '=', storeId).where('customer_key', 'in', keys).execute()
@@ -245,7 +249,7 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
   const changes: SegmentChange[] = []
   for (const row of rows) {
     const rowsOf = byCustomer.get(row.key) ?? new Map()
-    const wanted = new Set(ev.memberOf(row))
+    const wanted = new Set(wantedOf.get(row.key)!)
     const identity = identityOf(row)
     for (const id of wanted) {
       const m = rowsOf.get(id)
@@ -282,7 +286,7 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
       changes.push({ kind: 'exited', segment: { id, name: names.get(id) ?? id }, customerKey: row.key, customer: identity, entry: m.entries })
     }
     const current = [...wanted].sort()
-    if (JSON.stringify(current) !== JSON.stringify((JSON.parse(row.segments) as string[]).slice().sort())) {
+    if (!sameSegments(current, row.segments)) {
       await db
         .updateTable('customers')
         .set({ segments: JSON.stringify(current) })
@@ -292,6 +296,12 @@ async function reconcile(db: Db, storeId: string, rows: CustomerRow[], ev: Evalu
     }
   }
   return changes
+}
+
+/** Whether `ids` are the segments the customer row's `segments` (JSON) lists, in any order. */
+function sameSegments(ids: readonly string[], stored: string): boolean {
+  const listed = JSON.parse(stored) as string[]
+  return ids.length === listed.length && [...ids].sort().join('\u0000') === [...listed].sort().join('\u0000')
 }
 
 /**
