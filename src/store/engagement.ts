@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely'
 import type { CustomersTable, Database } from './tables.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -44,6 +44,17 @@ export async function recomputeMarketingSinceOrder(db: Db, storeId: string, cust
         and (customers.last_order_at is null or m.sent_at > customers.last_order_at)
     )
     where key = ${customerKey} and store_id = ${storeId}`.execute(db)
+}
+
+/**
+ * The count recomputeMarketingSinceOrder writes, as an expression for an UPDATE of the customer's
+ * row that sets `last_order_at` to `lastOrderAt` in the same statement (the order totals): one
+ * write of the row instead of two.
+ */
+export function marketingSentSince(storeId: string, lastOrderAt: string | null): RawBuilder<number> {
+  const since = lastOrderAt === null ? sql`` : sql` and m.sent_at > ${lastOrderAt}`
+  return sql<number>`(select count(*) from messages m
+    where m.store_id = ${storeId} and m.customer_key = customers.key and m.category = 'marketing' and m.status = 'sent'${since})`
 }
 
 /** After a message's status changed: its customer's count again. */

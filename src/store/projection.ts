@@ -8,7 +8,7 @@ import { invoiceCustomer, markInvoicePaid } from './invoices.repo.ts'
 import { upsertSubscription } from './subscriptions-view.ts'
 import { applyShipment } from './shipments.repo.ts'
 import { formCustomer } from './form-customer.ts'
-import { applyEngagement, mergeEngagement, recomputeMarketingSinceOrder } from './engagement.ts'
+import { applyEngagement, marketingSentSince, mergeEngagement } from './engagement.ts'
 import { attributeOrderChange } from './attributions.repo.ts'
 import { recordMessageTouch } from './outbox.repo.ts'
 import { addStock, afterOrderProjected } from './order-commerce.ts'
@@ -571,8 +571,11 @@ async function recomputeCustomerTotals(db: Db, storeId: string, customerKey: str
     total = addMoney(total, o.counted_amount)
     if (!last || o.created_at > last) last = o.created_at
   }
-  await db.updateTable('customers').set({ orders_count: count, total_spent: total, last_order_at: last }).where('key', '=', customerKey).execute()
-  await recomputeMarketingSinceOrder(db, storeId, customerKey)
+  await db
+    .updateTable('customers')
+    .set({ orders_count: count, total_spent: total, last_order_at: last, marketing_sent_since_last_order: marketingSentSince(storeId, last) })
+    .where('key', '=', customerKey)
+    .execute()
   return orders
 }
 
