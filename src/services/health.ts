@@ -67,6 +67,15 @@ function createMetrics(ctx: ServiceContext) {
     labelNames: ['worker'],
     registers,
   })
+  new Counter({
+    name: 'storeflow_db_statements_total',
+    help: 'SQL statements this process sent to the database (what routing an event or running a step costs is mostly how many it takes)',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(ctx.handle.statements())
+    },
+  })
   let defaults = false
 
   const fill = (counts: StoredCounts, now: Date) => {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely'
 import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
@@ -18,6 +18,23 @@ export interface DatabaseHandle {
   close(): Promise<void>
   /** one quick round trip that never waits for the database to come back (readiness) */
   ping(): Promise<void>
+  /** SQL statements sent through `db` since it was opened (storeflow_db_statements_total) */
+  statements(): number
+}
+
+/**
+ * Counts the statements a Kysely instance runs (its log hook sees each one, on both dialects):
+ * what routing an event costs is mostly how many statements it takes, and this is how an
+ * operator (and the benchmarks, and a test that keeps the count from creeping up) can see it.
+ */
+function statementCounter(): { log: (event: LogEvent) => void; count: () => number } {
+  let n = 0
+  return {
+    log: (event) => {
+      if (event.level === 'query' || event.level === 'error') n++
+    },
+    count: () => n,
+  }
 }
 
 export interface DatabaseOptions {
@@ -58,11 +75,13 @@ function openSqlite(path: string): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON')
   // freed space (a changed or deleted row, an index entry, a page) is zeroed: erased data leaves the file (store/privacy-disk.ts)
   sqlite.pragma('secure_delete = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  const counter = statementCounter()
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: counter.log })
   return {
     db,
     dialect: 'sqlite',
     location: path,
+    statements: counter.count,
     close: () => db.destroy(),
     ping: async () => {
       await sql`select 1`.execute(db)
@@ -123,12 +142,15 @@ async function openPostgres(options: DatabaseOptions): Promise<DatabaseHandle> {
     client.on('error', (err) => log?.debug({ err: errorMessage(err) }, 'database connection lost while in use'))
   })
   const waitMs = options.connectWaitMs ?? 5_000
+  const counter = statementCounter()
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: { connect: () => connectWaiting(pool, waitMs), end: () => pool.end() } }),
+    log: counter.log,
   })
   return {
     db,
     dialect: 'postgres',
+    statements: counter.count,
     location: options.url.replace(/:[^:@/]*@/, ':***@'),
     close: () => db.destroy(),
     // straight to the pool, not through connectWaiting: readiness must say "no" while the
