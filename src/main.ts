@@ -50,6 +50,8 @@ export interface AppOptions {
   actor?: string
   /** PostgreSQL: how long a statement waits for an unreachable server before failing, ms (store/db.ts) */
   connectWaitMs?: number
+  /** how long one routing transaction may take before it commits, real ms (EngineOptions.routeBudgetMs); tests that count a batch's statements make it long */
+  routeBudgetMs?: number
 }
 
 /** The HTTP server as the command line drives it: listen, then close on shutdown. */
@@ -116,6 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     leaseMs: config.leaseMs,
     dryRun: options.dryRun ?? false,
     ...(options.skipDerivations ? { skipDerivations: options.skipDerivations } : {}),
+    ...(options.routeBudgetMs !== undefined ? { routeBudgetMs: options.routeBudgetMs } : {}),
   })
   // simulate from the API (POST /api/v1/workflows/:id/test) opens its sandbox the way the CLI does: an app of its own
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)

@@ -172,6 +172,11 @@ export interface AppendItem {
   historical: boolean
   /** api, a platform, schedule, workflow, derived (`derived:N` when N derived events led to it) */
   source: string
+  /**
+   * the customer the event is about, when storeflow knows it as it appends (an event it derives
+   * from a customer's view); otherwise the router finds it and writes it when it routes the event
+   */
+  customerKey?: string | null
 }
 
 /** An event read from the log by its router, with its place in the log. */

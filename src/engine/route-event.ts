@@ -98,7 +98,8 @@ export async function routeEvent(tx: StorageTx, logged: LoggedEvent, deps: Route
   const { event: appended, source } = logged
   const now = deps.clock.now()
   const customerKey = await tx.applyToView(appended, appended.seq, deps.skip)
-  await tx.setEventCustomer(appended.seq, customerKey)
+  // an event appended with its customer (a segment change) has it written already
+  if (customerKey !== appended.customer_key) await tx.setEventCustomer(appended.seq, customerKey)
   const depth = derivedDepth(source)
   if (!deps.skip?.segments) await updateSegmentsOnEvent(tx, appended, customerKey, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)
   if (!deps.skip?.inventory) await updateInventoryOnEvent(tx, appended, depth === 0 ? 'derived' : `derived:${depth + 1}`, now)

@@ -43,7 +43,15 @@ export async function updateSegmentsOnEvent(
   if (changes.length === 0) return
   // history moves membership too, recorded as history: at its time, starting no runs
   const at = event.historical ? event.occurred_at : now.toISOString()
-  await tx.appendEvents(changes.map((c) => ({ event: segmentEvent(c, event.store, at), receivedAt: now.toISOString(), historical: event.historical, source })))
+  await tx.appendEvents(
+    changes.map((c) => ({
+      event: segmentEvent(c, event.store, at),
+      receivedAt: now.toISOString(),
+      historical: event.historical,
+      source,
+      customerKey: c.customerKey,
+    })),
+  )
 }
 
 /** The sweep: every customer of the store re-evaluated (RFM recomputed first), each change handed to `ingest`. */

@@ -20,7 +20,7 @@ export async function appendEvents(trx: Db, items: AppendItem[]): Promise<Array<
     const values = sql.join(
       chunk.map(
         (i) =>
-          sql`(${i.event.store}, ${i.event.id}, ${i.event.type}, ${i.event.occurred_at}, ${i.receivedAt}, ${null}, ${i.historical ? 1 : 0}, ${i.source}, ${JSON.stringify(i.event.data)})`,
+          sql`(${i.event.store}, ${i.event.id}, ${i.event.type}, ${i.event.occurred_at}, ${i.receivedAt}, ${i.customerKey ?? null}, ${i.historical ? 1 : 0}, ${i.source}, ${JSON.stringify(i.event.data)})`,
       ),
     )
     const { rows } = await sql<{ seq: number; store_id: string; id: string }>`
