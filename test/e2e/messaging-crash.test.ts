@@ -214,7 +214,7 @@ describe.each(DIALECTS)('kill -9 of workers while the SMTP server holds their me
     // on failure, each email in question as it stood at the kill and at the end, and its copies at the server
     const ledgerAtEnd = await mailLedger(db)
     const fates = new Map<string, string[]>()
-    smtp.messageIds.forEach((id, i) => fates.set(id, [...(fates.get(id) ?? []), smtp.fates[i]!]))
+    for (const [i, id] of smtp.messageIds.entries()) fates.set(id, [...(fates.get(id) ?? []), smtp.fates[i]!])
     const story = (ids: Iterable<string>) =>
       [...new Set(ids)]
         .map((id) => {
