@@ -5,6 +5,7 @@ import { DIALECTS, TEST_DATABASE_URL, createTestEnv, type TestEnv } from '../hel
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.ts'
 import {
   everyStepInFlightHeld,
+  whileStopped,
   processEnv,
   stepsInFlight,
   type StepInFlight,
@@ -143,7 +144,8 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     }
     const runOfMessage = async () =>
       new Map((await read<{ items: Array<{ message_id: string; run_id: string }> }>('/api/v1/messages?limit=500')).items.map((m) => [m.message_id, m.run_id]))
-    // a kill lands when every step in flight waits in the SMTP sink or the HTTP receiver
+    // a kill lands when every step in flight waits in the SMTP sink or the HTTP receiver, checked
+    // again with the workers stopped (whileStopped), so none begins a step between check and kill
     const settled = async (stale: StepInFlight[] = []) =>
       everyStepInFlightHeld(db, await Promise.all(workers.map((w) => workerIdOf(w))), () => smtp.held().length + hook.held().length, stale)
     const explainInFlight = async (err: Error) =>
@@ -222,9 +224,11 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
     expect(failedAttempts).toBeGreaterThan(0)
 
     mark('events accepted')
-    await waitFor('every step in flight to be held by the SMTP sink or the HTTP receiver', await settled(), 90_000, 10).catch(async (err: Error) => {
-      throw await explainInFlight(err)
-    })
+    await waitFor('every step in flight to be held by the SMTP sink or the HTTP receiver', whileStopped(workers, await settled()), 90_000, 10).catch(
+      async (err: Error) => {
+        throw await explainInFlight(err)
+      },
+    )
     mark('kill 1')
     for (const w of workers) await w.kill9()
     const cutOff = async () => {
@@ -245,9 +249,11 @@ describe.each(DIALECTS)('kill -9 of the API node and of workers on %s', { timeou
       throw explain(err)
     })
     smtp.hold('dropped')
-    await waitFor('every step in flight to be held by the SMTP sink or the HTTP receiver', await settled(stale), 90_000, 10).catch(async (err: Error) => {
-      throw await explainInFlight(err)
-    })
+    await waitFor('every step in flight to be held by the SMTP sink or the HTTP receiver', whileStopped(workers, await settled(stale)), 90_000, 10).catch(
+      async (err: Error) => {
+        throw await explainInFlight(err)
+      },
+    )
     mark('kill 2')
     for (const w of workers) await w.kill9()
     const cutAll = await cutOff()

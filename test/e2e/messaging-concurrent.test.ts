@@ -68,6 +68,8 @@ describe.each(DIALECTS)('concurrent sends to one SMTP server, on %s', { timeout:
     smtp = await startSmtpSink({ messageIdsOnly: true })
   })
   afterEach(async () => {
+    // a test that failed while the server held its answers: a worker waits for them to stop
+    smtp.release()
     await worker?.stop()
     await env?.cleanup()
   })
@@ -132,11 +134,19 @@ describe.each(DIALECTS)('concurrent sends to one SMTP server, on %s', { timeout:
       { historical: false, source: 'test' },
     )
     const before = smtp.messageIds.length
+    // every run started before the worker claims: a router under load routes a batch at a time (its
+    // time budget), and a tick that claimed only the first runs waits on their held sends before it
+    // claims more, so fewer than two sends might ever be in flight
+    await env.app.engine.catchUp('default')
+    expect(await db.selectFrom('runs').select('id').execute()).toHaveLength(count)
     // the server keeps every answer back, so the sends stay in flight while two runs are cancelled
     smtp.hold('delivered')
     worker = new Worker(env.app.engine, silentLogger, { pollMs: 5, concurrency: 8, scheduleEveryMs: 0 })
     worker.start()
-    await waitFor('sends to be held by the server', async () => smtp.held().length >= 2, 60_000, 10)
+    await waitFor('sends to be held by the server', async () => smtp.held().length >= 2, 60_000, 10).catch(async (err: Error) => {
+      const steps = await db.selectFrom('run_steps').select(['run_id', 'status', 'attempts', 'error']).execute()
+      throw new Error(`${err.message}: ${smtp.held().length} held, ${smtp.attempts()} DATA commands; steps: ${JSON.stringify(steps)}`)
+    })
     const sending = await waitFor(
       'two runs with their send under way',
       async () => {

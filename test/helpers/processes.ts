@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/store/tables.ts'
@@ -135,6 +136,51 @@ export function everyStepInFlightHeld(db: Kysely<Database>, owners: string[], he
       .execute()
     const inFlight = steps.filter((s) => !old.has(`${s.run_id}\u0000${s.step_id}\u0000${s.attempts}`)).length
     return before > 0 && held() === before && inFlight === before
+  }
+}
+
+/**
+ * `probe`, made exact for processes that go on moving: when it passes, the processes are stopped
+ * (SIGSTOP) and it is asked again, so what it found is still so when the caller acts next (a kill -9
+ * of the stopped processes). True leaves them stopped; false lets them go on (SIGCONT).
+ *
+ * Without the stop, a probe that passes says only what was so while it read: a worker between two
+ * steps (its next one not yet recorded as begun) passes it, and may begin that step and be half-way
+ * through its effect by the time the kill lands. Once stopped, a process can only have bytes on their
+ * way: a COMMIT already sent (the database applies it after the kill: an attempt recorded as begun,
+ * nothing done outside) or part of a message on its way to a sink (its step is in flight and not held,
+ * so the probe fails, unless the rest arrives and the sink holds it whole).
+ */
+export function whileStopped(processes: StoreflowProcess[], probe: () => Promise<boolean>): () => Promise<boolean> {
+  return async () => {
+    if (!(await probe())) return false
+    for (const p of processes) p.child.kill('SIGSTOP')
+    try {
+      await Promise.all(processes.map((p) => stoppedFor(p)))
+      if (await probe()) return true
+    } catch (err) {
+      for (const p of processes) p.child.kill('SIGCONT')
+      throw err
+    }
+    for (const p of processes) p.child.kill('SIGCONT')
+    return false
+  }
+}
+
+/** Resolves once the kernel says the process is stopped (Linux: state T in /proc/PID/stat), or has exited. */
+async function stoppedFor(p: StoreflowProcess): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (!isAlive(p)) return
+    let stat: string
+    try {
+      stat = await readFile(`/proc/${p.child.pid}/stat`, 'utf8')
+    } catch {
+      return // no procfs (or it just exited): SIGSTOP is as good as its delivery
+    }
+    // the state follows the command name, which is in parentheses and may hold anything
+    if (/^[Tt]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 1)[0] ?? '')) return
+    if (i > 1000) throw new Error(`process ${p.child.pid} did not stop`)
+    await new Promise((r) => setTimeout(r, 1))
   }
 }
 
