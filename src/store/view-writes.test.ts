@@ -125,7 +125,7 @@ function changedParts(before: Rows, after: Rows): Set<string> {
       for (const r of [...added, ...removed]) {
         const other = (added.includes(r) ? removed : added).find((o) => o[id] === r[id])
         // a new row: what it holds besides the values every new row starts with
-        const base = other ?? NEW_ROW[table]
+        const base = other ?? NEW_ROW[table]!
         for (const c of Object.keys(r)) if (!(c in base) || JSON.stringify(base[c]) !== JSON.stringify(r[c])) columns.add(c)
       }
       for (const c of columns) {
