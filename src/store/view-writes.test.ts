@@ -61,7 +61,12 @@ const order = (id: string) => ({
   discount_codes: ['SAVE10'],
   line_items: [{ sku: 'SKU1', product_id: 'p1', title: 'Mug', quantity: 1, price: '30.00' }],
 })
-const cart = (id: string) => ({ id, customer, total_price: '30.00', line_items: [{ sku: 'SKU1', product_id: 'p1', title: 'Mug', quantity: 1, price: '30.00' }] })
+const cart = (id: string) => ({
+  id,
+  customer,
+  total_price: '30.00',
+  line_items: [{ sku: 'SKU1', product_id: 'p1', title: 'Mug', quantity: 1, price: '30.00' }],
+})
 
 /** one event of each declared type, about what `setup` made */
 const SAMPLES: Record<string, Record<string, unknown>> = {
@@ -84,7 +89,11 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   'cart.abandoned': cart('ck2'),
   'product.updated': { id: 'p1', title: 'Mug', variants: [{ id: 'v1', sku: 'SKU1', price: '32.00', inventory_quantity: 7 }] },
   'inventory.updated': { sku: 'SKU1', available: 4 },
-  'purchase_order.received': { purchase_order: { id: 'po1', number: 'PO-1', supplier_id: 's1', status: 'received' }, receipt_id: 'r1', lines: [{ sku: 'SKU1', quantity: 5 }] },
+  'purchase_order.received': {
+    purchase_order: { id: 'po1', number: 'PO-1', supplier_id: 's1', status: 'received' },
+    receipt_id: 'r1',
+    lines: [{ sku: 'SKU1', quantity: 5 }],
+  },
   'subscription.created': { id: 'sub1', customer, plan: 'beans', price: '12.00', interval: 'month', status: 'active' },
   'subscription.cancelled': { id: 'sub1', customer, plan: 'beans', price: '12.00', interval: 'month', status: 'cancelled' },
   'invoice.paid': { invoice_id: 'inv1', amount: '10.00', customer },

@@ -91,8 +91,7 @@ describe.each(DIALECTS)('backtest replays only what the workflow reads, on %s', 
 
   for (const [name, source] of Object.entries(WORKFLOWS)) {
     it(`${name}: the same report as with every event replayed`, async () => {
-      const run = (replay: 'read' | 'all') =>
-        env.app.services.backtest.run('default', { source, fileName: `${name}.yaml` }, { since, until, replay })
+      const run = (replay: 'read' | 'all') => env.app.services.backtest.run('default', { source, fileName: `${name}.yaml` }, { since, until, replay })
       const all = await run('all')
       const read = await run('read')
       // the period did something worth comparing

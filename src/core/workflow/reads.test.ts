@@ -41,11 +41,7 @@ describe('which parts of the view a workflow reads (what backtest keeps current)
 
   it('the templates a step names are read inside their tags; recommendations read orders and the catalogue', () => {
     expect(reads(wf('checkout.started', mail('x')), ['Your order: {{ customer.total_spent }}'])).toEqual(['customer_orders', 'customer_profile'])
-    expect(reads(wf('checkout.started', mail('{% for r in recommendations %}{{ r.title }}{% endfor %}')))).toEqual([
-      'catalog',
-      'customer_profile',
-      'orders',
-    ])
+    expect(reads(wf('checkout.started', mail('{% for r in recommendations %}{{ r.title }}{% endfor %}')))).toEqual(['catalog', 'customer_profile', 'orders'])
   })
 
   it('an action whose reads are not declared may read anything', () => {

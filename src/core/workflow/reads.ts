@@ -18,16 +18,7 @@ import type { Instruction } from './program.ts'
  * Segment membership, RFM, stock alerts, demand and attribution are derivations the sandbox keeps
  * or leaves out as a whole (services/backtest.ts `unobserved`).
  */
-export type ViewPart =
-  | 'customer_profile'
-  | 'customer_orders'
-  | 'loyalty'
-  | 'orders'
-  | 'carts'
-  | 'cart_conversion'
-  | 'catalog'
-  | 'subscriptions'
-  | 'invoices'
+export type ViewPart = 'customer_profile' | 'customer_orders' | 'loyalty' | 'orders' | 'carts' | 'cart_conversion' | 'catalog' | 'subscriptions' | 'invoices'
 
 export const VIEW_PARTS: readonly ViewPart[] = [
   'customer_profile',
