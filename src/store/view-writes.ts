@@ -10,6 +10,11 @@ import { customerOf, DERIVED_EVENT_TYPES } from './projection.ts'
  *
  * Besides its own parts, every event that is not a derived one and carries a customer object
  * (`data.customer`, `data.email`; customerOf) upserts that customer's profile: see `writesOf`.
+ * That upsert may join an email-only customer into the customer with the shop's id (a merge),
+ * which moves the joined customer's orders, carts, codes and points and counts their totals
+ * again: the backtest keeps it exact by replaying every event that carries a customer object (in
+ * full, or as a `customer.updated` carrying the same object), so the same merges happen, over
+ * rows that are complete for every part the workflow reads.
  * The derivations (segments and RFM, stock alerts, demand, attribution) are not parts: the
  * sandbox keeps or leaves them out as a whole.
  */
