@@ -12,6 +12,9 @@
  *    (`--workflow post-purchase-cross-sell` renders "bought together" recommendations, whose query
  *    reads every order of the store per mail: quadratic in the orders, see the report.)
  *
+ * `--replay all` feeds the sandbox every event (the method before it replayed only what the
+ * workflow reads), to compare.
+ *
  * Writes bench/results/backtest.json. Not a test: nothing here asserts.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -51,7 +54,9 @@ function argOf(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1)
 }
 
-export async function benchBacktest(options: { orders?: number; workflow?: string; log?: (line: string) => void } = {}): Promise<BacktestBenchResult> {
+export async function benchBacktest(
+  options: { orders?: number; workflow?: string; replay?: 'read' | 'all'; log?: (line: string) => void } = {},
+): Promise<BacktestBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line))
   const targetOrders = options.orders ?? 100_000
   const workflow = options.workflow ?? 'abandoned-checkout'
@@ -88,6 +93,7 @@ export async function benchBacktest(options: { orders?: number; workflow?: strin
       {
         since: new Date(end.getTime() - 365 * DAY),
         until: end,
+        ...(options.replay ? { replay: options.replay } : {}),
         onProgress: (done, total) => {
           if (Date.now() - last < 5000) return
           last = Date.now()
@@ -136,6 +142,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const result = await benchBacktest({
     ...(orders ? { orders: Number(orders) } : {}),
     ...(argOf(argv, '--workflow') ? { workflow: argOf(argv, '--workflow')! } : {}),
+    ...(argOf(argv, '--replay') ? { replay: argOf(argv, '--replay') as 'read' | 'all' } : {}),
   })
   writeBacktestResult(result)
   console.log(JSON.stringify({ ...result, report: undefined }, null, 2))

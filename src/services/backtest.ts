@@ -6,6 +6,7 @@ import type { CanonicalEvent } from '../contracts/events.ts'
 import { DEFAULT_SETTINGS } from '../contracts/settings.ts'
 import { checkConsent, guardrailSettings, type MessageCategory } from '../core/guardrails.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
+import { viewPartsRead, type PartsRead, type ViewPart } from '../core/workflow/reads.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { ManualClock } from '../lib/clock.ts'
 import { UserError } from '../lib/errors.ts'
@@ -18,16 +19,18 @@ import {
   customerIdentities,
   eventHeadsBefore,
   eventsBySeq,
+  anyRunDueBy,
+  hasOpenRun,
   marketingSends,
   nextDueAt,
-  openRunCustomers,
   sandboxOutcome,
   seedCustomerIdentities,
   type EventHead,
 } from '../store/backtest.repo.ts'
 import { getStoreProfile, setStoreProfile } from '../store/stores.repo.ts'
 import type { Database } from '../store/tables.ts'
-import { listMessageTemplates, saveMessageTemplate } from '../store/templates.repo.ts'
+import { builtInTemplate, listMessageTemplates, saveMessageTemplate } from '../store/templates.repo.ts'
+import { writesOf } from '../store/view-writes.ts'
 import { getWorkflow, saveWorkflow } from '../store/workflows.repo.ts'
 import type { ServiceContext } from './context.ts'
 import { dryRunStubs, type OpenApp, type SimulatedWorkflow } from './simulate.ts'
@@ -46,7 +49,16 @@ import { dryRunStubs, type OpenApp, type SimulatedWorkflow } from './simulate.ts
  * - The period's events go in in time order. An event the workflow can react to (its trigger's
  *   event; an `exit_when` or `wait_for` event of a customer with an open run) is ingested live
  *   with the clock at its `occurred_at`; the rest go in as history in batches (they only change
- *   the view). Before each event, and before any history batch that would pass it, the clock
+ *   the view).
+ * - Only what the workflow can read is kept current: a history event goes in only when it writes
+ *   a part of the view the workflow reads (its conditions, its Liquid and the templates it names,
+ *   what its step types read: core/workflow/reads.ts; what each event type writes:
+ *   store/view-writes.ts); when the only such part is its customer's profile (always kept: it is
+ *   how events find their customer), a `customer.updated` carrying its customer object goes in
+ *   instead, at its time; otherwise nothing. A workflow whose sandbox keeps a derivation (segments,
+ *   stock alerts, demand, attribution) gets every event. `replay: 'all'` feeds every event, to
+ *   check that the answers are the same.
+ * - Before each event, and before any history batch that would pass it, the clock
  *   stops at every time a run falls due and the due runs run (waits pass on the virtual clock).
  *   At the end the clock runs on to the end of the period; runs still waiting then stay open.
  * - Guardrails: consent and quiet hours apply as in `simulate`; the marketing frequency cap is
@@ -64,6 +76,12 @@ export interface BacktestOptions {
   until?: Date
   /** events processed so far, of `total` (history and period) */
   onProgress?: (done: number, total: number) => void
+  /**
+   * 'read' (default): an event the workflow does not react to goes into the sandbox only when it
+   * writes a part of the view the workflow can read (see the module's comment); 'all': every
+   * event, as a check that leaving the others out changes nothing (tests)
+   */
+  replay?: 'read' | 'all'
 }
 
 export interface BacktestReport {
@@ -116,8 +134,6 @@ const MESSAGE_ACTIONS = new Set(['send_email', 'send_sms'])
 const HISTORY_BATCH = 2000
 /** Events whose data is read from the store at a time. */
 const READ_CHUNK = 2000
-/** How often (in live cycles) the set of customers with open runs is read again. */
-const REFRESH_OPEN_EVERY = 200
 /** Runs a sandbox tick claims at most. */
 const TICK = 200
 
@@ -216,6 +232,51 @@ export function unobserved(source: string, templates: unknown[], trigger: string
   const demand = inventory && !/forecast|demand|reorder/.test(text)
   const attribution = !/attribut|touch/.test(text)
   return { segments, inventory, demand, attribution }
+}
+
+/**
+ * The parts of the view the sandbox keeps current: what the workflow can read
+ * (core/workflow/reads.ts), and always the customers' profiles, since an event finds its customer
+ * by the shop's id or the email the profile holds then, and a live event must find the same
+ * customer the store's router found. Every part when the sandbox keeps a derivation (segments,
+ * stock alerts, demand and attribution are computed from the whole view) or when asked to.
+ */
+export function partsToReplay(
+  parsed: ReturnType<typeof parseWorkflow>,
+  templates: ReadonlyArray<{ name: string; subject: string; html: string; preheader?: string | null }>,
+  skips: SkipDerivations,
+  replay: 'read' | 'all' = 'read',
+): PartsRead {
+  if (replay === 'all' || !skips.segments || !skips.inventory || !skips.demand || !skips.attribution) return 'all'
+  const texts: string[] = []
+  for (const ins of parsed.program) {
+    if (ins.op !== 'action' || ins.with.template === undefined) continue
+    const name = ins.with.template
+    // a template chosen by Liquid may be any of them
+    if (typeof name !== 'string' || /\{\{|\{%/.test(name)) return 'all'
+    const template = templates.find((t) => t.name === name) ?? builtInTemplate(name)
+    if (template) texts.push(template.subject, template.html, template.preheader ?? '')
+  }
+  const read = viewPartsRead({ file: parsed.file, program: parsed.program, templates: texts })
+  if (read === 'all') return 'all'
+  return new Set<ViewPart>([...read, 'customer_profile'])
+}
+
+/**
+ * What of an event the workflow does not react to goes into the sandbox: the event, when it
+ * writes a part the workflow reads (store/view-writes.ts); only its customer's profile (a
+ * `customer.updated` carrying the customer object it carries, at its time: the same upsert), when
+ * that is all it writes that is read; else nothing (null).
+ */
+export function replayedAs(event: CanonicalEvent, parts: PartsRead): CanonicalEvent | null {
+  if (parts === 'all') return event
+  const writes = writesOf(event)
+  if (writes.parts === 'all') return event
+  for (const p of writes.parts) if (parts.has(p)) return event
+  if (!writes.customer || !parts.has('customer_profile')) return null
+  // an object with a `customer` of its own would not read as a customer event's customer (customerOf)
+  if ('customer' in writes.customer) return event
+  return { id: event.id, type: 'customer.updated', occurred_at: event.occurred_at, store: event.store, data: writes.customer }
 }
 
 /** The frequency cap over the sandbox's simulated sends and the store's real ones. */
@@ -345,6 +406,17 @@ export async function backtest(
   const capFrom = new Date(since.getTime() - (guard.frequencyCapMs ?? 0)).toISOString()
   const ledger = new CapLedger(await marketingSends(db, storeId, workflowId, capFrom, untilIso))
 
+  const skips = unobserved(workflow.source, templates, trigger, goals)
+  const parts = partsToReplay(parsed, templates, skips, options.replay)
+  /** the events as the sandbox is fed them (see replayedAs), in their order */
+  const replayable = (events: Array<CanonicalEvent | null>) => {
+    const out: CanonicalEvent[] = []
+    for (const e of events) {
+      const r = e && replayedAs(e, parts)
+      if (r) out.push(r)
+    }
+    return out
+  }
   const clock = new ManualClock(since)
   const config = await loadConfig({}, { ...process.env, STOREFLOW_SECRET_KEY: process.env.STOREFLOW_SECRET_KEY ?? 'backtest' })
   const app = await openApp(
@@ -353,7 +425,7 @@ export async function backtest(
       clock,
       dryRun: true,
       extraActions: [...dryRunStubs(registry), ...cappedMessageActions(registry, ledger, guard.frequencyCapMs), ...valuedDiscountAction(registry)],
-      skipDerivations: unobserved(workflow.source, templates, trigger, goals),
+      skipDerivations: skips,
     },
   )
   const total = heads.length
@@ -378,15 +450,15 @@ export async function backtest(
     // before the period: history, in time order, building the view
     for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) {
       const chunk = heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK))
-      const events = (
+      const events = replayable(
         await eventsBySeq(
           db,
           storeId,
           chunk.map((h) => h.seq),
           SANDBOX,
-        )
-      ).filter((e) => e !== null)
-      await engine.ingest(events, { historical: true, source: 'backtest' })
+        ),
+      )
+      if (events.length > 0) await engine.ingest(events, { historical: true, source: 'backtest' })
       await engine.settle(owner)
       progress(chunk.length)
     }
@@ -395,15 +467,15 @@ export async function backtest(
     // every event it reacts to and every time a run falls due
     let pending: CanonicalEvent[] = []
     let due = await nextDueAt(sandbox)
-    let open = new Set<string>()
-    let cycles = 0
     /** routes `ingested` events and runs what is due now, until nothing is left to do at this time */
     const settleAndRun = async (ingested: number) => {
       // one routing pass takes up to 500 events (less when its time budget runs out): settle only when it did not take them all
       if (ingested > 0 && (await engine.route(owner)).routed < ingested) await engine.settle(owner)
       for (;;) {
-        // a tick that claimed fewer than it may has left nothing due now: steps chain within it up to their next wait
-        while ((await engine.tick(owner, TICK)) === TICK) {}
+        // a tick that claimed fewer than it may has left nothing due now: steps chain within it up
+        // to their next wait; when no run is due now (the event started none, made none due), a
+        // tick would claim nothing, and is not made
+        if (await anyRunDueBy(sandbox, clock.now().toISOString())) while ((await engine.tick(owner, TICK)) === TICK) {}
         // a step that emitted an event (emit_event) left it to be routed, which may make more runs due
         if ((await engine.storage.routerBacklog()) === 0) break
         await engine.settle(owner)
@@ -412,7 +484,6 @@ export async function backtest(
       // a run still due at this very time was not claimable (it cannot be: the sandbox has one
       // worker); move on rather than loop
       if (due !== null && Date.parse(due) <= clock.now().getTime()) due = new Date(clock.now().getTime() + 1).toISOString()
-      if (++cycles % REFRESH_OPEN_EVERY === 0) open = await openRunCustomers(sandbox, workflowId)
     }
     /** the history batch so far, and `event` (live) after it, ingested with the clock at `at`; then routed and run */
     const cycle = async (at: number, event: CanonicalEvent | null) => {
@@ -429,10 +500,12 @@ export async function backtest(
     const runDueUntil = async (at: string) => {
       while (due !== null && due <= at) await cycle(Date.parse(due), null)
     }
-    const reacts = (h: EventHead) => {
+    // a goal's event reaches the runs of the customer it names, and those of no customer: for a
+    // customer with no open run (and no run without one open) it only changes the view
+    const reacts = async (h: EventHead) => {
       if (h.type === trigger) return true
       if (!goals.has(h.type)) return false
-      return h.customer_key === null || open.has(h.customer_key) || open.has('*')
+      return h.customer_key === null || (await hasOpenRun(sandbox, SANDBOX, workflowId, h.customer_key))
     }
 
     for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) {
@@ -449,12 +522,13 @@ export async function backtest(
         if (!event) continue
         noteOrder(orders, event, head)
         await runDueUntil(event.occurred_at)
-        if (reacts(head)) {
+        if (await reacts(head)) {
           live++
-          if (head.type === trigger) open.add(head.customer_key ?? '*')
           await cycle(Date.parse(event.occurred_at), event)
         } else {
-          pending.push(event)
+          const replayed = replayedAs(event, parts)
+          if (!replayed) continue
+          pending.push(replayed)
           if (pending.length >= HISTORY_BATCH) {
             await engine.ingest(pending, { historical: true, source: 'backtest' })
             pending = []

@@ -147,10 +147,24 @@ export async function nextDueAt(sandbox: Kysely<Database>): Promise<string | nul
   return row?.due ? String(row.due) : null
 }
 
-/** Customers with a run of the workflow that has not ended, in the sandbox ('*' for a run without one). */
-export async function openRunCustomers(sandbox: Kysely<Database>, workflowId: string): Promise<Set<string>> {
-  const rows = await sandbox.selectFrom('runs').select('customer_key').where('workflow_id', '=', workflowId).where('ended_at', 'is', null).execute()
-  return new Set(rows.map((r) => r.customer_key ?? '*'))
+/** Whether a run is due by `at` in the sandbox (what a tick would claim, leases aside). */
+export async function anyRunDueBy(sandbox: Kysely<Database>, at: string): Promise<boolean> {
+  const row = await sandbox.selectFrom('runs').select('id').where('due_at', 'is not', null).where('due_at', '<=', at).limit(1).executeTakeFirst()
+  return row !== undefined
+}
+
+/** Whether the sandbox's store has a run of the workflow that has not ended, of the customer or of no customer. */
+export async function hasOpenRun(sandbox: Kysely<Database>, storeId: string, workflowId: string, customerKey: string): Promise<boolean> {
+  const row = await sandbox
+    .selectFrom('runs')
+    .select('id')
+    .where('store_id', '=', storeId)
+    .where((eb) => eb.or([eb('customer_key', '=', customerKey), eb('customer_key', 'is', null)]))
+    .where('workflow_id', '=', workflowId)
+    .where('ended_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst()
+  return row !== undefined
 }
 
 export interface SandboxRun {

@@ -95,7 +95,8 @@ async function orderCustomer(db: Db, storeId: string, orderId: string): Promise<
   return row?.customer_key ?? null
 }
 
-function customerOf(event: CanonicalEvent): Obj | null {
+/** The customer object an event carries (upserted into the view unless the event is a derived one); read by view-writes.ts too. */
+export function customerOf(event: CanonicalEvent): Obj | null {
   const { type, data } = event
   if (type.startsWith('customer.') && (data.id || data.email) && !data.customer) return data
   if (type === 'form.submitted') return formCustomer(data.fields)
@@ -106,7 +107,7 @@ function customerOf(event: CanonicalEvent): Obj | null {
 }
 
 /** The event types storeflow derives itself (docs/events.md, Derived events). */
-const DERIVED_EVENT_TYPES = new Set([
+export const DERIVED_EVENT_TYPES: ReadonlySet<string> = new Set([
   'cart.abandoned',
   'customer.inactive',
   'customer.birthday',
