@@ -163,16 +163,37 @@ export interface CustomerOrderFacts {
 }
 
 /**
+ * A customer's entries. Their keys are found through the customer index (which holds them: a
+ * covering read), then the rows by key: asked for whole rows by customer in one step, SQLite
+ * without statistics reads the store's whole range of the primary key instead (a WITHOUT ROWID
+ * table makes each secondary-index hit a second seek, which its planner weighs higher than a range
+ * of unknown length), a cost that grew with every run the store had ever started.
+ */
+function entriesOfCustomer(db: Db, storeId: string, customerKey: string) {
+  return db
+    .selectFrom('workflow_entries')
+    .select(ENTRY_COLUMNS)
+    .where((eb) =>
+      eb(
+        eb.refTuple('store_id', 'workflow_id', 'started_at', 'run_id'),
+        'in',
+        eb
+          .selectFrom('workflow_entries as mine')
+          .select(['mine.store_id', 'mine.workflow_id', 'mine.started_at', 'mine.run_id'])
+          .where('mine.store_id', '=', storeId)
+          .where('mine.customer_key', '=', customerKey)
+          .$asTuple('store_id', 'workflow_id', 'started_at', 'run_id'),
+      ),
+    )
+    .execute()
+}
+
+/**
  * Recomputes a customer's entries (every workflow) from their entries and orders: exact, in any
  * order of arrival. `orders`: the customer's orders when the caller has just read them.
  */
 export async function refreshCustomerEntries(db: Db, storeId: string, customerKey: string, windowMs?: number, known?: CustomerOrderFacts[]): Promise<void> {
-  const entries = await db
-    .selectFrom('workflow_entries')
-    .select(ENTRY_COLUMNS)
-    .where('store_id', '=', storeId)
-    .where('customer_key', '=', customerKey)
-    .execute()
+  const entries = await entriesOfCustomer(db, storeId, customerKey)
   if (entries.length === 0) return
   const window = windowMs ?? (await storeWindowMs(db, storeId))
   const orders =
