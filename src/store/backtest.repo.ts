@@ -48,14 +48,12 @@ export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: n
   const bySeq = new Map<number, CanonicalEvent>()
   for (let i = 0; i < seqs.length; i += 900) {
     const chunk = seqs.slice(i, i + 900)
-    const rows = await db
-      .selectFrom('events')
-      .select(['seq', 'id', 'type', 'occurred_at', 'data'])
-      .where('store_id', '=', storeId)
-      .where('seq', 'in', chunk)
-      .execute()
+    // by seq alone (the table's key): with `store_id = ?` beside it SQLite's planner walked the
+    // store's whole range of the log index for every chunk; the store is checked on each row instead
+    const rows = await db.selectFrom('events').select(['seq', 'store_id', 'id', 'type', 'occurred_at', 'data']).where('seq', 'in', chunk).execute()
     for (const r of rows)
-      bySeq.set(Number(r.seq), { id: r.id, type: r.type, occurred_at: r.occurred_at, store: asStore, data: JSON.parse(r.data) as Record<string, unknown> })
+      if (r.store_id === storeId)
+        bySeq.set(Number(r.seq), { id: r.id, type: r.type, occurred_at: r.occurred_at, store: asStore, data: JSON.parse(r.data) as Record<string, unknown> })
   }
   return seqs.map((s) => bySeq.get(s) ?? null)
 }
