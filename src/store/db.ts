@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely'
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type LogEvent, type Transaction } from 'kysely'
 import { isDatabaseUnavailable } from '../lib/db-errors.ts'
 import { errorMessage } from '../lib/errors.ts'
 import type { Logger } from '../lib/logger.ts'
@@ -55,6 +55,11 @@ export interface DatabaseOptions {
 
 // pg returns int8 as string by default; our bigint columns (event seq) fit in a double
 pg.types.setTypeParser(20, (v: string) => Number(v))
+
+/** Whether `db` speaks SQLite: for the few queries whose best form differs by planner. */
+export function isSqlite(db: Kysely<Database> | Transaction<Database>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter
+}
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url)
