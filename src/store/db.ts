@@ -20,20 +20,31 @@ export interface DatabaseHandle {
   ping(): Promise<void>
   /** SQL statements sent through `db` since it was opened (storeflow_db_statements_total) */
   statements(): number
+  /** calls `listener` with each statement sent through `db` from now on; returns how to stop */
+  watchStatements(listener: (sql: string, parameters: readonly unknown[]) => void): () => void
 }
 
 /**
  * Counts the statements a Kysely instance runs (its log hook sees each one, on both dialects):
  * what routing an event costs is mostly how many statements it takes, and this is how an
  * operator (and the benchmarks, and a test that keeps the count from creeping up) can see it.
+ * `watch` hands each statement's SQL and parameters to a listener (a test reading query plans).
  */
-function statementCounter(): { log: (event: LogEvent) => void; count: () => number } {
+function statementCounter(): { log: (event: LogEvent) => void; count: () => number; watch: DatabaseHandle['watchStatements'] } {
   let n = 0
+  const listeners = new Set<(sql: string, parameters: readonly unknown[]) => void>()
   return {
     log: (event) => {
       if (event.level === 'query' || event.level === 'error') n++
+      for (const listener of listeners) listener(event.query.sql, event.query.parameters)
     },
     count: () => n,
+    watch: (listener) => {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
   }
 }
 
@@ -87,6 +98,7 @@ function openSqlite(path: string): DatabaseHandle {
     dialect: 'sqlite',
     location: path,
     statements: counter.count,
+    watchStatements: counter.watch,
     close: () => db.destroy(),
     ping: async () => {
       await sql`select 1`.execute(db)
@@ -156,6 +168,7 @@ async function openPostgres(options: DatabaseOptions): Promise<DatabaseHandle> {
     db,
     dialect: 'postgres',
     statements: counter.count,
+    watchStatements: counter.watch,
     location: options.url.replace(/:[^:@/]*@/, ':***@'),
     close: () => db.destroy(),
     // straight to the pool, not through connectWaiting: readiness must say "no" while the
