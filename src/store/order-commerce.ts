@@ -163,30 +163,7 @@ async function addToLevel(db: Db, storeId: string, sku: string, locationId: stri
     .execute()
 }
 
+/** One SKU's stock moved by `delta` (a purchase order received): as an order's lines are. */
 export async function addStock(db: Db, storeId: string, sku: string, delta: number) {
-  await db
-    .updateTable('variants')
-    .set({ inventory_quantity: addWithinStock('inventory_quantity', delta) })
-    .where('store_id', '=', storeId)
-    .where('sku', '=', sku)
-    .where('inventory_quantity', 'is not', null)
-    .execute()
-  const level = await db
-    .selectFrom('inventory_levels')
-    .select('location_id')
-    .where('store_id', '=', storeId)
-    .where('sku', '=', sku)
-    .orderBy(sql`case when location_id = 'default' then 0 else 1 end`)
-    .orderBy('location_id')
-    .limit(1)
-    .executeTakeFirst()
-  if (level) {
-    await db
-      .updateTable('inventory_levels')
-      .set({ available: addWithinStock('available', delta) })
-      .where('store_id', '=', storeId)
-      .where('sku', '=', sku)
-      .where('location_id', '=', level.location_id)
-      .execute()
-  }
+  await addStockLines(db, storeId, [{ sku, quantity: delta }], 1)
 }
