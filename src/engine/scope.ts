@@ -1,4 +1,5 @@
 import type { CanonicalEvent } from '../contracts/events.ts'
+import { subjectOfTrigger } from '../core/workflow/reads.ts'
 import type { StorageTx } from './ports.ts'
 import type { StoreCache } from './store-cache.ts'
 
@@ -65,13 +66,19 @@ export function subjectOrderId(event: CanonicalEvent): string | null {
   return null
 }
 
+/** The trigger's subject, of the kind core/workflow/reads.ts subjectOfTrigger names (the backtest reads the same). */
 async function subjectOf(tx: StorageTx, storeId: string, event: CanonicalEvent): Promise<Record<string, Record<string, unknown> | null>> {
-  const { type, data } = event
-  if (type.startsWith('order.') || type === 'shipment.updated') {
-    const orderId = subjectOrderId(event)
-    return { order: orderId ? await tx.orderView(storeId, orderId) : null }
+  const { data } = event
+  switch (subjectOfTrigger(event.type)) {
+    case 'order': {
+      const orderId = subjectOrderId(event)
+      return { order: orderId ? await tx.orderView(storeId, orderId) : null }
+    }
+    case 'cart':
+      return { cart: data.id ? await tx.cartView(storeId, String(data.id)) : null }
+    case 'product':
+      return { product: data.id ? await tx.productView(storeId, String(data.id)) : null }
+    default:
+      return {}
   }
-  if (type.startsWith('cart.') || type === 'checkout.started') return { cart: data.id ? await tx.cartView(storeId, String(data.id)) : null }
-  if (type === 'product.updated') return { product: data.id ? await tx.productView(storeId, String(data.id)) : null }
-  return {}
 }

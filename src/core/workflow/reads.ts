@@ -61,8 +61,9 @@ const ACTION_READS: Record<string, Array<ViewPart | 'subject_total'>> = {
 }
 
 /**
- * The subject of a run's scope (`order`, `cart`, `product`): the trigger's, as the engine builds
- * it (engine/scope.ts subjectOf); a reference to another subject reads null.
+ * The subject of a run's scope (`order`, `cart`, `product`) by its trigger's type: the one place
+ * this is decided, for the engine building the scope (engine/scope.ts subjectOf) and for what a
+ * workflow reads; a reference to another subject reads null.
  */
 export function subjectOfTrigger(type: string): 'order' | 'cart' | 'product' | null {
   if (type.startsWith('order.') || type === 'shipment.updated') return 'order'
