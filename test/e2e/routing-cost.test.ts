@@ -40,7 +40,6 @@ function sample(text: string, name: string): number {
 describe.each(DIALECTS)('statements per routed order on %s', (dialect) => {
   let env: TestEnv
   let server: FastifyInstance
-  let base: string
   let key: string
   beforeAll(async () => {
     // one routing transaction for the whole batch, however slow the machine: a batch's own statements
@@ -49,16 +48,13 @@ describe.each(DIALECTS)('statements per routed order on %s', (dialect) => {
     await installWorkflow(env.app, ONE_STEP)
     key = (await createKey(env.app.handle.db, 'default', 'ingest', env.clock.now())).key
     server = await buildServer(env.app)
-    await server.listen({ port: 0, host: '127.0.0.1' })
-    const address = server.server.address()
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
   }, 60_000)
   afterAll(async () => {
     await server?.close()
     await env?.cleanup()
   })
 
-  const statements = async () => sample(await (await fetch(`${base}/metrics`)).text(), 'storeflow_db_statements_total')
+  const statements = async () => sample((await server.inject({ method: 'GET', url: '/metrics' })).body, 'storeflow_db_statements_total')
   const send = async (from: number, count: number) => {
     const events = Array.from({ length: count }, (_, i) => {
       const n = from + i
@@ -66,12 +62,8 @@ describe.each(DIALECTS)('statements per routed order on %s', (dialect) => {
       const body = orderPaid({ eventId: `paid-${n}`, orderId: `o${n}`, customerId: `c${n}`, variant: 4 * n + 3 })
       return { ...body, occurred_at: env.clock.now().toISOString() }
     })
-    const res = await fetch(`${base}/api/v1/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ events }),
-    })
-    expect(res.status).toBe(202)
+    const res = await server.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${key}` }, payload: { events } })
+    expect(res.statusCode).toBe(202)
   }
 
   // on PostgreSQL a transaction still open anywhere on the server (another test file's) holds routing
