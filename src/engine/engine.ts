@@ -86,8 +86,8 @@ export class Engine {
   readonly router: Router
   /** per worker: runs still leased when the database went away mid-tick, to let go once it is back */
   private readonly abandoned = new Map<string, Set<string>>()
-  /** per worker: the leases of its tick under way */
-  private readonly holding = new Map<string, LeaseKeeper>()
+  /** per worker: the leases of its ticks under way (a worker starts another beside one held up by a slow action) */
+  private readonly holding = new Map<string, Set<LeaseKeeper>>()
   private readonly stepListeners = new Set<(kind: string, seconds: number) => void>()
 
   constructor(options: EngineOptions) {
@@ -133,7 +133,9 @@ export class Engine {
 
   /** Runs the worker `owner` holds under lease in this process now (its heartbeat reports it). */
   claimedBy(owner: string): number {
-    return this.holding.get(owner)?.held().length ?? 0
+    let n = 0
+    for (const leases of this.holding.get(owner) ?? []) n += leases.held().length
+    return n
   }
 
   /** Called when events were appended to the log, so an embedded router can route them at once. */
@@ -325,7 +327,9 @@ export class Engine {
       claimedAt,
     )
     const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
-    this.holding.set(owner, leases)
+    const holding = this.holding.get(owner) ?? new Set<LeaseKeeper>()
+    holding.add(leases)
+    this.holding.set(owner, holding)
     try {
       await advanceBatch(deps, runs, { owner, concurrency, leases })
     } catch (err) {
@@ -335,7 +339,8 @@ export class Engine {
       throw err
     } finally {
       leases.stop()
-      this.holding.delete(owner)
+      holding.delete(leases)
+      if (holding.size === 0) this.holding.delete(owner)
     }
     return runs.length
   }

@@ -18,9 +18,10 @@ export interface SmtpSink {
    * sink's hands. If the sender goes away meanwhile (kill -9), `fate` says what the sink does with
    * it: `delivered` (it had every byte, as a server that queues before answering would) or
    * `dropped` (it never said yes, so it never took it). The crash tests use this to land a kill
-   * at a known point of a send. `after`: answer that many more messages first.
+   * at a known point of a send. `after`: answer that many more messages first. `to`: hold only
+   * messages to this address (the others are answered as usual).
    */
-  hold(fate: HeldFate, options?: { after?: number }): void
+  hold(fate: HeldFate, options?: { after?: number; to?: string }): void
   /** Message-IDs held now, waiting for their answer */
   held(): string[]
   /** Message-IDs of held messages whose sender went away before the answer (kept or dropped by their fate) */
@@ -90,6 +91,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   let holding: HeldFate | null = null
   /** DATA commands after which holding starts */
   let holdFrom = 0
+  /** with hold(): only messages to this address are held */
+  let holdTo: string | null = null
   const heldNow: Array<{ session: string; messageId: string; raw: Buffer; fate: HeldFate; callback: (err?: Error | null) => void }> = []
   let connectionDrops = 0
   const cutOffIds: string[] = []
@@ -133,7 +136,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           callback(refusal(down))
           return
         }
-        if (holding && dataCommands > holdFrom) {
+        if (holding && dataCommands > holdFrom && (holdTo === null || session.envelope.rcptTo.some((r) => r.address === holdTo))) {
           heldNow.push({ session: session.id, messageId: messageIdOf(raw), raw, fate: holding, callback })
           return
         }
@@ -196,11 +199,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     hold(fate, holdOptions = {}) {
       holding = fate
       holdFrom = dataCommands + (holdOptions.after ?? 0)
+      holdTo = holdOptions.to ?? null
     },
     held: () => heldNow.map((h) => h.messageId),
     cutOff: () => [...cutOffIds],
     release() {
       holding = null
+      holdTo = null
       for (const entry of heldNow.splice(0)) keep(entry.raw).then(() => entry.callback(), entry.callback)
     },
     dropConnectionAfterData(n) {
