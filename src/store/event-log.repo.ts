@@ -82,7 +82,9 @@ function routableBound(dialect: DialectName) {
  * or as a row-value comparison, SQLite seeks the index on store_id alone and scans the store's
  * whole log up to the position (every tx_id is 0 there): each read grows with the log. So every
  * query here says it as two index seeks: the rest of the position's transaction (tx_id equal, seq
- * greater) and the transactions after it (tx_id greater).
+ * greater) and the transactions after it (tx_id greater). On SQLite the second is always empty
+ * (tx_id is 0 on every row), and the union and its sort cost more than the seek (a log read at
+ * the tip: 105 µs against about 20), so SQLite is asked the first alone.
  */
 
 /** Stores with events past their router's position, whose lease is free, lapsed or `owner`'s. */
@@ -96,12 +98,13 @@ export function pendingRouterStoresQuery(dialect: DialectName, owner: string, no
   const bound = routableBound(dialect)
   const below = bound ? sql`and e.tx_id < ${bound}` : sql.raw('')
   const from = after === undefined ? sql.raw('') : sql`and r.store_id > ${after}`
+  const later = dialect === 'sqlite' ? sql.raw('') : sql`or exists (select 1 from events e where e.store_id = r.store_id and e.tx_id > r.position_tx ${below})`
   return sql<{ store_id: string }>`
     select r.store_id from event_routers r
     where (r.owner is null or r.owner = ${owner} or r.lease_until < ${now.toISOString()}) ${from}
       and (
         exists (select 1 from events e where e.store_id = r.store_id and e.tx_id = r.position_tx and e.seq > r.position_seq ${below})
-        or exists (select 1 from events e where e.store_id = r.store_id and e.tx_id > r.position_tx ${below})
+        ${later}
       )
     order by r.store_id
     limit ${limit}`
@@ -145,6 +148,10 @@ export async function readLog(trx: Db, dialect: DialectName, storeId: string, po
 export function readLogQuery(dialect: DialectName, storeId: string, position: LogPosition, limit: number) {
   const bound = routableBound(dialect)
   const below = bound ? sql`and tx_id < ${bound}` : sql.raw('')
+  if (dialect === 'sqlite')
+    return sql<Selectable<EventsTable>>`
+      select * from events where store_id = ${storeId} and tx_id = ${position.tx} and seq > ${position.seq}
+      order by seq limit ${limit}`
   return sql<Selectable<EventsTable>>`
     select * from (
       select * from events where store_id = ${storeId} and tx_id = ${position.tx} and seq > ${position.seq} ${below}

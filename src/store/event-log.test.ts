@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
+import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { pendingRouterStoresQuery, readLog, readLogQuery } from './event-log.repo.ts'
 
 /**
@@ -57,17 +57,55 @@ describe('reading the event log after the router position (SQLite)', () => {
     seeksPastPosition(await explain(pendingRouterStoresQuery('sqlite', 'r', new Date(), 64)))
   })
 
+  it('reads the events after the position in log order (SQLite: one transaction id, 0)', async () => {
+    const db = env.app.handle.db
+    const seqOf = async (id: string) => Number((await db.selectFrom('events').select('seq').where('id', '=', id).executeTakeFirstOrThrow()).seq)
+    const rows = await readLog(db, 'sqlite', 'default', { tx: 0, seq: await seqOf('e2996') }, 2)
+    expect(rows.map((r) => r.id)).toEqual(['e2997', 'e2998'])
+    expect(await readLog(db, 'sqlite', 'default', { tx: 0, seq: await seqOf('e2999') }, 10)).toEqual([])
+  })
+})
+
+/** On PostgreSQL an event's transaction id orders the log before its seq: a read takes the rest of the position's transaction, then the later ones. */
+describe.each(DIALECTS.filter((d) => d === 'postgres'))('reading the event log after the router position (%s)', (dialect) => {
+  let env: TestEnv
+
+  beforeAll(async () => {
+    env = await createTestEnv(dialect)
+    await env.app.handle.db
+      .insertInto('events')
+      .values(
+        Array.from({ length: 10 }, (_, i) => ({
+          store_id: 'default',
+          id: `e${i}`,
+          type: 'order.paid',
+          occurred_at: '2026-03-02T10:00:00.000Z',
+          received_at: '2026-03-02T10:00:00.000Z',
+          customer_key: null,
+          historical: 0,
+          source: 'test',
+          data: '{}',
+        })),
+      )
+      .execute()
+  })
+  afterAll(async () => {
+    await env.cleanup()
+  })
+
   it('reads the rest of the position transaction, then the later transactions, in log order', async () => {
     const db = env.app.handle.db
-    // SQLite's events all have tx_id 0; give a few later transaction ids to see both halves read
+    // transaction ids made up, all older than any transaction running (so routable): one for
+    // most, later ones for three events, to see both halves read
+    await db.updateTable('events').set({ tx_id: 1 }).execute()
     await db.updateTable('events').set({ tx_id: 7 }).where('id', 'in', ['e5', 'e2']).execute()
     await db.updateTable('events').set({ tx_id: 3 }).where('id', '=', 'e9').execute()
     const seqOf = async (id: string) => Number((await db.selectFrom('events').select('seq').where('id', '=', id).executeTakeFirstOrThrow()).seq)
-    const rows = await readLog(db, 'sqlite', 'default', { tx: 0, seq: await seqOf('e2999') }, 10)
+    const rows = await readLog(db, dialect, 'default', { tx: 1, seq: await seqOf('e8') }, 10)
     expect(rows.map((r) => r.id)).toEqual(['e9', 'e2', 'e5'])
-    const fromMiddle = await readLog(db, 'sqlite', 'default', { tx: 3, seq: await seqOf('e9') }, 1)
+    const fromMiddle = await readLog(db, dialect, 'default', { tx: 3, seq: await seqOf('e9') }, 1)
     expect(fromMiddle.map((r) => r.id)).toEqual(['e2'])
-    const before = await readLog(db, 'sqlite', 'default', { tx: 0, seq: await seqOf('e2997') }, 3)
-    expect(before.map((r) => r.id)).toEqual(['e2998', 'e2999', 'e9'])
+    const before = await readLog(db, dialect, 'default', { tx: 1, seq: await seqOf('e6') }, 3)
+    expect(before.map((r) => r.id)).toEqual(['e7', 'e8', 'e9'])
   })
 })
