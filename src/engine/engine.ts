@@ -312,8 +312,11 @@ export class Engine {
     return { id: result.id, duplicate: result.duplicate }
   }
 
-  /** Claims due runs and advances each; returns how many were claimed. */
-  async tick(owner: string, limit = 50, concurrency = 8): Promise<number> {
+  /**
+   * Claims due runs and advances each; returns how many were claimed. `lateAfterMs`: how long a
+   * round's external actions may hold its other runs (executor.ts, BatchWorker).
+   */
+  async tick(owner: string, limit = 50, concurrency = 8, options: { lateAfterMs?: number } = {}): Promise<number> {
     await this.letGoOfAbandoned(owner)
     const claimedAt = this.clock.now()
     const runs = await this.storage.claimDueRuns(owner, claimedAt, this.leaseMs, limit)
@@ -331,7 +334,7 @@ export class Engine {
     holding.add(leases)
     this.holding.set(owner, holding)
     try {
-      await advanceBatch(deps, runs, { owner, concurrency, leases })
+      await advanceBatch(deps, runs, { owner, concurrency, leases, ...(options.lateAfterMs === undefined ? {} : { lateAfterMs: options.lateAfterMs }) })
     } catch (err) {
       // the database went away mid-batch: nothing of this tick is in flight any more; the runs it
       // still holds are let go once the database answers, rather than after their leases lapse

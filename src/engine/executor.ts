@@ -12,11 +12,20 @@ const MAX_ROUNDS = 20
 /** How long a run whose advance failed unexpectedly stays leased, so it is not retried in a hot loop; ms. */
 const FAILED_ADVANCE_HOLD_MS = 30_000
 
+/** Default of BatchWorker.lateAfterMs. */
+export const LATE_AFTER_MS = 1000
+
 export interface BatchWorker {
   owner: string
   /** external actions (and lone chains) under way at once */
   concurrency: number
   leases: LeaseKeeper
+  /**
+   * how long, once a round has started every external action, it waits for those still going
+   * before its other runs go on without them, real ms; default LATE_AFTER_MS. A late run goes on by
+   * itself when its action is done (one slow send does not hold the batch's other runs)
+   */
+  lateAfterMs?: number
 }
 
 /**
@@ -25,22 +34,28 @@ export interface BatchWorker {
  * actions the runs reached, each in its own begin / act / commit, in `concurrency` lanes. If the
  * shared transaction rolls back for any run (a race with ingest, an unexpected error), the rest of
  * the tick chains each run in its own transaction. After MAX_ROUNDS the runs still going are let
- * go of, due at once, so one busy batch cannot hold its runs forever.
+ * go of, due at once, so one busy batch cannot hold its runs forever. An external action still
+ * going `lateAfterMs` after the round started its last one does not hold the round: the others go
+ * on, and the late run goes on alone once its action is done (continueAlone).
  */
 export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], worker: BatchWorker): Promise<void> {
   const { leases } = worker
   // once the database is found away, the lanes start nothing more; the batch waits for a later tick
   let outage: unknown = null
-  const lanes = (items: RunRecord[], fn: (run: RunRecord) => Promise<void>) =>
-    inLanes(items, worker.concurrency, async (run) => {
+  const guarded =
+    <A extends unknown[]>(fn: (run: RunRecord, ...rest: A) => Promise<void>) =>
+    async (run: RunRecord, ...rest: A) => {
       if (outage) return
       try {
-        await fn(run)
+        await fn(run, ...rest)
       } catch (err) {
         if (!isDatabaseUnavailable(err)) throw err
         outage ??= err
       }
-    })
+    }
+  const lanes = (items: RunRecord[], fn: (run: RunRecord) => Promise<void>) => inLanes(items, worker.concurrency, guarded(fn))
+  /** the late runs' external actions and what they go on to alone, awaited before the batch ends */
+  const late: Array<Promise<void>> = []
   // a run this tick gives up on: the database errors stay with the batch (the run is still held, and
   // let go of once the database is back); anything else holds the run a while before a retry
   const giveUp = async (run: RunRecord, err: unknown) => {
@@ -87,26 +102,116 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
     }
     const external = new Set(going.filter((run) => isExternalAction(deps, programOf(deps, run)[run.state.pc])))
     const afterExternal: RunRecord[] = []
-    await lanes([...external], async (run) => {
-      try {
-        const instr = programOf(deps, run)[run.state.pc] as ActionInstruction
-        const started = performance.now()
-        const next = await runExternalAction(deps, run, instr)
-        deps.timed?.(instr.action, (performance.now() - started) / 1000)
-        if (next && !stops(next, deps.clock.now())) afterExternal.push(next)
-        else leases.letGo(run.id)
-      } catch (err) {
-        await giveUp(run, err)
-      }
-    })
+    const { rest } = await inLanesUntilLate(
+      [...external],
+      worker.concurrency,
+      worker.lateAfterMs ?? LATE_AFTER_MS,
+      guarded(async (run, isLate: () => boolean) => {
+        let next: RunRecord | null
+        try {
+          next = await external1(deps, run)
+        } catch (err) {
+          await giveUp(run, err)
+          return
+        }
+        if (!next || stops(next, deps.clock.now())) leases.letGo(run.id)
+        // the round went on without it (a slow send, a slow webhook): it goes on by itself
+        else if (isLate()) await continueAlone(deps, next, leases, giveUp)
+        else afterExternal.push(next)
+      }),
+    )
+    late.push(rest)
     active = [...going.filter((run) => !external.has(run)), ...afterExternal]
   }
+  await Promise.all(late)
   if (outage) throw outage
+}
+
+/** The external action the run is at, timed; the run after it (null: it did not go on). */
+async function external1(deps: ExecutorDeps, run: RunRecord): Promise<RunRecord | null> {
+  const instr = programOf(deps, run)[run.state.pc] as ActionInstruction
+  const started = performance.now()
+  const next = await runExternalAction(deps, run, instr)
+  deps.timed?.(instr.action, (performance.now() - started) / 1000)
+  return next
+}
+
+/**
+ * A run whose external action finished after its round went on: chained alone and through its
+ * next external actions, each in its own transaction, until it stops (up to MAX_ROUNDS, then let
+ * go of, due at once, as the batch's runs are).
+ */
+async function continueAlone(deps: ExecutorDeps, run: RunRecord, leases: LeaseKeeper, giveUp: (run: RunRecord, err: unknown) => Promise<void>): Promise<void> {
+  let current = run
+  try {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const chained = await chainAlone(deps, current)
+      current = chained.run
+      if (chained.moved && stops(current, deps.clock.now())) {
+        leases.letGo(current.id)
+        return
+      }
+      if (!isExternalAction(deps, programOf(deps, current)[current.state.pc])) continue
+      const next = await external1(deps, current)
+      if (!next || stops(next, deps.clock.now())) {
+        leases.letGo(current.id)
+        return
+      }
+      current = next
+    }
+    await deps.storage.transaction((tx) => releaseRuns(tx, [current.id], deps.clock.now()))
+    leases.letGo(current.id)
+  } catch (err) {
+    await giveUp(current, err)
+  }
 }
 
 /** The compiled program of a run this tick has already chained (so its workflow is cached). */
 function programOf(deps: ExecutorDeps, run: RunRecord) {
   return deps.cache.peek(run.store_id, run.workflow_id, run.workflow_version)?.program ?? []
+}
+
+/**
+ * fn over items in `concurrency` lanes, like inLanes. Answers once every item is done, or
+ * `lateAfterMs` after the last item started, whichever comes first; from then on `isLate()` is
+ * true for the items still going. `rest` settles when they are done too.
+ */
+async function inLanesUntilLate<T>(
+  items: T[],
+  concurrency: number,
+  lateAfterMs: number,
+  fn: (item: T, isLate: () => boolean) => Promise<void>,
+): Promise<{ rest: Promise<void> }> {
+  let late = false
+  const isLate = () => late
+  let index = 0
+  let lastStarted: () => void = () => undefined
+  const allStarted = new Promise<void>((resolve) => {
+    lastStarted = resolve
+  })
+  const lane = async () => {
+    while (index < items.length) {
+      const item = items[index++]!
+      if (index === items.length) lastStarted()
+      await fn(item, isLate)
+    }
+  }
+  const all = Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane)).then(() => undefined)
+  if (items.length === 0) return { rest: all }
+  let timer: NodeJS.Timeout | undefined
+  const cut = allStarted.then(
+    () =>
+      new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), lateAfterMs)
+      }),
+  )
+  try {
+    if ((await Promise.race([all.then(() => 'done' as const), cut])) === 'late') late = true
+  } finally {
+    clearTimeout(timer)
+  }
+  // in an object: an async function answering a promise would wait for it
+  return { rest: all }
 }
 
 async function inLanes<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -29,7 +29,8 @@ export interface WorkerOptions {
    * A tick ends when the last run it claimed has stopped, so one slow action (an SMTP server slow
    * to answer, a slow webhook) would otherwise keep every run that fell due meanwhile waiting. The
    * tick started beside it claims only newly due runs, with the lanes the held-up tick is not
-   * using: the runs this worker advances at once stay within `concurrency`.
+   * using: the runs this worker advances at once stay within `concurrency`. Within a tick, the
+   * same time is how long a round's slow action may hold the tick's other runs (executor.ts).
    */
   overlapAfterMs?: number
   /** ticks in flight at most, the held-up ones included; default 4 */
@@ -181,7 +182,10 @@ export class Worker {
     while (this.ticking.size >= maxTicks || (this.ticking.size > 0 && this.engine.claimedBy(this.id) >= concurrency)) await Promise.race(this.ticking)
     if (!this.running) return 0
     const lanes = Math.max(1, concurrency - this.engine.claimedBy(this.id))
-    const tick = this.engine.tick(this.id, this.options.batch ?? (this.engine.storage.dialect === 'postgres' ? 500 : 100), lanes)
+    const overlapAfterMs = this.options.overlapAfterMs ?? 1000
+    const batch = this.options.batch ?? (this.engine.storage.dialect === 'postgres' ? 500 : 100)
+    // a slow action holds neither the tick's other runs (lateAfterMs) nor the runs due after it (the next tick)
+    const tick = this.engine.tick(this.id, batch, lanes, { lateAfterMs: overlapAfterMs })
     let onItsOwn = false
     const tracked: Promise<void> = tick.then(
       () => undefined,
@@ -202,7 +206,7 @@ export class Worker {
       timer = setTimeout(() => {
         onItsOwn = true
         resolve(1)
-      }, this.options.overlapAfterMs ?? 1000)
+      }, overlapAfterMs)
     })
     try {
       return await Promise.race([tick, stillGoing])

@@ -230,4 +230,52 @@ describe.each(DIALECTS)('concurrent sends to one SMTP server, on %s', { timeout:
     expect(arrived).toHaveLength(later + 1)
     expect(new Set(arrived).size).toBe(later + 1)
   })
+
+  it('a send the server keeps waiting does not hold up the other runs of its batch', async () => {
+    env = await createTestEnv(dialect, { env: { SMTP_URL: smtp.url } })
+    const db = env.app.handle.db
+    await installWorkflow(env.app, WORKFLOW)
+    const before = smtp.messageIds.length
+    const others = 5
+    // every run routed before the worker starts, so its first tick claims them together: each
+    // sends its receipt in the same round, then tags its customer in the next
+    await env.app.engine.ingest(
+      [paid(300, env.clock.now(), 'slow@example.com'), ...Array.from({ length: others }, (_, i) => paid(301 + i, env!.clock.now()))],
+      { historical: false, source: 'test' },
+    )
+    await env.app.engine.catchUp('default')
+    smtp.hold('delivered', { to: 'slow@example.com' })
+    worker = new Worker(env.app.engine, silentLogger, { pollMs: 5, concurrency: 8, scheduleEveryMs: 0, overlapAfterMs: 200 })
+    worker.start()
+    await waitFor('the slow send to be held by the server', async () => smtp.held().length === 1, 60_000, 10)
+    await waitFor(
+      'the other runs to tag their customers and complete while the slow send is held',
+      async () => (await db.selectFrom('runs').select('id').where('status', '=', 'completed').execute()).length === others,
+      30_000,
+      20,
+    ).catch(async (err: Error) => {
+      const runs = await db.selectFrom('runs').select(['status']).execute()
+      throw new Error(`${err.message}: runs ${JSON.stringify(runs.map((r) => r.status))}, ${smtp.messageIds.length - before} arrived`)
+    })
+    expect(smtp.held()).toHaveLength(1)
+    const tagged = await db.selectFrom('run_steps').select('run_id').where('step_id', '=', 'tagged').where('status', '=', 'completed').execute()
+    expect(tagged).toHaveLength(others)
+
+    smtp.release()
+    await waitFor(
+      'the slow run to complete once its send is answered',
+      async () => (await db.selectFrom('runs').select('id').where('status', '=', 'completed').execute()).length === others + 1,
+      30_000,
+      20,
+    )
+    await worker.stop()
+    worker = undefined
+    const arrived = smtp.messageIds.slice(before)
+    expect(arrived).toHaveLength(others + 1)
+    expect(new Set(arrived).size).toBe(others + 1)
+    // the late run went on alone: its tag step once, like the others
+    expect(await db.selectFrom('run_steps').select('run_id').where('step_id', '=', 'tagged').where('status', '=', 'completed').execute()).toHaveLength(
+      others + 1,
+    )
+  })
 })
