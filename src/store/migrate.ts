@@ -28,6 +28,7 @@ import * as m0027 from './migrations/0027-sign-in-failures.ts'
 import * as m0028 from './migrations/0028-runs-store-due.ts'
 import * as m0029 from './migrations/0029-message-handovers.ts'
 import * as m0030 from './migrations/0030-runs-customer-started.ts'
+import * as m0031 from './migrations/0031-customer-merge-indexes.ts'
 
 type Migration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> }
 
@@ -65,6 +66,7 @@ export const MIGRATIONS: Array<[name: string, migration: Migration]> = [
   ['0028-runs-store-due', m0028],
   ['0029-message-handovers', m0029],
   ['0030-runs-customer-started', m0030],
+  ['0031-customer-merge-indexes', m0031],
 ]
 
 export async function migrate(handle: DatabaseHandle): Promise<string[]> {

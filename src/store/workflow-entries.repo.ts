@@ -274,13 +274,25 @@ export async function recordSplitVariants(
 
 /** A customer merged into another (store/projection.ts mergeCustomers, after their runs and orders moved): their entries go with them. */
 export async function moveWorkflowEntries(db: Db, storeId: string, fromKey: string, intoKey: string): Promise<void> {
-  const moved = await db
-    .updateTable('workflow_entries')
-    .set({ customer_key: intoKey })
+  // found by the customer index, then moved by key: an UPDATE by customer that changes the
+  // customer column is planned by SQLite over the primary key's store range (every entry of the store)
+  const entries = await db
+    .selectFrom('workflow_entries')
+    .select(['workflow_id', 'started_at', 'run_id'])
     .where('store_id', '=', storeId)
     .where('customer_key', '=', fromKey)
-    .executeTakeFirst()
-  if (Number(moved.numUpdatedRows) > 0) await refreshCustomerEntries(db, storeId, intoKey)
+    .execute()
+  for (const e of entries) {
+    await db
+      .updateTable('workflow_entries')
+      .set({ customer_key: intoKey })
+      .where('store_id', '=', storeId)
+      .where('workflow_id', '=', e.workflow_id)
+      .where('started_at', '=', e.started_at)
+      .where('run_id', '=', e.run_id)
+      .execute()
+  }
+  if (entries.length > 0) await refreshCustomerEntries(db, storeId, intoKey)
 }
 
 /** Every order of the store with a customer, by customer. */
