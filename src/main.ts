@@ -106,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     clock,
     http,
+    { analytics: options.skipDerivations?.analytics !== true },
   )
   const actions = createActionRegistry(options.extraActions)
   const triggers = createTriggerRegistry(options.extraTriggers, { builtIn: options.builtInTriggers ?? true })

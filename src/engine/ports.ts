@@ -361,4 +361,9 @@ export interface ViewSkips {
   inventory?: boolean
   demand?: boolean
   attribution?: boolean
+  /**
+   * the workflows' daily counters and insight cohorts (workflow_stats_daily, workflow_entries),
+   * which only the analytics reports read: a backtest's sandbox reports from its runs and steps
+   */
+  analytics?: boolean
 }

@@ -221,7 +221,8 @@ function reactions(parsed: ReturnType<typeof parseWorkflow>): { trigger: string;
  * neither mentions inventory or stock and it reacts to no inventory.* event; daily demand (what
  * forecasts read) with them, unless forecasts or demand are mentioned; attribution of orders to
  * messages (analytics; the report counts its own). A mere mention keeps them (the check reads
- * text, so it errs on keeping).
+ * text, so it errs on keeping). The workflows' counters and insight cohorts are never kept: the
+ * report is read from the sandbox's runs and steps.
  */
 export function unobserved(source: string, templates: unknown[], trigger: string, goals: Set<string>): SkipDerivations {
   const text = `${source}\n${JSON.stringify(templates)}`.toLowerCase()
@@ -231,7 +232,8 @@ export function unobserved(source: string, templates: unknown[], trigger: string
   // what forecasts read, and what analytics reads (the backtest counts its own attribution)
   const demand = inventory && !/forecast|demand|reorder/.test(text)
   const attribution = !/attribut|touch/.test(text)
-  return { segments, inventory, demand, attribution }
+  // the workflows' counters and cohorts: the report is read from the sandbox's runs and steps
+  return { segments, inventory, demand, attribution, analytics: true }
 }
 
 /**

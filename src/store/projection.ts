@@ -59,7 +59,7 @@ export async function applyToView(db: Db, event: CanonicalEvent, skip?: ViewSkip
   if (!skip?.attribution) await recordMessageTouch(db, storeId, type, data, at)
 
   if (type.startsWith('order.') && type !== 'order.fulfilled' && type !== 'order.delivered') {
-    const written = await upsertOrder(db, storeId, data, at, type, customerKey, skip?.attribution === true)
+    const written = await upsertOrder(db, storeId, data, at, type, customerKey, skip?.attribution === true, skip?.analytics === true)
     await applyCommerceToView(db, event)
     await afterOrderProjected(db, storeId, String(data.id), (event as { historical?: boolean }).historical === true, skip?.inventory === true, written)
     if (!skip?.demand) await recordOrderDemand(db, storeId, String(data.id), written)
@@ -399,6 +399,7 @@ async function upsertOrder(
   type: string,
   customerKey: string | null,
   skipAttribution = false,
+  skipEntries = false,
 ): Promise<WrittenOrder> {
   const id = String(data.id)
   const existing = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
@@ -474,7 +475,7 @@ async function upsertOrder(
   for (const key of new Set([values.customer_key, existing?.customer_key ?? null])) {
     if (!key) continue
     const orders = await recomputeCustomerTotals(db, storeId, key)
-    await refreshCustomerEntries(db, storeId, key, undefined, orders)
+    if (!skipEntries) await refreshCustomerEntries(db, storeId, key, undefined, orders)
     // the customer's first order: none of theirs created before it (read here, not again for the risk score)
     if (key === written.customer_key) written.firstOrder = !orders.some((o) => o.id !== id && o.created_at < written.created_at)
   }

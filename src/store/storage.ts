@@ -49,7 +49,7 @@ import { createInventoryServices, refreshInventory } from './inventory.repo.ts'
 import { recommendationsFor } from './recommendations.repo.ts'
 import { loadMessageTemplate } from './templates.repo.ts'
 import { updateMessage } from './outbox.repo.ts'
-import { countRunEnded, countRunsStarted, withDeferredStats } from './workflow-stats.repo.ts'
+import { countRunEnded, countRunsStarted, withDeferredStats, withoutStats } from './workflow-stats.repo.ts'
 import { addWorkflowEntries, recordSplitVariants } from './workflow-entries.repo.ts'
 import type { Database, EventsTable, MessagesTable, RunsTable } from './tables.ts'
 import { cartView, customerView, orderView } from './views.ts'
@@ -62,11 +62,23 @@ const RUN_INSERT_CHUNK = 500
 export type ServicesConfig = ActionServices['config']
 
 /** The engine's ports over Kysely, for SQLite and PostgreSQL alike. */
-export function createStorage(handle: DatabaseHandle, config: ServicesConfig, clock: Clock, http: OutboundClient): Storage {
+/**
+ * `analytics: false` (a backtest's sandbox, ViewSkips.analytics): the workflows' daily counters
+ * and insight cohorts are not kept; nothing in the engine reads them, only the analytics reports.
+ */
+export function createStorage(
+  handle: DatabaseHandle,
+  config: ServicesConfig,
+  clock: Clock,
+  http: OutboundClient,
+  options: { analytics?: boolean } = {},
+): Storage {
   const { db, dialect } = handle
+  const analytics = options.analytics ?? true
+  const counted = analytics ? withDeferredStats : withoutStats
   return {
     dialect,
-    transaction: (fn) => db.transaction().execute((trx) => withDeferredStats(trx, () => fn(createTx(trx, config, dialect, clock, http)))),
+    transaction: (fn) => db.transaction().execute((trx) => counted(trx, () => fn(createTx(trx, config, dialect, clock, http, analytics)))),
     pendingRouterStores: (owner, now, limit, after) => pendingRouterStores(db, dialect, owner, now, limit, after),
     takeRouterLease: (storeId, owner, now, until) => takeRouterLease(db, storeId, owner, now, until),
     releaseRouterLeases: (owner) => releaseRouterLeases(db, owner),
@@ -83,7 +95,14 @@ export function createStorage(handle: DatabaseHandle, config: ServicesConfig, cl
   }
 }
 
-function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: 'sqlite' | 'postgres', clock: Clock, http: OutboundClient): StorageTx {
+function createTx(
+  trx: Transaction<Database>,
+  config: ServicesConfig,
+  dialect: 'sqlite' | 'postgres',
+  clock: Clock,
+  http: OutboundClient,
+  analytics: boolean,
+): StorageTx {
   return {
     appendEvents: (items) => appendEvents(trx, items),
     lockRouter: (storeId, owner) => lockRouter(trx, dialect, storeId, owner),
@@ -202,6 +221,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
             customer_email, holdout, state, due_at, signal_event_seq, lease_owner, lease_until, version, started_at, ended_at, updated_at)
           values ${sql.join(rows)}`.execute(trx)
       }
+      if (!analytics) return
       await countRunsStarted(trx, runs)
       await addWorkflowEntries(trx, runs)
     },
@@ -231,7 +251,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
         on conflict (run_id, step_key) do update set seq = excluded.seq, step_id = excluded.step_id, type = excluded.type,
           status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
           error = excluded.error, ended_at = excluded.ended_at, wake_at = excluded.wake_at`.execute(trx)
-      if (step.type === 'split') await recordSplitVariants(trx, [step])
+      if (analytics && step.type === 'split') await recordSplitVariants(trx, [step])
     },
     countRunEnded: (run, undo) => countRunEnded(trx, run, undo),
     async addCorrelations(storeId, runId, items) {
@@ -267,7 +287,7 @@ function createTx(trx: Transaction<Database>, config: ServicesConfig, dialect: '
     updateRuns: (writes) => updateRuns(trx, dialect, writes, clock.now().toISOString()),
     upsertSteps: async (steps) => {
       await upsertSteps(trx, dialect, steps)
-      await recordSplitVariants(trx, steps)
+      if (analytics) await recordSplitVariants(trx, steps)
     },
     deleteCorrelationsOf: (runIds, purpose) => deleteCorrelationsOf(trx, dialect, runIds, purpose),
     getEvents: async (seqs) => (await eventsBySeq(trx, dialect, seqs)).map(toEvent),

@@ -52,6 +52,22 @@ export interface StatIncrement {
   counts: Partial<Record<StatCounter, number | bigint>>
 }
 
+/** Transactions whose increments are dropped (withoutStats). */
+const muted = new WeakSet<object>()
+
+/**
+ * Runs an engine transaction's work with its counters' increments dropped: a sandbox (backtest)
+ * whose counters no report reads (ViewSkips.analytics).
+ */
+export async function withoutStats<T>(trx: Transaction<Database>, work: () => Promise<T>): Promise<T> {
+  muted.add(trx)
+  try {
+    return await work()
+  } finally {
+    muted.delete(trx)
+  }
+}
+
 /** Increments held back until the end of an engine transaction (withDeferredStats), by transaction. */
 const deferred = new WeakMap<object, Array<StatIncrement & { storeId: string }>>()
 
@@ -60,7 +76,7 @@ const deferred = new WeakMap<object, Array<StatIncrement & { storeId: string }>>
  * they are written at its end, just before the commit; elsewhere at once.
  */
 export async function addWorkflowStats(db: Db, storeId: string, increments: readonly StatIncrement[]): Promise<void> {
-  if (increments.length === 0) return
+  if (increments.length === 0 || muted.has(db)) return
   const held = deferred.get(db)
   if (held) for (const inc of increments) held.push({ ...inc, storeId })
   else

@@ -6,12 +6,13 @@ import { unobserved } from '../../src/services/backtest.ts'
 const abandoned = readFileSync(new URL('../../templates/workflows/abandoned-checkout.yaml', import.meta.url), 'utf8')
 
 describe('backtest sandbox: derivations left out', () => {
-  it('abandoned-checkout observes no segment, stock, demand or attribution: all left out', () => {
+  it('abandoned-checkout observes no segment, stock, demand or attribution: all left out, with the counters and cohorts', () => {
     expect(unobserved(abandoned, [], 'checkout.started', new Set(['order.created']))).toEqual({
       segments: true,
       inventory: true,
       demand: true,
       attribution: true,
+      analytics: true,
     })
   })
 
