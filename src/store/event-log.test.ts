@@ -2,6 +2,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS, createTestEnv, type TestEnv } from '../../test/helpers/dialects.ts'
 import { pendingRouterStoresQuery, readLog, readLogQuery } from './event-log.repo.ts'
 
+/** `count` events e0, e1, … of the default store, straight into the log (no router runs here). */
+async function appendEvents(db: TestEnv['app']['handle']['db'], count: number): Promise<void> {
+  await db
+    .insertInto('events')
+    .values(
+      Array.from({ length: count }, (_, i) => ({
+        store_id: 'default',
+        id: `e${i}`,
+        type: 'order.paid',
+        occurred_at: '2026-03-02T10:00:00.000Z',
+        received_at: '2026-03-02T10:00:00.000Z',
+        customer_key: null,
+        historical: 0,
+        source: 'test',
+        data: '{}',
+      })),
+    )
+    .execute()
+}
+
 /**
  * The router reads "after its position", (tx_id, seq) > (position). Said as one OR, SQLite seeks
  * the index on store_id alone and walks the store's whole log up to the position on every read,
@@ -14,23 +34,7 @@ describe('reading the event log after the router position (SQLite)', () => {
 
   beforeAll(async () => {
     env = await createTestEnv('sqlite')
-    const db = env.app.handle.db
-    await db
-      .insertInto('events')
-      .values(
-        Array.from({ length: events }, (_, i) => ({
-          store_id: 'default',
-          id: `e${i}`,
-          type: 'order.paid',
-          occurred_at: '2026-03-02T10:00:00.000Z',
-          received_at: '2026-03-02T10:00:00.000Z',
-          customer_key: null,
-          historical: 0,
-          source: 'test',
-          data: '{}',
-        })),
-      )
-      .execute()
+    await appendEvents(env.app.handle.db, events)
   })
   afterAll(async () => {
     await env.cleanup()
@@ -72,22 +76,7 @@ describe.each(DIALECTS.filter((d) => d === 'postgres'))('reading the event log a
 
   beforeAll(async () => {
     env = await createTestEnv(dialect)
-    await env.app.handle.db
-      .insertInto('events')
-      .values(
-        Array.from({ length: 10 }, (_, i) => ({
-          store_id: 'default',
-          id: `e${i}`,
-          type: 'order.paid',
-          occurred_at: '2026-03-02T10:00:00.000Z',
-          received_at: '2026-03-02T10:00:00.000Z',
-          customer_key: null,
-          historical: 0,
-          source: 'test',
-          data: '{}',
-        })),
-      )
-      .execute()
+    await appendEvents(env.app.handle.db, 10)
   })
   afterAll(async () => {
     await env.cleanup()
