@@ -86,8 +86,8 @@ export class Engine {
   readonly router: Router
   /** per worker: runs still leased when the database went away mid-tick, to let go once it is back */
   private readonly abandoned = new Map<string, Set<string>>()
-  /** per worker: the leases of its ticks under way (a worker starts another beside one held up by a slow action) */
-  private readonly holding = new Map<string, Set<LeaseKeeper>>()
+  /** per worker: the leases of its tick under way */
+  private readonly holding = new Map<string, LeaseKeeper>()
   private readonly stepListeners = new Set<(kind: string, seconds: number) => void>()
 
   constructor(options: EngineOptions) {
@@ -133,9 +133,7 @@ export class Engine {
 
   /** Runs the worker `owner` holds under lease in this process now (its heartbeat reports it). */
   claimedBy(owner: string): number {
-    let n = 0
-    for (const leases of this.holding.get(owner) ?? []) n += leases.held().length
-    return n
+    return this.holding.get(owner)?.held().length ?? 0
   }
 
   /** Called when events were appended to the log, so an embedded router can route them at once. */
@@ -330,9 +328,7 @@ export class Engine {
       claimedAt,
     )
     const deps: ExecutorDeps = { ...this.executorDeps(), holdLease: (runId) => leases.ensure(runId) }
-    const holding = this.holding.get(owner) ?? new Set<LeaseKeeper>()
-    holding.add(leases)
-    this.holding.set(owner, holding)
+    this.holding.set(owner, leases)
     try {
       await advanceBatch(deps, runs, { owner, concurrency, leases, ...(options.lateAfterMs === undefined ? {} : { lateAfterMs: options.lateAfterMs }) })
     } catch (err) {
@@ -342,8 +338,7 @@ export class Engine {
       throw err
     } finally {
       leases.stop()
-      holding.delete(leases)
-      if (holding.size === 0) this.holding.delete(owner)
+      this.holding.delete(owner)
     }
     return runs.length
   }

@@ -53,8 +53,12 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
         outage ??= err
       }
     }
-  const lanes = (items: RunRecord[], fn: (run: RunRecord) => Promise<void>) => inLanes(items, worker.concurrency, guarded(fn))
-  /** the late runs' external actions and what they go on to alone, awaited before the batch ends */
+  // the batch's lanes: a late run keeps its own until it stops, so the external actions (and lone
+  // chains) under way at once stay within `concurrency` whatever the rounds do
+  const slots = new Slots(worker.concurrency)
+  const lanes = (items: RunRecord[], fn: (run: RunRecord) => Promise<void>) =>
+    Promise.all(items.map((run) => slots.run(() => guarded(fn)(run)))).then(() => undefined)
+  /** the late runs' external actions and what they go on to alone: the batch (its leases, the tick) ends after them */
   const late: Array<Promise<void>> = []
   // a run this tick gives up on: the database errors stay with the batch (the run is still held, and
   // let go of once the database is back); anything else holds the run a while before a retry
@@ -65,66 +69,76 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
     deps.log.error({ runId: run.id, err }, 'run advance failed')
     await deps.storage.extendLeases(worker.owner, [run.id], new Date(deps.clock.now().getTime() + FAILED_ADVANCE_HOLD_MS)).catch(() => undefined)
   }
-  let together = true
-  let active = claimed
-  for (let round = 0; active.length > 0 && !outage; round++) {
-    const now = deps.clock.now()
-    if (round >= MAX_ROUNDS) {
-      await deps.storage.transaction((tx) =>
-        releaseRuns(
-          tx,
-          active.map((r) => r.id),
-          deps.clock.now(),
-        ),
-      )
-      for (const run of active) leases.letGo(run.id)
-      return
-    }
-    let chained: Array<Chained | null> | null = together ? await chainTogether(deps, active) : null
-    if (!chained) {
-      together = false
-      const alone = new Map<string, Chained>()
-      await lanes(active, async (run) => {
-        try {
-          alone.set(run.id, await chainAlone(deps, run))
-        } catch (err) {
-          await giveUp(run, err)
-        }
-      })
-      chained = active.map((r) => alone.get(r.id) ?? null)
-    }
-    const going: RunRecord[] = []
-    for (const c of chained) {
-      if (!c) continue
-      // a run already at an external action was not touched: it is due (claimed), whatever its status says
-      if (c.moved && stops(c.run, now)) leases.letGo(c.run.id)
-      else going.push(c.run)
-    }
-    const external = new Set(going.filter((run) => isExternalAction(deps, programOf(deps, run)[run.state.pc])))
-    const afterExternal: RunRecord[] = []
-    const { rest } = await inLanesUntilLate(
-      [...external],
-      worker.concurrency,
-      worker.lateAfterMs ?? LATE_AFTER_MS,
-      guarded(async (run, isLate: () => boolean) => {
-        let next: RunRecord | null
-        try {
-          next = await external1(deps, run)
-        } catch (err) {
-          await giveUp(run, err)
-          return
-        }
-        if (!next || stops(next, deps.clock.now())) leases.letGo(run.id)
-        // the round went on without it (a slow send, a slow webhook): it goes on by itself
-        else if (isLate()) await continueAlone(deps, next, leases, giveUp)
-        else afterExternal.push(next)
-      }),
-    )
-    late.push(rest)
-    active = [...going.filter((run) => !external.has(run)), ...afterExternal]
+  try {
+    await advanceRounds()
+  } finally {
+    // late runs are the batch's until they stop: its leases, and the tick's end, wait for them
+    const settled = await Promise.allSettled(late)
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) deps.log.error({ err: failed.reason }, 'a late run failed')
   }
-  await Promise.all(late)
   if (outage) throw outage
+
+  async function advanceRounds(): Promise<void> {
+    let together = true
+    let active = claimed
+    for (let round = 0; active.length > 0 && !outage; round++) {
+      const now = deps.clock.now()
+      if (round >= MAX_ROUNDS) {
+        await deps.storage.transaction((tx) =>
+          releaseRuns(
+            tx,
+            active.map((r) => r.id),
+            deps.clock.now(),
+          ),
+        )
+        for (const run of active) leases.letGo(run.id)
+        return
+      }
+      let chained: Array<Chained | null> | null = together ? await chainTogether(deps, active) : null
+      if (!chained) {
+        together = false
+        const alone = new Map<string, Chained>()
+        await lanes(active, async (run) => {
+          try {
+            alone.set(run.id, await chainAlone(deps, run))
+          } catch (err) {
+            await giveUp(run, err)
+          }
+        })
+        chained = active.map((r) => alone.get(r.id) ?? null)
+      }
+      const going: RunRecord[] = []
+      for (const c of chained) {
+        if (!c) continue
+        // a run already at an external action was not touched: it is due (claimed), whatever its status says
+        if (c.moved && stops(c.run, now)) leases.letGo(c.run.id)
+        else going.push(c.run)
+      }
+      const external = new Set(going.filter((run) => isExternalAction(deps, programOf(deps, run)[run.state.pc])))
+      const afterExternal: RunRecord[] = []
+      const { rest } = await inSlotsUntilLate(
+        [...external],
+        slots,
+        worker.lateAfterMs ?? LATE_AFTER_MS,
+        guarded(async (run, isLate: () => boolean) => {
+          let next: RunRecord | null
+          try {
+            next = await external1(deps, run)
+          } catch (err) {
+            await giveUp(run, err)
+            return
+          }
+          if (!next || stops(next, deps.clock.now())) leases.letGo(run.id)
+          // the round went on without it (a slow send, a slow webhook): it goes on by itself
+          else if (isLate()) await continueAlone(deps, next, leases, giveUp, () => outage !== null)
+          else afterExternal.push(next)
+        }),
+      )
+      late.push(rest)
+      active = [...going.filter((run) => !external.has(run)), ...afterExternal]
+    }
+  }
 }
 
 /** The external action the run is at, timed; the run after it (null: it did not go on). */
@@ -141,10 +155,18 @@ async function external1(deps: ExecutorDeps, run: RunRecord): Promise<RunRecord 
  * next external actions, each in its own transaction, until it stops (up to MAX_ROUNDS, then let
  * go of, due at once, as the batch's runs are).
  */
-async function continueAlone(deps: ExecutorDeps, run: RunRecord, leases: LeaseKeeper, giveUp: (run: RunRecord, err: unknown) => Promise<void>): Promise<void> {
+async function continueAlone(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  leases: LeaseKeeper,
+  giveUp: (run: RunRecord, err: unknown) => Promise<void>,
+  halted: () => boolean,
+): Promise<void> {
   let current = run
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      // the database found away by the batch: it stops acting; its runs are let go of once it is back
+      if (halted()) return
       const chained = await chainAlone(deps, current)
       current = chained.run
       if (chained.moved && stops(current, deps.clock.now())) {
@@ -152,6 +174,7 @@ async function continueAlone(deps: ExecutorDeps, run: RunRecord, leases: LeaseKe
         return
       }
       if (!isExternalAction(deps, programOf(deps, current)[current.state.pc])) continue
+      if (halted()) return
       const next = await external1(deps, current)
       if (!next || stops(next, deps.clock.now())) {
         leases.letGo(current.id)
@@ -171,32 +194,55 @@ function programOf(deps: ExecutorDeps, run: RunRecord) {
   return deps.cache.peek(run.store_id, run.workflow_id, run.workflow_version)?.program ?? []
 }
 
+/** A counting semaphore: at most `size` functions run at once; the others wait their turn, in order. */
+class Slots {
+  private free: number
+  private readonly waiting: Array<() => void> = []
+
+  constructor(size: number) {
+    this.free = Math.max(1, size)
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--
+    else await new Promise<void>((resolve) => this.waiting.push(resolve))
+    try {
+      return await fn()
+    } finally {
+      // the slot passes straight to the next in line
+      const next = this.waiting.shift()
+      if (next) next()
+      else this.free++
+    }
+  }
+}
+
 /**
- * fn over items in `concurrency` lanes, like inLanes. Answers once every item is done, or
- * `lateAfterMs` after the last item started, whichever comes first; from then on `isLate()` is
- * true for the items still going. `rest` settles when they are done too.
+ * fn over items, each in a slot. Answers once every item is done, or `lateAfterMs` after the last
+ * item got its slot, whichever comes first; from then on `isLate()` is true for the items still
+ * going. `rest` settles when they are done too.
  */
-async function inLanesUntilLate<T>(
+async function inSlotsUntilLate<T>(
   items: T[],
-  concurrency: number,
+  slots: Slots,
   lateAfterMs: number,
   fn: (item: T, isLate: () => boolean) => Promise<void>,
 ): Promise<{ rest: Promise<void> }> {
   let late = false
   const isLate = () => late
-  let index = 0
+  let started = 0
   let lastStarted: () => void = () => undefined
   const allStarted = new Promise<void>((resolve) => {
     lastStarted = resolve
   })
-  const lane = async () => {
-    while (index < items.length) {
-      const item = items[index++]!
-      if (index === items.length) lastStarted()
-      await fn(item, isLate)
-    }
-  }
-  const all = Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane)).then(() => undefined)
+  const all = Promise.all(
+    items.map((item) =>
+      slots.run(() => {
+        if (++started === items.length) lastStarted()
+        return fn(item, isLate)
+      }),
+    ),
+  ).then(() => undefined)
   if (items.length === 0) return { rest: all }
   let timer: NodeJS.Timeout | undefined
   const cut = allStarted.then(
@@ -212,12 +258,4 @@ async function inLanesUntilLate<T>(
   }
   // in an object: an async function answering a promise would wait for it
   return { rest: all }
-}
-
-async function inLanes<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let index = 0
-  const lane = async () => {
-    while (index < items.length) await fn(items[index++]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane))
 }

@@ -25,16 +25,11 @@ export interface WorkerOptions {
    */
   routePollMs?: number
   /**
-   * how long a tick may go on before the worker starts another beside it, real ms; default 1000.
-   * A tick ends when the last run it claimed has stopped, so one slow action (an SMTP server slow
-   * to answer, a slow webhook) would otherwise keep every run that fell due meanwhile waiting. The
-   * tick started beside it claims only newly due runs, with the lanes the held-up tick is not
-   * using: the runs this worker advances at once stay within `concurrency`. Within a tick, the
-   * same time is how long a round's slow action may hold the tick's other runs (executor.ts).
+   * how long, once a round of a tick has started its last external action, the round waits for
+   * those still going before the tick's other runs go on without them, real ms; default 1000
+   * (executor.ts, BatchWorker.lateAfterMs)
    */
-  overlapAfterMs?: number
-  /** ticks in flight at most, the held-up ones included; default 4 */
-  maxTicks?: number
+  lateAfterMs?: number
   /**
    * how often the worker writes its row in the installation's list of workers (GET
    * /api/v1/workers, /metrics), real ms; default 10000. Not seen for 3 of these, it is lost.
@@ -69,8 +64,6 @@ export class Worker {
   /** the heartbeat's write under way, awaited before the stop is written */
   private beating: Promise<void> = Promise.resolve()
   private beatFailed = false
-  /** ticks under way: the last one started, and any held up by a slow action that it was started beside */
-  private readonly ticking = new Set<Promise<void>>()
   /** every worker fires due schedules too: the schedules table makes each tick one worker's */
   private readonly scheduler: Scheduler
 
@@ -142,7 +135,12 @@ export class Worker {
       let pause = 0
       try {
         await this.scheduler.poll()
-        claimed = await this.tick()
+        claimed = await this.engine.tick(
+          this.id,
+          this.options.batch ?? (this.engine.storage.dialect === 'postgres' ? 500 : 100),
+          this.options.concurrency ?? 8,
+          this.options.lateAfterMs === undefined ? {} : { lateAfterMs: this.options.lateAfterMs },
+        )
         if (outage) {
           this.log.info({ workerId: this.id, awayMs: Date.now() - outage.since }, 'database reachable again; worker resumed')
           outage = null
@@ -167,51 +165,6 @@ export class Worker {
           this.wake = wake
         })
       }
-    }
-  }
-
-  /**
-   * Starts a tick and waits for it, or for `overlapAfterMs` when it takes longer: then it goes on
-   * beside the loop (held up, as a rule, by one slow action) and the loop claims newly due runs in
-   * the next tick. Answers how many runs the tick claimed (1 for one still going: it claimed some).
-   */
-  private async tick(): Promise<number> {
-    const concurrency = this.options.concurrency ?? 8
-    const maxTicks = Math.max(1, this.options.maxTicks ?? 4)
-    // lanes left: runs held by ticks still under way are runs being advanced (or waiting their turn)
-    while (this.ticking.size >= maxTicks || (this.ticking.size > 0 && this.engine.claimedBy(this.id) >= concurrency)) await Promise.race(this.ticking)
-    if (!this.running) return 0
-    const lanes = Math.max(1, concurrency - this.engine.claimedBy(this.id))
-    const overlapAfterMs = this.options.overlapAfterMs ?? 1000
-    const batch = this.options.batch ?? (this.engine.storage.dialect === 'postgres' ? 500 : 100)
-    // a slow action holds neither the tick's other runs (lateAfterMs) nor the runs due after it (the next tick)
-    const tick = this.engine.tick(this.id, batch, lanes, { lateAfterMs: overlapAfterMs })
-    let onItsOwn = false
-    const tracked: Promise<void> = tick.then(
-      () => undefined,
-      (err) => {
-        // before the loop went on, the loop handles the failure; after, an outage is met by the
-        // loop's own next tick too
-        if (onItsOwn && !isDatabaseUnavailable(err)) this.log.error({ err }, 'worker tick failed')
-      },
-    )
-    this.ticking.add(tracked)
-    void tracked.finally(() => {
-      this.ticking.delete(tracked)
-      // lanes came free: claim again
-      this.wake?.()
-    })
-    let timer: NodeJS.Timeout | undefined
-    const stillGoing = new Promise<number>((resolve) => {
-      timer = setTimeout(() => {
-        onItsOwn = true
-        resolve(1)
-      }, overlapAfterMs)
-    })
-    try {
-      return await Promise.race([tick, stillGoing])
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -274,8 +227,6 @@ export class Worker {
     this.wakeRouter?.()
     await this.routing
     await this.loop
-    // ticks held up by a slow action finish their in-flight steps too
-    while (this.ticking.size > 0) await Promise.all(this.ticking)
     if (this.heartbeat) {
       clearInterval(this.heartbeat)
       this.heartbeat = null

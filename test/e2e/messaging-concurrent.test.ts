@@ -201,45 +201,6 @@ describe.each(DIALECTS)('concurrent sends to one SMTP server, on %s', { timeout:
     expect(new Set(arrived).size).toBe(runs)
   }
 
-  it('a send the server keeps waiting does not hold up the runs that fall due after it', async () => {
-    env = await createTestEnv(dialect, { env: { SMTP_URL: smtp.url } })
-    const db = env.app.handle.db
-    await installWorkflow(env.app, WORKFLOW)
-    const before = smtp.messageIds.length
-    // the server answers every message but this customer's, which it keeps until released (as an
-    // SMTP server slow to answer would: nodemailer waits up to its socket timeout, 10 minutes)
-    smtp.hold('delivered', { to: 'slow@example.com' })
-    worker = new Worker(env.app.engine, silentLogger, { pollMs: 5, concurrency: 8, scheduleEveryMs: 0, overlapAfterMs: 200 })
-    worker.start()
-    await env.app.engine.ingest([paid(200, env.clock.now(), 'slow@example.com')], { historical: false, source: 'test' })
-    await waitFor('the slow send to be held by the server', async () => smtp.held().length === 1, 60_000, 10)
-    const [slowRun] = await db.selectFrom('runs').select('id').execute()
-
-    // orders paid while it is held: their runs fall due after the held one's tick claimed it
-    const later = 5
-    await env.app.engine.ingest(
-      Array.from({ length: later }, (_, i) => paid(201 + i, env!.clock.now())),
-      { historical: false, source: 'test' },
-    )
-    await waitFor('the later orders’ emails to arrive while the slow one is held', async () => smtp.messageIds.length - before >= later, 30_000, 20).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}: ${smtp.messageIds.length - before} arrived, ${smtp.held().length} held`)
-      },
-    )
-    await waitFor(
-      'the later runs to complete',
-      async () => (await db.selectFrom('runs').select('id').where('status', '=', 'completed').execute()).length === later,
-      30_000,
-      20,
-    )
-    // still held: the slow run is still sending
-    expect(smtp.held()).toHaveLength(1)
-    expect((await db.selectFrom('runs').select('status').where('id', '=', slowRun!.id).executeTakeFirstOrThrow()).status).toBe('running')
-    expect(smtp.messageIds.slice(before).length).toBe(later)
-
-    await releaseThenEveryMailOnce(later + 1, before)
-  })
-
   it('a send the server keeps waiting does not hold up the other runs of its batch', async () => {
     env = await createTestEnv(dialect, { env: { SMTP_URL: smtp.url } })
     const db = env.app.handle.db
@@ -254,7 +215,7 @@ describe.each(DIALECTS)('concurrent sends to one SMTP server, on %s', { timeout:
     )
     await env.app.engine.catchUp('default')
     smtp.hold('delivered', { to: 'slow@example.com' })
-    worker = new Worker(env.app.engine, silentLogger, { pollMs: 5, concurrency: 8, scheduleEveryMs: 0, overlapAfterMs: 200 })
+    worker = new Worker(env.app.engine, silentLogger, { pollMs: 5, concurrency: 8, scheduleEveryMs: 0, lateAfterMs: 200 })
     worker.start()
     await waitFor('the slow send to be held by the server', async () => smtp.held().length === 1, 60_000, 10)
     await waitFor(
