@@ -69,15 +69,22 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
     deps.log.error({ runId: run.id, err }, 'run advance failed')
     await deps.storage.extendLeases(worker.owner, [run.id], new Date(deps.clock.now().getTime() + FAILED_ADVANCE_HOLD_MS)).catch(() => undefined)
   }
+  let thrown: { err: unknown } | null = null
   try {
     await advanceRounds()
-  } finally {
-    // late runs are the batch's until they stop: its leases, and the tick's end, wait for them
-    const settled = await Promise.allSettled(late)
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) deps.log.error({ err: failed.reason }, 'a late run failed')
+  } catch (err) {
+    // the database away: the late runs act no further either
+    if (isDatabaseUnavailable(err)) outage ??= err
+    thrown = { err }
   }
+  // late runs are the batch's until they stop: its leases, and the tick's end, wait for them
+  const settled = await Promise.allSettled(late)
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  // (a round's own failure is thrown below, not logged here as well)
+  if (failed && failed.reason !== thrown?.err) deps.log.error({ err: failed.reason }, 'a late run failed')
+  // an outage first: the tick lets go of the runs it holds once the database is back
   if (outage) throw outage
+  if (thrown) throw thrown.err
 
   async function advanceRounds(): Promise<void> {
     let together = true
@@ -117,9 +124,11 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
       }
       const external = new Set(going.filter((run) => isExternalAction(deps, programOf(deps, run)[run.state.pc])))
       const afterExternal: RunRecord[] = []
-      const { rest } = await inSlotsUntilLate(
+      const roundsLeft = MAX_ROUNDS - round - 1
+      await inSlotsUntilLate(
         [...external],
         slots,
+        late,
         worker.lateAfterMs ?? LATE_AFTER_MS,
         guarded(async (run, isLate: () => boolean) => {
           let next: RunRecord | null
@@ -131,11 +140,10 @@ export async function advanceBatch(deps: ExecutorDeps, claimed: RunRecord[], wor
           }
           if (!next || stops(next, deps.clock.now())) leases.letGo(run.id)
           // the round went on without it (a slow send, a slow webhook): it goes on by itself
-          else if (isLate()) await continueAlone(deps, next, leases, giveUp, () => outage !== null)
+          else if (isLate()) await continueAlone(deps, next, leases, giveUp, () => outage !== null, roundsLeft)
           else afterExternal.push(next)
         }),
       )
-      late.push(rest)
       active = [...going.filter((run) => !external.has(run)), ...afterExternal]
     }
   }
@@ -152,8 +160,8 @@ async function external1(deps: ExecutorDeps, run: RunRecord): Promise<RunRecord 
 
 /**
  * A run whose external action finished after its round went on: chained alone and through its
- * next external actions, each in its own transaction, until it stops (up to MAX_ROUNDS, then let
- * go of, due at once, as the batch's runs are).
+ * next external actions, each in its own transaction, until it stops (within the rounds the batch
+ * had left, then let go of, due at once, as the batch's runs are).
  */
 async function continueAlone(
   deps: ExecutorDeps,
@@ -161,10 +169,11 @@ async function continueAlone(
   leases: LeaseKeeper,
   giveUp: (run: RunRecord, err: unknown) => Promise<void>,
   halted: () => boolean,
+  rounds: number,
 ): Promise<void> {
   let current = run
   try {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       // the database found away by the batch: it stops acting; its runs are let go of once it is back
       if (halted()) return
       const chained = await chainAlone(deps, current)
@@ -220,16 +229,17 @@ class Slots {
 /**
  * fn over items, each in a slot. Answers once every item is done, or `lateAfterMs` after the last
  * item got its slot, whichever comes first; from then on `isLate()` is true for the items still
- * going. `rest` settles when they are done too.
+ * going. What settles when they are all done is added to `late` first, whatever happens here.
  */
 async function inSlotsUntilLate<T>(
   items: T[],
   slots: Slots,
+  late: Array<Promise<void>>,
   lateAfterMs: number,
   fn: (item: T, isLate: () => boolean) => Promise<void>,
-): Promise<{ rest: Promise<void> }> {
-  let late = false
-  const isLate = () => late
+): Promise<void> {
+  let cutOff = false
+  const isLate = () => cutOff
   let started = 0
   let lastStarted: () => void = () => undefined
   const allStarted = new Promise<void>((resolve) => {
@@ -243,7 +253,8 @@ async function inSlotsUntilLate<T>(
       }),
     ),
   ).then(() => undefined)
-  if (items.length === 0) return { rest: all }
+  late.push(all)
+  if (items.length === 0) return
   let timer: NodeJS.Timeout | undefined
   const cut = allStarted.then(
     () =>
@@ -252,10 +263,8 @@ async function inSlotsUntilLate<T>(
       }),
   )
   try {
-    if ((await Promise.race([all.then(() => 'done' as const), cut])) === 'late') late = true
+    if ((await Promise.race([all.then(() => 'done' as const), cut])) === 'late') cutOff = true
   } finally {
     clearTimeout(timer)
   }
-  // in an object: an async function answering a promise would wait for it
-  return { rest: all }
 }
