@@ -12,7 +12,8 @@
  *    (`--workflow post-purchase-cross-sell` renders "bought together" recommendations, whose query
  *    reads every order of the store per mail: quadratic in the orders, see the report.)
  *
- * `--replay all` feeds the sandbox every event (the method before it replayed only what the
+ * `--partitions N` splits the replay into N sandboxes by customer (default: the machine's cores
+ * for a large period; 1 replays in one sandbox, in this thread). `--replay all` feeds the sandbox every event (the method before it replayed only what the
  * workflow reads), to compare.
  *
  * Writes bench/results/backtest.json. Not a test: nothing here asserts.
@@ -44,6 +45,8 @@ export interface BacktestBenchResult {
   backtest_cpu_seconds: number
   load_avg_1m: { start: number; end: number }
   runs: number
+  /** sandboxes the replay was split into (one thread each when more than 1) */
+  sandboxes: number
   target_seconds: number
   pass: boolean
   report: unknown
@@ -55,7 +58,7 @@ function argOf(argv: string[], name: string): string | undefined {
 }
 
 export async function benchBacktest(
-  options: { orders?: number; workflow?: string; replay?: 'read' | 'all'; log?: (line: string) => void } = {},
+  options: { orders?: number; workflow?: string; replay?: 'read' | 'all'; partitions?: number; log?: (line: string) => void } = {},
 ): Promise<BacktestBenchResult> {
   const log = options.log ?? ((line: string) => console.log(line))
   const targetOrders = options.orders ?? 100_000
@@ -94,6 +97,7 @@ export async function benchBacktest(
         since: new Date(end.getTime() - 365 * DAY),
         until: end,
         ...(options.replay ? { replay: options.replay } : {}),
+        ...(options.partitions ? { partitions: options.partitions } : {}),
         onProgress: (done, total) => {
           if (Date.now() - last < 5000) return
           last = Date.now()
@@ -120,6 +124,7 @@ export async function benchBacktest(
       backtest_cpu_seconds: round(cpuSeconds, 2),
       load_avg_1m: { start: round(load, 1), end: round(loadavg()[0]!, 1) },
       runs: report.runs,
+      sandboxes: report.sandboxes,
       target_seconds: BACKTEST_TARGET_SECONDS,
       pass: backtestSeconds < BACKTEST_TARGET_SECONDS,
       report,
@@ -143,6 +148,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...(orders ? { orders: Number(orders) } : {}),
     ...(argOf(argv, '--workflow') ? { workflow: argOf(argv, '--workflow')! } : {}),
     ...(argOf(argv, '--replay') ? { replay: argOf(argv, '--replay') as 'read' | 'all' } : {}),
+    ...(argOf(argv, '--partitions') ? { partitions: Number(argOf(argv, '--partitions')) } : {}),
   })
   writeBacktestResult(result)
   console.log(JSON.stringify({ ...result, report: undefined }, null, 2))

@@ -1,3 +1,4 @@
+import { openBacktestPartition } from './backtest-partition.ts'
 import { createActionRegistry } from './actions/index.ts'
 import { requireSecretKey, type Config } from './config.ts'
 import { Engine } from './engine/engine.ts'
@@ -125,7 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)
   const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>
     createApp(sandboxConfig, { log: log.child({ simulate: true }, { level: log.levelVal > 40 ? log.level : 'warn' }), ...sandboxOptions })
-  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox, ...(options.actor ? { actor: options.actor } : {}) })
+  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox, openBacktestPartition, ...(options.actor ? { actor: options.actor } : {}) })
   return {
     config,
     handle,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createActionRegistry } from '../actions/index.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
-import { RepeatedProfiles } from './backtest.ts'
+import { RepeatedProfiles } from './backtest-sandbox.ts'
 
 const ada = { id: 'c1', email: 'ada@example.com', first_name: 'Ada', accepts_marketing: true }
 const at = (minute: number) => `2026-03-02T10:${String(minute).padStart(2, '0')}:00.000Z`

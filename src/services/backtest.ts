@@ -1,39 +1,23 @@
+import { availableParallelism } from 'node:os'
 import type { Kysely } from 'kysely'
 import { createActionRegistry } from '../actions/index.ts'
-import { discountSubjectTotal } from '../actions/create-discount-code/create-discount-code.action.ts'
-import { loadConfig } from '../config.ts'
-import type { CanonicalEvent } from '../contracts/events.ts'
 import { DEFAULT_SETTINGS } from '../contracts/settings.ts'
-import { checkConsent, guardrailSettings, type MessageCategory } from '../core/guardrails.ts'
+import type { CanonicalEvent } from '../contracts/events.ts'
+import { guardrailSettings } from '../core/guardrails.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
-import { viewPartsRead, type PartsRead, type ViewPart } from '../core/workflow/reads.ts'
+import type { PartsRead } from '../core/workflow/reads.ts'
 import { parseDuration } from '../lib/durations.ts'
-import { ManualClock } from '../lib/clock.ts'
 import { UserError } from '../lib/errors.ts'
 import { addMoney, moneyText } from '../lib/money.ts'
-import { percentOfMoney } from '../lib/money-scale.ts'
-import type { ActionContext, ActionDefinition } from '../plugin-api/define-action.ts'
-import { SkipStep } from '../plugin-api/errors.ts'
-import type { SkipDerivations } from '../engine/route-event.ts'
-import {
-  customerIdentities,
-  eventHeadsBefore,
-  eventsBySeq,
-  anyRunDueBy,
-  hasOpenRun,
-  marketingSends,
-  nextDueAt,
-  sandboxOutcome,
-  seedCustomerIdentities,
-  type EventHead,
-} from '../store/backtest.repo.ts'
-import { getStoreProfile, setStoreProfile } from '../store/stores.repo.ts'
+import { customerIdentities, eventHeadsBefore, eventsBySeq, marketingSends, type EventHead, type sandboxOutcome } from '../store/backtest.repo.ts'
+import { getStoreProfile } from '../store/stores.repo.ts'
 import type { Database } from '../store/tables.ts'
-import { builtInTemplate, listMessageTemplates, saveMessageTemplate } from '../store/templates.repo.ts'
-import { writesOf } from '../store/view-writes.ts'
-import { getWorkflow, saveWorkflow } from '../store/workflows.repo.ts'
+import { listMessageTemplates } from '../store/templates.repo.ts'
+import { getWorkflow } from '../store/workflows.repo.ts'
+import { openReplay, type ReplayItem, type ReplayPort, type ReplaySetup } from './backtest-replay.ts'
+import { MESSAGE_ACTIONS, partsToReplay, PROFILE_NEUTRAL_ACTIONS, reactions, unobserved } from './backtest-sandbox.ts'
 import type { ServiceContext } from './context.ts'
-import { dryRunStubs, type OpenApp, type SimulatedWorkflow } from './simulate.ts'
+import type { OpenApp, SimulatedWorkflow } from './simulate.ts'
 
 /**
  * `storeflow backtest`: replays a store's stored events of a period through a workflow as if it
@@ -64,6 +48,10 @@ import { dryRunStubs, type OpenApp, type SimulatedWorkflow } from './simulate.ts
  * - Guardrails: consent and quiet hours apply as in `simulate`; the marketing frequency cap is
  *   counted over the workflow's own simulated sends and the store's real marketing sends of its
  *   other workflows (the outbox), per customer, across channels, as the live cap is.
+ * - Split by customer: a large period (PARTITION_MIN_EVENTS) of a workflow whose runs see only
+ *   their own customer is replayed in several sandboxes side by side, one thread each, each with a
+ *   share of the customers by key and every event of no customer (partitionCount). Each sandbox
+ *   does what the one sandbox would have done for its customers, so the report is the same.
  *
  * What it does not replay: time-based events the store derives on a schedule (cart.abandoned,
  * customer.inactive, …) are replayed as the store recorded them, so a period that was only
@@ -82,6 +70,11 @@ export interface BacktestOptions {
    * event, as a check that leaving the others out changes nothing (tests)
    */
   replay?: 'read' | 'all'
+  /**
+   * sandboxes side by side, each with a share of the customers (partitionCount); default: the
+   * machine's cores (at most 4) for a period of PARTITION_MIN_EVENTS events or more, else 1
+   */
+  partitions?: number
 }
 
 export interface BacktestReport {
@@ -124,18 +117,15 @@ export interface BacktestReport {
   currency: string
   /** events of the period replayed, and events before it read as history */
   events: { period: number; history: number; live: number }
+  /** sandboxes the replay was split into, by customer (1: not split) */
+  sandboxes: number
   duration_ms: number
 }
 
-/** Step types (actions) whose completed steps are customer messages. */
-const MESSAGE_ACTIONS = new Set(['send_email', 'send_sms'])
-
-/** Events per history batch. */
-const HISTORY_BATCH = 2000
 /** Events whose data is read from the store at a time. */
 const READ_CHUNK = 2000
-/** Runs a sandbox tick claims at most. */
-const TICK = 200
+/** The sandbox's one store. */
+const SANDBOX = 'default'
 
 const round2 = (n: number) => Math.round(n * 100) / 100
 
@@ -151,7 +141,7 @@ export function createBacktestService(ctx: ServiceContext) {
         'id' in workflow
           ? { source: (await getWorkflow(db, storeId, workflow.id)).source, fileName: workflow.id }
           : { source: workflow.source, fileName: workflow.fileName }
-      return backtest(db, storeId, { ...source, store: null }, { ...options, until: options.until ?? ctx.clock.now() }, openApp)
+      return backtest(db, storeId, { ...source, store: null }, { ...options, until: options.until ?? ctx.clock.now() }, openApp, ctx.openBacktestPartition)
     },
 
     /** POST /api/v1/workflows/:id/backtest `{ since? }` (default "90d"): the stored workflow over the period up to now. */
@@ -200,226 +190,10 @@ export function parseSince(text: string, until: Date, field = '--since'): Date {
   return new Date(until.getTime() - ms)
 }
 
-/** The event types a workflow reacts to: its trigger's, and the events its goals and wait_for steps listen for. */
-function reactions(parsed: ReturnType<typeof parseWorkflow>): { trigger: string; goals: Set<string> } {
-  const spec = parsed.file.trigger
-  if (!('event' in spec) || typeof spec.event !== 'string')
-    throw new UserError('backtest replays events: a workflow on a schedule (`cron:`) cannot be backtested; try `storeflow simulate`', {
-      code: 'validation_failed',
-      details: { field: 'trigger' },
-    })
-  const goals = new Set<string>()
-  for (const goal of parsed.file.exit_when ?? []) goals.add(goal.event)
-  for (const ins of parsed.program) if (ins.op === 'wait_for') goals.add(ins.event)
-  return { trigger: spec.event, goals }
-}
-
-/**
- * The per-event derivations the workflow cannot observe, left out of the sandbox (they cost most
- * of a replayed event's work): segment membership and RFM when neither its source nor the store's
- * message templates mention segments or RFM and it reacts to no segment.* event; stock alerts when
- * neither mentions inventory or stock and it reacts to no inventory.* event; daily demand (what
- * forecasts read) with them, unless forecasts or demand are mentioned; attribution of orders to
- * messages (analytics; the report counts its own). A mere mention keeps them (the check reads
- * text, so it errs on keeping). The workflows' counters and insight cohorts are never kept: the
- * report is read from the sandbox's runs and steps.
- */
-export function unobserved(source: string, templates: unknown[], trigger: string, goals: Set<string>): SkipDerivations {
-  const text = `${source}\n${JSON.stringify(templates)}`.toLowerCase()
-  const types = [trigger, ...goals]
-  const segments = !/segment|rfm/.test(text) && !types.some((t) => t.startsWith('segment.'))
-  const inventory = !/inventory|stock/.test(text) && !types.some((t) => t.startsWith('inventory.'))
-  // what forecasts read, and what analytics reads (the backtest counts its own attribution)
-  const demand = inventory && !/forecast|demand|reorder/.test(text)
-  const attribution = !/attribut|touch/.test(text)
-  // the workflows' counters and cohorts: the report is read from the sandbox's runs and steps
-  return { segments, inventory, demand, attribution, analytics: true }
-}
-
-/**
- * The parts of the view the sandbox keeps current: what the workflow can read
- * (core/workflow/reads.ts), and always the customers' profiles, since an event finds its customer
- * by the shop's id or the email the profile holds then, and a live event must find the same
- * customer the store's router found. Every part when the sandbox keeps a derivation (segments,
- * stock alerts, demand and attribution are computed from the whole view) or when asked to.
- */
-export function partsToReplay(
-  parsed: ReturnType<typeof parseWorkflow>,
-  templates: ReadonlyArray<{ name: string; subject: string; html: string; preheader?: string | null }>,
-  skips: SkipDerivations,
-  replay: 'read' | 'all' = 'read',
-): PartsRead {
-  if (replay === 'all' || !skips.segments || !skips.inventory || !skips.demand || !skips.attribution) return 'all'
-  const texts: string[] = []
-  for (const ins of parsed.program) {
-    if (ins.op !== 'action' || ins.with.template === undefined) continue
-    const name = ins.with.template
-    // a template chosen by Liquid may be any of them
-    if (typeof name !== 'string' || /\{\{|\{%/.test(name)) return 'all'
-    const template = templates.find((t) => t.name === name) ?? builtInTemplate(name)
-    if (template) texts.push(template.subject, template.html, template.preheader ?? '')
-  }
-  const read = viewPartsRead({ file: parsed.file, program: parsed.program, templates: texts })
-  if (read === 'all') return 'all'
-  return new Set<ViewPart>([...read, 'customer_profile'])
-}
-
-/**
- * What of an event the workflow does not react to goes into the sandbox: the event, when it
- * writes a part the workflow reads (store/view-writes.ts); only its customer's profile (a
- * `customer.updated` carrying the customer object it carries, at its time: the same upsert), when
- * that is all it writes that is read; else nothing (null).
- */
-export function replayedAs(event: CanonicalEvent, parts: PartsRead): CanonicalEvent | null {
-  if (parts === 'all') return event
-  const writes = writesOf(event)
-  if (writes.parts === 'all') return event
-  for (const p of writes.parts) if (parts.has(p)) return event
-  if (!writes.customer || !parts.has('customer_profile')) return null
-  // an object with a `customer` of its own would not read as a customer event's customer (customerOf)
-  if ('customer' in writes.customer) return event
-  return { id: event.id, type: 'customer.updated', occurred_at: event.occurred_at, store: event.store, data: writes.customer }
-}
-
-/**
- * Actions a workflow may take without changing a customer's profile or consent in the sandbox
- * other than by adding tags (which a repeated profile, merging its tags, cannot take away): with
- * only these, a profile the sandbox already holds need not be given to it again (RepeatedProfiles).
- */
-const PROFILE_NEUTRAL_ACTIONS = new Set(['send_email', 'send_sms', 'create_discount_code', 'tag_customer', 'tag_order', 'notify_team', 'log', 'http_request'])
-
-/**
- * A shop sends the customer object with every order, checkout and fulfilment event, so most of
- * the profile updates a replay would feed are the customer's last profile again (about 19 in 20
- * in the bench's store). Fed again it changes nothing the workflow can read: each field is
- * written only when it differs, tags are merged, and the shop's consent flag keeps its value (its
- * time moves on, which matters only against an explicit subscribe or unsubscribe: an event of the
- * customer, after which the next profile is fed again). So a `customer.updated` carrying exactly
- * the object last fed for the customer is left out, unless the workflow's own actions may write
- * the profile (anything but PROFILE_NEUTRAL_ACTIONS), or it is fed every event (`replay: 'all'`).
- */
-export class RepeatedProfiles {
-  /** real store's customer key → the customer object last fed to the sandbox (JSON), while known */
-  private readonly fed = new Map<string, string>()
-
-  constructor(private readonly enabled: boolean) {}
-
-  static for(parsed: ReturnType<typeof parseWorkflow>, parts: PartsRead): RepeatedProfiles {
-    const neutral = parsed.program.every((ins) => ins.op !== 'action' || PROFILE_NEUTRAL_ACTIONS.has(ins.action))
-    return new RepeatedProfiles(parts !== 'all' && neutral)
-  }
-
-  /**
-   * Whether `fed` (what replayedAs made of an event of the customer) repeats the profile last fed
-   * for them; when it does not, notes what it feeds. Every event fed to the sandbox passes here.
-   */
-  repeats(customerKey: string | null, fed: CanonicalEvent): boolean {
-    if (!this.enabled || customerKey === null) return false
-    if (fed.type !== 'customer.updated' && fed.type !== 'customer.created') {
-      const carried = writesOf(fed).customer
-      // an event that may change the customer otherwise (consent, an erasure, …): the next profile is fed again
-      if (carried) this.fed.set(customerKey, JSON.stringify(carried))
-      else this.fed.delete(customerKey)
-      return false
-    }
-    const profile = JSON.stringify(fed.data)
-    if (fed.type === 'customer.updated' && this.fed.get(customerKey) === profile) return true
-    this.fed.set(customerKey, profile)
-    return false
-  }
-}
-
-/** The frequency cap over the sandbox's simulated sends and the store's real ones. */
-class CapLedger {
-  /** real sends of other workflows, per customer, ascending */
-  private readonly real = new Map<string, number[]>()
-  /** the workflow's simulated sends: customer → step idempotency key → time */
-  private readonly own = new Map<string, Map<string, number>>()
-
-  constructor(sends: Array<{ customer_key: string; sent_at: string }>) {
-    for (const s of sends) {
-      const list = this.real.get(s.customer_key) ?? []
-      list.push(Date.parse(s.sent_at))
-      this.real.set(s.customer_key, list)
-    }
-    for (const list of this.real.values()) list.sort((a, b) => a - b)
-  }
-
-  /** The last send to the customer at or before `now` (not the step's own), and whose it was. */
-  last(customerKey: string, now: number, stepKey: string): { at: number; by: 'other_workflows' | 'this_workflow' } | null {
-    let best: { at: number; by: 'other_workflows' | 'this_workflow' } | null = null
-    const real = this.real.get(customerKey)
-    if (real) {
-      // the last real send at or before now
-      let lo = 0
-      let hi = real.length
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1
-        if (real[mid]! <= now) lo = mid + 1
-        else hi = mid
-      }
-      if (lo > 0) best = { at: real[lo - 1]!, by: 'other_workflows' }
-    }
-    for (const [key, at] of this.own.get(customerKey) ?? []) {
-      if (key === stepKey || at > now) continue
-      if (!best || at >= best.at) best = { at, by: 'this_workflow' }
-    }
-    return best
-  }
-
-  record(customerKey: string, stepKey: string, at: number): void {
-    const mine = this.own.get(customerKey) ?? new Map<string, number>()
-    mine.set(stepKey, at)
-    this.own.set(customerKey, mine)
-  }
-}
-
-/**
- * The customer-message actions with the frequency cap a dry run leaves out: consent first (a
- * customer without it is skipped for that, as live), then the cap over the ledger, then the
- * action's own dry run (consent again, quiet hours).
- */
-function cappedMessageActions(actions: ReadonlyMap<string, ActionDefinition>, ledger: CapLedger, capMs: number | null): ActionDefinition[] {
-  return [...actions.values()]
-    .filter((a) => MESSAGE_ACTIONS.has(a.type))
-    .map((a) => ({
-      ...a,
-      run: async (ctx: ActionContext<{ category?: MessageCategory }>) => {
-        const category: MessageCategory = ctx.input?.category ?? 'marketing'
-        const customer = ctx.customer
-        const now = ctx.clock.now().getTime()
-        if (category === 'marketing' && customer && capMs !== null && capMs > 0 && checkConsent(category, customer).allowed) {
-          const last = ledger.last(customer.key, now, ctx.idempotencyKey)
-          if (last && last.at + capMs > now) throw new SkipStep('frequency_cap', { until: new Date(last.at + capMs).toISOString(), capped_by: last.by })
-        }
-        const output = await a.run(ctx)
-        if (category === 'marketing' && customer) ledger.record(customer.key, ctx.idempotencyKey, now)
-        return output
-      },
-    }))
-}
-
-/** create_discount_code in a dry run, with the value it would book (what the live action books as issued_value). */
-function valuedDiscountAction(actions: ReadonlyMap<string, ActionDefinition>): ActionDefinition[] {
-  const a = actions.get('create_discount_code')
-  if (!a) return []
-  return [
-    {
-      ...a,
-      run: async (ctx: ActionContext<{ percent?: unknown; amount?: unknown }>) => {
-        const output = (await a.run(ctx)) as Record<string, unknown>
-        const kind = output.kind
-        const value = moneyText(output.value) ?? '0'
-        const issued = kind === 'amount' ? addMoney(value, '0') : kind === 'percent' ? percentOfMoney(discountSubjectTotal(ctx.scope) ?? '0', value) : '0.00'
-        return { ...output, issued_value: issued }
-      },
-    },
-  ]
-}
-
 /**
  * Backtests `workflow` over the store's events of [since, until): see the module's comment.
- * `db` is the store's database (read only here); the sandbox is opened with `openApp`.
+ * `db` is the store's database (read only here); the sandbox is opened with `openApp`, or, when
+ * the replay is split by customer, each of its sandboxes with `openPartition` (a thread each).
  */
 export async function backtest(
   db: Kysely<Database>,
@@ -427,6 +201,7 @@ export async function backtest(
   workflow: SimulatedWorkflow,
   options: BacktestOptions & { until: Date },
   openApp: OpenApp,
+  openPartition?: OpenPartition,
 ): Promise<BacktestReport> {
   const started = Date.now()
   const since = options.since
@@ -454,36 +229,25 @@ export async function backtest(
   let firstOfPeriod = heads.findIndex((h) => h.occurred_at >= sinceIso)
   if (firstOfPeriod < 0) firstOfPeriod = heads.length
   const capFrom = new Date(since.getTime() - (guard.frequencyCapMs ?? 0)).toISOString()
-  const ledger = new CapLedger(await marketingSends(db, storeId, workflowId, capFrom, untilIso))
+  const sends = await marketingSends(db, storeId, workflowId, capFrom, untilIso)
 
+  const replay = options.replay ?? 'read'
   const skips = unobserved(workflow.source, templates, trigger, goals)
-  const parts = partsToReplay(parsed, templates, skips, options.replay)
-  const profiles = RepeatedProfiles.for(parsed, parts)
-  /** an event as the sandbox is fed it (replayedAs), or null: not at all, or a repeat of the customer's profile */
-  const fedAs = (event: CanonicalEvent, head: EventHead): CanonicalEvent | null => {
-    const r = replayedAs(event, parts)
-    return r && !profiles.repeats(head.customer_key, r) ? r : null
-  }
-  /** the events as the sandbox is fed them, in their order */
-  const replayable = (events: Array<CanonicalEvent | null>, chunk: EventHead[]) => {
-    const out: CanonicalEvent[] = []
-    for (const [j, e] of events.entries()) {
-      const r = e && fedAs(e, chunk[j]!)
-      if (r) out.push(r)
-    }
-    return out
-  }
-  const clock = new ManualClock(since)
-  const config = await loadConfig({}, { ...process.env, STOREFLOW_SECRET_KEY: process.env.STOREFLOW_SECRET_KEY ?? 'backtest' })
-  const app = await openApp(
-    { ...config, databaseUrl: ':memory:', smtpUrl: undefined },
-    {
-      clock,
-      dryRun: true,
-      extraActions: [...dryRunStubs(registry), ...cappedMessageActions(registry, ledger, guard.frequencyCapMs), ...valuedDiscountAction(registry)],
-      skipDerivations: skips,
-    },
-  )
+  const parts = partsToReplay(parsed, templates, skips, replay)
+  const count = openPartition ? partitionCount(options.partitions, { parsed, parts, trigger, period: heads.slice(firstOfPeriod) }) : 1
+  const share = (customerKey: string) => (count === 1 ? 0 : partitionOf(customerKey, count))
+  const setup = (p: number): ReplaySetup => ({
+    source: workflow.source,
+    fileName: workflow.fileName,
+    profile: { ...profile, settings: JSON.stringify(settings) },
+    templates: templates.map((t) => ({ name: t.name, subject: t.subject, html: t.html, preheader: t.preheader })),
+    identities,
+    sends: sends.filter((s) => share(s.customer_key) === p),
+    since: sinceIso,
+    until: untilIso,
+    replay,
+  })
+  const ports: ReplayPort[] = []
   const total = heads.length
   let done = 0
   const progress = (n: number) => {
@@ -491,118 +255,54 @@ export async function backtest(
     options.onProgress?.(done, total)
   }
   const orders = new Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>()
-  let live = 0
-  try {
-    const sandbox = app.handle.db
-    const SANDBOX = 'default'
-    await setStoreProfile(sandbox, SANDBOX, { ...profile, settings: JSON.stringify(settings) })
-    for (const t of templates) await saveMessageTemplate(sandbox, SANDBOX, t.name, t, clock.now())
-    parsed.file.active = true
-    await saveWorkflow(sandbox, SANDBOX, parsed, workflow.source, clock.now())
-    await seedCustomerIdentities(sandbox, SANDBOX, identities, sinceIso)
-    const engine = app.engine
-    const owner = 'backtest'
-
-    // before the period: history, in time order, building the view
-    for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) {
-      const chunk = heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK))
-      const events = replayable(
-        await eventsBySeq(
-          db,
-          storeId,
-          chunk.map((h) => h.seq),
-          SANDBOX,
-        ),
-        chunk,
-      )
-      if (events.length > 0) await engine.ingest(events, { historical: true, source: 'backtest' })
-      await engine.settle(owner)
-      progress(chunk.length)
-    }
-
-    // the period: history in batches, what the workflow reacts to live, the clock stopping at
-    // every event it reacts to and every time a run falls due
-    let pending: CanonicalEvent[] = []
-    let due = await nextDueAt(sandbox)
-    /** routes `ingested` events and runs what is due now, until nothing is left to do at this time */
-    const settleAndRun = async (ingested: number) => {
-      // one routing pass takes up to 500 events (less when its time budget runs out): settle only when it did not take them all
-      if (ingested > 0 && (await engine.route(owner)).routed < ingested) await engine.settle(owner)
-      for (;;) {
-        // a tick that claimed fewer than it may has left nothing due now: steps chain within it up
-        // to their next wait; when no run is due now (the event started none, made none due), a
-        // tick would claim nothing, and is not made
-        if (await anyRunDueBy(sandbox, clock.now().toISOString())) while ((await engine.tick(owner, TICK)) === TICK) {}
-        // a step that emitted an event (emit_event) left it to be routed, which may make more runs due
-        if ((await engine.storage.routerBacklog()) === 0) break
-        await engine.settle(owner)
-      }
-      due = await nextDueAt(sandbox)
-      // a run still due at this very time was not claimable (it cannot be: the sandbox has one
-      // worker); move on rather than loop
-      if (due !== null && Date.parse(due) <= clock.now().getTime()) due = new Date(clock.now().getTime() + 1).toISOString()
-    }
-    /** the history batch so far, and `event` (live) after it, ingested with the clock at `at`; then routed and run */
-    const cycle = async (at: number, event: CanonicalEvent | null) => {
-      clock.set(new Date(Math.max(at, clock.now().getTime())))
-      const ingested: Array<Promise<unknown>> = []
-      const count = pending.length + (event ? 1 : 0)
-      if (pending.length > 0) ingested.push(engine.ingest(pending, { historical: true, source: 'backtest' }))
-      if (event) ingested.push(engine.ingest([event], { historical: false, source: 'backtest' }))
-      pending = []
-      // both calls made in one turn: one group commit, history first
-      await Promise.all(ingested)
-      await settleAndRun(count)
-    }
-    const runDueUntil = async (at: string) => {
-      while (due !== null && due <= at) await cycle(Date.parse(due), null)
-    }
-    // a goal's event reaches the runs of the customer it names, and those of no customer: for a
-    // customer with no open run (and no run without one open) it only changes the view
-    const reacts = async (h: EventHead) => {
-      if (h.type === trigger) return true
-      if (!goals.has(h.type)) return false
-      return h.customer_key === null || (await hasOpenRun(sandbox, SANDBOX, workflowId, h.customer_key))
-    }
-
-    for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) {
-      const chunk = heads.slice(i, i + READ_CHUNK)
-      const events = await eventsBySeq(
-        db,
-        storeId,
-        chunk.map((h) => h.seq),
-        SANDBOX,
-      )
-      for (const [j, event] of events.entries()) {
-        const head = chunk[j]!
-        // erased since it was listed
-        if (!event) continue
+  /** events of no customer a goal names: each sandbox takes them live, the report counts them once */
+  let liveEverywhere = 0
+  /** the stored events of `chunk`, each with its head, dealt to the sandboxes: by customer, and those of no customer to each */
+  const deal = async (chunk: EventHead[], period: boolean): Promise<ReplayItem[][]> => {
+    const events = await eventsBySeq(
+      db,
+      storeId,
+      chunk.map((h) => h.seq),
+      SANDBOX,
+    )
+    const shares: ReplayItem[][] = ports.map(() => [])
+    for (const [j, event] of events.entries()) {
+      const head = chunk[j]!
+      if (period && event) {
         noteOrder(orders, event, head)
-        await runDueUntil(event.occurred_at)
-        if (await reacts(head)) {
-          live++
-          profiles.repeats(head.customer_key, event)
-          await cycle(Date.parse(event.occurred_at), event)
-        } else {
-          const replayed = fedAs(event, head)
-          if (!replayed) continue
-          pending.push(replayed)
-          if (pending.length >= HISTORY_BATCH) {
-            await engine.ingest(pending, { historical: true, source: 'backtest' })
-            pending = []
-            await engine.settle(owner)
-          }
-        }
+        if (head.customer_key === null && head.type !== trigger && goals.has(head.type)) liveEverywhere++
       }
-      progress(chunk.length)
+      const item = { head, event }
+      if (head.customer_key === null) for (const s of shares) s.push(item)
+      else shares[share(head.customer_key)]!.push(item)
     }
-    // the rest of the period: waits run out up to its end
-    await runDueUntil(untilIso)
-    await cycle(until.getTime(), null)
-
-    const outcome = await sandboxOutcome(sandbox, workflowId)
+    return shares
+  }
+  try {
+    for (let p = 0; p < count; p++) ports.push(count === 1 ? await openReplay(setup(p), openApp) : await openPartition!(setup(p)))
+    // the events in chunks, read from the store while the sandboxes replay the chunk before
+    let replaying: Promise<unknown> = Promise.resolve()
+    let replayingSize = 0
+    const handOver = async (chunk: EventHead[], period: boolean) => {
+      const shares = await deal(chunk, period)
+      await replaying
+      progress(replayingSize)
+      replaying = Promise.all(ports.map((port, p) => (shares[p]!.length === 0 ? undefined : period ? port.period(shares[p]!) : port.history(shares[p]!))))
+      // awaited at the next hand-over (or the end); a failure meanwhile is not unhandled
+      replaying.catch(() => {})
+      replayingSize = chunk.length
+    }
+    // before the period: history, in time order, building the view
+    for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) await handOver(heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK)), false)
+    // the period: what the workflow reacts to live, the rest as history, the clock stopping at
+    // every event it reacts to and every time a run falls due
+    for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) await handOver(heads.slice(i, i + READ_CHUNK), true)
+    await replaying
+    progress(replayingSize)
+    const results = await Promise.all(ports.map((port) => port.finish()))
+    if (process.env.BT_DUMP) (await import('node:fs')).writeFileSync(process.env.BT_DUMP, results.flatMap((r) => r.outcome.runs).map((r) => `${r.customer_key} ${r.holdout} ${r.status} ${r.started_at}`).sort().join('\n'))
     return report({
-      outcome,
+      outcome: { runs: results.flatMap((r) => r.outcome.runs), steps: results.flatMap((r) => r.outcome.steps) },
       orders,
       workflowId,
       sinceIso,
@@ -610,12 +310,56 @@ export async function backtest(
       windowMs,
       windowText,
       currency: profile.currency,
-      events: { period: heads.length - firstOfPeriod, history: firstOfPeriod, live },
+      events: {
+        period: heads.length - firstOfPeriod,
+        history: firstOfPeriod,
+        live: results.reduce((n, r) => n + r.live, 0) - (count - 1) * liveEverywhere,
+      },
+      sandboxes: count,
       started,
     })
   } finally {
-    await app.close()
+    await Promise.allSettled(ports.map((port) => port.close()))
   }
+}
+
+/** Opens one sandbox of a backtest split by customer, in a thread of its own (the composition root's backtest-partition.ts). */
+export type OpenPartition = (setup: ReplaySetup) => Promise<ReplayPort>
+
+/** Below this many events in the period a backtest is not split: starting the threads costs more than it saves. */
+const PARTITION_MIN_EVENTS = 20_000
+/** Sandboxes side by side at most. */
+const MAX_PARTITIONS = 4
+
+/**
+ * How many sandboxes the replay is split into, each with a share of the customers (by their
+ * key), side by side on the machine's cores. Splitting gives the same report only when no
+ * customer's runs can see another customer: the sandbox keeps no derivation over customers
+ * (segments, stock, demand, attribution: `parts` is then a set of the view's parts, each a
+ * customer's or one that only events of no customer write, which every sandbox takes), the
+ * workflow's actions change only its own customer (PROFILE_NEUTRAL_ACTIONS), and no trigger event
+ * of the period is of no customer (a run of no customer is reached by every customer's goals).
+ * `requested` (BacktestOptions.partitions) overrides the size check; 1 turns it off.
+ */
+export function partitionCount(
+  requested: number | undefined,
+  input: { parsed: ReturnType<typeof parseWorkflow>; parts: PartsRead; trigger: string; period: EventHead[] },
+): number {
+  const wanted = requested ?? (input.period.length >= PARTITION_MIN_EVENTS ? Math.min(availableParallelism(), MAX_PARTITIONS) : 1)
+  if (wanted <= 1 || input.parts === 'all') return 1
+  if (!input.parsed.program.every((ins) => ins.op !== 'action' || PROFILE_NEUTRAL_ACTIONS.has(ins.action))) return 1
+  if (input.period.some((h) => h.type === input.trigger && h.customer_key === null)) return 1
+  return Math.min(wanted, MAX_PARTITIONS)
+}
+
+/** Which of `count` sandboxes a customer's events go to: FNV-1a of the key. */
+export function partitionOf(customerKey: string, count: number): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < customerKey.length; i++) {
+    h ^= customerKey.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0) % count
 }
 
 /** Keeps each order's first time, total and customer, and whether it was cancelled, for attribution. */
@@ -649,6 +393,7 @@ function report(input: {
   windowText: string
   currency: string
   events: BacktestReport['events']
+  sandboxes: number
   started: number
 }): BacktestReport {
   const { outcome } = input
@@ -728,6 +473,7 @@ function report(input: {
     attribution_window: input.windowText,
     currency: input.currency,
     events: input.events,
+    sandboxes: input.sandboxes,
     duration_ms: Date.now() - input.started,
   }
 }

@@ -5,6 +5,7 @@ import type { OutboundClient } from '../lib/guarded-request.ts'
 import type { Logger } from '../lib/logger.ts'
 import type { ActionDefinition } from '../plugin-api/define-action.ts'
 import type { DatabaseHandle } from '../store/db.ts'
+import type { OpenPartition } from './backtest.ts'
 import type { OpenApp } from './simulate.ts'
 
 /**
@@ -24,4 +25,6 @@ export interface ServiceContext {
   actor?: string
   /** opens simulate's sandbox app (in-memory database, virtual clock): the composition root's createApp; absent in a sandbox */
   openSandbox?: OpenApp
+  /** opens one sandbox of a backtest split by customer, in a thread of its own (backtest-partition.ts); absent in a sandbox */
+  openBacktestPartition?: OpenPartition
 }

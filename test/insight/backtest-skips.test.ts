@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { unobserved } from '../../src/services/backtest.ts'
+import { unobserved } from '../../src/services/backtest-sandbox.ts'
 
 // what the backtest sandbox leaves out: only what the workflow cannot observe
 const abandoned = readFileSync(new URL('../../templates/workflows/abandoned-checkout.yaml', import.meta.url), 'utf8')

@@ -1,0 +1,42 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { pino } from 'pino'
+import { createApp } from './main.ts'
+import { openReplay, type ReplayItem, type ReplayPort, type ReplaySetup } from './services/backtest-replay.ts'
+
+/**
+ * The thread of one sandbox of a backtest split by customer (backtest-partition.ts is the other
+ * side): opens the sandbox on the setup it was started with, answers the opening as call 0, then
+ * each call in turn. Its log (warnings only, as any sandbox's) goes to stderr, so a command's
+ * JSON on stdout stays whole.
+ */
+type Call = { id: number; op: 'history' | 'period' | 'finish' | 'close'; items?: ReplayItem[] }
+
+const port = parentPort
+if (!port) throw new Error('backtest-worker.ts runs as a worker thread (backtest-partition.ts starts it)')
+const setup = (workerData as { setup: ReplaySetup }).setup
+const log = pino({ level: process.env.VITEST ? 'silent' : 'warn', base: { service: 'storeflow', backtest: true } }, pino.destination(2))
+
+const answer = (id: number, work: () => Promise<unknown>) =>
+  work().then(
+    (result) => port.postMessage({ id, ok: true, result }),
+    (err: unknown) => port.postMessage({ id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  )
+
+let replay: ReplayPort | null = null
+// the calls one after another, in the order they came
+let turn: Promise<unknown> = answer(0, async () => {
+  replay = await openReplay(setup, (config, options) => createApp(config, { log, ...options }))
+})
+port.on('message', (call: Call) => {
+  turn = turn.then(() =>
+    answer(call.id, async () => {
+      if (!replay) throw new Error('the sandbox did not open')
+      if (call.op === 'history') return replay.history(call.items ?? [])
+      if (call.op === 'period') return replay.period(call.items ?? [])
+      if (call.op === 'finish') return replay.finish()
+      await replay.close()
+      replay = null
+      port.close()
+    }),
+  )
+})
