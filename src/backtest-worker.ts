@@ -34,9 +34,9 @@ port.on('message', (call: Call) => {
       if (call.op === 'history') return replay.history(call.items ?? [])
       if (call.op === 'period') return replay.period(call.items ?? [])
       if (call.op === 'finish') return replay.finish()
+      // the other side ends the thread once this is answered
       await replay.close()
       replay = null
-      port.close()
     }),
   )
 })

@@ -126,7 +126,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)
   const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>
     createApp(sandboxConfig, { log: log.child({ simulate: true }, { level: log.levelVal > 40 ? log.level : 'warn' }), ...sandboxOptions })
-  const services = createServices({ config, handle, engine, actions, http, clock, log, openSandbox, openBacktestPartition, ...(options.actor ? { actor: options.actor } : {}) })
+  const services = createServices({
+    config,
+    handle,
+    engine,
+    actions,
+    http,
+    clock,
+    log,
+    openSandbox,
+    openBacktestPartition,
+    ...(options.actor ? { actor: options.actor } : {}),
+  })
   return {
     config,
     handle,

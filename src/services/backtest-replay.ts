@@ -8,16 +8,27 @@ import {
   anyRunDueBy,
   type CustomerIdentity,
   type EventHead,
+  eventOf,
   hasOpenRun,
   nextDueAt,
   sandboxOutcome,
   seedCustomerIdentities,
+  type StoredEvent,
 } from '../store/backtest.repo.ts'
 import { setStoreProfile, type StoreProfile } from '../store/stores.repo.ts'
 import { saveMessageTemplate } from '../store/templates.repo.ts'
 import type { MessageTemplate } from '../plugin-api/services.ts'
 import { saveWorkflow } from '../store/workflows.repo.ts'
-import { CapLedger, cappedMessageActions, partsToReplay, reactions, RepeatedProfiles, replayedAs, unobserved, valuedDiscountAction } from './backtest-sandbox.ts'
+import {
+  CapLedger,
+  cappedMessageActions,
+  partsToReplay,
+  reactions,
+  RepeatedProfiles,
+  replayedAs,
+  unobserved,
+  valuedDiscountAction,
+} from './backtest-sandbox.ts'
 import type { ServiceContext } from './context.ts'
 import { dryRunStubs, type OpenApp } from './simulate.ts'
 
@@ -48,7 +59,7 @@ export interface ReplaySetup {
 /** A stored event as the backtest hands it over: its head, and the event (null: erased since it was listed). */
 export interface ReplayItem {
   head: EventHead
-  event: CanonicalEvent | null
+  event: StoredEvent | null
 }
 
 /** What a sandbox did: its runs and their action steps, and how many events it took live. */
@@ -110,10 +121,53 @@ export async function openReplay(setup: ReplaySetup, openApp: OpenApp): Promise<
     await app.close()
     throw err
   }
-  return new SandboxReplay(app, clock, until, { workflowId: parsed.file.id, trigger, goals }, (head, event) => {
-    const r = replayedAs(event, parts)
-    return r && !profiles.repeats(head.customer_key, r) ? r : null
-  }, profiles)
+  return new InTurn(
+    new SandboxReplay(
+      app,
+      clock,
+      until,
+      { workflowId: parsed.file.id, trigger, goals },
+      (head, event) => {
+        const r = replayedAs(event, parts)
+        return r && !profiles.repeats(head.customer_key, r) ? r : null
+      },
+      profiles,
+    ),
+  )
+}
+
+/**
+ * A sandbox's calls one after another, in the order they were made: the backtest hands over the
+ * next chunk before the last is replayed (as a thread's message queue takes them in turn).
+ */
+class InTurn implements ReplayPort {
+  private turn: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly replay: ReplayPort) {}
+
+  history(items: ReplayItem[]): Promise<void> {
+    return this.next(() => this.replay.history(items))
+  }
+
+  period(items: ReplayItem[]): Promise<void> {
+    return this.next(() => this.replay.period(items))
+  }
+
+  finish(): Promise<ReplayResult> {
+    return this.next(() => this.replay.finish())
+  }
+
+  close(): Promise<void> {
+    // after what is under way: closing its database under a call would fail that call
+    return this.next(() => this.replay.close())
+  }
+
+  private next<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.turn.then(work)
+    // the next call waits for this one, failed or not
+    this.turn = done.catch(() => {})
+    return done
+  }
 }
 
 /**
@@ -142,7 +196,7 @@ class SandboxReplay implements ReplayPort {
   async history(items: ReplayItem[]): Promise<void> {
     const events: CanonicalEvent[] = []
     for (const { head, event } of items) {
-      const r = event && this.fedAs(head, event)
+      const r = event && this.fedAs(head, eventOf(event, SANDBOX))
       if (r) events.push(r)
     }
     if (events.length > 0) await this.engine.ingest(events, { historical: true, source: 'backtest' })
@@ -151,8 +205,9 @@ class SandboxReplay implements ReplayPort {
 
   async period(items: ReplayItem[]): Promise<void> {
     if (this.due === undefined) this.due = await nextDueAt(this.app.handle.db)
-    for (const { head, event } of items) {
-      if (!event) continue
+    for (const { head, event: stored } of items) {
+      if (!stored) continue
+      const event = eventOf(stored, SANDBOX)
       await this.runDueUntil(event.occurred_at)
       if (await this.reacts(head)) {
         this.live++

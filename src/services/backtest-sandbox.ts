@@ -108,7 +108,16 @@ export function replayedAs(event: CanonicalEvent, parts: PartsRead): CanonicalEv
  * other than by adding tags (which a repeated profile, merging its tags, cannot take away): with
  * only these, a profile the sandbox already holds need not be given to it again (RepeatedProfiles).
  */
-export const PROFILE_NEUTRAL_ACTIONS = new Set(['send_email', 'send_sms', 'create_discount_code', 'tag_customer', 'tag_order', 'notify_team', 'log', 'http_request'])
+export const PROFILE_NEUTRAL_ACTIONS = new Set([
+  'send_email',
+  'send_sms',
+  'create_discount_code',
+  'tag_customer',
+  'tag_order',
+  'notify_team',
+  'log',
+  'http_request',
+])
 
 /**
  * A shop sends the customer object with every order, checkout and fulfilment event, so most of
@@ -238,4 +247,3 @@ export function valuedDiscountAction(actions: ReadonlyMap<string, ActionDefiniti
     },
   ]
 }
-

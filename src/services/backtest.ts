@@ -9,7 +9,7 @@ import type { PartsRead } from '../core/workflow/reads.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { UserError } from '../lib/errors.ts'
 import { addMoney, moneyText } from '../lib/money.ts'
-import { customerIdentities, eventHeadsBefore, eventsBySeq, marketingSends, type EventHead, type sandboxOutcome } from '../store/backtest.repo.ts'
+import { customerIdentities, eventHeadsBefore, eventOf, eventsBySeq, marketingSends, type EventHead, type sandboxOutcome } from '../store/backtest.repo.ts'
 import { getStoreProfile } from '../store/stores.repo.ts'
 import type { Database } from '../store/tables.ts'
 import { listMessageTemplates } from '../store/templates.repo.ts'
@@ -124,7 +124,9 @@ export interface BacktestReport {
 
 /** Events whose data is read from the store at a time. */
 const READ_CHUNK = 2000
-/** The sandbox's one store. */
+/** Chunks handed to the sandboxes and not yet replayed, at most. */
+const IN_FLIGHT = 3
+/** The sandbox's one store (the events it is fed name it). */
 const SANDBOX = 'default'
 
 const round2 = (n: number) => Math.round(n * 100) / 100
@@ -263,13 +265,13 @@ export async function backtest(
       db,
       storeId,
       chunk.map((h) => h.seq),
-      SANDBOX,
     )
     const shares: ReplayItem[][] = ports.map(() => [])
     for (const [j, event] of events.entries()) {
       const head = chunk[j]!
       if (period && event) {
-        noteOrder(orders, event, head)
+        // only an order's events are read here; the sandboxes parse the rest
+        if (event.type.startsWith('order.')) noteOrder(orders, eventOf(event, SANDBOX), head)
         if (head.customer_key === null && head.type !== trigger && goals.has(head.type)) liveEverywhere++
       }
       const item = { head, event }
@@ -280,27 +282,30 @@ export async function backtest(
   }
   try {
     for (let p = 0; p < count; p++) ports.push(count === 1 ? await openReplay(setup(p), openApp) : await openPartition!(setup(p)))
-    // the events in chunks, read from the store while the sandboxes replay the chunk before
-    let replaying: Promise<unknown> = Promise.resolve()
-    let replayingSize = 0
+    // the events in chunks, read from the store while the sandboxes replay the chunks before: up
+    // to IN_FLIGHT chunks handed over and not yet replayed (each sandbox takes its shares in turn),
+    // so a sandbox with less to do in one chunk goes on with the next
+    const inFlight: Array<{ replayed: Promise<unknown>; size: number }> = []
+    const awaitOldest = async () => {
+      const oldest = inFlight.shift()!
+      await oldest.replayed
+      progress(oldest.size)
+    }
     const handOver = async (chunk: EventHead[], period: boolean) => {
       const shares = await deal(chunk, period)
-      await replaying
-      progress(replayingSize)
-      replaying = Promise.all(ports.map((port, p) => (shares[p]!.length === 0 ? undefined : period ? port.period(shares[p]!) : port.history(shares[p]!))))
-      // awaited at the next hand-over (or the end); a failure meanwhile is not unhandled
-      replaying.catch(() => {})
-      replayingSize = chunk.length
+      if (inFlight.length >= IN_FLIGHT) await awaitOldest()
+      const replayed = Promise.all(ports.map((port, p) => (shares[p]!.length === 0 ? undefined : period ? port.period(shares[p]!) : port.history(shares[p]!))))
+      // awaited in its turn; a failure meanwhile is not unhandled
+      replayed.catch(() => {})
+      inFlight.push({ replayed, size: chunk.length })
     }
     // before the period: history, in time order, building the view
     for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) await handOver(heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK)), false)
     // the period: what the workflow reacts to live, the rest as history, the clock stopping at
     // every event it reacts to and every time a run falls due
     for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) await handOver(heads.slice(i, i + READ_CHUNK), true)
-    await replaying
-    progress(replayingSize)
+    while (inFlight.length > 0) await awaitOldest()
     const results = await Promise.all(ports.map((port) => port.finish()))
-    if (process.env.BT_DUMP) (await import('node:fs')).writeFileSync(process.env.BT_DUMP, results.flatMap((r) => r.outcome.runs).map((r) => `${r.customer_key} ${r.holdout} ${r.status} ${r.started_at}`).sort().join('\n'))
     return report({
       outcome: { runs: results.flatMap((r) => r.outcome.runs), steps: results.flatMap((r) => r.outcome.steps) },
       orders,

@@ -43,17 +43,31 @@ export async function eventHeadsBefore(db: Kysely<Database>, storeId: string, un
   return out
 }
 
-/** The store's events with these seqs, as canonical events (store id as given), in the order of `seqs`; null for one no longer stored. */
-export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: number[], asStore: string): Promise<Array<CanonicalEvent | null>> {
-  const bySeq = new Map<number, CanonicalEvent>()
+/**
+ * A stored event as the backtest reads it: its data still the stored JSON text, so it crosses to
+ * a sandbox's thread as one string and is parsed there (eventOf).
+ */
+export interface StoredEvent {
+  id: string
+  type: string
+  occurred_at: string
+  data: string
+}
+
+/** The canonical event of a stored one, as of store `asStore`. */
+export function eventOf(stored: StoredEvent, asStore: string): CanonicalEvent {
+  return { id: stored.id, type: stored.type, occurred_at: stored.occurred_at, store: asStore, data: JSON.parse(stored.data) as Record<string, unknown> }
+}
+
+/** The store's events with these seqs, in the order of `seqs`; null for one no longer stored. */
+export async function eventsBySeq(db: Kysely<Database>, storeId: string, seqs: number[]): Promise<Array<StoredEvent | null>> {
+  const bySeq = new Map<number, StoredEvent>()
   for (let i = 0; i < seqs.length; i += 900) {
     const chunk = seqs.slice(i, i + 900)
     // by seq alone (the table's key): with `store_id = ?` beside it SQLite's planner walked the
     // store's whole range of the log index for every chunk; the store is checked on each row instead
     const rows = await db.selectFrom('events').select(['seq', 'store_id', 'id', 'type', 'occurred_at', 'data']).where('seq', 'in', chunk).execute()
-    for (const r of rows)
-      if (r.store_id === storeId)
-        bySeq.set(Number(r.seq), { id: r.id, type: r.type, occurred_at: r.occurred_at, store: asStore, data: JSON.parse(r.data) as Record<string, unknown> })
+    for (const r of rows) if (r.store_id === storeId) bySeq.set(Number(r.seq), { id: r.id, type: r.type, occurred_at: r.occurred_at, data: r.data })
   }
   return seqs.map((s) => bySeq.get(s) ?? null)
 }
