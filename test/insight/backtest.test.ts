@@ -40,7 +40,7 @@ afterEach(async () => {
 })
 
 describe.each(DIALECTS)('backtest on %s', (dialect) => {
-  it('agrees with live: a month run live, then backtested from the stored events, counts the same runs and the same mails per step; and stores and sends nothing', async () => {
+  it('agrees with live: a month run live, then backtested from the stored events (in one sandbox, and split in two), counts the same runs and the same mails per step; and stores and sends nothing', async () => {
     const s = await startScenario(dialect)
     scenario = s
     const start = s.env.clock.now()
@@ -83,6 +83,12 @@ describe.each(DIALECTS)('backtest on %s', (dialect) => {
     expect(report.discount_codes).toBe(liveMail.reminder_2 ?? 0)
     expect(report.from).toBe(start.toISOString())
     expect(report.to).toBe(end.toISOString())
+
+    // split by customer into two sandboxes, each in a thread of its own: the same counts
+    const split = await s.env.app.services.backtest.run('default', { id: 'abandoned-checkout' }, { since: start, until: end, partitions: 2 })
+    expect(split.sandboxes).toBe(2)
+    expect(split.runs_by_status).toEqual(report.runs_by_status)
+    expect(split.messages_by_step).toEqual(liveMail)
 
     // nothing of the backtest was stored in the store, nothing sent
     expect(await rowCounts(s.env.app.handle)).toEqual(before)
@@ -204,7 +210,7 @@ steps:
 })
 
 describe('storeflow backtest (the command)', () => {
-  it('prints the PRODUCT §7 shape with --json, and names a bad --since', async () => {
+  it('prints the PRODUCT §7 shape with --json, split in two with --partitions 2, and names a bad --since or --partitions', async () => {
     const e = await createTestEnv('sqlite', { clock: undefined })
     env = e
     const { app } = e
@@ -240,6 +246,15 @@ describe('storeflow backtest (the command)', () => {
     expect(report.runs).toBe(1)
     expect(typeof report.messages_by_step).toBe('object')
     expect(typeof report.discount_value).toBe('number')
+
+    // split by customer, from the built command: its sandboxes run in threads of the built JavaScript
+    const split = await runCli(['backtest', 'abandoned-checkout', '--since', '30d', '--partitions', '2', '--json'], cli)
+    expect(split.stderr).toBe('')
+    expect(split.code).toBe(0)
+    expect(JSON.parse(split.stdout)).toMatchObject({ runs: 1, sandboxes: 2 })
+    const badSplit = await runCli(['backtest', 'abandoned-checkout', '--partitions', '0'], cli)
+    expect(badSplit.code).not.toBe(0)
+    expect(badSplit.stderr).toContain('--partitions')
 
     const bad = await runCli(['backtest', 'abandoned-checkout', '--since', 'ninety days'], cli)
     expect(bad.code).not.toBe(0)
