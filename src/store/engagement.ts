@@ -57,12 +57,6 @@ export function marketingSentSince(storeId: string, lastOrderAt: string | null):
     where m.store_id = ${storeId} and m.customer_key = customers.key and m.category = 'marketing' and m.status = 'sent'${since})`
 }
 
-/** After a message's status changed: its customer's count again. */
-export async function recomputeMarketingForMessage(db: Db, storeId: string, messageId: string): Promise<void> {
-  const row = await db.selectFrom('messages').select('customer_key').where('store_id', '=', storeId).where('id', '=', messageId).executeTakeFirst()
-  if (row?.customer_key) await recomputeMarketingSinceOrder(db, storeId, row.customer_key)
-}
-
 /** The counters as the customer view shows them (views.ts customerView). */
 export function engagementView(row: Selectable<CustomersTable>): Record<string, unknown> {
   return {

@@ -48,9 +48,17 @@ type Db = Kysely<Database> | Transaction<Database>
  * Changes an outbox row (plugin-api services.messages.update) and counts what its new status means
  * for its workflow and step (store/workflow-stats.repo.ts: `sent`, and `delivered` or `bounced`),
  * in one transaction, only when the status really changed to it: a retried send that writes
- * `sent` again counts nothing.
+ * `sent` again counts nothing. Returns the message's customer and category when its status or its
+ * sent time was written (what the customer's count of marketing mail since their last order
+ * reads), else null.
  */
-export async function updateMessage(db: Db, storeId: string, id: string, values: Record<string, unknown>, at: string): Promise<void> {
+export async function updateMessage(
+  db: Db,
+  storeId: string,
+  id: string,
+  values: Record<string, unknown>,
+  at: string,
+): Promise<{ customer_key: string | null; category: string } | null> {
   const work = async (t: Db) => {
     const status = typeof values.status === 'string' ? values.status : null
     let changed = false
@@ -68,18 +76,21 @@ export async function updateMessage(db: Db, storeId: string, id: string, values:
       const { status: _same, ...rest } = values
       if (Object.keys(rest).length > 0) await t.updateTable('messages').set(rest).where('store_id', '=', storeId).where('id', '=', id).execute()
     }
-    if (!changed || (status !== 'sent' && status !== 'bounced')) return
+    if (!changed && values.sent_at === undefined) return null
     const message = await t
       .selectFrom('messages')
-      .select(['workflow_id', 'step_key', 'channel'])
+      .select(['workflow_id', 'step_key', 'channel', 'customer_key', 'category'])
       .where('store_id', '=', storeId)
       .where('id', '=', id)
       .executeTakeFirst()
-    if (!message?.workflow_id || message.channel === 'chat') return
-    const counts = status === 'sent' ? { sent: 1, delivered: 1 } : { sent: 1, bounced: 1 }
-    await addWorkflowStats(t, storeId, stepAndWorkflow(message.workflow_id, stepIdOfKey(message.step_key), at, counts))
+    if (!message) return null
+    if (changed && (status === 'sent' || status === 'bounced') && message.workflow_id && message.channel !== 'chat') {
+      const counts = status === 'sent' ? { sent: 1, delivered: 1 } : { sent: 1, bounced: 1 }
+      await addWorkflowStats(t, storeId, stepAndWorkflow(message.workflow_id, stepIdOfKey(message.step_key), at, counts))
+    }
+    return { customer_key: message.customer_key, category: message.category }
   }
-  await (db.isTransaction ? work(db) : (db as Kysely<Database>).transaction().execute(work))
+  return db.isTransaction ? work(db) : (db as Kysely<Database>).transaction().execute(work)
 }
 
 const TOUCH_COLUMN = { 'message.opened': 'first_opened_at', 'message.clicked': 'first_clicked_at', 'newsletter.unsubscribed': 'unsubscribed_at' } as const

@@ -35,7 +35,7 @@ import { derivedViewReads } from './derived-view.repo.ts'
 import { createInvoice } from './invoices.repo.ts'
 import { createDiscountServices } from './discounts.repo.ts'
 import { createLoyaltyServices } from './loyalty.repo.ts'
-import { recomputeMarketingForMessage, recomputeMarketingSinceOrder } from './engagement.ts'
+import { recomputeMarketingSinceOrder } from './engagement.ts'
 import { createOrderServices } from './order-services.ts'
 import { createPurchasingServices } from './purchasing.repo.ts'
 import { applyToView } from './projection.ts'
@@ -400,8 +400,9 @@ function createServices(
         if (patch.sentAt) values.sent_at = patch.sentAt
         if (patch.handovers !== undefined) values.handovers = patch.handovers
         if (patch.handoversCut !== undefined) values.handovers_cut = patch.handoversCut
-        if (Object.keys(values).length > 0) await updateMessage(db, storeId, id, values, clock.now().toISOString())
-        if (patch.status) await recomputeMarketingForMessage(db, storeId, id)
+        const written = Object.keys(values).length > 0 ? await updateMessage(db, storeId, id, values, clock.now().toISOString()) : null
+        // only marketing mail counts, and only a changed status or sent time changes the count
+        if (written?.category === 'marketing' && written.customer_key) await recomputeMarketingSinceOrder(db, storeId, written.customer_key)
       },
       async reserveMarketingSlot(messageId, customerKey, _channel, since, now) {
         const reserve = async (t: Db): Promise<boolean> => {

@@ -127,24 +127,33 @@ async function writeStats(db: Db, increments: ReadonlyArray<StatIncrement & { st
       row.counts.set(counter, (row.counts.get(counter) ?? 0n) + BigInt(n))
     }
   }
-  for (const key of [...rows.keys()].sort()) {
-    const row = rows.get(key)!
-    const counts = [...row.counts].filter(([, n]) => n !== 0n)
-    if (counts.length === 0) continue
-    const values: Record<string, unknown> = { store_id: row.store_id, workflow_id: row.workflow_id, step_id: row.step_id, day: row.day }
-    // as numbers: exact up to 2^53 millionths (9 billion in a currency's units per row and day)
-    for (const [counter, n] of counts) values[counter] = Number(n)
+  // one statement for up to STATS_ROWS rows, in the order of their keys (PostgreSQL takes the rows'
+  // locks in that order); each row lists every counter of the statement, 0 where it has none of it
+  const ordered = [...rows.keys()].sort().map((key) => rows.get(key)!)
+  const counters = [...new Set(ordered.flatMap((row) => [...row.counts].filter(([, n]) => n !== 0n).map(([c]) => c)))]
+  if (counters.length === 0) return
+  const values = ordered
+    .filter((row) => counters.some((c) => (row.counts.get(c) ?? 0n) !== 0n))
+    .map((row) => {
+      const v: Record<string, unknown> = { store_id: row.store_id, workflow_id: row.workflow_id, step_id: row.step_id, day: row.day }
+      // as numbers: exact up to 2^53 millionths (9 billion in a currency's units per row and day)
+      for (const c of counters) v[c] = Number(row.counts.get(c) ?? 0n)
+      return v
+    })
+  for (let i = 0; i < values.length; i += STATS_ROWS)
     await db
       .insertInto('workflow_stats_daily')
-      .values(values as never)
+      .values(values.slice(i, i + STATS_ROWS) as never)
       .onConflict((oc) =>
         oc
           .columns(['store_id', 'workflow_id', 'step_id', 'day'])
-          .doUpdateSet((eb) => Object.fromEntries(counts.map(([c]) => [c, eb(eb.ref(`workflow_stats_daily.${c}`), '+', eb.ref(`excluded.${c}`))])) as never),
+          .doUpdateSet((eb) => Object.fromEntries(counters.map((c) => [c, eb(eb.ref(`workflow_stats_daily.${c}`), '+', eb.ref(`excluded.${c}`))])) as never),
       )
       .execute()
-  }
 }
+
+/** Counter rows per statement: well under SQLite's and PostgreSQL's limits on bound values with every counter listed. */
+const STATS_ROWS = 500
 
 /** The same counts for a step of a workflow and for the workflow as a whole. */
 export function stepAndWorkflow(workflowId: string, stepId: string, at: string, counts: StatIncrement['counts']): StatIncrement[] {
