@@ -9,12 +9,15 @@ import type { ReplayItem, ReplayPort, ReplayResult, ReplaySetup } from './servic
  * what it is handed, one call at a time; this side is its ReplayPort. Opened from the composition
  * root (main.ts), which is the only layer that may start the app the thread needs.
  */
-export async function openBacktestPartition(setup: ReplaySetup): Promise<ReplayPort> {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './backtest-worker.ts' : './backtest-worker.js', import.meta.url)
+export async function openBacktestPartition(setup: ReplaySetup, options: { logLevel: string }): Promise<ReplayPort> {
   // run from the TypeScript sources (tests, benchmarks), the thread compiles them as this process
   // does; the built package runs its JavaScript
-  const tsx = entry.pathname.endsWith('.ts') ? tsxEsmApi() : null
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry: entry.href, tsx, setup } })
+  const fromSources = import.meta.url.endsWith('.ts')
+  const entry = new URL(fromSources ? './backtest-worker.ts' : './backtest-worker.js', import.meta.url)
+  const worker = new Worker(BOOTSTRAP, {
+    eval: true,
+    workerData: { entry: entry.href, tsx: fromSources ? tsxEsmApi() : null, setup, logLevel: options.logLevel },
+  })
   const port = new PartitionPort(worker)
   try {
     await port.call('open')
@@ -90,6 +93,11 @@ class PartitionPort implements ReplayPort {
     } finally {
       await this.worker.terminate()
     }
+  }
+
+  async abort(): Promise<void> {
+    // its database is in memory: nothing is lost by not closing it
+    await this.worker.terminate()
   }
 
   private fail(err: Error): void {

@@ -6,20 +6,29 @@ import { openReplay, type ReplayItem, type ReplayPort, type ReplaySetup } from '
 /**
  * The thread of one sandbox of a backtest split by customer (backtest-partition.ts is the other
  * side): opens the sandbox on the setup it was started with, answers the opening as call 0, then
- * each call in turn. Its log (warnings only, as any sandbox's) goes to stderr, so a command's
- * JSON on stdout stays whole.
+ * each call in turn. Its log (warnings only, as any sandbox's, or what the process's level allows)
+ * goes to stderr, so a command's JSON on stdout stays whole.
  */
 type Call = { id: number; op: 'history' | 'period' | 'finish' | 'close'; items?: ReplayItem[] }
 
 const port = parentPort
 if (!port) throw new Error('backtest-worker.ts runs as a worker thread (backtest-partition.ts starts it)')
-const setup = (workerData as { setup: ReplaySetup }).setup
-const log = pino({ level: process.env.VITEST ? 'silent' : 'warn', base: { service: 'storeflow', backtest: true } }, pino.destination(2))
+const { setup, logLevel } = workerData as { setup: ReplaySetup; logLevel: string }
+// written at once: the thread may be ended right after its last answer
+const log = pino({ level: logLevel, base: { service: 'storeflow', backtest: true } }, pino.destination({ dest: 2, sync: true }))
 
+const failure = (err: unknown) => ({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) })
 const answer = (id: number, work: () => Promise<unknown>) =>
   work().then(
-    (result) => port.postMessage({ id, ok: true, result }),
-    (err: unknown) => port.postMessage({ id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    (result) => {
+      try {
+        port.postMessage({ id, ok: true, result })
+      } catch (err) {
+        // an answer that cannot be sent (not plain data) is a failure of the call, not of the thread
+        port.postMessage({ id, ...failure(err) })
+      }
+    },
+    (err: unknown) => port.postMessage({ id, ...failure(err) }),
   )
 
 let replay: ReplayPort | null = null

@@ -124,8 +124,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   })
   // simulate from the API (POST /api/v1/workflows/:id/test) opens its sandbox the way the CLI does: an app of its own
   // (its log says warnings only, as the CLI's: not each sandbox's migrations)
+  const sandboxLevel = log.levelVal > 40 ? log.level : 'warn'
   const openSandbox: ServiceContext['openSandbox'] = (sandboxConfig, sandboxOptions) =>
-    createApp(sandboxConfig, { log: log.child({ simulate: true }, { level: log.levelVal > 40 ? log.level : 'warn' }), ...sandboxOptions })
+    createApp(sandboxConfig, { log: log.child({ simulate: true }, { level: sandboxLevel }), ...sandboxOptions })
   const services = createServices({
     config,
     handle,
@@ -135,7 +136,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     log,
     openSandbox,
-    openBacktestPartition,
+    // a backtest's sandboxes in threads of their own log as simulate's sandbox does, to stderr
+    openBacktestPartition: (setup) => openBacktestPartition(setup, { logLevel: sandboxLevel }),
     ...(options.actor ? { actor: options.actor } : {}),
   })
   return {

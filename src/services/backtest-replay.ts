@@ -6,11 +6,14 @@ import { parseWorkflow } from '../core/workflow/parse.ts'
 import { ManualClock } from '../lib/clock.ts'
 import {
   anyRunDueBy,
+  customersOfEvents,
   type CustomerIdentity,
+  eventIdsOfCustomers,
   type EventHead,
   eventOf,
   hasOpenRun,
   nextDueAt,
+  runsWithoutCustomer,
   sandboxOutcome,
   seedCustomerIdentities,
   type StoredEvent,
@@ -22,6 +25,7 @@ import { saveWorkflow } from '../store/workflows.repo.ts'
 import {
   CapLedger,
   cappedMessageActions,
+  partitionOf,
   partsToReplay,
   reactions,
   RepeatedProfiles,
@@ -36,7 +40,7 @@ import { dryRunStubs, type OpenApp } from './simulate.ts'
  * One sandbox of a backtest (services/backtest.ts): an app of its own on an in-memory database and
  * a virtual clock, fed the store's events in time order, that runs the workflow as the live engine
  * would have. The backtest feeds one, or several side by side (each in a thread of its own, each
- * with a share of the customers: backtest-partitions.ts). Everything here crosses a thread as it
+ * with a share of the customers: backtest-partition.ts). Everything here crosses a thread as it
  * is: plain data in, plain data out.
  */
 
@@ -54,6 +58,8 @@ export interface ReplaySetup {
   since: string
   until: string
   replay: 'read' | 'all'
+  /** which share of the customers this sandbox replays, of how many (index 0 of 1: all of them) */
+  share: { index: number; count: number }
 }
 
 /** A stored event as the backtest hands it over: its head, and the event (null: erased since it was listed). */
@@ -66,9 +72,15 @@ export interface ReplayItem {
 export interface ReplayResult {
   outcome: Awaited<ReturnType<typeof sandboxOutcome>>
   live: number
+  /**
+   * Of a sandbox with a share of the customers: its runs of no customer, and the events it was
+   * dealt for one customer that its router found to be of a customer of another share (0 when it
+   * has them all). Either means the split replay may differ from one sandbox's.
+   */
+  strays: number
 }
 
-/** A sandbox as the backtest drives it, in this thread (openReplay) or in a worker (backtest-partitions.ts). */
+/** A sandbox as the backtest drives it, in this thread (openReplay) or in a worker (backtest-partition.ts). */
 export interface ReplayPort {
   /** events before the period: they build the view and start nothing */
   history(items: ReplayItem[]): Promise<void>
@@ -76,15 +88,18 @@ export interface ReplayPort {
   period(items: ReplayItem[]): Promise<void>
   /** runs the clock on to the end of the period and reads what the workflow did */
   finish(): Promise<ReplayResult>
+  /** closes it once what was handed over is done */
   close(): Promise<void>
+  /** after a failure: ends it without waiting for what was handed over */
+  abort(): Promise<void>
 }
 
 /** Events per history batch. */
 const HISTORY_BATCH = 2000
 /** Runs a sandbox tick claims at most. */
 const TICK = 200
-/** The sandbox's one store. */
-const SANDBOX = 'default'
+/** The sandbox's one store (the events it is fed name it). */
+export const SANDBOX = 'default'
 const OWNER = 'backtest'
 
 /** Opens a sandbox on `setup` in this thread, with `openApp` (the composition root's createApp). */
@@ -126,7 +141,7 @@ export async function openReplay(setup: ReplaySetup, openApp: OpenApp): Promise<
       app,
       clock,
       until,
-      { workflowId: parsed.file.id, trigger, goals },
+      { workflowId: parsed.file.id, trigger, goals, share: setup.share },
       (head, event) => {
         const r = replayedAs(event, parts)
         return r && !profiles.repeats(head.customer_key, r) ? r : null
@@ -162,6 +177,11 @@ class InTurn implements ReplayPort {
     return this.next(() => this.replay.close())
   }
 
+  abort(): Promise<void> {
+    // in this thread a call under way cannot be cut short: the same as close
+    return this.close()
+  }
+
   private next<T>(work: () => Promise<T>): Promise<T> {
     const done = this.turn.then(work)
     // the next call waits for this one, failed or not
@@ -180,12 +200,14 @@ class SandboxReplay implements ReplayPort {
   private pending: CanonicalEvent[] = []
   private due: string | null | undefined
   private live = 0
+  /** split: ids of the events dealt to every sandbox (of no customer in the store), which any customer may own */
+  private readonly everyones = new Set<string>()
 
   constructor(
     private readonly app: ServiceContext & { close(): Promise<void> },
     private readonly clock: ManualClock,
     private readonly until: Date,
-    private readonly workflow: { workflowId: string; trigger: string; goals: Set<string> },
+    private readonly workflow: { workflowId: string; trigger: string; goals: Set<string>; share: ReplaySetup['share'] },
     /** an event as the sandbox is fed it (replayedAs), or null: not at all, or a repeat of the customer's profile */
     private readonly fedAs: (head: EventHead, event: CanonicalEvent) => CanonicalEvent | null,
     private readonly profiles: RepeatedProfiles,
@@ -195,6 +217,7 @@ class SandboxReplay implements ReplayPort {
 
   async history(items: ReplayItem[]): Promise<void> {
     const events: CanonicalEvent[] = []
+    this.noteEveryones(items)
     for (const { head, event } of items) {
       const r = event && this.fedAs(head, eventOf(event, SANDBOX))
       if (r) events.push(r)
@@ -205,6 +228,7 @@ class SandboxReplay implements ReplayPort {
 
   async period(items: ReplayItem[]): Promise<void> {
     if (this.due === undefined) this.due = await nextDueAt(this.app.handle.db)
+    this.noteEveryones(items)
     for (const { head, event: stored } of items) {
       if (!stored) continue
       const event = eventOf(stored, SANDBOX)
@@ -231,11 +255,30 @@ class SandboxReplay implements ReplayPort {
     // the rest of the period: waits run out up to its end
     await this.runDueUntil(this.until.toISOString())
     await this.cycle(this.until.getTime(), null)
-    return { outcome: await sandboxOutcome(this.app.handle.db, this.workflow.workflowId), live: this.live }
+    return { outcome: await sandboxOutcome(this.app.handle.db, this.workflow.workflowId), live: this.live, strays: await this.strays() }
   }
 
   close(): Promise<void> {
     return this.app.close()
+  }
+
+  abort(): Promise<void> {
+    return this.app.close()
+  }
+
+  private noteEveryones(items: ReplayItem[]): void {
+    if (this.workflow.share.count === 1) return
+    for (const { head, event } of items) if (head.customer_key === null && event) this.everyones.add(event.id)
+  }
+
+  /** See ReplayResult.strays. */
+  private async strays(): Promise<number> {
+    const { index, count } = this.workflow.share
+    if (count === 1) return 0
+    const sandbox = this.app.handle.db
+    const foreign = (await customersOfEvents(sandbox)).filter((key) => partitionOf(key, count) !== index)
+    const strayEvents = foreign.length === 0 ? [] : (await eventIdsOfCustomers(sandbox, foreign)).filter((id) => !this.everyones.has(id))
+    return strayEvents.length + (await runsWithoutCustomer(sandbox, this.workflow.workflowId))
   }
 
   /**

@@ -247,3 +247,13 @@ export function valuedDiscountAction(actions: ReadonlyMap<string, ActionDefiniti
     },
   ]
 }
+
+/** Which of `count` sandboxes a customer's events go to: FNV-1a of the key. */
+export function partitionOf(customerKey: string, count: number): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < customerKey.length; i++) {
+    h ^= customerKey.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0) % count
+}

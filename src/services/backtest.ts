@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS } from '../contracts/settings.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { guardrailSettings } from '../core/guardrails.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
-import type { PartsRead } from '../core/workflow/reads.ts'
+import type { PartsRead, ViewPart } from '../core/workflow/reads.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { UserError } from '../lib/errors.ts'
 import { addMoney, moneyText } from '../lib/money.ts'
@@ -14,8 +14,8 @@ import { getStoreProfile } from '../store/stores.repo.ts'
 import type { Database } from '../store/tables.ts'
 import { listMessageTemplates } from '../store/templates.repo.ts'
 import { getWorkflow } from '../store/workflows.repo.ts'
-import { openReplay, type ReplayItem, type ReplayPort, type ReplaySetup } from './backtest-replay.ts'
-import { MESSAGE_ACTIONS, partsToReplay, PROFILE_NEUTRAL_ACTIONS, reactions, unobserved } from './backtest-sandbox.ts'
+import { openReplay, type ReplayItem, type ReplayPort, type ReplaySetup, SANDBOX } from './backtest-replay.ts'
+import { MESSAGE_ACTIONS, partitionOf, partsToReplay, PROFILE_NEUTRAL_ACTIONS, reactions, unobserved } from './backtest-sandbox.ts'
 import type { ServiceContext } from './context.ts'
 import type { OpenApp, SimulatedWorkflow } from './simulate.ts'
 
@@ -126,8 +126,6 @@ export interface BacktestReport {
 const READ_CHUNK = 2000
 /** Chunks handed to the sandboxes and not yet replayed, at most. */
 const IN_FLIGHT = 3
-/** The sandbox's one store (the events it is fed name it). */
-const SANDBOX = 'default'
 
 const round2 = (n: number) => Math.round(n * 100) / 100
 
@@ -236,96 +234,154 @@ export async function backtest(
   const replay = options.replay ?? 'read'
   const skips = unobserved(workflow.source, templates, trigger, goals)
   const parts = partsToReplay(parsed, templates, skips, replay)
-  const count = openPartition ? partitionCount(options.partitions, { parsed, parts, trigger, period: heads.slice(firstOfPeriod) }) : 1
-  const share = (customerKey: string) => (count === 1 ? 0 : partitionOf(customerKey, count))
-  const setup = (p: number): ReplaySetup => ({
+  const period = heads.length - firstOfPeriod
+  const nullTrigger = heads.some((h, i) => i >= firstOfPeriod && h.type === trigger && h.customer_key === null)
+  const wanted = openPartition && !splitting ? partitionCount(options.partitions, { parsed, parts, period, nullTrigger }) : 1
+  const setup = (p: number, count: number): ReplaySetup => ({
     source: workflow.source,
     fileName: workflow.fileName,
     profile: { ...profile, settings: JSON.stringify(settings) },
     templates: templates.map((t) => ({ name: t.name, subject: t.subject, html: t.html, preheader: t.preheader })),
     identities,
-    sends: sends.filter((s) => share(s.customer_key) === p),
+    sends: count === 1 ? sends : sends.filter((s) => partitionOf(s.customer_key, count) === p),
     since: sinceIso,
     until: untilIso,
     replay,
+    share: { index: p, count },
   })
-  const ports: ReplayPort[] = []
-  const total = heads.length
+  // progress over every pass: a split replay found mixed is replayed again in one sandbox
+  let total = heads.length
   let done = 0
   const progress = (n: number) => {
     done += n
     options.onProgress?.(done, total)
   }
-  const orders = new Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>()
-  /** events of no customer a goal names: each sandbox takes them live, the report counts them once */
-  let liveEverywhere = 0
-  /** the stored events of `chunk`, each with its head, dealt to the sandboxes: by customer, and those of no customer to each */
-  const deal = async (chunk: EventHead[], period: boolean): Promise<ReplayItem[][]> => {
-    const events = await eventsBySeq(
-      db,
-      storeId,
-      chunk.map((h) => h.seq),
-    )
-    const shares: ReplayItem[][] = ports.map(() => [])
-    for (const [j, event] of events.entries()) {
-      const head = chunk[j]!
-      if (period && event) {
-        // only an order's events are read here; the sandboxes parse the rest
-        if (event.type.startsWith('order.')) noteOrder(orders, eventOf(event, SANDBOX), head)
-        if (head.customer_key === null && head.type !== trigger && goals.has(head.type)) liveEverywhere++
+  /** the replay in `count` sandboxes, dealt by customer; null when split and found mixed (see partitionCount) */
+  const replayIn = async (count: number) => {
+    const orders: Orders = new Map()
+    const subjects = new Map<string, number>()
+    let mixed = false
+    /** events of no customer a goal names: each sandbox takes them live, the report counts them once */
+    let liveEverywhere = 0
+    /** the stored events of `chunk`, each with its head, dealt to the sandboxes: by customer, and those of no customer to each */
+    const deal = async (chunk: EventHead[], inPeriod: boolean): Promise<ReplayItem[][]> => {
+      const events = await eventsBySeq(
+        db,
+        storeId,
+        chunk.map((h) => h.seq),
+      )
+      const shares: ReplayItem[][] = Array.from({ length: count }, () => [])
+      for (const [j, stored] of events.entries()) {
+        const head = chunk[j]!
+        const p = head.customer_key === null || count === 1 ? null : partitionOf(head.customer_key, count)
+        // only the events of orders (and, split, of carts) are read here; the sandboxes parse the rest
+        const subject = stored && (stored.type.startsWith('order.') || (p !== null && SUBJECT_EVENT.test(stored.type))) ? eventOf(stored, SANDBOX) : null
+        if (inPeriod && stored) {
+          if (subject) noteOrder(orders, subject, head)
+          if (head.customer_key === null && head.type !== trigger && goals.has(head.type)) liveEverywhere++
+        }
+        // an order or cart whose events are of customers in two sandboxes would be seen in part by each
+        const id = subject && p !== null ? subjectOf(subject) : null
+        if (id !== null) {
+          const first = subjects.get(id)
+          if (first === undefined) subjects.set(id, p!)
+          else if (first !== p) mixed = true
+        }
+        const item = { head, event: stored }
+        if (p === null) for (const s of shares) s.push(item)
+        else shares[p]!.push(item)
       }
-      const item = { head, event }
-      if (head.customer_key === null) for (const s of shares) s.push(item)
-      else shares[share(head.customer_key)]!.push(item)
+      return shares
     }
-    return shares
-  }
-  try {
-    for (let p = 0; p < count; p++) ports.push(count === 1 ? await openReplay(setup(p), openApp) : await openPartition!(setup(p)))
-    // the events in chunks, read from the store while the sandboxes replay the chunks before: up
-    // to IN_FLIGHT chunks handed over and not yet replayed (each sandbox takes its shares in turn),
-    // so a sandbox with less to do in one chunk goes on with the next
-    const inFlight: Array<{ replayed: Promise<unknown>; size: number }> = []
-    const awaitOldest = async () => {
-      const oldest = inFlight.shift()!
-      await oldest.replayed
-      progress(oldest.size)
-    }
-    const handOver = async (chunk: EventHead[], period: boolean) => {
-      const shares = await deal(chunk, period)
-      if (inFlight.length >= IN_FLIGHT) await awaitOldest()
-      const replayed = Promise.all(ports.map((port, p) => (shares[p]!.length === 0 ? undefined : period ? port.period(shares[p]!) : port.history(shares[p]!))))
-      // awaited in its turn; a failure meanwhile is not unhandled
-      replayed.catch(() => {})
-      inFlight.push({ replayed, size: chunk.length })
-    }
-    // before the period: history, in time order, building the view
-    for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) await handOver(heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK)), false)
-    // the period: what the workflow reacts to live, the rest as history, the clock stopping at
-    // every event it reacts to and every time a run falls due
-    for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) await handOver(heads.slice(i, i + READ_CHUNK), true)
-    while (inFlight.length > 0) await awaitOldest()
-    const results = await Promise.all(ports.map((port) => port.finish()))
-    return report({
-      outcome: { runs: results.flatMap((r) => r.outcome.runs), steps: results.flatMap((r) => r.outcome.steps) },
-      orders,
-      workflowId,
-      sinceIso,
-      untilIso,
-      windowMs,
-      windowText,
-      currency: profile.currency,
-      events: {
-        period: heads.length - firstOfPeriod,
-        history: firstOfPeriod,
+    const opened = await Promise.allSettled(
+      Array.from({ length: count }, (_, p) => (count === 1 ? openReplay(setup(p, 1), openApp) : openPartition!(setup(p, count)))),
+    )
+    const ports = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+    let failed = true
+    try {
+      const refused = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected')
+      if (refused) throw refused.reason
+      // the events in chunks, read from the store while the sandboxes replay the chunks before: up
+      // to IN_FLIGHT chunks handed over and not yet replayed (each sandbox takes its shares in
+      // turn), so a sandbox with less to do in one chunk goes on with the next
+      const inFlight: Array<{ replayed: Promise<unknown>; size: number }> = []
+      const awaitOldest = async () => {
+        const oldest = inFlight.shift()!
+        await oldest.replayed
+        progress(oldest.size)
+      }
+      const handOver = async (chunk: EventHead[], inPeriod: boolean) => {
+        const shares = await deal(chunk, inPeriod)
+        if (inFlight.length >= IN_FLIGHT) await awaitOldest()
+        const replayed = Promise.all(
+          ports.map((port, p) => (shares[p]!.length === 0 ? undefined : inPeriod ? port.period(shares[p]!) : port.history(shares[p]!))),
+        )
+        // awaited in its turn; a failure meanwhile is not unhandled
+        replayed.catch(() => {})
+        inFlight.push({ replayed, size: chunk.length })
+      }
+      // before the period: history, in time order, building the view
+      for (let i = 0; i < firstOfPeriod; i += READ_CHUNK) await handOver(heads.slice(i, Math.min(firstOfPeriod, i + READ_CHUNK)), false)
+      // the period: what the workflow reacts to live, the rest as history, the clock stopping at
+      // every event it reacts to and every time a run falls due
+      for (let i = firstOfPeriod; i < heads.length; i += READ_CHUNK) await handOver(heads.slice(i, i + READ_CHUNK), true)
+      while (inFlight.length > 0) await awaitOldest()
+      const results = await Promise.all(ports.map((port) => port.finish()))
+      failed = false
+      if (count > 1 && (mixed || results.some((r) => r.strays > 0))) return null
+      return {
+        outcome: { runs: results.flatMap((r) => r.outcome.runs), steps: results.flatMap((r) => r.outcome.steps) },
+        orders,
         live: results.reduce((n, r) => n + r.live, 0) - (count - 1) * liveEverywhere,
-      },
-      sandboxes: count,
-      started,
-    })
-  } finally {
-    await Promise.allSettled(ports.map((port) => port.close()))
+      }
+    } finally {
+      // a failed replay's threads are ended at once (their databases are in memory: nothing to keep)
+      await Promise.allSettled(ports.map((port) => (failed ? port.abort() : port.close())))
+    }
   }
+
+  let count = wanted
+  if (count > 1) splitting = true
+  let replayed: Awaited<ReturnType<typeof replayIn>>
+  try {
+    replayed = await replayIn(count)
+  } finally {
+    if (count > 1) splitting = false
+  }
+  if (!replayed) {
+    // a customer's events found another customer in a sandbox (see partitionCount): in one, again
+    count = 1
+    total += heads.length
+    replayed = (await replayIn(1))!
+  }
+  return report({
+    outcome: replayed.outcome,
+    orders: replayed.orders,
+    workflowId,
+    sinceIso,
+    untilIso,
+    windowMs,
+    windowText,
+    currency: profile.currency,
+    events: { period, history: firstOfPeriod, live: replayed.live },
+    sandboxes: count,
+    started,
+  })
+}
+
+/** Whether a backtest of this process is split now: one at a time is (the next runs in one sandbox), so threads stay few. */
+let splitting = false
+
+type Orders = Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>
+
+/** Events whose subject (a cart, a checkout) a split replay checks is of one sandbox, as it does for orders. */
+const SUBJECT_EVENT = /^(cart|checkout)\./
+
+/** The order or cart an event is about, as the projection keys it (data.id; an order's fulfilment names order_id). */
+function subjectOf(event: CanonicalEvent): string | null {
+  const id = event.data.order_id ?? event.data.id
+  if (typeof id !== 'string' && typeof id !== 'number') return null
+  return `${event.type.startsWith('order.') ? 'order' : 'cart'}:${id}`
 }
 
 /** Opens one sandbox of a backtest split by customer, in a thread of its own (the composition root's backtest-partition.ts). */
@@ -336,43 +392,50 @@ const PARTITION_MIN_EVENTS = 20_000
 /** Sandboxes side by side at most. */
 const MAX_PARTITIONS = 4
 
+/** Parts of the view that only a customer's own events write (or events of no customer, which every sandbox takes). */
+const CUSTOMER_PARTS: ReadonlySet<ViewPart> = new Set([
+  'customer_profile',
+  'customer_orders',
+  'loyalty',
+  'orders',
+  'carts',
+  'cart_conversion',
+  'subscriptions',
+  'invoices',
+])
+
 /**
  * How many sandboxes the replay is split into, each with a share of the customers (by their
  * key), side by side on the machine's cores. Splitting gives the same report only when no
- * customer's runs can see another customer: the sandbox keeps no derivation over customers
- * (segments, stock, demand, attribution: `parts` is then a set of the view's parts, each a
- * customer's or one that only events of no customer write, which every sandbox takes), the
- * workflow's actions change only its own customer (PROFILE_NEUTRAL_ACTIONS), and no trigger event
- * of the period is of no customer (a run of no customer is reached by every customer's goals).
+ * customer's runs can see another customer:
+ * - the sandbox keeps no derivation over customers (segments, stock, demand, attribution: `parts`
+ *   is then a set of the view's parts), and reads none of the store as a whole (the catalogue,
+ *   which every customer's orders write: "bought together");
+ * - the workflow's actions change only its own customer (PROFILE_NEUTRAL_ACTIONS);
+ * - no trigger event of the period is of no customer (a run of no customer is reached by every
+ *   customer's goals).
+ * What cannot be known before: each sandbox finds an event's customer anew, by the shop's id or
+ * email, which may not be the customer the store found (an erased guest, an event replayed before
+ * the one that named its customer). So a split replay is checked after: a run of no customer, an
+ * event found to be of a customer of another sandbox (ReplayResult.strays), or an order or cart
+ * whose events are of customers in two sandboxes, and it is replayed again in one.
  * `requested` (BacktestOptions.partitions) overrides the size check; 1 turns it off.
  */
 export function partitionCount(
   requested: number | undefined,
-  input: { parsed: ReturnType<typeof parseWorkflow>; parts: PartsRead; trigger: string; period: EventHead[] },
+  input: { parsed: ReturnType<typeof parseWorkflow>; parts: PartsRead; period: number; nullTrigger: boolean },
 ): number {
-  const wanted = requested ?? (input.period.length >= PARTITION_MIN_EVENTS ? Math.min(availableParallelism(), MAX_PARTITIONS) : 1)
-  if (wanted <= 1 || input.parts === 'all') return 1
+  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1))
+    throw new UserError(`partitions: ${requested} is not a whole number of 1 or more`, { code: 'validation_failed', details: { field: 'partitions' } })
+  const wanted = requested ?? (input.period >= PARTITION_MIN_EVENTS ? availableParallelism() : 1)
+  if (wanted <= 1 || input.parts === 'all' || [...input.parts].some((p) => !CUSTOMER_PARTS.has(p))) return 1
   if (!input.parsed.program.every((ins) => ins.op !== 'action' || PROFILE_NEUTRAL_ACTIONS.has(ins.action))) return 1
-  if (input.period.some((h) => h.type === input.trigger && h.customer_key === null)) return 1
+  if (input.nullTrigger) return 1
   return Math.min(wanted, MAX_PARTITIONS)
 }
 
-/** Which of `count` sandboxes a customer's events go to: FNV-1a of the key. */
-export function partitionOf(customerKey: string, count: number): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < customerKey.length; i++) {
-    h ^= customerKey.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return (h >>> 0) % count
-}
-
 /** Keeps each order's first time, total and customer, and whether it was cancelled, for attribution. */
-function noteOrder(
-  orders: Map<string, { customer: string | null; at: number; total: string; cancelled: boolean }>,
-  event: CanonicalEvent,
-  head: EventHead,
-): void {
+function noteOrder(orders: Orders, event: CanonicalEvent, head: EventHead): void {
   if (!event.type.startsWith('order.')) return
   const id = event.data.id ?? event.data.order_id
   if (typeof id !== 'string' && typeof id !== 'number') return

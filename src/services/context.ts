@@ -25,6 +25,6 @@ export interface ServiceContext {
   actor?: string
   /** opens simulate's sandbox app (in-memory database, virtual clock): the composition root's createApp; absent in a sandbox */
   openSandbox?: OpenApp
-  /** opens one sandbox of a backtest split by customer, in a thread of its own (backtest-partition.ts); absent in a sandbox */
+  /** opens one sandbox of a backtest split by customer, in a thread of its own (backtest-partition.ts) */
   openBacktestPartition?: OpenPartition
 }

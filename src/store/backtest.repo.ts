@@ -215,3 +215,34 @@ export async function sandboxOutcome(sandbox: Kysely<Database>, workflowId: stri
     .execute()
   return { runs: runs.map((r) => ({ ...r, holdout: Number(r.holdout) === 1 })), steps }
 }
+
+/** The customers the sandbox's router found for the events it routed (each key once). */
+export async function customersOfEvents(sandbox: Kysely<Database>): Promise<string[]> {
+  const rows = await sandbox.selectFrom('events').select('customer_key').distinct().where('customer_key', 'is not', null).execute()
+  return rows.map((r) => r.customer_key!)
+}
+
+/** The ids of the sandbox's events its router found to be of these customers. */
+export async function eventIdsOfCustomers(sandbox: Kysely<Database>, customerKeys: string[]): Promise<string[]> {
+  const out: string[] = []
+  for (let i = 0; i < customerKeys.length; i += 500) {
+    const rows = await sandbox
+      .selectFrom('events')
+      .select('id')
+      .where('customer_key', 'in', customerKeys.slice(i, i + 500))
+      .execute()
+    for (const r of rows) out.push(r.id)
+  }
+  return out
+}
+
+/** How many of the sandbox's runs of the workflow have no customer. */
+export async function runsWithoutCustomer(sandbox: Kysely<Database>, workflowId: string): Promise<number> {
+  const row = await sandbox
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workflow_id', '=', workflowId)
+    .where('customer_key', 'is', null)
+    .executeTakeFirst()
+  return Number(row?.n ?? 0)
+}
