@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS } from '../contracts/settings.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { guardrailSettings } from '../core/guardrails.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
-import type { PartsRead, ViewPart } from '../core/workflow/reads.ts'
+import { type PartsRead, VIEW_PARTS, type ViewPart } from '../core/workflow/reads.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { UserError } from '../lib/errors.ts'
 import { addMoney, moneyText } from '../lib/money.ts'
@@ -392,17 +392,11 @@ const PARTITION_MIN_EVENTS = 20_000
 /** Sandboxes side by side at most. */
 const MAX_PARTITIONS = 4
 
-/** Parts of the view that only a customer's own events write (or events of no customer, which every sandbox takes). */
-const CUSTOMER_PARTS: ReadonlySet<ViewPart> = new Set([
-  'customer_profile',
-  'customer_orders',
-  'loyalty',
-  'orders',
-  'carts',
-  'cart_conversion',
-  'subscriptions',
-  'invoices',
-])
+/**
+ * Parts of the view that only a customer's own events write (or events of no customer, which every
+ * sandbox takes): all but the catalogue, which every customer's orders write ("bought together").
+ */
+const CUSTOMER_PARTS: ReadonlySet<ViewPart> = new Set(VIEW_PARTS.filter((p) => p !== 'catalog'))
 
 /**
  * How many sandboxes the replay is split into, each with a share of the customers (by their
