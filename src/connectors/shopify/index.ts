@@ -5,5 +5,5 @@ import { verifyShopify } from './verify.ts'
 export const shopifyConnector: Connector = {
   platform: 'shopify',
   verify: (d, creds) => verifyShopify(d, creds),
-  map: async (d) => mapShopifyDelivery(d),
+  map: async (d, creds) => mapShopifyDelivery(d, creds.shopDomain ?? null),
 }

@@ -26,7 +26,8 @@ const COMPLIANCE_TOPICS: Record<string, ComplianceKind> = {
   'shop/redact': 'shop_redact',
 }
 
-export function mapShopifyDelivery(d: WebhookDelivery): MappedDelivery {
+/** `shopDomain`: the connector's shop (verify checked the delivery is from it), for the products' page links. */
+export function mapShopifyDelivery(d: WebhookDelivery, shopDomain: string | null = null): MappedDelivery {
   const topic = header(d, 'x-shopify-topic') ?? ''
   const deliveryId = header(d, 'x-shopify-webhook-id')
   // Shopify says to dedupe on X-Shopify-Event-Id ("ignore duplicate webhooks"); it is shared by all
@@ -79,7 +80,7 @@ export function mapShopifyDelivery(d: WebhookDelivery): MappedDelivery {
       return { ...base, unknownTopic: false, events: one('customer.updated', mapCustomer(body)) }
     case 'products/create':
     case 'products/update':
-      return { ...base, unknownTopic: false, events: one('product.updated', mapProduct(body)) }
+      return { ...base, unknownTopic: false, events: one('product.updated', mapProduct(body, shopDomain)) }
     case 'inventory_levels/update':
       return { ...base, unknownTopic: false, events: one('inventory.updated', mapInventoryLevel(body)) }
     default:

@@ -209,13 +209,20 @@ export function mapCart(c: Obj): Obj {
   })
 }
 
-export function mapProduct(p: Obj): Obj {
+/**
+ * `url`: the product's page, `https://{shop}.myshopify.com/products/{handle}` (the payload has
+ * the handle but no link; the shop's myshopify.com address redirects to its own domain).
+ */
+export function mapProduct(p: Obj, shopDomain: string | null = null): Obj {
+  const handle = str(p['handle'])
+  const domain = shopDomain && /^[a-z0-9][a-z0-9.-]*$/i.test(shopDomain) ? shopDomain.toLowerCase() : null
   return compact({
     id: idStr(p['id']),
     title: str(p['title']) ?? '',
     description: str(p['body_html']),
     status: str(p['status']) ?? 'active',
-    handle: str(p['handle']) ?? undefined,
+    handle: handle ?? undefined,
+    url: handle && domain ? `https://${domain}/products/${encodeURIComponent(handle)}` : undefined,
     vendor: str(p['vendor']) ?? undefined,
     product_type: str(p['product_type']) ?? undefined,
     tags: splitTags(p['tags']),

@@ -210,10 +210,11 @@ describe('shopify map', () => {
     expect((await mapOne('customers/update', body('"accepts_marketing": true,'))).data.accepts_marketing).toBe(true)
   })
 
-  it('products/update → product.updated with variants and compare-at prices', async () => {
+  it('products/update → product.updated with variants, compare-at prices and the page link from the shop and handle', async () => {
     const { event, data } = await mapOne('products/update', 'products-update.json')
     expect(event.type).toBe('product.updated')
     expect(data).toMatchObject({ id: '788032119674292922', title: 'Example T-Shirt', description: 'An example T-Shirt', status: 'active' })
+    expect(data.url).toBe('https://jsmith.myshopify.com/products/example-t-shirt')
     expect(data.variants).toEqual([
       expect.objectContaining({ id: '642667041472713922', sku: null, price: '19.99', compare_at_price: '24.99', inventory_quantity: 75 }),
       expect.objectContaining({ id: '757650484644203962', sku: null, price: '19.99', compare_at_price: '24.99', inventory_quantity: 50 }),

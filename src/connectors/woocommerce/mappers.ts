@@ -163,6 +163,8 @@ export function mapProduct(p: Obj): Obj {
     woocommerce_status: str(p['status']) ?? undefined,
     sku: str(p['sku']) ?? undefined,
     permalink: str(p['permalink']) ?? undefined,
+    // the canonical field for the product's page (a back-in-stock notice links to it)
+    url: httpUrl(str(p['permalink'])) ?? undefined,
     variants:
       isVariable || price === null
         ? []
@@ -187,4 +189,15 @@ export function inventoryOf(p: Obj): Obj | null {
   const available = int(p['stock_quantity'])
   if (p['manage_stock'] !== true || sku === null || available === null) return null
   return { sku, variant_id: idStr(p['id']), available }
+}
+
+/** An absolute http(s) URL, else null (what the product's `url` accepts). */
+function httpUrl(text: string | null): string | null {
+  if (!text) return null
+  try {
+    const u = new URL(text)
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null
+  } catch {
+    return null
+  }
 }

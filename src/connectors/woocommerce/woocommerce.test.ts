@@ -194,6 +194,7 @@ describe('woocommerce map', () => {
       title: 'Premium Quality',
       status: 'active',
       woocommerce_status: 'publish',
+      url: 'https://example.com/product/premium-quality-19/',
       variants: [{ id: '794', sku: null, price: '24.54', compare_at_price: null, inventory_quantity: null }],
     })
   })
