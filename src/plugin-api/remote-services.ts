@@ -36,6 +36,12 @@ export interface AudienceChange {
   customerKey: string
   /** SHA-256 hex of the normalised email */
   emailHash: string
+  /**
+   * The hash is in the audience for another customer with the same email, and stays: an addition
+   * already sent for them, or a removal while they are still a member. The customer is marked;
+   * the hash is not sent.
+   */
+  stays?: boolean
 }
 
 export interface RemoteServices {
@@ -48,15 +54,17 @@ export interface RemoteServices {
   /**
    * What sync_audience must send for the segment to the audience: `add` for current members
    * with an email not sent as added since they entered, `remove` for customers sent as added
-   * who are no longer members. At most `limit` of each. With `consentOnly`, a member counts only
-   * while they accept marketing: one who withdrew consent is removed like one who left.
+   * who are no longer members (`stays` when a current member has the same email), and `retract`:
+   * the hashes of the old emails of members in `add` whose email changed since they were sent,
+   * that no current member has. At most `limit` of add and remove. With `consentOnly`, a member
+   * counts only while they accept marketing: one who withdrew consent is removed like one who left.
    */
   audienceChanges(
     segmentId: string,
     audienceId: string,
     limit: number,
     options?: { consentOnly?: boolean },
-  ): Promise<{ add: AudienceChange[]; remove: AudienceChange[] }>
+  ): Promise<{ add: AudienceChange[]; remove: AudienceChange[]; retract: string[] }>
   /** records that these customers were sent to the audience in this state */
   markAudience(audienceId: string, state: 'added' | 'removed', changes: AudienceChange[]): Promise<void>
   /** post_social's record of the step: `pending` (text chosen, the call may have happened) or `posted` */

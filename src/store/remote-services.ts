@@ -83,13 +83,36 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
         .$if(consentOnly, (q) => q.where('c.accepts_marketing', '=', 1))
         .orderBy('m.customer_key')
         .execute()
+      // two customers may share an email: a hash stays in the audience while any current member has it
+      const current = members.map((m) => ({ ...m, hash: hashEmail(m.email!) }))
+      const kept = new Set(current.map((m) => m.hash))
       const add: AudienceChange[] = []
-      for (const m of members) {
-        const emailHash = hashEmail(m.email!)
-        if (m.state === 'added' && m.email_hash === emailHash) continue
-        add.push({ customerKey: m.customer_key, emailHash })
+      const retract = new Set<string>()
+      for (const m of current) {
+        if (m.state === 'added' && m.email_hash === m.hash) continue
+        add.push({ customerKey: m.customer_key, emailHash: m.hash })
+        // sent before with another email: that one leaves the audience, unless someone still has it
+        if (m.state === 'added' && m.email_hash && !kept.has(m.email_hash)) retract.add(m.email_hash)
         if (add.length >= limit) break
       }
+      // an email already sent as added for another customer is not sent again
+      const held = new Set<string>()
+      for (let i = 0; i < add.length; i += 500) {
+        const rows = await db
+          .selectFrom('audience_members')
+          .select('email_hash')
+          .where('store_id', '=', storeId)
+          .where('audience_id', '=', audienceId)
+          .where('state', '=', 'added')
+          .where(
+            'email_hash',
+            'in',
+            add.slice(i, i + 500).map((c) => c.emailHash),
+          )
+          .execute()
+        for (const r of rows) held.add(r.email_hash)
+      }
+      for (const c of add) if (held.has(c.emailHash)) c.stays = true
       const gone = await db
         .selectFrom('audience_members as a')
         .select(['a.customer_key', 'a.email_hash'])
@@ -113,7 +136,11 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
         .orderBy('a.customer_key')
         .limit(limit)
         .execute()
-      return { add, remove: gone.map((g) => ({ customerKey: g.customer_key, emailHash: g.email_hash })) }
+      return {
+        add,
+        remove: gone.map((g) => ({ customerKey: g.customer_key, emailHash: g.email_hash, ...(kept.has(g.email_hash) ? { stays: true } : {}) })),
+        retract: [...retract],
+      }
     },
     async markAudience(audienceId, state, changes) {
       const at = now().toISOString()

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineAction, PermanentError, type AudienceChange } from '../../plugin-api/index.ts'
+import { defineAction, PermanentError } from '../../plugin-api/index.ts'
 import { callRemote, type RemoteAnswer } from '../shared/remote-api.ts'
 
 /**
@@ -24,7 +24,7 @@ export const syncAudience = defineAction({
   type: 'sync_audience',
   title: 'Sync audience',
   description:
-    "Pushes a segment's members to a Meta Custom Audience for retargeting: adds the current members with an email not yet sent, removes those sent before who have left the segment, in batches of at most 10,000 (POST and DELETE /{audience_id}/users). Emails are trimmed, lower-cased and SHA-256 hashed (hex) as Meta requires; nothing else leaves storeflow. Only members who accept marketing are sent unless consent_only is false, and one who withdraws consent is removed. Each customer is sent once per change (the store keeps what it sent to each audience), so running it on every segment.entered/segment.exited or on a schedule sends only the difference. Uses the store's meta_ads integration (access_token). Fails for good on a refused token (HTTP 401/403 or Meta error 190); retries on 429, Meta's rate-limit codes (4, 17, 32, 613, 80003) after Retry-After, and on 5xx. Output: how many were added and removed.",
+    "Pushes a segment's members to a Meta Custom Audience for retargeting: adds the current members with an email not yet sent, removes those sent before who have left the segment, in batches of at most 10,000 (POST and DELETE /{audience_id}/users). Emails are trimmed, lower-cased and SHA-256 hashed (hex) as Meta requires; nothing else leaves storeflow. Only members who accept marketing are sent unless consent_only is false, and one who withdraws consent is removed. Each customer is sent once per change (the store keeps what it sent to each audience), so running it on every segment.entered/segment.exited or on a schedule sends only the difference. An email two customers share is sent once and stays while either is a member; a member whose email changed has the old one removed (unless another member has it). Uses the store's meta_ads integration (access_token). Fails for good on a refused token (HTTP 401/403 or Meta error 190); retries on 429, Meta's rate-limit codes (4, 17, 32, 613, 80003) after Retry-After, and on 5xx. Output: how many were added and removed.",
   input: z.object({
     segment: z.string().min(1).max(64).describe('The segment id whose members are pushed (built in, e.g. vip, or the store’s own)'),
     audience_id: z
@@ -51,7 +51,7 @@ export const syncAudience = defineAction({
     }
     const base = account.apiUrl.replace(/\/+$/, '')
     const what = `Meta Marketing API (${new URL(base).host})`
-    const send = async (method: 'POST' | 'DELETE', changes: AudienceChange[]) => {
+    const send = async (method: 'POST' | 'DELETE', hashes: string[]) => {
       const answer = await callRemote(
         services.http,
         what,
@@ -60,7 +60,7 @@ export const syncAudience = defineAction({
           url: `${base}/${input.audience_id}/users`,
           headers: {},
           form: [
-            ['payload', JSON.stringify({ schema: ['EMAIL'], data: changes.map((c) => [c.emailHash]) })],
+            ['payload', JSON.stringify({ schema: ['EMAIL'], data: hashes.map((h) => [h]) })],
             ['access_token', account.credentials.access_token!],
           ],
         },
@@ -80,20 +80,31 @@ export const syncAudience = defineAction({
     let added = 0
     let removed = 0
     let batches = 0
-    // each batch is recorded as sent once Meta took it: a retry after a later batch failed sends only what is left
+    const unique = (hashes: string[]) => [...new Set(hashes)]
+    // each batch is recorded as sent once Meta took it: a retry after a later batch failed sends only
+    // what is left. Removals go first: an old email is retracted while its customer's row still
+    // names it, so a failure before the new one is added retracts it again on the retry
     for (;;) {
-      const { add, remove } = await services.remote.audienceChanges(input.segment, input.audience_id, META_BATCH, { consentOnly: input.consent_only })
+      const { add, remove, retract } = await services.remote.audienceChanges(input.segment, input.audience_id, META_BATCH, { consentOnly: input.consent_only })
       if (add.length === 0 && remove.length === 0) break
-      for (const [method, changes, state] of [
-        ['POST', add, 'added'],
-        ['DELETE', remove, 'removed'],
-      ] as const) {
-        if (changes.length === 0) continue
-        await send(method, changes)
-        await services.remote.markAudience(input.audience_id, state, changes)
+      const leaving = unique([...remove.filter((c) => !c.stays).map((c) => c.emailHash), ...retract])
+      if (leaving.length > 0) {
+        await send('DELETE', leaving)
         batches++
-        if (state === 'added') added += changes.length
-        else removed += changes.length
+      }
+      if (remove.length > 0) {
+        await services.remote.markAudience(input.audience_id, 'removed', remove)
+        removed += remove.length
+      }
+      if (add.length > 0) {
+        // each email once, though two customers share it, and not one the audience already has
+        const joining = unique(add.filter((c) => !c.stays).map((c) => c.emailHash))
+        if (joining.length > 0) {
+          await send('POST', joining)
+          batches++
+        }
+        await services.remote.markAudience(input.audience_id, 'added', add)
+        added += add.length
       }
     }
     return { added, removed, batches }

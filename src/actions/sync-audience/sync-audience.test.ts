@@ -186,4 +186,35 @@ steps:
     expect(rows('/7001/users', 'POST')).toEqual([[hashEmail('yes@example.com')], [hashEmail('new@example.com')]])
     expect(rows('/7002/users', 'DELETE')).toEqual([])
   })
+
+  it('two customers sharing an email send it once and keep it while either is a member; a changed email retracts the old one', async () => {
+    await setUp('default', 'meta_token_a')
+    /** the audience as Meta holds it: every accepted POST and DELETE applied in turn */
+    const audience = () => {
+      const held = new Set<string>()
+      for (const r of meta.requests.filter((q) => q.token === 'meta_token_a' && q.path === '/6001/users'))
+        for (const [hash] of r.rows) r.method === 'POST' ? held.add(hash!) : held.delete(hash!)
+      return held
+    }
+    const posted = () => meta.requests.filter((r) => r.method === 'POST').flatMap((r) => r.rows.map((row) => row[0]))
+    const twin = hashEmail('twin@example.com')
+    await send('default', 'customer.created', { id: 'c4', email: 'twin@example.com', accepts_marketing: true })
+    await send('default', 'customer.created', { id: 'c5', email: 'Twin@Example.com', accepts_marketing: true })
+    await send('default', 'customer.created', { id: 'c6', email: 'old@example.com', accepts_marketing: true })
+    expect(audience()).toEqual(new Set([twin, hashEmail('old@example.com')]))
+    // never two of one email in a request
+    for (const r of meta.requests) expect(new Set(r.rows.map((row) => row[0])).size).toBe(r.rows.length)
+
+    // c4 leaves; c5, with the same email, is still a member: the email stays
+    await send('default', 'newsletter.unsubscribed', { customer: { id: 'c4', email: 'twin@example.com' } })
+    expect(audience()).toEqual(new Set([twin, hashEmail('old@example.com')]))
+    // c6 changes their email; the next sync (another customer entering) adds the new one and retracts the old
+    await send('default', 'customer.updated', { id: 'c6', email: 'new@example.com', accepts_marketing: true })
+    await send('default', 'customer.created', { id: 'c7', email: 'c7@example.com', accepts_marketing: true })
+    expect(audience()).toEqual(new Set([twin, hashEmail('new@example.com'), hashEmail('c7@example.com')]))
+    // c5 leaves too: now the email goes
+    await send('default', 'newsletter.unsubscribed', { customer: { id: 'c5', email: 'twin@example.com' } })
+    expect(audience()).toEqual(new Set([hashEmail('new@example.com'), hashEmail('c7@example.com')]))
+    expect(posted().filter((h) => h === twin)).toHaveLength(1)
+  })
 })
