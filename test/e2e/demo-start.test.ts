@@ -79,8 +79,9 @@ describe('npm start on a fresh clone (SQLite)', { timeout: 300_000 }, () => {
     const url = await listening(first)
     const seeded = first.output()
     expect(seeded).toContain('first start: seeding the demo store')
-    // no STOREFLOW_ADMIN_EMAIL here: it says how to get a dashboard login (PRODUCT §1)
+    // no STOREFLOW_ADMIN_EMAIL here: it says how to get a dashboard login (PRODUCT §1), once
     expect(seeded).toContain('dashboard login: no user yet; create one with `storeflow users create EMAIL`')
+    expect(seeded.split('storeflow users create EMAIL').length - 1).toBe(1)
     // the seed `demo --help` names is the one used
     expect(HELP_SEED).toBe(DEFAULT_SEED)
     expect(seeded).toMatch(/demo store \(seed 20260302\): 20 products \(46 variants\) from 4 suppliers, 200 customers/)

@@ -30,7 +30,8 @@ export async function runDemo(app: App, options: { customers: number; days: numb
   })
 }
 
-export function printDemoResult(result: DemoResult): void {
+/** `loginHintFollows`: `start` serves right after, and serve says how to get a dashboard login; said once, not twice. */
+export function printDemoResult(result: DemoResult, options: { loginHintFollows?: boolean } = {}): void {
   const s = result.summary
   const days = Math.round((Date.parse(s.to) - Date.parse(s.from)) / 86_400_000)
   console.log(
@@ -53,7 +54,8 @@ export function printDemoResult(result: DemoResult): void {
   else console.log('  ingest API key: the store already has one; create another with `storeflow keys create --scope ingest`')
   if (result.admin)
     console.log(`  admin login:    ${result.admin.email}${result.admin.created ? ' (created, password from STOREFLOW_ADMIN_PASSWORD)' : ' (exists)'}`)
-  else console.log('  admin login:    create one with `storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD)')
+  else if (!options.loginHintFollows)
+    console.log('  admin login:    create one with `storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD)')
   console.log('')
   console.log('  try: storeflow templates list · storeflow workflows activate order-confirmation')
 }

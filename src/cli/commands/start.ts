@@ -19,7 +19,7 @@ export function registerStart(program: Command): void {
           return
         }
         console.log('first start: seeding the demo store (it starts no runs; templates are installed inactive)')
-        printDemoResult(await runDemo(app, { customers: 200, days: 180, store: 'default' }))
+        printDemoResult(await runDemo(app, { customers: 200, days: 180, store: 'default' }), { loginHintFollows: true })
       }, flags)
       await serve(opts)
     }),
