@@ -162,9 +162,11 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     }
   }
 
-  it('an inventory.low event orders the suggested quantity from its supplier, mailed once with the order as CSV', async () => {
+  it("an inventory.low event orders the suggested quantity from its supplier, mailed once with the order as CSV, in the store's mail layout", async () => {
     await suppliers()
     await catalogue()
+    const branded = await api('PUT', '/api/v1/settings', { brand: { logo_url: 'https://example.com/logo.png', primary_color: '#0f766e' } })
+    expect(branded.statusCode, branded.body).toBe(200)
     await send(event('inventory.updated', 'inv-1', { sku: 'MUG-RED', available: 3 }))
     await installWorkflow(env.app, LOW_STOCK)
     // 2 × 20 − 3 = 37 (above Acme's minimum of 24)
@@ -173,6 +175,9 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
     expect(mail!.to).toMatchObject({ value: [{ address: 'orders@acme.test' }] })
     expect(mail!.subject).toBe('Purchase order PO-000001 from My store')
     expect(String(mail!.html)).toContain('=HYPERLINK(&quot;http://evil.example&quot;,&quot;Mug, red&quot;)')
+    // the store's logo and colour, as in its customers' mail
+    expect(String(mail!.html)).toContain('src="https://example.com/logo.png"')
+    expect(String(mail!.html).toLowerCase()).toContain('#0f766e')
     expect(mail!.attachments).toHaveLength(1)
     const attachment = mail!.attachments[0]!
     expect(attachment.filename).toBe('PO-000001.csv')

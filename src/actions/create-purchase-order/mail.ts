@@ -2,6 +2,7 @@ import { escapeHtml, stableMessageId } from '../../core/messaging/index.ts'
 import { purchaseOrderCsv } from '../../core/purchasing/purchasing.ts'
 import { RetryableError, type ActionContext, type PurchaseOrderRecord, type SupplierRecord } from '../../plugin-api/index.ts'
 import { sendOnce, type MessageContent, type Transport } from '../messaging/index.ts'
+import { layOutEmail } from '../send-email/render.ts'
 import { sendSmtp, serverRefused, type SmtpResult } from '../send-email/smtp.ts'
 
 export interface PurchaseOrderMail {
@@ -44,7 +45,7 @@ export async function mailPurchaseOrder(ctx: ActionContext<unknown>, order: Purc
     category: 'transactional',
     guardrails: false,
     prepare: () => ({
-      content: renderPurchaseOrderMail(order, supplier, store.name, from, stableMessageId(key, services.config.publicUrl)),
+      content: renderPurchaseOrderMail(order, supplier, store, from, stableMessageId(key, services.config.publicUrl)),
       transport: smtpUrl ? smtpTransport(smtpUrl, store.name, replyTo) : null,
     }),
     log: { sent: 'purchase order emailed', keptInOutbox: 'purchase order kept in outbox (no SMTP_URL)' },
@@ -63,13 +64,15 @@ export function purchaseOrderFilename(order: Pick<PurchaseOrderRecord, 'number'>
   return `${order.number}.csv`
 }
 
+/** The order in the store's mail layout (its logo, colours and footer, as its customers' mail), and a plain-text part listing the lines. */
 function renderPurchaseOrderMail(
   order: PurchaseOrderRecord,
   supplier: SupplierRecord,
-  storeName: string,
+  store: { name: string; settings: Record<string, unknown> },
   from: string,
   messageId: string,
 ): PurchaseOrderContent {
+  const storeName = store.name
   const subject = `Purchase order ${order.number} from ${storeName}`.replace(/[\r\n]+/g, ' ')
   const rows = order.lines
     .map(
@@ -78,11 +81,12 @@ function renderPurchaseOrderMail(
         `<td style="padding:4px 8px;text-align:right;">${l.quantity}</td><td style="padding:4px 8px;text-align:right;">${escapeHtml(l.unit_cost ?? '')}</td></tr>`,
     )
     .join('')
-  const html =
+  const body =
     `<p>Hello ${escapeHtml(supplier.name)},</p><p>please supply purchase order <strong>${escapeHtml(order.number)}</strong> from ${escapeHtml(storeName)}; ` +
     `the lines are below and in the attached ${escapeHtml(purchaseOrderFilename(order))}.</p>` +
     `<table style="border-collapse:collapse;"><tr><th style="padding:4px 8px;text-align:left;">SKU</th><th style="padding:4px 8px;text-align:left;">Description</th>` +
     `<th style="padding:4px 8px;">Quantity</th><th style="padding:4px 8px;">Unit cost</th></tr>${rows}</table>`
+  const { html } = layOutEmail(store, body, null, null)
   const text =
     `Hello ${supplier.name},\n\nplease supply purchase order ${order.number} from ${storeName}; the lines are below and in the attached ${purchaseOrderFilename(order)}.\n\n` +
     order.lines.map((l) => `${l.sku}  ${l.quantity}${l.unit_cost ? ` x ${l.unit_cost}` : ''}  ${l.description ?? ''}`.trimEnd()).join('\n') +
