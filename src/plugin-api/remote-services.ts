@@ -37,9 +37,8 @@ export interface AudienceChange {
   /** SHA-256 hex of the normalised email */
   emailHash: string
   /**
-   * The hash is in the audience for another customer with the same email, and stays: an addition
-   * already sent for them, or a removal while they are still a member. The customer is marked;
-   * the hash is not sent.
+   * A removal whose hash stays in the audience: another current member has the same email. The
+   * customer is marked removed; the hash is not sent.
    */
   stays?: boolean
 }

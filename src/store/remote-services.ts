@@ -95,24 +95,6 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
         if (m.state === 'added' && m.email_hash && !kept.has(m.email_hash)) retract.add(m.email_hash)
         if (add.length >= limit) break
       }
-      // an email already sent as added for another customer is not sent again
-      const held = new Set<string>()
-      for (let i = 0; i < add.length; i += 500) {
-        const rows = await db
-          .selectFrom('audience_members')
-          .select('email_hash')
-          .where('store_id', '=', storeId)
-          .where('audience_id', '=', audienceId)
-          .where('state', '=', 'added')
-          .where(
-            'email_hash',
-            'in',
-            add.slice(i, i + 500).map((c) => c.emailHash),
-          )
-          .execute()
-        for (const r of rows) held.add(r.email_hash)
-      }
-      for (const c of add) if (held.has(c.emailHash)) c.stays = true
       const gone = await db
         .selectFrom('audience_members as a')
         .select(['a.customer_key', 'a.email_hash'])
@@ -129,6 +111,8 @@ export function createRemoteServices(db: Db, storeId: string, secretKey: string,
                 .whereRef('m.customer_key', '=', 'a.customer_key')
                 .where('m.segment_id', '=', segmentId)
                 .where('m.exited_at', 'is', null)
+                // a member whose email was cleared leaves the audience too
+                .where('c.email', 'is not', null)
                 .$if(consentOnly, (q) => q.where('c.accepts_marketing', '=', 1)),
             ),
           ),

@@ -5,11 +5,14 @@ import type { AddressInfo } from 'node:net'
  * A Meta Graph API stand-in following the Custom Audience users reference: POST and DELETE
  * /{audience_id}/users, form-encoded `payload` ({ schema: ["EMAIL"], data: [[sha256]] }, at most
  * 10,000 rows) and `access_token`; a bad token is HTTP 400 `{ error: { type: OAuthException,
- * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503).
+ * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503). It keeps
+ * each audience as Meta would, from the requests it accepted (`audience(id)`): what a test counts.
  */
 export async function startMeta(tokens: string[]) {
   const requests: Array<{ method: string; path: string; token: string | null; schema: unknown; rows: string[][] }> = []
-  const answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }> = []
+  /** the next answers, in turn; null: answer that request as Meta would */
+  const answers: Array<{ status: number; headers?: Record<string, string>; body: unknown } | null> = []
+  const audiences = new Map<string, Set<string>>()
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -28,12 +31,17 @@ export async function startMeta(tokens: string[]) {
       const rows = payload.data ?? []
       if (JSON.stringify(payload.schema) !== '["EMAIL"]' || rows.length === 0 || rows.length > 10_000 || rows.some((r) => !/^[0-9a-f]{64}$/.test(r[0] ?? '')))
         return send(400, { error: { message: 'Invalid parameter', code: 100 } })
+      const held = audiences.get(m[1]!) ?? new Set<string>()
+      audiences.set(m[1]!, held)
+      for (const [hash] of rows) req.method === 'POST' ? held.add(hash!) : held.delete(hash!)
       send(200, { audience_id: m[1], session_id: '1', num_received: rows.length, num_invalid_entries: 0, invalid_entry_samples: {} })
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, requests, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  /** the hashes audience `id` holds after every request Meta accepted */
+  const audience = (id: string) => new Set(audiences.get(id) ?? [])
+  return { url: `http://127.0.0.1:${port}`, requests, answers, audience, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
 }
 
 export type MetaStandIn = Awaited<ReturnType<typeof startMeta>>

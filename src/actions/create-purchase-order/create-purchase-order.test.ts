@@ -107,7 +107,7 @@ describe.each(DIALECTS)('purchasing on %s', (dialect) => {
   })
 
   const api = (
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     payload?: unknown,
     options: { store?: string; scope?: string; headers?: Record<string, string> } = {},

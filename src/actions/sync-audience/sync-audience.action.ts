@@ -88,8 +88,9 @@ export const syncAudience = defineAction({
       const { add, remove, retract } = await services.remote.audienceChanges(input.segment, input.audience_id, META_BATCH, { consentOnly: input.consent_only })
       if (add.length === 0 && remove.length === 0) break
       const leaving = unique([...remove.filter((c) => !c.stays).map((c) => c.emailHash), ...retract])
-      if (leaving.length > 0) {
-        await send('DELETE', leaving)
+      // retracted emails ride along with the removals: in requests of at most META_BATCH rows
+      for (let i = 0; i < leaving.length; i += META_BATCH) {
+        await send('DELETE', leaving.slice(i, i + META_BATCH))
         batches++
       }
       if (remove.length > 0) {
@@ -97,12 +98,10 @@ export const syncAudience = defineAction({
         removed += remove.length
       }
       if (add.length > 0) {
-        // each email once, though two customers share it, and not one the audience already has
-        const joining = unique(add.filter((c) => !c.stays).map((c) => c.emailHash))
-        if (joining.length > 0) {
-          await send('POST', joining)
-          batches++
-        }
+        // each email once, though two customers share it (adding one Meta has is harmless: an
+        // email another customer's sync may have just retracted is sent again, not assumed held)
+        await send('POST', unique(add.map((c) => c.emailHash)))
+        batches++
         await services.remote.markAudience(input.audience_id, 'added', add)
         added += add.length
       }
