@@ -3,6 +3,8 @@ import { loadConfig } from '../config.ts'
 import type { CanonicalEvent } from '../contracts/events.ts'
 import { guardrailSettings } from '../core/guardrails.ts'
 import { parseWorkflow } from '../core/workflow/parse.ts'
+import type { PartsRead } from '../core/workflow/reads.ts'
+import type { SkipDerivations } from '../engine/route-event.ts'
 import { ManualClock } from '../lib/clock.ts'
 import {
   anyRunDueBy,
@@ -22,17 +24,7 @@ import { setStoreProfile, type StoreProfile } from '../store/stores.repo.ts'
 import { saveMessageTemplate } from '../store/templates.repo.ts'
 import type { MessageTemplate } from '../plugin-api/services.ts'
 import { saveWorkflow } from '../store/workflows.repo.ts'
-import {
-  CapLedger,
-  cappedMessageActions,
-  partitionOf,
-  partsToReplay,
-  reactions,
-  RepeatedProfiles,
-  replayedAs,
-  unobserved,
-  valuedDiscountAction,
-} from './backtest-sandbox.ts'
+import { CapLedger, cappedMessageActions, partitionOf, reactions, RepeatedProfiles, replayedAs, valuedDiscountAction } from './backtest-sandbox.ts'
 import type { ServiceContext } from './context.ts'
 import { dryRunStubs, type OpenApp } from './simulate.ts'
 
@@ -57,7 +49,12 @@ export interface ReplaySetup {
   sends: Array<{ customer_key: string; sent_at: string }>
   since: string
   until: string
-  replay: 'read' | 'all'
+  /**
+   * What the sandbox leaves out and keeps current (backtest-sandbox.ts unobserved, partsToReplay),
+   * worked out once by the backtest, which decided on them whether to split
+   */
+  skips: SkipDerivations
+  parts: PartsRead
   /** which share of the customers this sandbox replays, of how many (index 0 of 1: all of them) */
   share: { index: number; count: number }
 }
@@ -110,8 +107,7 @@ export async function openReplay(setup: ReplaySetup, openApp: OpenApp): Promise<
   const settings = JSON.parse(setup.profile.settings || '{}') as Record<string, unknown>
   const guard = guardrailSettings(settings)
   const ledger = new CapLedger(setup.sends)
-  const skips = unobserved(setup.source, setup.templates, trigger, goals)
-  const parts = partsToReplay(parsed, setup.templates, skips, setup.replay)
+  const { skips, parts } = setup
   const profiles = RepeatedProfiles.for(parsed, parts)
   const until = new Date(setup.until)
   const clock = new ManualClock(new Date(setup.since))

@@ -246,7 +246,8 @@ export async function backtest(
     sends: count === 1 ? sends : sends.filter((s) => partitionOf(s.customer_key, count) === p),
     since: sinceIso,
     until: untilIso,
-    replay,
+    skips,
+    parts,
     share: { index: p, count },
   })
   // progress over every pass: a split replay found mixed is replayed again in one sandbox

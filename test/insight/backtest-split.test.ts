@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseEvent, type CanonicalEvent } from '../../src/contracts/events.ts'
-import type { BacktestReport } from '../../src/services/backtest.ts'
+import { backtest, type BacktestReport } from '../../src/services/backtest.ts'
+import { createApp } from '../../src/main.ts'
+import { openReplay, type ReplayPort } from '../../src/services/backtest-replay.ts'
+import type { OpenApp } from '../../src/services/simulate.ts'
 import { partitionOf } from '../../src/services/backtest-sandbox.ts'
 import { createTestEnv, type TestEnv } from '../helpers/dialects.ts'
 
@@ -103,5 +106,57 @@ steps:
       await expect(env.app.services.backtest.run('default', { source: ENDED_BY_ANY_PAYMENT, fileName: 'wf.yaml' }, { since, partitions })).rejects.toThrow(
         /partitions/,
       )
+  })
+
+  it('a sandbox failing half-way fails the backtest with its error, and every sandbox is ended, not waited for', async () => {
+    env = await createTestEnv('sqlite')
+    const { app, clock } = env
+    const start = clock.now()
+    const at = (h: number) => new Date(start.getTime() + h * HOUR).toISOString()
+    const events = Array.from({ length: 12 }, (_, n) => {
+      const parsed = parseEvent(
+        {
+          id: `o${n}`,
+          type: 'order.created',
+          store: 'default',
+          occurred_at: at(2 + n),
+          data: { id: `o${n}`, customer: { id: `c${n}`, email: `c${n}@example.com` }, total_price: '10.00', currency: 'USD', line_items: [] },
+        },
+        { store: 'default', now: new Date(at(500)) },
+      )
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues))
+      return parsed.event
+    })
+    await app.services.events.ingestAll(events, { historical: true, source: 'test' })
+    await app.engine.catchUp('default')
+    const ended: string[] = []
+    const openApp: OpenApp = (config, options) => createApp(config, options)
+    // each sandbox opened for real, in this thread; the second fails on the period's events
+    const openPartition = async (setup: Parameters<typeof openReplay>[0]): Promise<ReplayPort> => {
+      const port = await openReplay(setup, openApp)
+      return {
+        history: (items) => port.history(items),
+        period: (items) => (setup.share.index === 1 ? Promise.reject(new Error('sandbox 1 broke')) : port.period(items)),
+        finish: () => port.finish(),
+        close: async () => {
+          ended.push(`close ${setup.share.index}`)
+          await port.close()
+        },
+        abort: async () => {
+          ended.push(`abort ${setup.share.index}`)
+          await port.abort()
+        },
+      }
+    }
+    const run = backtest(
+      app.handle.db,
+      'default',
+      { source: ENDED_BY_ANY_PAYMENT, fileName: 'wf.yaml', store: null },
+      { since: new Date(at(1)), until: new Date(at(100)), partitions: 2 },
+      openApp,
+      openPartition,
+    )
+    await expect(run).rejects.toThrow('sandbox 1 broke')
+    expect(ended.sort()).toEqual(['abort 0', 'abort 1'])
   })
 })
