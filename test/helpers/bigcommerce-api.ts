@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net'
  * response shapes in bigcommerce/docs: reference/orders.v2.oas2.yml ("Get an Order", "List Order
  * Products", "List Order Shipping Addresses", "Get a Shipment"), reference/customers.v3.yml
  * ("Get All Customers", `{ data: [...], meta: { pagination } }`), reference/catalog/products_catalog.v3.yml
- * and product-variants_catalog.v3.yml (`{ data, meta }`), and reference/carts.v3.yml ("Get a Cart").
+ * and product-variants_catalog.v3.yml (`{ data, meta }`), reference/carts.v3.yml ("Get a Cart") and
+ * reference/store_information.v2.yml ("Get Store Information", `/v2/store`).
  * Like the real API it answers 401 without the right `X-Auth-Token`, and 404 for unknown resources.
  */
 
@@ -247,8 +248,44 @@ const product205Base = {
   availability: 'available',
   condition: 'New',
   calculated_price: 109,
+  custom_url: { url: '/orbit-terrarium/', is_customized: false },
   date_created: '2019-06-25T16:13:53+00:00',
   date_modified: '2019-06-25T16:13:53+00:00',
+}
+
+/** "Get Store Information" (reference/store_information.v2.yml): `secure_URL` is the storefront's current HTTPS address. */
+const storeInformation = {
+  id: STORE_HASH,
+  domain: 'store.example.com',
+  secure_URL: 'https://store.example.com',
+  status: 'live',
+  name: 'Orbit Plants',
+  first_name: 'Jane',
+  last_name: 'Doe',
+  address: '12 Main Street, Austin, Texas 78701',
+  country: 'United States',
+  country_code: 'US',
+  phone: '555-0100',
+  admin_email: 'jane.doe@example.com',
+  order_email: 'orders@example.com',
+  timezone: {
+    name: 'America/Chicago',
+    raw_offset: -21600,
+    dst_offset: -18000,
+    dst_correction: true,
+    date_format: { display: 'jS M Y', export: 'M jS Y', extended_display: 'M jS Y @ g:i A' },
+  },
+  language: 'en',
+  currency: 'USD',
+  currency_symbol: '$',
+  decimal_separator: '.',
+  thousands_separator: ',',
+  decimal_places: 2,
+  weight_units: 'LBS',
+  dimension_units: 'Inches',
+  plan_name: 'Standard',
+  is_price_entered_with_tax: false,
+  features: { stencil_enabled: true, sitewidehttps_enabled: true, facebook_catalog_id: '', checkout_type: 'optimized' },
 }
 
 const product205Variants = [
@@ -449,6 +486,8 @@ export async function startBigCommerceApi(): Promise<BigCommerceApiServer> {
           : { data: [], meta: { pagination: { total: 0, count: 0, per_page: 50, current_page: 1, total_pages: 0 } } }
       case `${base}/v3/catalog/products/205`:
         return { data: query.get('include')?.split(',').includes('variants') ? { ...product205Base, variants: product205Variants } : product205Base, meta: {} }
+      case `${base}/v2/store`:
+        return storeInformation
       case `${base}/v3/catalog/products/167`:
         return product167
       case `${base}/v3/catalog/products/206/variants/509`:

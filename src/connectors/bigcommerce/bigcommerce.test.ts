@@ -6,6 +6,7 @@ import { createOutboundClient } from '../../lib/guarded-request.ts'
 import { delivery, expectCanonical, fixture, localDeps, standardWebhookSignature } from '../testing.ts'
 import type { ConnectorCredentials, WebhookDelivery } from '../types.ts'
 import { ShopApiError } from './api.ts'
+import { forgetStorefronts } from './storefront.ts'
 import { bigCommerceConnector } from './index.ts'
 
 const CLIENT_SECRET = 'bc-client-secret-example'
@@ -21,6 +22,7 @@ afterAll(async () => {
 })
 beforeEach(() => {
   api.reset()
+  forgetStorefronts()
   creds = { secrets: [CLIENT_SECRET], apiUrl: api.apiUrl, accessToken: ACCESS_TOKEN }
 })
 
@@ -199,11 +201,27 @@ describe('bigcommerce map (against the local API)', () => {
   it.each(['store-product-created.json', 'store-product-updated.json'])('%s → product.updated with variants', async (file) => {
     const { events, data } = await map(file)
     expect(events[0]!.type).toBe('product.updated')
-    expect(data).toMatchObject({ id: '205', title: 'Orbit Terrarium - Large', status: 'active' })
+    // the page: the storefront's address (GET /v2/store, secure_URL) and the product's custom_url path
+    expect(data).toMatchObject({ id: '205', title: 'Orbit Terrarium - Large', status: 'active', url: 'https://store.example.com/orbit-terrarium/' })
     expect(data.variants).toEqual([
       expect.objectContaining({ id: '410', sku: 'OTL-LG', price: '109', compare_at_price: '129', inventory_quantity: 10 }),
       expect.objectContaining({ id: '411', sku: 'OTL-SM', price: '89', compare_at_price: '99', inventory_quantity: 2 }),
     ])
+  })
+
+  it('a token without the store-information scope (403 on /v2/store) still maps the product, without its page; the storefront is asked once, not per product', async () => {
+    api.failWith('/v2/store', 403)
+    const { data } = await map('store-product-updated.json')
+    expect(data).toMatchObject({ id: '205', title: 'Orbit Terrarium - Large' })
+    expect(data.url).toBeUndefined()
+    expect(data.variants).toHaveLength(2)
+
+    forgetStorefronts()
+    api.reset()
+    await map('store-product-updated.json')
+    await map('store-product-created.json')
+    expect(api.requests.filter((r) => r.path === `/stores/${STORE_HASH}/v2/store`)).toHaveLength(1)
+    expect(api.requests.filter((r) => r.path.startsWith(`/stores/${STORE_HASH}/v3/catalog/products/205`))).toHaveLength(2)
   })
 
   it.each(['store-product-inventory-updated.json', 'store-product-inventory-order-updated.json'])(

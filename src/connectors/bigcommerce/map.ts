@@ -4,6 +4,7 @@ import { arr, idStr, int, isoFromUnixSeconds, rec, str } from '../shared/values.
 import type { ConnectorCredentials, MapDeps, MappedDelivery, MappedEvent, WebhookDelivery } from '../types.ts'
 import { bigCommerceApi, GONE, type BigCommerceApi } from './api.ts'
 import { ORDER_STATUS, PAID_STATUSES, mapCart, mapCustomer, mapOrder, mapProduct, mapShipment } from './mappers.ts'
+import { storefrontOf } from './storefront.ts'
 
 type Obj = Record<string, unknown>
 
@@ -23,7 +24,7 @@ type Obj = Record<string, unknown>
  * | store/cart/abandoned                    | raw.bigcommerce.store_cart_abandoned (cart)              |
  * | store/cart/converted                    | raw.bigcommerce.store_cart_converted (cart and order ids) |
  * | store/customer/created / updated        | customer.created / customer.updated                      |
- * | store/product/created / updated         | product.updated                                          |
+ * | store/product/created / updated         | product.updated (its page: storefront.ts)                |
  * | store/product/inventory[/order]/updated | inventory.updated (product-level stock)                  |
  * | store/sku/inventory[/order]/updated     | inventory.updated (variant-level stock)                  |
  * | anything else                           | raw.bigcommerce.<scope> (raw body)                       |
@@ -122,7 +123,8 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
     case 'store/product/updated': {
       const product = await api.get(`/v3/catalog/products/${enc(id)}?include=variants`)
       if (product === GONE) return gone()
-      return { ...base, events: [ev('product.updated', mapProduct(rec(rec(product)['data'])))] }
+      const storefront = await storefrontOf(api, creds.apiUrl ?? '')
+      return { ...base, events: [ev('product.updated', mapProduct(rec(rec(product)['data']), storefront))] }
     }
     case 'store/product/inventory/updated':
     case 'store/product/inventory/order/updated': {

@@ -1,5 +1,6 @@
 import { addMoney } from '../../lib/money.ts'
 import { arr, compact, idStr, int, isoTime, money, rec, str } from '../shared/values.ts'
+import { productPage } from './storefront.ts'
 
 /**
  * BigCommerce REST resources → canonical `data` (docs/event-types.md). Shapes from bigcommerce/docs
@@ -166,13 +167,15 @@ export function mapCustomer(c: Obj): Obj {
 /**
  * `GET /v3/catalog/products/{id}?include=variants` → `data`. A variant's own `price` is null when it
  * inherits the product's; `calculated_price` is what the shop charges. `retail_price` (MSRP) is the
- * compare-at price when set.
+ * compare-at price when set. `storefront`: the store's address (storefront.ts), which the product's
+ * `custom_url.url` path is under; the canonical `url` when both are known.
  */
-export function mapProduct(p: Obj): Obj {
+export function mapProduct(p: Obj, storefront: string | null = null): Obj {
   return compact({
     id: idStr(p['id']),
     title: str(p['name']) ?? '',
     description: str(p['description']),
+    url: productPage(storefront, str(rec(p['custom_url'])['url'])) ?? undefined,
     status: p['is_visible'] === false ? 'draft' : 'active',
     sku: str(p['sku']) ?? undefined,
     availability: str(p['availability']) ?? undefined,
