@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net'
  * A Meta Graph API stand-in following the Custom Audience users reference: POST and DELETE
  * /{audience_id}/users, form-encoded `payload` ({ schema: ["EMAIL"], data: [[sha256]] }, at most
  * 10,000 rows) and `access_token`; a bad token is HTTP 400 `{ error: { type: OAuthException,
- * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503). It keeps
+ * code: 190 } }`; `answers` forces the next answers (429 with Retry-After, code 17, 503), and
+ * `holdNext` keeps the next request waiting for its answer. It keeps
  * each audience as Meta would, from the requests it accepted (`audience(id)`): what a test counts.
  */
 export async function startMeta(tokens: string[]) {
@@ -13,10 +14,17 @@ export async function startMeta(tokens: string[]) {
   /** the next answers, in turn; null: answer that request as Meta would */
   const answers: Array<{ status: number; headers?: Record<string, string>; body: unknown } | null> = []
   const audiences = new Map<string, Set<string>>()
+  /** requests to hold before answering, in turn: each waits for its gate to open */
+  const gates: Array<{ reached: () => void; open: Promise<void> }> = []
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
+    req.on('end', async () => {
+      const gate = gates.shift()
+      if (gate) {
+        gate.reached()
+        await gate.open
+      }
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
       const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
         res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
@@ -41,7 +49,23 @@ export async function startMeta(tokens: string[]) {
   const { port } = server.address() as AddressInfo
   /** the hashes audience `id` holds after every request Meta accepted */
   const audience = (id: string) => new Set(audiences.get(id) ?? [])
-  return { url: `http://127.0.0.1:${port}`, requests, answers, audience, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  /**
+   * Holds the next request unanswered: `reached` settles when it has arrived, `release()` lets
+   * Meta answer it (a sync caught mid-request)
+   */
+  const holdNext = () => {
+    let release = () => {}
+    let reached = () => {}
+    const open = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const arrived = new Promise<void>((resolve) => {
+      reached = resolve
+    })
+    gates.push({ reached, open })
+    return { reached: arrived, release }
+  }
+  return { url: `http://127.0.0.1:${port}`, requests, answers, audience, holdNext, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
 }
 
 export type MetaStandIn = Awaited<ReturnType<typeof startMeta>>

@@ -228,4 +228,43 @@ steps:
     expect((await outputs('default')).every((o) => o.status === 'completed')).toBe(true)
     expect(audience()).toEqual(new Set([hashEmail('old@example.com'), hashEmail('new@example.com'), hashEmail('c7@example.com')]))
   })
+
+  it('two syncs of the audience at once end with Meta holding the members: a customer who left and came back during a sync is in it', async () => {
+    await setUp('default', 'meta_token_a')
+    const x = hashEmail('x@example.com')
+    await send('default', 'customer.created', { id: 'cx', email: 'x@example.com', accepts_marketing: true })
+    expect(meta.audience('6001')).toEqual(new Set([x]))
+    const accept = async (type: string, data: Record<string, unknown>) => {
+      const res = await api.server.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: as('default'),
+        payload: event(type, `ev-${++seq}`, data, api.env.clock.now().toISOString()),
+      })
+      expect(res.statusCode, res.body).toBe(202)
+      await api.env.app.engine.settle()
+    }
+    // cx unsubscribes: the exit workflow's sync sends the DELETE, and Meta holds it unanswered
+    const held = meta.holdNext()
+    await accept('newsletter.unsubscribed', { customer: { id: 'cx', email: 'x@example.com' } })
+    const first = api.env.app.engine.tick('first-worker')
+    await held.reached
+    // cx subscribes again a minute later, while that sync is under way: the entry workflow's sync
+    // runs beside it, and finds cx still sent (the first has not recorded its removal): nothing to send
+    api.env.clock.set(new Date(api.env.clock.now().getTime() + 60_000))
+    await accept('newsletter.subscribed', { customer: { id: 'cx', email: 'x@example.com', accepts_marketing: true } })
+    expect(await api.env.app.engine.tick('second-worker')).toBe(1)
+    expect(JSON.parse((await outputs('default')).at(-1)!.output!)).toEqual({ added: 0, removed: 0, batches: 0 })
+    // the first, its DELETE answered, records the removal and reads again before it ends: cx is a
+    // member, so it sends the email back. Each sync ends on a read that finds nothing left to send,
+    // so the last to end leaves Meta as the members are
+    held.release()
+    await first
+    expect(meta.requests.slice(-2).map((r) => [r.method, r.rows])).toEqual([
+      ['DELETE', [[x]]],
+      ['POST', [[x]]],
+    ])
+    expect((await outputs('default')).map((o) => o.status)).toEqual(['completed', 'completed', 'completed'])
+    expect(meta.audience('6001')).toEqual(new Set([x]))
+  })
 })
