@@ -61,7 +61,7 @@ function isoInstant(dateAllowed: boolean) {
 /** Epoch milliseconds of a strict ISO-8601 text, or null; computed by hand so no engine leniency creeps in. */
 function instantOf(text: string, dateAllowed: boolean): number | null {
   const date = dateAllowed ? ISO_DATE.exec(text) : null
-  if (date) return validCalendar(date[1]!, date[2]!, date[3]!) ? Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])) : null
+  if (date) return validCalendar(date[1]!, date[2]!, date[3]!) ? utcMillis(Number(date[1]), Number(date[2]) - 1, Number(date[3])) : null
   const t = ISO_DATE_TIME.exec(text)
   if (!t) return null
   const [, y, mo, d, hh, mi, ss, frac, sign, oh, om] = t
@@ -69,7 +69,15 @@ function instantOf(text: string, dateAllowed: boolean): number | null {
   if (!validCalendar(y!, mo!, d!) || n(hh) > 23 || n(mi) > 59 || n(ss) > 59 || n(oh) > 23 || n(om) > 59) return null
   const offset = (sign === '-' ? -1 : 1) * (n(oh) * 60 + n(om))
   const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0
-  return Date.UTC(n(y), n(mo) - 1, n(d), n(hh), n(mi), n(ss), millis) - offset * 60_000
+  return utcMillis(n(y), n(mo) - 1, n(d), n(hh), n(mi), n(ss), millis) - offset * 60_000
+}
+
+/** Date.UTC, but a year below 100 is that year (Date.UTC reads 0099 as 1999). */
+function utcMillis(year: number, month: number, day: number, h = 0, m = 0, sec = 0, ms = 0): number {
+  const t = new Date(0)
+  t.setUTCFullYear(year, month, day)
+  t.setUTCHours(h, m, sec, ms)
+  return t.getTime()
 }
 
 const isoTime = isoInstant(false)

@@ -130,7 +130,10 @@ export const varsSchema = z
   })
 
 export const workflowFileSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _'),
+  id: z
+    .string()
+    .max(64, 'at most 64 characters')
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _'),
   name: z.string().min(1),
   description: z.string().optional(),
   vars: varsSchema.optional(),

@@ -41,6 +41,48 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     }
   })
 
+  it('values no handler can take are refused, naming the field, not answered as if absent', async () => {
+    const admin = { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }
+    const runs = await api.server.inject({ method: 'GET', url: '/api/v1/runs?status=flying', headers: api.headers })
+    expect(runs.statusCode, runs.body).toBe(400)
+    expect(runs.json().error.message).toBe('status must be one of running, waiting, completed, exited, failed, cancelled')
+    const event = { id: 'e-h', type: 'customer.created', data: { id: 'c-h', email: 'h@example.com' } }
+    const history = await api.server.inject({ method: 'POST', url: '/api/v1/events?history=maybe', headers: admin, payload: event })
+    expect(history.statusCode, history.body).toBe(400)
+    expect(history.json().error.message).toBe('history: must be true or false (1 or 0), got "maybe"')
+    // a JSON string is JSON: the answer says what is wrong with it, not that the content type is
+    const text = await api.server.inject({ method: 'POST', url: '/api/v1/events', headers: admin, payload: '"hi"' })
+    expect(text.statusCode, text.body).toBe(400)
+    expect(text.json().error.message).toBe('body: must be one event object or { "events": [...] }; got a JSON string')
+    // settings of null, or no body at all: 400, not a silent no-op
+    for (const request of [{ headers: admin, payload: 'null' }, { headers: { authorization: `Bearer ${api.admin}` } }]) {
+      const settings = await api.server.inject({ method: 'PUT', url: '/api/v1/settings', ...request })
+      expect(settings.statusCode, settings.body).toBe(400)
+      expect(settings.json().error.message).toMatch(/^body: /)
+    }
+    // nothing of it was stored
+    const stored = await api.server.inject({ method: 'GET', url: '/api/v1/events', headers: api.headers })
+    expect(stored.json().items ?? stored.json().data ?? stored.json()).toEqual([])
+  })
+
+  it('an event time in the years 0000–0099 is kept as sent (not read as 19xx)', async () => {
+    const admin = { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }
+    for (const [id, at, kept] of [
+      ['e-y0', '0000-03-01T00:00:00Z', '0000-03-01T00:00:00.000Z'],
+      ['e-y99', '0099-12-31T23:00:00-02:00', '0100-01-01T01:00:00.000Z'],
+    ] as const) {
+      const res = await api.server.inject({
+        method: 'POST',
+        url: '/api/v1/events?history=true',
+        headers: admin,
+        payload: { id, type: 'customer.created', occurred_at: at, data: { id: `c-${id}`, email: `${id}@example.com` } },
+      })
+      expect(res.statusCode, res.body).toBe(202)
+      const row = await api.env.app.handle.db.selectFrom('events').select('occurred_at').where('id', '=', id).executeTakeFirstOrThrow()
+      expect(row.occurred_at).toBe(kept)
+    }
+  })
+
   it('a URL that is not valid percent-encoding: 400 in the API error shape', async () => {
     for (const url of ['/api/v1/customers/%ff', '/api/v1/customers/%C0%80']) {
       const res = await api.server.inject({ method: 'GET', url, headers: api.headers })

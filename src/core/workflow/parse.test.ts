@@ -73,7 +73,28 @@ describe('workflow files: every problem names its line', () => {
       `${head}  - action: log\n    with: { message: x }\nreentry: { per_customer: once_per }\n`,
       /line 7 \(reentry\): per_customer: once_per needs a window/,
     ],
+    [
+      'a trigger on an event type no event has (a typo)',
+      'id: w\nname: W\ntrigger: { event: order.payed }\nsteps:\n  - action: log\n    with: { message: x }\n',
+      /line 3 \(trigger\.event\): unknown event type "order\.payed"; known types: .*order\.paid/,
+    ],
+    [
+      'an exit goal and a wait on unknown event types',
+      'id: w\nname: W\ntrigger: { event: order.paid }\nexit_when:\n  - event: nope.nope\nsteps:\n  - wait_for: { event: order.shiped, timeout: 1d }\n',
+      /line 5 \(exit_when\[0\]\.event\): unknown event type "nope\.nope"[^\n]*\nwf\.yaml line 7 \(steps\[0\]\.wait_for\.event\): unknown event type "order\.shiped"/,
+    ],
+    [
+      'a workflow id of more than 64 characters',
+      `id: ${'w'.repeat(65)}\nname: W\ntrigger: { event: order.paid }\nsteps:\n  - action: log\n    with: { message: x }\n`,
+      /line 1 \(id\): at most 64 characters/,
+    ],
   ])('%s', (_name, source, expected) => expect(problem(source)).toMatch(expected))
+
+  it('takes a raw shop topic as a trigger', () => {
+    expect(parse('id: w\nname: W\ntrigger: { event: raw.shopify.orders_edited }\nsteps:\n  - action: log\n    with: { message: x }\n').file.trigger).toEqual({
+      event: 'raw.shopify.orders_edited',
+    })
+  })
 
   it('reports every problem at once', () => {
     const message = problem(`${head}  - wait: soon\n  - action: log\n  - wait: later\n`)

@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import { UserError } from '../../lib/errors.ts'
 import { parseDuration } from '../../lib/durations.ts'
 import { workflowFileSchema, type ScheduleTriggerSpec, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
+import { EVENT_TYPES, isKnownEventType } from '../../contracts/events.ts'
 import { cronProblem, timeZoneProblem } from '../cron.ts'
 import { compileCel, CelCompileError, varReferences } from '../cel.ts'
 import { compileTemplate } from '../templates/index.ts'
@@ -111,10 +112,18 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
     }
   }
 
+  // an event type no event can have (a typo: order.payed) would make a workflow that never runs:
+  // the events endpoint refuses such a type, so the workflow names one it accepts
+  const checkEventType = (type: string, path: Path) => {
+    if (isKnownEventType(type) || /^raw\.[a-z_]+(\.[a-z0-9_/]+)+$/.test(type)) return
+    report(path, `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.<platform>.<topic> for a shop topic storeflow does not map)`)
+  }
+  if ('event' in file.trigger) checkEventType(file.trigger.event, ['trigger', 'event'])
   if ('filter' in file.trigger) checkCel(file.trigger.filter, ['trigger', 'filter'])
   if ('cron' in file.trigger) problems.push(...scheduleProblems(file.trigger, lineOf))
   checkCel(file.when, ['when'])
   file.exit_when?.forEach((goal, i) => {
+    checkEventType(goal.event, ['exit_when', i, 'event'])
     checkCel(goal.match, ['exit_when', i, 'match'])
   })
   if (file.reentry?.per_customer === 'once_per' && !file.reentry.window) {
@@ -169,6 +178,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
         if (typeof step.wait === 'string') checkDuration(step.wait, [...here, 'wait'])
         else checkVars(varReferences(step.wait.until), [...here, 'wait', 'until'])
       } else if ('wait_for' in step) {
+        checkEventType(step.wait_for.event, [...here, 'wait_for', 'event'])
         checkCel(step.wait_for.match, [...here, 'wait_for', 'match'])
         checkDuration(step.wait_for.timeout, [...here, 'wait_for', 'timeout'])
         if (step.received) walk(step.received, [...here, 'received'])

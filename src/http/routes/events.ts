@@ -36,12 +36,26 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
   // rejects the request and stores none of it.
   server.post<{ Querystring: { history?: string } }>('/api/v1/events', { preHandler, config: { checksOwnBody: true } }, async (request, reply) => {
     const body = request.body as unknown
-    const historical = request.query.history === 'true' || request.query.history === '1'
+    const history = request.query.history
+    if (history !== undefined && !['true', '1', 'false', '0'].includes(history))
+      throw new UserError(`history: must be true or false (1 or 0), got ${JSON.stringify(history)}`, {
+        code: 'validation_failed',
+        details: { issues: [{ path: 'history', message: 'expected true or false' }] },
+      })
+    const historical = history === 'true' || history === '1'
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && Array.isArray((body as { events?: unknown }).events)
     const inputs: unknown[] = isBatch ? (body as { events: unknown[] }).events : [body]
+    const contentType = request.headers['content-type'] ?? 'none'
+    if (typeof body === 'string' && /^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) {
+      // JSON, but a string rather than an event
+      throw new UserError('body: must be one event object or { "events": [...] }; got a JSON string', {
+        code: 'validation_failed',
+        details: { issues: [{ path: '', message: 'expected an object' }] },
+      })
+    }
     if (typeof body === 'string') {
       // text/plain, YAML and form bodies arrive as text (curl -d sends a form): say what to send
-      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${request.headers['content-type'] ?? 'none'})`, {
+      throw new UserError(`body: events are JSON; send them with Content-Type: application/json (got ${contentType})`, {
         code: 'validation_failed',
         details: { issues: [{ path: '', message: 'expected Content-Type: application/json' }] },
       })

@@ -27,7 +27,7 @@ export function registerStoreViewRoutes(server: FastifyInstance, app: App): void
   )
 
   server.get('/api/v1/settings', { preHandler: read }, async (request) => storeView.settings(request.storeId))
-  server.put('/api/v1/settings', { preHandler: admin }, async (request) => storeView.updateSettings(request.storeId, request.body ?? {}, request.actor))
+  server.put('/api/v1/settings', { preHandler: admin }, async (request) => storeView.updateSettings(request.storeId, request.body, request.actor))
 }
 
 export function registerMessageTemplateRoutes(server: FastifyInstance, app: App): void {
