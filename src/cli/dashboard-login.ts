@@ -18,5 +18,5 @@ export async function dashboardLogin(app: App, env: NodeJS.ProcessEnv = process.
       return `dashboard login: none; STOREFLOW_ADMIN_EMAIL could not be created: ${errorMessage(err)}`
     }
   }
-  return 'dashboard login: no user yet; create one with `storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD and start again)'
+  return 'dashboard login: no user yet; create one with `npx storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD and start again)'
 }

@@ -80,7 +80,7 @@ describe('npm start on a fresh clone (SQLite)', { timeout: 300_000 }, () => {
     const seeded = first.output()
     expect(seeded).toContain('first start: seeding the demo store')
     // no STOREFLOW_ADMIN_EMAIL here: it says how to get a dashboard login (PRODUCT §1), once
-    expect(seeded).toContain('dashboard login: no user yet; create one with `storeflow users create EMAIL`')
+    expect(seeded).toContain('dashboard login: no user yet; create one with `npx storeflow users create EMAIL`')
     expect(seeded.split('storeflow users create EMAIL').length - 1).toBe(1)
     // the seed `demo --help` names is the one used
     expect(HELP_SEED).toBe(DEFAULT_SEED)

@@ -30,8 +30,11 @@ export async function runDemo(app: App, options: { customers: number; days: numb
   })
 }
 
-/** `loginHintFollows`: `start` serves right after, and serve says how to get a dashboard login; said once, not twice. */
-export function printDemoResult(result: DemoResult, options: { loginHintFollows?: boolean } = {}): void {
+/**
+ * `loginHintFollows`: `start` serves right after, and serve says how to get a dashboard login; said
+ * once, not twice. `users`: how many dashboard users there are (no hint to create one when there are).
+ */
+export function printDemoResult(result: DemoResult, options: { loginHintFollows?: boolean; users?: number } = {}): void {
   const s = result.summary
   const days = Math.round((Date.parse(s.to) - Date.parse(s.from)) / 86_400_000)
   console.log(
@@ -54,10 +57,11 @@ export function printDemoResult(result: DemoResult, options: { loginHintFollows?
   else console.log('  ingest API key: the store already has one; create another with `storeflow keys create --scope ingest`')
   if (result.admin)
     console.log(`  admin login:    ${result.admin.email}${result.admin.created ? ' (created, password from STOREFLOW_ADMIN_PASSWORD)' : ' (exists)'}`)
+  else if ((options.users ?? 0) > 0) console.log(`  admin login:    ${options.users} dashboard user(s); \`npx storeflow users list\``)
   else if (!options.loginHintFollows)
-    console.log('  admin login:    create one with `storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD)')
+    console.log('  admin login:    create one with `npx storeflow users create EMAIL` (or set STOREFLOW_ADMIN_EMAIL and STOREFLOW_ADMIN_PASSWORD)')
   console.log('')
-  console.log('  try: storeflow templates list · storeflow workflows activate order-confirmation')
+  console.log('  try: npx storeflow templates list · npx storeflow workflows activate order-confirmation')
 }
 
 /** One line of what `--live` has sent: the total and the last stretch by type. */
@@ -126,12 +130,13 @@ export function registerDemo(program: Command): void {
         const rate = positiveNumberFlag(opts.live, '--live', MAX_RATE)
         await withApp(async (app) => {
           const result = await runDemo(app, { customers, days, store, seed })
+          const users = await app.services.users.count()
           if (rate === undefined) {
             if (opts.json) printJson(result)
-            else printDemoResult(result)
+            else printDemoResult(result, { users })
             return
           }
-          if (!opts.json) printDemoResult(result)
+          if (!opts.json) printDemoResult(result, { users })
           const live = await runLive(app, { store, customers, seed, rate, json: opts.json === true })
           if (opts.json) printJson({ ...result, live })
         })

@@ -15,7 +15,9 @@ export function registerStart(program: Command): void {
       await waitForDatabase(await config(flags))
       await withApp(async (app) => {
         if (!(await app.services.stores.neverSeeded())) {
-          console.log('demo store: already seeded (or the database holds data of its own), nothing seeded; `storeflow demo` seeds it again')
+          console.log(
+            'demo store: already seeded (or the database holds data of its own), nothing seeded; `npx storeflow demo` seeds again, adding only what is not there yet',
+          )
           return
         }
         console.log('first start: seeding the demo store (it starts no runs; templates are installed inactive)')
