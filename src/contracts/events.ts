@@ -361,6 +361,14 @@ export function isKnownEventType(type: string): type is EventType {
   return Object.hasOwn(EVENT_DATA_SCHEMAS, type)
 }
 
+/** What an event type looks like: `order.created`, or `raw.<anything of that shape>` for a shop topic storeflow does not map. */
+export const EVENT_TYPE_PATTERN = /^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/
+
+/** Whether an event with this type is accepted: a known type, or a raw.* one. */
+export function isAcceptedEventType(type: string): boolean {
+  return isKnownEventType(type) || (type.startsWith('raw.') && EVENT_TYPE_PATTERN.test(type))
+}
+
 export const eventEnvelopeSchema = z.object({
   id: z
     .union([z.string().min(1).max(255), z.number().int()])
@@ -369,7 +377,7 @@ export const eventEnvelopeSchema = z.object({
   type: z
     .string()
     .max(200)
-    .regex(/^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/, 'must be an event type like "order.created"')
+    .regex(EVENT_TYPE_PATTERN, 'must be an event type like "order.created"')
     .describe('The event type, like order.created; raw.* for a shop topic storeflow does not map'),
   occurred_at: isoTime.optional().describe('When it happened; ISO-8601 with a zone; default: when it was received'),
   store: z.string().min(1).max(255).optional().describe("The store; default: the API key's store (for events send: --store); the API refuses any other"),

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { Response as InjectResponse } from 'light-my-request'
+import type { LightMyRequestResponse as InjectResponse } from 'fastify'
 import type { ResolvedAddress, Resolver } from '../../src/lib/guarded-request.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { createKey } from '../../src/store/stores.repo.ts'
