@@ -442,6 +442,26 @@ function toIssues(error: z.ZodError, prefix: string): EventIssue[] {
       .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
       .join('')
       .replace(/^\./, '')
-    return { path: `${prefix}${path}`.replace(/\.$/, ''), message: issue.message }
+    return { path: `${prefix}${path}`.replace(/\.$/, ''), message: issueMessage(issue) }
   })
+}
+
+/**
+ * zod's message, or for a field that takes one of several types (an id: a string or a whole
+ * number; money: a number or a decimal string), which types, and whether it was missing: zod
+ * says only "Invalid input" there
+ */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue.message
+  const expected = new Set<string>()
+  let missing = false
+  for (const branch of issue.errors) {
+    const first = branch[0]
+    // a branch of the right type that failed its own check (too long, not a decimal): its message says why
+    if (!first || first.code !== 'invalid_type') return first?.message ?? issue.message
+    expected.add(first.expected === 'number' || first.expected === 'int' ? 'a number' : `a ${first.expected}`)
+    if (/received undefined$/.test(first.message)) missing = true
+  }
+  const one = [...expected].join(' or ')
+  return missing ? `required: ${one}` : `must be ${one}; got ${/received (\w+)$/.exec(issue.errors[0]![0]!.message)?.[1] ?? 'another type'}`
 }

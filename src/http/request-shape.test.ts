@@ -54,6 +54,21 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     const text = await api.server.inject({ method: 'POST', url: '/api/v1/events', headers: admin, payload: '"hi"' })
     expect(text.statusCode, text.body).toBe(400)
     expect(text.json().error.message).toBe('body: must be one event object or { "events": [...] }; got a JSON string')
+    // a field of several types says which, and whether it was missing (zod alone says "Invalid input")
+    for (const [payload, path, message] of [
+      [{ type: 'order.paid', data: { id: '1' } }, 'id', 'required: a string or a number'],
+      [{ id: {}, type: 'customer.created', data: { id: '1' } }, 'id', 'must be a string or a number; got object'],
+      [
+        { id: 'e-t', type: 'order.paid', data: { id: '1', currency: 'USD', total_price: true } },
+        'data.total_price',
+        'must be a number or a string; got boolean',
+      ],
+      [{ events: 'x' }, 'events', 'expected an array'],
+    ] as const) {
+      const res = await api.server.inject({ method: 'POST', url: '/api/v1/events', headers: admin, payload })
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().error.details.issues, JSON.stringify(payload)).toContainEqual({ path, message })
+    }
     // settings of null, or no body at all: 400, not a silent no-op
     for (const request of [{ headers: admin, payload: 'null' }, { headers: { authorization: `Bearer ${api.admin}` } }]) {
       const settings = await api.server.inject({ method: 'PUT', url: '/api/v1/settings', ...request })

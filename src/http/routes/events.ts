@@ -66,6 +66,11 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
         details: { issues: [{ path: '', message: 'expected an object' }] },
       })
     }
+    if (!isBatch && 'events' in body)
+      throw new UserError('events: must be an array of events', {
+        code: 'validation_failed',
+        details: { issues: [{ path: 'events', message: 'expected an array' }] },
+      })
     if (inputs.length === 0)
       throw new UserError('events: the batch is empty', { code: 'validation_failed', details: { issues: [{ path: 'events', message: 'empty' }] } })
     if (inputs.length > MAX_BATCH)
