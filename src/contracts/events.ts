@@ -361,6 +361,13 @@ export function isKnownEventType(type: string): type is EventType {
   return Object.hasOwn(EVENT_DATA_SCHEMAS, type)
 }
 
+/**
+ * How far after the server's clock an event sent to the API or by `events send` may say it
+ * happened: a shop's clock a little ahead is taken; a day or more is a mistake (a year typed
+ * wrong), and taken it would freeze the customer's profile, newer writes losing to it
+ */
+export const MAX_EVENT_AHEAD_MS = 24 * 3_600_000
+
 /** What an event type looks like: `order.created`, or `raw.<anything of that shape>` for a shop topic storeflow does not map. */
 export const EVENT_TYPE_PATTERN = /^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/
 
@@ -404,7 +411,7 @@ export interface EventIssue {
  */
 export function parseEvent(
   input: unknown,
-  defaults: { store: string; now: Date },
+  defaults: { store: string; now: Date; maxAheadMs?: number },
   index?: number,
 ): { ok: true; event: CanonicalEvent } | { ok: false; issues: EventIssue[] } {
   const prefix = index === undefined ? '' : `events[${index}].`
@@ -422,6 +429,18 @@ export function parseEvent(
     return {
       ok: false,
       issues: [{ path: `${prefix}type`, message: `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.* for unmapped shop topics)` }],
+    }
+  }
+  const at = envelope.data.occurred_at
+  if (at !== undefined && defaults.maxAheadMs !== undefined && Date.parse(at) > defaults.now.getTime() + defaults.maxAheadMs) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: `${prefix}occurred_at`,
+          message: `is more than ${defaults.maxAheadMs / 3_600_000} hours after now (${defaults.now.toISOString()}): an event from the future would hold the customer's profile and the store's view at it until then`,
+        },
+      ],
     }
   }
   return {

@@ -98,6 +98,29 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     }
   })
 
+  it('an event time more than a day ahead of the clock is refused, naming occurred_at; a clock a little ahead is taken', async () => {
+    const admin = { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }
+    const at = (ms: number) => new Date(api.env.clock.now().getTime() + ms).toISOString()
+    const post = (id: string, occurred_at: string, first_name: string) =>
+      api.server.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: admin,
+        payload: { id, type: 'customer.updated', occurred_at, data: { id: 'c-f', email: 'f@example.com', first_name } },
+      })
+    const future = await post('e-far', '9999-12-31T23:59:59Z', 'Future')
+    expect(future.statusCode, future.body).toBe(400)
+    expect(future.json().error.details.issues[0]).toMatchObject({ path: 'occurred_at', message: expect.stringMatching(/^is more than 24 hours after now/) })
+    expect((await post('e-ahead', at(25 * 3_600_000), 'Ahead')).statusCode).toBe(400)
+    // minutes ahead (a shop's clock): taken, and a later profile still wins over it
+    expect((await post('e-skew', at(5 * 60_000), 'Skew')).statusCode).toBe(202)
+    api.env.clock.advance(10 * 60_000)
+    expect((await post('e-now', at(0), 'Now')).statusCode).toBe(202)
+    await api.env.app.engine.settle()
+    const customer = await api.server.inject({ method: 'GET', url: '/api/v1/customers/c-f', headers: api.headers })
+    expect(customer.json()).toMatchObject({ first_name: 'Now' })
+  })
+
   it('a URL that is not valid percent-encoding: 400 in the API error shape', async () => {
     for (const url of ['/api/v1/customers/%ff', '/api/v1/customers/%C0%80']) {
       const res = await api.server.inject({ method: 'GET', url, headers: api.headers })

@@ -32,7 +32,7 @@ export function registerEvents(program: Command): void {
     .action(
       action(async (files: string[], opts: { history?: boolean; json?: boolean }, cmd: Command) => {
         const { store } = globals(cmd)
-        const { parseEvent } = await import('../../contracts/events.ts')
+        const { MAX_EVENT_AHEAD_MS, parseEvent } = await import('../../contracts/events.ts')
         const rejected: Rejection[] = []
         const valid: CanonicalEvent[] = []
         const now = new Date()
@@ -42,7 +42,7 @@ export function registerEvents(program: Command): void {
           const { events: raws, problems } = readEvents(readSource(file))
           for (const p of problems) rejected.push({ event: ordinal++, file: name, line: p.line, field: '', message: p.message })
           for (const raw of raws) {
-            const parsed = parseEvent(raw.value, { store, now })
+            const parsed = parseEvent(raw.value, { store, now, maxAheadMs: MAX_EVENT_AHEAD_MS })
             const event = ordinal++
             // the command acts on one store, like an API key: an event naming another is refused
             if (parsed.ok && parsed.event.store !== store)

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { parseEvent, type CanonicalEvent, type EventIssue } from '../../contracts/events.ts'
+import { MAX_EVENT_AHEAD_MS, parseEvent, type CanonicalEvent, type EventIssue } from '../../contracts/events.ts'
 import { UserError } from '../../lib/errors.ts'
 import type { App } from '../../main.ts'
 import { requireScope } from '../auth.ts'
@@ -83,7 +83,7 @@ export function registerEventRoutes(server: FastifyInstance, app: App, guards: I
     const events: CanonicalEvent[] = []
     const issues: EventIssue[] = []
     inputs.forEach((input, i) => {
-      const parsed = parseEvent(input, { store: request.storeId, now }, isBatch ? i : undefined)
+      const parsed = parseEvent(input, { store: request.storeId, now, maxAheadMs: MAX_EVENT_AHEAD_MS }, isBatch ? i : undefined)
       if (!parsed.ok) issues.push(...parsed.issues)
       else if (parsed.event.store !== request.storeId)
         issues.push({ path: `${isBatch ? `events[${i}].` : ''}store`, message: `this API key belongs to store "${request.storeId}"` })
