@@ -121,6 +121,27 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     expect(customer.json()).toMatchObject({ first_name: 'Now' })
   })
 
+  it('a prototype key is refused naming the object that holds it, on the JSON routes; plain JSON errors stay as they were', async () => {
+    const admin = { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }
+    for (const [url, method, payload, message] of [
+      ['/api/v1/events', 'POST', '{"id":"p1","type":"order.paid","data":{"id":"1","__proto__":{"x":1}}}', 'data: a key "__proto__" is refused'],
+      [
+        '/api/v1/events',
+        'POST',
+        '{"events":[{"id":"p2","type":"customer.created","data":{"id":"2","customer":{"constructor":{"prototype":{}}}}}]}',
+        'events[0].data.customer: a key "constructor" is refused',
+      ],
+      ['/api/v1/settings', 'PUT', '{"__proto__":{"frequency_cap":"1h"}}', 'body: a key "__proto__" is refused'],
+      ['/api/v1/events', 'POST', '{"id":"p3",', 'body is not valid JSON'],
+    ] as const) {
+      const res = await api.server.inject({ method, url, headers: admin, payload })
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().error).toMatchObject({ code: 'bad_request', message: expect.stringContaining(message) })
+    }
+    const stored = await api.env.app.handle.db.selectFrom('events').select('id').execute()
+    expect(stored).toEqual([])
+  })
+
   it('a URL that is not valid percent-encoding: 400 in the API error shape', async () => {
     for (const url of ['/api/v1/customers/%ff', '/api/v1/customers/%C0%80']) {
       const res = await api.server.inject({ method: 'GET', url, headers: api.headers })

@@ -70,6 +70,19 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   )
   server.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
+  // JSON as Fastify parses it (a `__proto__` key, or `constructor` holding `prototype`, refused),
+  // but such a refusal says which object held the key rather than that the body is not JSON
+  const fastifyJson = server.getDefaultJsonParser('error', 'error')
+  server.removeContentTypeParser('application/json')
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    fastifyJson(request, body as string, (err, value) => {
+      if (!err) return done(null, value)
+      const where = prototypeKeyAt(String(body))
+      if (where === null) return done(err, undefined)
+      done(Object.assign(new Error(`${where.path}: a key "${where.key}" is refused (it could change how objects behave)`), { statusCode: 400 }), undefined)
+    }),
+  )
+
   // PostgreSQL refuses the NUL character in text (22021): a path or query parameter holding one is
   // refused here, for every route, before any handler puts it in a query
   server.addHook('onRequest', async (request) => {
@@ -155,6 +168,37 @@ function bodyProblem(body: unknown): { path: string; message: string } | null {
       if (key.includes(NUL)) return { path: here, message: `a key ${NUL_MESSAGE}` }
       stack.push([item, here, depth + 1])
     }
+  }
+  return null
+}
+
+/**
+ * Where a JSON text has a `__proto__` key or a `constructor` holding `prototype` (what Fastify's
+ * parser refuses), as a field path (`body`, `data`, `events[0].data.customer`), or null when it has
+ * none (or is no JSON at all). JSON.parse makes such keys plain own properties, so they can be looked at.
+ */
+function prototypeKeyAt(text: string): { path: string; key: string } | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const stack: Array<{ node: unknown; path: string }> = [{ node: value, path: '' }]
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!
+    if (node === null || typeof node !== 'object') continue
+    if (Array.isArray(node)) {
+      for (const [i, item] of node.entries()) stack.push({ node: item, path: `${path}[${i}]` })
+      continue
+    }
+    const own = node as Record<string, unknown>
+    const named = path === '' ? 'body' : path.replace(/^\./, '')
+    if (Object.hasOwn(own, '__proto__')) return { path: named, key: '__proto__' }
+    const ctor = own.constructor
+    if (Object.hasOwn(own, 'constructor') && ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype'))
+      return { path: named, key: 'constructor' }
+    for (const [k, v] of Object.entries(own)) stack.push({ node: v, path: `${path}.${k}` })
   }
   return null
 }
