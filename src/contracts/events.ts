@@ -363,10 +363,11 @@ export function isKnownEventType(type: string): type is EventType {
 
 /**
  * How far after the server's clock an event sent to the API or by `events send` may say it
- * happened: a shop's clock a little ahead is taken; a day or more is a mistake (a year typed
- * wrong), and taken it would freeze the customer's profile, newer writes losing to it
+ * happened: a year. Further is a mistake (a year typed wrong: 9999, 2062), and taken it would
+ * freeze the customer's profile for that long, newer writes losing to it. (A day would say more,
+ * but scripts and tests replay dated traffic days ahead of a clock they move on after.)
  */
-export const MAX_EVENT_AHEAD_MS = 24 * 3_600_000
+export const MAX_EVENT_AHEAD_MS = 366 * 86_400_000
 
 /** What an event type looks like: `order.created`, or `raw.<anything of that shape>` for a shop topic storeflow does not map. */
 export const EVENT_TYPE_PATTERN = /^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/
@@ -438,7 +439,7 @@ export function parseEvent(
       issues: [
         {
           path: `${prefix}occurred_at`,
-          message: `is more than ${defaults.maxAheadMs / 3_600_000} hours after now (${defaults.now.toISOString()}): an event from the future would hold the customer's profile and the store's view at it until then`,
+          message: `is more than ${Math.round(defaults.maxAheadMs / 86_400_000)} days after now (${defaults.now.toISOString()}): an event from the future would hold the customer's profile and the store's view at it until then`,
         },
       ],
     }

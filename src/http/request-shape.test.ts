@@ -98,7 +98,7 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
     }
   })
 
-  it('an event time more than a day ahead of the clock is refused, naming occurred_at; a clock a little ahead is taken', async () => {
+  it('an event time more than a year ahead of the clock is refused, naming occurred_at; days ahead are taken', async () => {
     const admin = { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }
     const at = (ms: number) => new Date(api.env.clock.now().getTime() + ms).toISOString()
     const post = (id: string, occurred_at: string, first_name: string) =>
@@ -110,8 +110,8 @@ describe.each(DIALECTS)('request shapes on %s', (dialect) => {
       })
     const future = await post('e-far', '9999-12-31T23:59:59Z', 'Future')
     expect(future.statusCode, future.body).toBe(400)
-    expect(future.json().error.details.issues[0]).toMatchObject({ path: 'occurred_at', message: expect.stringMatching(/^is more than 24 hours after now/) })
-    expect((await post('e-ahead', at(25 * 3_600_000), 'Ahead')).statusCode).toBe(400)
+    expect(future.json().error.details.issues[0]).toMatchObject({ path: 'occurred_at', message: expect.stringMatching(/^is more than 366 days after now/) })
+    expect((await post('e-ahead', at(367 * 86_400_000), 'Ahead')).statusCode).toBe(400)
     // minutes ahead (a shop's clock): taken, and a later profile still wins over it
     expect((await post('e-skew', at(5 * 60_000), 'Skew')).statusCode).toBe(202)
     api.env.clock.advance(10 * 60_000)
