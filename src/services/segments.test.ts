@@ -70,12 +70,29 @@ describe.each(DIALECTS)('segments on %s', (dialect) => {
       [{ id: 'big', name: 'x', condition: 'customer.total_spent >' }, 'condition'],
       [{ id: 'big', name: 'x' }, 'condition'],
       [{ id: 'big', name: '', condition: 'true' }, 'name'],
+      // a condition that gives no true or false would match no one, silently
+      [{ id: 'big', name: 'x', condition: 'customer.email' }, 'condition'],
+      [{ id: 'big', name: 'x', condition: 'customer.total_spent' }, 'condition'],
+      [{ id: 'big', name: 'x', condition: 'customer.tags' }, 'condition'],
     ] as const
     for (const [payload, field] of bad) {
       const res = await post('/api/v1/segments', payload)
       expect(res.status, JSON.stringify(payload)).toBe(400)
       expect(res.body.error.details.field).toBe(field)
       expect(res.body.error.message).toContain(field)
+    }
+    expect((await post('/api/v1/segments', { id: 'big', name: 'x', condition: 'customer.email' })).body.error.message).toBe(
+      'condition: must give true or false; over a customer it gives a string (e.g. customer.email != "" rather than customer.email)',
+    )
+    expect((await post('/api/v1/segments', { id: 'big', name: 'x', condition: 'customer.tags' })).body.error.message).toContain('it gives a list')
+    // a field the store adds of its own (absent from the sample: null) and a comparison the data decides are taken
+    for (const [id, condition] of [
+      ['own', 'customer.vip_level == "gold"'],
+      ['has-field', 'has(customer.vip_level) && customer.vip_level'],
+    ] as const) {
+      const res = await post('/api/v1/segments', { id, name: id, condition })
+      expect(res.status, `${condition}: ${JSON.stringify(res.body)}`).toBe(201)
+      expect((await api.server.inject({ method: 'DELETE', url: `/api/v1/segments/${id}`, headers: api.headers })).statusCode).toBe(204)
     }
     const created = await post('/api/v1/segments', { id: 'big', name: 'Big spenders', condition: 'customer.total_spent >= 100.0' })
     expect(created.status).toBe(201)

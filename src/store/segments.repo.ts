@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { DEFAULT_SETTINGS, type Settings } from '../contracts/settings.ts'
-import { CelCompileError, compileCel, evaluateCondition, type CompiledExpression } from '../core/cel.ts'
+import { CelCompileError, compileCel, evaluateCondition, evaluateValue, type CompiledExpression } from '../core/cel.ts'
 import type { SegmentChange } from '../core/segments.ts'
 import { parseDuration } from '../lib/durations.ts'
 import { UserError } from '../lib/errors.ts'
@@ -107,12 +107,16 @@ export async function createSegment(db: Db, storeId: string, input: unknown, now
   if (typeof name !== 'string' || name.trim() === '' || name.length > 200) throw invalid('name', 'must be a non-empty string of at most 200 characters')
   if (typeof condition !== 'string' || condition.trim() === '' || condition.length > 4000)
     throw invalid('condition', 'must be a CEL expression over `customer` of at most 4000 characters')
+  let expr: CompiledExpression
   try {
-    compileCel(condition)
+    expr = compileCel(condition)
   } catch (err) {
     if (err instanceof CelCompileError) throw invalid('condition', `does not compile: ${err.message}`)
     throw err
   }
+  const gives = nonBooleanResult(expr, storeId, now)
+  if (gives !== null)
+    throw invalid('condition', `must give true or false; over a customer it gives ${gives} (e.g. customer.email != "" rather than customer.email)`)
   const existing = await db.selectFrom('segments').select('id').where('store_id', '=', storeId).where('id', '=', id).executeTakeFirst()
   if (existing) throw new UserError(`segment "${id}" exists already`, { code: 'conflict', details: { field: 'id' } })
   await db.insertInto('segments').values({ store_id: storeId, id, name, condition, created_at: now.toISOString() }).execute()
@@ -176,6 +180,65 @@ export async function segmentCustomers(db: Kysely<Database>, storeId: string, id
     items: result.items.map(({ entered_at, customer_key: _key, ...row }) => ({ ...customerView(row as CustomerRow), entered_at })),
     next_cursor: result.next_cursor,
   }
+}
+
+/**
+ * What a condition gives over a customer with every field of the view filled in, when that is
+ * neither a boolean nor null: a segment whose condition gives a string or a number matches no one,
+ * silently. A condition that fails on the sample (a type it compares against another) is left to
+ * the data, as membership leaves it.
+ */
+function nonBooleanResult(expr: CompiledExpression, storeId: string, now: Date): string | null {
+  const at = now.toISOString()
+  const sample: Selectable<CustomersTable> = {
+    key: 'cus_sample',
+    store_id: storeId,
+    external_id: '1',
+    email: 'sample@example.com',
+    phone: '+15550100',
+    first_name: 'Sam',
+    last_name: 'Sample',
+    accepts_marketing: 1,
+    unsubscribed_at: null,
+    birthday: '1990-01-01',
+    timezone: 'UTC',
+    tags: '["vip"]',
+    orders_count: 2,
+    total_spent: '120.00',
+    last_order_at: at,
+    attributes: '{}',
+    profile_at: at,
+    consent_at: null,
+    shop_accepts_marketing: 1,
+    shop_accepts_marketing_at: at,
+    loyalty_points: 10,
+    created_at: at,
+    updated_at: at,
+    segments: '[]',
+    rfm: '{"r":3,"f":3,"m":3,"score":"333"}',
+    marketing_sent_since_last_order: 0,
+    last_opened_at: at,
+    last_clicked_at: at,
+  }
+  const scope = {
+    customer: { ...customerView(sample), days_since_last_order: 1, days_since_created: 30 },
+    now: at,
+    store: { id: storeId, settings: DEFAULT_SETTINGS },
+  }
+  let value: unknown
+  try {
+    value = evaluateValue(expr, scope)
+  } catch {
+    return null
+  }
+  if (value === null || typeof value === 'boolean') return null
+  return Array.isArray(value)
+    ? 'a list'
+    : typeof value === 'object'
+      ? 'a map'
+      : typeof value === 'bigint' || typeof value === 'number'
+        ? 'a number'
+        : `a ${typeof value}`
 }
 
 // ---- membership ----
