@@ -479,7 +479,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
     const first = branch[0]
     // a branch of the right type that failed its own check (too long, not a decimal): its message says why
     if (first?.code !== 'invalid_type') return first?.message ?? issue.message
-    expected.add(first.expected === 'number' || first.expected === 'int' ? 'a number' : `a ${first.expected}`)
+    expected.add(first.expected === 'int' ? 'a whole number' : first.expected === 'number' ? 'a number' : `a ${first.expected}`)
     if (/received undefined$/.test(first.message)) missing = true
   }
   const one = [...expected].join(' or ')

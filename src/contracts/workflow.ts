@@ -130,10 +130,8 @@ export const varsSchema = z
   })
 
 export const workflowFileSchema = z.strictObject({
-  id: z
-    .string()
-    .max(64, 'at most 64 characters')
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _'),
+  // at most 64 characters for a new workflow (store/workflows.repo.ts saveWorkflow); one saved before keeps its id
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, - and _'),
   name: z.string().min(1),
   description: z.string().optional(),
   vars: varsSchema.optional(),

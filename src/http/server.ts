@@ -172,10 +172,16 @@ function bodyProblem(body: unknown): { path: string; message: string } | null {
   return null
 }
 
+/** The most of a path a prototype-key refusal shows. */
+const PATH_SHOWN = 200
+
 /**
  * Where a JSON text has a `__proto__` key or a `constructor` holding `prototype` (what Fastify's
  * parser refuses), as a field path (`body`, `data`, `events[0].data.customer`), or null when it has
- * none (or is no JSON at all). JSON.parse makes such keys plain own properties, so they can be looked at.
+ * none within BODY_DEPTH_LIMIT levels (or is no JSON at all). JSON.parse makes such keys plain own
+ * properties, so they can be looked at. It runs before any key is checked, on up to a body limit of
+ * text: each value is visited once, a path is kept as a link to its parent's and spelt out only
+ * for the one reported (cut to PATH_SHOWN characters), and nothing deeper than the limit is walked.
  */
 function prototypeKeyAt(text: string): { path: string; key: string } | null {
   let value: unknown
@@ -184,21 +190,31 @@ function prototypeKeyAt(text: string): { path: string; key: string } | null {
   } catch {
     return null
   }
-  const stack: Array<{ node: unknown; path: string }> = [{ node: value, path: '' }]
+  const links: Array<{ parent: number; step: string }> = []
+  const spelt = (at: number): string => {
+    const steps: string[] = []
+    for (let i = at; i >= 0; i = links[i]!.parent) steps.push(links[i]!.step)
+    const path = steps.reverse().join('').replace(/^\./, '')
+    return path === '' ? 'body' : path.length > PATH_SHOWN ? `${path.slice(0, PATH_SHOWN)}…` : path
+  }
+  const stack: Array<{ node: unknown; link: number; depth: number }> = [{ node: value, link: -1, depth: 1 }]
   while (stack.length > 0) {
-    const { node, path } = stack.pop()!
-    if (node === null || typeof node !== 'object') continue
+    const { node, link, depth } = stack.pop()!
+    if (node === null || typeof node !== 'object' || depth > BODY_DEPTH_LIMIT) continue
+    const child = (step: string, item: unknown) => {
+      links.push({ parent: link, step })
+      stack.push({ node: item, link: links.length - 1, depth: depth + 1 })
+    }
     if (Array.isArray(node)) {
-      for (const [i, item] of node.entries()) stack.push({ node: item, path: `${path}[${i}]` })
+      for (const [i, item] of node.entries()) if (item !== null && typeof item === 'object') child(`[${i}]`, item)
       continue
     }
     const own = node as Record<string, unknown>
-    const named = path === '' ? 'body' : path.replace(/^\./, '')
-    if (Object.hasOwn(own, '__proto__')) return { path: named, key: '__proto__' }
+    if (Object.hasOwn(own, '__proto__')) return { path: link < 0 ? 'body' : spelt(link), key: '__proto__' }
     const ctor = own.constructor
     if (Object.hasOwn(own, 'constructor') && ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype'))
-      return { path: named, key: 'constructor' }
-    for (const [k, v] of Object.entries(own)) stack.push({ node: v, path: `${path}.${k}` })
+      return { path: link < 0 ? 'body' : spelt(link), key: 'constructor' }
+    for (const [k, v] of Object.entries(own)) if (v !== null && typeof v === 'object') child(`.${k}`, v)
   }
   return null
 }

@@ -24,6 +24,9 @@ function triggerType(parsed: ParsedWorkflow): string {
  * Saves a new version of a workflow (versions are immutable; runs pin theirs). A save with
  * an identical definition does not create a version. `active` in the file, when given, sets it.
  */
+/** The longest id a new workflow may have (segments have the same). */
+export const WORKFLOW_ID_MAX = 64
+
 export async function saveWorkflow(
   db: Kysely<Database>,
   storeId: string,
@@ -36,6 +39,9 @@ export async function saveWorkflow(
     const at = now.toISOString()
     const { file } = parsed
     const existing = await trx.selectFrom('workflows').selectAll().where('store_id', '=', storeId).where('id', '=', file.id).executeTakeFirst()
+    // a new workflow's id is short; one saved before that limit keeps its id (and its versions and runs)
+    if (!existing && file.id.length > WORKFLOW_ID_MAX)
+      throw new UserError(`id: at most ${WORKFLOW_ID_MAX} characters`, { code: 'validation_failed', details: { field: 'id' } })
     const definition = JSON.stringify(file)
     let version = existing?.version ?? 0
     let created = false

@@ -218,8 +218,9 @@ describe('bigcommerce map (against the local API)', () => {
 
     forgetStorefronts()
     api.reset()
-    await map('store-product-updated.json')
-    await map('store-product-created.json')
+    // two webhooks at once: one ask, both products with their page
+    const both = await Promise.all([map('store-product-updated.json'), map('store-product-created.json')])
+    expect(both.map((m) => m.data.url)).toEqual(['https://store.example.com/orbit-terrarium/', 'https://store.example.com/orbit-terrarium/'])
     expect(api.requests.filter((r) => r.path === `/stores/${STORE_HASH}/v2/store`)).toHaveLength(1)
     expect(api.requests.filter((r) => r.path.startsWith(`/stores/${STORE_HASH}/v3/catalog/products/205`))).toHaveLength(2)
   })

@@ -123,7 +123,7 @@ export async function mapBigCommerceDelivery(d: WebhookDelivery, creds: Connecto
     case 'store/product/updated': {
       const product = await api.get(`/v3/catalog/products/${enc(id)}?include=variants`)
       if (product === GONE) return gone()
-      const storefront = await storefrontOf(api, creds.apiUrl ?? '')
+      const storefront = await storefrontOf(api, creds)
       return { ...base, events: [ev('product.updated', mapProduct(rec(rec(product)['data']), storefront))] }
     }
     case 'store/product/inventory/updated':

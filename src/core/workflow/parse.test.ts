@@ -83,11 +83,6 @@ describe('workflow files: every problem names its line', () => {
       'id: w\nname: W\ntrigger: { event: order.paid }\nexit_when:\n  - event: nope.nope\nsteps:\n  - wait_for: { event: order.shiped, timeout: 1d }\n',
       /line 5 \(exit_when\[0\]\.event\): unknown event type "nope\.nope"[^\n]*\nwf\.yaml line 7 \(steps\[0\]\.wait_for\.event\): unknown event type "order\.shiped"/,
     ],
-    [
-      'a workflow id of more than 64 characters',
-      `id: ${'w'.repeat(65)}\nname: W\ntrigger: { event: order.paid }\nsteps:\n  - action: log\n    with: { message: x }\n`,
-      /line 1 \(id\): at most 64 characters/,
-    ],
   ])('%s', (_name, source, expected) => expect(problem(source)).toMatch(expected))
 
   it('takes a raw shop topic as a trigger', () => {
