@@ -372,6 +372,11 @@ export const MAX_EVENT_AHEAD_MS = 366 * 86_400_000
 /** What an event type looks like: `order.created`, or `raw.<anything of that shape>` for a shop topic storeflow does not map. */
 export const EVENT_TYPE_PATTERN = /^(raw\.)?[a-z_]+(\.[a-z0-9_/]+)+$/
 
+/** Why `type` is refused, with the types that are taken (the events endpoint and workflow files say the same). */
+export function unknownEventType(type: string): string {
+  return `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.* for unmapped shop topics)`
+}
+
 /** Whether an event with this type is accepted: a known type, or a raw.* one. */
 export function isAcceptedEventType(type: string): boolean {
   return isKnownEventType(type) || (type.startsWith('raw.') && EVENT_TYPE_PATTERN.test(type))
@@ -429,7 +434,7 @@ export function parseEvent(
   } else if (!type.startsWith('raw.')) {
     return {
       ok: false,
-      issues: [{ path: `${prefix}type`, message: `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.* for unmapped shop topics)` }],
+      issues: [{ path: `${prefix}type`, message: unknownEventType(type) }],
     }
   }
   const at = envelope.data.occurred_at

@@ -220,11 +220,7 @@ function nonBooleanResult(expr: CompiledExpression, storeId: string, now: Date):
     last_opened_at: at,
     last_clicked_at: at,
   }
-  const scope = {
-    customer: { ...customerView(sample), days_since_last_order: 1, days_since_created: 30 },
-    now: at,
-    store: { id: storeId, settings: DEFAULT_SETTINGS },
-  }
+  const scope = segmentScope(sample, storeId, DEFAULT_SETTINGS, now)
   let value: unknown
   try {
     value = evaluateValue(expr, scope)
@@ -259,6 +255,13 @@ function celOf(source: string): CompiledExpression | null {
   return hit
 }
 
+/** What a segment's condition sees of a customer: the profile with its day counts, the time, the store. */
+function segmentScope(row: Selectable<CustomersTable>, storeId: string, settings: Settings, now: Date): Record<string, unknown> {
+  const daysSince = (iso: string | null) => (iso ? Math.floor((now.getTime() - Date.parse(iso)) / DAY_MS) : null)
+  const customer = { ...customerView(row), days_since_last_order: daysSince(row.last_order_at), days_since_created: daysSince(row.created_at) }
+  return { customer, now: now.toISOString(), store: { id: storeId, settings } }
+}
+
 interface Evaluator {
   segments: SegmentDefinition[]
   /** the segment ids whose conditions the customer meets now */
@@ -268,12 +271,10 @@ interface Evaluator {
 async function evaluator(db: Db, storeId: string, now: Date): Promise<Evaluator> {
   const settings = await settingsOf(db, storeId)
   const segments = await listSegments(db, storeId, settings)
-  const daysSince = (iso: string | null) => (iso ? Math.floor((now.getTime() - Date.parse(iso)) / DAY_MS) : null)
   return {
     segments,
     memberOf(row) {
-      const customer = { ...customerView(row), days_since_last_order: daysSince(row.last_order_at), days_since_created: daysSince(row.created_at) }
-      const scope = { customer, now: now.toISOString(), store: { id: storeId, settings } }
+      const scope = segmentScope(row, storeId, settings, now)
       return segments
         .filter((s) => {
           const expr = celOf(s.condition)

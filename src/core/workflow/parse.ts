@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { UserError } from '../../lib/errors.ts'
 import { parseDuration } from '../../lib/durations.ts'
 import { workflowFileSchema, type ScheduleTriggerSpec, type StepSpec, type WorkflowFile } from '../../contracts/workflow.ts'
-import { EVENT_TYPES, isAcceptedEventType } from '../../contracts/events.ts'
+import { isAcceptedEventType, unknownEventType } from '../../contracts/events.ts'
 import { cronProblem, timeZoneProblem } from '../cron.ts'
 import { compileCel, CelCompileError, varReferences } from '../cel.ts'
 import { compileTemplate } from '../templates/index.ts'
@@ -116,7 +116,7 @@ export function parseWorkflow(source: string, lookupAction: ActionLookup, fileNa
   // the events endpoint refuses such a type, so the workflow names one it accepts
   const checkEventType = (type: string, path: Path) => {
     if (isAcceptedEventType(type)) return
-    report(path, `unknown event type "${type}"; known types: ${EVENT_TYPES.join(', ')} (or raw.* for a shop topic storeflow does not map)`)
+    report(path, unknownEventType(type))
   }
   if ('event' in file.trigger) checkEventType(file.trigger.event, ['trigger', 'event'])
   if ('filter' in file.trigger) checkCel(file.trigger.filter, ['trigger', 'filter'])
